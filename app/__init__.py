@@ -1,0 +1,1 @@
+"""Gatehouse: governance and compliance control plane for LLM fine-tuning."""
