@@ -7,7 +7,13 @@ clear message without catching bare exceptions.
 
 from __future__ import annotations
 
-__all__ = ["GatehouseError", "NotFoundError", "ConflictError", "ValidationError", "PermissionDeniedError"]
+__all__ = [
+    "ConflictError",
+    "GatehouseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ValidationError",
+]
 
 
 class GatehouseError(Exception):

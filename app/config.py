@@ -1,0 +1,105 @@
+"""Settings from ``GATEHOUSE_*`` environment variables, as one typed object.
+
+Every knob an operator can turn lives here, so the rest of the code reads a frozen
+:class:`Settings` instead of poking at ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration of one Gatehouse process."""
+
+    #: SQLAlchemy URL; SQLite file for the embedded default, PostgreSQL in production.
+    database_url: str = "sqlite:///instance/gatehouse.db"
+    #: Signs session cookies and CSRF tokens; generated per process when unset (dev only).
+    secret_key: str = ""
+    #: ``embedded`` (regopy in process) or ``opa`` (OPA server at ``opa_url``).
+    policy_engine: str = "embedded"
+    #: Base URL of the OPA server when ``policy_engine == "opa"``.
+    opa_url: str | None = None
+    #: Seconds before a policy evaluation is abandoned and the gate denies.
+    policy_timeout_s: float = 2.0
+    #: Folder holding the Rego packs and their data.
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    #: Optional JSON file whose thresholds override the packaged policy data.
+    policy_data_override: Path | None = None
+    #: ``local`` (subprocess) or ``kubernetes`` (batch/v1 Jobs).
+    launcher: str = "local"
+    #: Where uploaded datasets, reports and other files are stored.
+    storage_dir: Path = PROJECT_ROOT / "instance" / "storage"
+    #: PKCS#12 file of the organisation's signing identity (generated when missing).
+    signing_identity_path: Path = PROJECT_ROOT / "instance" / "signing" / "identity.p12"
+    #: Passphrase of the PKCS#12 file; read from a file next to it when unset.
+    signing_passphrase: str | None = None
+    #: RFC 3161 timestamp authority URL; enables PAdES B-T when set.
+    tsa_url: str | None = None
+    #: Organisation name printed on reports and in the self-signed identity.
+    organisation: str = "Gatehouse demo organisation"
+    #: Largest accepted dataset upload, in bytes.
+    max_upload_bytes: int = 2 * 1024**3
+    #: Days before an open approval request expires.
+    approval_expiry_days: int = 14
+    #: Run the scheduler inside the web process (embedded default only).
+    scheduler_in_web: bool = False
+    #: True in the test configuration: relaxes nothing security-relevant, only speeds up hashing.
+    testing: bool = False
+    #: Extra Flask config values (tests use this for e.g. WTF_CSRF_ENABLED).
+    flask_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some fields replaced (used by tests and the demo)."""
+        return replace(self, **changes)
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def settings_from_environment(environ: dict[str, str] | None = None) -> Settings:
+    """Read ``GATEHOUSE_*`` variables; anything unset keeps the embedded default."""
+    env = dict(os.environ if environ is None else environ)
+    defaults = Settings()
+
+    def get(name: str, default: Any) -> Any:
+        return env.get(f"GATEHOUSE_{name}", default)
+
+    return Settings(
+        database_url=get("DATABASE_URL", defaults.database_url),
+        secret_key=get("SECRET_KEY", "") or secrets.token_hex(32),
+        policy_engine=get("POLICY_ENGINE", defaults.policy_engine),
+        opa_url=get("OPA_URL", None),
+        policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
+        policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
+        policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
+        launcher=get("LAUNCHER", defaults.launcher),
+        storage_dir=Path(get("STORAGE_DIR", defaults.storage_dir)),
+        signing_identity_path=Path(get("SIGNING_IDENTITY", defaults.signing_identity_path)),
+        signing_passphrase=get("SIGNING_PASSPHRASE", None),
+        tsa_url=get("TSA_URL", None),
+        organisation=get("ORGANISATION", defaults.organisation),
+        max_upload_bytes=int(get("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
+        approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),
+        scheduler_in_web=get("SCHEDULER_IN_WEB", "0") == "1",
+    )
+
+
+def settings_for_tests(tmp_dir: Path, database_url: str | None = None) -> Settings:
+    """Settings for one test: its own database and storage under ``tmp_dir``."""
+    return Settings(
+        database_url=database_url or f"sqlite:///{tmp_dir / 'gatehouse.db'}",
+        secret_key="test-secret-key-not-for-production",
+        storage_dir=tmp_dir / "storage",
+        signing_identity_path=tmp_dir / "signing" / "identity.p12",
+        testing=True,
+        flask_overrides={"WTF_CSRF_ENABLED": False},
+    )

@@ -1,0 +1,152 @@
+"""Generic create / read / update / list for registry tables, each change ledgered.
+
+Every entity service builds on these four functions, so the ledger entry, the not-found
+error and keyset pagination are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from sqlmodel import Session, SQLModel, col, select
+
+from app.ledger import append_event, canonical_json, sha256_hex
+from app.models.base import utc_now
+from app.registry.errors import RecordNotFoundError
+from app.registry.state_machines import StateMachine
+
+T = TypeVar("T", bound=SQLModel)
+
+#: Largest page a list call returns.
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated listing; ``next_after`` is the cursor for the next."""
+
+    items: list[T]
+    next_after: int | None
+
+
+def kind_of(model: type[SQLModel]) -> str:
+    """The subject type recorded in the ledger for a table (its table name)."""
+    return str(model.__tablename__)
+
+
+def ledger_payload(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Scalar changes as they are; JSON blobs by digest, so no bulky or personal content."""
+    payload: dict[str, Any] = {}
+    for name, value in changes.items():
+        if isinstance(value, dict | list):
+            payload[name] = {"sha256": sha256_hex(canonical_json(value))}
+        elif isinstance(value, Enum):
+            payload[name] = value.value
+        else:
+            payload[name] = value
+    return payload
+
+
+def get_record(*, session: Session, model: type[T], record_id: int) -> T:
+    """The record with ``record_id`` or :class:`RecordNotFoundError`."""
+    record = session.get(model, record_id)
+    if record is None:
+        raise RecordNotFoundError(kind_of(model).replace("_", " "), record_id)
+    return record
+
+
+def create_record(*, session: Session, record: T, actor: str, action: str | None = None) -> T:
+    """Insert ``record`` and ledger its creation in the same transaction."""
+    session.add(record)
+    session.flush()
+    kind = kind_of(type(record))
+    append_event(
+        session=session,
+        actor=actor,
+        action=action or f"{kind}.created",
+        subject_type=kind,
+        subject_id=getattr(record, "id", None) or "",
+        payload=ledger_payload(record.model_dump()),
+    )
+    return record
+
+
+def update_record(
+    *,
+    session: Session,
+    record: T,
+    changes: Mapping[str, Any],
+    actor: str,
+    action: str | None = None,
+    note: Mapping[str, Any] | None = None,
+) -> T:
+    """Apply ``changes`` and ledger the fields that actually changed (plus ``note``)."""
+    changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
+    if not changed:
+        return record
+    for name, value in changed.items():
+        setattr(record, name, value)
+    if hasattr(record, "updated_at"):
+        record.updated_at = utc_now()  # type: ignore[attr-defined]
+    session.add(record)
+    session.flush()
+    kind = kind_of(type(record))
+    append_event(
+        session=session,
+        actor=actor,
+        action=action or f"{kind}.updated",
+        subject_type=kind,
+        subject_id=getattr(record, "id", ""),
+        payload={**ledger_payload(changed), **(note or {})},
+    )
+    return record
+
+
+def transition_record(
+    *,
+    session: Session,
+    record: T,
+    machine: StateMachine,
+    to: str,
+    actor: str,
+    reason: str = "",
+    workflow: str | None = None,
+) -> T:
+    """Move ``record.state`` along ``machine``; gated edges need their workflow's name."""
+    current = str(record.state)  # type: ignore[attr-defined]
+    machine.check(current, to, workflow=workflow)
+    state_type = type(record.state)  # type: ignore[attr-defined]
+    return update_record(
+        session=session,
+        record=record,
+        changes={"state": state_type(to)},
+        actor=actor,
+        action=f"{machine.kind}.{to}",
+        note={"from": current, "reason": reason} if reason else {"from": current},
+    )
+
+
+def list_records(
+    *,
+    session: Session,
+    model: type[T],
+    filters: Mapping[str, Any] | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page[T]:
+    """Records ordered by id, filtered by equality on columns, after the ``after`` cursor."""
+    id_column = col(model.id)  # type: ignore[attr-defined]
+    query = select(model).order_by(id_column)
+    for name, value in (filters or {}).items():
+        if value is not None:
+            query = query.where(col(getattr(model, name)) == value)
+    if after is not None:
+        query = query.where(id_column > after)
+    size = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = list(session.exec(query.limit(size + 1)).all())
+    has_more = len(rows) > size
+    items = rows[:size]
+    return Page(items=items, next_after=items[-1].id if has_more else None)  # type: ignore[attr-defined]
