@@ -1,0 +1,43 @@
+"""The neutral conversation that conversions pass through, and the loss tally.
+
+Every chat format maps to and from :class:`Conversation` (an optional system prompt
+and user/assistant turns). Anything a format cannot express is counted in a
+:class:`LossTally` under a readable step name, so a conversion is never silently lossy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Conversation", "LossTally", "Turn"]
+
+Speaker = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of a conversation."""
+
+    role: Speaker
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A system prompt (or ``None``) and the turns in order."""
+
+    system: str | None
+    turns: tuple[Turn, ...]
+
+
+class LossTally:
+    """Counts each kind of lossy step taken while converting records."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def note(self, step: str, count: int = 1) -> None:
+        """Record that ``step`` (a sentence such as "tool message dropped") happened."""
+        self.counts[step] += count

@@ -1,0 +1,103 @@
+"""Convert a dataset file between the chat formats, never silently losing anything.
+
+Records pass through the neutral :class:`~app.formats.conversation.Conversation`.
+Every lossy step (a system prompt with nowhere to go, a tool message, a media part,
+a flattened multi-turn record ...) is counted and listed in the
+:class:`ConversionReport`. Invalid source records are skipped and counted, with
+their line numbers in the report's errors, so a conversion cannot launder bad data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from app.formats.catalog import CHAT_FORMATS, chat_format
+from app.formats.conversation import LossTally
+from app.formats.errors import UnsupportedConversionError
+from app.formats.issues import Issue, IssueLog
+from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
+
+__all__ = ["ConversionReport", "LossyStep", "convert_file"]
+
+
+@dataclass(frozen=True)
+class LossyStep:
+    """One kind of information loss and how many times it happened."""
+
+    step: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    """What a conversion did."""
+
+    source_format: str
+    target_format: str
+    records_read: int
+    records_written: int
+    #: Source records skipped because they are invalid in the source format.
+    records_invalid: int
+    #: Every lossy step with its count; empty means the conversion was lossless.
+    lossy_steps: tuple[LossyStep, ...]
+    #: The source problems that made records invalid (up to 1000).
+    errors: tuple[Issue, ...]
+
+    @property
+    def lossless(self) -> bool:
+        """True when nothing was dropped, merged or skipped."""
+        return not self.lossy_steps and not self.records_invalid
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form."""
+        return {
+            **self.__dict__,
+            "lossy_steps": [step.__dict__ for step in self.lossy_steps],
+            "errors": [issue.to_dict() for issue in self.errors],
+            "lossless": self.lossless,
+        }
+
+
+def convert_file(
+    src: Path, dst: Path, *, source_format: str, target_format: str
+) -> ConversionReport:
+    """Convert ``src`` (in ``source_format``) to ``dst`` (JSON Lines in ``target_format``).
+
+    Both formats must be chat formats (``tabular`` cannot be converted); ``dst`` is
+    overwritten. Anthropic output uses the prompt/completion JSON Lines form.
+    """
+    for name in (source_format, target_format):
+        if name not in CHAT_FORMATS:
+            raise UnsupportedConversionError(
+                f"cannot convert {name!r}; conversion supports {', '.join(CHAT_FORMATS)}"
+            )
+    reader, writer = chat_format(source_format), chat_format(target_format)
+    log = IssueLog(limit=1000)
+    losses = LossTally()
+    read = written = invalid = 0
+    with DatasetSource(src) as source, dst.open("wb") as out:
+        for record in reader.records(source, log, max_line_bytes=DEFAULT_MAX_LINE_BYTES):
+            read += 1
+            errors_before = log.error_count
+            reader.check(record, log)
+            if log.error_count != errors_before:
+                invalid += 1
+                continue
+            converted = writer.from_conversation(reader.to_conversation(record, losses), losses)
+            if converted is not None:
+                out.write(orjson.dumps(converted) + b"\n")
+                written += 1
+    if invalid:
+        losses.note("invalid source record skipped", invalid)
+    return ConversionReport(
+        source_format=source_format,
+        target_format=target_format,
+        records_read=read,
+        records_written=written,
+        records_invalid=invalid,
+        lossy_steps=tuple(LossyStep(step, count) for step, count in sorted(losses.counts.items())),
+        errors=tuple(log.errors),
+    )

@@ -1,0 +1,246 @@
+"""Gemini (Vertex AI) tuning format: JSON Lines of ``{"contents": [...]}``.
+
+Each content has ``role`` user or model and a non-empty ``parts`` list; a part holds
+exactly one of ``text``, ``inlineData`` (``mimeType`` + base64 ``data``) or
+``fileData`` (``mimeType`` + ``fileUri``). Snake-case spellings (``inline_data``,
+``mime_type``, ``file_uri``) are accepted too. Turns alternate user/model and at least
+one model turn is required. An optional ``systemInstruction`` holds text parts.
+Conversion handles the text-only subset; other parts are counted as dropped.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Iterator
+
+from app.formats.conversation import Conversation, LossTally, Turn
+from app.formats.issues import IssueLog
+from app.formats.jsontypes import expected_one_of, type_name
+from app.formats.source import DatasetSource, JsonRecord, iter_json_records
+from app.formats.spec import RecordSummary
+
+__all__ = ["ALLOWED_MIME_TYPES", "Gemini"]
+
+ROLES = ("user", "model")
+#: Media types Gemini tuning accepts for inline and file parts.
+ALLOWED_MIME_TYPES = frozenset(
+    {
+        "application/pdf",
+        "audio/aac",
+        "audio/flac",
+        "audio/mp3",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/wav",
+        "image/heic",
+        "image/heif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/plain",
+        "video/3gpp",
+        "video/avi",
+        "video/mov",
+        "video/mp4",
+        "video/mpeg",
+        "video/webm",
+        "video/wmv",
+        "video/x-flv",
+    }
+)
+_PART_KINDS = {
+    "text": "text",
+    "inlineData": "inlineData",
+    "inline_data": "inlineData",
+    "fileData": "fileData",
+    "file_data": "fileData",
+}
+_ROLE_OF = {"user": "user", "model": "assistant"}
+_GEMINI_ROLE = {"user": "user", "assistant": "model"}
+
+
+def _either(value: dict[str, object], camel: str, snake: str) -> object:
+    return value.get(camel, value.get(snake))
+
+
+def _check_mime(value: dict[str, object], path: str, line: int, log: IssueLog) -> None:
+    mime = _either(value, "mimeType", "mime_type")
+    if mime is None:
+        log.error(line, f"{path}.mimeType", "required field is missing", "field.missing")
+    elif mime not in ALLOWED_MIME_TYPES:
+        log.error(
+            line,
+            f"{path}.mimeType",
+            f"media type {mime!s} is not allowed for Gemini tuning",
+            "gemini.mime",
+        )
+
+
+def _check_part(part: object, path: str, line: int, log: IssueLog) -> None:
+    if not isinstance(part, dict):
+        log.error(line, path, f"expected object; got {type_name(part)}", "field.type")
+        return
+    kinds = [key for key in part if key in _PART_KINDS]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) or ", ".join(part) or "nothing"
+        log.error(
+            line,
+            path,
+            f"a part holds exactly one of text, inlineData, fileData; found {found}",
+            "gemini.part",
+        )
+        return
+    key = kinds[0]
+    body = part[key]
+    body_path = f"{path}.{key}"
+    if _PART_KINDS[key] == "text":
+        if not isinstance(body, str):
+            log.error(line, body_path, f"expected string; got {type_name(body)}", "field.type")
+        return
+    if not isinstance(body, dict):
+        log.error(line, body_path, f"expected object; got {type_name(body)}", "field.type")
+        return
+    _check_mime(body, body_path, line, log)
+    if _PART_KINDS[key] == "inlineData":
+        data = body.get("data")
+        if not isinstance(data, str) or not data:
+            log.error(line, f"{body_path}.data", "base64 data is missing", "field.missing")
+            return
+        try:
+            binascii.a2b_base64(data, strict_mode=True)
+        except binascii.Error as bad:
+            log.error(line, f"{body_path}.data", f"not valid base64: {bad}", "gemini.base64")
+    else:
+        uri = _either(body, "fileUri", "file_uri")
+        if not isinstance(uri, str) or "://" not in uri:
+            log.error(
+                line,
+                f"{body_path}.fileUri",
+                "a file reference needs a URI such as gs://bucket/file",
+                "gemini.uri",
+            )
+
+
+def _texts(parts: list[dict[str, object]]) -> list[str]:
+    return [part["text"] for part in parts if isinstance(part.get("text"), str)]  # type: ignore[misc]
+
+
+class Gemini:
+    """The ``gemini_multimodal`` format."""
+
+    name = "gemini_multimodal"
+
+    def records(
+        self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
+    ) -> Iterator[JsonRecord]:
+        """JSON Lines records."""
+        return iter_json_records(source, log, max_line_bytes=max_line_bytes)
+
+    def check(self, record: JsonRecord, log: IssueLog) -> None:
+        """Roles, alternation, parts, media types, base64 and file references."""
+        line, value = record.line, record.value
+        if not isinstance(value, dict):
+            log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
+            return
+        system = _either(value, "systemInstruction", "system_instruction")
+        if system is not None:
+            parts = system.get("parts") if isinstance(system, dict) else None
+            if not isinstance(parts, list) or any(
+                not isinstance(p, dict) or "text" not in p for p in parts
+            ):
+                log.error(
+                    line,
+                    "systemInstruction.parts",
+                    "expected an array of text parts",
+                    "gemini.system",
+                )
+        contents = value.get("contents")
+        if "contents" not in value:
+            log.error(line, "contents", "required field is missing", "field.missing")
+            return
+        if not isinstance(contents, list) or not contents:
+            log.error(line, "contents", "expected a non-empty array", "field.type")
+            return
+        previous: object = None
+        for index, content in enumerate(contents):
+            path = f"contents[{index}]"
+            if not isinstance(content, dict):
+                log.error(line, path, f"expected object; got {type_name(content)}", "field.type")
+                continue
+            role = content.get("role")
+            if role not in ROLES:
+                log.error(line, f"{path}.role", expected_one_of(ROLES, role), "gemini.role")
+            elif role == previous:
+                log.error(
+                    line,
+                    f"{path}.role",
+                    f"turns must alternate user/model; got {role} twice",
+                    "gemini.alternation",
+                )
+            previous = role
+            parts = content.get("parts")
+            if not isinstance(parts, list) or not parts:
+                log.error(
+                    line, f"{path}.parts", "expected a non-empty array of parts", "field.type"
+                )
+                continue
+            for part_index, part in enumerate(parts):
+                _check_part(part, f"{path}.parts[{part_index}]", line, log)
+        if not any(isinstance(c, dict) and c.get("role") == "model" for c in contents):
+            log.error(line, "contents", "at least one model turn is required", "gemini.no_model")
+
+    def summarize(self, record: JsonRecord) -> RecordSummary:
+        """Roles, model text, and every text part."""
+        value: dict[str, object] = record.value  # type: ignore[assignment]
+        texts: list[tuple[str, str]] = []
+        outputs: list[tuple[str, str]] = []
+        system = _either(value, "systemInstruction", "system_instruction")
+        if isinstance(system, dict):
+            texts += [
+                (f"systemInstruction.parts[{i}].text", t)
+                for i, t in enumerate(_texts(system["parts"]))
+            ]
+        contents: list[dict[str, object]] = value["contents"]  # type: ignore[assignment]
+        for index, content in enumerate(contents):
+            for part_index, part in enumerate(content["parts"]):  # type: ignore[attr-defined]
+                if "text" in part:
+                    item = (f"contents[{index}].parts[{part_index}].text", part["text"])
+                    texts.append(item)
+                    if content["role"] == "model":
+                        outputs.append(item)
+        return RecordSummary(tuple(str(c["role"]) for c in contents), tuple(outputs), tuple(texts))
+
+    def details(self) -> dict[str, object]:
+        """No format-specific details."""
+        return {}
+
+    def to_conversation(self, record: JsonRecord, losses: LossTally) -> Conversation:
+        """Text parts only; media parts are counted as dropped."""
+        value: dict[str, object] = record.value  # type: ignore[assignment]
+        system = _either(value, "systemInstruction", "system_instruction")
+        system_text = "\n\n".join(_texts(system["parts"])) if isinstance(system, dict) else None  # type: ignore[arg-type]
+        turns = []
+        for content in value["contents"]:  # type: ignore[attr-defined]
+            parts = content["parts"]
+            texts = _texts(parts)
+            if len(texts) < len(parts):
+                losses.note("non-text part dropped", len(parts) - len(texts))
+            if len(texts) > 1:
+                losses.note("text parts joined into one text")
+            turns.append(Turn(_ROLE_OF[content["role"]], "".join(texts)))  # type: ignore[arg-type]
+        return Conversation(system_text, tuple(turns))
+
+    def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
+        """One text part per turn; the system prompt becomes ``systemInstruction``."""
+        if not any(turn.role == "assistant" for turn in conversation.turns):
+            losses.note("record without an assistant turn skipped")
+            return None
+        contents = [
+            {"role": _GEMINI_ROLE[t.role], "parts": [{"text": t.text}]} for t in conversation.turns
+        ]
+        if conversation.system is None:
+            return {"contents": contents}
+        return {
+            "systemInstruction": {"parts": [{"text": conversation.system}]},
+            "contents": contents,
+        }

@@ -1,0 +1,195 @@
+"""Dataset statistics gathered in one streaming pass with bounded memory.
+
+* Tokens are *estimated* as ``ceil(characters / 4)`` over all text of a record — the
+  usual rule of thumb for English with BPE tokenizers; real counts differ by model
+  and language (code and non-Latin scripts use more tokens per character).
+* Token-length percentiles come from a seeded reservoir sample of
+  :data:`RESERVOIR_SIZE` records: exact up to that many records, a uniform sample
+  beyond. Count, min, max and mean are always exact.
+* Exact duplicates are found by a 64-bit hash of each record's bytes kept in a set
+  of at most :data:`MAX_TRACKED_DIGESTS` entries (about 70 MB at the cap). Past the
+  cap new records are still compared with the stored ones but not added, and
+  ``duplicate_check_complete`` is false. Records that differ only in key order or
+  whitespace are not duplicates here.
+* An output is *near-empty* when it has fewer than :data:`NEAR_EMPTY_CHARS`
+  non-whitespace characters.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from app.formats.issues import IssueLog
+from app.formats.reasoning import ReasoningCollector, ReasoningStats
+from app.formats.source import JsonRecord
+from app.formats.spec import RecordSummary
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "MAX_TRACKED_DIGESTS",
+    "NEAR_EMPTY_CHARS",
+    "RESERVOIR_SIZE",
+    "DatasetStats",
+    "Distribution",
+    "StatsCollector",
+]
+
+CHARS_PER_TOKEN = 4
+RESERVOIR_SIZE = 10_000
+MAX_TRACKED_DIGESTS = 1_000_000
+NEAR_EMPTY_CHARS = 3
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Summary of a numeric distribution."""
+
+    count: int
+    min: float
+    max: float
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    #: False when percentiles come from a sample rather than every value.
+    exact: bool
+
+    @classmethod
+    def of(
+        cls, sample: list[int], *, count: int, total: int, low: int, high: int, exact: bool
+    ) -> Distribution:
+        """Build from a (possibly sampled) list of values and exact aggregates."""
+        ordered = sorted(sample)
+
+        def pick(q: float) -> float:
+            return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))]) if ordered else 0.0
+
+        mean = total / count if count else 0.0
+        return cls(count, float(low), float(high), mean, pick(0.5), pick(0.9), pick(0.99), exact)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """Figures about a dataset's records (see the module docstring for definitions)."""
+
+    #: Records read (valid or not).
+    records: int
+    #: Records that passed every check; the figures below cover these.
+    valid_records: int
+    messages_per_record: Distribution
+    role_counts: dict[str, int]
+    estimated_tokens_per_record: Distribution
+    estimated_tokens_total: int
+    duplicate_records: int
+    duplicate_check_complete: bool
+    near_empty_outputs: int
+    reasoning: ReasoningStats
+    #: Format-specific figures (e.g. anthropic ``variant``, tabular ``columns``).
+    details: dict[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form."""
+        return {
+            **self.__dict__,
+            "messages_per_record": self.messages_per_record.to_dict(),
+            "estimated_tokens_per_record": self.estimated_tokens_per_record.to_dict(),
+            "reasoning": self.reasoning.to_dict(),
+        }
+
+
+class _Tally:
+    """Exact count/min/max/total plus a reservoir sample of integers."""
+
+    def __init__(self, seed: int) -> None:
+        self.count = 0
+        self.total = 0
+        self.low = 0
+        self.high = 0
+        self.sample: list[int] = []
+        self._random = random.Random(seed)
+
+    def add(self, value: int) -> None:
+        self.count += 1
+        self.total += value
+        self.low = value if self.count == 1 else min(self.low, value)
+        self.high = max(self.high, value)
+        if len(self.sample) < RESERVOIR_SIZE:
+            self.sample.append(value)
+        else:
+            slot = self._random.randrange(self.count)
+            if slot < RESERVOIR_SIZE:
+                self.sample[slot] = value
+
+    def result(self) -> Distribution:
+        return Distribution.of(
+            self.sample,
+            count=self.count,
+            total=self.total,
+            low=self.low,
+            high=self.high,
+            exact=self.count <= RESERVOIR_SIZE,
+        )
+
+
+class StatsCollector:
+    """Accumulates :class:`DatasetStats` record by record."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.valid = 0
+        self.messages = _Tally(seed=1)
+        self.tokens = _Tally(seed=2)
+        self.roles: Counter[str] = Counter()
+        self.digests: set[int] = set()
+        self.duplicates = 0
+        self.digests_full = False
+        self.near_empty = 0
+        self.reasoning = ReasoningCollector()
+
+    def count_record(self, record: JsonRecord, log: IssueLog) -> None:
+        """Count a record read from the file and check it for an exact duplicate."""
+        self.records += 1
+        digest = hash(record.raw)
+        if digest in self.digests:
+            self.duplicates += 1
+            log.warning(record.line, "", "exact duplicate of an earlier record", "stats.duplicate")
+        elif len(self.digests) < MAX_TRACKED_DIGESTS:
+            self.digests.add(digest)
+        else:
+            self.digests_full = True
+
+    def add_valid(self, record: JsonRecord, summary: RecordSummary, log: IssueLog) -> None:
+        """Add a valid record's figures and check its outputs."""
+        self.valid += 1
+        self.messages.add(len(summary.roles))
+        self.roles.update(summary.roles)
+        chars = sum(len(text) for _, text in summary.texts)
+        self.tokens.add(math.ceil(chars / CHARS_PER_TOKEN))
+        for field, text in summary.outputs:
+            if len(text.strip()) < NEAR_EMPTY_CHARS:
+                self.near_empty += 1
+                log.warning(record.line, field, "near-empty output", "stats.near_empty")
+            self.reasoning.add(record.line, field, text, log)
+
+    def result(self, details: dict[str, object]) -> DatasetStats:
+        """The figures for the whole pass."""
+        return DatasetStats(
+            records=self.records,
+            valid_records=self.valid,
+            messages_per_record=self.messages.result(),
+            role_counts=dict(self.roles),
+            estimated_tokens_per_record=self.tokens.result(),
+            estimated_tokens_total=self.tokens.total,
+            duplicate_records=self.duplicates,
+            duplicate_check_complete=not self.digests_full,
+            near_empty_outputs=self.near_empty,
+            reasoning=self.reasoning.result(),
+            details=details,
+        )

@@ -1,0 +1,124 @@
+"""Validate a dataset file in one streaming pass and produce its report.
+
+This is what the registry stores with a dataset version: the content's sha256 and
+size, the record count, every error with line number and JSON path (up to a
+limit), warnings, statistics and reasoning-chain quality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.formats.catalog import FORMATS, format_spec
+from app.formats.detect import detect_format
+from app.formats.errors import DatasetFileNotFoundError, UnknownFormatError
+from app.formats.issues import Issue, IssueLog
+from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
+from app.formats.stats import DatasetStats, StatsCollector
+
+__all__ = ["UNKNOWN_FORMAT", "ValidationReport", "validate_file"]
+
+#: The report's format when none was given and none could be detected.
+UNKNOWN_FORMAT = "unknown"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Everything validation learned about one dataset file."""
+
+    #: Format name (one of :data:`app.formats.catalog.FORMATS`, or ``"unknown"``).
+    format: str
+    #: True when the format was detected rather than given.
+    format_detected: bool
+    #: Hex sha256 of the file's bytes.
+    sha256: str
+    size_bytes: int
+    #: Records read, valid or not (rows for tabular data).
+    record_count: int
+    errors: tuple[Issue, ...]
+    #: Total errors found; more than ``len(errors)`` when the limit was reached.
+    error_count: int
+    errors_truncated: bool
+    warnings: tuple[Issue, ...]
+    warning_count: int
+    warnings_truncated: bool
+    stats: DatasetStats
+    #: True when there is at least one record and no error.
+    valid: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form (what the API returns and the registry stores)."""
+        return {
+            **self.__dict__,
+            "errors": [issue.to_dict() for issue in self.errors],
+            "warnings": [issue.to_dict() for issue in self.warnings],
+            "stats": self.stats.to_dict(),
+        }
+
+
+def validate_file(
+    path: Path,
+    *,
+    format: str | None = None,
+    max_errors: int = 1000,
+    progress: Callable[[int], None] | None = None,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> ValidationReport:
+    """Validate ``path`` in constant memory and report every problem up to ``max_errors``.
+
+    ``format`` forces the format; otherwise it is detected. ``progress`` is called with
+    the number of bytes read since its previous call (suits ``click.progressbar.update``).
+    Raises :class:`UnknownFormatError` for an unknown format name and
+    :class:`DatasetFileNotFoundError` when the file is missing; problems inside the
+    file are never raised, they are in the report.
+    """
+    if format is not None and format not in FORMATS:
+        raise UnknownFormatError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    if not path.is_file():
+        raise DatasetFileNotFoundError(f"no such dataset file: {path}")
+    name = format or detect_format(path)
+    log = IssueLog(limit=max_errors)
+    stats = StatsCollector()
+    details: dict[str, object] = {}
+    with DatasetSource(path, progress=progress) as source:
+        if name is None:
+            if path.stat().st_size:
+                log.error(
+                    None,
+                    "",
+                    "could not detect the format; give it explicitly (one of "
+                    + ", ".join(FORMATS)
+                    + ")",
+                    "format.unknown",
+                )
+        else:
+            spec = format_spec(name)
+            for record in spec.records(source, log, max_line_bytes=max_line_bytes):
+                stats.count_record(record, log)
+                errors_before = log.error_count
+                spec.check(record, log)
+                if log.error_count == errors_before:
+                    stats.add_valid(record, spec.summarize(record), log)
+            details = spec.details()
+        source.drain()
+    if source.size == 0:
+        log.error(None, "", "file is empty", "file.empty")
+    elif stats.records == 0 and log.error_count == 0:
+        log.error(None, "", "file holds no records", "file.empty")
+    return ValidationReport(
+        format=name or UNKNOWN_FORMAT,
+        format_detected=format is None,
+        sha256=source.sha256,
+        size_bytes=source.size,
+        record_count=stats.records,
+        errors=tuple(log.errors),
+        error_count=log.error_count,
+        errors_truncated=log.errors_truncated,
+        warnings=tuple(log.warnings),
+        warning_count=log.warning_count,
+        warnings_truncated=log.warnings_truncated,
+        stats=stats.result(details),
+        valid=log.error_count == 0,
+    )
