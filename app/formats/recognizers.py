@@ -3,7 +3,7 @@
 Presidio's maintained recognizers find e-mail, phone/fax, SSN, payment card (Luhn),
 IBAN (checksum), IP address, date and URL. Ours add what presidio lacks or what
 needs a label to be told apart from any other number: ZIP codes (after a state code
-or a "ZIP" label), medical record, health plan, account, licence, vehicle and device
+or a "ZIP" label), dates written with month names, medical record, health plan, account, licence, vehicle and device
 numbers (after their labels, VINs also by shape), street addresses, and names after
 a title or a "patient/name" label. No spaCy model is loaded, so there is no NER:
 names without such a cue are not detected (see docs/pii-scan.md).
@@ -59,9 +59,14 @@ CATEGORY_OF_ENTITY = {
     "GH_VEHICLE": "vehicle_identifier",
     "GH_DEVICE": "device_identifier",
     "GH_NAME": "name",
+    "GH_DATE": "date",
 }
 
 _VALUE = r"(?P<value>[A-Z0-9][A-Z0-9-]{3,19})\b"
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
 _LABEL_GAP = r"\s*(?:number|no\.?|num\.?|#|id)?\s*[:#]?\s*"
 #: (entity, pattern with a ``value`` group): the value is what gets reported.
 _LABELLED_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -100,6 +105,8 @@ _LABELLED_PATTERNS: tuple[tuple[str, str], ...] = (
         r"(?P<value>\b\d{1,5}\s+(?:[A-Z][a-z]+\s+){1,3}"
         r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Court|Ct|Way|Place|Pl)\b\.?)",
     ),
+    ("GH_DATE", r"(?P<value>\b" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b)"),
+    ("GH_DATE", r"(?P<value>\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"\.?,?\s+\d{4}\b)"),
     ("GH_NAME", r"(?P<value>\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"),
     (
         "GH_NAME",

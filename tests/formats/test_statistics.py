@@ -1,0 +1,61 @@
+"""Statistics and reasoning-chain quality computed during validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.formats import validate_file
+
+
+def _chat(answer: str, question: str = "Q?") -> str:
+    record = {
+        "messages": [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
+    }
+    return json.dumps(record) + "\n"
+
+
+def test_counts_roles_tokens_duplicates_and_near_empty(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        _chat("a" * 400) + _chat("a" * 400) + _chat(" ") + _chat("Fine answer", "Q" * 39)
+    )
+    stats = validate_file(path).stats
+    assert stats.records == stats.valid_records == 4
+    assert stats.role_counts == {"user": 4, "assistant": 4}
+    assert stats.messages_per_record.mean == 2
+    # ceil(chars / 4): (2 + 400) / 4 -> 101, (2 + 1) / 4 -> 1, (39 + 11) / 4 -> 13
+    assert stats.estimated_tokens_per_record.max == 101
+    assert stats.estimated_tokens_per_record.min == 1
+    assert stats.estimated_tokens_total == 101 + 101 + 1 + 13
+    assert stats.duplicate_records == 1 and stats.duplicate_check_complete
+    assert stats.near_empty_outputs == 1
+
+
+def test_reasoning_chain_quality_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text(
+        _chat("Step 1: add 2 and 2.\nStep 2: check.\nTherefore the answer is 4.")  # complete
+        + _chat("1. Look at it.\n2. Look at it.\nSo it is.")  # repeated step, no conclusion
+        + _chat("Step 1:\nStep 2: multiply.\nFinal answer: 6")  # empty step
+        + _chat("The answer is 42.")  # an answer with no reasoning
+        + _chat("Hello there, how can I help?")  # plain chat: nothing to say
+    )
+    report = validate_file(path)
+    reasoning = report.stats.reasoning
+    assert reasoning.outputs == 5
+    assert reasoning.with_steps_and_conclusion == 2
+    assert reasoning.share_with_steps_and_conclusion == 0.4
+    assert reasoning.step_count_distribution == {"0": 2, "2": 3}
+    warnings = {(w.line, w.code) for w in report.warnings}
+    assert warnings == {
+        (2, "reasoning.repeated_step"),
+        (2, "reasoning.no_conclusion"),
+        (3, "reasoning.empty_step"),
+        (4, "reasoning.no_steps"),
+    }
+    assert all(w.field == "messages[1].content" for w in report.warnings)
+    assert report.valid  # quality problems are warnings, not errors
