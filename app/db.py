@@ -8,9 +8,10 @@ ledger's hash chain relies on; PostgreSQL uses an advisory lock in the ledger in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -54,3 +55,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def init_app(app: Flask) -> None:
+    """Bind one engine to the application."""
+    settings = app.config["GATEHOUSE"]
+    app.extensions["gatehouse.engine"] = build_engine(settings.database_url)
+
+
+def current_engine() -> Engine:
+    """The engine of the application handling the current request or CLI command."""
+    return current_app.extensions["gatehouse.engine"]  # type: ignore[no-any-return]
+
+
+def unit_of_work() -> AbstractContextManager[Session]:
+    """A session for a door's unit of work; use as ``with unit_of_work() as session``."""
+    return session_scope(current_engine())

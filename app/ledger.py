@@ -33,6 +33,7 @@ __all__ = [
     "canonical_json",
     "event_to_dict",
     "export_jsonl",
+    "recent_events",
     "sha256_hex",
     "verify_chain",
 ]
@@ -223,6 +224,11 @@ def event_to_dict(event: LedgerEvent) -> dict[str, Any]:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+
+
+def recent_events(*, session: Session, limit: int = 100) -> list[LedgerEvent]:
+    """The newest ``limit`` events, newest first."""
+    return list(session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq).desc()).limit(limit)).all())
 
 
 def export_jsonl(*, session: Session, out: IO[str]) -> int:

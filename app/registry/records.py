@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -37,14 +38,22 @@ def kind_of(model: type[SQLModel]) -> str:
     return str(model.__tablename__)
 
 
+#: Fields that never enter the ledger, not even hashed: credentials.
+_SECRET_FIELDS = frozenset({"password_hash", "token_sha256"})
+
+
 def ledger_payload(changes: Mapping[str, Any]) -> dict[str, Any]:
     """Scalar changes as they are; JSON blobs by digest, so no bulky or personal content."""
     payload: dict[str, Any] = {}
     for name, value in changes.items():
-        if isinstance(value, dict | list):
+        if name in _SECRET_FIELDS:
+            payload[name] = "(changed)" if value is not None else None
+        elif isinstance(value, dict | list):
             payload[name] = {"sha256": sha256_hex(canonical_json(value))}
         elif isinstance(value, Enum):
             payload[name] = value.value
+        elif isinstance(value, datetime | date):
+            payload[name] = value.isoformat()
         else:
             payload[name] = value
     return payload

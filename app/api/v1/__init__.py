@@ -1,0 +1,42 @@
+"""JSON API v1: one blueprint per resource, plus the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify
+
+from app.api.v1 import datasets, deployments, ledger, lineage, models, runs
+from app.api.v1.spec import spec
+from app.auth.guard import public
+
+meta = Blueprint("api_meta", __name__, url_prefix="/api/v1")
+
+#: Every resource blueprint; later areas (gates, approvals, audits, reports) add theirs here.
+RESOURCE_BLUEPRINTS: list[Blueprint] = [
+    datasets.bp,
+    runs.bp,
+    models.bp,
+    deployments.bp,
+    lineage.bp,
+    ledger.bp,
+]
+
+
+@meta.get("/openapi.json")
+@public
+def openapi_document() -> Any:
+    """The OpenAPI 3 document generated from the views."""
+    return jsonify(spec.spec)
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprints and the generated documentation pages."""
+    for blueprint in RESOURCE_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(meta)
+    spec.register(app)
+    # spectree's own documentation pages are public like the document itself.
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith("openapi"):
+            public(view)

@@ -1,0 +1,133 @@
+"""Datasets and dataset versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from pydantic import BaseModel, Field
+
+from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.spec import spec
+from app.auth.guard import allow, current_principal
+from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
+from app.db import unit_of_work
+from app.models.datasets import Dataset, DatasetVersion
+from app.registry import datasets as service
+from app.registry.records import get_record, list_records
+from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
+
+bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
+TAG = "datasets"
+
+
+class DatasetListQuery(ListQuery):
+    """Filters for datasets."""
+
+    owner: str | None = None
+    domain: str | None = None
+
+
+class VersionListQuery(ListQuery):
+    """Filters for a dataset's versions."""
+
+    contains_phi: bool | None = None
+    contains_pii: bool | None = None
+    format: str | None = None
+
+
+class ClassificationChange(DatasetVersionMetadata):
+    """Metadata changes; a classification change needs a justification."""
+
+    justification: str = Field(default="", max_length=2000)
+
+
+class ErasureRequestCreate(BaseModel):
+    """A data subject's erasure request."""
+
+    reference: str = Field(min_length=1, max_length=200)
+
+
+@bp.get("")
+@allow(*READERS, scope="read")
+@spec.validate(query=DatasetListQuery, tags=[TAG])
+def list_datasets(query: DatasetListQuery) -> Any:
+    """List datasets, filtered by owner or domain."""
+    with unit_of_work() as session:
+        page = list_records(session=session, model=Dataset, filters=query.model_dump(exclude={"after", "limit"}), after=query.after, limit=query.limit)
+        return jsonify(page_body(page))
+
+
+@bp.post("")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=DatasetCreate, tags=[TAG])
+def create_dataset(json: DatasetCreate) -> Any:
+    """Create a dataset."""
+    with unit_of_work() as session:
+        dataset = service.create_dataset(session=session, data=json, actor=current_principal().username)
+        return created(to_public(dataset))
+
+
+@bp.get("/<int:dataset_id>")
+@allow(*READERS, scope="read")
+@spec.validate(tags=[TAG])
+def get_dataset(dataset_id: int) -> Any:
+    """One dataset."""
+    with unit_of_work() as session:
+        return jsonify(to_public(get_record(session=session, model=Dataset, record_id=dataset_id)))
+
+
+@bp.get("/<int:dataset_id>/versions")
+@allow(*READERS, scope="read")
+@spec.validate(query=VersionListQuery, tags=[TAG])
+def list_versions(dataset_id: int, query: VersionListQuery) -> Any:
+    """A dataset's versions."""
+    with unit_of_work() as session:
+        get_record(session=session, model=Dataset, record_id=dataset_id)
+        filters = {"dataset_id": dataset_id, **query.model_dump(exclude={"after", "limit"})}
+        page = list_records(session=session, model=DatasetVersion, filters=filters, after=query.after, limit=query.limit)
+        return jsonify(page_body(page))
+
+
+@bp.post("/<int:dataset_id>/versions")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=DatasetVersionRegister, tags=[TAG])
+def register_version(dataset_id: int, json: DatasetVersionRegister) -> Any:
+    """Register a version by reference (storage URI and SHA-256)."""
+    with unit_of_work() as session:
+        version = service.register_version(session=session, dataset_id=dataset_id, data=json, actor=current_principal().username)
+        return created(to_public(version))
+
+
+@bp.get("/versions/<int:version_id>")
+@allow(*READERS, scope="read")
+@spec.validate(tags=[TAG])
+def get_version(version_id: int) -> Any:
+    """One dataset version with its validation report and classification."""
+    with unit_of_work() as session:
+        version = get_record(session=session, model=DatasetVersion, record_id=version_id)
+        erasures = service.open_erasure_requests(session=session, version_id=version_id)
+        return jsonify(to_public(version, open_erasure_requests=[to_public(e) for e in erasures]))
+
+
+@bp.patch("/versions/<int:version_id>")
+@allow(*DATA_STEWARDS, scope="write")
+@spec.validate(json=ClassificationChange, tags=[TAG])
+def update_version(version_id: int, json: ClassificationChange) -> Any:
+    """Change a version's classification or references (ledgered, justified)."""
+    data = DatasetVersionMetadata(**json.model_dump(exclude={"justification"}, exclude_none=True))
+    with unit_of_work() as session:
+        version = service.update_version_metadata(
+            session=session, version_id=version_id, data=data, actor=current_principal().username, justification=json.justification
+        )
+        return jsonify(to_public(version))
+
+
+@bp.post("/versions/<int:version_id>/erasure-requests")
+@allow(*DATA_STEWARDS, scope="write")
+@spec.validate(json=ErasureRequestCreate, tags=[TAG])
+def create_erasure_request(version_id: int, json: ErasureRequestCreate) -> Any:
+    """Record a GDPR Art. 17 erasure request against a version."""
+    with unit_of_work() as session:
+        request = service.record_erasure_request(session=session, version_id=version_id, reference=json.reference, actor=current_principal().username)
+        return created(to_public(request))

@@ -1,0 +1,104 @@
+"""Fine-tune runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from pydantic import BaseModel
+
+from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.spec import spec
+from app.auth.guard import allow, current_principal
+from app.auth.roles import READERS, REGISTRARS
+from app.db import unit_of_work
+from app.models.runs import FineTuneRun
+from app.registry import runs as service
+from app.registry.records import get_record, list_records
+from app.registry.schemas import RunCreate, RunUpdate, TransitionRequest
+from app.registry.state_machines import RUN_MACHINE
+
+bp = Blueprint("api_runs", __name__, url_prefix="/api/v1/runs")
+TAG = "runs"
+
+
+class RunListQuery(ListQuery):
+    """Filters for runs."""
+
+    state: str | None = None
+    platform: str | None = None
+    requester: str | None = None
+
+
+class AttachDataset(BaseModel):
+    """A dataset version to attach to a draft run."""
+
+    dataset_version_id: int
+
+
+def _run_body(session: Any, run: FineTuneRun) -> dict[str, Any]:
+    versions = service.run_dataset_versions(session=session, run_id=run.id or 0)
+    return to_public(
+        run,
+        dataset_version_ids=[v.id for v in versions],
+        allowed_transitions=list(RUN_MACHINE.allowed_from(run.state)),
+    )
+
+
+@bp.get("")
+@allow(*READERS, scope="read")
+@spec.validate(query=RunListQuery, tags=[TAG])
+def list_runs(query: RunListQuery) -> Any:
+    """List runs, filtered by state, platform or requester."""
+    with unit_of_work() as session:
+        page = list_records(session=session, model=FineTuneRun, filters=query.model_dump(exclude={"after", "limit"}), after=query.after, limit=query.limit)
+        return jsonify(page_body(page))
+
+
+@bp.post("")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=RunCreate, tags=[TAG])
+def create_run(json: RunCreate) -> Any:
+    """Create a draft run."""
+    with unit_of_work() as session:
+        run = service.create_run(session=session, data=json, actor=current_principal().username)
+        return created(_run_body(session, run))
+
+
+@bp.get("/<int:run_id>")
+@allow(*READERS, scope="read")
+@spec.validate(tags=[TAG])
+def get_run(run_id: int) -> Any:
+    """One run with its dataset versions and allowed transitions."""
+    with unit_of_work() as session:
+        return jsonify(_run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id)))
+
+
+@bp.patch("/<int:run_id>")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=RunUpdate, tags=[TAG])
+def update_run(run_id: int, json: RunUpdate) -> Any:
+    """Edit a draft run."""
+    with unit_of_work() as session:
+        run = service.update_run(session=session, run_id=run_id, data=json, actor=current_principal().username)
+        return jsonify(_run_body(session, run))
+
+
+@bp.post("/<int:run_id>/datasets")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=AttachDataset, tags=[TAG])
+def attach_dataset(run_id: int, json: AttachDataset) -> Any:
+    """Attach a dataset version to a draft run."""
+    with unit_of_work() as session:
+        service.attach_dataset_version(session=session, run_id=run_id, version_id=json.dataset_version_id, actor=current_principal().username)
+        return jsonify(_run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id)))
+
+
+@bp.post("/<int:run_id>/transitions")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=TransitionRequest, tags=[TAG])
+def transition_run(run_id: int, json: TransitionRequest) -> Any:
+    """Move a run along its state machine (gated edges go through their workflow)."""
+    with unit_of_work() as session:
+        run = service.transition_run(session=session, run_id=run_id, to=json.to, actor=current_principal().username, reason=json.reason)
+        return jsonify(_run_body(session, run))

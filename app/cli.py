@@ -1,0 +1,219 @@
+"""The ``gatehouse`` command: operators' and pipelines' door.
+
+Every command prints one readable line on failure and exits non-zero; Gatehouse errors
+never surface as tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.errors import GatehouseError
+
+
+class GatehouseGroup(FlaskGroup):
+    """A FlaskGroup that turns Gatehouse errors into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GatehouseError as error:
+            raise click.ClickException(str(error)) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if os.environ.get("GATEHOUSE_DEBUG") == "1":
+                raise
+            raise click.ClickException(
+                f"internal error ({type(error).__name__}); set GATEHOUSE_DEBUG=1 to see the traceback"
+            ) from None
+
+
+def _create_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=GatehouseGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Gatehouse: governance and compliance control plane for LLM fine-tuning."""
+
+
+def _database_url() -> str:
+    from flask import current_app
+
+    return str(current_app.config["GATEHOUSE"].database_url)
+
+
+@cli.group()
+def db() -> None:
+    """Schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    from app.migrations import upgrade
+
+    upgrade(_database_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision", default="-1")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (default: one step)."""
+    from app.migrations import downgrade
+
+    downgrade(_database_url(), revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the database's revision and whether it is the newest."""
+    from app.db import current_engine
+    from app.migrations import current_revision, head_revision
+
+    current = current_revision(current_engine())
+    head = head_revision(_database_url())
+    click.echo(f"{current or '(not migrated)'}{' (head)' if current == head else f' (head is {head})'}")
+
+
+@cli.group()
+def user() -> None:
+    """Portal and pipeline accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--name", "display_name", default=None, help="Display name (default: username).")
+@click.option("--email", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="Token-only account (pipelines).")
+@with_appcontext
+def user_create(username: str, roles: tuple[str, ...], display_name: str | None, email: str | None, password_stdin: bool, no_password: bool) -> None:
+    """Create a user with one or more roles."""
+    from app.auth.accounts import create_user
+    from app.db import unit_of_work
+
+    password: str | None = None
+    if not no_password:
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as session:
+        create_user(session=session, username=username, display_name=display_name or username, roles=list(roles), password=password, email=email, actor="cli")
+    click.echo(f"created user {username} with role(s) {', '.join(sorted(set(roles)))}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens for pipelines."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for, e.g. 'release pipeline'.")
+@click.option("--scope", "scopes", multiple=True, default=("read",), show_default=True)
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 366))
+@with_appcontext
+def token_create(username: str, name: str, scopes: tuple[str, ...], days: int) -> None:
+    """Issue a token; it is printed once and stored only as a hash."""
+    from app.auth.accounts import create_token
+    from app.db import unit_of_work
+
+    with unit_of_work() as session:
+        issued = create_token(session=session, username=username, name=name, scopes=list(scopes), actor="cli", expires_in=timedelta(days=days))
+    click.echo(f"token id {issued.token.id}, expires {issued.token.expires_at.isoformat()} (shown once, store it now):", err=True)
+    click.echo(issued.secret)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    from app.auth.accounts import revoke_token
+    from app.db import unit_of_work
+
+    with unit_of_work() as session:
+        revoke_token(session=session, token_id=token_id, actor="cli")
+    click.echo(f"token {token_id} revoked")
+
+
+@cli.group()
+def ledger() -> None:
+    """The tamper-evident ledger."""
+
+
+@ledger.command("verify")
+@with_appcontext
+def ledger_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first broken event."""
+    from app.db import unit_of_work
+    from app.ledger import verify_chain
+
+    with unit_of_work() as session:
+        outcome = verify_chain(session=session)
+    if outcome.broken is not None:
+        raise click.ClickException(str(outcome.broken))
+    click.echo(f"ledger intact: {outcome.events_checked} events, head {outcome.head_hash}")
+
+
+@ledger.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def ledger_export(output: Path) -> None:
+    """Export every event as JSON Lines for auditors."""
+    from app.db import unit_of_work
+    from app.ledger import export_jsonl
+
+    with unit_of_work() as session, output.open("w", encoding="utf-8") as out:
+        count = export_jsonl(session=session, out=out)
+    click.echo(f"exported {count} events to {output}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the portal and API (production: run under a WSGI server instead)."""
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+def _register_area_groups() -> None:
+    """Attach the command groups each area defines in ``app/<area>/cli.py``."""
+    import importlib
+
+    for area in ("formats", "policy", "reports", "audits"):
+        try:
+            module = importlib.import_module(f"app.{area}.cli")
+        except ModuleNotFoundError as missing:
+            if missing.name not in (f"app.{area}", f"app.{area}.cli"):
+                raise
+            continue
+        cli.add_command(module.cli_group)
+
+
+_register_area_groups()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="gatehouse")

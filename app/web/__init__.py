@@ -1,0 +1,13 @@
+"""The compliance officers' portal: server-rendered pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the portal's blueprints."""
+    from app.web import auth, registry
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(registry.bp)
