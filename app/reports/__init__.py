@@ -1,0 +1,38 @@
+"""Signed PDF reports: render (WeasyPrint), sign (pyHanko, PAdES), verify.
+
+The registry's report service gathers a context (shapes in :mod:`app.reports.contexts`)
+and calls :func:`generate_report`; anyone holding a PDF calls :func:`verify_pdf`.
+"""
+
+from app.reports.generation import REPORT_KINDS, GeneratedReport, generate_report
+from app.reports.identity import (
+    SigningIdentity,
+    ensure_self_signed_identity,
+    load_signing_identity,
+)
+from app.reports.signing import SignatureLevel, SigningOptions
+from app.reports.verification import (
+    Coverage,
+    TrustStatus,
+    Verdict,
+    VerificationResult,
+    load_certificate,
+    verify_pdf,
+)
+
+__all__ = [
+    "REPORT_KINDS",
+    "Coverage",
+    "GeneratedReport",
+    "SignatureLevel",
+    "SigningIdentity",
+    "SigningOptions",
+    "TrustStatus",
+    "Verdict",
+    "VerificationResult",
+    "ensure_self_signed_identity",
+    "generate_report",
+    "load_certificate",
+    "load_signing_identity",
+    "verify_pdf",
+]

@@ -1,0 +1,61 @@
+"""Typed errors of the report subsystem (rendering, signing, verification)."""
+
+from __future__ import annotations
+
+from app.errors import GatehouseError, ValidationError
+
+__all__ = [
+    "AssetRefusedError",
+    "RenderFailedError",
+    "RenderTimeoutError",
+    "ReportContextError",
+    "ReportError",
+    "SigningError",
+    "SigningIdentityError",
+    "TimestampError",
+    "UnknownReportKindError",
+]
+
+
+class ReportError(GatehouseError):
+    """A report could not be produced."""
+
+    title = "Report error"
+
+
+class UnknownReportKindError(ValidationError):
+    """The requested report kind does not exist."""
+
+
+class ReportContextError(ValidationError):
+    """The data given for a report lacks a field its template needs."""
+
+
+class AssetRefusedError(ReportError):
+    """A template referred to a resource outside the packaged report assets."""
+
+
+class RenderTimeoutError(ReportError):
+    """Rendering did not finish within its time limit and was stopped."""
+
+    status = 504
+    title = "Report rendering timed out"
+
+
+class RenderFailedError(ReportError):
+    """WeasyPrint failed while laying out or writing the PDF."""
+
+
+class SigningIdentityError(ReportError):
+    """The signing identity (PKCS#12 file or passphrase) cannot be loaded or created."""
+
+
+class SigningError(ReportError):
+    """pyHanko could not sign the PDF."""
+
+
+class TimestampError(SigningError):
+    """The timestamp authority did not return a usable timestamp token."""
+
+    status = 502
+    title = "Timestamp authority failed"
