@@ -1,0 +1,46 @@
+"""Choosing and building the policy engine from settings.
+
+``build_engine(kind="embedded" | "opa", ...)`` reads the policy bundle once and
+returns the engine. The lead's configuration maps ``GATEHOUSE_POLICY_ENGINE``,
+``GATEHOUSE_OPA_URL``, ``GATEHOUSE_POLICY_TIMEOUT_S`` and
+``GATEHOUSE_POLICY_DATA`` (the per-installation data file) onto its arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.policy.bundle import load_bundle
+from app.policy.embedded import EmbeddedEngine
+from app.policy.engine import DEFAULT_TIMEOUT_S, PolicyEngine
+from app.policy.errors import UnknownEngineError
+from app.policy.opa_server import OpaServerEngine
+
+__all__ = ["ENGINE_KINDS", "build_engine"]
+
+#: The engine kinds ``build_engine`` accepts.
+ENGINE_KINDS = ("embedded", "opa")
+
+
+def build_engine(
+    *,
+    kind: str,
+    policy_dir: Path,
+    opa_url: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    extra_data_path: Path | None = None,
+) -> PolicyEngine:
+    """Build the engine ``kind`` over the bundle in ``policy_dir`` (+ data overrides).
+
+    Raises PolicyBundleError when the policies cannot be read and
+    UnknownEngineError for an unknown kind or an OPA engine without a URL; once
+    built, an engine never raises from ``decide``.
+    """
+    bundle = load_bundle(policy_dir=policy_dir, extra_data_path=extra_data_path)
+    if kind == "embedded":
+        return EmbeddedEngine(bundle=bundle, timeout_s=timeout_s)
+    if kind == "opa":
+        if not opa_url:
+            raise UnknownEngineError("the OPA engine needs GATEHOUSE_OPA_URL")
+        return OpaServerEngine(bundle=bundle, url=opa_url, timeout_s=timeout_s)
+    raise UnknownEngineError(f"unknown policy engine {kind!r}; choose one of {ENGINE_KINDS}")

@@ -1,0 +1,46 @@
+# METADATA
+# title: Adverse action reasons (ECOA / Regulation B)
+# description: >-
+#   A model that makes credit decisions has an explainability audit that provides the
+#   principal reasons for each decision, as an adverse action notice requires.
+# related_resources:
+#   - ref: https://www.ecfr.gov/current/title-12/chapter-X/part-1002/section-1002.9
+#     description: 12 CFR 1002.9 (Regulation B)
+# custom:
+#   control_id: FIN-REGB-1002.9
+#   regulation: Finance
+#   severity: high
+#   remediation: Run an explainability audit that yields principal reasons per decision.
+package finance.adverse_action
+
+import data.lib.controls
+
+control := {
+	"control_id": "FIN-REGB-1002.9",
+	"regulation": "Finance",
+	"citation": "12 CFR 1002.9 (Regulation B)",
+	"severity": "high",
+}
+
+# A model whose decision type is not recorded counts as making credit decisions.
+credit_decisions if input.model.decision_type == "credit_decision"
+
+credit_decisions if not controls.string_field(controls.model, "decision_type")
+
+reasons_available if {
+	some audit in input.audits
+	audit.kind == "explainability"
+	audit.principal_reasons_available == true
+}
+
+failures contains "the credit-decision model has no explainability audit providing principal reasons" if {
+	not reasons_available
+}
+
+scope := {"applicable": false, "reason": "the model's domain is not credit or financial risk"} if {
+	not controls.finance_applies
+} else := {"applicable": true, "reason": "checked the principal reasons for credit decisions"} if {
+	credit_decisions
+} else := {"applicable": false, "reason": "the model makes no credit decisions"}
+
+outcome := controls.outcome(control, scope, failures, set())

@@ -1,0 +1,64 @@
+# METADATA
+# title: Fair lending
+# description: >-
+#   The latest fairness audit of a credit or financial-risk model passes the four-fifths
+#   rule (adverse impact ratio at least the policy minimum), keeps the equalized-odds
+#   difference within the policy bound, and is no older than the freshness limit.
+# related_resources:
+#   - ref: https://www.ecfr.gov/current/title-12/chapter-X/part-1002/section-1002.4
+#     description: ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)
+# custom:
+#   control_id: FIN-FAIR-LENDING
+#   regulation: Finance
+#   severity: high
+#   remediation: Mitigate the disparity, re-run the fairness audit and promote only when it passes.
+package finance.fair_lending
+
+import data.lib.controls
+
+control := {
+	"control_id": "FIN-FAIR-LENDING",
+	"regulation": "Finance",
+	"citation": "ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)",
+	"severity": "high",
+}
+
+limits := data.gatehouse.thresholds.fairness
+
+fairness_audits := [audit |
+	some audit in input.audits
+	audit.kind == "fairness"
+	time.parse_rfc3339_ns(audit.finished_at)
+]
+
+latest_finished := max([time.parse_rfc3339_ns(audit.finished_at) | some audit in fairness_audits])
+
+# The latest audit; if two finished at the same instant, the first listed.
+latest_audits := [audit |
+	some audit in fairness_audits
+	time.parse_rfc3339_ns(audit.finished_at) == latest_finished
+]
+
+latest := latest_audits[0]
+
+failures contains "the model has no finished fairness audit" if count(fairness_audits) == 0
+
+failures contains controls.message(["adverse impact ratio ", object.get(latest, "adverse_impact_ratio", "unknown"), " is below the four-fifths minimum ", limits.min_adverse_impact_ratio]) if {
+	not controls.at_least(latest, "adverse_impact_ratio", limits.min_adverse_impact_ratio)
+	count(fairness_audits) > 0
+}
+
+failures contains controls.message(["equalized odds difference ", object.get(latest, "equalized_odds_difference", "unknown"), " exceeds the bound ", limits.max_equalized_odds_difference]) if {
+	not controls.at_most(latest, "equalized_odds_difference", limits.max_equalized_odds_difference)
+	count(fairness_audits) > 0
+}
+
+failures contains controls.message(["the latest fairness audit is ", controls.age_days(latest.finished_at), " days old, older than ", limits.max_audit_age_days, " days"]) if {
+	controls.age_days(latest.finished_at) > limits.max_audit_age_days
+}
+
+scope := {"applicable": true, "reason": "checked the latest fairness audit"} if {
+	controls.finance_applies
+} else := {"applicable": false, "reason": "the model's domain is not credit or financial risk"}
+
+outcome := controls.outcome(control, scope, failures, set())

@@ -1,0 +1,12 @@
+# METADATA
+# title: Gate production_promotion
+# description: >-
+#   Asked before a deployment reaches production. Applies every HIPAA control when any
+#   training dataset holds PHI, every GDPR control for EU/EEA personal data, the finance
+#   controls for credit or financial-risk models, and the common controls always.
+#   Query data.gates.production_promotion.decision.
+package gates.production_promotion
+
+import data.lib.gates
+
+decision := gates.decision("production_promotion", {"hipaa_data", "hipaa_deployment", "gdpr_data", "gdpr_model", "finance", "common"})

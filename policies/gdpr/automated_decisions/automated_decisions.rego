@@ -1,0 +1,44 @@
+# METADATA
+# title: Automated decisions with legal or similarly significant effect
+# description: >-
+#   A model that makes automated decisions with legal or similarly significant effect on
+#   EU/EEA data subjects has human review and explanations available (an explainability
+#   audit).
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#d1e2838-1-1
+#     description: GDPR Art. 22; Recital 71
+# custom:
+#   control_id: GDPR-22
+#   regulation: GDPR
+#   severity: high
+#   remediation: Put a human reviewer in the decision loop and run an explainability audit.
+package gdpr.automated_decisions
+
+import data.lib.controls
+
+control := {
+	"control_id": "GDPR-22",
+	"regulation": "GDPR",
+	"citation": "GDPR Art. 22; Recital 71",
+	"severity": "high",
+}
+
+explained if {
+	some audit in input.audits
+	audit.kind == "explainability"
+	time.parse_rfc3339_ns(audit.finished_at)
+}
+
+failures contains "the model makes automated decisions with legal effect without human review" if {
+	not controls.is_true(controls.model, "human_review")
+}
+
+failures contains "the model makes automated decisions with legal effect without an explainability audit" if {
+	not explained
+}
+
+scope := {"applicable": false, "reason": "the model makes no automated decision with legal effect"} if {
+	controls.equals(controls.model, "automated_decision_legal_effect", false)
+} else := controls.scope(controls.gdpr_datasets, "dataset(s) with EU/EEA personal data behind automated decisions", "no dataset holds personal data of EU/EEA data subjects")
+
+outcome := controls.outcome(control, scope, failures, set())

@@ -1,0 +1,45 @@
+# METADATA
+# title: Records of processing activities
+# description: >-
+#   A dataset with EU/EEA personal data records its controller, the purpose of
+#   processing and the categories of personal data.
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#d1e3143-1-1
+#     description: GDPR Art. 30
+# custom:
+#   control_id: GDPR-30
+#   regulation: GDPR
+#   severity: low
+#   remediation: Record the controller, purpose and data categories on the dataset.
+package gdpr.records_of_processing
+
+import data.lib.controls
+
+control := {
+	"control_id": "GDPR-30",
+	"regulation": "GDPR",
+	"citation": "GDPR Art. 30",
+	"severity": "low",
+}
+
+failures contains controls.message(["dataset ", controls.label(dataset), " has no ", field, " recorded"]) if {
+	some dataset in controls.gdpr_datasets
+	some field in ["controller", "purpose"]
+	not controls.recorded(dataset, field)
+}
+
+categorised(dataset) if {
+	controls.nonempty_array(dataset, "data_categories")
+}
+
+failures contains controls.message(["dataset ", controls.label(dataset), " has no data categories recorded"]) if {
+	some dataset in controls.gdpr_datasets
+	not categorised(dataset)
+}
+
+outcome := controls.outcome(
+	control,
+	controls.scope(controls.gdpr_datasets, "dataset(s) with EU/EEA personal data", "no dataset holds personal data of EU/EEA data subjects"),
+	failures,
+	set(),
+)

@@ -1,0 +1,41 @@
+# METADATA
+# title: Storage limitation
+# description: >-
+#   A dataset with EU/EEA personal data has a retention deadline, and the deadline has
+#   not passed.
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#d1e1807-1-1
+#     description: GDPR Art. 5(1)(e)
+# custom:
+#   control_id: GDPR-5.1e
+#   regulation: GDPR
+#   severity: medium
+#   remediation: Set a retention deadline on the dataset; delete or re-justify data past it.
+package gdpr.storage_limitation
+
+import data.lib.controls
+
+control := {
+	"control_id": "GDPR-5.1e",
+	"regulation": "GDPR",
+	"citation": "GDPR Art. 5(1)(e)",
+	"severity": "medium",
+}
+
+within_retention(dataset) if time.parse_rfc3339_ns(dataset.retention_until) > controls.now_ns
+
+problem(dataset) := controls.message(["dataset ", controls.label(dataset), " is past its retention deadline ", dataset.retention_until]) if {
+	time.parse_rfc3339_ns(dataset.retention_until)
+} else := controls.message(["dataset ", controls.label(dataset), " has no valid retention deadline"])
+
+failures contains problem(dataset) if {
+	some dataset in controls.gdpr_datasets
+	not within_retention(dataset)
+}
+
+outcome := controls.outcome(
+	control,
+	controls.scope(controls.gdpr_datasets, "dataset(s) with EU/EEA personal data", "no dataset holds personal data of EU/EEA data subjects"),
+	failures,
+	set(),
+)

@@ -1,0 +1,62 @@
+# METADATA
+# title: Transfers of personal data outside the EEA
+# description: >-
+#   When a dataset with EU/EEA personal data is stored, or a run trains on it, outside
+#   the EEA, the transfer relies on an adequacy decision for that region or on standard
+#   contractual clauses / binding corporate rules with a recorded reference.
+# related_resources:
+#   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#d1e3606-1-1
+#     description: GDPR Art. 44-46
+# custom:
+#   control_id: GDPR-44
+#   regulation: GDPR
+#   severity: high
+#   remediation: >-
+#     Keep storage and training in the EEA, or record the SCC/BCR reference (or rely on
+#     an adequacy decision for the region).
+package gdpr.transfers
+
+import data.lib.controls
+
+control := {
+	"control_id": "GDPR-44",
+	"regulation": "GDPR",
+	"citation": "GDPR Art. 44-46",
+	"severity": "high",
+}
+
+# Where each dataset's data lives: its storage region, and the training region of the run.
+locations(dataset) := {dataset.residency_region} | {region |
+	is_object(input.run)
+	region := input.run.region
+}
+
+lawful_transfer(_, region) if region in data.gatehouse.regions.eea
+
+lawful_transfer(dataset, region) if {
+	dataset.transfer_mechanism == "adequacy"
+	region in data.gatehouse.regions.adequacy
+}
+
+lawful_transfer(dataset, _) if {
+	dataset.transfer_mechanism in {"scc", "bcr"}
+	controls.recorded(dataset, "transfer_ref")
+}
+
+failures contains controls.message(["dataset ", controls.label(dataset), " has no recorded residency region"]) if {
+	some dataset in controls.gdpr_datasets
+	not controls.recorded(dataset, "residency_region")
+}
+
+failures contains controls.message(["dataset ", controls.label(dataset), " is transferred to ", region, " without an adequacy decision, SCC or BCR"]) if {
+	some dataset in controls.gdpr_datasets
+	some region in locations(dataset)
+	not lawful_transfer(dataset, region)
+}
+
+outcome := controls.outcome(
+	control,
+	controls.scope(controls.gdpr_datasets, "dataset(s) with EU/EEA personal data", "no dataset holds personal data of EU/EEA data subjects"),
+	failures,
+	set(),
+)

@@ -1,0 +1,40 @@
+# METADATA
+# title: Audit controls on a production deployment handling PHI
+# description: >-
+#   A production deployment of a model trained on PHI records access (access logging)
+#   and is monitored.
+# related_resources:
+#   - ref: https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-C/section-164.312
+#     description: 45 CFR 164.312(b)
+# custom:
+#   control_id: HIPAA-164.312b
+#   regulation: HIPAA
+#   severity: high
+#   remediation: Enable access logging and monitoring on the deployment before promotion.
+package hipaa.audit_controls
+
+import data.lib.controls
+
+control := {
+	"control_id": "HIPAA-164.312b",
+	"regulation": "HIPAA",
+	"citation": "45 CFR 164.312(b)",
+	"severity": "high",
+}
+
+failures contains "the production deployment handling PHI has no access logging" if {
+	controls.hipaa_applies
+	not controls.is_true(controls.deployment, "access_logging")
+}
+
+failures contains "the production deployment handling PHI is not monitored" if {
+	controls.hipaa_applies
+	not controls.is_true(controls.deployment, "monitoring")
+}
+
+outcome := controls.outcome(
+	control,
+	controls.scope(controls.phi_datasets, "PHI dataset(s) behind the deployment", "no dataset holds PHI"),
+	failures,
+	set(),
+)

@@ -1,0 +1,51 @@
+# METADATA
+# title: Business associate agreement with an external fine-tuning platform
+# description: >-
+#   PHI sent to an externally hosted fine-tuning platform requires a business associate
+#   agreement with that vendor, recorded on each PHI dataset. A run whose hosting is not
+#   recorded as internal counts as external.
+# related_resources:
+#   - ref: https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-E/section-164.502
+#     description: 45 CFR 164.502(e), 164.504(e)
+# custom:
+#   control_id: HIPAA-164.502e
+#   regulation: HIPAA
+#   severity: high
+#   remediation: >-
+#     Sign a business associate agreement with the platform vendor and record its
+#     reference on the dataset, or fine-tune on internal infrastructure.
+package hipaa.business_associate
+
+import data.lib.controls
+
+control := {
+	"control_id": "HIPAA-164.502e",
+	"regulation": "HIPAA",
+	"citation": "45 CFR 164.502(e), 164.504(e)",
+	"severity": "high",
+}
+
+vendor := input.run.vendor if {
+	controls.recorded(controls.run, "vendor")
+} else := "unknown"
+
+internal if input.run.hosting == "internal"
+
+covered(dataset) if {
+	some agreement in dataset.baa_refs
+	agreement.vendor == vendor
+	controls.recorded(agreement, "ref")
+}
+
+failures contains controls.message(["dataset ", controls.label(dataset), " holds PHI and goes to external vendor ", vendor, " without a business associate agreement"]) if {
+	not internal
+	some dataset in controls.phi_datasets
+	not covered(dataset)
+}
+
+scope := {"applicable": false, "reason": "the run is hosted internally; no business associate receives PHI"} if {
+	controls.hipaa_applies
+	internal
+} else := controls.scope(controls.phi_datasets, "PHI dataset(s) sent to an external platform", "no dataset holds PHI")
+
+outcome := controls.outcome(control, scope, failures, set())

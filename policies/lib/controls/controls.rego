@@ -1,0 +1,153 @@
+# METADATA
+# title: Shared building blocks for controls
+# description: >-
+#   Classification helpers and the outcome constructor every control uses, so that
+#   each control positively reports pass, fail or not_applicable (fail closed).
+#   Unknown classifications count as sensitive: a dataset whose contains_phi is not
+#   explicitly false is treated as holding PHI.
+package lib.controls
+
+# The only statuses a control may report; anything else fails the gate.
+statuses := {"pass", "fail", "not_applicable"}
+
+# outcome is the report of one control. scope.applicable says whether the control
+# judged anything; scope.reason says what it judged or why it did not apply.
+outcome(control, scope, failures, warnings) := {
+	"control_id": control.control_id,
+	"status": status(scope.applicable, failures),
+	"reason": scope.reason,
+	"violations": [finding(control, message) | some message in sort(failures)],
+	"warnings": [finding(control, message) | some message in sort(warnings)],
+}
+
+status(applicable, failures) := "not_applicable" if {
+	applicable == false
+} else := "pass" if {
+	applicable == true
+	count(failures) == 0
+} else := "fail"
+
+# finding is the violation/warning object of the gate decision.
+finding(control, message) := {
+	"control": control.control_id,
+	"regulation": control.regulation,
+	"citation": control.citation,
+	"severity": control.severity,
+	"message": message,
+}
+
+# scope builds the applicability record from the subjects a control judges.
+scope(subjects, noun, absent_reason) := {"applicable": true, "reason": message(["checked ", count(subjects), " ", noun])} if {
+	count(subjects) > 0
+} else := {"applicable": false, "reason": absent_reason}
+
+# A dataset holds PHI unless it is explicitly classified as not holding it.
+holds_phi(dataset) if not equals(dataset, "contains_phi", false)
+
+# Special-category data (GDPR Art. 9) unless explicitly classified otherwise.
+special_category(dataset) if not equals(dataset, "special_category", false)
+
+# Personal data unless explicitly classified otherwise; PHI and special categories are personal.
+personal(dataset) if not equals(dataset, "contains_pii", false)
+
+personal(dataset) if holds_phi(dataset)
+
+personal(dataset) if special_category(dataset)
+
+# EU/EEA data subjects when any listed region is in the EEA, or when regions are unknown.
+eea_subjects(dataset) if {
+	some region in dataset.data_subjects_regions
+	region in data.gatehouse.regions.eea
+}
+
+eea_subjects(dataset) if not array_field(dataset, "data_subjects_regions")
+
+phi_datasets := [dataset | some dataset in input.datasets; holds_phi(dataset)]
+
+gdpr_datasets := [dataset | some dataset in input.datasets; personal(dataset); eea_subjects(dataset)]
+
+hipaa_applies if count(phi_datasets) > 0
+
+gdpr_applies if count(gdpr_datasets) > 0
+
+# The finance pack applies to financial domains and, failing closed, to a model
+# whose domain is not one of the known non-financial ones.
+finance_applies if input.model.domain in data.gatehouse.domains.financial
+
+finance_applies if {
+	is_object(input.model)
+	not member(input.model, "domain", data.gatehouse.domains.non_financial)
+}
+
+# The evaluation time. Timestamps are RFC 3339 with a numeric offset and no
+# fraction ("2026-01-01T00:00:00+00:00"): the only form both engines parse.
+now_ns := time.parse_rfc3339_ns(input.now)
+
+day_ns := ((24 * 60) * 60) * 1000000000
+
+# age_days is how many whole days before now the timestamp lies.
+age_days(timestamp) := floor((now_ns - time.parse_rfc3339_ns(timestamp)) / day_ns)
+
+# Field tests. Each takes the object and the key, never the field itself: OPA makes
+# `not f(x.missing)` undefined (no violation, an allow by accident) where regopy makes
+# it true, so a field that may be missing is only ever looked up inside these rules.
+
+# A non-empty string, for references that must be recorded.
+recorded(object, key) if {
+	is_string(object[key])
+	trim_space(object[key]) != ""
+}
+
+is_true(object, key) if object[key] == true
+
+equals(object, key, value) if object[key] == value
+
+member(object, key, allowed) if object[key] in allowed
+
+# Numeric comparisons check the type first: the engines order values of different
+# types differently (null against a number, for instance).
+at_least(object, key, bound) if {
+	is_number(object[key])
+	object[key] >= bound
+}
+
+at_most(object, key, bound) if {
+	is_number(object[key])
+	object[key] <= bound
+}
+
+string_field(object, key) if is_string(object[key])
+
+array_field(object, key) if is_array(object[key])
+
+nonempty_array(object, key) if {
+	is_array(object[key])
+	count(object[key]) > 0
+}
+
+# The parts of the input document that may be null, as objects ({} when absent).
+model := input.model if {
+	is_object(input.model)
+} else := {}
+
+run := input.run if {
+	is_object(input.run)
+} else := {}
+
+deployment := input.deployment if {
+	is_object(input.deployment)
+} else := {}
+
+label(dataset) := message([dataset.name, "@", dataset.version]) if {
+	is_string(dataset.name)
+	is_string(dataset.version)
+} else := text(object.get(dataset, "id", "unknown"))
+
+# message joins the parts of a message. Strings are joined with concat, never with
+# sprintf: regopy's sprintf keeps the quotes of strings made by built-ins or passed
+# into functions, so only numbers go through sprintf.
+message(parts) := concat("", [text(part) | some part in parts])
+
+text(value) := value if {
+	is_string(value)
+} else := sprintf("%v", [value])
