@@ -1,0 +1,120 @@
+"""Audit charts as inline SVG strings, for the portal and the signed audit report.
+
+Only what is audit-specific lives here: which figures of a fairness or explainability
+result go on which chart. The drawing itself is the shared primitives of
+:mod:`app.charts` (deterministic matplotlib SVG), so an audit chart re-rendered from
+stored figures is byte-identical to the one in a signed report.
+
+Thresholds (the four-fifths line, say) are policy data: a caller that has them passes
+them in; these functions never assume one.
+"""
+
+from __future__ import annotations
+
+from app.audits.explain import ExplainabilityResult
+from app.audits.fairness import GroupTable
+from app.charts import bar_chart_svg, grouped_bar_chart_svg
+
+__all__ = [
+    "CONFUSION_RATES",
+    "adverse_impact_chart_svg",
+    "confusion_rates_chart_svg",
+    "group_importance_chart_svg",
+    "group_metric_chart_svg",
+    "importance_chart_svg",
+]
+
+#: Error rates drawn per group on the confusion-rates chart, with their legend names.
+CONFUSION_RATES: dict[str, str] = {
+    "true_positive_rate": "TPR",
+    "false_positive_rate": "FPR",
+    "false_negative_rate": "FNR",
+}
+
+
+def _readable(name: str) -> str:
+    """A metric name as a chart label: ``selection_rate`` -> ``selection rate``."""
+    return name.replace("_", " ")
+
+
+def group_metric_chart_svg(
+    table: GroupTable, metric: str = "selection_rate", *, threshold: float | None = None
+) -> str:
+    """One bar per non-empty group with its bootstrap CI, e.g. selection rate per sex."""
+    rows = [row for row in table.groups if not row.empty]
+    intervals = [row.intervals.get(metric) for row in rows]
+    return bar_chart_svg(
+        [row.group for row in rows],
+        [row.metrics[metric] for row in rows],
+        title=f"{_readable(metric).capitalize()} by {table.name}",
+        errors=None if None in intervals else intervals,  # type: ignore[arg-type]
+        threshold=threshold,
+        horizontal=True,
+        axis_label=_readable(metric),
+    )
+
+
+def adverse_impact_chart_svg(table: GroupTable, *, threshold: float | None = None) -> str:
+    """Each group's selection rate over the reference group's, with CIs (four-fifths rule)."""
+    rows = [row for row in table.groups if not row.empty]
+    intervals = [row.intervals.get("adverse_impact_ratio") for row in rows]
+    return bar_chart_svg(
+        [row.group for row in rows],
+        [row.adverse_impact_ratio for row in rows],
+        title=f"Adverse impact ratio by {table.name} (reference: {table.reference_group})",
+        errors=None if None in intervals else intervals,  # type: ignore[arg-type]
+        threshold=threshold,
+        threshold_label=None if threshold is None else "policy threshold",
+        horizontal=True,
+        axis_label="selection rate / reference group's",
+    )
+
+
+def confusion_rates_chart_svg(table: GroupTable) -> str:
+    """True positive, false positive and false negative rates per group, with CIs."""
+    rows = [row for row in table.groups if not row.empty]
+    have_intervals = all(name in row.intervals for row in rows for name in CONFUSION_RATES)
+    return grouped_bar_chart_svg(
+        [row.group for row in rows],
+        {label: [row.metrics[name] for row in rows] for name, label in CONFUSION_RATES.items()},
+        title=f"Error rates by {table.name}",
+        errors=(
+            {
+                label: [row.intervals[name] for row in rows]
+                for name, label in CONFUSION_RATES.items()
+            }
+            if have_intervals
+            else None
+        ),
+        horizontal=True,
+        axis_label="rate",
+    )
+
+
+def importance_chart_svg(result: ExplainabilityResult, *, max_features: int = 15) -> str:
+    """Global SHAP importance (mean |SHAP value|), the most important features first."""
+    names = list(result.global_importance)[:max_features]
+    return bar_chart_svg(
+        names,
+        [result.global_importance[name] for name in names],
+        title=f"Feature importance (mean |SHAP|, {result.output})",
+        horizontal=True,
+        value_format="{:.3f}",
+        axis_label="mean |SHAP value|",
+    )
+
+
+def group_importance_chart_svg(
+    result: ExplainabilityResult, column: str, *, max_features: int = 8
+) -> str:
+    """Mean |SHAP| of the globally most important features, side by side for each group."""
+    groups = result.group_importance[column]
+    names = list(result.global_importance)[:max_features]
+    return grouped_bar_chart_svg(
+        names,
+        {group: [values[name] for name in names] for group, values in groups.items()},
+        title=f"Feature importance by {column}",
+        horizontal=True,
+        value_format="{:.3f}",
+        axis_label="mean |SHAP value|",
+    )
