@@ -19,13 +19,13 @@ from app.formats.issues import IssueLog
 __all__ = ["ReasoningCollector", "ReasoningStats"]
 
 _STEP = re.compile(
-    r"^\s*(?:\*\*)?(?:step\s+\d+\s*[:.)\-]|\d{1,2}[.)](?=\s|$)|(?:first|second|third|next|then|finally)\b,?)"
+    r"^[ \t]*(?:\*\*)?(?:step\s+\d+\s*[:.)\-]|\d{1,2}[.)](?=\s|$)|(?:first|second|third|next|then|finally)\b,?)"
     r"(?:\*\*)?(?P<rest>.*)$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
+# matched against the lower-cased text: faster than a case-insensitive search
 _CONCLUSION = re.compile(
-    r"\b(?:therefore|thus|hence|in conclusion|final answer|the answer is)\b|\banswer\s*:|\\boxed\{",
-    re.IGNORECASE,
+    r"\b(?:therefore|thus|hence|in conclusion|final answer|the answer is)\b|\banswer\s*:|\\boxed\{"
 )
 _MAX_BUCKET = 10
 
@@ -67,10 +67,7 @@ class ReasoningCollector:
         self.outputs += 1
         seen: dict[str, int] = {}
         steps = 0
-        for text_line in text.splitlines():
-            step = _STEP.match(text_line)
-            if not step:
-                continue
+        for step in _STEP.finditer(text):
             steps += 1
             body = " ".join(step.group("rest").split()).strip(" :.-").lower()
             if not body:
@@ -86,7 +83,7 @@ class ReasoningCollector:
                 )
             else:
                 seen[body] = steps
-        concludes = bool(_CONCLUSION.search(text))
+        concludes = bool(_CONCLUSION.search(text.lower()))
         self.step_counts[min(steps, _MAX_BUCKET)] += 1
         if steps and concludes:
             self.complete += 1

@@ -3,9 +3,8 @@
 * Tokens are *estimated* as ``ceil(characters / 4)`` over all text of a record — the
   usual rule of thumb for English with BPE tokenizers; real counts differ by model
   and language (code and non-Latin scripts use more tokens per character).
-* Token-length percentiles come from a seeded reservoir sample of
-  :data:`RESERVOIR_SIZE` records: exact up to that many records, a uniform sample
-  beyond. Count, min, max and mean are always exact.
+* Distributions (messages and estimated tokens per record) are exact: they are kept
+  as histograms whose size grows with the number of distinct values, not records.
 * Exact duplicates are found by a 64-bit hash of each record's bytes kept in a set
   of at most :data:`MAX_TRACKED_DIGESTS` entries (about 70 MB at the cap). Past the
   cap new records are still compared with the stored ones but not added, and
@@ -18,7 +17,6 @@
 from __future__ import annotations
 
 import math
-import random
 from collections import Counter
 from dataclasses import dataclass
 
@@ -31,14 +29,12 @@ __all__ = [
     "CHARS_PER_TOKEN",
     "MAX_TRACKED_DIGESTS",
     "NEAR_EMPTY_CHARS",
-    "RESERVOIR_SIZE",
     "DatasetStats",
     "Distribution",
     "StatsCollector",
 ]
 
 CHARS_PER_TOKEN = 4
-RESERVOIR_SIZE = 10_000
 MAX_TRACKED_DIGESTS = 1_000_000
 NEAR_EMPTY_CHARS = 3
 
@@ -54,21 +50,8 @@ class Distribution:
     p50: float
     p90: float
     p99: float
-    #: False when percentiles come from a sample rather than every value.
+    #: True: percentiles are computed from every value (kept for readers of old reports).
     exact: bool
-
-    @classmethod
-    def of(
-        cls, sample: list[int], *, count: int, total: int, low: int, high: int, exact: bool
-    ) -> Distribution:
-        """Build from a (possibly sampled) list of values and exact aggregates."""
-        ordered = sorted(sample)
-
-        def pick(q: float) -> float:
-            return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))]) if ordered else 0.0
-
-        mean = total / count if count else 0.0
-        return cls(count, float(low), float(high), mean, pick(0.5), pick(0.9), pick(0.99), exact)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form."""
@@ -105,36 +88,46 @@ class DatasetStats:
 
 
 class _Tally:
-    """Exact count/min/max/total plus a reservoir sample of integers."""
+    """Exact distribution of non-negative integers as a histogram (value -> count).
 
-    def __init__(self, seed: int) -> None:
-        self.count = 0
-        self.total = 0
-        self.low = 0
-        self.high = 0
-        self.sample: list[int] = []
-        self._random = random.Random(seed)
+    Memory grows with the number of *distinct* values (at most the longest record's
+    token estimate), not with the number of records.
+    """
+
+    def __init__(self) -> None:
+        self.histogram: Counter[int] = Counter()
 
     def add(self, value: int) -> None:
-        self.count += 1
-        self.total += value
-        self.low = value if self.count == 1 else min(self.low, value)
-        self.high = max(self.high, value)
-        if len(self.sample) < RESERVOIR_SIZE:
-            self.sample.append(value)
-        else:
-            slot = self._random.randrange(self.count)
-            if slot < RESERVOIR_SIZE:
-                self.sample[slot] = value
+        self.histogram[value] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(value * n for value, n in self.histogram.items())
 
     def result(self) -> Distribution:
-        return Distribution.of(
-            self.sample,
-            count=self.count,
-            total=self.total,
-            low=self.low,
-            high=self.high,
-            exact=self.count <= RESERVOIR_SIZE,
+        count = sum(self.histogram.values())
+        if not count:
+            return Distribution(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, True)
+        ordered = sorted(self.histogram.items())
+
+        def pick(q: float) -> float:
+            rank = min(count - 1, int(q * count))
+            seen = 0
+            for value, n in ordered:
+                seen += n
+                if seen > rank:
+                    return float(value)
+            return float(ordered[-1][0])
+
+        return Distribution(
+            count,
+            float(ordered[0][0]),
+            float(ordered[-1][0]),
+            self.total / count,
+            pick(0.5),
+            pick(0.9),
+            pick(0.99),
+            True,
         )
 
 
@@ -144,8 +137,8 @@ class StatsCollector:
     def __init__(self) -> None:
         self.records = 0
         self.valid = 0
-        self.messages = _Tally(seed=1)
-        self.tokens = _Tally(seed=2)
+        self.messages = _Tally()
+        self.tokens = _Tally()
         self.roles: Counter[str] = Counter()
         self.digests: set[int] = set()
         self.duplicates = 0
