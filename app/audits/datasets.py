@@ -63,11 +63,13 @@ AGE_BAND_LABELS: tuple[str, ...] = ("<25", "25-39", "40-59", "60+")
 def age_band(age: pd.Series) -> pd.Series:
     """Return the age band (``<25``, ``25-39``, ``40-59``, ``60+``) of each age in years.
 
+    The bands are an ordered categorical, so tables and charts list them youngest first.
+
     One banding for every data set keeps intersections (sex by age band) comparable
     between the demo, the tests and the benchmark.
     """
     bands = pd.cut(age, bins=list(AGE_BAND_EDGES), labels=list(AGE_BAND_LABELS), right=False)
-    return bands.astype("str").rename("age_band")
+    return bands.rename("age_band")
 
 
 def load_adult(path: Path | None = None) -> pd.DataFrame:
