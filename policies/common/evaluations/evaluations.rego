@@ -4,7 +4,7 @@
 #   The model has a benchmark result for every required metric, and every benchmark
 #   result meets both the policy bound for its metric and its own recorded threshold.
 # related_resources:
-#   - ref: https://www.federalreserve.gov/supervisionreg/srletters/sr1107.htm
+#   - ref: https://www.nist.gov/itl/ai-risk-management-framework
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
 # custom:
 #   control_id: COMMON-EVALUATIONS

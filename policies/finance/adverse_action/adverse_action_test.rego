@@ -1,0 +1,48 @@
+package finance.adverse_action_test
+
+import data.finance.adverse_action
+import data.lib.fixtures_test as fx
+
+outcome(status, reason, messages) := {
+	"control_id": "FIN-REGB-1002.9",
+	"status": status,
+	"reason": reason,
+	"violations": [{
+		"control": "FIN-REGB-1002.9",
+		"regulation": "Finance",
+		"citation": "12 CFR 1002.9 (Regulation B)",
+		"severity": "high",
+		"message": message,
+	} |
+		some message in messages
+	],
+	"warnings": [],
+}
+
+reason := "checked the principal reasons for credit decisions"
+
+input_reasons_available := fx.promotion({})
+
+input_no_reasons := fx.promotion({"audits": [fx.fairness_audit, object.union(fx.explainability_audit, {"principal_reasons_available": false})]})
+
+input_decision_type_unknown := object.union(fx.with_model({"decision_type": null}), {"audits": [fx.fairness_audit]})
+
+test_principal_reasons_pass if {
+	adverse_action.outcome == outcome("pass", reason, []) with input as input_reasons_available
+}
+
+test_general_domain_is_not_applicable if {
+	adverse_action.outcome == outcome("not_applicable", "the model's domain is not credit or financial risk", []) with input as fx.with_model({"domain": "general"})
+}
+
+test_risk_scoring_is_not_a_credit_decision if {
+	adverse_action.outcome == outcome("not_applicable", "the model makes no credit decisions", []) with input as fx.with_model({"decision_type": "risk_score"})
+}
+
+test_missing_principal_reasons_fail if {
+	adverse_action.outcome == outcome("fail", reason, ["the credit-decision model has no explainability audit providing principal reasons"]) with input as input_no_reasons
+}
+
+test_unknown_decision_type_counts_as_credit if {
+	adverse_action.outcome == outcome("fail", reason, ["the credit-decision model has no explainability audit providing principal reasons"]) with input as input_decision_type_unknown
+}

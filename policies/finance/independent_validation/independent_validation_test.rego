@@ -1,0 +1,47 @@
+package finance.independent_validation_test
+
+import data.finance.independent_validation
+import data.lib.fixtures_test as fx
+
+outcome(status, reason, messages) := {
+	"control_id": "FIN-SR11-7-VALIDATION",
+	"status": status,
+	"reason": reason,
+	"violations": [{
+		"control": "FIN-SR11-7-VALIDATION",
+		"regulation": "Finance",
+		"citation": "Federal Reserve SR 11-7, Section V (Model Validation)",
+		"severity": "high",
+		"message": message,
+	} |
+		some message in messages
+	],
+	"warnings": [],
+}
+
+reason := "checked the model's validation"
+
+input_independent := fx.promotion({})
+
+input_validator_is_developer := fx.with_model({"validator": "omar"})
+
+input_nothing_recorded := fx.with_model({"validator": null, "developers": []})
+
+test_independent_validator_passes if {
+	independent_validation.outcome == outcome("pass", reason, []) with input as input_independent
+}
+
+test_legal_domain_is_not_applicable if {
+	independent_validation.outcome == outcome("not_applicable", "the model's domain is not credit or financial risk", []) with input as fx.with_model({"domain": "legal"})
+}
+
+test_validator_who_developed_fails if {
+	independent_validation.outcome == outcome("fail", reason, ["validator omar is also a developer of the model"]) with input as input_validator_is_developer
+}
+
+test_missing_people_fail if {
+	independent_validation.outcome == outcome("fail", reason, [
+		"the model has no validator recorded",
+		"the model lists no developers, so independence cannot be shown",
+	]) with input as input_nothing_recorded
+}

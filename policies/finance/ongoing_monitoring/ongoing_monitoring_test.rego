@@ -1,0 +1,43 @@
+package finance.ongoing_monitoring_test
+
+import data.finance.ongoing_monitoring
+import data.lib.fixtures_test as fx
+
+outcome(status, reason, messages) := {
+	"control_id": "FIN-SR11-7-MONITORING",
+	"status": status,
+	"reason": reason,
+	"violations": [{
+		"control": "FIN-SR11-7-MONITORING",
+		"regulation": "Finance",
+		"citation": "Federal Reserve SR 11-7, Section V (Ongoing Monitoring)",
+		"severity": "medium",
+		"message": message,
+	} |
+		some message in messages
+	],
+	"warnings": [],
+}
+
+input_monitored := fx.promotion({})
+
+input_unmonitored := fx.with_model({"monitoring_enabled": false})
+
+input_unknown_domain := fx.with_model({"domain": "insurance", "monitoring_enabled": false})
+
+test_monitoring_passes if {
+	ongoing_monitoring.outcome == outcome("pass", "checked the model's monitoring", []) with input as input_monitored
+}
+
+test_healthcare_domain_is_not_applicable if {
+	ongoing_monitoring.outcome == outcome("not_applicable", "the model's domain is not credit or financial risk", []) with input as fx.with_model({"domain": "healthcare"})
+}
+
+test_no_monitoring_fails if {
+	ongoing_monitoring.outcome == outcome("fail", "checked the model's monitoring", ["the model has no ongoing monitoring configured"]) with input as input_unmonitored
+}
+
+# Fail closed: a domain that is not known to be non-financial gets the finance pack.
+test_unknown_domain_gets_the_finance_pack if {
+	ongoing_monitoring.outcome == outcome("fail", "checked the model's monitoring", ["the model has no ongoing monitoring configured"]) with input as input_unknown_domain
+}

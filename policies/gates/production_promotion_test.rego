@@ -1,0 +1,29 @@
+package gates.production_promotion_test
+
+import data.gates.production_promotion
+import data.lib.fixtures_test as fx
+
+input_compliant := fx.promotion({})
+
+input_high_tier := fx.with_model({"risk_tier": "high"})
+
+test_compliant_promotion_passes_every_applicable_control if {
+	decision := production_promotion.decision with input as input_compliant
+	decision.allow == true
+	decision.violations == []
+	decision.warnings == []
+	count(decision.controls) == 22
+	[outcome.control_id | some outcome in decision.controls; outcome.status != "pass"] == ["GDPR-9.2"]
+}
+
+test_high_tier_needs_model_risk_approval if {
+	decision := production_promotion.decision with input as input_high_tier
+	decision.allow == true
+	decision.required_approvals == [{"role": "compliance_officer", "count": 1}, {"role": "model_risk", "count": 1}]
+}
+
+test_wrong_gate_in_the_document_is_denied if {
+	decision := production_promotion.decision with input as fx.training([fx.public_dataset])
+	decision.allow == false
+	"input.gate is training_launch but gate production_promotion was asked" in {violation.message | some violation in decision.violations}
+}
