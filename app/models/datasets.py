@@ -62,7 +62,7 @@ class DatasetVersion(SQLModel, table=True):
     content_sha256: str = Field(max_length=64, index=True)
     size_bytes: int = Field(default=0, ge=0)
     row_count: int = Field(default=0, ge=0)
-    format: DatasetFormat = Field(sa_column=sa.Column(sa.String(40), nullable=False, index=True))
+    format: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, index=True))
     storage_uri: str = Field(default="", max_length=1000)
     is_valid: bool = True
     validation_report: dict = json_field()
@@ -73,8 +73,8 @@ class DatasetVersion(SQLModel, table=True):
     classification_source: str = Field(default="declared", max_length=20)
     classification_justification: str = Field(default="", max_length=2000)
     pii_findings: dict = json_field()
-    deidentification_method: DeidentificationMethod = Field(
-        default=DeidentificationMethod.NONE, sa_column=sa.Column(sa.String(40), nullable=False)
+    deidentification_method: str = Field(
+        default=DeidentificationMethod.NONE.value, sa_column=sa.Column(sa.String(40), nullable=False)
     )
     expert_determination_ref: str | None = Field(default=None, max_length=200)
     phi_fields: list[dict] = json_field(default_factory=list)

@@ -30,8 +30,8 @@ class Deployment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     endpoint: str = Field(max_length=500)
-    state: DeploymentState = Field(
-        default=DeploymentState.STAGING,
+    state: str = Field(
+        default=DeploymentState.STAGING.value,
         sa_column=sa.Column(sa.String(30), nullable=False, index=True),
     )
     access_logging: bool = False

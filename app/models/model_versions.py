@@ -46,7 +46,7 @@ class ModelVersion(SQLModel, table=True):
     platform: str = Field(max_length=40)
     #: healthcare | credit | financial_risk | legal | general
     domain: str = Field(default="general", max_length=40, index=True)
-    risk_tier: RiskTier | None = Field(
+    risk_tier: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(10), nullable=True, index=True)
     )
     #: e.g. "advisory", "automated_decision_legal_effect"

@@ -46,8 +46,8 @@ class FineTuneRun(SQLModel, table=True):
     gpu_count: int = Field(default=0, ge=0)
     max_hours: float = Field(default=1.0, gt=0)
     training_command: list[str] = json_field(default_factory=list)
-    state: RunState = Field(
-        default=RunState.DRAFT, sa_column=sa.Column(sa.String(20), nullable=False, index=True)
+    state: str = Field(
+        default=RunState.DRAFT.value, sa_column=sa.Column(sa.String(20), nullable=False, index=True)
     )
     requester: str = Field(max_length=80, index=True)
     #: People who built the run (separation of duties: they cannot approve it).

@@ -127,11 +127,10 @@ def transition_record(
     """Move ``record.state`` along ``machine``; gated edges need their workflow's name."""
     current = str(record.state)  # type: ignore[attr-defined]
     machine.check(current, to, workflow=workflow)
-    state_type = type(record.state)  # type: ignore[attr-defined]
     return update_record(
         session=session,
         record=record,
-        changes={"state": state_type(to)},
+        changes={"state": to},
         actor=actor,
         action=f"{machine.kind}.{to}",
         note={"from": current, "reason": reason} if reason else {"from": current},

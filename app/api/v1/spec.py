@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import request
 from spectree import SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
 
 from app.errors import ValidationError
 
@@ -61,7 +62,7 @@ spec = SpecTree(
     before=_refuse_invalid,
     validation_error_status=422,
     security_schemes=[
-        SecurityScheme(name="bearer", data={"type": "http", "scheme": "bearer"}),
+        SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")),
     ],
     security={"bearer": []},
 )
