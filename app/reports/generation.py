@@ -222,7 +222,10 @@ def report_html(
         "timestamped": tsa_url is not None,
         "tsa_url": tsa_url,
     }
-    return render_html(report_kind.template, {**context, **figures, "signing": signing})
+    return render_html(
+        report_kind.template,
+        {**context, **figures, "signing": signing, "kind_label": report_kind.label},
+    )
 
 
 def generate_report(

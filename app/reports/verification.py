@@ -207,10 +207,15 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def load_certificate(data: bytes) -> asn1_x509.Certificate:
-    """A certificate from PEM or DER bytes (for ``trust_roots``)."""
-    if pem.detect(data):
-        _, _, data = pem.unarmor(data)
-    return asn1_x509.Certificate.load(data)
+    """A certificate from PEM or DER bytes (for ``trust_roots``); ``ValueError`` if not one."""
+    try:
+        if pem.detect(data):
+            _, _, data = pem.unarmor(data)
+        certificate = asn1_x509.Certificate.load(data)
+        certificate.native  # noqa: B018 (parse now: asn1crypto parses lazily)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"not an X.509 certificate: {error}") from error
+    return certificate
 
 
 def _coverage(status: PdfSignatureStatus) -> Coverage:

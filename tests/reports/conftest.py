@@ -24,7 +24,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps import DummyTimeStamper
 
-from app.reports import GeneratedReport, SigningIdentity, ensure_self_signed_identity, generate_report
+from app.reports import (
+    GeneratedReport,
+    SigningIdentity,
+    ensure_self_signed_identity,
+    generate_report,
+)
 from tests.reports.contexts import BUILDERS, ORGANISATION
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "reports"

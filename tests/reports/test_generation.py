@@ -7,10 +7,10 @@ import re
 import subprocess
 
 import pytest
-from pypdf import PdfReader
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
 
 from app.reports import (
     REPORT_KINDS,
@@ -83,7 +83,7 @@ def _expected_phrases(kind: str) -> list[str]:
             "aud-2026-1187",
             "Verdict: PASS",
             "0.8312",
-            "0.105–0.122",
+            "0.105\u20130.122",  # en dash between the interval bounds
             "10,860",
             "capital-gain",
             "0.4117",
@@ -202,8 +202,19 @@ def test_page_one_renders_to_png_with_all_fonts_embedded(
     pdf_path = ARTIFACTS / f"{kind}.pdf"
     pdf_path.write_bytes(reports[kind].pdf)
     subprocess.run(
-        [pdftoppm, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf_path,
-         ARTIFACTS / f"{kind}-page1"],
+        [
+            pdftoppm,
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            pdf_path,
+            ARTIFACTS / f"{kind}-page1",
+        ],
         check=True,
     )
     png = ARTIFACTS / f"{kind}-page1.png"
