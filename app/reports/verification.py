@@ -52,6 +52,9 @@ __all__ = [
     "verify_pdf",
 ]
 
+# Every PDF signature dictionary carries one; its presence means "meant to be signed".
+_SIGNATURE_MARKER = b"/ByteRange"
+
 # Updates after signing that cannot change what a reader sees.
 _PERMITTED_MODIFICATIONS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
@@ -324,11 +327,13 @@ def verify_pdf(
             signatures=(),
             error=f"not a readable PDF: {error}",
         )
+    # A signature dictionary damaged beyond recognition must not pass as "unsigned".
+    damaged = not embedded and _SIGNATURE_MARKER in data
     checks = tuple(_check_signature(signature, trust_roots) for signature in embedded)
     return VerificationResult(
         sha256=digest,
         expected_sha256=expected_sha256,
         sha256_matches=matches,
         signatures=checks,
-        error=None,
+        error="the file holds a signature that cannot be read (damaged)" if damaged else None,
     )
