@@ -34,6 +34,7 @@ __all__ = [
     "ensure_self_signed_identity",
     "is_self_signed",
     "load_signing_identity",
+    "passphrase_path",
 ]
 
 #: Organisational unit written into identities Gatehouse generates itself, so a
