@@ -23,6 +23,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -51,7 +52,7 @@ _ERROR_COLOUR = "#333333"
 # the web process may draw charts from several threads, so drawing is serialised.
 _DRAWING_LOCK = threading.Lock()
 
-_STYLE: dict[str, object] = {
+_STYLE: dict[Any, Any] = {
     "svg.hashsalt": "gatehouse",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
@@ -146,12 +147,14 @@ def _label_bars(
             )
 
 
-def _new_axes(*, count: int, horizontal: bool, size: tuple[float, float] | None) -> Axes:
+def _new_axes(
+    *, count: int, horizontal: bool, size: tuple[float, float] | None
+) -> tuple[Figure, Axes]:
     """A figure with one axes sized for ``count`` bar positions."""
     if size is None:
         size = (6.4, max(1.6, 0.34 * count + 1.0)) if horizontal else (6.4, 3.2)
     figure = Figure(figsize=size, dpi=72, layout="constrained")
-    return figure.add_subplot()
+    return figure, figure.add_subplot()
 
 
 def _draw_intervals(
@@ -250,7 +253,7 @@ def bar_chart_svg(
     if errors is not None:
         _require_same_length("errors", len(labels), len(errors))
     with _chart_style():
-        axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
+        figure, axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
         positions = list(range(len(labels)))
         plotted = [float(value) for value in values]
         draw = axes.barh if horizontal else axes.bar
@@ -282,7 +285,7 @@ def bar_chart_svg(
             axis_label=axis_label,
             legend=threshold is not None,
         )
-        return _to_svg(axes.figure, title=title)
+        return _to_svg(figure, title=title)
 
 
 def grouped_bar_chart_svg(
@@ -312,12 +315,12 @@ def grouped_bar_chart_svg(
         raise ValidationError(f"at most {len(PALETTE)} series can be told apart by colour")
     for name, values in series.items():
         _require_same_length(f"series {name!r}", len(groups), len(values))
-    for name, intervals in (errors or {}).items():
+    for name, bounds in (errors or {}).items():
         if name not in series:
             raise ValidationError(f"errors given for unknown series {name!r}")
-        _require_same_length(f"errors of {name!r}", len(groups), len(intervals))
+        _require_same_length(f"errors of {name!r}", len(groups), len(bounds))
     with _chart_style():
-        axes = _new_axes(count=len(groups) * len(series), horizontal=horizontal, size=size)
+        figure, axes = _new_axes(count=len(groups) * len(series), horizontal=horizontal, size=size)
         width = 0.8 / len(series)
         for index, (name, values) in enumerate(series.items()):
             offset = (index - (len(series) - 1) / 2) * width
@@ -348,7 +351,7 @@ def grouped_bar_chart_svg(
         _finish_axes(
             axes, groups, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
         )
-        return _to_svg(axes.figure, title=title)
+        return _to_svg(figure, title=title)
 
 
 def stacked_bar_chart_svg(
@@ -377,7 +380,7 @@ def stacked_bar_chart_svg(
         if any(float(value) < 0 for value in values):
             raise ValidationError(f"series {name!r} has a negative value; stacks need parts >= 0")
     with _chart_style():
-        axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
+        figure, axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
         positions = list(range(len(labels)))
         base = [0.0] * len(labels)
         for index, (name, values) in enumerate(series.items()):
@@ -399,4 +402,4 @@ def stacked_bar_chart_svg(
         _finish_axes(
             axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
         )
-        return _to_svg(axes.figure, title=title)
+        return _to_svg(figure, title=title)

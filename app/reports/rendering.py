@@ -28,6 +28,7 @@ import multiprocessing.connection
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -228,7 +229,7 @@ def _render_in_worker(
 
 
 @functools.cache
-def _worker_context() -> multiprocessing.context.BaseContext:
+def _worker_context() -> ForkServerContext:
     """A fork-server context whose server has WeasyPrint and this module imported."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["weasyprint", __name__])
