@@ -148,6 +148,20 @@ label(dataset) := message([dataset.name, "@", dataset.version]) if {
 # into functions, so only numbers go through sprintf.
 message(parts) := concat("", [text(part) | some part in parts])
 
+# Numbers are written by hand, to three decimals: the engines' sprintf disagree on
+# floats (regopy writes 0.084 as 0.08400000000000001).
 text(value) := value if {
 	is_string(value)
+} else := format_int(value, 10) if {
+	is_number(value)
+	value == floor(value)
+} else := decimal(value) if {
+	is_number(value)
 } else := sprintf("%v", [value])
+
+decimal(value) := concat("", [sign, format_int(floor(thousandths / 1000), 10), fraction]) if {
+	sign := {true: "-", false: ""}[value < 0]
+	thousandths := round(abs(value) * 1000)
+	digits := trim_right(substring(format_int((thousandths % 1000) + 1000, 10), 1, 3), "0")
+	fraction := {true: "", false: concat("", [".", digits])}[digits == ""]
+}

@@ -1,0 +1,134 @@
+"""Fixtures for the policy tests: the real OPA binary and server, the two engines.
+
+A missing OPA binary fails these tests with a message saying how to get it; nothing
+here is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from app.policy.bundle import PolicyBundle, load_bundle
+from app.policy.cli import find_opa_binary
+from app.policy.embedded import EmbeddedEngine
+from app.policy.opa_server import OpaServerEngine
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+
+@dataclass
+class OpaServer:
+    """A running ``opa run --server`` on a loopback port."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def kill(self) -> None:
+        """Kill the server outright (SIGKILL) and reap it."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def opa_binary() -> Path:
+    """The OPA binary (GATEHOUSE_OPA_BINARY, PATH or ~/go/bin/opa); missing = failure."""
+    binary = find_opa_binary()
+    if binary is None:
+        pytest.fail(
+            "OPA binary not found: set GATEHOUSE_OPA_BINARY, put opa on PATH, or run "
+            "`go install github.com/open-policy-agent/opa@v1.22.3`"
+        )
+    return binary
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_opa_server(binary: Path, port: int | None = None) -> OpaServer:
+    """Start ``opa run --server`` on loopback and wait until it is healthy."""
+    port = port or _free_port()
+    process = subprocess.Popen(
+        [str(binary), "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=0.5).status_code == 200:
+                return OpaServer(process=process, url=url)
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    pytest.fail(f"opa run --server did not become healthy on {url}")
+
+
+@pytest.fixture(scope="session")
+def opa_server(opa_binary: Path) -> Iterator[OpaServer]:
+    """One OPA server for the session."""
+    server = start_opa_server(opa_binary)
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def bundle() -> PolicyBundle:
+    """The project's policy bundle."""
+    return load_bundle(policy_dir=POLICY_DIR)
+
+
+@pytest.fixture(scope="session")
+def embedded_engine(bundle: PolicyBundle) -> Iterator[EmbeddedEngine]:
+    """The embedded engine, with a generous deadline (the machine is shared)."""
+    engine = EmbeddedEngine(bundle=bundle, timeout_s=30)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def opa_engine(bundle: PolicyBundle, opa_server: OpaServer) -> Iterator[OpaServerEngine]:
+    """The OPA server engine over the session's server."""
+    engine = OpaServerEngine(bundle=bundle, url=opa_server.url, timeout_s=30)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def rego_test_inputs(opa_binary: Path) -> dict[str, dict[str, Any]]:
+    """Every ``input_*`` rule of every ``_test`` package, by "package.rule" name.
+
+    These are the documents the Rego tests feed the controls; the conformance test
+    runs them through both engines.
+    """
+    done = subprocess.run(
+        [str(opa_binary), "eval", "--data", str(POLICY_DIR), "--format", "json", "data"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    root = json.loads(done.stdout)["result"][0]["expressions"][0]["value"]
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: dict[str, Any], path: list[str]) -> None:
+        for key, value in node.items():
+            if path and path[-1].endswith("_test") and key.startswith("input_"):
+                found[".".join([*path, key])] = value
+            elif isinstance(value, dict) and key != "gatehouse":
+                walk(value, [*path, key])
+
+    walk(root, [])
+    return found

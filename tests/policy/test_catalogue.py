@@ -1,0 +1,113 @@
+"""The catalogue reads the METADATA blocks, and they agree with the rules' constants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from regopy import Interpreter
+
+from app.policy.bundle import PolicyBundle
+from app.policy.catalogue import load_catalogue
+from app.policy.cli import cli_group
+from tests.policy.conftest import POLICY_DIR
+
+REQUIRED_CONTROLS = {
+    "HIPAA-164.514",
+    "HIPAA-164.502e",
+    "HIPAA-164.502b",
+    "HIPAA-164.312b",
+    "HIPAA-164.312a2iv",
+    "GDPR-6.1",
+    "GDPR-9.2",
+    "GDPR-35",
+    "GDPR-44",
+    "GDPR-5.1e",
+    "GDPR-17",
+    "GDPR-22",
+    "GDPR-30",
+    "FIN-SR11-7-TIER",
+    "FIN-SR11-7-VALIDATION",
+    "FIN-SR11-7-MONITORING",
+    "FIN-REGB-1002.9",
+    "FIN-FAIR-LENDING",
+    "COMMON-MODEL-CARD",
+    "COMMON-EVALUATIONS",
+    "COMMON-RED-TEAM",
+    "COMMON-APPROVALS",
+}
+
+
+def _evaluate(bundle: PolicyBundle, query: str) -> object:
+    interpreter = Interpreter()
+    for path, source in bundle.modules:
+        interpreter.add_module(path, source)
+    interpreter.add_data(bundle.data)
+    return interpreter.query(f"x = {query}").results[0].bindings["x"]
+
+
+def test_catalogue_lists_every_required_control() -> None:
+    catalogue = load_catalogue(policy_dir=POLICY_DIR)
+    assert {control.id for control in catalogue} == REQUIRED_CONTROLS
+    for control in catalogue:
+        assert control.package.replace(".", "/") == str(Path(control.path).parent)
+        assert control.title and control.description and control.remediation
+        assert control.severity in {"critical", "high", "medium", "low"}
+        assert control.citation_url.startswith("https://")
+        assert (POLICY_DIR / control.path.replace(".rego", "_test.rego")).is_file()
+
+
+def test_rule_constants_match_the_metadata(bundle: PolicyBundle) -> None:
+    for control in load_catalogue(policy_dir=POLICY_DIR):
+        constant = _evaluate(bundle, f"data.{control.package}.control")
+        assert constant == {
+            "control_id": control.id,
+            "regulation": control.regulation,
+            "citation": control.citation,
+            "severity": control.severity,
+        }, control.path
+
+
+def test_every_control_belongs_to_exactly_one_gate_pack(bundle: PolicyBundle) -> None:
+    packs = _evaluate(bundle, "data.lib.gates.packs")
+    assert isinstance(packs, dict)
+    listed = [control_id for members in packs.values() for control_id in members]
+    assert sorted(listed) == sorted(REQUIRED_CONTROLS)
+    outcomes = _evaluate(bundle, "object.keys(data.lib.gates.outcomes)")
+    assert set(outcomes) == REQUIRED_CONTROLS
+
+
+def test_framework_maps_cover_every_control() -> None:
+    catalogue = {control.id: control for control in load_catalogue(policy_dir=POLICY_DIR)}
+    mapped: set[str] = set()
+    for path in sorted((POLICY_DIR / "frameworks").glob("*.yaml")):
+        # One top-level key per file (its name): OPA loads these files as data too.
+        framework = yaml.safe_load(path.read_text())[path.stem]
+        for entry in framework["controls"]:
+            if entry.get("manual"):
+                assert "package" not in entry and entry["procedure"], entry
+                continue
+            control = catalogue[entry["id"]]
+            assert entry["package"] == control.package
+            assert entry["citation"] == control.citation
+            assert control.regulation == framework["regulation"]
+            mapped.add(entry["id"])
+    assert mapped == set(catalogue)
+
+
+def test_catalogue_command_prints_json() -> None:
+    result = CliRunner().invoke(cli_group, ["catalogue", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert {entry["id"] for entry in listed} == REQUIRED_CONTROLS
+    deidentification = next(entry for entry in listed if entry["id"] == "HIPAA-164.514")
+    assert deidentification["citation"] == "45 CFR 164.514(a)-(b)"
+    assert deidentification["package"] == "hipaa.deidentification"
+
+
+def test_catalogue_command_prints_a_table() -> None:
+    result = CliRunner().invoke(cli_group, ["catalogue"])
+    assert result.exit_code == 0
+    assert "GDPR-9.2" in result.output and "GDPR Art. 9(2)" in result.output
