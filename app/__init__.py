@@ -17,6 +17,7 @@ def create_app(config: Settings | None = None) -> Flask:
     """Build the application for ``config`` (environment settings when omitted)."""
     from app import api, db, health, problems, web
     from app.auth import guard
+    from app.gates import engine_binding
 
     settings = config or settings_from_environment()
     app = Flask(
@@ -34,6 +35,7 @@ def create_app(config: Settings | None = None) -> Flask:
     )
     app.config.update(settings.flask_overrides)
     db.init_app(app)
+    engine_binding.init_app(app)
     problems.init_app(app)
     guard.init_app(app)
     csrf.init_app(app)

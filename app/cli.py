@@ -42,7 +42,9 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=GatehouseGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(
+    cls=GatehouseGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
 def cli() -> None:
     """Gatehouse: governance and compliance control plane for LLM fine-tuning."""
 
@@ -89,7 +91,9 @@ def db_current() -> None:
 
     current = current_revision(current_engine())
     head = head_revision(_database_url())
-    click.echo(f"{current or '(not migrated)'}{' (head)' if current == head else f' (head is {head})'}")
+    click.echo(
+        f"{current or '(not migrated)'}{' (head)' if current == head else f' (head is {head})'}"
+    )
 
 
 @cli.group()
@@ -105,16 +109,35 @@ def user() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--no-password", is_flag=True, help="Token-only account (pipelines).")
 @with_appcontext
-def user_create(username: str, roles: tuple[str, ...], display_name: str | None, email: str | None, password_stdin: bool, no_password: bool) -> None:
+def user_create(
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str | None,
+    email: str | None,
+    password_stdin: bool,
+    no_password: bool,
+) -> None:
     """Create a user with one or more roles."""
     from app.auth.accounts import create_user
     from app.db import unit_of_work
 
     password: str | None = None
     if not no_password:
-        password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = (
+            sys.stdin.readline().rstrip("\n")
+            if password_stdin
+            else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        )
     with unit_of_work() as session:
-        create_user(session=session, username=username, display_name=display_name or username, roles=list(roles), password=password, email=email, actor="cli")
+        create_user(
+            session=session,
+            username=username,
+            display_name=display_name or username,
+            roles=list(roles),
+            password=password,
+            email=email,
+            actor="cli",
+        )
     click.echo(f"created user {username} with role(s) {', '.join(sorted(set(roles)))}")
 
 
@@ -135,8 +158,18 @@ def token_create(username: str, name: str, scopes: tuple[str, ...], days: int) -
     from app.db import unit_of_work
 
     with unit_of_work() as session:
-        issued = create_token(session=session, username=username, name=name, scopes=list(scopes), actor="cli", expires_in=timedelta(days=days))
-    click.echo(f"token id {issued.token.id}, expires {issued.token.expires_at.isoformat()} (shown once, store it now):", err=True)
+        issued = create_token(
+            session=session,
+            username=username,
+            name=name,
+            scopes=list(scopes),
+            actor="cli",
+            expires_in=timedelta(days=days),
+        )
+    click.echo(
+        f"token id {issued.token.id}, expires {issued.token.expires_at.isoformat()} (shown once, store it now):",
+        err=True,
+    )
     click.echo(issued.secret)
 
 
@@ -185,6 +218,69 @@ def ledger_export(output: Path) -> None:
     click.echo(f"exported {count} events to {output}")
 
 
+@cli.group()
+def gate() -> None:
+    """Ask the policy gates."""
+
+
+#: Exit statuses of ``gate check``: allow, deny, engine failure.
+EXIT_ALLOW, EXIT_DENY, EXIT_ENGINE_FAILURE = 0, 1, 3
+
+
+@gate.command("check")
+@click.argument(
+    "gate_name",
+    metavar="GATE",
+    type=click.Choice(["training_launch", "production_promotion", "dataset_use"]),
+)
+@click.option(
+    "--subject",
+    "subject_id",
+    required=True,
+    type=int,
+    help="Run, deployment or dataset version id.",
+)
+@click.option(
+    "--run", "run_id", type=int, default=None, help="dataset_use only: the run it would join."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stored decision as JSON.")
+@with_appcontext
+def gate_check(gate_name: str, subject_id: int, run_id: int | None, as_json: bool) -> None:
+    """Ask GATE about a subject: exit 0 allow, 1 deny, 3 policy engine failure."""
+    import json
+
+    from app.db import unit_of_work
+    from app.gates.engine_binding import current_policy_engine
+    from app.gates.service import evaluate_gate
+
+    with unit_of_work() as session:
+        decision = evaluate_gate(
+            session=session,
+            engine=current_policy_engine(),
+            gate=gate_name,
+            subject_id=subject_id,
+            run_id=run_id,
+            actor=os.environ.get("USER", "cli"),
+        )
+        body = decision.model_dump(mode="json")
+    if as_json:
+        click.echo(json.dumps(body, indent=2, sort_keys=True))
+    else:
+        verdict = "ALLOW" if decision.allow else "DENY"
+        click.echo(
+            f"{verdict} {gate_name} for {decision.subject_type} {subject_id} (decision {decision.id}, engine {decision.engine})"
+        )
+        for violation in decision.violations:
+            click.echo(
+                f"  [{violation['control']}] {violation['citation']}: {violation['message']}"
+            )
+        for requirement in decision.result.get("required_approvals", []):
+            click.echo(f"  requires {requirement['count']} approval(s) from {requirement['role']}")
+    if decision.error is not None:
+        sys.exit(EXIT_ENGINE_FAILURE)
+    sys.exit(EXIT_ALLOW if decision.allow else EXIT_DENY)
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -195,6 +291,62 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+@cli.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--dir",
+    "demo_dir",
+    default="instance/demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The demo's own folder; its database is recreated on every run.",
+)
+@click.option(
+    "--serve/--no-serve", default=True, show_default=True, help="Serve the portal after seeding."
+)
+def demo(port: int, demo_dir: Path, serve: bool) -> None:
+    """Migrate a SQLite database, seed a realistic registry, print logins, serve on 127.0.0.1."""
+    import shutil
+    import tempfile
+
+    from werkzeug.serving import run_simple
+
+    from app.config import settings_from_environment
+    from app.db import unit_of_work
+    from app.demo.seed import seed_demo, summary_lines
+    from app.gates.engine_binding import current_policy_engine
+    from app.migrations import upgrade
+
+    demo_dir = demo_dir.resolve()
+    for stale in ("demo.db", "demo.db-wal", "demo.db-shm", "storage"):
+        target = demo_dir / stale
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    settings = settings_from_environment().with_overrides(
+        database_url=f"sqlite:///{demo_dir / 'demo.db'}",
+        storage_dir=demo_dir / "storage",
+        signing_identity_path=demo_dir / "signing" / "identity.p12",
+        policy_engine="embedded",
+        launcher="local",
+    )
+    click.echo(f"migrating {settings.database_url}")
+    upgrade(settings.database_url)
+    application = create_app(settings)
+    with (
+        application.app_context(),
+        tempfile.TemporaryDirectory() as work,
+        unit_of_work() as session,
+    ):
+        click.echo("seeding the registry (datasets are validated and scanned for identifiers)...")
+        seeded = seed_demo(
+            session=session, settings=settings, engine=current_policy_engine(), work=Path(work)
+        )
+    url = f"http://127.0.0.1:{port}/"
+    click.echo("\n".join(summary_lines(seeded, url)))
+    if serve:
+        run_simple("127.0.0.1", port, application, threaded=True)
 
 
 def _register_area_groups() -> None:

@@ -34,10 +34,19 @@ def readyz() -> Any:
             connection.execute(text("SELECT 1"))
         current = current_revision(engine)
     except Exception as error:  # any driver error means not ready
-        return jsonify({"status": "unavailable", "database": f"unreachable ({type(error).__name__})"}), 503
+        return jsonify(
+            {"status": "unavailable", "database": f"unreachable ({type(error).__name__})"}
+        ), 503
     head = head_revision(str(engine.url))
     if current != head:
-        return jsonify({"status": "unavailable", "database": "reachable", "migration": current, "expected": head}), 503
+        return jsonify(
+            {
+                "status": "unavailable",
+                "database": "reachable",
+                "migration": current,
+                "expected": head,
+            }
+        ), 503
     return jsonify({"status": "ready", "migration": current})
 
 

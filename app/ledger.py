@@ -228,7 +228,9 @@ def event_to_dict(event: LedgerEvent) -> dict[str, Any]:
 
 def recent_events(*, session: Session, limit: int = 100) -> list[LedgerEvent]:
     """The newest ``limit`` events, newest first."""
-    return list(session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq).desc()).limit(limit)).all())
+    return list(
+        session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq).desc()).limit(limit)).all()
+    )
 
 
 def export_jsonl(*, session: Session, out: IO[str]) -> int:

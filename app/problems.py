@@ -27,7 +27,13 @@ def is_api_request() -> bool:
 def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response:
     """A problem+json response."""
     slug = title.lower().replace(" ", "-")
-    body = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
+    body = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -61,8 +67,12 @@ def _on_http_error(error: HTTPException) -> Any:
 
 def _on_unexpected(error: Exception) -> Any:
     # Log the type only: messages of unexpected errors may carry data we must not log.
-    log.exception("unexpected error handling %s %s: %s", request.method, request.path, type(error).__name__)
-    return _render(500, "Internal error", "the server failed to handle this request; it has been logged")
+    log.exception(
+        "unexpected error handling %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    return _render(
+        500, "Internal error", "the server failed to handle this request; it has been logged"
+    )
 
 
 def init_app(app: Flask) -> None:

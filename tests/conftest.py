@@ -165,7 +165,12 @@ def make_actor(app: Flask, engine: sa.Engine) -> Any:
     """Factory: ``make_actor("compliance_officer")`` creates a user with that role and a token."""
     counter = {"n": 0}
 
-    def build(role: str, *, username: str | None = None, scopes: tuple[str, ...] = ("read", "write", "gate", "approve")) -> Actor:
+    def build(
+        role: str,
+        *,
+        username: str | None = None,
+        scopes: tuple[str, ...] = ("read", "write", "gate", "approve"),
+    ) -> Actor:
         counter["n"] += 1
         name = username or f"{role}-{counter['n']}"
         with session_scope(engine) as db:
@@ -178,7 +183,14 @@ def make_actor(app: Flask, engine: sa.Engine) -> Any:
                 actor="test",
                 fast_hash=True,
             )
-            issued = create_token(session=db, username=name, name="test", scopes=list(scopes), actor="test", expires_in=timedelta(days=1))
+            issued = create_token(
+                session=db,
+                username=name,
+                name="test",
+                scopes=list(scopes),
+                actor="test",
+                expires_in=timedelta(days=1),
+            )
         return Actor(username=name, role=role, token=issued.secret, client=app.test_client())
 
     return build
@@ -191,7 +203,9 @@ def login(app: Flask, make_actor: Any) -> Any:
     def build(role: str) -> tuple[FlaskClient, Actor]:
         actor = make_actor(role)
         portal = app.test_client()
-        response = portal.post("/login", data={"username": actor.username, "password": TEST_PASSWORD})
+        response = portal.post(
+            "/login", data={"username": actor.username, "password": TEST_PASSWORD}
+        )
         assert response.status_code == 302, response.data
         return portal, actor
 

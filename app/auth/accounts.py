@@ -56,7 +56,9 @@ def hash_password(password: str, *, fast: bool = False) -> str:
 def roles_of(*, session: Session, user: User) -> frozenset[str]:
     """Names of the roles ``user`` holds."""
     rows = session.exec(
-        select(Role.name).join(UserRole, col(UserRole.role_id) == col(Role.id)).where(UserRole.user_id == user.id)
+        select(Role.name)
+        .join(UserRole, col(UserRole.role_id) == col(Role.id))
+        .where(UserRole.user_id == user.id)
     ).all()
     return frozenset(rows)
 
@@ -95,8 +97,12 @@ def create_user(
         session.add(UserRole(user_id=user.id or 0, role_id=role.id or 0))
     session.flush()
     append_event(
-        session=session, actor=actor, action="user.roles_granted", subject_type="user_account",
-        subject_id=user.id or 0, payload={"roles": sorted(set(roles))},
+        session=session,
+        actor=actor,
+        action="user.roles_granted",
+        subject_type="user_account",
+        subject_id=user.id or 0,
+        payload={"roles": sorted(set(roles))},
     )
     return user
 
@@ -111,7 +117,9 @@ def authenticate_password(*, session: Session, username: str, password: str) -> 
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise failure from None
-    return Principal(username=user.username, roles=roles_of(session=session, user=user), via="session")
+    return Principal(
+        username=user.username, roles=roles_of(session=session, user=user), via="session"
+    )
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,9 @@ def create_token(
     """Issue a scoped, expiring token for ``username``."""
     unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
     if unknown or not scopes:
-        raise ValidationError(f"unknown or missing scope(s): {', '.join(unknown) or '(none given)'}; choose from {', '.join(TOKEN_SCOPES)}")
+        raise ValidationError(
+            f"unknown or missing scope(s): {', '.join(unknown) or '(none given)'}; choose from {', '.join(TOKEN_SCOPES)}"
+        )
     if expires_in <= timedelta(0) or expires_in > timedelta(days=366):
         raise ValidationError("token lifetime must be between 1 second and 366 days")
     user = session.exec(select(User).where(User.username == username)).first()
@@ -161,15 +171,23 @@ def revoke_token(*, session: Session, token_id: int, actor: str) -> ApiToken:
     """Revoke a token at once; revoking twice is an error the caller sees."""
     token = get_record(session=session, model=ApiToken, record_id=token_id)
     if token.revoked_at is not None:
-        raise ValidationError(f"token {token_id} was already revoked at {token.revoked_at.isoformat()}")
+        raise ValidationError(
+            f"token {token_id} was already revoked at {token.revoked_at.isoformat()}"
+        )
     return update_record(
-        session=session, record=token, changes={"revoked_at": utc_now()}, actor=actor, action="api_token.revoked"
+        session=session,
+        record=token,
+        changes={"revoked_at": utc_now()},
+        actor=actor,
+        action="api_token.revoked",
     )
 
 
 def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> Principal:
     """The principal for a bearer token, or :class:`AuthenticationError` saying why not."""
-    token = session.exec(select(ApiToken).where(ApiToken.token_sha256 == _token_digest(secret))).first()
+    token = session.exec(
+        select(ApiToken).where(ApiToken.token_sha256 == _token_digest(secret))
+    ).first()
     if token is None:
         raise AuthenticationError("unknown API token")
     if token.revoked_at is not None:

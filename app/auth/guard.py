@@ -81,7 +81,9 @@ def _session_principal() -> Principal | None:
         if user is None or not user.is_active:
             session.clear()
             return None
-        return Principal(username=user.username, roles=roles_of(session=db, user=user), via="session")
+        return Principal(
+            username=user.username, roles=roles_of(session=db, user=user), via="session"
+        )
 
 
 def _enforce() -> Any:
@@ -90,7 +92,9 @@ def _enforce() -> Any:
     view = current_app.view_functions[request.endpoint]
     access = access_of(view)
     if access is None:
-        raise RoleRequiredError(f"route '{request.endpoint}' declares no access rule and is denied by default")
+        raise RoleRequiredError(
+            f"route '{request.endpoint}' declares no access rule and is denied by default"
+        )
     if access.public:
         return None
     if request.path.startswith("/api/"):
@@ -108,7 +112,11 @@ def _enforce() -> Any:
             f"'{principal.username}' holds {', '.join(sorted(principal.roles)) or 'no role'}; "
             f"this needs one of: {', '.join(sorted(access.roles))}"
         )
-    if principal.via == "token" and access.scope is not None and access.scope not in principal.scopes:
+    if (
+        principal.via == "token"
+        and access.scope is not None
+        and access.scope not in principal.scopes
+    ):
         raise RoleRequiredError(f"this API token lacks the '{access.scope}' scope")
     return None
 

@@ -74,7 +74,8 @@ class DatasetVersion(SQLModel, table=True):
     classification_justification: str = Field(default="", max_length=2000)
     pii_findings: dict = json_field()
     deidentification_method: str = Field(
-        default=DeidentificationMethod.NONE.value, sa_column=sa.Column(sa.String(40), nullable=False)
+        default=DeidentificationMethod.NONE.value,
+        sa_column=sa.Column(sa.String(40), nullable=False),
     )
     expert_determination_ref: str | None = Field(default=None, max_length=200)
     phi_fields: list[dict] = json_field(default_factory=list)

@@ -21,6 +21,8 @@ class PolicyDecision(SQLModel, table=True):
     subject_type: str = Field(max_length=20)
     subject_id: int
     input_sha256: str = Field(max_length=64)
+    #: Digest of the evidence alone (the input without ``now`` and votes); approvals freeze it.
+    evidence_sha256: str = Field(max_length=64)
     bundle_sha256: str = Field(max_length=64)
     engine: str = Field(max_length=20)
     allow: bool = Field(index=True)

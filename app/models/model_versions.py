@@ -12,7 +12,7 @@ from app.models.base import json_field, timestamp_field
 
 #: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
 MODEL_CARD_SECTIONS: tuple[str, ...] = (
-    "model_details",
+    "details",
     "intended_use",
     "out_of_scope_use",
     "factors",
@@ -21,7 +21,7 @@ MODEL_CARD_SECTIONS: tuple[str, ...] = (
     "training_data",
     "quantitative_analyses",
     "ethical_considerations",
-    "caveats_and_recommendations",
+    "caveats",
 )
 
 
@@ -51,6 +51,8 @@ class ModelVersion(SQLModel, table=True):
     )
     #: e.g. "advisory", "automated_decision_legal_effect"
     decision_type: str = Field(default="advisory", max_length=60)
+    #: Automated decision with legal or similarly significant effect (GDPR Art. 22).
+    automated_decision_legal_effect: bool = False
     human_review: bool = False
     developers: list[str] = json_field(default_factory=list)
     validator: str | None = Field(default=None, max_length=80)

@@ -39,6 +39,8 @@ class FineTuneRun(SQLModel, table=True):
     #: external (vendor-hosted fine-tuning) or internal (our own GPUs)
     hosting: str = Field(default="internal", max_length=20)
     vendor: str | None = Field(default=None, max_length=100)
+    #: Region where training runs (GDPR transfers compare it with the EEA).
+    training_region: str | None = Field(default=None, max_length=40)
     #: sft | lora | qlora | rlhf | dpo | constitutional
     method: str = Field(max_length=40)
     hyperparameters: dict = json_field()

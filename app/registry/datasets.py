@@ -37,6 +37,8 @@ def register_version(
     validation_report: dict | None = None,
     pii_findings: dict | None = None,
     is_valid: bool = True,
+    classification_source: str = "declared",
+    classification_justification: str = "",
 ) -> DatasetVersion:
     """Add the next immutable version of a dataset, with what is known about its content."""
     get_record(session=session, model=Dataset, record_id=dataset_id)
@@ -48,6 +50,8 @@ def register_version(
         validation_report=validation_report or {},
         pii_findings=pii_findings or {},
         is_valid=is_valid,
+        classification_source=classification_source,
+        classification_justification=classification_justification,
         created_by=actor,
     )
     return create_record(

@@ -17,6 +17,17 @@ from app.models.model_versions import RiskTier
 Platform = Literal["openai", "anthropic", "google", "meta", "self_hosted"]
 Method = Literal["sft", "lora", "qlora", "rlhf", "dpo", "constitutional"]
 Domain = Literal["healthcare", "credit", "financial_risk", "legal", "general"]
+#: GDPR Art. 6(1) (a)-(f).
+LawfulBasis = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
+#: GDPR Art. 9(2) (a)-(j).
+Art9Condition = Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
 
 
 class StrictInput(BaseModel):
@@ -44,8 +55,8 @@ class DatasetVersionMetadata(StrictInput):
     expert_determination_ref: str | None = Field(default=None, max_length=200)
     phi_fields: list[dict[str, str]] | None = None
     data_subject_regions: list[str] | None = None
-    lawful_basis: str | None = Field(default=None, max_length=40)
-    art9_condition: str | None = Field(default=None, max_length=40)
+    lawful_basis: LawfulBasis | None = None
+    art9_condition: Art9Condition | None = None
     consent_ref: str | None = Field(default=None, max_length=200)
     dpia_ref: str | None = Field(default=None, max_length=200)
     large_scale: bool | None = None
@@ -81,6 +92,7 @@ class RunCreate(StrictInput):
     platform: Platform
     hosting: Literal["external", "internal"] = "internal"
     vendor: str | None = Field(default=None, max_length=100)
+    training_region: str | None = Field(default=None, max_length=40)
     method: Method
     hyperparameters: dict[str, float | int | str | bool] = Field(default_factory=dict)
     gpu_type: str | None = Field(default=None, max_length=80)
@@ -112,6 +124,7 @@ class ModelVersionCreate(StrictInput):
     domain: Domain = "general"
     risk_tier: RiskTier | None = None
     decision_type: str = Field(default="advisory", max_length=60)
+    automated_decision_legal_effect: bool = False
     human_review: bool = False
     developers: list[str] = Field(default_factory=list)
     validator: str | None = Field(default=None, max_length=80)
@@ -124,6 +137,7 @@ class ModelVersionUpdate(StrictInput):
 
     risk_tier: RiskTier | None = None
     decision_type: str | None = Field(default=None, max_length=60)
+    automated_decision_legal_effect: bool | None = None
     human_review: bool | None = None
     developers: list[str] | None = None
     validator: str | None = Field(default=None, max_length=80)

@@ -49,8 +49,16 @@ def login() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work() as db:
-                principal = authenticate_password(session=db, username=form.username.data or "", password=form.password.data or "")
-                append_event(session=db, actor=principal.username, action="user.logged_in", subject_type="user_account", subject_id=principal.username)
+                principal = authenticate_password(
+                    session=db, username=form.username.data or "", password=form.password.data or ""
+                )
+                append_event(
+                    session=db,
+                    actor=principal.username,
+                    action="user.logged_in",
+                    subject_type="user_account",
+                    subject_id=principal.username,
+                )
         except AuthenticationError as error:
             flash(str(error), "error")
             return render_template("web/login.html", form=form), 401

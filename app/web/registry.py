@@ -40,19 +40,39 @@ def dashboard() -> Any:
         deployments = list_records(session=session, model=Deployment, limit=MAX_PAGE_SIZE).items
         decisions = list_records(session=session, model=PolicyDecision, limit=MAX_PAGE_SIZE).items
         counts = {
-            "datasets": len(list_records(session=session, model=Dataset, limit=MAX_PAGE_SIZE).items),
+            "datasets": len(
+                list_records(session=session, model=Dataset, limit=MAX_PAGE_SIZE).items
+            ),
             "runs": len(runs),
-            "models": len(list_records(session=session, model=ModelVersion, limit=MAX_PAGE_SIZE).items),
+            "models": len(
+                list_records(session=session, model=ModelVersion, limit=MAX_PAGE_SIZE).items
+            ),
             "deployments": len(deployments),
         }
         ledger = verify_chain(session=session)
     run_states = Counter(str(r.state) for r in runs)
     charts = []
     if run_states:
-        charts.append(bar_chart_svg(list(run_states), [float(v) for v in run_states.values()], title="Runs by state", value_format="{:.0f}", horizontal=True))
+        charts.append(
+            bar_chart_svg(
+                list(run_states),
+                [float(v) for v in run_states.values()],
+                title="Runs by state",
+                value_format="{:.0f}",
+                horizontal=True,
+            )
+        )
     deployment_states = Counter(str(d.state) for d in deployments)
     if deployment_states:
-        charts.append(bar_chart_svg(list(deployment_states), [float(v) for v in deployment_states.values()], title="Deployments by state", value_format="{:.0f}", horizontal=True))
+        charts.append(
+            bar_chart_svg(
+                list(deployment_states),
+                [float(v) for v in deployment_states.values()],
+                title="Deployments by state",
+                value_format="{:.0f}",
+                horizontal=True,
+            )
+        )
     return render_template(
         "web/dashboard.html",
         counts=counts,
@@ -78,9 +98,19 @@ def dataset_detail(dataset_id: int) -> Any:
     """A dataset and its versions with classification and validation summary."""
     with unit_of_work() as session:
         dataset = get_record(session=session, model=Dataset, record_id=dataset_id)
-        versions = list_records(session=session, model=DatasetVersion, filters={"dataset_id": dataset_id}, limit=MAX_PAGE_SIZE).items
-        erasures = {v.id: dataset_service.open_erasure_requests(session=session, version_id=v.id or 0) for v in versions}
-    return render_template("web/dataset_detail.html", dataset=dataset, versions=versions, erasures=erasures)
+        versions = list_records(
+            session=session,
+            model=DatasetVersion,
+            filters={"dataset_id": dataset_id},
+            limit=MAX_PAGE_SIZE,
+        ).items
+        erasures = {
+            v.id: dataset_service.open_erasure_requests(session=session, version_id=v.id or 0)
+            for v in versions
+        }
+    return render_template(
+        "web/dataset_detail.html", dataset=dataset, versions=versions, erasures=erasures
+    )
 
 
 @bp.get("/runs")
@@ -88,7 +118,12 @@ def dataset_detail(dataset_id: int) -> Any:
 def runs() -> Any:
     """All fine-tune runs."""
     with unit_of_work() as session:
-        page = list_records(session=session, model=FineTuneRun, filters={"state": request.args.get("state") or None}, after=_after())
+        page = list_records(
+            session=session,
+            model=FineTuneRun,
+            filters={"state": request.args.get("state") or None},
+            after=_after(),
+        )
     return render_template("web/runs.html", page=page)
 
 
@@ -120,7 +155,9 @@ def model_detail(model_id: int) -> Any:
         model = get_record(session=session, model=ModelVersion, record_id=model_id)
         card = model_service.card_of(session=session, model_id=model_id)
         evaluations = model_service.evaluations_of(session=session, model_id=model_id)
-        graph = lineage(session=session, subject_type="model_version", subject_id=model_id).to_dict()
+        graph = lineage(
+            session=session, subject_type="model_version", subject_id=model_id
+        ).to_dict()
     return render_template(
         "web/model_detail.html",
         model=model,

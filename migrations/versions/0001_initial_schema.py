@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 07:41:53.828411
+Create Date: 2026-11-26 07:51:14.264813
 """
 
 from collections.abc import Sequence
@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("hosting", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("vendor", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("training_region", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("hyperparameters", sa.JSON(), nullable=False),
         sa.Column("gpu_type", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
@@ -108,6 +109,7 @@ def upgrade() -> None:
         sa.Column("subject_type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("subject_id", sa.Integer(), nullable=False),
         sa.Column("input_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("evidence_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("bundle_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("engine", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("allow", sa.Boolean(), nullable=False),
@@ -307,6 +309,7 @@ def upgrade() -> None:
         sa.Column("domain", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("risk_tier", sa.String(length=10), nullable=True),
         sa.Column("decision_type", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("automated_decision_legal_effect", sa.Boolean(), nullable=False),
         sa.Column("human_review", sa.Boolean(), nullable=False),
         sa.Column("developers", sa.JSON(), nullable=False),
         sa.Column("validator", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),

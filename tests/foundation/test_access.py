@@ -37,7 +37,14 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): ALL,
     ("GET", "/ledger"): ALL,
 }
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/login", "/api/v1/openapi.json", "/static/<path:filename>"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/login",
+    "/api/v1/openapi.json",
+    "/static/<path:filename>",
+}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -49,13 +56,16 @@ def _routes(app: Flask) -> list[tuple[str, str, str]]:
 
 
 def _concrete(rule: str) -> str:
-    path = re.sub(r"<int:[a-z_]+>", "1", rule)
+    path = re.sub(r"<any\(([a-z_]+)[^>]*>", r"\1", rule)
+    path = re.sub(r"<int:[a-z_]+>", "1", path)
     path = re.sub(r"<path:[a-z_]+>", "portal.css", path)
     return re.sub(r"<[a-z_]+>", "run", path)
 
 
 def test_every_route_declares_access(app: Flask) -> None:
-    undeclared = [f"{m} {r}" for m, r, e in _routes(app) if access_of(app.view_functions[e]) is None]
+    undeclared = [
+        f"{m} {r}" for m, r, e in _routes(app) if access_of(app.view_functions[e]) is None
+    ]
     assert undeclared == []
 
 
@@ -73,7 +83,9 @@ def test_declarations_match_the_table(app: Flask) -> None:
             assert not access.public, f"{method} {rule} must not be public"
             assert access.roles, f"{method} {rule} allows nobody"
             if rule.startswith("/api/") and method != "GET":
-                assert access.scope in {"write", "gate", "approve"}, f"{method} {rule} needs a mutating scope"
+                assert access.scope in {"write", "gate", "approve"}, (
+                    f"{method} {rule} needs a mutating scope"
+                )
 
 
 def test_undeclared_route_is_denied_by_default(settings: Any, make_actor: Any) -> None:
@@ -91,9 +103,20 @@ def test_undeclared_route_is_denied_by_default(settings: Any, make_actor: Any) -
         from app.db import unit_of_work
 
         with unit_of_work() as db:
-            create_user(session=db, username="root", display_name="Root", roles=["admin"], actor="test")
-            admin_token = create_token(session=db, username="root", name="t", scopes=["read"], actor="test", expires_in=timedelta(hours=1)).secret
-    response = application.test_client().get("/api/v1/forgotten", headers={"Authorization": f"Bearer {admin_token}"})
+            create_user(
+                session=db, username="root", display_name="Root", roles=["admin"], actor="test"
+            )
+            admin_token = create_token(
+                session=db,
+                username="root",
+                name="t",
+                scopes=["read"],
+                actor="test",
+                expires_in=timedelta(hours=1),
+            ).secret
+    response = application.test_client().get(
+        "/api/v1/forgotten", headers={"Authorization": f"Bearer {admin_token}"}
+    )
     assert response.status_code == 403
     assert "denied by default" in response.get_json()["detail"]
 
@@ -105,9 +128,13 @@ def test_api_requests_as_each_role(app: Flask, make_actor: Any, role: str) -> No
         access = access_of(app.view_functions[endpoint])
         if not rule.startswith("/api/") or access is None or access.public:
             continue
-        response = actor.client.open(_concrete(rule), method=method, headers=actor.headers(), json={})
+        response = actor.client.open(
+            _concrete(rule), method=method, headers=actor.headers(), json={}
+        )
         refused = response.status_code == 403
-        assert refused == (role not in access.roles), f"{role} {method} {rule}: {response.status_code}"
+        assert refused == (role not in access.roles), (
+            f"{role} {method} {rule}: {response.status_code}"
+        )
         assert response.status_code < 500, f"{role} {method} {rule}: {response.status_code}"
 
 

@@ -25,8 +25,15 @@ def test_registry_round_trip_and_lineage(make_actor: Any) -> None:
     ids = make_lineage(engineer)
     graph = engineer.get(f"/api/v1/lineage/deployment/{ids['deployment']}").get_json()
     keys = {node["key"] for node in graph["nodes"]}
-    assert keys == {f"deployment:{ids['deployment']}", f"model_version:{ids['model']}", f"run:{ids['run']}", f"dataset_version:{ids['version']}"}
-    assert {"from": f"dataset_version:{ids['version']}", "to": f"run:{ids['run']}"} in graph["edges"]
+    assert keys == {
+        f"deployment:{ids['deployment']}",
+        f"model_version:{ids['model']}",
+        f"run:{ids['run']}",
+        f"dataset_version:{ids['version']}",
+    }
+    assert {"from": f"dataset_version:{ids['version']}", "to": f"run:{ids['run']}"} in graph[
+        "edges"
+    ]
     used = engineer.get(f"/api/v1/lineage/dataset_version/{ids['version']}/deployments").get_json()
     assert [d["id"] for d in used["items"]] == [ids["deployment"]]
     run = engineer.get(f"/api/v1/runs/{ids['run']}").get_json()
@@ -38,7 +45,9 @@ def test_keyset_pagination_and_filters(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     for index in range(7):
         domain = "credit" if index % 2 else "general"
-        engineer.post("/api/v1/datasets", json={"name": f"ds-{index}", "owner": "team-a", "domain": domain})
+        engineer.post(
+            "/api/v1/datasets", json={"name": f"ds-{index}", "owner": "team-a", "domain": domain}
+        )
     seen: list[str] = []
     after = None
     while True:
@@ -56,7 +65,9 @@ def test_keyset_pagination_and_filters(make_actor: Any) -> None:
 def test_invalid_transition_is_409_naming_allowed(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     ids = make_lineage(engineer)
-    body = _is_problem(engineer.post(f"/api/v1/runs/{ids['run']}/transitions", json={"to": "running"}), 409)
+    body = _is_problem(
+        engineer.post(f"/api/v1/runs/{ids['run']}/transitions", json={"to": "running"}), 409
+    )
     assert body["current"] == "draft" and body["requested"] == "running"
     assert body["allowed"] == ["submitted", "cancelled"]
     assert "submitted, cancelled" in body["detail"]
@@ -64,9 +75,14 @@ def test_invalid_transition_is_409_naming_allowed(make_actor: Any) -> None:
 
 @pytest.mark.parametrize(
     ("path_template", "target"),
-    [("/api/v1/runs/{run}/transitions", "submitted"), ("/api/v1/deployments/{deployment}/transitions", "promotion_requested")],
+    [
+        ("/api/v1/runs/{run}/transitions", "submitted"),
+        ("/api/v1/deployments/{deployment}/transitions", "promotion_requested"),
+    ],
 )
-def test_gated_transitions_cannot_be_taken_directly(make_actor: Any, path_template: str, target: str) -> None:
+def test_gated_transitions_cannot_be_taken_directly(
+    make_actor: Any, path_template: str, target: str
+) -> None:
     engineer = make_actor("ml_engineer")
     ids = make_lineage(engineer)
     body = _is_problem(engineer.post(path_template.format(**ids), json={"to": target}), 409)
@@ -76,24 +92,43 @@ def test_gated_transitions_cannot_be_taken_directly(make_actor: Any, path_templa
 def test_allowed_transition_is_ledgered(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     ids = make_lineage(engineer)
-    response = engineer.post(f"/api/v1/runs/{ids['run']}/transitions", json={"to": "cancelled", "reason": "superseded"})
+    response = engineer.post(
+        f"/api/v1/runs/{ids['run']}/transitions", json={"to": "cancelled", "reason": "superseded"}
+    )
     assert response.status_code == 200 and response.get_json()["state"] == "cancelled"
-    events = engineer.get("/api/v1/ledger/events", query_string={"subject_type": "finetune_run", "action": "run.cancelled"}).get_json()
+    events = engineer.get(
+        "/api/v1/ledger/events",
+        query_string={"subject_type": "finetune_run", "action": "run.cancelled"},
+    ).get_json()
     assert len(events["items"]) == 1
     event = events["items"][0]
-    assert event["actor"] == engineer.username and event["payload"]["from"] == "draft" and event["payload"]["reason"] == "superseded"
+    assert (
+        event["actor"] == engineer.username
+        and event["payload"]["from"] == "draft"
+        and event["payload"]["reason"] == "superseded"
+    )
     assert engineer.get("/api/v1/ledger/verify").get_json()["intact"] is True
 
 
 def test_unknown_ids_are_404(make_actor: Any) -> None:
     reader = make_actor("auditor")
-    for path in ("/api/v1/datasets/999", "/api/v1/runs/999", "/api/v1/models/999", "/api/v1/deployments/999", "/api/v1/lineage/run/999", "/api/v1/datasets/versions/999", "/api/v1/nothing-here"):
+    for path in (
+        "/api/v1/datasets/999",
+        "/api/v1/runs/999",
+        "/api/v1/models/999",
+        "/api/v1/deployments/999",
+        "/api/v1/lineage/run/999",
+        "/api/v1/datasets/versions/999",
+        "/api/v1/nothing-here",
+    ):
         _is_problem(reader.get(path), 404)
 
 
 def test_malformed_json_is_400(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
-    response = engineer.post("/api/v1/datasets", data='{"name": "x", ', content_type="application/json")
+    response = engineer.post(
+        "/api/v1/datasets", data='{"name": "x", ', content_type="application/json"
+    )
     _is_problem(response, 400)
 
 
@@ -120,27 +155,52 @@ def test_bad_payloads_are_4xx_problems(make_actor: Any, payload: Any) -> None:
 
 def test_bad_query_and_path_values_are_4xx(make_actor: Any) -> None:
     reader = make_actor("auditor")
-    for path, query in (("/api/v1/datasets", {"limit": "abc"}), ("/api/v1/datasets", {"limit": 100000}), ("/api/v1/runs", {"after": -1}), ("/api/v1/lineage/planet/1", {})):
+    for path, query in (
+        ("/api/v1/datasets", {"limit": "abc"}),
+        ("/api/v1/datasets", {"limit": 100000}),
+        ("/api/v1/runs", {"after": -1}),
+        ("/api/v1/lineage/planet/1", {}),
+    ):
         response = reader.get(path, query_string=query)
         assert 400 <= response.status_code < 500, (path, query, response.status_code)
 
 
-def test_missing_expired_revoked_tokens_are_401(app: Any, engine: Any, client: Any, make_actor: Any) -> None:
+def test_missing_expired_revoked_tokens_are_401(
+    app: Any, engine: Any, client: Any, make_actor: Any
+) -> None:
     _is_problem(client.get("/api/v1/datasets"), 401)
-    _is_problem(client.get("/api/v1/datasets", headers={"Authorization": "Bearer ghs_not-a-real-token"}), 401)
-    _is_problem(client.get("/api/v1/datasets", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401)
+    _is_problem(
+        client.get("/api/v1/datasets", headers={"Authorization": "Bearer ghs_not-a-real-token"}),
+        401,
+    )
+    _is_problem(
+        client.get("/api/v1/datasets", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401
+    )
     actor = make_actor("auditor")
     with session_scope(engine) as db:
-        expired = create_token(session=db, username=actor.username, name="short", scopes=["read"], actor="test", expires_in=timedelta(seconds=1))
+        expired = create_token(
+            session=db,
+            username=actor.username,
+            name="short",
+            scopes=["read"],
+            actor="test",
+            expires_in=timedelta(seconds=1),
+        )
     import time
 
     time.sleep(1.2)
-    body = _is_problem(client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {expired.secret}"}), 401)
+    body = _is_problem(
+        client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {expired.secret}"}), 401
+    )
     assert "expired" in body["detail"]
     with session_scope(engine) as db:
-        revocable = create_token(session=db, username=actor.username, name="rev", scopes=["read"], actor="test")
+        revocable = create_token(
+            session=db, username=actor.username, name="rev", scopes=["read"], actor="test"
+        )
         revoke_token(session=db, token_id=revocable.token.id, actor="test")
-    body = _is_problem(client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {revocable.secret}"}), 401)
+    body = _is_problem(
+        client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {revocable.secret}"}), 401
+    )
     assert "revoked" in body["detail"]
 
 
@@ -159,21 +219,33 @@ def test_classification_override_needs_justification_and_is_ledgered(make_actor:
     ids = make_lineage(engineer)
     path = f"/api/v1/datasets/versions/{ids['version']}"
     _is_problem(officer.patch(path, json={"contains_phi": False}), 422)
-    response = officer.patch(path, json={"contains_phi": False, "justification": "expert review found no PHI"})
+    response = officer.patch(
+        path, json={"contains_phi": False, "justification": "expert review found no PHI"}
+    )
     assert response.status_code == 200
     version = response.get_json()
     assert version["contains_phi"] is False and version["classification_source"] == "manual"
-    events = officer.get("/api/v1/ledger/events", query_string={"subject_type": "dataset_version", "actor": officer.username}).get_json()
+    events = officer.get(
+        "/api/v1/ledger/events",
+        query_string={"subject_type": "dataset_version", "actor": officer.username},
+    ).get_json()
     assert events["items"][-1]["payload"]["contains_phi"] is False
 
 
 def test_model_card_sections_are_checked(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     ids = make_lineage(engineer)
-    _is_problem(engineer.put(f"/api/v1/models/{ids['model']}/card", json={"sections": {"bogus": "x"}}), 422)
-    model = engineer.put(f"/api/v1/models/{ids['model']}/card", json={"sections": {"intended_use": "triage notes"}}).get_json()
+    _is_problem(
+        engineer.put(f"/api/v1/models/{ids['model']}/card", json={"sections": {"bogus": "x"}}), 422
+    )
+    model = engineer.put(
+        f"/api/v1/models/{ids['model']}/card", json={"sections": {"intended_use": "triage notes"}}
+    ).get_json()
     assert model["card"]["sections"] == {"intended_use": "triage notes"}
-    assert "intended_use" not in model["missing_card_sections"] and "caveats_and_recommendations" in model["missing_card_sections"]
+    assert (
+        "intended_use" not in model["missing_card_sections"]
+        and "caveats" in model["missing_card_sections"]
+    )
 
 
 def test_duplicate_names_and_versions_are_refused(make_actor: Any) -> None:
@@ -181,14 +253,24 @@ def test_duplicate_names_and_versions_are_refused(make_actor: Any) -> None:
     engineer.post("/api/v1/datasets", json={"name": "dup", "owner": "x"})
     _is_problem(engineer.post("/api/v1/datasets", json={"name": "dup", "owner": "x"}), 422)
     engineer.post("/api/v1/models", json={"name": "m", "version": "1", "platform": "openai"})
-    _is_problem(engineer.post("/api/v1/models", json={"name": "m", "version": "1", "platform": "openai"}), 422)
+    _is_problem(
+        engineer.post("/api/v1/models", json={"name": "m", "version": "1", "platform": "openai"}),
+        422,
+    )
 
 
 def test_versions_number_themselves(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     dataset = engineer.post("/api/v1/datasets", json={"name": "numbered", "owner": "x"}).get_json()
     numbers = [
-        engineer.post(f"/api/v1/datasets/{dataset['id']}/versions", json={"format": "llama_io", "content_sha256": sha(str(i)), "storage_uri": f"file:///v{i}"}).get_json()["version"]
+        engineer.post(
+            f"/api/v1/datasets/{dataset['id']}/versions",
+            json={
+                "format": "llama_io",
+                "content_sha256": sha(str(i)),
+                "storage_uri": f"file:///v{i}",
+            },
+        ).get_json()["version"]
         for i in range(3)
     ]
     assert numbers == [1, 2, 3]

@@ -9,9 +9,15 @@ from app.cli import cli
 
 def test_user_and_token_lifecycle(app: Any) -> None:
     runner = app.test_cli_runner()
-    created = runner.invoke(cli, ["user", "create", "carol", "--role", "compliance_officer", "--password-stdin"], input="a long enough password\n")
+    created = runner.invoke(
+        cli,
+        ["user", "create", "carol", "--role", "compliance_officer", "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert created.exit_code == 0, created.output
-    duplicate = runner.invoke(cli, ["user", "create", "carol", "--role", "auditor", "--no-password"])
+    duplicate = runner.invoke(
+        cli, ["user", "create", "carol", "--role", "auditor", "--no-password"]
+    )
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
     assert "Traceback" not in duplicate.output
     bad_role = runner.invoke(cli, ["user", "create", "dave", "--role", "wizard", "--no-password"])
@@ -20,10 +26,16 @@ def test_user_and_token_lifecycle(app: Any) -> None:
     assert issued.exit_code == 0
     secret = issued.stdout.strip().splitlines()[-1]
     client = app.test_client()
-    assert client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
     revoked = runner.invoke(cli, ["token", "revoke", "1"])
     assert revoked.exit_code == 0
-    assert client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
     again = runner.invoke(cli, ["token", "revoke", "1"])
     assert again.exit_code == 1 and "already revoked" in again.output
 

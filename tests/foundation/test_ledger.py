@@ -16,7 +16,14 @@ from app.ledger import append_event, export_jsonl, verify_chain
 def _append_many(engine: sa.Engine, count: int, actor: str = "tester") -> None:
     for index in range(count):
         with session_scope(engine) as db:
-            append_event(session=db, actor=actor, action="test.event", subject_type="test", subject_id=index, payload={"n": index})
+            append_event(
+                session=db,
+                actor=actor,
+                action="test.event",
+                subject_type="test",
+                subject_id=index,
+                payload={"n": index},
+            )
 
 
 def _verify(engine: sa.Engine) -> Any:
@@ -39,7 +46,9 @@ def test_intact_chain_verifies(engine: sa.Engine) -> None:
         ("DELETE FROM ledger_event WHERE seq = 1", 2, "missing"),
     ],
 )
-def test_tampering_is_detected_and_named(engine: sa.Engine, tamper: str, broken_seq: int, reason: str) -> None:
+def test_tampering_is_detected_and_named(
+    engine: sa.Engine, tamper: str, broken_seq: int, reason: str
+) -> None:
     _append_many(engine, 6)
     with engine.begin() as connection:
         connection.execute(sa.text(tamper))

@@ -31,4 +31,6 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     with engine.connect() as connection:
         roles = connection.execute(sa.text("SELECT name FROM role ORDER BY name")).scalars().all()
     engine.dispose()
-    assert roles == sorted(["admin", "auditor", "compliance_officer", "ml_engineer", "model_risk", "pipeline"])
+    assert roles == sorted(
+        ["admin", "auditor", "compliance_officer", "ml_engineer", "model_risk", "pipeline"]
+    )

@@ -12,20 +12,27 @@ from tests.foundation.helpers import make_lineage
 
 def test_login_failure_is_401_and_says_why(app: Flask, make_actor: Any) -> None:
     actor = make_actor("auditor")
-    response = app.test_client().post("/login", data={"username": actor.username, "password": "wrong password!"})
+    response = app.test_client().post(
+        "/login", data={"username": actor.username, "password": "wrong password!"}
+    )
     assert response.status_code == 401
     assert b"unknown user or wrong password" in response.data
 
 
 def test_pipeline_accounts_cannot_log_in(app: Flask, make_actor: Any) -> None:
     bot = make_actor("pipeline")
-    response = app.test_client().post("/login", data={"username": bot.username, "password": TEST_PASSWORD})
+    response = app.test_client().post(
+        "/login", data={"username": bot.username, "password": TEST_PASSWORD}
+    )
     assert response.status_code == 401
 
 
 def test_login_redirect_stays_on_site(app: Flask, make_actor: Any) -> None:
     actor = make_actor("auditor")
-    response = app.test_client().post("/login?next=https://evil.example/", data={"username": actor.username, "password": TEST_PASSWORD})
+    response = app.test_client().post(
+        "/login?next=https://evil.example/",
+        data={"username": actor.username, "password": TEST_PASSWORD},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify
 
-from app.api.v1 import datasets, deployments, ledger, lineage, models, runs
+from app.api.v1 import datasets, deployments, gates, ledger, lineage, models, runs
 from app.api.v1.spec import spec
 from app.auth.guard import public
 
@@ -20,6 +20,7 @@ RESOURCE_BLUEPRINTS: list[Blueprint] = [
     deployments.bp,
     lineage.bp,
     ledger.bp,
+    gates.bp,
 ]
 
 

@@ -54,7 +54,13 @@ class ErasureRequestCreate(BaseModel):
 def list_datasets(query: DatasetListQuery) -> Any:
     """List datasets, filtered by owner or domain."""
     with unit_of_work() as session:
-        page = list_records(session=session, model=Dataset, filters=query.model_dump(exclude={"after", "limit"}), after=query.after, limit=query.limit)
+        page = list_records(
+            session=session,
+            model=Dataset,
+            filters=query.model_dump(exclude={"after", "limit"}),
+            after=query.after,
+            limit=query.limit,
+        )
         return jsonify(page_body(page))
 
 
@@ -64,7 +70,9 @@ def list_datasets(query: DatasetListQuery) -> Any:
 def create_dataset(json: DatasetCreate) -> Any:
     """Create a dataset."""
     with unit_of_work() as session:
-        dataset = service.create_dataset(session=session, data=json, actor=current_principal().username)
+        dataset = service.create_dataset(
+            session=session, data=json, actor=current_principal().username
+        )
         return created(to_public(dataset))
 
 
@@ -85,7 +93,13 @@ def list_versions(dataset_id: int, query: VersionListQuery) -> Any:
     with unit_of_work() as session:
         get_record(session=session, model=Dataset, record_id=dataset_id)
         filters = {"dataset_id": dataset_id, **query.model_dump(exclude={"after", "limit"})}
-        page = list_records(session=session, model=DatasetVersion, filters=filters, after=query.after, limit=query.limit)
+        page = list_records(
+            session=session,
+            model=DatasetVersion,
+            filters=filters,
+            after=query.after,
+            limit=query.limit,
+        )
         return jsonify(page_body(page))
 
 
@@ -95,7 +109,9 @@ def list_versions(dataset_id: int, query: VersionListQuery) -> Any:
 def register_version(dataset_id: int, json: DatasetVersionRegister) -> Any:
     """Register a version by reference (storage URI and SHA-256)."""
     with unit_of_work() as session:
-        version = service.register_version(session=session, dataset_id=dataset_id, data=json, actor=current_principal().username)
+        version = service.register_version(
+            session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
+        )
         return created(to_public(version))
 
 
@@ -118,7 +134,11 @@ def update_version(version_id: int, json: ClassificationChange) -> Any:
     data = DatasetVersionMetadata(**json.model_dump(exclude={"justification"}, exclude_none=True))
     with unit_of_work() as session:
         version = service.update_version_metadata(
-            session=session, version_id=version_id, data=data, actor=current_principal().username, justification=json.justification
+            session=session,
+            version_id=version_id,
+            data=data,
+            actor=current_principal().username,
+            justification=json.justification,
         )
         return jsonify(to_public(version))
 
@@ -129,5 +149,10 @@ def update_version(version_id: int, json: ClassificationChange) -> Any:
 def create_erasure_request(version_id: int, json: ErasureRequestCreate) -> Any:
     """Record a GDPR Art. 17 erasure request against a version."""
     with unit_of_work() as session:
-        request = service.record_erasure_request(session=session, version_id=version_id, reference=json.reference, actor=current_principal().username)
+        request = service.record_erasure_request(
+            session=session,
+            version_id=version_id,
+            reference=json.reference,
+            actor=current_principal().username,
+        )
         return created(to_public(request))

@@ -29,7 +29,9 @@ class DeploymentListQuery(ListQuery):
 
 
 def _body(deployment: Deployment) -> dict[str, Any]:
-    return to_public(deployment, allowed_transitions=list(DEPLOYMENT_MACHINE.allowed_from(deployment.state)))
+    return to_public(
+        deployment, allowed_transitions=list(DEPLOYMENT_MACHINE.allowed_from(deployment.state))
+    )
 
 
 @bp.get("")
@@ -38,7 +40,13 @@ def _body(deployment: Deployment) -> dict[str, Any]:
 def list_deployments(query: DeploymentListQuery) -> Any:
     """List deployments."""
     with unit_of_work() as session:
-        page = list_records(session=session, model=Deployment, filters=query.model_dump(exclude={"after", "limit"}), after=query.after, limit=query.limit)
+        page = list_records(
+            session=session,
+            model=Deployment,
+            filters=query.model_dump(exclude={"after", "limit"}),
+            after=query.after,
+            limit=query.limit,
+        )
         return jsonify(page_body(page))
 
 
@@ -48,7 +56,13 @@ def list_deployments(query: DeploymentListQuery) -> Any:
 def create_deployment(json: DeploymentCreate) -> Any:
     """Create a deployment in staging."""
     with unit_of_work() as session:
-        return created(_body(service.create_deployment(session=session, data=json, actor=current_principal().username)))
+        return created(
+            _body(
+                service.create_deployment(
+                    session=session, data=json, actor=current_principal().username
+                )
+            )
+        )
 
 
 @bp.get("/<int:deployment_id>")
@@ -57,7 +71,9 @@ def create_deployment(json: DeploymentCreate) -> Any:
 def get_deployment(deployment_id: int) -> Any:
     """One deployment."""
     with unit_of_work() as session:
-        return jsonify(_body(get_record(session=session, model=Deployment, record_id=deployment_id)))
+        return jsonify(
+            _body(get_record(session=session, model=Deployment, record_id=deployment_id))
+        )
 
 
 @bp.patch("/<int:deployment_id>")
@@ -66,7 +82,16 @@ def get_deployment(deployment_id: int) -> Any:
 def update_deployment(deployment_id: int, json: DeploymentUpdate) -> Any:
     """Change endpoint or monitoring settings."""
     with unit_of_work() as session:
-        return jsonify(_body(service.update_deployment(session=session, deployment_id=deployment_id, data=json, actor=current_principal().username)))
+        return jsonify(
+            _body(
+                service.update_deployment(
+                    session=session,
+                    deployment_id=deployment_id,
+                    data=json,
+                    actor=current_principal().username,
+                )
+            )
+        )
 
 
 @bp.post("/<int:deployment_id>/transitions")
@@ -75,5 +100,11 @@ def update_deployment(deployment_id: int, json: DeploymentUpdate) -> Any:
 def transition_deployment(deployment_id: int, json: TransitionRequest) -> Any:
     """Move a deployment along its state machine (gated edges go through their workflow)."""
     with unit_of_work() as session:
-        deployment = service.transition_deployment(session=session, deployment_id=deployment_id, to=json.to, actor=current_principal().username, reason=json.reason)
+        deployment = service.transition_deployment(
+            session=session,
+            deployment_id=deployment_id,
+            to=json.to,
+            actor=current_principal().username,
+            reason=json.reason,
+        )
         return jsonify(_body(deployment))

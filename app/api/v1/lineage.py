@@ -23,7 +23,9 @@ SubjectType = Literal["deployment", "model_version", "run", "dataset_version"]
 def get_lineage(subject_type: str, subject_id: int) -> Any:
     """Everything upstream and downstream of a deployment, model version, run or dataset version."""
     with unit_of_work() as session:
-        return jsonify(lineage(session=session, subject_type=subject_type, subject_id=subject_id).to_dict())
+        return jsonify(
+            lineage(session=session, subject_type=subject_type, subject_id=subject_id).to_dict()
+        )
 
 
 @bp.get("/dataset_version/<int:version_id>/deployments")

@@ -14,7 +14,12 @@ from app.db import unit_of_work
 from app.models.model_versions import ModelVersion
 from app.registry import model_versions as service
 from app.registry.records import get_record, list_records
-from app.registry.schemas import EvaluationCreate, ModelCardUpdate, ModelVersionCreate, ModelVersionUpdate
+from app.registry.schemas import (
+    EvaluationCreate,
+    ModelCardUpdate,
+    ModelVersionCreate,
+    ModelVersionUpdate,
+)
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1/models")
 TAG = "models"
@@ -43,7 +48,13 @@ def _model_body(session: Any, model: ModelVersion) -> dict[str, Any]:
 def list_models(query: ModelListQuery) -> Any:
     """List model versions."""
     with unit_of_work() as session:
-        page = list_records(session=session, model=ModelVersion, filters=query.model_dump(exclude={"after", "limit"}), after=query.after, limit=query.limit)
+        page = list_records(
+            session=session,
+            model=ModelVersion,
+            filters=query.model_dump(exclude={"after", "limit"}),
+            after=query.after,
+            limit=query.limit,
+        )
         return jsonify(page_body(page))
 
 
@@ -53,7 +64,9 @@ def list_models(query: ModelListQuery) -> Any:
 def create_model(json: ModelVersionCreate) -> Any:
     """Register a model version."""
     with unit_of_work() as session:
-        model = service.create_model_version(session=session, data=json, actor=current_principal().username)
+        model = service.create_model_version(
+            session=session, data=json, actor=current_principal().username
+        )
         return created(_model_body(session, model))
 
 
@@ -63,7 +76,11 @@ def create_model(json: ModelVersionCreate) -> Any:
 def get_model(model_id: int) -> Any:
     """One model version with its card."""
     with unit_of_work() as session:
-        return jsonify(_model_body(session, get_record(session=session, model=ModelVersion, record_id=model_id)))
+        return jsonify(
+            _model_body(
+                session, get_record(session=session, model=ModelVersion, record_id=model_id)
+            )
+        )
 
 
 @bp.patch("/<int:model_id>")
@@ -72,7 +89,9 @@ def get_model(model_id: int) -> Any:
 def update_model(model_id: int, json: ModelVersionUpdate) -> Any:
     """Change a model version's governance fields."""
     with unit_of_work() as session:
-        model = service.update_model_version(session=session, model_id=model_id, data=json, actor=current_principal().username)
+        model = service.update_model_version(
+            session=session, model_id=model_id, data=json, actor=current_principal().username
+        )
         return jsonify(_model_body(session, model))
 
 
@@ -82,8 +101,14 @@ def update_model(model_id: int, json: ModelVersionUpdate) -> Any:
 def set_card(model_id: int, json: ModelCardUpdate) -> Any:
     """Set sections of the model card."""
     with unit_of_work() as session:
-        service.set_model_card(session=session, model_id=model_id, data=json, actor=current_principal().username)
-        return jsonify(_model_body(session, get_record(session=session, model=ModelVersion, record_id=model_id)))
+        service.set_model_card(
+            session=session, model_id=model_id, data=json, actor=current_principal().username
+        )
+        return jsonify(
+            _model_body(
+                session, get_record(session=session, model=ModelVersion, record_id=model_id)
+            )
+        )
 
 
 @bp.get("/<int:model_id>/evaluations")
@@ -93,7 +118,13 @@ def list_evaluations(model_id: int) -> Any:
     """A model version's evaluations."""
     with unit_of_work() as session:
         get_record(session=session, model=ModelVersion, record_id=model_id)
-        return jsonify({"items": [to_public(e) for e in service.evaluations_of(session=session, model_id=model_id)]})
+        return jsonify(
+            {
+                "items": [
+                    to_public(e) for e in service.evaluations_of(session=session, model_id=model_id)
+                ]
+            }
+        )
 
 
 @bp.post("/<int:model_id>/evaluations")
@@ -102,5 +133,7 @@ def list_evaluations(model_id: int) -> Any:
 def add_evaluation(model_id: int, json: EvaluationCreate) -> Any:
     """Record a benchmark or red-team result."""
     with unit_of_work() as session:
-        evaluation = service.add_evaluation(session=session, model_id=model_id, data=json, actor=current_principal().username)
+        evaluation = service.add_evaluation(
+            session=session, model_id=model_id, data=json, actor=current_principal().username
+        )
         return created(to_public(evaluation))

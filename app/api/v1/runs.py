@@ -51,7 +51,13 @@ def _run_body(session: Any, run: FineTuneRun) -> dict[str, Any]:
 def list_runs(query: RunListQuery) -> Any:
     """List runs, filtered by state, platform or requester."""
     with unit_of_work() as session:
-        page = list_records(session=session, model=FineTuneRun, filters=query.model_dump(exclude={"after", "limit"}), after=query.after, limit=query.limit)
+        page = list_records(
+            session=session,
+            model=FineTuneRun,
+            filters=query.model_dump(exclude={"after", "limit"}),
+            after=query.after,
+            limit=query.limit,
+        )
         return jsonify(page_body(page))
 
 
@@ -71,7 +77,9 @@ def create_run(json: RunCreate) -> Any:
 def get_run(run_id: int) -> Any:
     """One run with its dataset versions and allowed transitions."""
     with unit_of_work() as session:
-        return jsonify(_run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id)))
+        return jsonify(
+            _run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id))
+        )
 
 
 @bp.patch("/<int:run_id>")
@@ -80,7 +88,9 @@ def get_run(run_id: int) -> Any:
 def update_run(run_id: int, json: RunUpdate) -> Any:
     """Edit a draft run."""
     with unit_of_work() as session:
-        run = service.update_run(session=session, run_id=run_id, data=json, actor=current_principal().username)
+        run = service.update_run(
+            session=session, run_id=run_id, data=json, actor=current_principal().username
+        )
         return jsonify(_run_body(session, run))
 
 
@@ -90,8 +100,15 @@ def update_run(run_id: int, json: RunUpdate) -> Any:
 def attach_dataset(run_id: int, json: AttachDataset) -> Any:
     """Attach a dataset version to a draft run."""
     with unit_of_work() as session:
-        service.attach_dataset_version(session=session, run_id=run_id, version_id=json.dataset_version_id, actor=current_principal().username)
-        return jsonify(_run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id)))
+        service.attach_dataset_version(
+            session=session,
+            run_id=run_id,
+            version_id=json.dataset_version_id,
+            actor=current_principal().username,
+        )
+        return jsonify(
+            _run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id))
+        )
 
 
 @bp.post("/<int:run_id>/transitions")
@@ -100,5 +117,11 @@ def attach_dataset(run_id: int, json: AttachDataset) -> Any:
 def transition_run(run_id: int, json: TransitionRequest) -> Any:
     """Move a run along its state machine (gated edges go through their workflow)."""
     with unit_of_work() as session:
-        run = service.transition_run(session=session, run_id=run_id, to=json.to, actor=current_principal().username, reason=json.reason)
+        run = service.transition_run(
+            session=session,
+            run_id=run_id,
+            to=json.to,
+            actor=current_principal().username,
+            reason=json.reason,
+        )
         return jsonify(_run_body(session, run))

@@ -37,12 +37,16 @@ class MalformedJsonError(ValidationError):
 def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query")) or "body"
+        where = (
+            ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query")) or "body"
+        )
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
 
 
-def _refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, _adapter: Any = None) -> None:
+def _refuse_invalid(
+    _req: Any, _resp: Any, error: Any, _instance: Any, _adapter: Any = None
+) -> None:
     if request.data and request.is_json and request.get_json(silent=True) is None:
         raise MalformedJsonError("the request body is not valid JSON")
     if error is not None:
@@ -62,7 +66,9 @@ spec = SpecTree(
     before=_refuse_invalid,
     validation_error_status=422,
     security_schemes=[
-        SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")),
+        SecurityScheme(
+            name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")
+        ),
     ],
     security={"bearer": []},
 )
