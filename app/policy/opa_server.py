@@ -4,20 +4,21 @@ Gatehouse loads the bundle into the server itself through OPA's REST API, so the
 server needs no files of its own (``opa run --server --addr 127.0.0.1:8181`` is
 enough; set ``GATEHOUSE_OPA_URL``):
 
-- each module is ``PUT /v1/policies/gatehouse/<path>``; modules that import a library
-  not yet loaded are retried in the next round, and stale ``gatehouse/`` modules of
-  an older bundle are deleted;
+- each module is ``PUT /v1/policies/gatehouse/<path>``, libraries before the modules
+  that import them (OPA compiles each module on arrival), and stale ``gatehouse/``
+  modules of an older bundle are deleted;
 - each top-level member of the merged policy data is ``PUT /v1/data/<member>``;
 - ``data.gatehouse_bundle.hash`` records the bundle hash, so a second Gatehouse
   process with the same bundle does not push again.
 
-Loading happens on the first decision, not at construction, and again after any
-failed decision (a restarted OPA has lost the pushed policies: its answer is then
+Loading happens before the first decision (outside its deadline: it takes about a
+second), not at construction, and again after any failed decision (a restarted OPA has lost the pushed policies: its answer is then
 undefined, which is itself a deny). Every failure is a deny, never an exception.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,33 @@ __all__ = ["OPA_POLICY_PREFIX", "OpaServerEngine", "OpaServerError"]
 #: Policy ids Gatehouse owns on the server.
 OPA_POLICY_PREFIX = "gatehouse/"
 _BUNDLE_MARKER = "gatehouse_bundle"
+
+
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+_IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
+
+
+def load_order(modules: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """Modules ordered so that every imported package is loaded before its importers."""
+    by_package = {}
+    for path, source in modules:
+        found = _PACKAGE.search(source)
+        by_package.setdefault(found.group(1) if found else path, []).append((path, source))
+    ordered: list[tuple[str, str]] = []
+    placed: set[str] = set()
+
+    def place(package: str, visiting: frozenset[str]) -> None:
+        if package in placed or package in visiting or package not in by_package:
+            return
+        for _, source in by_package[package]:
+            for imported in _IMPORT.findall(source):
+                place(imported, visiting | {package})
+        placed.add(package)
+        ordered.extend(by_package[package])
+
+    for package in sorted(by_package):
+        place(package, frozenset())
+    return ordered
 
 
 class OpaServerError(Exception):
@@ -71,7 +99,9 @@ class OpaServerEngine:
         self.bundle = bundle
         self.bundle_hash = bundle.hash
         self.url = url
-        self._client = client_for(url, timeout_s=timeout_s)
+        # The decision deadline is timeout_s; the HTTP timeout (twice that) only frees a
+        # worker stuck on a silent server, and bounds the loading before a decision.
+        self._client = client_for(url, timeout_s=2 * timeout_s)
         self._loaded = False
         self._load_lock = threading.Lock()
         self._runner = DeadlineRunner(
@@ -88,7 +118,7 @@ class OpaServerEngine:
         """Load every module and the data into the server (libraries before users)."""
         for member, value in self.bundle.data.items():
             self._client.update_or_create_data(value, member)
-        pending = dict(self.bundle.modules)
+        pending = dict(load_order(self.bundle.modules))
         while pending:
             failures: dict[str, str] = {}
             for path, source in pending.items():
@@ -121,7 +151,6 @@ class OpaServerEngine:
 
     def _evaluate(self, gate: str, document: dict[str, Any]) -> Any:
         try:
-            self.ensure_loaded()
             response = self._client.query_rule(
                 input_data=document, package_path=f"gates/{gate}", rule_name="decision"
             )
@@ -135,7 +164,7 @@ class OpaServerEngine:
 
     def decide(self, gate: str, document: dict[str, Any]) -> Decision:
         """Evaluate ``data.gates.<gate>.decision`` on the server; deny on any failure."""
-        return self._runner.run(gate, document, self._evaluate)
+        return self._runner.run(gate, document, self._evaluate, prepare=self.ensure_loaded)
 
     def close(self) -> None:
         """Stop the worker threads and close the HTTP session."""

@@ -1,0 +1,349 @@
+"""Fail closed: engine errors, timeouts, malformed results and a dying OPA all deny."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.policy.bundle import PolicyBundle, bundle_hash, load_bundle, merge_data
+from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision, decision_from_result
+from app.policy.embedded import EmbeddedEngine
+from app.policy.errors import PolicyBundleError, UnknownEngineError
+from app.policy.factory import build_engine
+from app.policy.input_document import example_inputs
+from app.policy.opa_server import OpaServerEngine
+from tests.policy.conftest import POLICY_DIR, start_opa_server
+
+CALLS = 100
+KILL_AFTER = 40
+
+
+def _is_engine_failure(decision: Decision) -> bool:
+    return (
+        not decision.allow
+        and decision.error is not None
+        and [violation["control"] for violation in decision.violations] == [ENGINE_FAILURE_CONTROL]
+    )
+
+
+@pytest.fixture
+def promotion_document() -> dict:
+    return example_inputs()["credit_promotion_ready"].document()
+
+
+@pytest.mark.slow
+def test_killing_opa_mid_run_denies_every_later_call(
+    opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
+) -> None:
+    server = start_opa_server(opa_binary)
+    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=2)
+    decisions = []
+    try:
+        for call in range(CALLS):
+            if call == KILL_AFTER:
+                server.kill()
+            decisions.append(engine.decide("production_promotion", promotion_document))
+    finally:
+        engine.close()
+        if server.process.poll() is None:
+            server.kill()
+    before, after = decisions[:KILL_AFTER], decisions[KILL_AFTER:]
+    assert all(decision.allow and decision.error is None for decision in before)
+    assert len(after) == CALLS - KILL_AFTER
+    assert all(_is_engine_failure(decision) for decision in after)
+    assert all("policy engine opa failed" in d.violations[0]["message"] for d in after)
+    assert all(decision.bundle_hash == bundle.hash for decision in after)
+
+
+def test_a_restarted_opa_gets_the_bundle_again(
+    opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
+) -> None:
+    server = start_opa_server(opa_binary)
+    port = int(server.url.rsplit(":", 1)[1])
+    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=5)
+    try:
+        assert engine.decide("production_promotion", promotion_document).allow
+        server.kill()
+        server = start_opa_server(opa_binary, port=port)
+        # The new server holds no policies: the first answer is undefined, a deny...
+        first = engine.decide("production_promotion", promotion_document)
+        assert _is_engine_failure(first)
+        assert "no decision" in (first.error or "")
+        # ...and the engine pushes the bundle again before the next one.
+        assert engine.decide("production_promotion", promotion_document).allow
+    finally:
+        engine.close()
+        server.kill()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+def test_a_server_that_never_answers_times_out(
+    bundle: PolicyBundle, silent_server: str, promotion_document: dict
+) -> None:
+    engine = OpaServerEngine(bundle=bundle, url=silent_server, timeout_s=0.3)
+    started = time.perf_counter()
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert _is_engine_failure(decision)
+    assert "Read timed out" in (decision.error or "")
+    assert time.perf_counter() - started < 2
+
+
+def test_a_frozen_opa_misses_the_deadline(
+    opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
+) -> None:
+    server = start_opa_server(opa_binary)
+    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=0.5)
+    try:
+        engine.ensure_loaded()
+        assert engine.decide("production_promotion", promotion_document).allow
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            decision = engine.decide("production_promotion", promotion_document)
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+    finally:
+        engine.close()
+        server.kill()
+    assert _is_engine_failure(decision)
+    assert decision.error == "no answer within 0.5 s"
+    assert 450 <= decision.latency_ms < 1500
+
+
+def test_embedded_engine_past_its_deadline_denies(
+    bundle: PolicyBundle, promotion_document: dict
+) -> None:
+    engine = EmbeddedEngine(bundle=bundle, timeout_s=0.0001)
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert _is_engine_failure(decision)
+    assert decision.error == "no answer within 0.0001 s"
+
+
+def test_unreachable_opa_denies(bundle: PolicyBundle, promotion_document: dict) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = OpaServerEngine(bundle=bundle, url=f"http://127.0.0.1:{port}", timeout_s=2)
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert _is_engine_failure(decision)
+    assert "ConnectionError" in (decision.error or "")
+
+
+def test_unknown_gate_denies(embedded_engine: EmbeddedEngine) -> None:
+    decision = embedded_engine.decide("launch_anything", {})
+    assert _is_engine_failure(decision)
+    assert "unknown gate" in (decision.error or "")
+
+
+def _policy_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, copy)
+    return copy
+
+
+@pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
+def test_a_malformed_decision_denies(
+    engine_kind: str, tmp_path: Path, opa_binary: Path, promotion_document: dict
+) -> None:
+    policies = _policy_copy(tmp_path)
+    (policies / "gates" / "production_promotion.rego").write_text(
+        'package gates.production_promotion\n\ndecision := {"allow": true}\n'
+    )
+    server = start_opa_server(opa_binary) if engine_kind == "opa" else None
+    engine = build_engine(
+        kind=engine_kind, policy_dir=policies, opa_url=server.url if server else None
+    )
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+        if server:
+            server.kill()
+    assert _is_engine_failure(decision)
+    assert (decision.error or "").startswith("malformed result: the result has members")
+
+
+@pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
+def test_a_policy_that_does_not_compile_denies(
+    engine_kind: str, tmp_path: Path, opa_binary: Path, promotion_document: dict
+) -> None:
+    policies = _policy_copy(tmp_path)
+    (policies / "gates" / "dataset_use.rego").write_text(
+        "package gates.dataset_use\n\ndecision := {\n"
+    )
+    server = start_opa_server(opa_binary) if engine_kind == "opa" else None
+    engine = build_engine(
+        kind=engine_kind, policy_dir=policies, opa_url=server.url if server else None
+    )
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+        if server:
+            server.kill()
+    assert _is_engine_failure(decision)
+
+
+def test_undefined_decision_denies(tmp_path: Path, promotion_document: dict) -> None:
+    policies = _policy_copy(tmp_path)
+    (policies / "gates" / "production_promotion.rego").write_text(
+        "package gates.production_promotion\n\ndecision := 1 if input.never\n"
+    )
+    engine = build_engine(kind="embedded", policy_dir=policies)
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert _is_engine_failure(decision)
+    assert decision.error == "EmbeddedEvaluationError: the decision is undefined"
+
+
+@pytest.mark.parametrize(
+    ("result", "problem"),
+    [
+        (None, "the result is NoneType, not an object"),
+        ({"allow": "yes"}, "the result has members"),
+        (
+            {
+                "allow": 1,
+                "violations": [],
+                "warnings": [],
+                "required_approvals": [],
+                "controls": [],
+            },
+            "allow is not a boolean",
+        ),
+        (
+            {
+                "allow": True,
+                "violations": ["x"],
+                "warnings": [],
+                "required_approvals": [],
+                "controls": [],
+            },
+            "violations is malformed",
+        ),
+        (
+            {
+                "allow": True,
+                "violations": [],
+                "warnings": [],
+                "required_approvals": [{"role": "x", "count": True}],
+                "controls": [],
+            },
+            "required_approvals is malformed",
+        ),
+    ],
+)
+def test_result_shape_is_checked(result: object, problem: str) -> None:
+    decision = decision_from_result(result, engine="embedded", bundle_hash="h", latency_ms=1.0)
+    assert _is_engine_failure(decision)
+    assert problem in (decision.error or "")
+
+
+def test_data_overrides_change_the_decision_and_the_hash(
+    tmp_path: Path, promotion_document: dict
+) -> None:
+    override = tmp_path / "thresholds.json"
+    override.write_text(
+        json.dumps({"gatehouse": {"thresholds": {"fairness": {"min_adverse_impact_ratio": 0.9}}}})
+    )
+    assert bundle_hash(POLICY_DIR, override) != bundle_hash(POLICY_DIR)
+    stricter = load_bundle(policy_dir=POLICY_DIR, extra_data_path=override)
+    fairness = stricter.data["gatehouse"]["thresholds"]["fairness"]
+    assert fairness == {
+        "min_adverse_impact_ratio": 0.9,
+        "max_equalized_odds_difference": 0.1,
+        "max_audit_age_days": 90,
+    }
+    engine = build_engine(kind="embedded", policy_dir=POLICY_DIR, extra_data_path=override)
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert not decision.allow
+    assert [v["message"] for v in decision.violations] == [
+        "adverse impact ratio 0.86 is below the four-fifths minimum 0.9"
+    ]
+    assert decision.bundle_hash == stricter.hash
+
+
+def test_merge_data_merges_objects_and_replaces_the_rest() -> None:
+    assert merge_data({"a": {"b": 1, "c": [1]}, "d": 1}, {"a": {"c": [2]}, "e": 2}) == {
+        "a": {"b": 1, "c": [2]},
+        "d": 1,
+        "e": 2,
+    }
+
+
+def test_setup_errors_are_typed(tmp_path: Path) -> None:
+    with pytest.raises(PolicyBundleError):
+        build_engine(kind="embedded", policy_dir=tmp_path / "missing")
+    with pytest.raises(UnknownEngineError):
+        build_engine(kind="wasm", policy_dir=POLICY_DIR)
+    with pytest.raises(UnknownEngineError):
+        build_engine(kind="opa", policy_dir=POLICY_DIR, opa_url=None)
+
+
+def test_embedded_engine_answers_from_many_threads(
+    embedded_engine: EmbeddedEngine, promotion_document: dict
+) -> None:
+    expected = embedded_engine.decide("production_promotion", promotion_document).result()
+    results: list[dict] = []
+
+    def ask() -> None:
+        for _ in range(5):
+            results.append(
+                embedded_engine.decide("production_promotion", promotion_document).result()
+            )
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 30
+    assert all(result == expected for result in results)
