@@ -167,12 +167,14 @@ class AnthropicText:
         if record:
             yield record
 
-    def check(self, record: JsonRecord, log: IssueLog) -> None:
+    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """Turn order and non-empty turns, in either form."""
+        errors_before = log.error_count
         if isinstance(record.value, TextRecord):
             self._check_text(record.value, record.line, log)
         else:
             self._check_json(record, log)
+        return self._summarize(record) if log.error_count == errors_before else None
 
     @staticmethod
     def _check_text(value: TextRecord, line: int, log: IssueLog) -> None:
@@ -239,17 +241,23 @@ class AnthropicText:
                     "anthropic.completion_space",
                 )
 
-    def summarize(self, record: JsonRecord) -> RecordSummary:
-        """Speakers, the final reply, and every turn's text."""
+    @staticmethod
+    def _summarize(record: JsonRecord) -> RecordSummary:
+        """Speakers, the final reply, and the text size."""
         if isinstance(record.value, TextRecord):
             turns = record.value.turns
-            texts = tuple((f"turns[{i}]", turn.text) for i, turn in enumerate(turns))
-            return RecordSummary(tuple(turn.speaker for turn in turns), (texts[-1],), texts)
-        value: dict[str, str] = record.value  # type: ignore[assignment]
+            return RecordSummary(
+                tuple(turn.speaker for turn in turns),
+                ((f"turns[{len(turns) - 1}]", turns[-1].text),),
+                sum(len(turn.text) for turn in turns),
+            )
+        value: dict[str, str] = record.value
         _, prompt_turns = _split_prompt(value["prompt"])
-        speakers = tuple(speaker for speaker, _ in prompt_turns)
-        texts = (("prompt", value["prompt"]), ("completion", value["completion"]))
-        return RecordSummary(speakers, (texts[1],), texts)
+        return RecordSummary(
+            tuple(speaker for speaker, _ in prompt_turns),
+            (("completion", value["completion"]),),
+            len(value["prompt"]) + len(value["completion"]),
+        )
 
     def details(self) -> dict[str, object]:
         """Which written form the file uses."""

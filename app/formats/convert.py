@@ -39,7 +39,7 @@ class ConversionReport:
     target_format: str
     records_read: int
     records_written: int
-    #: Source records skipped because they are invalid in the source format.
+    #: Source records skipped because they break the source format's rules.
     records_invalid: int
     #: Every lossy step with its count; empty means the conversion was lossless.
     lossy_steps: tuple[LossyStep, ...]
@@ -49,7 +49,7 @@ class ConversionReport:
     @property
     def lossless(self) -> bool:
         """True when nothing was dropped, merged or skipped."""
-        return not self.lossy_steps and not self.records_invalid
+        return not self.lossy_steps
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form."""
@@ -77,14 +77,14 @@ def convert_file(
     reader, writer = chat_format(source_format), chat_format(target_format)
     log = IssueLog(limit=1000)
     losses = LossTally()
-    read = written = invalid = 0
+    read = written = invalid = check_errors = 0
     with DatasetSource(src) as source, dst.open("wb") as out:
         for record in reader.records(source, log, max_line_bytes=DEFAULT_MAX_LINE_BYTES):
             read += 1
             errors_before = log.error_count
-            reader.check(record, log)
-            if log.error_count != errors_before:
+            if reader.check(record, log) is None:
                 invalid += 1
+                check_errors += log.error_count - errors_before
                 continue
             converted = writer.from_conversation(reader.to_conversation(record, losses), losses)
             if converted is not None:
@@ -92,6 +92,9 @@ def convert_file(
                 written += 1
     if invalid:
         losses.note("invalid source record skipped", invalid)
+    # every other error is a line that could not be read as a record at all
+    if log.error_count > check_errors:
+        losses.note("unreadable source line skipped", log.error_count - check_errors)
     return ConversionReport(
         source_format=source_format,
         target_format=target_format,

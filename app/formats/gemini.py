@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterator
+from typing import Any
 
 from app.formats.conversation import Conversation, LossTally, Turn
 from app.formats.issues import IssueLog
@@ -136,8 +137,14 @@ class Gemini:
         """JSON Lines records."""
         return iter_json_records(source, log, max_line_bytes=max_line_bytes)
 
-    def check(self, record: JsonRecord, log: IssueLog) -> None:
+    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """Roles, alternation, parts, media types, base64 and file references."""
+        errors_before = log.error_count
+        self._check(record, log)
+        return self._summarize(record) if log.error_count == errors_before else None
+
+    @staticmethod
+    def _check(record: JsonRecord, log: IssueLog) -> None:
         line, value = record.line, record.value
         if not isinstance(value, dict):
             log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
@@ -189,26 +196,25 @@ class Gemini:
         if not any(isinstance(c, dict) and c.get("role") == "model" for c in contents):
             log.error(line, "contents", "at least one model turn is required", "gemini.no_model")
 
-    def summarize(self, record: JsonRecord) -> RecordSummary:
-        """Roles, model text, and every text part."""
-        value: dict[str, object] = record.value  # type: ignore[assignment]
-        texts: list[tuple[str, str]] = []
-        outputs: list[tuple[str, str]] = []
+    @staticmethod
+    def _summarize(record: JsonRecord) -> RecordSummary:
+        """Roles, model text, and the text size."""
+        value: dict[str, object] = record.value
+        chars = 0
         system = _either(value, "systemInstruction", "system_instruction")
         if isinstance(system, dict):
-            texts += [
-                (f"systemInstruction.parts[{i}].text", t)
-                for i, t in enumerate(_texts(system["parts"]))
-            ]
-        contents: list[dict[str, object]] = value["contents"]  # type: ignore[assignment]
+            chars += sum(len(text) for text in _texts(system["parts"]))
+        outputs: list[tuple[str, str]] = []
+        contents: list[dict[str, Any]] = value["contents"]  # type: ignore[assignment]
         for index, content in enumerate(contents):
-            for part_index, part in enumerate(content["parts"]):  # type: ignore[attr-defined]
+            for part_index, part in enumerate(content["parts"]):
                 if "text" in part:
-                    item = (f"contents[{index}].parts[{part_index}].text", part["text"])
-                    texts.append(item)
+                    chars += len(part["text"])
                     if content["role"] == "model":
-                        outputs.append(item)
-        return RecordSummary(tuple(str(c["role"]) for c in contents), tuple(outputs), tuple(texts))
+                        outputs.append(
+                            (f"contents[{index}].parts[{part_index}].text", part["text"])
+                        )
+        return RecordSummary(tuple(str(c["role"]) for c in contents), tuple(outputs), chars)
 
     def details(self) -> dict[str, object]:
         """No format-specific details."""

@@ -33,12 +33,13 @@ class LlamaIO:
         """JSON Lines records."""
         return iter_json_records(source, log, max_line_bytes=max_line_bytes)
 
-    def check(self, record: JsonRecord, log: IssueLog) -> None:
+    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """``input`` and ``output`` are required strings, ``instruction`` an optional one."""
         line, value = record.line, record.value
         if not isinstance(value, dict):
             log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
-            return
+            return None
+        errors_before = log.error_count
         for field in _REQUIRED:
             if field not in value:
                 log.error(line, field, "required field is missing", "field.missing")
@@ -52,13 +53,11 @@ class LlamaIO:
                 log.warning(
                     line, field, "unknown field is ignored by trainers", "llama.unknown_field"
                 )
-
-    def summarize(self, record: JsonRecord) -> RecordSummary:
-        """One user turn (instruction + input) and one output."""
-        value: dict[str, str] = record.value  # type: ignore[assignment]
-        texts = tuple((field, value[field]) for field in _KNOWN if field in value)
+        if log.error_count != errors_before:
+            return None
         roles = ("system", "user", "assistant") if "instruction" in value else ("user", "assistant")
-        return RecordSummary(roles, (("output", value["output"]),), texts)
+        chars = sum(len(value[field]) for field in _KNOWN if field in value)
+        return RecordSummary(roles, (("output", value["output"]),), chars)
 
     def details(self) -> dict[str, object]:
         """No format-specific details."""

@@ -19,7 +19,13 @@ from app.formats.spec import RecordSummary
 __all__ = ["OpenAIChat"]
 
 ROLES = ("system", "user", "assistant", "tool")
+_ROLE_SET = frozenset(ROLES)
 _PART_TYPES = ("text", "image_url", "input_audio", "file")
+
+
+# Most records have a handful of messages: format their paths once, not per record.
+_MESSAGE_PATHS = tuple(f"messages[{i}]" for i in range(32))
+_CONTENT_PATHS = tuple(f"{path}.content" for path in _MESSAGE_PATHS)
 
 
 def _check_parts(parts: list[object], path: str, line: int, log: IssueLog) -> None:
@@ -44,8 +50,13 @@ def _check_parts(parts: list[object], path: str, line: int, log: IssueLog) -> No
             )
 
 
-def _check_message(message: object, path: str, line: int, log: IssueLog) -> str | None:
+def _check_message(message: object, index: int, line: int, log: IssueLog) -> str | None:
     """Check one message; return its role when the role is valid."""
+    if type(message) is dict and len(message) == 2 and type(message.get("content")) is str:
+        role = message.get("role")
+        if role in _ROLE_SET:
+            return role  # the common case, {"role": ..., "content": "..."}, needs no more checks
+    path = _MESSAGE_PATHS[index] if index < len(_MESSAGE_PATHS) else f"messages[{index}]"
     if not isinstance(message, dict):
         log.error(line, path, f"expected object; got {type_name(message)}", "field.type")
         return None
@@ -106,23 +117,26 @@ class OpenAIChat:
         """JSON Lines records."""
         return iter_json_records(source, log, max_line_bytes=max_line_bytes)
 
-    def check(self, record: JsonRecord, log: IssueLog) -> None:
-        """Check the record's shape, roles, contents and weights."""
+    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+        """Check the record's shape, roles, contents and weights; summarise it when valid."""
         line, value = record.line, record.value
         if not isinstance(value, dict):
             log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
-            return
+            return None
         messages = value.get("messages")
         if "messages" not in value:
             log.error(line, "messages", "required field is missing", "field.missing")
-            return
+            return None
         if not isinstance(messages, list):
             log.error(line, "messages", f"expected array; got {type_name(messages)}", "field.type")
-            return
+            return None
         if not messages:
             log.error(line, "messages", "must contain at least one message", "openai.empty")
-            return
-        roles = [_check_message(m, f"messages[{i}]", line, log) for i, m in enumerate(messages)]
+            return None
+        errors_before = log.error_count
+        roles = [
+            _check_message(message, index, line, log) for index, message in enumerate(messages)
+        ]
         if "assistant" not in roles:
             log.error(
                 line,
@@ -130,15 +144,22 @@ class OpenAIChat:
                 "at least one assistant message is required",
                 "openai.no_assistant",
             )
-
-    def summarize(self, record: JsonRecord) -> RecordSummary:
-        """Roles, assistant outputs and every text content."""
-        messages = record.value["messages"]  # type: ignore[index]
-        texts = tuple(
-            (f"messages[{i}].content", _text_of(m.get("content"))) for i, m in enumerate(messages)
-        )
-        outputs = tuple(t for t, m in zip(texts, messages, strict=True) if m["role"] == "assistant")
-        return RecordSummary(tuple(m["role"] for m in messages), outputs, texts)
+        if log.error_count != errors_before:
+            return None
+        outputs = []
+        chars = 0
+        for index, message in enumerate(messages):
+            content = message.get("content")
+            text = content if type(content) is str else _text_of(content)
+            chars += len(text)
+            if roles[index] == "assistant":
+                path = (
+                    _CONTENT_PATHS[index]
+                    if index < len(_CONTENT_PATHS)
+                    else f"messages[{index}].content"
+                )
+                outputs.append((path, text))
+        return RecordSummary(tuple(roles), tuple(outputs), chars)  # type: ignore[arg-type]
 
     def details(self) -> dict[str, object]:
         """No format-specific details."""

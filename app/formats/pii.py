@@ -1,7 +1,7 @@
 """Scan a dataset's text for PII/PHI and classify the dataset from the findings.
 
 Every text field of every record (valid or not: a malformed record can still hold a
-patient's name) goes through :func:`~app.formats.recognizers.find_identifiers`.
+patient's name) goes through :func:`app.formats.recognizers.find_identifiers`.
 Findings keep counts, line/field locations and *masked* samples only: raw values are
 never stored, logged or returned. :func:`classify` turns findings into the data
 classification the registry stores and the policy packs read; a person may override it.
@@ -19,7 +19,6 @@ from app.formats.catalog import FORMATS, format_spec
 from app.formats.detect import detect_format
 from app.formats.errors import DatasetFileNotFoundError, UnknownFormatError
 from app.formats.issues import IssueLog
-from app.formats.recognizers import find_identifiers
 from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
 from app.formats.validate import UNKNOWN_FORMAT
 
@@ -167,6 +166,10 @@ def scan_file(
         raise UnknownFormatError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     if not path.is_file():
         raise DatasetFileNotFoundError(f"no such dataset file: {path}")
+    # presidio and spaCy take seconds to import: only a scan pays for them, not every
+    # `import app.formats` (validation, the CLI's start-up).
+    from app.formats.recognizers import find_identifiers
+
     name = format or detect_format(path)
     categories: dict[str, _Category] = {}
     records = fields = health = 0

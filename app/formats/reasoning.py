@@ -18,15 +18,33 @@ from app.formats.issues import IssueLog
 
 __all__ = ["ReasoningCollector", "ReasoningStats"]
 
+# Matched against "\n" + the lower-cased text: the literal newline lets `re` jump from
+# line start to line start, and findall returns only each step's text, which is much
+# cheaper than a match object per line.
 _STEP = re.compile(
-    r"^[ \t]*(?:\*\*)?(?:step\s+\d+\s*[:.)\-]|\d{1,2}[.)](?=\s|$)|(?:first|second|third|next|then|finally)\b,?)"
-    r"(?:\*\*)?(?P<rest>.*)$",
-    re.IGNORECASE | re.MULTILINE,
+    r"\n[ \t]*(?:\*\*)?"
+    r"(?:step[ \t]+\d+[ \t]*[:.)\-]|\d{1,2}[.)](?=\s|$)|(?:first|second|third|next|then|finally)\b,?)"
+    r"(?:\*\*)?([^\n]*)"
 )
-# matched against the lower-cased text: faster than a case-insensitive search
+# Searched in the lower-cased text without \b anchors (several times faster in `re`);
+# word boundaries are then checked by hand in `_concludes`.
 _CONCLUSION = re.compile(
-    r"\b(?:therefore|thus|hence|in conclusion|final answer|the answer is)\b|\banswer\s*:|\\boxed\{"
+    r"therefore|thus|hence|in conclusion|final answer|the answer is|answer\s*:|\\boxed\{"
 )
+
+
+def _concludes(lowered: str) -> bool:
+    """True when the lower-cased text states a conclusion (whole words: not "enthusiast")."""
+    for found in _CONCLUSION.finditer(lowered):
+        start, end = found.span()
+        if start and lowered[start - 1].isalnum():
+            continue
+        if end < len(lowered) and lowered[end].isalnum() and lowered[end - 1].isalnum():
+            continue
+        return True
+    return False
+
+
 _MAX_BUCKET = 10
 
 
@@ -65,25 +83,12 @@ class ReasoningCollector:
     def add(self, line: int, field: str, text: str, log: IssueLog) -> None:
         """Examine one output and warn about its reasoning problems."""
         self.outputs += 1
-        seen: dict[str, int] = {}
-        steps = 0
-        for step in _STEP.finditer(text):
-            steps += 1
-            body = " ".join(step.group("rest").split()).strip(" :.-").lower()
-            if not body:
-                self.empty_steps += 1
-                log.warning(line, field, f"reasoning step {steps} is empty", "reasoning.empty_step")
-            elif body in seen:
-                self.repeated_steps += 1
-                log.warning(
-                    line,
-                    field,
-                    f"reasoning step {steps} repeats step {seen[body]}",
-                    "reasoning.repeated_step",
-                )
-            else:
-                seen[body] = steps
-        concludes = bool(_CONCLUSION.search(text.lower()))
+        lowered = text.lower()
+        bodies = [body.strip(" \t:.-*") for body in _STEP.findall("\n" + lowered)]
+        steps = len(bodies)
+        if "" in bodies or len(set(bodies)) < steps:
+            self._warn_about_steps(bodies, line, field, log)
+        concludes = _concludes(lowered)
         self.step_counts[min(steps, _MAX_BUCKET)] += 1
         if steps and concludes:
             self.complete += 1
@@ -98,6 +103,26 @@ class ReasoningCollector:
         elif concludes:
             self.no_reasoning += 1
             log.warning(line, field, "answer given with no reasoning steps", "reasoning.no_steps")
+
+    def _warn_about_steps(self, bodies: list[str], line: int, field: str, log: IssueLog) -> None:
+        """Count and report empty and repeated steps (the rare, slower path)."""
+        seen: dict[str, int] = {}
+        for number, body in enumerate(bodies, start=1):
+            if not body:
+                self.empty_steps += 1
+                log.warning(
+                    line, field, f"reasoning step {number} is empty", "reasoning.empty_step"
+                )
+            elif body in seen:
+                self.repeated_steps += 1
+                log.warning(
+                    line,
+                    field,
+                    f"reasoning step {number} repeats step {seen[body]}",
+                    "reasoning.repeated_step",
+                )
+            else:
+                seen[body] = number
 
     def result(self) -> ReasoningStats:
         """The figures so far."""

@@ -1,18 +1,18 @@
 """One streaming pass over a dataset file: bytes, sha256, progress, lines, JSON.
 
 Every validator, scanner and converter reads through here, so they all share the
-same constant-memory behaviour: the file is read as binary lines (each at most
-``max_line_bytes``), hashed as it is read, decoded and parsed one line at a time.
+same constant-memory behaviour: the file is read in binary blocks (hashed as they
+are read), split into lines of at most ``max_line_bytes``, and each line is decoded
+and parsed on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
@@ -78,12 +78,8 @@ class DatasetSource:
                 self._unreported = 0
         return data
 
-    def readline(self, limit: int) -> bytes:
-        """Read one line of at most ``limit`` bytes (the newline included)."""
-        return self._account(self._file.readline(limit))
-
     def read(self, size: int = -1) -> bytes:
-        """Read raw bytes (binary formats such as Parquet)."""
+        """Read the next ``size`` bytes (all of the rest when negative)."""
         return self._account(self._file.read(size))
 
     def drain(self) -> None:
@@ -97,8 +93,7 @@ class DatasetSource:
         return self._digest.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class PhysicalLine:
+class PhysicalLine(NamedTuple):
     """One line of the file, without its line ending."""
 
     number: int
@@ -107,49 +102,78 @@ class PhysicalLine:
     terminated: bool
 
 
+def _strip_cr(data: bytes) -> bytes:
+    return data[:-1] if data.endswith(b"\r") else data
+
+
 def iter_lines(
     source: DatasetSource, log: IssueLog, *, max_line_bytes: int
 ) -> Iterator[PhysicalLine]:
     """Yield the file's lines; report BOMs and over-long lines instead of yielding them.
 
+    The file is read in blocks of 1 MiB (hashed once per block) and split into lines.
     A UTF-8 byte order mark is removed with a warning; a UTF-16 one stops the pass
     with an error (every line would be garbage). A line longer than ``max_line_bytes``
-    is skipped in chunks, so memory stays bounded whatever the file holds.
+    is dropped as it streams past, so memory stays bounded whatever the file holds.
     """
     number = 0
-    while True:
-        data = source.readline(max_line_bytes + 1)
-        if not data:
-            return
-        number += 1
-        if number == 1:
-            if data.startswith(_UTF16_BOMS):
+    pending: list[bytes] = []  # start of a line continued in the next block
+    pending_size = 0
+    skipping = False  # inside an over-long line, already reported
+    first = True
+    while block := source.read(_CHUNK):
+        if first:
+            first = False
+            if block.startswith(_UTF16_BOMS):
                 log.error(None, "", "file is UTF-16 encoded; expected UTF-8", "encoding.utf16")
                 source.drain()
                 return
-            if data.startswith(_UTF8_BOM):
+            if block.startswith(_UTF8_BOM):
                 log.warning(1, "", "UTF-8 byte order mark removed", "encoding.bom")
-                data = data[len(_UTF8_BOM) :]
-        terminated = data.endswith(b"\n")
-        if not terminated and len(data) > max_line_bytes:
-            while data and not data.endswith(b"\n"):
-                data = source.readline(_CHUNK)
-            log.error(
-                number, "", f"line longer than the limit of {max_line_bytes} bytes", "line.too_long"
-            )
+                block = block[len(_UTF8_BOM) :]
+        pieces = block.split(b"\n")
+        tail = pieces.pop()
+        for index, piece in enumerate(pieces):
+            number += 1
+            if index == 0:
+                if skipping:
+                    skipping = False
+                    continue
+                if pending:
+                    piece = b"".join((*pending, piece))
+                    pending, pending_size = [], 0
+            if len(piece) > max_line_bytes:
+                log.error(
+                    number,
+                    "",
+                    f"line longer than the limit of {max_line_bytes} bytes",
+                    "line.too_long",
+                )
+                continue
+            yield PhysicalLine(number, _strip_cr(piece), True)
+        if skipping:
             continue
-        if terminated:
-            data = data[:-2] if data.endswith(b"\r\n") else data[:-1]
-        yield PhysicalLine(number, data, terminated)
+        pending.append(tail)
+        pending_size += len(tail)
+        if pending_size > max_line_bytes:
+            log.error(
+                number + 1,
+                "",
+                f"line longer than the limit of {max_line_bytes} bytes",
+                "line.too_long",
+            )
+            pending, pending_size, skipping = [], 0, True
+    if pending_size and not skipping:
+        yield PhysicalLine(number + 1, _strip_cr(b"".join(pending)), False)
 
 
-@dataclass(frozen=True, slots=True)
-class JsonRecord:
-    """One parsed JSON Lines record."""
+class JsonRecord(NamedTuple):
+    """One parsed record (a JSON Lines line, a text-form record or a table row)."""
 
+    #: Line number where the record starts (row number for Parquet).
     line: int
-    value: object
-    #: The line's bytes, used for exact-duplicate detection.
+    value: Any
+    #: The record's bytes, used for exact-duplicate detection.
     raw: bytes
 
 

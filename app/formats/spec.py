@@ -2,15 +2,15 @@
 
 A format reads records from a :class:`~app.formats.source.DatasetSource`, checks
 each one (logging errors with JSON paths), and summarises a valid record for the
-statistics, the reasoning-chain checks and the PII scan. Chat formats also map to
+statistics and the reasoning-chain checks (checking and summarising in one walk
+over the record keeps validation fast). Chat formats also map to
 and from the neutral :class:`~app.formats.conversation.Conversation`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from app.formats.conversation import Conversation, LossTally
 from app.formats.issues import IssueLog
@@ -19,16 +19,15 @@ from app.formats.source import DatasetSource, JsonRecord
 __all__ = ["ChatFormat", "FormatSpec", "RecordSummary"]
 
 
-@dataclass(frozen=True, slots=True)
-class RecordSummary:
+class RecordSummary(NamedTuple):
     """The parts of a valid record that statistics and quality checks look at."""
 
     #: Speaker of each message or turn, in order (format's own role names).
     roles: tuple[str, ...]
     #: (JSON path, text) of each output the model is trained to produce.
     outputs: tuple[tuple[str, str], ...]
-    #: (JSON path, text) of every text field, outputs included (what the PII scan reads).
-    texts: tuple[tuple[str, str], ...]
+    #: Characters of text in the whole record, outputs included (for the token estimate).
+    text_chars: int
 
 
 class FormatSpec(Protocol):
@@ -42,12 +41,11 @@ class FormatSpec(Protocol):
         """Yield the file's records, logging problems that stop a record from parsing."""
         ...
 
-    def check(self, record: JsonRecord, log: IssueLog) -> None:
-        """Log every rule the record breaks (all of them, not only the first)."""
-        ...
+    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+        """Log every rule the record breaks (all of them, not only the first).
 
-    def summarize(self, record: JsonRecord) -> RecordSummary:
-        """Summarise a record that :meth:`check` found valid."""
+        Returns the record's summary when it is valid, ``None`` when it is not.
+        """
         ...
 
     def details(self) -> dict[str, object]:

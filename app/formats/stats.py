@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -163,8 +162,7 @@ class StatsCollector:
         self.valid += 1
         self.messages.add(len(summary.roles))
         self.roles.update(summary.roles)
-        chars = sum(len(text) for _, text in summary.texts)
-        self.tokens.add(math.ceil(chars / CHARS_PER_TOKEN))
+        self.tokens.add(-(-summary.text_chars // CHARS_PER_TOKEN))  # ceil without floats
         for field, text in summary.outputs:
             if len(text.strip()) < NEAR_EMPTY_CHARS:
                 self.near_empty += 1

@@ -97,10 +97,9 @@ def validate_file(
             spec = format_spec(name)
             for record in spec.records(source, log, max_line_bytes=max_line_bytes):
                 stats.count_record(record, log)
-                errors_before = log.error_count
-                spec.check(record, log)
-                if log.error_count == errors_before:
-                    stats.add_valid(record, spec.summarize(record), log)
+                summary = spec.check(record, log)
+                if summary is not None:
+                    stats.add_valid(record, summary, log)
             details = spec.details()
         source.drain()
     if source.size == 0:

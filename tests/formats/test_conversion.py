@@ -137,6 +137,15 @@ def test_invalid_source_records_are_skipped_and_reported(tmp_path: Path) -> None
     assert report.errors[0].line == 2
 
 
+def test_unreadable_source_lines_are_counted(tmp_path: Path) -> None:
+    source = Path(__file__).parent / "fixtures" / "broken" / "openai_invalid_json.jsonl"
+    report = convert_file(
+        source, tmp_path / "o.jsonl", source_format="openai_chat", target_format="gemini_multimodal"
+    )
+    assert {s.step: s.count for s in report.lossy_steps} == {"unreadable source line skipped": 1}
+    assert report.records_written == 1 and not report.lossless
+
+
 def test_tabular_cannot_be_converted(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedConversionError):
         convert_file(
