@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.formats.conversation import Conversation, LossTally, Turn
+from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import type_name
-from app.formats.source import DatasetSource, JsonRecord, iter_json_records, iter_lines
+from app.formats.jsontypes import record_object, type_name
+from app.formats.source import DatasetSource, JsonRecord, decode_line, iter_json_records, iter_lines
 from app.formats.spec import RecordSummary
 
 __all__ = ["RECORD_SEPARATOR", "AnthropicText", "TextRecord", "TextTurn"]
@@ -105,7 +105,7 @@ class AnthropicText:
     def _text_records(
         self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
     ) -> Iterator[JsonRecord]:
-        turns: list[list[object]] = []  # [speaker, text lines, line]
+        turns: list[tuple[str, list[str], int]] = []  # (speaker, text lines, line number)
         stray: int | None = None
         start = 0
         size = 0
@@ -116,24 +116,15 @@ class AnthropicText:
                 return None
             record = TextRecord(
                 tuple(
-                    TextTurn(str(s), "\n".join(t).rstrip("\n"), int(n))  # type: ignore[call-overload]
-                    for s, t, n in turns
+                    TextTurn(speaker, "\n".join(lines).rstrip("\n"), number)
+                    for speaker, lines, number in turns
                 ),
                 stray,
             )
             return JsonRecord(start, record, b"\n".join(raw))
 
         for line in iter_lines(source, log, max_line_bytes=max_line_bytes):
-            try:
-                text = line.data.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                log.error(
-                    line.number,
-                    "",
-                    f"invalid UTF-8 at byte {bad.start + 1} of the line",
-                    "encoding.utf8",
-                )
-                text = line.data.decode("utf-8", errors="replace")
+            text = decode_line(line, log)
             if text.strip() == RECORD_SEPARATOR:
                 record = finish()
                 if record:
@@ -158,9 +149,9 @@ class AnthropicText:
             raw.append(line.data)
             marker = _TURN_LINE.match(text)
             if marker:
-                turns.append([marker.group(1), [marker.group(2)], line.number])
+                turns.append((marker.group(1), [marker.group(2)], line.number))
             elif turns:
-                turns[-1][1].append(text)  # type: ignore[union-attr]
+                turns[-1][1].append(text)
             elif stray is None and text.strip():
                 stray = line.number
         record = finish()
@@ -201,9 +192,8 @@ class AnthropicText:
 
     @staticmethod
     def _check_json(record: JsonRecord, log: IssueLog) -> None:
-        line, value = record.line, record.value
-        if not isinstance(value, dict):
-            log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
+        line, value = record.line, record_object(record, log)
+        if value is None:
             return
         for field in ("prompt", "completion"):
             if field not in value:
@@ -268,7 +258,7 @@ class AnthropicText:
         if isinstance(record.value, TextRecord):
             turns = tuple(Turn(_ROLE_OF[t.speaker], t.text) for t in record.value.turns)  # type: ignore[arg-type]
             return Conversation(None, turns)
-        value: dict[str, str] = record.value  # type: ignore[assignment]
+        value: dict[str, str] = record.value
         preamble, prompt_turns = _split_prompt(value["prompt"])
         turns = tuple(Turn(_ROLE_OF[s], text) for s, text in prompt_turns[:-1])  # type: ignore[arg-type]
         reply = Turn("assistant", _drop_one_space(value["completion"]))
@@ -276,17 +266,11 @@ class AnthropicText:
 
     def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
         """Prompt up to the last assistant turn, which becomes the completion."""
-        turns = list(conversation.turns)
-        last_reply = max(
-            (i for i, turn in enumerate(turns) if turn.role == "assistant"), default=None
-        )
-        if last_reply is None:
-            losses.note("record without an assistant turn skipped")
+        turns = turns_to_last_reply(conversation, losses)
+        if turns is None:
             return None
-        if last_reply < len(turns) - 1:
-            losses.note("turns after the last assistant turn dropped")
         merged: list[Turn] = []
-        for turn in turns[: last_reply + 1]:
+        for turn in turns:
             if merged and merged[-1].role == turn.role:
                 losses.note("consecutive turns of one speaker merged")
                 merged[-1] = Turn(turn.role, f"{merged[-1].text}\n\n{turn.text}")

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Conversation", "LossTally", "Turn"]
+__all__ = ["Conversation", "LossTally", "Turn", "turns_to_last_reply"]
 
 Speaker = Literal["user", "assistant"]
 
@@ -41,3 +41,19 @@ class LossTally:
     def note(self, step: str, count: int = 1) -> None:
         """Record that ``step`` (a sentence such as "tool message dropped") happened."""
         self.counts[step] += count
+
+
+def turns_to_last_reply(conversation: Conversation, losses: LossTally) -> list[Turn] | None:
+    """The turns up to the last assistant turn, for formats that end on a reply.
+
+    Counts the turns dropped after it; ``None`` (counted as a skipped record) when the
+    conversation has no assistant turn at all.
+    """
+    turns = list(conversation.turns)
+    last_reply = max((i for i, turn in enumerate(turns) if turn.role == "assistant"), default=None)
+    if last_reply is None:
+        losses.note("record without an assistant turn skipped")
+        return None
+    if last_reply < len(turns) - 1:
+        losses.note("turns after the last assistant turn dropped")
+    return turns[: last_reply + 1]

@@ -11,14 +11,13 @@ Conversion handles the text-only subset; other parts are counted as dropped.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterator
 from typing import Any
 
 from app.formats.conversation import Conversation, LossTally, Turn
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, type_name
-from app.formats.source import DatasetSource, JsonRecord, iter_json_records
-from app.formats.spec import RecordSummary
+from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.source import JsonRecord
+from app.formats.spec import JsonLinesFormat, RecordSummary
 
 __all__ = ["ALLOWED_MIME_TYPES", "Gemini"]
 
@@ -126,16 +125,10 @@ def _texts(parts: list[dict[str, object]]) -> list[str]:
     return [part["text"] for part in parts if isinstance(part.get("text"), str)]  # type: ignore[misc]
 
 
-class Gemini:
+class Gemini(JsonLinesFormat):
     """The ``gemini_multimodal`` format."""
 
     name = "gemini_multimodal"
-
-    def records(
-        self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
-    ) -> Iterator[JsonRecord]:
-        """JSON Lines records."""
-        return iter_json_records(source, log, max_line_bytes=max_line_bytes)
 
     def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """Roles, alternation, parts, media types, base64 and file references."""
@@ -145,9 +138,8 @@ class Gemini:
 
     @staticmethod
     def _check(record: JsonRecord, log: IssueLog) -> None:
-        line, value = record.line, record.value
-        if not isinstance(value, dict):
-            log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
+        line, value = record.line, record_object(record, log)
+        if value is None:
             return
         system = _either(value, "systemInstruction", "system_instruction")
         if system is not None:
@@ -216,17 +208,13 @@ class Gemini:
                         )
         return RecordSummary(tuple(str(c["role"]) for c in contents), tuple(outputs), chars)
 
-    def details(self) -> dict[str, object]:
-        """No format-specific details."""
-        return {}
-
     def to_conversation(self, record: JsonRecord, losses: LossTally) -> Conversation:
         """Text parts only; media parts are counted as dropped."""
-        value: dict[str, object] = record.value  # type: ignore[assignment]
+        value: dict[str, Any] = record.value
         system = _either(value, "systemInstruction", "system_instruction")
-        system_text = "\n\n".join(_texts(system["parts"])) if isinstance(system, dict) else None  # type: ignore[arg-type]
+        system_text = "\n\n".join(_texts(system["parts"])) if isinstance(system, dict) else None
         turns = []
-        for content in value["contents"]:  # type: ignore[attr-defined]
+        for content in value["contents"]:
             parts = content["parts"]
             texts = _texts(parts)
             if len(texts) < len(parts):

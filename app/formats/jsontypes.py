@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
-__all__ = ["describe", "expected_one_of", "type_name"]
+from app.formats.issues import IssueLog
+from app.formats.source import JsonRecord
+
+__all__ = ["describe", "expected_one_of", "record_object", "type_name"]
 
 _SAMPLE_CHARS = 40
 
@@ -39,3 +43,13 @@ def describe(value: object) -> str:
 def expected_one_of(allowed: Iterable[str], value: object) -> str:
     """``expected one of a, b, c; got "x"`` — the message for an enumerated field."""
     return f"expected one of {', '.join(allowed)}; got {describe(value)}"
+
+
+def record_object(record: JsonRecord, log: IssueLog) -> dict[str, Any] | None:
+    """The record's JSON object, or ``None`` after logging that the line holds another type."""
+    if isinstance(record.value, dict):
+        return record.value
+    log.error(
+        record.line, "", f"expected a JSON object; got {type_name(record.value)}", "record.type"
+    )
+    return None

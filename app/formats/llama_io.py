@@ -7,13 +7,11 @@ be flattened into ``input``, which is counted as a loss.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from app.formats.conversation import Conversation, LossTally, Turn
+from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import type_name
-from app.formats.source import DatasetSource, JsonRecord, iter_json_records
-from app.formats.spec import RecordSummary
+from app.formats.jsontypes import record_object, type_name
+from app.formats.source import JsonRecord
+from app.formats.spec import JsonLinesFormat, RecordSummary
 
 __all__ = ["LlamaIO"]
 
@@ -22,22 +20,15 @@ _KNOWN = ("instruction", "input", "output")
 _SPEAKER_LABELS = {"user": "User", "assistant": "Assistant"}
 
 
-class LlamaIO:
+class LlamaIO(JsonLinesFormat):
     """The ``llama_io`` format."""
 
     name = "llama_io"
 
-    def records(
-        self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
-    ) -> Iterator[JsonRecord]:
-        """JSON Lines records."""
-        return iter_json_records(source, log, max_line_bytes=max_line_bytes)
-
     def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """``input`` and ``output`` are required strings, ``instruction`` an optional one."""
-        line, value = record.line, record.value
-        if not isinstance(value, dict):
-            log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
+        line, value = record.line, record_object(record, log)
+        if value is None:
             return None
         errors_before = log.error_count
         for field in _REQUIRED:
@@ -59,13 +50,9 @@ class LlamaIO:
         chars = sum(len(value[field]) for field in _KNOWN if field in value)
         return RecordSummary(roles, (("output", value["output"]),), chars)
 
-    def details(self) -> dict[str, object]:
-        """No format-specific details."""
-        return {}
-
     def to_conversation(self, record: JsonRecord, losses: LossTally) -> Conversation:
         """instruction → system prompt, input → user turn, output → assistant turn."""
-        value: dict[str, str] = record.value  # type: ignore[assignment]
+        value: dict[str, str] = record.value
         for field in value:
             if field not in _KNOWN:
                 losses.note(f"unknown field {field!r} dropped")
@@ -74,22 +61,16 @@ class LlamaIO:
 
     def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
         """The last assistant turn is the output; earlier turns are flattened into input."""
-        turns = list(conversation.turns)
-        last_reply = max(
-            (i for i, turn in enumerate(turns) if turn.role == "assistant"), default=None
-        )
-        if last_reply is None:
-            losses.note("record without an assistant turn skipped")
+        turns = turns_to_last_reply(conversation, losses)
+        if turns is None:
             return None
-        if last_reply < len(turns) - 1:
-            losses.note("turns after the last assistant turn dropped")
-        context = turns[:last_reply]
+        context = turns[:-1]
         if len(context) == 1 and context[0].role == "user":
             prompt = context[0].text
         else:
             losses.note("multi-turn conversation flattened into input")
             prompt = "\n".join(f"{_SPEAKER_LABELS[turn.role]}: {turn.text}" for turn in context)
-        record: dict[str, str] = {"input": prompt, "output": turns[last_reply].text}
+        record: dict[str, str] = {"input": prompt, "output": turns[-1].text}
         if conversation.system is not None:
             record = {"instruction": conversation.system, **record}
         return record

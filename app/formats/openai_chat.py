@@ -8,13 +8,11 @@ an assistant message may carry ``tool_calls`` instead of content and an optional
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from app.formats.conversation import Conversation, LossTally, Turn
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import describe, expected_one_of, type_name
-from app.formats.source import DatasetSource, JsonRecord, iter_json_records
-from app.formats.spec import RecordSummary
+from app.formats.jsontypes import describe, expected_one_of, record_object, type_name
+from app.formats.source import JsonRecord
+from app.formats.spec import JsonLinesFormat, RecordSummary
 
 __all__ = ["OpenAIChat"]
 
@@ -106,22 +104,15 @@ def _text_of(content: object) -> str:
     return ""
 
 
-class OpenAIChat:
+class OpenAIChat(JsonLinesFormat):
     """The ``openai_chat`` format."""
 
     name = "openai_chat"
 
-    def records(
-        self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
-    ) -> Iterator[JsonRecord]:
-        """JSON Lines records."""
-        return iter_json_records(source, log, max_line_bytes=max_line_bytes)
-
     def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """Check the record's shape, roles, contents and weights; summarise it when valid."""
-        line, value = record.line, record.value
-        if not isinstance(value, dict):
-            log.error(line, "", f"expected a JSON object; got {type_name(value)}", "record.type")
+        line, value = record.line, record_object(record, log)
+        if value is None:
             return None
         messages = value.get("messages")
         if "messages" not in value:
@@ -161,15 +152,11 @@ class OpenAIChat:
                 outputs.append((path, text))
         return RecordSummary(tuple(roles), tuple(outputs), chars)  # type: ignore[arg-type]
 
-    def details(self) -> dict[str, object]:
-        """No format-specific details."""
-        return {}
-
     def to_conversation(self, record: JsonRecord, losses: LossTally) -> Conversation:
         """System messages become the system prompt; tool traffic and weights are counted as lost."""
         systems: list[str] = []
         turns: list[Turn] = []
-        for message in record.value["messages"]:  # type: ignore[index]
+        for message in record.value["messages"]:
             role, content = message["role"], message.get("content")
             if isinstance(content, list):
                 if any(part.get("type") != "text" for part in content):

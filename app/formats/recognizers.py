@@ -119,7 +119,7 @@ class _BlankSpacyEngine(SpacyNlpEngine):
     """presidio's spaCy engine over ``spacy.blank("en")``: tokenises, needs no model download."""
 
     def load(self) -> None:
-        self.nlp = {"en": spacy.blank("en")}
+        self.nlp = {"en": spacy.blank("en")}  # type: ignore[assignment]
 
 
 class _LabelledPatternRecognizer(EntityRecognizer):

@@ -24,6 +24,7 @@ __all__ = [
     "DatasetSource",
     "JsonRecord",
     "PhysicalLine",
+    "decode_line",
     "iter_json_records",
     "iter_lines",
 ]
@@ -177,12 +178,25 @@ class JsonRecord(NamedTuple):
     raw: bytes
 
 
+def _utf8_problem(error: UnicodeDecodeError) -> str:
+    return f"invalid UTF-8 at byte {error.start + 1} of the line"
+
+
+def decode_line(line: PhysicalLine, log: IssueLog) -> str:
+    """The line as text; undecodable bytes are logged and replaced, keeping the rest."""
+    try:
+        return line.data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        log.error(line.number, "", _utf8_problem(bad), "encoding.utf8")
+        return line.data.decode("utf-8", errors="replace")
+
+
 def _describe_bad_line(data: bytes, error: orjson.JSONDecodeError) -> tuple[str, str]:
     """Turn a parser failure into (code, human reason)."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as bad:
-        return "encoding.utf8", f"invalid UTF-8 at byte {bad.start + 1} of the line"
+        return "encoding.utf8", _utf8_problem(bad)
     return "json.invalid", f"invalid JSON at column {error.pos + 1}: {error.msg}"
 
 

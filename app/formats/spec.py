@@ -14,9 +14,9 @@ from typing import NamedTuple, Protocol
 
 from app.formats.conversation import Conversation, LossTally
 from app.formats.issues import IssueLog
-from app.formats.source import DatasetSource, JsonRecord
+from app.formats.source import DatasetSource, JsonRecord, iter_json_records
 
-__all__ = ["ChatFormat", "FormatSpec", "RecordSummary"]
+__all__ = ["ChatFormat", "FormatSpec", "JsonLinesFormat", "RecordSummary"]
 
 
 class RecordSummary(NamedTuple):
@@ -63,3 +63,17 @@ class ChatFormat(FormatSpec, Protocol):
     def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
         """Build this format's JSON record, counting what is lost; ``None`` to skip it."""
         ...
+
+
+class JsonLinesFormat:
+    """Shared reading for the formats whose records are JSON Lines, one object a line."""
+
+    def records(
+        self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
+    ) -> Iterator[JsonRecord]:
+        """JSON Lines records."""
+        return iter_json_records(source, log, max_line_bytes=max_line_bytes)
+
+    def details(self) -> dict[str, object]:
+        """No format-specific details."""
+        return {}

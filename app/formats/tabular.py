@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyarrow.parquet as pq
 
 from app.formats.issues import IssueLog
-from app.formats.source import DatasetSource, JsonRecord, iter_lines
+from app.formats.source import DatasetSource, JsonRecord, decode_line, iter_lines
 from app.formats.spec import RecordSummary
 
 __all__ = ["PARQUET_MAGIC", "Tabular"]
@@ -86,16 +86,7 @@ class Tabular:
                 yield "\n"
                 expected += 1
             expected += 1
-            try:
-                yield line.data.decode("utf-8") + "\n"
-            except UnicodeDecodeError as bad:
-                log.error(
-                    line.number,
-                    "",
-                    f"invalid UTF-8 at byte {bad.start + 1} of the line",
-                    "encoding.utf8",
-                )
-                yield line.data.decode("utf-8", errors="replace") + "\n"
+            yield decode_line(line, log) + "\n"
 
     def _csv_rows(
         self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int

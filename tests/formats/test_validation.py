@@ -210,9 +210,19 @@ def test_report_hash_is_the_file_sha256() -> None:
 
 def test_tabular_reports_column_types() -> None:
     report = validate_file(FIXTURES / "valid" / "tabular.csv")
-    columns = {c["name"]: c for c in report.stats.details["columns"]}  # type: ignore[union-attr]
+    columns = {c["name"]: c for c in report.stats.details["columns"]}  # type: ignore[attr-defined]
     assert columns["age"]["type"] == "integer"
     assert columns["income"]["type"] == "number"
     assert columns["income"]["empty"] == 1
     assert columns["approved"]["type"] == "boolean"
     assert columns["sex"]["type"] == "string"
+
+
+def test_progress_reports_every_byte(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    line = (FIXTURES / "valid" / "llama_io.jsonl").read_text().splitlines()[1]
+    path.write_text("".join(line.replace("4", str(n)) + "\n" for n in range(60_000)))
+    seen: list[int] = []
+    report = validate_file(path, progress=seen.append)
+    assert sum(seen) == path.stat().st_size == report.size_bytes
+    assert len(seen) > 1  # several updates on a file over 1 MiB
