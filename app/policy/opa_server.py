@@ -43,7 +43,7 @@ _IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
 
 def load_order(modules: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     """Modules ordered so that every imported package is loaded before its importers."""
-    by_package = {}
+    by_package: dict[str, list[tuple[str, str]]] = {}
     for path, source in modules:
         found = _PACKAGE.search(source)
         by_package.setdefault(found.group(1) if found else path, []).append((path, source))

@@ -76,6 +76,7 @@ def test_every_control_belongs_to_exactly_one_gate_pack(bundle: PolicyBundle) ->
     listed = [control_id for members in packs.values() for control_id in members]
     assert sorted(listed) == sorted(REQUIRED_CONTROLS)
     outcomes = _evaluate(bundle, "object.keys(data.lib.gates.outcomes)")
+    assert isinstance(outcomes, list)
     assert set(outcomes) == REQUIRED_CONTROLS
 
 

@@ -46,25 +46,20 @@ def test_document_has_every_top_level_member() -> None:
 
 
 def test_unknown_members_and_values_are_rejected() -> None:
+    dataset = {
+        "id": "d",
+        "name": "n",
+        "version": "1",
+        "contains_pii": True,
+        "contains_phi": False,
+        "special_category": False,
+    }
+    DatasetInput.model_validate(dataset)
     with pytest.raises(ValidationError):
-        DatasetInput(
-            id="d",
-            name="n",
-            version="1",
-            contains_pii=True,
-            contains_phi=False,
-            special_category=False,
-            raw_rows=["Jane Doe, 1970-01-01"],
-        )
+        DatasetInput.model_validate({**dataset, "raw_rows": ["Jane Doe, 1970-01-01"]})
     with pytest.raises(ValidationError):
-        GateInput(gate="launch", subject=Subject(kind="run", id="r"), now=datetime.now(UTC))
+        DatasetInput.model_validate({**dataset, "pii_findings_count": -1})
     with pytest.raises(ValidationError):
-        DatasetInput(
-            id="d",
-            name="n",
-            version="1",
-            contains_pii=True,
-            contains_phi=False,
-            special_category=False,
-            pii_findings_count=-1,
+        GateInput.model_validate(
+            {"gate": "launch", "subject": {"kind": "run", "id": "r"}, "now": datetime.now(UTC)}
         )
