@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,8 @@ from app.policy.input_document import (
     Subject,
 )
 from app.policy.opa_server import OpaServerEngine
+
+pytestmark = pytest.mark.opa
 
 GENERATED_DOCUMENTS = 500
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -261,6 +264,7 @@ def test_engines_agree_on_the_rego_test_inputs(
             _assert_same(gate, document, embedded_engine, opa_engine)
 
 
+@pytest.mark.slow
 def test_engines_agree_on_generated_documents(
     embedded_engine: EmbeddedEngine, opa_engine: OpaServerEngine
 ) -> None:

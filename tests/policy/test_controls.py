@@ -13,6 +13,8 @@ from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine
 from tests.policy.conftest import POLICY_DIR
 
+pytestmark = pytest.mark.opa
+
 CONTROLS = load_catalogue(policy_dir=POLICY_DIR)
 
 

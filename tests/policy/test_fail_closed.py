@@ -41,6 +41,7 @@ def promotion_document() -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.opa
 def test_killing_opa_mid_run_denies_every_later_call(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
@@ -64,6 +65,7 @@ def test_killing_opa_mid_run_denies_every_later_call(
     assert all(decision.bundle_hash == bundle.hash for decision in after)
 
 
+@pytest.mark.opa
 def test_a_restarted_opa_gets_the_bundle_again(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
@@ -126,6 +128,7 @@ def test_a_server_that_never_answers_times_out(
     assert time.perf_counter() - started < 2
 
 
+@pytest.mark.opa
 def test_a_frozen_opa_misses_the_deadline(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:

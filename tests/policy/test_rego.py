@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from app.policy.cli import cli_group, run_opa_checks
 from tests.policy.conftest import POLICY_DIR
+
+pytestmark = pytest.mark.opa
 
 MIN_PACK_COVERAGE = 90.0
 
