@@ -1,0 +1,89 @@
+"""Gate decisions on the registry: HIPAA and GDPR outcomes, decision log, fail closed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.cli import cli
+from app.db import session_scope
+from app.models.datasets import DatasetVersion
+
+
+def _controls(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["control_id"]: c for c in decision["result"]["controls"]}
+
+
+def test_raw_phi_is_denied_with_the_hipaa_control_and_citation(seeded: Any, make_actor: Any) -> None:
+    bot = make_actor("pipeline")
+    response = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]})
+    assert response.status_code == 200
+    decision = response.get_json()
+    assert decision["allow"] is False
+    violation = next(v for v in decision["violations"] if v["control"] == "HIPAA-164.514")
+    assert violation["citation"] == "45 CFR 164.514(a)-(b)" and violation["regulation"] == "HIPAA"
+    assert _controls(decision)["HIPAA-164.514"]["status"] == "fail"
+
+
+def test_deidentified_version_passes_the_deidentification_control(seeded: Any, make_actor: Any) -> None:
+    bot = make_actor("pipeline")
+    decision = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]}).get_json()
+    assert _controls(decision)["HIPAA-164.514"]["status"] == "pass"
+    assert decision["allow"] is True
+    assert {"role": "compliance_officer", "count": 1} in decision["result"]["required_approvals"]
+
+
+def test_scan_found_identifiers_in_the_raw_notes_only(seeded: Any, engine: Any) -> None:
+    with session_scope(engine) as session:
+        raw = session.get(DatasetVersion, seeded.ids["notes_raw"])
+        clean = session.get(DatasetVersion, seeded.ids["notes_deid"])
+        assert raw.contains_phi and raw.classification_source == "scan"
+        assert raw.pii_findings["total"] > 0 and "EMAIL_ADDRESS" not in raw.pii_findings["counts"]
+        assert clean.pii_findings["total"] == 0
+        assert "Maria" not in str(raw.pii_findings) and "(617)" not in str(raw.pii_findings)
+
+
+def test_gdpr_special_category_without_art9_condition_is_denied(seeded: Any, make_actor: Any) -> None:
+    bot = make_actor("pipeline")
+    decision = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["triage-gemini-sft"]}).get_json()
+    assert decision["allow"] is False
+    assert "GDPR-9.2" in {v["control"] for v in decision["violations"]}
+    assert _controls(decision)["GDPR-9.2"]["status"] == "fail"
+
+
+def test_every_decision_is_stored_and_ledgered(seeded: Any, make_actor: Any) -> None:
+    bot = make_actor("pipeline")
+    first = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]}).get_json()
+    bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]})
+    auditor = make_actor("auditor")
+    denied = auditor.get("/api/v1/decisions", query_string={"allow": "false"}).get_json()["items"]
+    assert [d["id"] for d in denied] == [first["id"]]
+    stored = auditor.get(f"/api/v1/decisions/{first['id']}").get_json()
+    assert stored["input_sha256"] and stored["bundle_sha256"] and stored["engine"] == "embedded"
+    events = auditor.get("/api/v1/ledger/events", query_string={"action": "gate.denied"}).get_json()["items"]
+    assert events[-1]["payload"]["decision_id"] == first["id"]
+    assert "HIPAA-164.514" in events[-1]["payload"]["controls_violated"]
+
+
+def test_unknown_subject_and_gate_are_client_errors(seeded: Any, make_actor: Any) -> None:
+    bot = make_actor("pipeline")
+    assert bot.post("/api/v1/gates/training_launch", json={"subject_id": 9999}).status_code == 404
+    assert bot.post("/api/v1/gates/launch_rockets", json={"subject_id": 1}).status_code == 404
+    assert bot.post("/api/v1/gates/training_launch", json={"subject": 1}).status_code == 422
+
+
+def test_cli_gate_check_exit_codes(app: Any, seeded: Any) -> None:
+    runner = app.test_cli_runner()
+    denied = runner.invoke(cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-o4-mini-sft"])])
+    assert denied.exit_code == 1
+    assert "DENY" in denied.output and "[HIPAA-164.514] 45 CFR 164.514(a)-(b)" in denied.output
+    allowed = runner.invoke(cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])])
+    assert allowed.exit_code == 0 and "ALLOW" in allowed.output
+
+
+def test_engine_failure_denies_and_cli_exits_3(settings: Any, seeded: Any) -> None:
+    from app import create_app
+
+    unreachable = create_app(settings.with_overrides(policy_engine="opa", opa_url="http://127.0.0.1:9", policy_timeout_s=1.0))
+    result = unreachable.test_cli_runner().invoke(cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])])
+    assert result.exit_code == 3, result.output
+    assert "GATEHOUSE-ENGINE" in result.output and "DENY" in result.output
