@@ -368,8 +368,7 @@ def run_fairness_audit(
     if frame.empty:
         raise AuditInputError("the decisions table has no rows")
 
-    truth = _binary(frame[y_true], name=y_true, positive_label=positive_label)
-    predicted = _binary(frame[y_pred], name=y_pred, positive_label=positive_label)
+    truth, predicted = _outcomes(frame, y_true, y_pred, positive_label)
     weights = None if sample_weight is None else _weights(frame[sample_weight], sample_weight)
     codes, uniques, missing = zip(*(_factorise(frame[column]) for column in sensitive), strict=True)
     combination_of_row, combinations = _combine(
@@ -474,15 +473,33 @@ def _check_arguments(
         raise AuditInputError("confidence_level must be between 0 and 1")
 
 
-def _binary(column: pd.Series, *, name: str, positive_label: Any) -> np.ndarray:
-    """Return ``column == positive_label`` as booleans, refusing missing or non-binary data."""
-    if column.isna().any():
-        raise AuditInputError(f"column '{name}' has missing values")
-    distinct = pd.unique(column)
-    if len(distinct) > 2:
-        shown = ", ".join(map(str, distinct[:5]))
-        raise AuditInputError(f"column '{name}' is not binary: values {shown}")
-    return (column == positive_label).to_numpy(dtype=bool)
+def _outcomes(
+    frame: pd.DataFrame, y_true: str, y_pred: str, positive_label: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``y_true`` and ``y_pred`` as "is the positive label" booleans.
+
+    Refuses missing values, more than two distinct outcomes across both columns, and a
+    positive label that matches neither of two outcomes (``1`` against ``yes``/``no``
+    would otherwise read as "nobody selected").
+    """
+    for name in (y_true, y_pred):
+        if frame[name].isna().any():
+            raise AuditInputError(f"column '{name}' has missing values")
+        if len(pd.unique(frame[name])) > 2:
+            shown = ", ".join(map(str, pd.unique(frame[name])[:5]))
+            raise AuditInputError(f"column '{name}' is not binary: values {shown}")
+    outcomes = pd.unique(pd.concat([frame[y_true], frame[y_pred]], ignore_index=True))
+    if len(outcomes) > 2:
+        shown = ", ".join(map(str, outcomes[:5]))
+        raise AuditInputError(f"'{y_true}' and '{y_pred}' have more than two outcomes: {shown}")
+    truth = (frame[y_true] == positive_label).to_numpy(dtype=bool)
+    predicted = (frame[y_pred] == positive_label).to_numpy(dtype=bool)
+    if len(outcomes) == 2 and not (truth.any() or predicted.any()):
+        shown = ", ".join(map(str, outcomes))
+        raise AuditInputError(
+            f"positive label {positive_label!r} is not one of the outcomes {shown}"
+        )
+    return truth, predicted
 
 
 def _weights(column: pd.Series, name: str) -> np.ndarray:
@@ -673,16 +690,7 @@ def _bootstrap(
     """
     if resamples == 0:
         return [{} for _ in layouts]
-    unit_weights = np.ones(len(cell)) if weights is None else weights
-    order = np.lexsort((unit_weights, cell))
-    sorted_cell, sorted_weight = cell[order], unit_weights[order]
-    starts = np.flatnonzero(
-        np.r_[
-            True, (sorted_cell[1:] != sorted_cell[:-1]) | (sorted_weight[1:] != sorted_weight[:-1])
-        ]
-    )
-    unit_cell, unit_weight = sorted_cell[starts], sorted_weight[starts]
-    unit_size = np.diff(np.r_[starts, len(cell)])
+    unit_cell, unit_weight, unit_size = _units(cell, weights, cell_count)
     probabilities = unit_size / len(cell)
     cell_starts = np.flatnonzero(np.r_[True, unit_cell[1:] != unit_cell[:-1]])
     present_cells = unit_cell[cell_starts]
@@ -711,6 +719,25 @@ def _bootstrap(
         {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
         for parts in collected
     ]
+
+
+def _units(
+    cell: np.ndarray, weights: np.ndarray | None, cell_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bootstrap units sorted by cell: each unit's cell, weight per row, and row count.
+
+    Without weights a unit is a whole confusion cell (counted in linear time); with
+    weights, rows of one cell with one weight form a unit (found by sorting).
+    """
+    if weights is None:
+        sizes = np.bincount(cell, minlength=cell_count)
+        present = np.flatnonzero(sizes)
+        return present, np.ones(len(present)), sizes[present]
+    order = np.lexsort((weights, cell))
+    sorted_cell, sorted_weight = cell[order], weights[order]
+    changed = (sorted_cell[1:] != sorted_cell[:-1]) | (sorted_weight[1:] != sorted_weight[:-1])
+    starts = np.flatnonzero(np.r_[True, changed])
+    return sorted_cell[starts], sorted_weight[starts], np.diff(np.r_[starts, len(cell)])
 
 
 def _headline_draws(figures: Mapping[str, np.ndarray], small: np.ndarray) -> dict[str, np.ndarray]:

@@ -357,6 +357,7 @@ def test_progress_is_reported_until_all_resamples_are_done(german_decisions) -> 
         ({"score": "nope"}, "score column 'nope' not found"),
         ({"y_pred": "Age"}, "column 'Age' is not binary"),
         ({"sensitive": []}, "sensitive must list at least one column"),
+        ({"positive_label": "good"}, "positive label 'good' is not one of the outcomes"),
         ({"bootstrap": -1}, "bootstrap must be zero or more"),
     ],
 )
