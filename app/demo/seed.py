@@ -85,7 +85,7 @@ def _ingest(
     return version.id or 0
 
 
-def seed_people(session: Session, seed: DemoSeed) -> None:
+def seed_people(session: Session, seed: DemoSeed, *, fast_hash: bool = False) -> None:
     """The demo's users (random passwords) and a pipeline token."""
     for username, (display, role) in PEOPLE.items():
         password = secrets.token_urlsafe(12)
@@ -96,6 +96,7 @@ def seed_people(session: Session, seed: DemoSeed) -> None:
             roles=[role],
             password=password,
             actor="demo",
+            fast_hash=fast_hash,
         )
         seed.passwords[username] = password
     create_user(

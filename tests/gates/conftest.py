@@ -18,7 +18,7 @@ def seeded(app: Any, engine: Any, settings: Any, tmp_path: Path) -> DemoSeed:
     work = tmp_path / "work"
     work.mkdir()
     with session_scope(engine) as session:
-        seed_people(session, seed)
+        seed_people(session, seed, fast_hash=True)
         seed_datasets(session, settings, work, seed)
         seed_runs_and_models(session, seed)
     return seed
