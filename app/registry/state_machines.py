@@ -38,6 +38,12 @@ class StateMachine:
             raise GatedTransitionError(self.kind, current, requested, required)
 
 
+#: Names of the only workflows allowed to take gated edges (callers pass them as ``workflow``).
+SUBMISSION_WORKFLOW = "the run submission workflow (training_launch gate)"
+PROMOTION_WORKFLOW = "the promotion workflow (production_promotion gate)"
+APPROVAL_WORKFLOW = "the approval workflow"
+LAUNCHER_WORKFLOW = "the launcher (training_launch gate re-check)"
+
 R = RunState
 RUN_MACHINE = StateMachine(
     kind="run",
@@ -53,10 +59,10 @@ RUN_MACHINE = StateMachine(
         R.CANCELLED: (),
     },
     gated={
-        (R.DRAFT, R.SUBMITTED): "the run submission workflow (training_launch gate)",
-        (R.SUBMITTED, R.APPROVED): "the approval workflow",
-        (R.SUBMITTED, R.REJECTED): "the approval workflow",
-        (R.APPROVED, R.LAUNCHING): "the launcher (training_launch gate re-check)",
+        (R.DRAFT, R.SUBMITTED): SUBMISSION_WORKFLOW,
+        (R.SUBMITTED, R.APPROVED): APPROVAL_WORKFLOW,
+        (R.SUBMITTED, R.REJECTED): APPROVAL_WORKFLOW,
+        (R.APPROVED, R.LAUNCHING): LAUNCHER_WORKFLOW,
     },
 )
 
@@ -71,9 +77,9 @@ DEPLOYMENT_MACHINE = StateMachine(
         D.RETIRED: (),
     },
     gated={
-        (D.STAGING, D.PROMOTION_REQUESTED): "the promotion workflow (production_promotion gate)",
-        (D.SUSPENDED, D.PROMOTION_REQUESTED): "the promotion workflow (production_promotion gate)",
-        (D.PROMOTION_REQUESTED, D.PRODUCTION): "the approval workflow",
-        (D.PROMOTION_REQUESTED, D.STAGING): "the approval workflow",
+        (D.STAGING, D.PROMOTION_REQUESTED): PROMOTION_WORKFLOW,
+        (D.SUSPENDED, D.PROMOTION_REQUESTED): PROMOTION_WORKFLOW,
+        (D.PROMOTION_REQUESTED, D.PRODUCTION): APPROVAL_WORKFLOW,
+        (D.PROMOTION_REQUESTED, D.STAGING): APPROVAL_WORKFLOW,
     },
 )
