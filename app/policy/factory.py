@@ -1,9 +1,9 @@
 """Choosing and building the policy engine from settings.
 
 ``build_engine(kind="embedded" | "opa", ...)`` reads the policy bundle once and
-returns the engine. The lead's configuration maps ``GATEHOUSE_POLICY_ENGINE``,
-``GATEHOUSE_OPA_URL``, ``GATEHOUSE_POLICY_TIMEOUT_S`` and
-``GATEHOUSE_POLICY_DIR`` and ``GATEHOUSE_POLICY_DATA_OVERRIDE`` (the per-installation data file) onto its arguments.
+returns the engine. ``app.config`` maps ``GATEHOUSE_POLICY_ENGINE``,
+``GATEHOUSE_OPA_URL``, ``GATEHOUSE_POLICY_TIMEOUT_S``, ``GATEHOUSE_POLICY_DIR`` and
+``GATEHOUSE_POLICY_DATA_OVERRIDE`` (the per-installation data file) onto its arguments.
 """
 
 from __future__ import annotations
