@@ -52,7 +52,7 @@ def certificate_fingerprint(certificate: asn1_x509.Certificate) -> str:
 
 def is_self_signed(certificate: asn1_x509.Certificate) -> bool:
     """Whether the certificate's issuer is its own subject and its signature verifies so."""
-    return certificate.self_signed == "maybe" or certificate.self_signed == "yes"
+    return certificate.self_signed in ("maybe", "yes")
 
 
 @dataclass(frozen=True)
