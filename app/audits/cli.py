@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NoReturn
 
 import click
@@ -47,6 +47,13 @@ def _input_errors() -> Iterator[None]:
         yield
     except AuditError as error:
         _fail(str(error))
+
+
+def _progress_bar(length: int, label: str) -> AbstractContextManager[Any]:
+    """A progress bar on stderr, so ``--json`` output on stdout stays parseable."""
+    # click 8.5's type hints make ``progressbar`` an object to mypy; it is the function.
+    stream = click.get_text_stream("stderr")
+    return click.progressbar(length=length, label=label, file=stream)  # type: ignore[operator]
 
 
 def _columns(text: str | None) -> list[str]:
@@ -108,9 +115,7 @@ def fairness_command(
     with _input_errors():
         frame = load_decisions(data_path)
         require_columns(frame, [y_pred], role="y_pred")
-        with click.progressbar(
-            length=max(bootstrap, 1), label="bootstrap", file=click.get_text_stream("stderr")
-        ) as bar:
+        with _progress_bar(max(bootstrap, 1), "bootstrap") as bar:
             result = run_fairness_audit(
                 frame,
                 y_true=y_true,
@@ -191,7 +196,7 @@ def explain_command(
     """
     with (
         _input_errors(),
-        click.progressbar(length=3, label="explain", file=click.get_text_stream("stderr")) as bar,
+        _progress_bar(3, "explain") as bar,
     ):
         model = load_model(model_path, expected_sha256=model_sha256)
         bar.update(1)

@@ -639,12 +639,11 @@ def _disparities(figures: Mapping[str, np.ndarray], names: Sequence[str]) -> dic
             lowest = np.nanmin(figures[name], axis=-1)
             result[f"difference:{name}"] = highest - lowest
             result[f"ratio:{name}"] = lowest / highest
-    result["demographic_parity_difference"] = result.get("difference:selection_rate")
-    result["demographic_parity_ratio"] = result.get("ratio:selection_rate")
-    if "difference:true_positive_rate" in result:
-        result["equalized_odds_difference"] = np.fmax(
-            result["difference:true_positive_rate"], result["difference:false_positive_rate"]
-        )
+    result["demographic_parity_difference"] = result["difference:selection_rate"]
+    result["demographic_parity_ratio"] = result["ratio:selection_rate"]
+    result["equalized_odds_difference"] = np.fmax(
+        result["difference:true_positive_rate"], result["difference:false_positive_rate"]
+    )
     return result
 
 
@@ -702,12 +701,12 @@ def _bootstrap(
     while done < resamples:
         size = min(chunk, resamples - done)
         counts = generator.multinomial(len(cell), probabilities, size=size)
-        row_sums = np.zeros((size, cell_count))
-        weight_sums = np.zeros((size, cell_count))
-        row_sums[:, present_cells] = np.add.reduceat(counts, cell_starts, axis=1)
-        weight_sums[:, present_cells] = np.add.reduceat(counts * unit_weight, cell_starts, axis=1)
-        row_sums = row_sums.reshape(size, -1, 4)
-        weight_sums = weight_sums.reshape(size, -1, 4)
+        flat_rows = np.zeros((size, cell_count))
+        flat_weights = np.zeros((size, cell_count))
+        flat_rows[:, present_cells] = np.add.reduceat(counts, cell_starts, axis=1)
+        flat_weights[:, present_cells] = np.add.reduceat(counts * unit_weight, cell_starts, axis=1)
+        row_sums = flat_rows.reshape(size, -1, 4)
+        weight_sums = flat_weights.reshape(size, -1, 4)
         for index, layout in enumerate(layouts):
             figures = _table_figures(_aggregate(weight_sums, layout), _aggregate(row_sums, layout))
             figures.update(_headline_draws(figures, small_masks[index]))
