@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NoReturn
@@ -51,9 +52,7 @@ def _input_errors() -> Iterator[None]:
 
 def _progress_bar(length: int, label: str) -> AbstractContextManager[Any]:
     """A progress bar on stderr, so ``--json`` output on stdout stays parseable."""
-    # click 8.5's type hints make ``progressbar`` an object to mypy; it is the function.
-    stream = click.get_text_stream("stderr")
-    return click.progressbar(length=length, label=label, file=stream)  # type: ignore[operator]
+    return click.progressbar(length=length, label=label, file=sys.stderr)
 
 
 def _columns(text: str | None) -> list[str]:
