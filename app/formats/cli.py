@@ -8,12 +8,15 @@ error (bad option, unknown format, missing file, impossible conversion). Files o
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 from app.formats.catalog import CHAT_FORMATS, FORMATS
 from app.formats.convert import convert_file
@@ -143,3 +146,107 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
             f"  {finding.category}: {finding.count} in {finding.records} records "
             f"(e.g. {', '.join(finding.masked_samples)}; at {where})"
         )
+
+
+@cli_group.command("register")
+@click.argument("file", type=_existing_file)
+@click.option(
+    "--dataset", "dataset_name", required=True, help="Name of the dataset the version belongs to."
+)
+@click.option("--create", is_flag=True, help="Create the dataset when it does not exist yet.")
+@click.option("--owner", default=None, help="Owner of a dataset created with --create.")
+@click.option(
+    "--domain",
+    default="general",
+    show_default=True,
+    help="Domain of a dataset created with --create.",
+)
+@click.option(
+    "--metadata",
+    "metadata_file",
+    type=_existing_file,
+    default=None,
+    help="JSON file: classification and GDPR/HIPAA references.",
+)
+@click.option("--actor", default=None, help="Who registers it (default: $USER).")
+@_format_option
+@_json_option
+@with_appcontext
+def register_command(
+    file: Path,
+    dataset_name: str,
+    create: bool,
+    owner: str | None,
+    domain: str,
+    metadata_file: Path | None,
+    actor: str | None,
+    format_name: str | None,
+    as_json: bool,
+) -> None:
+    """Store FILE, validate and scan it, and register it as the dataset's next version.
+
+    Exit 0 when the version is valid, 1 when it was registered but has errors.
+    """
+    from pydantic import ValidationError as PydanticValidationError
+    from sqlmodel import select
+
+    from app.db import unit_of_work
+    from app.models.datasets import Dataset
+    from app.registry.dataset_ingest import ingest_dataset_file
+    from app.registry.datasets import create_dataset
+    from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
+    from app.storage import store_file
+
+    settings = current_app.config["GATEHOUSE"]
+    who = actor or os.environ.get("USER") or "cli"
+    try:
+        declared = (
+            DatasetVersionMetadata.model_validate_json(metadata_file.read_text("utf-8"))
+            if metadata_file
+            else DatasetVersionMetadata()
+        )
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        raise click.UsageError(
+            f"{metadata_file}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        ) from None
+    stored = store_file(
+        file, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
+    )
+    with unit_of_work() as session:
+        dataset = session.exec(select(Dataset).where(Dataset.name == dataset_name)).first()
+        if dataset is None:
+            if not create:
+                raise click.UsageError(
+                    f"no dataset named '{dataset_name}'; pass --create --owner NAME to create it"
+                )
+            dataset = create_dataset(
+                session=session,
+                data=DatasetCreate(name=dataset_name, owner=owner or who, domain=domain),
+                actor=who,
+            )  # type: ignore[arg-type]
+        with _progress(file, "validating and scanning") as progress:
+            version, report = ingest_dataset_file(
+                session=session,
+                dataset_id=dataset.id or 0,
+                stored=stored,
+                declared=declared,
+                actor=who,
+                format=format_name,
+                progress=progress,
+            )
+        body = version.model_dump(mode="json")
+    if as_json:
+        click.echo(json.dumps(body, indent=2, sort_keys=True))
+    else:
+        flags = [
+            name for name in ("contains_pii", "contains_phi", "special_category") if body[name]
+        ]
+        click.echo(
+            f"registered {dataset_name} v{body['version']} (id {body['id']}): {report.format}, "
+            f"{report.record_count} records, {'valid' if report.valid else f'{report.error_count} error(s)'}; "
+            f"classification: {', '.join(flags) or 'no personal data found'}"
+        )
+        for issue in report.errors[:_SHOWN_ISSUES]:
+            click.echo(f"  {issue}")
+    sys.exit(0 if report.valid else 1)

@@ -7,6 +7,7 @@ justified override in ``app.registry.datasets.update_version_metadata``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -44,14 +45,16 @@ def ingest_dataset_file(
     declared: DatasetVersionMetadata,
     actor: str,
     format: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[DatasetVersion, ValidationReport]:
-    """Validate and scan a stored file and register it as the dataset's next version."""
-    report = validate_file(stored.path, format=format)
+    """Validate and scan a stored file and register it as the dataset's next version.
+
+    ``progress`` receives bytes read, once for validation and once for the scan.
+    """
+    report = validate_file(stored.path, format=format, progress=progress)
     if report.format == "unknown":
-        first = report.errors[0] if report.errors else None
-        raise ValidationError(
-            f"cannot tell the dataset's format{f': {first}' if first else ''}; pass the format explicitly"
-        )
+        reason = str(report.errors[0]) if report.errors else "the format could not be detected"
+        raise ValidationError(f"cannot register the file: {reason}")
     scan = (
         scan_file(stored.path, format=report.format) if report.format in _SCANNED_FORMATS else None
     )

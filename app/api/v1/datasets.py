@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from app.api.v1.common import ListQuery, created, page_body, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
 from app.db import unit_of_work
-from app.models.datasets import Dataset, DatasetVersion
+from app.errors import ValidationError
+from app.models.datasets import Dataset, DatasetFormat, DatasetVersion
 from app.registry import datasets as service
+from app.registry.dataset_ingest import ingest_dataset_file
 from app.registry.records import get_record, list_records
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
+from app.storage import store_stream, stored_suffix
 
 bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
 TAG = "datasets"
@@ -113,6 +117,48 @@ def register_version(dataset_id: int, json: DatasetVersionRegister) -> Any:
             session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
         )
         return created(to_public(version))
+
+
+class UploadForm(BaseModel):
+    """Multipart fields beside the ``file`` part."""
+
+    format: DatasetFormat | None = None
+    #: JSON object with the declared classification and references.
+    metadata: str = "{}"
+
+
+@bp.post("/<int:dataset_id>/versions/upload")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(form=UploadForm, tags=[TAG])
+def upload_version(dataset_id: int, form: UploadForm) -> Any:
+    """Upload a file (multipart ``file``): stored under its SHA-256, validated, scanned, registered."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("send the dataset as a multipart part named 'file'")
+    try:
+        declared = DatasetVersionMetadata.model_validate_json(form.metadata)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        raise ValidationError(
+            f"metadata.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        ) from None
+    settings = current_app.config["GATEHOUSE"]
+    stored = store_stream(
+        upload.stream,
+        root=settings.storage_dir / "datasets",
+        max_bytes=settings.max_upload_bytes,
+        suffix=stored_suffix(upload.filename),
+    )
+    with unit_of_work() as session:
+        version, report = ingest_dataset_file(
+            session=session,
+            dataset_id=dataset_id,
+            stored=stored,
+            declared=declared,
+            actor=current_principal().username,
+            format=form.format,
+        )
+        return created(to_public(version, validation=report.to_dict()))
 
 
 @bp.get("/versions/<int:version_id>")
