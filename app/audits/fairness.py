@@ -772,14 +772,18 @@ def _score_figures(
     total = np.bincount(group, weights=weight, minlength=groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_score = np.bincount(group, weights=weight * values, minlength=groups) / total
-    # Blocks of equal (group, score), in ascending score within each group.
-    block_codes, block_index = np.unique(
-        np.column_stack([group, values]), axis=0, return_inverse=True
-    )
-    block_index = block_index.reshape(-1)
-    block_group = block_codes[:, 0].astype(np.int64)
-    positive = np.bincount(block_index, weights=weight * truth, minlength=len(block_codes))
-    negative = np.bincount(block_index, weights=weight * ~truth, minlength=len(block_codes))
+    # Blocks of equal (group, score), in ascending score within each group (one sort).
+    order = np.lexsort((values, group))
+    sorted_group, sorted_value = group[order], values[order]
+    new_block = np.r_[
+        True, (sorted_group[1:] != sorted_group[:-1]) | (sorted_value[1:] != sorted_value[:-1])
+    ]
+    block_index = np.cumsum(new_block) - 1
+    block_group = sorted_group[new_block]
+    blocks = len(block_group)
+    sorted_weight, sorted_truth = weight[order], truth[order]
+    positive = np.bincount(block_index, weights=sorted_weight * sorted_truth, minlength=blocks)
+    negative = np.bincount(block_index, weights=sorted_weight * ~sorted_truth, minlength=blocks)
     negatives_before = np.cumsum(negative) - negative
     group_start = np.searchsorted(block_group, block_group, side="left")
     negatives_below = negatives_before - negatives_before[group_start]

@@ -217,6 +217,15 @@ def test_score_figures_equal_scikit_learn(german_decisions) -> None:  # type: ig
     assert abs(result.overall["roc_auc"] - roc_auc_score(frame["good_credit"], frame["score"])) < (
         TOLERANCE
     )
+    weighted = _audit(german_decisions, bootstrap=0, score="score", sample_weight="Duration")
+    for label, rows in frame.groupby("sex"):
+        row = weighted.table("sex").group(str(label))
+        expected_auc = roc_auc_score(
+            rows["good_credit"], rows["score"], sample_weight=rows["Duration"]
+        )
+        assert abs(row.metrics["roc_auc"] - expected_auc) <= TOLERANCE
+        expected_mean = np.average(rows["score"], weights=rows["Duration"])
+        assert abs(row.metrics["mean_score"] - expected_mean) <= TOLERANCE
 
 
 labels = st.sampled_from(["a", "b", "c", None])
