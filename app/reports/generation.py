@@ -57,6 +57,7 @@ class GeneratedReport:
     """SHA-256 of ``pdf`` (hex): what ``verify_pdf(expected_sha256=...)`` compares."""
     signer_subject: str
     signer_fingerprint_sha256: str
+    signer_certificate_pem: str
     self_signed: bool
     signature_level: SignatureLevel
     page_count: int
@@ -260,6 +261,7 @@ def generate_report(
         sha256=hashlib.sha256(signed.data).hexdigest(),
         signer_subject=identity.subject,
         signer_fingerprint_sha256=identity.fingerprint_sha256,
+        signer_certificate_pem=identity.certificate_pem,
         self_signed=identity.self_signed,
         signature_level=signed.level,
         page_count=rendered.page_count,

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -82,6 +83,11 @@ class SigningIdentity:
     def fingerprint_sha256(self) -> str:
         """SHA-256 fingerprint of the signer certificate, hex."""
         return certificate_fingerprint(self.certificate)
+
+    @property
+    def certificate_pem(self) -> str:
+        """The signer certificate as PEM, to store with each report or publish."""
+        return pem.armor("CERTIFICATE", self.certificate.dump()).decode("ascii")
 
     @property
     def trust_anchor(self) -> asn1_x509.Certificate:

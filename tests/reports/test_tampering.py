@@ -169,7 +169,7 @@ def test_forgery_resigned_with_another_self_signed_key_is_not_verified(
     assert result.verdict is Verdict.INTACT_UNTRUSTED
     assert result.signatures[0].signer_fingerprint_sha256 != identity.fingerprint_sha256
     root = tmp_path / "root.pem"
-    root.write_bytes(identity.certificate.dump())
+    root.write_text(evidence_pack.signer_certificate_pem)
     assert _cli_verify(tmp_path, forged, "--trust", str(root), "--require-trust") == 1
     assert _cli_verify(tmp_path, evidence_pack.pdf, "--trust", str(root), "--require-trust") == 0
 
