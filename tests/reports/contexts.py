@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from app.charts import bar_chart_svg
 from app.reports.contexts import (
     AuditReportContext,
     AuditSummary,
@@ -326,6 +327,18 @@ def audit_report_context() -> AuditReportContext:
                 }
             ],
         },
+        "figures": [
+            {
+                "title": "Selection rate by sex and race (intersectional)",
+                "svg": bar_chart_svg(
+                    ["Female / White", "Female / Black", "Male / White", "Male / Black"],
+                    [0.1189, 0.0702, 0.1421, 0.1013],
+                    title="Selection rate, intersectional groups",
+                    value_format="{:.3f}",
+                ),
+                "caption": "groups with fewer than 30 members are not shown",
+            }
+        ],
         "findings": [
             {
                 "source": "audit",

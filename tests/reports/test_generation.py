@@ -89,6 +89,8 @@ def _expected_phrases(kind: str) -> list[str]:
             "0.4117",
             "app-77120",
             "False-positive rate for Male",
+            "Selection rate by sex and race (intersectional)",
+            "groups with fewer than 30 members are not shown",
         ]
     elif kind == "promotion_evidence":
         phrases += [
@@ -238,6 +240,13 @@ def test_text_from_the_context_is_escaped_not_interpreted(identity: SigningIdent
     context["audit"]["summary"] = "<b>bold</b> & <img src='http://example.com/x.png'>"
     report = generate_report(kind="audit_report", context=context, identity=identity)
     assert "<b>bold</b> & <img src='http://example.com/x.png'>" in _text(report.pdf)
+
+
+def test_figures_must_be_svg_from_the_chart_module(identity: SigningIdentity) -> None:
+    context = audit_report_context()
+    context["figures"] = [{"title": "x", "svg": "<script>alert(1)</script>"}]
+    with pytest.raises(ReportContextError, match="svg"):
+        generate_report(kind="audit_report", context=context, identity=identity)
 
 
 def test_missing_context_field_is_named(identity: SigningIdentity) -> None:
