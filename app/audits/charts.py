@@ -1,5 +1,10 @@
 """Audit charts as inline SVG strings, for the portal and the signed audit report.
 
+Every function takes what a stored result document holds (a fairness
+:class:`~app.audits.fairness.GroupTable`, rebuilt with ``FairnessResult.from_dict``, or
+the importance mappings of an explainability result), so a report can redraw the charts
+from the audit record without re-running the audit.
+
 Only what is audit-specific lives here: which figures of a fairness or explainability
 result go on which chart. The drawing itself is the shared primitives of
 :mod:`app.charts` (deterministic matplotlib SVG), so an audit chart re-rendered from
@@ -11,7 +16,8 @@ them in; these functions never assume one.
 
 from __future__ import annotations
 
-from app.audits.explain import ExplainabilityResult
+from collections.abc import Mapping, Sequence
+
 from app.audits.fairness import GroupTable
 from app.charts import bar_chart_svg, grouped_bar_chart_svg
 
@@ -91,13 +97,19 @@ def confusion_rates_chart_svg(table: GroupTable) -> str:
     )
 
 
-def importance_chart_svg(result: ExplainabilityResult, *, max_features: int = 15) -> str:
-    """Global SHAP importance (mean |SHAP value|), the most important features first."""
-    names = list(result.global_importance)[:max_features]
+def importance_chart_svg(
+    global_importance: Mapping[str, float], *, output: str, max_features: int = 15
+) -> str:
+    """Global SHAP importance (mean |SHAP value|), the most important features first.
+
+    Takes the ``global_importance`` and ``output`` of an explainability result (or of
+    its stored document), which are already sorted, highest first.
+    """
+    names = list(global_importance)[:max_features]
     return bar_chart_svg(
         names,
-        [result.global_importance[name] for name in names],
-        title=f"Feature importance (mean |SHAP|, {result.output})",
+        [global_importance[name] for name in names],
+        title=f"Feature importance (mean |SHAP|, {output.replace('_', ' ')})",
         horizontal=True,
         value_format="{:.3f}",
         axis_label="mean |SHAP value|",
@@ -105,14 +117,19 @@ def importance_chart_svg(result: ExplainabilityResult, *, max_features: int = 15
 
 
 def group_importance_chart_svg(
-    result: ExplainabilityResult, column: str, *, max_features: int = 8
+    group_importance: Mapping[str, Mapping[str, float]],
+    *,
+    column: str,
+    features: Sequence[str],
 ) -> str:
-    """Mean |SHAP| of the globally most important features, side by side for each group."""
-    groups = result.group_importance[column]
-    names = list(result.global_importance)[:max_features]
+    """Mean |SHAP| of ``features`` side by side for each group of the sensitive ``column``.
+
+    ``group_importance`` is one column's entry of the result's ``group_importance``;
+    pass the first few names of ``global_importance`` as ``features``.
+    """
     return grouped_bar_chart_svg(
-        names,
-        {group: [values[name] for name in names] for group, values in groups.items()},
+        list(features),
+        {group: [values[name] for name in features] for group, values in group_importance.items()},
         title=f"Feature importance by {column}",
         horizontal=True,
         value_format="{:.3f}",

@@ -165,6 +165,22 @@ class GroupRow:
             "undefined": list(self.undefined),
         }
 
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> GroupRow:
+        """Rebuild a row from :meth:`to_dict` output (None becomes NaN)."""
+        return cls(
+            group=document["group"],
+            values=dict(document["values"]),
+            count=int(document["count"]),
+            weight=_from_json(document["weight"]),
+            metrics={name: _from_json(value) for name, value in document["metrics"].items()},
+            intervals={name: _interval_from_json(ci) for name, ci in document["intervals"].items()},
+            adverse_impact_ratio=_from_json(document["adverse_impact_ratio"]),
+            small=bool(document["small"]),
+            empty=bool(document["empty"]),
+            undefined=tuple(document["undefined"]),
+        )
+
 
 @dataclass(frozen=True)
 class GroupTable:
@@ -229,6 +245,27 @@ class GroupTable:
             "intervals": {name: _json_interval(ci) for name, ci in self.intervals.items()},
         }
 
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> GroupTable:
+        """Rebuild a table from :meth:`to_dict` output (None becomes NaN)."""
+        return cls(
+            name=document["name"],
+            columns=tuple(document["columns"]),
+            groups=tuple(GroupRow.from_dict(row) for row in document["groups"]),
+            differences={k: _from_json(v) for k, v in document["differences"].items()},
+            ratios={k: _from_json(v) for k, v in document["ratios"].items()},
+            reference_group=document["reference_group"],
+            lowest_group=document["lowest_group"],
+            adverse_impact_ratio=_from_json(document["adverse_impact_ratio"]),
+            adverse_impact_ratio_excluding_small_groups=_from_json(
+                document["adverse_impact_ratio_excluding_small_groups"]
+            ),
+            demographic_parity_difference=_from_json(document["demographic_parity_difference"]),
+            demographic_parity_ratio=_from_json(document["demographic_parity_ratio"]),
+            equalized_odds_difference=_from_json(document["equalized_odds_difference"]),
+            intervals={k: _interval_from_json(v) for k, v in document["intervals"].items()},
+        )
+
 
 @dataclass(frozen=True)
 class HeadlineFigure:
@@ -248,6 +285,15 @@ class HeadlineFigure:
             "table": self.table,
             "interval": _json_interval(self.interval),
         }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> HeadlineFigure:
+        """Rebuild a figure from :meth:`to_dict` output."""
+        return cls(
+            value=_from_json(document["value"]),
+            table=document["table"],
+            interval=_interval_from_json(document["interval"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -271,6 +317,11 @@ class FairnessFlag:
             "group": self.group,
             "message": self.message,
         }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> FairnessFlag:
+        """Rebuild a flag from :meth:`to_dict` output."""
+        return cls(document["code"], document["table"], document["group"], document["message"])
 
 
 @dataclass(frozen=True)
@@ -317,6 +368,24 @@ class FairnessResult:
             "flags": [flag.to_dict() for flag in self.flags],
             "settings": dict(self.settings),
         }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> FairnessResult:
+        """Rebuild a result from stored :meth:`to_dict` output, e.g. to redraw its charts."""
+        return cls(
+            rows=int(document["rows"]),
+            weighted=bool(document["weighted"]),
+            positive_label=document["positive_label"],
+            metrics=tuple(document["metrics"]),
+            overall={name: _from_json(value) for name, value in document["overall"].items()},
+            tables=tuple(GroupTable.from_dict(table) for table in document["tables"]),
+            headline={
+                name: HeadlineFigure.from_dict(figure)
+                for name, figure in document["headline"].items()
+            },
+            flags=tuple(FairnessFlag.from_dict(flag) for flag in document["flags"]),
+            settings=dict(document["settings"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -947,6 +1016,16 @@ def _json_float(value: float) -> float | None:
 def _json_interval(interval: tuple[float, float]) -> list[float | None]:
     """An interval as a JSON list with None for NaN bounds."""
     return [_json_float(interval[0]), _json_float(interval[1])]
+
+
+def _from_json(value: float | None) -> float:
+    """A stored figure back as a float (None, i.e. NaN, back to NaN)."""
+    return math.nan if value is None else float(value)
+
+
+def _interval_from_json(interval: Sequence[float | None]) -> tuple[float, float]:
+    """A stored interval back as a pair of floats."""
+    return (_from_json(interval[0]), _from_json(interval[1]))
 
 
 def _json_scalar(value: Any) -> Any:

@@ -15,7 +15,7 @@ from app.audits.cli import cli_group
 from app.audits.datasets import DATA_DIR
 from app.audits.errors import AuditInputError, UnsupportedModelError
 from app.audits.explain import run_explainability_audit
-from app.audits.fairness import run_fairness_audit
+from app.audits.fairness import FairnessResult, run_fairness_audit
 from app.audits.inputs import load_decisions, load_model
 
 
@@ -177,10 +177,37 @@ def test_charts_are_deterministic_svg(german_decisions) -> None:  # type: ignore
         lambda: charts.group_metric_chart_svg(fairness.table("age_band")),
         lambda: charts.adverse_impact_chart_svg(fairness.table("sex & age_band"), threshold=0.8),
         lambda: charts.confusion_rates_chart_svg(fairness.table("sex")),
-        lambda: charts.importance_chart_svg(explanation),
-        lambda: charts.group_importance_chart_svg(explanation, "sex"),
+        lambda: charts.importance_chart_svg(
+            explanation.global_importance, output=explanation.output
+        ),
+        lambda: charts.group_importance_chart_svg(
+            explanation.group_importance["sex"],
+            column="sex",
+            features=list(explanation.global_importance)[:4],
+        ),
     ]
     for draw in drawings:
         svg = draw()
         assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
         assert draw() == svg
+
+
+def test_stored_fairness_result_redraws_the_same_charts(german_decisions) -> None:  # type: ignore[no-untyped-def]
+    """A result rebuilt from its JSON document equals the original and draws the same charts."""
+    result = run_fairness_audit(
+        german_decisions.frame,
+        y_true="good_credit",
+        y_pred="y_pred",
+        sensitive=["sex", "age_band"],
+        bootstrap=20,
+    )
+    stored = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    rebuilt = FairnessResult.from_dict(stored)
+    assert rebuilt.to_dict() == stored
+    for name in ("sex", "sex & age_band"):
+        assert charts.group_metric_chart_svg(rebuilt.table(name)) == charts.group_metric_chart_svg(
+            result.table(name)
+        )
+        assert charts.confusion_rates_chart_svg(
+            rebuilt.table(name)
+        ) == charts.confusion_rates_chart_svg(result.table(name))
