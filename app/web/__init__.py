@@ -7,7 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints."""
-    from app.web import auth, registry
+    from app.web import auth, decisions, registry
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(registry.bp)
+    app.register_blueprint(decisions.bp)
