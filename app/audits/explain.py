@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -160,11 +161,12 @@ class ExplainabilityResult:
 
     def reasons_for(self, decision_id: str) -> DecisionExplanation:
         """Return the principal reasons of the decision ``decision_id`` (KeyError if unknown)."""
-        try:
-            row = self.decision_ids.index(str(decision_id))
-        except ValueError:
-            raise KeyError(decision_id) from None
-        return self.explain_row(row)
+        return self.explain_row(self._row_of_decision[str(decision_id)])
+
+    @cached_property
+    def _row_of_decision(self) -> dict[str, int]:
+        """Row position of each decision id, built on first lookup (ids are unique)."""
+        return {decision_id: row for row, decision_id in enumerate(self.decision_ids)}
 
     def decisions(self) -> list[DecisionExplanation]:
         """Return every decision's explanation, in row order (for storage by decision id)."""

@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from app.audits.errors import AuditInputError, UnsupportedModelError
 
-__all__ = ["DECISION_TABLE_SUFFIXES", "load_decisions", "load_model", "require_columns"]
+__all__ = [
+    "DECISION_TABLE_SUFFIXES",
+    "load_decisions",
+    "load_model",
+    "predict_decisions",
+    "require_columns",
+]
 
 #: File name endings :func:`load_decisions` understands.
 DECISION_TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".pq")
@@ -91,3 +98,31 @@ def load_model(path: str | Path, *, expected_sha256: str | None = None) -> Any:
     if not hasattr(model, "predict"):
         raise UnsupportedModelError(f"model {file.name} has no predict() method")
     return model
+
+
+def predict_decisions(
+    model: Any,
+    frame: pd.DataFrame,
+    *,
+    features: Sequence[str] | None = None,
+    favourable_label: Any = 1,
+    prediction_column: str = "y_pred",
+    score_column: str = "score",
+) -> pd.DataFrame:
+    """Return ``frame`` with the model's decisions (and favourable-class score) added.
+
+    For an audit of a registered model artefact on a dataset rather than of a decisions
+    log: the result feeds ``run_fairness_audit(..., y_pred=prediction_column,
+    score=score_column)``. ``features`` defaults to the names the model was fitted with.
+    """
+    names = list(features or getattr(model, "feature_names_in_", []))
+    if not names:
+        raise AuditInputError("the model does not record its feature names: name the features")
+    require_columns(frame, names, role="feature")
+    decided = frame.copy()
+    decided[prediction_column] = model.predict(frame[names])
+    classes = list(getattr(model, "classes_", []))
+    if hasattr(model, "predict_proba") and favourable_label in classes:
+        probabilities = model.predict_proba(frame[names])
+        decided[score_column] = np.asarray(probabilities)[:, classes.index(favourable_label)]
+    return decided

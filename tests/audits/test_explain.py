@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from app.audits.errors import AuditInputError
 from app.audits.explain import run_explainability_audit
+from app.audits.inputs import predict_decisions
 
 
 def test_tree_explainer_values_add_up_to_the_model_output(adult_decisions) -> None:  # type: ignore[no-untyped-def]
@@ -150,3 +151,13 @@ def test_bad_input_is_refused(german_decisions) -> None:  # type: ignore[no-unty
         run_explainability_audit(
             german_decisions.model, features, decision_ids=None, favourable_label="yes"
         )
+
+
+def test_model_artefact_plus_dataset_gives_the_decisions_table(german_decisions) -> None:  # type: ignore[no-untyped-def]
+    """predict_decisions adds the model's decisions and scores, ready for the fairness audit."""
+    frame = german_decisions.frame.drop(columns=["y_pred", "score"])
+    decided = predict_decisions(german_decisions.model, frame)
+    assert (decided["y_pred"] == german_decisions.frame["y_pred"]).all()
+    np.testing.assert_array_equal(decided["score"], german_decisions.frame["score"])
+    with pytest.raises(AuditInputError, match="feature column 'Duration' not found"):
+        predict_decisions(german_decisions.model, frame.drop(columns=["Duration"]))
