@@ -14,15 +14,17 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import pandas as pd
 
 from app.audits.errors import AuditError
-from app.audits.explain import ExplainabilityResult, run_explainability_audit
 from app.audits.fairness import HEADLINE_METRICS, FairnessResult, run_fairness_audit
 from app.audits.inputs import load_decisions, load_model, require_columns
+
+if TYPE_CHECKING:
+    from app.audits.explain import ExplainabilityResult
 
 __all__ = ["cli_group"]
 
@@ -193,6 +195,9 @@ def explain_command(
     The model file is unpickled, which runs code from it: use only artefacts you trust
     (from the registry, with --model-sha256).
     """
+    # SHAP takes seconds to import: only this command pays for it, not `gatehouse --help`.
+    from app.audits.explain import run_explainability_audit
+
     with (
         _input_errors(),
         _progress_bar(3, "explain") as bar,
