@@ -365,6 +365,11 @@ def _register_area_groups() -> None:
 
 _register_area_groups()
 
+from app.approvals.cli import promote_command, run_group  # noqa: E402 (the pipeline's commands)
+
+cli.add_command(promote_command)
+cli.add_command(run_group)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -20,6 +20,7 @@ from app.models.model_versions import (
 )
 from app.models.runs import FineTuneRun, RunDataset, RunState
 from app.models.users import ApiToken, Role, RoleName, User, UserRole
+from app.models.webhooks import WebhookDelivery, WebhookSubscription  # noqa: F401
 
 __all__ = [
     "MODEL_CARD_SECTIONS",

@@ -7,8 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints."""
-    from app.web import auth, decisions, registry
+    from app.web import approvals, auth, decisions, registry
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(registry.bp)
+    app.register_blueprint(approvals.bp)
     app.register_blueprint(decisions.bp)

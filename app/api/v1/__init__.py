@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify
 
-from app.api.v1 import datasets, deployments, gates, ledger, lineage, models, runs
+from app.api.v1 import approvals, datasets, deployments, gates, ledger, lineage, models, runs
 from app.api.v1.spec import spec
 from app.auth.guard import public
 
@@ -21,6 +21,7 @@ RESOURCE_BLUEPRINTS: list[Blueprint] = [
     lineage.bp,
     ledger.bp,
     gates.bp,
+    approvals.bp,
 ]
 
 

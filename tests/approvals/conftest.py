@@ -1,0 +1,173 @@
+"""A registry whose evidence passes every control, and the people who act on it.
+
+The seeded credit model is denied today by audit controls (fair lending, adverse action,
+GDPR-22), so the happy path builds its own objects: a public, non-personal dataset, a
+run trained on it, a general-domain high-risk model with a complete card, good
+benchmarks and a clean red-team run, and a staging deployment. High risk makes the
+policy ask for a compliance officer and a model-risk approver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from app.db import session_scope
+from app.models.model_versions import MODEL_CARD_SECTIONS
+from app.policy.engine import PolicyEngine
+from app.registry import datasets, deployments, model_versions, runs
+from app.registry.schemas import (
+    DatasetCreate,
+    DatasetVersionRegister,
+    DeploymentCreate,
+    EvaluationCreate,
+    ModelCardUpdate,
+    ModelVersionCreate,
+    RunCreate,
+)
+
+#: The engineer who trains the run and develops the model (never an approver).
+ENGINEER = "eli"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Ids of the objects the approval tests act on."""
+
+    dataset_version_id: int
+    run_id: int
+    model_id: int
+    deployment_id: int
+
+
+def build_registry(session: Any, *, name: str = "support-assistant") -> Registry:
+    """Register the ready-for-production objects through the registry services."""
+    dataset = datasets.create_dataset(
+        session=session,
+        data=DatasetCreate(name=f"{name}-faq", owner=ENGINEER, purpose="Public product FAQ"),
+        actor=ENGINEER,
+    )
+    version = datasets.register_version(
+        session=session,
+        dataset_id=dataset.id or 0,
+        data=DatasetVersionRegister(
+            format="openai_chat",
+            content_sha256="a" * 64,
+            storage_uri=f"s3://datasets/{name}-faq.jsonl",
+            size_bytes=1024,
+            row_count=100,
+            contains_pii=False,
+            contains_phi=False,
+            special_category=False,
+            data_subject_regions=["US"],
+            residency_region="US",
+            provenance_source="our public documentation",
+            provenance_licence="CC BY 4.0",
+        ),
+        actor=ENGINEER,
+    )
+    run = runs.create_run(
+        session=session,
+        data=RunCreate(
+            name=f"{name}-lora",
+            base_model="meta-llama/Llama-3.1-8B-Instruct",
+            platform="meta",
+            hosting="internal",
+            training_region="US",
+            method="lora",
+            dataset_version_ids=[version.id or 0],
+        ),
+        actor=ENGINEER,
+    )
+    model = model_versions.create_model_version(
+        session=session,
+        data=ModelVersionCreate(
+            name=name,
+            version="1.0.0",
+            run_id=run.id,
+            platform="meta",
+            domain="general",
+            risk_tier="high",
+            developers=[ENGINEER],
+            validator="marcus",
+            monitoring_enabled=True,
+        ),
+        actor=ENGINEER,
+    )
+    model_versions.set_model_card(
+        session=session,
+        model_id=model.id or 0,
+        data=ModelCardUpdate(
+            sections={
+                section: f"{section} of {name}, written out." for section in MODEL_CARD_SECTIONS
+            }
+        ),
+        actor=ENGINEER,
+    )
+    model_versions.add_evaluation(
+        session=session,
+        model_id=model.id or 0,
+        data=EvaluationCreate(
+            kind="benchmark",
+            name="holdout",
+            metrics={"accuracy": 0.91, "reasoning_step_validity": 0.85, "latency_p99_ms": 900},
+        ),
+        actor=ENGINEER,
+    )
+    model_versions.add_evaluation(
+        session=session,
+        model_id=model.id or 0,
+        data=EvaluationCreate(
+            kind="red_team",
+            name="prompt-injection",
+            metrics={"prompts_tried": 400, "failures": 4},
+            attack_category="prompt_injection",
+            severity="low",
+        ),
+        actor=ENGINEER,
+    )
+    deployment = deployments.create_deployment(
+        session=session,
+        data=DeploymentCreate(
+            model_version_id=model.id or 0,
+            endpoint=f"https://staging.internal/{name}",
+            access_logging=True,
+            monitoring_enabled=True,
+        ),
+        actor=ENGINEER,
+    )
+    return Registry(
+        dataset_version_id=version.id or 0,
+        run_id=run.id or 0,
+        model_id=model.id or 0,
+        deployment_id=deployment.id or 0,
+    )
+
+
+@pytest.fixture
+def registry(engine: sa.Engine) -> Registry:
+    """The ready-for-production registry, committed."""
+    with session_scope(engine) as session:
+        return build_registry(session)
+
+
+@pytest.fixture
+def policy_engine(app: Flask) -> PolicyEngine:
+    """The application's policy engine (the real embedded one)."""
+    return app.extensions["gatehouse.policy_engine"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def people(make_actor: Any) -> dict[str, Any]:
+    """A pipeline, two compliance officers, a model-risk approver and the engineer."""
+    return {
+        "pipeline": make_actor("pipeline", username="release-bot"),
+        "officer": make_actor("compliance_officer", username="olivia"),
+        "officer2": make_actor("compliance_officer", username="oscar"),
+        "risk": make_actor("model_risk", username="marcus"),
+        "engineer": make_actor("ml_engineer", username=ENGINEER),
+    }
