@@ -132,8 +132,6 @@ class ExplainabilityResult:
     decision_ids: tuple[str, ...]
     #: SHAP values, rows by features (for charts; not in :meth:`to_dict`).
     shap_values: np.ndarray = field(repr=False)
-    #: Feature values as explained (numeric), rows by features (for the beeswarm chart).
-    feature_matrix: np.ndarray = field(repr=False)
     #: Model output per row (what the SHAP values add up to).
     outputs: np.ndarray = field(repr=False)
     #: The audited feature values, for reporting reasons with the original values.
@@ -227,8 +225,7 @@ def run_explainability_audit(
     explainer = _tree_explainer(model)
     if explainer is not None:
         method, fidelity = "tree", None
-        matrix = features
-        values, base = _shap_values(explainer, matrix, favourable)
+        values, base = _shap_values(explainer, features, favourable)
         outputs, output_name = _model_output(model, features, favourable, values.per_class)
         additivity = float(np.max(np.abs(base + values.array.sum(axis=1) - outputs)))
     else:
@@ -260,7 +257,6 @@ def run_explainability_audit(
         top_k=top_k,
         decision_ids=ids,
         shap_values=shap_values,
-        feature_matrix=np.asarray(_numeric(matrix), dtype=np.float64),
         outputs=np.asarray(outputs, dtype=np.float64),
         feature_values=features.reset_index(drop=True),
         reason_features=_principal_reasons(shap_values, top_k),
