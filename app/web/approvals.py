@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.approvals import service
@@ -26,7 +27,7 @@ class VoteForm(FlaskForm):
 
     decision = RadioField(
         "Decision",
-        choices=[("approve", "Approve"), ("reject", "Reject")],
+        choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
         validators=[DataRequired()],
     )
     role = SelectField("Counts for role", validators=[DataRequired()])
@@ -63,7 +64,7 @@ def _form_for(request: ApprovalRequest) -> VoteForm | None:
     if request.status != "pending" or not roles:
         return None
     form = VoteForm()
-    form.role.choices = [(role, role) for role in roles]
+    form.role.choices = [SelectChoice(role, role) for role in roles]
     return form
 
 
