@@ -1,0 +1,136 @@
+"""Webhooks against a real local receiver: HMAC verified, retries after a 500, delivery log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.approvals import webhooks
+from app.db import session_scope
+from app.models.webhooks import WebhookDelivery
+from tests.approvals.conftest import Registry
+
+
+@dataclass
+class Receiver:
+    """A local HTTP endpoint that fails the first ``failures`` POSTs with 500."""
+
+    url: str
+    failures: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+    secret: str = ""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """Starts the receiver; tests set ``failures`` and ``secret``."""
+    state = Receiver(url="", failures=1)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            expected = "sha256=" + hmac.new(state.secret.encode(), body, hashlib.sha256).hexdigest()
+            signature = self.headers.get(webhooks.SIGNATURE_HEADER, "")
+            state.received.append(
+                {
+                    "event": self.headers["X-Gatehouse-Event"],
+                    "verified": hmac.compare_digest(signature, expected),
+                    "body": json.loads(body),
+                }
+            )
+            failing = len(state.received) <= state.failures
+            self.send_response(500 if failing else 200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_port}/hook"
+    yield state
+    server.shutdown()
+
+
+def test_signed_events_are_retried_after_a_500(
+    engine: sa.Engine,
+    registry: Registry,
+    people: dict[str, Any],
+    make_actor: Any,
+    receiver: Receiver,
+) -> None:
+    admin = make_actor("admin", username="ada")
+    created = admin.post("/api/v1/webhooks", json={"url": receiver.url})
+    assert created.status_code == 201, created.json
+    receiver.secret = created.json["secret"]
+
+    promoted = people["pipeline"].post(f"/api/v1/deployments/{registry.deployment_id}/promote")
+    request_id = promoted.json["approval_request"]["id"]
+    assert webhooks.wait_for_deliveries(30)
+
+    # The first POST got a 500; the retry after the backoff got through, same signed body.
+    assert [(r["event"], r["verified"]) for r in receiver.received] == [
+        ("approval.requested", True),
+        ("approval.requested", True),
+    ]
+    first, retry = receiver.received
+    assert first["body"] == retry["body"]
+    assert first["body"]["data"]["request_id"] == request_id
+    assert first["body"]["data"]["requester"] == "release-bot"
+    log = admin.get(f"/api/v1/webhooks/{created.json['id']}/deliveries").json["items"]
+    assert [(d["event"], d["status"], d["attempts"], d["response_code"]) for d in log] == [
+        ("approval.requested", "delivered", 2, 200)
+    ]
+
+    people["risk"].post(
+        f"/api/v1/approvals/{request_id}/votes",
+        json={"decision": "reject", "comment": "not yet"},
+    )
+    assert webhooks.wait_for_deliveries(30)
+    decided = receiver.received[-1]
+    assert decided["event"] == "approval.decided" and decided["verified"]
+    assert decided["body"]["data"]["status"] == "rejected"
+    assert "not yet" in decided["body"]["data"]["reason"]
+
+
+def test_delivery_gives_up_after_its_bounded_attempts(
+    engine: sa.Engine, receiver: Receiver
+) -> None:
+    receiver.failures = 100
+    policy = webhooks.DeliveryPolicy(max_attempts=3, first_delay_s=0.05, max_delay_s=0.1)
+    with session_scope(engine) as session:
+        _subscription, receiver.secret = webhooks.create_subscription(
+            session=session, url=receiver.url, events=["approval.expired"], actor="ada"
+        )
+        queued = webhooks.enqueue_event(
+            session=session, event="approval.expired", data={"request_id": 7}, policy=policy
+        )
+        # Not subscribed to this event: nothing queued.
+        assert webhooks.enqueue_event(session=session, event="approval.decided", data={}) == []
+        delivery_id = queued[0].id
+    assert webhooks.wait_for_deliveries(30)
+    with session_scope(engine) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 3, 500)
+        assert delivery.last_error == "receiver answered HTTP 500"
+    assert len(receiver.received) == 3 and all(r["verified"] for r in receiver.received)
+    assert policy.delay_after(1) == 0.05 and policy.delay_after(5) == 0.1
+
+
+def test_signature_covers_the_body() -> None:
+    body = b'{"event":"approval.decided"}'
+    signed = webhooks.signature("s3cret", body)
+    assert signed == webhooks.signature("s3cret", body)
+    assert signed != webhooks.signature("s3cret", body.replace(b"decided", b"expired"))
+    assert signed != webhooks.signature("other", body)
