@@ -14,11 +14,14 @@ PEAK_LIMIT_MB = 300
 _PADDING = "padding " * 40
 
 _MEASURE = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from app.formats import validate_file
 report = validate_file(Path(sys.argv[1]))
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+# VmHWM is this process image's own peak: unlike ru_maxrss it does not inherit the
+# parent's resident size across fork + exec (pytest's parent can be hundreds of MB).
+status = Path("/proc/self/status").read_text()
+peak_mb = int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1]) / 1024
 print(json.dumps({"peak_mb": peak_mb, "valid": report.valid, "records": report.record_count,
                   "duplicates_complete": report.stats.duplicate_check_complete}))
 """
