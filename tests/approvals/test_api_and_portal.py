@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from app import create_app
 from tests.approvals.conftest import ENGINEER, Registry
 from tests.conftest import TEST_PASSWORD
 
@@ -193,3 +195,41 @@ def test_webhook_subscriptions_are_admin_only_and_hide_the_secret(
     gone = admin.client.delete(f"/api/v1/webhooks/{created.json['id']}", headers=admin.headers())
     assert gone.status_code == 200 and gone.json["active"] is False and "secret" not in gone.json
     assert admin.get(f"/api/v1/webhooks/{created.json['id']}/deliveries").json["items"] == []
+
+
+def _csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
+
+
+def test_portal_vote_requires_the_csrf_token(
+    settings: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    request_id = _promote(people, registry)["approval_request"]["id"]
+    protected = create_app(settings.with_overrides(flask_overrides={}))
+    try:
+        portal = protected.test_client()
+        login_page = portal.get("/login").text
+        logged_in = portal.post(
+            "/login",
+            data={
+                "username": "olivia",
+                "password": TEST_PASSWORD,
+                "csrf_token": _csrf_token(login_page),
+            },
+        )
+        assert logged_in.status_code == 302
+        page = portal.get(f"/approvals/{request_id}").text
+        vote = {"decision": "approve", "role": "compliance_officer", "comment": "looks right"}
+        forged = portal.post(f"/approvals/{request_id}/vote", data=vote)
+        assert forged.status_code == 400
+        assert people["officer"].get(f"/api/v1/approvals/{request_id}").json["votes"] == []
+        accepted = portal.post(
+            f"/approvals/{request_id}/vote", data={**vote, "csrf_token": _csrf_token(page)}
+        )
+        assert accepted.status_code == 302
+        votes = people["officer"].get(f"/api/v1/approvals/{request_id}").json["votes"]
+        assert [(v["voter"], v["comment"]) for v in votes] == [("olivia", "looks right")]
+    finally:
+        protected.extensions["gatehouse.engine"].dispose()
