@@ -1,0 +1,1 @@
+"""Tests of the fairness and explainability audits."""
