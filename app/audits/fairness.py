@@ -99,6 +99,7 @@ SCORE_METRICS: tuple[str, ...] = ("mean_score", "roc_auc")
 #: Table-level figures the fair-lending control reads, with the direction that is worse.
 HEADLINE_METRICS: dict[str, str] = {
     "adverse_impact_ratio": "min",
+    "adverse_impact_ratio_excluding_small_groups": "min",
     "demographic_parity_difference": "max",
     "demographic_parity_ratio": "min",
     "equalized_odds_difference": "max",

@@ -390,6 +390,7 @@ def test_result_is_json_for_the_policy(german_decisions) -> None:  # type: ignor
     )
     assert set(document["headline"]) == {
         "adverse_impact_ratio",
+        "adverse_impact_ratio_excluding_small_groups",
         "demographic_parity_difference",
         "demographic_parity_ratio",
         "equalized_odds_difference",
