@@ -71,7 +71,6 @@ __all__ = [
     "approval_details",
     "blocked_only_by_approvals",
     "expire_requests",
-    "latest_request",
     "pending_for",
     "quorum_met",
     "request_promotion",
@@ -258,12 +257,15 @@ def _open(
     engine: PolicyEngine,
     flow: _Flow,
     subject_id: int,
+    current_state: str,
     actor: str,
     excluded: set[str],
     expiry_days: int,
     now: datetime,
 ) -> GateRequestOutcome:
     """Ask the flow's gate; on allow (or approvals-only deny) move the subject and open a request."""
+    # A subject that cannot move is refused before the gate is asked (no pointless decision).
+    flow.machine.check(current_state, flow.waiting, workflow=flow.request_workflow)
     decision = evaluate_gate(
         session=session, engine=engine, gate=flow.gate, subject_id=subject_id, actor=actor, now=now
     )
@@ -313,12 +315,12 @@ def submit_run(
 ) -> GateRequestOutcome:
     """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
     run = _locked(session, FineTuneRun, run_id)
-    RUN_MACHINE.check(run.state, RunState.SUBMITTED, workflow=SUBMISSION_WORKFLOW)
     return _open(
         session=session,
         engine=engine,
         flow=RUN_FLOW,
         subject_id=run_id,
+        current_state=run.state,
         actor=actor,
         excluded={actor, run.requester, *run.authors},
         expiry_days=expiry_days,
@@ -337,9 +339,6 @@ def request_promotion(
 ) -> GateRequestOutcome:
     """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
     deployment = _locked(session, Deployment, deployment_id)
-    DEPLOYMENT_MACHINE.check(
-        deployment.state, DeploymentState.PROMOTION_REQUESTED, workflow=PROMOTION_WORKFLOW
-    )
     model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
     run = session.get(FineTuneRun, model.run_id) if model.run_id else None
     excluded = {actor, *model.developers}
@@ -350,6 +349,7 @@ def request_promotion(
         engine=engine,
         flow=PROMOTION_FLOW,
         subject_id=deployment_id,
+        current_state=deployment.state,
         actor=actor,
         excluded=excluded,
         expiry_days=expiry_days,
@@ -635,7 +635,6 @@ def pending_for(
 def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
     """A request with its votes, the decisions taken on it and the subject's state."""
     request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
-    opening = get_record(session=session, model=PolicyDecision, record_id=request.decision_id)
     query = (
         select(PolicyDecision)
         .where(PolicyDecision.gate == request.gate)
@@ -653,7 +652,7 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
     ).first()
     if later is not None:
         query = query.where(col(PolicyDecision.id) < later)
-    decisions = list(session.exec(query).all()) or [opening]
+    decisions = list(session.exec(query).all())
     flow = _FLOWS[request.gate]
     subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
     return ApprovalDetails(
@@ -662,15 +661,3 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
         decisions=decisions,
         subject_state=str(subject.state),  # type: ignore[attr-defined]
     )
-
-
-def latest_request(
-    *, session: Session, subject_type: str, subject_id: int
-) -> ApprovalRequest | None:
-    """The newest approval request about a subject (a pipeline attaching to a running one)."""
-    return session.exec(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.subject_type == subject_type)
-        .where(ApprovalRequest.subject_id == subject_id)
-        .order_by(col(ApprovalRequest.id).desc())
-    ).first()
