@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
 from regopy import Input, Interpreter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +33,7 @@ from app.policy.bundle import PolicyBundle, load_bundle  # noqa: E402
 from app.policy.cli import find_opa_binary  # noqa: E402
 from app.policy.embedded import EmbeddedEngine  # noqa: E402
 from app.policy.input_document import example_inputs  # noqa: E402
+from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
 
 GATE = "production_promotion"
@@ -69,29 +68,6 @@ def baseline_call(bundle: PolicyBundle, document: dict) -> Callable[[], object]:
     return lambda: interpreter.query(f"x = data.gates.{GATE}.decision")
 
 
-def start_opa(binary: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``opa run --server`` on a free loopback port, once healthy."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [str(binary), "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(f"{url}/health", timeout=0.5).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("opa run --server did not start")
-
-
 def main() -> None:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -115,15 +91,14 @@ def main() -> None:
     if binary is None:
         print("opa: no OPA binary, OPA server not measured")
     else:
-        process, url = start_opa(binary)
-        served = OpaServerEngine(bundle=bundle, url=url, timeout_s=60, workers=1)
+        server = start_opa_server(binary)
+        served = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=60, workers=1)
         try:
             assert served.decide(GATE, document).allow
             figures["opa"] = measure(lambda: served.decide(GATE, document), arguments.iterations)
         finally:
             served.close()
-            process.kill()
-            process.wait()
+            server.kill()
 
     baseline_p50, baseline_p99 = percentiles(figures["baseline"])
     print(f"gate {GATE}, {len(bundle.modules)} modules, bundle {bundle.hash[:12]}")

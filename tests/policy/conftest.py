@@ -7,36 +7,24 @@ here is skipped.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.cli import find_opa_binary
 from app.policy.embedded import EmbeddedEngine
+from app.policy.opa_process import OpaProcess, OpaStartError
+from app.policy.opa_process import start_opa_server as start_opa
 from app.policy.opa_server import OpaServerEngine
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 
-@dataclass
-class OpaServer:
-    """A running ``opa run --server`` on a loopback port."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-
-    def kill(self) -> None:
-        """Kill the server outright (SIGKILL) and reap it."""
-        self.process.kill()
-        self.process.wait(timeout=10)
+OpaServer = OpaProcess
 
 
 @pytest.fixture(scope="session")
@@ -51,30 +39,12 @@ def opa_binary() -> Path:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_opa_server(binary: Path, port: int | None = None) -> OpaServer:
-    """Start ``opa run --server`` on loopback and wait until it is healthy."""
-    port = port or _free_port()
-    process = subprocess.Popen(
-        [str(binary), "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=0.5).status_code == 200:
-                return OpaServer(process=process, url=url)
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    pytest.fail(f"opa run --server did not become healthy on {url}")
+    """Start ``opa run --server`` on loopback; a server that never gets healthy fails the test."""
+    try:
+        return start_opa(binary, port=port)
+    except OpaStartError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
