@@ -13,9 +13,13 @@ def _controls(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["control_id"]: c for c in decision["result"]["controls"]}
 
 
-def test_raw_phi_is_denied_with_the_hipaa_control_and_citation(seeded: Any, make_actor: Any) -> None:
+def test_raw_phi_is_denied_with_the_hipaa_control_and_citation(
+    seeded: Any, make_actor: Any
+) -> None:
     bot = make_actor("pipeline")
-    response = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]})
+    response = bot.post(
+        "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]}
+    )
     assert response.status_code == 200
     decision = response.get_json()
     assert decision["allow"] is False
@@ -24,9 +28,13 @@ def test_raw_phi_is_denied_with_the_hipaa_control_and_citation(seeded: Any, make
     assert _controls(decision)["HIPAA-164.514"]["status"] == "fail"
 
 
-def test_deidentified_version_passes_the_deidentification_control(seeded: Any, make_actor: Any) -> None:
+def test_deidentified_version_passes_the_deidentification_control(
+    seeded: Any, make_actor: Any
+) -> None:
     bot = make_actor("pipeline")
-    decision = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]}).get_json()
+    decision = bot.post(
+        "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]}
+    ).get_json()
     assert _controls(decision)["HIPAA-164.514"]["status"] == "pass"
     assert decision["allow"] is True
     assert {"role": "compliance_officer", "count": 1} in decision["result"]["required_approvals"]
@@ -42,9 +50,13 @@ def test_scan_found_identifiers_in_the_raw_notes_only(seeded: Any, engine: Any) 
         assert "Maria" not in str(raw.pii_findings) and "(617)" not in str(raw.pii_findings)
 
 
-def test_gdpr_special_category_without_art9_condition_is_denied(seeded: Any, make_actor: Any) -> None:
+def test_gdpr_special_category_without_art9_condition_is_denied(
+    seeded: Any, make_actor: Any
+) -> None:
     bot = make_actor("pipeline")
-    decision = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["triage-gemini-sft"]}).get_json()
+    decision = bot.post(
+        "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["triage-gemini-sft"]}
+    ).get_json()
     assert decision["allow"] is False
     assert "GDPR-9.2" in {v["control"] for v in decision["violations"]}
     assert _controls(decision)["GDPR-9.2"]["status"] == "fail"
@@ -52,14 +64,18 @@ def test_gdpr_special_category_without_art9_condition_is_denied(seeded: Any, mak
 
 def test_every_decision_is_stored_and_ledgered(seeded: Any, make_actor: Any) -> None:
     bot = make_actor("pipeline")
-    first = bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]}).get_json()
+    first = bot.post(
+        "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]}
+    ).get_json()
     bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]})
     auditor = make_actor("auditor")
     denied = auditor.get("/api/v1/decisions", query_string={"allow": "false"}).get_json()["items"]
     assert [d["id"] for d in denied] == [first["id"]]
     stored = auditor.get(f"/api/v1/decisions/{first['id']}").get_json()
     assert stored["input_sha256"] and stored["bundle_sha256"] and stored["engine"] == "embedded"
-    events = auditor.get("/api/v1/ledger/events", query_string={"action": "gate.denied"}).get_json()["items"]
+    events = auditor.get(
+        "/api/v1/ledger/events", query_string={"action": "gate.denied"}
+    ).get_json()["items"]
     assert events[-1]["payload"]["decision_id"] == first["id"]
     assert "HIPAA-164.514" in events[-1]["payload"]["controls_violated"]
 
@@ -73,17 +89,76 @@ def test_unknown_subject_and_gate_are_client_errors(seeded: Any, make_actor: Any
 
 def test_cli_gate_check_exit_codes(app: Any, seeded: Any) -> None:
     runner = app.test_cli_runner()
-    denied = runner.invoke(cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-o4-mini-sft"])])
+    denied = runner.invoke(
+        cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-o4-mini-sft"])]
+    )
     assert denied.exit_code == 1
     assert "DENY" in denied.output and "[HIPAA-164.514] 45 CFR 164.514(a)-(b)" in denied.output
-    allowed = runner.invoke(cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])])
+    allowed = runner.invoke(
+        cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])]
+    )
     assert allowed.exit_code == 0 and "ALLOW" in allowed.output
 
 
 def test_engine_failure_denies_and_cli_exits_3(settings: Any, seeded: Any) -> None:
     from app import create_app
 
-    unreachable = create_app(settings.with_overrides(policy_engine="opa", opa_url="http://127.0.0.1:9", policy_timeout_s=1.0))
-    result = unreachable.test_cli_runner().invoke(cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])])
+    unreachable = create_app(
+        settings.with_overrides(
+            policy_engine="opa", opa_url="http://127.0.0.1:9", policy_timeout_s=1.0
+        )
+    )
+    result = unreachable.test_cli_runner().invoke(
+        cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])]
+    )
     assert result.exit_code == 3, result.output
     assert "GATEHOUSE-ENGINE" in result.output and "DENY" in result.output
+
+
+def test_portal_shows_decisions_with_controls_and_citations(
+    seeded: Any, make_actor: Any, login: Any
+) -> None:
+    bot = make_actor("pipeline")
+    decision = bot.post(
+        "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]}
+    ).get_json()
+    portal, _ = login("auditor")
+    listing = portal.get("/decisions").get_data(as_text=True)
+    assert "HIPAA-164.514" in listing and "<svg" in listing
+    page = portal.get(f"/decisions/{decision['id']}").get_data(as_text=True)
+    assert "45 CFR 164.514(a)-(b)" in page and "PHI is de-identified before training" in page
+    assert "De-identify the dataset by Safe Harbor" in page
+
+
+def test_opa_server_killed_mid_run_denies_every_later_call(
+    settings: Any, seeded: Any, make_actor: Any
+) -> None:
+    from app import create_app
+    from app.policy.cli import find_opa_binary
+    from app.policy.opa_process import start_opa_server
+
+    binary = find_opa_binary()
+    assert binary is not None, "the OPA binary is required (scripts/test builds it)"
+    opa = start_opa_server(binary)
+    try:
+        served = create_app(
+            settings.with_overrides(policy_engine="opa", opa_url=opa.url, policy_timeout_s=5.0)
+        )
+        bot = make_actor("pipeline")
+        bot.client = served.test_client()
+        outcomes = []
+        for call in range(100):
+            if call == 40:
+                opa.kill()
+            response = bot.post(
+                "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]}
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)
+            outcomes.append(response.get_json())
+    finally:
+        if opa.process.poll() is None:
+            opa.kill()
+    assert all(o["allow"] for o in outcomes[:40])
+    for decision in outcomes[40:]:
+        assert decision["allow"] is False and decision["engine"] == "opa"
+        assert decision["error"] and decision["violations"][0]["control"] == "GATEHOUSE-ENGINE"
