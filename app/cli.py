@@ -365,10 +365,12 @@ def _register_area_groups() -> None:
 
 _register_area_groups()
 
+from app.approvals.cli import cli_group as approvals_group  # noqa: E402
 from app.approvals.cli import promote_command, run_group  # noqa: E402 (the pipeline's commands)
 
 cli.add_command(promote_command)
 cli.add_command(run_group)
+cli.add_command(approvals_group)
 
 
 def main() -> None:

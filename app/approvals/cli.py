@@ -9,6 +9,9 @@ decision and each change of the approval state, and exit:
 - 1 denied by the gate, rejected, voided by changed evidence, expired, or refused (4xx),
 - 2 still waiting when ``--timeout`` ran out,
 - 3 infrastructure: Gatehouse unreachable, a 5xx answer, a bad token or no configuration.
+
+``gatehouse approvals expire`` is the operators' command (run from cron or the scheduler):
+it works on the database directly, like the other operator commands.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import click
+from flask.cli import with_appcontext
 
 __all__ = [
     "EXIT_DENIED",
     "EXIT_DONE",
     "EXIT_INFRASTRUCTURE",
     "EXIT_TIMEOUT",
+    "cli_group",
     "promote_command",
     "run_group",
 ]
@@ -304,13 +309,14 @@ def _resolve_deployment(
                 f"deployment {deployment_id} does not serve model version {model['id']}",
             )
         return deployment
-    candidates = [
-        d
-        for d in client.get_ok("/deployments", {"model_version_id": model["id"], "limit": 200})[
-            "items"
-        ]
-        if d["state"] in ("staging", "suspended", "promotion_requested")
+    deployments = client.get_ok("/deployments", {"model_version_id": model["id"], "limit": 200})[
+        "items"
     ]
+    candidates = [
+        d for d in deployments if d["state"] in ("staging", "suspended", "promotion_requested")
+    ]
+    if not candidates and any(d["state"] == "production" for d in deployments):
+        raise _Finished(EXIT_DONE, f"model version {model['id']} is already in production")
     if len(candidates) != 1:
         raise _Finished(
             EXIT_DENIED,
@@ -396,3 +402,35 @@ def run_submit(run_id: int, wait: bool, timeout: str, interval: float, as_json: 
         )
 
     _run_door(as_json, action)
+
+
+@click.group("approvals")
+def cli_group() -> None:
+    """Approval requests: housekeeping for operators."""
+
+
+@cli_group.command("expire")
+@click.option(
+    "--wait-seconds",
+    default=60.0,
+    show_default=True,
+    help="How long to wait for the webhook deliveries this run starts.",
+)
+@with_appcontext
+def expire_command(wait_seconds: float) -> None:
+    """Close pending requests past their expiry (subjects go back) and send due webhooks."""
+    from app.approvals.service import expire_requests
+    from app.approvals.webhooks import deliver_due, wait_for_deliveries
+    from app.db import current_engine, unit_of_work
+
+    with unit_of_work() as session:
+        expired = expire_requests(session=session)
+        ids = [request.id for request in expired]
+    # The expiry events are sent by threads started at the commit; let them finish
+    # before sweeping older pending deliveries, so nothing is sent twice by this process.
+    wait_for_deliveries(wait_seconds)
+    sent = deliver_due(engine=current_engine())
+    click.echo(
+        f"expired {len(ids)} approval request(s){': ' + ', '.join(map(str, ids)) if ids else ''}; "
+        f"retried {sent} pending webhook deliver{'y' if sent == 1 else 'ies'}"
+    )

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,9 @@ from werkzeug.serving import make_server
 
 from app.approvals.cli import EXIT_DENIED, EXIT_DONE, EXIT_INFRASTRUCTURE, EXIT_TIMEOUT
 from app.cli import cli
+from app.db import session_scope
+from app.models.base import utc_now
+from app.models.governance import ApprovalRequest
 from tests.approvals.conftest import Registry
 
 
@@ -240,3 +244,54 @@ def test_infrastructure_errors_exit_3(live_url: str, people: dict[str, Any]) -> 
     )
     assert unconfigured.exit_code == EXIT_INFRASTRUCTURE
     assert "GATEHOUSE_URL" in unconfigured.output
+
+
+def test_second_pipeline_follows_the_open_request(
+    live_url: str, registry: Registry, people: dict[str, Any], make_actor: Any
+) -> None:
+    first = make_actor("pipeline", username="nightly-bot")
+    opened = first.post(f"/api/v1/deployments/{registry.deployment_id}/promote")
+    request_id = opened.json["approval_request"]["id"]
+
+    def approve(pending_id: int) -> None:
+        time.sleep(1.5)  # let the command find the open request first
+        _vote(people["officer"], pending_id, "approve")
+        _vote(people["risk"], pending_id, "approve")
+
+    voters = _when_pending(people, approve)
+    result = _run(
+        live_url,
+        people["pipeline"].token,
+        "promote",
+        str(registry.model_id),
+        "--to",
+        "production",
+        "--wait",
+        "--timeout",
+        "30s",
+    )
+    voters.join(10)
+    assert result.exit_code == EXIT_DONE, result.output
+    assert f"already requested: following approval request {request_id}" in result.output
+
+
+def test_operators_expire_command(
+    app: Any, engine: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    request_id = (
+        people["pipeline"]
+        .post(f"/api/v1/deployments/{registry.deployment_id}/promote")
+        .json["approval_request"]["id"]
+    )
+    runner = app.test_cli_runner()
+    untouched = runner.invoke(cli, ["approvals", "expire"])
+    assert untouched.exit_code == 0 and "expired 0 approval request(s)" in untouched.output
+    with session_scope(engine) as session:
+        request = session.get(ApprovalRequest, request_id)
+        request.expires_at = utc_now() - timedelta(minutes=1)
+        session.add(request)
+    expired = runner.invoke(cli, ["approvals", "expire"])
+    assert expired.exit_code == 0, expired.output
+    assert f"expired 1 approval request(s): {request_id}" in expired.output
+    status = people["officer"].get(f"/api/v1/approvals/{request_id}").json
+    assert status["status"] == "expired" and status["subject_state"] == "staging"
