@@ -13,6 +13,7 @@ from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
 from app.gates.service import evaluate_gate
+from app.models.model_versions import RiskTier
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.dataset_ingest import ingest_dataset_file
@@ -145,7 +146,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
         settings,
         notes.id or 0,
         files.clinical_notes(work / "notes-raw.jsonl", deidentified=False),
-        DatasetVersionMetadata(**hipaa, deidentification_method="none"),
+        DatasetVersionMetadata.model_validate(dict(**hipaa, deidentification_method="none")),
         actor,
     )
     seed.ids["notes_deid"] = _ingest(
@@ -153,7 +154,9 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
         settings,
         notes.id or 0,
         files.clinical_notes(work / "notes-deid.jsonl", deidentified=True),
-        DatasetVersionMetadata(**hipaa, contains_phi=True, deidentification_method="safe_harbor"),
+        DatasetVersionMetadata.model_validate(
+            dict(**hipaa, contains_phi=True, deidentification_method="safe_harbor")
+        ),
         actor,
     )
 
@@ -172,18 +175,20 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
         settings,
         triage.id or 0,
         files.eu_triage(work / "triage.jsonl"),
-        DatasetVersionMetadata(
-            contains_pii=True,
-            special_category=True,
-            data_subject_regions=["DE", "FR"],
-            lawful_basis="consent",
-            consent_ref="CONSENT-FORM-v4",
-            residency_region="DE",
-            deidentification_method="pseudonymised",
-            retention_until=date(2028, 6, 30),
-            controller="Gatehouse Demo Clinics GmbH",
-            processing_purpose="triage advice model",
-            data_categories=["health"],
+        DatasetVersionMetadata.model_validate(
+            dict(
+                contains_pii=True,
+                special_category=True,
+                data_subject_regions=["DE", "FR"],
+                lawful_basis="consent",
+                consent_ref="CONSENT-FORM-v4",
+                residency_region="DE",
+                deidentification_method="pseudonymised",
+                retention_until=date(2028, 6, 30),
+                controller="Gatehouse Demo Clinics GmbH",
+                processing_purpose="triage advice model",
+                data_categories=["health"],
+            )
         ),
         actor,
     )
@@ -216,7 +221,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
         settings,
         credit.id or 0,
         files.german_credit_csv(work / "german-credit.csv"),
-        DatasetVersionMetadata(**gdpr_credit),
+        DatasetVersionMetadata.model_validate(dict(**gdpr_credit)),
         actor,
         format="tabular",
     )
@@ -235,7 +240,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
         settings,
         explanations.id or 0,
         files.credit_explanations(work / "credit-explanations.jsonl"),
-        DatasetVersionMetadata(**gdpr_credit),
+        DatasetVersionMetadata.model_validate(dict(**gdpr_credit)),
         actor,
     )
 
@@ -254,15 +259,17 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
         settings,
         radiology.id or 0,
         files.radiology_gemini(work / "radiology.jsonl"),
-        DatasetVersionMetadata(
-            contains_phi=True,
-            deidentification_method="expert_determination",
-            expert_determination_ref="EXPERT-DET-2026-02",
-            phi_fields=[{"name": "image", "purpose": "finding description"}],
-            data_subject_regions=["US"],
-            residency_region="US",
-            baa_refs={"google": "BAA-2026-044"},
-            retention_until=date(2029, 1, 1),
+        DatasetVersionMetadata.model_validate(
+            dict(
+                contains_phi=True,
+                deidentification_method="expert_determination",
+                expert_determination_ref="EXPERT-DET-2026-02",
+                phi_fields=[{"name": "image", "purpose": "finding description"}],
+                data_subject_regions=["US"],
+                residency_region="US",
+                baa_refs={"google": "BAA-2026-044"},
+                retention_until=date(2029, 1, 1),
+            )
         ),
         actor,
     )
@@ -342,7 +349,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
             run_id=seed.ids["credit-llama-lora"],
             platform="meta",
             domain="credit",
-            risk_tier="high",
+            risk_tier=RiskTier.HIGH,
             decision_type="credit_decision",
             automated_decision_legal_effect=True,
             human_review=True,
@@ -409,7 +416,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
             run_id=seed.ids["notes-claude-sft"],
             platform="anthropic",
             domain="healthcare",
-            risk_tier="medium",
+            risk_tier=RiskTier.MEDIUM,
             developers=["eli"],
             validator="marcus",
             monitoring_enabled=True,

@@ -1,19 +1,31 @@
-"""``gatehouse report ...``: verify a signed report from the command line.
+"""``gatehouse report ...``: generate a signed report from the registry, verify any PDF.
+
+``report generate KIND --subject ID -o FILE`` builds the report from the registry,
+signs it with the configured identity, records and ledgers it, and writes the PDF; it
+exits 0 on success, 1 when the subject is missing or not ready, 2 on a usage error.
 
 ``report verify`` exits 0 when the file is signed and unaltered since signing (whoever
 signed it; ``--require-trust`` also demands a trusted signer), 1 when it is tampered,
 unsigned, not the registered file or (with ``--require-trust``) not trusted, and 2 on
-a usage error. ``report generate`` needs the registry and is added by the registry.
+a usage error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
+from app.db import unit_of_work
+from app.errors import GatehouseError
+from app.reports.builders import Period
+from app.reports.generation import REPORT_KINDS
+from app.reports.service import generate_and_record
 from app.reports.verification import (
     SignatureCheck,
     TrustStatus,
@@ -122,3 +134,76 @@ def verify_command(
         reason = result.problems[0] if result.problems else "signer is not trusted"
         click.echo(f"{file}: {result.verdict.value}: {reason}", err=True)
         raise SystemExit(1)
+
+
+@cli_group.command("generate")
+@click.argument("kind", type=click.Choice(list(REPORT_KINDS)))
+@click.option(
+    "--subject",
+    "subject_id",
+    type=click.IntRange(min=1),
+    help="Registry id of the subject: model version, dataset version, audit run or deployment.",
+)
+@click.option(
+    "--period-start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day of the period (periodic_compliance).",
+)
+@click.option(
+    "--period-end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day of the period (periodic_compliance).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="Where to write the signed PDF.",
+)
+@click.option(
+    "--actor",
+    default="cli",
+    show_default=True,
+    help="Who the ledger records as having generated the report.",
+)
+@with_appcontext
+def generate_command(
+    kind: str,
+    subject_id: int | None,
+    period_start: dt.datetime | None,
+    period_end: dt.datetime | None,
+    output: Path,
+    actor: str,
+) -> None:
+    """Generate, sign, record and ledger a KIND report; write the PDF to --output."""
+    if kind == "periodic_compliance":
+        if period_start is None or period_end is None:
+            raise click.UsageError("periodic_compliance needs --period-start and --period-end")
+    elif subject_id is None:
+        raise click.UsageError(f"{kind} needs --subject ID")
+    settings = current_app.config["GATEHOUSE"]
+    try:
+        period = (
+            Period(period_start.date(), period_end.date())
+            if period_start is not None and period_end is not None
+            else None
+        )
+        with unit_of_work() as session:
+            report = generate_and_record(
+                session=session,
+                settings=settings,
+                kind=kind,
+                actor=actor,
+                subject_id=None if period is not None else subject_id,
+                period=period,
+            )
+    except GatehouseError as error:
+        raise click.ClickException(str(error)) from None
+    source = settings.storage_dir / report.storage_path
+    output.write_bytes(source.read_bytes())
+    click.echo(
+        f"{output}: {REPORT_KINDS[kind].label}, report {report.id}, {report.page_count} pages, "
+        f"{report.signature_level}{' (self-signed)' if report.self_signed else ''}, "
+        f"sha256 {report.pdf_sha256}"
+    )

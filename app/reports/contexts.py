@@ -105,7 +105,7 @@ class ModelSummary(TypedDict):
     """``openai``, ``anthropic``, ``google``, ``meta`` or ``open``."""
     method: str
     """Fine-tuning method: ``SFT``, ``LoRA``, ``QLoRA``, ``RLHF``, ``DPO``, ..."""
-    risk_tier: Literal["high", "medium", "low"]
+    risk_tier: Literal["high", "medium", "low", "unassigned"]
     domain: str
     decision_type: str
     owner: str
@@ -183,9 +183,13 @@ class Finding(TypedDict):
 
 
 class ModelCardSections(TypedDict):
-    """The sections of Mitchell et al., "Model Cards for Model Reporting" (2019), as text."""
+    """The sections of Mitchell et al., "Model Cards for Model Reporting" (2019), as text.
 
-    model_details: str
+    The keys are the registry's :data:`app.models.model_versions.MODEL_CARD_SECTIONS`
+    (the names the model-card policy requires), in the same order.
+    """
+
+    details: str
     intended_use: str
     out_of_scope_use: str
     factors: str
@@ -194,7 +198,7 @@ class ModelCardSections(TypedDict):
     training_data: str
     quantitative_analyses: str
     ethical_considerations: str
-    caveats_and_recommendations: str
+    caveats: str
 
 
 class ModelCardContext(TypedDict):
@@ -281,7 +285,8 @@ class ScanSummary(TypedDict):
 class ValidationIssue(TypedDict):
     """One format problem, with the line of the file it is on."""
 
-    line: int
+    line: int | None
+    """1-based line in the file; ``None`` for a problem with the whole file."""
     severity: Literal["error", "warning"]
     message: str
 
@@ -395,6 +400,7 @@ class DeploymentDetails(TypedDict):
 
     deployment_id: str
     environment: str
+    """The environment asked for (``production`` for a promotion)."""
     endpoint: str
     state: str
     requested_by: str
@@ -502,7 +508,7 @@ class ModelRow(TypedDict):
 
     name: str
     version: str
-    risk_tier: Literal["high", "medium", "low"]
+    risk_tier: Literal["high", "medium", "low", "unassigned"]
     domain: str
     state: str
     environments: list[str]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import GatehouseError, ValidationError
+from app.errors import ConflictError, GatehouseError, ValidationError
 
 __all__ = [
     "AssetRefusedError",
@@ -10,6 +10,8 @@ __all__ = [
     "RenderTimeoutError",
     "ReportContextError",
     "ReportError",
+    "ReportFileMissingError",
+    "ReportSubjectNotReadyError",
     "SigningError",
     "SigningIdentityError",
     "TimestampError",
@@ -59,3 +61,15 @@ class TimestampError(SigningError):
 
     status = 502
     title = "Timestamp authority failed"
+
+
+class ReportSubjectNotReadyError(ConflictError):
+    """The subject lacks what its report is built from (e.g. no gate decision yet)."""
+
+    title = "Report subject not ready"
+
+
+class ReportFileMissingError(ReportError):
+    """A registered report's PDF is missing from storage or no longer matches its SHA-256."""
+
+    title = "Report file missing or altered"

@@ -8,8 +8,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints."""
     from app.web import approvals, auth, decisions, registry
+    from app.web.reports import bp as reports_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(registry.bp)
     app.register_blueprint(approvals.bp)
     app.register_blueprint(decisions.bp)
+    app.register_blueprint(reports_bp)

@@ -7,6 +7,8 @@ and shared by the tests that only read it.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps import DummyTimeStamper
+from pypdf import PdfReader
 
 from app.reports import (
     GeneratedReport,
@@ -33,6 +36,13 @@ from app.reports import (
 from tests.reports.contexts import BUILDERS, ORGANISATION
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "reports"
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All page text, whitespace collapsed and hyphen line-wraps joined (cells wrap)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    return re.sub(r"(\w)- (\w)", r"\1-\2", text)
 
 
 def require_binary(name: str) -> str:

@@ -165,7 +165,7 @@ def model_card_context() -> ModelCardContext:
         "meta": meta("model credit-limit-advisor v3.2 (#42)"),
         "model": credit_model(),
         "card": {
-            "model_details": "Fine-tuned from Llama-3.1-8B-Instruct with QLoRA (rank 16) on "
+            "details": "Fine-tuned from Llama-3.1-8B-Instruct with QLoRA (rank 16) on "
             "pseudonymised EU loan applications.\n\nMaintained by the Retail Credit ML team.",
             "intended_use": "Suggest a credit limit band for retail loan applications, "
             "reviewed by an underwriter before any decision is communicated.",
@@ -182,8 +182,7 @@ def model_card_context() -> ModelCardContext:
             "by sex.",
             "ethical_considerations": "Historic lending data encodes past bias; the model is "
             "audited weekly and gated on fairness bounds.",
-            "caveats_and_recommendations": "Re-audit after any change of the applicant mix "
-            "larger than 10 %.",
+            "caveats": "Re-audit after any change of the applicant mix larger than 10 %.",
         },
         "training_datasets": [training_dataset()],
         "evaluations": evaluations(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 
 import pytest
@@ -23,7 +22,7 @@ from app.reports import (
     verify_pdf,
 )
 from app.reports.errors import ReportContextError, UnknownReportKindError
-from tests.reports.conftest import ARTIFACTS, require_binary
+from tests.reports.conftest import ARTIFACTS, pdf_text, require_binary
 from tests.reports.contexts import (
     BUILDERS,
     GENERATED_AT,
@@ -33,13 +32,6 @@ from tests.reports.contexts import (
 )
 
 KINDS = list(BUILDERS)
-
-
-def _text(pdf: bytes) -> str:
-    """All page text, whitespace collapsed and hyphen line-wraps joined (cells wrap)."""
-    reader = PdfReader(io.BytesIO(pdf))
-    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-    return re.sub(r"(\w)- (\w)", r"\1-\2", text)
 
 
 def _outline_titles(outline: list) -> list[str]:  # type: ignore[type-arg]
@@ -123,7 +115,7 @@ def _expected_phrases(kind: str) -> list[str]:
 def test_pdf_text_holds_the_figures_and_names_of_its_context(
     reports: dict[str, GeneratedReport], kind: str
 ) -> None:
-    text = _text(reports[kind].pdf)
+    text = pdf_text(reports[kind].pdf)
     missing = [phrase for phrase in _expected_phrases(kind) if phrase not in text]
     assert not missing, f"{kind} lacks {missing}"
 
@@ -132,7 +124,7 @@ def test_pdf_text_holds_the_figures_and_names_of_its_context(
 def test_report_names_its_self_signed_signer(
     reports: dict[str, GeneratedReport], identity: SigningIdentity, kind: str
 ) -> None:
-    text = _text(reports[kind].pdf)
+    text = pdf_text(reports[kind].pdf)
     assert "Self-signed identity." in text
     assert identity.fingerprint_sha256[:40] in text.replace(" ", "")
     assert reports[kind].self_signed
@@ -232,14 +224,14 @@ def test_page_one_renders_to_png_with_all_fonts_embedded(
 def test_identical_context_renders_identical_pages(identity: SigningIdentity) -> None:
     first = generate_report(kind="model_card", context=model_card_context(), identity=identity)
     second = generate_report(kind="model_card", context=model_card_context(), identity=identity)
-    assert _text(first.pdf) == _text(second.pdf)
+    assert pdf_text(first.pdf) == pdf_text(second.pdf)
 
 
 def test_text_from_the_context_is_escaped_not_interpreted(identity: SigningIdentity) -> None:
     context = audit_report_context()
     context["audit"]["summary"] = "<b>bold</b> & <img src='http://example.com/x.png'>"
     report = generate_report(kind="audit_report", context=context, identity=identity)
-    assert "<b>bold</b> & <img src='http://example.com/x.png'>" in _text(report.pdf)
+    assert "<b>bold</b> & <img src='http://example.com/x.png'>" in pdf_text(report.pdf)
 
 
 def test_figures_must_be_svg_from_the_chart_module(identity: SigningIdentity) -> None:

@@ -1,0 +1,177 @@
+"""Each kind generated from the seeded registry: the PDF shows the registry's names and figures.
+
+The PDFs are the real thing (WeasyPrint + pyHanko); the expected phrases are read from
+the database rows the reports were built from, never copied from a rendered report.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from app.db import session_scope
+from app.models.datasets import Dataset, DatasetVersion
+from app.models.evidence import AuditRun, Report
+from app.models.governance import ApprovalVote, PolicyDecision
+from app.models.ledger import LedgerEvent
+from app.models.model_versions import Evaluation, ModelCard, ModelVersion
+from app.models.users import User
+from app.reports import SignatureLevel, TrustStatus, Verdict, verify_pdf
+from tests.reports.conftest import pdf_text
+from tests.reports_registry.conftest import GENERATOR, PERIOD, World
+
+
+def _display(world: World, username: str) -> str:
+    with session_scope(world.engine) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        return user.display_name
+
+
+def test_every_report_is_signed_intact_self_signed_and_recorded(world: World) -> None:
+    for kind, report in world.reports.items():
+        data = world.pdf(kind)
+        result = verify_pdf(data, expected_sha256=report.pdf_sha256)
+        assert result.verdict is Verdict.INTACT_UNTRUSTED, (kind, result.problems)
+        assert result.trust is TrustStatus.SELF_SIGNED
+        assert report.self_signed and report.signature_level == SignatureLevel.B_B.value
+        assert report.page_count >= 2
+        assert world.settings.organisation in report.signer_subject
+        text = pdf_text(data)
+        # The embedded identity says so on the cover.
+        assert "Self-signed identity" in text, kind
+        assert _display(world, GENERATOR) in text
+
+
+def test_generation_is_recorded_and_ledgered(world: World) -> None:
+    with session_scope(world.engine) as session:
+        for kind, report in world.reports.items():
+            row = session.get(Report, report.id)
+            assert row is not None and row.kind == kind and row.created_by == GENERATOR
+            event = session.exec(
+                select(LedgerEvent).where(
+                    LedgerEvent.action == "report.generated",
+                    LedgerEvent.subject_type == "report",
+                    LedgerEvent.subject_id == str(report.id),
+                )
+            ).one()
+            assert event.actor == GENERATOR
+            assert event.payload["pdf_sha256"] == report.pdf_sha256
+            assert event.payload["kind"] == kind
+        periodic = session.exec(
+            select(LedgerEvent).where(
+                LedgerEvent.subject_id == str(world.reports["periodic_compliance"].id),
+                LedgerEvent.action == "report.generated",
+            )
+        ).one()
+        assert periodic.payload["period_start"] == PERIOD.start.isoformat()
+
+
+def test_model_card_shows_the_registry_card(world: World) -> None:
+    text = pdf_text(world.pdf("model_card"))
+    with session_scope(world.engine) as session:
+        model = session.get(ModelVersion, world.ids["credit_model"])
+        card = session.exec(
+            select(ModelCard).where(ModelCard.model_version_id == world.ids["credit_model"])
+        ).one()
+        evaluations = session.exec(
+            select(Evaluation).where(Evaluation.model_version_id == world.ids["credit_model"])
+        ).all()
+        audit = session.get(AuditRun, world.ids["audit"])
+    assert model is not None and audit is not None
+    assert f"{model.name} {model.version}" in text
+    for section in ("details", "intended_use", "caveats", "ethical_considerations"):
+        assert card.sections[section] in text, section
+    assert "Caveats and recommendations" in text
+    assert "meta-llama/Llama-3.1-8B-Instruct" in text and "LoRA" in text
+    benchmark = next(e for e in evaluations if e.kind == "benchmark")
+    assert f"{benchmark.metrics['accuracy']:.4f}" in text
+    assert f"Audit #{audit.id}" in text
+    ratio = audit.results["headline"]["adverse_impact_ratio"]["value"]
+    assert f"{ratio:.4f}" in text
+
+
+def test_dataset_sheet_shows_classification_scan_and_basis(world: World) -> None:
+    text = pdf_text(world.pdf("dataset_sheet"))
+    with session_scope(world.engine) as session:
+        version = session.get(DatasetVersion, world.ids["notes_raw"])
+        assert version is not None
+        dataset = session.get(Dataset, version.dataset_id)
+    assert dataset is not None
+    assert f"{dataset.name} v{version.version}" in text
+    assert version.content_sha256[:32] in text
+    assert "BAA-2026-031" in text and "2029-12-31" in text
+    findings = version.pii_findings["report"]["findings"]
+    assert findings, "the raw clinical notes must have scan findings"
+    for finding in findings:
+        assert finding["category"] in text
+        assert f"{finding['count']:,}" in text
+        for sample in finding["masked_samples"]:
+            assert sample in text
+    assert f"{version.validation_report['error_count']} errors" in text
+
+
+def test_audit_report_shows_the_fairness_tables(world: World) -> None:
+    text = pdf_text(world.pdf("audit_report"))
+    with session_scope(world.engine) as session:
+        audit = session.get(AuditRun, world.ids["audit"])
+    assert audit is not None
+    assert f"#{audit.id}" in text and "credit-risk-assistant 1.0.0" in text
+    assert "german-credit v1" in text
+    tables = {table["name"]: table for table in audit.results["tables"]}
+    assert {"sex", "age_band"} <= set(tables)
+    female = next(g for g in tables["sex"]["groups"] if g["group"] == "female")
+    assert f"{female['metrics']['selection_rate']:.4f}" in text
+    assert f"{tables['sex']['demographic_parity_ratio']:.4f}" in text
+    assert f"{female['count']:,}" in text
+
+
+def test_promotion_pack_shows_decision_controls_approvals_and_ledger(world: World) -> None:
+    text = pdf_text(world.pdf("promotion_evidence"))
+    with session_scope(world.engine) as session:
+        decision = session.exec(
+            select(PolicyDecision)
+            .where(
+                PolicyDecision.gate == "production_promotion",
+                PolicyDecision.subject_id == world.ids["ready_deployment"],
+            )
+            .order_by(col(PolicyDecision.id).desc())
+        ).first()
+        votes = session.exec(
+            select(ApprovalVote).where(ApprovalVote.request_id == world.ids["promotion_request"])
+        ).all()
+        chain = session.exec(
+            select(LedgerEvent).where(
+                LedgerEvent.subject_type == "deployment",
+                LedgerEvent.subject_id == str(world.ids["ready_deployment"]),
+            )
+        ).all()
+    assert decision is not None and decision.allow
+    assert "production_promotion: ALLOW" in text
+    assert decision.bundle_sha256 in text.replace(" ", "")
+    for control in decision.result["controls"]:
+        assert control["control_id"] in text
+    assert "COMMON-APPROVALS" in text
+    assert len(votes) == 2
+    for vote in votes:
+        assert _display(world, vote.voter) in text
+        assert vote.comment in text
+        assert vote.created_at.strftime("%Y-%m-%d %H:%M:%S UTC") in text
+    assert "The ledger hash chain verified" in text
+    for event in chain:
+        assert event.hash[:40] in text.replace(" ", "")
+
+
+def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> None:
+    text = pdf_text(world.pdf("periodic_compliance"))
+    with session_scope(world.engine) as session:
+        models = session.exec(select(ModelVersion)).all()
+        datasets = session.exec(select(Dataset)).all()
+        denied = session.exec(select(PolicyDecision).where(PolicyDecision.allow == False)).all()  # noqa: E712
+    assert str(PERIOD.start.year) in text
+    for model in models:
+        assert f"{model.name} {model.version}" in text
+    for dataset in datasets:
+        assert dataset.name in text
+    # Denied decisions become open findings with their controls.
+    for decision in denied:
+        for violation in decision.violations:
+            assert violation["control"] in text
