@@ -65,7 +65,8 @@ def init_app(app: Flask) -> None:
 
 def current_engine() -> Engine:
     """The engine of the application handling the current request or CLI command."""
-    return current_app.extensions["gatehouse.engine"]  # type: ignore[no-any-return]
+    engine: Engine = current_app.extensions["gatehouse.engine"]
+    return engine
 
 
 def unit_of_work() -> AbstractContextManager[Session]:

@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from app.errors import ValidationError
 
@@ -40,7 +40,7 @@ class StoredFile:
         return self.path.resolve().as_uri()
 
 
-def store_stream(stream: BinaryIO, *, root: Path, max_bytes: int, suffix: str = "") -> StoredFile:
+def store_stream(stream: IO[bytes], *, root: Path, max_bytes: int, suffix: str = "") -> StoredFile:
     """Copy ``stream`` into ``root`` under its SHA-256, refusing more than ``max_bytes``."""
     root.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()

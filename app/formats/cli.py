@@ -157,6 +157,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 @click.option("--owner", default=None, help="Owner of a dataset created with --create.")
 @click.option(
     "--domain",
+    type=click.Choice(["healthcare", "credit", "financial_risk", "legal", "general"]),
     default="general",
     show_default=True,
     help="Domain of a dataset created with --create.",
@@ -222,9 +223,11 @@ def register_command(
                 )
             dataset = create_dataset(
                 session=session,
-                data=DatasetCreate(name=dataset_name, owner=owner or who, domain=domain),
+                data=DatasetCreate.model_validate(
+                    {"name": dataset_name, "owner": owner or who, "domain": domain}
+                ),
                 actor=who,
-            )  # type: ignore[arg-type]
+            )
         with _progress(file, "validating and scanning") as progress:
             version, report = ingest_dataset_file(
                 session=session,

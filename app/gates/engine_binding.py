@@ -24,4 +24,5 @@ def init_app(app: Flask) -> None:
 
 def current_policy_engine() -> PolicyEngine:
     """The engine of the running application."""
-    return current_app.extensions[_KEY]  # type: ignore[no-any-return]
+    engine: PolicyEngine = current_app.extensions[_KEY]
+    return engine

@@ -9,7 +9,7 @@ a dataset holds PHI and which fields, never a value. Each gate has one subject k
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
@@ -23,12 +23,14 @@ from app.models.runs import FineTuneRun
 from app.policy.input_document import (
     ApprovalInput,
     AuditInput,
+    BusinessAssociateAgreement,
     CardInput,
     DatasetInput,
     DeploymentInput,
     EvaluationInput,
     GateInput,
     ModelInput,
+    PhiField,
     RedTeamFinding,
     RunInput,
     Subject,
@@ -76,15 +78,16 @@ def _dataset_input(session: Session, version: DatasetVersion) -> DatasetInput:
         expert_determination_ref=version.expert_determination_ref,
         pii_findings_count=int(findings.get("total", 0)),
         phi_fields=[
-            {"name": f.get("name", ""), "purpose": f.get("purpose")} for f in version.phi_fields
-        ],  # type: ignore[misc]
+            PhiField(name=f.get("name", ""), purpose=f.get("purpose")) for f in version.phi_fields
+        ],
         lawful_basis=version.lawful_basis,  # type: ignore[arg-type]
         art9_condition=version.art9_condition,  # type: ignore[arg-type]
         dpia_ref=version.dpia_ref,
         consent_ref=version.consent_ref,
         baa_refs=[
-            {"vendor": vendor, "ref": ref} for vendor, ref in sorted(version.baa_refs.items())
-        ],  # type: ignore[misc]
+            BusinessAssociateAgreement(vendor=vendor, ref=ref)
+            for vendor, ref in sorted(version.baa_refs.items())
+        ],
         residency_region=version.residency_region,
         transfer_mechanism=version.transfer_mechanism or "none",  # type: ignore[arg-type]
         transfer_ref=version.transfer_ref,
@@ -146,9 +149,9 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
         findings = [
             RedTeamFinding(
                 id=f"{evaluation.id}-{n + 1}",
-                severity=evaluation.severity or "low",
+                severity=evaluation.severity or "low",  # type: ignore[arg-type]
                 category=evaluation.attack_category,
-            )  # type: ignore[arg-type]
+            )
             for n in range(evaluation.open_findings)
         ]
         inputs.append(
@@ -211,7 +214,9 @@ def _approval_inputs(session: Session, subject_type: str, subject_id: int) -> li
 
 
 def _deployment_input(deployment: Deployment) -> DeploymentInput:
-    environment = "production" if deployment.state == DeploymentState.PRODUCTION else "staging"
+    environment: Literal["staging", "production"] = (
+        "production" if deployment.state == DeploymentState.PRODUCTION else "staging"
+    )
     return DeploymentInput(
         id=str(deployment.id),
         environment=environment,
@@ -244,14 +249,16 @@ def build_gate_input(
         model = get_record(
             session=session, model=ModelVersion, record_id=deployment.model_version_id
         )
-        run = session.get(FineTuneRun, model.run_id) if model.run_id else None
-        versions = run_dataset_versions(session=session, run_id=run.id or 0) if run else []
+        source_run = session.get(FineTuneRun, model.run_id) if model.run_id else None
+        versions = (
+            run_dataset_versions(session=session, run_id=source_run.id or 0) if source_run else []
+        )
         card = model_service.card_of(session=session, model_id=model.id or 0)
         return GateInput(
             gate=gate,  # type: ignore[arg-type]
             subject=subject,
             datasets=[_dataset_input(session, v) for v in versions],
-            run=_run_input(run) if run else None,
+            run=_run_input(source_run) if source_run else None,
             model=_model_input(model),
             card=CardInput(
                 sections={k: str(v) for k, v in (card.sections if card else {}).items()},
@@ -266,7 +273,7 @@ def build_gate_input(
             now=now,
         )
     version = get_record(session=session, model=DatasetVersion, record_id=subject_id)
-    run = (
+    context_run = (
         get_record(session=session, model=FineTuneRun, record_id=run_id)
         if run_id is not None
         else None
@@ -275,6 +282,6 @@ def build_gate_input(
         gate=gate,  # type: ignore[arg-type]
         subject=subject,
         datasets=[_dataset_input(session, version)],
-        run=_run_input(run) if run else None,
+        run=_run_input(context_run) if context_run else None,
         now=now,
     )

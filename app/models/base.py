@@ -40,7 +40,7 @@ def utc_now() -> datetime:
 
 def timestamp_field(*, index: bool = False, nullable: bool = False) -> Any:
     """A UTC timestamp column: defaults to now, or to NULL when ``nullable``."""
-    column = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+    column: sa.Column[datetime] = sa.Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utc_now, sa_column=column)

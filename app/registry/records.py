@@ -99,7 +99,7 @@ def update_record(
     for name, value in changed.items():
         setattr(record, name, value)
     if hasattr(record, "updated_at"):
-        record.updated_at = utc_now()  # type: ignore[attr-defined]
+        record.updated_at = utc_now()
     session.add(record)
     session.flush()
     kind = kind_of(type(record))
