@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.db import session_scope
-from app.models.model_versions import MODEL_CARD_SECTIONS
+from app.models.datasets import DatasetFormat
+from app.models.model_versions import MODEL_CARD_SECTIONS, RiskTier
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.schemas import (
@@ -55,7 +56,7 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
         session=session,
         dataset_id=dataset.id or 0,
         data=DatasetVersionRegister(
-            format="openai_chat",
+            format=DatasetFormat.OPENAI_CHAT,
             content_sha256="a" * 64,
             storage_uri=f"s3://datasets/{name}-faq.jsonl",
             size_bytes=1024,
@@ -91,7 +92,7 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
             run_id=run.id,
             platform="meta",
             domain="general",
-            risk_tier="high",
+            risk_tier=RiskTier.HIGH,
             developers=[ENGINEER],
             validator="marcus",
             monitoring_enabled=True,
@@ -158,7 +159,8 @@ def registry(engine: sa.Engine) -> Registry:
 @pytest.fixture
 def policy_engine(app: Flask) -> PolicyEngine:
     """The application's policy engine (the real embedded one)."""
-    return app.extensions["gatehouse.policy_engine"]  # type: ignore[no-any-return]
+    engine: PolicyEngine = app.extensions["gatehouse.policy_engine"]
+    return engine
 
 
 @pytest.fixture

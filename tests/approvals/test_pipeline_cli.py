@@ -24,6 +24,7 @@ from app.cli import cli
 from app.db import session_scope
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest
+from app.registry.records import get_record
 from tests.approvals.conftest import Registry
 
 
@@ -287,7 +288,7 @@ def test_operators_expire_command(
     untouched = runner.invoke(cli, ["approvals", "expire"])
     assert untouched.exit_code == 0 and "expired 0 approval request(s)" in untouched.output
     with session_scope(engine) as session:
-        request = session.get(ApprovalRequest, request_id)
+        request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
         request.expires_at = utc_now() - timedelta(minutes=1)
         session.add(request)
     expired = runner.invoke(cli, ["approvals", "expire"])

@@ -18,6 +18,7 @@ from app.approvals.errors import (
     VoteValidationError,
 )
 from app.db import session_scope
+from app.models.datasets import DatasetFormat, DeidentificationMethod
 from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.ledger import LedgerEvent
@@ -25,6 +26,7 @@ from app.models.runs import FineTuneRun
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, model_versions, runs
 from app.registry.errors import InvalidTransitionError
+from app.registry.records import get_record
 from app.registry.schemas import (
     DatasetCreate,
     DatasetVersionRegister,
@@ -55,7 +57,7 @@ def _vote(engine: sa.Engine, policy: PolicyEngine, request_id: int, **kwargs: An
 
 def _state(engine: sa.Engine, model: Any, record_id: int) -> str:
     with session_scope(engine) as session:
-        return str(session.get(model, record_id).state)
+        return str(get_record(session=session, model=model, record_id=record_id).state)
 
 
 def _request(engine: sa.Engine, request_id: int) -> ApprovalRequest:
@@ -163,12 +165,12 @@ def test_denied_submission_keeps_the_run_draft_with_violations(
             session=session,
             dataset_id=dataset.id or 0,
             data=DatasetVersionRegister(
-                format="openai_chat",
+                format=DatasetFormat.OPENAI_CHAT,
                 content_sha256="b" * 64,
                 storage_uri="s3://datasets/raw-notes.jsonl",
                 contains_phi=True,
                 contains_pii=True,
-                deidentification_method="none",
+                deidentification_method=DeidentificationMethod.NONE,
                 data_subject_regions=["US"],
             ),
             actor=ENGINEER,
