@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.base import utc_now
@@ -158,3 +158,29 @@ def list_records(
     has_more = len(rows) > size
     items = rows[:size]
     return Page(items=items, next_after=items[-1].id if has_more else None)  # type: ignore[attr-defined]
+
+
+def count_records(
+    *, session: Session, model: type[T], filters: Mapping[str, Any] | None = None
+) -> int:
+    """How many records match equality ``filters`` (all when none)."""
+    query = select(func.count()).select_from(model)
+    for name, value in (filters or {}).items():
+        if value is not None:
+            query = query.where(col(getattr(model, name)) == value)
+    return int(session.exec(query).one())
+
+
+def count_by(*, session: Session, model: type[T], column: str) -> dict[str, int]:
+    """Record counts per value of ``column`` (e.g. runs per state), largest first."""
+    field = col(getattr(model, column))
+    rows = session.exec(select(field, func.count()).group_by(field)).all()
+    return {
+        str(value): int(count)
+        for value, count in sorted(rows, key=lambda row: (-row[1], str(row[0])))
+    }
+
+
+def newest_records(*, session: Session, model: type[T], limit: int = 10) -> list[T]:
+    """The ``limit`` records with the highest ids, newest first."""
+    return list(session.exec(select(model).order_by(col(model.id).desc()).limit(limit)).all())  # type: ignore[attr-defined]

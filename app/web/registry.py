@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -21,7 +20,14 @@ from app.registry import datasets as dataset_service
 from app.registry import model_versions as model_service
 from app.registry import runs as run_service
 from app.registry.lineage import lineage
-from app.registry.records import MAX_PAGE_SIZE, get_record, list_records
+from app.registry.records import (
+    MAX_PAGE_SIZE,
+    count_by,
+    count_records,
+    get_record,
+    list_records,
+    newest_records,
+)
 
 bp = Blueprint("web_registry", __name__)
 
@@ -34,50 +40,36 @@ def _after() -> int | None:
 @bp.get("/")
 @allow(*READERS)
 def dashboard() -> Any:
-    """Counts, run states and recent decisions at a glance."""
+    """Counts, run and deployment states, and the newest decisions at a glance."""
     with unit_of_work() as session:
-        runs = list_records(session=session, model=FineTuneRun, limit=MAX_PAGE_SIZE).items
-        deployments = list_records(session=session, model=Deployment, limit=MAX_PAGE_SIZE).items
-        decisions = list_records(session=session, model=PolicyDecision, limit=MAX_PAGE_SIZE).items
         counts = {
-            "datasets": len(
-                list_records(session=session, model=Dataset, limit=MAX_PAGE_SIZE).items
-            ),
-            "runs": len(runs),
-            "models": len(
-                list_records(session=session, model=ModelVersion, limit=MAX_PAGE_SIZE).items
-            ),
-            "deployments": len(deployments),
+            "datasets": count_records(session=session, model=Dataset),
+            "runs": count_records(session=session, model=FineTuneRun),
+            "models": count_records(session=session, model=ModelVersion),
+            "deployments": count_records(session=session, model=Deployment),
         }
+        states = {
+            "Runs by state": count_by(session=session, model=FineTuneRun, column="state"),
+            "Deployments by state": count_by(session=session, model=Deployment, column="state"),
+        }
+        decisions = newest_records(session=session, model=PolicyDecision, limit=10)
         ledger = verify_chain(session=session)
-    run_states = Counter(str(r.state) for r in runs)
-    charts = []
-    if run_states:
-        charts.append(
-            bar_chart_svg(
-                list(run_states),
-                [float(v) for v in run_states.values()],
-                title="Runs by state",
-                value_format="{:.0f}",
-                horizontal=True,
-            )
+    charts = [
+        bar_chart_svg(
+            list(tally),
+            [float(v) for v in tally.values()],
+            title=title,
+            value_format="{:.0f}",
+            horizontal=True,
         )
-    deployment_states = Counter(str(d.state) for d in deployments)
-    if deployment_states:
-        charts.append(
-            bar_chart_svg(
-                list(deployment_states),
-                [float(v) for v in deployment_states.values()],
-                title="Deployments by state",
-                value_format="{:.0f}",
-                horizontal=True,
-            )
-        )
+        for title, tally in states.items()
+        if tally
+    ]
     return render_template(
         "web/dashboard.html",
         counts=counts,
         charts=charts,
-        decisions=decisions[-10:][::-1],
+        decisions=decisions,
         ledger=ledger,
         principal=current_principal(),
     )
