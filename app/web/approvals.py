@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import RadioField, SelectField, TextAreaField
@@ -18,6 +18,7 @@ from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.gates.engine_binding import current_policy_engine
 from app.models.governance import ApprovalRequest
+from app.policy.catalogue import load_catalogue
 
 bp = Blueprint("web_approvals", __name__)
 
@@ -72,9 +73,14 @@ def _detail_page(request_id: int, *, form: VoteForm | None = None, status: int =
     with unit_of_work() as session:
         details = service.approval_details(session=session, request_id=request_id)
     username = current_principal().username
+    settings = current_app.config["GATEHOUSE"]
     page = render_template(
         "web/approvals_detail.html",
         details=details,
+        catalogue={c.id: c for c in load_catalogue(policy_dir=settings.policy_dir)},
+        awaiting_approvals={
+            d.id for d in details.decisions if service.blocked_only_by_approvals(d) and not d.allow
+        },
         form=form or _form_for(details.request),
         excluded=username in details.request.excluded_approvers,
         voted=any(v.voter == username for v in details.votes),
