@@ -706,6 +706,26 @@ def _fairness_tables(reader: _Reader, results: Mapping[str, Any]) -> list[Fairne
     return tables
 
 
+def _stored_decisions(results: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Explained decisions with their ids, in stored order.
+
+    The audit library's ``to_dict`` lists them (each with its ``decision_id``); the audit
+    service stores them keyed by decision id, without the applicant's feature values.
+    """
+    stored = results.get("decisions") or []
+    if isinstance(stored, Mapping):
+        return [(str(decision_id), decision) for decision_id, decision in stored.items()]
+    return [(str(decision["decision_id"]), decision) for decision in stored]
+
+
+def _reason(reason: Mapping[str, Any]) -> str:
+    """``feature = value (-0.123)``, or ``feature (-0.123)`` when the value was not kept."""
+    contribution = f"({_number(reason.get('contribution')):+.3f})"
+    if "value" in reason:
+        return f"{reason['feature']} = {reason['value']} {contribution}"
+    return f"{reason['feature']} {contribution}"
+
+
 def _explainability(results: Mapping[str, Any]) -> ExplainabilityResults:
     """SHAP method, global importance and the first decisions' principal reasons."""
     model_type = results.get("model_type", "model")
@@ -718,15 +738,12 @@ def _explainability(results: Mapping[str, Any]) -> ExplainabilityResults:
     output = str(results.get("output", "output")).replace("_", " ")
     decisions: list[DecisionReasons] = [
         {
-            "decision_id": str(decision["decision_id"]),
+            "decision_id": decision_id,
             "outcome": f"{_number(decision.get('output')):.3f} ({output})",
-            "reasons": [
-                f"{reason['feature']} = {reason['value']} ({_number(reason['contribution']):+.3f})"
-                for reason in decision.get("reasons", [])
-            ]
+            "reasons": [_reason(reason) for reason in decision.get("reasons", [])]
             or ["no feature lowered the favourable outcome"],
         }
-        for decision in results.get("decisions", [])[:_MAX_SAMPLE_DECISIONS]
+        for decision_id, decision in _stored_decisions(results)[:_MAX_SAMPLE_DECISIONS]
     ]
     return {
         "method": method,
@@ -915,7 +932,9 @@ def _control_outcomes(reader: _Reader, decision: PolicyDecision) -> list[Control
                 "title": control.title if control else control_id,
                 "outcome": outcome["status"],
                 "severity": _severity(
-                    violations[0]["severity"] if violations else (control and control.severity)
+                    violations[0]["severity"]
+                    if violations
+                    else (control.severity if control else None)
                 ),  # type: ignore[typeddict-item]
                 "messages": messages,
             }
@@ -1164,125 +1183,175 @@ def _model_of_subject(reader: _Reader, subject_type: str, subject_id: int) -> se
     return set()
 
 
+@dataclass(frozen=True)
+class _OpenFinding:
+    """A finding with the model versions and dataset versions it counts against."""
+
+    finding: Finding
+    models: frozenset[int] = frozenset()
+    datasets: frozenset[int] = frozenset()
+
+
+def _policy_findings(reader: _Reader, latest: Sequence[PolicyDecision]) -> list[_OpenFinding]:
+    """Every violation of the newest decision of each gate and subject that denies."""
+    found = []
+    for decision in latest:
+        if decision.allow:
+            continue
+        label = _subject_label(reader, decision.subject_type, decision.subject_id)
+        models = frozenset(_model_of_subject(reader, decision.subject_type, decision.subject_id))
+        datasets = frozenset(
+            {decision.subject_id} if decision.subject_type == "dataset_version" else set()
+        )
+        for violation in decision.violations:
+            finding: Finding = {
+                "source": "policy",
+                "subject": label,
+                "reference": f"{violation['control']} ({decision.gate})",
+                "severity": _severity(violation.get("severity")),  # type: ignore[typeddict-item]
+                "opened_at": decision.created_at,
+                "message": violation["message"],
+            }
+            found.append(_OpenFinding(finding, models, datasets))
+    return found
+
+
+def _model_findings(
+    reader: _Reader, model: ModelVersion, end: dt.datetime
+) -> tuple[list[_OpenFinding], dt.datetime | None]:
+    """Open red-team findings and failing latest audits of a model; its last audit time."""
+    model_id = model.id or 0
+    found = []
+    for evaluation in evaluations_of(session=reader.session, model_id=model_id):
+        if evaluation.kind != "red_team" or not evaluation.open_findings:
+            continue
+        if evaluation.created_at >= end:
+            continue
+        red_team: Finding = {
+            "source": "red_team",
+            "subject": _model_label(model),
+            "reference": evaluation.attack_category or evaluation.name,
+            "severity": _severity(evaluation.severity),  # type: ignore[typeddict-item]
+            "opened_at": evaluation.created_at,
+            "message": f"{evaluation.open_findings} open finding(s) from {evaluation.name}",
+        }
+        found.append(_OpenFinding(red_team, frozenset({model_id})))
+    audits = [
+        audit
+        for audit in _succeeded_audits(reader, model_id)
+        if (audit.finished_at or audit.created_at) < end
+    ]
+    newest_by_kind = {audit.kind: audit for audit in reversed(audits)}
+    for audit in newest_by_kind.values():
+        if _audit_passed(reader, audit):
+            continue
+        breach: Finding = {
+            "source": "audit",
+            "subject": _model_label(model),
+            "reference": f"{audit.kind} audit #{audit.id}",
+            "severity": "high",
+            "opened_at": audit.finished_at or audit.created_at,
+            "message": "the latest audit is outside the policy bounds",
+        }
+        found.append(_OpenFinding(breach, frozenset({model_id})))
+    last = (audits[0].finished_at or audits[0].created_at) if audits else None
+    return found, last
+
+
+def _erasure_findings(reader: _Reader, versions: Sequence[DatasetVersion]) -> list[_OpenFinding]:
+    """Erasure requests (GDPR Art. 17) not resolved yet."""
+    found = []
+    for version in versions:
+        for erasure in open_erasure_requests(session=reader.session, version_id=version.id or 0):
+            finding: Finding = {
+                "source": "erasure",
+                "subject": f"dataset {_dataset_label(reader, version)}",
+                "reference": erasure.reference,
+                "severity": "medium",
+                "opened_at": erasure.requested_at,
+                "message": "erasure request (GDPR Art. 17) not resolved",
+            }
+            found.append(_OpenFinding(finding, datasets=frozenset({version.id or 0})))
+    return found
+
+
+def _decision_rows(reader: _Reader, period: Period) -> list[DecisionRow]:
+    """Every gate decision made in the period, in time order."""
+    decisions = reader.session.exec(
+        select(PolicyDecision)
+        .where(
+            col(PolicyDecision.created_at) >= period.starts_at,
+            col(PolicyDecision.created_at) < period.ends_before,
+        )
+        .order_by(col(PolicyDecision.created_at), col(PolicyDecision.id))
+    ).all()
+    return [
+        {
+            "decided_at": decision.created_at,
+            "gate": decision.gate,
+            "subject": _subject_label(reader, decision.subject_type, decision.subject_id),
+            "allow": decision.allow,
+            "violations": len(decision.violations),
+        }
+        for decision in decisions
+    ]
+
+
+def _expiring_approvals(reader: _Reader, period: Period) -> list[ExpiringApproval]:
+    """Open approval requests that lapse in the period or within the horizon after it."""
+    requests = reader.session.exec(
+        select(ApprovalRequest)
+        .where(
+            ApprovalRequest.status == "pending",
+            col(ApprovalRequest.expires_at) >= period.starts_at,
+            col(ApprovalRequest.expires_at) < period.ends_before + EXPIRY_HORIZON,
+        )
+        .order_by(col(ApprovalRequest.expires_at))
+    ).all()
+    expiring: list[ExpiringApproval] = []
+    for request in requests:
+        votes = _votes(reader, request.id or 0)
+        subject = _subject_label(reader, request.subject_type, request.subject_id)
+        for required in request.required_approvals:
+            voters = [reader.person(vote.voter) for vote in votes if vote.role == required["role"]]
+            expiring.append(
+                {
+                    "subject": f"{request.gate}: {subject} (request #{request.id})",
+                    "role": f"{required['count']} × {required['role']}",
+                    "approver": ", ".join(voters) or "awaiting vote",
+                    "expires_at": request.expires_at,
+                }
+            )
+    return expiring
+
+
 def _periodic(
     reader: _Reader, *, period: Period, actor: str, generated_at: dt.datetime
 ) -> PeriodicComplianceContext:
     """Kind ``periodic_compliance``: the registry's standing at the end of ``period``."""
     session = reader.session
     end = period.ends_before
-    models = list(
-        session.exec(
-            select(ModelVersion)
-            .where(col(ModelVersion.created_at) < end)
-            .order_by(col(ModelVersion.name), col(ModelVersion.id))
-        ).all()
-    )
-    versions = list(
-        session.exec(
-            select(DatasetVersion)
-            .where(col(DatasetVersion.created_at) < end)
-            .order_by(col(DatasetVersion.dataset_id), col(DatasetVersion.version))
-        ).all()
-    )
-    findings: list[tuple[Finding, set[int], set[int]]] = []
-    """Each finding with the model and dataset version ids it counts against."""
+    models = session.exec(
+        select(ModelVersion)
+        .where(col(ModelVersion.created_at) < end)
+        .order_by(col(ModelVersion.name), col(ModelVersion.id))
+    ).all()
+    versions = session.exec(
+        select(DatasetVersion)
+        .where(col(DatasetVersion.created_at) < end)
+        .order_by(col(DatasetVersion.dataset_id), col(DatasetVersion.version))
+    ).all()
     latest = _latest_decisions(reader, end)
-    for decision in latest:
-        if decision.allow:
-            continue
-        label = _subject_label(reader, decision.subject_type, decision.subject_id)
-        model_ids = _model_of_subject(reader, decision.subject_type, decision.subject_id)
-        dataset_ids = {decision.subject_id} if decision.subject_type == "dataset_version" else set()
-        for violation in decision.violations:
-            findings.append(
-                (
-                    {
-                        "source": "policy",
-                        "subject": label,
-                        "reference": f"{violation['control']} ({decision.gate})",
-                        "severity": _severity(violation.get("severity")),  # type: ignore[typeddict-item]
-                        "opened_at": decision.created_at,
-                        "message": violation["message"],
-                    },
-                    model_ids,
-                    dataset_ids,
-                )
-            )
-    last_audit: dict[int, dt.datetime] = {}
+    findings = _policy_findings(reader, latest) + _erasure_findings(reader, versions)
+    last_audit: dict[int, dt.datetime | None] = {}
     for model in models:
-        model_id = model.id or 0
-        for evaluation in evaluations_of(session=session, model_id=model_id):
-            if (
-                evaluation.kind == "red_team"
-                and evaluation.open_findings
-                and evaluation.created_at < end
-            ):
-                findings.append(
-                    (
-                        {
-                            "source": "red_team",
-                            "subject": _model_label(model),
-                            "reference": evaluation.attack_category or evaluation.name,
-                            "severity": _severity(evaluation.severity),  # type: ignore[typeddict-item]
-                            "opened_at": evaluation.created_at,
-                            "message": f"{evaluation.open_findings} open finding(s) from "
-                            f"{evaluation.name}",
-                        },
-                        {model_id},
-                        set(),
-                    )
-                )
-        audits = [
-            audit
-            for audit in _succeeded_audits(reader, model_id)
-            if (audit.finished_at or audit.created_at) < end
-        ]
-        if audits:
-            last_audit[model_id] = audits[0].finished_at or audits[0].created_at
-        newest_by_kind = {audit.kind: audit for audit in reversed(audits)}
-        for audit in newest_by_kind.values():
-            if not _audit_passed(reader, audit):
-                findings.append(
-                    (
-                        {
-                            "source": "audit",
-                            "subject": _model_label(model),
-                            "reference": f"{audit.kind} audit #{audit.id}",
-                            "severity": "high",
-                            "opened_at": audit.finished_at or audit.created_at,
-                            "message": "the latest audit is outside the policy bounds",
-                        },
-                        {model_id},
-                        set(),
-                    )
-                )
-    for version in versions:
-        for erasure in open_erasure_requests(session=session, version_id=version.id or 0):
-            findings.append(
-                (
-                    {
-                        "source": "erasure",
-                        "subject": f"dataset {_dataset_label(reader, version)}",
-                        "reference": erasure.reference,
-                        "severity": "medium",
-                        "opened_at": erasure.requested_at,
-                        "message": "erasure request (GDPR Art. 17) not resolved",
-                    },
-                    set(),
-                    {version.id or 0},
-                )
-            )
-    findings.sort(key=lambda item: (_SEVERITIES.index(item[0]["severity"]), item[0]["opened_at"]))
-
-    def counted(*, model_id: int | None = None, version_id: int | None = None) -> int:
-        return sum(
-            1
-            for _, model_ids, dataset_ids in findings
-            if model_id in model_ids or version_id in dataset_ids
-        )
-
+        found, last_audit[model.id or 0] = _model_findings(reader, model, end)
+        findings += found
+    findings.sort(
+        key=lambda item: (_SEVERITIES.index(item.finding["severity"]), item.finding["opened_at"])
+    )
     last_promotion: dict[int, bool] = {}
-    for decision in sorted(latest, key=lambda d: d.id or 0):
+    for decision in sorted(latest, key=lambda decision: decision.id or 0):
         if decision.gate == "production_promotion":
             for model_id in _model_of_subject(reader, decision.subject_type, decision.subject_id):
                 last_promotion[model_id] = decision.allow
@@ -1302,8 +1371,8 @@ def _periodic(
                 "state": _model_state(deployments),
                 "environments": sorted({str(deployment.state) for deployment in deployments}),
                 "last_decision": None if allowed is None else ("allow" if allowed else "deny"),
-                "last_audit_at": last_audit.get(model_id),
-                "open_findings": counted(model_id=model_id),
+                "last_audit_at": last_audit[model_id],
+                "open_findings": sum(model_id in item.models for item in findings),
             }
         )
     dataset_rows: list[DatasetRow] = [
@@ -1313,50 +1382,10 @@ def _periodic(
             "classification": _classification(version),
             "lawful_basis": _lawful_basis(version.lawful_basis),
             "retention_until": version.retention_until,
-            "open_findings": counted(version_id=version.id or 0),
+            "open_findings": sum((version.id or 0) in item.datasets for item in findings),
         }
         for version in versions
     ]
-    decisions: list[DecisionRow] = [
-        {
-            "decided_at": decision.created_at,
-            "gate": decision.gate,
-            "subject": _subject_label(reader, decision.subject_type, decision.subject_id),
-            "allow": decision.allow,
-            "violations": len(decision.violations),
-        }
-        for decision in session.exec(
-            select(PolicyDecision)
-            .where(
-                col(PolicyDecision.created_at) >= period.starts_at,
-                col(PolicyDecision.created_at) < end,
-            )
-            .order_by(col(PolicyDecision.created_at), col(PolicyDecision.id))
-        ).all()
-    ]
-    expiring: list[ExpiringApproval] = []
-    for request in session.exec(
-        select(ApprovalRequest)
-        .where(
-            ApprovalRequest.status == "pending",
-            col(ApprovalRequest.expires_at) >= period.starts_at,
-            col(ApprovalRequest.expires_at) < end + EXPIRY_HORIZON,
-        )
-        .order_by(col(ApprovalRequest.expires_at))
-    ).all():
-        votes = _votes(reader, request.id or 0)
-        for required in request.required_approvals:
-            voters = [reader.person(vote.voter) for vote in votes if vote.role == required["role"]]
-            expiring.append(
-                {
-                    "subject": f"{request.gate}: "
-                    f"{_subject_label(reader, request.subject_type, request.subject_id)} "
-                    f"(request #{request.id})",
-                    "role": f"{required['count']} × {required['role']}",
-                    "approver": ", ".join(voters) or "awaiting vote",
-                    "expires_at": request.expires_at,
-                }
-            )
     return {
         "meta": _meta(
             reader,
@@ -1367,9 +1396,9 @@ def _periodic(
         "period": {"start": period.start, "end": period.end, "label": period.label},
         "models": model_rows,
         "datasets": dataset_rows,
-        "decisions": decisions,
-        "open_findings": [finding for finding, _, _ in findings],
-        "expiring_approvals": expiring,
+        "decisions": _decision_rows(reader, period),
+        "open_findings": [item.finding for item in findings],
+        "expiring_approvals": _expiring_approvals(reader, period),
     }
 
 

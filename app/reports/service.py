@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from asn1crypto import x509 as asn1_x509
 from sqlmodel import Session, select
@@ -299,7 +299,7 @@ def _organisation_roots(settings: Settings) -> tuple[asn1_x509.Certificate, ...]
     return () if identity.self_signed else (identity.trust_anchor,)
 
 
-def read_upload(stream: BinaryIO, *, max_bytes: int = MAX_VERIFY_BYTES) -> bytes:
+def read_upload(stream: IO[bytes], *, max_bytes: int = MAX_VERIFY_BYTES) -> bytes:
     """Read an uploaded PDF into memory, refusing more than ``max_bytes`` (HTTP 413)."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Literal
 
 from app.charts import bar_chart_svg
 from app.reports.contexts import (
     AuditReportContext,
     AuditSummary,
+    ControlOutcome,
     DatasetComplianceContext,
     DatasetRef,
     EvaluationSummary,
@@ -26,6 +28,8 @@ from app.reports.contexts import (
 
 GENERATED_AT = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)
 ORGANISATION = "Northwind Lending plc"
+
+Outcome = Literal["pass", "fail", "not_applicable", "missing"]
 
 
 def sha(text: str) -> str:
@@ -379,7 +383,7 @@ def promotion_evidence_context(
     *, controls: int = 6, ledger_events: int = 8
 ) -> PromotionEvidenceContext:
     """Kind promotion_evidence; ``controls``/``ledger_events`` scale it for the benchmark."""
-    base_controls = [
+    base_controls: list[tuple[str, str, str, str, Outcome, list[str]]] = [
         (
             "GDPR-ART22",
             "GDPR",
@@ -429,7 +433,7 @@ def promotion_evidence_context(
             ["no dataset contains PHI"],
         ),
     ]
-    control_rows = []
+    control_rows: list[ControlOutcome] = []
     for index in range(controls):
         control_id, regulation, citation, title, outcome, messages = base_controls[
             index % len(base_controls)

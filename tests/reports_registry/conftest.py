@@ -1,9 +1,9 @@
 """A seeded registry with every kind of report generated once per backend.
 
 Rendering and signing take about a second per report, so the registry (the demo seed,
-a promotion approved by two people, a real fairness audit of German Credit decisions)
-is built once per backend for this package, each kind of report is generated from it once,
-and the tests read those. Tests that change state (downloads, generation through the
+a promotion approved by two people, real fairness and SHAP audits of German Credit
+decisions) is built once per backend for this package, each kind of report is generated
+from it once, and the tests read those. Tests that change state (downloads, generation through the
 API) only add rows, so sharing is safe.
 """
 
@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -26,6 +27,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from app import create_app
 from app.approvals import service as approvals
 from app.audits.datasets import load_german
+from app.audits.explain import run_explainability_audit
 from app.audits.fairness import run_fairness_audit
 from app.auth.accounts import create_token
 from app.config import Settings, settings_for_tests
@@ -76,40 +78,103 @@ class World:
         return client
 
 
-def _fairness_audit(session: Any, *, model_id: int, dataset_version_id: int) -> int:
-    """A real fairness audit of a model's decisions on German Credit, stored as an AuditRun."""
+def _german_decisions() -> tuple[pd.DataFrame, GradientBoostingClassifier]:
+    """German Credit with a small model's decisions in ``approved``."""
     frame = load_german()
     model = GradientBoostingClassifier(n_estimators=40, max_depth=3, random_state=0)
     model.fit(frame[GERMAN_FEATURES], frame["good_credit"])
     frame["approved"] = model.predict(frame[GERMAN_FEATURES])
-    result = run_fairness_audit(
+    return frame, model
+
+
+def _store_audit(
+    session: Any,
+    *,
+    kind: str,
+    model_id: int,
+    dataset_version_id: int,
+    results: dict[str, Any],
+    summary: dict[str, Any],
+) -> int:
+    """A succeeded AuditRun holding ``results``."""
+    audit = AuditRun(
+        model_version_id=model_id,
+        dataset_version_id=dataset_version_id,
+        kind=kind,
+        status="succeeded",
+        parameters={"y_true": "good_credit", "y_pred": "approved"},
+        summary=summary,
+        results=results,
+        requested_by="marcus",
+        started_at=utc_now(),
+        finished_at=utc_now(),
+    )
+    session.add(audit)
+    session.flush()
+    return audit.id or 0
+
+
+def _audits(session: Any, *, model_id: int, dataset_version_id: int) -> dict[str, int]:
+    """Real fairness and SHAP audits of a model's German Credit decisions.
+
+    The SHAP result is stored twice: as the audit library's ``to_dict()`` (decisions
+    listed with feature values) and as the audit service keeps it (decisions keyed by
+    id, without the applicant's values).
+    """
+    frame, model = _german_decisions()
+    fairness = run_fairness_audit(
         frame,
         y_true="good_credit",
         y_pred="approved",
         sensitive=["sex", "age_band"],
         bootstrap=50,
         seed=0,
+    ).to_dict()
+    headline = fairness["headline"]
+    explained = run_explainability_audit(
+        model,
+        frame[GERMAN_FEATURES].head(200),
+        decision_ids=[f"app-{index:04d}" for index in range(200)],
+        sensitive=frame[["sex"]].head(200),
     )
-    document = result.to_dict()
-    started = utc_now()
-    audit = AuditRun(
-        model_version_id=model_id,
-        dataset_version_id=dataset_version_id,
-        kind="fairness",
-        status="succeeded",
-        parameters={"y_true": "good_credit", "y_pred": "approved"},
-        summary={
-            "adverse_impact_ratio": document["headline"]["adverse_impact_ratio"]["value"],
-            "equalized_odds_difference": document["headline"]["equalized_odds_difference"]["value"],
-        },
-        results=document,
-        requested_by="marcus",
-        started_at=started,
-        finished_at=utc_now(),
-    )
-    session.add(audit)
-    session.flush()
-    return audit.id or 0
+    keyed = explained.to_dict(include_decisions=False)
+    keyed["decisions"] = {
+        decision.decision_id: {
+            "output": decision.output,
+            "reasons": [
+                {"feature": reason.feature, "contribution": reason.contribution}
+                for reason in decision.reasons
+            ],
+        }
+        for decision in explained.decisions()
+    }
+    common = {"model_id": model_id, "dataset_version_id": dataset_version_id}
+    return {
+        "audit": _store_audit(
+            session,
+            kind="fairness",
+            results=fairness,
+            summary={
+                "adverse_impact_ratio": headline["adverse_impact_ratio"]["value"],
+                "equalized_odds_difference": headline["equalized_odds_difference"]["value"],
+            },
+            **common,
+        ),
+        "shap_audit": _store_audit(
+            session,
+            kind="explainability",
+            results=explained.to_dict(),
+            summary={"principal_reasons_available": True},
+            **common,
+        ),
+        "shap_audit_keyed": _store_audit(
+            session,
+            kind="explainability",
+            results=keyed,
+            summary={"principal_reasons_available": True},
+            **common,
+        ),
+    }
 
 
 def _approve_promotion(app: Flask, engine: sa.Engine, deployment_id: int) -> int:
@@ -169,7 +234,7 @@ def world(
         ids = dict(seed.ids)
         ids["ready_deployment"] = ready.deployment_id
         ids["ready_model"] = ready.model_id
-        ids["audit"] = _fairness_audit(
+        ids |= _audits(
             session, model_id=ids["credit_model"], dataset_version_id=ids["german_credit"]
         )
         tokens = {

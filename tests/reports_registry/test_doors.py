@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
+from werkzeug.test import TestResponse
 
 from app.db import session_scope
 from app.models.evidence import Report
@@ -45,12 +47,13 @@ def _flipped(data: bytes) -> bytes:
     return bytes(altered)
 
 
-def _problem(response: object, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert response.mimetype == "application/problem+json"  # type: ignore[attr-defined]
-    body = response.get_json()  # type: ignore[attr-defined]
+def _problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """The problem+json body of ``response``, which must have ``status``."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = response.get_json()
     assert body["status"] == status and body["title"] and body["detail"]
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 # --- API ---------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from app.models.ledger import LedgerEvent
 from app.models.model_versions import Evaluation, ModelCard, ModelVersion
 from app.models.users import User
 from app.reports import SignatureLevel, TrustStatus, Verdict, verify_pdf
+from app.reports.builders import build_context
+from app.reports.service import generate_and_record
 from tests.reports.conftest import pdf_text
 from tests.reports_registry.conftest import GENERATOR, PERIOD, World
 
@@ -175,3 +177,45 @@ def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> N
     for decision in denied:
         for violation in decision.violations:
             assert violation["control"] in text
+
+
+def test_explainability_audit_report_shows_shap_importance_and_reasons(world: World) -> None:
+    with session_scope(world.engine) as session:
+        report = generate_and_record(
+            session=session,
+            settings=world.settings,
+            kind="audit_report",
+            actor="marcus",
+            subject_id=world.ids["shap_audit"],
+        )
+        audit = session.get(AuditRun, world.ids["shap_audit"])
+    assert audit is not None
+    text = pdf_text((world.settings.storage_dir / report.storage_path).read_bytes())
+    assert "Explainability" in text and "TreeExplainer" in text
+    top_feature, importance = next(iter(audit.results["global_importance"].items()))
+    assert top_feature in text and f"{importance:.4f}" in text
+    first = audit.results["decisions"][0]
+    assert first["decision_id"] in text
+    reason = first["reasons"][0]
+    assert f"{reason['feature']} = {reason['value']} ({reason['contribution']:+.3f})" in text
+    assert "Feature importance by sex" in text
+
+
+def test_audit_context_reads_reasons_stored_by_decision_id(world: World) -> None:
+    with session_scope(world.engine) as session:
+        prepared = build_context(
+            session=session,
+            settings=world.settings,
+            kind="audit_report",
+            actor="marcus",
+            subject_id=world.ids["shap_audit_keyed"],
+        )
+        audit = session.get(AuditRun, world.ids["shap_audit_keyed"])
+    assert audit is not None
+    explainability = prepared.context["explainability"]
+    decision_id, stored = next(iter(audit.results["decisions"].items()))
+    first = explainability["sample_decisions"][0]
+    assert first["decision_id"] == decision_id
+    reason = stored["reasons"][0]
+    assert first["reasons"][0] == f"{reason['feature']} ({reason['contribution']:+.3f})"
+    assert prepared.context["audit"]["verdict"] == "pass"
