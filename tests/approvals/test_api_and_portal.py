@@ -233,3 +233,20 @@ def test_portal_vote_requires_the_csrf_token(
         assert [(v["voter"], v["comment"]) for v in votes] == [("olivia", "looks right")]
     finally:
         protected.extensions["gatehouse.engine"].dispose()
+
+
+def test_plain_transitions_cannot_skip_the_approval(
+    registry: Registry, people: dict[str, Any]
+) -> None:
+    request_id = _promote(people, registry)["approval_request"]["id"]
+    run_request = people["engineer"].post(f"/api/v1/runs/{registry.run_id}/submit").json
+    assert run_request["approval_request"]["status"] == "pending"
+    for path, target in (
+        (f"/api/v1/deployments/{registry.deployment_id}/transitions", "production"),
+        (f"/api/v1/runs/{registry.run_id}/transitions", "approved"),
+    ):
+        refused = people["pipeline"].post(path, json={"to": target})
+        assert refused.status_code == 409, refused.json
+        assert refused.json["title"] == "Transition requires the gate workflow"
+    status = people["officer"].get(f"/api/v1/approvals/{request_id}").json
+    assert status["subject_state"] == "promotion_requested" and status["votes"] == []
