@@ -353,7 +353,7 @@ def _register_area_groups() -> None:
     """Attach the command groups each area defines in ``app/<area>/cli.py``."""
     import importlib
 
-    for area in ("formats", "policy", "reports", "audits"):
+    for area in ("formats", "policy", "reports", "audits", "jobs"):
         try:
             module = importlib.import_module(f"app.{area}.cli")
         except ModuleNotFoundError as missing:

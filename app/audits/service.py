@@ -1,0 +1,641 @@
+"""The audit service: run a recorded, ledgered audit of a registered model on a registered dataset.
+
+The doors (API, CLI, scheduler, demo) call these functions; none imports Flask. An audit
+reads a ``tabular`` dataset version's file from storage, either as a decisions table
+(``y_pred`` names the model's decision column) or as the inputs of the model version's
+registered artefact (no ``y_pred``: the artefact predicts). The artefact is stored
+content-addressed, so its file name is its sha256; the content is checked against that
+digest before anything is unpickled (:func:`app.audits.inputs.load_model`).
+
+An :class:`~app.models.evidence.AuditRun` moves ``queued -> running -> succeeded | failed``,
+each step ledgered. ``summary`` carries the figures the policy reads
+(``adverse_impact_ratio``, ``equalized_odds_difference``, ``principal_reasons_available``,
+see :func:`app.gates.input_builder._audit_inputs`) plus a few headline extras;
+``results`` holds the library's full ``to_dict()`` and the SVG charts. Nothing here
+judges the figures: after a successful audit of a model serving in production, the
+``production_promotion`` gate is asked again and the *policy's* control outcomes decide
+whether a finding is recorded and the deployment marked ``needs_review``.
+
+Stored results hold no raw personal data: group figures are aggregates, and the
+per-decision principal reasons keep the feature names and SHAP contributions, not the
+applicant's feature values. Error texts are one line (never a traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+from sqlmodel import Session, col, select
+
+from app.audits.errors import AuditError, AuditInputError, UnsupportedModelError
+from app.audits.inputs import load_decisions, load_model, predict_decisions, require_columns
+from app.errors import ConflictError, NotFoundError, ValidationError
+from app.gates.service import evaluate_gate
+from app.ledger import append_event
+from app.models.base import utc_now
+from app.models.datasets import DatasetFormat, DatasetVersion
+from app.models.deployments import Deployment, DeploymentState
+from app.models.evidence import AuditRun
+from app.models.model_versions import ModelVersion
+from app.models.schedules import AuditSchedule
+from app.policy.engine import PolicyEngine
+from app.registry.records import create_record, get_record, update_record
+
+__all__ = [
+    "AUDIT_KINDS",
+    "REVIEW_CONTROLS",
+    "AuditParameters",
+    "AuditScheduleCreate",
+    "AuditScheduleUpdate",
+    "create_schedule",
+    "delete_schedule",
+    "reasons_for",
+    "record_model_artifact",
+    "run_audit",
+    "update_schedule",
+    "upsert_schedule",
+]
+
+log = logging.getLogger(__name__)
+
+AuditKind = Literal["fairness", "explainability"]
+#: The audit kinds a run or a schedule may ask for.
+AUDIT_KINDS: tuple[str, ...] = ("fairness", "explainability")
+#: The promotion-gate controls that read each audit kind; their outcome decides a review.
+REVIEW_CONTROLS: dict[str, tuple[str, ...]] = {
+    "fairness": ("FIN-FAIR-LENDING",),
+    "explainability": ("FIN-REGB-1002.9", "GDPR-22"),
+}
+# Features drawn on the per-group importance chart.
+_GROUP_CHART_FEATURES = 6
+
+
+class AuditParameters(BaseModel):
+    """How to read the dataset and compute the figures (stored with the run and the schedule)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Column with the true outcome (fairness).
+    y_true: str | None = Field(default=None, max_length=200)
+    #: Column with the model's decision; without it the model artefact predicts.
+    y_pred: str | None = Field(default=None, max_length=200)
+    #: Column with the model's score (adds per-group ROC AUC); the artefact's own otherwise.
+    score: str | None = Field(default=None, max_length=200)
+    #: Sensitive feature columns to group by.
+    sensitive: tuple[str, ...] = ()
+    #: Model feature columns (default: the names the artefact was fitted with).
+    features: tuple[str, ...] | None = None
+    #: Column holding each decision's id (default: the row number).
+    id_column: str | None = Field(default=None, max_length=200)
+    #: The favourable outcome (approval).
+    positive_label: int | str | bool = 1
+    #: Add the intersection of the sensitive features as a table.
+    intersections: bool = True
+    #: Groups with fewer rows are flagged as small.
+    min_group_size: int = Field(default=30, ge=0)
+    #: Bootstrap resamples for the confidence intervals (0 for none).
+    bootstrap: int = Field(default=200, ge=0, le=10_000)
+    #: Seed of the bootstrap, the surrogate and any sampling.
+    seed: int = 0
+    #: Principal reasons kept per decision.
+    top_k: int = Field(default=4, ge=1, le=20)
+    #: Decisions explained at most; a larger table is sampled (seeded) down to this.
+    max_explained_rows: int = Field(default=20_000, ge=1)
+
+
+def parse_parameters(parameters: Mapping[str, Any] | AuditParameters) -> AuditParameters:
+    """Validate stored or submitted parameters, turning every problem into one line."""
+    if isinstance(parameters, AuditParameters):
+        return parameters
+    try:
+        return AuditParameters.model_validate(dict(parameters))
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "parameters"
+        raise AuditInputError(f"audit parameter {where}: {first['msg']}") from None
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in AUDIT_KINDS:
+        raise ValidationError(f"unknown audit kind '{kind}'; kinds are {', '.join(AUDIT_KINDS)}")
+
+
+def _check_requirements(kind: str, parameters: AuditParameters) -> None:
+    """What each kind needs, checked before a run or a schedule is recorded."""
+    if kind == "fairness":
+        if not parameters.y_true:
+            raise AuditInputError("a fairness audit needs y_true (the true outcome column)")
+        if not parameters.sensitive:
+            raise AuditInputError("a fairness audit needs at least one sensitive column")
+
+
+def _local_path(uri: str) -> Path:
+    """The file behind a ``file://`` URI recorded by :mod:`app.storage`."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise AuditInputError(f"only file:// storage can be audited, not '{parsed.scheme}:'")
+    return Path(unquote(parsed.path))
+
+
+def _dataset_frame(version: DatasetVersion) -> pd.DataFrame:
+    if version.format != DatasetFormat.TABULAR:
+        raise AuditInputError(
+            f"dataset version {version.id} is '{version.format}', an audit needs a tabular one"
+        )
+    if not version.storage_uri:
+        raise AuditInputError(f"dataset version {version.id} has no stored file")
+    return load_decisions(_local_path(version.storage_uri))
+
+
+def _model_artifact(model: ModelVersion) -> Any:
+    """Load the model's registered artefact after checking its content address."""
+    if not model.artifact_uri:
+        raise UnsupportedModelError(
+            f"model version {model.id} has no registered artefact: give y_pred to audit a "
+            "decisions table instead"
+        )
+    path = _local_path(model.artifact_uri)
+    digest = path.name.split(".")[0]
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise UnsupportedModelError(
+            f"model version {model.id}'s artefact is not content-addressed storage; refusing "
+            "to unpickle a file whose digest Gatehouse did not record"
+        )
+    return load_model(path, expected_sha256=digest)
+
+
+def _number(value: float | None) -> float | None:
+    """A figure for the summary: NaN (undefined) becomes None, which the policy fails."""
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _fairness(
+    frame: pd.DataFrame, model: ModelVersion, parameters: AuditParameters
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Figures, charts and summary of a fairness audit."""
+    from app.audits.charts import (
+        adverse_impact_chart_svg,
+        confusion_rates_chart_svg,
+        group_metric_chart_svg,
+    )
+    from app.audits.fairness import run_fairness_audit
+
+    y_pred, score = parameters.y_pred, parameters.score
+    if y_pred is None:
+        frame = predict_decisions(
+            _model_artifact(model),
+            frame,
+            features=parameters.features,
+            favourable_label=parameters.positive_label,
+            prediction_column="__gatehouse_decision",
+            score_column="__gatehouse_score",
+        )
+        y_pred = "__gatehouse_decision"
+        if score is None and "__gatehouse_score" in frame.columns:
+            score = "__gatehouse_score"
+    result = run_fairness_audit(
+        frame,
+        y_true=parameters.y_true or "",
+        y_pred=y_pred,
+        sensitive=list(parameters.sensitive),
+        intersections=parameters.intersections,
+        score=score,
+        min_group_size=parameters.min_group_size,
+        bootstrap=parameters.bootstrap,
+        seed=parameters.seed,
+        positive_label=parameters.positive_label,
+    )
+    charts = []
+    for table in result.tables:
+        charts += [
+            {"title": f"Selection rate by {table.name}", "svg": group_metric_chart_svg(table)},
+            {"title": f"Adverse impact by {table.name}", "svg": adverse_impact_chart_svg(table)},
+            {"title": f"Error rates by {table.name}", "svg": confusion_rates_chart_svg(table)},
+        ]
+    headline = result.headline
+    summary = {
+        "kind": "fairness",
+        "adverse_impact_ratio": _number(headline["adverse_impact_ratio"].value),
+        "equalized_odds_difference": _number(headline["equalized_odds_difference"].value),
+        "principal_reasons_available": None,
+        "adverse_impact_ratio_table": headline["adverse_impact_ratio"].table,
+        "adverse_impact_ratio_excluding_small_groups": _number(
+            headline["adverse_impact_ratio_excluding_small_groups"].value
+        ),
+        "demographic_parity_difference": _number(headline["demographic_parity_difference"].value),
+        "rows": result.rows,
+        "predicted_by_artifact": parameters.y_pred is None,
+        "flags": len(result.flags),
+    }
+    return {**result.to_dict(), "charts": charts}, summary
+
+
+def _explainability(
+    frame: pd.DataFrame, model: ModelVersion, parameters: AuditParameters
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """SHAP importance, per-group importance and per-decision reasons, with charts."""
+    from app.audits.charts import group_importance_chart_svg, importance_chart_svg
+    from app.audits.explain import run_explainability_audit
+
+    artifact = _model_artifact(model)
+    names = list(parameters.features or getattr(artifact, "feature_names_in_", []))
+    if not names:
+        raise AuditInputError("the model does not record its feature names: give features")
+    require_columns(frame, names, role="feature")
+    require_columns(frame, parameters.sensitive, role="sensitive")
+    if parameters.id_column is not None:
+        require_columns(frame, [parameters.id_column], role="id")
+    total = len(frame)
+    if total > parameters.max_explained_rows:
+        frame = frame.sample(n=parameters.max_explained_rows, random_state=parameters.seed)
+    ids = (
+        frame[parameters.id_column].tolist()
+        if parameters.id_column is not None
+        else [str(i) for i in frame.index]
+    )
+    result = run_explainability_audit(
+        artifact,
+        frame[names].reset_index(drop=True),
+        decision_ids=ids,
+        top_k=parameters.top_k,
+        sensitive=frame[list(parameters.sensitive)].reset_index(drop=True)
+        if parameters.sensitive
+        else None,
+        favourable_label=parameters.positive_label,
+        seed=parameters.seed,
+    )
+    document = result.to_dict(include_decisions=False)
+    # Reasons by decision id, without the applicant's feature values (no raw personal data).
+    document["decisions"] = {
+        explanation.decision_id: {
+            "output": explanation.output,
+            "reasons": [
+                {"feature": reason.feature, "contribution": reason.contribution}
+                for reason in explanation.reasons
+            ],
+        }
+        for explanation in result.decisions()
+    }
+    top = list(result.global_importance)[:_GROUP_CHART_FEATURES]
+    charts = [
+        {
+            "title": "Feature importance (mean |SHAP|)",
+            "svg": importance_chart_svg(result.global_importance, output=result.output),
+        }
+    ]
+    charts += [
+        {
+            "title": f"Feature importance by {column}",
+            "svg": group_importance_chart_svg(groups, column=column, features=top),
+        }
+        for column, groups in result.group_importance.items()
+    ]
+    fidelity = result.fidelity or {}
+    summary = {
+        "kind": "explainability",
+        "adverse_impact_ratio": None,
+        "equalized_odds_difference": None,
+        "principal_reasons_available": result.rows > 0,
+        "method": result.method,
+        "model_type": result.model_type,
+        "output": result.output,
+        "rows": total,
+        "explained_rows": result.rows,
+        "top_features": top,
+        "additivity_max_error": result.additivity_max_error,
+        "surrogate_r2": _number(fidelity.get("r2")),
+        "surrogate_agreement": _number(fidelity.get("agreement")),
+    }
+    return {**document, "charts": charts}, summary
+
+
+def _compute(
+    kind: str, version: DatasetVersion, model: ModelVersion, parameters: AuditParameters
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    frame = _dataset_frame(version)
+    if kind == "fairness":
+        return _fairness(frame, model, parameters)
+    return _explainability(frame, model, parameters)
+
+
+def run_audit(
+    session: Session,
+    *,
+    engine: PolicyEngine,
+    model_version_id: int,
+    dataset_version_id: int,
+    kind: str,
+    parameters: Mapping[str, Any] | AuditParameters,
+    actor: str,
+    schedule: str | None = None,
+) -> AuditRun:
+    """Run one audit now and record it; returns the finished run (succeeded or failed).
+
+    Bad references (unknown model, dataset, kind, unusable parameters) raise before
+    anything is recorded. Problems found while computing (a missing column, a model
+    whose digest does not match) end the run as ``failed`` with a one-line error. After a
+    success, production deployments of the model are reviewed by the policy
+    (:func:`review_production_deployments`).
+    """
+    _check_kind(kind)
+    options = parse_parameters(parameters)
+    _check_requirements(kind, options)
+    model = get_record(session=session, model=ModelVersion, record_id=model_version_id)
+    version = get_record(session=session, model=DatasetVersion, record_id=dataset_version_id)
+    audit = create_record(
+        session=session,
+        record=AuditRun(
+            model_version_id=model_version_id,
+            dataset_version_id=dataset_version_id,
+            kind=kind,
+            schedule=schedule,
+            parameters=options.model_dump(mode="json"),
+            requested_by=actor,
+        ),
+        actor=actor,
+        action="audit_run.queued",
+    )
+    update_record(
+        session=session,
+        record=audit,
+        changes={"status": "running", "started_at": utc_now()},
+        actor=actor,
+        action="audit_run.running",
+    )
+    try:
+        results, summary = _compute(kind, version, model, options)
+    except AuditError as error:
+        return _finish(session, audit, actor, error=str(error).splitlines()[0][:4000])
+    except Exception as error:
+        log.exception("audit %s failed", audit.id)
+        return _finish(
+            session, audit, actor, error=f"internal error while auditing ({type(error).__name__})"
+        )
+    _finish(session, audit, actor, summary=summary, results=results)
+    review = review_production_deployments(session=session, engine=engine, audit=audit, actor=actor)
+    if review:
+        update_record(
+            session=session,
+            record=audit,
+            changes={"results": {**audit.results, "review": review}},
+            actor=actor,
+            action="audit_run.reviewed",
+        )
+    return audit
+
+
+def _finish(
+    session: Session,
+    audit: AuditRun,
+    actor: str,
+    *,
+    error: str | None = None,
+    summary: dict[str, Any] | None = None,
+    results: dict[str, Any] | None = None,
+) -> AuditRun:
+    status = "failed" if error is not None else "succeeded"
+    return update_record(
+        session=session,
+        record=audit,
+        changes={
+            "status": status,
+            "finished_at": utc_now(),
+            "error": error,
+            "summary": summary or {},
+            "results": results or {},
+        },
+        actor=actor,
+        action=f"audit_run.{status}",
+    )
+
+
+def review_production_deployments(
+    *, session: Session, engine: PolicyEngine, audit: AuditRun, actor: str
+) -> list[dict[str, Any]]:
+    """Ask the promotion gate about each production deployment of the audited model.
+
+    The verdict is the policy's: when a control that reads this audit kind
+    (:data:`REVIEW_CONTROLS`) reports ``fail``, a finding is ledgered and the deployment
+    is marked ``needs_review``. Returns one entry per deployment reviewed.
+    """
+    deployments = session.exec(
+        select(Deployment)
+        .where(Deployment.model_version_id == audit.model_version_id)
+        .where(Deployment.state == DeploymentState.PRODUCTION.value)
+        .order_by(col(Deployment.id))
+    ).all()
+    reviewed = []
+    for deployment in deployments:
+        decision = evaluate_gate(
+            session=session,
+            engine=engine,
+            gate="production_promotion",
+            subject_id=deployment.id or 0,
+            actor=actor,
+        )
+        outcomes = {
+            outcome["control_id"]: outcome
+            for outcome in decision.result.get("controls", [])
+            if outcome["control_id"] in REVIEW_CONTROLS[audit.kind]
+        }
+        failed = sorted(name for name, outcome in outcomes.items() if outcome["status"] == "fail")
+        # An engine failure reports no control outcomes: fail closed, review the deployment.
+        if decision.error is not None:
+            failed = [*failed, "GATEHOUSE-ENGINE"]
+        entry = {
+            "deployment_id": deployment.id,
+            "policy_decision_id": decision.id,
+            "controls": {name: outcome["status"] for name, outcome in sorted(outcomes.items())},
+            "failed_controls": failed,
+        }
+        if failed:
+            append_event(
+                session=session,
+                actor=actor,
+                action="audit.finding",
+                subject_type="deployment",
+                subject_id=deployment.id or 0,
+                payload={
+                    "audit_run_id": audit.id,
+                    "kind": audit.kind,
+                    "policy_decision_id": decision.id,
+                    "failed_controls": failed,
+                    "messages": [
+                        violation["message"]
+                        for violation in decision.violations
+                        if violation["control"] in failed
+                    ],
+                },
+            )
+            update_record(
+                session=session,
+                record=deployment,
+                changes={"needs_review": True},
+                actor=actor,
+                action="deployment.needs_review",
+                note={"audit_run_id": audit.id, "failed_controls": failed},
+            )
+        reviewed.append(entry)
+    return reviewed
+
+
+def reasons_for(session: Session, *, audit_id: int, decision_id: str) -> dict[str, Any]:
+    """The principal reasons of one decision explained by a succeeded explainability audit."""
+    audit = get_record(session=session, model=AuditRun, record_id=audit_id)
+    if audit.kind != "explainability":
+        raise ValidationError(f"audit {audit_id} is a {audit.kind} audit: it gives no reasons")
+    if audit.status != "succeeded":
+        raise ConflictError(f"audit {audit_id} is {audit.status}: it has no reasons to give")
+    decision = audit.results.get("decisions", {}).get(str(decision_id))
+    if decision is None:
+        raise NotFoundError(f"decision '{decision_id}' was not explained by audit {audit_id}")
+    return {
+        "audit_id": audit_id,
+        "decision_id": str(decision_id),
+        "output": decision["output"],
+        "output_kind": audit.results.get("output"),
+        "method": audit.results.get("method"),
+        "reasons": decision["reasons"],
+    }
+
+
+def record_model_artifact(
+    session: Session, *, model_version_id: int, artifact_uri: str, sha256: str, actor: str
+) -> ModelVersion:
+    """Point a model version at its content-addressed artefact (ledgered with the digest)."""
+    model = get_record(session=session, model=ModelVersion, record_id=model_version_id)
+    return update_record(
+        session=session,
+        record=model,
+        changes={"artifact_uri": artifact_uri},
+        actor=actor,
+        action="model_version.artifact_recorded",
+        note={"artifact_sha256": sha256},
+    )
+
+
+class AuditScheduleCreate(BaseModel):
+    """A recurring audit: what to audit, how, and when (five-field cron, UTC)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_version_id: int = Field(ge=1)
+    dataset_version_id: int = Field(ge=1)
+    kind: AuditKind
+    cron: str = Field(min_length=9, max_length=100)
+    parameters: AuditParameters = Field(default_factory=AuditParameters)
+    enabled: bool = True
+
+
+class AuditScheduleUpdate(BaseModel):
+    """Changes to a schedule; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str | None = Field(default=None, min_length=9, max_length=100)
+    parameters: AuditParameters | None = None
+    enabled: bool | None = None
+
+
+def cron_trigger(cron: str) -> CronTrigger:
+    """The APScheduler trigger of a five-field crontab expression, in UTC."""
+    try:
+        return CronTrigger.from_crontab(cron, timezone="UTC")
+    except ValueError as error:
+        raise ValidationError(f"invalid cron expression '{cron}': {error}") from None
+
+
+def create_schedule(session: Session, *, data: AuditScheduleCreate, actor: str) -> AuditSchedule:
+    """Record a schedule; the scheduler's leader picks it up at its next sync."""
+    cron_trigger(data.cron)
+    _check_requirements(data.kind, data.parameters)
+    get_record(session=session, model=ModelVersion, record_id=data.model_version_id)
+    get_record(session=session, model=DatasetVersion, record_id=data.dataset_version_id)
+    existing = _schedule_for(session, data.model_version_id, data.dataset_version_id, data.kind)
+    if existing is not None:
+        raise ConflictError(
+            f"schedule {existing.id} already audits this model on this dataset ({data.kind})"
+        )
+    return create_record(
+        session=session,
+        record=AuditSchedule(
+            model_version_id=data.model_version_id,
+            dataset_version_id=data.dataset_version_id,
+            kind=data.kind,
+            cron=data.cron,
+            parameters=data.parameters.model_dump(mode="json"),
+            enabled=data.enabled,
+            created_by=actor,
+        ),
+        actor=actor,
+    )
+
+
+def _schedule_for(
+    session: Session, model_version_id: int, dataset_version_id: int, kind: str
+) -> AuditSchedule | None:
+    return session.exec(
+        select(AuditSchedule)
+        .where(AuditSchedule.model_version_id == model_version_id)
+        .where(AuditSchedule.dataset_version_id == dataset_version_id)
+        .where(AuditSchedule.kind == kind)
+    ).first()
+
+
+def update_schedule(
+    session: Session, *, schedule_id: int, data: AuditScheduleUpdate, actor: str
+) -> AuditSchedule:
+    """Change a schedule's cron, parameters or enabled flag (ledgered)."""
+    schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
+    changes: dict[str, Any] = {}
+    if data.cron is not None:
+        cron_trigger(data.cron)
+        changes["cron"] = data.cron
+    if data.parameters is not None:
+        _check_requirements(schedule.kind, data.parameters)
+        changes["parameters"] = data.parameters.model_dump(mode="json")
+    if data.enabled is not None:
+        changes["enabled"] = data.enabled
+    return update_record(session=session, record=schedule, changes=changes, actor=actor)
+
+
+def upsert_schedule(session: Session, *, data: AuditScheduleCreate, actor: str) -> AuditSchedule:
+    """Create the schedule, or update the one for the same model, dataset and kind (CLI)."""
+    existing = _schedule_for(session, data.model_version_id, data.dataset_version_id, data.kind)
+    if existing is None:
+        return create_schedule(session, data=data, actor=actor)
+    return update_schedule(
+        session,
+        schedule_id=existing.id or 0,
+        data=AuditScheduleUpdate(cron=data.cron, parameters=data.parameters, enabled=data.enabled),
+        actor=actor,
+    )
+
+
+def delete_schedule(session: Session, *, schedule_id: int, actor: str) -> None:
+    """Remove a schedule (its past runs stay); the leader drops its job at the next sync."""
+    schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
+    session.delete(schedule)
+    session.flush()
+    append_event(
+        session=session,
+        actor=actor,
+        action="audit_schedule.deleted",
+        subject_type="audit_schedule",
+        subject_id=schedule_id,
+        payload={
+            "model_version_id": schedule.model_version_id,
+            "dataset_version_id": schedule.dataset_version_id,
+            "kind": schedule.kind,
+            "cron": schedule.cron,
+        },
+    )
