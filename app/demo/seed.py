@@ -26,6 +26,7 @@ from app.registry.schemas import (
     ModelVersionCreate,
     RunCreate,
 )
+from app.reports import service as report_service
 from app.storage import store_file
 
 #: The demo's people: username -> (display name, role).
@@ -475,6 +476,15 @@ def seed_demo(
     seed_datasets(session, settings, work, seed)
     seed_runs_and_models(session, seed)
     ask_demo_gates(session, engine, seed)
+    report_service.generate_and_record_each(
+        session=session,
+        settings=settings,
+        requests=[
+            report_service.ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),
+            report_service.ReportRequest("dataset_sheet", seed.ids["notes_raw"]),
+        ],
+        actor="olivia",
+    )
     return seed
 
 
