@@ -16,6 +16,7 @@ from sqlmodel import select
 from werkzeug.serving import make_server
 
 from app.db import session_scope
+from app.ledger import verify_chain
 from app.models.governance import ApprovalRequest
 from app.models.ledger import LedgerEvent
 from tests.approvals.conftest import Registry
@@ -101,6 +102,7 @@ def test_racing_approvers_make_one_transition(
     with session_scope(engine) as session:
         request = session.get(ApprovalRequest, request_id)
         assert request is not None and request.status == "approved"
+        assert verify_chain(session=session).intact
 
 
 def test_racing_pipelines_open_one_request(

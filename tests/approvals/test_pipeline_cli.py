@@ -26,6 +26,7 @@ from app.models.base import utc_now
 from app.models.governance import ApprovalRequest
 from app.registry.records import get_record
 from tests.approvals.conftest import Registry
+from tests.conftest import TEST_PASSWORD
 
 
 @pytest.fixture
@@ -74,11 +75,20 @@ def _vote(actor: Any, request_id: int, decision: str, comment: str = "") -> Any:
 
 
 def test_promote_wait_exits_0_when_approved(
-    live_url: str, registry: Registry, people: dict[str, Any]
+    app: Any, live_url: str, registry: Registry, people: dict[str, Any]
 ) -> None:
+    portal = app.test_client()
+    login = {"username": people["risk"].username, "password": TEST_PASSWORD}
+    assert portal.post("/login", data=login).status_code == 302
+
     def approve(request_id: int) -> None:
+        # The officer approves through the API, model risk in the portal.
         assert _vote(people["officer"], request_id, "approve").status_code == 200
-        assert _vote(people["risk"], request_id, "approve").status_code == 200
+        voted = portal.post(
+            f"/approvals/{request_id}/vote",
+            data={"decision": "approve", "role": "model_risk", "comment": "validated"},
+        )
+        assert voted.status_code == 302
 
     voters = _when_pending(people, approve)
     result = _run(
