@@ -16,7 +16,6 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import text
@@ -56,31 +55,24 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _event_hash(
-    *,
-    seq: int,
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    payload_sha256: str,
-    prev_hash: str,
-) -> str:
-    return sha256_hex(
-        canonical_json(
-            {
-                "seq": seq,
-                "occurred_at": occurred_at.isoformat(),
-                "actor": actor,
-                "action": action,
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "payload_sha256": payload_sha256,
-                "prev_hash": prev_hash,
-            }
-        )
-    )
+#: The fields an event's hash covers, in the order they are hashed.
+_HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "payload_sha256",
+    "prev_hash",
+)
+
+
+def _event_hash(event: LedgerEvent) -> str:
+    """SHA-256 over the event's hashed fields and its predecessor's hash."""
+    fields = {name: getattr(event, name) for name in _HASHED_FIELDS}
+    fields["occurred_at"] = event.occurred_at.isoformat()
+    return sha256_hex(canonical_json(fields))
 
 
 def _lock_tail(session: Session) -> None:
@@ -106,30 +98,20 @@ def append_event(
     seq = 1 if tail is None else tail.seq + 1
     prev_hash = GENESIS_HASH if tail is None else tail.hash
     body = payload or {}
-    payload_sha256 = sha256_hex(canonical_json(body))
-    # Microsecond precision survives every backend, so the hash can be recomputed.
-    occurred_at = utc_now()
     event = LedgerEvent(
         seq=seq,
-        occurred_at=occurred_at,
+        # Microsecond precision survives every backend, so the hash can be recomputed.
+        occurred_at=utc_now(),
         actor=actor,
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),
         payload=body,
-        payload_sha256=payload_sha256,
+        payload_sha256=sha256_hex(canonical_json(body)),
         prev_hash=prev_hash,
-        hash=_event_hash(
-            seq=seq,
-            occurred_at=occurred_at,
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            payload_sha256=payload_sha256,
-            prev_hash=prev_hash,
-        ),
+        hash="",
     )
+    event.hash = _event_hash(event)
     session.add(event)
     session.flush()
     return event
@@ -182,16 +164,7 @@ def _check_event(event: LedgerEvent, *, expected_seq: int, prev_hash: str) -> st
         return "prev_hash does not match the hash of the event before it (deleted or reordered)"
     if sha256_hex(canonical_json(event.payload)) != event.payload_sha256:
         return "payload does not match its payload_sha256 (payload edited)"
-    recomputed = _event_hash(
-        seq=event.seq,
-        occurred_at=event.occurred_at,
-        actor=event.actor,
-        action=event.action,
-        subject_type=event.subject_type,
-        subject_id=event.subject_id,
-        payload_sha256=event.payload_sha256,
-        prev_hash=event.prev_hash,
-    )
+    recomputed = _event_hash(event)
     if recomputed != event.hash:
         return "hash does not match the event's fields (event edited)"
     return None

@@ -49,6 +49,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from app.models.model_versions import MODEL_CARD_SECTIONS
+
 __all__ = [
     "ApprovalInput",
     "AuditInput",
@@ -268,18 +270,6 @@ class GateInput(_Part):
 
 
 _NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-_CARD_SECTIONS = (
-    "details",
-    "intended_use",
-    "out_of_scope_use",
-    "factors",
-    "metrics",
-    "evaluation_data",
-    "training_data",
-    "quantitative_analyses",
-    "ethical_considerations",
-    "caveats",
-)
 
 
 def example_inputs() -> dict[str, GateInput]:
@@ -387,7 +377,7 @@ def example_inputs() -> dict[str, GateInput]:
             datasets=[eu_applicants],
             run=eu_run,
             model=credit_model,
-            card=CardInput(sections={name: f"{name} text" for name in _CARD_SECTIONS}),
+            card=CardInput(sections={name: f"{name} text" for name in MODEL_CARD_SECTIONS}),
             evaluations=[
                 EvaluationInput(id="ev-1", kind="benchmark", metric="accuracy", value=0.91),
                 EvaluationInput(

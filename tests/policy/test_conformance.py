@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.models.model_versions import MODEL_CARD_SECTIONS
 from app.policy.decision import GATES
 from app.policy.embedded import EmbeddedEngine
 from app.policy.input_document import (
@@ -39,18 +40,7 @@ GENERATED_DOCUMENTS = 500
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 PEOPLE = ["maya", "omar", "lena", "carla", "ivan"]
 REGIONS = ["US", "DE", "FR", "IE", "JP", "GB", "IN", "BR", "EU"]
-SECTIONS = [
-    "details",
-    "intended_use",
-    "out_of_scope_use",
-    "factors",
-    "metrics",
-    "evaluation_data",
-    "training_data",
-    "quantitative_analyses",
-    "ethical_considerations",
-    "caveats",
-]
+SECTIONS = list(MODEL_CARD_SECTIONS)
 references = st.one_of(st.none(), st.just(""), st.sampled_from(["REF-1", "REF-2026-7"]))
 names = st.text(alphabet="abcdefghij-_. \"'\\é", min_size=1, max_size=12)
 moments = st.one_of(

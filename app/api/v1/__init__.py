@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 
 from app.api.v1 import approvals, datasets, deployments, gates, ledger, lineage, models, runs
+from app.api.v1.audits import bp as audits_bp
 from app.api.v1.reports import bp as reports_bp
 from app.api.v1.spec import spec
 from app.auth.guard import public
@@ -24,6 +25,7 @@ RESOURCE_BLUEPRINTS: list[Blueprint] = [
     gates.bp,
     approvals.bp,
     reports_bp,
+    audits_bp,
 ]
 
 

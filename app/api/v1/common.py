@@ -8,7 +8,8 @@ from flask import Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import SQLModel
 
-from app.registry.records import MAX_PAGE_SIZE, Page
+from app.db import unit_of_work
+from app.registry.records import MAX_PAGE_SIZE, Page, list_records
 
 
 class ListQuery(BaseModel):
@@ -35,3 +36,13 @@ def created(body: dict[str, Any]) -> Response:
     response = jsonify(body)
     response.status_code = 201
     return response
+
+
+def list_response(model: type[SQLModel], query: ListQuery, **fixed_filters: Any) -> Response:
+    """One page of ``model`` filtered by the query's fields (and ``fixed_filters``)."""
+    filters = {**query.model_dump(exclude={"after", "limit"}), **fixed_filters}
+    with unit_of_work() as session:
+        page = list_records(
+            session=session, model=model, filters=filters, after=query.after, limit=query.limit
+        )
+        return jsonify(page_body(page))

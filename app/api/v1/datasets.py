@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
@@ -17,7 +17,7 @@ from app.errors import ValidationError
 from app.models.datasets import Dataset, DatasetFormat, DatasetVersion
 from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file
-from app.registry.records import get_record, list_records
+from app.registry.records import get_record
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import store_stream, stored_suffix
 
@@ -57,15 +57,7 @@ class ErasureRequestCreate(BaseModel):
 @spec.validate(query=DatasetListQuery, tags=[TAG])
 def list_datasets(query: DatasetListQuery) -> Any:
     """List datasets, filtered by owner or domain."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=Dataset,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(Dataset, query)
 
 
 @bp.post("")
@@ -96,15 +88,7 @@ def list_versions(dataset_id: int, query: VersionListQuery) -> Any:
     """A dataset's versions."""
     with unit_of_work() as session:
         get_record(session=session, model=Dataset, record_id=dataset_id)
-        filters = {"dataset_id": dataset_id, **query.model_dump(exclude={"after", "limit"})}
-        page = list_records(
-            session=session,
-            model=DatasetVersion,
-            filters=filters,
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(DatasetVersion, query, dataset_id=dataset_id)
 
 
 @bp.post("/<int:dataset_id>/versions")

@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.db import unit_of_work
 from app.models.deployments import Deployment
 from app.registry import deployments as service
-from app.registry.records import get_record, list_records
+from app.registry.records import get_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionRequest
 from app.registry.state_machines import DEPLOYMENT_MACHINE
 
@@ -39,15 +39,7 @@ def _body(deployment: Deployment) -> dict[str, Any]:
 @spec.validate(query=DeploymentListQuery, tags=[TAG])
 def list_deployments(query: DeploymentListQuery) -> Any:
     """List deployments."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=Deployment,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(Deployment, query)
 
 
 @bp.post("")

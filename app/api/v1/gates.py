@@ -7,7 +7,7 @@ from typing import Any, Literal
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict
 
-from app.api.v1.common import ListQuery, page_body, to_public
+from app.api.v1.common import ListQuery, list_response, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import GATE_CALLERS, READERS
@@ -15,7 +15,7 @@ from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import evaluate_gate
 from app.models.governance import PolicyDecision
-from app.registry.records import get_record, list_records
+from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
 TAG = "gates"
@@ -64,15 +64,7 @@ def ask_gate(gate: str, json: GateRequest) -> Any:
 @spec.validate(query=DecisionQuery, tags=[TAG])
 def list_decisions(query: DecisionQuery) -> Any:
     """Stored decisions, filtered by gate, subject, outcome or engine."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=PolicyDecision,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(PolicyDecision, query)
 
 
 @bp.get("/decisions/<int:decision_id>")

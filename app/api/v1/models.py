@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.db import unit_of_work
 from app.models.model_versions import ModelVersion
 from app.registry import model_versions as service
-from app.registry.records import get_record, list_records
+from app.registry.records import get_record
 from app.registry.schemas import (
     EvaluationCreate,
     ModelCardUpdate,
@@ -47,15 +47,7 @@ def _model_body(session: Any, model: ModelVersion) -> dict[str, Any]:
 @spec.validate(query=ModelListQuery, tags=[TAG])
 def list_models(query: ModelListQuery) -> Any:
     """List model versions."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=ModelVersion,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(ModelVersion, query)
 
 
 @bp.post("")

@@ -7,14 +7,14 @@ from typing import Any
 from flask import Blueprint, jsonify
 from pydantic import BaseModel
 
-from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.db import unit_of_work
 from app.models.runs import FineTuneRun
 from app.registry import runs as service
-from app.registry.records import get_record, list_records
+from app.registry.records import get_record
 from app.registry.schemas import RunCreate, RunUpdate, TransitionRequest
 from app.registry.state_machines import RUN_MACHINE
 
@@ -50,15 +50,7 @@ def _run_body(session: Any, run: FineTuneRun) -> dict[str, Any]:
 @spec.validate(query=RunListQuery, tags=[TAG])
 def list_runs(query: RunListQuery) -> Any:
     """List runs, filtered by state, platform or requester."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=FineTuneRun,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(FineTuneRun, query)
 
 
 @bp.post("")
