@@ -4,7 +4,8 @@ Both commands read a decisions table (CSV or Parquet), print a readable summary 
 ``--json``, the full result document (the same one the policy reads), and exit 0 when the
 audit ran, 2 with one line on stderr when an input is unusable (missing file or column,
 non-binary label, model that cannot be loaded). They never judge the figures: the gate
-does that. ``audit schedule`` is added by the scheduler.
+does that. ``audit schedule`` records a recurring audit of a registered model that
+``gatehouse scheduler`` runs; it exits 1 with one line for an unknown model or dataset.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import pandas as pd
+from flask.cli import with_appcontext
 
 from app.audits.errors import AuditError
 from app.audits.fairness import HEADLINE_METRICS, FairnessResult, run_fairness_audit
@@ -250,3 +252,108 @@ def _print_explanation(result: ExplainabilityResult) -> None:
     first = result.explain_row(0)
     reasons = ", ".join(reason.feature for reason in first.reasons) or "none"
     click.echo(f"principal reasons of decision {first.decision_id}: {reasons}")
+
+
+@cli_group.command("schedule")
+@click.argument("model")
+@click.option(
+    "--dataset", "dataset_version_id", required=True, type=int, help="Tabular dataset version id."
+)
+@click.option("--kind", required=True, type=click.Choice(["fairness", "explainability"]))
+@click.option("--cron", required=True, help='Five-field cron in UTC, e.g. "0 2 * * *".')
+@click.option("--y-true", default=None, help="Column with the true outcome (fairness).")
+@click.option(
+    "--y-pred", default=None, help="Decision column (default: the model artefact predicts)."
+)
+@click.option("--score", default=None, help="Score column.")
+@click.option("--sensitive", default=None, help="Sensitive column(s), comma-separated.")
+@click.option("--features", default=None, help="Model feature columns (default: the model's own).")
+@click.option("--id-column", default=None, help="Column with decision ids (explainability).")
+@click.option("--positive-label", default="1", show_default=True, help="Favourable outcome.")
+@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--top-k", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--disable", is_flag=True, help="Record the schedule switched off.")
+@with_appcontext
+def schedule_command(
+    model: str,
+    dataset_version_id: int,
+    kind: str,
+    cron: str,
+    y_true: str | None,
+    y_pred: str | None,
+    score: str | None,
+    sensitive: str | None,
+    features: str | None,
+    id_column: str | None,
+    positive_label: str,
+    bootstrap: int,
+    seed: int,
+    top_k: int,
+    disable: bool,
+) -> None:
+    """Schedule a recurring audit of MODEL (version id, or name for its latest version).
+
+    Creates the schedule, or updates the one for the same model, dataset and kind; the
+    running scheduler's leader picks it up within its sync interval.
+    """
+    from app.audits.service import AuditParameters, AuditScheduleCreate, upsert_schedule
+    from app.db import unit_of_work
+
+    label: int | str = (
+        int(positive_label) if positive_label.lstrip("-").isdigit() else positive_label
+    )
+    with _input_errors(), unit_of_work() as session:
+        parameters = AuditParameters(
+            y_true=y_true,
+            y_pred=y_pred,
+            score=score,
+            sensitive=tuple(_columns(sensitive)),
+            features=tuple(_columns(features)) or None,
+            id_column=id_column,
+            positive_label=label,
+            bootstrap=bootstrap,
+            seed=seed,
+            top_k=top_k,
+        )
+        schedule = upsert_schedule(
+            session,
+            data=AuditScheduleCreate(
+                model_version_id=_model_version_id(session, model),
+                dataset_version_id=dataset_version_id,
+                kind=kind,  # type: ignore[arg-type]
+                cron=cron,
+                parameters=parameters,
+                enabled=not disable,
+            ),
+            actor=_cli_actor(),
+        )
+        click.echo(
+            f"schedule {schedule.id}: {schedule.kind} audit of model version "
+            f"{schedule.model_version_id} on dataset version {schedule.dataset_version_id}, "
+            f"cron '{schedule.cron}' (UTC){'' if schedule.enabled else ', disabled'}"
+        )
+
+
+def _model_version_id(session: Any, model: str) -> int:
+    """A model version id given as a number, or the latest version of a model name."""
+    from sqlmodel import col, select
+
+    from app.errors import NotFoundError
+    from app.models.model_versions import ModelVersion
+
+    if model.isdigit():
+        return int(model)
+    found = session.exec(
+        select(ModelVersion).where(ModelVersion.name == model).order_by(col(ModelVersion.id).desc())
+    ).first()
+    if found is None:
+        raise NotFoundError(f"no model version named '{model}'")
+    return int(found.id)
+
+
+def _cli_actor() -> str:
+    """Who changed the schedule from a shell: the operating system user."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"[:80]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from app.audits.demo import seed_demo_audits
 from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
@@ -476,6 +477,7 @@ def seed_demo(
     seed_datasets(session, settings, work, seed)
     seed_runs_and_models(session, seed)
     ask_demo_gates(session, engine, seed)
+    seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
     report_service.generate_and_record_each(
         session=session,
         settings=settings,

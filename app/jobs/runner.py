@@ -13,6 +13,8 @@ references, not functions); the scheduler process sets the context with
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +36,9 @@ RUN_SCHEDULED_REF = "app.jobs.runner:run_scheduled"
 _DUPLICATE_WINDOW = 5
 # Longest error text kept (the column holds 4000).
 _ERROR_LENGTH = 1000
+
+# Which process ran a job (host and pid), recorded so a failover can be traced.
+_RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 
 _context: JobContext | None = None
 
@@ -84,7 +89,8 @@ def execute_job(context: JobContext, job_id: str) -> JobRun | None:
         )
         return None
     base: dict[str, Any] = {
-        "scheduled_for": context.scheduled_for.isoformat() if context.scheduled_for else None
+        "scheduled_for": context.scheduled_for.isoformat() if context.scheduled_for else None,
+        "runner": _RUNNER,
     }
     with session_scope(context.engine) as session:
         run = JobRun(job_id=job_id, details=base)
