@@ -13,7 +13,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
 from app.audits import service
 from app.auth.guard import allow, current_principal
@@ -151,15 +151,7 @@ def get_reasons(audit_id: int, decision_id: str) -> Any:
 @spec.validate(query=ScheduleListQuery, tags=[TAG])
 def list_schedules(query: ScheduleListQuery) -> Any:
     """Audit schedules."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=AuditSchedule,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(AuditSchedule, query)
 
 
 @bp.post("/audit-schedules")
@@ -212,12 +204,4 @@ def delete_schedule(schedule_id: int) -> Any:
 @spec.validate(query=JobRunListQuery, tags=[TAG])
 def list_job_runs(query: JobRunListQuery) -> Any:
     """What the scheduler ran: start, end, outcome, error and details of each run."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=JobRun,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    return list_response(JobRun, query)
