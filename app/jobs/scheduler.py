@@ -46,7 +46,14 @@ from app.jobs.runner import RUN_SCHEDULED_REF, set_context
 from app.models.schedules import AuditSchedule
 from app.policy.factory import build_engine as build_policy_engine
 
-__all__ = ["JOB_TABLE", "build_scheduler", "run_scheduler", "sync_audit_jobs", "sync_static_jobs"]
+__all__ = [
+    "JOB_TABLE",
+    "build_scheduler",
+    "run_scheduler",
+    "scheduler_config",
+    "sync_audit_jobs",
+    "sync_static_jobs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,18 +81,23 @@ class RunTimeExecutor(ThreadPoolExecutor):
         super()._do_submit_job(copy, run_times)
 
 
-def build_scheduler(database_url: str, options: SchedulerOptions) -> BlockingScheduler:
-    """A blocking scheduler whose jobs persist in the Gatehouse database."""
-    return BlockingScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=database_url, tablename=JOB_TABLE)},
-        executors={"default": RunTimeExecutor(max_workers=options.max_workers)},
-        job_defaults={
+def scheduler_config(database_url: str, options: SchedulerOptions) -> dict[str, Any]:
+    """Job store, executor and job defaults of every Gatehouse scheduler."""
+    return {
+        "jobstores": {"default": SQLAlchemyJobStore(url=database_url, tablename=JOB_TABLE)},
+        "executors": {"default": RunTimeExecutor(max_workers=options.max_workers)},
+        "job_defaults": {
             "coalesce": True,
             "misfire_grace_time": options.misfire_grace_seconds,
             "max_instances": 1,
         },
-        timezone=UTC,
-    )
+        "timezone": UTC,
+    }
+
+
+def build_scheduler(database_url: str, options: SchedulerOptions) -> BlockingScheduler:
+    """A blocking scheduler whose jobs persist in the Gatehouse database."""
+    return BlockingScheduler(**scheduler_config(database_url, options))
 
 
 def _ensure_job(scheduler: BaseScheduler, job_id: str, name: str, trigger: BaseTrigger) -> None:

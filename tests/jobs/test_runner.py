@@ -1,0 +1,257 @@
+"""Each job run is recorded (start, end, outcome, one-line error, details), and every job
+does its work against a real database."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlmodel import select
+
+from app.audits.service import (
+    AuditScheduleCreate,
+    AuditScheduleUpdate,
+    create_schedule,
+    update_schedule,
+)
+from app.db import session_scope
+from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.jobs import definitions
+from app.jobs.definitions import JOBS, SchedulerOptions, audit_job_id
+from app.jobs.runner import execute_job
+from app.jobs.scheduler import scheduler_config, sync_audit_jobs, sync_static_jobs
+from app.ledger import append_event
+from app.models.evidence import AuditRun, JobRun
+from app.models.ledger import LedgerEvent
+from app.registry.datasets import record_erasure_request
+
+
+def _seed(engine: Any, settings: Any, tmp_path: Path) -> DemoSeed:
+    seed = DemoSeed()
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    with session_scope(engine) as session:
+        seed_people(session, seed, fast_hash=True)
+        seed_datasets(session, settings, work, seed)
+        seed_runs_and_models(session, seed)
+    return seed
+
+
+def test_ledger_verify_records_success_then_the_broken_event(job_context: Any, engine: Any) -> None:
+    with session_scope(engine) as session:
+        for n in range(3):
+            append_event(
+                session=session,
+                actor="t",
+                action="test.event",
+                subject_type="t",
+                subject_id=n,
+                payload={"n": n},
+            )
+    intact = execute_job(job_context, "ledger-verify")
+    assert intact is not None and intact.outcome == "succeeded"
+    assert intact.details["events_checked"] >= 3 and intact.finished_at >= intact.started_at
+    with session_scope(engine) as session:
+        event = session.exec(select(LedgerEvent).where(LedgerEvent.action == "test.event")).first()
+        assert event is not None
+        session.execute(
+            sa.update(LedgerEvent).where(LedgerEvent.seq == event.seq).values(payload={"n": 99})
+        )
+        broken_seq = event.seq
+    broken = execute_job(job_context, "ledger-verify")
+    assert broken is not None and broken.outcome == "failed"
+    assert (
+        broken.error
+        == f"ledger broken at event {broken_seq}: payload does not match its payload_sha256 (payload edited)"
+    )
+    with session_scope(engine) as session:
+        stored = session.exec(select(JobRun).order_by(JobRun.id)).all()
+    assert [(r.job_id, r.outcome) for r in stored] == [
+        ("ledger-verify", "succeeded"),
+        ("ledger-verify", "failed"),
+    ]
+
+
+def test_an_unexpected_exception_is_one_line_without_its_message(
+    job_context: Any, engine: Any, monkeypatch: Any
+) -> None:
+    def explode(context: Any, session: Any) -> dict[str, Any]:
+        raise RuntimeError("applicant Jane Doe, IBAN DE89 3704 0044 0532 0130 00")
+
+    monkeypatch.setitem(
+        JOBS, "explodes", definitions.JobDefinition("explodes", "test", lambda _o: None, explode)
+    )
+    run = execute_job(job_context, "explodes")
+    assert run is not None
+    assert (run.outcome, run.error) == ("failed", "internal error (RuntimeError)")
+
+
+def test_a_trigger_time_runs_once(job_context: Any, engine: Any) -> None:
+    at = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    context = dataclasses.replace(job_context, scheduled_for=at)
+    first = execute_job(context, "scheduler-heartbeat")
+    again = execute_job(context, "scheduler-heartbeat")
+    assert first is not None and again is None
+    assert first.details["scheduled_for"] == at.isoformat()
+    assert first.details["runner"].endswith(f":{__import__('os').getpid()}")
+
+
+def test_retention_and_erasure_reminders_are_ledgered(
+    job_context: Any, engine: Any, settings: Any, tmp_path: Path
+) -> None:
+    seed = _seed(engine, settings, tmp_path)
+    with session_scope(engine) as session:
+        record_erasure_request(
+            session=session,
+            version_id=seed.ids["triage"],
+            reference="DSR-2026-0042",
+            actor="olivia",
+        )
+    # Every demo retention date (2028-2030) is past in 2031.
+    later = dataclasses.replace(job_context, scheduled_for=datetime(2031, 1, 1, 6, tzinfo=UTC))
+    run = execute_job(later, "retention-reminders")
+    assert run is not None and run.outcome == "succeeded"
+    assert seed.ids["notes_raw"] in run.details["past_retention_version_ids"]
+    assert len(run.details["open_erasure_request_ids"]) == 1
+    with session_scope(engine) as session:
+        reminders = session.exec(
+            select(LedgerEvent).where(LedgerEvent.action == "dataset_version.erasure_reminder")
+        ).all()
+    assert [r.subject_id for r in reminders] == [str(seed.ids["triage"])]
+
+
+def test_approval_expiry_calls_the_approvals_service(job_context: Any) -> None:
+    run = execute_job(job_context, "approval-expiry")
+    assert run is not None and run.outcome == "succeeded"
+    assert run.details["expired_request_ids"] == []
+
+
+def _decisions(settings: Any, tmp_path: Path, engine: Any) -> int:
+    from app.registry import datasets as dataset_service
+    from app.registry.dataset_ingest import ingest_dataset_file
+    from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
+    from app.storage import store_file
+
+    path = tmp_path / "decisions.csv"
+    pd.DataFrame(
+        {"group": ["a", "b"] * 50, "y_true": [1, 0, 0, 1] * 25, "y_pred": [1, 0, 1, 1] * 25}
+    ).to_csv(path, index=False)
+    stored = store_file(path, root=settings.storage_dir / "datasets", max_bytes=10**8)
+    with session_scope(engine) as session:
+        dataset = dataset_service.create_dataset(
+            session=session,
+            data=DatasetCreate(name="log", owner="eli", domain="credit"),
+            actor="eli",
+        )
+        version, _ = ingest_dataset_file(
+            session=session,
+            dataset_id=dataset.id or 0,
+            stored=stored,
+            declared=DatasetVersionMetadata(),
+            actor="eli",
+            format="tabular",
+        )
+        return version.id or 0
+
+
+def test_audit_schedule_job_runs_the_audit_and_records_failures(
+    job_context: Any, engine: Any, settings: Any, tmp_path: Path
+) -> None:
+    seed = _seed(engine, settings, tmp_path)
+    version_id = _decisions(settings, tmp_path, engine)
+    parameters = {"y_true": "y_true", "y_pred": "y_pred", "sensitive": ["group"], "bootstrap": 5}
+    with session_scope(engine) as session:
+        schedule = create_schedule(
+            session,
+            data=AuditScheduleCreate(
+                model_version_id=seed.ids["credit_model"],
+                dataset_version_id=version_id,
+                kind="fairness",
+                cron="0 2 * * *",
+                parameters=parameters,  # type: ignore[arg-type]
+            ),
+            actor="marcus",
+        )
+        schedule_id = schedule.id or 0
+    ok = execute_job(job_context, audit_job_id(schedule_id))
+    assert ok is not None and ok.outcome == "succeeded", ok.error if ok else None
+    with session_scope(engine) as session:
+        update_schedule(
+            session,
+            schedule_id=schedule_id,
+            data=AuditScheduleUpdate(parameters={**parameters, "sensitive": ["sex"]}),  # type: ignore[arg-type]
+            actor="marcus",
+        )
+    failed = execute_job(job_context, audit_job_id(schedule_id))
+    assert failed is not None and failed.outcome == "failed"
+    with session_scope(engine) as session:
+        runs = session.exec(select(AuditRun).order_by(AuditRun.id)).all()
+    assert [(r.status, r.requested_by, r.schedule) for r in runs] == [
+        ("succeeded", "scheduler", "0 2 * * *"),
+        ("failed", "scheduler", "0 2 * * *"),
+    ]
+    assert ok.details["audit_run_id"] == runs[0].id
+    assert failed.error == f"audit run {runs[1].id} failed: {runs[1].error}"
+    assert "sensitive column 'sex' not found" in (failed.error or "")
+
+
+def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
+    database_url: str, engine: Any, settings: Any, tmp_path: Path
+) -> None:
+    seed = _seed(engine, settings, tmp_path)
+    options = SchedulerOptions()
+    scheduler = BackgroundScheduler(**scheduler_config(database_url, options))
+    scheduler.start(paused=True)
+    try:
+        sync_static_jobs(scheduler, options)
+        with session_scope(engine) as session:
+            schedule = create_schedule(
+                session,
+                data=AuditScheduleCreate(
+                    model_version_id=seed.ids["credit_model"],
+                    dataset_version_id=seed.ids["german_credit"],
+                    kind="fairness",
+                    cron="0 2 * * *",
+                    parameters={"y_true": "target", "sensitive": ["Status/sex"]},  # type: ignore[arg-type]
+                ),
+                actor="marcus",
+            )
+        sync_audit_jobs(scheduler, engine)
+        job_id = audit_job_id(schedule.id or 0)
+        ids = {job.id for job in scheduler.get_jobs()}
+        assert ids == {"approval-expiry", "retention-reminders", "ledger-verify", job_id} | (
+            {"audit-schedules-sync"} if "audit-schedules-sync" in JOBS else set()
+        )
+        first_run = scheduler.get_job(job_id).next_run_time
+        assert (first_run.hour, first_run.minute) == (2, 0)
+        sync_audit_jobs(scheduler, engine)  # identical: left alone
+        assert scheduler.get_job(job_id).next_run_time == first_run
+        with session_scope(engine) as session:
+            update_schedule(
+                session,
+                schedule_id=schedule.id or 0,
+                data=AuditScheduleUpdate(cron="30 4 * * *"),
+                actor="marcus",
+            )
+        sync_audit_jobs(scheduler, engine)
+        moved = scheduler.get_job(job_id).next_run_time
+        assert (moved.hour, moved.minute) == (4, 30)
+        with session_scope(engine) as session:
+            update_schedule(
+                session,
+                schedule_id=schedule.id or 0,
+                data=AuditScheduleUpdate(enabled=False),
+                actor="m",
+            )
+        sync_audit_jobs(scheduler, engine)
+        assert scheduler.get_job(job_id) is None
+        job = scheduler.get_job("ledger-verify")
+        assert job.coalesce is True
+        assert job.misfire_grace_time == options.misfire_grace_seconds
+    finally:
+        scheduler.shutdown(wait=False)
