@@ -95,3 +95,21 @@ def test_officer_logs_in_and_reviews_a_denied_decision(live_portal: Any, browser
     page.screenshot(path=str(ARTIFACTS / "decision.png"), full_page=True)
     page.click("button:has-text('Log out')")
     page.wait_for_selector("h1:has-text('Log in')")
+
+
+def test_api_docs_render_offline(live_portal: Any, browser: Any) -> None:
+    base, _ = live_portal
+    page = browser.new_page()
+    external: list[str] = []
+    page.on(
+        "request",
+        lambda request: external.append(request.url) if not request.url.startswith(base) else None,
+    )
+    page.goto(f"{base}/api/v1/docs/")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = {
+        text.replace("\u200b", "")
+        for text in page.locator(".opblock-summary-path").all_inner_texts()
+    }
+    assert {"/api/v1/datasets", "/api/v1/gates/{gate}"} <= paths
+    assert external == []

@@ -282,3 +282,10 @@ def test_openapi_document_describes_the_api(client: Any) -> None:
     assert "/api/v1/datasets" in document["paths"]
     assert "post" in document["paths"]["/api/v1/datasets"]
     assert "bearer" in document["components"]["securitySchemes"]
+
+
+def test_swagger_ui_is_served_from_the_package(client: Any) -> None:
+    page = client.get("/api/v1/docs/").get_data(as_text=True)
+    assert "swagger-ui-bundle.js" in page and "https://" not in page
+    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/api/v1/docs/assets/../../app/config.py").status_code == 404

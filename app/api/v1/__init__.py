@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, jsonify, render_template, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 
 from app.api.v1 import approvals, datasets, deployments, gates, ledger, lineage, models, runs
 from app.api.v1.audits import bp as audits_bp
@@ -36,13 +37,27 @@ def openapi_document() -> Any:
     return jsonify(spec.spec)
 
 
+@meta.get("/docs/")
+@public
+def api_docs() -> Any:
+    """Swagger UI for humans, served from the packaged bundle (nothing from the network)."""
+    return render_template("api_docs.html")
+
+
+@meta.get("/docs/assets/<path:filename>")
+@public
+def api_docs_asset(filename: str) -> Any:
+    """Swagger UI's static files; ``send_from_directory`` refuses paths outside the bundle."""
+    return send_from_directory(swagger_ui_path, filename)
+
+
 def init_app(app: Flask) -> None:
     """Register the API blueprints and the generated documentation pages."""
     for blueprint in RESOURCE_BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(meta)
     spec.register(app)
-    # spectree's own documentation pages are public like the document itself.
+    # spectree's own document route is public like ours.
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith("openapi"):
             public(view)

@@ -63,6 +63,8 @@ spec = SpecTree(
     version="v1",
     path="api/v1/docs",
     annotations=True,
+    # Document only the API views decorated with this instance, not the portal.
+    mode="strict",
     before=_refuse_invalid,
     validation_error_status=422,
     security_schemes=[
@@ -71,4 +73,6 @@ spec = SpecTree(
         ),
     ],
     security={"bearer": []},
+    # spectree's own pages load Swagger UI from a CDN; ours serves a packaged copy instead.
+    page_templates={},
 )
