@@ -1,0 +1,148 @@
+"""One leader across scheduler processes: each trigger runs once, and a follower takes over.
+
+The multi-process test starts two real ``gatehouse scheduler`` processes against one
+PostgreSQL database with a heartbeat job every 2 s, kills the leader, and counts the
+JobRun rows per scheduled run time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.jobs.leader import FileLeaderLock, PostgresLeaderLock, leader_lock_for
+from app.models.evidence import JobRun
+
+GATEHOUSE = Path(sys.executable).parent / "gatehouse"
+# Seconds a process may take to import, build the policy engine and reach the lock.
+STARTUP_TIMEOUT = 90.0
+
+
+def test_file_lock_has_one_holder_at_a_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gatehouse.db'}"
+    first, second = leader_lock_for(url), leader_lock_for(url)
+    assert isinstance(first, FileLeaderLock)
+    assert first.try_acquire() and first.alive()
+    assert not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    second.release()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_advisory_lock_has_one_holder_and_frees_with_its_connection(database_url: str) -> None:
+    first, second = leader_lock_for(database_url), leader_lock_for(database_url)
+    assert isinstance(first, PostgresLeaderLock)
+    assert first.try_acquire() and first.alive()
+    assert not second.try_acquire()
+    first.release()
+    assert not first.alive()
+    assert second.try_acquire()
+    second.release()
+
+
+class SchedulerProcess:
+    """A ``gatehouse scheduler`` subprocess whose stderr lines are collected as they come."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [str(GATEHOUSE), "scheduler", "--heartbeat-seconds", "2", "--poll-seconds", "0.5"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+
+    def wait_for(self, text: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        tail = "\n".join(self.lines[-20:])
+        raise AssertionError(f"scheduler {self.process.pid} never said {text!r}:\n{tail}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def _heartbeats(database_url: str) -> list[JobRun]:
+    engine = sa.create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return list(
+                session.exec(
+                    select(JobRun).where(JobRun.job_id == "scheduler-heartbeat").order_by(JobRun.id)
+                ).all()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_scheduler_processes_run_each_trigger_once_and_fail_over(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "GATEHOUSE_DATABASE_URL": database_url,
+        "GATEHOUSE_STORAGE_DIR": str(tmp_path / "storage"),
+        "GATEHOUSE_SECRET_KEY": "scheduler-test",
+    }
+    leader = SchedulerProcess(env)
+    follower: SchedulerProcess | None = None
+    try:
+        leader.wait_for("scheduler: leading")
+        follower = SchedulerProcess(env)
+        follower.wait_for("another scheduler leads")
+        time.sleep(7)  # three or four heartbeats while both processes are up
+        leader.process.send_signal(signal.SIGKILL)
+        leader.process.wait(10)
+        killed_at = datetime.now(UTC)
+        follower.wait_for("scheduler: leading", timeout=30)
+        time.sleep(7)
+        follower.process.send_signal(signal.SIGTERM)
+        assert follower.process.wait(30) == 0
+    finally:
+        leader.stop()
+        if follower is not None:
+            follower.stop()
+
+    runs = _heartbeats(database_url)
+    per_trigger = Counter(run.details["scheduled_for"] for run in runs)
+    assert per_trigger and max(per_trigger.values()) == 1, per_trigger
+    by_runner = Counter(run.details["runner"].split(":")[-1] for run in runs)
+    assert set(by_runner) == {str(leader.process.pid), str(follower.process.pid)}
+    assert by_runner[str(leader.process.pid)] >= 2 and by_runner[str(follower.process.pid)] >= 2
+    for run in runs:
+        if run.details["runner"].endswith(f":{follower.process.pid}"):
+            assert run.started_at > killed_at
+        else:
+            assert run.started_at < killed_at
+    # Every run ended, except perhaps the one the leader was killed in.
+    unfinished = [run for run in runs if run.outcome != "succeeded"]
+    assert len(unfinished) <= 1
+    assert all(run.details["runner"].endswith(f":{leader.process.pid}") for run in unfinished)
