@@ -39,6 +39,7 @@ from app.reports.builders import Period
 from app.reports.service import generate_and_record
 from tests.approvals.conftest import build_registry
 from tests.conftest import BACKENDS, _admin_execute, _with_database, postgres_admin_url
+from tests.reports.conftest import timestamp_authority  # noqa: F401 (a local TSA for B-T tests)
 
 #: Features the audited credit model decides on (German Credit column names).
 GERMAN_FEATURES = ["Duration", "Credit-amount", "Installment-rate", "Age", "Existing-credits"]

@@ -18,7 +18,7 @@ from app.models.users import User
 from app.reports import SignatureLevel, TrustStatus, Verdict, verify_pdf
 from app.reports.builders import build_context
 from app.reports.service import generate_and_record
-from tests.reports.conftest import pdf_text
+from tests.reports.conftest import TimestampAuthority, pdf_text
 from tests.reports_registry.conftest import GENERATOR, PERIOD, World
 
 
@@ -219,3 +219,25 @@ def test_audit_context_reads_reasons_stored_by_decision_id(world: World) -> None
     reason = stored["reasons"][0]
     assert first["reasons"][0] == f"{reason['feature']} ({reason['contribution']:+.3f})"
     assert prepared.context["audit"]["verdict"] == "pass"
+
+
+def test_a_configured_timestamp_authority_timestamps_registry_reports(
+    world: World, timestamp_authority: TimestampAuthority
+) -> None:
+    settings = world.settings.with_overrides(tsa_url=timestamp_authority.url)
+    with session_scope(world.engine) as session:
+        report = generate_and_record(
+            session=session,
+            settings=settings,
+            kind="dataset_sheet",
+            actor="olivia",
+            subject_id=world.ids["german_credit"],
+        )
+    assert report.signature_level != SignatureLevel.B_B.value
+    data = (world.settings.storage_dir / report.storage_path).read_bytes()
+    result = verify_pdf(data, expected_sha256=report.pdf_sha256)
+    assert result.intact
+    assert result.signatures[0].timestamp is not None
+    assert "Gatehouse Test TSA" in (result.signatures[0].timestamp_authority or "")
+    # The URL may wrap across lines: compare without whitespace.
+    assert f"timestampedby{timestamp_authority.url}" in pdf_text(data).replace(" ", "")
