@@ -242,7 +242,7 @@ def seed_demo_audits(
     seed.decisions.append(
         (
             "production_promotion",
-            "credit-risk-assistant (audited)",
+            "credit-risk-assistant audited",
             decision.allow,
             sorted({v["control"] for v in decision.violations}),
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.jobs.leader import FileLeaderLock, PostgresLeaderLock, leader_lock_for
 from app.models.evidence import JobRun
@@ -94,7 +94,9 @@ def _heartbeats(database_url: str) -> list[JobRun]:
         with Session(engine) as session:
             return list(
                 session.exec(
-                    select(JobRun).where(JobRun.job_id == "scheduler-heartbeat").order_by(JobRun.id)
+                    select(JobRun)
+                    .where(JobRun.job_id == "scheduler-heartbeat")
+                    .order_by(col(JobRun.id))
                 ).all()
             )
     finally:

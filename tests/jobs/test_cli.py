@@ -1,0 +1,72 @@
+"""``gatehouse audit schedule`` and ``gatehouse scheduler jobs|runs``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from app.cli import cli
+from app.db import session_scope
+from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.models.evidence import JobRun
+from app.models.schedules import AuditSchedule
+
+
+def test_audit_schedule_creates_then_updates(
+    app: Any, engine: Any, settings: Any, tmp_path: Path
+) -> None:
+    seed = DemoSeed()
+    with session_scope(engine) as session:
+        seed_people(session, seed, fast_hash=True)
+        seed_datasets(session, settings, tmp_path, seed)
+        seed_runs_and_models(session, seed)
+    runner = app.test_cli_runner()
+    arguments = [
+        "audit", "schedule", "credit-risk-assistant",
+        "--dataset", str(seed.ids["german_credit"]),
+        "--kind", "fairness",
+        "--y-true", "target",
+        "--sensitive", "Status/sex",
+    ]  # fmt: skip
+    created = runner.invoke(cli, [*arguments, "--cron", "0 2 * * *"])
+    assert created.exit_code == 0, created.output
+    assert "cron '0 2 * * *' (UTC)" in created.output
+    updated = runner.invoke(cli, [*arguments, "--cron", "30 1 * * *", "--bootstrap", "50"])
+    assert updated.exit_code == 0, updated.output
+    with session_scope(engine) as session:
+        schedules = session.exec(select(AuditSchedule)).all()
+    assert [(s.cron, s.parameters["bootstrap"], s.parameters["sensitive"]) for s in schedules] == [
+        ("30 1 * * *", 50, ["Status/sex"])
+    ]
+    assert schedules[0].created_by.startswith("cli:")
+
+    bad_cron = runner.invoke(cli, [*arguments, "--cron", "every night"])
+    assert bad_cron.exit_code == 1 and "invalid cron expression" in bad_cron.output
+    unknown = runner.invoke(
+        cli, ["audit", "schedule", "no-such-model", *arguments[3:], "--cron", "0 2 * * *"]
+    )
+    assert unknown.exit_code == 1 and "no model version named 'no-such-model'" in unknown.output
+    no_y_true = runner.invoke(
+        cli,
+        ["audit", "schedule", "credit-risk-assistant", "--dataset", "1", "--kind", "fairness",
+         "--sensitive", "sex", "--cron", "0 2 * * *"],
+    )  # fmt: skip
+    assert no_y_true.exit_code == 2 and "y_true" in no_y_true.output
+    assert "Traceback" not in bad_cron.output + unknown.output + no_y_true.output
+
+
+def test_scheduler_lists_jobs_and_runs(app: Any, engine: Any) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            JobRun(job_id="ledger-verify", outcome="failed", error="ledger broken at event 7")
+        )
+    runner = app.test_cli_runner()
+    jobs = runner.invoke(cli, ["scheduler", "jobs"])
+    assert jobs.exit_code == 0
+    assert {"approval-expiry", "retention-reminders", "ledger-verify"} <= {
+        line.split()[0] for line in jobs.output.splitlines()
+    }
+    runs = runner.invoke(cli, ["scheduler", "runs", "--job", "ledger-verify"])
+    assert runs.exit_code == 0 and "ledger broken at event 7" in runs.output
