@@ -176,7 +176,8 @@ def uploaded_pdf() -> bytes:
 
 
 @bp.post("/verify")
-@allow(*REPORT_READERS, scope="read")
+# Verification changes nothing, but every non-GET API call needs a mutating scope.
+@allow(*REPORT_READERS, scope="write")
 @spec.validate(tags=[TAG])
 def verify() -> Any:
     """Verify an uploaded PDF (multipart ``file``): signature, signer, trust, registry match."""
