@@ -1,7 +1,9 @@
 """Signed PDF reports: render (WeasyPrint), sign (pyHanko, PAdES), verify.
 
-The registry's report service gathers a context (shapes in :mod:`app.reports.contexts`)
-and calls :func:`generate_report`; anyone holding a PDF calls :func:`verify_pdf`.
+:mod:`app.reports.builders` gathers a report's context from the registry (shapes in
+:mod:`app.reports.contexts`), :func:`generate_report` renders and signs it, and
+:mod:`app.reports.service` records, stores, ledgers and serves reports and verifies
+uploads; anyone holding a PDF calls :func:`verify_pdf`.
 """
 
 from app.reports.generation import REPORT_KINDS, GeneratedReport, generate_report

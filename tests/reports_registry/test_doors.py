@@ -170,6 +170,21 @@ def test_download_of_a_missing_report_is_a_problem(world: World) -> None:
     _problem(client.get("/api/v1/reports/999999/download", headers=headers), 404)
 
 
+def test_a_stored_file_that_no_longer_matches_its_digest_is_not_served(world: World) -> None:
+    report = world.reports["periodic_compliance"]
+    stored = world.settings.storage_dir / report.storage_path
+    original = stored.read_bytes()
+    before = len(_downloads(world, report.id or 0))
+    client, headers = world.api("audrey")
+    try:
+        stored.write_bytes(_flipped(original))
+        body = _problem(client.get(f"/api/v1/reports/{report.id}/download", headers=headers), 500)
+    finally:
+        stored.write_bytes(original)
+    assert body["title"] == "Report file missing or altered"
+    assert len(_downloads(world, report.id or 0)) == before
+
+
 def test_api_verify_reports_intact_and_registered(world: World) -> None:
     client, headers = world.api("audrey")
     data = world.pdf("audit_report")

@@ -6,6 +6,8 @@ the database rows the reports were built from, never copied from a rendered repo
 
 from __future__ import annotations
 
+import subprocess
+
 from sqlmodel import col, select
 
 from app.db import session_scope
@@ -18,7 +20,7 @@ from app.models.users import User
 from app.reports import SignatureLevel, TrustStatus, Verdict, verify_pdf
 from app.reports.builders import build_context
 from app.reports.service import generate_and_record
-from tests.reports.conftest import TimestampAuthority, pdf_text
+from tests.reports.conftest import ARTIFACTS, TimestampAuthority, pdf_text, require_binary
 from tests.reports_registry.conftest import GENERATOR, PERIOD, World
 
 
@@ -241,3 +243,19 @@ def test_a_configured_timestamp_authority_timestamps_registry_reports(
     assert "Gatehouse Test TSA" in (result.signatures[0].timestamp_authority or "")
     # The URL may wrap across lines: compare without whitespace.
     assert f"timestampedby{timestamp_authority.url}" in pdf_text(data).replace(" ", "")
+
+
+def test_page_one_of_each_registry_report_renders_to_png(world: World) -> None:
+    """Artefacts for people to look at: artifacts/reports/registry-<kind>-page1.png."""
+    pdftoppm = require_binary("pdftoppm")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for kind in world.reports:
+        pdf_path = ARTIFACTS / f"registry-{kind}.pdf"
+        pdf_path.write_bytes(world.pdf(kind))
+        target = ARTIFACTS / f"registry-{kind}-page1"
+        subprocess.run(
+            [pdftoppm, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf_path, target],
+            check=True,
+            capture_output=True,
+        )
+        assert target.with_suffix(".png").stat().st_size > 10_000, kind
