@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from app.charts import bar_chart_svg
 from app.reports.contexts import (
@@ -628,7 +629,7 @@ def periodic_context() -> PeriodicComplianceContext:
     }
 
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[[], Mapping[str, Any]]] = {
     "model_card": model_card_context,
     "dataset_sheet": dataset_sheet_context,
     "audit_report": audit_report_context,

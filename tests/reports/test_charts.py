@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 
 import pytest
 
@@ -88,6 +89,6 @@ def test_horizontal_and_stacked_charts_render() -> None:
         lambda: stacked_bar_chart_svg(["a"], {"x": [-1.0]}, title="negative part"),
     ],
 )
-def test_malformed_input_is_rejected(call) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_input_is_rejected(call: Callable[[], str]) -> None:
     with pytest.raises(ValidationError):
         call()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from typing import Any
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -34,7 +35,7 @@ from tests.reports.contexts import (
 KINDS = list(BUILDERS)
 
 
-def _outline_titles(outline: list) -> list[str]:  # type: ignore[type-arg]
+def _outline_titles(outline: list[Any]) -> list[str]:
     """Bookmark titles in document order, nested levels flattened."""
     titles: list[str] = []
     for item in outline:
@@ -143,7 +144,7 @@ def test_pyhanko_reports_the_signature_intact_and_covering_the_file(
         signature, ValidationContext(trust_roots=[identity.certificate])
     )
     assert status.intact and status.valid and status.trusted and status.bottom_line
-    assert status.coverage.name == "ENTIRE_FILE"
+    assert status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -182,7 +183,8 @@ def test_pdf_metadata_pages_bookmarks_and_archive_variant(
     assert bookmarks[0] == info.title
     assert len(bookmarks) >= 5
     assert "Contents" not in bookmarks
-    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    root: Any = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
     assert "pdfaid:part" in xmp and "3" in xmp
 
 
@@ -242,8 +244,8 @@ def test_figures_must_be_svg_from_the_chart_module(identity: SigningIdentity) ->
 
 
 def test_missing_context_field_is_named(identity: SigningIdentity) -> None:
-    context = model_card_context()
-    del context["card"]["intended_use"]
+    context: dict[str, Any] = dict(model_card_context())
+    context["card"] = {k: v for k, v in context["card"].items() if k != "intended_use"}
     with pytest.raises(ReportContextError, match="intended_use"):
         generate_report(kind="model_card", context=context, identity=identity)
 
