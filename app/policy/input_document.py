@@ -276,7 +276,8 @@ def example_inputs() -> dict[str, GateInput]:
     """Named, realistic documents for tests, demos and benchmarks.
 
     ``phi_notes_raw`` (PHI, not de-identified) is denied at training_launch by
-    HIPAA-164.514; ``phi_notes_deidentified`` passes every HIPAA control;
+    HIPAA-164.514; ``phi_notes_deidentified`` passes every HIPAA control (both carry
+    the officer's approval that training_launch requires);
     ``gdpr_special_no_art9`` is denied by GDPR-9.2; ``credit_promotion_ready`` is a
     credit model that passes every control at production_promotion.
     """
@@ -340,12 +341,14 @@ def example_inputs() -> dict[str, GateInput]:
         monitoring_enabled=True,
     )
     eu_run = run.model_copy(update={"vendor": "self", "hosting": "internal", "region": "DE"})
+    officer_approval = ApprovalInput(role="compliance_officer", user="carla", decision="approve")
     return {
         "phi_notes_raw": GateInput(
             gate="training_launch",
             subject=Subject(kind="run", id=run.id),
             datasets=[notes],
             run=run,
+            approvals=[officer_approval],
             now=_NOW,
         ),
         "phi_notes_deidentified": GateInput(
@@ -353,6 +356,7 @@ def example_inputs() -> dict[str, GateInput]:
             subject=Subject(kind="run", id=run.id),
             datasets=[notes.model_copy(update={"deidentification_method": "safe_harbor"})],
             run=run,
+            approvals=[officer_approval],
             now=_NOW,
         ),
         "gdpr_special_no_art9": GateInput(

@@ -9,4 +9,4 @@ package gates.production_promotion
 
 import data.lib.gates
 
-decision := gates.decision("production_promotion", {"hipaa_data", "hipaa_deployment", "gdpr_data", "gdpr_model", "finance", "common"})
+decision := gates.decision("production_promotion", {"hipaa_data", "hipaa_deployment", "gdpr_data", "gdpr_model", "finance", "common", "approvals"})

@@ -165,7 +165,9 @@ def test_roles_that_cannot_vote_are_refused(registry: Registry, people: dict[str
 def test_run_submission_route(registry: Registry, people: dict[str, Any]) -> None:
     response = people["engineer"].post(f"/api/v1/runs/{registry.run_id}/submit")
     assert response.status_code == 201, response.json
-    assert response.json["decision"]["allow"] is True
+    decision = response.json["decision"]
+    assert decision["allow"] is False
+    assert {v["control"] for v in decision["violations"]} == {"COMMON-APPROVALS"}
     request_id = response.json["approval_request"]["id"]
     approved = people["officer"].post(
         f"/api/v1/approvals/{request_id}/votes", json={"decision": "approve"}

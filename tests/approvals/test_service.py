@@ -134,7 +134,9 @@ def test_run_submission_and_approval(
         outcome = service.submit_run(
             session=session, engine=policy_engine, run_id=registry.run_id, actor=ENGINEER
         )
-        assert outcome.decision.allow and outcome.request is not None
+        # The gate denies only for the approvals it requires: that opens the request.
+        assert not outcome.decision.allow and outcome.request is not None
+        assert {v["control"] for v in outcome.decision.violations} == {"COMMON-APPROVALS"}
         assert outcome.request.required_approvals == [{"role": "compliance_officer", "count": 1}]
         request_id = outcome.request.id or 0
     assert _state(engine, FineTuneRun, registry.run_id) == "submitted"

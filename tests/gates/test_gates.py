@@ -36,7 +36,9 @@ def test_deidentified_version_passes_the_deidentification_control(
         "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]}
     ).get_json()
     assert _controls(decision)["HIPAA-164.514"]["status"] == "pass"
-    assert decision["allow"] is True
+    # Only the sign-off is missing: the policy requires it before any run is approved.
+    assert decision["allow"] is False
+    assert {v["control"] for v in decision["violations"]} == {"COMMON-APPROVALS"}
     assert {"role": "compliance_officer", "count": 1} in decision["result"]["required_approvals"]
 
 
@@ -67,7 +69,11 @@ def test_every_decision_is_stored_and_ledgered(seeded: Any, make_actor: Any) -> 
     first = bot.post(
         "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-o4-mini-sft"]}
     ).get_json()
-    bot.post("/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]})
+    allowed = bot.post(
+        "/api/v1/gates/dataset_use",
+        json={"subject_id": seeded.ids["notes_deid"], "run_id": seeded.ids["notes-claude-sft"]},
+    )
+    assert allowed.get_json()["allow"] is True
     auditor = make_actor("auditor")
     denied = auditor.get("/api/v1/decisions", query_string={"allow": "false"}).get_json()["items"]
     assert [d["id"] for d in denied] == [first["id"]]
@@ -95,7 +101,16 @@ def test_cli_gate_check_exit_codes(app: Any, seeded: Any) -> None:
     assert denied.exit_code == 1
     assert "DENY" in denied.output and "[HIPAA-164.514] 45 CFR 164.514(a)-(b)" in denied.output
     allowed = runner.invoke(
-        cli, ["gate", "check", "training_launch", "--subject", str(seeded.ids["notes-claude-sft"])]
+        cli,
+        [
+            "gate",
+            "check",
+            "dataset_use",
+            "--subject",
+            str(seeded.ids["notes_deid"]),
+            "--run",
+            str(seeded.ids["notes-claude-sft"]),
+        ],
     )
     assert allowed.exit_code == 0 and "ALLOW" in allowed.output
 
@@ -151,7 +166,11 @@ def test_opa_server_killed_mid_run_denies_every_later_call(
             if call == 40:
                 opa.kill()
             response = bot.post(
-                "/api/v1/gates/training_launch", json={"subject_id": seeded.ids["notes-claude-sft"]}
+                "/api/v1/gates/dataset_use",
+                json={
+                    "subject_id": seeded.ids["notes_deid"],
+                    "run_id": seeded.ids["notes-claude-sft"],
+                },
             )
             assert response.status_code == 200, response.get_data(as_text=True)
             outcomes.append(response.get_json())

@@ -93,7 +93,8 @@ packs := {
 	"gdpr_data": ["GDPR-6.1", "GDPR-9.2", "GDPR-35", "GDPR-44", "GDPR-5.1e", "GDPR-17", "GDPR-30"],
 	"gdpr_model": ["GDPR-22"],
 	"finance": ["FIN-SR11-7-TIER", "FIN-SR11-7-VALIDATION", "FIN-SR11-7-MONITORING", "FIN-REGB-1002.9", "FIN-FAIR-LENDING"],
-	"common": ["COMMON-MODEL-CARD", "COMMON-EVALUATIONS", "COMMON-RED-TEAM", "COMMON-APPROVALS"],
+	"common": ["COMMON-MODEL-CARD", "COMMON-EVALUATIONS", "COMMON-RED-TEAM"],
+	"approvals": ["COMMON-APPROVALS"],
 }
 
 applies("hipaa_data") if controls.hipaa_applies
@@ -107,6 +108,8 @@ applies("gdpr_model") if controls.gdpr_applies
 applies("finance") if controls.finance_applies
 
 applies("common")
+
+applies("approvals")
 
 # decision answers gate `gate` from the control groups it may apply.
 decision(gate, groups) := decide(
