@@ -16,9 +16,9 @@ from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from app.api.v1.reports import REPORT_GENERATORS, pdf_attachment
+from app.api.v1.reports import pdf_attachment
 from app.auth.guard import allow, current_principal
-from app.auth.roles import REPORT_READERS
+from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.models.evidence import Report

@@ -17,11 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.api.v1.common import ListQuery, created, to_public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
-from app.auth.roles import REPORT_READERS
+from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.errors import ValidationError
 from app.models.evidence import Report
-from app.models.users import RoleName as R
 from app.registry.records import get_record, list_records
 from app.reports.builders import KIND_SUBJECTS, Period, build_context
 from app.reports.service import (
@@ -39,7 +38,6 @@ bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
 TAG = "reports"
 
 #: Who may generate reports: the people who answer for compliance (auditors only read).
-REPORT_GENERATORS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK)
 
 
 class ReportCreate(BaseModel):
