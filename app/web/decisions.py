@@ -25,11 +25,21 @@ def decisions() -> Any:
     after = request.args.get("after", "")
     gate = request.args.get("gate") or None
     with unit_of_work() as session:
-        page = list_records(session=session, model=PolicyDecision, filters={"gate": gate}, after=int(after) if after.isdigit() else None)
+        page = list_records(
+            session=session,
+            model=PolicyDecision,
+            filters={"gate": gate},
+            after=int(after) if after.isdigit() else None,
+        )
     outcomes = Counter((d.gate, "allow" if d.allow else "deny") for d in page.items)
     gates = sorted({g for g, _ in outcomes})
     chart = (
-        stacked_bar_chart_svg(gates, {o: [float(outcomes[(g, o)]) for g in gates] for o in ("allow", "deny")}, title="Decisions on this page by gate", horizontal=True)
+        stacked_bar_chart_svg(
+            gates,
+            {o: [float(outcomes[(g, o)]) for g in gates] for o in ("allow", "deny")},
+            title="Decisions on this page by gate",
+            horizontal=True,
+        )
         if gates
         else None
     )
