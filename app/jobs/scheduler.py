@@ -1,7 +1,7 @@
 """The scheduler process: wait for leadership, then run the jobs with APScheduler 3.x.
 
 One ``BlockingScheduler`` with a persistent ``SQLAlchemyJobStore`` on the Gatehouse
-database (table ``apscheduler_jobs``, created by APScheduler on first start), a thread
+database (table ``apscheduler_jobs``, created by migration 0003 like every table), a thread
 pool, and per job: an explicit id, ``replace_existing``, ``coalesce`` (a backlog of
 missed runs becomes one run) and ``misfire_grace_time`` (a run too late is skipped).
 Jobs already in the store with the same trigger are left alone so that their next run

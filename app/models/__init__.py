@@ -19,7 +19,7 @@ from app.models.model_versions import (
     RiskTier,
 )
 from app.models.runs import FineTuneRun, RunDataset, RunState
-from app.models.schedules import AuditSchedule  # noqa: F401
+from app.models.schedules import AuditSchedule, SchedulerJob  # noqa: F401
 from app.models.users import ApiToken, Role, RoleName, User, UserRole
 from app.models.webhooks import WebhookDelivery, WebhookSubscription  # noqa: F401
 

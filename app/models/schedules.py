@@ -36,3 +36,21 @@ class AuditSchedule(SQLModel, table=True):
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
+
+
+class SchedulerJob(SQLModel, table=True):
+    """APScheduler's persistent job store (``SQLAlchemyJobStore``), declared here so that
+    the schema comes from an Alembic revision like every other table.
+
+    The columns are APScheduler 3.x's own; only the scheduler reads or writes them.
+    """
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: str = Field(sa_column=sa.Column(sa.Unicode(191), primary_key=True))
+    #: POSIX timestamp of the next run; NULL while the job is paused.
+    next_run_time: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float(25), index=True, nullable=True)
+    )
+    #: The pickled job (trigger, textual function reference, arguments).
+    job_state: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
