@@ -18,6 +18,7 @@ def create_app(config: Settings | None = None) -> Flask:
     from app import api, db, health, problems, web
     from app.auth import guard
     from app.gates import engine_binding
+    from app.launch import binding as launch_binding
 
     settings = config or settings_from_environment()
     app = Flask(
@@ -36,6 +37,7 @@ def create_app(config: Settings | None = None) -> Flask:
     app.config.update(settings.flask_overrides)
     db.init_app(app)
     engine_binding.init_app(app)
+    launch_binding.init_app(app)
     problems.init_app(app)
     guard.init_app(app)
     csrf.init_app(app)

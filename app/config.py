@@ -35,6 +35,10 @@ class Settings:
     policy_data_override: Path | None = None
     #: ``local`` (subprocess) or ``kubernetes`` (batch/v1 Jobs).
     launcher: str = "local"
+    #: Namespace of the training Jobs (kubernetes launcher).
+    kubernetes_namespace: str = "gatehouse-training"
+    #: Container image with the training code (kubernetes launcher).
+    training_image: str = ""
     #: Where uploaded datasets, reports and other files are stored.
     storage_dir: Path = PROJECT_ROOT / "instance" / "storage"
     #: PKCS#12 file of the organisation's signing identity (generated when missing).
@@ -82,6 +86,8 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
         policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
         launcher=get("LAUNCHER", defaults.launcher),
+        kubernetes_namespace=get("KUBERNETES_NAMESPACE", defaults.kubernetes_namespace),
+        training_image=get("TRAINING_IMAGE", defaults.training_image),
         storage_dir=Path(get("STORAGE_DIR", defaults.storage_dir)),
         signing_identity_path=Path(get("SIGNING_IDENTITY", defaults.signing_identity_path)),
         signing_passphrase=get("SIGNING_PASSPHRASE", None),

@@ -404,6 +404,28 @@ def run_submit(run_id: int, wait: bool, timeout: str, interval: float, as_json: 
     _run_door(as_json, action)
 
 
+@run_group.command("launch")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print one final JSON document.")
+def run_launch(run_id: int, as_json: bool) -> None:
+    """Launch approved RUN: the training_launch gate is asked again first.
+
+    Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 infrastructure error.
+    """
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        status, body = client.call("POST", f"/runs/{run_id}/launch")
+        if status >= 400:
+            raise _Finished(EXIT_DENIED, f"launch refused: {_detail(body)}", body)
+        raise _Finished(
+            EXIT_DONE,
+            f"run {run_id} is {body['state']} on the {body['launcher_kind']} launcher ({body['launcher_ref']})",
+            body,
+        )
+
+    _run_door(as_json, action)
+
+
 @click.group("approvals")
 def cli_group() -> None:
     """Approval requests: housekeeping for operators."""

@@ -12,7 +12,11 @@ from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.db import unit_of_work
+from app.gates.engine_binding import current_policy_engine
+from app.launch import service as launch_service
+from app.launch.binding import current_launcher
 from app.models.runs import FineTuneRun
+from app.problems import problem_response
 from app.registry import runs as service
 from app.registry.records import get_record
 from app.registry.schemas import RunCreate, RunUpdate, TransitionRequest
@@ -117,3 +121,25 @@ def transition_run(run_id: int, json: TransitionRequest) -> Any:
             reason=json.reason,
         )
         return jsonify(_run_body(session, run))
+
+
+@bp.post("/<int:run_id>/launch")
+@allow(*REGISTRARS, scope="gate")
+@spec.validate(tags=[TAG])
+def launch_run(run_id: int) -> Any:
+    """Launch an approved run: the gate is asked again; 409 says why a launch was refused."""
+    with unit_of_work() as session:
+        outcome = launch_service.launch_run(
+            session=session,
+            engine=current_policy_engine(),
+            launcher=current_launcher(),
+            run_id=run_id,
+            actor=current_principal().username,
+        )
+        body = _run_body(session, outcome.run)
+        decision_id = outcome.decision.id if outcome.decision else None
+    if outcome.refusal is not None:
+        return problem_response(
+            409, "Launch refused", outcome.refusal, decision_id=decision_id, run=body
+        )
+    return jsonify({**body, "decision_id": decision_id})

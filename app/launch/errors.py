@@ -1,0 +1,20 @@
+"""Errors of the launch subsystem."""
+
+from __future__ import annotations
+
+from app.errors import ConflictError, GatehouseError
+
+__all__ = ["LaunchRefusedError", "LauncherError"]
+
+
+class LauncherError(GatehouseError):
+    """The launcher (subprocess or Kubernetes API) failed; the run fails closed."""
+
+    status = 502
+    title = "Launcher failed"
+
+
+class LaunchRefusedError(ConflictError):
+    """The run may not launch: wrong state, gate denied, or evidence changed."""
+
+    title = "Launch refused"

@@ -1,0 +1,178 @@
+"""Launch approved runs and follow them to the end.
+
+A launch asks the ``training_launch`` gate again (the votes of the approved request are
+part of its input) and compares the evidence with what was approved. Only an allow on
+unchanged evidence moves the run ``approved → launching``; a launcher failure then moves
+it to ``failed`` (fail closed). A changed evidence voids the approval and sends the run
+back (``approved → rejected``), to be submitted again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.gates.service import current_evidence_sha256, evaluate_gate
+from app.launch.errors import LauncherError, LaunchRefusedError
+from app.launch.launcher import Launcher, LaunchSpec
+from app.launch.local import LocalLauncher
+from app.ledger import append_event
+from app.models.base import utc_now
+from app.models.datasets import Dataset
+from app.models.governance import ApprovalRequest, PolicyDecision
+from app.models.runs import FineTuneRun, RunState
+from app.policy.engine import PolicyEngine
+from app.registry.records import get_record, update_record
+from app.registry.runs import run_dataset_versions, transition_run
+from app.registry.state_machines import APPROVAL_WORKFLOW, LAUNCHER_WORKFLOW
+
+__all__ = ["LaunchOutcome", "build_launcher", "launch_run", "running_run_ids", "sync_run"]
+
+
+def build_launcher(settings: Settings) -> Launcher:
+    """The configured launcher."""
+    if settings.launcher == "local":
+        return LocalLauncher(settings.storage_dir / "runs")
+    if settings.launcher == "kubernetes":
+        from app.launch.kubernetes import KubernetesLauncher, KubernetesOptions
+
+        return KubernetesLauncher(
+            KubernetesOptions(
+                namespace=settings.kubernetes_namespace, image=settings.training_image
+            )
+        )
+    raise LauncherError(f"unknown launcher '{settings.launcher}'; use local or kubernetes")
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    """What happened: the run, the decision asked, and why it did not launch (if so)."""
+
+    run: FineTuneRun
+    decision: PolicyDecision | None
+    refusal: str | None = None
+
+
+def _approved_request(session: Session, run_id: int) -> ApprovalRequest | None:
+    return session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.subject_type == "run", ApprovalRequest.subject_id == run_id)
+        .where(ApprovalRequest.status == "approved")
+        .order_by(col(ApprovalRequest.id).desc())
+    ).first()
+
+
+def _spec(session: Session, run: FineTuneRun, decision: PolicyDecision) -> LaunchSpec:
+    hashes = {}
+    for version in run_dataset_versions(session=session, run_id=run.id or 0):
+        dataset = session.get(Dataset, version.dataset_id)
+        hashes[f"{dataset.name if dataset else version.dataset_id}@{version.version}"] = (
+            version.content_sha256
+        )
+    return LaunchSpec(
+        run_id=run.id or 0,
+        run_name=run.name,
+        base_model=run.base_model,
+        method=run.method,
+        command=tuple(run.training_command),
+        gpu_type=run.gpu_type,
+        gpu_count=run.gpu_count,
+        max_hours=run.max_hours,
+        dataset_hashes=hashes,
+        decision_id=decision.id or 0,
+    )
+
+
+def launch_run(
+    *, session: Session, engine: PolicyEngine, launcher: Launcher, run_id: int, actor: str
+) -> LaunchOutcome:
+    """Launch an approved run if the gate allows it now on the evidence that was approved."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    if run.state != RunState.APPROVED:
+        raise LaunchRefusedError(
+            f"run {run_id} is '{run.state}'; only an approved run can be launched"
+        )
+    request = _approved_request(session, run_id)
+    if request is None:
+        raise LaunchRefusedError(f"run {run_id} has no approved approval request")
+    if (
+        current_evidence_sha256(session=session, gate="training_launch", subject_id=run_id)
+        != request.input_sha256
+    ):
+        reason = f"evidence changed since approval request {request.id} was approved; submit the run again"
+        request.status, request.closed_at, request.close_reason = "void", utc_now(), reason
+        session.add(request)
+        transition_run(
+            session=session,
+            run_id=run_id,
+            to=RunState.REJECTED,
+            actor=actor,
+            reason=reason,
+            workflow=APPROVAL_WORKFLOW,
+        )
+        append_event(
+            session=session,
+            actor=actor,
+            action="approval.void",
+            subject_type="approval_request",
+            subject_id=request.id or 0,
+            payload={"reason": reason},
+        )
+        return LaunchOutcome(run=run, decision=None, refusal=reason)
+    decision = evaluate_gate(
+        session=session, engine=engine, gate="training_launch", subject_id=run_id, actor=actor
+    )
+    if not decision.allow:
+        controls = ", ".join(sorted({v["control"] for v in decision.violations}))
+        return LaunchOutcome(
+            run=run,
+            decision=decision,
+            refusal=f"training_launch denied at launch ({controls}); decision {decision.id}",
+        )
+    transition_run(
+        session=session,
+        run_id=run_id,
+        to=RunState.LAUNCHING,
+        actor=actor,
+        workflow=LAUNCHER_WORKFLOW,
+    )
+    try:
+        reference = launcher.launch(_spec(session, run, decision))
+    except LauncherError as error:
+        transition_run(
+            session=session, run_id=run_id, to=RunState.FAILED, actor=actor, reason=str(error)
+        )
+        return LaunchOutcome(run=run, decision=decision, refusal=str(error))
+    update_record(
+        session=session,
+        record=run,
+        changes={"launcher_kind": launcher.kind, "launcher_ref": reference},
+        actor=actor,
+        action="run.launched",
+        note={"decision_id": decision.id},
+    )
+    transition_run(session=session, run_id=run_id, to=RunState.RUNNING, actor=actor)
+    return LaunchOutcome(run=run, decision=decision)
+
+
+def sync_run(
+    *, session: Session, launcher: Launcher, run_id: int, actor: str = "launcher-sync"
+) -> FineTuneRun:
+    """Copy the launcher's view of a running run into the registry (succeeded / failed)."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    if run.state != RunState.RUNNING or not run.launcher_ref:
+        return run
+    status = launcher.status(run.launcher_ref)
+    if status.state in (RunState.SUCCEEDED, RunState.FAILED):
+        return transition_run(
+            session=session, run_id=run_id, to=status.state, actor=actor, reason=status.detail
+        )
+    return run
+
+
+def running_run_ids(*, session: Session) -> list[int]:
+    """Runs the status sync should look at."""
+    rows = session.exec(select(FineTuneRun.id).where(FineTuneRun.state == RunState.RUNNING)).all()
+    return [int(row) for row in rows if row is not None]
