@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from app.auth.guard import allow, current_principal
-from app.auth.roles import READERS
+from app.auth.roles import DATA_STEWARDS, READERS
 from app.charts import bar_chart_svg
 from app.db import unit_of_work
 from app.ledger import recent_events, verify_chain
@@ -28,6 +28,7 @@ from app.registry.records import (
     list_records,
     newest_records,
 )
+from app.web.stewardship import ClassificationForm, ErasureForm
 
 bp = Blueprint("web_registry", __name__)
 
@@ -100,8 +101,15 @@ def dataset_detail(dataset_id: int) -> Any:
             v.id: dataset_service.open_erasure_requests(session=session, version_id=v.id or 0)
             for v in versions
         }
+    can_steward = bool(current_principal().roles & set(DATA_STEWARDS))
     return render_template(
-        "web/dataset_detail.html", dataset=dataset, versions=versions, erasures=erasures
+        "web/dataset_detail.html",
+        dataset=dataset,
+        versions=versions,
+        erasures=erasures,
+        can_steward=can_steward,
+        classification_form=ClassificationForm(),
+        erasure_form=ErasureForm(),
     )
 
 

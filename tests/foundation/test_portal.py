@@ -60,3 +60,42 @@ def test_pages_show_the_registry(login: Any, make_actor: Any) -> None:
     assert "Missing sections" in model_page
     ledger_page = portal.get("/ledger").get_data(as_text=True)
     assert "Chain intact" in ledger_page and "run.dataset_attached" in ledger_page
+
+
+def test_stewards_override_classification_with_justification(login: Any, make_actor: Any) -> None:
+    engineer = make_actor("ml_engineer")
+    ids = make_lineage(engineer)
+    officer, _ = login("compliance_officer")
+    page = officer.get(f"/datasets/{ids['dataset']}").get_data(as_text=True)
+    assert "Record classification" in page
+    path = f"/datasets/versions/{ids['version']}/classification"
+    refused = officer.post(path, data={"contains_pii": "y"}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "a justification is required" in refused
+    done = officer.post(
+        path,
+        data={"contains_pii": "y", "justification": "names found by review"},
+        follow_redirects=True,
+    )
+    assert "classification recorded in the ledger" in done.get_data(as_text=True)
+    version = engineer.get(f"/api/v1/datasets/versions/{ids['version']}").get_json()
+    assert version["contains_pii"] is True and version["contains_phi"] is False
+    assert version["classification_justification"] == "names found by review"
+    erased = officer.post(
+        f"/datasets/versions/{ids['version']}/erasure-requests",
+        data={"reference": "DSR-2026-11"},
+        follow_redirects=True,
+    )
+    assert "erasure request recorded" in erased.get_data(as_text=True)
+    assert [
+        e["reference"]
+        for e in engineer.get(f"/api/v1/datasets/versions/{ids['version']}").get_json()[
+            "open_erasure_requests"
+        ]
+    ] == ["DSR-2026-11"]
+    auditor, _ = login("auditor")
+    assert "Record classification" not in auditor.get(f"/datasets/{ids['dataset']}").get_data(
+        as_text=True
+    )
+    assert auditor.post(path, data={"justification": "x"}).status_code == 403
