@@ -66,7 +66,7 @@ class PostgresLeaderLock:
             return False
         try:
             self._connection.execute(sa.text("SELECT 1"))
-        except sa.exc.DBAPIError:
+        except sa.exc.SQLAlchemyError:
             return False
         return True
 
@@ -76,6 +76,8 @@ class PostgresLeaderLock:
                 self._connection.execute(
                     sa.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
                 )
+            except sa.exc.SQLAlchemyError:
+                pass  # the connection is gone, and the server released the lock with it
             finally:
                 self._connection.close()
                 self._connection = None

@@ -174,15 +174,16 @@ def _wait_for_leadership(
     return False
 
 
-def _watch(lock: LeaderLock, scheduler: BaseScheduler, lost: threading.Event) -> None:
-    while scheduler.running or not lost.is_set():
-        time.sleep(_WATCHDOG_SECONDS)
-        if not scheduler.running:
-            return
+def _watch(
+    lock: LeaderLock, scheduler: BaseScheduler, lost: threading.Event, done: threading.Event
+) -> None:
+    """Stop the scheduler when this process no longer holds the lock (e.g. its connection died)."""
+    while not done.wait(_WATCHDOG_SECONDS):
         if not lock.alive():
             log.error("lost the leader lock; stopping so that another process can lead")
             lost.set()
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             return
 
 
@@ -200,6 +201,7 @@ def run_scheduler(
     global _scheduler
     stop = threading.Event()
     lost = threading.Event()
+    done = threading.Event()
     scheduler = build_scheduler(settings.database_url, options)
 
     def request_stop(_signum: int, _frame: Any) -> None:
@@ -226,9 +228,10 @@ def run_scheduler(
         log.info("leading: starting the scheduler")
         if on_leading is not None:
             on_leading()
-        threading.Thread(target=_watch, args=(lock, scheduler, lost), daemon=True).start()
+        threading.Thread(target=_watch, args=(lock, scheduler, lost, done), daemon=True).start()
         _start(scheduler, options, engine)
     finally:
+        done.set()
         _scheduler = None
         lock.release()
         policy_engine.close()

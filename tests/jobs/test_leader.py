@@ -148,3 +148,36 @@ def test_two_scheduler_processes_run_each_trigger_once_and_fail_over(
     unfinished = [run for run in runs if run.outcome != "succeeded"]
     assert len(unfinished) <= 1
     assert all(run.details["runner"].endswith(f":{leader.process.pid}") for run in unfinished)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_leader_that_loses_its_lock_connection_stops_with_status_3(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "GATEHOUSE_DATABASE_URL": database_url,
+        "GATEHOUSE_STORAGE_DIR": str(tmp_path / "storage"),
+        "GATEHOUSE_SECRET_KEY": "scheduler-test",
+    }
+    leader = SchedulerProcess(env)
+    try:
+        leader.wait_for("scheduler: leading")
+        engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                terminated = connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                ).all()
+        finally:
+            engine.dispose()
+        assert terminated == [(True,)]
+        assert leader.process.wait(30) == 3, "\n".join(leader.lines[-15:])
+    finally:
+        leader.stop()
+    assert any("lost the leader lock" in line for line in leader.lines)
