@@ -88,7 +88,8 @@ class FileLeaderLock:
     """An exclusive file lock (``<database>.scheduler.lock``)."""
 
     def __init__(self, path: Path) -> None:
-        self._lock = FileLock(str(path))
+        # Not thread-local: the watchdog thread checks the lock the main thread took.
+        self._lock = FileLock(str(path), thread_local=False)
 
     def try_acquire(self) -> bool:
         try:

@@ -10,6 +10,11 @@ time (and any run missed during a failover) survives a change of leader.
 The leader re-reads the ``audit_schedule`` table every ``sync_seconds`` and adds,
 changes or removes the ``audit-schedule-<id>`` jobs to match, so schedules set through
 the API or CLI take effect without a restart.
+
+:func:`run_scheduler` is the ``gatehouse scheduler`` process (blocking, exits 3 when it
+loses the lock); :func:`start_in_background` runs the same leadership loop on a thread of
+another process, for the embedded default's "scheduler in the web process" (it competes
+for the same lock, so it can run beside scheduler processes safely).
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -48,9 +55,11 @@ from app.policy.factory import build_engine as build_policy_engine
 
 __all__ = [
     "JOB_TABLE",
+    "BackgroundLeader",
     "build_scheduler",
     "run_scheduler",
     "scheduler_config",
+    "start_in_background",
     "sync_audit_jobs",
     "sync_static_jobs",
 ]
@@ -187,33 +196,24 @@ def _watch(
             return
 
 
-def run_scheduler(
+def _lead(
     settings: Settings,
     options: SchedulerOptions,
-    *,
-    on_leading: Callable[[], None] | None = None,
-) -> int:
-    """Wait for leadership, then run jobs until SIGTERM/SIGINT; returns the exit status.
+    scheduler: BaseScheduler,
+    stop: threading.Event,
+    on_leading: Callable[[], None] | None,
+) -> bool:
+    """Wait for the lock, then run ``scheduler`` until ``stop`` or the lock is lost.
 
-    Returns 0 after a requested stop and 3 when the leader lock was lost (a supervisor
-    should restart the process, which then waits as a follower).
+    Returns True when the lock was lost. Shared by the scheduler process (blocking) and
+    the scheduler embedded in the web process (background).
     """
     global _scheduler
-    stop = threading.Event()
-    lost = threading.Event()
-    done = threading.Event()
-    scheduler = build_scheduler(settings.database_url, options)
-
-    def request_stop(_signum: int, _frame: Any) -> None:
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     lock = leader_lock_for(settings.database_url)
     if not _wait_for_leadership(lock, options, stop):
-        return 0
+        return False
+    lost = threading.Event()
+    done = threading.Event()
     engine = build_engine(settings.database_url)
     policy_engine = build_policy_engine(
         kind=settings.policy_engine,
@@ -229,26 +229,94 @@ def run_scheduler(
         if on_leading is not None:
             on_leading()
         threading.Thread(target=_watch, args=(lock, scheduler, lost, done), daemon=True).start()
-        _start(scheduler, options, engine)
+        _run(scheduler, options, engine, stop)
     finally:
         done.set()
         _scheduler = None
         lock.release()
         policy_engine.close()
         engine.dispose()
-    return 3 if lost.is_set() else 0
+    return lost.is_set()
 
 
-def _start(scheduler: BlockingScheduler, options: SchedulerOptions, engine: Any) -> None:
-    """Register the jobs once the job store is open, then block running them."""
+def run_scheduler(
+    settings: Settings,
+    options: SchedulerOptions,
+    *,
+    on_leading: Callable[[], None] | None = None,
+) -> int:
+    """Wait for leadership, then run jobs until SIGTERM/SIGINT; returns the exit status.
+
+    Returns 0 after a requested stop and 3 when the leader lock was lost (a supervisor
+    should restart the process, which then waits as a follower).
+    """
+    stop = threading.Event()
+    scheduler = build_scheduler(settings.database_url, options)
+
+    def request_stop(_signum: int, _frame: Any) -> None:
+        stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return 3 if _lead(settings, options, scheduler, stop, on_leading) else 0
+
+
+@dataclass
+class BackgroundLeader:
+    """A scheduler inside another process (the embedded default's web process).
+
+    Its thread competes for the same leader lock as ``gatehouse scheduler`` processes,
+    so at most one of all of them runs jobs; after losing the lock it waits again.
+    """
+
+    thread: threading.Thread
+    stop_event: threading.Event
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop running jobs (or waiting to) and give the lock up."""
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+
+def start_in_background(settings: Settings, options: SchedulerOptions) -> BackgroundLeader:
+    """Run the scheduler on a daemon thread of this process (``GATEHOUSE_SCHEDULER_IN_WEB``)."""
+    stop = threading.Event()
+
+    def lead_until_stopped() -> None:
+        while not stop.is_set():
+            scheduler = BackgroundScheduler(**scheduler_config(settings.database_url, options))
+            _lead(settings, options, scheduler, stop, None)
+
+    thread = threading.Thread(target=lead_until_stopped, name="gatehouse-scheduler", daemon=True)
+    thread.start()
+    return BackgroundLeader(thread=thread, stop_event=stop)
+
+
+def _run(
+    scheduler: BaseScheduler, options: SchedulerOptions, engine: Any, stop: threading.Event
+) -> None:
+    """Start paused, register the jobs, resume, and return once the scheduler stops.
+
+    Paused, so nothing runs before the jobs in the store match the registry.
+    """
 
     def register() -> None:
         sync_static_jobs(scheduler, options)
         sync_audit_jobs(scheduler, engine)
         scheduler.resume()
 
-    # start() blocks and the store opens inside it: register from a thread once it runs
-    # (paused, so nothing runs before the jobs match the registry).
+    if isinstance(scheduler, BackgroundScheduler):  # (a BlockingScheduler subclass)
+        scheduler.start(paused=True)
+        register()
+        while scheduler.running and not stop.wait(0.5):
+            pass
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        return
+
+    # BlockingScheduler.start() blocks and opens the store inside: register from a thread.
     def when_started() -> None:
         while not scheduler.running:
             time.sleep(0.05)

@@ -16,12 +16,15 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.jobs.definitions import SchedulerOptions
 from app.jobs.leader import FileLeaderLock, PostgresLeaderLock, leader_lock_for
+from app.jobs.scheduler import start_in_background
 from app.models.evidence import JobRun
 
 GATEHOUSE = Path(sys.executable).parent / "gatehouse"
@@ -181,3 +184,30 @@ def test_a_leader_that_loses_its_lock_connection_stops_with_status_3(
     finally:
         leader.stop()
     assert any("lost the leader lock" in line for line in leader.lines)
+
+
+def test_schedulers_in_web_processes_share_the_lock(settings: Any, engine: Any) -> None:
+    """The embedded default runs the scheduler in the web process: two of them, one leader."""
+    options = SchedulerOptions(heartbeat_seconds=1, poll_seconds=0.2, sync_seconds=3600)
+    first = start_in_background(settings, options)
+    second = start_in_background(settings, options)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_heartbeats(settings.database_url)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first.stop()
+        assert not first.thread.is_alive()
+        handed_over = len(_heartbeats(settings.database_url))
+        deadline = time.monotonic() + 30
+        while (
+            len(_heartbeats(settings.database_url)) < handed_over + 2
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+    finally:
+        first.stop()
+        second.stop()
+    assert not second.thread.is_alive()
+    runs = _heartbeats(settings.database_url)
+    assert len(runs) >= handed_over + 2 >= 5
+    assert max(Counter(run.details["scheduled_for"] for run in runs).values()) == 1
