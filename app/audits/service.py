@@ -345,6 +345,10 @@ def run_audit(
     whose digest does not match) end the run as ``failed`` with a one-line error. After a
     success, production deployments of the model are reviewed by the policy
     (:func:`review_production_deployments`).
+
+    The session is committed once the run is recorded as running (with anything the
+    caller changed before), so the computation holds no database lock; the result is
+    written in a new transaction that the caller commits.
     """
     _check_kind(kind)
     options = parse_parameters(parameters)
@@ -371,6 +375,9 @@ def run_audit(
         actor=actor,
         action="audit_run.running",
     )
+    # Commit before computing: others see the run as running, and no database lock (the
+    # ledger's, SQLite's write lock) is held for the seconds or minutes the figures take.
+    session.commit()
     try:
         results, summary = _compute(kind, version, model, options)
     except AuditError as error:
