@@ -10,30 +10,21 @@ import pytest
 
 from app.audits.demo import seed_demo_audits
 from app.db import session_scope
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.seed import DemoSeed
 from app.registry import datasets as dataset_service
 from app.registry.dataset_ingest import ingest_dataset_file
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
 from app.storage import store_file
+from tests.gates import conftest as gates_fixtures
+
+#: The demo registry before any audit (datasets, runs, models, a staging deployment).
+seeded = gates_fixtures.seeded
 
 
 @pytest.fixture
 def policy_engine(app: Any) -> Any:
     """The application's policy engine (embedded)."""
     return app.extensions["gatehouse.policy_engine"]
-
-
-@pytest.fixture
-def seeded(app: Any, engine: Any, settings: Any, tmp_path: Path) -> DemoSeed:
-    """The demo registry before any audit (the promotion gate denies for lack of audits)."""
-    seed = DemoSeed()
-    work = tmp_path / "work"
-    work.mkdir()
-    with session_scope(engine) as session:
-        seed_people(session, seed, fast_hash=True)
-        seed_datasets(session, settings, work, seed)
-        seed_runs_and_models(session, seed)
-    return seed
 
 
 @pytest.fixture

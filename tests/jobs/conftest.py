@@ -7,6 +7,11 @@ from typing import Any
 import pytest
 
 from app.jobs.definitions import JobContext
+from tests.audits_registry.conftest import register_decisions  # noqa: F401
+from tests.gates import conftest as gates_fixtures
+
+#: The demo registry before any audit (datasets, runs, models, a staging deployment).
+seeded = gates_fixtures.seeded
 
 
 @pytest.fixture

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 
 from app.cli import cli
 from app.db import session_scope
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
 from app.models.evidence import JobRun
 from app.models.schedules import AuditSchedule
 
 
-def test_audit_schedule_creates_then_updates(
-    app: Any, engine: Any, settings: Any, tmp_path: Path
-) -> None:
-    seed = DemoSeed()
-    with session_scope(engine) as session:
-        seed_people(session, seed, fast_hash=True)
-        seed_datasets(session, settings, tmp_path, seed)
-        seed_runs_and_models(session, seed)
+def test_audit_schedule_creates_then_updates(app: Any, engine: Any, seeded: Any) -> None:
+    seed = seeded
     runner = app.test_cli_runner()
     arguments = [
         "audit", "schedule", "credit-risk-assistant",

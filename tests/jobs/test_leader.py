@@ -91,6 +91,16 @@ class SchedulerProcess:
             self.process.wait(10)
 
 
+def _environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a scheduler process on the test's database."""
+    return {
+        **os.environ,
+        "GATEHOUSE_DATABASE_URL": database_url,
+        "GATEHOUSE_STORAGE_DIR": str(tmp_path / "storage"),
+        "GATEHOUSE_SECRET_KEY": "scheduler-test",
+    }
+
+
 def _heartbeats(database_url: str) -> list[JobRun]:
     engine = sa.create_engine(database_url)
     try:
@@ -111,12 +121,7 @@ def _heartbeats(database_url: str) -> list[JobRun]:
 def test_two_scheduler_processes_run_each_trigger_once_and_fail_over(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "GATEHOUSE_DATABASE_URL": database_url,
-        "GATEHOUSE_STORAGE_DIR": str(tmp_path / "storage"),
-        "GATEHOUSE_SECRET_KEY": "scheduler-test",
-    }
+    env = _environment(database_url, tmp_path)
     leader = SchedulerProcess(env)
     follower: SchedulerProcess | None = None
     try:
@@ -158,12 +163,7 @@ def test_two_scheduler_processes_run_each_trigger_once_and_fail_over(
 def test_a_leader_that_loses_its_lock_connection_stops_with_status_3(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "GATEHOUSE_DATABASE_URL": database_url,
-        "GATEHOUSE_STORAGE_DIR": str(tmp_path / "storage"),
-        "GATEHOUSE_SECRET_KEY": "scheduler-test",
-    }
+    env = _environment(database_url, tmp_path)
     leader = SchedulerProcess(env)
     try:
         leader.wait_for("scheduler: leading")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,7 +19,6 @@ from app.audits.service import (
     update_schedule,
 )
 from app.db import session_scope
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
 from app.jobs import definitions
 from app.jobs.definitions import JOBS, SchedulerOptions, audit_job_id
 from app.jobs.runner import execute_job
@@ -29,17 +27,6 @@ from app.ledger import append_event
 from app.models.evidence import AuditRun, JobRun
 from app.models.ledger import LedgerEvent
 from app.registry.datasets import record_erasure_request
-
-
-def _seed(engine: Any, settings: Any, tmp_path: Path) -> DemoSeed:
-    seed = DemoSeed()
-    work = tmp_path / "work"
-    work.mkdir(exist_ok=True)
-    with session_scope(engine) as session:
-        seed_people(session, seed, fast_hash=True)
-        seed_datasets(session, settings, work, seed)
-        seed_runs_and_models(session, seed)
-    return seed
 
 
 def test_ledger_verify_records_success_then_the_broken_event(job_context: Any, engine: Any) -> None:
@@ -105,9 +92,9 @@ def test_a_trigger_time_runs_once(job_context: Any, engine: Any) -> None:
 
 
 def test_retention_and_erasure_reminders_are_ledgered(
-    job_context: Any, engine: Any, settings: Any, tmp_path: Path
+    job_context: Any, engine: Any, seeded: Any
 ) -> None:
-    seed = _seed(engine, settings, tmp_path)
+    seed = seeded
     with session_scope(engine) as session:
         record_erasure_request(
             session=session,
@@ -134,39 +121,15 @@ def test_approval_expiry_calls_the_approvals_service(job_context: Any) -> None:
     assert run.details["expired_request_ids"] == []
 
 
-def _decisions(settings: Any, tmp_path: Path, engine: Any) -> int:
-    from app.registry import datasets as dataset_service
-    from app.registry.dataset_ingest import ingest_dataset_file
-    from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
-    from app.storage import store_file
-
-    path = tmp_path / "decisions.csv"
-    pd.DataFrame(
-        {"group": ["a", "b"] * 50, "y_true": [1, 0, 0, 1] * 25, "y_pred": [1, 0, 1, 1] * 25}
-    ).to_csv(path, index=False)
-    stored = store_file(path, root=settings.storage_dir / "datasets", max_bytes=10**8)
-    with session_scope(engine) as session:
-        dataset = dataset_service.create_dataset(
-            session=session,
-            data=DatasetCreate(name="log", owner="eli", domain="credit"),
-            actor="eli",
-        )
-        version, _ = ingest_dataset_file(
-            session=session,
-            dataset_id=dataset.id or 0,
-            stored=stored,
-            declared=DatasetVersionMetadata(),
-            actor="eli",
-            format="tabular",
-        )
-        return version.id or 0
-
-
 def test_audit_schedule_job_runs_the_audit_and_records_failures(
-    job_context: Any, engine: Any, settings: Any, tmp_path: Path
+    job_context: Any, engine: Any, seeded: Any, register_decisions: Any
 ) -> None:
-    seed = _seed(engine, settings, tmp_path)
-    version_id = _decisions(settings, tmp_path, engine)
+    seed = seeded
+    version_id = register_decisions(
+        pd.DataFrame(
+            {"group": ["a", "b"] * 50, "y_true": [1, 0, 0, 1] * 25, "y_pred": [1, 0, 1, 1] * 25}
+        )
+    )
     parameters = {"y_true": "y_true", "y_pred": "y_pred", "sensitive": ["group"], "bootstrap": 5}
     with session_scope(engine) as session:
         schedule = create_schedule(
@@ -204,9 +167,9 @@ def test_audit_schedule_job_runs_the_audit_and_records_failures(
 
 
 def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
-    database_url: str, engine: Any, settings: Any, tmp_path: Path
+    database_url: str, engine: Any, seeded: Any
 ) -> None:
-    seed = _seed(engine, settings, tmp_path)
+    seed = seeded
     options = SchedulerOptions()
     scheduler = BackgroundScheduler(**scheduler_config(database_url, options))
     scheduler.start(paused=True)
