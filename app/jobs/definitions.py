@@ -199,6 +199,28 @@ def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
 
 
 @job(
+    "training-status-sync",
+    "Copy launched training jobs' status into their runs",
+    lambda _o: IntervalTrigger(minutes=5, timezone="UTC"),
+)
+def training_status_sync(context: JobContext, session: Session) -> dict[str, Any]:
+    """Move running runs to succeeded/failed as their launcher reports (``app.launch``).
+
+    Looked up at run time like the approvals, so the job exists before the launchers do.
+    """
+    try:
+        launch = importlib.import_module("app.launch.service")
+    except ModuleNotFoundError:
+        return {"skipped": "app.launch is not installed"}
+    launcher = launch.build_launcher(context.settings)
+    runs = [
+        launch.sync_run(session=session, launcher=launcher, run_id=run_id, actor=SCHEDULER_ACTOR)
+        for run_id in launch.running_run_ids(session=session)
+    ]
+    return {"runs": {str(run.id): str(run.state) for run in runs}}
+
+
+@job(
     "scheduler-heartbeat",
     "Proof of life of the leader (only with --heartbeat-seconds)",
     lambda options: (

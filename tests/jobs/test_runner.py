@@ -121,6 +121,14 @@ def test_approval_expiry_calls_the_approvals_service(job_context: Any) -> None:
     assert run.details["expired_request_ids"] == []
 
 
+def test_training_status_sync_asks_the_launcher_about_running_runs(
+    job_context: Any, seeded: Any
+) -> None:
+    run = execute_job(job_context, "training-status-sync")
+    assert run is not None and run.outcome == "succeeded", run.error if run else None
+    assert run.details["runs"] == {}  # the seeded runs are drafts: nothing is running
+
+
 def test_audit_schedule_job_runs_the_audit_and_records_failures(
     job_context: Any, engine: Any, seeded: Any, register_decisions: Any
 ) -> None:
@@ -190,9 +198,13 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
         sync_audit_jobs(scheduler, engine)
         job_id = audit_job_id(schedule.id or 0)
         ids = {job.id for job in scheduler.get_jobs()}
-        assert ids == {"approval-expiry", "retention-reminders", "ledger-verify", job_id} | (
-            {"audit-schedules-sync"} if "audit-schedules-sync" in JOBS else set()
-        )
+        assert ids == {
+            "approval-expiry",
+            "retention-reminders",
+            "ledger-verify",
+            "training-status-sync",
+            job_id,
+        } | ({"audit-schedules-sync"} if "audit-schedules-sync" in JOBS else set())
         first_run = scheduler.get_job(job_id).next_run_time
         assert (first_run.hour, first_run.minute) == (2, 0)
         sync_audit_jobs(scheduler, engine)  # identical: left alone
