@@ -3,9 +3,10 @@
 The doors (API, CLI, scheduler, demo) call these functions; none imports Flask. An audit
 reads a ``tabular`` dataset version's file from storage, either as a decisions table
 (``y_pred`` names the model's decision column) or as the inputs of the model version's
-registered artefact (no ``y_pred``: the artefact predicts). The artefact is stored
-content-addressed, so its file name is its sha256; the content is checked against that
-digest before anything is unpickled (:func:`app.audits.inputs.load_model`).
+registered artefact (no ``y_pred``: the artefact predicts). Unpickling runs code, so an
+artefact is loaded only when :func:`record_model_artifact` ledgered its sha256 for that
+very URI, and only if the file's content still has that digest
+(:func:`app.audits.inputs.load_model` checks it before unpickling).
 
 An :class:`~app.models.evidence.AuditRun` moves ``queued -> running -> succeeded | failed``,
 each step ledgered. ``summary`` carries the figures the policy reads
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
@@ -45,12 +47,14 @@ from app.models.base import utc_now
 from app.models.datasets import DatasetFormat, DatasetVersion
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
+from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
 from app.models.schedules import AuditSchedule
 from app.policy.engine import PolicyEngine
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
+    "ARTIFACT_RECORDED",
     "AUDIT_KINDS",
     "REVIEW_CONTROLS",
     "AuditParameters",
@@ -75,6 +79,8 @@ REVIEW_CONTROLS: dict[str, tuple[str, ...]] = {
     "fairness": ("FIN-FAIR-LENDING",),
     "explainability": ("FIN-REGB-1002.9", "GDPR-22"),
 }
+#: Ledger action of :func:`record_model_artifact`; its payload holds the trusted sha256.
+ARTIFACT_RECORDED = "model_version.artifact_recorded"
 # Features drawn on the per-group importance chart.
 _GROUP_CHART_FEATURES = 6
 
@@ -156,21 +162,55 @@ def _dataset_frame(version: DatasetVersion) -> pd.DataFrame:
     return load_decisions(_local_path(version.storage_uri))
 
 
-def _model_artifact(model: ModelVersion) -> Any:
-    """Load the model's registered artefact after checking its content address."""
-    if not model.artifact_uri:
+@dataclass(frozen=True)
+class RecordedArtifact:
+    """A model version's artefact as the registry knows it (read before the audit computes)."""
+
+    model_version_id: int
+    #: ``ModelVersion.artifact_uri`` (None: no artefact).
+    uri: str | None
+    #: The sha256 ledgered by :func:`record_model_artifact` for this very URI (None: never).
+    sha256: str | None
+
+
+def _recorded_artifact(session: Session, model: ModelVersion) -> RecordedArtifact:
+    """The artefact and the digest ledgered when it was recorded for this model version.
+
+    Only the ledgered digest is trusted: a URI typed into a model version (or a file that
+    merely looks content-addressed) has none, and is never unpickled.
+    """
+    event = session.exec(
+        select(LedgerEvent)
+        .where(LedgerEvent.action == ARTIFACT_RECORDED)
+        .where(LedgerEvent.subject_type == "model_version")
+        .where(LedgerEvent.subject_id == str(model.id))
+        .order_by(col(LedgerEvent.seq).desc())
+    ).first()
+    recorded = (
+        event is not None
+        and model.artifact_uri is not None
+        and event.payload.get("artifact_uri") == model.artifact_uri
+    )
+    return RecordedArtifact(
+        model_version_id=model.id or 0,
+        uri=model.artifact_uri,
+        sha256=str(event.payload["artifact_sha256"]) if recorded and event else None,
+    )
+
+
+def _load_artifact(artifact: RecordedArtifact) -> Any:
+    """Unpickle the artefact only if its content has the ledgered sha256."""
+    if not artifact.uri:
         raise UnsupportedModelError(
-            f"model version {model.id} has no registered artefact: give y_pred to audit a "
-            "decisions table instead"
+            f"model version {artifact.model_version_id} has no registered artefact: give "
+            "y_pred to audit a decisions table instead"
         )
-    path = _local_path(model.artifact_uri)
-    digest = path.name.split(".")[0]
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+    if artifact.sha256 is None:
         raise UnsupportedModelError(
-            f"model version {model.id}'s artefact is not content-addressed storage; refusing "
-            "to unpickle a file whose digest Gatehouse did not record"
+            f"model version {artifact.model_version_id}'s artefact has no ledgered sha256 "
+            "(it was not recorded through Gatehouse): refusing to unpickle it"
         )
-    return load_model(path, expected_sha256=digest)
+    return load_model(_local_path(artifact.uri), expected_sha256=artifact.sha256)
 
 
 def _number(value: float | None) -> float | None:
@@ -179,7 +219,7 @@ def _number(value: float | None) -> float | None:
 
 
 def _fairness(
-    frame: pd.DataFrame, model: ModelVersion, parameters: AuditParameters
+    frame: pd.DataFrame, artifact: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Figures, charts and summary of a fairness audit."""
     from app.audits.charts import (
@@ -192,7 +232,7 @@ def _fairness(
     y_pred, score = parameters.y_pred, parameters.score
     if y_pred is None:
         frame = predict_decisions(
-            _model_artifact(model),
+            _load_artifact(artifact),
             frame,
             features=parameters.features,
             favourable_label=parameters.positive_label,
@@ -240,13 +280,13 @@ def _fairness(
 
 
 def _explainability(
-    frame: pd.DataFrame, model: ModelVersion, parameters: AuditParameters
+    frame: pd.DataFrame, recorded: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """SHAP importance, per-group importance and per-decision reasons, with charts."""
     from app.audits.charts import group_importance_chart_svg, importance_chart_svg
     from app.audits.explain import run_explainability_audit
 
-    artifact = _model_artifact(model)
+    artifact = _load_artifact(recorded)
     names = list(parameters.features or getattr(artifact, "feature_names_in_", []))
     if not names:
         raise AuditInputError("the model does not record its feature names: give features")
@@ -319,12 +359,12 @@ def _explainability(
 
 
 def _compute(
-    kind: str, version: DatasetVersion, model: ModelVersion, parameters: AuditParameters
+    kind: str, version: DatasetVersion, artifact: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     frame = _dataset_frame(version)
     if kind == "fairness":
-        return _fairness(frame, model, parameters)
-    return _explainability(frame, model, parameters)
+        return _fairness(frame, artifact, parameters)
+    return _explainability(frame, artifact, parameters)
 
 
 def run_audit(
@@ -375,11 +415,12 @@ def run_audit(
         actor=actor,
         action="audit_run.running",
     )
+    artifact = _recorded_artifact(session, model)
     # Commit before computing: others see the run as running, and no database lock (the
     # ledger's, SQLite's write lock) is held for the seconds or minutes the figures take.
     session.commit()
     try:
-        results, summary = _compute(kind, version, model, options)
+        results, summary = _compute(kind, version, artifact, options)
     except AuditError as error:
         return _finish(session, audit, actor, error=str(error).splitlines()[0][:4000])
     except Exception as error:
@@ -525,7 +566,7 @@ def record_model_artifact(
         record=model,
         changes={"artifact_uri": artifact_uri},
         actor=actor,
-        action="model_version.artifact_recorded",
+        action=ARTIFACT_RECORDED,
         note={"artifact_sha256": sha256},
     )
 

@@ -278,3 +278,33 @@ def test_principal_reasons_by_decision_id_without_personal_values(
     assert all(set(r) == {"feature", "contribution"} for r in found["reasons"])
     assert all(r["contribution"] < 0 for r in found["reasons"])
     assert audit.summary["explained_rows"] == 300
+
+
+def test_an_artefact_without_a_ledgered_digest_is_never_unpickled(
+    audited: Any, engine: Any, policy_engine: Any
+) -> None:
+    """A URI typed into a model version is not trusted, even a content-addressed file."""
+    with session_scope(engine) as session:
+        recorded = session.get(ModelVersion, audited.ids["credit_model"])
+        assert recorded is not None
+        other = ModelVersion(
+            name="copycat",
+            version="1",
+            platform="meta",
+            domain="credit",
+            artifact_uri=recorded.artifact_uri,
+            created_by="eli",
+        )
+        session.add(other)
+        session.flush()
+        audit = run_audit(
+            session,
+            engine=policy_engine,
+            model_version_id=other.id or 0,
+            dataset_version_id=audited.ids["german_credit_evaluation"],
+            kind="explainability",
+            parameters={"id_column": "application_id"},
+            actor="eli",
+        )
+    assert audit.status == "failed"
+    assert "no ledgered sha256" in (audit.error or "")
