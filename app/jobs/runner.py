@@ -18,6 +18,7 @@ import socket
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from app.db import session_scope
@@ -26,7 +27,13 @@ from app.jobs.definitions import JobContext, definition_for
 from app.models.base import utc_now
 from app.models.evidence import JobRun
 
-__all__ = ["RUN_SCHEDULED_REF", "execute_job", "run_scheduled", "set_context"]
+__all__ = [
+    "RUN_SCHEDULED_REF",
+    "execute_job",
+    "record_missed_run",
+    "run_scheduled",
+    "set_context",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +121,26 @@ def execute_job(context: JobContext, job_id: str) -> JobRun | None:
         session.add(finished)
     log.info("job %s %s", job_id, outcome)
     return finished
+
+
+def record_missed_run(engine: Engine, job_id: str, scheduled_for: datetime) -> JobRun | None:
+    """Record a run APScheduler skipped (later than the misfire grace time) as failed.
+
+    So a nightly audit that did not happen is as visible as one that failed; jobs whose
+    runs are not recorded (housekeeping) are left out.
+    """
+    try:
+        if not definition_for(job_id).recorded:
+            return None
+    except GatehouseError:
+        return None
+    with session_scope(engine) as session:
+        run = JobRun(
+            job_id=job_id,
+            finished_at=utc_now(),
+            outcome="failed",
+            error=f"missed: not started within the misfire grace time of {scheduled_for.isoformat()}",
+            details={"scheduled_for": scheduled_for.isoformat(), "runner": _RUNNER, "missed": True},
+        )
+        session.add(run)
+    return run

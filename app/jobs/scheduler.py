@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -49,7 +50,7 @@ from app.jobs.definitions import (
     job,
 )
 from app.jobs.leader import LeaderLock, leader_lock_for
-from app.jobs.runner import RUN_SCHEDULED_REF, set_context
+from app.jobs.runner import RUN_SCHEDULED_REF, record_missed_run, set_context
 from app.models.schedules import AuditSchedule
 from app.policy.factory import build_engine as build_policy_engine
 
@@ -57,6 +58,7 @@ __all__ = [
     "JOB_TABLE",
     "BackgroundLeader",
     "build_scheduler",
+    "record_misses",
     "run_scheduler",
     "scheduler_config",
     "start_in_background",
@@ -169,6 +171,14 @@ def _sync_job(context: JobContext, session: Any) -> dict[str, Any]:
     return {}
 
 
+def record_misses(scheduler: BaseScheduler, engine: Any) -> None:
+    """Record every run the scheduler skips as missed (a failed JobRun)."""
+    scheduler.add_listener(
+        lambda event: record_missed_run(engine, event.job_id, event.scheduled_run_time),
+        EVENT_JOB_MISSED,
+    )
+
+
 def _wait_for_leadership(
     lock: LeaderLock, options: SchedulerOptions, stop: threading.Event
 ) -> bool:
@@ -224,6 +234,7 @@ def _lead(
     )
     try:
         set_context(JobContext(engine=engine, settings=settings, policy_engine=policy_engine))
+        record_misses(scheduler, engine)
         _scheduler = scheduler
         log.info("leading: starting the scheduler")
         if on_leading is not None:

@@ -4,12 +4,14 @@ does its work against a real database."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from sqlmodel import col, select
 
 from app.audits.service import (
@@ -21,8 +23,8 @@ from app.audits.service import (
 from app.db import session_scope
 from app.jobs import definitions
 from app.jobs.definitions import JOBS, SchedulerOptions, audit_job_id
-from app.jobs.runner import execute_job
-from app.jobs.scheduler import scheduler_config, sync_audit_jobs, sync_static_jobs
+from app.jobs.runner import RUN_SCHEDULED_REF, execute_job
+from app.jobs.scheduler import record_misses, scheduler_config, sync_audit_jobs, sync_static_jobs
 from app.ledger import append_event
 from app.models.evidence import AuditRun, JobRun
 from app.models.ledger import LedgerEvent
@@ -233,3 +235,33 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
         assert job.misfire_grace_time == options.misfire_grace_seconds
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_run_missed_beyond_the_grace_time_is_recorded(database_url: str, engine: Any) -> None:
+    scheduler = BackgroundScheduler(
+        **scheduler_config(database_url, SchedulerOptions(misfire_grace_seconds=1))
+    )
+    record_misses(scheduler, engine)
+    scheduler.start()
+    try:
+        late = datetime.now(UTC) - timedelta(minutes=5)
+        scheduler.add_job(
+            RUN_SCHEDULED_REF,
+            trigger=DateTrigger(run_date=late),
+            args=["ledger-verify"],
+            id="ledger-verify",
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with session_scope(engine) as session:
+                runs = session.exec(select(JobRun)).all()
+            if runs:
+                break
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert [(r.job_id, r.outcome, r.details["missed"]) for r in runs] == [
+        ("ledger-verify", "failed", True)
+    ]
+    assert runs[0].error is not None and runs[0].error.startswith("missed:")
+    assert runs[0].details["scheduled_for"] == late.isoformat()
