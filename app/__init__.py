@@ -48,4 +48,9 @@ def create_app(config: Settings | None = None) -> Flask:
     for name, view in app.view_functions.items():
         if name.startswith("api_") or name.startswith("openapi"):
             csrf.exempt(view)
+    if settings.scheduler_in_web:
+        from app.jobs.scheduler import SchedulerOptions, start_in_background
+
+        # Shares the leader lock with any `gatehouse scheduler` process, so jobs run once.
+        app.extensions["gatehouse.scheduler"] = start_in_background(settings, SchedulerOptions())
     return app

@@ -331,6 +331,7 @@ def demo(port: int, demo_dir: Path, serve: bool) -> None:
         policy_engine="embedded",
         launcher="local",
     )
+    serving_settings = settings.with_overrides(scheduler_in_web=True)
     click.echo(f"migrating {settings.database_url}")
     upgrade(settings.database_url)
     application = create_app(settings)
@@ -346,7 +347,8 @@ def demo(port: int, demo_dir: Path, serve: bool) -> None:
     url = f"http://127.0.0.1:{port}/"
     click.echo("\n".join(summary_lines(seeded, url)))
     if serve:
-        run_simple("127.0.0.1", port, application, threaded=True)
+        # The embedded default runs the scheduler in the web process (audits, expiry, sync).
+        run_simple("127.0.0.1", port, create_app(serving_settings), threaded=True)
 
 
 def _register_area_groups() -> None:

@@ -36,7 +36,6 @@ from app.audits.service import (
     upsert_schedule,
 )
 from app.config import Settings
-from app.gates.service import evaluate_gate
 from app.models.datasets import DatasetVersion
 from app.policy.engine import PolicyEngine
 from app.registry.dataset_ingest import ingest_dataset_file
@@ -198,8 +197,7 @@ def seed_demo_audits(
     """Give the demo's credit model an artefact, nightly schedules and its first audits.
 
     ``seed`` is the :class:`app.demo.seed.DemoSeed` being built: the ids of what is
-    created are added to ``seed.ids`` and the promotion gate's new decision to
-    ``seed.decisions``.
+    created are added to ``seed.ids``.
     """
     model_id = seed.ids["credit_model"]
     _store_model(session, settings, work, model_id)
@@ -232,18 +230,3 @@ def seed_demo_audits(
             schedule=cron,
         )
         seed.ids[f"{kind}_audit"] = audit.id or 0
-    decision = evaluate_gate(
-        session=session,
-        engine=engine,
-        gate="production_promotion",
-        subject_id=seed.ids["credit_deployment"],
-        actor="release-bot",
-    )
-    seed.decisions.append(
-        (
-            "production_promotion",
-            "credit-risk-assistant audited",
-            decision.allow,
-            sorted({v["control"] for v in decision.violations}),
-        )
-    )

@@ -13,7 +13,7 @@ from app.audits.demo import seed_demo_audits
 from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
-from app.gates.service import evaluate_gate
+from app.demo.workflow import run_demo_workflow
 from app.models.model_versions import RiskTier
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
@@ -47,7 +47,8 @@ class DemoSeed:
     passwords: dict[str, str] = field(default_factory=dict)
     pipeline_token: str = ""
     ids: dict[str, int] = field(default_factory=dict)
-    decisions: list[tuple[str, str, bool, list[str]]] = field(default_factory=list)
+    #: What happened to each run and deployment, one line each, for the summary.
+    story: list[str] = field(default_factory=list)
 
 
 def _card(model_name: str, domain: str) -> dict[str, str]:
@@ -450,24 +451,6 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
     )
 
 
-def ask_demo_gates(session: Session, engine: PolicyEngine, seed: DemoSeed) -> None:
-    """The decisions a compliance officer would look at first."""
-    questions: list[tuple[str, str, int]] = [
-        ("training_launch", "notes-o4-mini-sft", seed.ids["notes-o4-mini-sft"]),
-        ("training_launch", "notes-claude-sft", seed.ids["notes-claude-sft"]),
-        ("training_launch", "triage-gemini-sft", seed.ids["triage-gemini-sft"]),
-        ("training_launch", "credit-llama-lora", seed.ids["credit-llama-lora"]),
-        ("production_promotion", "credit-risk-assistant staging", seed.ids["credit_deployment"]),
-    ]
-    for gate, label, subject_id in questions:
-        decision = evaluate_gate(
-            session=session, engine=engine, gate=gate, subject_id=subject_id, actor="release-bot"
-        )
-        seed.decisions.append(
-            (gate, label, decision.allow, sorted({v["control"] for v in decision.violations}))
-        )
-
-
 def seed_demo(
     *, session: Session, settings: Settings, engine: PolicyEngine, work: Path
 ) -> DemoSeed:
@@ -476,8 +459,8 @@ def seed_demo(
     seed_people(session, seed)
     seed_datasets(session, settings, work, seed)
     seed_runs_and_models(session, seed)
-    ask_demo_gates(session, engine, seed)
     seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
+    run_demo_workflow(session=session, settings=settings, engine=engine, seed=seed)
     report_service.generate_and_record_each(
         session=session,
         settings=settings,
@@ -508,10 +491,7 @@ def summary_lines(seed: DemoSeed, url: str) -> list[str]:
         "Pipeline token (release-bot; read, write, gate):",
         f"  {seed.pipeline_token}",
         "",
-        "Gate decisions made while seeding:",
+        "What happened while seeding (every step is in the ledger):",
     ]
-    for gate, label, allowed, controls in seed.decisions:
-        lines.append(
-            f"  {gate:<21} {label:<30} {'ALLOW' if allowed else 'DENY '} {', '.join(controls)}"
-        )
+    lines += [f"  {line}" for line in seed.story]
     return lines

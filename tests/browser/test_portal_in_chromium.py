@@ -14,7 +14,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import settings_for_tests
 from app.db import session_scope
-from app.demo.seed import DemoSeed, ask_demo_gates, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.workflow import run_demo_workflow
 from app.gates.engine_binding import current_policy_engine
 from app.migrations import upgrade
 
@@ -46,7 +47,9 @@ def live_portal(tmp_path: Path) -> Iterator[tuple[str, DemoSeed]]:
         seed_people(session, seed, fast_hash=True)
         seed_datasets(session, settings, work, seed)
         seed_runs_and_models(session, seed)
-        ask_demo_gates(session, current_policy_engine(), seed)
+        run_demo_workflow(
+            session=session, settings=settings, engine=current_policy_engine(), seed=seed
+        )
     server = make_server("127.0.0.1", 0, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -32,7 +32,8 @@ from app.audits.fairness import run_fairness_audit
 from app.auth.accounts import create_token
 from app.config import Settings, settings_for_tests
 from app.db import session_scope
-from app.demo.seed import DemoSeed, ask_demo_gates, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.workflow import run_demo_workflow
 from app.models.base import utc_now
 from app.models.evidence import AuditRun, Report
 from app.reports.builders import Period
@@ -230,7 +231,12 @@ def world(
         seed_people(session, seed, fast_hash=True)
         seed_datasets(session, settings, work, seed)
         seed_runs_and_models(session, seed)
-        ask_demo_gates(session, app.extensions["gatehouse.policy_engine"], seed)
+        run_demo_workflow(
+            session=session,
+            settings=settings,
+            engine=app.extensions["gatehouse.policy_engine"],
+            seed=seed,
+        )
         ready = build_registry(session)
         ids = dict(seed.ids)
         ids["ready_deployment"] = ready.deployment_id

@@ -154,11 +154,19 @@ def test_generate_problems(world: World, body: dict[str, object], status: int) -
 
 def test_promotion_pack_without_a_decision_is_a_conflict(world: World) -> None:
     client, headers = world.api("ada")
+    fresh = client.post(
+        "/api/v1/deployments",
+        headers=headers,
+        json={
+            "model_version_id": world.ids["notes_model"],
+            "endpoint": "https://canary.internal/notes",
+        },
+    ).get_json()
     body = _problem(
         client.post(
             "/api/v1/reports",
             headers=headers,
-            json={"kind": "promotion_evidence", "subject_id": world.ids["notes_deployment"]},
+            json={"kind": "promotion_evidence", "subject_id": fresh["id"]},
         ),
         409,
     )
