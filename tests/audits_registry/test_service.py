@@ -105,8 +105,6 @@ def test_demo_audits_reach_the_gate_and_the_policy_judges_them(
     assert outcomes["FIN-FAIR-LENDING"] == ("pass" if figures_pass else "fail")
     assert outcomes["FIN-REGB-1002.9"] == "pass"
     assert outcomes["GDPR-22"] == "pass"
-    # The demo recorded the gate's new answer.
-    assert audited.decisions[-1][1] == "credit-risk-assistant audited"
 
 
 @pytest.mark.parametrize(
