@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from pathlib import Path
 
 import click
@@ -112,10 +111,6 @@ def verify_command(
     as_json: bool,
 ) -> None:
     """Check that FILE is a signed report, unaltered since signing, and who signed it."""
-    # pyHanko logs a traceback for every chain it cannot build (e.g. self-signed
-    # signers); the verdict below already says so in one line.
-    for name in ("pyhanko", "pyhanko_certvalidator"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
     roots = []
     for trust_file in trust_files:
         try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,10 +314,6 @@ def verify_upload(*, session: Session, settings: Settings, data: bytes) -> Uploa
     A registered file is also checked against its recorded digest; trust stays as the
     signature says (a self-signed installation is ``self-signed``, never ``trusted``).
     """
-    # pyHanko logs a traceback for every chain it cannot build (self-signed signers);
-    # the verdict already says so.
-    for name in ("pyhanko", "pyhanko_certvalidator"):
-        logging.getLogger(name).setLevel(logging.ERROR)
     digest = hashlib.sha256(data).hexdigest()
     report = session.exec(select(Report).where(Report.pdf_sha256 == digest)).first()
     result = verify_pdf(
