@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.errors import GatehouseError
@@ -30,6 +31,12 @@ class GatehouseGroup(FlaskGroup):
             raise click.ClickException(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except DBAPIError as error:
+            click.echo(
+                f"Error: database unavailable ({type(error.orig).__name__}); nothing was changed",
+                err=True,
+            )
+            sys.exit(EXIT_ENGINE_FAILURE)
         except Exception as error:
             if os.environ.get("GATEHOUSE_DEBUG") == "1":
                 raise

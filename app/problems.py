@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import GatehouseError
@@ -65,6 +66,22 @@ def _on_http_error(error: HTTPException) -> Any:
     return _render(error.code or 500, error.name, error.description or error.name)
 
 
+def _on_database_unavailable(error: DBAPIError) -> Any:
+    # Fail closed: without the database no decision can be read or stored, so nothing is allowed.
+    log.error(
+        "database unavailable handling %s %s: %s",
+        request.method,
+        request.path,
+        type(error.orig).__name__,
+    )
+    return _render(
+        503,
+        "Database unavailable",
+        "the database did not answer; nothing was changed and no gate allows until it is back",
+        allow=False,
+    )
+
+
 def _on_unexpected(error: Exception) -> Any:
     # Log the type only: messages of unexpected errors may carry data we must not log.
     log.exception(
@@ -79,4 +96,5 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(GatehouseError, _on_gatehouse_error)
     app.register_error_handler(HTTPException, _on_http_error)
+    app.register_error_handler(DBAPIError, _on_database_unavailable)
     app.register_error_handler(Exception, _on_unexpected)

@@ -181,3 +181,21 @@ def test_opa_server_killed_mid_run_denies_every_later_call(
     for decision in outcomes[40:]:
         assert decision["allow"] is False and decision["engine"] == "opa"
         assert decision["error"] and decision["violations"][0]["control"] == "GATEHOUSE-ENGINE"
+
+
+def test_database_outage_denies_with_503_and_cli_exits_3(settings: Any, make_actor: Any) -> None:
+    from app import create_app
+
+    bot = make_actor("pipeline")
+    down = create_app(
+        settings.with_overrides(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    )
+    bot.client = down.test_client()
+    response = bot.post("/api/v1/gates/training_launch", json={"subject_id": 1})
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["allow"] is False and "no gate allows" in body["detail"]
+    result = down.test_cli_runner().invoke(
+        cli, ["gate", "check", "training_launch", "--subject", "1"]
+    )
+    assert result.exit_code == 3 and "database unavailable" in result.output
