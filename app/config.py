@@ -21,7 +21,8 @@ class Settings:
 
     #: SQLAlchemy URL; SQLite file for the embedded default, PostgreSQL in production.
     database_url: str = "sqlite:///instance/gatehouse.db"
-    #: Signs session cookies and CSRF tokens; generated per process when unset (dev only).
+    #: Signs session cookies and CSRF tokens. When unset, a random key is generated once
+    #: into ``instance/secret_key`` (mode 0600), so restarts and workers on one host agree.
     secret_key: str = ""
     #: ``embedded`` (regopy in process) or ``opa`` (OPA server at ``opa_url``).
     policy_engine: str = "embedded"
@@ -69,6 +70,16 @@ def _optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def instance_secret_key(path: Path) -> str:
+    """The key stored at ``path``, created (random, owner-only) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def settings_from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Read ``GATEHOUSE_*`` variables; anything unset keeps the embedded default."""
     env = dict(os.environ if environ is None else environ)
@@ -79,7 +90,8 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
 
     return Settings(
         database_url=get("DATABASE_URL", defaults.database_url),
-        secret_key=get("SECRET_KEY", "") or secrets.token_hex(32),
+        secret_key=get("SECRET_KEY", "")
+        or instance_secret_key(PROJECT_ROOT / "instance" / "secret_key"),
         policy_engine=get("POLICY_ENGINE", defaults.policy_engine),
         opa_url=get("OPA_URL", None),
         policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
