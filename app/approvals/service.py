@@ -23,7 +23,6 @@ voters or pipelines serialise and exactly one of them makes the transition.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -49,10 +48,8 @@ from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun, RunState
 from app.models.users import User
 from app.policy.engine import PolicyEngine
-from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
-from app.registry.records import get_record, kind_of
-from app.registry.runs import transition_run
+from app.registry.records import get_record, kind_of, transition_record
 from app.registry.state_machines import (
     APPROVAL_WORKFLOW,
     DEPLOYMENT_MACHINE,
@@ -102,35 +99,22 @@ class _Flow:
     waiting: str
     approved: str
     returned: str
-    move: Callable[..., Any]
 
     def transition(
         self, session: Session, subject_id: int, to: str, actor: str, reason: str
     ) -> None:
         """Take a gated edge of this flow's machine."""
         workflow = self.request_workflow if to == self.waiting else APPROVAL_WORKFLOW
-        self.move(session, subject_id, to, actor, reason, workflow)
-
-
-def _move_run(
-    session: Session, run_id: int, to: str, actor: str, reason: str, workflow: str
-) -> None:
-    transition_run(
-        session=session, run_id=run_id, to=to, actor=actor, reason=reason, workflow=workflow
-    )
-
-
-def _move_deployment(
-    session: Session, deployment_id: int, to: str, actor: str, reason: str, workflow: str
-) -> None:
-    transition_deployment(
-        session=session,
-        deployment_id=deployment_id,
-        to=to,
-        actor=actor,
-        reason=reason,
-        workflow=workflow,
-    )
+        record = get_record(session=session, model=self.record, record_id=subject_id)
+        transition_record(
+            session=session,
+            record=record,
+            machine=self.machine,
+            to=to,
+            actor=actor,
+            reason=reason,
+            workflow=workflow,
+        )
 
 
 RUN_FLOW = _Flow(
@@ -142,7 +126,6 @@ RUN_FLOW = _Flow(
     waiting=RunState.SUBMITTED,
     approved=RunState.APPROVED,
     returned=RunState.REJECTED,
-    move=_move_run,
 )
 PROMOTION_FLOW = _Flow(
     gate="production_promotion",
@@ -153,7 +136,6 @@ PROMOTION_FLOW = _Flow(
     waiting=DeploymentState.PROMOTION_REQUESTED,
     approved=DeploymentState.PRODUCTION,
     returned=DeploymentState.STAGING,
-    move=_move_deployment,
 )
 _FLOWS = {flow.gate: flow for flow in (RUN_FLOW, PROMOTION_FLOW)}
 
@@ -401,6 +383,19 @@ def _close(
         payload=_request_data(request, reason=reason[:500]),
     )
     enqueue_event(session=session, event=event, data=_request_data(request, reason=reason))
+
+
+def void_request(*, session: Session, request: ApprovalRequest, reason: str, actor: str) -> None:
+    """Void an approval whose evidence changed; its subject goes back like on any void."""
+    _close(
+        session=session,
+        request=request,
+        status="void",
+        reason=reason,
+        actor=actor,
+        now=utc_now(),
+        event="approval.decided",
+    )
 
 
 def _ask_again(

@@ -13,20 +13,19 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.approvals.service import void_request
 from app.config import Settings
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.launch.errors import LauncherError, LaunchRefusedError
 from app.launch.launcher import Launcher, LaunchSpec
 from app.launch.local import LocalLauncher
-from app.ledger import append_event
-from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.runs import FineTuneRun, RunState
 from app.policy.engine import PolicyEngine
 from app.registry.records import get_record, update_record
 from app.registry.runs import run_dataset_versions, transition_run
-from app.registry.state_machines import APPROVAL_WORKFLOW, LAUNCHER_WORKFLOW
+from app.registry.state_machines import LAUNCHER_WORKFLOW
 
 __all__ = ["LaunchOutcome", "build_launcher", "launch_run", "running_run_ids", "sync_run"]
 
@@ -102,24 +101,7 @@ def launch_run(
         != request.input_sha256
     ):
         reason = f"evidence changed since approval request {request.id} was approved; submit the run again"
-        request.status, request.closed_at, request.close_reason = "void", utc_now(), reason
-        session.add(request)
-        transition_run(
-            session=session,
-            run_id=run_id,
-            to=RunState.REJECTED,
-            actor=actor,
-            reason=reason,
-            workflow=APPROVAL_WORKFLOW,
-        )
-        append_event(
-            session=session,
-            actor=actor,
-            action="approval.void",
-            subject_type="approval_request",
-            subject_id=request.id or 0,
-            payload={"reason": reason},
-        )
+        void_request(session=session, request=request, reason=reason, actor=actor)
         return LaunchOutcome(run=run, decision=None, refusal=reason)
     decision = evaluate_gate(
         session=session, engine=engine, gate="training_launch", subject_id=run_id, actor=actor
