@@ -188,12 +188,12 @@ def register_command(
 
     Exit 0 when the version is valid, 1 when it was registered but has errors.
     """
-    from pydantic import ValidationError as PydanticValidationError
     from sqlmodel import select
 
     from app.db import unit_of_work
+    from app.errors import ValidationError
     from app.models.datasets import Dataset
-    from app.registry.dataset_ingest import ingest_dataset_file
+    from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
     from app.registry.datasets import create_dataset
     from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
     from app.storage import store_file
@@ -202,15 +202,12 @@ def register_command(
     who = actor or os.environ.get("USER") or "cli"
     try:
         declared = (
-            DatasetVersionMetadata.model_validate_json(metadata_file.read_text("utf-8"))
+            parse_declared_metadata(metadata_file.read_text("utf-8"), source=str(metadata_file))
             if metadata_file
             else DatasetVersionMetadata()
         )
-    except PydanticValidationError as error:
-        first = error.errors()[0]
-        raise click.UsageError(
-            f"{metadata_file}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        ) from None
+    except ValidationError as error:
+        raise click.UsageError(str(error)) from None
     stored = store_file(
         file, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
     )

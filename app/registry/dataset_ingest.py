@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session
 
 from app.errors import ValidationError
@@ -22,6 +23,17 @@ from app.storage import StoredFile
 
 #: Formats whose records are free text the PII scan reads.
 _SCANNED_FORMATS = frozenset({"openai_chat", "anthropic_text", "llama_io", "gemini_multimodal"})
+
+
+def parse_declared_metadata(text: str, *, source: str) -> DatasetVersionMetadata:
+    """The declared classification and references in JSON ``text``; errors name the field."""
+    try:
+        return DatasetVersionMetadata.model_validate_json(text)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        raise ValidationError(
+            f"{source}.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        ) from None
 
 
 def findings_summary(scan: ScanReport | None) -> dict[str, Any]:

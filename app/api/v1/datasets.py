@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, Field
-from pydantic import ValidationError as PydanticValidationError
 
 from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
@@ -16,7 +15,7 @@ from app.db import unit_of_work
 from app.errors import ValidationError
 from app.models.datasets import Dataset, DatasetFormat, DatasetVersion
 from app.registry import datasets as service
-from app.registry.dataset_ingest import ingest_dataset_file
+from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import store_stream, stored_suffix
@@ -119,13 +118,7 @@ def upload_version(dataset_id: int, form: UploadForm) -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError("send the dataset as a multipart part named 'file'")
-    try:
-        declared = DatasetVersionMetadata.model_validate_json(form.metadata)
-    except PydanticValidationError as error:
-        first = error.errors()[0]
-        raise ValidationError(
-            f"metadata.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        ) from None
+    declared = parse_declared_metadata(form.metadata, source="metadata")
     settings = current_app.config["GATEHOUSE"]
     stored = store_stream(
         upload.stream,
