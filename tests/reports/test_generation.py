@@ -12,8 +12,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
+from app.reports.kind import report_kind
 from app.reports import (
-    REPORT_KINDS,
     GeneratedReport,
     SignatureLevel,
     SigningIdentity,
@@ -173,7 +173,7 @@ def test_pdf_metadata_pages_bookmarks_and_archive_variant(
     reader = PdfReader(io.BytesIO(report.pdf))
     info = reader.metadata
     assert info is not None
-    assert info.title and info.title.startswith(REPORT_KINDS[kind].label + ": ")
+    assert info.title and info.title.startswith(report_kind(kind).label + ": ")
     assert info.author == ORGANISATION
     assert info.subject
     assert info.creation_date is not None
