@@ -12,7 +12,6 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from app.reports.kind import report_kind
 from app.reports import (
     GeneratedReport,
     SignatureLevel,
@@ -23,6 +22,7 @@ from app.reports import (
     verify_pdf,
 )
 from app.reports.errors import ReportContextError, UnknownReportKindError
+from app.reports.kind import report_kind
 from tests.reports.conftest import ARTIFACTS, pdf_text, require_binary
 from tests.reports.contexts import (
     BUILDERS,
@@ -74,7 +74,7 @@ def _expected_phrases(kind: str) -> list[str]:
     elif kind == "audit_report":
         phrases += [
             "aud-2026-1187",
-            "Verdict: PASS",
+            "Verdict of the gate: PASS",
             "0.8312",
             "0.105\u20130.122",  # en dash between the interval bounds
             "10,860",

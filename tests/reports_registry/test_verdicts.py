@@ -76,7 +76,7 @@ def test_an_audit_no_gate_has_seen_is_not_judged_never_passed(world: World) -> N
         session.add(unseen)
         session.flush()
         unseen_id = unseen.id or 0
-    assert 0.99 >= limits["min_adverse_impact_ratio"]
+    assert limits["min_adverse_impact_ratio"] <= 0.99
     verdict, _ = _audit_verdict(world, unseen_id)
     assert verdict == "not_judged"
 
