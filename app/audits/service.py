@@ -52,12 +52,12 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
+from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.engine import PolicyEngine
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
     "ARTIFACT_RECORDED",
-    "REVIEW_CONTROLS",
     "reasons_for",
     "record_model_artifact",
     "run_audit",
@@ -65,11 +65,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The promotion-gate controls that read each audit kind; their outcome decides a review.
-REVIEW_CONTROLS: dict[str, tuple[str, ...]] = {
-    "fairness": ("FIN-FAIR-LENDING",),
-    "explainability": ("FIN-REGB-1002.9", "GDPR-22"),
-}
 #: Ledger action of :func:`record_model_artifact`; its payload holds the trusted sha256.
 ARTIFACT_RECORDED = "model_version.artifact_recorded"
 # Features drawn on the per-group importance chart.
@@ -403,8 +398,8 @@ def review_production_deployments(
 ) -> list[dict[str, Any]]:
     """Ask the promotion gate about each production deployment of the audited model.
 
-    The verdict is the policy's: when a control that reads this audit kind
-    (:data:`REVIEW_CONTROLS`) reports ``fail``, a finding is ledgered and the deployment
+    The verdict is the policy's: when a control that judges this audit kind (its
+    METADATA says ``judges: [<kind>_audit]``) reports ``fail``, a finding is ledgered and the deployment
     is marked ``needs_review``. Returns one entry per deployment reviewed.
     """
     deployments = session.exec(
@@ -413,6 +408,7 @@ def review_production_deployments(
         .where(Deployment.state == DeploymentState.PRODUCTION.value)
         .order_by(col(Deployment.id))
     ).all()
+    judging = judging_controls(catalogue_of(engine.bundle.modules), f"{audit.kind}_audit")
     reviewed = []
     for deployment in deployments:
         decision = evaluate_gate(
@@ -425,7 +421,7 @@ def review_production_deployments(
         outcomes = {
             outcome["control_id"]: outcome
             for outcome in decision.result.get("controls", [])
-            if outcome["control_id"] in REVIEW_CONTROLS[audit.kind]
+            if outcome["control_id"] in judging
         }
         failed = sorted(name for name, outcome in outcomes.items() if outcome["status"] == "fail")
         # An engine failure reports no control outcomes: fail closed, review the deployment.

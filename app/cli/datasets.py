@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.base import with_app_context
 from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
 from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
@@ -176,7 +176,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 @click.option("--actor", default=None, help="Who registers it (default: $USER).")
 @_format_option
 @_json_option
-@with_appcontext
+@with_app_context
 def register_command(
     file: Path,
     dataset_name: str,
