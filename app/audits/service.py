@@ -67,8 +67,6 @@ log = logging.getLogger(__name__)
 
 #: Ledger action of :func:`record_model_artifact`; its payload holds the trusted sha256.
 ARTIFACT_RECORDED = "model_version.artifact_recorded"
-# Features drawn on the per-group importance chart.
-_GROUP_CHART_FEATURES = 6
 
 
 def _local_path(uri: str) -> Path:
@@ -210,7 +208,11 @@ def _explainability(
     frame: pd.DataFrame, recorded: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """SHAP importance, per-group importance and per-decision reasons, with charts."""
-    from app.audits.charts import group_importance_chart_svg, importance_chart_svg
+    from app.audits.charts import (
+        GROUP_CHART_FEATURES,
+        group_importance_figures,
+        importance_chart_svg,
+    )
     from app.audits.explain import run_explainability_audit
 
     artifact = _load_artifact(recorded)
@@ -252,20 +254,13 @@ def _explainability(
         }
         for explanation in result.decisions()
     }
-    top = list(result.global_importance)[:_GROUP_CHART_FEATURES]
     charts = [
         {
             "title": "Feature importance (mean |SHAP|)",
             "svg": importance_chart_svg(result.global_importance, output=result.output),
         }
     ]
-    charts += [
-        {
-            "title": f"Feature importance by {column}",
-            "svg": group_importance_chart_svg(groups, column=column, features=top),
-        }
-        for column, groups in result.group_importance.items()
-    ]
+    charts += group_importance_figures(result.global_importance, result.group_importance)
     fidelity = result.fidelity or {}
     summary = {
         "kind": "explainability",
@@ -277,7 +272,7 @@ def _explainability(
         "output": result.output,
         "rows": total,
         "explained_rows": result.rows,
-        "top_features": top,
+        "top_features": list(result.global_importance)[:GROUP_CHART_FEATURES],
         "additivity_max_error": result.additivity_max_error,
         "surrogate_r2": _number(fidelity.get("r2")),
         "surrogate_agreement": _number(fidelity.get("agreement")),
