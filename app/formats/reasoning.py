@@ -186,27 +186,6 @@ class Examination(NamedTuple):
 _CLEAN = tuple(Examination(n, True, (), (), False, False) for n in range(64))
 
 
-def _clean_chain(bodies: list[str], last: str) -> Examination | None:
-    """The reading of a chain whose steps are distinct and whose last line plainly ends it.
-
-    The shortcut for the common case, with no regex: ``None`` whenever the full
-    judgement could differ (the caller then makes it).
-    """
-    steps = len(bodies)
-    if steps < 2 or steps >= len(_CLEAN) or "" in bodies or len(set(bodies)) < steps:
-        return None
-    line = last.rstrip(" _")
-    if (
-        len(line) < 2
-        or line[-1] in _DANGLING_END_CHARS
-        or line.endswith("...")
-        or line[line.rfind(" ") + 1 :].lstrip("_") in _DANGLING_WORDS
-        or _INTENTION.match(line)
-    ):
-        return None
-    return _CLEAN[steps]
-
-
 def _cut_off(line: str) -> bool:
     """True when the line stops mid-sentence (``…``, ``:``, ``=``, "and", "the" ...)."""
     line = line.rstrip(" *_")
@@ -415,22 +394,37 @@ def examine_many(texts: list[str]) -> list[Examination]:
             last_is_step = bool(at_end)
     if len(lasts) != len(plain) or len(per_text) != len(plain):
         return [examine(text) for text in texts]
+    plain_texts = iter(zip(per_text, lasts, plain, strict=True))
     results: list[Examination] = []
-    plain_index = 0
+    append = results.append
+    clean_readings = _CLEAN
     for index, text in enumerate(texts):
-        if index in special:
-            results.append(examine(text))
+        if special and index in special:
+            append(examine(text))
             continue
-        (bodies, last_is_step), last = per_text[plain_index], lasts[plain_index].strip()
-        plain_index += 1
-        if len(bodies) == 1 or not last:
-            results.append(examine(text))  # a lone ordinal may be prose; an empty text
-        elif bodies and last_is_step:
-            results.append(_judge(bodies, []))
-        elif (clean := _clean_chain(bodies, last)) is not None:
-            results.append(clean)
-        elif bodies or "\n" not in plain[plain_index - 1].strip():
-            results.append(_judge(bodies, [last]))
+        (bodies, last_is_step), last, part = next(plain_texts)
+        steps = len(bodies)
+        last = last.strip()
+        if steps == 1 or not last:
+            append(examine(text))  # a lone ordinal may be prose; an empty text
+        elif steps and last_is_step:
+            append(_judge(bodies, []))
+        elif (
+            # the common case, decided inline with the same tests _judge would make: a
+            # chain of distinct, non-empty steps whose last line ends a sentence
+            1 < steps < 64
+            and len(last) > 1
+            and last[-1] not in _DANGLING_END_CHARS
+            and "" not in bodies
+            and len(set(bodies)) == steps
+            and not last.endswith("...")
+            and last.rsplit(None, 1)[-1].lstrip("_") not in _DANGLING_WORDS
+            and last[-1] != "_"
+            and not _INTENTION.match(last)
+        ):
+            append(clean_readings[steps])
+        elif steps or "\n" not in part.strip():
+            append(_judge(bodies, [last]))
         else:
-            results.append(_judge(bodies, ["", last]))
+            append(_judge(bodies, ["", last]))
     return results

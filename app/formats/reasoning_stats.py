@@ -60,8 +60,21 @@ class ReasoningCollector:
         self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
     ) -> None:
         """Examine many outputs at once (the same findings as :meth:`add` on each)."""
-        for line, field, found in zip(lines, fields, examine_many(texts), strict=True):
-            self.tally(line, field, found, log)
+        readings = examine_many(texts)
+        clean = [
+            found
+            for found in readings
+            if found.concluded and found.steps and not (found.empty_steps or found.repeated_steps)
+        ]
+        # clean chains need no warning: count them together
+        self.outputs += len(clean)
+        self.complete += len(clean)
+        self.step_counts.update([min(found.steps, _MAX_BUCKET) for found in clean])
+        if len(clean) == len(readings):
+            return
+        for line, field, found in zip(lines, fields, readings, strict=True):
+            if not (found.concluded and found.steps) or found.empty_steps or found.repeated_steps:
+                self.tally(line, field, found, log)
 
     def tally(self, line: int, field: str, found: Examination, log: IssueLog) -> None:
         """Count one output's reading and warn about its problems."""

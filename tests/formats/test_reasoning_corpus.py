@@ -44,5 +44,6 @@ def test_fast_reading_agrees_with_the_full_reading() -> None:
         assert examine(text) == examine(text, fast=False), text
     # the batch reading (validation's, per block of records) agrees text by text, in any mix
     everything = texts + variants + ["", "   ", "\n\n", "Step 1: only one step."]
+    everything += ["1. a\n2. b\nso it is\tand", "1. a\n2. b\nit is _and", "1. a\n2. b\nok_"]
     assert examine_many(everything) == [examine(text) for text in everything]
     assert examine_many(everything[::-1]) == [examine(text) for text in everything[::-1]]
