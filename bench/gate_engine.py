@@ -41,8 +41,8 @@ from app.gates.input_builder import build_gate_input  # noqa: E402
 from app.models.base import utc_now  # noqa: E402
 from app.policy.bundle import load_bundle  # noqa: E402
 from app.policy.catalogue import load_catalogue  # noqa: E402
-from app.policy.cli import find_opa_binary  # noqa: E402
 from app.policy.factory import build_engine  # noqa: E402
+from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
 from bench.gate import seed  # noqa: E402

@@ -6,7 +6,7 @@
 - ``app.policy.compiled``: ``gatehouse policy build`` and the committed compiled policy;
 - ``app.policy.decision.Decision``: the answer, always the same shape, deny on failure;
 - ``app.policy.catalogue``: the controls, read from the policies' METADATA blocks;
-- ``app.policy.cli.cli_group``: ``gatehouse policy test|build|catalogue``.
+- ``app.cli.policy.cli_group``: ``gatehouse policy test|build|catalogue``.
 
 Nothing here imports Flask or touches the database: the registry builds the document.
 """

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from app.cli.policy import cli_group
 from app.policy.catalogue import load_catalogue
-from app.policy.cli import cli_group
 from tests.policy.conftest import POLICY_DIR
 
 REQUIRED_CONTROLS = {
