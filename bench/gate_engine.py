@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import OPA_AUTHZ_POLICY  # noqa: E402
 from app.policy.bundle import PolicyBundle, load_bundle  # noqa: E402
-from app.policy.cli import find_opa_binary  # noqa: E402
 from app.policy.embedded import EmbeddedEngine  # noqa: E402
 from app.policy.input_document import example_inputs  # noqa: E402
+from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
 
