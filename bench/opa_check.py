@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import OPA_AUTHZ_POLICY  # noqa: E402
 from app.policy.bundle import load_bundle  # noqa: E402
-from app.policy.cli import find_opa_binary  # noqa: E402
 from app.policy.input_document import example_inputs  # noqa: E402
+from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_content import expected_content, module_differences  # noqa: E402
 from app.policy.opa_http import OpaHttpClient  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402

@@ -20,7 +20,7 @@ from flask import Flask
 from app import create_app
 from app.db import session_scope
 from app.models.runs import FineTuneRun
-from app.policy.cli import find_opa_binary
+from app.policy.opa_checks import find_opa_binary
 from app.policy.opa_content import MISMATCH_PREFIX
 from app.policy.opa_process import OpaProcess, start_opa_server
 from tests.approvals.conftest import ENGINEER, build_registry
