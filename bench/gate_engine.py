@@ -7,7 +7,8 @@ demo's data triggers applies). Prints p50/p99 in milliseconds of:
 - embedded: ``EmbeddedEngine.decide`` (the OPA-compiled wasm module in process,
   input serialisation and the result's shape check included);
 - opa server: ``OpaServerEngine.decide`` against a real ``opa run --server`` on a
-  loopback port (HTTP round trip included);
+  loopback port, locked down as documented (HTTP round trip and the content check
+  every allow makes included; ``bench/opa_check.py`` breaks that down);
 - opa evaluator: OPA's own evaluator on the same input (``opa bench``), the baseline,
 
 with each one's ratio to the baseline, then the same ``opa bench`` figure for every
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.config import settings_for_tests  # noqa: E402
+from app.config import OPA_AUTHZ_POLICY, settings_for_tests  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
 from app.gates.input_builder import build_gate_input  # noqa: E402
 from app.models.base import utc_now  # noqa: E402
@@ -49,6 +50,8 @@ from bench.gate import seed  # noqa: E402
 
 GATE = "production_promotion"
 POLICY_DIR = ROOT / "policies"
+#: The OPA token of the benchmark's own server.
+BENCH_OPA_TOKEN = "gatehouse-bench-token"
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -141,8 +144,16 @@ def main() -> None:
         if binary is None:
             print("no OPA binary: OPA server and OPA evaluator not measured")
         else:
-            server = start_opa_server(binary)
-            served = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=60, workers=1)
+            # Locked down as documented; the allow below includes the module check it costs.
+            server = start_opa_server(binary, token=BENCH_OPA_TOKEN)
+            served = OpaServerEngine(
+                bundle=bundle,
+                url=server.url,
+                token=BENCH_OPA_TOKEN,
+                timeout_s=60,
+                workers=1,
+                system_sources=(OPA_AUTHZ_POLICY.read_text(encoding="utf-8"),),
+            )
             try:
                 assert served.decide(GATE, document).result() == expected.result()
                 figures["opa server"] = percentiles(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, bundle_hash, load_bundle, merge_data
 from app.policy.compiled import CompiledPolicyError, build_compiled_policy
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision, decision_from_result
@@ -24,7 +25,7 @@ from app.policy.errors import PolicyBundleError, UnknownEngineError
 from app.policy.factory import build_engine
 from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine
-from tests.policy.conftest import POLICY_DIR, start_opa_server
+from tests.policy.conftest import OPA_TOKEN, POLICY_DIR, opa_engine_for, start_opa_server
 
 CALLS = 100
 KILL_AFTER = 40
@@ -49,7 +50,7 @@ def test_killing_opa_mid_run_denies_every_later_call(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
     server = start_opa_server(opa_binary)
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=2)
+    engine = opa_engine_for(bundle, server.url, timeout_s=2)
     decisions = []
     try:
         for call in range(CALLS):
@@ -74,7 +75,8 @@ def test_a_restarted_opa_gets_the_bundle_again(
 ) -> None:
     server = start_opa_server(opa_binary)
     port = int(server.url.rsplit(":", 1)[1])
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=5)
+    # A long re-check interval: the first decision after the restart must not reload.
+    engine = opa_engine_for(bundle, server.url, timeout_s=5, recheck_s=3600)
     try:
         assert engine.decide("production_promotion", promotion_document).allow
         server.kill()
@@ -136,7 +138,7 @@ def test_a_frozen_opa_misses_the_deadline(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
     server = start_opa_server(opa_binary)
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=0.5)
+    engine = opa_engine_for(bundle, server.url, timeout_s=0.5)
     try:
         engine.ensure_loaded()
         assert engine.decide("production_promotion", promotion_document).allow
@@ -193,7 +195,14 @@ def _engine_over(
 ) -> PolicyEngine:
     """An engine over edited policies; the embedded one over their fresh compilation."""
     if kind == "opa":
-        return build_engine(kind="opa", policy_dir=policies, opa_url=server_url, **options)
+        return build_engine(
+            kind="opa",
+            policy_dir=policies,
+            opa_url=server_url,
+            opa_token=OPA_TOKEN,
+            opa_authz_policy=OPA_AUTHZ_POLICY,
+            **options,
+        )
     compiled = policies.parent / "compiled-policy"
     build_compiled_policy(opa=opa_binary, policy_dir=policies, output_dir=compiled)
     return build_engine(kind="embedded", policy_dir=policies, compiled_dir=compiled, **options)
@@ -227,7 +236,13 @@ def test_a_policy_that_does_not_compile_denies_on_the_server(
         "package gates.dataset_use\n\ndecision := {\n"
     )
     server = start_opa_server(opa_binary)
-    engine = build_engine(kind="opa", policy_dir=policies, opa_url=server.url)
+    engine = build_engine(
+        kind="opa",
+        policy_dir=policies,
+        opa_url=server.url,
+        opa_token=OPA_TOKEN,
+        opa_authz_policy=OPA_AUTHZ_POLICY,
+    )
     try:
         decision = engine.decide("production_promotion", promotion_document)
     finally:
