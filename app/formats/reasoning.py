@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from operator import contains, eq, itemgetter, methodcaller, not_
 from typing import NamedTuple
 
@@ -356,6 +356,8 @@ _BATCH_SPECIALS = ("#", "*", "?", "？", "`", "\r", "\t", "\n ", "\x00 ")
 _RPARTITION_LINE = methodcaller("rpartition", "\n")
 _LAST_WORD = methodcaller("rsplit", None, 1)
 _LSTRIP_UNDERSCORE = methodcaller("lstrip", "_")
+_STRIP_TRIM = methodcaller("strip", _TRIM)
+_STARTS_WITH_UNDERSCORE = methodcaller("startswith", "_")
 _ENDS_BADLY = methodcaller("endswith", (*_DANGLING_ENDS, "_"))
 
 
@@ -394,27 +396,28 @@ def examine_many(texts: list[str]) -> list[Examination]:
         if joined[:1] in (" ", "\t"):
             special.add(0)
     plain = list(map(str.rstrip, parts))
-    lasts = [
-        last or "."  # an empty text fails the length test below, never the word test
-        for last in map(str.strip, map(itemgetter(2), map(_RPARTITION_LINE, plain)))
-    ]
-    bodies = [
-        [body.strip(_TRIM) for body in found]
-        for found in map(_STEP_BODIES.findall, map("\n".__add__, plain))
-    ]
+    lasts = list(map(str.strip, map(itemgetter(2), map(_RPARTITION_LINE, plain))))
+    bodies = list(map(_STEP_BODIES.findall, map("\n".__add__, plain)))
     counts = list(map(len, bodies))
+    # each text's distinct trimmed step bodies, built without Python code per body
+    distinct = list(map(set, map(map, repeat(_STRIP_TRIM), bodies)))
     tests = [
         map((1).__lt__, counts),
         map((len(_CLEAN)).__gt__, counts),
-        map(eq, map(len, map(set, bodies)), counts),
-        map(not_, map(contains, bodies, repeat(""))),
+        map(eq, map(len, distinct), counts),
+        map(not_, map(contains, distinct, repeat(""))),
         map((1).__lt__, map(len, lasts)),
         map(not_, map(_ENDS_BADLY, lasts)),
+        map(not_, map(_STARTS_WITH_UNDERSCORE, lasts)),  # examine strips it: leave it to examine
         map(
             not_,
             map(
                 _DANGLING_WORDS.__contains__,
-                map(_LSTRIP_UNDERSCORE, map(itemgetter(-1), map(_LAST_WORD, lasts))),
+                # "x " gives an empty last line a word (it fails the length test anyway)
+                map(
+                    _LSTRIP_UNDERSCORE,
+                    map(itemgetter(-1), map(_LAST_WORD, map("x ".__add__, lasts))),
+                ),
             ),
         ),
         map(not_, map(_INTENTION.match, lasts)),
@@ -422,8 +425,8 @@ def examine_many(texts: list[str]) -> list[Examination]:
     ]
     if special:
         tests.append(map(not_, map(special.__contains__, range(len(texts)))))
-    clean = list(map(all, zip(*tests, strict=True)))
-    return [
-        _CLEAN[count] if is_clean else examine(text)
-        for text, count, is_clean in zip(texts, counts, clean, strict=True)
-    ]
+    unclean = list(map(not_, map(all, zip(*tests, strict=True))))
+    results = list(map(_CLEAN.__getitem__, map(min, counts, repeat(len(_CLEAN) - 1))))
+    for index in compress(range(len(texts)), unclean):
+        results[index] = examine(texts[index])
+    return results
