@@ -31,7 +31,7 @@ from app.policy.opa_content import (
 )
 from app.policy.opa_process import OpaProcess
 from app.policy.opa_server import OpaServerEngine
-from tests.policy.conftest import AUTHZ_SOURCE, OPA_TOKEN, start_opa_server
+from tests.policy.conftest import AUTHZ_SOURCE, OPA_TOKEN, opa_engine_for, start_opa_server
 
 pytestmark = pytest.mark.opa
 
@@ -295,3 +295,38 @@ def test_comparison_is_strict_about_types_and_message_is_bounded(bundle: PolicyB
     ]
     message = mismatch_message([f"difference {n}" for n in range(10)])
     assert message.startswith(MISMATCH_PREFIX) and message.endswith("(and 6 more)")
+
+
+def test_a_stolen_token_can_open_opa_but_every_decision_then_denies(
+    opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
+) -> None:
+    """What docs/opa.md says a stolen token can do, and what the content check still does."""
+    server = start_opa_server(opa_binary)
+    engine = opa_engine_for(bundle, server.url, timeout_s=30)
+    stolen = {"Authorization": f"Bearer {OPA_TOKEN}"}
+    try:
+        assert engine.decide(GATE, promotion_document).allow
+        # OPA merges rules across modules: one more `allow` in system.authz opens it.
+        opened = requests.put(
+            f"{server.url}/v1/policies/gatehouse/opener.rego",
+            data=b"package system.authz\n\nallow if true\n",
+            headers=stolen,
+            timeout=10,
+        )
+        assert opened.status_code == 200, opened.text
+        anonymous = requests.put(f"{server.url}/v1/policies/evil", data=b"package evil\n\nx := 1\n")
+        assert anonymous.status_code == 200, anonymous.text
+        first = _mismatch(engine.decide(GATE, promotion_document))
+        assert "module gatehouse/opener.rego is not in the bundle" in first
+        # Gatehouse reloads and drops the module it may delete; the foreign one stays,
+        # so decisions keep denying until an operator removes it.
+        assert "module evil is not in the bundle" in _mismatch(
+            engine.decide(GATE, promotion_document)
+        )
+        held = requests.get(f"{server.url}/v1/policies", headers=stolen, timeout=10).json()
+        assert "gatehouse/opener.rego" not in {module["id"] for module in held["result"]}
+        relocked = requests.put(f"{server.url}/v1/data/gatehouse", json={}, timeout=10)
+        assert relocked.status_code == 401
+    finally:
+        engine.close()
+        server.kill()
