@@ -7,6 +7,7 @@ meets both compliant and non-compliant data.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from app.policy.input_document import (
     RedTeamFinding,
     RunInput,
     Subject,
+    example_inputs,
 )
 from app.policy.opa_server import OpaServerEngine
 
@@ -277,3 +279,88 @@ def test_engines_agree_on_generated_documents(
     assert len(compared) >= GENERATED_DOCUMENTS
     # The corpus is only worth something if it holds both answers.
     assert any(compared) and not all(compared)
+
+
+UNICODE_NAMES = [
+    "données-santé",
+    "患者记录",
+    "ملاحظات",  # right-to-left
+    "e\u0301tude",  # combining accent
+    "notes 🙂🏥",  # outside the basic multilingual plane
+    'quote " backslash \\ tab \t newline \n',
+    "\u0000nul\u001f",
+]
+
+
+def _without(document: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    """A deep copy of ``document`` with the member at ``path`` removed."""
+    copy = json.loads(json.dumps(document))
+    parent: Any = copy
+    for step in path[:-1]:
+        parent = parent[step]
+    del parent[path[-1]]
+    return copy
+
+
+def _edge_documents() -> list[tuple[str, dict[str, Any]]]:
+    """Documents the registry would not build: unicode, missing members, large arrays."""
+    base = example_inputs()["credit_promotion_ready"].document()
+    phi = example_inputs()["phi_notes_raw"].document()
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for name in UNICODE_NAMES:
+        renamed = json.loads(json.dumps(phi))
+        renamed["datasets"][0]["name"] = name
+        renamed["datasets"][0]["version"] = name
+        renamed["approvals"] = [{"role": "compliance_officer", "user": name, "decision": "approve"}]
+        documents.append((f"unicode {name!r}", renamed))
+    for source in (base, phi):
+        for member in source:
+            documents.append((f"no {member}", _without(source, (member,))))
+        for member in source["datasets"][0]:
+            documents.append(
+                (f"no datasets[0].{member}", _without(source, ("datasets", 0, member)))
+            )
+    for member in base["model"]:
+        documents.append((f"no model.{member}", _without(base, ("model", member))))
+    for member in base["audits"][0]:
+        documents.append((f"no audits[0].{member}", _without(base, ("audits", 0, member))))
+    large = json.loads(json.dumps(phi))
+    large["datasets"] = [
+        {**phi["datasets"][0], "id": f"ds-{n}", "name": f"notes-{n}", "contains_phi": n % 3 != 0}
+        for n in range(400)
+    ]
+    large["evaluations"] = [
+        {**evaluation, "id": f"ev-{n}-{evaluation['id']}"}
+        for n in range(200)
+        for evaluation in base["evaluations"]
+    ]
+    large["approvals"] = [
+        {"role": "compliance_officer", "user": f"officer-{n}", "decision": "approve"}
+        for n in range(300)
+    ]
+    documents.append(("large arrays", large))
+    return documents
+
+
+def test_engines_agree_on_unicode_missing_members_and_large_arrays(
+    embedded_engine: EmbeddedEngine, opa_engine: OpaServerEngine
+) -> None:
+    documents = _edge_documents()
+    assert len(documents) >= 60
+    for label, document in documents:
+        for gate in GATES:
+            embedded = embedded_engine.decide(gate, document)
+            served = opa_engine.decide(gate, document)
+            assert embedded.error is None, (label, embedded.error)
+            assert embedded.result() == served.result(), (label, gate)
+    large = dict(documents)["large arrays"]
+    decision = embedded_engine.decide("training_launch", large)
+    phi_datasets = {d["name"] for d in large["datasets"] if d["contains_phi"]}
+    named = {
+        name
+        for violation in decision.violations
+        if violation["control"] == "HIPAA-164.514"
+        for name in phi_datasets
+        if f"dataset {name}@" in violation["message"]
+    }
+    assert named == phi_datasets  # each PHI dataset is judged, none lost in the large input
