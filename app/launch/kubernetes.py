@@ -169,6 +169,11 @@ class KubernetesLauncher:
                 + explain_api_error(error, verb="get", resource="Job", namespace=namespace)
             ) from error
         metadata = existing.metadata or client.V1ObjectMeta()
+        if metadata.deletion_timestamp is not None:
+            raise JobOwnershipError(
+                f"Job {namespace}/{name} is being deleted; nothing was changed. Launch again "
+                "once it is gone"
+            )
         found = {**(metadata.labels or {}), **(metadata.annotations or {})}
         differences = [
             f"{key.rpartition('/')[2]} is {found.get(key)!r}, this launch has {expected!r}"

@@ -146,6 +146,15 @@ def create_namespace(cluster: Cluster, *, restricted: bool = True) -> str:
     cluster.core.create_namespace(
         client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels))
     )
+    # Pods (even dry-run ones) are admitted only once the service-account controller has
+    # given the namespace its "default" service account.
+    eventually(
+        lambda: any(
+            account.metadata.name == "default"
+            for account in cluster.core.list_namespaced_service_account(name).items
+        ),
+        what=f"the default service account of namespace {name}",
+    )
     return name
 
 

@@ -234,11 +234,19 @@ def test_two_gatehouse_databases_never_share_a_job(
 def test_a_run_that_is_not_approved_creates_no_job_through_any_route(
     cluster: Cluster,
     training_namespace: str,
+    live_url: str,
+    settings: Any,
     engine: sa.Engine,
     policy_engine: Any,
     people: dict[str, Any],
 ) -> None:
+    """The API's launch and transitions, the pipeline CLI, the service itself: all refuse."""
+    from click.testing import CliRunner
+
     from app.approvals import service as approvals
+    from app.cli import cli
+    from app.launch.errors import LaunchRefusedError
+    from app.launch.service import build_launcher, launch_run
 
     with session_scope(engine) as session:
         draft = build_registry(session, name="draft").run_id
@@ -256,6 +264,20 @@ def test_a_run_that_is_not_approved_creates_no_job_through_any_route(
         for state in ("launching", "running", "approved"):
             skipped = engineer.post(f"/api/v1/runs/{run_id}/transitions", json={"to": state})
             assert skipped.status_code == 409, (run_id, state, skipped.get_json())
+        launched = CliRunner().invoke(
+            cli,
+            ["run", "launch", str(run_id)],
+            env={"GATEHOUSE_URL": live_url, "GATEHOUSE_TOKEN": pipeline.token},
+        )
+        assert launched.exit_code == 1 and "only an approved run" in launched.output
+        with pytest.raises(LaunchRefusedError), session_scope(engine) as session:
+            launch_run(
+                session=session,
+                engine=policy_engine,
+                launcher=build_launcher(settings),
+                run_id=run_id,
+                actor="eli",
+            )
         assert run_state(engine, run_id).state in ("draft", "submitted")
     assert people["risk"].post(f"/api/v1/runs/{draft}/launch").status_code == 403
     assert cluster.batch.list_namespaced_job(training_namespace).items == []

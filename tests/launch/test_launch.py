@@ -257,3 +257,40 @@ def test_cancel_stops_the_training_first_and_the_plain_transition_cannot(
         assert time.monotonic() < deadline, "the cancelled training process is still running"
         time.sleep(0.1)
     assert people["risk"].post(f"/api/v1/runs/{run_id}/cancel", json={}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("kubeconfig", "reason"),
+    [
+        (
+            "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "
+            "'https://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: "
+            "[{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+            "cannot reach Kubernetes to create Job",
+        ),
+        (None, "cannot load the Kubernetes configuration from"),
+    ],
+)
+def test_a_cluster_out_of_reach_fails_the_launch_closed_and_says_why(
+    tmp_path: Path,
+    engine: sa.Engine,
+    policy_engine: Any,
+    people: dict[str, Any],
+    kubeconfig: str | None,
+    reason: str,
+) -> None:
+    from app.launch.kubernetes import KubernetesLauncher
+    from app.launch.service import launch_run
+
+    path = tmp_path / "kubeconfig"
+    if kubeconfig is not None:
+        path.write_text(kubeconfig)
+    launcher = KubernetesLauncher(KubernetesOptions(image="trainer:1", kubeconfig=path))
+    run_id, _ = approved_run(engine, policy_engine, ["python", "train.py"])
+    with session_scope(engine) as session:
+        outcome = launch_run(
+            session=session, engine=policy_engine, launcher=launcher, run_id=run_id, actor="eli"
+        )
+    assert outcome.refusal is not None and reason in outcome.refusal
+    run = run_state(engine, run_id)
+    assert run.state == "failed" and run.launcher_detail == outcome.refusal
