@@ -29,6 +29,7 @@ from kubernetes import client, config
 
 from app import create_app
 from app.config import PROJECT_ROOT, Settings, settings_for_tests
+from tests.approvals.conftest import people, policy_engine  # noqa: F401 (the launch fixtures)
 from tests.conftest import Actor, create_actor
 
 #: Release built by scripts/build-control-plane (keep the two in step).

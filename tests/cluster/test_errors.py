@@ -18,18 +18,21 @@ from tests.cluster.conftest import (
     client_as_service_account,
     eventually,
     jobs_of_run,
+    timed_launch,
 )
 from tests.launch.runs import approved_run, run_state
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("people")]
 
 COMMAND = ["python", "-m", "trainer"]
 
 
 def _launch_with(engine: sa.Engine, policy_engine: Any, launcher: Any, run_id: int) -> Any:
     with session_scope(engine) as session:
-        return launch_run(
-            session=session, engine=policy_engine, launcher=launcher, run_id=run_id, actor="eli"
+        return timed_launch(
+            lambda: launch_run(
+                session=session, engine=policy_engine, launcher=launcher, run_id=run_id, actor="eli"
+            )
         )
 
 

@@ -26,7 +26,7 @@ from tests.approvals.test_concurrency import _race
 from tests.cluster.conftest import TRAINING_IMAGE, Cluster, eventually, jobs_of_run, timed_launch
 from tests.launch.runs import approved_run, run_state
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("people")]
 
 COMMAND = ["python", "-m", "trainer", "--config", "/etc/recipe.yaml"]
 RACERS = 10
@@ -85,7 +85,9 @@ def test_an_approved_run_becomes_one_job_whose_pod_pod_security_admits(
     assert container.security_context.allow_privilege_escalation is False
     assert container.security_context.capabilities.drop == ["ALL"]
     assert container.security_context.read_only_root_filesystem is True
-    assert container.resources.limits == {"nvidia.com/gpu": "1"}
+    assert container.resources.limits["nvidia.com/gpu"] == "1"
+    assert container.resources.requests["nvidia.com/gpu"] == "1"
+    assert job.metadata.annotations["gatehouse.dev/recipe"] == "llama-lora-sft"
     assert pod.node_selector == {"nvidia.com/gpu.present": "true"}
     assert pod.automount_service_account_token is False
 

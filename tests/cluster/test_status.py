@@ -19,16 +19,16 @@ from kubernetes.client.exceptions import ApiException
 from app.db import session_scope
 from app.launch.binding import current_launcher
 from app.launch.service import sync_run, sync_running_runs
-from tests.cluster.conftest import Cluster, eventually, jobs_of_run
+from tests.cluster.conftest import Cluster, eventually, jobs_of_run, timed_launch
 from tests.launch.runs import approved_run, run_state
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("people")]
 
 COMMAND = ["python", "-m", "trainer"]
 
 
 def _launch(people: dict[str, Any], run_id: int) -> dict[str, Any]:
-    response = people["engineer"].post(f"/api/v1/runs/{run_id}/launch")
+    response = timed_launch(lambda: people["engineer"].post(f"/api/v1/runs/{run_id}/launch"))
     assert response.status_code == 200, response.get_data(as_text=True)
     body: dict[str, Any] = response.get_json()
     return body
