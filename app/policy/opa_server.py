@@ -122,7 +122,14 @@ class OpaServerEngine:
         )
 
     def _push(self, held_modules: dict[str, str]) -> None:
-        """Load the data and every module (libraries first); drop stale Gatehouse modules."""
+        """Drop stale Gatehouse modules, then load the data and every module (libraries first).
+
+        Stale modules go first: a rule that moved from a removed file to a new one would
+        otherwise conflict with its old definition and the new file could never load.
+        """
+        for policy_id in held_modules:
+            if policy_id.startswith(OPA_POLICY_PREFIX) and policy_id not in self._expected.modules:
+                self._client.delete_policy(policy_id)
         for member, value in self.bundle.data.items():
             self._client.put_data(member, value)
         pending = dict(load_order(self.bundle.modules))
@@ -137,9 +144,6 @@ class OpaServerEngine:
                 path, reason = sorted(failures.items())[0]
                 raise OpaServerError(f"OPA refused module {path}: {reason}")
             pending = {path: pending[path] for path in failures}
-        for policy_id in held_modules:
-            if policy_id.startswith(OPA_POLICY_PREFIX) and policy_id not in self._expected.modules:
-                self._client.delete_policy(policy_id)
 
     def _held(self) -> tuple[dict[str, str], dict[str, Any], list[str]]:
         """What the server holds: modules (id -> text), data members, top-level names."""

@@ -10,6 +10,7 @@ difference, whatever the bundle-hash marker says.
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 import requests
 
 from app.config import OPA_AUTHZ_POLICY
-from app.policy.bundle import PolicyBundle
+from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision
 from app.policy.input_document import example_inputs
 from app.policy.opa_content import (
@@ -31,7 +32,13 @@ from app.policy.opa_content import (
 )
 from app.policy.opa_process import OpaProcess
 from app.policy.opa_server import OpaServerEngine
-from tests.policy.conftest import AUTHZ_SOURCE, OPA_TOKEN, opa_engine_for, start_opa_server
+from tests.policy.conftest import (
+    AUTHZ_SOURCE,
+    OPA_TOKEN,
+    POLICY_DIR,
+    opa_engine_for,
+    start_opa_server,
+)
 
 pytestmark = pytest.mark.opa
 
@@ -329,4 +336,25 @@ def test_a_stolen_token_can_open_opa_but_every_decision_then_denies(
         assert relocked.status_code == 401
     finally:
         engine.close()
+        server.kill()
+
+
+def test_a_new_bundle_replaces_the_old_one_even_when_a_rule_moved_file(
+    opa_binary: Path, tmp_path: Path, promotion_document: dict
+) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    # The rule moves to another file and becomes a set: both at once do not compile.
+    for folder, file, rule in ((old, "removed", "limit := 3"), (new, "added", "limit contains 3")):
+        shutil.copytree(POLICY_DIR, folder)
+        (folder / "lib" / f"{file}.rego").write_text(f"package lib.moved\n\n{rule}\n")
+    server = start_opa_server(opa_binary)
+    try:
+        for folder in (old, new):
+            engine = opa_engine_for(load_bundle(policy_dir=folder), server.url, timeout_s=30)
+            try:
+                assert engine.decide(GATE, promotion_document).allow
+                assert engine.content_differences() == []
+            finally:
+                engine.close()
+    finally:
         server.kill()
