@@ -194,38 +194,6 @@ def token_revoke(token_id: int) -> None:
 
 
 @cli.group()
-def ledger() -> None:
-    """The tamper-evident ledger."""
-
-
-@ledger.command("verify")
-@with_appcontext
-def ledger_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken event."""
-    from app.db import unit_of_work
-    from app.ledger import verify_chain
-
-    with unit_of_work() as session:
-        outcome = verify_chain(session=session)
-    if outcome.broken is not None:
-        raise click.ClickException(str(outcome.broken))
-    click.echo(f"ledger intact: {outcome.events_checked} events, head {outcome.head_hash}")
-
-
-@ledger.command("export")
-@click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@with_appcontext
-def ledger_export(output: Path) -> None:
-    """Export every event as JSON Lines for auditors."""
-    from app.db import unit_of_work
-    from app.ledger import export_jsonl
-
-    with unit_of_work() as session, output.open("w", encoding="utf-8") as out:
-        count = export_jsonl(session=session, out=out)
-    click.echo(f"exported {count} events to {output}")
-
-
-@cli.group()
 def gate() -> None:
     """Ask the policy gates."""
 
@@ -362,7 +330,7 @@ def _register_area_groups() -> None:
     """Attach the command groups each area defines in ``app/<area>/cli.py``."""
     import importlib
 
-    for area in ("formats", "policy", "reports", "audits", "jobs"):
+    for area in ("formats", "policy", "reports", "audits", "jobs", "ledger"):
         try:
             module = importlib.import_module(f"app.{area}.cli")
         except ModuleNotFoundError as missing:

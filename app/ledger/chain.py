@@ -195,7 +195,7 @@ class ChainBreak:
     reason: str
 
     def __str__(self) -> str:
-        return f"ledger broken at event {self.seq} ({self.kind.value}): {self.reason}"
+        return f"ledger broken at event {self.seq}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,10 @@ def _check(
             "(deleted, spliced or reordered)",
         )
     if not _payload_matches(payload, payload_sha256):
-        return (BreakKind.PAYLOAD_EDITED, "payload does not match its payload_sha256 (payload edited)")
+        return (
+            BreakKind.PAYLOAD_EDITED,
+            "payload does not match its payload_sha256 (payload edited)",
+        )
     if sha256_hex(hashed_text.encode()) != own and not _fields_match(session, seq, own):
         return (BreakKind.EDITED, "hash does not match the event's fields (event edited)")
     if known_head is not None and seq == known_head.seq and own != known_head.hash:

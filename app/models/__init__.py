@@ -10,7 +10,7 @@ from app.models.datasets import (
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
-from app.models.ledger import LedgerEvent
+from app.models.ledger import LedgerCheckpoint, LedgerEvent, LedgerVerification
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -39,7 +39,9 @@ __all__ = [
     "Evaluation",
     "FineTuneRun",
     "JobRun",
+    "LedgerCheckpoint",
     "LedgerEvent",
+    "LedgerVerification",
     "ModelCard",
     "ModelVersion",
     "PolicyDecision",

@@ -92,8 +92,8 @@ def path(m: int, d: list[bytes]) -> list[bytes]:
         return []
     k = _k(n)
     if m < k:
-        return path(m, d[:k]) + [mth(d[k:])]
-    return path(m - k, d[k:]) + [mth(d[:k])]
+        return [*path(m, d[:k]), mth(d[k:])]
+    return [*path(m - k, d[k:]), mth(d[:k])]
 
 
 def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
@@ -102,8 +102,8 @@ def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
         return [] if b else [mth(d)]
     k = _k(n)
     if m <= k:
-        return subproof(m, d[:k], b) + [mth(d[k:])]
-    return subproof(m - k, d[k:], False) + [mth(d[:k])]
+        return [*subproof(m, d[:k], b), mth(d[k:])]
+    return [*subproof(m - k, d[k:], False), mth(d[:k])]
 
 
 def proof(m: int, d: list[bytes]) -> list[bytes]:
@@ -137,9 +137,7 @@ def test_published_proofs() -> None:
         assert inclusion_proof_is_valid(index, size, VECTOR_LEAVES[index], produced, root)
     consistency = tree.consistency_proof(2, 8)
     assert [node.hex() for node in consistency] == VECTOR_CONSISTENCY_2_8
-    assert consistency_proof_is_valid(
-        2, 8, bytes.fromhex(VECTOR_ROOTS[2]), root, consistency
-    )
+    assert consistency_proof_is_valid(2, 8, bytes.fromhex(VECTOR_ROOTS[2]), root, consistency)
 
 
 @pytest.mark.parametrize("size", range(1, 34))
@@ -187,7 +185,7 @@ def test_out_of_range_requests_are_refused() -> None:
     tree = MerkleTree(_leaves(5))
     with pytest.raises(ValueError, match="not in a tree of 5"):
         tree.inclusion_proof(5)
-    with pytest.raises(ValueError, match="outside 0..5"):
+    with pytest.raises(ValueError, match=r"outside 0\.\.5"):
         tree.root(6)
     with pytest.raises(ValueError, match="subtree roots"):
         CompactRange(3, [b"x"])
