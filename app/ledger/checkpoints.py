@@ -270,12 +270,17 @@ def verify_against_checkpoint(
     session: Session,
     checkpoint: CheckpointFile,
     trust_roots: Sequence[asn1_x509.Certificate] = (),
+    known_head: ChainPosition | None = None,
 ) -> CheckpointCheck:
-    """Prove (or refute) that the current ledger still extends ``checkpoint``."""
+    """Prove (or refute) that the current ledger still extends ``checkpoint``.
+
+    ``known_head``, a later head known to exist (a report's), is checked in the same walk.
+    """
     signature = verify_statement(
         checkpoint.statement_bytes, checkpoint.signature_cms, trust_roots=trust_roots
     )
-    chain = verify_chain(session=session, known_head=checkpoint.head)
+    later = known_head is not None and known_head.seq > checkpoint.head.seq
+    chain = verify_chain(session=session, known_head=known_head if later else checkpoint.head)
     size = checkpoint.head.seq
     tree = stored_tree(session=session, size=size)
     root = tree.root().hex() if tree.size == size else None

@@ -87,11 +87,9 @@ def verify_incrementally(*, session: Session) -> tuple[LedgerVerification, Verif
     state = last_verification(session=session)
     start = ChainPosition(state.verified_seq, state.verified_hash)
     tree = CompactRange(state.verified_seq, [bytes.fromhex(root) for root in state.subtree_roots])
+    # When the verified event itself is gone or changed, the position stays where it was:
+    # every later check finds the same break until a full verification re-bases it.
     outcome, tree = _walk(session, start, tree)
-    if outcome.broken is not None and outcome.broken.seq <= start.seq:
-        # The verified position itself is gone or changed: start over from genesis next.
-        tree = CompactRange()
-        state.verified_seq, state.verified_hash, state.subtree_roots = 0, "0" * 64, []
     _record(state, outcome, tree, mode="incremental")
     session.add(state)
     session.flush()

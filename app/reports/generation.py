@@ -19,9 +19,10 @@ from typing import Any
 from markupsafe import Markup
 
 from app.charts import bar_chart_svg, grouped_bar_chart_svg, stacked_bar_chart_svg
+from app.ledger.anchors import ATTACHMENT_NAME, LedgerReference
 from app.reports.errors import ReportContextError, UnknownReportKindError
 from app.reports.identity import SigningIdentity
-from app.reports.rendering import RenderOptions, render_html, render_pdf
+from app.reports.rendering import PdfAttachment, RenderOptions, render_html, render_pdf
 from app.reports.signing import SignatureLevel, SigningOptions, sign_pdf
 
 __all__ = ["REPORT_KINDS", "GeneratedReport", "ReportKind", "generate_report", "report_html"]
@@ -204,7 +205,12 @@ REPORT_KINDS: Mapping[str, ReportKind] = {
 
 
 def report_html(
-    *, kind: str, context: Mapping[str, Any], identity: SigningIdentity, tsa_url: str | None = None
+    *,
+    kind: str,
+    context: Mapping[str, Any],
+    identity: SigningIdentity,
+    tsa_url: str | None = None,
+    ledger_reference: LedgerReference | None = None,
 ) -> str:
     """The HTML a report is rendered from (the PDF's content before WeasyPrint)."""
     try:
@@ -225,7 +231,13 @@ def report_html(
     }
     return render_html(
         report_kind.template,
-        {**context, **figures, "signing": signing, "kind_label": report_kind.label},
+        {
+            **context,
+            **figures,
+            "signing": signing,
+            "kind_label": report_kind.label,
+            "ledger_reference": None if ledger_reference is None else ledger_reference.as_context(),
+        },
     )
 
 
@@ -237,21 +249,40 @@ def generate_report(
     tsa_url: str | None = None,
     render_options: RenderOptions | None = None,
     signing_options: SigningOptions | None = None,
+    ledger_reference: LedgerReference | None = None,
 ) -> GeneratedReport:
     """Render the ``kind`` report from ``context`` and sign it with ``identity``.
 
     With ``tsa_url`` (or ``signing_options.tsa_url``) the signature is timestamped (PAdES
-    B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B.
+    B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B. A
+    ``ledger_reference`` (the ledger head and latest checkpoint) is printed on the cover
+    and embedded as an attachment under the signature, so verification can check it.
     """
     render_options = render_options or RenderOptions()
     signing_options = signing_options or SigningOptions()
     if tsa_url is not None:
         signing_options = dataclasses.replace(signing_options, tsa_url=tsa_url)
     html = report_html(
-        kind=kind, context=context, identity=identity, tsa_url=signing_options.tsa_url
+        kind=kind,
+        context=context,
+        identity=identity,
+        tsa_url=signing_options.tsa_url,
+        ledger_reference=ledger_reference,
+    )
+    attachments = (
+        ()
+        if ledger_reference is None
+        else (
+            PdfAttachment(
+                name=ATTACHMENT_NAME,
+                data=ledger_reference.to_json().encode(),
+                description="Gatehouse ledger head and latest signed checkpoint",
+                created=context["meta"]["generated_at"],
+            ),
+        )
     )
     started = time.perf_counter()
-    rendered = render_pdf(html, options=render_options)
+    rendered = render_pdf(html, options=render_options, attachments=attachments)
     rendered_at = time.perf_counter()
     signed = sign_pdf(rendered.data, identity=identity, options=signing_options)
     signed_at = time.perf_counter()

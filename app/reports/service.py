@@ -11,6 +11,7 @@ with the user; an uploaded PDF is verified offline and matched against the regis
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from collections.abc import Sequence
@@ -23,6 +24,13 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.ledger import append_event
+from app.ledger.anchors import (
+    LedgerReference,
+    LedgerReferenceCheck,
+    check_reference,
+    current_reference,
+    read_reference,
+)
 from app.models.evidence import Report
 from app.registry.records import get_record, ledger_payload
 from app.reports.builders import Period, PreparedReport, build_context
@@ -44,6 +52,7 @@ __all__ = [
     "UploadVerification",
     "generate_and_record",
     "generate_and_record_each",
+    "prepare_report",
     "read_upload",
     "record_download",
     "record_report",
@@ -93,6 +102,8 @@ class UploadVerification:
     """The registered report with the same SHA-256, if any."""
     installation_signer: bool | None
     """Whether the signer is this installation's signing identity (``None``: no identity yet)."""
+    ledger: LedgerReferenceCheck | None = None
+    """The embedded ledger head and checkpoint checked against this ledger (``None``: none)."""
 
     @property
     def registered(self) -> bool:
@@ -105,6 +116,7 @@ class UploadVerification:
         return {
             **self.result.as_dict(),
             "installation_signer": self.installation_signer,
+            "ledger": None if self.ledger is None else self.ledger.as_dict(),
             "registry": {
                 "registered": report is not None,
                 "report_id": report.id if report else None,
@@ -132,13 +144,47 @@ def signing_identity(settings: Settings) -> SigningIdentity:
     )
 
 
+#: Context key of the :class:`LedgerReference` a report pins (see :func:`prepare_report`).
+LEDGER_REFERENCE_KEY = "ledger_reference"
+
+
+def prepare_report(
+    *,
+    session: Session,
+    settings: Settings,
+    kind: str,
+    actor: str,
+    subject_id: int | None = None,
+    period: Period | None = None,
+) -> PreparedReport:
+    """Gather a report's context and, in the same transaction, the ledger head it pins.
+
+    The head and the latest signed checkpoint are embedded in the signed PDF, so
+    verifying the report later proves the ledger still holds them.
+    """
+    prepared = build_context(
+        session=session,
+        settings=settings,
+        kind=kind,
+        actor=actor,
+        subject_id=subject_id,
+        period=period,
+    )
+    reference = current_reference(session=session)
+    return dataclasses.replace(
+        prepared, context={**prepared.context, LEDGER_REFERENCE_KEY: reference}
+    )
+
+
 def render_report(*, settings: Settings, prepared: PreparedReport) -> GeneratedReport:
     """Render and sign a prepared report (no database; takes seconds)."""
+    reference = prepared.context.get(LEDGER_REFERENCE_KEY)
     return generate_report(
         kind=prepared.kind,
         context=prepared.context,
         identity=signing_identity(settings),
         tsa_url=settings.tsa_url,
+        ledger_reference=reference if isinstance(reference, LedgerReference) else None,
     )
 
 
@@ -199,7 +245,7 @@ def generate_and_record(
     period: Period | None = None,
 ) -> Report:
     """Build, render, sign, store, record and ledger one report in ``session``."""
-    prepared = build_context(
+    prepared = prepare_report(
         session=session,
         settings=settings,
         kind=kind,
@@ -323,8 +369,14 @@ def verify_upload(*, session: Session, settings: Settings, data: bytes) -> Uploa
     )
     fingerprint = _installation_fingerprint(settings)
     signers = {check.signer_fingerprint_sha256 for check in result.signatures}
+    reference = read_reference(data) if result.intact else None
     return UploadVerification(
         result=result,
         report=report,
         installation_signer=None if fingerprint is None else (signers == {fingerprint}),
+        ledger=None
+        if reference is None
+        else check_reference(
+            session=session, reference=reference, trust_roots=_organisation_roots(settings)
+        ),
     )

@@ -23,10 +23,11 @@ from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.models.evidence import Report
 from app.registry.records import list_records
-from app.reports.builders import KIND_SUBJECTS, Period, build_context
+from app.reports.builders import KIND_SUBJECTS, Period
 from app.reports.generation import REPORT_KINDS
 from app.reports.service import (
     MAX_VERIFY_BYTES,
+    prepare_report,
     read_upload,
     record_download,
     record_report,
@@ -114,7 +115,7 @@ def generate() -> Any:
             else None
         )
         with unit_of_work() as session:
-            prepared = build_context(
+            prepared = prepare_report(
                 session=session,
                 settings=settings,
                 kind=form.kind.data or "",

@@ -22,9 +22,10 @@ from app.db import unit_of_work
 from app.errors import ValidationError
 from app.models.evidence import Report
 from app.registry.records import get_record, list_records
-from app.reports.builders import KIND_SUBJECTS, Period, build_context
+from app.reports.builders import KIND_SUBJECTS, Period
 from app.reports.service import (
     MAX_VERIFY_BYTES,
+    prepare_report,
     read_upload,
     record_download,
     record_report,
@@ -90,7 +91,7 @@ def generate(json: ReportCreate) -> Any:
     settings = current_app.config["GATEHOUSE"]
     actor = current_principal().username
     with unit_of_work() as session:
-        prepared = build_context(
+        prepared = prepare_report(
             session=session,
             settings=settings,
             kind=json.kind,
