@@ -91,3 +91,28 @@ def test_report_embeds_the_latest_checkpoint_and_catches_a_rewrite_before_it(
     ledger = response.get_json()["ledger"]
     assert ledger["holds"] is False and ledger["checkpoint_seq"] == 4
     assert any("rewritten" in problem for problem in ledger["problems"])
+
+
+def test_portal_verify_page_shows_the_ledger_check(
+    app: Any, engine: sa.Engine, tmp_path: Path, login: Any
+) -> None:
+    append_many(engine, 3)
+    report = tmp_path / "periodic.pdf"
+    _generate(app, report)
+    pinned = read_reference(report.read_bytes())
+    assert pinned is not None
+    portal, _user = login("auditor")
+
+    def page() -> str:
+        response = portal.post(
+            "/reports/verify",
+            data={"file": (io.BytesIO(report.read_bytes()), "periodic.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "the ledger still holds them" in page()
+    execute(engine, f"DELETE FROM ledger_event WHERE seq >= {pinned.head.seq - 1}")
+    shown = page()
+    assert "THE LEDGER NO LONGER HOLDS THEM" in shown and "truncated" in shown
