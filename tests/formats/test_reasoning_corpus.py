@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.formats.reasoning import examine
+from app.formats.reasoning import examine, examine_many
 from tests.formats.reasoning.corpus import FINDINGS, load, score
 
 MIN_SAMPLES = 300
@@ -42,3 +42,8 @@ def test_fast_reading_agrees_with_the_full_reading() -> None:
     variants += ["\n".join(text.split("\n")[:2]) for text in texts]
     for text in texts + variants:
         assert examine(text) == examine(text, fast=False), text
+    # the batch reading (validation's, per block of records) agrees text by text, in any mix
+    everything = texts + variants + ["", "   ", "\n\n", "Step 1: only one step."]
+    everything += ["1. a\n2. b\nso it is\tand", "1. a\n2. b\nit is _and", "1. a\n2. b\nok_"]
+    assert examine_many(everything) == [examine(text) for text in everything]
+    assert examine_many(everything[::-1]) == [examine(text) for text in everything[::-1]]
