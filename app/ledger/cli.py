@@ -8,6 +8,7 @@ database; ``check-*`` need only the files, so an auditor runs them anywhere.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.db import unit_of_work
-from app.ledger.chain import ChainPosition, export_jsonl
+from app.ledger.chain import ChainPosition, export_jsonl, verify_chain
 from app.ledger.checkpoints import (
     CheckpointFile,
     create_checkpoint,
@@ -84,8 +85,6 @@ def verify_command(
     checkpoint_path: Path | None, head_text: str | None, trust_files: tuple[Path, ...]
 ) -> None:
     """Walk the hash chain; exit 1 naming the first break (or how a checkpoint fails)."""
-    from app.ledger.chain import verify_chain
-
     known_head = _parse_head(head_text)
     with unit_of_work() as session:
         if checkpoint_path is not None:
@@ -203,8 +202,6 @@ _out = click.option(
 @with_appcontext
 def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> None:
     """Write a proof that event SEQ is in the tree the checkpoint signed."""
-    import json
-
     with unit_of_work() as session:
         proof = inclusion_proof(session=session, seq=seq, checkpoint=_checkpoint(checkpoint_path))
     output.write_text(json.dumps(proof, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -240,8 +237,6 @@ def check_inclusion_command(
 @with_appcontext
 def prove_consistency_command(old_path: Path, new_path: Path, output: Path) -> None:
     """Write a proof that checkpoint OLD's events are unchanged in checkpoint NEW."""
-    import json
-
     with unit_of_work() as session:
         proof = consistency_proof(
             session=session, old=_checkpoint(old_path), new=_checkpoint(new_path)
