@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from app.audits.demo import seed_demo_audits
 from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
+from app.demo.audits import seed_demo_audits
 from app.demo.workflow import run_demo_workflow
 from app.models.model_versions import RiskTier
 from app.policy.engine import PolicyEngine

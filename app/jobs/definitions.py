@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import GatehouseError, NotFoundError
-from app.ledger import append_event
+from app.ledger import SCHEDULER_ACTOR, append_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
@@ -43,8 +43,6 @@ __all__ = [
 
 #: Job ids of audit schedules are this prefix plus the schedule id.
 AUDIT_JOB_PREFIX = "audit-schedule-"
-#: The actor recorded in the ledger for what the scheduler does.
-SCHEDULER_ACTOR = "scheduler"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ shows.
 from app.ledger.chain import (
     GENESIS,
     GENESIS_HASH,
+    SCHEDULER_ACTOR,
     BreakKind,
     ChainBreak,
     ChainPosition,
@@ -28,6 +29,7 @@ from app.ledger.chain import (
 __all__ = [
     "GENESIS",
     "GENESIS_HASH",
+    "SCHEDULER_ACTOR",
     "BreakKind",
     "ChainBreak",
     "ChainPosition",

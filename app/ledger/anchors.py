@@ -49,6 +49,11 @@ class LedgerReference:
     head: ChainPosition
     checkpoint: CheckpointFile | None
 
+    @property
+    def attachment_name(self) -> str:
+        """The file name it is attached to a report under."""
+        return ATTACHMENT_NAME
+
     def to_json(self) -> str:
         """The attachment's content."""
         return json.dumps(

@@ -35,6 +35,7 @@ from app.models.ledger import LedgerEvent
 __all__ = [
     "GENESIS",
     "GENESIS_HASH",
+    "SCHEDULER_ACTOR",
     "BreakKind",
     "ChainBreak",
     "ChainPosition",
@@ -52,6 +53,8 @@ __all__ = [
 
 #: The ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
+#: The actor the ledger records for what the scheduler does (expiry, audits, syncs).
+SCHEDULER_ACTOR = "scheduler"
 #: Arbitrary constant naming the ledger's advisory lock on PostgreSQL.
 _ADVISORY_LOCK_KEY = 0x6761746568
 

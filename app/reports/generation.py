@@ -13,14 +13,16 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.ledger.anchors import ATTACHMENT_NAME, LedgerReference
 from app.reports.errors import ReportContextError
 from app.reports.identity import SigningIdentity
 from app.reports.kind import report_kind as registered_kind
 from app.reports.rendering import PdfAttachment, RenderOptions, render_html, render_pdf
 from app.reports.signing import SignatureLevel, SigningOptions, sign_pdf
+
+if TYPE_CHECKING:  # the ledger imports the reports' signing identity at run time
+    from app.ledger.anchors import LedgerReference
 
 __all__ = ["GeneratedReport", "generate_report", "report_html"]
 
@@ -109,7 +111,7 @@ def generate_report(
         if ledger_reference is None
         else (
             PdfAttachment(
-                name=ATTACHMENT_NAME,
+                name=ledger_reference.attachment_name,
                 data=ledger_reference.to_json().encode(),
                 description="Gatehouse ledger head and latest signed checkpoint",
                 created=context["meta"]["generated_at"],

@@ -19,8 +19,8 @@ from pathlib import Path
 import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
-from flask.cli import ScriptInfo, with_appcontext
 
+from app.cli.base import with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.ledger.anchors import (
@@ -160,16 +160,22 @@ def verify_command(
 def _check_ledger(
     reference: LedgerReference, roots: list[asn1_x509.Certificate]
 ) -> LedgerReferenceCheck | None:
-    """Check the embedded reference against this installation's ledger, when there is one.
+    """Check the embedded reference against this installation's ledger.
 
-    Run as ``gatehouse report verify`` the command knows its installation; called without
-    one (an auditor's copy of the command), there is no ledger to check against.
+    Run as ``gatehouse report verify`` the command belongs to an installation and checks
+    its ledger; the report group used on its own (an auditor's offline copy) has none.
     """
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is None:
+    from app.cli import cli
+
+    if click.get_current_context().find_root().command is not cli:
         return None
-    with info.load_app().app_context(), unit_of_work() as session:
-        return check_reference(session=session, reference=reference, trust_roots=roots)
+
+    @with_app_context
+    def check() -> LedgerReferenceCheck:
+        with unit_of_work() as session:
+            return check_reference(session=session, reference=reference, trust_roots=roots)
+
+    return check()
 
 
 def _describe_ledger(reference: LedgerReference, ledger: LedgerReferenceCheck | None) -> str:
@@ -215,7 +221,7 @@ def _describe_ledger(reference: LedgerReference, ledger: LedgerReferenceCheck | 
     show_default=True,
     help="Who the ledger records as having generated the report.",
 )
-@with_appcontext
+@with_app_context
 def generate_command(
     kind: str,
     subject_id: int | None,

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.base import with_app_context
 from app.db import unit_of_work
 from app.ledger.chain import ChainPosition, export_jsonl, verify_chain
 from app.ledger.checkpoints import (
@@ -80,7 +80,7 @@ def _parse_head(value: str | None) -> ChainPosition | None:
 )
 @click.option("--head", "head_text", metavar="SEQ:HASH", help="A head the ledger must still reach.")
 @_trust_option
-@with_appcontext
+@with_app_context
 def verify_command(
     checkpoint_path: Path | None, head_text: str | None, trust_files: tuple[Path, ...]
 ) -> None:
@@ -122,7 +122,7 @@ def verify_command(
 
 @cli_group.command("export")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@with_appcontext
+@with_app_context
 def export_command(output: Path) -> None:
     """Export every event as JSON Lines for auditors."""
     with unit_of_work() as session, output.open("w", encoding="utf-8") as out:
@@ -138,7 +138,7 @@ def export_command(output: Path) -> None:
     help="Also write the signed checkpoint to this file (to hand to an auditor).",
 )
 @click.option("--actor", default="cli", show_default=True, help="Who the ledger records.")
-@with_appcontext
+@with_app_context
 def checkpoint_command(output: Path | None, actor: str) -> None:
     """Verify the chain, sign its head (timestamped with GATEHOUSE_TSA_URL), store it."""
     from app.reports.service import signing_identity
@@ -170,7 +170,7 @@ def checkpoint_command(output: Path | None, actor: str) -> None:
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
 )
-@with_appcontext
+@with_app_context
 def export_checkpoint_command(checkpoint_id: int | None, output: Path) -> None:
     """Write stored checkpoint CHECKPOINT_ID (default: the latest) as a file."""
     with unit_of_work() as session:
@@ -199,7 +199,7 @@ _out = click.option(
 @click.argument("seq", type=click.IntRange(min=1))
 @click.option("--checkpoint", "checkpoint_path", required=True, type=_file)
 @_out
-@with_appcontext
+@with_app_context
 def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> None:
     """Write a proof that event SEQ is in the tree the checkpoint signed."""
     with unit_of_work() as session:
@@ -234,7 +234,7 @@ def check_inclusion_command(
 @click.argument("old_path", type=_file)
 @click.argument("new_path", type=_file)
 @_out
-@with_appcontext
+@with_app_context
 def prove_consistency_command(old_path: Path, new_path: Path, output: Path) -> None:
     """Write a proof that checkpoint OLD's events are unchanged in checkpoint NEW."""
     with unit_of_work() as session:
