@@ -35,7 +35,7 @@ class Settings:
     #: Signs session cookies and CSRF tokens. When unset, a random key is generated once
     #: into ``instance/secret_key`` (mode 0600), so restarts and workers on one host agree.
     secret_key: str = ""
-    #: ``embedded`` (regopy in process) or ``opa`` (OPA server at ``opa_url``).
+    #: ``embedded`` (the OPA-compiled policy in process) or ``opa`` (OPA server at ``opa_url``).
     policy_engine: str = "embedded"
     #: Base URL of the OPA server when ``policy_engine == "opa"``.
     opa_url: str | None = None
@@ -52,6 +52,8 @@ class Settings:
     policy_timeout_s: float = 2.0
     #: Folder holding the Rego packs and their data.
     policy_dir: Path = PROJECT_ROOT / "policies"
+    #: Folder of the compiled policy the embedded engine runs (``gatehouse policy build``).
+    compiled_policy_dir: Path = PROJECT_ROOT / "compiled-policy"
     #: Optional JSON file whose thresholds override the packaged policy data.
     policy_data_override: Path | None = None
     #: ``local`` (subprocess) or ``kubernetes`` (batch/v1 Jobs).
@@ -142,6 +144,7 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         opa_recheck_s=float(get("OPA_RECHECK_S", defaults.opa_recheck_s)),
         policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
         policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
+        compiled_policy_dir=Path(get("COMPILED_POLICY_DIR", defaults.compiled_policy_dir)),
         policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
         launcher=get("LAUNCHER", defaults.launcher),
         kubernetes_namespace=get("KUBERNETES_NAMESPACE", defaults.kubernetes_namespace),
