@@ -73,10 +73,13 @@ def _dataset_input(session: Session, version: DatasetVersion) -> DatasetInput:
         contains_pii=version.contains_pii,
         contains_phi=version.contains_phi,
         special_category=version.special_category,
-        data_subjects_regions=list(version.data_subject_regions),
+        data_subjects_regions=(
+            list(version.data_subject_regions) if version.data_subject_regions else None
+        ),
         deidentification_method=version.deidentification_method,  # type: ignore[arg-type]
         expert_determination_ref=version.expert_determination_ref,
-        pii_findings_count=int(findings.get("total", 0)),
+        # A version that was never scanned has no finding count: unknown, not zero.
+        pii_findings_count=int(findings["total"]) if findings.get("scanned") else None,
         phi_fields=[
             PhiField(name=f.get("name", ""), purpose=f.get("purpose")) for f in version.phi_fields
         ],
@@ -132,6 +135,22 @@ def _model_input(model: ModelVersion) -> ModelInput:
     )
 
 
+def _threshold_of(evaluation: Evaluation, metric: str) -> dict[str, Any]:
+    """The evaluation's own bound for ``metric`` as the policy reads it (none: empty)."""
+    bound = (evaluation.thresholds or {}).get(metric) or {}
+    if "min" in bound:
+        return {"threshold": float(bound["min"]), "higher_is_better": True}
+    if "max" in bound:
+        return {"threshold": float(bound["max"]), "higher_is_better": False}
+    return {}
+
+
+def _count_of(evaluation: Evaluation, metric: str) -> int | None:
+    """A red-team count as recorded; a count never recorded is unknown, not zero."""
+    value = evaluation.metrics.get(metric)
+    return int(value) if isinstance(value, int | float) and value >= 0 else None
+
+
 def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
     inputs: list[EvaluationInput] = []
     for evaluation in evaluations:
@@ -142,6 +161,7 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
                     kind="benchmark",
                     metric=metric,
                     value=float(value),
+                    **_threshold_of(evaluation, metric),
                 )
                 for metric, value in sorted(evaluation.metrics.items())
             ]
@@ -149,7 +169,7 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
         findings = [
             RedTeamFinding(
                 id=f"{evaluation.id}-{n + 1}",
-                severity=evaluation.severity or "low",  # type: ignore[arg-type]
+                severity=evaluation.severity,  # type: ignore[arg-type]
                 category=evaluation.attack_category,
             )
             for n in range(evaluation.open_findings)
@@ -159,8 +179,8 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
                 id=str(evaluation.id),
                 kind="red_team",
                 attack_category=evaluation.attack_category,
-                prompts_tried=int(evaluation.metrics.get("prompts_tried", 0)),
-                failures=int(evaluation.metrics.get("failures", 0)),
+                prompts_tried=_count_of(evaluation, "prompts_tried"),
+                failures=_count_of(evaluation, "failures"),
                 open_findings=findings,
             )
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.datasets import DatasetFormat, DeidentificationMethod
 from app.models.model_versions import RiskTier
@@ -90,7 +90,7 @@ class RunCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     base_model: str = Field(min_length=1, max_length=200)
     platform: Platform
-    hosting: Literal["external", "internal"] = "internal"
+    hosting: Literal["external", "internal"] | None = None
     vendor: str | None = Field(default=None, max_length=100)
     training_region: str | None = Field(default=None, max_length=40)
     method: Method
@@ -121,14 +121,14 @@ class ModelVersionCreate(StrictInput):
     version: str = Field(min_length=1, max_length=40)
     run_id: int | None = None
     platform: Platform
-    domain: Domain = "general"
+    domain: Domain | None = None
     risk_tier: RiskTier | None = None
-    decision_type: str = Field(default="advisory", max_length=60)
-    automated_decision_legal_effect: bool = False
-    human_review: bool = False
+    decision_type: str | None = Field(default=None, max_length=60)
+    automated_decision_legal_effect: bool | None = None
+    human_review: bool | None = None
     developers: list[str] = Field(default_factory=list)
     validator: str | None = Field(default=None, max_length=80)
-    monitoring_enabled: bool = False
+    monitoring_enabled: bool | None = None
     artifact_uri: str | None = Field(default=None, max_length=1000)
 
 
@@ -150,12 +150,31 @@ class ModelCardUpdate(StrictInput):
     sections: dict[str, str]
 
 
+class MetricThreshold(StrictInput):
+    """The bound a benchmark metric must meet: a minimum or a maximum, not both."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MetricThreshold:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("a threshold has exactly one of 'min' or 'max'")
+        return self
+
+
 class EvaluationCreate(StrictInput):
-    """A benchmark or red-team result."""
+    """A benchmark or red-team result.
+
+    A red-team run states its ``metrics.prompts_tried`` and ``metrics.failures`` and a
+    ``severity`` when it has open findings; what is not stated reaches the policy as
+    unknown and fails the red-team control.
+    """
 
     kind: Literal["benchmark", "red_team"]
     name: str = Field(min_length=1, max_length=200)
     metrics: dict[str, float | int] = Field(default_factory=dict)
+    thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
     attack_category: str | None = Field(default=None, max_length=100)
     severity: Literal["critical", "high", "medium", "low"] | None = None
     open_findings: int = Field(default=0, ge=0)

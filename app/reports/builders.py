@@ -307,8 +307,8 @@ def _model_summary(reader: _Reader, model: ModelVersion) -> ModelSummary:
         "platform": model.platform,
         "method": _METHODS.get(run.method, run.method) if run is not None else "not recorded",
         "risk_tier": tier,  # type: ignore[typeddict-item]
-        "domain": model.domain,
-        "decision_type": model.decision_type.replace("_", " "),
+        "domain": model.domain or "not recorded",
+        "decision_type": (model.decision_type or "not recorded").replace("_", " "),
         "owner": reader.person(model.created_by),
         "state": _model_state(_deployments_of(reader, model.id or 0)),
         "created_at": model.created_at,
@@ -616,7 +616,7 @@ def _dataset_sheet(
             "contains_phi": version.contains_phi,
             "special_category": version.special_category,
             "deidentification": deidentification,
-            "residency_region": version.residency_region,
+            "residency_region": version.residency_region or "not recorded",
         },
         "legal": {
             "lawful_basis": _lawful_basis(version.lawful_basis),
@@ -1367,7 +1367,7 @@ def _periodic(
                 "risk_tier": model.risk_tier  # type: ignore[typeddict-item]
                 if model.risk_tier in ("high", "medium", "low")
                 else "unassigned",
-                "domain": model.domain,
+                "domain": model.domain or "not recorded",
                 "state": _model_state(deployments),
                 "environments": sorted({str(deployment.state) for deployment in deployments}),
                 "last_decision": None if allowed is None else ("allow" if allowed else "deny"),
