@@ -362,7 +362,7 @@ def _register_area_groups() -> None:
     """Attach the command groups each area defines in ``app/<area>/cli.py``."""
     import importlib
 
-    for area in ("formats", "policy", "reports", "audits", "jobs"):
+    for area in ("formats", "policy", "reports", "audits", "jobs", "attestations"):
         try:
             module = importlib.import_module(f"app.{area}.cli")
         except ModuleNotFoundError as missing:

@@ -1,4 +1,4 @@
-"""unknown is unknown: governance facts lose their pass-friendly defaults
+"""unknown is unknown: governance facts lose their pass-friendly defaults; attestations
 
 Revision ID: 0004
 Revises: 0003
@@ -9,7 +9,9 @@ default: a fact nobody recorded is NULL and reaches the policy as null (sensitiv
 failing). Existing rows: a value equal to the old default cannot be told apart from a
 value nobody recorded, so it becomes NULL (fail closed; someone with the owning role
 records it again). Values different from the old default were set on purpose and stay.
-Evaluations gain ``thresholds`` (their own pass bounds, sent to the policy).
+Evaluations gain ``thresholds`` (their own pass bounds, sent to the policy). The
+``attestation`` table holds governance facts recorded by their owning roles (the gates
+read facts from it only).
 
 The downgrade restores the old defaults and NOT NULL, filling NULLs with them.
 """
@@ -17,7 +19,10 @@ The downgrade restores the old defaults and NOT NULL, filling NULLs with them.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
+
+import app.models.base
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -61,6 +66,29 @@ def _null_condition(table: str, column: str, literal: str) -> str:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "attestation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subject_type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("fact", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("evidence_ref", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("evidence_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("attested_by", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("attested_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("justification", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("expires_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("attestation", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_attestation_subject_fact", ["subject_type", "subject_id", "fact"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_attestation_attested_by"), ["attested_by"], unique=False
+        )
     for table, columns in _FACTS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for column, type_, _ in columns:
@@ -77,6 +105,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("attestation")
     with op.batch_alter_table("evaluation", schema=None) as batch_op:
         batch_op.drop_column("thresholds")
     for table, columns in _FACTS.items():
