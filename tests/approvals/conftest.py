@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlmodel import select
 
-from app.db import session_scope
-from app.models.datasets import DatasetFormat
 from app.attestations.service import attest
 from app.auth.accounts import create_user
+from app.db import session_scope
+from app.models.datasets import DatasetFormat
 from app.models.model_versions import MODEL_CARD_SECTIONS
 from app.models.users import User
 from app.policy.engine import PolicyEngine
@@ -43,7 +44,7 @@ FACT_OFFICER, FACT_RISK = "fact-officer", "fact-risk"
 
 
 def _attester(session: Any, username: str, role: str) -> None:
-    if session.exec(sa.select(User).where(User.username == username)).first() is None:
+    if session.exec(select(User).where(User.username == username)).first() is None:
         create_user(
             session=session, username=username, display_name=username, roles=[role], actor="test"
         )
