@@ -297,7 +297,8 @@ def schedule_command(
     Creates the schedule, or updates the one for the same model, dataset and kind; the
     running scheduler's leader picks it up within its sync interval.
     """
-    from app.audits.service import AuditParameters, AuditScheduleCreate, upsert_schedule
+    from app.audits.parameters import AuditParameters
+    from app.audits.schedules import AuditScheduleCreate, upsert_schedule
     from app.db import unit_of_work
 
     label: int | str = (
@@ -317,7 +318,7 @@ def schedule_command(
             top_k=top_k,
         )
         schedule = upsert_schedule(
-            session,
+            session=session,
             data=AuditScheduleCreate(
                 model_version_id=_model_version_id(session, model),
                 dataset_version_id=dataset_version_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from app.registry.schemas import (
     RunCreate,
 )
 from app.reports import service as report_service
+from app.reports.prepared import ReportRequest
 from app.storage import store_file
 
 #: The demo's people: username -> (display name, role).
@@ -573,15 +575,16 @@ def seed_demo(
     seed_runs_and_models(session, seed)
     seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
     run_demo_workflow(session=session, settings=settings, engine=engine, seed=seed)
-    report_service.generate_and_record_each(
-        session=session,
-        settings=settings,
-        requests=[
-            report_service.ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),
-            report_service.ReportRequest("dataset_sheet", seed.ids["notes_raw"]),
-        ],
-        actor="olivia",
-    )
+    for request in (
+        ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),
+        ReportRequest("dataset_sheet", seed.ids["notes_raw"]),
+    ):
+        report_service.generate(
+            sessions=lambda: nullcontext(session),
+            settings=settings,
+            request=request,
+            actor="olivia",
+        )
     return seed
 
 

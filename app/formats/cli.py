@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.formats.catalog import CHAT_FORMATS, FORMATS
+from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
 from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
 from app.formats.pii import classify, scan_file
@@ -86,10 +86,14 @@ def validate_command(file: Path, format_name: str | None, as_json: bool) -> None
     sys.exit(0 if report.valid else 1)
 
 
+#: Formats that take part in some conversion (chat among chat, preference among preference).
+_CONVERTIBLE = tuple(sorted({*CHAT_FORMATS, *PREFERENCE_FORMATS}))
+
+
 @cli_group.command("convert")
 @click.argument("source", type=_existing_file)
-@click.option("--from", "source_format", type=click.Choice(CHAT_FORMATS), required=True)
-@click.option("--to", "target_format", type=click.Choice(CHAT_FORMATS), required=True)
+@click.option("--from", "source_format", type=click.Choice(_CONVERTIBLE), required=True)
+@click.option("--to", "target_format", type=click.Choice(_CONVERTIBLE), required=True)
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @_json_option
 def convert_command(

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple, Protocol
 
-from app.formats.conversation import Conversation, LossTally
+from app.formats.conversation import Conversation, LossTally, PreferencePair
 from app.formats.issues import IssueLog
 from app.formats.source import DatasetSource, JsonRecord, iter_json_records
 
-__all__ = ["ChatFormat", "FormatSpec", "JsonLinesFormat", "RecordSummary"]
+__all__ = ["ChatFormat", "FormatSpec", "JsonLinesFormat", "PreferenceFormat", "RecordSummary"]
 
 
 class RecordSummary(NamedTuple):
@@ -61,6 +61,18 @@ class ChatFormat(FormatSpec, Protocol):
         ...
 
     def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
+        """Build this format's JSON record, counting what is lost; ``None`` to skip it."""
+        ...
+
+
+class PreferenceFormat(FormatSpec, Protocol):
+    """A preference format that can be converted to and from the other preference formats."""
+
+    def to_pair(self, record: JsonRecord, losses: LossTally) -> PreferencePair | None:
+        """Map a valid record to the neutral pair, counting what is lost (``None``: skip it)."""
+        ...
+
+    def from_pair(self, pair: PreferencePair, losses: LossTally) -> object | None:
         """Build this format's JSON record, counting what is lost; ``None`` to skip it."""
         ...
 

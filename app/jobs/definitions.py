@@ -247,7 +247,7 @@ def _run_scheduled_audit(schedule_id: int) -> JobFunction:
         if schedule is None:
             raise NotFoundError(f"audit schedule {schedule_id} no longer exists")
         audit = run_audit(
-            session,
+            session=session,
             engine=context.policy_engine,
             model_version_id=schedule.model_version_id,
             dataset_version_id=schedule.dataset_version_id,

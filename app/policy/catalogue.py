@@ -49,6 +49,9 @@ class Control:
     package: str
     #: The file, relative to the policy directory.
     path: str
+    #: Evidence whose verdict this control gives (``custom.judges``, e.g. ``fairness_audit``):
+    #: a report shows an audit's verdict as the outcome of the controls that judge it.
+    judges: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         """A JSON-ready mapping (for ``--json`` and the API)."""
@@ -90,6 +93,7 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
         remediation=" ".join(str(custom["remediation"]).split()),
         package=package,
         path=path,
+        judges=tuple(str(evidence) for evidence in custom.get("judges", ())),
     )
 
 
