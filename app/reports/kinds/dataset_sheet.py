@@ -103,7 +103,7 @@ def _dataset_sheet(
             "contains_phi": version.contains_phi,
             "special_category": version.special_category,
             "deidentification": deidentification,
-            "residency_region": version.residency_region,
+            "residency_region": version.residency_region or "not recorded",
         },
         "legal": {
             "lawful_basis": lawful_basis(version.lawful_basis),
