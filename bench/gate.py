@@ -42,7 +42,7 @@ from app.gates.engine_binding import current_policy_engine  # noqa: E402
 from app.gates.input_builder import build_gate_input  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.models.base import utc_now  # noqa: E402
-from app.policy.cli import find_opa_binary  # noqa: E402
+from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 
 GATE = "production_promotion"
@@ -147,11 +147,14 @@ def main() -> None:
         opa_gate: list[float] | None = None
         binary = find_opa_binary()
         if binary is not None:
-            opa = start_opa_server(binary)
+            opa = start_opa_server(binary, token="gatehouse-bench-token")
             try:
                 with serving(
                     settings.with_overrides(
-                        policy_engine="opa", opa_url=opa.url, policy_timeout_s=10
+                        policy_engine="opa",
+                        opa_url=opa.url,
+                        opa_token="gatehouse-bench-token",
+                        policy_timeout_s=10,
                     )
                 ) as base:
                     opa_gate, _ = endpoint_samples(

@@ -52,12 +52,12 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
+from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.engine import PolicyEngine
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
     "ARTIFACT_RECORDED",
-    "REVIEW_CONTROLS",
     "reasons_for",
     "record_model_artifact",
     "run_audit",
@@ -65,15 +65,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The promotion-gate controls that read each audit kind; their outcome decides a review.
-REVIEW_CONTROLS: dict[str, tuple[str, ...]] = {
-    "fairness": ("FIN-FAIR-LENDING",),
-    "explainability": ("FIN-REGB-1002.9", "GDPR-22"),
-}
 #: Ledger action of :func:`record_model_artifact`; its payload holds the trusted sha256.
 ARTIFACT_RECORDED = "model_version.artifact_recorded"
-# Features drawn on the per-group importance chart.
-_GROUP_CHART_FEATURES = 6
 
 
 def _local_path(uri: str) -> Path:
@@ -215,7 +208,11 @@ def _explainability(
     frame: pd.DataFrame, recorded: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """SHAP importance, per-group importance and per-decision reasons, with charts."""
-    from app.audits.charts import group_importance_chart_svg, importance_chart_svg
+    from app.audits.charts import (
+        GROUP_CHART_FEATURES,
+        group_importance_figures,
+        importance_chart_svg,
+    )
     from app.audits.explain import run_explainability_audit
 
     artifact = _load_artifact(recorded)
@@ -257,20 +254,13 @@ def _explainability(
         }
         for explanation in result.decisions()
     }
-    top = list(result.global_importance)[:_GROUP_CHART_FEATURES]
     charts = [
         {
             "title": "Feature importance (mean |SHAP|)",
             "svg": importance_chart_svg(result.global_importance, output=result.output),
         }
     ]
-    charts += [
-        {
-            "title": f"Feature importance by {column}",
-            "svg": group_importance_chart_svg(groups, column=column, features=top),
-        }
-        for column, groups in result.group_importance.items()
-    ]
+    charts += group_importance_figures(result.global_importance, result.group_importance)
     fidelity = result.fidelity or {}
     summary = {
         "kind": "explainability",
@@ -282,7 +272,7 @@ def _explainability(
         "output": result.output,
         "rows": total,
         "explained_rows": result.rows,
-        "top_features": top,
+        "top_features": list(result.global_importance)[:GROUP_CHART_FEATURES],
         "additivity_max_error": result.additivity_max_error,
         "surrogate_r2": _number(fidelity.get("r2")),
         "surrogate_agreement": _number(fidelity.get("agreement")),
@@ -403,8 +393,8 @@ def review_production_deployments(
 ) -> list[dict[str, Any]]:
     """Ask the promotion gate about each production deployment of the audited model.
 
-    The verdict is the policy's: when a control that reads this audit kind
-    (:data:`REVIEW_CONTROLS`) reports ``fail``, a finding is ledgered and the deployment
+    The verdict is the policy's: when a control that judges this audit kind (its
+    METADATA says ``judges: [<kind>_audit]``) reports ``fail``, a finding is ledgered and the deployment
     is marked ``needs_review``. Returns one entry per deployment reviewed.
     """
     deployments = session.exec(
@@ -413,6 +403,7 @@ def review_production_deployments(
         .where(Deployment.state == DeploymentState.PRODUCTION.value)
         .order_by(col(Deployment.id))
     ).all()
+    judging = judging_controls(catalogue_of(engine.bundle.modules), f"{audit.kind}_audit")
     reviewed = []
     for deployment in deployments:
         decision = evaluate_gate(
@@ -425,7 +416,7 @@ def review_production_deployments(
         outcomes = {
             outcome["control_id"]: outcome
             for outcome in decision.result.get("controls", [])
-            if outcome["control_id"] in REVIEW_CONTROLS[audit.kind]
+            if outcome["control_id"] in judging
         }
         failed = sorted(name for name, outcome in outcomes.items() if outcome["status"] == "fail")
         # An engine failure reports no control outcomes: fail closed, review the deployment.

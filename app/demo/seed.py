@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from app.attestations.errors import AttestationRefusedError
 from app.attestations.service import attest
-from app.audits.demo import seed_demo_audits
 from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
+from app.demo.audits import seed_demo_audits
 from app.demo.workflow import run_demo_workflow
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs

@@ -70,6 +70,13 @@ class LimitsCollector:
             "limits.example_length",
         )
 
+    def check_lengths(self, first: int, text_chars: list[int], log: IssueLog) -> None:
+        """:meth:`check_length` for consecutive valid records from line ``first``."""
+        if self.max_chars is None or not text_chars or max(text_chars) <= self.max_chars:
+            return
+        for offset, chars in enumerate(text_chars):
+            self.check_length(first + offset, chars, log)
+
     def finish(self, *, valid_records: int, size_bytes: int, suffix: str, log: IssueLog) -> None:
         """Check the example count, the file size and the media type against the limits."""
         limits = self.limits

@@ -29,6 +29,7 @@ from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
 from app.formats.jsontypes import describe, expected_one_of, record_object, type_name
 from app.formats.limits import PlatformLimits
+from app.formats.openai_typed import OpenAIChatTyped
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
 
@@ -199,6 +200,10 @@ class OpenAIChat(JsonLinesFormat):
     """The ``openai_chat`` format."""
 
     name = "openai_chat"
+
+    def __init__(self) -> None:
+        #: Validation's fast path for plain ``{"role", "content"}`` records.
+        self.typed = OpenAIChatTyped()
 
     def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
         """Check the record's shape, roles, contents and weights; summarise it when valid."""

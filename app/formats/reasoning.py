@@ -31,24 +31,53 @@ The labelled corpus in ``tests/formats/reasoning/`` measures precision and recal
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass
+from bisect import bisect_right
+from itertools import accumulate, compress, repeat
+from operator import contains, eq, itemgetter, methodcaller, not_
 from typing import NamedTuple
 
-from app.formats.issues import IssueLog
+__all__ = ["Examination", "examine", "examine_many"]
 
-__all__ = ["Examination", "ReasoningCollector", "ReasoningStats", "examine"]
 
-_ORDINALS = (
-    r"first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth|next|then|finally|lastly|"
-    r"zuerst|erstens|zweitens|drittens|dann|danach|anschließend|schließlich|zuletzt|"
-    r"primero|segundo|tercero|luego|después|despues|finalmente|por último|"
-    r"d'abord|premièrement|deuxièmement|ensuite|puis|enfin|"
-    r"innanzitutto|poi|infine|"
-    r"eerst|daarna|vervolgens|tenslotte|"
-    r"сначала|затем|потом|наконец"
+def _trie(words: list[str]) -> str:
+    """One regex alternation for ``words``, nested by shared prefixes.
+
+    `re` tries the branches of an alternation one by one; nested by first letters, a
+    line that opens with none of them is refused after a branch or two instead of
+    after every word (this runs at the start of every line of every output).
+    """
+    if "" in words and len(words) == 1:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for word in sorted(set(words)):
+        groups.setdefault(word[:1], []).append(word[1:])
+    branches = []
+    for head, tails in groups.items():
+        if not head:
+            continue
+        if len(tails) == 1:
+            branches.append(re.escape(head + tails[0]))
+            continue
+        rest = _trie(tails)
+        optional = "" in tails and rest
+        branches.append(
+            re.escape(head) + (f"(?:{rest})?" if optional else (f"(?:{rest})" if rest else ""))
+        )
+    return "|".join(branches)
+
+
+_ORDINAL_WORDS = (
+    *("first", "firstly", "second", "secondly", "third", "thirdly", "fourth", "next", "then"),
+    *("finally", "lastly", "zuerst", "erstens", "zweitens", "drittens", "dann", "danach"),
+    *("anschließend", "schließlich", "zuletzt", "primero", "segundo", "tercero", "luego"),
+    *("después", "despues", "finalmente", "por último", "d'abord", "premièrement"),
+    *("deuxièmement", "ensuite", "puis", "enfin", "innanzitutto", "poi", "infine", "eerst"),
+    *("daarna", "vervolgens", "tenslotte", "сначала", "затем", "потом", "наконец"),
 )
-_STEP_WORDS = r"step|schritt|paso|étape|etape|passo|stap|krok|шаг|adım|bước"
+_ORDINALS = _trie(list(_ORDINAL_WORDS))
+_STEP_WORDS = _trie(
+    ["step", "schritt", "paso", "étape", "etape", "passo", "stap", "krok", "шаг", "adım", "bước"]
+)
 _NUMBER_OF = r"\d{1,3}(?:[ \t]*(?:of|/|von|de|sur)[ \t]*\d{1,3})?"
 _HEADING_MARKER = (
     r"#{1,6}[ \t]*(?:\*\*)?(?:(?:"
@@ -74,9 +103,20 @@ _STEP = re.compile(
     f"(?P<heading>{_HEADING_MARKER})|{_PLAIN_MARKERS}|(?P<ordinal>{_ORDINAL_MARKERS})"
 )
 _STEP_WITHOUT_ORDINALS = re.compile(f"(?P<heading>{_HEADING_MARKER})|{_PLAIN_MARKERS}")
+# The markers once more for the fast readings, which only see texts without ``*``,
+# ``#`` or indentation: without the optional bold around them, which costs `re` a
+# repeat at the start of every line it tries.
+_FAST_MARKERS = (
+    r"(?:" + _STEP_WORDS + r")[ \t]*" + _NUMBER_OF + r"[ \t]*[:.)\-–—]"
+    r"|\d{1,2}[ \t]*[.)、．](?=\s|$)|\d{1,3}[ \t]*단계[:：]?"
+    r"|[-•+](?:[ \t]+|$)"
+    r"|第[一二三四五六七八九十\d]{1,3}步[:：，,]?|步骤[ \t]*\d{1,3}[:：.]?|ステップ[ \t]*\d{1,3}[:：]?"
+    r"|(?:" + _ORDINALS + r")\b[,:]?"
+    r"|首先[，,]?|其次[，,]?|然后[，,]?|接着[，,]?|最后[，,]?|まず[、,]?|次に[、,]?|最後に[、,]?"
+)
 # The fast reading: every step body of a text with no headings, fences or indentation,
 # found in one pass (the literal newline lets `re` jump from line start to line start).
-_STEP_BODIES = re.compile(f"\\n(?:{_PLAIN_MARKERS}|{_ORDINAL_MARKERS})([^\\n]*)")
+_STEP_BODIES = re.compile(f"\\n(?:{_FAST_MARKERS})([^\\n]*)")
 # Texts the fast reading leaves to the full one: headings, fences, bold, indentation,
 # questions, carriage returns (plain `in` tests: far cheaper than one regex search).
 _NEEDS_FULL_READING = ("#", "*", "?", "？", "`", "\r", "\n ", "\n\t")
@@ -103,135 +143,26 @@ _INTENTION = re.compile(
 )
 # Function words a finished sentence does not end on (articles, prepositions, conjunctions).
 _DANGLING_WORDS = frozenset(
-    [
-        "and",
-        "or",
-        "but",
-        "so",
-        "then",
-        "because",
-        "which",
-        "that",
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "by",
-        "with",
-        "for",
-        "from",
-        "in",
-        "on",
-        "at",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "into",
-        "than",
-        "plus",
-        "minus",
-        "times",
-        "divided",
-        "multiplied",
-        "only",
-        "just",
-        "about",
-        "und",
-        "oder",
-        "aber",
-        "der",
-        "die",
-        "das",
-        "den",
-        "dem",
-        "des",
-        "ein",
-        "eine",
-        "einen",
-        "von",
-        "zu",
-        "mit",
-        "ist",
-        "auf",
-        "an",
-        "bei",
-        "nach",
-        "über",
-        "für",
-        "um",
-        "im",
-        "zum",
-        "zur",
-        "nur",
-        "etwa",
-        "y",
-        "o",
-        "pero",
-        "el",
-        "la",
-        "los",
-        "las",
-        "de",
-        "del",
-        "que",
-        "por",
-        "para",
-        "con",
-        "es",
-        "un",
-        "una",
-        "et",
-        "ou",
-        "mais",
-        "le",
-        "les",
-        "des",
-        "du",
-        "pour",
-        "avec",
-        "est",
-        "sur",
-        "dans",
-        "un",
-        "une",
-        "il",
-        "lo",
-        "gli",
-        "di",
-        "per",
-        "che",
-        "con",
-        "su",
-        "en",
-        "het",
-        "van",
-        "met",
-        "voor",
-        "и",
-        "или",
-        "но",
-        "в",
-        "на",
-        "с",
-        "что",
-        "к",
-        "по",
-        "из",
-        "за",
-        "от",
-    ]
+    (
+        *("and", "or", "but", "so", "then", "because", "which", "that", "the", "a", "an", "of"),
+        *("to", "by", "with", "for", "from", "in", "on", "at", "as", "is", "are", "was", "were"),
+        *("be", "into", "than", "plus", "minus", "times", "divided", "multiplied", "only"),
+        *("just", "about", "und", "oder", "aber", "der", "die", "das", "den", "dem", "des"),
+        *("ein", "eine", "einen", "von", "zu", "mit", "ist", "auf", "an", "bei", "nach", "über"),
+        *("für", "um", "im", "zum", "zur", "nur", "etwa", "y", "o", "pero", "el", "la", "los"),
+        *("las", "de", "del", "que", "por", "para", "con", "es", "un", "una", "et", "ou"),
+        *("mais", "le", "les", "des", "du", "pour", "avec", "est", "sur", "dans", "une", "il"),
+        *("lo", "gli", "di", "per", "che", "su", "en", "het", "van", "met", "voor", "и", "или"),
+        *("но", "в", "на", "с", "что", "к", "по", "из", "за", "от"),
+    )
 )
 _DANGLING_ENDS = (":", "：", ",", "，", "、", ";", "…", "...", "=", "+", "(", "-", "×", "/")
+_DANGLING_END_CHARS = frozenset(":：,，、;…=+(-×/")
 _ANSWER_WORDS = re.compile(
     r"\banswer\b|\bresult\b|\bantwort\b|\brespuesta\b|\bréponse\b|\brisposta\b|答案|答え|结果"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 _TRIM = " \t*:.-–—,"
-_MAX_BUCKET = 10
 
 
 class Examination(NamedTuple):
@@ -247,6 +178,10 @@ class Examination(NamedTuple):
     stops_mid_chain: bool
     #: The whole output is an answer with no reasoning before it.
     unsupported: bool
+
+
+#: Readings shared by every clean chain of ``n`` steps (tuples: safe to share).
+_CLEAN = tuple(Examination(n, True, (), (), False, False) for n in range(64))
 
 
 def _cut_off(line: str) -> bool:
@@ -414,83 +349,84 @@ def _judge(bodies: list[str], content: list[str]) -> Examination:
     return Examination(steps, concluded, (), (), stops, unsupported)
 
 
-@dataclass(frozen=True)
-class ReasoningStats:
-    """Reasoning-chain figures over all outputs of a dataset."""
-
-    outputs: int
-    with_steps_and_conclusion: int
-    #: ``with_steps_and_conclusion / outputs`` (0 for no outputs).
-    share_with_steps_and_conclusion: float
-    #: Outputs per step count; the key ``"10+"`` gathers ten steps or more.
-    step_count_distribution: dict[str, int]
-    empty_steps: int
-    repeated_steps: int
-    #: Outputs that stop mid-chain (steps without a conclusion, or prose cut off).
-    steps_without_conclusion: int
-    #: Outputs that are only an answer, with no reasoning before it.
-    unsupported_conclusions: int
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-able form."""
-        return dict(self.__dict__)
+# What makes a text in the batch need :func:`examine`: a mark of the full reading
+# (:data:`_NEEDS_FULL_READING`, whose "\n\t" the tab covers), a text starting with a
+# space, or any tab.
+_BATCH_SPECIALS = ("#", "*", "?", "？", "`", "\r", "\t", "\n ", "\x00 ")
+_RPARTITION_LINE = methodcaller("rpartition", "\n")
+_LAST_WORD = methodcaller("rsplit", None, 1)
+_LSTRIP_UNDERSCORE = methodcaller("lstrip", "_")
+_STRIP_TRIM = methodcaller("strip", _TRIM)
+_STARTS_WITH_UNDERSCORE = methodcaller("startswith", "_")
+_ENDS_BADLY = methodcaller("endswith", (*_DANGLING_ENDS, "_"))
 
 
-class ReasoningCollector:
-    """Accumulates :class:`ReasoningStats` one output at a time."""
+def _specials(joined: str, offsets: list[int]) -> set[int]:
+    """Indexes of the texts (starting at ``offsets`` in ``joined``) that need the full reading."""
+    found: set[int] = set()
+    for mark in _BATCH_SPECIALS:
+        at = joined.find(mark)
+        while at != -1:
+            index = bisect_right(offsets, at) - 1
+            found.add(index)
+            # skip to the next text: one mark is enough
+            at = joined.find(mark, offsets[index + 1] if index + 1 < len(offsets) else len(joined))
+    return found
 
-    def __init__(self) -> None:
-        self.outputs = 0
-        self.complete = 0
-        self.step_counts: Counter[int] = Counter()
-        self.empty_steps = 0
-        self.repeated_steps = 0
-        self.no_conclusion = 0
-        self.unsupported = 0
 
-    def add(self, line: int, field: str, text: str, log: IssueLog) -> None:
-        """Examine one output and warn about its reasoning problems."""
-        self.outputs += 1
-        found = examine(text)
-        self.step_counts[min(found.steps, _MAX_BUCKET)] += 1
-        for number in found.empty_steps:
-            self.empty_steps += 1
-            log.warning(line, field, f"reasoning step {number} is empty", "reasoning.empty_step")
-        for number, earlier in found.repeated_steps:
-            self.repeated_steps += 1
-            log.warning(
-                line,
-                field,
-                f"reasoning step {number} repeats step {earlier}",
-                "reasoning.repeated_step",
-            )
-        if found.steps and found.concluded:
-            self.complete += 1
-        if found.stops_mid_chain:
-            self.no_conclusion += 1
-            reason = (
-                f"reasoning has {found.steps} steps but no conclusion"
-                if found.steps
-                else "reasoning stops mid-sentence, before a conclusion"
-            )
-            log.warning(line, field, reason, "reasoning.no_conclusion")
-        if found.unsupported:
-            self.unsupported += 1
-            log.warning(line, field, "answer given with no reasoning steps", "reasoning.no_steps")
+def examine_many(texts: list[str]) -> list[Examination]:
+    """:func:`examine` for many texts at once: the same results, with the common case decided
+    column by column.
 
-    def result(self) -> ReasoningStats:
-        """The figures so far."""
-        distribution = {
-            (f"{count}+" if count == _MAX_BUCKET else str(count)): n
-            for count, n in sorted(self.step_counts.items())
-        }
-        return ReasoningStats(
-            outputs=self.outputs,
-            with_steps_and_conclusion=self.complete,
-            share_with_steps_and_conclusion=self.complete / self.outputs if self.outputs else 0.0,
-            step_count_distribution=distribution,
-            empty_steps=self.empty_steps,
-            repeated_steps=self.repeated_steps,
-            steps_without_conclusion=self.no_conclusion,
-            unsupported_conclusions=self.unsupported,
-        )
+    Validation calls this per block of records. Every test a plain, finished chain
+    must pass (two or more distinct, non-empty steps; a last line that is not a step,
+    long enough, not cut off, not announcing more work) runs over all texts through
+    ``map`` (C-level iteration, no Python code per text); a text that fails any test,
+    or that needs the full reading (headings, bold, questions ...), is read by
+    :func:`examine`, so no result can differ.
+    """
+    joined = "\x00".join(texts).lower()
+    parts = joined.split("\x00")
+    if len(parts) != len(texts):  # a text holds NUL itself
+        return [examine(text) for text in texts]
+    special: set[int] = set()
+    if any(mark in joined for mark in _BATCH_SPECIALS) or joined[:1] in (" ", "\t"):
+        offsets = [0, *accumulate(len(part) + 1 for part in parts[:-1])]
+        special = _specials(joined, offsets)
+        if joined[:1] in (" ", "\t"):
+            special.add(0)
+    plain = list(map(str.rstrip, parts))
+    lasts = list(map(str.strip, map(itemgetter(2), map(_RPARTITION_LINE, plain))))
+    bodies = list(map(_STEP_BODIES.findall, map("\n".__add__, plain)))
+    counts = list(map(len, bodies))
+    # each text's distinct trimmed step bodies, built without Python code per body
+    distinct = list(map(set, map(map, repeat(_STRIP_TRIM), bodies)))
+    tests = [
+        map((1).__lt__, counts),
+        map((len(_CLEAN)).__gt__, counts),
+        map(eq, map(len, distinct), counts),
+        map(not_, map(contains, distinct, repeat(""))),
+        map((1).__lt__, map(len, lasts)),
+        map(not_, map(_ENDS_BADLY, lasts)),
+        map(not_, map(_STARTS_WITH_UNDERSCORE, lasts)),  # examine strips it: leave it to examine
+        map(
+            not_,
+            map(
+                _DANGLING_WORDS.__contains__,
+                # "x " gives an empty last line a word (it fails the length test anyway)
+                map(
+                    _LSTRIP_UNDERSCORE,
+                    map(itemgetter(-1), map(_LAST_WORD, map("x ".__add__, lasts))),
+                ),
+            ),
+        ),
+        map(not_, map(_INTENTION.match, lasts)),
+        map(not_, map(_STEP.match, lasts)),
+    ]
+    if special:
+        tests.append(map(not_, map(special.__contains__, range(len(texts)))))
+    unclean = list(map(not_, map(all, zip(*tests, strict=True))))
+    results = list(map(_CLEAN.__getitem__, map(min, counts, repeat(len(_CLEAN) - 1))))
+    for index in compress(range(len(texts)), unclean):
+        results[index] = examine(texts[index])
+    return results

@@ -196,8 +196,6 @@ class Identifier:
 
 
 _YEAR_ONLY = re.compile(r"^\D{0,12}\d{4}\D{0,3}$")
-#: Labelled finds win over presidio's generic ones on the same characters.
-_PRIORITY = {"GH_": 0}
 
 
 #: Texts longer than this are scanned in overlapping windows: spaCy refuses a text over

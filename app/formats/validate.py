@@ -14,6 +14,7 @@ from pathlib import Path
 from app.formats.catalog import FORMATS, entry
 from app.formats.detect import Detection, explain_format
 from app.formats.errors import DatasetFileNotFoundError
+from app.formats.fastpath import read_typed
 from app.formats.issues import Issue, IssueLog
 from app.formats.limits import LimitsCollector
 from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
@@ -73,6 +74,7 @@ def validate_file(
     max_errors: int = 1000,
     progress: Callable[[int], None] | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    typed: bool = True,
 ) -> ValidationReport:
     """Validate ``path`` in constant memory and report every problem up to ``max_errors``.
 
@@ -80,7 +82,10 @@ def validate_file(
     the number of bytes read since its previous call (suits ``click.progressbar.update``).
     Raises :class:`UnknownFormatError` for an unknown format name and
     :class:`DatasetFileNotFoundError` when the file is missing; problems inside the
-    file are never raised, they are in the report.
+    file are never raised, they are in the report. A format with a typed fast path
+    (:mod:`app.formats.fastpath`) uses it unless ``typed`` is false; the report is the
+    same either way, except that warnings within a block of lines may come in another
+    order.
     """
     if format is not None:
         entry(format)  # raises UnknownFormatError for a name nobody registered
@@ -104,12 +109,16 @@ def validate_file(
                 )
         else:
             spec = entry(name).handler()
-            for record in spec.records(source, log, max_line_bytes=max_line_bytes):
-                stats.count_record(record, log)
-                summary = spec.check(record, log)
-                if summary is not None:
-                    stats.add_valid(record, summary, log)
-                    limits.check_length(record.line, summary.text_chars, log)
+            reader = getattr(spec, "typed", None) if typed else None
+            if reader is not None:
+                read_typed(spec, reader, source, log, stats, limits, max_line_bytes=max_line_bytes)
+            else:
+                for record in spec.records(source, log, max_line_bytes=max_line_bytes):
+                    stats.count_record(record, log)
+                    summary = spec.check(record, log)
+                    if summary is not None:
+                        stats.add_valid(record, summary, log)
+                        limits.check_length(record.line, summary.text_chars, log)
             details = spec.details()
         source.drain()
     if name is not None and source.size:

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import GatehouseError, NotFoundError
-from app.ledger import append_event, verify_chain
+from app.ledger import SCHEDULER_ACTOR, append_event, verify_chain
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
@@ -43,8 +43,6 @@ __all__ = [
 
 #: Job ids of audit schedules are this prefix plus the schedule id.
 AUDIT_JOB_PREFIX = "audit-schedule-"
-#: The actor recorded in the ledger for what the scheduler does.
-SCHEDULER_ACTOR = "scheduler"
 
 
 @dataclass(frozen=True)
@@ -206,6 +204,9 @@ def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
 def training_status_sync(context: JobContext, session: Session) -> dict[str, Any]:
     """Move running runs to succeeded/failed as their launcher reports (``app.launch``).
 
+    A run that cannot be synced (say, the API server forbids reading its Job) keeps its
+    state, gets the error as its ``launcher_detail``, and is listed under ``errors``.
+
     Looked up at run time like the approvals, so the job exists before the launchers do.
     """
     try:
@@ -213,11 +214,10 @@ def training_status_sync(context: JobContext, session: Session) -> dict[str, Any
     except ModuleNotFoundError:
         return {"skipped": "app.launch is not installed"}
     launcher = launch.build_launcher(context.settings)
-    runs = [
-        launch.sync_run(session=session, launcher=launcher, run_id=run_id, actor=SCHEDULER_ACTOR)
-        for run_id in launch.running_run_ids(session=session)
-    ]
-    return {"runs": {str(run.id): str(run.state) for run in runs}}
+    report: dict[str, Any] = launch.sync_running_runs(
+        session=session, launcher=launcher, actor=SCHEDULER_ACTOR
+    )
+    return report
 
 
 @job(

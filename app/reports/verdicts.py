@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from app.models.deployments import Deployment
 from app.models.evidence import AuditRun
 from app.models.governance import PolicyDecision
+from app.policy.catalogue import judging_controls
 from app.reports.reader import Reader
 
 __all__ = ["AuditVerdict", "GateVerdict", "audit_verdict", "judged_audit_ids"]
@@ -52,12 +53,6 @@ def judged_audit_ids(decision: PolicyDecision) -> set[str]:
     return {str(audit_id) for audit_id in evidence.get("audit_ids", [])}
 
 
-def _judging_controls(reader: Reader, audit_kind: str) -> set[str]:
-    """Ids of the controls whose METADATA says they judge audits of ``audit_kind``."""
-    evidence = f"{audit_kind}_audit"
-    return {control.id for control in reader.catalogue.values() if evidence in control.judges}
-
-
 def _decision_seeing(reader: Reader, audit: AuditRun) -> PolicyDecision | None:
     """The newest decision about a deployment of the audit's model whose input held it."""
     deployments = select(Deployment.id).where(Deployment.model_version_id == audit.model_version_id)
@@ -83,7 +78,7 @@ def audit_verdict(reader: Reader, audit: AuditRun) -> GateVerdict:
     decision = _decision_seeing(reader, audit)
     if decision is None:
         return GateVerdict("not_judged", None, ())
-    judging = _judging_controls(reader, audit.kind)
+    judging = judging_controls(reader.catalogue.values(), f"{audit.kind}_audit")
     outcomes = [
         outcome
         for outcome in decision.result.get("controls", [])

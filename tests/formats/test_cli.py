@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app.formats.cli import cli_group
+from app.cli.datasets import cli_group
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

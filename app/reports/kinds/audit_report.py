@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from app.audits.charts import group_importance_chart_svg
+from app.audits.charts import group_importance_figures
 from app.charts import bar_chart_svg, grouped_bar_chart_svg
 from app.models.datasets import DatasetVersion
 from app.models.evidence import AuditRun
@@ -45,7 +45,6 @@ _FLAG_SEVERITY = {
     "undefined_rate": "info",
 }
 _MAX_SAMPLE_DECISIONS = 10
-_GROUP_CHART_FEATURES = 5
 _MAX_IMPORTANCE_BARS = 15
 
 
@@ -155,20 +154,13 @@ def _explainability(results: Mapping[str, Any]) -> ExplainabilityResults:
 
 def _explainability_figures(results: Mapping[str, Any]) -> list[Figure]:
     """Importance of the top features per group of each sensitive column."""
-    top = list(results.get("global_importance", {}))[:_GROUP_CHART_FEATURES]
-    figures: list[Figure] = []
-    for column, groups in results.get("group_importance", {}).items():
-        if not groups or not top:
-            continue
-        figures.append(
-            {
-                "title": f"Feature importance by {column}",
-                "svg": group_importance_chart_svg(groups, column=column, features=top),
-                "caption": "mean |SHAP value| of the most important features in each group; "
-                "a feature that matters much more for one group deserves a closer look",
-            }
-        )
-    return figures
+    drawn = group_importance_figures(
+        results.get("global_importance", {}), results.get("group_importance", {})
+    )
+    return [
+        {"title": figure["title"], "svg": figure["svg"], "caption": figure["caption"]}
+        for figure in drawn
+    ]
 
 
 def _audit_findings(audit: AuditRun, model: ModelVersion, verdict: GateVerdict) -> list[Finding]:

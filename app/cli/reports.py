@@ -18,8 +18,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.base import with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.reports.errors import UnknownReportKindError
@@ -163,7 +163,7 @@ def verify_command(
     show_default=True,
     help="Who the ledger records as having generated the report.",
 )
-@with_appcontext
+@with_app_context
 def generate_command(
     kind: str,
     subject_id: int | None,

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 
 from app.attestations.facts import FACTS, SUBJECT_TYPES
+from app.cli.base import with_app_context
 
 _SUBJECT = click.Choice(list(SUBJECT_TYPES))
 
@@ -51,7 +51,7 @@ def facts_command() -> None:
 @click.option("--evidence-sha256", default=None, help="SHA-256 of the evidence file.")
 @click.option("--justification", required=True, help="Why the fact holds.")
 @click.option("--expires", "expires_at", type=click.DateTime(), default=None, help="Expiry (UTC).")
-@with_appcontext
+@with_app_context
 def record_command(
     subject_type: str,
     subject_id: int,
@@ -92,7 +92,7 @@ def record_command(
 @cli_group.command("list")
 @click.argument("subject_type", type=_SUBJECT)
 @click.argument("subject_id", type=int)
-@with_appcontext
+@with_app_context
 def list_command(subject_type: str, subject_id: int) -> None:
     """A subject's attestations, newest first; expired ones are marked."""
     from app.attestations.current import is_current
