@@ -1,7 +1,7 @@
 """unknown is unknown: governance facts lose their pass-friendly defaults; attestations
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 04:10:00
 
 Columns that used to default to a value that passes a control become nullable with no
@@ -24,8 +24,8 @@ from alembic import op
 
 import app.models.base
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
