@@ -1,5 +1,6 @@
 """SQLModel tables, one module per aggregate; importing this registers them all."""
 
+from app.models.attestations import Attestation
 from app.models.datasets import (
     Dataset,
     DatasetFormat,
@@ -11,7 +12,7 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.instance import GatehouseInstance
-from app.models.ledger import LedgerEvent
+from app.models.ledger import LedgerCheckpoint, LedgerEvent, LedgerVerification
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -29,6 +30,7 @@ __all__ = [
     "ApiToken",
     "ApprovalRequest",
     "ApprovalVote",
+    "Attestation",
     "AuditRun",
     "Dataset",
     "DatasetFormat",
@@ -41,7 +43,9 @@ __all__ = [
     "FineTuneRun",
     "GatehouseInstance",
     "JobRun",
+    "LedgerCheckpoint",
     "LedgerEvent",
+    "LedgerVerification",
     "ModelCard",
     "ModelVersion",
     "PolicyDecision",
