@@ -9,7 +9,6 @@ function here or in the module that owns the work.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,15 +124,10 @@ def _daily(hour: int, minute: int = 0) -> Callable[[SchedulerOptions], BaseTrigg
     lambda _o: IntervalTrigger(minutes=15, timezone="UTC"),
 )
 def expire_approvals(context: JobContext, session: Session) -> dict[str, Any]:
-    """Close pending approval requests whose expiry has passed (``app.approvals``).
+    """Close pending approval requests whose expiry has passed (``app.approvals``)."""
+    from app.approvals.service import expire_requests
 
-    Looked up at run time, so the job exists even where the approvals module does not.
-    """
-    try:
-        approvals = importlib.import_module("app.approvals.service")
-    except ModuleNotFoundError:
-        return {"skipped": "app.approvals is not installed"}
-    expired = approvals.expire_requests(session=session, now=context.scheduled_for or utc_now())
+    expired = expire_requests(session=session, now=context.scheduled_for or utc_now())
     return {"expired_request_ids": [request.id for request in expired]}
 
 
@@ -202,18 +196,14 @@ def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
     lambda _o: IntervalTrigger(minutes=5, timezone="UTC"),
 )
 def training_status_sync(context: JobContext, session: Session) -> dict[str, Any]:
-    """Move running runs to succeeded/failed as their launcher reports (``app.launch``).
+    """Move running runs to succeeded/failed as their launcher reports (``app.launch``)."""
+    from app.launch.registry import build_launcher
+    from app.launch.service import running_run_ids, sync_run
 
-    Looked up at run time like the approvals, so the job exists before the launchers do.
-    """
-    try:
-        launch = importlib.import_module("app.launch.service")
-    except ModuleNotFoundError:
-        return {"skipped": "app.launch is not installed"}
-    launcher = launch.build_launcher(context.settings)
+    launcher = build_launcher(context.settings)
     runs = [
-        launch.sync_run(session=session, launcher=launcher, run_id=run_id, actor=SCHEDULER_ACTOR)
-        for run_id in launch.running_run_ids(session=session)
+        sync_run(session=session, launcher=launcher, run_id=run_id, actor=SCHEDULER_ACTOR)
+        for run_id in running_run_ids(session=session)
     ]
     return {"runs": {str(run.id): str(run.state) for run in runs}}
 

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.approvals.service import void_request
-from app.config import Settings
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.launch.errors import LauncherError, LaunchRefusedError
 from app.launch.launcher import Launcher, LaunchSpec
-from app.launch.local import LocalLauncher
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.runs import FineTuneRun, RunState
@@ -27,22 +25,7 @@ from app.registry.records import get_record, update_record
 from app.registry.runs import run_dataset_versions, transition_run
 from app.registry.state_machines import LAUNCHER_WORKFLOW
 
-__all__ = ["LaunchOutcome", "build_launcher", "launch_run", "running_run_ids", "sync_run"]
-
-
-def build_launcher(settings: Settings) -> Launcher:
-    """The configured launcher."""
-    if settings.launcher == "local":
-        return LocalLauncher(settings.storage_dir / "runs")
-    if settings.launcher == "kubernetes":
-        from app.launch.kubernetes import KubernetesLauncher, KubernetesOptions
-
-        return KubernetesLauncher(
-            KubernetesOptions(
-                namespace=settings.kubernetes_namespace, image=settings.training_image
-            )
-        )
-    raise LauncherError(f"unknown launcher '{settings.launcher}'; use local or kubernetes")
+__all__ = ["LaunchOutcome", "launch_run", "running_run_ids", "sync_run"]
 
 
 @dataclass(frozen=True)

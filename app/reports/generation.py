@@ -61,6 +61,7 @@ def report_html(
     return render_html(
         report_kind.template,
         {**context, **figures, "signing": signing, "kind_label": report_kind.label},
+        template_dirs=report_kind.template_dirs,
     )
 
 
