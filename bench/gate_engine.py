@@ -5,7 +5,8 @@ Prints p50/p99 (milliseconds) of one decision on:
 - embedded: ``EmbeddedEngine.decide`` (regopy, compiled once per thread, plus the
   hop to the worker thread that enforces the deadline);
 - opa: ``OpaServerEngine.decide`` against a real ``opa run --server`` started here
-  on a loopback port (HTTP round trip included);
+  on a loopback port, locked down as documented (HTTP round trip and the content
+  check every allow makes included; ``bench/opa_check.py`` breaks that down);
 - baseline: regopy interpreting the same modules for every decision
   (``Interpreter.query``, no build reuse),
 
@@ -29,6 +30,7 @@ from regopy import Input, Interpreter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.config import OPA_AUTHZ_POLICY  # noqa: E402
 from app.policy.bundle import PolicyBundle, load_bundle  # noqa: E402
 from app.policy.embedded import EmbeddedEngine  # noqa: E402
 from app.policy.input_document import example_inputs  # noqa: E402
@@ -37,6 +39,8 @@ from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
 
 GATE = "production_promotion"
+#: The OPA token of the benchmark's own server.
+BENCH_OPA_TOKEN = "gatehouse-bench-token"
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -91,8 +95,16 @@ def main() -> None:
     if binary is None:
         print("opa: no OPA binary, OPA server not measured")
     else:
-        server = start_opa_server(binary)
-        served = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=60, workers=1)
+        # Locked down as documented; the allow below includes the module check it costs.
+        server = start_opa_server(binary, token=BENCH_OPA_TOKEN)
+        served = OpaServerEngine(
+            bundle=bundle,
+            url=server.url,
+            token=BENCH_OPA_TOKEN,
+            timeout_s=60,
+            workers=1,
+            system_sources=(OPA_AUTHZ_POLICY.read_text(encoding="utf-8"),),
+        )
         try:
             assert served.decide(GATE, document).allow
             figures["opa"] = measure(lambda: served.decide(GATE, document), arguments.iterations)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, bundle_hash, load_bundle, merge_data
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision, decision_from_result
 from app.policy.embedded import EmbeddedEngine
@@ -21,7 +22,7 @@ from app.policy.errors import PolicyBundleError, UnknownEngineError
 from app.policy.factory import build_engine
 from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine
-from tests.policy.conftest import POLICY_DIR, start_opa_server
+from tests.policy.conftest import OPA_TOKEN, POLICY_DIR, opa_engine_for, start_opa_server
 
 CALLS = 100
 KILL_AFTER = 40
@@ -46,7 +47,7 @@ def test_killing_opa_mid_run_denies_every_later_call(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
     server = start_opa_server(opa_binary)
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=2)
+    engine = opa_engine_for(bundle, server.url, timeout_s=2)
     decisions = []
     try:
         for call in range(CALLS):
@@ -71,7 +72,8 @@ def test_a_restarted_opa_gets_the_bundle_again(
 ) -> None:
     server = start_opa_server(opa_binary)
     port = int(server.url.rsplit(":", 1)[1])
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=5)
+    # A long re-check interval: the first decision after the restart must not reload.
+    engine = opa_engine_for(bundle, server.url, timeout_s=5, recheck_s=3600)
     try:
         assert engine.decide("production_promotion", promotion_document).allow
         server.kill()
@@ -133,7 +135,7 @@ def test_a_frozen_opa_misses_the_deadline(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
     server = start_opa_server(opa_binary)
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=0.5)
+    engine = opa_engine_for(bundle, server.url, timeout_s=0.5)
     try:
         engine.ensure_loaded()
         assert engine.decide("production_promotion", promotion_document).allow
@@ -197,7 +199,11 @@ def test_a_malformed_decision_denies(
     )
     server = start_opa_server(opa_binary) if engine_kind == "opa" else None
     engine = build_engine(
-        kind=engine_kind, policy_dir=policies, opa_url=server.url if server else None
+        kind=engine_kind,
+        policy_dir=policies,
+        opa_url=server.url if server else None,
+        opa_token=OPA_TOKEN,
+        opa_authz_policy=OPA_AUTHZ_POLICY,
     )
     try:
         decision = engine.decide("production_promotion", promotion_document)
@@ -219,7 +225,11 @@ def test_a_policy_that_does_not_compile_denies(
     )
     server = start_opa_server(opa_binary) if engine_kind == "opa" else None
     engine = build_engine(
-        kind=engine_kind, policy_dir=policies, opa_url=server.url if server else None
+        kind=engine_kind,
+        policy_dir=policies,
+        opa_url=server.url if server else None,
+        opa_token=OPA_TOKEN,
+        opa_authz_policy=OPA_AUTHZ_POLICY,
     )
     try:
         decision = engine.decide("production_promotion", promotion_document)
