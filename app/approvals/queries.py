@@ -14,7 +14,18 @@ from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.users import User
 from app.registry.records import get_record
 
-__all__ = ["ApprovalDetails", "approval_details", "pending_for", "votes_of"]
+__all__ = [
+    "ApprovalDetails",
+    "Inbox",
+    "approval_details",
+    "eligible_roles",
+    "inbox",
+    "pending_for",
+    "votes_of",
+]
+
+#: Closed requests the inbox lists, newest first.
+RECENT_CLOSED = 20
 
 
 @dataclass(frozen=True)
@@ -96,3 +107,36 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
         decisions=decisions,
         subject_state=str(subject.state),  # type: ignore[attr-defined]
     )
+
+
+def eligible_roles(request: ApprovalRequest, roles: frozenset[str]) -> list[str]:
+    """The required roles of ``request`` among ``roles``, sorted: what a vote may count for.
+
+    The one rule for "as what may this person vote": the portal offers these roles (on an
+    open request), and the approvals service refuses a vote for any other.
+    """
+    return sorted(roles & {required["role"] for required in request.required_approvals})
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The approvals page: open requests, newest first, and the most recently closed."""
+
+    open_requests: list[ApprovalRequest]
+    recent: list[ApprovalRequest]
+
+
+def inbox(*, session: Session) -> Inbox:
+    """Every open request and the :data:`RECENT_CLOSED` most recently closed ones."""
+    open_requests = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "pending")
+        .order_by(col(ApprovalRequest.id).desc())
+    ).all()
+    recent = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status != "pending")
+        .order_by(col(ApprovalRequest.id).desc())
+        .limit(RECENT_CLOSED)
+    ).all()
+    return Inbox(list(open_requests), list(recent))

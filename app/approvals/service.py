@@ -38,7 +38,7 @@ from app.approvals.errors import (
     VoteValidationError,
 )
 from app.approvals.flows import FLOWS, PROMOTION_FLOW, RUN_FLOW, Flow
-from app.approvals.queries import votes_of
+from app.approvals.queries import eligible_roles, votes_of
 from app.approvals.webhooks import enqueue_event
 from app.auth.accounts import roles_of
 from app.gates.service import current_evidence_sha256, evaluate_gate
@@ -364,7 +364,7 @@ def voting_role(*, request: ApprovalRequest, roles: frozenset[str], asked: str |
     if asked:
         return asked
     needed = sorted({r["role"] for r in request.required_approvals})
-    candidates = sorted(roles & set(needed))
+    candidates = eligible_roles(request, roles)
     if not candidates:
         raise RoleNotHeldError(
             f"approval request {request.id} needs votes from {', '.join(needed) or 'nobody'}; "

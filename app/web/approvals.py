@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from sqlmodel import col, select
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -42,26 +41,15 @@ def inbox() -> Any:
     username = current_principal().username
     with unit_of_work() as session:
         mine = queries.pending_for(session=session, username=username)
-        open_requests = session.exec(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.status == "pending")
-            .order_by(col(ApprovalRequest.id).desc())
-        ).all()
-        recent = session.exec(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.status != "pending")
-            .order_by(col(ApprovalRequest.id).desc())
-            .limit(20)
-        ).all()
+        listed = queries.inbox(session=session)
     return render_template(
-        "web/approvals.html", mine=mine, open_requests=open_requests, recent=recent
+        "web/approvals.html", mine=mine, open_requests=listed.open_requests, recent=listed.recent
     )
 
 
 def _form_for(request: ApprovalRequest) -> VoteForm | None:
     """The vote form when the current user may vote on ``request``, else None."""
-    principal = current_principal()
-    roles = sorted(principal.roles & {r["role"] for r in request.required_approvals})
+    roles = queries.eligible_roles(request, frozenset(current_principal().roles))
     if request.status != "pending" or not roles:
         return None
     form = VoteForm()

@@ -43,7 +43,10 @@ class ReportCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="a report kind (GET /api/v1/reports/kinds lists them)")
+    kind: str = Field(
+        description="a registered report kind: model_card, dataset_sheet, audit_report, "
+        "promotion_evidence, periodic_compliance, or one an extension registers"
+    )
     subject_id: int | None = Field(default=None, ge=1)
     period_start: date | None = None
     period_end: date | None = None
