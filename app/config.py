@@ -35,7 +35,7 @@ class Settings:
     #: Signs session cookies and CSRF tokens. When unset, a random key is generated once
     #: into ``instance/secret_key`` (mode 0600), so restarts and workers on one host agree.
     secret_key: str = ""
-    #: ``embedded`` (regopy in process) or ``opa`` (OPA server at ``opa_url``).
+    #: ``embedded`` (the OPA-compiled policy in process) or ``opa`` (OPA server at ``opa_url``).
     policy_engine: str = "embedded"
     #: Base URL of the OPA server when ``policy_engine == "opa"``.
     opa_url: str | None = None
@@ -52,14 +52,29 @@ class Settings:
     policy_timeout_s: float = 2.0
     #: Folder holding the Rego packs and their data.
     policy_dir: Path = PROJECT_ROOT / "policies"
+    #: Folder of the compiled policy the embedded engine runs (``gatehouse policy build``).
+    compiled_policy_dir: Path = PROJECT_ROOT / "compiled-policy"
     #: Optional JSON file whose thresholds override the packaged policy data.
     policy_data_override: Path | None = None
     #: ``local`` (subprocess) or ``kubernetes`` (batch/v1 Jobs).
     launcher: str = "local"
     #: Namespace of the training Jobs (kubernetes launcher).
     kubernetes_namespace: str = "gatehouse-training"
-    #: Container image with the training code (kubernetes launcher).
+    #: Container image of every training Job, overriding the recipes' images (kubernetes
+    #: launcher); the only image when no recipes are configured.
     training_image: str = ""
+    #: Folder of training recipes (``jobs/recipes``): which container each kind of run
+    #: trains in (kubernetes launcher). Empty: no recipes, GATEHOUSE_TRAINING_IMAGE only.
+    recipes_dir: Path | None = PROJECT_ROOT / "jobs" / "recipes"
+    #: PriorityClass of training pods (kubernetes launcher); unset keeps the cluster's.
+    kubernetes_priority_class: str | None = None
+    #: Kueue LocalQueue training Jobs are submitted to (kubernetes launcher); unset: none.
+    kubernetes_queue: str | None = None
+    #: Service account training pods run as (kubernetes launcher); its token is not mounted.
+    kubernetes_training_service_account: str | None = None
+    #: Kubeconfig of the training cluster; unset: in-cluster credentials inside a pod,
+    #: else ``$KUBECONFIG`` or ``~/.kube/config``.
+    kubernetes_kubeconfig: Path | None = None
     #: Where uploaded datasets, reports and other files are stored.
     storage_dir: Path = PROJECT_ROOT / "instance" / "storage"
     #: PKCS#12 file of the organisation's signing identity (generated when missing).
@@ -142,10 +157,16 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         opa_recheck_s=float(get("OPA_RECHECK_S", defaults.opa_recheck_s)),
         policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
         policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
+        compiled_policy_dir=Path(get("COMPILED_POLICY_DIR", defaults.compiled_policy_dir)),
         policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
         launcher=get("LAUNCHER", defaults.launcher),
         kubernetes_namespace=get("KUBERNETES_NAMESPACE", defaults.kubernetes_namespace),
         training_image=get("TRAINING_IMAGE", defaults.training_image),
+        recipes_dir=_optional_path(get("RECIPES_DIR", str(defaults.recipes_dir))),
+        kubernetes_priority_class=get("KUBERNETES_PRIORITY_CLASS", None),
+        kubernetes_queue=get("KUBERNETES_QUEUE", None),
+        kubernetes_training_service_account=get("KUBERNETES_TRAINING_SERVICE_ACCOUNT", None),
+        kubernetes_kubeconfig=_optional_path(get("KUBECONFIG", None)),
         storage_dir=Path(get("STORAGE_DIR", defaults.storage_dir)),
         signing_identity_path=Path(get("SIGNING_IDENTITY", defaults.signing_identity_path)),
         signing_passphrase=get("SIGNING_PASSPHRASE", None),

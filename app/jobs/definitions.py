@@ -196,16 +196,19 @@ def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
     lambda _o: IntervalTrigger(minutes=5, timezone="UTC"),
 )
 def training_status_sync(context: JobContext, session: Session) -> dict[str, Any]:
-    """Move running runs to succeeded/failed as their launcher reports (``app.launch``)."""
+    """Move running runs to succeeded/failed as their launcher reports (``app.launch``).
+
+    A run that cannot be synced (say, the API server forbids reading its Job) keeps its
+    state, gets the error as its ``launcher_detail``, and is listed under ``errors``.
+    """
     from app.launch.registry import build_launcher
-    from app.launch.service import running_run_ids, sync_run
+    from app.launch.service import sync_running_runs
 
     launcher = build_launcher(context.settings)
-    runs = [
-        sync_run(session=session, launcher=launcher, run_id=run_id, actor=SCHEDULER_ACTOR)
-        for run_id in running_run_ids(session=session)
-    ]
-    return {"runs": {str(run.id): str(run.state) for run in runs}}
+    report: dict[str, Any] = sync_running_runs(
+        session=session, launcher=launcher, actor=SCHEDULER_ACTOR
+    )
+    return report
 
 
 @job(

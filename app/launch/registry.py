@@ -60,10 +60,20 @@ def _local(settings: Settings) -> Launcher:
 
 def _kubernetes(settings: Settings) -> Launcher:
     """Training as a ``batch/v1`` Job on the cluster's GPU pool."""
-    from app.launch.kubernetes import KubernetesLauncher, KubernetesOptions
+    from app.launch.kubernetes import KubernetesLauncher
+    from app.launch.kubernetes_manifest import KubernetesOptions
+    from app.launch.recipes import load_recipes
 
     return KubernetesLauncher(
-        KubernetesOptions(namespace=settings.kubernetes_namespace, image=settings.training_image)
+        KubernetesOptions(
+            namespace=settings.kubernetes_namespace,
+            image=settings.training_image,
+            priority_class=settings.kubernetes_priority_class,
+            queue_name=settings.kubernetes_queue,
+            service_account=settings.kubernetes_training_service_account,
+            kubeconfig=settings.kubernetes_kubeconfig,
+            recipes=load_recipes(settings.recipes_dir) if settings.recipes_dir else (),
+        )
     )
 
 

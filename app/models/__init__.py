@@ -10,6 +10,7 @@ from app.models.datasets import (
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
+from app.models.instance import GatehouseInstance
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
@@ -38,6 +39,7 @@ __all__ = [
     "ErasureRequest",
     "Evaluation",
     "FineTuneRun",
+    "GatehouseInstance",
     "JobRun",
     "LedgerEvent",
     "ModelCard",

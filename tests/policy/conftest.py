@@ -1,5 +1,8 @@
 """Fixtures for the policy tests: the real OPA binary and server, the two engines.
 
+The embedded engine runs the committed compiled policy (``compiled-policy/``); a stale
+one fails its construction, and ``test_compiled.py`` says so by name.
+
 The OPA servers run locked down as documented (token authentication, the shipped
 authorization policy) with a token made for the test session, unless a test asks for
 an open one. A missing OPA binary fails these tests with a message saying how to get
@@ -20,6 +23,7 @@ import pytest
 from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.embedded import EmbeddedEngine
+from app.policy.factory import build_engine
 from app.policy.opa_checks import find_opa_binary
 from app.policy.opa_process import OpaProcess, OpaStartError
 from app.policy.opa_process import start_opa_server as start_opa
@@ -83,7 +87,8 @@ def bundle() -> PolicyBundle:
 @pytest.fixture(scope="session")
 def embedded_engine(bundle: PolicyBundle) -> Iterator[EmbeddedEngine]:
     """The embedded engine, with a generous deadline (the machine is shared)."""
-    engine = EmbeddedEngine(bundle=bundle, timeout_s=30)
+    engine = build_engine(kind="embedded", policy_dir=POLICY_DIR, timeout_s=30)
+    assert isinstance(engine, EmbeddedEngine)
     yield engine
     engine.close()
 

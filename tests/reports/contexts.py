@@ -263,6 +263,15 @@ def dataset_sheet_context() -> DatasetComplianceContext:
                 {"line": 40211, "severity": "error", "message": "input longer than 8192 tokens"},
                 {"line": 522, "severity": "warning", "message": "duplicate record"},
             ],
+            "reasoning": {
+                "outputs": 48_112,
+                "complete_share": 0.91,
+                "step_counts": {"0": 2_410, "3": 30_002, "4": 15_700},
+                "empty_steps": 12,
+                "repeated_steps": 40,
+                "unfinished": 1_630,
+                "unsupported": 210,
+            },
         },
     }
 
@@ -466,7 +475,7 @@ def promotion_evidence_context(
             "gate": "production_promotion",
             "allow": True,
             "decided_at": dt.datetime(2026, 11, 25, 8, 0, 2, tzinfo=dt.UTC),
-            "engine": "embedded (regopy 1.5.2)",
+            "engine": "embedded",
             "policy_bundle_hash": sha("bundle-2026-11-20"),
             "input_hash": sha("input-dep-0042"),
             "latency_ms": 0.41,
