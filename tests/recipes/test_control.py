@@ -11,9 +11,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from app.policy.bundle import load_bundle
 from app.policy.catalogue import load_catalogue
-from app.policy.embedded import EmbeddedEngine
+from app.policy.compiled import build_compiled_policy
+from app.policy.engine import PolicyEngine
+from app.policy.factory import build_engine
+from app.policy.opa_checks import find_opa_binary
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 CONTROL_ID = "COMMON-FIXTURE-ENDPOINT"
@@ -64,6 +66,15 @@ def _policies_with_fixture(tmp_path: Path, *, listed: bool) -> Path:
     return policies
 
 
+def _embedded_engine(policies: Path, tmp_path: Path) -> PolicyEngine:
+    """The embedded engine over ``policies``, compiled as ``gatehouse policy build`` does."""
+    opa = find_opa_binary()
+    assert opa is not None, "the recipe test needs the OPA binary (GATEHOUSE_OPA_BINARY)"
+    compiled = tmp_path / "compiled"
+    build_compiled_policy(opa=opa, policy_dir=policies, output_dir=compiled)
+    return build_engine(kind="embedded", policy_dir=policies, compiled_dir=compiled, timeout_s=30)
+
+
 def _promotion_input(rego_test_inputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return next(
         document
@@ -84,7 +95,7 @@ def test_a_new_control_is_catalogued_from_metadata_and_judged_by_its_gate(
     assert catalogue[CONTROL_ID].citation == CITATION
     assert catalogue[CONTROL_ID].title == "Endpoint recorded"
 
-    engine = EmbeddedEngine(bundle=load_bundle(policy_dir=policies))
+    engine = _embedded_engine(policies, tmp_path)
     try:
         document = _promotion_input(rego_test_inputs)
         without = {**document, "deployment": {**document["deployment"], "endpoint": None}}
@@ -104,7 +115,7 @@ def test_a_control_the_gate_expects_but_does_not_list_fails_the_gate(
     tmp_path: Path, rego_test_inputs: dict[str, dict[str, Any]]
 ) -> None:
     policies = _policies_with_fixture(tmp_path, listed=False)
-    engine = EmbeddedEngine(bundle=load_bundle(policy_dir=policies))
+    engine = _embedded_engine(policies, tmp_path)
     try:
         decision = engine.decide("production_promotion", _promotion_input(rego_test_inputs))
     finally:

@@ -19,7 +19,7 @@ from app.launch.errors import LauncherError
 from app.launch.launcher import LaunchSpec, LaunchStatus
 from app.launch.registry import build_launcher, register_launcher, unregister_launcher
 from app.launch.service import sync_run
-from tests.launch.test_launch import _approved_run
+from tests.launch.runs import approved_run
 
 KIND = "fixture_queue"
 
@@ -55,7 +55,7 @@ def test_one_registration_makes_a_launcher_configurable(
     app = create_app(settings.with_overrides(launcher=KIND))
     engine = app.extensions["gatehouse.engine"]
     policy_engine = app.extensions["gatehouse.policy_engine"]
-    run_id, _ = _approved_run(engine, policy_engine, ["train"])
+    run_id, _ = approved_run(engine, policy_engine, ["train"])
     launched = app.test_client().post(
         f"/api/v1/runs/{run_id}/launch",
         headers={"Authorization": f"Bearer {people['engineer'].token}"},
