@@ -11,7 +11,7 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.instance import GatehouseInstance
-from app.models.ledger import LedgerEvent
+from app.models.ledger import LedgerCheckpoint, LedgerEvent, LedgerVerification
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -41,7 +41,9 @@ __all__ = [
     "FineTuneRun",
     "GatehouseInstance",
     "JobRun",
+    "LedgerCheckpoint",
     "LedgerEvent",
+    "LedgerVerification",
     "ModelCard",
     "ModelVersion",
     "PolicyDecision",

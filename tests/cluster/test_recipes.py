@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from app.launch.kubernetes_manifest import KubernetesOptions, job_manifest
 from app.launch.recipes import Recipe, load_recipes
-from tests.cluster.conftest import Cluster
+from tests.cluster.conftest import TRAINING_IMAGE, Cluster
 from tests.launch.test_recipes import RECIPES, SPEC
 
 pytestmark = pytest.mark.cluster
@@ -41,3 +43,20 @@ def test_the_job_of_each_recipe_passes_validation_and_pod_security(
     }
     admitted = cluster.core.create_namespaced_pod(training_namespace, pod, dry_run="All")
     assert admitted.spec.containers[0].image == recipe.container["image"]
+
+
+def test_the_training_namespace_really_enforces_pod_security_restricted(
+    cluster: Cluster, training_namespace: str
+) -> None:
+    """The control for the admissions above: a pod without the restricted settings is refused."""
+    loose = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "loose"},
+        "spec": {"containers": [{"name": "train", "image": TRAINING_IMAGE}]},
+    }
+    with pytest.raises(ApiException) as refused:
+        cluster.core.create_namespaced_pod(training_namespace, loose, dry_run="All")
+    assert refused.value.status == 403
+    message = json.loads(refused.value.body)["message"]
+    assert 'violates PodSecurity "restricted:latest"' in message

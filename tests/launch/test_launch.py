@@ -211,8 +211,14 @@ def test_pipeline_cli_launches_and_reports_refusals(
     try:
         launched = CliRunner().invoke(cli, ["run", "launch", str(run_id)], env=environment)
         again = CliRunner().invoke(cli, ["run", "launch", str(run_id)], env=environment)
+        cancel = ["run", "cancel", str(run_id), "--reason", "superseded"]
+        cancelled = CliRunner().invoke(cli, cancel, env=environment)
+        cancelled_again = CliRunner().invoke(cli, cancel, env=environment)
     finally:
         server.shutdown()
+    assert cancelled.exit_code == 0, cancelled.output
+    assert f"run {run_id} is cancelled: process group" in cancelled.output
+    assert cancelled_again.exit_code == 1 and "cancel refused" in cancelled_again.output
     assert launched.exit_code == 0, launched.output
     assert f"run {run_id} is running on the local launcher" in launched.output
     assert (
@@ -294,3 +300,33 @@ def test_a_cluster_out_of_reach_fails_the_launch_closed_and_says_why(
     assert outcome.refusal is not None and reason in outcome.refusal
     run = run_state(engine, run_id)
     assert run.state == "failed" and run.launcher_detail == outcome.refusal
+
+
+def test_the_instance_id_is_made_once_per_database_and_ledgered(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    from sqlmodel import select
+
+    from app.db import build_engine
+    from app.migrations import upgrade
+    from app.models.ledger import LedgerEvent
+    from app.registry.instance import instance_id
+
+    with session_scope(engine) as session:
+        first = instance_id(session=session)
+    with session_scope(engine) as session:
+        assert instance_id(session=session) == first
+        created = session.exec(
+            select(LedgerEvent).where(LedgerEvent.action == "instance.created")
+        ).all()
+    assert len(first) == 10 and int(first, 16) >= 0
+    assert [event.payload for event in created] == [{"instance_id": first}]
+
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    upgrade(other_url)
+    other = build_engine(other_url)
+    try:
+        with session_scope(other) as session:
+            assert instance_id(session=session) != first
+    finally:
+        other.dispose()
