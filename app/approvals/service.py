@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.approvals.errors import (
     AlreadyVotedError,
@@ -50,9 +50,8 @@ from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
 from app.policy.engine import PolicyEngine
-from app.registry.errors import RecordNotFoundError
 from app.registry.involvement import people_involved
-from app.registry.records import get_record, kind_of
+from app.registry.records import get_record
 
 __all__ = [
     "APPROVALS_CONTROL",
@@ -72,8 +71,6 @@ __all__ = [
 APPROVALS_CONTROL = "COMMON-APPROVALS"
 #: Days an approval request stays open unless the settings say otherwise.
 DEFAULT_EXPIRY_DAYS = 14
-
-T = TypeVar("T", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -97,19 +94,6 @@ class VoteOutcome:
     final_decision: PolicyDecision | None
     #: Why the vote was not counted (request expired, evidence changed), else None.
     refusal: str | None = None
-
-
-def _locked(session: Session, model: type[T], record_id: int) -> T:
-    """The row with ``record_id``, locked for this transaction, re-read from the database."""
-    row = session.exec(
-        select(model)
-        .where(model.id == record_id)  # type: ignore[attr-defined]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
-        raise RecordNotFoundError(kind_of(model).replace("_", " "), record_id)
-    return row
 
 
 def blocked_only_by_approvals(decision: PolicyDecision) -> bool:
@@ -220,7 +204,7 @@ def submit_run(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
-    run = _locked(session, FineTuneRun, run_id)
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
     return _open(
         session=session,
         engine=engine,
@@ -249,7 +233,7 @@ def request_promotion(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
-    deployment = _locked(session, Deployment, deployment_id)
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id, lock=True)
     model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
     run = session.get(FineTuneRun, model.run_id) if model.run_id else None
     excluded = {
@@ -406,7 +390,7 @@ def vote(
     commits; the door reports the refusal after the commit.
     """
     now = now or utc_now()
-    request = _locked(session, ApprovalRequest, request_id)
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id, lock=True)
     if decision not in ("approve", "reject"):
         raise VoteValidationError(f"decision must be 'approve' or 'reject', not '{decision}'")
     if decision == "reject" and not comment.strip():
