@@ -10,7 +10,8 @@ from app.models.datasets import (
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
-from app.models.ledger import LedgerEvent
+from app.models.instance import GatehouseInstance
+from app.models.ledger import LedgerCheckpoint, LedgerEvent, LedgerVerification
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -38,8 +39,11 @@ __all__ = [
     "ErasureRequest",
     "Evaluation",
     "FineTuneRun",
+    "GatehouseInstance",
     "JobRun",
+    "LedgerCheckpoint",
     "LedgerEvent",
+    "LedgerVerification",
     "ModelCard",
     "ModelVersion",
     "PolicyDecision",
