@@ -2,9 +2,8 @@
 
 Gatehouse loads the bundle into the server itself through OPA's REST API with
 opa-python-client (configured in ``app.policy.opa_connection``), presenting its bearer
-token; the documented server runs with
-``--authentication=token --authorization=basic`` and ``opa/system/authz.rego``, so
-nobody else can write. Independently of that lock, Gatehouse never trusts what the
+token; the documented server runs with ``--authentication=token --authorization=basic``
+and ``opa/system/authz.rego``, so nobody else can write. Independently of that lock, Gatehouse never trusts what the
 server says it holds: it compares content (``app.policy.opa_content``).
 
 - **Every decision** is one ad-hoc query that returns the gate's decision *and*
