@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -48,8 +48,8 @@ from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun, RunState
 from app.models.users import User
 from app.policy.engine import PolicyEngine
-from app.registry.errors import RecordNotFoundError
-from app.registry.records import get_record, kind_of, transition_record
+from app.registry.involvement import people_involved
+from app.registry.records import get_record, transition_record
 from app.registry.state_machines import (
     APPROVAL_WORKFLOW,
     DEPLOYMENT_MACHINE,
@@ -80,8 +80,6 @@ __all__ = [
 APPROVALS_CONTROL = "COMMON-APPROVALS"
 #: Days an approval request stays open unless the settings say otherwise.
 DEFAULT_EXPIRY_DAYS = 14
-
-T = TypeVar("T", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -171,19 +169,6 @@ class ApprovalDetails:
     decisions: list[PolicyDecision]
     #: The subject's current state (run or deployment).
     subject_state: str
-
-
-def _locked(session: Session, model: type[T], record_id: int) -> T:
-    """The row with ``record_id``, locked for this transaction, re-read from the database."""
-    row = session.exec(
-        select(model)
-        .where(model.id == record_id)  # type: ignore[attr-defined]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
-        raise RecordNotFoundError(kind_of(model).replace("_", " "), record_id)
-    return row
 
 
 def blocked_only_by_approvals(decision: PolicyDecision) -> bool:
@@ -294,7 +279,7 @@ def submit_run(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
-    run = _locked(session, FineTuneRun, run_id)
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
     return _open(
         session=session,
         engine=engine,
@@ -302,7 +287,12 @@ def submit_run(
         subject_id=run_id,
         current_state=run.state,
         actor=actor,
-        excluded={actor, run.requester, *run.authors},
+        excluded={
+            actor,
+            run.requester,
+            *run.authors,
+            *people_involved(session=session, subject_type="run", subject_id=run_id),
+        },
         expiry_days=expiry_days,
         now=now or utc_now(),
     )
@@ -318,10 +308,14 @@ def request_promotion(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
-    deployment = _locked(session, Deployment, deployment_id)
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id, lock=True)
     model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
     run = session.get(FineTuneRun, model.run_id) if model.run_id else None
-    excluded = {actor, *model.developers}
+    excluded = {
+        actor,
+        *model.developers,
+        *people_involved(session=session, subject_type="deployment", subject_id=deployment_id),
+    }
     if run is not None:
         excluded |= {run.requester, *run.authors}
     return _open(
@@ -481,7 +475,7 @@ def vote(
     commits; the door reports the refusal after the commit.
     """
     now = now or utc_now()
-    request = _locked(session, ApprovalRequest, request_id)
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id, lock=True)
     if decision not in ("approve", "reject"):
         raise VoteValidationError(f"decision must be 'approve' or 'reject', not '{decision}'")
     if decision == "reject" and not comment.strip():
@@ -501,6 +495,15 @@ def vote(
         )
     if voter in request.excluded_approvers:
         raise SeparationOfDutiesError(_sod_reason(request, voter))
+    involved = people_involved(
+        session=session, subject_type=request.subject_type, subject_id=request.subject_id
+    )
+    if voter in involved:
+        raise SeparationOfDutiesError(
+            f"{voter} may not vote on approval request {request.id}: they changed the subject "
+            f"or its evidence ({involved[voter]}; separation of duties: approvers must be "
+            "independent of the subject)"
+        )
     votes = _votes_of(session, request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")

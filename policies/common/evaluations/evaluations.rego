@@ -26,6 +26,17 @@ policy := data.gatehouse.thresholds.evaluations
 
 benchmarks := [evaluation | some evaluation in input.evaluations; evaluation.kind == "benchmark"]
 
+# An evaluation of no known kind, or a benchmark without a metric name, cannot be judged.
+failures contains controls.message(["evaluation ", object.get(evaluation, "id", "unknown"), " has no known kind (benchmark or red_team)"]) if {
+	some evaluation in input.evaluations
+	not controls.member(evaluation, "kind", {"benchmark", "red_team"})
+}
+
+failures contains controls.message(["benchmark result ", object.get(evaluation, "id", "unknown"), " names no metric"]) if {
+	some evaluation in benchmarks
+	not controls.recorded(evaluation, "metric")
+}
+
 failures contains controls.message(["no benchmark result for required metric ", metric]) if {
 	some metric in policy.required_metrics
 	not metric in {evaluation.metric | some evaluation in benchmarks}

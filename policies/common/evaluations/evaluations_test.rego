@@ -56,3 +56,11 @@ test_missing_value_fails if {
 		"accuracy = null misses its recorded threshold 0.5",
 	]) with input as input_value_missing
 }
+
+test_evaluation_of_unknown_kind_fails if {
+	evaluations.outcome == outcome("fail", "checked 1 benchmark result(s)", ["evaluation ev-2 has no known kind (benchmark or red_team)"]) with input as fx.promotion({"evaluations": [fx.benchmark, object.remove(fx.red_team, {"kind"})]})
+}
+
+test_benchmark_without_metric_fails if {
+	evaluations.outcome == outcome("fail", "checked 2 benchmark result(s)", ["benchmark result ev-9 names no metric"]) with input as fx.promotion({"evaluations": [fx.benchmark, object.union(fx.benchmark, {"id": "ev-9", "metric": null}), fx.red_team]})
+}
