@@ -189,4 +189,8 @@ def settings_for_tests(tmp_dir: Path, database_url: str | None = None) -> Settin
         signing_identity_path=tmp_dir / "signing" / "identity.p12",
         testing=True,
         flask_overrides={"WTF_CSRF_ENABLED": False},
+        # The production deadline (2 s) is tested by the fail-closed tests with their own
+        # short timeouts; here a busy test runner must not turn an ordinary decision into
+        # a spurious "no answer" deny.
+        policy_timeout_s=10.0,
     )
