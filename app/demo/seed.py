@@ -13,6 +13,7 @@ from app.audits.demo import seed_demo_audits
 from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
+from app.demo.evidence import import_notes_evidence
 from app.demo.workflow import run_demo_workflow
 from app.models.model_versions import RiskTier
 from app.policy.engine import PolicyEngine
@@ -460,6 +461,7 @@ def seed_demo(
     seed_datasets(session, settings, work, seed)
     seed_runs_and_models(session, seed)
     seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
+    import_notes_evidence(session=session, seed=seed)
     run_demo_workflow(session=session, settings=settings, engine=engine, seed=seed)
     report_service.generate_and_record_each(
         session=session,

@@ -8,9 +8,19 @@ from app.models.datasets import (
     ErasureRequest,
 )
 from app.models.deployments import Deployment, DeploymentState
+from app.models.evaluation_evidence import (
+    EvidenceImport,
+    FindingSeverity,
+    FindingStatus,
+    MemorisationTest,
+    MetricResult,
+    RedTeamCampaign,
+    RedTeamFinding,
+)
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.ledger import LedgerEvent
+from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -37,12 +47,23 @@ __all__ = [
     "DeploymentState",
     "ErasureRequest",
     "Evaluation",
+    "EvidenceImport",
+    "FindingSeverity",
+    "FindingStatus",
     "FineTuneRun",
+    "Incident",
+    "IncidentStatus",
     "JobRun",
     "LedgerEvent",
+    "MemorisationTest",
+    "MetricResult",
     "ModelCard",
     "ModelVersion",
+    "MonitoringBaseline",
+    "MonitoringBatch",
     "PolicyDecision",
+    "RedTeamCampaign",
+    "RedTeamFinding",
     "Report",
     "RiskTier",
     "Role",
