@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from app.errors import ValidationError
 from app.evaluations.errors import FindingTransitionError, IndependenceError
 from app.models.base import utc_now
 from app.models.evaluation_evidence import FindingStatus, RedTeamFinding
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.registry.records import get_record, update_record
-from app.errors import ValidationError
 
 __all__ = [
     "accept_finding",

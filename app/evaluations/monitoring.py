@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.approvals.webhooks import enqueue_event
+from app.errors import ConflictError
 from app.evaluations.drift import drift_by_group
 from app.evaluations.schemas import BaselineCreate, IncidentCreate, MonitoringBatchCreate
 from app.gates.service import evaluate_gate
@@ -27,7 +28,6 @@ from app.policy.engine import PolicyEngine
 from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
 from app.registry.records import create_record, get_record, update_record
-from app.errors import ConflictError
 
 __all__ = [
     "REVIEW_CONTROL",

@@ -20,7 +20,6 @@ from app.models.evaluation_evidence import (
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.ledger import LedgerEvent
-from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -28,6 +27,7 @@ from app.models.model_versions import (
     ModelVersion,
     RiskTier,
 )
+from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
 from app.models.runs import FineTuneRun, RunDataset, RunState
 from app.models.schedules import AuditSchedule, SchedulerJob  # noqa: F401
 from app.models.users import ApiToken, Role, RoleName, User, UserRole

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from app.db import session_scope
+from app.demo.evidence import EVIDENCE_DIR
 from app.evaluations.categories import category_of
 from app.evaluations.errors import ImportFileError
 from app.evaluations.importing import ImportOptions, import_evidence
@@ -20,7 +21,6 @@ from app.models.evaluation_evidence import (
     RedTeamCampaign,
     RedTeamFinding,
 )
-from app.demo.evidence import EVIDENCE_DIR
 from tests.approvals.conftest import Registry
 
 LM_EVAL = (EVIDENCE_DIR / "notes-assistant.lm-eval.json").read_bytes()

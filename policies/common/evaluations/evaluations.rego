@@ -5,7 +5,8 @@
 #   is fresh (measured within max_age_days), meets the domain's bound, and, where the
 #   domain bounds the regression against the base model, has a baseline and does not
 #   regress by more than that. Every benchmark result also meets its own recorded
-#   threshold. Missing, undated or stale results fail.
+#   threshold. Missing or stale results fail, and so does any undated result of a
+#   required metric.
 # related_resources:
 #   - ref: https://www.nist.gov/itl/ai-risk-management-framework
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
@@ -55,15 +56,25 @@ latest(metric) := [evaluation |
 	}
 ]
 
+undated(metric) := [evaluation |
+	some evaluation in benchmarks
+	evaluation.metric == metric
+	not controls.string_field(evaluation, "measured_at")
+]
+
+# The results a metric is judged on: the newest dated ones, and every undated one
+# (which cannot be ordered, so none may hide behind another).
+judged(metric) := array.concat(latest(metric), undated(metric))
+
 failures contains controls.message(["no benchmark result for required metric ", metric]) if {
 	some metric, _ in required
 	not metric in {evaluation.metric | some evaluation in benchmarks}
 }
 
-failures contains controls.message([metric, " has no measurement time: its freshness is unknown"]) if {
+# A result nobody dated cannot be shown fresh, and it must not hide behind a dated one.
+failures contains controls.message([metric, " result ", object.get(evaluation, "id", "unknown"), " has no measurement time: its freshness is unknown"]) if {
 	some metric, _ in required
-	metric in {evaluation.metric | some evaluation in benchmarks}
-	count(dated(metric)) == 0
+	some evaluation in undated(metric)
 }
 
 failures contains controls.message([metric, " was measured ", controls.age_days(evaluation.measured_at), " days ago, more than the ", policy.max_age_days, " allowed"]) if {
@@ -75,14 +86,14 @@ failures contains controls.message([metric, " was measured ", controls.age_days(
 failures contains controls.message([metric, " = ", object.get(evaluation, "value", "unknown"), " is below the ", domain, " minimum ", bounds.min]) if {
 	some metric, bounds in required
 	is_number(bounds.min)
-	some evaluation in latest(metric)
+	some evaluation in judged(metric)
 	not controls.at_least(evaluation, "value", bounds.min)
 }
 
 failures contains controls.message([metric, " = ", object.get(evaluation, "value", "unknown"), " is above the ", domain, " maximum ", bounds.max]) if {
 	some metric, bounds in required
 	is_number(bounds.max)
-	some evaluation in latest(metric)
+	some evaluation in judged(metric)
 	not controls.at_most(evaluation, "value", bounds.max)
 }
 
@@ -94,14 +105,14 @@ regression(evaluation, bounds) := evaluation.baseline - evaluation.value if {
 failures contains controls.message([metric, " has no base-model baseline; the ", domain, " policy bounds its regression"]) if {
 	some metric, bounds in required
 	is_number(bounds.max_regression)
-	some evaluation in latest(metric)
+	some evaluation in judged(metric)
 	not number_field(evaluation, "baseline")
 }
 
 failures contains controls.message([metric, " regressed by ", regression(evaluation, bounds), " against the base model (", evaluation.baseline, " -> ", evaluation.value, "), more than the ", bounds.max_regression, " allowed"]) if {
 	some metric, bounds in required
 	is_number(bounds.max_regression)
-	some evaluation in latest(metric)
+	some evaluation in judged(metric)
 	is_number(evaluation.baseline)
 	is_number(evaluation.value)
 	regression(evaluation, bounds) > bounds.max_regression

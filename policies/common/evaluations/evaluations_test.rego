@@ -33,7 +33,7 @@ input_accuracy_below_and_no_baseline := with_benchmarks(array.concat([object.uni
 
 input_stale := with_benchmarks(array.concat([object.union(fx.benchmark, {"measured_at": "2026-06-01T00:00:00+00:00"})], others))
 
-# A newer result supersedes an older failing one; an undated one is ignored as stale.
+# A newer result supersedes an older failing one.
 input_newer_result_decides := with_benchmarks(array.concat(
 	[
 		object.union(fx.benchmark, {"id": "old", "value": 0.5, "measured_at": "2026-10-01T00:00:00+00:00"}),
@@ -42,7 +42,8 @@ input_newer_result_decides := with_benchmarks(array.concat(
 	others,
 ))
 
-input_undated := with_benchmarks(array.concat([object.union(fx.benchmark, {"measured_at": null})], others))
+# An undated result fails even beside a dated one.
+input_undated := with_benchmarks(array.concat([object.union(fx.benchmark, {"id": "ev-1", "measured_at": null}), object.union(fx.benchmark, {"id": "ev-11"})], others))
 
 input_missing_metric := with_benchmarks(others)
 
@@ -87,7 +88,7 @@ test_newest_result_decides if {
 }
 
 test_undated_result_fails if {
-	[v.message | some v in evaluations.outcome.violations] == ["accuracy has no measurement time: its freshness is unknown"] with input as input_undated
+	[v.message | some v in evaluations.outcome.violations] == ["accuracy result ev-1 has no measurement time: its freshness is unknown"] with input as input_undated
 }
 
 test_missing_required_metric_fails if {
