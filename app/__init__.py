@@ -5,18 +5,24 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_wtf import CSRFProtect
+from typing import TYPE_CHECKING
 
-from app.config import PROJECT_ROOT, Settings, settings_from_environment
+if TYPE_CHECKING:
+    from flask import Flask
 
-csrf = CSRFProtect()
+    from app.config import Settings
 
 
 def create_app(config: Settings | None = None) -> Flask:
     """Build the application for ``config`` (environment settings when omitted)."""
+    # Imported here, not at module level, so that ``import app`` (every ``gatehouse``
+    # command) does not load Flask and the whole portal before it is needed.
+    from flask import Flask
+
     from app import api, db, health, problems, web
     from app.auth import guard
+    from app.config import PROJECT_ROOT, settings_from_environment
+    from app.extensions import csrf
     from app.gates import engine_binding
     from app.launch import binding as launch_binding
 

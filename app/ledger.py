@@ -26,6 +26,7 @@ from app.models.ledger import LedgerEvent
 
 __all__ = [
     "GENESIS_HASH",
+    "SCHEDULER_ACTOR",
     "ChainBreak",
     "VerificationOutcome",
     "append_event",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: The ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
+#: The actor the ledger records for what the scheduler does (expiry, audits, syncs).
+SCHEDULER_ACTOR = "scheduler"
 #: Arbitrary constant naming the ledger's advisory lock on PostgreSQL.
 _ADVISORY_LOCK_KEY = 0x6761746568
 

@@ -44,8 +44,3 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision(database_url: str) -> str | None:
     """The newest revision in ``migrations/versions``."""
     return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
-
-
-def is_current(engine: Engine) -> bool:
-    """True when the database is migrated to head."""
-    return current_revision(engine) == head_revision(str(engine.url))

@@ -42,7 +42,7 @@ from app.gates.engine_binding import current_policy_engine  # noqa: E402
 from app.gates.input_builder import build_gate_input  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
 from app.models.base import utc_now  # noqa: E402
-from app.policy.cli import find_opa_binary  # noqa: E402
+from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 
 GATE = "production_promotion"

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.policy.bundle import PolicyBundle, load_bundle  # noqa: E402
-from app.policy.cli import find_opa_binary  # noqa: E402
 from app.policy.embedded import EmbeddedEngine  # noqa: E402
 from app.policy.input_document import example_inputs  # noqa: E402
+from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
 

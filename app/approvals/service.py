@@ -40,7 +40,7 @@ from app.approvals.errors import (
 from app.approvals.webhooks import enqueue_event
 from app.auth.accounts import roles_of
 from app.gates.service import current_evidence_sha256, evaluate_gate
-from app.ledger import append_event
+from app.ledger import SCHEDULER_ACTOR, append_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment, DeploymentState
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
@@ -80,8 +80,6 @@ __all__ = [
 APPROVALS_CONTROL = "COMMON-APPROVALS"
 #: Days an approval request stays open unless the settings say otherwise.
 DEFAULT_EXPIRY_DAYS = 14
-#: Who closes requests that time out.
-SCHEDULER_ACTOR = "scheduler"
 
 T = TypeVar("T", bound=SQLModel)
 

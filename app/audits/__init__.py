@@ -10,7 +10,7 @@ Rego controls that read them.
 - :mod:`app.audits.inputs` -- ``load_decisions``, ``load_model``, ``predict_decisions``
 - :mod:`app.audits.charts` -- SVG charts of the results
 - :mod:`app.audits.datasets` -- the shipped UCI Adult and German Credit data
-- :mod:`app.audits.cli` -- ``gatehouse audit fairness|explain``
+- :mod:`app.cli.audits` -- ``gatehouse audit fairness|explain``
 
 Nothing is imported here, so importing one module does not pull in the others.
 """

@@ -23,9 +23,11 @@ from app.charts import bar_chart_svg, grouped_bar_chart_svg
 
 __all__ = [
     "CONFUSION_RATES",
+    "GROUP_CHART_FEATURES",
     "adverse_impact_chart_svg",
     "confusion_rates_chart_svg",
     "group_importance_chart_svg",
+    "group_importance_figures",
     "group_metric_chart_svg",
     "importance_chart_svg",
 ]
@@ -135,3 +137,29 @@ def group_importance_chart_svg(
         value_format="{:.3f}",
         axis_label="mean |SHAP value|",
     )
+
+
+#: Features drawn on each per-group importance chart: the most important overall.
+GROUP_CHART_FEATURES = 5
+
+
+def group_importance_figures(
+    global_importance: Mapping[str, float],
+    group_importance: Mapping[str, Mapping[str, Mapping[str, float]]],
+) -> list[dict[str, str]]:
+    """One per-group importance chart (title, caption, SVG) per sensitive column.
+
+    The audit service stores these with the results and the audit report prints them, so
+    both show the same :data:`GROUP_CHART_FEATURES` features.
+    """
+    top = list(global_importance)[:GROUP_CHART_FEATURES]
+    return [
+        {
+            "title": f"Feature importance by {column}",
+            "svg": group_importance_chart_svg(groups, column=column, features=top),
+            "caption": "mean |SHAP value| of the most important features in each group; "
+            "a feature that matters much more for one group deserves a closer look",
+        }
+        for column, groups in group_importance.items()
+        if groups and top
+    ]

@@ -29,17 +29,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pandas as pd
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from app.audits.errors import AuditError, AuditInputError, UnsupportedModelError
 from app.audits.inputs import load_decisions, load_model, predict_decisions, require_columns
+from app.audits.parameters import (
+    AuditParameters,
+    check_kind,
+    check_requirements,
+    parse_parameters,
+)
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.gates.service import evaluate_gate
 from app.ledger import append_event
@@ -49,99 +52,21 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
-from app.models.schedules import AuditSchedule
+from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.engine import PolicyEngine
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
     "ARTIFACT_RECORDED",
-    "AUDIT_KINDS",
-    "REVIEW_CONTROLS",
-    "AuditParameters",
-    "AuditScheduleCreate",
-    "AuditScheduleUpdate",
-    "create_schedule",
-    "delete_schedule",
     "reasons_for",
     "record_model_artifact",
     "run_audit",
-    "update_schedule",
-    "upsert_schedule",
 ]
 
 log = logging.getLogger(__name__)
 
-AuditKind = Literal["fairness", "explainability"]
-#: The audit kinds a run or a schedule may ask for.
-AUDIT_KINDS: tuple[str, ...] = ("fairness", "explainability")
-#: The promotion-gate controls that read each audit kind; their outcome decides a review.
-REVIEW_CONTROLS: dict[str, tuple[str, ...]] = {
-    "fairness": ("FIN-FAIR-LENDING",),
-    "explainability": ("FIN-REGB-1002.9", "GDPR-22"),
-}
 #: Ledger action of :func:`record_model_artifact`; its payload holds the trusted sha256.
 ARTIFACT_RECORDED = "model_version.artifact_recorded"
-# Features drawn on the per-group importance chart.
-_GROUP_CHART_FEATURES = 6
-
-
-class AuditParameters(BaseModel):
-    """How to read the dataset and compute the figures (stored with the run and the schedule)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: Column with the true outcome (fairness).
-    y_true: str | None = Field(default=None, max_length=200)
-    #: Column with the model's decision; without it the model artefact predicts.
-    y_pred: str | None = Field(default=None, max_length=200)
-    #: Column with the model's score (adds per-group ROC AUC); the artefact's own otherwise.
-    score: str | None = Field(default=None, max_length=200)
-    #: Sensitive feature columns to group by.
-    sensitive: tuple[str, ...] = ()
-    #: Model feature columns (default: the names the artefact was fitted with).
-    features: tuple[str, ...] | None = None
-    #: Column holding each decision's id (default: the row number).
-    id_column: str | None = Field(default=None, max_length=200)
-    #: The favourable outcome (approval).
-    positive_label: int | str | bool = 1
-    #: Add the intersection of the sensitive features as a table.
-    intersections: bool = True
-    #: Groups with fewer rows are flagged as small.
-    min_group_size: int = Field(default=30, ge=0)
-    #: Bootstrap resamples for the confidence intervals (0 for none).
-    bootstrap: int = Field(default=200, ge=0, le=10_000)
-    #: Seed of the bootstrap, the surrogate and any sampling.
-    seed: int = 0
-    #: Principal reasons kept per decision.
-    top_k: int = Field(default=4, ge=1, le=20)
-    #: Decisions explained at most; a larger table is sampled (seeded) down to this.
-    max_explained_rows: int = Field(default=20_000, ge=1)
-
-
-def parse_parameters(parameters: Mapping[str, Any] | AuditParameters) -> AuditParameters:
-    """Validate stored or submitted parameters, turning every problem into one line."""
-    if isinstance(parameters, AuditParameters):
-        return parameters
-    try:
-        return AuditParameters.model_validate(dict(parameters))
-    except PydanticValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "parameters"
-        raise AuditInputError(f"audit parameter {where}: {first['msg']}") from None
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in AUDIT_KINDS:
-        raise ValidationError(f"unknown audit kind '{kind}'; kinds are {', '.join(AUDIT_KINDS)}")
-
-
-def _check_requirements(kind: str, parameters: AuditParameters) -> None:
-    """What each kind needs, checked before a run or a schedule is recorded."""
-    if kind == "fairness":
-        if not parameters.y_true:
-            raise AuditInputError("a fairness audit needs y_true (the true outcome column)")
-        if not parameters.sensitive:
-            raise AuditInputError("a fairness audit needs at least one sensitive column")
 
 
 def _local_path(uri: str) -> Path:
@@ -283,7 +208,11 @@ def _explainability(
     frame: pd.DataFrame, recorded: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """SHAP importance, per-group importance and per-decision reasons, with charts."""
-    from app.audits.charts import group_importance_chart_svg, importance_chart_svg
+    from app.audits.charts import (
+        GROUP_CHART_FEATURES,
+        group_importance_figures,
+        importance_chart_svg,
+    )
     from app.audits.explain import run_explainability_audit
 
     artifact = _load_artifact(recorded)
@@ -325,20 +254,13 @@ def _explainability(
         }
         for explanation in result.decisions()
     }
-    top = list(result.global_importance)[:_GROUP_CHART_FEATURES]
     charts = [
         {
             "title": "Feature importance (mean |SHAP|)",
             "svg": importance_chart_svg(result.global_importance, output=result.output),
         }
     ]
-    charts += [
-        {
-            "title": f"Feature importance by {column}",
-            "svg": group_importance_chart_svg(groups, column=column, features=top),
-        }
-        for column, groups in result.group_importance.items()
-    ]
+    charts += group_importance_figures(result.global_importance, result.group_importance)
     fidelity = result.fidelity or {}
     summary = {
         "kind": "explainability",
@@ -350,7 +272,7 @@ def _explainability(
         "output": result.output,
         "rows": total,
         "explained_rows": result.rows,
-        "top_features": top,
+        "top_features": list(result.global_importance)[:GROUP_CHART_FEATURES],
         "additivity_max_error": result.additivity_max_error,
         "surrogate_r2": _number(fidelity.get("r2")),
         "surrogate_agreement": _number(fidelity.get("agreement")),
@@ -368,8 +290,8 @@ def _compute(
 
 
 def run_audit(
-    session: Session,
     *,
+    session: Session,
     engine: PolicyEngine,
     model_version_id: int,
     dataset_version_id: int,
@@ -390,9 +312,9 @@ def run_audit(
     caller changed before), so the computation holds no database lock; the result is
     written in a new transaction that the caller commits.
     """
-    _check_kind(kind)
+    check_kind(kind)
     options = parse_parameters(parameters)
-    _check_requirements(kind, options)
+    check_requirements(kind, options)
     model = get_record(session=session, model=ModelVersion, record_id=model_version_id)
     version = get_record(session=session, model=DatasetVersion, record_id=dataset_version_id)
     audit = create_record(
@@ -471,8 +393,8 @@ def review_production_deployments(
 ) -> list[dict[str, Any]]:
     """Ask the promotion gate about each production deployment of the audited model.
 
-    The verdict is the policy's: when a control that reads this audit kind
-    (:data:`REVIEW_CONTROLS`) reports ``fail``, a finding is ledgered and the deployment
+    The verdict is the policy's: when a control that judges this audit kind (its
+    METADATA says ``judges: [<kind>_audit]``) reports ``fail``, a finding is ledgered and the deployment
     is marked ``needs_review``. Returns one entry per deployment reviewed.
     """
     deployments = session.exec(
@@ -481,6 +403,7 @@ def review_production_deployments(
         .where(Deployment.state == DeploymentState.PRODUCTION.value)
         .order_by(col(Deployment.id))
     ).all()
+    judging = judging_controls(catalogue_of(engine.bundle.modules), f"{audit.kind}_audit")
     reviewed = []
     for deployment in deployments:
         decision = evaluate_gate(
@@ -493,7 +416,7 @@ def review_production_deployments(
         outcomes = {
             outcome["control_id"]: outcome
             for outcome in decision.result.get("controls", [])
-            if outcome["control_id"] in REVIEW_CONTROLS[audit.kind]
+            if outcome["control_id"] in judging
         }
         failed = sorted(name for name, outcome in outcomes.items() if outcome["status"] == "fail")
         # An engine failure reports no control outcomes: fail closed, review the deployment.
@@ -536,7 +459,7 @@ def review_production_deployments(
     return reviewed
 
 
-def reasons_for(session: Session, *, audit_id: int, decision_id: str) -> dict[str, Any]:
+def reasons_for(*, session: Session, audit_id: int, decision_id: str) -> dict[str, Any]:
     """The principal reasons of one decision explained by a succeeded explainability audit."""
     audit = get_record(session=session, model=AuditRun, record_id=audit_id)
     if audit.kind != "explainability":
@@ -557,7 +480,7 @@ def reasons_for(session: Session, *, audit_id: int, decision_id: str) -> dict[st
 
 
 def record_model_artifact(
-    session: Session, *, model_version_id: int, artifact_uri: str, sha256: str, actor: str
+    *, session: Session, model_version_id: int, artifact_uri: str, sha256: str, actor: str
 ) -> ModelVersion:
     """Point a model version at its content-addressed artefact (ledgered with the digest)."""
     model = get_record(session=session, model=ModelVersion, record_id=model_version_id)
@@ -568,122 +491,4 @@ def record_model_artifact(
         actor=actor,
         action=ARTIFACT_RECORDED,
         note={"artifact_sha256": sha256},
-    )
-
-
-class AuditScheduleCreate(BaseModel):
-    """A recurring audit: what to audit, how, and when (five-field cron, UTC)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model_version_id: int = Field(ge=1)
-    dataset_version_id: int = Field(ge=1)
-    kind: AuditKind
-    cron: str = Field(min_length=9, max_length=100)
-    parameters: AuditParameters = Field(default_factory=AuditParameters)
-    enabled: bool = True
-
-
-class AuditScheduleUpdate(BaseModel):
-    """Changes to a schedule; fields left out stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cron: str | None = Field(default=None, min_length=9, max_length=100)
-    parameters: AuditParameters | None = None
-    enabled: bool | None = None
-
-
-def cron_trigger(cron: str) -> CronTrigger:
-    """The APScheduler trigger of a five-field crontab expression, in UTC."""
-    try:
-        return CronTrigger.from_crontab(cron, timezone="UTC")
-    except ValueError as error:
-        raise ValidationError(f"invalid cron expression '{cron}': {error}") from None
-
-
-def create_schedule(session: Session, *, data: AuditScheduleCreate, actor: str) -> AuditSchedule:
-    """Record a schedule; the scheduler's leader picks it up at its next sync."""
-    cron_trigger(data.cron)
-    _check_requirements(data.kind, data.parameters)
-    get_record(session=session, model=ModelVersion, record_id=data.model_version_id)
-    get_record(session=session, model=DatasetVersion, record_id=data.dataset_version_id)
-    existing = _schedule_for(session, data.model_version_id, data.dataset_version_id, data.kind)
-    if existing is not None:
-        raise ConflictError(
-            f"schedule {existing.id} already audits this model on this dataset ({data.kind})"
-        )
-    return create_record(
-        session=session,
-        record=AuditSchedule(
-            model_version_id=data.model_version_id,
-            dataset_version_id=data.dataset_version_id,
-            kind=data.kind,
-            cron=data.cron,
-            parameters=data.parameters.model_dump(mode="json"),
-            enabled=data.enabled,
-            created_by=actor,
-        ),
-        actor=actor,
-    )
-
-
-def _schedule_for(
-    session: Session, model_version_id: int, dataset_version_id: int, kind: str
-) -> AuditSchedule | None:
-    return session.exec(
-        select(AuditSchedule)
-        .where(AuditSchedule.model_version_id == model_version_id)
-        .where(AuditSchedule.dataset_version_id == dataset_version_id)
-        .where(AuditSchedule.kind == kind)
-    ).first()
-
-
-def update_schedule(
-    session: Session, *, schedule_id: int, data: AuditScheduleUpdate, actor: str
-) -> AuditSchedule:
-    """Change a schedule's cron, parameters or enabled flag (ledgered)."""
-    schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
-    changes: dict[str, Any] = {}
-    if data.cron is not None:
-        cron_trigger(data.cron)
-        changes["cron"] = data.cron
-    if data.parameters is not None:
-        _check_requirements(schedule.kind, data.parameters)
-        changes["parameters"] = data.parameters.model_dump(mode="json")
-    if data.enabled is not None:
-        changes["enabled"] = data.enabled
-    return update_record(session=session, record=schedule, changes=changes, actor=actor)
-
-
-def upsert_schedule(session: Session, *, data: AuditScheduleCreate, actor: str) -> AuditSchedule:
-    """Create the schedule, or update the one for the same model, dataset and kind (CLI)."""
-    existing = _schedule_for(session, data.model_version_id, data.dataset_version_id, data.kind)
-    if existing is None:
-        return create_schedule(session, data=data, actor=actor)
-    return update_schedule(
-        session,
-        schedule_id=existing.id or 0,
-        data=AuditScheduleUpdate(cron=data.cron, parameters=data.parameters, enabled=data.enabled),
-        actor=actor,
-    )
-
-
-def delete_schedule(session: Session, *, schedule_id: int, actor: str) -> None:
-    """Remove a schedule (its past runs stay); the leader drops its job at the next sync."""
-    schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
-    session.delete(schedule)
-    session.flush()
-    append_event(
-        session=session,
-        actor=actor,
-        action="audit_schedule.deleted",
-        subject_type="audit_schedule",
-        subject_id=schedule_id,
-        payload={
-            "model_version_id": schedule.model_version_id,
-            "dataset_version_id": schedule.dataset_version_id,
-            "kind": schedule.kind,
-            "cron": schedule.cron,
-        },
     )

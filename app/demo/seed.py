@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session
 
-from app.audits.demo import seed_demo_audits
 from app.auth.accounts import create_token, create_user
 from app.config import Settings
 from app.demo import files
+from app.demo.audits import seed_demo_audits
 from app.demo.evidence import import_notes_evidence
 from app.demo.workflow import run_demo_workflow
 from app.models.model_versions import RiskTier
@@ -29,6 +30,7 @@ from app.registry.schemas import (
     RunCreate,
 )
 from app.reports import service as report_service
+from app.reports.prepared import ReportRequest
 from app.storage import store_file
 
 #: The demo's people: username -> (display name, role).
@@ -463,15 +465,16 @@ def seed_demo(
     seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
     import_notes_evidence(session=session, seed=seed)
     run_demo_workflow(session=session, settings=settings, engine=engine, seed=seed)
-    report_service.generate_and_record_each(
-        session=session,
-        settings=settings,
-        requests=[
-            report_service.ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),
-            report_service.ReportRequest("dataset_sheet", seed.ids["notes_raw"]),
-        ],
-        actor="olivia",
-    )
+    for request in (
+        ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),
+        ReportRequest("dataset_sheet", seed.ids["notes_raw"]),
+    ):
+        report_service.generate(
+            sessions=lambda: nullcontext(session),
+            settings=settings,
+            request=request,
+            actor="olivia",
+        )
     return seed
 
 

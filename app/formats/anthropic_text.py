@@ -9,7 +9,10 @@
   record starts with Human, alternates, and ends with Assistant.
 
 Both forms are the format ``anthropic_text``; the report's details name the variant.
-Conversion writes the JSON Lines form.
+Conversion writes the JSON Lines form. No platform documents limits for this legacy
+form today (Claude fine-tuning on Bedrock takes :mod:`app.formats.anthropic_bedrock`),
+so none is checked. Detection: a plain-text file starting with ``Human:``, or a
+``prompt`` string holding ``Human:`` with a ``completion``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
+from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
 from app.formats.jsontypes import record_object, type_name
 from app.formats.source import DatasetSource, JsonRecord, decode_line, iter_json_records, iter_lines
 from app.formats.spec import RecordSummary
 
-__all__ = ["RECORD_SEPARATOR", "AnthropicText", "TextRecord", "TextTurn"]
+__all__ = ["ENTRY", "RECORD_SEPARATOR", "AnthropicText", "TextRecord", "TextTurn"]
 
 RECORD_SEPARATOR = "---"
 _HUMAN, _ASSISTANT = "Human", "Assistant"
@@ -286,3 +291,17 @@ class AnthropicText:
             "prompt": f"{conversation.system or ''}{body}\n\nAssistant:",
             "completion": f" {merged[-1].text}",
         }
+
+
+def _claims(value: dict[str, Any]) -> bool:
+    prompt = value.get("prompt")
+    return isinstance(prompt, str) and "completion" in value and "Human:" in prompt
+
+
+ENTRY = FormatEntry(
+    name="anthropic_text",
+    title="Anthropic text completions (Human:/Assistant:), JSON Lines or plain text",
+    handler=AnthropicText,
+    claims=_claims,
+    conversions=frozenset({"chat"}),
+)

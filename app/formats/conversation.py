@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Conversation", "LossTally", "Turn", "turns_to_last_reply"]
+__all__ = ["Conversation", "LossTally", "PreferencePair", "Turn", "turns_to_last_reply"]
 
 Speaker = Literal["user", "assistant"]
 
@@ -30,6 +30,17 @@ class Conversation:
 
     system: str | None
     turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencePair:
+    """The neutral preference example: a context ending on a user turn, two replies."""
+
+    system: str | None
+    #: The conversation before the replies (ends with a user turn).
+    turns: tuple[Turn, ...]
+    chosen: str
+    rejected: str
 
 
 class LossTally:

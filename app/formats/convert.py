@@ -1,6 +1,9 @@
-"""Convert a dataset file between the chat formats, never silently losing anything.
+"""Convert a dataset file between formats, never silently losing anything.
 
-Records pass through the neutral :class:`~app.formats.conversation.Conversation`.
+Chat formats pass records through the neutral
+:class:`~app.formats.conversation.Conversation`; preference formats (OpenAI DPO,
+Gemini preference, TRL preference) through the neutral
+:class:`~app.formats.conversation.PreferencePair`.
 Every lossy step (a system prompt with nowhere to go, a tool message, a media part,
 a flattened multi-turn record ...) is counted and listed in the
 :class:`ConversionReport`. Invalid source records are skipped and counted, with
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from app.formats.catalog import CHAT_FORMATS, chat_format
+from app.formats.catalog import CHAT_FORMATS, PREFERENCE_FORMATS, entry
 from app.formats.conversation import LossTally
 from app.formats.errors import UnsupportedConversionError
 from app.formats.issues import Issue, IssueLog
@@ -66,15 +69,19 @@ def convert_file(
 ) -> ConversionReport:
     """Convert ``src`` (in ``source_format``) to ``dst`` (JSON Lines in ``target_format``).
 
-    Both formats must be chat formats (``tabular`` cannot be converted); ``dst`` is
-    overwritten. Anthropic output uses the prompt/completion JSON Lines form.
+    Both formats must share a way of converting: both chat formats, or both preference
+    formats (``tabular`` and reinforcement data cannot be converted); ``dst`` is
+    overwritten. Anthropic text output uses the prompt/completion JSON Lines form.
     """
-    for name in (source_format, target_format):
-        if name not in CHAT_FORMATS:
-            raise UnsupportedConversionError(
-                f"cannot convert {name!r}; conversion supports {', '.join(CHAT_FORMATS)}"
-            )
-    reader, writer = chat_format(source_format), chat_format(target_format)
+    shared = entry(source_format).conversions & entry(target_format).conversions
+    if not shared:
+        raise UnsupportedConversionError(
+            f"cannot convert {source_format!r} to {target_format!r}; chat formats "
+            f"({', '.join(CHAT_FORMATS)}) convert among themselves, and so do preference "
+            f"formats ({', '.join(PREFERENCE_FORMATS)})"
+        )
+    reader, writer = entry(source_format).handler(), entry(target_format).handler()
+    through_pairs = "chat" not in shared
     log = IssueLog(limit=1000)
     losses = LossTally()
     read = written = invalid = check_errors = 0
@@ -86,7 +93,12 @@ def convert_file(
                 invalid += 1
                 check_errors += log.error_count - errors_before
                 continue
-            converted = writer.from_conversation(reader.to_conversation(record, losses), losses)
+            if through_pairs:
+                pair = reader.to_pair(record, losses)  # type: ignore[attr-defined]
+                converted = None if pair is None else writer.from_pair(pair, losses)  # type: ignore[attr-defined]
+            else:
+                conversation = reader.to_conversation(record, losses)  # type: ignore[attr-defined]
+                converted = writer.from_conversation(conversation, losses)  # type: ignore[attr-defined]
             if converted is not None:
                 out.write(orjson.dumps(converted) + b"\n")
                 written += 1

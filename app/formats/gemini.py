@@ -6,6 +6,15 @@ exactly one of ``text``, ``inlineData`` (``mimeType`` + base64 ``data``) or
 ``mime_type``, ``file_uri``) are accepted too. Turns alternate user/model and at least
 one model turn is required. An optional ``systemInstruction`` holds text parts.
 Conversion handles the text-only subset; other parts are counted as dropped.
+
+Sources: Vertex AI "Prepare supervised fine-tuning data for Gemini models" (the
+``systemInstruction`` / ``contents`` / ``parts`` layout; ``systemInstruction.role`` is
+ignored) and "About supervised fine-tuning for Gemini models" (limits). Limits checked
+(Gemini 2.5 Flash): at most 131,072 input and output tokens per example (estimated),
+1 GB of JSON Lines, 1M text-only examples (the page says 300K for multimodal data;
+Gemini 1.5 pages say 32,000 tokens). The docs disagree on the minimum: one version of
+the "about" page requires 16 examples, the "prepare" page only recommends starting
+with 100; 16 is checked.
 """
 
 from __future__ import annotations
@@ -14,12 +23,22 @@ import binascii
 from typing import Any
 
 from app.formats.conversation import Conversation, LossTally, Turn
+from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
 from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
 
-__all__ = ["ALLOWED_MIME_TYPES", "Gemini"]
+__all__ = [
+    "ALLOWED_MIME_TYPES",
+    "ENTRY",
+    "GEMINI_SFT_LIMITS",
+    "Gemini",
+    "check_alternating",
+    "check_content",
+    "texts_of",
+]
 
 ROLES = ("user", "model")
 #: Media types Gemini tuning accepts for inline and file parts.
@@ -121,8 +140,55 @@ def _check_part(part: object, path: str, line: int, log: IssueLog) -> None:
             )
 
 
+def check_content(
+    content: object, path: str, line: int, log: IssueLog, *, text_only: bool = False
+) -> str | None:
+    """Check one content (``role`` + non-empty ``parts``); return its role when valid."""
+    if not isinstance(content, dict):
+        log.error(line, path, f"expected object; got {type_name(content)}", "field.type")
+        return None
+    role = content.get("role")
+    if role not in ROLES:
+        log.error(line, f"{path}.role", expected_one_of(ROLES, role), "gemini.role")
+        role = None
+    parts = content.get("parts")
+    if not isinstance(parts, list) or not parts:
+        log.error(line, f"{path}.parts", "expected a non-empty array of parts", "field.type")
+        return role
+    for part_index, part in enumerate(parts):
+        part_path = f"{path}.parts[{part_index}]"
+        if text_only and not (isinstance(part, dict) and set(part) == {"text"}):
+            log.error(line, part_path, "only text parts are allowed here", "gemini.text_only")
+        else:
+            _check_part(part, part_path, line, log)
+    return role
+
+
+def texts_of(parts: list[dict[str, object]]) -> list[str]:
+    """The text of each text part."""
+    return _texts(parts)
+
+
 def _texts(parts: list[dict[str, object]]) -> list[str]:
     return [part["text"] for part in parts if isinstance(part.get("text"), str)]  # type: ignore[misc]
+
+
+def check_alternating(
+    contents: list[object], line: int, log: IssueLog, *, text_only: bool = False
+) -> None:
+    """Check every content and that user and model turns alternate."""
+    previous: object = None
+    for index, content in enumerate(contents):
+        path = f"contents[{index}]"
+        role = check_content(content, path, line, log, text_only=text_only)
+        if role is not None and role == previous:
+            log.error(
+                line,
+                f"{path}.role",
+                f"turns must alternate user/model; got {role} twice",
+                "gemini.alternation",
+            )
+        previous = role
 
 
 class Gemini(JsonLinesFormat):
@@ -160,31 +226,7 @@ class Gemini(JsonLinesFormat):
         if not isinstance(contents, list) or not contents:
             log.error(line, "contents", "expected a non-empty array", "field.type")
             return
-        previous: object = None
-        for index, content in enumerate(contents):
-            path = f"contents[{index}]"
-            if not isinstance(content, dict):
-                log.error(line, path, f"expected object; got {type_name(content)}", "field.type")
-                continue
-            role = content.get("role")
-            if role not in ROLES:
-                log.error(line, f"{path}.role", expected_one_of(ROLES, role), "gemini.role")
-            elif role == previous:
-                log.error(
-                    line,
-                    f"{path}.role",
-                    f"turns must alternate user/model; got {role} twice",
-                    "gemini.alternation",
-                )
-            previous = role
-            parts = content.get("parts")
-            if not isinstance(parts, list) or not parts:
-                log.error(
-                    line, f"{path}.parts", "expected a non-empty array of parts", "field.type"
-                )
-                continue
-            for part_index, part in enumerate(parts):
-                _check_part(part, f"{path}.parts[{part_index}]", line, log)
+        check_alternating(contents, line, log)
         if not any(isinstance(c, dict) and c.get("role") == "model" for c in contents):
             log.error(line, "contents", "at least one model turn is required", "gemini.no_model")
 
@@ -238,3 +280,26 @@ class Gemini(JsonLinesFormat):
             "systemInstruction": {"parts": [{"text": conversation.system}]},
             "contents": contents,
         }
+
+
+def _claims(value: dict[str, Any]) -> bool:
+    return "contents" in value
+
+
+#: Vertex AI's limits for Gemini 2.5 Flash supervised tuning (see the module docstring).
+GEMINI_SFT_LIMITS = PlatformLimits(
+    platform="Vertex AI Gemini supervised tuning",
+    min_examples=16,
+    max_examples=1_000_000,
+    max_example_tokens=131_072,
+    max_file_bytes=1024 * 1024 * 1024,
+)
+
+ENTRY = FormatEntry(
+    name="gemini_multimodal",
+    title="Google Gemini supervised tuning on Vertex AI (contents, parts, media)",
+    handler=Gemini,
+    claims=_claims,
+    limits=GEMINI_SFT_LIMITS,
+    conversions=frozenset({"chat"}),
+)

@@ -3,17 +3,26 @@
 An optional ``instruction`` string is the task or system prompt. Conversions map it
 to the system prompt and back, which is lossless; a multi-turn conversation has to
 be flattened into ``input``, which is counted as a loss.
+
+Open models are trained by the user's own stack (torchtune, Axolotl, TRL, LLaMA-Factory,
+Bedrock or Vertex model garden jobs), so no platform limit on counts, lengths or size
+is checked; JSON Lines and JSON files are accepted. Chat ``messages`` data for open
+models is :mod:`app.formats.trl` (conversational) or ``openai_chat``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
+from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
 from app.formats.jsontypes import record_object, type_name
+from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
 
-__all__ = ["LlamaIO"]
+__all__ = ["ENTRY", "LlamaIO"]
 
 _REQUIRED = ("input", "output")
 _KNOWN = ("instruction", "input", "output")
@@ -74,3 +83,19 @@ class LlamaIO(JsonLinesFormat):
         if conversation.system is not None:
             record = {"instruction": conversation.system, **record}
         return record
+
+
+def _claims(value: dict[str, Any]) -> bool:
+    return "input" in value and "output" in value
+
+
+ENTRY = FormatEntry(
+    name="llama_io",
+    title="Llama and other open models: instruction/input/output",
+    handler=LlamaIO,
+    claims=_claims,
+    limits=PlatformLimits(
+        platform="open-model trainers", mime_types=("application/jsonl", "application/json")
+    ),
+    conversions=frozenset({"chat"}),
+)

@@ -33,7 +33,14 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-__all__ = ["CATEGORY_OF_ENTITY", "MIN_SCORE", "analyzer", "find_identifiers"]
+__all__ = [
+    "CATEGORY_OF_ENTITY",
+    "MIN_SCORE",
+    "WINDOW_CHARS",
+    "WINDOW_OVERLAP",
+    "analyzer",
+    "find_identifiers",
+]
 
 #: Results scoring below this are ignored (presidio's phone numbers score 0.4).
 MIN_SCORE = 0.4
@@ -189,13 +196,54 @@ class Identifier:
 
 
 _YEAR_ONLY = re.compile(r"^\D{0,12}\d{4}\D{0,3}$")
-#: Labelled finds win over presidio's generic ones on the same characters.
-_PRIORITY = {"GH_": 0}
+
+
+#: Texts longer than this are scanned in overlapping windows: spaCy refuses a text over
+#: its ``max_length`` (1,000,000 characters), and one window keeps memory bounded.
+WINDOW_CHARS = 200_000
+#: Overlap between windows; any identifier shorter than half of it is seen whole in the
+#: window that owns its first character (the longest we find is a ~60-character address).
+WINDOW_OVERLAP = 2_000
+
+
+def _windows(length: int) -> list[tuple[int, int, int, int]]:
+    """(start, end, owned from, owned to) of each window over a text of ``length``."""
+    if length <= WINDOW_CHARS:
+        return [(0, length, 0, length)]
+    half = WINDOW_OVERLAP // 2
+    step = WINDOW_CHARS - WINDOW_OVERLAP
+    windows = []
+    for start in range(0, length, step):
+        end = min(start + WINDOW_CHARS, length)
+        owned_from = start + half if start else 0
+        owned_to = end - half if end < length else length
+        windows.append((start, end, owned_from, owned_to))
+        if end == length:
+            break
+    return windows
+
+
+def _analyze(text: str) -> list[RecognizerResult]:
+    """Presidio's results over the whole text, window by window for long texts.
+
+    Each result is kept by exactly one window: the one whose owned stretch holds the
+    result's first character, so an identifier in an overlap is not counted twice and
+    one cut by a window's edge is taken from the window that sees it whole.
+    """
+    engine = analyzer()
+    results: list[RecognizerResult] = []
+    for start, end, owned_from, owned_to in _windows(len(text)):
+        for found in engine.analyze(text=text[start:end], language="en", score_threshold=MIN_SCORE):
+            found.start += start
+            found.end += start
+            if owned_from <= found.start < owned_to:
+                results.append(found)
+    return results
 
 
 def find_identifiers(text: str) -> list[Identifier]:
-    """Identifiers in ``text``, overlaps resolved (the higher score, then the longer span wins)."""
-    results = analyzer().analyze(text=text, language="en", score_threshold=MIN_SCORE)
+    """Identifiers in ``text`` of any length, overlaps resolved (higher score, then longer span)."""
+    results = _analyze(text)
     kept: list[RecognizerResult] = []
     ranked = sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start))
     for result in ranked:

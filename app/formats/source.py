@@ -23,10 +23,13 @@ __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
     "DatasetSource",
     "JsonRecord",
+    "LineBlock",
     "PhysicalLine",
     "decode_line",
     "iter_json_records",
+    "iter_line_blocks",
     "iter_lines",
+    "parse_line",
 ]
 
 #: Longest line accepted (inline base64 images make Gemini lines long).
@@ -107,15 +110,27 @@ def _strip_cr(data: bytes) -> bytes:
     return data[:-1] if data.endswith(b"\r") else data
 
 
-def iter_lines(
-    source: DatasetSource, log: IssueLog, *, max_line_bytes: int
-) -> Iterator[PhysicalLine]:
-    """Yield the file's lines; report BOMs and over-long lines instead of yielding them.
+class LineBlock(NamedTuple):
+    """Consecutive lines of the file, without their line endings (and without ``\r``)."""
 
-    The file is read in blocks of 1 MiB (hashed once per block) and split into lines.
+    #: Number of the first line.
+    first: int
+    lines: list[bytes]
+    #: False when the last line is the file's last and has no newline.
+    terminated: bool
+
+
+def iter_line_blocks(
+    source: DatasetSource, log: IssueLog, *, max_line_bytes: int
+) -> Iterator[LineBlock]:
+    """Yield the file's lines in blocks; report BOMs and over-long lines instead of yielding them.
+
+    The file is read in blocks of 1 MiB (hashed once per block) and split into lines,
+    handed out a block at a time so a fast reader can decode many lines in one call.
     A UTF-8 byte order mark is removed with a warning; a UTF-16 one stops the pass
     with an error (every line would be garbage). A line longer than ``max_line_bytes``
-    is dropped as it streams past, so memory stays bounded whatever the file holds.
+    is dropped as it streams past (the block is split around it), so memory stays
+    bounded whatever the file holds.
     """
     number = 0
     pending: list[bytes] = []  # start of a line continued in the next block
@@ -134,24 +149,18 @@ def iter_lines(
                 block = block[len(_UTF8_BOM) :]
         pieces = block.split(b"\n")
         tail = pieces.pop()
-        for index, piece in enumerate(pieces):
-            number += 1
-            if index == 0:
-                if skipping:
-                    skipping = False
-                    continue
-                if pending:
-                    piece = b"".join((*pending, piece))
-                    pending, pending_size = [], 0
-            if len(piece) > max_line_bytes:
-                log.error(
-                    number,
-                    "",
-                    f"line longer than the limit of {max_line_bytes} bytes",
-                    "line.too_long",
-                )
-                continue
-            yield PhysicalLine(number, _strip_cr(piece), True)
+        if pieces:
+            ends_long_line = skipping  # the first piece is the end of an over-long line
+            skipping = False
+            if pending and not ends_long_line:
+                pieces[0] = b"".join((*pending, pieces[0]))
+            pending, pending_size = [], 0
+            if b"\r" in block:
+                pieces = [p[:-1] if p.endswith(b"\r") else p for p in pieces]
+            yield from _split_out_long(
+                number + 1, pieces, log, max_line_bytes=max_line_bytes, skip_first=ends_long_line
+            )
+            number += len(pieces)
         if skipping:
             continue
         pending.append(tail)
@@ -165,7 +174,42 @@ def iter_lines(
             )
             pending, pending_size, skipping = [], 0, True
     if pending_size and not skipping:
-        yield PhysicalLine(number + 1, _strip_cr(b"".join(pending)), False)
+        yield LineBlock(number + 1, [_strip_cr(b"".join(pending))], False)
+
+
+def _split_out_long(
+    first: int, pieces: list[bytes], log: IssueLog, *, max_line_bytes: int, skip_first: bool
+) -> Iterator[LineBlock]:
+    """Blocks of the lines in ``pieces`` without the over-long ones (nor the first if asked)."""
+    if max_line_bytes >= _CHUNK and not skip_first and len(pieces[0]) <= max_line_bytes:
+        yield LineBlock(first, pieces, True)  # no other line of a 1 MiB block can be too long
+        return
+    start = 0
+    for index, piece in enumerate(pieces):
+        skipped = index == 0 and skip_first
+        if skipped or len(piece) > max_line_bytes:
+            if not skipped:
+                log.error(
+                    first + index,
+                    "",
+                    f"line longer than the limit of {max_line_bytes} bytes",
+                    "line.too_long",
+                )
+            if index > start:
+                yield LineBlock(first + start, pieces[start:index], True)
+            start = index + 1
+    if start < len(pieces):
+        yield LineBlock(first + start, pieces[start:], True)
+
+
+def iter_lines(
+    source: DatasetSource, log: IssueLog, *, max_line_bytes: int
+) -> Iterator[PhysicalLine]:
+    """Yield the file's lines one by one (see :func:`iter_line_blocks`)."""
+    for block in iter_line_blocks(source, log, max_line_bytes=max_line_bytes):
+        last = len(block.lines) - 1
+        for offset, data in enumerate(block.lines):
+            yield PhysicalLine(block.first + offset, data, block.terminated or offset < last)
 
 
 class JsonRecord(NamedTuple):
@@ -200,23 +244,29 @@ def _describe_bad_line(data: bytes, error: orjson.JSONDecodeError) -> tuple[str,
     return "json.invalid", f"invalid JSON at column {error.pos + 1}: {error.msg}"
 
 
+def parse_line(number: int, data: bytes, terminated: bool, log: IssueLog) -> JsonRecord | None:
+    """The line's record, or ``None`` after logging why it is not one (blank, not JSON)."""
+    if not data.strip():
+        if terminated:
+            log.warning(number, "", "blank line skipped", "line.blank")
+        return None
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        code, reason = _describe_bad_line(data, error)
+        if not terminated and code == "json.invalid":
+            code = "line.truncated"
+            reason = f"last line is truncated (no newline at end of file): {reason}"
+        log.error(number, "", reason, code)
+        return None
+    return JsonRecord(number, value, data)
+
+
 def iter_json_records(
     source: DatasetSource, log: IssueLog, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 ) -> Iterator[JsonRecord]:
     """Yield each parseable JSON line; log blank, undecodable and truncated lines."""
     for line in iter_lines(source, log, max_line_bytes=max_line_bytes):
-        data = line.data
-        if not data.strip():
-            if line.terminated:
-                log.warning(line.number, "", "blank line skipped", "line.blank")
-            continue
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError as error:
-            code, reason = _describe_bad_line(data, error)
-            if not line.terminated and code == "json.invalid":
-                code = "line.truncated"
-                reason = f"last line is truncated (no newline at end of file): {reason}"
-            log.error(line.number, "", reason, code)
-            continue
-        yield JsonRecord(line.number, value, data)
+        record = parse_line(line.number, line.data, line.terminated, log)
+        if record is not None:
+            yield record

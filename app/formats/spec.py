@@ -9,14 +9,22 @@ and from the neutral :class:`~app.formats.conversation.Conversation`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import NamedTuple, Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
 
-from app.formats.conversation import Conversation, LossTally
+from app.formats.conversation import Conversation, LossTally, PreferencePair
 from app.formats.issues import IssueLog
 from app.formats.source import DatasetSource, JsonRecord, iter_json_records
 
-__all__ = ["ChatFormat", "FormatSpec", "JsonLinesFormat", "RecordSummary"]
+__all__ = [
+    "ChatFormat",
+    "Columns",
+    "FormatSpec",
+    "JsonLinesFormat",
+    "PreferenceFormat",
+    "RecordSummary",
+    "TypedReader",
+]
 
 
 class RecordSummary(NamedTuple):
@@ -62,6 +70,58 @@ class ChatFormat(FormatSpec, Protocol):
 
     def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
         """Build this format's JSON record, counting what is lost; ``None`` to skip it."""
+        ...
+
+
+class PreferenceFormat(FormatSpec, Protocol):
+    """A preference format that can be converted to and from the other preference formats."""
+
+    def to_pair(self, record: JsonRecord, losses: LossTally) -> PreferencePair | None:
+        """Map a valid record to the neutral pair, counting what is lost (``None``: skip it)."""
+        ...
+
+    def from_pair(self, pair: PreferencePair, losses: LossTally) -> object | None:
+        """Build this format's JSON record, counting what is lost; ``None`` to skip it."""
+        ...
+
+
+class Columns(NamedTuple):
+    """The summaries of a block of valid records, column by column (see :class:`TypedReader`)."""
+
+    #: Messages or turns per record.
+    message_counts: list[int]
+    #: Every role of every record, in order.
+    roles: Sequence[str]
+    #: Characters of text per record.
+    text_chars: list[int]
+    #: For each output: the index of its record in the block, its field and its text.
+    output_records: list[int]
+    output_fields: list[str]
+    output_texts: list[str]
+
+
+class TypedReader(Protocol):
+    """A format's fast path: typed decoding of its common record shape.
+
+    Validation decodes a block of lines at once into typed structures; a record that
+    does not fit them (or that :meth:`summarize` is unsure about) goes through the
+    format's ordinary :meth:`FormatSpec.check`, so errors read the same either way.
+    """
+
+    def decode_many(self, data: bytes) -> list[Any]:
+        """Decode a JSON array of records (raises on any record that does not fit)."""
+        ...
+
+    def decode_one(self, data: bytes) -> Any:
+        """Decode one record (raises when it does not fit)."""
+        ...
+
+    def summarize(self, item: Any) -> RecordSummary | None:
+        """The summary of a decoded record that meets every rule, else ``None``."""
+        ...
+
+    def columns(self, items: list[Any]) -> Columns | None:
+        """The summaries of a block of records when all meet every rule, else ``None``."""
         ...
 
 

@@ -20,9 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from app.formats.issues import IssueLog
-from app.formats.reasoning import ReasoningCollector, ReasoningStats
+from app.formats.reasoning_stats import ReasoningCollector, ReasoningStats
 from app.formats.source import JsonRecord
-from app.formats.spec import RecordSummary
+from app.formats.spec import Columns, RecordSummary
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -144,18 +144,59 @@ class StatsCollector:
 
     def count_record(self, record: JsonRecord, log: IssueLog) -> None:
         """Count a record read from the file and check it for an exact duplicate."""
+        self.count_raw(record.line, record.raw, log)
+
+    def count_raw(self, line: int, raw: bytes, log: IssueLog) -> None:
+        """Count the record of ``raw`` bytes at ``line`` and check it for an exact duplicate."""
         self.records += 1
-        digest = hash(record.raw)
+        digest = hash(raw)
         if digest in self.digests:
             self.duplicates += 1
-            log.warning(record.line, "", "exact duplicate of an earlier record", "stats.duplicate")
+            log.warning(line, "", "exact duplicate of an earlier record", "stats.duplicate")
         elif len(self.digests) < MAX_TRACKED_DIGESTS:
             self.digests.add(digest)
         else:
             self.digests_full = True
 
+    def count_raws(self, first: int, raws: list[bytes], log: IssueLog) -> None:
+        """:meth:`count_raw` for consecutive records from line ``first`` (set operations in C)."""
+        digests = self.digests
+        fresh = set(map(hash, raws))
+        if (
+            len(fresh) == len(raws)
+            and digests.isdisjoint(fresh)
+            and len(digests) + len(fresh) <= MAX_TRACKED_DIGESTS
+        ):
+            self.records += len(raws)
+            digests |= fresh
+            return
+        for offset, raw in enumerate(raws):
+            self.count_raw(first + offset, raw, log)
+
+    def add_columns(self, first: int, columns: Columns, log: IssueLog) -> None:
+        """:meth:`add_summary` for a block of valid records from line ``first``, in columns."""
+        self.valid += len(columns.message_counts)
+        self.messages.histogram.update(columns.message_counts)
+        self.roles.update(columns.roles)
+        self.tokens.histogram.update([-(-chars // CHARS_PER_TOKEN) for chars in columns.text_chars])
+        lines = [first + index for index in columns.output_records]
+        for index, text in enumerate(columns.output_texts):
+            if len(text) < NEAR_EMPTY_CHARS + 8 and len(text.strip()) < NEAR_EMPTY_CHARS:
+                self.near_empty += 1
+                log.warning(
+                    lines[index],
+                    columns.output_fields[index],
+                    "near-empty output",
+                    "stats.near_empty",
+                )
+        self.reasoning.add_many(lines, columns.output_fields, columns.output_texts, log)
+
     def add_valid(self, record: JsonRecord, summary: RecordSummary, log: IssueLog) -> None:
         """Add a valid record's figures and check its outputs."""
+        self.add_summary(record.line, summary, log)
+
+    def add_summary(self, line: int, summary: RecordSummary, log: IssueLog) -> None:
+        """Add the figures of the valid record at ``line`` and check its outputs."""
         # this runs once per record of multi-GB files: plain dict increments, no helper calls
         self.valid += 1
         self.messages.histogram[len(summary.roles)] += 1
@@ -166,8 +207,8 @@ class StatsCollector:
         for field, text in summary.outputs:
             if len(text.strip()) < NEAR_EMPTY_CHARS:
                 self.near_empty += 1
-                log.warning(record.line, field, "near-empty output", "stats.near_empty")
-            self.reasoning.add(record.line, field, text, log)
+                log.warning(line, field, "near-empty output", "stats.near_empty")
+            self.reasoning.add(line, field, text, log)
 
     def result(self, details: dict[str, object]) -> DatasetStats:
         """The figures for the whole pass."""

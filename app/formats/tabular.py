@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow.parquet as pq
 
+from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
+from app.formats.limits import PlatformLimits
 from app.formats.source import DatasetSource, JsonRecord, decode_line, iter_lines
 from app.formats.spec import RecordSummary
 
-__all__ = ["PARQUET_MAGIC", "Tabular"]
+__all__ = ["ENTRY", "PARQUET_MAGIC", "Tabular"]
 
 PARQUET_MAGIC = b"PAR1"
 _BATCH_ROWS = 8192
@@ -168,3 +171,20 @@ class Tabular:
             for column in self.columns
         ]
         return {"variant": self.variant, "columns": columns}
+
+
+def _claims(value: dict[str, Any]) -> bool:
+    return False  # told by its suffix or the Parquet magic number, never by JSON keys
+
+
+ENTRY = FormatEntry(
+    name="tabular",
+    title="Tabular data (CSV or Parquet) for fairness and explainability audits",
+    handler=Tabular,
+    claims=_claims,
+    limits=PlatformLimits(
+        platform="Gatehouse audits",
+        mime_types=("text/csv", "application/vnd.apache.parquet"),
+    ),
+    text=False,
+)

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.formats.catalog import FORMATS, format_spec
-from app.formats.detect import detect_format
-from app.formats.errors import DatasetFileNotFoundError, UnknownFormatError
+from app.formats.catalog import FORMATS, entry
+from app.formats.detect import Detection, explain_format
+from app.formats.errors import DatasetFileNotFoundError
+from app.formats.fastpath import read_typed
 from app.formats.issues import Issue, IssueLog
+from app.formats.limits import LimitsCollector
 from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
-from app.formats.stats import DatasetStats, StatsCollector
+from app.formats.stats import CHARS_PER_TOKEN, DatasetStats, StatsCollector
 
 __all__ = ["UNKNOWN_FORMAT", "ValidationReport", "validate_file"]
 
@@ -32,6 +34,10 @@ class ValidationReport:
     format: str
     #: True when the format was detected rather than given.
     format_detected: bool
+    #: Why detection chose the format, or why it could not (``None`` when it was given).
+    format_reason: str | None
+    #: Other formats whose rules the sampled records also meet (detection only).
+    format_also_fits: tuple[str, ...]
     #: Hex sha256 of the file's bytes.
     sha256: str
     size_bytes: int
@@ -45,6 +51,8 @@ class ValidationReport:
     warning_count: int
     warnings_truncated: bool
     stats: DatasetStats
+    #: The platform limits checked (lengths estimated from characters), ``None`` if none.
+    limits: dict[str, object] | None
     #: True when there is at least one record and no error.
     valid: bool
 
@@ -52,6 +60,7 @@ class ValidationReport:
         """JSON-able form (what the API returns and the registry stores)."""
         return {
             **self.__dict__,
+            "format_also_fits": list(self.format_also_fits),
             "errors": [issue.to_dict() for issue in self.errors],
             "warnings": [issue.to_dict() for issue in self.warnings],
             "stats": self.stats.to_dict(),
@@ -65,6 +74,7 @@ def validate_file(
     max_errors: int = 1000,
     progress: Callable[[int], None] | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    typed: bool = True,
 ) -> ValidationReport:
     """Validate ``path`` in constant memory and report every problem up to ``max_errors``.
 
@@ -72,15 +82,20 @@ def validate_file(
     the number of bytes read since its previous call (suits ``click.progressbar.update``).
     Raises :class:`UnknownFormatError` for an unknown format name and
     :class:`DatasetFileNotFoundError` when the file is missing; problems inside the
-    file are never raised, they are in the report.
+    file are never raised, they are in the report. A format with a typed fast path
+    (:mod:`app.formats.fastpath`) uses it unless ``typed`` is false; the report is the
+    same either way, except that warnings within a block of lines may come in another
+    order.
     """
-    if format is not None and format not in FORMATS:
-        raise UnknownFormatError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    if format is not None:
+        entry(format)  # raises UnknownFormatError for a name nobody registered
     if not path.is_file():
         raise DatasetFileNotFoundError(f"no such dataset file: {path}")
-    name = format or detect_format(path)
+    detection = Detection(format, "given") if format else explain_format(path)
+    name = detection.format
     log = IssueLog(limit=max_errors)
     stats = StatsCollector()
+    limits = LimitsCollector(entry(name).limits if name else None, chars_per_token=CHARS_PER_TOKEN)
     details: dict[str, object] = {}
     with DatasetSource(path, progress=progress) as source:
         if name is None:
@@ -88,20 +103,28 @@ def validate_file(
                 log.error(
                     None,
                     "",
-                    "could not detect the format; give it explicitly (one of "
-                    + ", ".join(FORMATS)
-                    + ")",
+                    f"could not detect the format: {detection.reason}; give it explicitly "
+                    f"(one of {', '.join(FORMATS)})",
                     "format.unknown",
                 )
         else:
-            spec = format_spec(name)
-            for record in spec.records(source, log, max_line_bytes=max_line_bytes):
-                stats.count_record(record, log)
-                summary = spec.check(record, log)
-                if summary is not None:
-                    stats.add_valid(record, summary, log)
+            spec = entry(name).handler()
+            reader = getattr(spec, "typed", None) if typed else None
+            if reader is not None:
+                read_typed(spec, reader, source, log, stats, limits, max_line_bytes=max_line_bytes)
+            else:
+                for record in spec.records(source, log, max_line_bytes=max_line_bytes):
+                    stats.count_record(record, log)
+                    summary = spec.check(record, log)
+                    if summary is not None:
+                        stats.add_valid(record, summary, log)
+                        limits.check_length(record.line, summary.text_chars, log)
             details = spec.details()
         source.drain()
+    if name is not None and source.size:
+        limits.finish(
+            valid_records=stats.valid, size_bytes=source.size, suffix=path.suffix, log=log
+        )
     if source.size == 0:
         log.error(None, "", "file is empty", "file.empty")
     elif stats.records == 0 and log.error_count == 0:
@@ -109,6 +132,8 @@ def validate_file(
     return ValidationReport(
         format=name or UNKNOWN_FORMAT,
         format_detected=format is None,
+        format_reason=None if format else detection.reason,
+        format_also_fits=detection.also_fits,
         sha256=source.sha256,
         size_bytes=source.size,
         record_count=stats.records,
@@ -119,5 +144,6 @@ def validate_file(
         warning_count=log.warning_count,
         warnings_truncated=log.warnings_truncated,
         stats=stats.result(details),
+        limits=limits.result(),
         valid=log.error_count == 0,
     )

@@ -43,7 +43,7 @@ def evaluate_gate(
         bundle_sha256=decision.bundle_hash,
         engine=decision.engine,
         allow=decision.allow,
-        result=decision.result(),
+        result={**decision.result(), "evidence": judged_evidence(document)},
         violations=list(decision.violations),
         error=decision.error,
         latency_ms=round(decision.latency_ms, 3),
@@ -68,6 +68,11 @@ def evaluate_gate(
         },
     )
     return record
+
+
+def judged_evidence(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Which audits the decision saw, stored with it so a report can show the gate's verdict."""
+    return {"audit_ids": [str(audit["id"]) for audit in document.get("audits", [])]}
 
 
 def evidence_sha256(document: dict[str, Any]) -> str:

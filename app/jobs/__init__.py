@@ -17,5 +17,5 @@ Architecture:
 - :mod:`app.jobs.scheduler` -- builds the ``BlockingScheduler`` (persistent
   ``SQLAlchemyJobStore`` on the Gatehouse database, coalescing, misfire grace time),
   waits for leadership, registers the jobs and runs until stopped or the lock is lost.
-- :mod:`app.jobs.cli` -- ``gatehouse scheduler`` (and ``scheduler runs`` / ``scheduler jobs``).
+- :mod:`app.cli.scheduler` -- ``gatehouse scheduler`` (and ``scheduler runs`` / ``scheduler jobs``).
 """

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import GatehouseError, NotFoundError
-from app.ledger import append_event, verify_chain
+from app.ledger import SCHEDULER_ACTOR, append_event, verify_chain
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
@@ -43,8 +43,6 @@ __all__ = [
 
 #: Job ids of audit schedules are this prefix plus the schedule id.
 AUDIT_JOB_PREFIX = "audit-schedule-"
-#: The actor recorded in the ledger for what the scheduler does.
-SCHEDULER_ACTOR = "scheduler"
 
 
 @dataclass(frozen=True)
@@ -247,7 +245,7 @@ def _run_scheduled_audit(schedule_id: int) -> JobFunction:
         if schedule is None:
             raise NotFoundError(f"audit schedule {schedule_id} no longer exists")
         audit = run_audit(
-            session,
+            session=session,
             engine=context.policy_engine,
             model_version_id=schedule.model_version_id,
             dataset_version_id=schedule.dataset_version_id,

@@ -140,7 +140,7 @@ def sync_static_jobs(scheduler: BaseScheduler, options: SchedulerOptions) -> Non
 
 def sync_audit_jobs(scheduler: BaseScheduler, engine: Any) -> None:
     """Make the ``audit-schedule-<id>`` jobs match the enabled audit schedules."""
-    from app.audits.service import cron_trigger
+    from app.audits.schedules import cron_trigger
 
     with session_scope(engine) as session:
         schedules = session.exec(select(AuditSchedule).where(AuditSchedule.enabled)).all()

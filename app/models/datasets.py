@@ -21,9 +21,14 @@ class DatasetFormat(StrEnum):
     """Platform formats of fine-tuning data, plus tabular data for audits."""
 
     OPENAI_CHAT = "openai_chat"
+    OPENAI_PREFERENCE = "openai_preference"
+    OPENAI_REINFORCEMENT = "openai_reinforcement"
     ANTHROPIC_TEXT = "anthropic_text"
+    ANTHROPIC_BEDROCK = "anthropic_bedrock"
     LLAMA_IO = "llama_io"
+    TRL = "trl"
     GEMINI_MULTIMODAL = "gemini_multimodal"
+    GEMINI_PREFERENCE = "gemini_preference"
     TABULAR = "tabular"
 
 

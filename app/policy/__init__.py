@@ -4,7 +4,7 @@
 - ``app.policy.factory.build_engine``: the embedded (regopy) or OPA-server engine;
 - ``app.policy.decision.Decision``: the answer, always the same shape, deny on failure;
 - ``app.policy.catalogue``: the controls, read from the policies' METADATA blocks;
-- ``app.policy.cli.cli_group``: ``gatehouse policy test`` and ``gatehouse policy catalogue``.
+- ``app.cli.policy.cli_group``: ``gatehouse policy test`` and ``gatehouse policy catalogue``.
 
 Nothing here imports Flask or touches the database: the registry builds the document.
 """

@@ -12,6 +12,7 @@ citation as constants; a test checks both agree.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import yaml
 
 from app.policy.errors import PolicyBundleError
 
-__all__ = ["Control", "load_catalogue", "read_metadata"]
+__all__ = ["Control", "catalogue_of", "judging_controls", "load_catalogue", "read_metadata"]
 
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 
@@ -49,6 +50,9 @@ class Control:
     package: str
     #: The file, relative to the policy directory.
     path: str
+    #: Evidence whose verdict this control gives (``custom.judges``, e.g. ``fairness_audit``):
+    #: a report shows an audit's verdict as the outcome of the controls that judge it.
+    judges: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         """A JSON-ready mapping (for ``--json`` and the API)."""
@@ -90,20 +94,33 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
         remediation=" ".join(str(custom["remediation"]).split()),
         package=package,
         path=path,
+        judges=tuple(str(evidence) for evidence in custom.get("judges", ())),
     )
 
 
 def load_catalogue(*, policy_dir: Path) -> list[Control]:
     """Every control (a module whose annotation has ``custom.control_id``), sorted by id."""
+    modules = [
+        (path.relative_to(policy_dir).as_posix(), path.read_text(encoding="utf-8"))
+        for path in sorted(policy_dir.rglob("*.rego"))
+        if not path.name.endswith("_test.rego")
+    ]
+    return catalogue_of(modules)
+
+
+def catalogue_of(modules: Iterable[tuple[str, str]]) -> list[Control]:
+    """The controls among ``(relative path, source)`` modules (e.g. an engine's bundle)."""
     controls = []
-    for path in sorted(policy_dir.rglob("*.rego")):
-        if path.name.endswith("_test.rego"):
-            continue
-        relative = path.relative_to(policy_dir).as_posix()
+    for relative, source in modules:
         try:
-            annotation, package = read_metadata(path.read_text(encoding="utf-8"))
+            annotation, package = read_metadata(source)
             if "control_id" in (annotation.get("custom") or {}):
                 controls.append(_control(annotation, package, relative))
         except (KeyError, IndexError, TypeError, yaml.YAMLError) as error:
             raise PolicyBundleError(f"{relative}: incomplete METADATA ({error})") from error
     return sorted(controls, key=lambda control: control.id)
+
+
+def judging_controls(controls: Iterable[Control], evidence: str) -> set[str]:
+    """Ids of the controls whose METADATA says they judge ``evidence`` (``fairness_audit``)."""
+    return {control.id for control in controls if evidence in control.judges}

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any, Protocol
 
+from app.policy.bundle import PolicyBundle
 from app.policy.decision import GATES, Decision, decision_from_result, engine_failure
 
 __all__ = ["DEFAULT_TIMEOUT_S", "DeadlineRunner", "PolicyEngine"]
@@ -34,6 +35,8 @@ class PolicyEngine(Protocol):
     name: str
     #: sha256 of the policy bundle this engine evaluates.
     bundle_hash: str
+    #: The policy bundle itself (modules and data), e.g. to read its controls' METADATA.
+    bundle: PolicyBundle
 
     def decide(self, gate: str, document: dict[str, Any]) -> Decision:
         """Evaluate ``data.gates.<gate>.decision`` for ``document``; never raises."""

@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session
 
 from app.errors import ValidationError
+from app.formats.catalog import TEXT_FORMATS
 from app.formats.pii import ScanReport, classify, scan_file
 from app.formats.validate import ValidationReport, validate_file
 from app.models.datasets import DatasetVersion
@@ -22,7 +23,7 @@ from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import StoredFile
 
 #: Formats whose records are free text the PII scan reads.
-_SCANNED_FORMATS = frozenset({"openai_chat", "anthropic_text", "llama_io", "gemini_multimodal"})
+_SCANNED_FORMATS = frozenset(TEXT_FORMATS)
 
 
 def parse_declared_metadata(text: str, *, source: str) -> DatasetVersionMetadata:

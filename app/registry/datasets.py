@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from app.errors import ValidationError
+from app.errors import ConflictError, ValidationError
 from app.models.base import utc_now
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.registry.records import create_record, get_record, update_record
@@ -97,10 +97,12 @@ def record_erasure_request(
 def resolve_erasure_request(
     *, session: Session, request_id: int, resolution: str, actor: str
 ) -> ErasureRequest:
-    """Close an erasure request with what was done."""
+    """Close an erasure request with what was done (ledgered); a second close is a conflict."""
     request = get_record(session=session, model=ErasureRequest, record_id=request_id)
     if request.resolved_at is not None:
-        raise ValidationError(f"erasure request {request_id} is already resolved")
+        raise ConflictError(f"erasure request {request_id} is already resolved")
+    if not resolution.strip():
+        raise ValidationError("say what was done to resolve the erasure request")
     return update_record(
         session=session,
         record=request,

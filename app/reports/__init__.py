@@ -1,12 +1,13 @@
 """Signed PDF reports: render (WeasyPrint), sign (pyHanko, PAdES), verify.
 
-:mod:`app.reports.builders` gathers a report's context from the registry (shapes in
-:mod:`app.reports.contexts`), :func:`generate_report` renders and signs it, and
-:mod:`app.reports.service` records, stores, ledgers and serves reports and verifies
-uploads; anyone holding a PDF calls :func:`verify_pdf`.
+Each kind lives in one module under :mod:`app.reports.kinds` and registers itself once
+(:mod:`app.reports.kind`); :func:`app.reports.service.generate` reads a kind's context
+from the registry (shapes in :mod:`app.reports.contexts`), :func:`generate_report`
+renders and signs it, and the service records, stores, ledgers and serves reports and
+verifies uploads; anyone holding a PDF calls :func:`verify_pdf`.
 """
 
-from app.reports.generation import REPORT_KINDS, GeneratedReport, generate_report
+from app.reports.generation import GeneratedReport, generate_report
 from app.reports.identity import (
     SigningIdentity,
     ensure_self_signed_identity,
@@ -23,7 +24,6 @@ from app.reports.verification import (
 )
 
 __all__ = [
-    "REPORT_KINDS",
     "Coverage",
     "GeneratedReport",
     "SignatureLevel",

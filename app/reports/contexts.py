@@ -153,7 +153,7 @@ class AuditSummary(TypedDict):
     kind: Literal["fairness", "explainability", "fairness+explainability"]
     dataset: str
     run_at: dt.datetime
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "not_judged"]
     headline: list[MetricResult]
 
 
@@ -338,9 +338,9 @@ class FairnessTable(TypedDict):
     demographic_parity_difference: float
     demographic_parity_ratio: float
     equalized_odds_difference: float
-    four_fifths_threshold: float
+    four_fifths_threshold: float | None
     """Selection-rate ratio bound (0.8 for the four-fifths rule; policy data)."""
-    passed: bool
+    passed: bool | None
 
 
 class FeatureImportance(TypedDict):
@@ -377,7 +377,7 @@ class AuditDetails(TypedDict):
     dataset: DatasetRef
     run_at: dt.datetime
     trigger: Literal["schedule", "on_demand"]
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "not_judged"]
     summary: str
 
 

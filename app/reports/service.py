@@ -1,19 +1,21 @@
 """The registry's report service: generate, record, download and verify signed reports.
 
-Generating a report is three steps so a door can keep its database transaction short:
-:func:`app.reports.builders.build_context` reads the registry, :func:`render_report`
-renders and signs (seconds, no database), :func:`record_report` stores the PDF
-content-addressed under ``storage_dir/reports`` and records and ledgers the
-:class:`~app.models.evidence.Report` row. :func:`generate_and_record` does all three in
-one session for callers that do not mind (the CLI, the demo). Every download is ledgered
-with the user; an uploaded PDF is verified offline and matched against the registry.
+:func:`generate` is the one way every door (portal, API, CLI, demo) makes a report. It
+takes three steps so the database transaction stays short: :func:`build_context` reads
+the registry in one unit of work, :func:`render_report` renders and signs (seconds, no
+database), :func:`record_report` stores the PDF content-addressed under
+``storage_dir/reports`` and records and ledgers the :class:`~app.models.evidence.Report`
+row in a second unit of work. Every download is ledgered with the user; an uploaded PDF
+is verified offline and matched against the registry.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,10 +24,11 @@ from asn1crypto import x509 as asn1_x509
 from sqlmodel import Session, select
 
 from app.config import Settings
+from app.errors import ValidationError
 from app.ledger import append_event
+from app.models.base import utc_now
 from app.models.evidence import Report
 from app.registry.records import get_record, ledger_payload
-from app.reports.builders import Period, PreparedReport, build_context
 from app.reports.errors import ReportFileMissingError
 from app.reports.generation import GeneratedReport, generate_report
 from app.reports.identity import (
@@ -34,16 +37,20 @@ from app.reports.identity import (
     load_signing_identity,
     passphrase_path,
 )
+from app.reports.kind import report_kind
+from app.reports.prepared import Period, PreparedReport, ReportRequest
+from app.reports.reader import load_reader
 from app.reports.verification import VerificationResult, verify_pdf
 from app.storage import UploadTooLargeError, store_stream
 
 __all__ = [
     "MAX_VERIFY_BYTES",
+    "Period",
     "ReportDownload",
     "ReportRequest",
     "UploadVerification",
-    "generate_and_record",
-    "generate_and_record_each",
+    "build_context",
+    "generate",
     "read_upload",
     "record_download",
     "record_report",
@@ -60,18 +67,6 @@ MAX_VERIFY_BYTES = 25 * 1024 * 1024
 _REPORTS_FOLDER = "reports"
 #: Largest report file the store accepts (a guard, far above any real report).
 _MAX_REPORT_BYTES = 200 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ReportRequest:
-    """One report to generate."""
-
-    kind: str
-    """A kind of :data:`app.reports.REPORT_KINDS`."""
-    subject_id: int | None = None
-    """The registry id of the subject (see ``KIND_SUBJECTS``); ``None`` for a period."""
-    period: Period | None = None
-    """The period of a ``periodic_compliance`` report."""
 
 
 @dataclass(frozen=True)
@@ -189,45 +184,55 @@ def record_report(
     return report
 
 
-def generate_and_record(
+#: Opens a unit of work: ``with sessions() as session`` commits on success.
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def build_context(
     *,
     session: Session,
     settings: Settings,
-    kind: str,
+    request: ReportRequest,
     actor: str,
-    subject_id: int | None = None,
-    period: Period | None = None,
-) -> Report:
-    """Build, render, sign, store, record and ledger one report in ``session``."""
-    prepared = build_context(
-        session=session,
-        settings=settings,
-        kind=kind,
-        actor=actor,
-        subject_id=subject_id,
-        period=period,
-    )
-    generated = render_report(settings=settings, prepared=prepared)
-    return record_report(
-        session=session, settings=settings, prepared=prepared, generated=generated, actor=actor
-    )
+    generated_at: dt.datetime | None = None,
+) -> PreparedReport:
+    """Gather the context of the requested report from the registry (reads only).
 
-
-def generate_and_record_each(
-    *, session: Session, settings: Settings, requests: Sequence[ReportRequest], actor: str
-) -> list[Report]:
-    """:func:`generate_and_record` for each request, in order (e.g. the demo's reports)."""
-    return [
-        generate_and_record(
-            session=session,
-            settings=settings,
-            kind=request.kind,
-            actor=actor,
-            subject_id=request.subject_id,
-            period=request.period,
+    Raises a not-found error for an unknown subject and
+    :class:`~app.reports.errors.ReportSubjectNotReadyError` when the subject lacks what
+    its report shows.
+    """
+    kind = report_kind(request.kind)
+    reader = load_reader(session, settings)
+    stamp = {"actor": actor, "generated_at": generated_at or utc_now()}
+    if kind.about_a_period:
+        if request.period is None:
+            raise ValidationError(f"a {kind.label.lower()} needs a period (start and end)")
+        context = kind.build(reader, period=request.period, **stamp)
+        return PreparedReport(kind.name, kind.subject_type, None, request.period, context)
+    if request.subject_id is None:
+        raise ValidationError(
+            f"a {kind.name} report needs the id of its {kind.subject_type.replace('_', ' ')}"
         )
-        for request in requests
-    ]
+    context = kind.build(reader, subject_id=request.subject_id, **stamp)
+    return PreparedReport(kind.name, kind.subject_type, request.subject_id, None, context)
+
+
+def generate(
+    *, sessions: SessionFactory, settings: Settings, request: ReportRequest, actor: str
+) -> Report:
+    """Build, render, sign, store, record and ledger one report: what every door calls.
+
+    The registry is read in one unit of work from ``sessions`` and the report recorded in
+    a second, so no transaction stays open while the PDF renders.
+    """
+    with sessions() as session:
+        prepared = build_context(session=session, settings=settings, request=request, actor=actor)
+    generated = render_report(settings=settings, prepared=prepared)
+    with sessions() as session:
+        return record_report(
+            session=session, settings=settings, prepared=prepared, generated=generated, actor=actor
+        )
 
 
 def report_filename(report: Report) -> str:

@@ -66,7 +66,9 @@ def audit_detail(audit_id: int) -> Any:
         model = session.get(ModelVersion, audit.model_version_id)
         if decision_id:
             try:
-                reasons = service.reasons_for(session, audit_id=audit_id, decision_id=decision_id)
+                reasons = service.reasons_for(
+                    session=session, audit_id=audit_id, decision_id=decision_id
+                )
             except GatehouseError as error:
                 reasons_error = str(error)
     return render_template(

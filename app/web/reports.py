@@ -16,21 +16,20 @@ from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from app.api.v1.reports import pdf_attachment
 from app.auth.guard import allow, current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
+from app.downloads import pdf_attachment
 from app.errors import GatehouseError
 from app.models.evidence import Report
 from app.registry.records import list_records
-from app.reports.builders import KIND_SUBJECTS, Period, build_context
-from app.reports.generation import REPORT_KINDS
+from app.reports import service as report_service
+from app.reports.kind import report_kind, report_kinds
+from app.reports.prepared import Period, ReportRequest
 from app.reports.service import (
     MAX_VERIFY_BYTES,
     read_upload,
     record_download,
-    record_report,
-    render_report,
     report_filename,
     verify_upload,
 )
@@ -41,14 +40,24 @@ bp = Blueprint("web_reports", __name__)
 class GenerateForm(FlaskForm):
     """Which report, about which registry object (or which period)."""
 
-    kind = SelectField(
-        "Kind",
-        choices=[SelectChoice(name, kind.label) for name, kind in REPORT_KINDS.items()],
-        validators=[DataRequired()],
-    )
+    kind = SelectField("Kind", validators=[DataRequired()])
     subject_id = IntegerField("Subject id", validators=[Optional(), NumberRange(min=1)])
     period_start = DateField("Period start", validators=[Optional()])
     period_end = DateField("Period end", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Offer every registered kind (read when the form is built, not at import)."""
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [
+            SelectChoice(name, kind.label) for name, kind in report_kinds().items()
+        ]
+
+    def report_request(self) -> ReportRequest:
+        """The report the form asks for."""
+        if report_kind(self.kind.data or "").about_a_period:
+            period = Period.between(self.period_start.data, self.period_end.data)
+            return ReportRequest(self.kind.data or "", period=period)
+        return ReportRequest(self.kind.data or "", subject_id=self.subject_id.data)
 
 
 class VerifyForm(FlaskForm):
@@ -77,8 +86,8 @@ def _list_page(*, generate: GenerateForm | None = None, status: int = 200) -> An
             "web/reports.html",
             page=page,
             filenames={report.id: report_filename(report) for report in page.items},
-            labels={name: kind.label for name, kind in REPORT_KINDS.items()},
-            subjects=KIND_SUBJECTS,
+            labels={name: kind.label for name, kind in report_kinds().items()},
+            subjects={name: kind.subject_type for name, kind in report_kinds().items()},
             generate=generate or (GenerateForm() if _may_generate() else None),
             verify=VerifyForm(),
             max_mib=MAX_VERIFY_BYTES // (1024 * 1024),
@@ -105,32 +114,13 @@ def generate() -> Any:
             "error",
         )
         return _list_page(generate=form, status=400)
-    settings = current_app.config["GATEHOUSE"]
-    actor = current_principal().username
     try:
-        period = (
-            Period(form.period_start.data, form.period_end.data)
-            if form.period_start.data and form.period_end.data
-            else None
+        report = report_service.generate(
+            sessions=unit_of_work,
+            settings=current_app.config["GATEHOUSE"],
+            request=form.report_request(),
+            actor=current_principal().username,
         )
-        with unit_of_work() as session:
-            prepared = build_context(
-                session=session,
-                settings=settings,
-                kind=form.kind.data or "",
-                actor=actor,
-                subject_id=form.subject_id.data,
-                period=period,
-            )
-        generated = render_report(settings=settings, prepared=prepared)
-        with unit_of_work() as session:
-            report = record_report(
-                session=session,
-                settings=settings,
-                prepared=prepared,
-                generated=generated,
-                actor=actor,
-            )
     except GatehouseError as error:
         flash(str(error), "error")
         return _list_page(generate=form, status=error.status)
@@ -175,5 +165,5 @@ def verify() -> Any:
         outcome=outcome,
         result=outcome.result,
         filename=upload.filename or "upload.pdf",
-        labels={name: kind.label for name, kind in REPORT_KINDS.items()},
+        labels={name: kind.label for name, kind in report_kinds().items()},
     )

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from app.approvals.cli import EXIT_DENIED, EXIT_DONE, EXIT_INFRASTRUCTURE, EXIT_TIMEOUT
 from app.cli import cli
+from app.cli.pipeline import EXIT_DENIED, EXIT_DONE, EXIT_INFRASTRUCTURE, EXIT_TIMEOUT
 from app.db import session_scope
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from app.audits import charts
-from app.audits.cli import cli_group
 from app.audits.datasets import DATA_DIR
 from app.audits.errors import AuditInputError, UnsupportedModelError
 from app.audits.explain import run_explainability_audit
 from app.audits.fairness import FairnessResult, run_fairness_audit
 from app.audits.inputs import load_decisions, load_model
+from app.cli.audits import cli_group
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from app.audits.demo import seed_demo_audits
 from app.db import session_scope
+from app.demo.audits import seed_demo_audits
 from app.demo.seed import DemoSeed
 from app.registry import datasets as dataset_service
 from app.registry.dataset_ingest import ingest_dataset_file

@@ -125,7 +125,7 @@ def test_four_fifths_rule_decided_by_the_fair_lending_control(
     version_id = register_decisions(decisions_table(selection=selection))
     with session_scope(engine) as session:
         audit = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=seeded.ids["credit_model"],
             dataset_version_id=version_id,
@@ -170,7 +170,7 @@ def test_failing_audit_of_a_production_model_is_flagged_by_the_policy(
     parameters = {"y_true": "y_true", "y_pred": "y_pred", "sensitive": ["applicant_group"]}
     with session_scope(engine) as session:
         passing = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=seeded.ids["credit_model"],
             dataset_version_id=fair,
@@ -181,7 +181,7 @@ def test_failing_audit_of_a_production_model_is_flagged_by_the_policy(
         assert passing.results["review"][0]["controls"] == {"FIN-FAIR-LENDING": "pass"}
         assert session.get(Deployment, deployment_id).needs_review is False  # type: ignore[union-attr]
         failing = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=seeded.ids["credit_model"],
             dataset_version_id=unfair,
@@ -205,7 +205,7 @@ def test_failed_audits_record_one_line_errors(
     version_id = register_decisions(decisions_table(selection={"a": 0.5, "b": 0.4}))
     with session_scope(engine) as session:
         missing = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=seeded.ids["credit_model"],
             dataset_version_id=version_id,
@@ -214,7 +214,7 @@ def test_failed_audits_record_one_line_errors(
             actor="eli",
         )
         no_artefact = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=seeded.ids["credit_model"],
             dataset_version_id=version_id,
@@ -248,7 +248,7 @@ def test_a_tampered_artefact_is_refused_before_unpickling(
         with open(path, "ab") as artefact:
             artefact.write(b"\0")
         audit = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=audited.ids["credit_model"],
             dataset_version_id=audited.ids["german_credit_evaluation"],
@@ -267,9 +267,9 @@ def test_principal_reasons_by_decision_id_without_personal_values(
         audit = session.get(AuditRun, audited.ids["explainability_audit"])
         assert audit is not None
         decision_id = next(iter(audit.results["decisions"]))
-        found = reasons_for(session, audit_id=audit.id or 0, decision_id=decision_id)
+        found = reasons_for(session=session, audit_id=audit.id or 0, decision_id=decision_id)
         with pytest.raises(NotFoundError):
-            reasons_for(session, audit_id=audit.id or 0, decision_id="APP-9999")
+            reasons_for(session=session, audit_id=audit.id or 0, decision_id="APP-9999")
     assert decision_id.startswith("APP-")
     assert found["decision_id"] == decision_id
     assert 0 < len(found["reasons"]) <= 4 or found["reasons"] == []
@@ -296,7 +296,7 @@ def test_an_artefact_without_a_ledgered_digest_is_never_unpickled(
         session.add(other)
         session.flush()
         audit = run_audit(
-            session,
+            session=session,
             engine=policy_engine,
             model_version_id=other.id or 0,
             dataset_version_id=audited.ids["german_credit_evaluation"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app.formats.cli import cli_group
+from app.cli.datasets import cli_group
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -26,7 +26,7 @@ def test_validate_invalid_file_exits_1_with_line_numbers() -> None:
     )
     assert result.exit_code == 1
     assert (
-        'line 2: messages[1].role: expected one of system, user, assistant, tool; got "bot"'
+        'line 2: messages[1].role: expected one of system, developer, user, assistant, tool; got "bot"'
         in result.output
     )
 

@@ -96,7 +96,13 @@ def test_lossy_steps_are_listed_with_counts(tmp_path: Path) -> None:
                     {
                         "role": "assistant",
                         "content": None,
-                        "tool_calls": [{"id": "1", "type": "function"}],
+                        "tool_calls": [
+                            {
+                                "id": "1",
+                                "type": "function",
+                                "function": {"name": "weather", "arguments": "{}"},
+                            }
+                        ],
                     },
                     {"role": "tool", "tool_call_id": "1", "content": "sunny"},
                     {"role": "assistant", "content": "Sunny.", "weight": 1},

@@ -11,7 +11,7 @@ import pytest
 
 from app.formats import classify, scan_file
 from app.formats.pii import mask
-from app.formats.recognizers import find_identifiers
+from app.formats.recognizers import WINDOW_CHARS, WINDOW_OVERLAP, find_identifiers
 
 PER_CATEGORY = 60
 _AREA_CODES = ("212", "617", "415", "312", "206", "303", "404", "512", "702", "919")
@@ -207,3 +207,33 @@ def test_year_alone_is_not_a_date() -> None:
 def test_mask_hides_all_but_the_last_two_characters() -> None:
     assert mask("219-09-9999") == "***-**-**99"
     assert mask("a@b.io") == "*@*.**"
+
+
+def test_a_message_over_a_million_characters_is_scanned_in_windows(tmp_path: Path) -> None:
+    """spaCy refuses texts over 1,000,000 characters; long texts are scanned in windows,
+    and an identifier in an overlap or across a window's edge is counted once."""
+    filler = "The quarterly figures were reviewed and filed without comment. "
+    text = list((filler * (1_300_000 // len(filler) + 1))[:1_300_000])
+    step = WINDOW_CHARS - WINDOW_OVERLAP
+    planted = {
+        10: "ana.one@example.com",
+        step + 990: "ravi.two@example.com",  # in the overlap, owned by the first window
+        WINDOW_CHARS - 8: "li.three@example.com",  # across the first window's edge
+        1_300_000 - 40: "omar.four@example.com",  # at the very end
+    }
+    for at, address in planted.items():
+        text[at - 1] = " "
+        text[at : at + len(address)] = address
+        text[at + len(address)] = " "
+    path = tmp_path / "long.jsonl"
+    record = {
+        "messages": [
+            {"role": "user", "content": "".join(text)},
+            {"role": "assistant", "content": "Noted."},
+        ]
+    }
+    path.write_text(json.dumps(record) + "\n")
+    report = scan_file(path)
+    emails = next(f for f in report.findings if f.category == "email")
+    assert emails.count == len(planted)
+    assert [loc.field for loc in emails.locations] == ["messages[0].content"] * len(planted)

@@ -39,7 +39,7 @@ def test_reasoning_chain_quality_warnings(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     path.write_text(
         _chat("Step 1: add 2 and 2.\nStep 2: check.\nTherefore the answer is 4.")  # complete
-        + _chat("1. Look at it.\n2. Look at it.\nSo it is.")  # repeated step, no conclusion
+        + _chat("1. Look at it.\n2. Look at it.\nNow compare the")  # repeated step, cut off
         + _chat("Step 1:\nStep 2: multiply.\nFinal answer: 6")  # empty step
         + _chat("The answer is 42.")  # an answer with no reasoning
         + _chat("Hello there, how can I help?")  # plain chat: nothing to say
@@ -50,12 +50,13 @@ def test_reasoning_chain_quality_warnings(tmp_path: Path) -> None:
     assert reasoning.with_steps_and_conclusion == 2
     assert reasoning.share_with_steps_and_conclusion == 0.4
     assert reasoning.step_count_distribution == {"0": 2, "2": 3}
-    warnings = {(w.line, w.code) for w in report.warnings}
+    assert reasoning.unsupported_conclusions == 1 and reasoning.steps_without_conclusion == 1
+    warnings = {(w.line, w.code) for w in report.warnings if w.code.startswith("reasoning.")}
     assert warnings == {
         (2, "reasoning.repeated_step"),
         (2, "reasoning.no_conclusion"),
         (3, "reasoning.empty_step"),
         (4, "reasoning.no_steps"),
     }
-    assert all(w.field == "messages[1].content" for w in report.warnings)
+    assert all(w.field == "messages[1].content" for w in report.warnings if w.line)
     assert report.valid  # quality problems are warnings, not errors

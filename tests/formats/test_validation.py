@@ -141,7 +141,7 @@ def test_broken_file_reports_its_mistake(
 def test_error_message_reads_like_the_issue_example() -> None:
     report = validate_file(FIXTURES / "broken" / "openai_bad_role.jsonl")
     assert str(report.errors[0]) == (
-        'line 2: messages[1].role: expected one of system, user, assistant, tool; got "bot"'
+        'line 2: messages[1].role: expected one of system, developer, user, assistant, tool; got "bot"'
     )
 
 

@@ -29,6 +29,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/datasets/<int:dataset_id>/versions"): REGISTRARS,
     ("PATCH", "/api/v1/datasets/versions/<int:version_id>"): STEWARDS,
     ("POST", "/api/v1/datasets/versions/<int:version_id>/erasure-requests"): STEWARDS,
+    ("POST", "/api/v1/datasets/erasure-requests/<int:request_id>/resolution"): STEWARDS,
     ("POST", "/api/v1/runs"): REGISTRARS,
     ("POST", "/api/v1/runs/<int:run_id>/transitions"): REGISTRARS,
     ("PUT", "/api/v1/models/<int:model_id>/card"): REGISTRARS,

@@ -43,3 +43,43 @@ def test_user_and_token_lifecycle(app: Any) -> None:
 def test_db_current_reports_head(app: Any) -> None:
     result = app.test_cli_runner().invoke(cli, ["db", "current"])
     assert result.exit_code == 0 and "(head)" in result.output
+
+
+def test_every_area_is_registered_once_and_loads_with_the_help_it_advertises() -> None:
+    from click.testing import CliRunner
+
+    from app.cli import AREAS
+
+    assert len({area.name for area in AREAS}) == len(AREAS)
+    for area in AREAS:
+        command = area.load()
+        assert command.get_short_help_str(limit=200) == area.help, area.name
+    listed = CliRunner().invoke(cli, ["--help"])
+    assert listed.exit_code == 0
+    for area in AREAS:
+        assert area.name in listed.output
+
+
+def test_help_and_the_pipelines_commands_start_without_loading_flask() -> None:
+    """Start-up stays light: the portal, the database layer and pandas load only when used."""
+    import subprocess
+    import sys
+
+    for arguments in (
+        ["--help"],
+        ["promote", "--help"],
+        ["run", "submit", "--help"],
+        ["gate", "check", "--help"],
+    ):
+        probe = (
+            "import sys\n"
+            "from app.cli import cli\n"
+            f"try:\n    cli.main({arguments!r}, prog_name='gatehouse')\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('flask', 'sqlalchemy', 'sqlmodel', 'pandas') if m in sys.modules)\n"
+            "print('LOADED', heavy)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        )
+        assert "LOADED []" in done.stdout, (arguments, done.stdout[-500:], done.stderr[-500:])

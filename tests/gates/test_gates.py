@@ -149,7 +149,7 @@ def test_opa_server_killed_mid_run_denies_every_later_call(
     settings: Any, seeded: Any, make_actor: Any
 ) -> None:
     from app import create_app
-    from app.policy.cli import find_opa_binary
+    from app.policy.opa_checks import find_opa_binary
     from app.policy.opa_process import start_opa_server
 
     binary = find_opa_binary()

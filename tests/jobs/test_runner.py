@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import col, select
 
-from app.audits.service import (
+from app.audits.schedules import (
     AuditScheduleCreate,
     AuditScheduleUpdate,
     create_schedule,
@@ -143,7 +143,7 @@ def test_audit_schedule_job_runs_the_audit_and_records_failures(
     parameters = {"y_true": "y_true", "y_pred": "y_pred", "sensitive": ["group"], "bootstrap": 5}
     with session_scope(engine) as session:
         schedule = create_schedule(
-            session,
+            session=session,
             data=AuditScheduleCreate(
                 model_version_id=seed.ids["credit_model"],
                 dataset_version_id=version_id,
@@ -158,7 +158,7 @@ def test_audit_schedule_job_runs_the_audit_and_records_failures(
     assert ok is not None and ok.outcome == "succeeded", ok.error if ok else None
     with session_scope(engine) as session:
         update_schedule(
-            session,
+            session=session,
             schedule_id=schedule_id,
             data=AuditScheduleUpdate(parameters={**parameters, "sensitive": ["sex"]}),  # type: ignore[arg-type]
             actor="marcus",
@@ -187,7 +187,7 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
         sync_static_jobs(scheduler, options)
         with session_scope(engine) as session:
             schedule = create_schedule(
-                session,
+                session=session,
                 data=AuditScheduleCreate(
                     model_version_id=seed.ids["credit_model"],
                     dataset_version_id=seed.ids["german_credit"],
@@ -213,7 +213,7 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
         assert scheduler.get_job(job_id).next_run_time == first_run
         with session_scope(engine) as session:
             update_schedule(
-                session,
+                session=session,
                 schedule_id=schedule.id or 0,
                 data=AuditScheduleUpdate(cron="30 4 * * *"),
                 actor="marcus",
@@ -223,7 +223,7 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
         assert (moved.hour, moved.minute) == (4, 30)
         with session_scope(engine) as session:
             update_schedule(
-                session,
+                session=session,
                 schedule_id=schedule.id or 0,
                 data=AuditScheduleUpdate(enabled=False),
                 actor="m",

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from app.policy.bundle import PolicyBundle, load_bundle
-from app.policy.cli import find_opa_binary
 from app.policy.embedded import EmbeddedEngine
+from app.policy.opa_checks import find_opa_binary
 from app.policy.opa_process import OpaProcess, OpaStartError
 from app.policy.opa_process import start_opa_server as start_opa
 from app.policy.opa_server import OpaServerEngine

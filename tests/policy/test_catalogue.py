@@ -9,9 +9,9 @@ import yaml
 from click.testing import CliRunner
 from regopy import Interpreter
 
+from app.cli.policy import cli_group
 from app.policy.bundle import PolicyBundle
 from app.policy.catalogue import load_catalogue
-from app.policy.cli import cli_group
 from tests.policy.conftest import POLICY_DIR
 
 REQUIRED_CONTROLS = {

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.policy.cli import cli_group, run_opa_checks
+from app.cli.policy import cli_group
+from app.policy.opa_checks import run_opa_checks
 from tests.policy.conftest import POLICY_DIR
 
 pytestmark = pytest.mark.opa

@@ -13,7 +13,6 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from app.reports import (
-    REPORT_KINDS,
     GeneratedReport,
     SignatureLevel,
     SigningIdentity,
@@ -23,6 +22,7 @@ from app.reports import (
     verify_pdf,
 )
 from app.reports.errors import ReportContextError, UnknownReportKindError
+from app.reports.kind import report_kind
 from tests.reports.conftest import ARTIFACTS, pdf_text, require_binary
 from tests.reports.contexts import (
     BUILDERS,
@@ -74,7 +74,7 @@ def _expected_phrases(kind: str) -> list[str]:
     elif kind == "audit_report":
         phrases += [
             "aud-2026-1187",
-            "Verdict: PASS",
+            "Verdict of the gate: PASS",
             "0.8312",
             "0.105\u20130.122",  # en dash between the interval bounds
             "10,860",
@@ -173,7 +173,7 @@ def test_pdf_metadata_pages_bookmarks_and_archive_variant(
     reader = PdfReader(io.BytesIO(report.pdf))
     info = reader.metadata
     assert info is not None
-    assert info.title and info.title.startswith(REPORT_KINDS[kind].label + ": ")
+    assert info.title and info.title.startswith(report_kind(kind).label + ": ")
     assert info.author == ORGANISATION
     assert info.subject
     assert info.creation_date is not None

@@ -13,6 +13,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
+from app.cli.reports import cli_group
 from app.reports import (
     GeneratedReport,
     SigningIdentity,
@@ -20,7 +21,6 @@ from app.reports import (
     ensure_self_signed_identity,
     verify_pdf,
 )
-from app.reports.cli import cli_group
 from app.reports.rendering import render_pdf
 from app.reports.signing import SigningOptions, sign_pdf
 

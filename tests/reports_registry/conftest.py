@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,8 +37,8 @@ from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_mo
 from app.demo.workflow import run_demo_workflow
 from app.models.base import utc_now
 from app.models.evidence import AuditRun, Report
-from app.reports.builders import Period
-from app.reports.service import generate_and_record
+from app.reports import service as report_service
+from app.reports.prepared import Period, ReportRequest
 from tests.approvals.conftest import build_registry
 from tests.conftest import BACKENDS, _admin_execute, _with_database, postgres_admin_url
 from tests.reports.conftest import timestamp_authority  # noqa: F401 (a local TSA for B-T tests)
@@ -48,6 +49,24 @@ GERMAN_FEATURES = ["Duration", "Credit-amount", "Installment-rate", "Age", "Exis
 PERIOD = Period(date(utc_now().year, 1, 1), date(utc_now().year, 12, 31))
 #: Who generates the shared reports (the demo's compliance officer).
 GENERATOR = "olivia"
+
+
+def generate_in_session(
+    *,
+    session: Any,
+    settings: Settings,
+    kind: str,
+    actor: str,
+    subject_id: int | None = None,
+    period: Period | None = None,
+) -> Report:
+    """Generate a report through the service every door uses, inside ``session``."""
+    return report_service.generate(
+        sessions=lambda: nullcontext(session),
+        settings=settings,
+        request=ReportRequest(kind, subject_id=subject_id, period=period),
+        actor=actor,
+    )
 
 
 @dataclass
@@ -266,7 +285,7 @@ def world(
     }
     for kind, subject in subjects.items():
         with session_scope(engine) as session:
-            world.reports[kind] = generate_and_record(
+            world.reports[kind] = generate_in_session(
                 session=session, settings=settings, kind=kind, actor=GENERATOR, **subject
             )
     yield world

@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import col, select
 from werkzeug.test import TestResponse
 
+from app.cli.reports import cli_group
 from app.db import session_scope
 from app.models.evidence import Report
 from app.models.ledger import LedgerEvent
-from app.reports.cli import cli_group
 from app.reports.service import MAX_VERIFY_BYTES
 from tests.reports.conftest import pdf_text
 from tests.reports_registry.conftest import World

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
-from app.audits import service
+from app.audits import schedules, service
+from app.audits.parameters import AuditKind, AuditParameters
 from app.auth.guard import allow, current_principal
 from app.auth.roles import GATE_CALLERS, READERS
 from app.db import unit_of_work
@@ -37,8 +38,8 @@ class AuditCreate(BaseModel):
 
     model_version_id: int = Field(ge=1)
     dataset_version_id: int = Field(ge=1)
-    kind: service.AuditKind
-    parameters: service.AuditParameters = Field(default_factory=service.AuditParameters)
+    kind: AuditKind
+    parameters: AuditParameters = Field(default_factory=AuditParameters)
 
 
 class AuditListQuery(ListQuery):
@@ -98,7 +99,7 @@ def start_audit(json: AuditCreate) -> Any:
     """Run a fairness or explainability audit now; 201 with the finished run."""
     with unit_of_work() as session:
         audit = service.run_audit(
-            session,
+            session=session,
             engine=current_policy_engine(),
             model_version_id=json.model_version_id,
             dataset_version_id=json.dataset_version_id,
@@ -143,7 +144,9 @@ def get_audit(audit_id: int, query: AuditReadQuery) -> Any:
 def get_reasons(audit_id: int, decision_id: str) -> Any:
     """The principal reasons of one decision (for an adverse action notice)."""
     with unit_of_work() as session:
-        return jsonify(service.reasons_for(session, audit_id=audit_id, decision_id=decision_id))
+        return jsonify(
+            service.reasons_for(session=session, audit_id=audit_id, decision_id=decision_id)
+        )
 
 
 @bp.get("/audit-schedules")
@@ -156,11 +159,13 @@ def list_schedules(query: ScheduleListQuery) -> Any:
 
 @bp.post("/audit-schedules")
 @allow(*AUDIT_RUNNERS, scope="write")
-@spec.validate(json=service.AuditScheduleCreate, tags=[TAG])
-def create_schedule(json: service.AuditScheduleCreate) -> Any:
+@spec.validate(json=schedules.AuditScheduleCreate, tags=[TAG])
+def create_schedule(json: schedules.AuditScheduleCreate) -> Any:
     """Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target."""
     with unit_of_work() as session:
-        schedule = service.create_schedule(session, data=json, actor=current_principal().username)
+        schedule = schedules.create_schedule(
+            session=session, data=json, actor=current_principal().username
+        )
         return created(to_public(schedule))
 
 
@@ -177,12 +182,12 @@ def get_schedule(schedule_id: int) -> Any:
 
 @bp.patch("/audit-schedules/<int:schedule_id>")
 @allow(*AUDIT_RUNNERS, scope="write")
-@spec.validate(json=service.AuditScheduleUpdate, tags=[TAG])
-def update_schedule(schedule_id: int, json: service.AuditScheduleUpdate) -> Any:
+@spec.validate(json=schedules.AuditScheduleUpdate, tags=[TAG])
+def update_schedule(schedule_id: int, json: schedules.AuditScheduleUpdate) -> Any:
     """Change a schedule's cron, parameters or enabled flag."""
     with unit_of_work() as session:
-        schedule = service.update_schedule(
-            session, schedule_id=schedule_id, data=json, actor=current_principal().username
+        schedule = schedules.update_schedule(
+            session=session, schedule_id=schedule_id, data=json, actor=current_principal().username
         )
         return jsonify(to_public(schedule))
 
@@ -193,8 +198,8 @@ def update_schedule(schedule_id: int, json: service.AuditScheduleUpdate) -> Any:
 def delete_schedule(schedule_id: int) -> Any:
     """Remove a schedule; its past audit runs stay."""
     with unit_of_work() as session:
-        service.delete_schedule(
-            session, schedule_id=schedule_id, actor=current_principal().username
+        schedules.delete_schedule(
+            session=session, schedule_id=schedule_id, actor=current_principal().username
         )
     return Response(status=204)
 

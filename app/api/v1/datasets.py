@@ -51,6 +51,12 @@ class ErasureRequestCreate(BaseModel):
     reference: str = Field(min_length=1, max_length=200)
 
 
+class ErasureResolution(BaseModel):
+    """What was done about an erasure request (e.g. the rows removed and the retrain)."""
+
+    resolution: str = Field(min_length=1, max_length=4000)
+
+
 @bp.get("")
 @allow(*READERS, scope="read")
 @spec.validate(query=DatasetListQuery, tags=[TAG])
@@ -179,3 +185,18 @@ def create_erasure_request(version_id: int, json: ErasureRequestCreate) -> Any:
             actor=current_principal().username,
         )
         return created(to_public(request))
+
+
+@bp.post("/erasure-requests/<int:request_id>/resolution")
+@allow(*DATA_STEWARDS, scope="write")
+@spec.validate(json=ErasureResolution, tags=[TAG])
+def resolve_erasure_request(request_id: int, json: ErasureResolution) -> Any:
+    """Close a GDPR Art. 17 erasure request with what was done (409 when already closed)."""
+    with unit_of_work() as session:
+        request = service.resolve_erasure_request(
+            session=session,
+            request_id=request_id,
+            resolution=json.resolution,
+            actor=current_principal().username,
+        )
+        return jsonify(to_public(request))

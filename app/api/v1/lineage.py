@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, jsonify
 
@@ -14,7 +14,6 @@ from app.db import unit_of_work
 from app.registry.lineage import deployments_using_dataset_version, lineage
 
 bp = Blueprint("api_lineage", __name__, url_prefix="/api/v1/lineage")
-SubjectType = Literal["deployment", "model_version", "run", "dataset_version"]
 
 
 @bp.get("/<subject_type>/<int:subject_id>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.api.v1.common import ListQuery, created, to_public
@@ -19,16 +19,17 @@ from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
+from app.downloads import pdf_attachment
 from app.errors import ValidationError
 from app.models.evidence import Report
 from app.registry.records import get_record, list_records
-from app.reports.builders import KIND_SUBJECTS, Period, build_context
+from app.reports import service as report_service
+from app.reports.kind import report_kind, report_kinds
+from app.reports.prepared import Period, ReportRequest
 from app.reports.service import (
     MAX_VERIFY_BYTES,
     read_upload,
     record_download,
-    record_report,
-    render_report,
     report_filename,
     verify_upload,
 )
@@ -37,37 +38,39 @@ from app.storage import UploadTooLargeError
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
 TAG = "reports"
 
-#: Who may generate reports: the people who answer for compliance (auditors only read).
-
 
 class ReportCreate(BaseModel):
     """What to report on: a registry object by id, or a period for the periodic report."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description=f"one of {', '.join(KIND_SUBJECTS)}")
+    kind: str = Field(description="a report kind (GET /api/v1/reports/kinds lists them)")
     subject_id: int | None = Field(default=None, ge=1)
     period_start: date | None = None
     period_end: date | None = None
 
     @model_validator(mode="after")
     def _subject_matches_kind(self) -> ReportCreate:
-        if self.kind not in KIND_SUBJECTS:
-            raise ValueError(f"kind must be one of {', '.join(KIND_SUBJECTS)}")
-        if self.kind == "periodic_compliance":
+        kinds = report_kinds()
+        if self.kind not in kinds:
+            raise ValueError(f"kind must be one of {', '.join(kinds)}")
+        kind = kinds[self.kind]
+        if kind.about_a_period:
             if self.period_start is None or self.period_end is None:
-                raise ValueError("periodic_compliance needs period_start and period_end")
+                raise ValueError(f"{self.kind} needs period_start and period_end")
         elif self.subject_id is None:
             raise ValueError(
-                f"{self.kind} needs subject_id (a {KIND_SUBJECTS[self.kind].replace('_', ' ')} id)"
+                f"{self.kind} needs subject_id (a {kind.subject_type.replace('_', ' ')} id)"
             )
         return self
 
-    def period(self) -> Period | None:
-        """The period asked for, if any."""
-        if self.period_start is None or self.period_end is None:
-            return None
-        return Period(self.period_start, self.period_end)
+    def request(self) -> ReportRequest:
+        """The report asked for."""
+        if report_kind(self.kind).about_a_period:
+            return ReportRequest(
+                self.kind, period=Period.between(self.period_start, self.period_end)
+            )
+        return ReportRequest(self.kind, subject_id=self.subject_id)
 
 
 class ReportListQuery(ListQuery):
@@ -87,27 +90,13 @@ def _body(report: Report) -> dict[str, Any]:
 @spec.validate(json=ReportCreate, tags=[TAG])
 def generate(json: ReportCreate) -> Any:
     """Generate, sign, store and record a report (takes a few seconds)."""
-    settings = current_app.config["GATEHOUSE"]
-    actor = current_principal().username
-    with unit_of_work() as session:
-        prepared = build_context(
-            session=session,
-            settings=settings,
-            kind=json.kind,
-            actor=actor,
-            subject_id=json.subject_id,
-            period=json.period(),
-        )
-    generated = render_report(settings=settings, prepared=prepared)
-    with unit_of_work() as session:
-        report = record_report(
-            session=session,
-            settings=settings,
-            prepared=prepared,
-            generated=generated,
-            actor=actor,
-        )
-        return created(_body(report))
+    report = report_service.generate(
+        sessions=unit_of_work,
+        settings=current_app.config["GATEHOUSE"],
+        request=json.request(),
+        actor=current_principal().username,
+    )
+    return created(_body(report))
 
 
 @bp.get("")
@@ -150,15 +139,6 @@ def download(report_id: int) -> Any:
             actor=current_principal().username,
         )
     return pdf_attachment(found.data, found.filename)
-
-
-def pdf_attachment(data: bytes, filename: str) -> Response:
-    """A PDF download response with a safe, generated file name."""
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def uploaded_pdf() -> bytes:

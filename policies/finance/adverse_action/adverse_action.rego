@@ -11,6 +11,7 @@
 #   regulation: Finance
 #   severity: high
 #   remediation: Run an explainability audit that yields principal reasons per decision.
+#   judges: [explainability_audit]
 package finance.adverse_action
 
 import data.lib.controls

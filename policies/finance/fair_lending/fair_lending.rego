@@ -12,6 +12,7 @@
 #   regulation: Finance
 #   severity: high
 #   remediation: Mitigate the disparity, re-run the fairness audit and promote only when it passes.
+#   judges: [fairness_audit]
 package finance.fair_lending
 
 import data.lib.controls

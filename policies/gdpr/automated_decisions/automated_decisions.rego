@@ -12,6 +12,7 @@
 #   regulation: GDPR
 #   severity: high
 #   remediation: Put a human reviewer in the decision loop and run an explainability audit.
+#   judges: [explainability_audit]
 package gdpr.automated_decisions
 
 import data.lib.controls

@@ -10,8 +10,7 @@ decision and each change of the approval state, and exit:
 - 2 still waiting when ``--timeout`` ran out,
 - 3 infrastructure: Gatehouse unreachable, a 5xx answer, a bad token or no configuration.
 
-``gatehouse approvals expire`` is the operators' command (run from cron or the scheduler):
-it works on the database directly, like the other operator commands.
+``gatehouse approvals expire``, the operators' command, is in :mod:`app.cli.approvals`.
 """
 
 from __future__ import annotations
@@ -20,21 +19,17 @@ import json
 import os
 import re
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import click
-from flask.cli import with_appcontext
 
 __all__ = [
     "EXIT_DENIED",
     "EXIT_DONE",
     "EXIT_INFRASTRUCTURE",
     "EXIT_TIMEOUT",
-    "cli_group",
     "promote_command",
     "run_group",
 ]
@@ -85,6 +80,10 @@ class ApiClient:
 
     def call(self, method: str, path: str, query: dict[str, Any] | None = None) -> tuple[int, Any]:
         """(status, parsed JSON) of one call; 5xx and transport failures finish with 3."""
+        # Imported on the first call: ``--help`` should not pay for the HTTP stack.
+        import urllib.error
+        import urllib.request
+
         url = f"{self.base_url}/api/v1{path}"
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -424,35 +423,3 @@ def run_launch(run_id: int, as_json: bool) -> None:
         )
 
     _run_door(as_json, action)
-
-
-@click.group("approvals")
-def cli_group() -> None:
-    """Approval requests: housekeeping for operators."""
-
-
-@cli_group.command("expire")
-@click.option(
-    "--wait-seconds",
-    default=60.0,
-    show_default=True,
-    help="How long to wait for the webhook deliveries this run starts.",
-)
-@with_appcontext
-def expire_command(wait_seconds: float) -> None:
-    """Close pending requests past their expiry (subjects go back) and send due webhooks."""
-    from app.approvals.service import expire_requests
-    from app.approvals.webhooks import deliver_due, wait_for_deliveries
-    from app.db import current_engine, unit_of_work
-
-    with unit_of_work() as session:
-        expired = expire_requests(session=session)
-        ids = [request.id for request in expired]
-    # The expiry events are sent by threads started at the commit; let them finish
-    # before sweeping older pending deliveries, so nothing is sent twice by this process.
-    wait_for_deliveries(wait_seconds)
-    sent = deliver_due(engine=current_engine())
-    click.echo(
-        f"expired {len(ids)} approval request(s){': ' + ', '.join(map(str, ids)) if ids else ''}; "
-        f"retried {sent} pending webhook deliver{'y' if sent == 1 else 'ies'}"
-    )

@@ -12,9 +12,9 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlmodel import col, select
 
+from app.cli.base import with_app_context
 from app.db import unit_of_work
 from app.jobs.definitions import JOBS, SchedulerOptions
 from app.models.evidence import JobRun
@@ -46,7 +46,7 @@ __all__ = ["cli_group"]
 )
 @click.option("--misfire-grace-seconds", default=600, show_default=True, type=click.IntRange(min=1))
 @click.pass_context
-@with_appcontext
+@with_app_context
 def cli_group(
     ctx: click.Context,
     poll_seconds: float,
@@ -86,7 +86,7 @@ def jobs_command() -> None:
 @cli_group.command("runs")
 @click.option("--job", "job_id", default=None, help="Only this job id.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
-@with_appcontext
+@with_app_context
 def runs_command(job_id: str | None, limit: int) -> None:
     """The latest job runs, newest first."""
     query = select(JobRun).order_by(col(JobRun.id).desc()).limit(limit)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
-from app.formats.catalog import CHAT_FORMATS, FORMATS
+from app.cli.base import with_app_context
+from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
 from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
 from app.formats.pii import classify, scan_file
@@ -86,10 +86,14 @@ def validate_command(file: Path, format_name: str | None, as_json: bool) -> None
     sys.exit(0 if report.valid else 1)
 
 
+#: Formats that take part in some conversion (chat among chat, preference among preference).
+_CONVERTIBLE = tuple(sorted({*CHAT_FORMATS, *PREFERENCE_FORMATS}))
+
+
 @cli_group.command("convert")
 @click.argument("source", type=_existing_file)
-@click.option("--from", "source_format", type=click.Choice(CHAT_FORMATS), required=True)
-@click.option("--to", "target_format", type=click.Choice(CHAT_FORMATS), required=True)
+@click.option("--from", "source_format", type=click.Choice(_CONVERTIBLE), required=True)
+@click.option("--to", "target_format", type=click.Choice(_CONVERTIBLE), required=True)
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @_json_option
 def convert_command(
@@ -172,7 +176,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 @click.option("--actor", default=None, help="Who registers it (default: $USER).")
 @_format_option
 @_json_option
-@with_appcontext
+@with_app_context
 def register_command(
     file: Path,
     dataset_name: str,
@@ -250,3 +254,24 @@ def register_command(
         for issue in report.errors[:_SHOWN_ISSUES]:
             click.echo(f"  {issue}")
     sys.exit(0 if report.valid else 1)
+
+
+@cli_group.command("resolve-erasure")
+@click.argument("request_id", metavar="REQUEST", type=click.IntRange(min=1))
+@click.option("--resolution", required=True, help="What was done (rows removed, retrain, ...).")
+@click.option("--actor", default=None, help="Who resolved it (default: $USER).")
+@with_app_context
+def resolve_erasure_command(request_id: int, resolution: str, actor: str | None) -> None:
+    """Close erasure request REQUEST (GDPR Art. 17) with what was done; ledgered."""
+    from app.db import unit_of_work
+    from app.registry.datasets import resolve_erasure_request
+
+    with unit_of_work() as session:
+        request = resolve_erasure_request(
+            session=session,
+            request_id=request_id,
+            resolution=resolution,
+            actor=actor or os.environ.get("USER") or "cli",
+        )
+        version_id = request.dataset_version_id
+    click.echo(f"erasure request {request_id} on dataset version {version_id} resolved")

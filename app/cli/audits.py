@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import pandas as pd
-from flask.cli import with_appcontext
 
 from app.audits.errors import AuditError
 from app.audits.fairness import HEADLINE_METRICS, FairnessResult, run_fairness_audit
 from app.audits.inputs import load_decisions, load_model, require_columns
+from app.cli.base import with_app_context
 
 if TYPE_CHECKING:
     from app.audits.explain import ExplainabilityResult
@@ -274,7 +274,7 @@ def _print_explanation(result: ExplainabilityResult) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--top-k", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--disable", is_flag=True, help="Record the schedule switched off.")
-@with_appcontext
+@with_app_context
 def schedule_command(
     model: str,
     dataset_version_id: int,
@@ -297,7 +297,8 @@ def schedule_command(
     Creates the schedule, or updates the one for the same model, dataset and kind; the
     running scheduler's leader picks it up within its sync interval.
     """
-    from app.audits.service import AuditParameters, AuditScheduleCreate, upsert_schedule
+    from app.audits.parameters import AuditParameters
+    from app.audits.schedules import AuditScheduleCreate, upsert_schedule
     from app.db import unit_of_work
 
     label: int | str = (
@@ -317,7 +318,7 @@ def schedule_command(
             top_k=top_k,
         )
         schedule = upsert_schedule(
-            session,
+            session=session,
             data=AuditScheduleCreate(
                 model_version_id=_model_version_id(session, model),
                 dataset_version_id=dataset_version_id,

@@ -28,13 +28,9 @@ from sklearn.preprocessing import OneHotEncoder
 from sqlmodel import Session
 
 from app.audits.datasets import load_german
-from app.audits.service import (
-    AuditParameters,
-    AuditScheduleCreate,
-    record_model_artifact,
-    run_audit,
-    upsert_schedule,
-)
+from app.audits.parameters import AuditParameters
+from app.audits.schedules import AuditScheduleCreate, upsert_schedule
+from app.audits.service import record_model_artifact, run_audit
 from app.config import Settings
 from app.models.datasets import DatasetVersion
 from app.policy.engine import PolicyEngine
@@ -162,7 +158,7 @@ def _store_model(session: Session, settings: Settings, work: Path, model_id: int
         path, root=settings.storage_dir / "models", max_bytes=settings.max_upload_bytes
     )
     record_model_artifact(
-        session,
+        session=session,
         model_version_id=model_id,
         artifact_uri=stored.uri,
         sha256=stored.sha256,
@@ -208,7 +204,7 @@ def seed_demo_audits(
         ("explainability", _EXPLAIN_CRON, DEMO_EXPLAINABILITY),
     ):
         schedule = upsert_schedule(
-            session,
+            session=session,
             data=AuditScheduleCreate(
                 model_version_id=model_id,
                 dataset_version_id=dataset_id,
@@ -220,7 +216,7 @@ def seed_demo_audits(
         )
         seed.ids[f"{kind}_schedule"] = schedule.id or 0
         audit = run_audit(
-            session,
+            session=session,
             engine=engine,
             model_version_id=model_id,
             dataset_version_id=dataset_id,

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.base import with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
-from app.reports.builders import Period
-from app.reports.generation import REPORT_KINDS
-from app.reports.service import generate_and_record
+from app.reports.errors import UnknownReportKindError
+from app.reports.kind import report_kind
+from app.reports.prepared import Period, ReportRequest
+from app.reports.service import generate
 from app.reports.verification import (
     SignatureCheck,
     TrustStatus,
@@ -132,7 +133,7 @@ def verify_command(
 
 
 @cli_group.command("generate")
-@click.argument("kind", type=click.Choice(list(REPORT_KINDS)))
+@click.argument("kind")
 @click.option(
     "--subject",
     "subject_id",
@@ -162,7 +163,7 @@ def verify_command(
     show_default=True,
     help="Who the ledger records as having generated the report.",
 )
-@with_appcontext
+@with_app_context
 def generate_command(
     kind: str,
     subject_id: int | None,
@@ -171,34 +172,33 @@ def generate_command(
     output: Path,
     actor: str,
 ) -> None:
-    """Generate, sign, record and ledger a KIND report; write the PDF to --output."""
-    if kind == "periodic_compliance":
-        if period_start is None or period_end is None:
-            raise click.UsageError("periodic_compliance needs --period-start and --period-end")
-    elif subject_id is None:
-        raise click.UsageError(f"{kind} needs --subject ID")
+    """Generate, sign, record and ledger a KIND report; write the PDF to --output.
+
+    KIND is a registered report kind (model_card, dataset_sheet, audit_report,
+    promotion_evidence, periodic_compliance, ...).
+    """
     settings = current_app.config["GATEHOUSE"]
     try:
-        period = (
-            Period(period_start.date(), period_end.date())
-            if period_start is not None and period_end is not None
-            else None
-        )
-        with unit_of_work() as session:
-            report = generate_and_record(
-                session=session,
-                settings=settings,
-                kind=kind,
-                actor=actor,
-                subject_id=None if period is not None else subject_id,
-                period=period,
-            )
+        report_type = report_kind(kind)
+    except UnknownReportKindError as error:
+        raise click.BadParameter(str(error), param_hint="KIND") from None
+    try:
+        if report_type.about_a_period:
+            if period_start is None or period_end is None:
+                raise click.UsageError(f"{kind} needs --period-start and --period-end")
+            period = Period(period_start.date(), period_end.date())
+            request = ReportRequest(kind, period=period)
+        elif subject_id is None:
+            raise click.UsageError(f"{kind} needs --subject ID")
+        else:
+            request = ReportRequest(kind, subject_id=subject_id)
+        report = generate(sessions=unit_of_work, settings=settings, request=request, actor=actor)
     except GatehouseError as error:
         raise click.ClickException(str(error)) from None
     source = settings.storage_dir / report.storage_path
     output.write_bytes(source.read_bytes())
     click.echo(
-        f"{output}: {REPORT_KINDS[kind].label}, report {report.id}, {report.page_count} pages, "
+        f"{output}: {report_type.label}, report {report.id}, {report.page_count} pages, "
         f"{report.signature_level}{' (self-signed)' if report.self_signed else ''}, "
         f"sha256 {report.pdf_sha256}"
     )

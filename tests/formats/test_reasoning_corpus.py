@@ -1,0 +1,49 @@
+"""The reasoning checker against the labelled corpus in tests/formats/reasoning/."""
+
+from __future__ import annotations
+
+from app.formats.reasoning import examine, examine_many
+from tests.formats.reasoning.corpus import FINDINGS, load, score
+
+MIN_SAMPLES = 300
+MIN_PRECISION = 0.97
+MIN_RECALL = 0.95
+
+
+def test_corpus_is_large_and_covers_every_finding() -> None:
+    samples = load()
+    assert len(samples) >= MIN_SAMPLES
+    labelled = set().union(*(sample.expected for sample in samples))
+    assert labelled == set(FINDINGS)
+    assert len({sample.lang for sample in samples}) >= 8
+    assert len({sample.id for sample in samples}) == len(samples)
+
+
+def test_checker_precision_and_recall_on_the_corpus() -> None:
+    result = score(load())
+    print(
+        f"\nreasoning corpus: {result.samples} outputs, {result.languages} languages; "
+        f"precision {result.precision:.3f}, recall {result.recall:.3f}, "
+        f"step counts exact {result.steps_exact}/{result.samples}"
+    )
+    for miss in result.misses:
+        print("  disagreement:", miss[0], "expected", sorted(miss[1]), "found", sorted(miss[2]))
+    assert result.precision >= MIN_PRECISION
+    assert result.recall >= MIN_RECALL
+
+
+def test_fast_reading_agrees_with_the_full_reading() -> None:
+    """Validation takes the fast path for plain texts; it must not change any finding."""
+    texts = [sample.text for sample in load()]
+    # the same outputs with trailing blank space, with their last line dropped, and cut
+    # to their first two lines
+    variants = [text + "  \n" for text in texts]
+    variants += [text.rpartition("\n")[0] for text in texts if "\n" in text]
+    variants += ["\n".join(text.split("\n")[:2]) for text in texts]
+    for text in texts + variants:
+        assert examine(text) == examine(text, fast=False), text
+    # the batch reading (validation's, per block of records) agrees text by text, in any mix
+    everything = texts + variants + ["", "   ", "\n\n", "Step 1: only one step."]
+    everything += ["1. a\n2. b\nso it is\tand", "1. a\n2. b\nit is _and", "1. a\n2. b\nok_"]
+    assert examine_many(everything) == [examine(text) for text in everything]
+    assert examine_many(everything[::-1]) == [examine(text) for text in everything[::-1]]
