@@ -39,6 +39,8 @@ class ImportFileError(EvidenceError):
     def __init__(self, file_name: str, issues: list[ImportIssue]) -> None:
         self.file_name = file_name
         self.issues = issues
+        #: The issues as problem-body members (``errors``), for the API.
+        self.errors = [{"location": i.location, "message": i.message} for i in issues]
         shown = "; ".join(str(issue) for issue in issues[:_QUOTED_ISSUES])
         more = f" (and {len(issues) - _QUOTED_ISSUES} more)" if len(issues) > _QUOTED_ISSUES else ""
         super().__init__(f"{file_name}: {shown}{more}")

@@ -43,7 +43,8 @@ def _text(value: Any) -> str:
 
 def _hits(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(detector, sample) for each output a detector scored as a hit."""
-    outputs = record.get("outputs") if isinstance(record.get("outputs"), list) else []
+    raw_outputs = record.get("outputs")
+    outputs: list[Any] = raw_outputs if isinstance(raw_outputs, list) else []
     results = record.get("detector_results")
     hits = []
     for detector, scores in results.items() if isinstance(results, dict) else []:
@@ -98,10 +99,10 @@ def parse_garak(text: str, *, file_name: str) -> ParsedEvidence:
             setup_version = record.get("_config.version")
             version = setup_version if isinstance(setup_version, str) else None
         elif kind == "attempt":
-            probe = record.get("probe_classname")
-            if record.get("status") == 2 and isinstance(probe, str):
-                for detector, sample in _hits(record):
-                    samples.setdefault((probe, detector), []).append(sample)
+            attempted = record.get("probe_classname")
+            if record.get("status") == 2 and isinstance(attempted, str):
+                for hit_detector, sample in _hits(record):
+                    samples.setdefault((attempted, hit_detector), []).append(sample)
         elif kind == "eval":
             probe = issues.text(record, "probe", where)
             detector = issues.text(record, "detector", where)

@@ -209,7 +209,7 @@ def _store_campaign(
                 category=finding.category,
                 severity=finding.severity,
                 probe=finding.probe[:200],
-                detector=(finding.detector or None) and finding.detector[:200],  # type: ignore[index]
+                detector=finding.detector[:200] if finding.detector else None,
                 title=f"{finding.failures} of {finding.probes_run} {finding.probe} attempts succeeded",
                 probes_run=finding.probes_run,
                 failures=finding.failures,

@@ -121,7 +121,8 @@ def parse_promptfoo(
                     samples=samples[:_MAX_SAMPLES],
                 )
             )
-    config = document.get("config") if isinstance(document.get("config"), dict) else {}
+    raw_config = document.get("config")
+    config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
     return ParsedEvidence(
         source_format="promptfoo",
         tool="promptfoo",
