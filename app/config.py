@@ -12,7 +12,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.errors import GatehouseError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The authorization policy the documented OPA server is started with (not a gate policy).
+OPA_AUTHZ_POLICY = PROJECT_ROOT / "opa" / "system" / "authz.rego"
+
+
+class ConfigurationError(GatehouseError, ValueError):
+    """A setting cannot be used as given (for example an unreadable token file)."""
+
+    title = "Invalid configuration"
 
 
 @dataclass(frozen=True)
@@ -24,14 +35,25 @@ class Settings:
     #: Signs session cookies and CSRF tokens. When unset, a random key is generated once
     #: into ``instance/secret_key`` (mode 0600), so restarts and workers on one host agree.
     secret_key: str = ""
-    #: ``embedded`` (regopy in process) or ``opa`` (OPA server at ``opa_url``).
+    #: ``embedded`` (the OPA-compiled policy in process) or ``opa`` (OPA server at ``opa_url``).
     policy_engine: str = "embedded"
     #: Base URL of the OPA server when ``policy_engine == "opa"``.
     opa_url: str | None = None
+    #: Bearer token Gatehouse presents to OPA (``GATEHOUSE_OPA_TOKEN``, or the first line
+    #: of the file ``GATEHOUSE_OPA_TOKEN_FILE``). Kept out of ``repr`` so it is never logged.
+    opa_token: str | None = field(default=None, repr=False)
+    #: The authorization policy OPA was started with: Gatehouse accepts this one module
+    #: (by its text) beside its bundle on the server; any other module is a mismatch.
+    opa_authz_policy: Path = OPA_AUTHZ_POLICY
+    #: Seconds a full check of the server's modules stays good for a decision that denies
+    #: (every allow checks them again; the data is checked on every decision).
+    opa_recheck_s: float = 5.0
     #: Seconds before a policy evaluation is abandoned and the gate denies.
     policy_timeout_s: float = 2.0
     #: Folder holding the Rego packs and their data.
     policy_dir: Path = PROJECT_ROOT / "policies"
+    #: Folder of the compiled policy the embedded engine runs (``gatehouse policy build``).
+    compiled_policy_dir: Path = PROJECT_ROOT / "compiled-policy"
     #: Optional JSON file whose thresholds override the packaged policy data.
     policy_data_override: Path | None = None
     #: ``local`` (subprocess) or ``kubernetes`` (batch/v1 Jobs).
@@ -80,6 +102,29 @@ def instance_secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
+def opa_token_from_environment(env: dict[str, str]) -> str | None:
+    """``GATEHOUSE_OPA_TOKEN``, else the first line of ``GATEHOUSE_OPA_TOKEN_FILE``, else None.
+
+    An unreadable or empty token file is a ConfigurationError (naming the file, never a
+    token): starting without the token the operator meant to give would only fail later.
+    """
+    token = env.get("GATEHOUSE_OPA_TOKEN", "").strip()
+    if token:
+        return token
+    path = env.get("GATEHOUSE_OPA_TOKEN_FILE", "")
+    if not path:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(
+            f"GATEHOUSE_OPA_TOKEN_FILE {path}: cannot read it ({type(error).__name__})"
+        ) from error
+    if not lines or not lines[0].strip():
+        raise ConfigurationError(f"GATEHOUSE_OPA_TOKEN_FILE {path} is empty")
+    return lines[0].strip()
+
+
 def settings_from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Read ``GATEHOUSE_*`` variables; anything unset keeps the embedded default."""
     env = dict(os.environ if environ is None else environ)
@@ -94,8 +139,12 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         or instance_secret_key(PROJECT_ROOT / "instance" / "secret_key"),
         policy_engine=get("POLICY_ENGINE", defaults.policy_engine),
         opa_url=get("OPA_URL", None),
+        opa_token=opa_token_from_environment(env),
+        opa_authz_policy=Path(get("OPA_AUTHZ_POLICY", defaults.opa_authz_policy)),
+        opa_recheck_s=float(get("OPA_RECHECK_S", defaults.opa_recheck_s)),
         policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
         policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
+        compiled_policy_dir=Path(get("COMPILED_POLICY_DIR", defaults.compiled_policy_dir)),
         policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
         launcher=get("LAUNCHER", defaults.launcher),
         kubernetes_namespace=get("KUBERNETES_NAMESPACE", defaults.kubernetes_namespace),

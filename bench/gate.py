@@ -147,11 +147,14 @@ def main() -> None:
         opa_gate: list[float] | None = None
         binary = find_opa_binary()
         if binary is not None:
-            opa = start_opa_server(binary)
+            opa = start_opa_server(binary, token="gatehouse-bench-token")
             try:
                 with serving(
                     settings.with_overrides(
-                        policy_engine="opa", opa_url=opa.url, policy_timeout_s=10
+                        policy_engine="opa",
+                        opa_url=opa.url,
+                        opa_token="gatehouse-bench-token",
+                        policy_timeout_s=10,
                     )
                 ) as base:
                     opa_gate, _ = endpoint_samples(

@@ -4,8 +4,8 @@ Generates an openai_chat file (distinct records, a reasoning-style answer each),
 prints MB/s for :func:`app.formats.validate_file` (statistics, duplicates, reasoning
 checks, limits and sha256 included) and for reading the same file line by line with
 :func:`json.loads`, their ratio (goal: >= 1.0), and validation's peak memory measured
-in a fresh process. Each speed is the best of ``--repeat`` runs, so a busy machine
-distorts the ratio less.
+in a fresh process. Each speed is the best of ``--repeat`` runs taken in turns, so a
+busy machine distorts the ratio less.
 
     .venv/bin/python bench/validate.py --size-mb 100
 """
@@ -82,14 +82,20 @@ def peak_memory_mb(path: Path) -> float:
     return float(result.stdout)
 
 
-def best_time(run: object, repeat: int) -> float:
-    """The shortest of ``repeat`` timings of ``run()``."""
-    times = []
+def best_times(path: Path, repeat: int) -> tuple[float, float]:
+    """The shortest of ``repeat`` timings of each reader, taken in turns.
+
+    Alternating the two readers exposes both to the same load on a shared machine.
+    """
+    baseline, ours = [], []
     for _ in range(repeat):
         started = time.perf_counter()
-        run()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return min(times)
+        json_loads_loop(path)
+        baseline.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        validate_file(path)
+        ours.append(time.perf_counter() - started)
+    return min(baseline), min(ours)
 
 
 def main() -> None:
@@ -107,8 +113,8 @@ def main() -> None:
         report = validate_file(path)
         assert report.valid and report.record_count == json_loads_loop(path) == records
         assert report.stats.reasoning.with_steps_and_conclusion == records
-        baseline = size_mb / best_time(lambda: json_loads_loop(path), args.repeat)
-        ours = size_mb / best_time(lambda: validate_file(path), args.repeat)
+        baseline_seconds, our_seconds = best_times(path, args.repeat)
+        baseline, ours = size_mb / baseline_seconds, size_mb / our_seconds
         print(f"json.loads per line : {baseline:8.1f} MB/s")
         print(
             f"validate_file       : {ours:8.1f} MB/s  (stats, duplicates, reasoning checks, "

@@ -1,4 +1,9 @@
-"""``gatehouse policy ...``: test the policies and list the control catalogue.
+"""``gatehouse policy ...``: test and compile the policies, list the control catalogue.
+
+``policy build`` compiles the policies with the real OPA (``opa build -t wasm``) into
+the compiled-policy folder the embedded engine runs (exit 0 when written, 1 when OPA
+refuses the policies, 3 when the OPA binary is missing): run it after every change to
+``policies/``; a stale artefact stops the embedded engine with an error saying so.
 
 ``policy test`` runs ``opa fmt --fail``, ``opa check --strict`` and
 ``opa test --coverage`` over the policy directory and prints the coverage of the
@@ -10,6 +15,7 @@ annotations.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -37,10 +43,8 @@ _policy_dir_option = click.option(
 )
 
 
-@cli_group.command("test")
-@_policy_dir_option
-def test_command(policy_dir: Path) -> None:
-    """Run opa fmt, opa check --strict and opa test --coverage; print the coverage."""
+def _require_opa() -> Path:
+    """The OPA binary, or exit 3 with a line saying how to get it."""
     opa = find_opa_binary()
     if opa is None:
         click.echo(
@@ -49,6 +53,14 @@ def test_command(policy_dir: Path) -> None:
             err=True,
         )
         raise SystemExit(3)
+    return opa
+
+
+@cli_group.command("test")
+@_policy_dir_option
+def test_command(policy_dir: Path) -> None:
+    """Run opa fmt, opa check --strict and opa test --coverage; print the coverage."""
+    opa = _require_opa()
     failures, coverage = run_opa_checks(opa=opa, policy_dir=policy_dir)
     if coverage is not None:
         click.echo(
@@ -60,6 +72,35 @@ def test_command(policy_dir: Path) -> None:
     if failures:
         raise SystemExit(1)
     click.echo("policies: fmt, check and tests pass")
+
+
+@cli_group.command("build")
+@_policy_dir_option
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: Path(
+        os.environ.get(
+            "GATEHOUSE_COMPILED_POLICY_DIR", _DEFAULT_POLICY_DIR.parent / "compiled-policy"
+        )
+    ),
+    show_default="compiled-policy/ (GATEHOUSE_COMPILED_POLICY_DIR)",
+    help="Folder to write policy.wasm and manifest.json into.",
+)
+def build_command(policy_dir: Path, output: Path) -> None:
+    """Compile the policies with opa build -t wasm for the embedded engine."""
+    from app.policy.compiled import build_compiled_policy
+
+    opa = _require_opa()
+    try:
+        compiled = build_compiled_policy(opa=opa, policy_dir=policy_dir, output_dir=output)
+    except PolicyError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from error
+    click.echo(
+        f"compiled {policy_dir} with OPA {compiled.opa_version} into {output} "
+        f"({len(compiled.wasm) // 1024} KiB, source {compiled.source_hash[:12]})"
+    )
 
 
 @cli_group.command("catalogue")

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
+from operator import contains, eq, itemgetter, methodcaller, not_
 from typing import NamedTuple
 
 __all__ = ["Examination", "examine", "examine_many"]
@@ -116,9 +117,6 @@ _FAST_MARKERS = (
 # The fast reading: every step body of a text with no headings, fences or indentation,
 # found in one pass (the literal newline lets `re` jump from line start to line start).
 _STEP_BODIES = re.compile(f"\\n(?:{_FAST_MARKERS})([^\\n]*)")
-# The batch reading of many texts joined by "\n\x00\n": each step with its body and
-# whether it is its text's last line, and each text's separator.
-_BATCH_STEPS = re.compile(f"\\n(?:(\x00)|(?:{_FAST_MARKERS})([^\\n\x00]*)(?=(\\s*\\n\x00))?)")
 # Texts the fast reading leaves to the full one: headings, fences, bold, indentation,
 # questions, carriage returns (plain `in` tests: far cheaper than one regex search).
 _NEEDS_FULL_READING = ("#", "*", "?", "？", "`", "\r", "\n ", "\n\t")
@@ -351,10 +349,22 @@ def _judge(bodies: list[str], content: list[str]) -> Examination:
     return Examination(steps, concluded, (), (), stops, unsupported)
 
 
+# What makes a text in the batch need :func:`examine`: a mark of the full reading
+# (:data:`_NEEDS_FULL_READING`, whose "\n\t" the tab covers), a text starting with a
+# space, or any tab.
+_BATCH_SPECIALS = ("#", "*", "?", "？", "`", "\r", "\t", "\n ", "\x00 ")
+_RPARTITION_LINE = methodcaller("rpartition", "\n")
+_LAST_WORD = methodcaller("rsplit", None, 1)
+_LSTRIP_UNDERSCORE = methodcaller("lstrip", "_")
+_STRIP_TRIM = methodcaller("strip", _TRIM)
+_STARTS_WITH_UNDERSCORE = methodcaller("startswith", "_")
+_ENDS_BADLY = methodcaller("endswith", (*_DANGLING_ENDS, "_"))
+
+
 def _specials(joined: str, offsets: list[int]) -> set[int]:
     """Indexes of the texts (starting at ``offsets`` in ``joined``) that need the full reading."""
     found: set[int] = set()
-    for mark in (*_NEEDS_FULL_READING, "\x00 ", "\x00\t"):
+    for mark in _BATCH_SPECIALS:
         at = joined.find(mark)
         while at != -1:
             index = bisect_right(offsets, at) - 1
@@ -365,66 +375,58 @@ def _specials(joined: str, offsets: list[int]) -> set[int]:
 
 
 def examine_many(texts: list[str]) -> list[Examination]:
-    """:func:`examine` for many texts at once, the same results in a few passes over them all.
+    """:func:`examine` for many texts at once: the same results, with the common case decided
+    column by column.
 
-    Validation calls this per block of records: joining the texts lets the step and
-    last-line patterns run once over the block instead of once per text. Texts with
-    headings, fences, bold, indentation, questions or one step take :func:`examine`.
+    Validation calls this per block of records. Every test a plain, finished chain
+    must pass (two or more distinct, non-empty steps; a last line that is not a step,
+    long enough, not cut off, not announcing more work) runs over all texts through
+    ``map`` (C-level iteration, no Python code per text); a text that fails any test,
+    or that needs the full reading (headings, bold, questions ...), is read by
+    :func:`examine`, so no result can differ.
     """
     joined = "\x00".join(texts).lower()
     parts = joined.split("\x00")
     if len(parts) != len(texts):  # a text holds NUL itself
         return [examine(text) for text in texts]
-    offsets = [0, *accumulate(len(part) + 1 for part in parts[:-1])]
-    special = _specials(joined, offsets) if any(m in joined for m in _NEEDS_FULL_READING) else set()
-    if joined[:1] in (" ", "\t"):
-        special.add(0)
-    plain = [part.rstrip() for index, part in enumerate(parts) if index not in special]
-    batch = "\n" + "\n\x00\n".join(plain) + "\n\x00"
-    lasts = [part.rpartition("\n")[2] for part in plain]
-    per_text: list[tuple[list[str], bool]] = []
-    bodies: list[str] = []
-    last_is_step = False
-    for separator, body, at_end in _BATCH_STEPS.findall(batch):
-        if separator:
-            per_text.append((bodies, last_is_step))
-            bodies, last_is_step = [], False
-        else:
-            bodies.append(body.strip(_TRIM))
-            last_is_step = bool(at_end)
-    if len(lasts) != len(plain) or len(per_text) != len(plain):
-        return [examine(text) for text in texts]
-    plain_texts = iter(zip(per_text, lasts, plain, strict=True))
-    results: list[Examination] = []
-    append = results.append
-    clean_readings = _CLEAN
-    for index, text in enumerate(texts):
-        if special and index in special:
-            append(examine(text))
-            continue
-        (bodies, last_is_step), last, part = next(plain_texts)
-        steps = len(bodies)
-        last = last.strip()
-        if steps == 1 or not last:
-            append(examine(text))  # a lone ordinal may be prose; an empty text
-        elif steps and last_is_step:
-            append(_judge(bodies, []))
-        elif (
-            # the common case, decided inline with the same tests _judge would make: a
-            # chain of distinct, non-empty steps whose last line ends a sentence
-            1 < steps < 64
-            and len(last) > 1
-            and last[-1] not in _DANGLING_END_CHARS
-            and "" not in bodies
-            and len(set(bodies)) == steps
-            and not last.endswith("...")
-            and last.rsplit(None, 1)[-1].lstrip("_") not in _DANGLING_WORDS
-            and last[-1] != "_"
-            and not _INTENTION.match(last)
-        ):
-            append(clean_readings[steps])
-        elif steps or "\n" not in part.strip():
-            append(_judge(bodies, [last]))
-        else:
-            append(_judge(bodies, ["", last]))
+    special: set[int] = set()
+    if any(mark in joined for mark in _BATCH_SPECIALS) or joined[:1] in (" ", "\t"):
+        offsets = [0, *accumulate(len(part) + 1 for part in parts[:-1])]
+        special = _specials(joined, offsets)
+        if joined[:1] in (" ", "\t"):
+            special.add(0)
+    plain = list(map(str.rstrip, parts))
+    lasts = list(map(str.strip, map(itemgetter(2), map(_RPARTITION_LINE, plain))))
+    bodies = list(map(_STEP_BODIES.findall, map("\n".__add__, plain)))
+    counts = list(map(len, bodies))
+    # each text's distinct trimmed step bodies, built without Python code per body
+    distinct = list(map(set, map(map, repeat(_STRIP_TRIM), bodies)))
+    tests = [
+        map((1).__lt__, counts),
+        map((len(_CLEAN)).__gt__, counts),
+        map(eq, map(len, distinct), counts),
+        map(not_, map(contains, distinct, repeat(""))),
+        map((1).__lt__, map(len, lasts)),
+        map(not_, map(_ENDS_BADLY, lasts)),
+        map(not_, map(_STARTS_WITH_UNDERSCORE, lasts)),  # examine strips it: leave it to examine
+        map(
+            not_,
+            map(
+                _DANGLING_WORDS.__contains__,
+                # "x " gives an empty last line a word (it fails the length test anyway)
+                map(
+                    _LSTRIP_UNDERSCORE,
+                    map(itemgetter(-1), map(_LAST_WORD, map("x ".__add__, lasts))),
+                ),
+            ),
+        ),
+        map(not_, map(_INTENTION.match, lasts)),
+        map(not_, map(_STEP.match, lasts)),
+    ]
+    if special:
+        tests.append(map(not_, map(special.__contains__, range(len(texts)))))
+    unclean = list(map(not_, map(all, zip(*tests, strict=True))))
+    results = list(map(_CLEAN.__getitem__, map(min, counts, repeat(len(_CLEAN) - 1))))
+    for index in compress(range(len(texts)), unclean):
+        results[index] = examine(texts[index])
     return results

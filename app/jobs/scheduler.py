@@ -231,6 +231,10 @@ def _lead(
         opa_url=settings.opa_url,
         timeout_s=settings.policy_timeout_s,
         extra_data_path=settings.policy_data_override,
+        compiled_dir=settings.compiled_policy_dir,
+        opa_token=settings.opa_token,
+        opa_authz_policy=settings.opa_authz_policy,
+        opa_recheck_s=settings.opa_recheck_s,
     )
     try:
         set_context(JobContext(engine=engine, settings=settings, policy_engine=policy_engine))

@@ -4,9 +4,9 @@ Every control package carries its title, description, citation and
 ``custom: {control_id, regulation, severity, remediation}`` in a METADATA comment
 block; this module parses those blocks (a YAML document once the leading ``#`` is
 removed) so the CLI, the portal and the reports list controls without duplicating
-anything in Python. regopy cannot read annotations at evaluation time
-(``rego.metadata.*`` is undefined there), which is why the rules also carry the id and
-citation as constants; a test checks both agree.
+anything in Python. The rules also carry the id and citation as constants (the
+findings are built from them without ``rego.metadata.*`` lookups at evaluation time);
+a test checks both agree.
 """
 
 from __future__ import annotations

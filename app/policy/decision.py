@@ -73,8 +73,8 @@ class Decision:
 def engine_failure(*, engine: str, bundle_hash: str, latency_ms: float, reason: str) -> Decision:
     """A deny that says the engine failed and why (fail closed).
 
-    The reason is cut to its first line and 300 characters: rego-cpp errors can carry
-    a whole syntax tree.
+    The reason is cut to its first line and 300 characters: engine errors can be long
+    (OPA's carry the whole compile error).
     """
     reason = (reason.strip().splitlines() or ["unknown error"])[0][:300]
     violation = {

@@ -6,9 +6,9 @@ raises: an engine error, a timeout or a malformed result is a deny whose violati
 (control ``GATEHOUSE-ENGINE``) says what failed.
 
 Evaluations run on a small pool of worker threads so the caller can stop waiting at
-the deadline even when the evaluation itself cannot be interrupted (rego-cpp has no
-cancellation; an HTTP read may hang). The embedded engine keeps one interpreter per
-worker thread.
+the deadline even when the evaluation itself cannot be interrupted (an HTTP read may
+hang). The embedded engine does not need them: wasmtime interrupts its evaluation at
+the deadline, so it evaluates in the caller's thread.
 """
 
 from __future__ import annotations

@@ -1,15 +1,23 @@
 """Errors of the policy layer.
 
 Engines never raise to the caller of ``decide`` (they answer deny instead); these
-errors are for setting the layer up: a missing policy directory, unreadable policy
-data, an unknown engine kind.
+errors are for setting the layer up (a missing policy directory, unreadable policy
+data, an unknown engine kind) and for what an engine turns into a deny (the OPA server
+refusing a request or holding content that is not Gatehouse's bundle).
 """
 
 from __future__ import annotations
 
 from app.errors import GatehouseError, ValidationError
 
-__all__ = ["PolicyBundleError", "PolicyError", "UnknownEngineError"]
+__all__ = [
+    "OpaAccessError",
+    "OpaContentMismatchError",
+    "OpaServerError",
+    "PolicyBundleError",
+    "PolicyError",
+    "UnknownEngineError",
+]
 
 
 class PolicyError(GatehouseError):
@@ -28,3 +36,21 @@ class UnknownEngineError(PolicyError, ValidationError):
     """The configured engine kind is neither ``embedded`` nor ``opa``."""
 
     title = "Unknown policy engine"
+
+
+class OpaServerError(PolicyError):
+    """The OPA server could not be reached, refused a request or gave no decision."""
+
+    title = "OPA server error"
+
+
+class OpaAccessError(OpaServerError):
+    """The OPA server refused Gatehouse's credentials (HTTP 401 or 403)."""
+
+    title = "OPA refused access"
+
+
+class OpaContentMismatchError(OpaServerError):
+    """The OPA server holds policies or data that are not exactly Gatehouse's bundle."""
+
+    title = "OPA content differs from the bundle"

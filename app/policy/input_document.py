@@ -5,9 +5,8 @@ This is the contract between the registry (which fills it) and the Rego policies
 personal data: a dataset says *that* it holds PHI and which fields, not the values.
 
 ``GateInput.document()`` gives the JSON object both engines receive. Timestamps are
-written in UTC as ``YYYY-MM-DDTHH:MM:SS+00:00`` (no fraction, numeric offset): the only
-RFC 3339 form regopy's ``time.parse_rfc3339_ns`` accepts (it rejects ``Z`` and
-fractions), so both engines read them alike.
+written in UTC as ``YYYY-MM-DDTHH:MM:SS+00:00`` (no fraction, numeric offset), one
+stable form for the input hash.
 
 Top level (``GateInput``): ``gate``, ``subject``, ``datasets``, ``run``, ``model``,
 ``card``, ``evaluations``, ``audits``, ``approvals``, ``deployment``, ``monitoring``, ``now``.

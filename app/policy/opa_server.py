@@ -1,41 +1,62 @@
-"""The OPA server engine: the real ``opa run --server``, through opa-python-client.
+"""The OPA server engine: the real ``opa run --server``, locked and checked by content.
 
-Gatehouse loads the bundle into the server itself through OPA's REST API, so the
-server needs no files of its own (``opa run --server --addr 127.0.0.1:8181`` is
-enough; set ``GATEHOUSE_OPA_URL``):
+Gatehouse loads the bundle into the server itself through OPA's REST API (see
+``app.policy.opa_http``), presenting its bearer token; the documented server runs with
+``--authentication=token --authorization=basic`` and ``opa/system/authz.rego``, so
+nobody else can write. Independently of that lock, Gatehouse never trusts what the
+server says it holds: it compares content (``app.policy.opa_content``).
 
-- each module is ``PUT /v1/policies/gatehouse/<path>``, libraries before the modules
-  that import them (OPA compiles each module on arrival), and stale ``gatehouse/``
-  modules of an older bundle are deleted;
-- each top-level member of the merged policy data is ``PUT /v1/data/<member>``;
-- ``data.gatehouse_bundle.hash`` records the bundle hash, so a second Gatehouse
-  process with the same bundle does not push again.
+- **Every decision** is one ad-hoc query that returns the gate's decision *and*
+  ``data.gatehouse`` from the same evaluation; the data is compared with the bundle by
+  value. This costs about as much as the decision alone.
+- **Every decision that allows** also fetches every module's text
+  (``GET /v1/policies``, after the evaluation and outside its deadline) and compares it
+  with the bundle: a module replaced, added or removed is found before an allow leaves.
+- **A full check** (modules, data, and the top-level names of ``data``, so that data
+  written at a new path is found too) runs before the first decision and before any
+  decision when the last one is older than ``recheck_s`` (5 s by default).
+
+Any difference is a deny whose error begins "OPA holds policies/data that differ from
+Gatehouse's bundle:" and names what differs, and an ``ALERT`` in the log. The next
+decision then reloads the bundle (Gatehouse's modules and data) and checks again; a
+difference Gatehouse cannot remove (a foreign module or data root, which its token may
+not delete) keeps denying until an operator removes it. A server that holds nothing of
+Gatehouse's (first start, OPA restarted) is loaded without an alert.
 
 Loading happens before the first decision (outside its deadline: it takes about a
-second), not at construction, and again after any failed decision (a restarted OPA has lost the pushed policies: its answer is then
-undefined, which is itself a deny). Every failure is a deny, never an exception.
+second), not at construction. Every failure is a deny, never an exception.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import threading
+import time
 from typing import Any
-from urllib.parse import urlsplit
-
-from opa_client.errors import PolicyNotFoundError
-from opa_client.opa import OpaClient
 
 from app.policy.bundle import PolicyBundle
-from app.policy.decision import Decision
+from app.policy.decision import Decision, engine_failure
 from app.policy.engine import DEFAULT_TIMEOUT_S, DeadlineRunner
+from app.policy.errors import OpaContentMismatchError, OpaServerError
+from app.policy.opa_content import (
+    OPA_POLICY_PREFIX,
+    data_differences,
+    expected_content,
+    looks_empty,
+    mismatch_message,
+    module_differences,
+    root_differences,
+)
+from app.policy.opa_http import OpaHttpClient
 
-__all__ = ["OPA_POLICY_PREFIX", "OpaServerEngine", "OpaServerError"]
+__all__ = ["DEFAULT_RECHECK_S", "OPA_POLICY_PREFIX", "OpaServerEngine", "OpaServerError"]
 
-#: Policy ids Gatehouse owns on the server.
-OPA_POLICY_PREFIX = "gatehouse/"
-_BUNDLE_MARKER = "gatehouse_bundle"
+log = logging.getLogger(__name__)
 
+#: Seconds a full content check (modules and data roots) stays good for a deny.
+DEFAULT_RECHECK_S = 5.0
 
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 _IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
@@ -64,27 +85,8 @@ def load_order(modules: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     return ordered
 
 
-class OpaServerError(Exception):
-    """The OPA server refused the bundle or gave no decision."""
-
-
-def client_for(url: str, *, timeout_s: float) -> OpaClient:
-    """An OpaClient for ``http(s)://host:port`` that never retries (the deadline rules)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OpaServerError(f"OPA URL {url!r} is not http(s)://host:port")
-    port = parts.port or (443 if parts.scheme == "https" else 8181)
-    return OpaClient(
-        host=parts.hostname,
-        port=port,
-        ssl=parts.scheme == "https",
-        timeout=timeout_s,
-        retries=0,
-    )
-
-
 class OpaServerEngine:
-    """Asks a running OPA server; pushes the bundle into it when it lacks it."""
+    """Asks a running OPA server; loads the bundle into it and checks what it holds."""
 
     name = "opa"
 
@@ -93,80 +95,162 @@ class OpaServerEngine:
         *,
         bundle: PolicyBundle,
         url: str,
+        token: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         workers: int = 4,
+        recheck_s: float = DEFAULT_RECHECK_S,
+        system_sources: tuple[str, ...] = (),
     ) -> None:
         self.bundle = bundle
         self.bundle_hash = bundle.hash
         self.url = url
+        self.recheck_s = recheck_s
+        self._expected = expected_content(bundle, system_sources)
+        # One query returns the data members by name: a missing member leaves it out.
+        members = ", ".join(f"{json.dumps(member)}" for member in sorted(bundle.data))
+        self._held_data = f"{{m: v | some m in [{members}]; v := data[m]}}"
         # The decision deadline is timeout_s; the HTTP timeout (twice that) only frees a
         # worker stuck on a silent server, and bounds the loading before a decision.
-        self._client = client_for(url, timeout_s=2 * timeout_s)
-        self._loaded = False
+        self._client = OpaHttpClient(url=url, token=token, timeout_s=2 * timeout_s)
+        self._checked_at: float | None = None
+        # False until the server first held the bundle, and again after an alert: the
+        # next check then reloads the bundle instead of denying on what it finds.
+        self._owned = False
         self._load_lock = threading.Lock()
         self._runner = DeadlineRunner(
             engine=self.name, bundle_hash=bundle.hash, timeout_s=timeout_s, workers=workers
         )
 
-    def _server_bundle_hash(self) -> str | None:
-        try:
-            return self._client.get_data(f"{_BUNDLE_MARKER}/hash").get("result")
-        except PolicyNotFoundError:
-            return None
+    def _push(self, held_modules: dict[str, str]) -> None:
+        """Drop stale Gatehouse modules, then load the data and every module (libraries first).
 
-    def _push(self) -> None:
-        """Load every module and the data into the server (libraries before users)."""
+        Stale modules go first: a rule that moved from a removed file to a new one would
+        otherwise conflict with its old definition and the new file could never load.
+        """
+        for policy_id in held_modules:
+            if policy_id.startswith(OPA_POLICY_PREFIX) and policy_id not in self._expected.modules:
+                self._client.delete_policy(policy_id)
         for member, value in self.bundle.data.items():
-            self._client.update_or_create_data(value, member)
+            self._client.put_data(member, value)
         pending = dict(load_order(self.bundle.modules))
         while pending:
             failures: dict[str, str] = {}
             for path, source in pending.items():
                 try:
-                    self._client.update_policy_from_string(
-                        source, OPA_POLICY_PREFIX + path, rego_compat=False
-                    )
-                except Exception as error:  # retried next round; reported if no progress
-                    failures[path] = f"{type(error).__name__}: {error}"
+                    self._client.put_policy(OPA_POLICY_PREFIX + path, source)
+                except OpaServerError as error:  # retried next round; reported if no progress
+                    failures[path] = str(error)
             if len(failures) == len(pending):
                 path, reason = sorted(failures.items())[0]
                 raise OpaServerError(f"OPA refused module {path}: {reason}")
             pending = {path: pending[path] for path in failures}
-        wanted = {OPA_POLICY_PREFIX + path for path, _ in self.bundle.modules}
-        for policy_id in self._client.get_policies_list():
-            if policy_id.startswith(OPA_POLICY_PREFIX) and policy_id not in wanted:
-                self._client.delete_policy(policy_id)
-        self._client.update_or_create_data({"hash": self.bundle_hash}, _BUNDLE_MARKER)
+
+    def _held(self) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+        """What the server holds: modules (id -> text), data members, top-level names."""
+        modules = self._client.policies()
+        found = (
+            self._client.query(f"held := {self._held_data}; roots := [k | some k; _ = data[k]]")
+            or {}
+        )
+        return modules, found.get("held", {}), found.get("roots", [])
+
+    def _full_check(self) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+        """The differences from the bundle, and the modules and data the server holds."""
+        modules, data, roots = self._held()
+        differences = (
+            module_differences(self._expected, modules)
+            + data_differences(self._expected, data)
+            + root_differences(self._expected, roots)
+        )
+        return differences, modules, data
+
+    def content_differences(self) -> list[str]:
+        """Every difference between what the server holds and the bundle (a full check)."""
+        return self._full_check()[0]
+
+    def _mismatch(self, differences: list[str]) -> OpaContentMismatchError:
+        """Alert, make the next check reload the bundle, and return the error to deny with."""
+        message = mismatch_message(differences)
+        log.error("ALERT: policy engine opa at %s: %s", self.url, message)
+        self._owned = False
+        self._checked_at = None
+        return OpaContentMismatchError(message)
 
     def ensure_loaded(self) -> None:
-        """Push the bundle unless the server already holds this bundle hash."""
-        if self._loaded:
+        """Make sure the server holds exactly the bundle, by content; raise if it does not.
+
+        A full check runs when the last one is older than ``recheck_s``. Differences on
+        a server Gatehouse already loaded are tampering: alert and deny (the next call
+        reloads). Otherwise (first load, a restarted or empty server, after an alert)
+        load the bundle and check again.
+        """
+        if self._fresh():
             return
         with self._load_lock:
-            if self._loaded:
+            if self._fresh():
                 return
-            if self._server_bundle_hash() != self.bundle_hash:
-                self._push()
-            self._loaded = True
+            differences, modules, data = self._full_check()
+            if differences and self._owned and not looks_empty(self._expected, modules, data):
+                raise self._mismatch(differences)
+            if differences:
+                self._push(modules)
+                differences = self.content_differences()
+                if differences:
+                    raise self._mismatch(differences)
+            self._owned = True
+            self._checked_at = time.monotonic()
+
+    def _fresh(self) -> bool:
+        checked = self._checked_at
+        return checked is not None and time.monotonic() - checked < self.recheck_s
 
     def _evaluate(self, gate: str, document: dict[str, Any]) -> Any:
+        """The decision and the data it was made with, from one query (within the deadline)."""
         try:
-            response = self._client.query_rule(
-                input_data=document, package_path=f"gates/{gate}", rule_name="decision"
+            found = self._client.query(
+                f"decision := data.gates.{gate}.decision; held := {self._held_data}", document
             )
-            if "result" not in response:
+            if found is None or "decision" not in found:
+                # Say why: a server that lost everything (restarted) is reloaded next
+                # time without an alert; one that holds something else is a mismatch.
+                differences, modules, data = self._full_check()
+                if differences and not looks_empty(self._expected, modules, data):
+                    raise self._mismatch(differences)
                 raise OpaServerError(f"the server has no decision for gate {gate}")
-            return response["result"]
-        except Exception:
-            # Whatever failed (connection, a restarted server), check again next time.
-            self._loaded = False
+            differences = data_differences(self._expected, found.get("held", {}))
+            if differences:
+                raise self._mismatch(differences)
+            return found["decision"]
+        except OpaContentMismatchError:
             raise
+        except Exception:
+            # Whatever failed (connection, a restarted server), check fully next time.
+            self._checked_at = None
+            raise
+
+    def _confirm_allow(self, decision: Decision) -> Decision:
+        """Before an allow leaves, check every module again (outside the deadline)."""
+        try:
+            # The data was compared in the decision's own query; extra data roots cannot
+            # change what exactly these modules decide, so the modules are what is left.
+            differences = module_differences(self._expected, self._client.policies())
+            if differences:
+                raise self._mismatch(differences)
+        except Exception as error:  # fail closed: an allow that cannot be confirmed denies
+            return engine_failure(
+                engine=self.name,
+                bundle_hash=self.bundle_hash,
+                latency_ms=decision.latency_ms,
+                reason=f"{type(error).__name__}: {error}",
+            )
+        return decision
 
     def decide(self, gate: str, document: dict[str, Any]) -> Decision:
         """Evaluate ``data.gates.<gate>.decision`` on the server; deny on any failure."""
-        return self._runner.run(gate, document, self._evaluate, prepare=self.ensure_loaded)
+        decision = self._runner.run(gate, document, self._evaluate, prepare=self.ensure_loaded)
+        return self._confirm_allow(decision) if decision.allow else decision
 
     def close(self) -> None:
         """Stop the worker threads and close the HTTP session."""
         self._runner.close()
-        self._client.close_connection()
+        self._client.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from app.formats.reasoning import examine, examine_many
 from tests.formats.reasoning.corpus import FINDINGS, load, score
 
@@ -44,6 +46,52 @@ def test_fast_reading_agrees_with_the_full_reading() -> None:
         assert examine(text) == examine(text, fast=False), text
     # the batch reading (validation's, per block of records) agrees text by text, in any mix
     everything = texts + variants + ["", "   ", "\n\n", "Step 1: only one step."]
-    everything += ["1. a\n2. b\nso it is\tand", "1. a\n2. b\nit is _and", "1. a\n2. b\nok_"]
+    everything += [
+        "1. a\n2. b\nso it is\tand",
+        "1. a\n2. b\nit is _and",
+        "1. a\n2. b\nok_",
+        "1. a\n2. b\n_let me check it",
+        "1. a\n2. b\n_x",
+    ]
     assert examine_many(everything) == [examine(text) for text in everything]
     assert examine_many(everything[::-1]) == [examine(text) for text in everything[::-1]]
+
+
+def test_batch_reading_agrees_on_random_texts() -> None:
+    """Texts assembled at random from markers, fragments and endings read alike both ways."""
+    rng = random.Random(17)
+    openings = [
+        "",
+        "1. ",
+        "2) ",
+        "- ",
+        "• ",
+        "Step 3: ",
+        "Then ",
+        "Finally, ",
+        "首先，",
+        "## ",
+        "  ",
+        "_",
+        "Paso 2: ",
+    ]
+    middles = [
+        "add 2 and 3",
+        "the total is 5",
+        "",
+        "let me compute it",
+        "so",
+        "x = 4",
+        "Answer: B",
+        "and the",
+        "é",
+    ]
+    endings = ["", ".", ":", "...", "?", " and", "!", " =", "_", "\t", "…", " the", " 42", ")"]
+    texts = []
+    for _ in range(3000):
+        lines = [
+            rng.choice(openings) + rng.choice(middles) + rng.choice(endings)
+            for _ in range(rng.randint(1, 5))
+        ]
+        texts.append(rng.choice(["\n", "\n\n"]).join(lines) + rng.choice(["", "\n", "  "]))
+    assert examine_many(texts) == [examine(text) for text in texts]

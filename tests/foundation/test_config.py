@@ -5,7 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from app.config import instance_secret_key, settings_from_environment
+import pytest
+
+from app.config import ConfigurationError, instance_secret_key, settings_from_environment
 
 
 def test_generated_secret_key_is_stable_and_private(tmp_path: Path) -> None:
@@ -26,3 +28,29 @@ def test_environment_overrides_defaults() -> None:
     )
     assert settings.secret_key == "k" * 32 and settings.policy_engine == "opa"
     assert settings.opa_url == "http://127.0.0.1:8181" and settings.policy_timeout_s == 1.5
+
+
+def test_opa_token_comes_from_the_environment_or_a_file_and_is_never_shown(
+    tmp_path: Path,
+) -> None:
+    token_file = tmp_path / "opa-token"
+    token_file.write_text("from-the-file\nignored second line\n")
+    base = {"GATEHOUSE_SECRET_KEY": "k" * 32}
+    from_file = settings_from_environment({**base, "GATEHOUSE_OPA_TOKEN_FILE": str(token_file)})
+    assert from_file.opa_token == "from-the-file"
+    both = {**base, "GATEHOUSE_OPA_TOKEN": "direct", "GATEHOUSE_OPA_TOKEN_FILE": str(token_file)}
+    assert settings_from_environment(both).opa_token == "direct"
+    assert settings_from_environment(base).opa_token is None
+    assert "from-the-file" not in repr(from_file) and "direct" not in repr(
+        settings_from_environment(both)
+    )
+
+
+def test_an_unusable_opa_token_file_is_a_clear_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    base = {"GATEHOUSE_SECRET_KEY": "k" * 32}
+    for path, reason in ((tmp_path / "missing", "cannot read it"), (empty, "is empty")):
+        with pytest.raises(ConfigurationError, match=reason) as raised:
+            settings_from_environment({**base, "GATEHOUSE_OPA_TOKEN_FILE": str(path)})
+        assert str(path) in str(raised.value)

@@ -154,10 +154,15 @@ def test_opa_server_killed_mid_run_denies_every_later_call(
 
     binary = find_opa_binary()
     assert binary is not None, "the OPA binary is required (scripts/test builds it)"
-    opa = start_opa_server(binary)
+    opa = start_opa_server(binary, token="gatehouse-test-token")
     try:
         served = create_app(
-            settings.with_overrides(policy_engine="opa", opa_url=opa.url, policy_timeout_s=5.0)
+            settings.with_overrides(
+                policy_engine="opa",
+                opa_url=opa.url,
+                opa_token="gatehouse-test-token",
+                policy_timeout_s=5.0,
+            )
         )
         bot = make_actor("pipeline")
         bot.client = served.test_client()

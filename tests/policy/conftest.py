@@ -1,12 +1,18 @@
 """Fixtures for the policy tests: the real OPA binary and server, the two engines.
 
-A missing OPA binary fails these tests with a message saying how to get it; nothing
-here is skipped.
+The embedded engine runs the committed compiled policy (``compiled-policy/``); a stale
+one fails its construction, and ``test_compiled.py`` says so by name.
+
+The OPA servers run locked down as documented (token authentication, the shipped
+authorization policy) with a token made for the test session, unless a test asks for
+an open one. A missing OPA binary fails these tests with a message saying how to get
+it; nothing here is skipped.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,14 +20,21 @@ from typing import Any
 
 import pytest
 
+from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.embedded import EmbeddedEngine
+from app.policy.factory import build_engine
 from app.policy.opa_checks import find_opa_binary
 from app.policy.opa_process import OpaProcess, OpaStartError
 from app.policy.opa_process import start_opa_server as start_opa
 from app.policy.opa_server import OpaServerEngine
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+#: Gatehouse's OPA token for this test session.
+OPA_TOKEN = secrets.token_urlsafe(32)
+#: The text of the shipped authorization policy, which a locked server holds.
+AUTHZ_SOURCE = OPA_AUTHZ_POLICY.read_text(encoding="utf-8")
 
 
 OpaServer = OpaProcess
@@ -39,17 +52,27 @@ def opa_binary() -> Path:
     return binary
 
 
-def start_opa_server(binary: Path, port: int | None = None) -> OpaServer:
-    """Start ``opa run --server`` on loopback; a server that never gets healthy fails the test."""
+def start_opa_server(binary: Path, port: int | None = None, *, locked: bool = True) -> OpaServer:
+    """Start ``opa run --server`` on loopback; a server that never gets healthy fails the test.
+
+    Locked (the default) means the documented production flags with ``OPA_TOKEN``.
+    """
     try:
-        return start_opa(binary, port=port)
+        return start_opa(binary, port=port, token=OPA_TOKEN if locked else None)
     except OpaStartError as error:
         pytest.fail(str(error))
 
 
+def opa_engine_for(bundle: PolicyBundle, url: str, **options: Any) -> OpaServerEngine:
+    """An OPA server engine that presents the session's token and knows the authz policy."""
+    return OpaServerEngine(
+        bundle=bundle, url=url, token=OPA_TOKEN, system_sources=(AUTHZ_SOURCE,), **options
+    )
+
+
 @pytest.fixture(scope="session")
 def opa_server(opa_binary: Path) -> Iterator[OpaServer]:
-    """One OPA server for the session."""
+    """One locked-down OPA server for the session."""
     server = start_opa_server(opa_binary)
     yield server
     server.kill()
@@ -64,7 +87,8 @@ def bundle() -> PolicyBundle:
 @pytest.fixture(scope="session")
 def embedded_engine(bundle: PolicyBundle) -> Iterator[EmbeddedEngine]:
     """The embedded engine, with a generous deadline (the machine is shared)."""
-    engine = EmbeddedEngine(bundle=bundle, timeout_s=30)
+    engine = build_engine(kind="embedded", policy_dir=POLICY_DIR, timeout_s=30)
+    assert isinstance(engine, EmbeddedEngine)
     yield engine
     engine.close()
 
@@ -72,7 +96,7 @@ def embedded_engine(bundle: PolicyBundle) -> Iterator[EmbeddedEngine]:
 @pytest.fixture(scope="session")
 def opa_engine(bundle: PolicyBundle, opa_server: OpaServer) -> Iterator[OpaServerEngine]:
     """The OPA server engine over the session's server."""
-    engine = OpaServerEngine(bundle=bundle, url=opa_server.url, timeout_s=30)
+    engine = opa_engine_for(bundle, opa_server.url, timeout_s=30)
     yield engine
     engine.close()
 

@@ -11,17 +11,21 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, bundle_hash, load_bundle, merge_data
+from app.policy.compiled import CompiledPolicyError, build_compiled_policy
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision, decision_from_result
 from app.policy.embedded import EmbeddedEngine
+from app.policy.engine import PolicyEngine
 from app.policy.errors import PolicyBundleError, UnknownEngineError
 from app.policy.factory import build_engine
 from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine
-from tests.policy.conftest import POLICY_DIR, start_opa_server
+from tests.policy.conftest import OPA_TOKEN, POLICY_DIR, opa_engine_for, start_opa_server
 
 CALLS = 100
 KILL_AFTER = 40
@@ -46,7 +50,7 @@ def test_killing_opa_mid_run_denies_every_later_call(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
     server = start_opa_server(opa_binary)
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=2)
+    engine = opa_engine_for(bundle, server.url, timeout_s=2)
     decisions = []
     try:
         for call in range(CALLS):
@@ -71,7 +75,8 @@ def test_a_restarted_opa_gets_the_bundle_again(
 ) -> None:
     server = start_opa_server(opa_binary)
     port = int(server.url.rsplit(":", 1)[1])
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=5)
+    # A long re-check interval: the first decision after the restart must not reload.
+    engine = opa_engine_for(bundle, server.url, timeout_s=5, recheck_s=3600)
     try:
         assert engine.decide("production_promotion", promotion_document).allow
         server.kill()
@@ -133,7 +138,7 @@ def test_a_frozen_opa_misses_the_deadline(
     opa_binary: Path, bundle: PolicyBundle, promotion_document: dict
 ) -> None:
     server = start_opa_server(opa_binary)
-    engine = OpaServerEngine(bundle=bundle, url=server.url, timeout_s=0.5)
+    engine = opa_engine_for(bundle, server.url, timeout_s=0.5)
     try:
         engine.ensure_loaded()
         assert engine.decide("production_promotion", promotion_document).allow
@@ -150,10 +155,8 @@ def test_a_frozen_opa_misses_the_deadline(
     assert 450 <= decision.latency_ms < 1500
 
 
-def test_embedded_engine_past_its_deadline_denies(
-    bundle: PolicyBundle, promotion_document: dict
-) -> None:
-    engine = EmbeddedEngine(bundle=bundle, timeout_s=0.0001)
+def test_embedded_engine_past_its_deadline_denies(promotion_document: dict) -> None:
+    engine = build_engine(kind="embedded", policy_dir=POLICY_DIR, timeout_s=0.0001)
     try:
         decision = engine.decide("production_promotion", promotion_document)
     finally:
@@ -187,6 +190,24 @@ def _policy_copy(tmp_path: Path) -> Path:
     return copy
 
 
+def _engine_over(
+    kind: str, policies: Path, opa_binary: Path, server_url: str | None, **options: Any
+) -> PolicyEngine:
+    """An engine over edited policies; the embedded one over their fresh compilation."""
+    if kind == "opa":
+        return build_engine(
+            kind="opa",
+            policy_dir=policies,
+            opa_url=server_url,
+            opa_token=OPA_TOKEN,
+            opa_authz_policy=OPA_AUTHZ_POLICY,
+            **options,
+        )
+    compiled = policies.parent / "compiled-policy"
+    build_compiled_policy(opa=opa_binary, policy_dir=policies, output_dir=compiled)
+    return build_engine(kind="embedded", policy_dir=policies, compiled_dir=compiled, **options)
+
+
 @pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
 def test_a_malformed_decision_denies(
     engine_kind: str, tmp_path: Path, opa_binary: Path, promotion_document: dict
@@ -196,9 +217,7 @@ def test_a_malformed_decision_denies(
         'package gates.production_promotion\n\ndecision := {"allow": true}\n'
     )
     server = start_opa_server(opa_binary) if engine_kind == "opa" else None
-    engine = build_engine(
-        kind=engine_kind, policy_dir=policies, opa_url=server.url if server else None
-    )
+    engine = _engine_over(engine_kind, policies, opa_binary, server.url if server else None)
     try:
         decision = engine.decide("production_promotion", promotion_document)
     finally:
@@ -209,39 +228,78 @@ def test_a_malformed_decision_denies(
     assert (decision.error or "").startswith("malformed result: the result has members")
 
 
-@pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
-def test_a_policy_that_does_not_compile_denies(
-    engine_kind: str, tmp_path: Path, opa_binary: Path, promotion_document: dict
+def test_a_policy_that_does_not_compile_denies_on_the_server(
+    tmp_path: Path, opa_binary: Path, promotion_document: dict
 ) -> None:
     policies = _policy_copy(tmp_path)
     (policies / "gates" / "dataset_use.rego").write_text(
         "package gates.dataset_use\n\ndecision := {\n"
     )
-    server = start_opa_server(opa_binary) if engine_kind == "opa" else None
+    server = start_opa_server(opa_binary)
     engine = build_engine(
-        kind=engine_kind, policy_dir=policies, opa_url=server.url if server else None
+        kind="opa",
+        policy_dir=policies,
+        opa_url=server.url,
+        opa_token=OPA_TOKEN,
+        opa_authz_policy=OPA_AUTHZ_POLICY,
     )
     try:
         decision = engine.decide("production_promotion", promotion_document)
     finally:
         engine.close()
-        if server:
-            server.kill()
+        server.kill()
     assert _is_engine_failure(decision)
 
 
-def test_undefined_decision_denies(tmp_path: Path, promotion_document: dict) -> None:
+def test_a_policy_that_does_not_compile_gets_no_embedded_engine(
+    tmp_path: Path, opa_binary: Path
+) -> None:
+    policies = _policy_copy(tmp_path)
+    (policies / "gates" / "dataset_use.rego").write_text(
+        "package gates.dataset_use\n\ndecision := {\n"
+    )
+    with pytest.raises(CompiledPolicyError, match="opa build failed"):
+        build_compiled_policy(opa=opa_binary, policy_dir=policies, output_dir=tmp_path / "out")
+    # The repository's artefact was compiled from other sources: refused, no fallback.
+    with pytest.raises(CompiledPolicyError, match="stale"):
+        build_engine(kind="embedded", policy_dir=policies)
+
+
+def test_undefined_decision_denies(
+    tmp_path: Path, opa_binary: Path, promotion_document: dict
+) -> None:
     policies = _policy_copy(tmp_path)
     (policies / "gates" / "production_promotion.rego").write_text(
         "package gates.production_promotion\n\ndecision := 1 if input.never\n"
     )
-    engine = build_engine(kind="embedded", policy_dir=policies)
+    engine = _engine_over("embedded", policies, opa_binary, None)
     try:
         decision = engine.decide("production_promotion", promotion_document)
     finally:
         engine.close()
     assert _is_engine_failure(decision)
-    assert decision.error == "EmbeddedEvaluationError: the decision is undefined"
+    assert decision.error == "WasmPolicyError: the decision is undefined"
+
+
+def test_a_runaway_evaluation_is_interrupted_at_the_deadline(
+    tmp_path: Path, opa_binary: Path, promotion_document: dict
+) -> None:
+    policies = _policy_copy(tmp_path)
+    (policies / "gates" / "production_promotion.rego").write_text(
+        "package gates.production_promotion\n\n"
+        "decision := count([x | some x in numbers.range(1, 1000000000); x % 7 == 3])\n"
+    )
+    engine = _engine_over("embedded", policies, opa_binary, None, timeout_s=0.2)
+    try:
+        decision = engine.decide("production_promotion", promotion_document)
+        again = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert _is_engine_failure(decision)
+    assert decision.error == "no answer within 0.2 s"
+    # Interrupted, not left running: a billion-step count would take minutes, and the
+    # engine answers (again deny) with a fresh instance right after.
+    assert again.error == "no answer within 0.2 s"
 
 
 @pytest.mark.parametrize(

@@ -466,7 +466,7 @@ def promotion_evidence_context(
             "gate": "production_promotion",
             "allow": True,
             "decided_at": dt.datetime(2026, 11, 25, 8, 0, 2, tzinfo=dt.UTC),
-            "engine": "embedded (regopy 1.5.2)",
+            "engine": "embedded",
             "policy_bundle_hash": sha("bundle-2026-11-20"),
             "input_hash": sha("input-dep-0042"),
             "latency_ms": 0.41,

@@ -89,8 +89,8 @@ day_ns := ((24 * 60) * 60) * 1000000000
 age_days(timestamp) := floor((now_ns - time.parse_rfc3339_ns(timestamp)) / day_ns)
 
 # Field tests. Each takes the object and the key, never the field itself: OPA makes
-# `not f(x.missing)` undefined (no violation, an allow by accident) where regopy makes
-# it true, so a field that may be missing is only ever looked up inside these rules.
+# `not f(x.missing)` undefined (no violation, an allow by accident), so a field that
+# may be missing is only ever looked up inside these rules.
 
 # A non-empty string, for references that must be recorded.
 recorded(object, key) if {
@@ -143,25 +143,14 @@ label(dataset) := message([dataset.name, "@", dataset.version]) if {
 	is_string(dataset.version)
 } else := text(object.get(dataset, "id", "unknown"))
 
-# message joins the parts of a message. Strings are joined with concat, never with
-# sprintf: regopy's sprintf keeps the quotes of strings made by built-ins or passed
-# into functions, so only numbers go through sprintf.
+# message joins the parts of a message: strings as they are, integers through the
+# compiled format_int, any other value through sprintf's %v (Go's formatting, as in
+# OPA). Messages are only built in rule heads, so only for what failed or applied.
 message(parts) := concat("", [text(part) | some part in parts])
 
-# Numbers are written by hand, to three decimals: the engines' sprintf disagree on
-# floats (regopy writes 0.084 as 0.08400000000000001).
 text(value) := value if {
 	is_string(value)
 } else := format_int(value, 10) if {
 	is_number(value)
 	value == floor(value)
-} else := decimal(value) if {
-	is_number(value)
 } else := sprintf("%v", [value])
-
-decimal(value) := concat("", [sign, format_int(floor(thousandths / 1000), 10), fraction]) if {
-	sign := {true: "-", false: ""}[value < 0]
-	thousandths := round(abs(value) * 1000)
-	digits := trim_right(substring(format_int((thousandths % 1000) + 1000, 10), 1, 3), "0")
-	fraction := {true: "", false: concat("", [".", digits])}[digits == ""]
-}
