@@ -3,6 +3,7 @@ the demo's notes model is denied by its garak leakage finding until it is mitiga
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,10 @@ from app.evaluations.errors import FindingTransitionError, IndependenceError
 from app.gates.service import evaluate_gate
 from app.models.ledger import LedgerEvent
 from app.policy.engine import PolicyEngine
+from app.reports.generation import report_html
+from app.reports.identity import ensure_self_signed_identity
+from app.reports.prepared import ReportRequest
+from app.reports.service import build_context
 from tests.gates import conftest as gates_fixtures
 
 seeded = gates_fixtures.seeded
@@ -36,7 +41,7 @@ def notes(seeded: DemoSeed, engine: sa.Engine) -> DemoSeed:
 
 
 def test_demo_notes_model_is_denied_by_the_garak_leak_until_mitigated_independently(
-    notes: DemoSeed, engine: sa.Engine, app: Any
+    notes: DemoSeed, engine: sa.Engine, app: Any, tmp_path: Path
 ) -> None:
     policy_engine: PolicyEngine = app.extensions["gatehouse.policy_engine"]
     with session_scope(engine) as session:
@@ -89,6 +94,23 @@ def test_demo_notes_model_is_denied_by_the_garak_leak_until_mitigated_independen
         ("red_team_finding.opened", "eli"),
         ("red_team_finding.mitigated", "marcus"),
     ]
+
+    # The promotion evidence pack carries the imported evidence and the decision.
+    with session_scope(engine) as session:
+        prepared = build_context(
+            session=session,
+            settings=app.config["GATEHOUSE"],
+            request=ReportRequest("promotion_evidence", notes.ids["notes_deployment"]),
+            actor="olivia",
+        )
+    evidence = prepared.context["imported_evidence"]
+    assert {row["metric"]: row["baseline"] for row in evidence["metrics"]}["accuracy"] == 0.861
+    leak_row = next(row for row in evidence["findings"] if row["id"] == leak_id)
+    assert (leak_row["status"], leak_row["decided_by"]) == ("mitigated", "marcus")
+    identity = ensure_self_signed_identity(tmp_path / "signer.p12", organisation="Gatehouse tests")
+    html = report_html(kind="promotion_evidence", context=prepared.context, identity=identity)
+    assert "Imported evidence, findings and monitoring" in html and html.count("<svg") >= 2
+    assert "maria.garcia" not in html
 
 
 def test_lifecycle_needs_evidence_or_justification_and_ends_closed(
