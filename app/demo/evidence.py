@@ -6,7 +6,6 @@ report whose training-data replay probe leaked one note (an open critical findin
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
@@ -50,13 +49,12 @@ def import_notes_evidence(*, session: Session, seed: DemoSeed, actor: str = "eli
         file_name="notes-assistant.reasoning-eval.json",
         actor=actor,
     )
-    report = Path("notes-assistant.garak.report.jsonl")
     import_evidence(
         session=session,
         model_id=model_id,
         source_format="garak",
-        content=_read(report.name),
-        file_name=report.name,
+        content=_read("notes-assistant.garak.report.jsonl"),
+        file_name="notes-assistant.garak.report.jsonl",
         actor=actor,
     )
     leak = next(

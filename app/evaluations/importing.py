@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 from sqlmodel import Session, select
@@ -40,22 +41,16 @@ __all__ = ["FORMATS", "ImportOptions", "import_evidence", "parse_evidence"]
 FORMATS: Final = ("lm_eval", "generic_json", "generic_csv", "garak", "promptfoo")
 
 
+@dataclass(frozen=True)
 class ImportOptions:
     """How to read a file: metric names to give, a baseline file, safe samples."""
 
-    def __init__(
-        self,
-        *,
-        metric_names: Mapping[str, str] | None = None,
-        baseline: bytes | None = None,
-        samples_marked_safe: bool = False,
-    ) -> None:
-        #: ``task/metric`` -> the name the policy reads (lm-evaluation-harness only).
-        self.metric_names = dict(metric_names or {})
-        #: The base model's results file on the same tasks (lm-evaluation-harness only).
-        self.baseline = baseline
-        #: Store red-team samples even when the PII scanner flags them.
-        self.samples_marked_safe = samples_marked_safe
+    metric_names: Mapping[str, str] = field(default_factory=dict)
+    """``task/metric`` -> the name the policy reads (lm-evaluation-harness only)."""
+    baseline: bytes | None = None
+    """The base model's results file on the same tasks (lm-evaluation-harness only)."""
+    samples_marked_safe: bool = False
+    """Store red-team samples even when the PII scanner flags them."""
 
 
 def _decode(content: bytes, file_name: str) -> str:
