@@ -20,7 +20,7 @@ _FORMATS = ("lm_eval", "generic_json", "generic_csv", "garak", "promptfoo")
 
 @click.group("evaluation")
 def cli_group() -> None:
-    """Evaluation and red-team evidence: imports and findings."""
+    """Evaluation and red-team evidence: import tools' results, list findings."""
 
 
 @cli_group.command("import")

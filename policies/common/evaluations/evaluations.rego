@@ -137,8 +137,8 @@ failures contains controls.message([evaluation.metric, " = ", object.get(evaluat
 	not meets_own_threshold(evaluation)
 }
 
-# Looked up through the key, like the controls' field tests (OPA and regopy differ on
-# `not f(x.missing)`).
+# Looked up through the key, like the controls' field tests: `not f(x.missing)` is not
+# read alike by every Rego engine.
 number_field(object, key) if is_number(object[key])
 
 number_or(object, key, absent) := object[key] if {
@@ -155,7 +155,7 @@ seen(metric, bounds) := controls.message([
 	evaluation := latest(metric)[0]
 } else := controls.message([metric, " missing"])
 
-# Keys, not `some key, value in`: regopy rejects that form inside a comprehension.
+# Keys, not `some key, value in`: rego-cpp rejected that form inside a comprehension.
 reason := concat("; ", [seen(metric, required[metric]) | some metric in sort(object.keys(required))]) if {
 	count(required) > 0
 } else := "no evaluation policy for the model's domain"
