@@ -60,8 +60,21 @@ class Settings:
     launcher: str = "local"
     #: Namespace of the training Jobs (kubernetes launcher).
     kubernetes_namespace: str = "gatehouse-training"
-    #: Container image with the training code (kubernetes launcher).
+    #: Container image of every training Job, overriding the recipes' images (kubernetes
+    #: launcher); the only image when no recipes are configured.
     training_image: str = ""
+    #: Folder of training recipes (``jobs/recipes``): which container each kind of run
+    #: trains in (kubernetes launcher). Empty: no recipes, GATEHOUSE_TRAINING_IMAGE only.
+    recipes_dir: Path | None = PROJECT_ROOT / "jobs" / "recipes"
+    #: PriorityClass of training pods (kubernetes launcher); unset keeps the cluster's.
+    kubernetes_priority_class: str | None = None
+    #: Kueue LocalQueue training Jobs are submitted to (kubernetes launcher); unset: none.
+    kubernetes_queue: str | None = None
+    #: Service account training pods run as (kubernetes launcher); its token is not mounted.
+    kubernetes_training_service_account: str | None = None
+    #: Kubeconfig of the training cluster; unset: in-cluster credentials inside a pod,
+    #: else ``$KUBECONFIG`` or ``~/.kube/config``.
+    kubernetes_kubeconfig: Path | None = None
     #: Where uploaded datasets, reports and other files are stored.
     storage_dir: Path = PROJECT_ROOT / "instance" / "storage"
     #: PKCS#12 file of the organisation's signing identity (generated when missing).
@@ -149,6 +162,11 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         launcher=get("LAUNCHER", defaults.launcher),
         kubernetes_namespace=get("KUBERNETES_NAMESPACE", defaults.kubernetes_namespace),
         training_image=get("TRAINING_IMAGE", defaults.training_image),
+        recipes_dir=_optional_path(get("RECIPES_DIR", str(defaults.recipes_dir))),
+        kubernetes_priority_class=get("KUBERNETES_PRIORITY_CLASS", None),
+        kubernetes_queue=get("KUBERNETES_QUEUE", None),
+        kubernetes_training_service_account=get("KUBERNETES_TRAINING_SERVICE_ACCOUNT", None),
+        kubernetes_kubeconfig=_optional_path(get("KUBECONFIG", None)),
         storage_dir=Path(get("STORAGE_DIR", defaults.storage_dir)),
         signing_identity_path=Path(get("SIGNING_IDENTITY", defaults.signing_identity_path)),
         signing_passphrase=get("SIGNING_PASSPHRASE", None),

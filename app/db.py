@@ -7,6 +7,7 @@ ledger's hash chain relies on; PostgreSQL uses an advisory lock in the ledger in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -17,16 +18,29 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
+def _canonical_json_text(value: Any) -> str:
+    """JSON columns are written with sorted keys and no spaces: the encoding the ledger
+    hashes payloads in, so verifying a payload is one hash of the stored text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def build_engine(database_url: str) -> Engine:
     """Create the engine for ``database_url`` with the per-dialect settings we rely on."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=_canonical_json_text,
         )
         _use_immediate_transactions(engine)
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        json_serializer=_canonical_json_text,
+    )
 
 
 def _use_immediate_transactions(engine: Engine) -> None:

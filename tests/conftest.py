@@ -160,6 +160,35 @@ class Actor:
         return self.client.put(path, headers=self.headers(), **kwargs)
 
 
+def create_actor(
+    app: Flask,
+    engine: sa.Engine,
+    role: str,
+    username: str,
+    scopes: tuple[str, ...] = ("read", "write", "gate", "approve"),
+) -> Actor:
+    """A user of ``role`` with an API token, in the database behind ``engine``."""
+    with session_scope(engine) as db:
+        create_user(
+            session=db,
+            username=username,
+            display_name=username.title(),
+            roles=[role],
+            password=None if role == "pipeline" else TEST_PASSWORD,
+            actor="test",
+            fast_hash=True,
+        )
+        issued = create_token(
+            session=db,
+            username=username,
+            name="test",
+            scopes=list(scopes),
+            actor="test",
+            expires_in=timedelta(days=1),
+        )
+    return Actor(username=username, role=role, token=issued.secret, client=app.test_client())
+
+
 @pytest.fixture
 def make_actor(app: Flask, engine: sa.Engine) -> Any:
     """Factory: ``make_actor("compliance_officer")`` creates a user with that role and a token."""
@@ -172,26 +201,7 @@ def make_actor(app: Flask, engine: sa.Engine) -> Any:
         scopes: tuple[str, ...] = ("read", "write", "gate", "approve"),
     ) -> Actor:
         counter["n"] += 1
-        name = username or f"{role}-{counter['n']}"
-        with session_scope(engine) as db:
-            create_user(
-                session=db,
-                username=name,
-                display_name=name.title(),
-                roles=[role],
-                password=None if role == "pipeline" else TEST_PASSWORD,
-                actor="test",
-                fast_hash=True,
-            )
-            issued = create_token(
-                session=db,
-                username=name,
-                name="test",
-                scopes=list(scopes),
-                actor="test",
-                expires_in=timedelta(days=1),
-            )
-        return Actor(username=name, role=role, token=issued.secret, client=app.test_client())
+        return create_actor(app, engine, role, username or f"{role}-{counter['n']}", scopes)
 
     return build
 

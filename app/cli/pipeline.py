@@ -78,7 +78,13 @@ class ApiClient:
             )
         return cls(base_url=url, token=token)
 
-    def call(self, method: str, path: str, query: dict[str, Any] | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> tuple[int, Any]:
         """(status, parsed JSON) of one call; 5xx and transport failures finish with 3."""
         # Imported on the first call: ``--help`` should not pay for the HTTP stack.
         import urllib.error
@@ -87,12 +93,12 @@ class ApiClient:
         url = f"{self.base_url}/api/v1{path}"
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        request = urllib.request.Request(
-            url,
-            method=method,
-            data=b"" if method == "POST" else None,
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
-        )
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        data = b"" if method == "POST" else None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, method=method, data=data, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 status, raw = int(response.status), response.read()
@@ -103,17 +109,17 @@ class ApiClient:
                 EXIT_INFRASTRUCTURE, f"cannot reach Gatehouse at {self.base_url}: {failure}"
             ) from None
         try:
-            body = json.loads(raw or b"null")
+            answer = json.loads(raw or b"null")
         except ValueError:
-            body = None
-        if status >= 500 or body is None:
+            answer = None
+        if status >= 500 or answer is None:
             raise _Finished(
                 EXIT_INFRASTRUCTURE,
-                f"Gatehouse answered HTTP {status} to {method} {path}: {_detail(body)}",
+                f"Gatehouse answered HTTP {status} to {method} {path}: {_detail(answer)}",
             )
         if status == 401:
-            raise _Finished(EXIT_INFRASTRUCTURE, f"Gatehouse refused the token: {_detail(body)}")
-        return status, body
+            raise _Finished(EXIT_INFRASTRUCTURE, f"Gatehouse refused the token: {_detail(answer)}")
+        return status, answer
 
     def get_ok(self, path: str, query: dict[str, Any] | None = None) -> Any:
         """GET that must succeed; a 4xx finishes with exit status 1 and the problem's detail."""
@@ -421,5 +427,25 @@ def run_launch(run_id: int, as_json: bool) -> None:
             f"run {run_id} is {body['state']} on the {body['launcher_kind']} launcher ({body['launcher_ref']})",
             body,
         )
+
+    _run_door(as_json, action)
+
+
+@run_group.command("cancel")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--reason", default="", help="Why (ledgered with the cancellation).")
+@click.option("--json", "as_json", is_flag=True, help="Print one final JSON document.")
+def run_cancel(run_id: int, reason: str, as_json: bool) -> None:
+    """Cancel RUN; a running run's training is stopped first (its Job deleted).
+
+    Exit 0 cancelled, 1 refused (already finished, not allowed), 3 infrastructure error.
+    """
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        status, body = client.call("POST", f"/runs/{run_id}/cancel", body={"reason": reason})
+        if status >= 400:
+            raise _Finished(EXIT_DENIED, f"cancel refused: {_detail(body)}", body)
+        detail = f": {body['launcher_detail']}" if body.get("launcher_detail") else ""
+        raise _Finished(EXIT_DONE, f"run {run_id} is {body['state']}{detail}", body)
 
     _run_door(as_json, action)

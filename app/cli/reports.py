@@ -17,11 +17,18 @@ import json
 from pathlib import Path
 
 import click
+from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
 from app.cli.base import with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
+from app.ledger.anchors import (
+    LedgerReference,
+    LedgerReferenceCheck,
+    check_reference,
+    read_reference,
+)
 from app.reports.errors import UnknownReportKindError
 from app.reports.kind import report_kind
 from app.reports.prepared import Period, ReportRequest
@@ -103,15 +110,23 @@ def _describe(path: Path, result: VerificationResult) -> str:
     "or its published self-signed report certificate.",
 )
 @click.option("--require-trust", is_flag=True, help="Fail unless the signer is trusted.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Do not check the report's embedded ledger head and checkpoint against this "
+    "installation's ledger (checked by default when run as 'gatehouse report verify').",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify_command(
     file: Path,
     expected_sha256: str | None,
     trust_files: tuple[Path, ...],
     require_trust: bool,
+    offline: bool,
     as_json: bool,
 ) -> None:
-    """Check that FILE is a signed report, unaltered since signing, and who signed it."""
+    """Check that FILE is a signed report, unaltered since signing, who signed it, and
+    that the ledger still holds the head and checkpoint the report pinned."""
     roots = []
     for trust_file in trust_files:
         try:
@@ -120,16 +135,59 @@ def verify_command(
             raise click.BadParameter(
                 f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
             ) from error
-    result = verify_pdf(file.read_bytes(), trust_roots=roots, expected_sha256=expected_sha256)
+    data = file.read_bytes()
+    result = verify_pdf(data, trust_roots=roots, expected_sha256=expected_sha256)
+    reference = read_reference(data) if result.intact else None
+    ledger = None if reference is None or offline else _check_ledger(reference, roots)
     if as_json:
-        click.echo(json.dumps({"file": str(file), **result.as_dict()}, indent=2))
+        body = {"file": str(file), **result.as_dict()}
+        body["ledger"] = None if ledger is None else ledger.as_dict()
+        click.echo(json.dumps(body, indent=2))
     else:
         click.echo(_describe(file, result))
+        if reference is not None:
+            click.echo(_describe_ledger(reference, ledger))
     failed = not result.intact or (require_trust and result.verdict is not Verdict.VERIFIED)
     if failed:
         reason = result.problems[0] if result.problems else "signer is not trusted"
         click.echo(f"{file}: {result.verdict.value}: {reason}", err=True)
         raise SystemExit(1)
+    if ledger is not None and not ledger.holds:
+        click.echo(f"{file}: ledger check failed: {'; '.join(ledger.problems)}", err=True)
+        raise SystemExit(1)
+
+
+def _check_ledger(
+    reference: LedgerReference, roots: list[asn1_x509.Certificate]
+) -> LedgerReferenceCheck | None:
+    """Check the embedded reference against this installation's ledger.
+
+    Run as ``gatehouse report verify`` the command belongs to an installation and checks
+    its ledger; the report group used on its own (an auditor's offline copy) has none.
+    """
+    from app.cli import cli
+
+    if click.get_current_context().find_root().command is not cli:
+        return None
+
+    @with_app_context
+    def check() -> LedgerReferenceCheck:
+        with unit_of_work() as session:
+            return check_reference(session=session, reference=reference, trust_roots=roots)
+
+    return check()
+
+
+def _describe_ledger(reference: LedgerReference, ledger: LedgerReferenceCheck | None) -> str:
+    """One line about the report's ledger reference and its check."""
+    pinned = f"head event {reference.head.seq}" + (
+        f", checkpoint event {reference.checkpoint.head.seq}" if reference.checkpoint else ""
+    )
+    if ledger is None:
+        return f"  ledger       {pinned} (not checked against a ledger)"
+    if ledger.holds:
+        return f"  ledger       {pinned}: the ledger still holds them"
+    return f"  ledger       {pinned}: DOES NOT HOLD ({'; '.join(ledger.problems)})"
 
 
 @cli_group.command("generate")

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import GatehouseError, NotFoundError
-from app.ledger import SCHEDULER_ACTOR, append_event, verify_chain
+from app.ledger import SCHEDULER_ACTOR, append_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
@@ -189,11 +189,46 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
 
 @job("ledger-verify", "Verify the ledger's hash chain", _daily(3))
 def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
-    """Walk the chain; a break fails the run, naming the first broken event."""
-    outcome = verify_chain(session=session)
+    """Walk the whole chain and record it; a break fails the run, naming the first broken event."""
+    from app.ledger.progress import verify_fully
+
+    _state, outcome = verify_fully(session=session)
     if outcome.broken is not None:
+        session.commit()  # the recorded break is what the portal shows
         raise JobFailedError(str(outcome.broken))
     return {"events_checked": outcome.events_checked, "head_hash": outcome.head_hash}
+
+
+@job(
+    "ledger-checkpoint",
+    "Sign a checkpoint of the ledger's head",
+    lambda _o: IntervalTrigger(hours=1, timezone="UTC"),
+)
+def ledger_checkpoint(context: JobContext, session: Session) -> dict[str, Any]:
+    """Verify the new events and sign the head (timestamped when a TSA is configured).
+
+    Skipped when nothing was appended since the latest checkpoint but its own event.
+    """
+    from app.ledger.chain import head_position
+    from app.ledger.checkpoints import create_checkpoint, latest_checkpoint
+    from app.reports.service import signing_identity
+
+    latest = latest_checkpoint(session=session)
+    if latest is not None and head_position(session=session).seq <= latest.seq + 1:
+        return {"skipped": f"no new events since checkpoint {latest.id}"}
+    settings = context.settings
+    checkpoint = create_checkpoint(
+        session=session,
+        identity=signing_identity(settings),
+        organisation=settings.organisation,
+        actor=SCHEDULER_ACTOR,
+        tsa_url=settings.tsa_url,
+    )
+    return {
+        "checkpoint_id": checkpoint.id,
+        "seq": checkpoint.seq,
+        "head_hash": checkpoint.head_hash,
+    }
 
 
 @job(
@@ -204,6 +239,9 @@ def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
 def training_status_sync(context: JobContext, session: Session) -> dict[str, Any]:
     """Move running runs to succeeded/failed as their launcher reports (``app.launch``).
 
+    A run that cannot be synced (say, the API server forbids reading its Job) keeps its
+    state, gets the error as its ``launcher_detail``, and is listed under ``errors``.
+
     Looked up at run time like the approvals, so the job exists before the launchers do.
     """
     try:
@@ -211,11 +249,10 @@ def training_status_sync(context: JobContext, session: Session) -> dict[str, Any
     except ModuleNotFoundError:
         return {"skipped": "app.launch is not installed"}
     launcher = launch.build_launcher(context.settings)
-    runs = [
-        launch.sync_run(session=session, launcher=launcher, run_id=run_id, actor=SCHEDULER_ACTOR)
-        for run_id in launch.running_run_ids(session=session)
-    ]
-    return {"runs": {str(run.id): str(run.state) for run in runs}}
+    report: dict[str, Any] = launch.sync_running_runs(
+        session=session, launcher=launcher, actor=SCHEDULER_ACTOR
+    )
+    return report
 
 
 @job(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.errors import ConflictError, GatehouseError
 
-__all__ = ["LaunchRefusedError", "LauncherError"]
+__all__ = ["JobOwnershipError", "LaunchRefusedError", "LauncherError"]
 
 
 class LauncherError(GatehouseError):
@@ -12,6 +12,13 @@ class LauncherError(GatehouseError):
 
     status = 502
     title = "Launcher failed"
+
+
+class JobOwnershipError(LauncherError):
+    """The launch's Job name is taken by a Job this launch did not create; nothing changed."""
+
+    status = 409
+    title = "Launch refused"
 
 
 class LaunchRefusedError(ConflictError):

@@ -15,6 +15,10 @@ class LaunchSpec:
     run_id: int
     run_name: str
     base_model: str
+    #: openai | anthropic | google | meta | self_hosted (chooses the training recipe).
+    platform: str
+    #: internal (our GPUs) or external (a vendor's fine-tuning service).
+    hosting: str
     method: str
     command: tuple[str, ...]
     gpu_type: str | None
@@ -24,11 +28,18 @@ class LaunchSpec:
     dataset_hashes: dict[str, str]
     #: The decision that allowed this launch (for labels and audit).
     decision_id: int
+    #: The evidence digest the approval was given on (and the gate just saw again).
+    evidence_sha256: str
+    #: This database's Gatehouse instance id: whose launch it is.
+    instance_id: str
 
 
 @dataclass(frozen=True)
 class LaunchStatus:
-    """What the launcher knows about a launched run: running, succeeded or failed."""
+    """What the launcher knows about a launched run: running, succeeded or failed.
+
+    ``detail`` is shown on the run: progress while running, the reason when it ended.
+    """
 
     state: str
     detail: str = ""
@@ -46,4 +57,8 @@ class Launcher(Protocol):
 
     def status(self, reference: str) -> LaunchStatus:
         """The current state of a launched run."""
+        ...
+
+    def cancel(self, reference: str) -> str:
+        """Stop the training and remove what it runs on; say what was done. Idempotent."""
         ...

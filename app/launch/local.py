@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,16 @@ class LocalLauncher:
         if code == "0":
             return LaunchStatus("succeeded", "exit status 0")
         return LaunchStatus("failed", f"exit status {code}; see {folder / 'training.log'}")
+
+    def cancel(self, reference: str) -> str:
+        """Stop the run's process group (the runner and the command it started)."""
+        started = Path(reference) / "started.json"
+        if not started.exists():
+            return "the run's folder has no record of a start; nothing to stop"
+        pid = int(json.loads(started.read_text())["pid"])
+        try:
+            # The runner was started in a new session: its process group id is its pid.
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return f"process group {pid} had already ended"
+        return f"process group {pid} sent SIGTERM"

@@ -19,7 +19,8 @@ from app.models.evaluation_evidence import (
 )
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
-from app.models.ledger import LedgerEvent
+from app.models.instance import GatehouseInstance
+from app.models.ledger import LedgerCheckpoint, LedgerEvent, LedgerVerification
 from app.models.model_versions import (
     MODEL_CARD_SECTIONS,
     Evaluation,
@@ -51,10 +52,13 @@ __all__ = [
     "FindingSeverity",
     "FindingStatus",
     "FineTuneRun",
+    "GatehouseInstance",
     "Incident",
     "IncidentStatus",
     "JobRun",
+    "LedgerCheckpoint",
     "LedgerEvent",
+    "LedgerVerification",
     "MemorisationTest",
     "MetricResult",
     "ModelCard",

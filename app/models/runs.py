@@ -56,6 +56,9 @@ class FineTuneRun(SQLModel, table=True):
     authors: list[str] = json_field(default_factory=list)
     launcher_kind: str | None = Field(default=None, max_length=20)
     launcher_ref: str | None = Field(default=None, max_length=300)
+    #: The launcher's last word on this run: progress, or why launching, syncing or
+    #: cancelling failed (e.g. the namespace to create, the permission to grant).
+    launcher_detail: str | None = Field(default=None, max_length=1000)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 

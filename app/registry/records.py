@@ -59,9 +59,22 @@ def ledger_payload(changes: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def get_record(*, session: Session, model: type[T], record_id: int) -> T:
-    """The record with ``record_id`` or :class:`RecordNotFoundError`."""
-    record = session.get(model, record_id)
+def get_record(*, session: Session, model: type[T], record_id: int, lock: bool = False) -> T:
+    """The record with ``record_id`` or :class:`RecordNotFoundError`.
+
+    With ``lock`` the row is re-read and locked for the rest of the transaction
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions are already
+    ``BEGIN IMMEDIATE``), so racing callers serialise and each sees the last one's change.
+    """
+    if lock:
+        record = session.exec(
+            select(model)
+            .where(model.id == record_id)  # type: ignore[attr-defined]
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+    else:
+        record = session.get(model, record_id)
     if record is None:
         raise RecordNotFoundError(kind_of(model).replace("_", " "), record_id)
     return record

@@ -42,7 +42,7 @@ class StateMachine:
 SUBMISSION_WORKFLOW = "the run submission workflow (training_launch gate)"
 PROMOTION_WORKFLOW = "the promotion workflow (production_promotion gate)"
 APPROVAL_WORKFLOW = "the approval workflow"
-LAUNCHER_WORKFLOW = "the launcher (training_launch gate re-check)"
+LAUNCHER_WORKFLOW = "the launcher (training_launch gate re-check; cancel stops the training)"
 
 R = RunState
 RUN_MACHINE = StateMachine(
@@ -63,6 +63,8 @@ RUN_MACHINE = StateMachine(
         (R.SUBMITTED, R.APPROVED): APPROVAL_WORKFLOW,
         (R.SUBMITTED, R.REJECTED): APPROVAL_WORKFLOW,
         (R.APPROVED, R.LAUNCHING): LAUNCHER_WORKFLOW,
+        # Only after the launcher stopped the training (app.launch.service.cancel_run).
+        (R.RUNNING, R.CANCELLED): LAUNCHER_WORKFLOW,
         (R.APPROVED, R.REJECTED): APPROVAL_WORKFLOW,
     },
 )

@@ -57,6 +57,7 @@ __all__ = [
     "PeriodicComplianceContext",
     "PromotionEvidenceContext",
     "Provenance",
+    "ReasoningSummary",
     "RedTeamResult",
     "ReportMeta",
     "ReportPeriod",
@@ -291,6 +292,22 @@ class ValidationIssue(TypedDict):
     message: str
 
 
+class ReasoningSummary(TypedDict):
+    """Reasoning-chain quality of the outputs the model is trained to produce."""
+
+    outputs: int
+    complete_share: float
+    """Share of outputs with steps and a conclusion."""
+    step_counts: dict[str, int]
+    """Outputs per step count (``"10+"`` gathers ten or more)."""
+    empty_steps: int
+    repeated_steps: int
+    unfinished: int
+    """Outputs that stop mid-chain."""
+    unsupported: int
+    """Outputs that are only an answer, with no reasoning before it."""
+
+
 class ValidationSummary(TypedDict):
     """Format validation against the platform's fine-tuning format."""
 
@@ -299,6 +316,8 @@ class ValidationSummary(TypedDict):
     warning_count: int
     issues: list[ValidationIssue]
     """The first issues (the report prints them all; pass a bounded excerpt)."""
+    reasoning: ReasoningSummary | None
+    """``None`` for data without model outputs (tabular) or an old report without figures."""
 
 
 class DatasetComplianceContext(TypedDict):

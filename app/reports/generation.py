@@ -13,13 +13,16 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.reports.errors import ReportContextError
 from app.reports.identity import SigningIdentity
 from app.reports.kind import report_kind as registered_kind
-from app.reports.rendering import RenderOptions, render_html, render_pdf
+from app.reports.rendering import PdfAttachment, RenderOptions, render_html, render_pdf
 from app.reports.signing import SignatureLevel, SigningOptions, sign_pdf
+
+if TYPE_CHECKING:  # the ledger imports the reports' signing identity at run time
+    from app.ledger.anchors import LedgerReference
 
 __all__ = ["GeneratedReport", "generate_report", "report_html"]
 
@@ -43,7 +46,12 @@ class GeneratedReport:
 
 
 def report_html(
-    *, kind: str, context: Mapping[str, Any], identity: SigningIdentity, tsa_url: str | None = None
+    *,
+    kind: str,
+    context: Mapping[str, Any],
+    identity: SigningIdentity,
+    tsa_url: str | None = None,
+    ledger_reference: LedgerReference | None = None,
 ) -> str:
     """The HTML a report is rendered from (the PDF's content before WeasyPrint)."""
     report_kind = registered_kind(kind)
@@ -60,7 +68,13 @@ def report_html(
     }
     return render_html(
         report_kind.template,
-        {**context, **figures, "signing": signing, "kind_label": report_kind.label},
+        {
+            **context,
+            **figures,
+            "signing": signing,
+            "kind_label": report_kind.label,
+            "ledger_reference": None if ledger_reference is None else ledger_reference.as_context(),
+        },
     )
 
 
@@ -72,21 +86,40 @@ def generate_report(
     tsa_url: str | None = None,
     render_options: RenderOptions | None = None,
     signing_options: SigningOptions | None = None,
+    ledger_reference: LedgerReference | None = None,
 ) -> GeneratedReport:
     """Render the ``kind`` report from ``context`` and sign it with ``identity``.
 
     With ``tsa_url`` (or ``signing_options.tsa_url``) the signature is timestamped (PAdES
-    B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B.
+    B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B. A
+    ``ledger_reference`` (the ledger head and latest checkpoint) is printed on the cover
+    and embedded as an attachment under the signature, so verification can check it.
     """
     render_options = render_options or RenderOptions()
     signing_options = signing_options or SigningOptions()
     if tsa_url is not None:
         signing_options = dataclasses.replace(signing_options, tsa_url=tsa_url)
     html = report_html(
-        kind=kind, context=context, identity=identity, tsa_url=signing_options.tsa_url
+        kind=kind,
+        context=context,
+        identity=identity,
+        tsa_url=signing_options.tsa_url,
+        ledger_reference=ledger_reference,
+    )
+    attachments = (
+        ()
+        if ledger_reference is None
+        else (
+            PdfAttachment(
+                name=ledger_reference.attachment_name,
+                data=ledger_reference.to_json().encode(),
+                description="Gatehouse ledger head and latest signed checkpoint",
+                created=context["meta"]["generated_at"],
+            ),
+        )
     )
     started = time.perf_counter()
-    rendered = render_pdf(html, options=render_options)
+    rendered = render_pdf(html, options=render_options, attachments=attachments)
     rendered_at = time.perf_counter()
     signed = sign_pdf(rendered.data, identity=identity, options=signing_options)
     signed_at = time.perf_counter()

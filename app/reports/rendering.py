@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from app.reports.errors import (
@@ -49,6 +49,7 @@ __all__ = [
     "ASSET_DIR",
     "TEMPLATE_DIR",
     "PackagedAssetFetcher",
+    "PdfAttachment",
     "RenderOptions",
     "RenderedPdf",
     "render_html",
@@ -80,6 +81,17 @@ class RenderOptions:
     pdf_variant: str | None = "pdf/a-3b"
     """WeasyPrint PDF variant; PDF/A-3b keeps reports readable in archives. ``None``
     writes plain PDF."""
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in the PDF (PDF/A-3 associated file), covered by the signature."""
+
+    name: str
+    data: bytes
+    description: str
+    created: dt.datetime
+    """Written as the file's dates, so the same data gives the same document."""
 
 
 @dataclass(frozen=True)
@@ -211,14 +223,29 @@ def render_html(template_name: str, context: Mapping[str, Any]) -> str:
 
 
 def _render_in_worker(
-    html: str, pdf_variant: str | None, connection: multiprocessing.connection.Connection
+    html: str,
+    pdf_variant: str | None,
+    attachments: tuple[PdfAttachment, ...],
+    connection: multiprocessing.connection.Connection,
 ) -> None:
     """Child-process body: lay out and write the PDF, send back the outcome."""
     try:
         document = HTML(
             string=html, base_url=ASSET_DIR.as_uri() + "/", url_fetcher=PackagedAssetFetcher()
         ).render(pdf_variant=pdf_variant)
-        data = document.write_pdf(pdf_variant=pdf_variant)
+        embedded = [
+            Attachment(
+                string=item.data.decode("utf-8"),
+                name=item.name,
+                description=item.description,
+                created=item.created,
+                modified=item.created,
+                relationship="Data",
+                url_fetcher=PackagedAssetFetcher(),
+            )
+            for item in attachments
+        ]
+        data = document.write_pdf(pdf_variant=pdf_variant, attachments=embedded)
         connection.send(("ok", data, len(document.pages)))
     except _RefusedURL as error:
         connection.send(("refused", str(error), 0))
@@ -236,14 +263,19 @@ def _worker_context() -> ForkServerContext:
     return context
 
 
-def render_pdf(html: str, *, options: RenderOptions | None = None) -> RenderedPdf:
+def render_pdf(
+    html: str,
+    *,
+    options: RenderOptions | None = None,
+    attachments: tuple[PdfAttachment, ...] = (),
+) -> RenderedPdf:
     """Render ``html`` to PDF in a child process, killed after ``options.timeout_seconds``."""
     options = options or RenderOptions()
     context = _worker_context()
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(
         target=_render_in_worker,
-        args=(html, options.pdf_variant, sender),
+        args=(html, options.pdf_variant, attachments, sender),
         name="gatehouse-report-render",
         daemon=True,
     )

@@ -26,6 +26,13 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.errors import ValidationError
 from app.ledger import append_event
+from app.ledger.anchors import (
+    LedgerReference,
+    LedgerReferenceCheck,
+    check_reference,
+    current_reference,
+    read_reference,
+)
 from app.models.base import utc_now
 from app.models.evidence import Report
 from app.registry.records import get_record, ledger_payload
@@ -88,6 +95,8 @@ class UploadVerification:
     """The registered report with the same SHA-256, if any."""
     installation_signer: bool | None
     """Whether the signer is this installation's signing identity (``None``: no identity yet)."""
+    ledger: LedgerReferenceCheck | None = None
+    """The embedded ledger head and checkpoint checked against this ledger (``None``: none)."""
 
     @property
     def registered(self) -> bool:
@@ -100,6 +109,7 @@ class UploadVerification:
         return {
             **self.result.as_dict(),
             "installation_signer": self.installation_signer,
+            "ledger": None if self.ledger is None else self.ledger.as_dict(),
             "registry": {
                 "registered": report is not None,
                 "report_id": report.id if report else None,
@@ -127,13 +137,23 @@ def signing_identity(settings: Settings) -> SigningIdentity:
     )
 
 
-def render_report(*, settings: Settings, prepared: PreparedReport) -> GeneratedReport:
-    """Render and sign a prepared report (no database; takes seconds)."""
+def render_report(
+    *,
+    settings: Settings,
+    prepared: PreparedReport,
+    ledger_reference: LedgerReference | None = None,
+) -> GeneratedReport:
+    """Render and sign a prepared report (no database; takes seconds).
+
+    ``ledger_reference`` (read with the context, see :func:`generate`) is embedded in the
+    signed PDF, so verifying the report later proves the ledger still holds it.
+    """
     return generate_report(
         kind=prepared.kind,
         context=prepared.context,
         identity=signing_identity(settings),
         tsa_url=settings.tsa_url,
+        ledger_reference=ledger_reference,
     )
 
 
@@ -228,7 +248,9 @@ def generate(
     """
     with sessions() as session:
         prepared = build_context(session=session, settings=settings, request=request, actor=actor)
-    generated = render_report(settings=settings, prepared=prepared)
+        # The head and latest checkpoint as of the same read: what the report pins.
+        reference = current_reference(session=session)
+    generated = render_report(settings=settings, prepared=prepared, ledger_reference=reference)
     with sessions() as session:
         return record_report(
             session=session, settings=settings, prepared=prepared, generated=generated, actor=actor
@@ -328,8 +350,14 @@ def verify_upload(*, session: Session, settings: Settings, data: bytes) -> Uploa
     )
     fingerprint = _installation_fingerprint(settings)
     signers = {check.signer_fingerprint_sha256 for check in result.signatures}
+    reference = read_reference(data) if result.intact else None
     return UploadVerification(
         result=result,
         report=report,
         installation_signer=None if fingerprint is None else (signers == {fingerprint}),
+        ledger=None
+        if reference is None
+        else check_reference(
+            session=session, reference=reference, trust_roots=_organisation_roots(settings)
+        ),
     )

@@ -49,6 +49,7 @@ __all__ = [
     "TrustStatus",
     "Verdict",
     "VerificationResult",
+    "embedded_file",
     "load_certificate",
     "verify_pdf",
 ]
@@ -220,6 +221,20 @@ def load_certificate(data: bytes) -> asn1_x509.Certificate:
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(f"not an X.509 certificate: {error}") from error
     return certificate
+
+
+def embedded_file(data: bytes, name: str) -> bytes | None:
+    """The content of the file attached to the PDF under ``name``, if there is one."""
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+        for index in range(0, len(names) - 1, 2):
+            if str(names[index]) == name:
+                stream = names[index + 1].get_object()["/EF"]["/F"].get_object()
+                return bytes(stream.data)
+    except Exception:  # a PDF pyHanko cannot parse, or one without attachments
+        return None
+    return None
 
 
 def _coverage(status: PdfSignatureStatus) -> Coverage:

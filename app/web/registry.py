@@ -10,7 +10,8 @@ from app.auth.guard import allow, current_principal
 from app.auth.roles import DATA_STEWARDS, READERS
 from app.charts import bar_chart_svg
 from app.db import unit_of_work
-from app.ledger import recent_events, verify_chain
+from app.ledger import recent_events
+from app.ledger.progress import verify_incrementally
 from app.models.datasets import Dataset, DatasetVersion
 from app.models.deployments import Deployment
 from app.models.governance import PolicyDecision
@@ -54,7 +55,7 @@ def dashboard() -> Any:
             "Deployments by state": count_by(session=session, model=Deployment, column="state"),
         }
         decisions = newest_records(session=session, model=PolicyDecision, limit=10)
-        ledger = verify_chain(session=session)
+        ledger, _head = verify_incrementally(session=session)
     charts = [
         bar_chart_svg(
             list(tally),
@@ -180,8 +181,8 @@ def deployments() -> Any:
 @bp.get("/ledger")
 @allow(*READERS)
 def ledger() -> Any:
-    """The ledger, newest first, with the chain's verification status."""
+    """The ledger, newest first, with the last verification (resumed, not re-walked)."""
     with unit_of_work() as session:
-        outcome = verify_chain(session=session)
+        outcome, _head = verify_incrementally(session=session)
         events = recent_events(session=session, limit=100)
     return render_template("web/ledger.html", outcome=outcome, events=events)

@@ -204,6 +204,7 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
             "approval-expiry",
             "retention-reminders",
             "ledger-verify",
+            "ledger-checkpoint",
             "training-status-sync",
             job_id,
         } | ({"audit-schedules-sync"} if "audit-schedules-sync" in JOBS else set())

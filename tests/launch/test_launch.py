@@ -2,66 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
-from app.approvals import service as approvals
 from app.db import session_scope
-from app.launch.kubernetes import KubernetesOptions, job_manifest
+from app.launch.errors import LauncherError
+from app.launch.kubernetes_manifest import KubernetesOptions, job_manifest
 from app.launch.launcher import LaunchSpec
 from app.launch.service import sync_run
-from app.models.runs import FineTuneRun
-from app.registry import datasets, runs
-from app.registry.schemas import DatasetVersionMetadata, RunCreate
-from tests.approvals.conftest import ENGINEER, build_registry
-
-
-def _approved_run(engine: sa.Engine, policy_engine: Any, command: list[str]) -> tuple[int, int]:
-    """A run on a public dataset, submitted and approved by an officer; (run id, version id)."""
-    with session_scope(engine) as session:
-        registry = build_registry(session)
-        run = runs.create_run(
-            session=session,
-            data=RunCreate(
-                name="faq-sft",
-                base_model="meta-llama/Llama-3.1-8B-Instruct",
-                platform="meta",
-                hosting="internal",
-                training_region="US",
-                method="sft",
-                gpu_type="nvidia-a100-80gb",
-                gpu_count=1,
-                max_hours=2,
-                training_command=command,
-                dataset_version_ids=[registry.dataset_version_id],
-            ),
-            actor=ENGINEER,
-        )
-        request = approvals.submit_run(
-            session=session, engine=policy_engine, run_id=run.id or 0, actor=ENGINEER
-        ).request
-        assert request is not None
-    with session_scope(engine) as session:
-        approvals.vote(
-            session=session,
-            engine=policy_engine,
-            request_id=request.id or 0,
-            voter="olivia",
-            role="compliance_officer",
-            decision="approve",
-        )
-    return run.id or 0, registry.dataset_version_id
-
-
-def _state(engine: sa.Engine, run_id: int) -> FineTuneRun:
-    with session_scope(engine) as session:
-        run = session.get(FineTuneRun, run_id)
-        assert run is not None
-        return run
+from app.registry import datasets
+from app.registry.schemas import DatasetVersionMetadata
+from tests.approvals.conftest import build_registry
+from tests.launch.runs import approved_run, run_state
 
 
 def _wait_for_exit(reference: str) -> None:
@@ -75,8 +34,8 @@ def test_approved_run_launches_locally_and_syncs_to_succeeded(
     app: Any, engine: sa.Engine, policy_engine: Any, people: dict[str, Any]
 ) -> None:
     command = [sys.executable, "-c", "import os; print('training', os.environ['GATEHOUSE_RUN_ID'])"]
-    run_id, _ = _approved_run(engine, policy_engine, command)
-    assert _state(engine, run_id).state == "approved"
+    run_id, _ = approved_run(engine, policy_engine, command)
+    assert run_state(engine, run_id).state == "approved"
     response = people["engineer"].post(f"/api/v1/runs/{run_id}/launch")
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
@@ -99,13 +58,19 @@ def test_approved_run_launches_locally_and_syncs_to_succeeded(
         )
         .get_json()["items"]
     ]
-    assert actions[-4:] == ["run.launching", "run.launched", "run.running", "run.succeeded"]
+    assert actions[-5:] == [
+        "run.launching",
+        "run.launched",
+        "run.running",
+        "run.launcher_reported",
+        "run.succeeded",
+    ]
 
 
 def test_failing_training_command_syncs_to_failed(
     app: Any, engine: sa.Engine, policy_engine: Any, people: dict[str, Any]
 ) -> None:
-    run_id, _ = _approved_run(engine, policy_engine, [sys.executable, "-c", "raise SystemExit(3)"])
+    run_id, _ = approved_run(engine, policy_engine, [sys.executable, "-c", "raise SystemExit(3)"])
     body = people["engineer"].post(f"/api/v1/runs/{run_id}/launch").get_json()
     _wait_for_exit(body["launcher_ref"])
     with app.app_context(), session_scope(engine) as session:
@@ -119,7 +84,7 @@ def test_failing_training_command_syncs_to_failed(
 def test_changed_evidence_voids_the_approval_instead_of_launching(
     engine: sa.Engine, policy_engine: Any, people: dict[str, Any]
 ) -> None:
-    run_id, version_id = _approved_run(engine, policy_engine, [sys.executable, "-c", "pass"])
+    run_id, version_id = approved_run(engine, policy_engine, [sys.executable, "-c", "pass"])
     with session_scope(engine) as session:
         datasets.update_version_metadata(
             session=session,
@@ -130,7 +95,7 @@ def test_changed_evidence_voids_the_approval_instead_of_launching(
         )
     response = people["engineer"].post(f"/api/v1/runs/{run_id}/launch")
     assert response.status_code == 409 and "evidence changed" in response.get_json()["detail"]
-    assert _state(engine, run_id).state == "rejected"
+    assert run_state(engine, run_id).state == "rejected"
 
 
 def test_only_approved_runs_launch_and_launcher_failures_fail_closed(
@@ -140,20 +105,22 @@ def test_only_approved_runs_launch_and_launcher_failures_fail_closed(
         registry = build_registry(session, name="draft-only")
     refused = people["engineer"].post(f"/api/v1/runs/{registry.run_id}/launch")
     assert refused.status_code == 409 and "only an approved run" in refused.get_json()["detail"]
-    run_id, _ = _approved_run(engine, policy_engine, [])
+    run_id, _ = approved_run(engine, policy_engine, [])
     failed = people["engineer"].post(f"/api/v1/runs/{run_id}/launch")
     assert failed.status_code == 409 and "no training command" in failed.get_json()["detail"]
-    assert _state(engine, run_id).state == "failed"
+    assert run_state(engine, run_id).state == "failed"
     assert people["pipeline"].post(f"/api/v1/runs/{run_id}/launch").status_code == 409
     auditor_status = people["risk"].post(f"/api/v1/runs/{run_id}/launch").status_code
     assert auditor_status == 403
 
 
-def test_kubernetes_job_manifest_carries_the_approved_limits() -> None:
-    spec = LaunchSpec(
+def _spec(**changes: Any) -> LaunchSpec:
+    base = LaunchSpec(
         run_id=42,
         run_name="credit-llama-lora",
         base_model="meta-llama/Llama-3.1-8B-Instruct",
+        platform="meta",
+        hosting="internal",
         method="lora",
         command=("python", "train.py"),
         gpu_type="nvidia-a100-80gb",
@@ -161,26 +128,66 @@ def test_kubernetes_job_manifest_carries_the_approved_limits() -> None:
         max_hours=6,
         dataset_hashes={"credit-explanations@1": "ab" * 32},
         decision_id=7,
+        evidence_sha256="cd" * 32,
+        instance_id="0a1b2c3d4e",
     )
-    job = job_manifest(spec, KubernetesOptions(image="registry.internal/trainer:1.4"))
+    return replace(base, **changes)
+
+
+def test_kubernetes_job_manifest_carries_the_approved_limits_and_its_owner() -> None:
+    job = job_manifest(_spec(), KubernetesOptions(image="registry.internal/trainer:1.4"))
     document = job.to_dict()
-    assert document["metadata"]["name"] == "gatehouse-run-42"
-    assert document["metadata"]["labels"]["gatehouse.dev/run-id"] == "42"
-    assert "ab" * 32 in document["metadata"]["annotations"]["gatehouse.dev/dataset-hashes"]
+    assert document["metadata"]["name"] == "gatehouse-0a1b2c3d4e-run-42"
+    labels = document["metadata"]["labels"]
+    assert labels["gatehouse.dev/run-id"] == "42" and labels["gatehouse.dev/decision-id"] == "7"
+    assert labels["gatehouse.dev/instance-id"] == "0a1b2c3d4e"
+    annotations = document["metadata"]["annotations"]
+    assert annotations["gatehouse.dev/evidence-sha256"] == "cd" * 32
+    assert "ab" * 32 in annotations["gatehouse.dev/dataset-hashes"]
     assert document["spec"]["active_deadline_seconds"] == 6 * 3600
     assert (
         document["spec"]["backoff_limit"] == 0
         and document["spec"]["ttl_seconds_after_finished"] > 0
+        and not document["spec"]["suspend"]
     )
     pod = document["spec"]["template"]["spec"]
     assert pod["restart_policy"] == "Never" and pod["security_context"]["run_as_non_root"] is True
+    assert pod["security_context"]["seccomp_profile"] == {
+        "type": "RuntimeDefault",
+        "localhost_profile": None,
+    }
+    assert pod["automount_service_account_token"] is False
     container = pod["containers"][0]
     assert container["resources"]["limits"] == {"nvidia.com/gpu": "2"}
-    assert container["security_context"]["allow_privilege_escalation"] is False
+    assert container["resources"]["requests"] == {"nvidia.com/gpu": "2"}
+    context = container["security_context"]
+    assert context["allow_privilege_escalation"] is False and context["capabilities"]["drop"] == [
+        "ALL"
+    ]
+    assert context["read_only_root_filesystem"] is True
     assert pod["node_selector"] == {"nvidia.com/gpu.present": "true"}
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}.items() <= pod[
         "tolerations"
     ][0].items()
+
+
+def test_kubernetes_job_manifest_queues_and_prioritises_when_configured() -> None:
+    options = KubernetesOptions(
+        image="trainer:1", queue_name="gpu-team-a", priority_class="training-low"
+    )
+    document = job_manifest(_spec(), options).to_dict()
+    assert document["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-team-a"
+    assert "kueue.x-k8s.io/queue-name" not in document["spec"]["template"]["metadata"]["labels"]
+    assert document["spec"]["suspend"] is True
+    assert document["spec"]["template"]["spec"]["priority_class_name"] == "training-low"
+    cpu_only = job_manifest(_spec(gpu_count=0), options).to_dict()["spec"]["template"]["spec"]
+    assert cpu_only["node_selector"] is None and cpu_only["tolerations"] is None
+    assert cpu_only["containers"][0]["resources"]["limits"] is None
+
+
+def test_kubernetes_job_manifest_needs_an_image() -> None:
+    with pytest.raises(LauncherError, match="GATEHOUSE_TRAINING_IMAGE"):
+        job_manifest(_spec(), KubernetesOptions())
 
 
 def test_pipeline_cli_launches_and_reports_refusals(
@@ -193,7 +200,7 @@ def test_pipeline_cli_launches_and_reports_refusals(
 
     from app.cli import cli
 
-    run_id, _ = _approved_run(engine, policy_engine, [sys.executable, "-c", "pass"])
+    run_id, _ = approved_run(engine, policy_engine, [sys.executable, "-c", "pass"])
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -204,8 +211,14 @@ def test_pipeline_cli_launches_and_reports_refusals(
     try:
         launched = CliRunner().invoke(cli, ["run", "launch", str(run_id)], env=environment)
         again = CliRunner().invoke(cli, ["run", "launch", str(run_id)], env=environment)
+        cancel = ["run", "cancel", str(run_id), "--reason", "superseded"]
+        cancelled = CliRunner().invoke(cli, cancel, env=environment)
+        cancelled_again = CliRunner().invoke(cli, cancel, env=environment)
     finally:
         server.shutdown()
+    assert cancelled.exit_code == 0, cancelled.output
+    assert f"run {run_id} is cancelled: process group" in cancelled.output
+    assert cancelled_again.exit_code == 1 and "cancel refused" in cancelled_again.output
     assert launched.exit_code == 0, launched.output
     assert f"run {run_id} is running on the local launcher" in launched.output
     assert (
@@ -213,3 +226,107 @@ def test_pipeline_cli_launches_and_reports_refusals(
         and "launch refused" in again.output
         and "only an approved run" in again.output
     )
+
+
+def _process_ended(pid: int) -> bool:
+    """True once ``pid`` is gone or a zombie waiting for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
+
+
+def test_cancel_stops_the_training_first_and_the_plain_transition_cannot(
+    engine: sa.Engine, policy_engine: Any, people: dict[str, Any]
+) -> None:
+    command = [sys.executable, "-c", "import time; time.sleep(600)"]
+    run_id, _ = approved_run(engine, policy_engine, command)
+    body = people["engineer"].post(f"/api/v1/runs/{run_id}/launch").get_json()
+    assert body["state"] == "running"
+    pid = json.loads((Path(body["launcher_ref"]) / "started.json").read_text())["pid"]
+
+    skipped = people["engineer"].post(
+        f"/api/v1/runs/{run_id}/transitions", json={"to": "cancelled"}
+    )
+    assert skipped.status_code == 409 and "launcher" in skipped.get_json()["detail"]
+    assert not _process_ended(pid)
+
+    cancelled = people["engineer"].post(
+        f"/api/v1/runs/{run_id}/cancel", json={"reason": "wrong base model"}
+    )
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    assert cancelled.get_json()["state"] == "cancelled"
+    assert f"process group {pid} sent SIGTERM" in cancelled.get_json()["launcher_detail"]
+    deadline = time.monotonic() + 30
+    while not _process_ended(pid):
+        assert time.monotonic() < deadline, "the cancelled training process is still running"
+        time.sleep(0.1)
+    assert people["risk"].post(f"/api/v1/runs/{run_id}/cancel", json={}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("kubeconfig", "reason"),
+    [
+        (
+            "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "
+            "'https://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: "
+            "[{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+            "cannot reach Kubernetes to create Job",
+        ),
+        (None, "cannot load the Kubernetes configuration from"),
+    ],
+)
+def test_a_cluster_out_of_reach_fails_the_launch_closed_and_says_why(
+    tmp_path: Path,
+    engine: sa.Engine,
+    policy_engine: Any,
+    people: dict[str, Any],
+    kubeconfig: str | None,
+    reason: str,
+) -> None:
+    from app.launch.kubernetes import KubernetesLauncher
+    from app.launch.service import launch_run
+
+    path = tmp_path / "kubeconfig"
+    if kubeconfig is not None:
+        path.write_text(kubeconfig)
+    launcher = KubernetesLauncher(KubernetesOptions(image="trainer:1", kubeconfig=path))
+    run_id, _ = approved_run(engine, policy_engine, ["python", "train.py"])
+    with session_scope(engine) as session:
+        outcome = launch_run(
+            session=session, engine=policy_engine, launcher=launcher, run_id=run_id, actor="eli"
+        )
+    assert outcome.refusal is not None and reason in outcome.refusal
+    run = run_state(engine, run_id)
+    assert run.state == "failed" and run.launcher_detail == outcome.refusal
+
+
+def test_the_instance_id_is_made_once_per_database_and_ledgered(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    from sqlmodel import select
+
+    from app.db import build_engine
+    from app.migrations import upgrade
+    from app.models.ledger import LedgerEvent
+    from app.registry.instance import instance_id
+
+    with session_scope(engine) as session:
+        first = instance_id(session=session)
+    with session_scope(engine) as session:
+        assert instance_id(session=session) == first
+        created = session.exec(
+            select(LedgerEvent).where(LedgerEvent.action == "instance.created")
+        ).all()
+    assert len(first) == 10 and int(first, 16) >= 0
+    assert [event.payload for event in created] == [{"instance_id": first}]
+
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    upgrade(other_url)
+    other = build_engine(other_url)
+    try:
+        with session_scope(other) as session:
+            assert instance_id(session=session) != first
+    finally:
+        other.dispose()

@@ -263,6 +263,15 @@ def dataset_sheet_context() -> DatasetComplianceContext:
                 {"line": 40211, "severity": "error", "message": "input longer than 8192 tokens"},
                 {"line": 522, "severity": "warning", "message": "duplicate record"},
             ],
+            "reasoning": {
+                "outputs": 48_112,
+                "complete_share": 0.91,
+                "step_counts": {"0": 2_410, "3": 30_002, "4": 15_700},
+                "empty_steps": 12,
+                "repeated_steps": 40,
+                "unfinished": 1_630,
+                "unsupported": 210,
+            },
         },
     }
 

@@ -111,6 +111,10 @@ def test_dataset_sheet_shows_classification_scan_and_basis(world: World) -> None
         for sample in finding["masked_samples"]:
             assert sample in text
     assert f"{version.validation_report['error_count']} errors" in text
+    reasoning = version.validation_report["stats"]["reasoning"]
+    assert reasoning["outputs"] > 0
+    assert "Reasoning chains in the outputs" in text
+    assert f"{reasoning['share_with_steps_and_conclusion']:.1%}" in text
 
 
 def test_audit_report_shows_the_fairness_tables(world: World) -> None:

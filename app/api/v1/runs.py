@@ -143,3 +143,25 @@ def launch_run(run_id: int) -> Any:
             409, "Launch refused", outcome.refusal, decision_id=decision_id, run=body
         )
     return jsonify({**body, "decision_id": decision_id})
+
+
+class CancelRequest(BaseModel):
+    """Why the run is cancelled (ledgered with the transition)."""
+
+    reason: str = ""
+
+
+@bp.post("/<int:run_id>/cancel")
+@allow(*REGISTRARS, scope="write")
+@spec.validate(json=CancelRequest, tags=[TAG])
+def cancel_run(run_id: int, json: CancelRequest) -> Any:
+    """Cancel a run; a running run's training is stopped first (its Job deleted)."""
+    with unit_of_work() as session:
+        run = launch_service.cancel_run(
+            session=session,
+            launcher=current_launcher(),
+            run_id=run_id,
+            actor=current_principal().username,
+            reason=json.reason,
+        )
+        return jsonify(_run_body(session, run))

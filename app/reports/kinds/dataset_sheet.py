@@ -12,6 +12,7 @@ from app.registry.datasets import open_erasure_requests
 from app.registry.records import get_record
 from app.reports.contexts import (
     DatasetComplianceContext,
+    ReasoningSummary,
     ScanFinding,
     ValidationIssue,
 )
@@ -139,7 +140,28 @@ def _dataset_sheet(
             "error_count": int(report.get("error_count", 0)),
             "warning_count": int(report.get("warning_count", 0)),
             "issues": _validation_issues(report),
+            "reasoning": _reasoning(report),
         },
+    }
+
+
+def _reasoning(report: Mapping[str, Any]) -> ReasoningSummary | None:
+    """The reasoning-chain figures of a stored validation report, if it has outputs."""
+    figures = (report.get("stats") or {}).get("reasoning") or {}
+    if not figures.get("outputs"):
+        return None
+    return {
+        "outputs": int(figures["outputs"]),
+        "complete_share": float(figures.get("share_with_steps_and_conclusion", 0.0)),
+        "step_counts": {
+            str(k): int(v) for k, v in figures.get("step_count_distribution", {}).items()
+        },
+        "empty_steps": int(figures.get("empty_steps", 0)),
+        "repeated_steps": int(figures.get("repeated_steps", 0)),
+        "unfinished": int(figures.get("steps_without_conclusion", 0)),
+        "unsupported": int(
+            figures.get("unsupported_conclusions", figures.get("answers_without_reasoning", 0))
+        ),
     }
 
 

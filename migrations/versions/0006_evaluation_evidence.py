@@ -1,7 +1,7 @@
 """evaluation evidence, red-team findings, production monitoring
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30 03:36:31.532591
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import app.models.base
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
