@@ -49,6 +49,7 @@ from app.models.runs import FineTuneRun, RunState
 from app.models.users import User
 from app.policy.engine import PolicyEngine
 from app.registry.errors import RecordNotFoundError
+from app.registry.involvement import people_involved
 from app.registry.records import get_record, kind_of, transition_record
 from app.registry.state_machines import (
     APPROVAL_WORKFLOW,
@@ -302,7 +303,12 @@ def submit_run(
         subject_id=run_id,
         current_state=run.state,
         actor=actor,
-        excluded={actor, run.requester, *run.authors},
+        excluded={
+            actor,
+            run.requester,
+            *run.authors,
+            *people_involved(session=session, subject_type="run", subject_id=run_id),
+        },
         expiry_days=expiry_days,
         now=now or utc_now(),
     )
@@ -321,7 +327,11 @@ def request_promotion(
     deployment = _locked(session, Deployment, deployment_id)
     model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
     run = session.get(FineTuneRun, model.run_id) if model.run_id else None
-    excluded = {actor, *model.developers}
+    excluded = {
+        actor,
+        *model.developers,
+        *people_involved(session=session, subject_type="deployment", subject_id=deployment_id),
+    }
     if run is not None:
         excluded |= {run.requester, *run.authors}
     return _open(
@@ -501,6 +511,15 @@ def vote(
         )
     if voter in request.excluded_approvers:
         raise SeparationOfDutiesError(_sod_reason(request, voter))
+    involved = people_involved(
+        session=session, subject_type=request.subject_type, subject_id=request.subject_id
+    )
+    if voter in involved:
+        raise SeparationOfDutiesError(
+            f"{voter} may not vote on approval request {request.id}: they changed the subject "
+            f"or its evidence ({involved[voter]}; separation of duties: approvers must be "
+            "independent of the subject)"
+        )
     votes = _votes_of(session, request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")

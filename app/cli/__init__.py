@@ -22,6 +22,11 @@ AREAS: tuple[Area, ...] = (
         "approvals", "app.cli.approvals:cli_group", "Approval requests: housekeeping for operators."
     ),
     Area(
+        "attest",
+        "app.cli.attestations:cli_group",
+        "Governance facts attested by the role that owns them.",
+    ),
+    Area(
         "audit",
         "app.cli.audits:cli_group",
         "Fairness (fairlearn definitions) and explainability (SHAP) audits of decisions.",

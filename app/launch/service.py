@@ -24,11 +24,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.approvals.service import void_request
+from app.attestations.current import current_attestations
 from app.config import Settings
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.launch.errors import JobOwnershipError, LauncherError, LaunchRefusedError
 from app.launch.launcher import Launcher, LaunchSpec
 from app.launch.local import LocalLauncher
+from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.runs import FineTuneRun, RunState
@@ -90,6 +92,14 @@ def _approved_request(session: Session, run_id: int) -> ApprovalRequest | None:
     ).first()
 
 
+def _attested_hosting(session: Session, run: FineTuneRun) -> str:
+    """Hosting as the compliance officer attested it (what the gate read); unknown is external."""
+    attested = current_attestations(
+        session=session, subject_type="finetune_run", subject_id=run.id or 0, now=utc_now()
+    ).get("hosting")
+    return str(attested.value) if attested is not None else "external"
+
+
 def _spec(
     session: Session, run: FineTuneRun, decision: PolicyDecision, evidence_sha256: str
 ) -> LaunchSpec:
@@ -104,7 +114,7 @@ def _spec(
         run_name=run.name,
         base_model=run.base_model,
         platform=run.platform,
-        hosting=run.hosting,
+        hosting=_attested_hosting(session, run),
         method=run.method,
         command=tuple(run.training_command),
         gpu_type=run.gpu_type,

@@ -1,5 +1,6 @@
 """SQLModel tables, one module per aggregate; importing this registers them all."""
 
+from app.models.attestations import Attestation
 from app.models.datasets import (
     Dataset,
     DatasetFormat,
@@ -39,6 +40,7 @@ __all__ = [
     "ApiToken",
     "ApprovalRequest",
     "ApprovalVote",
+    "Attestation",
     "AuditRun",
     "Dataset",
     "DatasetFormat",

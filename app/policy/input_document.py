@@ -1,7 +1,9 @@
 """The input document of a gate: what the policies see, and nothing more.
 
 This is the contract between the registry (which fills it) and the Rego policies
-(which judge it). It carries classifications, counts and references only, never raw
+(which judge it). A fact nobody recorded is ``null`` here, never a default that would
+pass: the policies treat an unknown classification as sensitive and an unknown control
+fact as failing, and say which fact is missing and who records it. It carries classifications, counts and references only, never raw
 personal data: a dataset says *that* it holds PHI and which fields, not the values.
 
 ``GateInput.document()`` gives the JSON object both engines receive. Timestamps are
@@ -131,15 +133,15 @@ class DatasetInput(_Part):
     id: str
     name: str
     version: str
-    contains_pii: bool
-    contains_phi: bool
-    special_category: bool
-    data_subjects_regions: list[str] = []
+    contains_pii: bool | None = None
+    contains_phi: bool | None = None
+    special_category: bool | None = None
+    data_subjects_regions: list[str] | None = None
     deidentification_method: Literal[
         "none", "safe_harbor", "expert_determination", "pseudonymised"
     ] = "none"
     expert_determination_ref: str | None = None
-    pii_findings_count: NonNegative = 0
+    pii_findings_count: NonNegative | None = None
     phi_fields: list[PhiField] = []
     lawful_basis: (
         Literal[
@@ -161,11 +163,11 @@ class DatasetInput(_Part):
     transfer_ref: str | None = None
     retention_until: Timestamp | None = None
     open_erasure_requests: NonNegative = 0
-    encrypted_at_rest: bool = False
+    encrypted_at_rest: bool | None = None
     controller: str | None = None
     purpose: str | None = None
     data_categories: list[str] = []
-    large_scale: bool = False
+    large_scale: bool | None = None
 
 
 class RunInput(_Part):
@@ -173,7 +175,7 @@ class RunInput(_Part):
 
     id: str
     platform: Literal["openai", "anthropic", "google", "meta", "self_hosted"]
-    hosting: Literal["external", "internal"]
+    hosting: Literal["external", "internal"] | None = None
     vendor: str
     region: str | None = None
     method: str
@@ -187,14 +189,14 @@ class ModelInput(_Part):
     id: str
     name: str
     version: str
-    domain: Literal["healthcare", "credit", "financial_risk", "legal", "general"]
+    domain: Literal["healthcare", "credit", "financial_risk", "legal", "general"] | None = None
     risk_tier: Literal["high", "medium", "low"] | None = None
     decision_type: str | None = None
-    automated_decision_legal_effect: bool = False
-    human_review: bool = False
+    automated_decision_legal_effect: bool | None = None
+    human_review: bool | None = None
     developers: list[str] = []
     validator: str | None = None
-    monitoring_enabled: bool = False
+    monitoring_enabled: bool | None = None
 
 
 class CardInput(_Part):
@@ -208,7 +210,7 @@ class RedTeamFinding(_Part):
     """An open red-team finding."""
 
     id: str
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Literal["critical", "high", "medium", "low"] | None = None
     category: str | None = None
 
 
@@ -333,6 +335,7 @@ def example_inputs() -> dict[str, GateInput]:
         contains_phi=True,
         special_category=False,
         data_subjects_regions=["US"],
+        pii_findings_count=0,
         phi_fields=[
             PhiField(name="diagnosis", purpose="condition summarisation"),
             PhiField(name="medication", purpose="drug interaction answers"),

@@ -234,9 +234,9 @@ class DatasetDetails(TypedDict):
 class DatasetClassification(TypedDict):
     """What kind of personal data the version holds and how it was treated."""
 
-    contains_pii: bool
-    contains_phi: bool
-    special_category: bool
+    contains_pii: bool | None
+    contains_phi: bool | None
+    special_category: bool | None
     """GDPR Art. 9 special-category data."""
     deidentification: str
     """``none``, ``HIPAA Safe Harbor``, ``expert determination``, ``pseudonymised``."""

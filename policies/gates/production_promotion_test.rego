@@ -27,3 +27,18 @@ test_wrong_gate_in_the_document_is_denied if {
 	decision.allow == false
 	"input.gate is training_launch but gate production_promotion was asked" in {violation.message | some violation in decision.violations}
 }
+
+# Without the model or the deployment the finance and deployment controls would not
+# apply: the missing part is an input problem, and the model-risk approval stays required.
+test_missing_model_denies_and_keeps_the_model_risk_approval if {
+	decision := production_promotion.decision with input as fx.promotion({"model": null})
+	decision.allow == false
+	"input.model must be an object for gate production_promotion" in {violation.message | some violation in decision.violations}
+	{"role": "model_risk", "count": 1} in decision.required_approvals
+}
+
+test_missing_deployment_denies if {
+	decision := production_promotion.decision with input as fx.promotion({"deployment": null})
+	decision.allow == false
+	"input.deployment must be an object for gate production_promotion" in {violation.message | some violation in decision.violations}
+}

@@ -16,12 +16,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlmodel import select
 
+from app.attestations.service import attest
+from app.auth.accounts import create_user
 from app.db import session_scope
 from app.evaluations.importing import import_evidence
 from app.models.base import utc_now
 from app.models.datasets import DatasetFormat
-from app.models.model_versions import MODEL_CARD_SECTIONS, RiskTier
+from app.models.model_versions import MODEL_CARD_SECTIONS
+from app.models.users import User
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.schemas import (
@@ -39,6 +43,41 @@ HOLDOUT = {"name": "faq-holdout", "revision": "2026-11"}
 
 #: The engineer who trains the run and develops the model (never an approver).
 ENGINEER = "eli"
+
+
+#: Who attests the governance facts (independent of the engineer; not the approvers).
+FACT_OFFICER, FACT_RISK = "fact-officer", "fact-risk"
+
+
+def _attester(session: Any, username: str, role: str) -> None:
+    if session.exec(select(User).where(User.username == username)).first() is None:
+        create_user(
+            session=session, username=username, display_name=username, roles=[role], actor="test"
+        )
+
+
+def attest_model(session: Any, model_id: int, *, domain: str, risk_tier: str) -> None:
+    """The owning roles attest a model's domain, tier, validation and monitoring."""
+    _attester(session, FACT_OFFICER, "compliance_officer")
+    _attester(session, FACT_RISK, "model_risk")
+    facts = [
+        (FACT_OFFICER, "domain", domain),
+        (FACT_OFFICER, "legal_effect", False),
+        (FACT_RISK, "risk_tier", risk_tier),
+        (FACT_RISK, "validation", "validated"),
+        (FACT_RISK, "monitoring", True),
+    ]
+    for actor, fact, value in facts:
+        attest(
+            session=session,
+            subject_type="model_version",
+            subject_id=model_id,
+            fact=fact,
+            value=value,
+            evidence_ref=f"evidence of {fact}",
+            justification="reviewed for the test",
+            actor=actor,
+        )
 
 
 @dataclass(frozen=True)
@@ -97,14 +136,11 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
             version="1.0.0",
             run_id=run.id,
             platform="meta",
-            domain="general",
-            risk_tier=RiskTier.HIGH,
             developers=[ENGINEER],
-            validator="marcus",
-            monitoring_enabled=True,
         ),
         actor=ENGINEER,
     )
+    attest_model(session, model.id or 0, domain="general", risk_tier="high")
     model_versions.set_model_card(
         session=session,
         model_id=model.id or 0,

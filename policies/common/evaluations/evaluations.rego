@@ -66,6 +66,17 @@ undated(metric) := [evaluation |
 # (which cannot be ordered, so none may hide behind another).
 judged(metric) := array.concat(latest(metric), undated(metric))
 
+# An evaluation of no known kind, or a benchmark without a metric name, cannot be judged.
+failures contains controls.message(["evaluation ", object.get(evaluation, "id", "unknown"), " has no known kind (benchmark, red_team or memorisation)"]) if {
+	some evaluation in input.evaluations
+	not controls.member(evaluation, "kind", {"benchmark", "red_team", "memorisation"})
+}
+
+failures contains controls.message(["benchmark result ", object.get(evaluation, "id", "unknown"), " names no metric"]) if {
+	some evaluation in benchmarks
+	not controls.recorded(evaluation, "metric")
+}
+
 failures contains controls.message(["no benchmark result for required metric ", metric]) if {
 	some metric, _ in required
 	not metric in {evaluation.metric | some evaluation in benchmarks}

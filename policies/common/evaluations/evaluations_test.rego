@@ -102,3 +102,11 @@ test_maximum_metric_above_bound_fails if {
 test_unknown_domain_fails if {
 	evaluations.outcome == outcome("fail", "no evaluation policy for the model's domain", ["no evaluation policy for the model's domain astrology"]) with input as input_unknown_domain
 }
+
+test_evaluation_of_unknown_kind_fails if {
+	[v.message | some v in evaluations.outcome.violations] == ["evaluation ev-2 has no known kind (benchmark, red_team or memorisation)"] with input as with_benchmarks(array.concat(fx.credit_benchmarks, [object.remove(fx.red_team, {"kind"})]))
+}
+
+test_benchmark_without_metric_fails if {
+	[v.message | some v in evaluations.outcome.violations] == ["benchmark result ev-9 names no metric"] with input as with_benchmarks(array.concat(fx.credit_benchmarks, [object.union(fx.benchmark, {"id": "ev-9", "metric": null})]))
+}

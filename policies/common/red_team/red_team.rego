@@ -73,7 +73,11 @@ blocking(finding) if finding.severity in policy.blocking_severities
 
 blocking(finding) if not controls.string_field(finding, "severity")
 
-failures contains controls.message(["open ", object.get(finding, "severity", "unknown"), " red-team finding ", object.get(finding, "id", "unknown"), " (", object.get(finding, "category", "unknown"), ") in run ", object.get(evaluation, "id", "unknown")]) if {
+severity_text(finding) := finding.severity if {
+	controls.string_field(finding, "severity")
+} else := "unrated (no recorded severity)"
+
+failures contains controls.message(["open ", severity_text(finding), " red-team finding ", object.get(finding, "id", "unknown"), " (", object.get(finding, "category", "unknown"), ") in run ", object.get(evaluation, "id", "unknown")]) if {
 	some evaluation in red_team_runs
 	some finding in evaluation.open_findings
 	blocking(finding)
@@ -99,6 +103,11 @@ failures contains controls.message(["memorisation test ", object.get(test, "id",
 	personal_training_data
 	some test in memorisation_tests
 	not acceptable_memorisation(test)
+}
+
+failures contains controls.message(["red-team run ", object.get(evaluation, "id", "unknown"), " has no record of its open findings"]) if {
+	some evaluation in red_team_runs
+	not controls.array_field(evaluation, "open_findings")
 }
 
 outcome := controls.outcome(

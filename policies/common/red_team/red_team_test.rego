@@ -60,7 +60,7 @@ test_non_critical_findings_pass if {
 test_open_critical_and_unknown_severity_findings_fail if {
 	red_team.outcome == outcome("fail", "checked 4 red-team run(s) and 1 memorisation test(s)", [
 		"open critical red-team finding finding-8 (data_leakage) in run ev-8",
-		"open null red-team finding finding-9 (data_leakage) in run ev-8",
+		"open unrated (no recorded severity) red-team finding finding-9 (data_leakage) in run ev-8",
 	]) with input as input_critical_leak
 }
 
@@ -90,4 +90,12 @@ test_memorised_records_fail if {
 
 test_public_data_needs_no_memorisation_test if {
 	red_team.outcome.status == "pass" with input as input_public_data
+}
+
+test_unrecorded_counts_fail if {
+	[v.message | some v in red_team.outcome.violations] == ["red-team run ev-8 (data_leakage) is above the failure rate 0.01: unknown failures in 200 prompts"] with input as with_evaluations(array.concat(others, [object.remove(leakage, {"failures"})]))
+}
+
+test_unrecorded_findings_fail if {
+	[v.message | some v in red_team.outcome.violations] == ["red-team run ev-8 has no record of its open findings"] with input as with_evaluations(array.concat(others, [object.union(leakage, {"open_findings": null})]))
 }

@@ -26,6 +26,18 @@ input_problems contains "input.now must be an RFC 3339 timestamp with a numeric 
 
 input_problems contains "input.gate must be a string" if not controls.string_field(input, "gate")
 
+# What each gate is about must be present: a missing part would switch controls off.
+subject_parts := {
+	"training_launch": ["run"],
+	"production_promotion": ["model", "deployment"],
+	"dataset_use": [],
+}
+
+input_problems contains controls.message(["input.", part, " must be an object for gate ", input.gate]) if {
+	some part in subject_parts[input.gate]
+	not controls.object_field(input, part)
+}
+
 malformed(outcome) := controls.message(["control ", outcome.control_id, " reported an unknown status"]) if {
 	not controls.member(outcome, "status", controls.statuses)
 } else := controls.message(["control ", outcome.control_id, " reported no violations list"]) if {
