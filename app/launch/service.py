@@ -25,11 +25,9 @@ from sqlmodel import Session, col, select
 
 from app.approvals.service import void_request
 from app.attestations.current import current_attestations
-from app.config import Settings
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.launch.errors import JobOwnershipError, LauncherError, LaunchRefusedError
 from app.launch.launcher import Launcher, LaunchSpec
-from app.launch.local import LocalLauncher
 from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
@@ -42,36 +40,12 @@ from app.registry.state_machines import LAUNCHER_WORKFLOW
 
 __all__ = [
     "LaunchOutcome",
-    "build_launcher",
     "cancel_run",
     "launch_run",
     "running_run_ids",
     "sync_run",
     "sync_running_runs",
 ]
-
-
-def build_launcher(settings: Settings) -> Launcher:
-    """The configured launcher."""
-    if settings.launcher == "local":
-        return LocalLauncher(settings.storage_dir / "runs")
-    if settings.launcher == "kubernetes":
-        from app.launch.kubernetes import KubernetesLauncher
-        from app.launch.kubernetes_manifest import KubernetesOptions
-        from app.launch.recipes import load_recipes
-
-        return KubernetesLauncher(
-            KubernetesOptions(
-                namespace=settings.kubernetes_namespace,
-                image=settings.training_image,
-                priority_class=settings.kubernetes_priority_class,
-                queue_name=settings.kubernetes_queue,
-                service_account=settings.kubernetes_training_service_account,
-                kubeconfig=settings.kubernetes_kubeconfig,
-                recipes=load_recipes(settings.recipes_dir) if settings.recipes_dir else (),
-            )
-        )
-    raise LauncherError(f"unknown launcher '{settings.launcher}'; use local or kubernetes")
 
 
 @dataclass(frozen=True)
