@@ -42,6 +42,11 @@ AREAS: tuple[Area, ...] = (
         "app.cli.demo:demo",
         "Migrate a SQLite database, seed a realistic registry, print logins, serve on 127.0.0.1.",
     ),
+    Area(
+        "evaluation",
+        "app.cli.evaluations:cli_group",
+        "Evaluation and red-team evidence: import tools' results, list findings.",
+    ),
     Area("gate", "app.cli.gate:cli_group", "Ask the policy gates."),
     Area("ledger", "app.cli.ledger:cli_group", "The tamper-evident ledger."),
     Area(

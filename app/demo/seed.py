@@ -15,6 +15,7 @@ from app.config import Settings
 from app.demo import files
 from app.demo.attestations import seed_attestations
 from app.demo.audits import seed_demo_audits
+from app.demo.evidence import import_notes_evidence
 from app.demo.workflow import run_demo_workflow
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
@@ -440,6 +441,7 @@ def seed_demo(
     seed_datasets(session, settings, work, seed)
     seed_runs_and_models(session, seed)
     seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
+    import_notes_evidence(session=session, seed=seed)
     run_demo_workflow(session=session, settings=settings, engine=engine, seed=seed)
     for request in (
         ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),

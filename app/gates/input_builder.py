@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from app.attestations.current import current_attestations, current_attestations_of_many
 from app.errors import ValidationError
+from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
@@ -357,10 +358,12 @@ def build_gate_input(
             ),
             evaluations=_evaluation_inputs(
                 model_service.evaluations_of(session=session, model_id=model.id or 0)
-            ),
+            )
+            + imported_evaluation_inputs(session=session, model_id=model.id or 0),
             audits=_audit_inputs(session, model.id or 0),
             approvals=_approval_inputs(session, "deployment", subject_id),
             deployment=_deployment_input(deployment),
+            monitoring=monitoring_input(session=session, deployment_id=subject_id),
             now=now,
         )
     version = get_record(session=session, model=DatasetVersion, record_id=subject_id)

@@ -12,8 +12,8 @@ test_compliant_promotion_passes_every_applicable_control if {
 	decision.allow == true
 	decision.violations == []
 	decision.warnings == []
-	count(decision.controls) == 22
-	[outcome.control_id | some outcome in decision.controls; outcome.status != "pass"] == ["GDPR-9.2"]
+	count(decision.controls) == 24
+	[outcome.control_id | some outcome in decision.controls; outcome.status != "pass"] == ["COMMON-MONITORING", "COMMON-MONITORING-SUSPEND", "GDPR-9.2"]
 }
 
 test_high_tier_needs_model_risk_approval if {

@@ -3,12 +3,13 @@
 The seeded credit model is denied today by audit controls (fair lending, adverse action,
 GDPR-22), so the happy path builds its own objects: a public, non-personal dataset, a
 run trained on it, a general-domain high-risk model with a complete card, good
-benchmarks and a clean red-team run, and a staging deployment. High risk makes the
+benchmarks (imported) and a clean red-team run, and a staging deployment. High risk makes the
 policy ask for a compliance officer and a model-risk approver.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from sqlmodel import select
 from app.attestations.service import attest
 from app.auth.accounts import create_user
 from app.db import session_scope
+from app.evaluations.importing import import_evidence
+from app.models.base import utc_now
 from app.models.datasets import DatasetFormat
 from app.models.model_versions import MODEL_CARD_SECTIONS
 from app.models.users import User
@@ -34,6 +37,9 @@ from app.registry.schemas import (
     ModelVersionCreate,
     RunCreate,
 )
+
+#: The held-out set the benchmarks ran on.
+HOLDOUT = {"name": "faq-holdout", "revision": "2026-11"}
 
 #: The engineer who trains the run and develops the model (never an approver).
 ENGINEER = "eli"
@@ -145,14 +151,26 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
         ),
         actor=ENGINEER,
     )
-    model_versions.add_evaluation(
+    import_evidence(
         session=session,
         model_id=model.id or 0,
-        data=EvaluationCreate(
-            kind="benchmark",
-            name="holdout",
-            metrics={"accuracy": 0.91, "reasoning_step_validity": 0.85, "latency_p99_ms": 900},
-        ),
+        source_format="generic_json",
+        content=json.dumps(
+            {
+                "tool": "faq-eval",
+                "tool_version": "1.0",
+                "measured_at": utc_now().isoformat(),
+                "results": [
+                    {"metric": metric, "value": value, "task": "faq", "dataset": HOLDOUT}
+                    for metric, value in (
+                        ("accuracy", 0.91),
+                        ("reasoning_step_validity", 0.85),
+                        ("latency_p99_ms", 900),
+                    )
+                ],
+            }
+        ).encode(),
+        file_name=f"{name}-holdout.json",
         actor=ENGINEER,
     )
     model_versions.add_evaluation(

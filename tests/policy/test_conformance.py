@@ -25,9 +25,12 @@ from app.policy.input_document import (
     CardInput,
     DatasetInput,
     DeploymentInput,
+    DriftInput,
     EvaluationInput,
     GateInput,
+    IncidentInput,
     ModelInput,
+    MonitoringInput,
     PhiField,
     RedTeamFinding,
     RunInput,
@@ -105,6 +108,38 @@ def datasets(draw: st.DrawFn) -> DatasetInput:
 
 
 @st.composite
+def monitoring_inputs(draw: st.DrawFn) -> MonitoringInput:
+    return MonitoringInput(
+        baseline_recorded=draw(st.booleans()),
+        latest_batch_at=draw(st.one_of(st.none(), st.just(NOW))),
+        drift=draw(
+            st.lists(
+                st.builds(
+                    DriftInput,
+                    group=st.sampled_from([None, "A"]),
+                    psi=ratios,
+                    ks_statistic=ratios,
+                    ks_p_value=ratios,
+                    baseline_count=st.integers(0, 500),
+                    current_count=st.integers(0, 500),
+                ),
+                max_size=2,
+            )
+        ),
+        open_incidents=draw(
+            st.lists(
+                st.builds(
+                    IncidentInput,
+                    id=st.just("incident-1"),
+                    severity=st.sampled_from(["critical", "high", "low"]),
+                ),
+                max_size=2,
+            )
+        ),
+    )
+
+
+@st.composite
 def evaluations(draw: st.DrawFn) -> EvaluationInput:
     if draw(st.booleans()):
         return EvaluationInput(
@@ -114,12 +149,27 @@ def evaluations(draw: st.DrawFn) -> EvaluationInput:
             value=draw(st.one_of(st.none(), ratios, st.integers(0, 9000).map(float))),
             threshold=draw(st.one_of(st.none(), ratios)),
             higher_is_better=draw(st.booleans()),
+            baseline=draw(st.one_of(st.none(), ratios)),
+            measured_at=draw(
+                st.one_of(
+                    st.none(), st.integers(0, 200).map(lambda days: NOW - timedelta(days=days))
+                )
+            ),
+        )
+    if draw(st.integers(0, 3)) == 0:
+        tested = draw(st.integers(0, 300))
+        return EvaluationInput(
+            id="mem-1",
+            kind="memorisation",
+            method=draw(st.sampled_from(["canary", "extraction"])),
+            records_tested=tested,
+            records_elicited=draw(st.integers(0, max(tested, 0))),
         )
     tried = draw(st.integers(0, 500))
     return EvaluationInput(
         id=draw(st.sampled_from(["rt-1", "rt-2"])),
         kind="red_team",
-        attack_category=draw(st.sampled_from(["jailbreak", "prompt_injection"])),
+        attack_category=draw(st.sampled_from(["jailbreak", "prompt_injection", "data_leakage"])),
         prompts_tried=tried,
         failures=draw(st.integers(0, max(tried, 0))),
         open_findings=draw(
@@ -234,6 +284,7 @@ def gate_inputs(draw: st.DrawFn) -> GateInput:
         audits=audits,
         approvals=approvals,
         deployment=deployment,
+        monitoring=draw(st.one_of(st.none(), monitoring_inputs())),
         now=NOW,
     )
 

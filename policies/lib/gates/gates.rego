@@ -96,6 +96,10 @@ outcomes["COMMON-EVALUATIONS"] := data.common.evaluations.outcome
 
 outcomes["COMMON-RED-TEAM"] := data.common.red_team.outcome
 
+outcomes["COMMON-MONITORING"] := data.common.monitoring.outcome
+
+outcomes["COMMON-MONITORING-SUSPEND"] := data.common.monitoring_suspension.outcome
+
 outcomes["COMMON-APPROVALS"] := data.common.approvals.outcome
 
 # The control groups a gate can apply, each with the classification that triggers it.
@@ -106,6 +110,7 @@ packs := {
 	"gdpr_model": ["GDPR-22"],
 	"finance": ["FIN-SR11-7-TIER", "FIN-SR11-7-VALIDATION", "FIN-SR11-7-MONITORING", "FIN-REGB-1002.9", "FIN-FAIR-LENDING"],
 	"common": ["COMMON-MODEL-CARD", "COMMON-EVALUATIONS", "COMMON-RED-TEAM"],
+	"monitoring": ["COMMON-MONITORING", "COMMON-MONITORING-SUSPEND"],
 	"approvals": ["COMMON-APPROVALS"],
 }
 
@@ -120,6 +125,8 @@ applies("gdpr_model") if controls.gdpr_applies
 applies("finance") if controls.finance_applies
 
 applies("common")
+
+applies("monitoring")
 
 applies("approvals")
 
