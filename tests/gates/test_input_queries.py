@@ -18,7 +18,7 @@ from app.registry.runs import RunCreate
 #: The queries of each gate's input: subject, its relations and attested facts, datasets
 #: (three, whatever their number), evidence, the approval request. A new query here must be
 #: a deliberate choice.
-QUERY_BUDGET = {"training_launch": 7, "production_promotion": 13, "dataset_use": 4}
+QUERY_BUDGET = {"training_launch": 7, "production_promotion": 20, "dataset_use": 4}
 
 _DATASET_KEYS = ("notes_raw", "notes_deid", "triage", "german_credit", "credit_explanations")
 
