@@ -34,7 +34,8 @@ class Settings:
     database_url: str = "sqlite:///instance/gatehouse.db"
     #: Signs session cookies and CSRF tokens. When unset, a random key is generated once
     #: into ``instance/secret_key`` (mode 0600), so restarts and workers on one host agree.
-    secret_key: str = ""
+    #: Kept out of ``repr`` (whoever holds it can forge sessions), like the OPA token.
+    secret_key: str = field(default="", repr=False)
     #: ``embedded`` (the OPA-compiled policy in process) or ``opa`` (OPA server at ``opa_url``).
     policy_engine: str = "embedded"
     #: Base URL of the OPA server when ``policy_engine == "opa"``.
@@ -79,8 +80,9 @@ class Settings:
     storage_dir: Path = PROJECT_ROOT / "instance" / "storage"
     #: PKCS#12 file of the organisation's signing identity (generated when missing).
     signing_identity_path: Path = PROJECT_ROOT / "instance" / "signing" / "identity.p12"
-    #: Passphrase of the PKCS#12 file; read from a file next to it when unset.
-    signing_passphrase: str | None = None
+    #: Passphrase of the PKCS#12 file; read from a file next to it when unset. Kept out
+    #: of ``repr``: it unlocks the organisation's signing key.
+    signing_passphrase: str | None = field(default=None, repr=False)
     #: RFC 3161 timestamp authority URL; enables PAdES B-T when set.
     tsa_url: str | None = None
     #: Organisation name printed on reports and in the self-signed identity.
@@ -187,4 +189,8 @@ def settings_for_tests(tmp_dir: Path, database_url: str | None = None) -> Settin
         signing_identity_path=tmp_dir / "signing" / "identity.p12",
         testing=True,
         flask_overrides={"WTF_CSRF_ENABLED": False},
+        # The production deadline (2 s) is tested by the fail-closed tests with their own
+        # short timeouts; here a busy test runner must not turn an ordinary decision into
+        # a spurious "no answer" deny.
+        policy_timeout_s=10.0,
     )

@@ -30,8 +30,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -39,8 +37,8 @@ from app.config import OPA_AUTHZ_POLICY  # noqa: E402
 from app.policy.bundle import load_bundle  # noqa: E402
 from app.policy.input_document import example_inputs  # noqa: E402
 from app.policy.opa_checks import find_opa_binary  # noqa: E402
+from app.policy.opa_connection import GatehouseOpaClient  # noqa: E402
 from app.policy.opa_content import expected_content, module_differences  # noqa: E402
-from app.policy.opa_http import OpaHttpClient  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
 
@@ -92,9 +90,7 @@ def main() -> None:
         system_sources=(OPA_AUTHZ_POLICY.read_text(encoding="utf-8"),),
     )
     expected = expected_content(bundle, (OPA_AUTHZ_POLICY.read_text(encoding="utf-8"),))
-    engine_client = OpaHttpClient(url=server.url, token=token, timeout_s=60)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
+    engine_client = GatehouseOpaClient(url=server.url, token=token, timeout_s=60)
     try:
         engine.ensure_loaded()
         assert engine.decide(GATE, allowed).allow and not engine.decide(GATE, denied).allow
@@ -103,25 +99,27 @@ def main() -> None:
         bare = start_opa_server(binary)
         bare_engine = OpaServerEngine(bundle=bundle, url=bare.url, timeout_s=60, workers=1)
         bare_engine.ensure_loaded()
-        decision_url = f"{bare.url}/v1/data/gates/{GATE}/decision"
+        bare_client = GatehouseOpaClient(url=bare.url, token=None, timeout_s=60)
         held = '{m: v | some m in ["gatehouse"]; v := data[m]}'
         query = f"decision := data.gates.{GATE}.decision; held := {held}"
         figures = measure(
             {
-                "baseline": lambda: session.post(decision_url, json={"input": allowed}).json(),
-                "decision+data": lambda: session.post(
-                    f"{server.url}/v1/query", json={"query": query, "input": allowed}
-                ).json(),
-                "modules check": lambda: module_differences(expected, engine_client.policies()),
+                "baseline": lambda: bare_client.query_rule(allowed, f"gates.{GATE}", "decision"),
+                "decision+data": lambda: engine_client.ad_hoc_query(query, input_data=allowed),
+                "modules check": lambda: module_differences(
+                    expected, engine_client.module_sources()
+                ),
                 "full check": engine.content_differences,
                 "engine deny": lambda: engine.decide(GATE, denied),
                 "engine allow": lambda: engine.decide(GATE, allowed),
             },
             arguments.iterations,
         )
+        bare_client.close_connection()
         bare_engine.close()
         bare.kill()
     finally:
+        engine_client.close_connection()
         engine.close()
         server.kill()
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.approvals.errors import (
     AlreadyVotedError,
@@ -37,38 +37,29 @@ from app.approvals.errors import (
     SeparationOfDutiesError,
     VoteValidationError,
 )
+from app.approvals.flows import FLOWS, PROMOTION_FLOW, RUN_FLOW, Flow
+from app.approvals.queries import eligible_roles, votes_of
 from app.approvals.webhooks import enqueue_event
 from app.auth.accounts import roles_of
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.ledger import SCHEDULER_ACTOR, append_event
 from app.models.base import utc_now
-from app.models.deployments import Deployment, DeploymentState
+from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.model_versions import ModelVersion
-from app.models.runs import FineTuneRun, RunState
+from app.models.runs import FineTuneRun
 from app.models.users import User
 from app.policy.engine import PolicyEngine
-from app.registry.errors import RecordNotFoundError
-from app.registry.records import get_record, kind_of, transition_record
-from app.registry.state_machines import (
-    APPROVAL_WORKFLOW,
-    DEPLOYMENT_MACHINE,
-    PROMOTION_WORKFLOW,
-    RUN_MACHINE,
-    SUBMISSION_WORKFLOW,
-    StateMachine,
-)
+from app.registry.involvement import people_involved
+from app.registry.records import get_record
 
 __all__ = [
     "APPROVALS_CONTROL",
     "DEFAULT_EXPIRY_DAYS",
-    "ApprovalDetails",
     "GateRequestOutcome",
     "VoteOutcome",
-    "approval_details",
     "blocked_only_by_approvals",
     "expire_requests",
-    "pending_for",
     "quorum_met",
     "request_promotion",
     "submit_run",
@@ -80,62 +71,6 @@ __all__ = [
 APPROVALS_CONTROL = "COMMON-APPROVALS"
 #: Days an approval request stays open unless the settings say otherwise.
 DEFAULT_EXPIRY_DAYS = 14
-
-T = TypeVar("T", bound=SQLModel)
-
-
-@dataclass(frozen=True)
-class _Flow:
-    """How one gate's subject moves: where it waits, where approval and return take it."""
-
-    gate: str
-    subject_type: str
-    machine: StateMachine
-    record: type[SQLModel]
-    #: The workflow that may take the subject into the waiting state.
-    request_workflow: str
-    waiting: str
-    approved: str
-    returned: str
-
-    def transition(
-        self, session: Session, subject_id: int, to: str, actor: str, reason: str
-    ) -> None:
-        """Take a gated edge of this flow's machine."""
-        workflow = self.request_workflow if to == self.waiting else APPROVAL_WORKFLOW
-        record = get_record(session=session, model=self.record, record_id=subject_id)
-        transition_record(
-            session=session,
-            record=record,
-            machine=self.machine,
-            to=to,
-            actor=actor,
-            reason=reason,
-            workflow=workflow,
-        )
-
-
-RUN_FLOW = _Flow(
-    gate="training_launch",
-    subject_type="run",
-    machine=RUN_MACHINE,
-    record=FineTuneRun,
-    request_workflow=SUBMISSION_WORKFLOW,
-    waiting=RunState.SUBMITTED,
-    approved=RunState.APPROVED,
-    returned=RunState.REJECTED,
-)
-PROMOTION_FLOW = _Flow(
-    gate="production_promotion",
-    subject_type="deployment",
-    machine=DEPLOYMENT_MACHINE,
-    record=Deployment,
-    request_workflow=PROMOTION_WORKFLOW,
-    waiting=DeploymentState.PROMOTION_REQUESTED,
-    approved=DeploymentState.PRODUCTION,
-    returned=DeploymentState.STAGING,
-)
-_FLOWS = {flow.gate: flow for flow in (RUN_FLOW, PROMOTION_FLOW)}
 
 
 @dataclass(frozen=True)
@@ -159,31 +94,6 @@ class VoteOutcome:
     final_decision: PolicyDecision | None
     #: Why the vote was not counted (request expired, evidence changed), else None.
     refusal: str | None = None
-
-
-@dataclass(frozen=True)
-class ApprovalDetails:
-    """Everything a reviewer sees about one request: votes and every decision since."""
-
-    request: ApprovalRequest
-    votes: list[ApprovalVote]
-    #: Decisions on the subject by the request's gate, from the opening one on.
-    decisions: list[PolicyDecision]
-    #: The subject's current state (run or deployment).
-    subject_state: str
-
-
-def _locked(session: Session, model: type[T], record_id: int) -> T:
-    """The row with ``record_id``, locked for this transaction, re-read from the database."""
-    row = session.exec(
-        select(model)
-        .where(model.id == record_id)  # type: ignore[attr-defined]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
-        raise RecordNotFoundError(kind_of(model).replace("_", " "), record_id)
-    return row
 
 
 def blocked_only_by_approvals(decision: PolicyDecision) -> bool:
@@ -235,7 +145,7 @@ def _open(
     *,
     session: Session,
     engine: PolicyEngine,
-    flow: _Flow,
+    flow: Flow,
     subject_id: int,
     current_state: str,
     actor: str,
@@ -294,7 +204,7 @@ def submit_run(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
-    run = _locked(session, FineTuneRun, run_id)
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
     return _open(
         session=session,
         engine=engine,
@@ -302,7 +212,12 @@ def submit_run(
         subject_id=run_id,
         current_state=run.state,
         actor=actor,
-        excluded={actor, run.requester, *run.authors},
+        excluded={
+            actor,
+            run.requester,
+            *run.authors,
+            *people_involved(session=session, subject_type="run", subject_id=run_id),
+        },
         expiry_days=expiry_days,
         now=now or utc_now(),
     )
@@ -318,10 +233,14 @@ def request_promotion(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
-    deployment = _locked(session, Deployment, deployment_id)
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id, lock=True)
     model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
     run = session.get(FineTuneRun, model.run_id) if model.run_id else None
-    excluded = {actor, *model.developers}
+    excluded = {
+        actor,
+        *model.developers,
+        *people_involved(session=session, subject_type="deployment", subject_id=deployment_id),
+    }
     if run is not None:
         excluded |= {run.requester, *run.authors}
     return _open(
@@ -337,16 +256,6 @@ def request_promotion(
     )
 
 
-def _votes_of(session: Session, request_id: int) -> list[ApprovalVote]:
-    return list(
-        session.exec(
-            select(ApprovalVote)
-            .where(ApprovalVote.request_id == request_id)
-            .order_by(col(ApprovalVote.id))
-        ).all()
-    )
-
-
 def _close(
     *,
     session: Session,
@@ -358,7 +267,7 @@ def _close(
     event: str,
 ) -> None:
     """Close a pending request and move its subject on (approved) or back (otherwise)."""
-    flow = _FLOWS[request.gate]
+    flow = FLOWS[request.gate]
     request.status = status
     request.closed_at = now
     request.close_reason = reason[:2000]
@@ -449,7 +358,7 @@ def voting_role(*, request: ApprovalRequest, roles: frozenset[str], asked: str |
     if asked:
         return asked
     needed = sorted({r["role"] for r in request.required_approvals})
-    candidates = sorted(roles & set(needed))
+    candidates = eligible_roles(request, roles)
     if not candidates:
         raise RoleNotHeldError(
             f"approval request {request.id} needs votes from {', '.join(needed) or 'nobody'}; "
@@ -481,7 +390,7 @@ def vote(
     commits; the door reports the refusal after the commit.
     """
     now = now or utc_now()
-    request = _locked(session, ApprovalRequest, request_id)
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id, lock=True)
     if decision not in ("approve", "reject"):
         raise VoteValidationError(f"decision must be 'approve' or 'reject', not '{decision}'")
     if decision == "reject" and not comment.strip():
@@ -501,7 +410,16 @@ def vote(
         )
     if voter in request.excluded_approvers:
         raise SeparationOfDutiesError(_sod_reason(request, voter))
-    votes = _votes_of(session, request_id)
+    involved = people_involved(
+        session=session, subject_type=request.subject_type, subject_id=request.subject_id
+    )
+    if voter in involved:
+        raise SeparationOfDutiesError(
+            f"{voter} may not vote on approval request {request.id}: they changed the subject "
+            f"or its evidence ({involved[voter]}; separation of duties: approvers must be "
+            "independent of the subject)"
+        )
+    votes = votes_of(session, request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")
     if now >= request.expires_at:
@@ -596,61 +514,3 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> list[Ap
             event="approval.expired",
         )
     return list(due)
-
-
-def pending_for(
-    *, session: Session, username: str, now: datetime | None = None
-) -> list[ApprovalRequest]:
-    """Open requests ``username`` may still vote on: a required role held, independent, no vote yet."""
-    now = now or utc_now()
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        return []
-    roles = roles_of(session=session, user=user)
-    voted = set(
-        session.exec(select(ApprovalVote.request_id).where(ApprovalVote.voter == username)).all()
-    )
-    pending = session.exec(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
-        .where(col(ApprovalRequest.expires_at) > now)
-        .order_by(col(ApprovalRequest.id))
-    ).all()
-    return [
-        request
-        for request in pending
-        if request.id not in voted
-        and username not in request.excluded_approvers
-        and roles & {r["role"] for r in request.required_approvals}
-    ]
-
-
-def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
-    """A request with its votes, the decisions taken on it and the subject's state."""
-    request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
-    query = (
-        select(PolicyDecision)
-        .where(PolicyDecision.gate == request.gate)
-        .where(PolicyDecision.subject_type == request.subject_type)
-        .where(PolicyDecision.subject_id == request.subject_id)
-        .where(col(PolicyDecision.id) >= request.decision_id)
-        .order_by(col(PolicyDecision.id))
-    )
-    later = session.exec(
-        select(ApprovalRequest.decision_id)
-        .where(ApprovalRequest.subject_type == request.subject_type)
-        .where(ApprovalRequest.subject_id == request.subject_id)
-        .where(col(ApprovalRequest.id) > request_id)
-        .order_by(col(ApprovalRequest.id))
-    ).first()
-    if later is not None:
-        query = query.where(col(PolicyDecision.id) < later)
-    decisions = list(session.exec(query).all())
-    flow = _FLOWS[request.gate]
-    subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
-    return ApprovalDetails(
-        request=request,
-        votes=_votes_of(session, request_id),
-        decisions=decisions,
-        subject_state=str(subject.state),  # type: ignore[attr-defined]
-    )

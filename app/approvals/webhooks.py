@@ -40,6 +40,7 @@ from app.registry.records import get_record
 
 __all__ = [
     "APPROVAL_EVENTS",
+    "MONITORING_EVENTS",
     "SIGNATURE_HEADER",
     "DeliveryPolicy",
     "create_subscription",
@@ -53,6 +54,8 @@ __all__ = [
 
 #: The events a subscription may ask for.
 APPROVAL_EVENTS: tuple[str, ...] = ("approval.requested", "approval.decided", "approval.expired")
+#: Events of production monitoring (app.evaluations.monitoring).
+MONITORING_EVENTS: tuple[str, ...] = ("deployment.needs_review", "deployment.suspended")
 #: Header carrying ``sha256=<hex HMAC of the body>``.
 SIGNATURE_HEADER = "X-Gatehouse-Signature"
 
@@ -93,10 +96,10 @@ def create_subscription(
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValidationError(f"webhook url must be an absolute http(s) URL, got '{url}'")
-    unknown = sorted(set(events) - set(APPROVAL_EVENTS))
+    unknown = sorted(set(events) - set(APPROVAL_EVENTS) - set(MONITORING_EVENTS))
     if unknown or not events:
         raise ValidationError(
-            f"events must be some of {', '.join(APPROVAL_EVENTS)}; got {', '.join(unknown) or 'none'}"
+            f"events must be some of {', '.join(APPROVAL_EVENTS + MONITORING_EVENTS)}; got {', '.join(unknown) or 'none'}"
         )
     secret = secrets.token_urlsafe(32)
     subscription = WebhookSubscription(

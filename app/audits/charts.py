@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from app.audits.fairness import GroupTable
+from app.audits.fairness_result import GroupTable
 from app.charts import bar_chart_svg, grouped_bar_chart_svg
 
 __all__ = [

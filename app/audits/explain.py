@@ -49,7 +49,7 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.metrics import r2_score
 
 from app.audits.errors import AuditInputError, UnsupportedModelError
-from app.audits.fairness import MISSING_GROUP
+from app.audits.fairness_result import MISSING_GROUP
 
 __all__ = [
     "DecisionExplanation",

@@ -92,19 +92,7 @@ from app.audits.group_figures import (
 )
 from app.audits.inputs import require_columns
 
-__all__ = [
-    "HEADLINE_METRICS",
-    "INTERSECTION_SEPARATOR",
-    "MISSING_GROUP",
-    "RATE_METRICS",
-    "SCORE_METRICS",
-    "FairnessFlag",
-    "FairnessResult",
-    "GroupRow",
-    "GroupTable",
-    "HeadlineFigure",
-    "run_fairness_audit",
-]
+__all__ = ["run_fairness_audit"]
 
 # Largest intersection table we build (every combination is listed, like MetricFrame).
 _MAX_INTERSECTION_GROUPS = 100_000

@@ -19,6 +19,7 @@ from app.auth.accounts import Principal, authenticate_token, roles_of
 from app.auth.errors import AuthenticationError, RoleRequiredError
 from app.db import unit_of_work
 from app.models.users import User
+from app.problems import is_api_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,7 +98,7 @@ def _enforce() -> Any:
         )
     if access.public:
         return None
-    if request.path.startswith("/api/"):
+    if is_api_request():
         principal = _bearer_principal()
     else:
         found = _session_principal()

@@ -20,3 +20,6 @@ REPORT_READERS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK, R.ML_ENGINEER, R.
 REPORT_GENERATORS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK)
 #: Manage users and tokens.
 ADMINS = (R.ADMIN,)
+#: Record governance facts (the service then checks the fact's owning role, so an engineer
+#: who tries is refused with the reason instead of a bare 403).
+ATTESTERS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK, R.ML_ENGINEER)

@@ -22,6 +22,11 @@ AREAS: tuple[Area, ...] = (
         "approvals", "app.cli.approvals:cli_group", "Approval requests: housekeeping for operators."
     ),
     Area(
+        "attest",
+        "app.cli.attestations:cli_group",
+        "Governance facts attested by the role that owns them.",
+    ),
+    Area(
         "audit",
         "app.cli.audits:cli_group",
         "Fairness (fairlearn definitions) and explainability (SHAP) audits of decisions.",
@@ -36,6 +41,11 @@ AREAS: tuple[Area, ...] = (
         "demo",
         "app.cli.demo:demo",
         "Migrate a SQLite database, seed a realistic registry, print logins, serve on 127.0.0.1.",
+    ),
+    Area(
+        "evaluation",
+        "app.cli.evaluations:cli_group",
+        "Evaluation and red-team evidence: import tools' results, list findings.",
     ),
     Area("gate", "app.cli.gate:cli_group", "Ask the policy gates."),
     Area("ledger", "app.cli.ledger:cli_group", "The tamper-evident ledger."),

@@ -21,7 +21,8 @@ import click
 import pandas as pd
 
 from app.audits.errors import AuditError
-from app.audits.fairness import HEADLINE_METRICS, FairnessResult, run_fairness_audit
+from app.audits.fairness import run_fairness_audit
+from app.audits.fairness_result import HEADLINE_METRICS, FairnessResult
 from app.audits.inputs import load_decisions, load_model, require_columns
 from app.cli.base import with_app_context
 

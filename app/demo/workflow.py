@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from app.approvals import service as approvals
 from app.config import Settings
-from app.launch.service import build_launcher, launch_run, sync_run
+from app.launch.registry import build_launcher
+from app.launch.service import launch_run, sync_run
 from app.models.governance import PolicyDecision
 from app.models.runs import RunState
 from app.policy.engine import PolicyEngine

@@ -117,6 +117,12 @@ _FAST_MARKERS = (
 # The fast reading: every step body of a text with no headings, fences or indentation,
 # found in one pass (the literal newline lets `re` jump from line start to line start).
 _STEP_BODIES = re.compile(f"\\n(?:{_FAST_MARKERS})([^\\n]*)")
+# The same, each body already stripped of :data:`_TRIM` characters by the pattern (the
+# marker ends where it did; leading trim characters are skipped, the body stops at its
+# last other character), so the batch reading builds no stripped copies.
+_TRIMMED_STEP_BODIES = re.compile(
+    f"\\n(?:{_FAST_MARKERS})[ \\t*:.\\-–—,]*+((?:[^\\n]*[^\\n \\t*:.\\-–—,])?)"
+)
 # Texts the fast reading leaves to the full one: headings, fences, bold, indentation,
 # questions, carriage returns (plain `in` tests: far cheaper than one regex search).
 _NEEDS_FULL_READING = ("#", "*", "?", "？", "`", "\r", "\n ", "\n\t")
@@ -356,9 +362,12 @@ _BATCH_SPECIALS = ("#", "*", "?", "？", "`", "\r", "\t", "\n ", "\x00 ")
 _RPARTITION_LINE = methodcaller("rpartition", "\n")
 _LAST_WORD = methodcaller("rsplit", None, 1)
 _LSTRIP_UNDERSCORE = methodcaller("lstrip", "_")
-_STRIP_TRIM = methodcaller("strip", _TRIM)
-_STARTS_WITH_UNDERSCORE = methodcaller("startswith", "_")
 _ENDS_BADLY = methodcaller("endswith", (*_DANGLING_ENDS, "_"))
+# Step counts a clean reading is shared for (one or no step is never a plain chain).
+_CLEAN_COUNTS = range(2, len(_CLEAN))
+# A last line that cannot close a plain chain, in one match: it starts with an underscore
+# (examine strips it), has at most one character, opens a step, or announces more work.
+_LAST_LINE_REFUSED = re.compile(f"_|(?s:.?)\\Z|(?:{_STEP.pattern})|(?:{_INTENTION.pattern})")
 
 
 def _specials(joined: str, offsets: list[int]) -> set[int]:
@@ -374,21 +383,21 @@ def _specials(joined: str, offsets: list[int]) -> set[int]:
     return found
 
 
-def examine_many(texts: list[str]) -> list[Examination]:
-    """:func:`examine` for many texts at once: the same results, with the common case decided
-    column by column.
+def sort_chains(texts: list[str]) -> tuple[list[int], list[bool]]:
+    """Which texts are plain, finished chains, decided column by column.
 
-    Validation calls this per block of records. Every test a plain, finished chain
-    must pass (two or more distinct, non-empty steps; a last line that is not a step,
-    long enough, not cut off, not announcing more work) runs over all texts through
-    ``map`` (C-level iteration, no Python code per text); a text that fails any test,
-    or that needs the full reading (headings, bold, questions ...), is read by
-    :func:`examine`, so no result can differ.
+    Returns each text's fast step count and whether the text is a plain finished chain
+    (two or more distinct, non-empty steps; a last line that is not a step, long enough,
+    not cut off, not announcing more work, and no mark of the full reading). For such a
+    text :func:`examine` gives ``_CLEAN[count]``; any other text must be read by
+    :func:`examine`. Every test runs over all texts through ``map`` (C-level iteration,
+    no Python code per text): validation calls this per block of records, and builds
+    no reading for the clean texts at all.
     """
     joined = "\x00".join(texts).lower()
     parts = joined.split("\x00")
     if len(parts) != len(texts):  # a text holds NUL itself
-        return [examine(text) for text in texts]
+        return [0] * len(texts), [False] * len(texts)
     special: set[int] = set()
     if any(mark in joined for mark in _BATCH_SPECIALS) or joined[:1] in (" ", "\t"):
         offsets = [0, *accumulate(len(part) + 1 for part in parts[:-1])]
@@ -397,18 +406,14 @@ def examine_many(texts: list[str]) -> list[Examination]:
             special.add(0)
     plain = list(map(str.rstrip, parts))
     lasts = list(map(str.strip, map(itemgetter(2), map(_RPARTITION_LINE, plain))))
-    bodies = list(map(_STEP_BODIES.findall, map("\n".__add__, plain)))
+    bodies = list(map(_TRIMMED_STEP_BODIES.findall, map("\n".__add__, plain)))
     counts = list(map(len, bodies))
-    # each text's distinct trimmed step bodies, built without Python code per body
-    distinct = list(map(set, map(map, repeat(_STRIP_TRIM), bodies)))
+    distinct = list(map(set, bodies))
     tests = [
-        map((1).__lt__, counts),
-        map((len(_CLEAN)).__gt__, counts),
+        map(_CLEAN_COUNTS.__contains__, counts),
         map(eq, map(len, distinct), counts),
         map(not_, map(contains, distinct, repeat(""))),
-        map((1).__lt__, map(len, lasts)),
         map(not_, map(_ENDS_BADLY, lasts)),
-        map(not_, map(_STARTS_WITH_UNDERSCORE, lasts)),  # examine strips it: leave it to examine
         map(
             not_,
             map(
@@ -420,13 +425,20 @@ def examine_many(texts: list[str]) -> list[Examination]:
                 ),
             ),
         ),
-        map(not_, map(_INTENTION.match, lasts)),
-        map(not_, map(_STEP.match, lasts)),
+        map(not_, map(_LAST_LINE_REFUSED.match, lasts)),
     ]
     if special:
         tests.append(map(not_, map(special.__contains__, range(len(texts)))))
-    unclean = list(map(not_, map(all, zip(*tests, strict=True))))
+    return counts, list(map(all, zip(*tests, strict=True)))
+
+
+def examine_many(texts: list[str]) -> list[Examination]:
+    """:func:`examine` for many texts at once: the same results, with the common case
+    decided column by column (:func:`sort_chains`); every other text is read by
+    :func:`examine`, so no result can differ.
+    """
+    counts, clean = sort_chains(texts)
     results = list(map(_CLEAN.__getitem__, map(min, counts, repeat(len(_CLEAN) - 1))))
-    for index in compress(range(len(texts)), unclean):
+    for index in compress(range(len(texts)), map(not_, clean)):
         results[index] = examine(texts[index])
     return results

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import not_
 
 from app.formats.issues import IssueLog
-from app.formats.reasoning import Examination, examine, examine_many
+from app.formats.reasoning import Examination, examine, sort_chains
 
 __all__ = ["ReasoningCollector", "ReasoningStats"]
 
@@ -60,21 +62,16 @@ class ReasoningCollector:
         self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
     ) -> None:
         """Examine many outputs at once (the same findings as :meth:`add` on each)."""
-        readings = examine_many(texts)
-        clean = [
-            found
-            for found in readings
-            if found.concluded and found.steps and not (found.empty_steps or found.repeated_steps)
-        ]
-        # clean chains need no warning: count them together
-        self.outputs += len(clean)
-        self.complete += len(clean)
-        self.step_counts.update([min(found.steps, _MAX_BUCKET) for found in clean])
-        if len(clean) == len(readings):
+        counts, clean = sort_chains(texts)
+        # clean chains need no warning and no reading: count them together, in C
+        buckets = list(map(min, compress(counts, clean), repeat(_MAX_BUCKET)))
+        self.outputs += len(buckets)
+        self.complete += len(buckets)
+        self.step_counts.update(buckets)
+        if len(buckets) == len(texts):
             return
-        for line, field, found in zip(lines, fields, readings, strict=True):
-            if not (found.concluded and found.steps) or found.empty_steps or found.repeated_steps:
-                self.tally(line, field, found, log)
+        for index in compress(range(len(texts)), map(not_, clean)):
+            self.tally(lines[index], fields[index], examine(texts[index]), log)
 
     def tally(self, line: int, field: str, found: Examination, log: IssueLog) -> None:
         """Count one output's reading and warn about its problems."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from itertools import compress
 
 from app.formats.issues import IssueLog
 from app.formats.reasoning_stats import ReasoningCollector, ReasoningStats
@@ -179,9 +180,12 @@ class StatsCollector:
         self.messages.histogram.update(columns.message_counts)
         self.roles.update(columns.roles)
         self.tokens.histogram.update([-(-chars // CHARS_PER_TOKEN) for chars in columns.text_chars])
-        lines = [first + index for index in columns.output_records]
-        for index, text in enumerate(columns.output_texts):
-            if len(text) < NEAR_EMPTY_CHARS + 8 and len(text.strip()) < NEAR_EMPTY_CHARS:
+        lines = list(map(first.__add__, columns.output_records))
+        texts = columns.output_texts
+        # only a short text can be near-empty: the length test runs in C over the block
+        short = compress(range(len(texts)), map((NEAR_EMPTY_CHARS + 8).__gt__, map(len, texts)))
+        for index in short:
+            if len(texts[index].strip()) < NEAR_EMPTY_CHARS:
                 self.near_empty += 1
                 log.warning(
                     lines[index],

@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
+from app.attestations.current import current_attestations
 from app.errors import ValidationError
+from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
 from app.models.datasets import Dataset, DatasetVersion
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
@@ -58,8 +60,31 @@ def subject_kind_of(gate: str) -> str:
         ) from None
 
 
-def _dataset_input(session: Session, version: DatasetVersion) -> DatasetInput:
+def _attested(
+    session: Session, subject_type: str, subject_id: int, now: datetime
+) -> dict[str, Any]:
+    """Fact name -> value of the facts currently attested about the subject."""
+    return {
+        fact: attestation.value
+        for fact, attestation in current_attestations(
+            session=session, subject_type=subject_type, subject_id=subject_id, now=now
+        ).items()
+    }
+
+
+def _dpia_ref(attested: dict[str, Any]) -> str | None:
+    """A DPIA counts when its outcome lets the processing go ahead."""
+    dpia = attested.get("dpia") or {}
+    return (
+        dpia.get("ref")
+        if dpia.get("outcome") in ("approved", "approved_with_mitigations")
+        else None
+    )
+
+
+def _dataset_input(session: Session, version: DatasetVersion, now: datetime) -> DatasetInput:
     dataset = session.get(Dataset, version.dataset_id)
+    attested = _attested(session, "dataset_version", version.id or 0, now)
     findings = version.pii_findings or {}
     retention = (
         datetime.combine(version.retention_until, time.min, tzinfo=UTC)
@@ -73,41 +98,43 @@ def _dataset_input(session: Session, version: DatasetVersion) -> DatasetInput:
         contains_pii=version.contains_pii,
         contains_phi=version.contains_phi,
         special_category=version.special_category,
-        data_subjects_regions=list(version.data_subject_regions),
+        data_subjects_regions=attested.get("data_subject_regions"),
         deidentification_method=version.deidentification_method,  # type: ignore[arg-type]
-        expert_determination_ref=version.expert_determination_ref,
-        pii_findings_count=int(findings.get("total", 0)),
+        expert_determination_ref=(attested.get("expert_determination") or {}).get("ref"),
+        # A version that was never scanned has no finding count: unknown, not zero.
+        pii_findings_count=int(findings["total"]) if findings.get("scanned") else None,
         phi_fields=[
             PhiField(name=f.get("name", ""), purpose=f.get("purpose")) for f in version.phi_fields
         ],
-        lawful_basis=version.lawful_basis,  # type: ignore[arg-type]
-        art9_condition=version.art9_condition,  # type: ignore[arg-type]
-        dpia_ref=version.dpia_ref,
+        lawful_basis=attested.get("lawful_basis"),
+        art9_condition=attested.get("art9_condition"),
+        dpia_ref=_dpia_ref(attested),
         consent_ref=version.consent_ref,
         baa_refs=[
-            BusinessAssociateAgreement(vendor=vendor, ref=ref)
-            for vendor, ref in sorted(version.baa_refs.items())
+            BusinessAssociateAgreement(vendor=agreement["vendor"], ref=agreement["ref"])
+            for agreement in attested.get("baa") or []
         ],
-        residency_region=version.residency_region,
+        residency_region=attested.get("residency_region"),
         transfer_mechanism=version.transfer_mechanism or "none",  # type: ignore[arg-type]
         transfer_ref=version.transfer_ref,
         retention_until=retention,
         open_erasure_requests=len(
             open_erasure_requests(session=session, version_id=version.id or 0)
         ),
-        encrypted_at_rest=version.encrypted_at_rest,
+        encrypted_at_rest=attested.get("encryption_at_rest"),
         controller=version.controller,
         purpose=version.processing_purpose,
         data_categories=list(version.data_categories),
-        large_scale=version.large_scale,
+        large_scale=attested.get("large_scale"),
     )
 
 
-def _run_input(run: FineTuneRun) -> RunInput:
+def _run_input(session: Session, run: FineTuneRun, now: datetime) -> RunInput:
+    attested = _attested(session, "finetune_run", run.id or 0, now)
     return RunInput(
         id=str(run.id),
         platform=run.platform,  # type: ignore[arg-type]
-        hosting=run.hosting,  # type: ignore[arg-type]
+        hosting=attested.get("hosting"),
         vendor=run.vendor or run.platform,
         region=run.training_region,
         method=run.method,
@@ -116,20 +143,44 @@ def _run_input(run: FineTuneRun) -> RunInput:
     )
 
 
-def _model_input(model: ModelVersion) -> ModelInput:
+def _model_input(session: Session, model: ModelVersion, now: datetime) -> ModelInput:
+    facts = current_attestations(
+        session=session, subject_type="model_version", subject_id=model.id or 0, now=now
+    )
+    attested = {fact: attestation.value for fact, attestation in facts.items()}
+    validation = facts.get("validation")
     return ModelInput(
         id=str(model.id),
         name=model.name,
         version=model.version,
-        domain=model.domain,  # type: ignore[arg-type]
-        risk_tier=model.risk_tier,  # type: ignore[arg-type]
-        decision_type=model.decision_type,
-        automated_decision_legal_effect=model.automated_decision_legal_effect,
-        human_review=model.human_review,
+        domain=attested.get("domain"),
+        risk_tier=attested.get("risk_tier"),
+        decision_type=attested.get("decision_type"),
+        automated_decision_legal_effect=attested.get("legal_effect"),
+        human_review=attested.get("human_review"),
         developers=list(model.developers),
-        validator=model.validator,
-        monitoring_enabled=model.monitoring_enabled,
+        # The validator is the model_risk user who attested a passed validation.
+        validator=validation.attested_by
+        if validation is not None and validation.value == "validated"
+        else None,
+        monitoring_enabled=attested.get("monitoring"),
     )
+
+
+def _threshold_of(evaluation: Evaluation, metric: str) -> dict[str, Any]:
+    """The evaluation's own bound for ``metric`` as the policy reads it (none: empty)."""
+    bound = (evaluation.thresholds or {}).get(metric) or {}
+    if "min" in bound:
+        return {"threshold": float(bound["min"]), "higher_is_better": True}
+    if "max" in bound:
+        return {"threshold": float(bound["max"]), "higher_is_better": False}
+    return {}
+
+
+def _count_of(evaluation: Evaluation, metric: str) -> int | None:
+    """A red-team count as recorded; a count never recorded is unknown, not zero."""
+    value = evaluation.metrics.get(metric)
+    return int(value) if isinstance(value, int | float) and value >= 0 else None
 
 
 def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
@@ -142,6 +193,7 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
                     kind="benchmark",
                     metric=metric,
                     value=float(value),
+                    **_threshold_of(evaluation, metric),
                 )
                 for metric, value in sorted(evaluation.metrics.items())
             ]
@@ -149,7 +201,7 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
         findings = [
             RedTeamFinding(
                 id=f"{evaluation.id}-{n + 1}",
-                severity=evaluation.severity or "low",  # type: ignore[arg-type]
+                severity=evaluation.severity,  # type: ignore[arg-type]
                 category=evaluation.attack_category,
             )
             for n in range(evaluation.open_findings)
@@ -159,8 +211,8 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
                 id=str(evaluation.id),
                 kind="red_team",
                 attack_category=evaluation.attack_category,
-                prompts_tried=int(evaluation.metrics.get("prompts_tried", 0)),
-                failures=int(evaluation.metrics.get("failures", 0)),
+                prompts_tried=_count_of(evaluation, "prompts_tried"),
+                failures=_count_of(evaluation, "failures"),
                 open_findings=findings,
             )
         )
@@ -237,10 +289,10 @@ def build_gate_input(
             gate=gate,  # type: ignore[arg-type]
             subject=subject,
             datasets=[
-                _dataset_input(session, v)
+                _dataset_input(session, v, now)
                 for v in run_dataset_versions(session=session, run_id=subject_id)
             ],
-            run=_run_input(run),
+            run=_run_input(session, run, now),
             approvals=_approval_inputs(session, "run", subject_id),
             now=now,
         )
@@ -257,19 +309,21 @@ def build_gate_input(
         return GateInput(
             gate=gate,  # type: ignore[arg-type]
             subject=subject,
-            datasets=[_dataset_input(session, v) for v in versions],
-            run=_run_input(source_run) if source_run else None,
-            model=_model_input(model),
+            datasets=[_dataset_input(session, v, now) for v in versions],
+            run=_run_input(session, source_run, now) if source_run else None,
+            model=_model_input(session, model, now),
             card=CardInput(
                 sections={k: str(v) for k, v in (card.sections if card else {}).items()},
                 missing=model_service.missing_card_sections(card),
             ),
             evaluations=_evaluation_inputs(
                 model_service.evaluations_of(session=session, model_id=model.id or 0)
-            ),
+            )
+            + imported_evaluation_inputs(session=session, model_id=model.id or 0),
             audits=_audit_inputs(session, model.id or 0),
             approvals=_approval_inputs(session, "deployment", subject_id),
             deployment=_deployment_input(deployment),
+            monitoring=monitoring_input(session=session, deployment_id=subject_id),
             now=now,
         )
     version = get_record(session=session, model=DatasetVersion, record_id=subject_id)
@@ -281,7 +335,7 @@ def build_gate_input(
     return GateInput(
         gate=gate,  # type: ignore[arg-type]
         subject=subject,
-        datasets=[_dataset_input(session, version)],
-        run=_run_input(context_run) if context_run else None,
+        datasets=[_dataset_input(session, version, now)],
+        run=_run_input(session, context_run, now) if context_run else None,
         now=now,
     )

@@ -9,7 +9,6 @@ function here or in the module that owns the work.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,15 +124,10 @@ def _daily(hour: int, minute: int = 0) -> Callable[[SchedulerOptions], BaseTrigg
     lambda _o: IntervalTrigger(minutes=15, timezone="UTC"),
 )
 def expire_approvals(context: JobContext, session: Session) -> dict[str, Any]:
-    """Close pending approval requests whose expiry has passed (``app.approvals``).
+    """Close pending approval requests whose expiry has passed (``app.approvals``)."""
+    from app.approvals.service import expire_requests
 
-    Looked up at run time, so the job exists even where the approvals module does not.
-    """
-    try:
-        approvals = importlib.import_module("app.approvals.service")
-    except ModuleNotFoundError:
-        return {"skipped": "app.approvals is not installed"}
-    expired = approvals.expire_requests(session=session, now=context.scheduled_for or utc_now())
+    expired = expire_requests(session=session, now=context.scheduled_for or utc_now())
     return {"expired_request_ids": [request.id for request in expired]}
 
 
@@ -241,15 +235,12 @@ def training_status_sync(context: JobContext, session: Session) -> dict[str, Any
 
     A run that cannot be synced (say, the API server forbids reading its Job) keeps its
     state, gets the error as its ``launcher_detail``, and is listed under ``errors``.
-
-    Looked up at run time like the approvals, so the job exists before the launchers do.
     """
-    try:
-        launch = importlib.import_module("app.launch.service")
-    except ModuleNotFoundError:
-        return {"skipped": "app.launch is not installed"}
-    launcher = launch.build_launcher(context.settings)
-    report: dict[str, Any] = launch.sync_running_runs(
+    from app.launch.registry import build_launcher
+    from app.launch.service import sync_running_runs
+
+    launcher = build_launcher(context.settings)
+    report: dict[str, Any] = sync_running_runs(
         session=session, launcher=launcher, actor=SCHEDULER_ACTOR
     )
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.launch.launcher import Launcher
-from app.launch.service import build_launcher
+from app.launch.registry import build_launcher
 
 _KEY = "gatehouse.launcher"
 

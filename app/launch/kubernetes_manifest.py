@@ -8,6 +8,11 @@ back-off; and, as labels and annotations, whose Job it is (instance, run, decisi
 evidence digest) so the launcher can tell its own Job from a stranger's and a cluster
 operator can trace a pod back to its evidence.
 
+What the pod runs (image, command, arguments, resources beyond the GPUs, extra
+environment) comes from the training recipe the run's platform, hosting and method
+choose (``jobs/recipes``, :mod:`app.launch.recipes`); the run's own command, if any,
+replaces the recipe's.
+
 The pod passes the Pod Security ``restricted`` profile: non-root, no privilege
 escalation, every capability dropped, the runtime's default seccomp profile; and beyond
 it a read-only root file system (scratch space on an ``emptyDir`` at ``/tmp``) and no

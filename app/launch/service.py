@@ -24,11 +24,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.approvals.service import void_request
-from app.config import Settings
+from app.attestations.current import current_attestations
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.launch.errors import JobOwnershipError, LauncherError, LaunchRefusedError
 from app.launch.launcher import Launcher, LaunchSpec
-from app.launch.local import LocalLauncher
+from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.runs import FineTuneRun, RunState
@@ -40,36 +40,12 @@ from app.registry.state_machines import LAUNCHER_WORKFLOW
 
 __all__ = [
     "LaunchOutcome",
-    "build_launcher",
     "cancel_run",
     "launch_run",
     "running_run_ids",
     "sync_run",
     "sync_running_runs",
 ]
-
-
-def build_launcher(settings: Settings) -> Launcher:
-    """The configured launcher."""
-    if settings.launcher == "local":
-        return LocalLauncher(settings.storage_dir / "runs")
-    if settings.launcher == "kubernetes":
-        from app.launch.kubernetes import KubernetesLauncher
-        from app.launch.kubernetes_manifest import KubernetesOptions
-        from app.launch.recipes import load_recipes
-
-        return KubernetesLauncher(
-            KubernetesOptions(
-                namespace=settings.kubernetes_namespace,
-                image=settings.training_image,
-                priority_class=settings.kubernetes_priority_class,
-                queue_name=settings.kubernetes_queue,
-                service_account=settings.kubernetes_training_service_account,
-                kubeconfig=settings.kubernetes_kubeconfig,
-                recipes=load_recipes(settings.recipes_dir) if settings.recipes_dir else (),
-            )
-        )
-    raise LauncherError(f"unknown launcher '{settings.launcher}'; use local or kubernetes")
 
 
 @dataclass(frozen=True)
@@ -90,6 +66,14 @@ def _approved_request(session: Session, run_id: int) -> ApprovalRequest | None:
     ).first()
 
 
+def _attested_hosting(session: Session, run: FineTuneRun) -> str:
+    """Hosting as the compliance officer attested it (what the gate read); unknown is external."""
+    attested = current_attestations(
+        session=session, subject_type="finetune_run", subject_id=run.id or 0, now=utc_now()
+    ).get("hosting")
+    return str(attested.value) if attested is not None else "external"
+
+
 def _spec(
     session: Session, run: FineTuneRun, decision: PolicyDecision, evidence_sha256: str
 ) -> LaunchSpec:
@@ -104,7 +88,7 @@ def _spec(
         run_name=run.name,
         base_model=run.base_model,
         platform=run.platform,
-        hosting=run.hosting,
+        hosting=_attested_hosting(session, run),
         method=run.method,
         command=tuple(run.training_command),
         gpu_type=run.gpu_type,

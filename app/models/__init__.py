@@ -1,5 +1,6 @@
 """SQLModel tables, one module per aggregate; importing this registers them all."""
 
+from app.models.attestations import Attestation
 from app.models.datasets import (
     Dataset,
     DatasetFormat,
@@ -8,6 +9,15 @@ from app.models.datasets import (
     ErasureRequest,
 )
 from app.models.deployments import Deployment, DeploymentState
+from app.models.evaluation_evidence import (
+    EvidenceImport,
+    FindingSeverity,
+    FindingStatus,
+    MemorisationTest,
+    MetricResult,
+    RedTeamCampaign,
+    RedTeamFinding,
+)
 from app.models.evidence import AuditRun, JobRun, Report
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.instance import GatehouseInstance
@@ -19,6 +29,7 @@ from app.models.model_versions import (
     ModelVersion,
     RiskTier,
 )
+from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
 from app.models.runs import FineTuneRun, RunDataset, RunState
 from app.models.schedules import AuditSchedule, SchedulerJob  # noqa: F401
 from app.models.users import ApiToken, Role, RoleName, User, UserRole
@@ -29,6 +40,7 @@ __all__ = [
     "ApiToken",
     "ApprovalRequest",
     "ApprovalVote",
+    "Attestation",
     "AuditRun",
     "Dataset",
     "DatasetFormat",
@@ -38,15 +50,26 @@ __all__ = [
     "DeploymentState",
     "ErasureRequest",
     "Evaluation",
+    "EvidenceImport",
+    "FindingSeverity",
+    "FindingStatus",
     "FineTuneRun",
     "GatehouseInstance",
+    "Incident",
+    "IncidentStatus",
     "JobRun",
     "LedgerCheckpoint",
     "LedgerEvent",
     "LedgerVerification",
+    "MemorisationTest",
+    "MetricResult",
     "ModelCard",
     "ModelVersion",
+    "MonitoringBaseline",
+    "MonitoringBatch",
     "PolicyDecision",
+    "RedTeamCampaign",
+    "RedTeamFinding",
     "Report",
     "RiskTier",
     "Role",

@@ -71,10 +71,11 @@ class DatasetVersion(SQLModel, table=True):
     storage_uri: str = Field(default="", max_length=1000)
     is_valid: bool = True
     validation_report: dict = json_field()
-    # Classification: set by the scan, confirmable or overridable by a person.
-    contains_pii: bool = Field(default=False, index=True)
-    contains_phi: bool = Field(default=False, index=True)
-    special_category: bool = False
+    # Classification: set by the scan, confirmable or overridable by a person. NULL means
+    # nobody classified it: the policies then treat the version as sensitive.
+    contains_pii: bool | None = Field(default=None, index=True)
+    contains_phi: bool | None = Field(default=None, index=True)
+    special_category: bool | None = None
     classification_source: str = Field(default="declared", max_length=20)
     classification_justification: str = Field(default="", max_length=2000)
     pii_findings: dict = json_field()
@@ -85,22 +86,25 @@ class DatasetVersion(SQLModel, table=True):
     expert_determination_ref: str | None = Field(default=None, max_length=200)
     phi_fields: list[dict] = json_field(default_factory=list)
     # GDPR.
-    data_subject_regions: list[str] = json_field(default_factory=list)
+    #: NULL until recorded (unknown regions count as EU/EEA).
+    data_subject_regions: list[str] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
     lawful_basis: str | None = Field(default=None, max_length=40)
     art9_condition: str | None = Field(default=None, max_length=40)
     consent_ref: str | None = Field(default=None, max_length=200)
     dpia_ref: str | None = Field(default=None, max_length=200)
-    large_scale: bool = False
+    large_scale: bool | None = None
     controller: str | None = Field(default=None, max_length=200)
     processing_purpose: str | None = Field(default=None, max_length=2000)
     data_categories: list[str] = json_field(default_factory=list)
-    residency_region: str = Field(default="eu-west-1", max_length=40)
+    residency_region: str | None = Field(default=None, max_length=40)
     transfer_mechanism: str | None = Field(default=None, max_length=20)
     transfer_ref: str | None = Field(default=None, max_length=200)
     retention_until: date | None = None
     # HIPAA.
     baa_refs: dict = json_field()
-    encrypted_at_rest: bool = True
+    encrypted_at_rest: bool | None = None
     # Provenance.
     provenance_source: str = Field(default="", max_length=500)
     provenance_licence: str = Field(default="", max_length=200)

@@ -44,19 +44,19 @@ class ModelVersion(SQLModel, table=True):
     version: str = Field(max_length=40)
     run_id: int | None = Field(default=None, foreign_key="finetune_run.id", index=True)
     platform: str = Field(max_length=40)
-    #: healthcare | credit | financial_risk | legal | general
-    domain: str = Field(default="general", max_length=40, index=True)
+    #: healthcare | credit | financial_risk | legal | general; NULL until attested.
+    domain: str | None = Field(default=None, max_length=40, index=True)
     risk_tier: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(10), nullable=True, index=True)
     )
-    #: e.g. "advisory", "automated_decision_legal_effect"
-    decision_type: str = Field(default="advisory", max_length=60)
+    #: e.g. "advisory", "credit_decision"; NULL until attested.
+    decision_type: str | None = Field(default=None, max_length=60)
     #: Automated decision with legal or similarly significant effect (GDPR Art. 22).
-    automated_decision_legal_effect: bool = False
-    human_review: bool = False
+    automated_decision_legal_effect: bool | None = None
+    human_review: bool | None = None
     developers: list[str] = json_field(default_factory=list)
     validator: str | None = Field(default=None, max_length=80)
-    monitoring_enabled: bool = False
+    monitoring_enabled: bool | None = None
     artifact_uri: str | None = Field(default=None, max_length=1000)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
@@ -87,6 +87,9 @@ class Evaluation(SQLModel, table=True):
     #: benchmark: {"accuracy": 0.91, "reasoning_step_validity": 0.88, "latency_ms_p95": 850,
     #: "cost_per_1k_usd": 0.4}; red_team: {"prompts_tried": 500, "failures": 3}
     metrics: dict = json_field()
+    #: The evaluation's own pass bounds per benchmark metric, sent to the policy with each
+    #: value: {"accuracy": {"min": 0.8}, "latency_p99_ms": {"max": 2000}}.
+    thresholds: dict = json_field()
     attack_category: str | None = Field(default=None, max_length=100)
     #: critical | high | medium | low (red team only)
     severity: str | None = Field(default=None, max_length=20)

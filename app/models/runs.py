@@ -36,8 +36,9 @@ class FineTuneRun(SQLModel, table=True):
     base_model: str = Field(max_length=200)
     #: openai | anthropic | google | meta | self_hosted
     platform: str = Field(max_length=40, index=True)
-    #: external (vendor-hosted fine-tuning) or internal (our own GPUs)
-    hosting: str = Field(default="internal", max_length=20)
+    #: external (vendor-hosted fine-tuning) or internal (our own GPUs); NULL when not
+    #: declared (the gate then treats the run as external).
+    hosting: str | None = Field(default=None, max_length=20)
     vendor: str | None = Field(default=None, max_length=100)
     #: Region where training runs (GDPR transfers compare it with the EEA).
     training_region: str | None = Field(default=None, max_length=40)

@@ -1,7 +1,9 @@
 """The input document of a gate: what the policies see, and nothing more.
 
 This is the contract between the registry (which fills it) and the Rego policies
-(which judge it). It carries classifications, counts and references only, never raw
+(which judge it). A fact nobody recorded is ``null`` here, never a default that would
+pass: the policies treat an unknown classification as sensitive and an unknown control
+fact as failing, and say which fact is missing and who records it. It carries classifications, counts and references only, never raw
 personal data: a dataset says *that* it holds PHI and which fields, not the values.
 
 ``GateInput.document()`` gives the JSON object both engines receive. Timestamps are
@@ -9,7 +11,7 @@ written in UTC as ``YYYY-MM-DDTHH:MM:SS+00:00`` (no fraction, numeric offset), o
 stable form for the input hash.
 
 Top level (``GateInput``): ``gate``, ``subject``, ``datasets``, ``run``, ``model``,
-``card``, ``evaluations``, ``audits``, ``approvals``, ``deployment``, ``now``.
+``card``, ``evaluations``, ``audits``, ``approvals``, ``deployment``, ``monitoring``, ``now``.
 
 - ``subject`` {kind: run | deployment | dataset_version, id}: what the gate is asked about.
 - ``datasets[]`` (``DatasetInput``), one per dataset version involved: id, name, version,
@@ -30,14 +32,18 @@ Top level (``GateInput``): ``gate``, ``subject``, ``datasets``, ``run``, ``model
   human_review, developers, validator, monitoring_enabled.
 - ``card`` (``CardInput``, or null): sections {name: text}, missing [section names].
 - ``evaluations[]`` (``EvaluationInput``): kind benchmark {metric, value, threshold,
-  higher_is_better} or red_team {attack_category, prompts_tried, failures,
-  open_findings [{id, severity, category}]}.
+  higher_is_better, baseline, measured_at, source}, red_team {attack_category,
+  prompts_tried, failures, open_findings [{id, severity, category}]} or memorisation
+  {method, records_tested, records_elicited, measured_at}.
 - ``audits[]`` (``AuditInput``): kind fairness {adverse_impact_ratio,
   equalized_odds_difference} or explainability {principal_reasons_available}, with
   finished_at.
 - ``approvals[]`` (``ApprovalInput``): role, user, decision (approve | reject).
 - ``deployment`` (``DeploymentInput``, or null): id, environment (staging | production),
   access_logging, monitoring.
+- ``monitoring`` (``MonitoringInput``, or null before any batch): baseline_recorded,
+  latest_batch_at, drift [{group, psi, ks_statistic, ks_p_value, baseline_count,
+  current_count}], open_incidents [{id, severity}].
 - ``now``: the evaluation time (policies never read the clock, so decisions replay).
 """
 
@@ -57,9 +63,12 @@ __all__ = [
     "CardInput",
     "DatasetInput",
     "DeploymentInput",
+    "DriftInput",
     "EvaluationInput",
     "GateInput",
+    "IncidentInput",
     "ModelInput",
+    "MonitoringInput",
     "PhiField",
     "RedTeamFinding",
     "RunInput",
@@ -124,15 +133,15 @@ class DatasetInput(_Part):
     id: str
     name: str
     version: str
-    contains_pii: bool
-    contains_phi: bool
-    special_category: bool
-    data_subjects_regions: list[str] = []
+    contains_pii: bool | None = None
+    contains_phi: bool | None = None
+    special_category: bool | None = None
+    data_subjects_regions: list[str] | None = None
     deidentification_method: Literal[
         "none", "safe_harbor", "expert_determination", "pseudonymised"
     ] = "none"
     expert_determination_ref: str | None = None
-    pii_findings_count: NonNegative = 0
+    pii_findings_count: NonNegative | None = None
     phi_fields: list[PhiField] = []
     lawful_basis: (
         Literal[
@@ -154,11 +163,11 @@ class DatasetInput(_Part):
     transfer_ref: str | None = None
     retention_until: Timestamp | None = None
     open_erasure_requests: NonNegative = 0
-    encrypted_at_rest: bool = False
+    encrypted_at_rest: bool | None = None
     controller: str | None = None
     purpose: str | None = None
     data_categories: list[str] = []
-    large_scale: bool = False
+    large_scale: bool | None = None
 
 
 class RunInput(_Part):
@@ -166,7 +175,7 @@ class RunInput(_Part):
 
     id: str
     platform: Literal["openai", "anthropic", "google", "meta", "self_hosted"]
-    hosting: Literal["external", "internal"]
+    hosting: Literal["external", "internal"] | None = None
     vendor: str
     region: str | None = None
     method: str
@@ -180,14 +189,14 @@ class ModelInput(_Part):
     id: str
     name: str
     version: str
-    domain: Literal["healthcare", "credit", "financial_risk", "legal", "general"]
+    domain: Literal["healthcare", "credit", "financial_risk", "legal", "general"] | None = None
     risk_tier: Literal["high", "medium", "low"] | None = None
     decision_type: str | None = None
-    automated_decision_legal_effect: bool = False
-    human_review: bool = False
+    automated_decision_legal_effect: bool | None = None
+    human_review: bool | None = None
     developers: list[str] = []
     validator: str | None = None
-    monitoring_enabled: bool = False
+    monitoring_enabled: bool | None = None
 
 
 class CardInput(_Part):
@@ -201,23 +210,60 @@ class RedTeamFinding(_Part):
     """An open red-team finding."""
 
     id: str
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Literal["critical", "high", "medium", "low"] | None = None
     category: str | None = None
 
 
 class EvaluationInput(_Part):
-    """A benchmark result or a red-team run."""
+    """A benchmark result, a red-team run (per attack category) or a memorisation test."""
 
     id: str
-    kind: Literal["benchmark", "red_team"]
+    kind: Literal["benchmark", "red_team", "memorisation"]
     metric: str | None = None
     value: float | None = None
     threshold: float | None = None
     higher_is_better: bool = True
+    #: The base model's value on the same task and dataset (benchmark).
+    baseline: float | None = None
+    #: When the figure was measured; null when nobody recorded it (then it is stale).
+    measured_at: Timestamp | None = None
+    #: Where the figure came from: tool, task, dataset identity.
+    source: str | None = None
     attack_category: str | None = None
     prompts_tried: NonNegative | None = None
     failures: NonNegative | None = None
     open_findings: list[RedTeamFinding] = []
+    #: Memorisation tests: planted or sampled training records tried and elicited.
+    method: Literal["canary", "extraction"] | None = None
+    records_tested: NonNegative | None = None
+    records_elicited: NonNegative | None = None
+
+
+class DriftInput(_Part):
+    """Score drift of the latest monitoring batch against the audit baseline."""
+
+    group: str | None = None
+    psi: float
+    ks_statistic: float
+    ks_p_value: float
+    baseline_count: NonNegative
+    current_count: NonNegative
+
+
+class IncidentInput(_Part):
+    """An open production incident."""
+
+    id: str
+    severity: Literal["critical", "high", "medium", "low"]
+
+
+class MonitoringInput(_Part):
+    """What production monitoring saw: drift (overall and per group) and open incidents."""
+
+    baseline_recorded: bool
+    latest_batch_at: Timestamp | None = None
+    drift: list[DriftInput] = []
+    open_incidents: list[IncidentInput] = []
 
 
 class AuditInput(_Part):
@@ -261,6 +307,7 @@ class GateInput(_Part):
     audits: list[AuditInput] = []
     approvals: list[ApprovalInput] = []
     deployment: DeploymentInput | None = None
+    monitoring: MonitoringInput | None = None
     now: Timestamp
 
     def document(self) -> dict[str, Any]:
@@ -288,6 +335,7 @@ def example_inputs() -> dict[str, GateInput]:
         contains_phi=True,
         special_category=False,
         data_subjects_regions=["US"],
+        pii_findings_count=0,
         phi_fields=[
             PhiField(name="diagnosis", purpose="condition summarisation"),
             PhiField(name="medication", purpose="drug interaction answers"),
@@ -382,13 +430,44 @@ def example_inputs() -> dict[str, GateInput]:
             model=credit_model,
             card=CardInput(sections={name: f"{name} text" for name in MODEL_CARD_SECTIONS}),
             evaluations=[
-                EvaluationInput(id="ev-1", kind="benchmark", metric="accuracy", value=0.91),
+                *(
+                    EvaluationInput(
+                        id=f"ev-{metric}",
+                        kind="benchmark",
+                        metric=metric,
+                        value=value,
+                        baseline=baseline,
+                        measured_at=datetime(2026, 11, 20, tzinfo=UTC),
+                    )
+                    for metric, value, baseline in (
+                        ("accuracy", 0.91, 0.9),
+                        ("logical_consistency", 0.88, 0.86),
+                        ("hallucination_rate", 0.02, 0.03),
+                        ("latency_p99_ms", 1200, 1100),
+                    )
+                ),
+                *(
+                    EvaluationInput(
+                        id=f"ev-{category}",
+                        kind="red_team",
+                        attack_category=category,
+                        prompts_tried=400,
+                        failures=failures,
+                    )
+                    for category, failures in (
+                        ("prompt_injection", 4),
+                        ("jailbreak", 6),
+                        ("data_leakage", 0),
+                        ("counterfactual", 2),
+                    )
+                ),
                 EvaluationInput(
-                    id="ev-2",
-                    kind="red_team",
-                    attack_category="prompt_injection",
-                    prompts_tried=400,
-                    failures=4,
+                    id="ev-canary",
+                    kind="memorisation",
+                    method="canary",
+                    records_tested=200,
+                    records_elicited=0,
+                    measured_at=datetime(2026, 11, 20, tzinfo=UTC),
                 ),
             ],
             audits=[

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
+from opa_client import OpaClient
 
 from app.config import OPA_AUTHZ_POLICY
 from app.policy.errors import PolicyError
@@ -92,11 +92,10 @@ def start_opa_server(
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=0.5).status_code == 200:
+    with OpaClient(host="127.0.0.1", port=port, timeout=0.5, retries=0) as probe:
+        while time.monotonic() < deadline:
+            if probe.check_health():  # anyone may ask /health, even on a locked server
                 return OpaProcess(process=process, url=url)
-        except requests.ConnectionError:
             time.sleep(0.05)
     process.kill()
     raise OpaStartError(

@@ -1,9 +1,9 @@
 """The OPA server engine: the real ``opa run --server``, locked and checked by content.
 
-Gatehouse loads the bundle into the server itself through OPA's REST API (see
-``app.policy.opa_http``), presenting its bearer token; the documented server runs with
-``--authentication=token --authorization=basic`` and ``opa/system/authz.rego``, so
-nobody else can write. Independently of that lock, Gatehouse never trusts what the
+Gatehouse loads the bundle into the server itself through OPA's REST API with
+opa-python-client (configured in ``app.policy.opa_connection``), presenting its bearer
+token; the documented server runs with ``--authentication=token --authorization=basic``
+and ``opa/system/authz.rego``, so nobody else can write. Independently of that lock, Gatehouse never trusts what the
 server says it holds: it compares content (``app.policy.opa_content``).
 
 - **Every decision** is one ad-hoc query that returns the gate's decision *and*
@@ -35,11 +35,13 @@ import re
 import threading
 import time
 from typing import Any
+from urllib.parse import quote
 
 from app.policy.bundle import PolicyBundle
 from app.policy.decision import Decision, engine_failure
 from app.policy.engine import DEFAULT_TIMEOUT_S, DeadlineRunner
 from app.policy.errors import OpaContentMismatchError, OpaServerError
+from app.policy.opa_connection import GatehouseOpaClient
 from app.policy.opa_content import (
     OPA_POLICY_PREFIX,
     data_differences,
@@ -49,7 +51,6 @@ from app.policy.opa_content import (
     module_differences,
     root_differences,
 )
-from app.policy.opa_http import OpaHttpClient
 
 __all__ = ["DEFAULT_RECHECK_S", "OPA_POLICY_PREFIX", "OpaServerEngine", "OpaServerError"]
 
@@ -111,7 +112,7 @@ class OpaServerEngine:
         self._held_data = f"{{m: v | some m in [{members}]; v := data[m]}}"
         # The decision deadline is timeout_s; the HTTP timeout (twice that) only frees a
         # worker stuck on a silent server, and bounds the loading before a decision.
-        self._client = OpaHttpClient(url=url, token=token, timeout_s=2 * timeout_s)
+        self._client = GatehouseOpaClient(url=url, token=token, timeout_s=2 * timeout_s)
         self._checked_at: float | None = None
         # False until the server first held the bundle, and again after an alert: the
         # next check then reloads the bundle instead of denying on what it finds.
@@ -129,15 +130,18 @@ class OpaServerEngine:
         """
         for policy_id in held_modules:
             if policy_id.startswith(OPA_POLICY_PREFIX) and policy_id not in self._expected.modules:
-                self._client.delete_policy(policy_id)
+                self._client.delete_policy(quote(policy_id))
         for member, value in self.bundle.data.items():
-            self._client.put_data(member, value)
+            self._client.update_or_create_data(value, quote(member))
         pending = dict(load_order(self.bundle.modules))
         while pending:
             failures: dict[str, str] = {}
             for path, source in pending.items():
                 try:
-                    self._client.put_policy(OPA_POLICY_PREFIX + path, source)
+                    # No v0 "upgrade": the server must hold the bundle's text, byte for byte.
+                    self._client.update_policy_from_string(
+                        source, quote(OPA_POLICY_PREFIX + path), rego_compat=False
+                    )
                 except OpaServerError as error:  # retried next round; reported if no progress
                     failures[path] = str(error)
             if len(failures) == len(pending):
@@ -147,7 +151,7 @@ class OpaServerEngine:
 
     def _held(self) -> tuple[dict[str, str], dict[str, Any], list[str]]:
         """What the server holds: modules (id -> text), data members, top-level names."""
-        modules = self._client.policies()
+        modules = self._client.module_sources()
         found = (
             self._client.query(f"held := {self._held_data}; roots := [k | some k; _ = data[k]]")
             or {}
@@ -233,7 +237,7 @@ class OpaServerEngine:
         try:
             # The data was compared in the decision's own query; extra data roots cannot
             # change what exactly these modules decide, so the modules are what is left.
-            differences = module_differences(self._expected, self._client.policies())
+            differences = module_differences(self._expected, self._client.module_sources())
             if differences:
                 raise self._mismatch(differences)
         except Exception as error:  # fail closed: an allow that cannot be confirmed denies
@@ -253,4 +257,4 @@ class OpaServerEngine:
     def close(self) -> None:
         """Stop the worker threads and close the HTTP session."""
         self._runner.close()
-        self._client.close()
+        self._client.close_connection()

@@ -89,7 +89,14 @@ def add_evaluation(
     get_record(session=session, model=ModelVersion, record_id=model_id)
     if data.kind == "red_team" and data.severity is None:
         raise ValidationError("a red-team evaluation needs a severity")
-    evaluation = Evaluation(model_version_id=model_id, **data.model_dump(), created_by=actor)
+    unmeasured = sorted(set(data.thresholds) - set(data.metrics))
+    if unmeasured:
+        raise ValidationError(f"thresholds for metrics without a value: {', '.join(unmeasured)}")
+    fields = data.model_dump()
+    fields["thresholds"] = {
+        metric: bound.model_dump(exclude_none=True) for metric, bound in data.thresholds.items()
+    }
+    evaluation = Evaluation(model_version_id=model_id, **fields, created_by=actor)
     return create_record(session=session, record=evaluation, actor=actor)
 
 

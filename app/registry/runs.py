@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.errors import ConflictError, ValidationError
+from app.auth.accounts import roles_of
+from app.errors import ConflictError, PermissionDeniedError, ValidationError
 from app.ledger import append_event
 from app.models.datasets import DatasetVersion
 from app.models.runs import FineTuneRun, RunDataset, RunState
+from app.models.users import RoleName, User
 from app.registry.records import create_record, get_record, transition_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
 from app.registry.state_machines import RUN_MACHINE
@@ -28,11 +30,25 @@ def create_run(*, session: Session, data: RunCreate, actor: str) -> FineTuneRun:
     return run
 
 
+def ensure_may_change(*, session: Session, run: FineTuneRun, actor: str) -> None:
+    """Only the run's requester, its authors or an admin edit, re-open or cancel it."""
+    if actor == run.requester or actor in run.authors:
+        return
+    user = session.exec(select(User).where(User.username == actor)).first()
+    if user is not None and RoleName.ADMIN in roles_of(session=session, user=user):
+        return
+    raise PermissionDeniedError(
+        f"{actor} may not change run {run.id}: only its requester ({run.requester}), "
+        "its authors or an admin may"
+    )
+
+
 def attach_dataset_version(
     *, session: Session, run_id: int, version_id: int, actor: str
 ) -> RunDataset:
     """Add a dataset version to a draft run."""
     run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    ensure_may_change(session=session, run=run, actor=actor)
     get_record(session=session, model=DatasetVersion, record_id=version_id)
     if run.state != RunState.DRAFT:
         raise ConflictError(
@@ -57,6 +73,7 @@ def attach_dataset_version(
 def update_run(*, session: Session, run_id: int, data: RunUpdate, actor: str) -> FineTuneRun:
     """Change a draft run; submitted runs are frozen evidence."""
     run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    ensure_may_change(session=session, run=run, actor=actor)
     if run.state != RunState.DRAFT:
         raise ConflictError(f"only a draft run can be edited; run {run_id} is '{run.state}'")
     return update_record(

@@ -7,12 +7,11 @@ clear 4xx instead of a silently dropped setting.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.datasets import DatasetFormat, DeidentificationMethod
-from app.models.model_versions import RiskTier
 
 Platform = Literal["openai", "anthropic", "google", "meta", "self_hosted"]
 Method = Literal["sft", "lora", "qlora", "rlhf", "dpo", "constitutional"]
@@ -90,7 +89,7 @@ class RunCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     base_model: str = Field(min_length=1, max_length=200)
     platform: Platform
-    hosting: Literal["external", "internal"] = "internal"
+    hosting: Literal["external", "internal"] | None = None
     vendor: str | None = Field(default=None, max_length=100)
     training_region: str | None = Field(default=None, max_length=40)
     method: Method
@@ -114,34 +113,55 @@ class RunUpdate(StrictInput):
     authors: list[str] | None = None
 
 
+#: Model version columns that hold attested governance facts -> the fact's name.
+ATTESTED_MODEL_FIELDS: dict[str, str] = {
+    "risk_tier": "risk_tier",
+    "validator": "validation",
+    "domain": "domain",
+    "decision_type": "decision_type",
+    "automated_decision_legal_effect": "legal_effect",
+    "human_review": "human_review",
+    "monitoring_enabled": "monitoring",
+}
+
+
+def refuse_attested_fields(data: Any) -> Any:
+    """Refuse governance facts in a model body: the governed party cannot set them."""
+    if isinstance(data, dict):
+        from app.attestations.facts import FACTS  # the facts table imports these schemas
+
+        for name in sorted(set(data) & set(ATTESTED_MODEL_FIELDS)):
+            fact = ATTESTED_MODEL_FIELDS[name]
+            raise ValueError(
+                f"'{name}' is a governance fact: a {FACTS[fact].owner} user records it as "
+                f"the attestation '{fact}' (POST /api/v1/attestations), it cannot be set here"
+            )
+    return data
+
+
 class ModelVersionCreate(StrictInput):
-    """A model version, usually produced by a run."""
+    """A model version, usually produced by a run.
+
+    Its governance facts (tier, validation, domain, decision type, legal effect, human
+    review, monitoring) are attestations by their owning roles, never set here.
+    """
 
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1, max_length=40)
     run_id: int | None = None
     platform: Platform
-    domain: Domain = "general"
-    risk_tier: RiskTier | None = None
-    decision_type: str = Field(default="advisory", max_length=60)
-    automated_decision_legal_effect: bool = False
-    human_review: bool = False
     developers: list[str] = Field(default_factory=list)
-    validator: str | None = Field(default=None, max_length=80)
-    monitoring_enabled: bool = False
     artifact_uri: str | None = Field(default=None, max_length=1000)
+
+    _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
 
 
 class ModelVersionUpdate(StrictInput):
-    """Changes to a model version's governance fields."""
+    """Changes to a model version's own fields (governance facts are attestations)."""
 
-    risk_tier: RiskTier | None = None
-    decision_type: str | None = Field(default=None, max_length=60)
-    automated_decision_legal_effect: bool | None = None
-    human_review: bool | None = None
     developers: list[str] | None = None
-    validator: str | None = Field(default=None, max_length=80)
-    monitoring_enabled: bool | None = None
+
+    _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
 
 
 class ModelCardUpdate(StrictInput):
@@ -150,12 +170,31 @@ class ModelCardUpdate(StrictInput):
     sections: dict[str, str]
 
 
+class MetricThreshold(StrictInput):
+    """The bound a benchmark metric must meet: a minimum or a maximum, not both."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MetricThreshold:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("a threshold has exactly one of 'min' or 'max'")
+        return self
+
+
 class EvaluationCreate(StrictInput):
-    """A benchmark or red-team result."""
+    """A benchmark or red-team result.
+
+    A red-team run states its ``metrics.prompts_tried`` and ``metrics.failures`` and a
+    ``severity`` when it has open findings; what is not stated reaches the policy as
+    unknown and fails the red-team control.
+    """
 
     kind: Literal["benchmark", "red_team"]
     name: str = Field(min_length=1, max_length=200)
     metrics: dict[str, float | int] = Field(default_factory=dict)
+    thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
     attack_category: str | None = Field(default=None, max_length=100)
     severity: Literal["critical", "high", "medium", "low"] | None = None
     open_findings: int = Field(default=0, ge=0)

@@ -21,7 +21,7 @@ Conventions for every kind:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
     "ApprovalEntry",
@@ -234,9 +234,9 @@ class DatasetDetails(TypedDict):
 class DatasetClassification(TypedDict):
     """What kind of personal data the version holds and how it was treated."""
 
-    contains_pii: bool
-    contains_phi: bool
-    special_category: bool
+    contains_pii: bool | None
+    contains_phi: bool | None
+    special_category: bool | None
     """GDPR Art. 9 special-category data."""
     deidentification: str
     """``none``, ``HIPAA Safe Harbor``, ``expert determination``, ``pseudonymised``."""
@@ -508,6 +508,9 @@ class PromotionEvidenceContext(TypedDict):
     ledger: list[LedgerEntry]
     ledger_verified: bool
     """Whether the ledger chain verified when the pack was assembled."""
+    imported_evidence: NotRequired[dict[str, Any]]
+    """Imported metrics, red-team tallies and findings, memorisation tests, monitoring
+    trends and incidents (``app.evaluations.report_sections``)."""
 
 
 # --- periodic compliance report ----------------------------------------------------------

@@ -75,6 +75,7 @@ def report_html(
             "kind_label": report_kind.label,
             "ledger_reference": None if ledger_reference is None else ledger_reference.as_context(),
         },
+        template_dirs=report_kind.template_dirs,
     )
 
 

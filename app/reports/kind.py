@@ -16,6 +16,7 @@ import pkgutil
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -65,6 +66,10 @@ class ReportKind:
 
     figures: Callable[[Mapping[str, Any]], dict[str, Any]] = no_figures
     """Draws the kind's charts from the context; returns extra template variables."""
+
+    template_dirs: tuple[Path, ...] = ()
+    """Folders searched for ``template`` before ``templates/reports`` (for a kind kept
+    elsewhere, such as a test's fixture kind); its template still extends ``base.html``."""
 
     @property
     def about_a_period(self) -> bool:

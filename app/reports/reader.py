@@ -186,8 +186,8 @@ def model_summary(reader: Reader, model: ModelVersion) -> ModelSummary:
         "platform": model.platform,
         "method": _METHODS.get(run.method, run.method) if run is not None else "not recorded",
         "risk_tier": tier,  # type: ignore[typeddict-item]
-        "domain": model.domain,
-        "decision_type": model.decision_type.replace("_", " "),
+        "domain": model.domain or "not recorded",
+        "decision_type": (model.decision_type or "not recorded").replace("_", " "),
         "owner": reader.person(model.created_by),
         "state": model_state(deployments_of(reader, model.id or 0)),
         "created_at": model.created_at,

@@ -194,10 +194,14 @@ def _w3c(value: dt.datetime) -> str:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    """The report template environment, built once per process."""
+def _environment(extra_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
+    """The report template environment, built once per process and search path.
+
+    ``extra_dirs`` are searched first: a report kind kept outside ``templates/reports``
+    (an extension's, a test's fixture kind) still extends ``base.html``.
+    """
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader([*extra_dirs, TEMPLATE_DIR]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -214,10 +218,12 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def render_html(template_name: str, context: Mapping[str, Any]) -> str:
+def render_html(
+    template_name: str, context: Mapping[str, Any], *, template_dirs: tuple[Path, ...] = ()
+) -> str:
     """Fill a report template; a field the template needs but the context lacks is an error."""
     try:
-        return _environment().get_template(template_name).render(context)
+        return _environment(template_dirs).get_template(template_name).render(context)
     except jinja2.UndefinedError as error:
         raise ReportContextError(f"{template_name}: {error.message}") from error
 

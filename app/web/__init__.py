@@ -7,8 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints."""
-    from app.web import approvals, auth, decisions, registry, stewardship
+    from app.web import approvals, attestations, auth, decisions, registry, stewardship
     from app.web.audits import bp as audits_bp
+    from app.web.evidence import bp as evidence_bp
     from app.web.reports import bp as reports_bp
 
     app.register_blueprint(auth.bp)
@@ -16,5 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(approvals.bp)
     app.register_blueprint(decisions.bp)
     app.register_blueprint(stewardship.bp)
+    app.register_blueprint(attestations.bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(audits_bp)
+    app.register_blueprint(evidence_bp)

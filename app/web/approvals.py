@@ -6,12 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from sqlmodel import col, select
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.approvals import service
+from app.approvals import queries, service
 from app.auth.guard import allow, current_principal
 from app.auth.roles import APPROVERS, READERS
 from app.db import unit_of_work
@@ -41,27 +40,16 @@ def inbox() -> Any:
     """Requests waiting for my vote, and every open request."""
     username = current_principal().username
     with unit_of_work() as session:
-        mine = service.pending_for(session=session, username=username)
-        open_requests = session.exec(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.status == "pending")
-            .order_by(col(ApprovalRequest.id).desc())
-        ).all()
-        recent = session.exec(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.status != "pending")
-            .order_by(col(ApprovalRequest.id).desc())
-            .limit(20)
-        ).all()
+        mine = queries.pending_for(session=session, username=username)
+        listed = queries.inbox(session=session)
     return render_template(
-        "web/approvals.html", mine=mine, open_requests=open_requests, recent=recent
+        "web/approvals.html", mine=mine, open_requests=listed.open_requests, recent=listed.recent
     )
 
 
 def _form_for(request: ApprovalRequest) -> VoteForm | None:
     """The vote form when the current user may vote on ``request``, else None."""
-    principal = current_principal()
-    roles = sorted(principal.roles & {r["role"] for r in request.required_approvals})
+    roles = queries.eligible_roles(request, frozenset(current_principal().roles))
     if request.status != "pending" or not roles:
         return None
     form = VoteForm()
@@ -71,7 +59,7 @@ def _form_for(request: ApprovalRequest) -> VoteForm | None:
 
 def _detail_page(request_id: int, *, form: VoteForm | None = None, status: int = 200) -> Any:
     with unit_of_work() as session:
-        details = service.approval_details(session=session, request_id=request_id)
+        details = queries.approval_details(session=session, request_id=request_id)
     username = current_principal().username
     settings = current_app.config["GATEHOUSE"]
     page = render_template(
@@ -100,7 +88,7 @@ def detail(request_id: int) -> Any:
 def cast_vote(request_id: int) -> Any:
     """Record my vote; refusals (separation of duties, closed request) are shown with their reason."""
     with unit_of_work() as session:
-        request = service.approval_details(session=session, request_id=request_id).request
+        request = queries.approval_details(session=session, request_id=request_id).request
     form = _form_for(request)
     if form is None:
         flash(f"approval request {request_id} takes no vote from you", "error")

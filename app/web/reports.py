@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from app.auth.guard import allow, current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
-from app.downloads import pdf_attachment
+from app.downloads import report_download
 from app.errors import GatehouseError
 from app.models.evidence import Report
 from app.registry.records import list_records
@@ -29,7 +29,6 @@ from app.reports.prepared import Period, ReportRequest
 from app.reports.service import (
     MAX_VERIFY_BYTES,
     read_upload,
-    record_download,
     report_filename,
     verify_upload,
 )
@@ -132,14 +131,7 @@ def generate() -> Any:
 @allow(*REPORT_READERS)
 def download(report_id: int) -> Any:
     """The signed PDF; the download is ledgered with the user."""
-    with unit_of_work() as session:
-        found = record_download(
-            session=session,
-            settings=current_app.config["GATEHOUSE"],
-            report_id=report_id,
-            actor=current_principal().username,
-        )
-    return pdf_attachment(found.data, found.filename)
+    return report_download(report_id)
 
 
 @bp.post("/reports/verify")

@@ -3,22 +3,29 @@
 The seeded credit model is denied today by audit controls (fair lending, adverse action,
 GDPR-22), so the happy path builds its own objects: a public, non-personal dataset, a
 run trained on it, a general-domain high-risk model with a complete card, good
-benchmarks and a clean red-team run, and a staging deployment. High risk makes the
+benchmarks (imported) and a clean red-team run, and a staging deployment. High risk makes the
 policy ask for a compliance officer and a model-risk approver.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlmodel import select
 
+from app.attestations.service import attest
+from app.auth.accounts import create_user
 from app.db import session_scope
+from app.evaluations.importing import import_evidence
+from app.models.base import utc_now
 from app.models.datasets import DatasetFormat
-from app.models.model_versions import MODEL_CARD_SECTIONS, RiskTier
+from app.models.model_versions import MODEL_CARD_SECTIONS
+from app.models.users import User
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.schemas import (
@@ -31,8 +38,46 @@ from app.registry.schemas import (
     RunCreate,
 )
 
+#: The held-out set the benchmarks ran on.
+HOLDOUT = {"name": "faq-holdout", "revision": "2026-11"}
+
 #: The engineer who trains the run and develops the model (never an approver).
 ENGINEER = "eli"
+
+
+#: Who attests the governance facts (independent of the engineer; not the approvers).
+FACT_OFFICER, FACT_RISK = "fact-officer", "fact-risk"
+
+
+def _attester(session: Any, username: str, role: str) -> None:
+    if session.exec(select(User).where(User.username == username)).first() is None:
+        create_user(
+            session=session, username=username, display_name=username, roles=[role], actor="test"
+        )
+
+
+def attest_model(session: Any, model_id: int, *, domain: str, risk_tier: str) -> None:
+    """The owning roles attest a model's domain, tier, validation and monitoring."""
+    _attester(session, FACT_OFFICER, "compliance_officer")
+    _attester(session, FACT_RISK, "model_risk")
+    facts = [
+        (FACT_OFFICER, "domain", domain),
+        (FACT_OFFICER, "legal_effect", False),
+        (FACT_RISK, "risk_tier", risk_tier),
+        (FACT_RISK, "validation", "validated"),
+        (FACT_RISK, "monitoring", True),
+    ]
+    for actor, fact, value in facts:
+        attest(
+            session=session,
+            subject_type="model_version",
+            subject_id=model_id,
+            fact=fact,
+            value=value,
+            evidence_ref=f"evidence of {fact}",
+            justification="reviewed for the test",
+            actor=actor,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,14 +136,11 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
             version="1.0.0",
             run_id=run.id,
             platform="meta",
-            domain="general",
-            risk_tier=RiskTier.HIGH,
             developers=[ENGINEER],
-            validator="marcus",
-            monitoring_enabled=True,
         ),
         actor=ENGINEER,
     )
+    attest_model(session, model.id or 0, domain="general", risk_tier="high")
     model_versions.set_model_card(
         session=session,
         model_id=model.id or 0,
@@ -109,14 +151,26 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
         ),
         actor=ENGINEER,
     )
-    model_versions.add_evaluation(
+    import_evidence(
         session=session,
         model_id=model.id or 0,
-        data=EvaluationCreate(
-            kind="benchmark",
-            name="holdout",
-            metrics={"accuracy": 0.91, "reasoning_step_validity": 0.85, "latency_p99_ms": 900},
-        ),
+        source_format="generic_json",
+        content=json.dumps(
+            {
+                "tool": "faq-eval",
+                "tool_version": "1.0",
+                "measured_at": utc_now().isoformat(),
+                "results": [
+                    {"metric": metric, "value": value, "task": "faq", "dataset": HOLDOUT}
+                    for metric, value in (
+                        ("accuracy", 0.91),
+                        ("reasoning_step_validity", 0.85),
+                        ("latency_p99_ms", 900),
+                    )
+                ],
+            }
+        ).encode(),
+        file_name=f"{name}-holdout.json",
         actor=ENGINEER,
     )
     model_versions.add_evaluation(

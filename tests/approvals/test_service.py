@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from app.approvals import service
+from app.approvals import queries, service
 from app.approvals.errors import (
     AlreadyVotedError,
     RequestClosedError,
@@ -297,11 +297,11 @@ def test_vote_rules(
             decision="approve",
         )
     with session_scope(engine) as session:
-        assert [r.id for r in service.pending_for(session=session, username="marcus")] == [
+        assert [r.id for r in queries.pending_for(session=session, username="marcus")] == [
             request_id
         ]
-        assert service.pending_for(session=session, username="olivia") == []
-        assert service.pending_for(session=session, username=ENGINEER) == []
+        assert queries.pending_for(session=session, username="olivia") == []
+        assert queries.pending_for(session=session, username=ENGINEER) == []
 
 
 def test_reject_closes_and_returns_the_deployment(

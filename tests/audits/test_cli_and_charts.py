@@ -14,7 +14,8 @@ from app.audits import charts
 from app.audits.datasets import DATA_DIR
 from app.audits.errors import AuditInputError, UnsupportedModelError
 from app.audits.explain import run_explainability_audit
-from app.audits.fairness import FairnessResult, run_fairness_audit
+from app.audits.fairness import run_fairness_audit
+from app.audits.fairness_result import FairnessResult
 from app.audits.inputs import load_decisions, load_model
 from app.cli.audits import cli_group
 

@@ -248,7 +248,8 @@ def test_a_run_that_is_not_approved_creates_no_job_through_any_route(
     from app.approvals import service as approvals
     from app.cli import cli
     from app.launch.errors import LaunchRefusedError
-    from app.launch.service import build_launcher, launch_run
+    from app.launch.registry import build_launcher
+    from app.launch.service import launch_run
 
     with session_scope(engine) as session:
         draft = build_registry(session, name="draft").run_id

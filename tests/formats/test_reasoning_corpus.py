@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
+from app.formats.issues import IssueLog
 from app.formats.reasoning import examine, examine_many
+from app.formats.reasoning_stats import ReasoningCollector
 from tests.formats.reasoning.corpus import FINDINGS, load, score
 
 MIN_SAMPLES = 300
@@ -95,3 +97,27 @@ def test_batch_reading_agrees_on_random_texts() -> None:
         ]
         texts.append(rng.choice(["\n", "\n\n"]).join(lines) + rng.choice(["", "\n", "  "]))
     assert examine_many(texts) == [examine(text) for text in texts]
+
+
+def test_batch_collector_gives_the_one_by_one_findings() -> None:
+    """Validation tallies a block of outputs at once: same warnings (line, field, order) and
+    figures as examining each output on its own, including bodies that differ only in the
+    characters a step body is trimmed of."""
+    rng = random.Random(2026)
+    steps = ["Step 1: ", "Step 2: ", "1. ", "2) ", "- ", "Then ", "Paso 2: "]
+    bodies = ["add 2", "add 2.", " add 2 ", "add 2 --", "—add 2,", ". . .", "", "x", "x:"]
+    lasts = ["So it is 4.", "Answer: 4", "and the", "Let me check", "- done", "ok", "_x", ""]
+    texts = [sample.text for sample in load()]
+    for _ in range(2000):
+        chain = [rng.choice(steps) + rng.choice(bodies) for _ in range(rng.randint(0, 4))]
+        texts.append("\n".join([*chain, rng.choice(lasts)]))
+    lines = [10 + 3 * index for index in range(len(texts))]
+    fields = [f"messages[{index % 4}].content" for index in range(len(texts))]
+    batch, batch_log = ReasoningCollector(), IssueLog(limit=100_000)
+    batch.add_many(lines, fields, texts, batch_log)
+    single, single_log = ReasoningCollector(), IssueLog(limit=100_000)
+    for line, field, text in zip(lines, fields, texts, strict=True):
+        single.add(line, field, text, single_log)
+    assert batch.result() == single.result()
+    assert batch_log.warnings == single_log.warnings
+    assert batch_log.warning_count == single_log.warning_count > 0

@@ -21,6 +21,8 @@ ALL = frozenset(r.value for r in RoleName)
 HUMANS = ALL - {"pipeline"}
 REGISTRARS = frozenset({"admin", "ml_engineer", "pipeline"})
 STEWARDS = frozenset({"admin", "compliance_officer"})
+#: People who may try to attest (the service then checks the fact's owning role).
+ATTESTERS = frozenset({"admin", "compliance_officer", "model_risk", "ml_engineer"})
 
 #: (method, rule) -> roles allowed. Routes not listed must still declare something.
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -35,6 +37,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/models/<int:model_id>/card"): REGISTRARS,
     ("POST", "/api/v1/deployments/<int:deployment_id>/transitions"): REGISTRARS,
     ("GET", "/api/v1/ledger/events"): ALL,
+    ("GET", "/api/v1/attestations"): ALL,
+    ("POST", "/api/v1/attestations"): ATTESTERS,
+    ("POST", "/attestations"): ATTESTERS,
     ("GET", "/"): ALL,
     ("GET", "/ledger"): ALL,
 }

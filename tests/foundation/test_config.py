@@ -30,6 +30,16 @@ def test_environment_overrides_defaults() -> None:
     assert settings.opa_url == "http://127.0.0.1:8181" and settings.policy_timeout_s == 1.5
 
 
+def test_the_secret_key_and_signing_passphrase_are_never_shown() -> None:
+    settings = settings_from_environment(
+        {"GATEHOUSE_SECRET_KEY": "session-signing-key-0123456789abcdef"}
+    ).with_overrides(signing_passphrase="pkcs12-passphrase-0123456789")
+    assert settings.secret_key == "session-signing-key-0123456789abcdef"
+    shown = repr(settings) + str(settings)
+    assert "session-signing-key" not in shown and "pkcs12-passphrase" not in shown
+    assert "secret_key" not in shown and "database_url=" in shown
+
+
 def test_opa_token_comes_from_the_environment_or_a_file_and_is_never_shown(
     tmp_path: Path,
 ) -> None:

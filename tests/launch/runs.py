@@ -7,11 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.approvals import service as approvals
+from app.attestations.service import attest
 from app.db import session_scope
 from app.models.runs import FineTuneRun
 from app.registry import runs
 from app.registry.schemas import RunCreate
-from tests.approvals.conftest import ENGINEER, build_registry
+from tests.approvals.conftest import ENGINEER, FACT_OFFICER, build_registry
 
 
 def approved_run(
@@ -42,6 +43,17 @@ def approved_run(
                 dataset_version_ids=[registry.dataset_version_id],
             ),
             actor=ENGINEER,
+        )
+        # The compliance officer attests the hosting the launcher's recipe is chosen by.
+        attest(
+            session=session,
+            subject_type="finetune_run",
+            subject_id=run.id or 0,
+            fact="hosting",
+            value="internal",
+            evidence_ref="GPU pool inventory",
+            justification="trains on our own GPUs",
+            actor=FACT_OFFICER,
         )
         request = approvals.submit_run(
             session=session, engine=policy_engine, run_id=run.id or 0, actor=ENGINEER

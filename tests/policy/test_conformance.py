@@ -24,9 +24,12 @@ from app.policy.input_document import (
     CardInput,
     DatasetInput,
     DeploymentInput,
+    DriftInput,
     EvaluationInput,
     GateInput,
+    IncidentInput,
     ModelInput,
+    MonitoringInput,
     PhiField,
     RedTeamFinding,
     RunInput,
@@ -49,21 +52,26 @@ moments = st.one_of(
 ratios = st.integers(0, 1000).map(lambda thousandths: thousandths / 1000)
 
 
+def unknown_or(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A fact as the registry sends it: recorded, or null when nobody recorded it."""
+    return st.one_of(st.none(), values)
+
+
 @st.composite
 def datasets(draw: st.DrawFn) -> DatasetInput:
     return DatasetInput(
         id=draw(st.sampled_from(["ds-1", "ds-2", "ds-3"])),
         name=draw(names),
         version=draw(st.sampled_from(["1", "2", "10"])),
-        contains_pii=draw(st.booleans()),
-        contains_phi=draw(st.booleans()),
-        special_category=draw(st.booleans()),
-        data_subjects_regions=draw(st.lists(st.sampled_from(REGIONS), max_size=3)),
+        contains_pii=draw(unknown_or(st.booleans())),
+        contains_phi=draw(unknown_or(st.booleans())),
+        special_category=draw(unknown_or(st.booleans())),
+        data_subjects_regions=draw(unknown_or(st.lists(st.sampled_from(REGIONS), max_size=3))),
         deidentification_method=draw(
             st.sampled_from(["none", "safe_harbor", "expert_determination", "pseudonymised"])
         ),
         expert_determination_ref=draw(references),
-        pii_findings_count=draw(st.integers(0, 3)),
+        pii_findings_count=draw(unknown_or(st.integers(0, 3))),
         phi_fields=draw(
             st.lists(
                 st.builds(PhiField, name=names, purpose=references),
@@ -89,11 +97,43 @@ def datasets(draw: st.DrawFn) -> DatasetInput:
         transfer_ref=draw(references),
         retention_until=draw(moments),
         open_erasure_requests=draw(st.integers(0, 2)),
-        encrypted_at_rest=draw(st.booleans()),
+        encrypted_at_rest=draw(unknown_or(st.booleans())),
         controller=draw(references),
         purpose=draw(references),
         data_categories=draw(st.lists(st.sampled_from(["income", "health"]), max_size=2)),
-        large_scale=draw(st.booleans()),
+        large_scale=draw(unknown_or(st.booleans())),
+    )
+
+
+@st.composite
+def monitoring_inputs(draw: st.DrawFn) -> MonitoringInput:
+    return MonitoringInput(
+        baseline_recorded=draw(st.booleans()),
+        latest_batch_at=draw(st.one_of(st.none(), st.just(NOW))),
+        drift=draw(
+            st.lists(
+                st.builds(
+                    DriftInput,
+                    group=st.sampled_from([None, "A"]),
+                    psi=ratios,
+                    ks_statistic=ratios,
+                    ks_p_value=ratios,
+                    baseline_count=st.integers(0, 500),
+                    current_count=st.integers(0, 500),
+                ),
+                max_size=2,
+            )
+        ),
+        open_incidents=draw(
+            st.lists(
+                st.builds(
+                    IncidentInput,
+                    id=st.just("incident-1"),
+                    severity=st.sampled_from(["critical", "high", "low"]),
+                ),
+                max_size=2,
+            )
+        ),
     )
 
 
@@ -107,12 +147,27 @@ def evaluations(draw: st.DrawFn) -> EvaluationInput:
             value=draw(st.one_of(st.none(), ratios, st.integers(0, 9000).map(float))),
             threshold=draw(st.one_of(st.none(), ratios)),
             higher_is_better=draw(st.booleans()),
+            baseline=draw(st.one_of(st.none(), ratios)),
+            measured_at=draw(
+                st.one_of(
+                    st.none(), st.integers(0, 200).map(lambda days: NOW - timedelta(days=days))
+                )
+            ),
+        )
+    if draw(st.integers(0, 3)) == 0:
+        tested = draw(st.integers(0, 300))
+        return EvaluationInput(
+            id="mem-1",
+            kind="memorisation",
+            method=draw(st.sampled_from(["canary", "extraction"])),
+            records_tested=tested,
+            records_elicited=draw(st.integers(0, max(tested, 0))),
         )
     tried = draw(st.integers(0, 500))
     return EvaluationInput(
         id=draw(st.sampled_from(["rt-1", "rt-2"])),
         kind="red_team",
-        attack_category=draw(st.sampled_from(["jailbreak", "prompt_injection"])),
+        attack_category=draw(st.sampled_from(["jailbreak", "prompt_injection", "data_leakage"])),
         prompts_tried=tried,
         failures=draw(st.integers(0, max(tried, 0))),
         open_findings=draw(
@@ -120,7 +175,7 @@ def evaluations(draw: st.DrawFn) -> EvaluationInput:
                 st.builds(
                     RedTeamFinding,
                     id=st.sampled_from(["f-1", "f-2"]),
-                    severity=st.sampled_from(["critical", "high", "low"]),
+                    severity=unknown_or(st.sampled_from(["critical", "high", "low"])),
                 ),
                 max_size=2,
             )
@@ -137,7 +192,7 @@ def gate_inputs(draw: st.DrawFn) -> GateInput:
                 RunInput,
                 id=st.just("run-1"),
                 platform=st.sampled_from(["openai", "anthropic", "self_hosted"]),
-                hosting=st.sampled_from(["external", "internal"]),
+                hosting=unknown_or(st.sampled_from(["external", "internal"])),
                 vendor=st.sampled_from(["openai", "anthropic", "self"]),
                 region=st.one_of(st.none(), st.sampled_from(REGIONS)),
                 method=st.sampled_from(["sft", "dpo"]),
@@ -154,14 +209,16 @@ def gate_inputs(draw: st.DrawFn) -> GateInput:
                 id=st.just("mv-1"),
                 name=names,
                 version=st.just("1"),
-                domain=st.sampled_from(["healthcare", "credit", "financial_risk", "general"]),
+                domain=unknown_or(
+                    st.sampled_from(["healthcare", "credit", "financial_risk", "general"])
+                ),
                 risk_tier=st.sampled_from([None, "high", "medium", "low"]),
                 decision_type=st.sampled_from([None, "credit_decision", "risk_score"]),
-                automated_decision_legal_effect=st.booleans(),
-                human_review=st.booleans(),
+                automated_decision_legal_effect=unknown_or(st.booleans()),
+                human_review=unknown_or(st.booleans()),
                 developers=st.lists(st.sampled_from(PEOPLE), max_size=2),
                 validator=st.one_of(st.none(), st.sampled_from(PEOPLE)),
-                monitoring_enabled=st.booleans(),
+                monitoring_enabled=unknown_or(st.booleans()),
             ),
         )
     )
@@ -225,6 +282,7 @@ def gate_inputs(draw: st.DrawFn) -> GateInput:
         audits=audits,
         approvals=approvals,
         deployment=deployment,
+        monitoring=draw(st.one_of(st.none(), monitoring_inputs())),
         now=NOW,
     )
 

@@ -40,6 +40,7 @@ def test_document_has_every_top_level_member() -> None:
         "audits",
         "approvals",
         "deployment",
+        "monitoring",
         "now",
     ]
     assert document["datasets"][0]["retention_until"] == "2029-06-30T00:00:00+00:00"

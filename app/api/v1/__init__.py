@@ -8,7 +8,9 @@ from flask import Blueprint, Flask, jsonify, render_template, send_from_director
 from swagger_ui_bundle import swagger_ui_path
 
 from app.api.v1 import approvals, datasets, deployments, gates, ledger, lineage, models, runs
+from app.api.v1.attestations import bp as attestations_bp
 from app.api.v1.audits import bp as audits_bp
+from app.api.v1.evaluations import bp as evaluations_bp
 from app.api.v1.reports import bp as reports_bp
 from app.api.v1.spec import spec
 from app.auth.guard import public
@@ -25,8 +27,10 @@ RESOURCE_BLUEPRINTS: list[Blueprint] = [
     ledger.bp,
     gates.bp,
     approvals.bp,
+    attestations_bp,
     reports_bp,
     audits_bp,
+    evaluations_bp,
 ]
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.v1.common import ListQuery, created, page_body, to_public
 from app.api.v1.spec import spec
-from app.approvals import service, webhooks
+from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
 from app.auth.guard import allow, current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
@@ -77,7 +77,7 @@ def decision_body(decision: PolicyDecision) -> dict[str, Any]:
     }
 
 
-def approval_body(details: service.ApprovalDetails) -> dict[str, Any]:
+def approval_body(details: queries.ApprovalDetails) -> dict[str, Any]:
     """A request with its votes, its decisions and the subject's state."""
     return to_public(
         details.request,
@@ -98,7 +98,7 @@ def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
                 "approval_request": None,
             }
         )
-    details = service.approval_details(session=session, request_id=outcome.request.id or 0)
+    details = queries.approval_details(session=session, request_id=outcome.request.id or 0)
     return created(
         {
             "outcome": "approval_requested"
@@ -169,7 +169,7 @@ def list_approvals(query: ApprovalListQuery) -> Any:
 def pending_approvals() -> Any:
     """Open requests the caller may still vote on."""
     with unit_of_work() as session:
-        items = service.pending_for(session=session, username=current_principal().username)
+        items = queries.pending_for(session=session, username=current_principal().username)
         return jsonify({"items": [to_public(item) for item in items]})
 
 
@@ -180,7 +180,7 @@ def get_approval(request_id: int) -> Any:
     """A request's state, votes and decisions (with violations)."""
     with unit_of_work() as session:
         return jsonify(
-            approval_body(service.approval_details(session=session, request_id=request_id))
+            approval_body(queries.approval_details(session=session, request_id=request_id))
         )
 
 
@@ -201,7 +201,7 @@ def vote(request_id: int, json: VoteRequest) -> Any:
             decision=json.decision,
             comment=json.comment,
         )
-        body = approval_body(service.approval_details(session=session, request_id=request_id))
+        body = approval_body(queries.approval_details(session=session, request_id=request_id))
     # Raised after the commit: the expiry or voiding the refusal reports is kept.
     if outcome.refusal is not None:
         raise VoteRefusedError(outcome.refusal)

@@ -19,7 +19,7 @@ from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
-from app.downloads import pdf_attachment
+from app.downloads import report_download
 from app.errors import ValidationError
 from app.models.evidence import Report
 from app.registry.records import get_record, list_records
@@ -29,7 +29,6 @@ from app.reports.prepared import Period, ReportRequest
 from app.reports.service import (
     MAX_VERIFY_BYTES,
     read_upload,
-    record_download,
     report_filename,
     verify_upload,
 )
@@ -44,7 +43,10 @@ class ReportCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="a report kind (GET /api/v1/reports/kinds lists them)")
+    kind: str = Field(
+        description="a registered report kind: model_card, dataset_sheet, audit_report, "
+        "promotion_evidence, periodic_compliance, or one an extension registers"
+    )
     subject_id: int | None = Field(default=None, ge=1)
     period_start: date | None = None
     period_end: date | None = None
@@ -131,14 +133,7 @@ def get_report(report_id: int) -> Any:
 @spec.validate(tags=[TAG])
 def download(report_id: int) -> Any:
     """The signed PDF as an attachment; the download is ledgered with the user."""
-    with unit_of_work() as session:
-        found = record_download(
-            session=session,
-            settings=current_app.config["GATEHOUSE"],
-            report_id=report_id,
-            actor=current_principal().username,
-        )
-    return pdf_attachment(found.data, found.filename)
+    return report_download(report_id)
 
 
 def uploaded_pdf() -> bytes:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from app.api.v1.common import ListQuery, created, list_response, to_public
 from app.api.v1.spec import spec
+from app.approvals.cancellation import move_run
 from app.auth.guard import allow, current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.db import unit_of_work
@@ -113,7 +114,7 @@ def attach_dataset(run_id: int, json: AttachDataset) -> Any:
 def transition_run(run_id: int, json: TransitionRequest) -> Any:
     """Move a run along its state machine (gated edges go through their workflow)."""
     with unit_of_work() as session:
-        run = service.transition_run(
+        run = move_run(
             session=session,
             run_id=run_id,
             to=json.to,

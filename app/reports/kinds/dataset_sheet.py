@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from app.attestations.current import current_attestations
 from app.charts import bar_chart_svg
 from app.models.datasets import Dataset, DatasetVersion
 from app.registry.datasets import open_erasure_requests
@@ -78,9 +79,24 @@ def _dataset_sheet(
     deidentification = DEIDENTIFICATION.get(
         version.deidentification_method, version.deidentification_method
     )
-    if version.expert_determination_ref:
-        deidentification += f" ({version.expert_determination_ref})"
-    baa = ", ".join(f"{vendor}: {ref}" for vendor, ref in sorted((version.baa_refs or {}).items()))
+    # The governance facts the gates read: attested by their owners (docs/attestations.md).
+    attested = {
+        fact: item.value
+        for fact, item in current_attestations(
+            session=reader.session,
+            subject_type="dataset_version",
+            subject_id=version_id,
+            now=generated_at,
+        ).items()
+    }
+    determination = (attested.get("expert_determination") or {}).get("ref")
+    if determination:
+        deidentification += f" ({determination})"
+    baa = ", ".join(
+        f"{agreement['vendor']}: {agreement['ref']} ({agreement['scope']})"
+        for agreement in attested.get("baa") or []
+    )
+    dpia = attested.get("dpia") or {}
     return {
         "meta": meta(
             reader,
@@ -104,15 +120,19 @@ def _dataset_sheet(
             "contains_phi": version.contains_phi,
             "special_category": version.special_category,
             "deidentification": deidentification,
-            "residency_region": version.residency_region,
+            "residency_region": attested.get("residency_region") or "not attested",
         },
         "legal": {
-            "lawful_basis": lawful_basis(version.lawful_basis),
+            "lawful_basis": lawful_basis(attested.get("lawful_basis")),
             "art9_condition": (
-                f"Art. 9(2)({version.art9_condition})" if version.art9_condition else None
+                f"Art. 9(2)({attested['art9_condition']})"
+                if attested.get("art9_condition")
+                else None
             ),
             "consent_reference": version.consent_ref,
-            "dpia_reference": version.dpia_ref,
+            "dpia_reference": f"{dpia['ref']} ({dpia['outcome'].replace('_', ' ')})"
+            if dpia
+            else None,
             "baa_reference": baa or None,
             "retention_until": version.retention_until,
             "erasure_requests_open": len(

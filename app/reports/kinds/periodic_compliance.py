@@ -283,7 +283,7 @@ def _periodic(
                 "risk_tier": model.risk_tier  # type: ignore[typeddict-item]
                 if model.risk_tier in ("high", "medium", "low")
                 else "unassigned",
-                "domain": model.domain,
+                "domain": model.domain or "not recorded",
                 "state": model_state(deployments),
                 "environments": sorted({str(deployment.state) for deployment in deployments}),
                 "last_decision": None if allowed is None else ("allow" if allowed else "deny"),

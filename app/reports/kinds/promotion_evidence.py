@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
+from app.evaluations.report_sections import imported_evidence
 from app.ledger import verify_chain
 from app.models.datasets import DatasetVersion
 from app.models.deployments import Deployment
@@ -203,6 +204,9 @@ def _promotion_evidence(
         "lineage": _lineage_links(reader, deployment_id),
         "ledger": _ledger_excerpt(reader, subjects),
         "ledger_verified": verify_chain(session=session).intact,
+        "imported_evidence": imported_evidence(
+            session=session, model_id=model.id or 0, deployment_id=deployment_id
+        ),
     }
 
 

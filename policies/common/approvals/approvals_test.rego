@@ -47,3 +47,20 @@ test_self_approval_and_rejection_fail if {
 		"rejected by lena (model_risk)",
 	]) with input as input_self_approved_and_rejected
 }
+
+# Who built the model is unknown: no approval can be shown independent.
+test_unknown_developers_count_no_approval if {
+	approvals.outcome == outcome("fail", "checked 1 required approval role(s)", [
+		"needs 1 approval(s) from role compliance_officer, has 0",
+		"needs 1 distinct approvers in all, has 0",
+		"no approval counts: the model's developers are not recorded, so separation of duties cannot be shown",
+	]) with input as json.remove(fx.promotion({"datasets": [fx.eu_dataset]}), ["model/developers"])
+}
+
+# An unknown tier counts as high: model risk must approve too.
+test_unknown_tier_requires_model_risk if {
+	approvals.outcome == outcome("fail", "checked 2 required approval role(s)", [
+		"needs 1 approval(s) from role model_risk, has 0",
+		"needs 2 distinct approvers in all, has 1",
+	]) with input as fx.promotion({"model": object.union(fx.model, {"risk_tier": null}), "datasets": [fx.eu_dataset], "approvals": [fx.approvals[0]]})
+}

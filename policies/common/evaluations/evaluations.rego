@@ -1,8 +1,12 @@
 # METADATA
-# title: Evaluations present and within thresholds
+# title: Evaluations present, fresh and within the domain's thresholds
 # description: >-
-#   The model has a benchmark result for every required metric, and every benchmark
-#   result meets both the policy bound for its metric and its own recorded threshold.
+#   Every metric the model's domain requires has a result. The newest result of each
+#   is fresh (measured within max_age_days), meets the domain's bound, and, where the
+#   domain bounds the regression against the base model, has a baseline and does not
+#   regress by more than that. Every benchmark result also meets its own recorded
+#   threshold. Missing or stale results fail, and so does any undated result of a
+#   required metric.
 # related_resources:
 #   - ref: https://www.nist.gov/itl/ai-risk-management-framework
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
@@ -10,7 +14,7 @@
 #   control_id: COMMON-EVALUATIONS
 #   regulation: Common
 #   severity: high
-#   remediation: Run the missing benchmarks; improve the model until each metric meets its bound.
+#   remediation: Run (and import) the missing or stale benchmarks against the model and its base model; improve the model until each metric meets its bound.
 package common.evaluations
 
 import data.lib.controls
@@ -26,21 +30,103 @@ policy := data.gatehouse.thresholds.evaluations
 
 benchmarks := [evaluation | some evaluation in input.evaluations; evaluation.kind == "benchmark"]
 
+domain := object.get(controls.model, "domain", null)
+
+# The metrics the domain requires, each with its bounds ({} for an unknown domain).
+required := policy.domains[domain] if {
+	is_string(domain)
+	is_object(policy.domains[domain])
+} else := {}
+
+failures contains controls.message(["no evaluation policy for the model's domain ", domain]) if {
+	count(required) == 0
+}
+
+dated(metric) := [evaluation |
+	some evaluation in benchmarks
+	evaluation.metric == metric
+	controls.string_field(evaluation, "measured_at")
+]
+
+# The newest dated result(s) of a metric: the ones it is judged on.
+latest(metric) := [evaluation |
+	some evaluation in dated(metric)
+	every other in dated(metric) {
+		time.parse_rfc3339_ns(other.measured_at) <= time.parse_rfc3339_ns(evaluation.measured_at)
+	}
+]
+
+undated(metric) := [evaluation |
+	some evaluation in benchmarks
+	evaluation.metric == metric
+	not controls.string_field(evaluation, "measured_at")
+]
+
+# The results a metric is judged on: the newest dated ones, and every undated one
+# (which cannot be ordered, so none may hide behind another).
+judged(metric) := array.concat(latest(metric), undated(metric))
+
+# An evaluation of no known kind, or a benchmark without a metric name, cannot be judged.
+failures contains controls.message(["evaluation ", object.get(evaluation, "id", "unknown"), " has no known kind (benchmark, red_team or memorisation)"]) if {
+	some evaluation in input.evaluations
+	not controls.member(evaluation, "kind", {"benchmark", "red_team", "memorisation"})
+}
+
+failures contains controls.message(["benchmark result ", object.get(evaluation, "id", "unknown"), " names no metric"]) if {
+	some evaluation in benchmarks
+	not controls.recorded(evaluation, "metric")
+}
+
 failures contains controls.message(["no benchmark result for required metric ", metric]) if {
-	some metric in policy.required_metrics
+	some metric, _ in required
 	not metric in {evaluation.metric | some evaluation in benchmarks}
 }
 
-failures contains controls.message([evaluation.metric, " = ", object.get(evaluation, "value", "unknown"), " is below the policy minimum ", minimum]) if {
-	some evaluation in benchmarks
-	minimum := policy.bounds[evaluation.metric].min
-	not controls.at_least(evaluation, "value", minimum)
+# A result nobody dated cannot be shown fresh, and it must not hide behind a dated one.
+failures contains controls.message([metric, " result ", object.get(evaluation, "id", "unknown"), " has no measurement time: its freshness is unknown"]) if {
+	some metric, _ in required
+	some evaluation in undated(metric)
 }
 
-failures contains controls.message([evaluation.metric, " = ", object.get(evaluation, "value", "unknown"), " is above the policy maximum ", maximum]) if {
-	some evaluation in benchmarks
-	maximum := policy.bounds[evaluation.metric].max
-	not controls.at_most(evaluation, "value", maximum)
+failures contains controls.message([metric, " was measured ", controls.age_days(evaluation.measured_at), " days ago, more than the ", policy.max_age_days, " allowed"]) if {
+	some metric, _ in required
+	some evaluation in latest(metric)
+	controls.age_days(evaluation.measured_at) > policy.max_age_days
+}
+
+failures contains controls.message([metric, " = ", object.get(evaluation, "value", "unknown"), " is below the ", domain, " minimum ", bounds.min]) if {
+	some metric, bounds in required
+	is_number(bounds.min)
+	some evaluation in judged(metric)
+	not controls.at_least(evaluation, "value", bounds.min)
+}
+
+failures contains controls.message([metric, " = ", object.get(evaluation, "value", "unknown"), " is above the ", domain, " maximum ", bounds.max]) if {
+	some metric, bounds in required
+	is_number(bounds.max)
+	some evaluation in judged(metric)
+	not controls.at_most(evaluation, "value", bounds.max)
+}
+
+# How much worse than the base model: lower is worse for a minimum, higher for a maximum.
+regression(evaluation, bounds) := evaluation.baseline - evaluation.value if {
+	is_number(bounds.min)
+} else := evaluation.value - evaluation.baseline
+
+failures contains controls.message([metric, " has no base-model baseline; the ", domain, " policy bounds its regression"]) if {
+	some metric, bounds in required
+	is_number(bounds.max_regression)
+	some evaluation in judged(metric)
+	not number_field(evaluation, "baseline")
+}
+
+failures contains controls.message([metric, " regressed by ", regression(evaluation, bounds), " against the base model (", evaluation.baseline, " -> ", evaluation.value, "), more than the ", bounds.max_regression, " allowed"]) if {
+	some metric, bounds in required
+	is_number(bounds.max_regression)
+	some evaluation in judged(metric)
+	is_number(evaluation.baseline)
+	is_number(evaluation.value)
+	regression(evaluation, bounds) > bounds.max_regression
 }
 
 meets_own_threshold(evaluation) if {
@@ -62,9 +148,32 @@ failures contains controls.message([evaluation.metric, " = ", object.get(evaluat
 	not meets_own_threshold(evaluation)
 }
 
+# Looked up through the key, like the controls' field tests: `not f(x.missing)` is not
+# read alike by every Rego engine.
+number_field(object, key) if is_number(object[key])
+
+number_or(object, key, absent) := object[key] if {
+	is_number(object[key])
+} else := absent
+
+# What the gate saw for each required metric: value, bound, baseline and age.
+seen(metric, bounds) := controls.message([
+	metric, " ", object.get(evaluation, "value", "unknown"),
+	" (bound ", object.get(bounds, "min", object.get(bounds, "max", "none")),
+	", baseline ", number_or(evaluation, "baseline", "none"),
+	", ", controls.age_days(evaluation.measured_at), " days old)",
+]) if {
+	evaluation := latest(metric)[0]
+} else := controls.message([metric, " missing"])
+
+# Keys, not `some key, value in`: rego-cpp rejected that form inside a comprehension.
+reason := concat("; ", [seen(metric, required[metric]) | some metric in sort(object.keys(required))]) if {
+	count(required) > 0
+} else := "no evaluation policy for the model's domain"
+
 outcome := controls.outcome(
 	control,
-	{"applicable": true, "reason": controls.message(["checked ", count(benchmarks), " benchmark result(s)"])},
+	{"applicable": true, "reason": reason},
 	failures,
 	set(),
 )

@@ -46,3 +46,8 @@ test_missing_principal_reasons_fail if {
 test_unknown_decision_type_counts_as_credit if {
 	adverse_action.outcome == outcome("fail", reason, ["the credit-decision model has no explainability audit providing principal reasons"]) with input as input_decision_type_unknown
 }
+
+# An unattested decision type counts as credit decisions.
+test_unattested_decision_type_counts_as_credit if {
+	adverse_action.outcome == outcome("fail", reason, ["the credit-decision model has no explainability audit providing principal reasons"]) with input as object.union(fx.with_model({"decision_type": null}), {"audits": [fx.fairness_audit]})
+}

@@ -44,6 +44,18 @@ latest := latest_audits[0]
 
 failures contains "the model has no finished fairness audit" if count(fairness_audits) == 0
 
+# A fairness audit with no finish time cannot be ordered: it might be the latest.
+failures contains controls.message(["fairness audit ", object.get(audit, "id", "unknown"), " has no finish time"]) if {
+	some audit in input.audits
+	audit.kind == "fairness"
+	not controls.string_field(audit, "finished_at")
+}
+
+failures contains controls.message(["audit ", object.get(audit, "id", "unknown"), " has no known kind (fairness or explainability)"]) if {
+	some audit in input.audits
+	not controls.member(audit, "kind", {"fairness", "explainability"})
+}
+
 failures contains controls.message(["adverse impact ratio ", object.get(latest, "adverse_impact_ratio", "unknown"), " is below the four-fifths minimum ", limits.min_adverse_impact_ratio]) if {
 	not controls.at_least(latest, "adverse_impact_ratio", limits.min_adverse_impact_ratio)
 	count(fairness_audits) > 0

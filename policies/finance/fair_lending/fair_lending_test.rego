@@ -68,3 +68,8 @@ test_missing_figures_fail if {
 		"equalized odds difference null exceeds the bound 0.1",
 	]) with input as input_figures_missing
 }
+
+# An audit with no finish time might be the latest one: it cannot be passed over.
+test_fairness_audit_without_finish_time_fails if {
+	fair_lending.outcome == outcome("fail", reason, ["fairness audit au-9 has no finish time"]) with input as fx.promotion({"audits": [fx.fairness_audit, object.union(fx.fairness_audit, {"id": "au-9", "finished_at": null}), fx.explainability_audit]})
+}

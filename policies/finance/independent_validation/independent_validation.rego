@@ -28,7 +28,7 @@ developers_recorded if {
 
 failures contains "the model lists no developers, so independence cannot be shown" if not developers_recorded
 
-failures contains "the model has no validator recorded" if not controls.recorded(controls.model, "validator")
+failures contains controls.unattested("the model", "validation") if not controls.recorded(controls.model, "validator")
 
 failures contains controls.message(["validator ", controls.model.validator, " is also a developer of the model"]) if {
 	some developer in controls.model.developers

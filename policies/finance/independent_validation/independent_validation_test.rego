@@ -41,7 +41,7 @@ test_validator_who_developed_fails if {
 
 test_missing_people_fail if {
 	independent_validation.outcome == outcome("fail", reason, [
-		"the model has no validator recorded",
+		"the model has no validation attested (recorded by model_risk)",
 		"the model lists no developers, so independence cannot be shown",
 	]) with input as input_nothing_recorded
 }

@@ -21,7 +21,12 @@ control := {
 }
 
 failures contains "the model has no ongoing monitoring configured" if {
+	controls.equals(controls.model, "monitoring_enabled", false)
+}
+
+failures contains controls.unattested("the model", "monitoring") if {
 	not controls.is_true(controls.model, "monitoring_enabled")
+	not controls.equals(controls.model, "monitoring_enabled", false)
 }
 
 scope := {"applicable": true, "reason": "checked the model's monitoring"} if {

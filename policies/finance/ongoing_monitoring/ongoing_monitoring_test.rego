@@ -41,3 +41,12 @@ test_no_monitoring_fails if {
 test_unknown_domain_gets_the_finance_pack if {
 	ongoing_monitoring.outcome == outcome("fail", "checked the model's monitoring", ["the model has no ongoing monitoring configured"]) with input as input_unknown_domain
 }
+
+test_unattested_monitoring_fails if {
+	ongoing_monitoring.outcome == outcome("fail", "checked the model's monitoring", ["the model has no monitoring attested (recorded by model_risk)"]) with input as fx.with_model({"monitoring_enabled": null})
+}
+
+# An unknown domain counts as financial.
+test_unattested_domain_applies_the_finance_pack if {
+	ongoing_monitoring.outcome == outcome("fail", "checked the model's monitoring", ["the model has no ongoing monitoring configured"]) with input as fx.with_model({"domain": null, "monitoring_enabled": false})
+}

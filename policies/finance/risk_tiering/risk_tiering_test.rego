@@ -44,7 +44,7 @@ test_general_domain_is_not_applicable if {
 }
 
 test_missing_tier_fails if {
-	risk_tiering.outcome == outcome("fail", reason, ["the model has no risk tier (high, medium or low)"]) with input as input_no_tier
+	risk_tiering.outcome == outcome("fail", reason, ["the model has no risk_tier attested (recorded by model_risk)"]) with input as input_no_tier
 }
 
 test_high_tier_without_model_risk_approval_fails if {
@@ -53,4 +53,12 @@ test_high_tier_without_model_risk_approval_fails if {
 
 test_approval_by_a_developer_does_not_count if {
 	risk_tiering.outcome == outcome("fail", reason, ["the high-tier model has no approval from model risk management"]) with input as input_high_tier_approved_by_developer
+}
+
+# An unknown tier counts as high: the model-risk approval is required.
+test_missing_tier_without_model_risk_approval_fails if {
+	risk_tiering.outcome == outcome("fail", reason, [
+		"the high-tier model has no approval from model risk management",
+		"the model has no risk_tier attested (recorded by model_risk)",
+	]) with input as object.union(fx.with_model({"risk_tier": null}), {"approvals": [fx.approvals[0]]})
 }

@@ -30,11 +30,21 @@ explained if {
 	time.parse_rfc3339_ns(audit.finished_at)
 }
 
-failures contains "the model makes automated decisions with legal effect without human review" if {
-	not controls.is_true(controls.model, "human_review")
+# Unknown legal effect counts as legal effect; the messages say when that is why.
+premise := "the model makes automated decisions with legal effect" if {
+	controls.is_true(controls.model, "automated_decision_legal_effect")
+} else := controls.message([controls.unattested("the model", "legal_effect"), " and so counts as making automated decisions with legal effect"])
+
+failures contains controls.message([premise, " without human review"]) if {
+	controls.equals(controls.model, "human_review", false)
 }
 
-failures contains "the model makes automated decisions with legal effect without an explainability audit" if {
+failures contains controls.message([premise, "; ", controls.unattested("it", "human_review")]) if {
+	not controls.is_true(controls.model, "human_review")
+	not controls.equals(controls.model, "human_review", false)
+}
+
+failures contains controls.message([premise, " without an explainability audit"]) if {
 	not explained
 }
 

@@ -43,3 +43,8 @@ test_missing_review_and_explanations_fail if {
 		"the model makes automated decisions with legal effect without human review",
 	]) with input as input_no_review_no_audit
 }
+
+# Unknown legal effect counts as legal effect; unknown human review as none.
+test_unattested_legal_effect_and_review_fail if {
+	automated_decisions.outcome == outcome("fail", reason, ["the model has no legal_effect attested (recorded by compliance_officer) and so counts as making automated decisions with legal effect; it has no human_review attested (recorded by compliance_officer)"]) with input as object.union(fx.with_model({"automated_decision_legal_effect": null, "human_review": null}), {"datasets": [fx.eu_dataset]})
+}

@@ -26,11 +26,21 @@ high_risk(dataset) if controls.special_category(dataset)
 
 high_risk(dataset) if not controls.equals(dataset, "large_scale", false)
 
-high_risk(_) if controls.is_true(controls.model, "automated_decision_legal_effect")
+# A model whose legal effect nobody attested counts as making decisions with legal effect.
+high_risk(_) if {
+	is_object(input.model)
+	not controls.equals(controls.model, "automated_decision_legal_effect", false)
+}
+
+why(dataset) := " (large-scale processing not attested, so it counts as large-scale)" if {
+	not controls.special_category(dataset)
+	not controls.equals(dataset, "large_scale", false)
+	not controls.equals(dataset, "large_scale", true)
+} else := ""
 
 high_risk_datasets := [dataset | some dataset in controls.gdpr_datasets; high_risk(dataset)]
 
-failures contains controls.message(["dataset ", controls.label(dataset), " is high-risk processing without a DPIA reference"]) if {
+failures contains controls.message(["dataset ", controls.label(dataset), " is high-risk processing without a DPIA attested (recorded by ", data.gatehouse.fact_owners.dpia, ")", why(dataset)]) if {
 	some dataset in high_risk_datasets
 	not controls.recorded(dataset, "dpia_ref")
 }

@@ -40,13 +40,21 @@ test_small_scale_is_not_applicable if {
 }
 
 test_large_scale_without_dpia_fails if {
-	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA reference"]) with input as input_large_scale_without_dpia
+	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA attested (recorded by compliance_officer)"]) with input as input_large_scale_without_dpia
 }
 
 test_special_category_without_dpia_fails if {
-	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA reference"]) with input as input_special_without_dpia
+	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA attested (recorded by compliance_officer)"]) with input as input_special_without_dpia
 }
 
 test_automated_decisions_without_dpia_fail if {
-	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA reference"]) with input as input_automated_decisions_without_dpia
+	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA attested (recorded by compliance_officer)"]) with input as input_automated_decisions_without_dpia
+}
+
+test_unattested_scale_without_dpia_fails if {
+	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA attested (recorded by compliance_officer) (large-scale processing not attested, so it counts as large-scale)"]) with input as fx.training([object.union(small, {"large_scale": null})])
+}
+
+test_unattested_legal_effect_without_dpia_fails if {
+	dpia.outcome == outcome("fail", "checked 1 high-risk dataset(s)", ["dataset loan-applicants@7 is high-risk processing without a DPIA attested (recorded by compliance_officer)"]) with input as object.union(input_automated_decisions_without_dpia, {"model": object.union(fx.model, {"automated_decision_legal_effect": null})})
 }

@@ -48,3 +48,14 @@ test_open_requests_flag_promotion if {
 		"warnings": [finding("the model was trained on data with pending erasure: dataset loan-applicants@7 has 2 unresolved erasure request(s)")],
 	} with input as input_open_requests_at_promotion
 }
+
+# An unknown count of erasure requests counts as open ones.
+test_unknown_request_count_blocks_training if {
+	erasure.outcome == {
+		"control_id": "GDPR-17",
+		"status": "fail",
+		"reason": reason,
+		"violations": [finding("dataset loan-applicants@7 has unknown unresolved erasure request(s)")],
+		"warnings": [],
+	} with input as fx.training([object.remove(fx.eu_dataset, {"open_erasure_requests"})])
+}

@@ -50,3 +50,7 @@ test_missing_basis_fails if {
 test_consent_without_record_fails if {
 	lawful_basis.outcome == outcome("fail", reason, ["dataset loan-applicants@7 relies on consent without a consent reference"]) with input as input_consent_without_record
 }
+
+test_unattested_basis_fails if {
+	lawful_basis.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid lawful basis recorded"]) with input as fx.training([object.remove(fx.eu_dataset, {"lawful_basis"})])
+}

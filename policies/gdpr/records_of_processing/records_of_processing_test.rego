@@ -40,3 +40,10 @@ test_missing_records_fail if {
 		"dataset loan-applicants@7 has no purpose recorded",
 	]) with input as input_unrecorded
 }
+
+test_missing_records_fail if {
+	records_of_processing.outcome == outcome("fail", reason, [
+		"dataset loan-applicants@7 has no controller recorded",
+		"dataset loan-applicants@7 has no data categories recorded",
+	]) with input as fx.training([object.remove(fx.eu_dataset, {"controller", "data_categories"})])
+}

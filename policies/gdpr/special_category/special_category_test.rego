@@ -36,3 +36,8 @@ test_no_special_category_is_not_applicable if {
 test_missing_condition_fails if {
 	special_category.outcome == outcome("fail", reason, ["dataset loan-applicants@7 holds special-category data without an Art. 9(2) condition"]) with input as input_no_condition
 }
+
+# Unknown special-category status counts as special category.
+test_unclassified_needs_a_condition if {
+	special_category.outcome == outcome("fail", reason, ["dataset loan-applicants@7 holds special-category data without an Art. 9(2) condition"]) with input as fx.training([object.union(fx.eu_dataset, {"special_category": null})])
+}

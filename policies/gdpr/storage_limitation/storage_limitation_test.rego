@@ -42,3 +42,7 @@ test_past_retention_fails if {
 test_missing_retention_fails if {
 	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid retention deadline"]) with input as input_no_retention
 }
+
+test_missing_retention_fails if {
+	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid retention deadline"]) with input as fx.training([object.remove(fx.eu_dataset, {"retention_until"})])
+}

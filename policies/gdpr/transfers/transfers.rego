@@ -26,9 +26,10 @@ control := {
 }
 
 # Where each dataset's data lives: its storage region, and the training region of the run.
-locations(dataset) := {dataset.residency_region} | {region |
-	is_object(input.run)
-	region := input.run.region
+# Where the data is stored and trained on, as far as recorded (unknown places fail below).
+locations(dataset) := {region |
+	some region in [object.get(dataset, "residency_region", null), object.get(controls.run, "region", null)]
+	is_string(region)
 }
 
 lawful_transfer(_, region) if region in data.gatehouse.regions.eea
@@ -43,9 +44,16 @@ lawful_transfer(dataset, _) if {
 	controls.recorded(dataset, "transfer_ref")
 }
 
-failures contains controls.message(["dataset ", controls.label(dataset), " has no recorded residency region"]) if {
+failures contains controls.unattested(controls.message(["dataset ", controls.label(dataset)]), "residency_region") if {
 	some dataset in controls.gdpr_datasets
 	not controls.recorded(dataset, "residency_region")
+}
+
+# A run whose training region is unknown may train anywhere: nothing shows the transfer is lawful.
+failures contains controls.message(["dataset ", controls.label(dataset), " goes to a run with no recorded training region"]) if {
+	is_object(input.run)
+	not controls.recorded(controls.run, "region")
+	some dataset in controls.gdpr_datasets
 }
 
 failures contains controls.message(["dataset ", controls.label(dataset), " is transferred to ", region, " without an adequacy decision, SCC or BCR"]) if {

@@ -61,7 +61,19 @@ test_adequacy_needs_an_adequate_country if {
 
 test_unknown_residency_fails if {
 	transfers.outcome == outcome("fail", reason, [
-		"dataset loan-applicants@7 has no recorded residency region",
-		"dataset loan-applicants@7 is transferred to null without an adequacy decision, SCC or BCR",
+		"dataset loan-applicants@7 has no residency_region attested (recorded by compliance_officer)",
 	]) with input as input_no_residency
+}
+
+test_run_without_training_region_fails if {
+	transfers.outcome == outcome("fail", reason, ["dataset loan-applicants@7 goes to a run with no recorded training region"]) with input as object.union(fx.training([fx.eu_dataset]), {"run": object.union(fx.run, {"region": null})})
+}
+
+# Unknown data subject regions count as EU/EEA.
+test_unknown_regions_count_as_eea if {
+	transfers.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no residency_region attested (recorded by compliance_officer)"]) with input as fx.training([object.union(fx.eu_dataset, {"data_subjects_regions": null, "residency_region": null})])
+}
+
+test_empty_regions_count_as_eea if {
+	transfers.outcome == outcome("pass", reason, []) with input as fx.training([object.union(fx.eu_dataset, {"data_subjects_regions": []})])
 }

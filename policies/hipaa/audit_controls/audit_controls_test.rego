@@ -45,3 +45,10 @@ test_missing_deployment_fails_both if {
 		"the production deployment handling PHI is not monitored",
 	]) with input as input_no_deployment
 }
+
+test_unrecorded_deployment_settings_fail if {
+	audit_controls.outcome == outcome("fail", reason, [
+		"the production deployment handling PHI has no access logging",
+		"the production deployment handling PHI is not monitored",
+	]) with input as fx.promotion({"deployment": {"id": "dep-3", "environment": "production", "access_logging": null, "monitoring": null}})
+}

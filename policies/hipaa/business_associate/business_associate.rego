@@ -31,13 +31,18 @@ vendor := input.run.vendor if {
 
 internal if input.run.hosting == "internal"
 
+# Unknown hosting counts as external: the message says so and who records it.
+hosting_note := "" if {
+	controls.string_field(controls.run, "hosting")
+} else := controls.message([" (", controls.unattested("the run", "hosting"), ", so it counts as external)"])
+
 covered(dataset) if {
 	some agreement in dataset.baa_refs
 	agreement.vendor == vendor
 	controls.recorded(agreement, "ref")
 }
 
-failures contains controls.message(["dataset ", controls.label(dataset), " holds PHI and goes to external vendor ", vendor, " without a business associate agreement"]) if {
+failures contains controls.message(["dataset ", controls.label(dataset), " holds PHI and goes to external vendor ", vendor, " without a business associate agreement", hosting_note]) if {
 	not internal
 	some dataset in controls.phi_datasets
 	not covered(dataset)

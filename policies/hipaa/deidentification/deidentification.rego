@@ -35,9 +35,12 @@ deidentified(dataset) if {
 	controls.recorded(dataset, "expert_determination_ref")
 }
 
-problem(dataset) := controls.message(["dataset ", controls.label(dataset), " is de-identified by Safe Harbor but the scan still finds ", object.get(dataset, "pii_findings_count", "unknown"), " identifier(s)"]) if {
+problem(dataset) := controls.message(["dataset ", controls.label(dataset), " is de-identified by Safe Harbor but was never scanned for identifiers (scan it: gatehouse dataset scan)"]) if {
 	dataset.deidentification_method == "safe_harbor"
-} else := controls.message(["dataset ", controls.label(dataset), " is de-identified by expert determination without a determination reference"]) if {
+	not is_number(object.get(dataset, "pii_findings_count", null))
+} else := controls.message(["dataset ", controls.label(dataset), " is de-identified by Safe Harbor but the scan still finds ", object.get(dataset, "pii_findings_count", "unknown"), " identifier(s)"]) if {
+	dataset.deidentification_method == "safe_harbor"
+} else := controls.message(["dataset ", controls.label(dataset), " is de-identified by expert determination without a determination reference attested (recorded by ", data.gatehouse.fact_owners.expert_determination, ")"]) if {
 	dataset.deidentification_method == "expert_determination"
 } else := controls.message(["dataset ", controls.label(dataset), " contains PHI and is not de-identified"])
 

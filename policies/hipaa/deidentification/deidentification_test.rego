@@ -58,10 +58,19 @@ test_remaining_identifiers_fail if {
 }
 
 test_expert_determination_without_reference_fails if {
-	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 is de-identified by expert determination without a determination reference"]) with input as input_expert_without_reference
+	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 is de-identified by expert determination without a determination reference attested (recorded by compliance_officer)"]) with input as input_expert_without_reference
 }
 
 # Fail closed: a dataset with no classification counts as PHI and is not de-identified.
 test_unclassified_dataset_fails if {
 	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset ds-x contains PHI and is not de-identified"]) with input as input_unclassified
+}
+
+# A version that was never scanned has no finding count: Safe Harbor cannot be shown.
+test_never_scanned_safe_harbor_fails if {
+	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 is de-identified by Safe Harbor but was never scanned for identifiers (scan it: gatehouse dataset scan)"]) with input as fx.training([object.union(fx.phi_dataset, {"pii_findings_count": null})])
+}
+
+test_missing_finding_count_fails if {
+	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 is de-identified by Safe Harbor but was never scanned for identifiers (scan it: gatehouse dataset scan)"]) with input as fx.training([object.remove(fx.phi_dataset, {"pii_findings_count"})])
 }

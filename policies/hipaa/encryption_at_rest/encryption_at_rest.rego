@@ -22,7 +22,13 @@ control := {
 
 failures contains controls.message(["dataset ", controls.label(dataset), " holds PHI and is not encrypted at rest"]) if {
 	some dataset in controls.phi_datasets
+	controls.equals(dataset, "encrypted_at_rest", false)
+}
+
+failures contains controls.unattested(controls.message(["PHI dataset ", controls.label(dataset)]), "encryption_at_rest") if {
+	some dataset in controls.phi_datasets
 	not controls.is_true(dataset, "encrypted_at_rest")
+	not controls.equals(dataset, "encrypted_at_rest", false)
 }
 
 outcome := controls.outcome(

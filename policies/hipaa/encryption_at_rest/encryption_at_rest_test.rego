@@ -34,3 +34,16 @@ test_no_phi_is_not_applicable if {
 test_unencrypted_fails if {
 	encryption_at_rest.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 holds PHI and is not encrypted at rest"]) with input as input_unencrypted
 }
+
+# Unknown is unknown: encryption nobody attested fails and names who records it.
+test_unattested_encryption_fails if {
+	encryption_at_rest.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["PHI dataset clinical-notes@3 has no encryption_at_rest attested (recorded by compliance_officer)"]) with input as fx.training([object.union(fx.phi_dataset, {"encrypted_at_rest": null})])
+}
+
+test_missing_encryption_fails if {
+	encryption_at_rest.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["PHI dataset clinical-notes@3 has no encryption_at_rest attested (recorded by compliance_officer)"]) with input as fx.training([object.remove(fx.phi_dataset, {"encrypted_at_rest"})])
+}
+
+test_unclassified_dataset_counts_as_phi if {
+	encryption_at_rest.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset public-faq@1 holds PHI and is not encrypted at rest"]) with input as fx.training([object.union(fx.public_dataset, {"contains_phi": null})])
+}

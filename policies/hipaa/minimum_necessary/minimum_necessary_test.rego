@@ -43,3 +43,7 @@ test_fields_without_purpose_fail if {
 		"PHI field ssn of dataset clinical-notes@3 has no recorded purpose",
 	]) with input as input_field_without_purpose
 }
+
+test_unrecorded_fields_fail if {
+	minimum_necessary.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 holds PHI but lists no PHI fields"]) with input as fx.training([object.union(fx.phi_dataset, {"phi_fields": null})])
+}

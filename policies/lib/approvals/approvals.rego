@@ -12,8 +12,16 @@ rules := data.gatehouse.approvals
 
 triggered contains requirement if some requirement in rules.always
 
+# A model is judged when one is present, and always at promotion (a missing model there
+# is unknown, not absent).
+model_judged if is_object(input.model)
+
+model_judged if input.gate == "production_promotion"
+
+# A model whose tier nobody attested counts as high-tier.
 triggered contains requirement if {
-	input.model.risk_tier == "high"
+	model_judged
+	not controls.member(controls.model, "risk_tier", {"medium", "low"})
 	some requirement in rules.high_risk_tier
 }
 
@@ -33,20 +41,41 @@ conflicted contains user if some user in input.run.authors
 
 conflicted contains user if some user in input.model.developers
 
+# Independence cannot be shown when who built the subject is unknown: no approval counts.
+independence_unknown := "the run's requester is not recorded" if {
+	is_object(input.run)
+	not controls.recorded(controls.run, "requester")
+} else := "the run's authors are not recorded" if {
+	is_object(input.run)
+	not controls.array_field(controls.run, "authors")
+} else := "the model's developers are not recorded" if {
+	is_object(input.model)
+	not controls.array_field(controls.model, "developers")
+}
+
+independent(approval) if {
+	controls.recorded(approval, "user")
+	not approval.user in conflicted
+	not independence_unknown
+}
+
 # Distinct people whose approval counts, by role.
 approvers_by_role[role] := {approval.user |
 	some approval in input.approvals
 	approval.role == role
 	approval.decision == "approve"
-	controls.recorded(approval, "user")
-	not approval.user in conflicted
+	independent(approval)
 } if some role in {r.role | some r in required}
 
 eligible_approvers := {approval.user |
 	some approval in input.approvals
 	approval.decision == "approve"
-	controls.recorded(approval, "user")
-	not approval.user in conflicted
+	independent(approval)
+}
+
+shortfalls contains controls.message(["no approval counts: ", independence_unknown, ", so separation of duties cannot be shown"]) if {
+	independence_unknown
+	count(input.approvals) > 0
 }
 
 # The messages for every requirement that is not met yet.

@@ -54,13 +54,14 @@ personal(dataset) if holds_phi(dataset)
 
 personal(dataset) if special_category(dataset)
 
-# EU/EEA data subjects when any listed region is in the EEA, or when regions are unknown.
+# EU/EEA data subjects when any listed region is in the EEA, or when regions are unknown
+# (null, missing or an empty list: personal data has data subjects somewhere).
 eea_subjects(dataset) if {
 	some region in dataset.data_subjects_regions
 	region in data.gatehouse.regions.eea
 }
 
-eea_subjects(dataset) if not array_field(dataset, "data_subjects_regions")
+eea_subjects(dataset) if not nonempty_array(dataset, "data_subjects_regions")
 
 phi_datasets := [dataset | some dataset in input.datasets; holds_phi(dataset)]
 
@@ -120,10 +121,18 @@ string_field(object, key) if is_string(object[key])
 
 array_field(object, key) if is_array(object[key])
 
+object_field(object, key) if is_object(object[key])
+
 nonempty_array(object, key) if {
 	is_array(object[key])
 	count(object[key]) > 0
 }
+
+# unattested says that a governance fact was never recorded (or its attestation expired)
+# and which role records it; the fact then counts as its failing value.
+unattested(subject, fact) := message([subject, " has no ", fact, " attested (recorded by ", owner, ")"]) if {
+	owner := data.gatehouse.fact_owners[fact]
+} else := message([subject, " has no ", fact, " recorded"])
 
 # The parts of the input document that may be null, as objects ({} when absent).
 model := input.model if {

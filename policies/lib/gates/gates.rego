@@ -26,6 +26,18 @@ input_problems contains "input.now must be an RFC 3339 timestamp with a numeric 
 
 input_problems contains "input.gate must be a string" if not controls.string_field(input, "gate")
 
+# What each gate is about must be present: a missing part would switch controls off.
+subject_parts := {
+	"training_launch": ["run"],
+	"production_promotion": ["model", "deployment"],
+	"dataset_use": [],
+}
+
+input_problems contains controls.message(["input.", part, " must be an object for gate ", input.gate]) if {
+	some part in subject_parts[input.gate]
+	not controls.object_field(input, part)
+}
+
 malformed(outcome) := controls.message(["control ", outcome.control_id, " reported an unknown status"]) if {
 	not controls.member(outcome, "status", controls.statuses)
 } else := controls.message(["control ", outcome.control_id, " reported no violations list"]) if {
@@ -84,6 +96,10 @@ outcomes["COMMON-EVALUATIONS"] := data.common.evaluations.outcome
 
 outcomes["COMMON-RED-TEAM"] := data.common.red_team.outcome
 
+outcomes["COMMON-MONITORING"] := data.common.monitoring.outcome
+
+outcomes["COMMON-MONITORING-SUSPEND"] := data.common.monitoring_suspension.outcome
+
 outcomes["COMMON-APPROVALS"] := data.common.approvals.outcome
 
 # The control groups a gate can apply, each with the classification that triggers it.
@@ -94,6 +110,7 @@ packs := {
 	"gdpr_model": ["GDPR-22"],
 	"finance": ["FIN-SR11-7-TIER", "FIN-SR11-7-VALIDATION", "FIN-SR11-7-MONITORING", "FIN-REGB-1002.9", "FIN-FAIR-LENDING"],
 	"common": ["COMMON-MODEL-CARD", "COMMON-EVALUATIONS", "COMMON-RED-TEAM"],
+	"monitoring": ["COMMON-MONITORING", "COMMON-MONITORING-SUSPEND"],
 	"approvals": ["COMMON-APPROVALS"],
 }
 
@@ -108,6 +125,8 @@ applies("gdpr_model") if controls.gdpr_applies
 applies("finance") if controls.finance_applies
 
 applies("common")
+
+applies("monitoring")
 
 applies("approvals")
 

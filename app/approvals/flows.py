@@ -1,0 +1,80 @@
+"""The two gated flows approvals drive: a run's submission and a deployment's promotion.
+
+Each flow names its gate, its subject's state machine, where the subject waits for
+votes, and where approval or a return takes it; the approvals service moves subjects
+only through these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, SQLModel
+
+from app.models.deployments import Deployment, DeploymentState
+from app.models.runs import FineTuneRun, RunState
+from app.registry.records import get_record, transition_record
+from app.registry.state_machines import (
+    APPROVAL_WORKFLOW,
+    DEPLOYMENT_MACHINE,
+    PROMOTION_WORKFLOW,
+    RUN_MACHINE,
+    SUBMISSION_WORKFLOW,
+    StateMachine,
+)
+
+__all__ = ["FLOWS", "PROMOTION_FLOW", "RUN_FLOW", "Flow"]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How one gate's subject moves: where it waits, where approval and return take it."""
+
+    gate: str
+    subject_type: str
+    machine: StateMachine
+    record: type[SQLModel]
+    #: The workflow that may take the subject into the waiting state.
+    request_workflow: str
+    waiting: str
+    approved: str
+    returned: str
+
+    def transition(
+        self, session: Session, subject_id: int, to: str, actor: str, reason: str
+    ) -> None:
+        """Take a gated edge of this flow's machine."""
+        workflow = self.request_workflow if to == self.waiting else APPROVAL_WORKFLOW
+        record = get_record(session=session, model=self.record, record_id=subject_id)
+        transition_record(
+            session=session,
+            record=record,
+            machine=self.machine,
+            to=to,
+            actor=actor,
+            reason=reason,
+            workflow=workflow,
+        )
+
+
+RUN_FLOW = Flow(
+    gate="training_launch",
+    subject_type="run",
+    machine=RUN_MACHINE,
+    record=FineTuneRun,
+    request_workflow=SUBMISSION_WORKFLOW,
+    waiting=RunState.SUBMITTED,
+    approved=RunState.APPROVED,
+    returned=RunState.REJECTED,
+)
+PROMOTION_FLOW = Flow(
+    gate="production_promotion",
+    subject_type="deployment",
+    machine=DEPLOYMENT_MACHINE,
+    record=Deployment,
+    request_workflow=PROMOTION_WORKFLOW,
+    waiting=DeploymentState.PROMOTION_REQUESTED,
+    approved=DeploymentState.PRODUCTION,
+    returned=DeploymentState.STAGING,
+)
+FLOWS: dict[str, Flow] = {flow.gate: flow for flow in (RUN_FLOW, PROMOTION_FLOW)}

@@ -1,0 +1,142 @@
+"""Read-only questions about approvals, for the doors: what waits for whom, and one request's file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.approvals.flows import FLOWS
+from app.auth.accounts import roles_of
+from app.models.base import utc_now
+from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
+from app.models.users import User
+from app.registry.records import get_record
+
+__all__ = [
+    "ApprovalDetails",
+    "Inbox",
+    "approval_details",
+    "eligible_roles",
+    "inbox",
+    "pending_for",
+    "votes_of",
+]
+
+#: Closed requests the inbox lists, newest first.
+RECENT_CLOSED = 20
+
+
+@dataclass(frozen=True)
+class ApprovalDetails:
+    """Everything a reviewer sees about one request: votes and every decision since."""
+
+    request: ApprovalRequest
+    votes: list[ApprovalVote]
+    #: Decisions on the subject by the request's gate, from the opening one on.
+    decisions: list[PolicyDecision]
+    #: The subject's current state (run or deployment).
+    subject_state: str
+
+
+def votes_of(session: Session, request_id: int) -> list[ApprovalVote]:
+    """Votes on a request in the order they were cast."""
+    return list(
+        session.exec(
+            select(ApprovalVote)
+            .where(ApprovalVote.request_id == request_id)
+            .order_by(col(ApprovalVote.id))
+        ).all()
+    )
+
+
+def pending_for(
+    *, session: Session, username: str, now: datetime | None = None
+) -> list[ApprovalRequest]:
+    """Open requests ``username`` may still vote on: a required role held, independent, no vote yet."""
+    now = now or utc_now()
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        return []
+    roles = roles_of(session=session, user=user)
+    voted = set(
+        session.exec(select(ApprovalVote.request_id).where(ApprovalVote.voter == username)).all()
+    )
+    pending = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "pending")
+        .where(col(ApprovalRequest.expires_at) > now)
+        .order_by(col(ApprovalRequest.id))
+    ).all()
+    return [
+        request
+        for request in pending
+        if request.id not in voted
+        and username not in request.excluded_approvers
+        and roles & {r["role"] for r in request.required_approvals}
+    ]
+
+
+def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
+    """A request with its votes, the decisions taken on it and the subject's state."""
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
+    query = (
+        select(PolicyDecision)
+        .where(PolicyDecision.gate == request.gate)
+        .where(PolicyDecision.subject_type == request.subject_type)
+        .where(PolicyDecision.subject_id == request.subject_id)
+        .where(col(PolicyDecision.id) >= request.decision_id)
+        .order_by(col(PolicyDecision.id))
+    )
+    later = session.exec(
+        select(ApprovalRequest.decision_id)
+        .where(ApprovalRequest.subject_type == request.subject_type)
+        .where(ApprovalRequest.subject_id == request.subject_id)
+        .where(col(ApprovalRequest.id) > request_id)
+        .order_by(col(ApprovalRequest.id))
+    ).first()
+    if later is not None:
+        query = query.where(col(PolicyDecision.id) < later)
+    decisions = list(session.exec(query).all())
+    flow = FLOWS[request.gate]
+    subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
+    return ApprovalDetails(
+        request=request,
+        votes=votes_of(session, request_id),
+        decisions=decisions,
+        subject_state=str(subject.state),  # type: ignore[attr-defined]
+    )
+
+
+def eligible_roles(request: ApprovalRequest, roles: frozenset[str]) -> list[str]:
+    """The required roles of ``request`` among ``roles``, sorted: what a vote may count for.
+
+    The one rule for "as what may this person vote": the portal offers these roles (on an
+    open request), and the approvals service refuses a vote for any other.
+    """
+    return sorted(roles & {required["role"] for required in request.required_approvals})
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The approvals page: open requests, newest first, and the most recently closed."""
+
+    open_requests: list[ApprovalRequest]
+    recent: list[ApprovalRequest]
+
+
+def inbox(*, session: Session) -> Inbox:
+    """Every open request and the :data:`RECENT_CLOSED` most recently closed ones."""
+    open_requests = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "pending")
+        .order_by(col(ApprovalRequest.id).desc())
+    ).all()
+    recent = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status != "pending")
+        .order_by(col(ApprovalRequest.id).desc())
+        .limit(RECENT_CLOSED)
+    ).all()
+    return Inbox(list(open_requests), list(recent))

@@ -1,0 +1,13 @@
+"""Errors raised when an attestation is refused."""
+
+from __future__ import annotations
+
+from app.errors import PermissionDeniedError
+
+__all__ = ["AttestationRefusedError"]
+
+
+class AttestationRefusedError(PermissionDeniedError):
+    """The attester does not own the fact or is not independent of the subject."""
+
+    title = "Attestation refused"

@@ -1,0 +1,178 @@
+"""Which governance facts exist, what their values look like, and which role owns each.
+
+This table is the one place that says who may record a fact the gates read. The
+policies name the same owners in their messages (``data.gatehouse.fact_owners`` in
+``policies/data.json``; a test keeps the two equal), and docs/attestations.md shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from app.errors import ValidationError
+from app.registry.schemas import Art9Condition, Domain, LawfulBasis
+
+__all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value"]
+
+#: The subjects facts are attested about (ledger subject types).
+SUBJECT_TYPES = ("finetune_run", "model_version", "dataset_version")
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Dpia(_Value):
+    """A data protection impact assessment (GDPR Art. 35) and its outcome."""
+
+    ref: str = Field(min_length=1, max_length=200)
+    outcome: Literal["approved", "approved_with_mitigations", "rejected"]
+
+
+class BusinessAssociateAgreement(_Value):
+    """A HIPAA business associate agreement with one vendor, and what it covers."""
+
+    vendor: str = Field(min_length=1, max_length=100)
+    ref: str = Field(min_length=1, max_length=200)
+    scope: str = Field(min_length=1, max_length=500)
+
+
+class ExpertDetermination(_Value):
+    """A HIPAA 164.514(b)(1) expert determination, by reference."""
+
+    ref: str = Field(min_length=1, max_length=200)
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One governance fact."""
+
+    #: The subject type it is about.
+    subject_type: str
+    #: The role that records it.
+    owner: str
+    #: What the fact says, for forms and docs.
+    description: str
+    #: Validates and normalises the value.
+    adapter: TypeAdapter[Any]
+
+
+def _spec(subject: str, owner: str, description: str, shape: Any) -> FactSpec:
+    return FactSpec(subject, owner, description, TypeAdapter(shape))
+
+
+FACTS: dict[str, FactSpec] = {
+    "risk_tier": _spec(
+        "model_version",
+        "model_risk",
+        "model risk tier: high, medium or low",
+        Literal["high", "medium", "low"],
+    ),
+    "validation": _spec(
+        "model_version",
+        "model_risk",
+        "independent validation outcome (the attester is the validator): validated or failed",
+        Literal["validated", "failed"],
+    ),
+    "monitoring": _spec(
+        "model_version", "model_risk", "ongoing monitoring is in place: true or false", bool
+    ),
+    "domain": _spec(
+        "model_version",
+        "compliance_officer",
+        "the model's domain: healthcare, credit, financial_risk, legal or general",
+        Domain,
+    ),
+    "decision_type": _spec(
+        "model_version",
+        "compliance_officer",
+        "what the model decides, e.g. credit_decision or advisory",
+        str,
+    ),
+    "legal_effect": _spec(
+        "model_version",
+        "compliance_officer",
+        "automated decisions with legal or similarly significant effect (GDPR Art. 22)",
+        bool,
+    ),
+    "human_review": _spec(
+        "model_version", "compliance_officer", "a person reviews each decision", bool
+    ),
+    "hosting": _spec(
+        "finetune_run",
+        "compliance_officer",
+        "where training runs: internal (own GPUs) or external (vendor)",
+        Literal["internal", "external"],
+    ),
+    "encryption_at_rest": _spec(
+        "dataset_version", "compliance_officer", "the stored data is encrypted at rest", bool
+    ),
+    "residency_region": _spec(
+        "dataset_version", "compliance_officer", "where the data is stored (ISO country)", str
+    ),
+    "data_subject_regions": _spec(
+        "dataset_version",
+        "compliance_officer",
+        "where the data subjects are (ISO countries, or EU/EEA)",
+        list[str],
+    ),
+    "large_scale": _spec(
+        "dataset_version",
+        "compliance_officer",
+        "large-scale processing (a GDPR Art. 35 DPIA trigger)",
+        bool,
+    ),
+    "dpia": _spec("dataset_version", "compliance_officer", "DPIA reference and outcome", Dpia),
+    "baa": _spec(
+        "dataset_version",
+        "compliance_officer",
+        "business associate agreements: vendor, reference and scope",
+        list[BusinessAssociateAgreement],
+    ),
+    "expert_determination": _spec(
+        "dataset_version",
+        "compliance_officer",
+        "HIPAA expert determination reference",
+        ExpertDetermination,
+    ),
+    "lawful_basis": _spec(
+        "dataset_version", "compliance_officer", "GDPR Art. 6(1) lawful basis", LawfulBasis
+    ),
+    "art9_condition": _spec(
+        "dataset_version", "compliance_officer", "GDPR Art. 9(2) condition (a-j)", Art9Condition
+    ),
+}
+
+
+def fact_spec(fact: str, subject_type: str) -> FactSpec:
+    """The spec of ``fact`` about ``subject_type``, or a clear error."""
+    spec = FACTS.get(fact)
+    if spec is None:
+        raise ValidationError(f"unknown fact '{fact}'; facts are {', '.join(sorted(FACTS))}")
+    if spec.subject_type != subject_type:
+        raise ValidationError(
+            f"fact '{fact}' is about a {spec.subject_type.replace('_', ' ')}, "
+            f"not a {subject_type.replace('_', ' ')}"
+        )
+    return spec
+
+
+def parse_value(fact: str, spec: FactSpec, value: Any) -> Any:
+    """The value as stored (JSON), or a clear error saying what shape it must have."""
+    try:
+        parsed = spec.adapter.validate_python(value)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValidationError(
+            f"invalid value for fact '{fact}'{' at ' + where if where else ''}: {first['msg']}"
+        ) from None
+    if isinstance(parsed, str) and not parsed.strip():
+        raise ValidationError(f"invalid value for fact '{fact}': it is empty")
+    if isinstance(parsed, list) and not parsed:
+        raise ValidationError(f"invalid value for fact '{fact}': the list is empty")
+    return spec.adapter.dump_python(parsed, mode="json")

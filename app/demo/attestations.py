@@ -1,0 +1,147 @@
+"""The demo's governance facts, attested by the roles that own them (the gates read nothing else)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from app.attestations.errors import AttestationRefusedError
+from app.attestations.service import attest
+
+if TYPE_CHECKING:
+    from app.demo.seed import DemoSeed
+
+__all__ = ["attest_facts", "seed_attestations"]
+
+
+def seed_attestations(session: Session, seed: DemoSeed) -> None:
+    """The owning roles attest the governance facts (the gates read nothing else).
+
+    The compliance officer attests the datasets' and runs' facts and the models' domain,
+    decision type, legal effect and human review; model risk sets the tiers and records
+    validation and monitoring. The developer's own attempt to set a tier is refused.
+    """
+    attest_facts(session, seed, "olivia", "dataset_version", _DATASET_FACTS)
+    attest_facts(
+        session,
+        seed,
+        "olivia",
+        "finetune_run",
+        {
+            "notes-o4-mini-sft": {"hosting": "external"},
+            "notes-claude-sft": {"hosting": "external"},
+            "triage-gemini-sft": {"hosting": "external"},
+            "credit-llama-lora": {"hosting": "internal"},
+        },
+    )
+    attest_facts(
+        session,
+        seed,
+        "olivia",
+        "model_version",
+        {
+            "credit_model": {
+                "domain": "credit",
+                "decision_type": "credit_decision",
+                "legal_effect": True,
+                "human_review": True,
+            },
+            "notes_model": {"domain": "healthcare", "legal_effect": False},
+        },
+    )
+    try:
+        attest(
+            session=session,
+            subject_type="model_version",
+            subject_id=seed.ids["credit_model"],
+            fact="risk_tier",
+            value="low",
+            evidence_ref="self-assessment",
+            justification="only advisory output",
+            actor="eli",
+        )
+    except AttestationRefusedError as refusal:
+        seed.story.append(
+            f"attestation      credit-risk-assistant  eli's risk tier refused: {refusal}"
+        )
+    attest_facts(
+        session,
+        seed,
+        "marcus",
+        "model_version",
+        {
+            "credit_model": {"risk_tier": "high", "validation": "validated", "monitoring": True},
+            "notes_model": {"risk_tier": "medium", "validation": "validated", "monitoring": True},
+        },
+    )
+    seed.story.append(
+        "attestation      credit-risk-assistant  marcus (model_risk) set tier high, "
+        "recorded validation and monitoring"
+    )
+
+
+#: The datasets' governance facts as the compliance officer attests them.
+_DATASET_FACTS: dict[str, dict[str, Any]] = {
+    "notes_raw": {
+        "encryption_at_rest": True,
+        "residency_region": "US",
+        "data_subject_regions": ["US"],
+        "baa": [{"vendor": "anthropic", "ref": "BAA-2026-031", "scope": "fine-tuning"}],
+    },
+    "notes_deid": {
+        "encryption_at_rest": True,
+        "residency_region": "US",
+        "data_subject_regions": ["US"],
+        "baa": [{"vendor": "anthropic", "ref": "BAA-2026-031", "scope": "fine-tuning"}],
+    },
+    "triage": {
+        "residency_region": "DE",
+        "data_subject_regions": ["DE", "FR"],
+        "lawful_basis": "consent",
+        "large_scale": False,
+    },
+    "german_credit": {
+        "residency_region": "DE",
+        "data_subject_regions": ["DE"],
+        "lawful_basis": "contract",
+        "large_scale": False,
+        "dpia": {"ref": "DPIA-2026-007", "outcome": "approved"},
+    },
+    "credit_explanations": {
+        "residency_region": "DE",
+        "data_subject_regions": ["DE"],
+        "lawful_basis": "contract",
+        "large_scale": False,
+        "dpia": {"ref": "DPIA-2026-007", "outcome": "approved"},
+    },
+    "radiology": {
+        "encryption_at_rest": True,
+        "residency_region": "US",
+        "data_subject_regions": ["US"],
+        "baa": [{"vendor": "google", "ref": "BAA-2026-044", "scope": "fine-tuning"}],
+        "expert_determination": {"ref": "EXPERT-DET-2026-02"},
+    },
+}
+
+
+def attest_facts(
+    session: Session,
+    seed: DemoSeed,
+    actor: str,
+    subject_type: str,
+    facts: dict[str, dict[str, Any]],
+) -> None:
+    """``actor`` attests each fact of each subject (named by its ``seed.ids`` key)."""
+    for key, values in facts.items():
+        for fact, value in values.items():
+            attest(
+                session=session,
+                subject_type=subject_type,
+                subject_id=seed.ids[key],
+                fact=fact,
+                value=value,
+                evidence_ref=f"demo evidence file for {fact}",
+                justification=f"reviewed for the demo by {actor}",
+                actor=actor,
+            )

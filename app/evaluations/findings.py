@@ -1,0 +1,123 @@
+"""The lifecycle of a red-team finding: open -> mitigated | accepted -> closed.
+
+Mitigating needs the evidence of the fix; accepting needs a justification. Both are
+decisions about the model's risk, so the person deciding must not be one of the
+model's authors (its developers, its registrar, the authors and requester of the run
+that trained it). Every change is ledgered. Only ``open`` findings count against the
+promotion gate; the policy decides which severities block.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from app.errors import ValidationError
+from app.evaluations.errors import FindingTransitionError, IndependenceError
+from app.models.base import utc_now
+from app.models.evaluation_evidence import FindingStatus, RedTeamFinding
+from app.models.model_versions import ModelVersion
+from app.models.runs import FineTuneRun
+from app.registry.records import get_record, update_record
+
+__all__ = [
+    "accept_finding",
+    "close_finding",
+    "findings_of",
+    "mitigate_finding",
+    "model_authors",
+]
+
+_NEXT: dict[str, tuple[str, ...]] = {
+    FindingStatus.OPEN: (FindingStatus.MITIGATED, FindingStatus.ACCEPTED),
+    FindingStatus.MITIGATED: (FindingStatus.CLOSED,),
+    FindingStatus.ACCEPTED: (FindingStatus.CLOSED,),
+    FindingStatus.CLOSED: (),
+}
+
+
+def model_authors(*, session: Session, model_id: int) -> set[str]:
+    """Who made the model: they may not decide on its findings.
+
+    One small function so the ledger-based "who touched this subject" answer can
+    replace it without touching the lifecycle.
+    """
+    model = get_record(session=session, model=ModelVersion, record_id=model_id)
+    authors = {model.created_by, *model.developers}
+    run = session.get(FineTuneRun, model.run_id) if model.run_id else None
+    if run is not None:
+        authors |= {run.requester, *run.authors}
+    return {author for author in authors if author}
+
+
+def findings_of(
+    *, session: Session, model_id: int, status: str | None = None
+) -> list[RedTeamFinding]:
+    """The model's findings, oldest first, optionally of one status."""
+    query = select(RedTeamFinding).where(RedTeamFinding.model_version_id == model_id)
+    if status is not None:
+        query = query.where(RedTeamFinding.status == status)
+    return list(session.exec(query.order_by(col(RedTeamFinding.id))).all())
+
+
+def _move(
+    session: Session, finding_id: int, to: FindingStatus, actor: str, changes: dict[str, object]
+) -> RedTeamFinding:
+    finding = get_record(session=session, model=RedTeamFinding, record_id=finding_id)
+    if to not in _NEXT[FindingStatus(finding.status)]:
+        raise FindingTransitionError(
+            f"finding {finding_id} is {finding.status}; it cannot become {to.value}"
+        )
+    return update_record(
+        session=session,
+        record=finding,
+        changes={"status": to.value, **changes},
+        actor=actor,
+        action=f"red_team_finding.{to.value}",
+        note={"from": finding.status},
+    )
+
+
+def _independent_decision(
+    session: Session, finding_id: int, actor: str, text: str, what: str
+) -> None:
+    if not text.strip():
+        raise ValidationError(f"{what} is required")
+    finding = get_record(session=session, model=RedTeamFinding, record_id=finding_id)
+    if actor in model_authors(session=session, model_id=finding.model_version_id):
+        raise IndependenceError(
+            f"{actor} is an author of model {finding.model_version_id}; "
+            "a finding is decided by someone independent of the model"
+        )
+
+
+def mitigate_finding(
+    *, session: Session, finding_id: int, evidence: str, actor: str
+) -> RedTeamFinding:
+    """Record that the weakness was fixed, with the evidence (open -> mitigated)."""
+    _independent_decision(session, finding_id, actor, evidence, "evidence of the mitigation")
+    return _move(
+        session,
+        finding_id,
+        FindingStatus.MITIGATED,
+        actor,
+        {"evidence": evidence.strip(), "decided_by": actor, "decided_at": utc_now()},
+    )
+
+
+def accept_finding(
+    *, session: Session, finding_id: int, justification: str, actor: str
+) -> RedTeamFinding:
+    """Accept the risk with a justification (open -> accepted)."""
+    _independent_decision(session, finding_id, actor, justification, "a justification")
+    return _move(
+        session,
+        finding_id,
+        FindingStatus.ACCEPTED,
+        actor,
+        {"justification": justification.strip(), "decided_by": actor, "decided_at": utc_now()},
+    )
+
+
+def close_finding(*, session: Session, finding_id: int, actor: str) -> RedTeamFinding:
+    """Close a mitigated or accepted finding (the record stays, the lifecycle ends)."""
+    return _move(session, finding_id, FindingStatus.CLOSED, actor, {})

@@ -1,0 +1,261 @@
+"""Production monitoring of deployments: the audit baseline, batches from the serving
+side with their drift, incidents, and the policy's verdict on them.
+
+After each batch and each incident change the ``production_promotion`` gate is asked
+again about the deployment (the standing question: may it be in production?). The
+policy's monitoring controls decide: ``COMMON-MONITORING`` failing marks the deployment
+``needs_review``; ``COMMON-MONITORING-SUSPEND`` failing moves a production deployment
+to ``suspended``. Both are ledgered and sent to webhook subscribers. An engine failure
+marks the deployment for review (fail closed) but suspends nothing on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.approvals.webhooks import enqueue_event
+from app.errors import ConflictError
+from app.evaluations.drift import drift_by_group
+from app.evaluations.schemas import BaselineCreate, IncidentCreate, MonitoringBatchCreate
+from app.gates.service import evaluate_gate
+from app.ledger import append_event
+from app.models.base import utc_now
+from app.models.deployments import Deployment, DeploymentState
+from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
+from app.policy.engine import PolicyEngine
+from app.registry.deployments import transition_deployment
+from app.registry.errors import RecordNotFoundError
+from app.registry.records import create_record, get_record, update_record
+
+__all__ = [
+    "REVIEW_CONTROL",
+    "SUSPEND_CONTROL",
+    "batches_of",
+    "incidents_of",
+    "open_incident",
+    "receive_batch",
+    "record_baseline",
+    "resolve_incident",
+    "review_deployment",
+]
+
+REVIEW_CONTROL = "COMMON-MONITORING"
+SUSPEND_CONTROL = "COMMON-MONITORING-SUSPEND"
+
+
+def record_baseline(
+    *, session: Session, deployment_id: int, data: BaselineCreate, actor: str
+) -> MonitoringBaseline:
+    """Set (or replace) the score distribution drift is measured against."""
+    get_record(session=session, model=Deployment, record_id=deployment_id)
+    baseline = session.exec(
+        select(MonitoringBaseline).where(MonitoringBaseline.deployment_id == deployment_id)
+    ).first()
+    if baseline is None:
+        return create_record(
+            session=session,
+            record=MonitoringBaseline(
+                deployment_id=deployment_id, created_by=actor, **data.model_dump()
+            ),
+            actor=actor,
+        )
+    return update_record(
+        session=session,
+        record=baseline,
+        changes={**data.model_dump(), "created_by": actor, "created_at": utc_now()},
+        actor=actor,
+    )
+
+
+def receive_batch(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    deployment_id: int,
+    data: MonitoringBatchCreate,
+    actor: str,
+) -> tuple[MonitoringBatch, dict[str, Any]]:
+    """Store a batch with its drift against the baseline, then ask the policy about it."""
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
+    if deployment.state == DeploymentState.RETIRED:
+        raise ConflictError(f"deployment {deployment_id} is retired: it receives no monitoring")
+    baseline = session.exec(
+        select(MonitoringBaseline).where(MonitoringBaseline.deployment_id == deployment_id)
+    ).first()
+    drift = (
+        drift_by_group(
+            baseline_scores=baseline.scores,
+            baseline_groups=baseline.groups,
+            scores=data.scores,
+            groups=data.groups,
+        )
+        if baseline is not None
+        else []
+    )
+    batch = create_record(
+        session=session,
+        record=MonitoringBatch(
+            deployment_id=deployment_id, drift=drift, received_by=actor, **data.model_dump()
+        ),
+        actor=actor,
+    )
+    return batch, review_deployment(
+        session=session, engine=engine, deployment=deployment, actor=actor
+    )
+
+
+def open_incident(
+    *, session: Session, engine: PolicyEngine, deployment_id: int, data: IncidentCreate, actor: str
+) -> tuple[Incident, dict[str, Any]]:
+    """Open an incident on a deployment, then ask the policy about the deployment."""
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
+    incident = create_record(
+        session=session,
+        record=Incident(deployment_id=deployment_id, opened_by=actor, **data.model_dump()),
+        actor=actor,
+        action="incident.opened",
+    )
+    return incident, review_deployment(
+        session=session, engine=engine, deployment=deployment, actor=actor
+    )
+
+
+def resolve_incident(
+    *, session: Session, incident_id: int, resolution: str, actor: str
+) -> Incident:
+    """Record how an incident was resolved (a suspended deployment stays suspended)."""
+    incident = get_record(session=session, model=Incident, record_id=incident_id)
+    if incident.status != IncidentStatus.OPEN:
+        raise ConflictError(f"incident {incident_id} is already {incident.status}")
+    return update_record(
+        session=session,
+        record=incident,
+        changes={
+            "status": IncidentStatus.RESOLVED.value,
+            "resolution": resolution,
+            "resolved_by": actor,
+            "resolved_at": utc_now(),
+        },
+        actor=actor,
+        action="incident.resolved",
+    )
+
+
+def _notify(
+    session: Session,
+    event: str,
+    deployment: Deployment,
+    decision_id: int | None,
+    messages: list[str],
+) -> None:
+    enqueue_event(
+        session=session,
+        event=event,
+        data={
+            "deployment_id": deployment.id,
+            "state": deployment.state,
+            "policy_decision_id": decision_id,
+            "messages": messages,
+        },
+    )
+
+
+def review_deployment(
+    *, session: Session, engine: PolicyEngine, deployment: Deployment, actor: str
+) -> dict[str, Any]:
+    """Ask the promotion gate about ``deployment`` and act on its monitoring controls."""
+    decision = evaluate_gate(
+        session=session,
+        engine=engine,
+        gate="production_promotion",
+        subject_id=deployment.id or 0,
+        actor=actor,
+    )
+    statuses = {
+        outcome["control_id"]: outcome["status"]
+        for outcome in decision.result.get("controls", [])
+        if outcome["control_id"] in (REVIEW_CONTROL, SUSPEND_CONTROL)
+    }
+    messages = [
+        violation["message"]
+        for violation in decision.violations
+        if violation["control"] in (REVIEW_CONTROL, SUSPEND_CONTROL, "GATEHOUSE-ENGINE")
+    ]
+    review = decision.error is not None or "fail" in statuses.values()
+    suspend = statuses.get(SUSPEND_CONTROL) == "fail"
+    if review and not deployment.needs_review:
+        update_record(
+            session=session,
+            record=deployment,
+            changes={"needs_review": True},
+            actor=actor,
+            action="deployment.needs_review",
+            note={"policy_decision_id": decision.id, "messages": messages},
+        )
+        _notify(session, "deployment.needs_review", deployment, decision.id, messages)
+    suspended = False
+    if suspend and deployment.state == DeploymentState.PRODUCTION:
+        transition_deployment(
+            session=session,
+            deployment_id=deployment.id or 0,
+            to=DeploymentState.SUSPENDED.value,
+            actor=actor,
+            reason=f"policy decision {decision.id}: " + "; ".join(messages),
+        )
+        suspended = True
+        _notify(session, "deployment.suspended", deployment, decision.id, messages)
+    append_event(
+        session=session,
+        actor=actor,
+        action="deployment.monitoring_reviewed",
+        subject_type="deployment",
+        subject_id=deployment.id or 0,
+        payload={
+            "policy_decision_id": decision.id,
+            "controls": statuses,
+            "review": review,
+            "suspended": suspended,
+        },
+    )
+    return {
+        "policy_decision_id": decision.id,
+        "controls": statuses,
+        "needs_review": deployment.needs_review,
+        "suspended": suspended,
+        "state": deployment.state,
+        "messages": messages,
+    }
+
+
+def batches_of(*, session: Session, deployment_id: int, limit: int = 200) -> list[MonitoringBatch]:
+    """The deployment's latest batches, oldest first."""
+    rows = session.exec(
+        select(MonitoringBatch)
+        .where(MonitoringBatch.deployment_id == deployment_id)
+        .order_by(col(MonitoringBatch.id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def incidents_of(*, session: Session, deployment_id: int) -> list[Incident]:
+    """The deployment's incidents, oldest first."""
+    return list(
+        session.exec(
+            select(Incident)
+            .where(Incident.deployment_id == deployment_id)
+            .order_by(col(Incident.id))
+        ).all()
+    )
+
+
+def baseline_of(*, session: Session, deployment_id: int) -> MonitoringBaseline:
+    """The deployment's baseline, or a not-found error."""
+    baseline = session.exec(
+        select(MonitoringBaseline).where(MonitoringBaseline.deployment_id == deployment_id)
+    ).first()
+    if baseline is None:
+        raise RecordNotFoundError("monitoring baseline of deployment", deployment_id)
+    return baseline

@@ -1,0 +1,142 @@
+"""Imported evaluation evidence: metric results, red-team campaigns and their findings,
+memorisation tests.
+
+Each row keeps where it came from (the import, the tool and its version, the task and
+the dataset's identity) so a reviewer can trace a gate's figure back to a file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import json_field, timestamp_field
+
+
+class FindingStatus(StrEnum):
+    """States of a red-team finding; transitions live in ``app.evaluations.findings``."""
+
+    OPEN = "open"
+    MITIGATED = "mitigated"
+    ACCEPTED = "accepted"
+    CLOSED = "closed"
+
+
+class FindingSeverity(StrEnum):
+    """How bad a finding is; the policy decides which severities block."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class EvidenceImport(SQLModel, table=True):
+    """One imported file: which tool wrote it, its digest, who imported it."""
+
+    __tablename__ = "evidence_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    #: lm_eval | generic_json | generic_csv | garak | promptfoo | memorisation
+    source_format: str = Field(max_length=30)
+    tool: str = Field(max_length=100)
+    tool_version: str | None = Field(default=None, max_length=100)
+    file_name: str = Field(max_length=500)
+    file_sha256: str = Field(max_length=64)
+    #: Run configuration the tool recorded (model args, batch size...), scrubbed of samples.
+    config: dict = json_field()
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class MetricResult(SQLModel, table=True):
+    """One metric of one task, with its base-model baseline and the dataset it ran on."""
+
+    __tablename__ = "metric_result"
+    __table_args__ = (sa.Index("ix_metric_result_model_metric", "model_version_id", "metric"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="evidence_import.id", index=True)
+    model_version_id: int = Field(foreign_key="model_version.id")
+    #: The name the policy reads (e.g. accuracy, hallucination_rate) or ``task/metric``.
+    metric: str = Field(max_length=200)
+    value: float
+    stderr: float | None = None
+    #: The base model's value on the same task and dataset; null when not measured.
+    baseline: float | None = None
+    #: A threshold the evaluating team recorded with the result (the policy has its own).
+    threshold: float | None = None
+    task: str = Field(max_length=200)
+    task_version: str | None = Field(default=None, max_length=50)
+    dataset_name: str = Field(max_length=300)
+    dataset_revision: str | None = Field(default=None, max_length=200)
+    dataset_sha256: str | None = Field(default=None, max_length=64)
+    measured_at: datetime = timestamp_field()
+    created_at: datetime = timestamp_field()
+
+
+class RedTeamCampaign(SQLModel, table=True):
+    """A red-team campaign against one model version, with per-category tallies."""
+
+    __tablename__ = "red_team_campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    import_id: int = Field(foreign_key="evidence_import.id", index=True)
+    name: str = Field(max_length=200)
+    #: [{"category": "prompt_injection", "probes_run": 120, "failures": 3}, ...]
+    categories: list[dict] = json_field(default_factory=list)
+    started_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class RedTeamFinding(SQLModel, table=True):
+    """A weakness a campaign found, tracked from open to closed."""
+
+    __tablename__ = "red_team_finding"
+    __table_args__ = (sa.Index("ix_finding_model_status", "model_version_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="red_team_campaign.id", index=True)
+    model_version_id: int = Field(foreign_key="model_version.id")
+    category: str = Field(max_length=60)
+    severity: str = Field(max_length=20)
+    #: The tool's probe (garak probe, promptfoo plugin) and detector that raised it.
+    probe: str = Field(max_length=200)
+    detector: str | None = Field(default=None, max_length=200)
+    title: str = Field(max_length=500)
+    probes_run: int = 0
+    failures: int = 0
+    #: Example attempts; text the PII scanner flags is replaced unless marked safe.
+    samples: list[dict] = json_field(default_factory=list)
+    status: str = Field(
+        default=FindingStatus.OPEN.value,
+        sa_column=sa.Column(sa.String(20), nullable=False, index=True),
+    )
+    evidence: str | None = Field(default=None, max_length=4000)
+    justification: str | None = Field(default=None, max_length=4000)
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class MemorisationTest(SQLModel, table=True):
+    """Canary or extraction test: how many planted or sampled records could be elicited."""
+
+    __tablename__ = "memorisation_test"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    import_id: int = Field(foreign_key="evidence_import.id")
+    #: canary | extraction
+    method: str = Field(max_length=20)
+    records_tested: int
+    records_elicited: int
+    measured_at: datetime = timestamp_field()
+    created_at: datetime = timestamp_field()

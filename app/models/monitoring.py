@@ -1,0 +1,81 @@
+"""Production monitoring of deployments: the audit baseline, batches from the serving
+side with the drift computed against that baseline, and incidents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import json_field, timestamp_field
+
+
+class IncidentStatus(StrEnum):
+    """An incident is open until someone records how it was resolved."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class MonitoringBaseline(SQLModel, table=True):
+    """The score distribution the deployment was audited on; drift is measured against it."""
+
+    __tablename__ = "monitoring_baseline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", unique=True)
+    scores: list[float] = json_field(default_factory=list)
+    #: Group label of each score (same length as ``scores``), or empty.
+    groups: list[str] = json_field(default_factory=list)
+    #: Where the baseline came from, e.g. "audit_run:4".
+    source: str = Field(max_length=200)
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class MonitoringBatch(SQLModel, table=True):
+    """One batch of production figures sent by the serving side."""
+
+    __tablename__ = "monitoring_batch"
+    __table_args__ = (sa.Index("ix_monitoring_batch_deployment", "deployment_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id")
+    period_start: datetime = timestamp_field()
+    period_end: datetime = timestamp_field()
+    volume: int
+    error_rate: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_p99_ms: float
+    feedback_positive: int = 0
+    feedback_negative: int = 0
+    scores: list[float] = json_field(default_factory=list)
+    groups: list[str] = json_field(default_factory=list)
+    #: [{"group": null | "A", "psi": .., "ks_statistic": .., "ks_p_value": .., ...}]
+    drift: list[dict] = json_field(default_factory=list)
+    received_at: datetime = timestamp_field()
+    received_by: str = Field(max_length=80)
+
+
+class Incident(SQLModel, table=True):
+    """Something went wrong in production: open, linked to a deployment, resolved later."""
+
+    __tablename__ = "incident"
+    __table_args__ = (sa.Index("ix_incident_deployment_status", "deployment_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id")
+    severity: str = Field(max_length=20)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=4000)
+    status: str = Field(default=IncidentStatus.OPEN.value, max_length=20)
+    resolution: str | None = Field(default=None, max_length=4000)
+    opened_by: str = Field(max_length=80)
+    opened_at: datetime = timestamp_field()
+    resolved_by: str | None = Field(default=None, max_length=80)
+    resolved_at: datetime | None = timestamp_field(nullable=True)
+    updated_at: datetime = timestamp_field()

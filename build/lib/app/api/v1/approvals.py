@@ -1,0 +1,267 @@
+"""Approvals for release pipelines: request a gated transition, read its state, vote.
+
+``POST /runs/{id}/submit`` and ``POST /deployments/{id}/promote`` ask the gate. The
+answer is 201 with the opened approval request, or 200 with ``"outcome": "denied"`` and
+the violations (the decision is stored either way, so a deny is an answer, not an
+error). Errors are problem bodies: 409 for state conflicts (a closed request, a subject
+not in the right state), 403 for separation of duties with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Blueprint, current_app, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.v1.common import ListQuery, created, page_body, to_public
+from app.api.v1.spec import spec
+from app.approvals import service, webhooks
+from app.approvals.errors import VoteRefusedError
+from app.auth.guard import allow, current_principal
+from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
+from app.db import unit_of_work
+from app.gates.engine_binding import current_policy_engine
+from app.models.governance import ApprovalRequest, PolicyDecision
+from app.models.webhooks import WebhookDelivery, WebhookSubscription
+from app.registry.records import get_record, list_records
+
+bp = Blueprint("api_approvals", __name__, url_prefix="/api/v1")
+TAG = "approvals"
+
+
+class ApprovalListQuery(ListQuery):
+    """Filters for approval requests."""
+
+    status: Literal["pending", "approved", "rejected", "expired", "void"] | None = None
+    gate: Literal["training_launch", "production_promotion"] | None = None
+    subject_type: Literal["run", "deployment"] | None = None
+    subject_id: int | None = None
+
+
+class VoteRequest(BaseModel):
+    """An approve or reject; a reject needs a comment."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approve", "reject"]
+    comment: str = Field(default="", max_length=4000)
+    #: The role the vote counts for; may be left out when the voter holds only one required role.
+    role: str | None = Field(default=None, max_length=40)
+
+
+class SubscriptionCreate(BaseModel):
+    """A webhook endpoint and the approval events it wants."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=1, max_length=1000)
+    events: list[str] = Field(default_factory=lambda: list(webhooks.APPROVAL_EVENTS))
+    description: str = Field(default="", max_length=500)
+
+
+def decision_body(decision: PolicyDecision) -> dict[str, Any]:
+    """A decision as the pipeline needs it: outcome, violations, per-control outcomes."""
+    return {
+        "id": decision.id,
+        "gate": decision.gate,
+        "allow": decision.allow,
+        "violations": decision.violations,
+        "warnings": decision.result.get("warnings", []),
+        "controls": decision.result.get("controls", []),
+        "required_approvals": decision.result.get("required_approvals", []),
+        "evidence_sha256": decision.evidence_sha256,
+        "engine": decision.engine,
+        "error": decision.error,
+        "created_at": decision.created_at.isoformat(),
+    }
+
+
+def approval_body(details: service.ApprovalDetails) -> dict[str, Any]:
+    """A request with its votes, its decisions and the subject's state."""
+    return to_public(
+        details.request,
+        subject_state=details.subject_state,
+        votes=[to_public(v) for v in details.votes],
+        decisions=[decision_body(d) for d in details.decisions],
+        latest_decision=decision_body(details.decisions[-1]),
+    )
+
+
+def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
+    if outcome.request is None:
+        return jsonify(
+            {
+                "outcome": "denied",
+                "decision": decision_body(outcome.decision),
+                "violations": outcome.decision.violations,
+                "approval_request": None,
+            }
+        )
+    details = service.approval_details(session=session, request_id=outcome.request.id or 0)
+    return created(
+        {
+            "outcome": "approval_requested"
+            if outcome.request.status == "pending"
+            else outcome.request.status,
+            "decision": decision_body(outcome.decision),
+            "violations": outcome.decision.violations,
+            "approval_request": approval_body(details),
+        }
+    )
+
+
+def _expiry_days() -> int:
+    return int(current_app.config["GATEHOUSE"].approval_expiry_days)
+
+
+@bp.post("/runs/<int:run_id>/submit")
+@allow(*GATE_CALLERS, scope="gate")
+@spec.validate(tags=[TAG])
+def submit_run(run_id: int) -> Any:
+    """Submit a draft run: ask training_launch and, on allow, open its approval request."""
+    with unit_of_work() as session:
+        outcome = service.submit_run(
+            session=session,
+            engine=current_policy_engine(),
+            run_id=run_id,
+            actor=current_principal().username,
+            expiry_days=_expiry_days(),
+        )
+        return _requested(session, outcome)
+
+
+@bp.post("/deployments/<int:deployment_id>/promote")
+@allow(*GATE_CALLERS, scope="gate")
+@spec.validate(tags=[TAG])
+def request_promotion(deployment_id: int) -> Any:
+    """Ask to promote a staging deployment to production (production_promotion gate)."""
+    with unit_of_work() as session:
+        outcome = service.request_promotion(
+            session=session,
+            engine=current_policy_engine(),
+            deployment_id=deployment_id,
+            actor=current_principal().username,
+            expiry_days=_expiry_days(),
+        )
+        return _requested(session, outcome)
+
+
+@bp.get("/approvals")
+@allow(*READERS, scope="read")
+@spec.validate(query=ApprovalListQuery, tags=[TAG])
+def list_approvals(query: ApprovalListQuery) -> Any:
+    """Approval requests, filtered by status, gate or subject."""
+    with unit_of_work() as session:
+        page = list_records(
+            session=session,
+            model=ApprovalRequest,
+            filters=query.model_dump(exclude={"after", "limit"}),
+            after=query.after,
+            limit=query.limit,
+        )
+        return jsonify(page_body(page))
+
+
+@bp.get("/approvals/pending")
+@allow(*READERS, scope="read")
+@spec.validate(tags=[TAG])
+def pending_approvals() -> Any:
+    """Open requests the caller may still vote on."""
+    with unit_of_work() as session:
+        items = service.pending_for(session=session, username=current_principal().username)
+        return jsonify({"items": [to_public(item) for item in items]})
+
+
+@bp.get("/approvals/<int:request_id>")
+@allow(*READERS, scope="read")
+@spec.validate(tags=[TAG])
+def get_approval(request_id: int) -> Any:
+    """A request's state, votes and decisions (with violations)."""
+    with unit_of_work() as session:
+        return jsonify(
+            approval_body(service.approval_details(session=session, request_id=request_id))
+        )
+
+
+@bp.post("/approvals/<int:request_id>/votes")
+@allow(*APPROVERS, scope="approve")
+@spec.validate(json=VoteRequest, tags=[TAG])
+def vote(request_id: int, json: VoteRequest) -> Any:
+    """Approve or reject; quorum asks the gate once more, any reject closes the request."""
+    principal = current_principal()
+    with unit_of_work() as session:
+        request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
+        outcome = service.vote(
+            session=session,
+            engine=current_policy_engine(),
+            request_id=request_id,
+            voter=principal.username,
+            role=service.voting_role(request=request, roles=principal.roles, asked=json.role),
+            decision=json.decision,
+            comment=json.comment,
+        )
+        body = approval_body(service.approval_details(session=session, request_id=request_id))
+    # Raised after the commit: the expiry or voiding the refusal reports is kept.
+    if outcome.refusal is not None:
+        raise VoteRefusedError(outcome.refusal)
+    return jsonify(body)
+
+
+@bp.post("/webhooks")
+@allow(*ADMINS, scope="write")
+@spec.validate(json=SubscriptionCreate, tags=[TAG])
+def create_webhook(json: SubscriptionCreate) -> Any:
+    """Subscribe an endpoint; the signing secret is in this response only."""
+    with unit_of_work() as session:
+        subscription, secret = webhooks.create_subscription(
+            session=session,
+            url=json.url,
+            events=json.events,
+            description=json.description,
+            actor=current_principal().username,
+        )
+        return created({**_subscription_body(subscription), "secret": secret})
+
+
+def _subscription_body(subscription: WebhookSubscription) -> dict[str, Any]:
+    return subscription.model_dump(mode="json", exclude={"secret"})
+
+
+@bp.get("/webhooks")
+@allow(*ADMINS, scope="read")
+@spec.validate(tags=[TAG])
+def list_webhooks() -> Any:
+    """Subscriptions (never their secrets)."""
+    with unit_of_work() as session:
+        page = list_records(session=session, model=WebhookSubscription, limit=200)
+        return jsonify({"items": [_subscription_body(s) for s in page.items]})
+
+
+@bp.delete("/webhooks/<int:subscription_id>")
+@allow(*ADMINS, scope="write")
+@spec.validate(tags=[TAG])
+def deactivate_webhook(subscription_id: int) -> Any:
+    """Stop sending to a subscription; its delivery log stays."""
+    with unit_of_work() as session:
+        subscription = webhooks.deactivate_subscription(
+            session=session, subscription_id=subscription_id, actor=current_principal().username
+        )
+        return jsonify(_subscription_body(subscription))
+
+
+@bp.get("/webhooks/<int:subscription_id>/deliveries")
+@allow(*ADMINS, scope="read")
+@spec.validate(query=ListQuery, tags=[TAG])
+def list_deliveries(subscription_id: int, query: ListQuery) -> Any:
+    """The delivery log of one subscription: status, attempts, response code, last error."""
+    with unit_of_work() as session:
+        get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
+        page = list_records(
+            session=session,
+            model=WebhookDelivery,
+            filters={"subscription_id": subscription_id},
+            after=query.after,
+            limit=query.limit,
+        )
+        return jsonify(page_body(page))

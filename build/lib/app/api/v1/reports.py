@@ -1,0 +1,167 @@
+"""Signed reports: generate, list, download (ledgered), verify an uploaded PDF.
+
+Compliance officers, model risk and admins generate; every report reader (auditors
+included) lists, downloads and verifies. Rendering takes seconds, so generation reads
+the registry in one unit of work, renders outside any transaction, and records the
+report in a second one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.api.v1.common import ListQuery, created, to_public
+from app.api.v1.spec import spec
+from app.auth.guard import allow, current_principal
+from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
+from app.db import unit_of_work
+from app.downloads import pdf_attachment
+from app.errors import ValidationError
+from app.models.evidence import Report
+from app.registry.records import get_record, list_records
+from app.reports import service as report_service
+from app.reports.kind import report_kind, report_kinds
+from app.reports.prepared import Period, ReportRequest
+from app.reports.service import (
+    MAX_VERIFY_BYTES,
+    read_upload,
+    record_download,
+    report_filename,
+    verify_upload,
+)
+from app.storage import UploadTooLargeError
+
+bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
+TAG = "reports"
+
+
+class ReportCreate(BaseModel):
+    """What to report on: a registry object by id, or a period for the periodic report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="a report kind (GET /api/v1/reports/kinds lists them)")
+    subject_id: int | None = Field(default=None, ge=1)
+    period_start: date | None = None
+    period_end: date | None = None
+
+    @model_validator(mode="after")
+    def _subject_matches_kind(self) -> ReportCreate:
+        kinds = report_kinds()
+        if self.kind not in kinds:
+            raise ValueError(f"kind must be one of {', '.join(kinds)}")
+        kind = kinds[self.kind]
+        if kind.about_a_period:
+            if self.period_start is None or self.period_end is None:
+                raise ValueError(f"{self.kind} needs period_start and period_end")
+        elif self.subject_id is None:
+            raise ValueError(
+                f"{self.kind} needs subject_id (a {kind.subject_type.replace('_', ' ')} id)"
+            )
+        return self
+
+    def request(self) -> ReportRequest:
+        """The report asked for."""
+        if report_kind(self.kind).about_a_period:
+            return ReportRequest(
+                self.kind, period=Period.between(self.period_start, self.period_end)
+            )
+        return ReportRequest(self.kind, subject_id=self.subject_id)
+
+
+class ReportListQuery(ListQuery):
+    """Filters for reports."""
+
+    kind: str | None = None
+    subject_type: str | None = None
+    subject_id: int | None = None
+
+
+def _body(report: Report) -> dict[str, Any]:
+    return to_public(report, filename=report_filename(report))
+
+
+@bp.post("")
+@allow(*REPORT_GENERATORS, scope="write")
+@spec.validate(json=ReportCreate, tags=[TAG])
+def generate(json: ReportCreate) -> Any:
+    """Generate, sign, store and record a report (takes a few seconds)."""
+    report = report_service.generate(
+        sessions=unit_of_work,
+        settings=current_app.config["GATEHOUSE"],
+        request=json.request(),
+        actor=current_principal().username,
+    )
+    return created(_body(report))
+
+
+@bp.get("")
+@allow(*REPORT_READERS, scope="read")
+@spec.validate(query=ReportListQuery, tags=[TAG])
+def list_reports(query: ReportListQuery) -> Any:
+    """Reports, oldest first, filtered by kind and subject."""
+    with unit_of_work() as session:
+        page = list_records(
+            session=session,
+            model=Report,
+            filters=query.model_dump(exclude={"after", "limit"}),
+            after=query.after,
+            limit=query.limit,
+        )
+        return jsonify(
+            {"items": [_body(item) for item in page.items], "next_after": page.next_after}
+        )
+
+
+@bp.get("/<int:report_id>")
+@allow(*REPORT_READERS, scope="read")
+@spec.validate(tags=[TAG])
+def get_report(report_id: int) -> Any:
+    """One report's record."""
+    with unit_of_work() as session:
+        return jsonify(_body(get_record(session=session, model=Report, record_id=report_id)))
+
+
+@bp.get("/<int:report_id>/download")
+@allow(*REPORT_READERS, scope="read")
+@spec.validate(tags=[TAG])
+def download(report_id: int) -> Any:
+    """The signed PDF as an attachment; the download is ledgered with the user."""
+    with unit_of_work() as session:
+        found = record_download(
+            session=session,
+            settings=current_app.config["GATEHOUSE"],
+            report_id=report_id,
+            actor=current_principal().username,
+        )
+    return pdf_attachment(found.data, found.filename)
+
+
+def uploaded_pdf() -> bytes:
+    """The multipart ``file`` part, refused early when the request is too large."""
+    if (request.content_length or 0) > MAX_VERIFY_BYTES + 64 * 1024:
+        raise UploadTooLargeError(
+            f"the file exceeds the verification limit of {MAX_VERIFY_BYTES // (1024 * 1024)} MiB"
+        )
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("send the PDF as a multipart part named 'file'")
+    return read_upload(upload.stream)
+
+
+@bp.post("/verify")
+# Verification changes nothing, but every non-GET API call needs a mutating scope.
+@allow(*REPORT_READERS, scope="write")
+@spec.validate(tags=[TAG])
+def verify() -> Any:
+    """Verify an uploaded PDF (multipart ``file``): signature, signer, trust, registry match."""
+    data = uploaded_pdf()
+    with unit_of_work() as session:
+        outcome = verify_upload(
+            session=session, settings=current_app.config["GATEHOUSE"], data=data
+        )
+        return jsonify(outcome.as_dict())

@@ -1,0 +1,640 @@
+"""Approval workflows: gated transitions, quorum, separation of duties, frozen evidence.
+
+A run is submitted (``draft → submitted``) and a deployment's promotion requested
+(``staging → promotion_requested``) only through :func:`submit_run` and
+:func:`request_promotion`, which ask the gate first. The policy decides; Python only
+reads its answer. A decision that is denied solely by the approvals control
+(``COMMON-APPROVALS`` failing, every other control passing or not applying, and no
+fail-closed finding) means "allowed, once the approvals are given": the first question is
+always asked before anybody could vote, so it opens the approval request. Any other deny
+leaves the subject where it was, with the stored decision saying why.
+
+The request freezes the evidence digest of that decision. Every vote first compares it
+with the evidence the gate would see now; a difference voids the request and sends the
+subject back (a run to ``rejected``, from where its author returns it to ``draft`` and
+submits again; a deployment to ``staging``). When the votes meet the required approvals
+per role, the gate is asked again, and only its allow moves the subject on.
+
+Concurrency: each step locks the row it changes (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite transactions are ``BEGIN IMMEDIATE``, see ``app.db``), so racing
+voters or pipelines serialise and exactly one of them makes the transition.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+from app.approvals.errors import (
+    AlreadyVotedError,
+    RequestClosedError,
+    RoleNotHeldError,
+    SeparationOfDutiesError,
+    VoteValidationError,
+)
+from app.approvals.webhooks import enqueue_event
+from app.auth.accounts import roles_of
+from app.gates.service import current_evidence_sha256, evaluate_gate
+from app.ledger import SCHEDULER_ACTOR, append_event
+from app.models.base import utc_now
+from app.models.deployments import Deployment, DeploymentState
+from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
+from app.models.model_versions import ModelVersion
+from app.models.runs import FineTuneRun, RunState
+from app.models.users import User
+from app.policy.engine import PolicyEngine
+from app.registry.records import get_record, transition_record
+from app.registry.state_machines import (
+    APPROVAL_WORKFLOW,
+    DEPLOYMENT_MACHINE,
+    PROMOTION_WORKFLOW,
+    RUN_MACHINE,
+    SUBMISSION_WORKFLOW,
+    StateMachine,
+)
+
+__all__ = [
+    "APPROVALS_CONTROL",
+    "DEFAULT_EXPIRY_DAYS",
+    "ApprovalDetails",
+    "GateRequestOutcome",
+    "VoteOutcome",
+    "approval_details",
+    "blocked_only_by_approvals",
+    "expire_requests",
+    "pending_for",
+    "quorum_met",
+    "request_promotion",
+    "submit_run",
+    "vote",
+    "voting_role",
+]
+
+#: The control that counts approvals (policies/common/approvals).
+APPROVALS_CONTROL = "COMMON-APPROVALS"
+#: Days an approval request stays open unless the settings say otherwise.
+DEFAULT_EXPIRY_DAYS = 14
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """How one gate's subject moves: where it waits, where approval and return take it."""
+
+    gate: str
+    subject_type: str
+    machine: StateMachine
+    record: type[SQLModel]
+    #: The workflow that may take the subject into the waiting state.
+    request_workflow: str
+    waiting: str
+    approved: str
+    returned: str
+
+    def transition(
+        self, session: Session, subject_id: int, to: str, actor: str, reason: str
+    ) -> None:
+        """Take a gated edge of this flow's machine."""
+        workflow = self.request_workflow if to == self.waiting else APPROVAL_WORKFLOW
+        record = get_record(session=session, model=self.record, record_id=subject_id)
+        transition_record(
+            session=session,
+            record=record,
+            machine=self.machine,
+            to=to,
+            actor=actor,
+            reason=reason,
+            workflow=workflow,
+        )
+
+
+RUN_FLOW = _Flow(
+    gate="training_launch",
+    subject_type="run",
+    machine=RUN_MACHINE,
+    record=FineTuneRun,
+    request_workflow=SUBMISSION_WORKFLOW,
+    waiting=RunState.SUBMITTED,
+    approved=RunState.APPROVED,
+    returned=RunState.REJECTED,
+)
+PROMOTION_FLOW = _Flow(
+    gate="production_promotion",
+    subject_type="deployment",
+    machine=DEPLOYMENT_MACHINE,
+    record=Deployment,
+    request_workflow=PROMOTION_WORKFLOW,
+    waiting=DeploymentState.PROMOTION_REQUESTED,
+    approved=DeploymentState.PRODUCTION,
+    returned=DeploymentState.STAGING,
+)
+_FLOWS = {flow.gate: flow for flow in (RUN_FLOW, PROMOTION_FLOW)}
+
+
+@dataclass(frozen=True)
+class GateRequestOutcome:
+    """The decision a submission or promotion request got, and the request it opened."""
+
+    #: The stored gate decision (allow or deny, with violations).
+    decision: PolicyDecision
+    #: The approval request opened, or None when the gate denied.
+    request: ApprovalRequest | None
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    """What a vote did."""
+
+    request: ApprovalRequest
+    #: The recorded vote, or None when it was refused (see ``refusal``).
+    vote: ApprovalVote | None
+    #: The gate decision taken when quorum was met, if any.
+    final_decision: PolicyDecision | None
+    #: Why the vote was not counted (request expired, evidence changed), else None.
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalDetails:
+    """Everything a reviewer sees about one request: votes and every decision since."""
+
+    request: ApprovalRequest
+    votes: list[ApprovalVote]
+    #: Decisions on the subject by the request's gate, from the opening one on.
+    decisions: list[PolicyDecision]
+    #: The subject's current state (run or deployment).
+    subject_state: str
+
+
+def blocked_only_by_approvals(decision: PolicyDecision) -> bool:
+    """True when the policy allows, or denies only because approvals are still missing.
+
+    Read from the policy's own per-control outcomes: the approvals control failed, no other
+    control failed, and every violation is the approvals control's (so no fail-closed,
+    input or engine finding).
+    """
+    if decision.allow:
+        return True
+    if decision.error is not None:
+        return False
+    controls = {c["control_id"]: c["status"] for c in decision.result.get("controls", [])}
+    return (
+        controls.get(APPROVALS_CONTROL) == "fail"
+        and all(status != "fail" for cid, status in controls.items() if cid != APPROVALS_CONTROL)
+        and all(v["control"] == APPROVALS_CONTROL for v in decision.violations)
+    )
+
+
+def quorum_met(required: list[dict[str, Any]], votes: list[ApprovalVote]) -> bool:
+    """Whether the approve votes cover every required role's count, by distinct people.
+
+    This only decides *when* to ask the gate again; the gate's answer decides the outcome.
+    """
+    approvals = [v for v in votes if v.vote == "approve"]
+    per_role = Counter(v.role for v in approvals)
+    needed = sum(int(r["count"]) for r in required)
+    return all(per_role[r["role"]] >= int(r["count"]) for r in required) and (
+        len({v.voter for v in approvals}) >= needed
+    )
+
+
+def _request_data(request: ApprovalRequest, **extra: Any) -> dict[str, Any]:
+    """The webhook and ledger description of a request."""
+    return {
+        "request_id": request.id,
+        "gate": request.gate,
+        "subject_type": request.subject_type,
+        "subject_id": request.subject_id,
+        "status": request.status,
+        "required_approvals": request.required_approvals,
+        **extra,
+    }
+
+
+def _open(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    flow: _Flow,
+    subject_id: int,
+    current_state: str,
+    actor: str,
+    excluded: set[str],
+    expiry_days: int,
+    now: datetime,
+) -> GateRequestOutcome:
+    """Ask the flow's gate; on allow (or approvals-only deny) move the subject and open a request."""
+    # A subject that cannot move is refused before the gate is asked (no pointless decision).
+    flow.machine.check(current_state, flow.waiting, workflow=flow.request_workflow)
+    decision = evaluate_gate(
+        session=session, engine=engine, gate=flow.gate, subject_id=subject_id, actor=actor, now=now
+    )
+    if not blocked_only_by_approvals(decision):
+        return GateRequestOutcome(decision=decision, request=None)
+    flow.transition(
+        session, subject_id, flow.waiting, actor, f"gate {flow.gate} decision {decision.id}"
+    )
+    request = ApprovalRequest(
+        gate=flow.gate,
+        subject_type=flow.subject_type,
+        subject_id=subject_id,
+        decision_id=decision.id or 0,
+        required_approvals=list(decision.result.get("required_approvals", [])),
+        input_sha256=decision.evidence_sha256,
+        requester=actor,
+        excluded_approvers=sorted(excluded),
+        created_at=now,
+        expires_at=now + timedelta(days=expiry_days),
+    )
+    session.add(request)
+    session.flush()
+    append_event(
+        session=session,
+        actor=actor,
+        action="approval.requested",
+        subject_type="approval_request",
+        subject_id=request.id or 0,
+        payload=_request_data(request, decision_id=decision.id),
+    )
+    enqueue_event(
+        session=session, event="approval.requested", data=_request_data(request, requester=actor)
+    )
+    if not request.required_approvals:
+        _ask_again(session=session, engine=engine, request=request, actor=actor, now=now)
+    return GateRequestOutcome(decision=decision, request=request)
+
+
+def submit_run(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    run_id: int,
+    actor: str,
+    expiry_days: int = DEFAULT_EXPIRY_DAYS,
+    now: datetime | None = None,
+) -> GateRequestOutcome:
+    """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
+    return _open(
+        session=session,
+        engine=engine,
+        flow=RUN_FLOW,
+        subject_id=run_id,
+        current_state=run.state,
+        actor=actor,
+        excluded={actor, run.requester, *run.authors},
+        expiry_days=expiry_days,
+        now=now or utc_now(),
+    )
+
+
+def request_promotion(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    deployment_id: int,
+    actor: str,
+    expiry_days: int = DEFAULT_EXPIRY_DAYS,
+    now: datetime | None = None,
+) -> GateRequestOutcome:
+    """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id, lock=True)
+    model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
+    run = session.get(FineTuneRun, model.run_id) if model.run_id else None
+    excluded = {actor, *model.developers}
+    if run is not None:
+        excluded |= {run.requester, *run.authors}
+    return _open(
+        session=session,
+        engine=engine,
+        flow=PROMOTION_FLOW,
+        subject_id=deployment_id,
+        current_state=deployment.state,
+        actor=actor,
+        excluded=excluded,
+        expiry_days=expiry_days,
+        now=now or utc_now(),
+    )
+
+
+def _votes_of(session: Session, request_id: int) -> list[ApprovalVote]:
+    return list(
+        session.exec(
+            select(ApprovalVote)
+            .where(ApprovalVote.request_id == request_id)
+            .order_by(col(ApprovalVote.id))
+        ).all()
+    )
+
+
+def _close(
+    *,
+    session: Session,
+    request: ApprovalRequest,
+    status: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    event: str,
+) -> None:
+    """Close a pending request and move its subject on (approved) or back (otherwise)."""
+    flow = _FLOWS[request.gate]
+    request.status = status
+    request.closed_at = now
+    request.close_reason = reason[:2000]
+    session.add(request)
+    session.flush()
+    target = flow.approved if status == "approved" else flow.returned
+    flow.transition(
+        session,
+        request.subject_id,
+        target,
+        actor,
+        f"approval request {request.id} {status}: {reason}",
+    )
+    append_event(
+        session=session,
+        actor=actor,
+        action=f"approval.{status}",
+        subject_type="approval_request",
+        subject_id=request.id or 0,
+        payload=_request_data(request, reason=reason[:500]),
+    )
+    enqueue_event(session=session, event=event, data=_request_data(request, reason=reason))
+
+
+def void_request(*, session: Session, request: ApprovalRequest, reason: str, actor: str) -> None:
+    """Void an approval whose evidence changed; its subject goes back like on any void."""
+    _close(
+        session=session,
+        request=request,
+        status="void",
+        reason=reason,
+        actor=actor,
+        now=utc_now(),
+        event="approval.decided",
+    )
+
+
+def _ask_again(
+    *, session: Session, engine: PolicyEngine, request: ApprovalRequest, actor: str, now: datetime
+) -> PolicyDecision:
+    """Quorum is met: the gate decides once more; only its allow approves."""
+    decision = evaluate_gate(
+        session=session,
+        engine=engine,
+        gate=request.gate,
+        subject_id=request.subject_id,
+        actor=actor,
+        now=now,
+    )
+    if decision.allow:
+        _close(
+            session=session,
+            request=request,
+            status="approved",
+            reason=f"required approvals given; gate {request.gate} allowed (decision {decision.id})",
+            actor=actor,
+            now=now,
+            event="approval.decided",
+        )
+    else:
+        append_event(
+            session=session,
+            actor=actor,
+            action="approval.gate_denied",
+            subject_type="approval_request",
+            subject_id=request.id or 0,
+            payload=_request_data(
+                request,
+                decision_id=decision.id,
+                controls_violated=sorted({v["control"] for v in decision.violations}),
+            ),
+        )
+    return decision
+
+
+def _sod_reason(request: ApprovalRequest, voter: str) -> str:
+    who = (
+        "requested it" if voter == request.requester else "authored the run or developed the model"
+    )
+    return (
+        f"{voter} may not vote on approval request {request.id}: they {who} "
+        "(separation of duties: approvers must be independent of the subject)"
+    )
+
+
+def voting_role(*, request: ApprovalRequest, roles: frozenset[str], asked: str | None) -> str:
+    """The role a vote counts for: the one asked for, else the only required role held."""
+    if asked:
+        return asked
+    needed = sorted({r["role"] for r in request.required_approvals})
+    candidates = sorted(roles & set(needed))
+    if not candidates:
+        raise RoleNotHeldError(
+            f"approval request {request.id} needs votes from {', '.join(needed) or 'nobody'}; "
+            f"you hold {', '.join(sorted(roles)) or 'no role'}"
+        )
+    if len(candidates) > 1:
+        raise VoteValidationError(
+            f"say which role this vote counts for: you hold {', '.join(candidates)}"
+        )
+    return candidates[0]
+
+
+def vote(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    request_id: int,
+    voter: str,
+    role: str,
+    decision: str,
+    comment: str = "",
+    now: datetime | None = None,
+) -> VoteOutcome:
+    """Record an approve or reject by ``voter`` for ``role``, and settle the request if it can.
+
+    Refusals that change nothing raise (role not held, separation of duties, already voted,
+    request closed, a reject without comment). An expired request or changed evidence
+    closes the request and returns a ``refusal`` instead of raising, so that the closing
+    commits; the door reports the refusal after the commit.
+    """
+    now = now or utc_now()
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id, lock=True)
+    if decision not in ("approve", "reject"):
+        raise VoteValidationError(f"decision must be 'approve' or 'reject', not '{decision}'")
+    if decision == "reject" and not comment.strip():
+        raise VoteValidationError("a reject needs a comment saying why")
+    if request.status != "pending":
+        raise RequestClosedError(
+            f"approval request {request_id} is {request.status}"
+            + (f": {request.close_reason}" if request.close_reason else "")
+        )
+    user = session.exec(select(User).where(User.username == voter)).first()
+    if user is None or role not in roles_of(session=session, user=user):
+        raise RoleNotHeldError(f"{voter} does not hold the role {role}")
+    required_roles = sorted({r["role"] for r in request.required_approvals})
+    if role not in required_roles:
+        raise VoteValidationError(
+            f"approval request {request_id} needs votes from {', '.join(required_roles) or 'nobody'}, not {role}"
+        )
+    if voter in request.excluded_approvers:
+        raise SeparationOfDutiesError(_sod_reason(request, voter))
+    votes = _votes_of(session, request_id)
+    if any(v.voter == voter for v in votes):
+        raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")
+    if now >= request.expires_at:
+        reason = f"expired at {request.expires_at.isoformat()} before a decision"
+        _close(
+            session=session,
+            request=request,
+            status="expired",
+            reason=reason,
+            actor=voter,
+            now=now,
+            event="approval.expired",
+        )
+        return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
+    current = current_evidence_sha256(
+        session=session, gate=request.gate, subject_id=request.subject_id
+    )
+    if current != request.input_sha256:
+        reason = (
+            "the evidence changed since the gate decided (evidence digest "
+            f"{request.input_sha256[:12]} is now {current[:12]}); the gate must be asked again"
+        )
+        _close(
+            session=session,
+            request=request,
+            status="void",
+            reason=reason,
+            actor=voter,
+            now=now,
+            event="approval.decided",
+        )
+        return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
+    ballot = ApprovalVote(
+        request_id=request_id,
+        voter=voter,
+        role=role,
+        vote=decision,
+        comment=comment,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(ballot)
+    except IntegrityError:
+        raise AlreadyVotedError(
+            f"{voter} has already voted on approval request {request_id}"
+        ) from None
+    append_event(
+        session=session,
+        actor=voter,
+        action=f"approval.vote_{decision}",
+        subject_type="approval_request",
+        subject_id=request_id,
+        payload={"vote_id": ballot.id, "role": role, "decision": decision},
+    )
+    if decision == "reject":
+        _close(
+            session=session,
+            request=request,
+            status="rejected",
+            reason=f"rejected by {voter} ({role}): {comment.strip()}",
+            actor=voter,
+            now=now,
+            event="approval.decided",
+        )
+        return VoteOutcome(request=request, vote=ballot, final_decision=None)
+    final = None
+    if quorum_met(request.required_approvals, [*votes, ballot]):
+        final = _ask_again(session=session, engine=engine, request=request, actor=voter, now=now)
+    return VoteOutcome(request=request, vote=ballot, final_decision=final)
+
+
+def expire_requests(*, session: Session, now: datetime | None = None) -> list[ApprovalRequest]:
+    """Close every pending request past its expiry and send its subject back (scheduler job)."""
+    now = now or utc_now()
+    due = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "pending")
+        .where(col(ApprovalRequest.expires_at) <= now)
+        .order_by(col(ApprovalRequest.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for request in due:
+        _close(
+            session=session,
+            request=request,
+            status="expired",
+            reason=f"expired at {request.expires_at.isoformat()} before a decision",
+            actor=SCHEDULER_ACTOR,
+            now=now,
+            event="approval.expired",
+        )
+    return list(due)
+
+
+def pending_for(
+    *, session: Session, username: str, now: datetime | None = None
+) -> list[ApprovalRequest]:
+    """Open requests ``username`` may still vote on: a required role held, independent, no vote yet."""
+    now = now or utc_now()
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        return []
+    roles = roles_of(session=session, user=user)
+    voted = set(
+        session.exec(select(ApprovalVote.request_id).where(ApprovalVote.voter == username)).all()
+    )
+    pending = session.exec(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "pending")
+        .where(col(ApprovalRequest.expires_at) > now)
+        .order_by(col(ApprovalRequest.id))
+    ).all()
+    return [
+        request
+        for request in pending
+        if request.id not in voted
+        and username not in request.excluded_approvers
+        and roles & {r["role"] for r in request.required_approvals}
+    ]
+
+
+def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
+    """A request with its votes, the decisions taken on it and the subject's state."""
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
+    query = (
+        select(PolicyDecision)
+        .where(PolicyDecision.gate == request.gate)
+        .where(PolicyDecision.subject_type == request.subject_type)
+        .where(PolicyDecision.subject_id == request.subject_id)
+        .where(col(PolicyDecision.id) >= request.decision_id)
+        .order_by(col(PolicyDecision.id))
+    )
+    later = session.exec(
+        select(ApprovalRequest.decision_id)
+        .where(ApprovalRequest.subject_type == request.subject_type)
+        .where(ApprovalRequest.subject_id == request.subject_id)
+        .where(col(ApprovalRequest.id) > request_id)
+        .order_by(col(ApprovalRequest.id))
+    ).first()
+    if later is not None:
+        query = query.where(col(PolicyDecision.id) < later)
+    decisions = list(session.exec(query).all())
+    flow = _FLOWS[request.gate]
+    subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
+    return ApprovalDetails(
+        request=request,
+        votes=_votes_of(session, request_id),
+        decisions=decisions,
+        subject_state=str(subject.state),  # type: ignore[attr-defined]
+    )

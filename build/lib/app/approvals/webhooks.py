@@ -1,0 +1,298 @@
+"""Outgoing webhooks for approval events: HMAC-signed POSTs, retried with backoff, logged.
+
+Delivery works like an outbox. :func:`enqueue_event` writes one ``WebhookDelivery`` row
+per matching subscription inside the caller's transaction, so an event is recorded if
+and only if the approval change that caused it commits. When that transaction commits,
+a daemon thread of the same process sends those rows (:func:`deliver`): up to
+``max_attempts`` POSTs with exponential backoff, each attempt written to the row
+(attempts, response code, last error). Rows left ``pending`` (the process stopped
+mid-way) are picked up by :func:`deliver_due`, which the scheduler calls.
+
+Receivers verify ``X-Gatehouse-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw
+body under the subscription's secret (see :func:`signature`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.db import session_scope
+from app.errors import ValidationError
+from app.ledger import append_event, canonical_json
+from app.models.base import utc_now
+from app.models.webhooks import WebhookDelivery, WebhookSubscription
+from app.registry.records import get_record
+
+__all__ = [
+    "APPROVAL_EVENTS",
+    "SIGNATURE_HEADER",
+    "DeliveryPolicy",
+    "create_subscription",
+    "deactivate_subscription",
+    "deliver",
+    "deliver_due",
+    "enqueue_event",
+    "signature",
+    "wait_for_deliveries",
+]
+
+#: The events a subscription may ask for.
+APPROVAL_EVENTS: tuple[str, ...] = ("approval.requested", "approval.decided", "approval.expired")
+#: Header carrying ``sha256=<hex HMAC of the body>``.
+SIGNATURE_HEADER = "X-Gatehouse-Signature"
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard to try one delivery: bounded in attempts and in time."""
+
+    #: POSTs before the delivery is marked failed.
+    max_attempts: int = 5
+    #: Wait before the second attempt; doubles after each failure.
+    first_delay_s: float = 0.5
+    #: Longest wait between two attempts.
+    max_delay_s: float = 30.0
+    #: Socket timeout of one POST.
+    timeout_s: float = 5.0
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return float(min(self.first_delay_s * 2 ** (attempt - 1), self.max_delay_s))
+
+
+DEFAULT_POLICY = DeliveryPolicy()
+
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The signature header value for ``body``: ``sha256=`` + hex HMAC-SHA256."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def create_subscription(
+    *, session: Session, url: str, events: list[str], actor: str, description: str = ""
+) -> tuple[WebhookSubscription, str]:
+    """A new subscription and its generated secret (returned here once, never again)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValidationError(f"webhook url must be an absolute http(s) URL, got '{url}'")
+    unknown = sorted(set(events) - set(APPROVAL_EVENTS))
+    if unknown or not events:
+        raise ValidationError(
+            f"events must be some of {', '.join(APPROVAL_EVENTS)}; got {', '.join(unknown) or 'none'}"
+        )
+    secret = secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(
+        url=url,
+        secret=secret,
+        events=sorted(set(events)),
+        description=description,
+        created_by=actor,
+    )
+    session.add(subscription)
+    session.flush()
+    append_event(
+        session=session,
+        actor=actor,
+        action="webhook.subscribed",
+        subject_type="webhook_subscription",
+        subject_id=subscription.id or 0,
+        payload={"url": url, "events": subscription.events},
+    )
+    return subscription, secret
+
+
+def deactivate_subscription(
+    *, session: Session, subscription_id: int, actor: str
+) -> WebhookSubscription:
+    """Stop sending to a subscription (its delivery log stays)."""
+    subscription = get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
+    subscription.active = False
+    session.add(subscription)
+    append_event(
+        session=session,
+        actor=actor,
+        action="webhook.deactivated",
+        subject_type="webhook_subscription",
+        subject_id=subscription_id,
+    )
+    return subscription
+
+
+def enqueue_event(
+    *, session: Session, event: str, data: dict[str, Any], policy: DeliveryPolicy = DEFAULT_POLICY
+) -> list[WebhookDelivery]:
+    """Record ``event`` for every active subscriber; they are sent after the commit."""
+    subscribers = [
+        s
+        for s in session.exec(
+            select(WebhookSubscription).where(col(WebhookSubscription.active).is_(True))
+        ).all()
+        if event in s.events
+    ]
+    deliveries = []
+    for subscription in subscribers:
+        body = canonical_json(
+            {
+                "id": str(uuid.uuid4()),
+                "event": event,
+                "occurred_at": utc_now().isoformat(),
+                "data": data,
+            }
+        ).decode()
+        delivery = WebhookDelivery(subscription_id=subscription.id or 0, event=event, body=body)
+        session.add(delivery)
+        deliveries.append(delivery)
+    if deliveries:
+        session.flush()
+        _send_after_commit(session, [d.id or 0 for d in deliveries], policy)
+    return deliveries
+
+
+def _send_after_commit(session: Session, delivery_ids: list[int], policy: DeliveryPolicy) -> None:
+    engine = session.get_bind()
+
+    def start(_session: Any) -> None:
+        thread = threading.Thread(
+            target=_deliver_all,
+            args=(engine, delivery_ids, policy),
+            name="gatehouse-webhooks",
+            daemon=True,
+        )
+        with _threads_lock:
+            _threads.add(thread)
+        thread.start()
+
+    # once=True: a session used for several transactions sends each batch once.
+    sa_event.listen(session, "after_commit", start, once=True)
+
+
+def _deliver_all(engine: Engine, delivery_ids: list[int], policy: DeliveryPolicy) -> None:
+    try:
+        for delivery_id in delivery_ids:
+            deliver(engine=engine, delivery_id=delivery_id, policy=policy)
+    finally:
+        with _threads_lock:
+            _threads.discard(threading.current_thread())
+
+
+def wait_for_deliveries(timeout_s: float = 60.0) -> bool:
+    """Wait for background deliveries of this process; True when none is left running."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with _threads_lock:
+            running = list(_threads)
+        if not running:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        running[0].join(remaining)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+    # Only http(s) URLs get here: create_subscription refuses every other scheme.
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def _attempt(engine: Engine, delivery_id: int, policy: DeliveryPolicy) -> tuple[bool, bool]:
+    """One POST; returns (finished, delivered)."""
+    with session_scope(engine) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.status != "pending":
+            return True, delivery is not None and delivery.status == "delivered"
+        subscription = session.get(WebhookSubscription, delivery.subscription_id)
+        if subscription is None or not subscription.active:
+            delivery.status = "failed"
+            delivery.last_error = "subscription deactivated"
+            return True, False
+        url, secret, body, event = (
+            subscription.url,
+            subscription.secret,
+            delivery.body,
+            delivery.event,
+        )
+    raw = body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Gatehouse-Webhooks/1",
+        "X-Gatehouse-Event": event,
+        "X-Gatehouse-Delivery": str(delivery_id),
+        SIGNATURE_HEADER: signature(secret, raw),
+    }
+    code: int | None = None
+    error: str | None = None
+    try:
+        code = _post(url, raw, headers, policy.timeout_s)
+        if not 200 <= code < 300:
+            error = f"receiver answered HTTP {code}"
+    except (OSError, ValueError) as failure:
+        error = f"{type(failure).__name__}: {failure}"[:1000]
+    with session_scope(engine) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return True, False
+        delivery.attempts += 1
+        delivery.response_code = code
+        delivery.last_error = error
+        now = utc_now()
+        if error is None:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+            return True, True
+        if delivery.attempts >= policy.max_attempts:
+            delivery.status = "failed"
+            return True, False
+        delivery.next_attempt_at = now + timedelta(seconds=policy.delay_after(delivery.attempts))
+        return False, False
+
+
+def deliver(*, engine: Engine, delivery_id: int, policy: DeliveryPolicy = DEFAULT_POLICY) -> bool:
+    """Send one delivery until it succeeds or its attempts run out; True when delivered."""
+    while True:
+        finished, delivered = _attempt(engine, delivery_id, policy)
+        if finished:
+            return delivered
+        with session_scope(engine) as session:
+            delivery = get_record(session=session, model=WebhookDelivery, record_id=delivery_id)
+            wait = (delivery.next_attempt_at - utc_now()).total_seconds()
+        if wait > 0:
+            time.sleep(wait)
+
+
+def deliver_due(
+    *, engine: Engine, now: datetime | None = None, policy: DeliveryPolicy = DEFAULT_POLICY
+) -> int:
+    """Send every pending delivery whose next attempt is due (the scheduler's sweep)."""
+    with session_scope(engine) as session:
+        due = session.exec(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == "pending")
+            .where(col(WebhookDelivery.next_attempt_at) <= (now or utc_now()))
+            .order_by(col(WebhookDelivery.id))
+        ).all()
+    for delivery_id in due:
+        deliver(engine=engine, delivery_id=delivery_id or 0, policy=policy)
+    return len(due)

@@ -1,0 +1,205 @@
+"""Users, roles, passwords and API tokens.
+
+Passwords are hashed with argon2id (memory-hard). API tokens are 256-bit random secrets
+shown once; only their SHA-256 is stored, which is enough for secrets of that entropy and
+keeps token checks fast on every API call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from app.auth.errors import AuthenticationError
+from app.errors import ValidationError
+from app.ledger import append_event
+from app.models.base import utc_now
+from app.models.users import ApiToken, Role, RoleName, User, UserRole
+from app.registry.records import create_record, get_record, update_record
+
+#: Scopes a token may carry: read the registry, write to it, ask gates, vote on approvals.
+TOKEN_SCOPES: tuple[str, ...] = ("read", "write", "gate", "approve")
+TOKEN_PREFIX = "ghs_"
+
+_hasher = PasswordHasher()
+#: Fast parameters for the test suite only (still argon2id).
+_test_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting, with which roles, and (for tokens) which scopes."""
+
+    username: str
+    roles: frozenset[str]
+    via: str
+    scopes: frozenset[str] = frozenset(TOKEN_SCOPES)
+
+
+def _password_hasher(fast: bool) -> PasswordHasher:
+    return _test_hasher if fast else _hasher
+
+
+def hash_password(password: str, *, fast: bool = False) -> str:
+    """argon2id hash of ``password``; refuses passwords too short to be one."""
+    if len(password) < 12:
+        raise ValidationError("passwords must be at least 12 characters long")
+    return _password_hasher(fast).hash(password)
+
+
+def roles_of(*, session: Session, user: User) -> frozenset[str]:
+    """Names of the roles ``user`` holds."""
+    rows = session.exec(
+        select(Role.name)
+        .join(UserRole, col(UserRole.role_id) == col(Role.id))
+        .where(UserRole.user_id == user.id)
+    ).all()
+    return frozenset(rows)
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    display_name: str,
+    roles: list[str],
+    actor: str,
+    password: str | None = None,
+    email: str | None = None,
+    fast_hash: bool = False,
+) -> User:
+    """Create a user holding ``roles``; pipeline users get no password."""
+    unknown = sorted(set(roles) - {r.value for r in RoleName})
+    if unknown or not roles:
+        raise ValidationError(
+            f"unknown or missing role(s): {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(r.value for r in RoleName)}"
+        )
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise ValidationError(f"user '{username}' already exists")
+    if RoleName.PIPELINE in roles and password:
+        raise ValidationError("pipeline accounts authenticate with tokens only; give no password")
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        password_hash=hash_password(password, fast=fast_hash) if password else None,
+    )
+    create_record(session=session, record=user, actor=actor, action="user.created")
+    for name in sorted(set(roles)):
+        role = session.exec(select(Role).where(Role.name == name)).one()
+        session.add(UserRole(user_id=user.id or 0, role_id=role.id or 0))
+    session.flush()
+    append_event(
+        session=session,
+        actor=actor,
+        action="user.roles_granted",
+        subject_type="user_account",
+        subject_id=user.id or 0,
+        payload={"roles": sorted(set(roles))},
+    )
+    return user
+
+
+def authenticate_password(*, session: Session, username: str, password: str) -> Principal:
+    """The principal for a correct username and password, or :class:`AuthenticationError`."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    failure = AuthenticationError("unknown user or wrong password")
+    if user is None or not user.is_active or user.password_hash is None:
+        raise failure
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise failure from None
+    return Principal(
+        username=user.username, roles=roles_of(session=session, user=user), via="session"
+    )
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly created token: ``secret`` is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+def _token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    *,
+    session: Session,
+    username: str,
+    name: str,
+    scopes: list[str],
+    actor: str,
+    expires_in: timedelta = timedelta(days=90),
+) -> IssuedToken:
+    """Issue a scoped, expiring token for ``username``."""
+    unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
+    if unknown or not scopes:
+        raise ValidationError(
+            f"unknown or missing scope(s): {', '.join(unknown) or '(none given)'}; choose from {', '.join(TOKEN_SCOPES)}"
+        )
+    if expires_in <= timedelta(0) or expires_in > timedelta(days=366):
+        raise ValidationError("token lifetime must be between 1 second and 366 days")
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise ValidationError(f"user '{username}' does not exist")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id or 0,
+        name=name,
+        prefix=secret[:10],
+        token_sha256=_token_digest(secret),
+        scopes=sorted(set(scopes)),
+        expires_at=utc_now() + expires_in,
+    )
+    create_record(session=session, record=token, actor=actor, action="api_token.created")
+    return IssuedToken(token=token, secret=secret)
+
+
+def revoke_token(*, session: Session, token_id: int, actor: str) -> ApiToken:
+    """Revoke a token at once; revoking twice is an error the caller sees."""
+    token = get_record(session=session, model=ApiToken, record_id=token_id)
+    if token.revoked_at is not None:
+        raise ValidationError(
+            f"token {token_id} was already revoked at {token.revoked_at.isoformat()}"
+        )
+    return update_record(
+        session=session,
+        record=token,
+        changes={"revoked_at": utc_now()},
+        actor=actor,
+        action="api_token.revoked",
+    )
+
+
+def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> Principal:
+    """The principal for a bearer token, or :class:`AuthenticationError` saying why not."""
+    token = session.exec(
+        select(ApiToken).where(ApiToken.token_sha256 == _token_digest(secret))
+    ).first()
+    if token is None:
+        raise AuthenticationError("unknown API token")
+    if token.revoked_at is not None:
+        raise AuthenticationError("API token was revoked")
+    if token.expires_at <= (now or utc_now()):
+        raise AuthenticationError("API token has expired")
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationError("API token belongs to an inactive user")
+    return Principal(
+        username=user.username,
+        roles=roles_of(session=session, user=user),
+        via="token",
+        scopes=frozenset(token.scopes),
+    )

@@ -1,0 +1,405 @@
+"""Server-side SVG charts for reports and portal pages.
+
+Reports are signed, so a chart must come out byte-identical for the same data:
+a re-rendered report can then be compared with the one on file, and the portal can
+cache it. Every function here draws with matplotlib (no pyplot, no GUI backend),
+writes SVG with glyphs as paths (so WeasyPrint and every browser show the same
+letters without needing the font), a fixed id salt and no date, and returns the
+``<svg>`` element as a string ready to be embedded inline in HTML.
+
+Element ids inside each SVG are prefixed with a digest of the chart, so several
+charts can sit in one HTML document without their ids colliding.
+
+Values may be ``nan`` (a metric undefined for a group, e.g. a true-positive rate
+with no positives): no bar is drawn and the label reads ``n/a``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from app.errors import ValidationError
+
+__all__ = ["PALETTE", "bar_chart_svg", "grouped_bar_chart_svg", "stacked_bar_chart_svg"]
+
+#: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies
+#: and when printed in greyscale.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+_THRESHOLD_COLOUR = "#B22222"
+_ERROR_COLOUR = "#333333"
+
+# rcParams are process-global and matplotlib is not thread-safe: the scheduler and
+# the web process may draw charts from several threads, so drawing is serialised.
+_DRAWING_LOCK = threading.Lock()
+
+_STYLE: dict[Any, Any] = {
+    "svg.hashsalt": "gatehouse",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "legend.frameon": False,
+    "legend.fontsize": 8.0,
+    "path.simplify": False,
+}
+
+_ID_PATTERN = re.compile(r'\bid="([^"]+)"')
+
+
+@contextmanager
+def _chart_style() -> Iterator[None]:
+    """Hold the drawing lock with Gatehouse's deterministic SVG settings applied."""
+    with _DRAWING_LOCK, matplotlib.rc_context(_STYLE):
+        yield
+
+
+def _to_svg(figure: Figure, *, title: str) -> str:
+    """Serialise ``figure`` to a self-contained, id-prefixed inline ``<svg>`` string."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    document = buffer.getvalue()
+    svg = document[document.index("<svg") :]
+    prefix = "c" + hashlib.sha256(svg.encode("utf-8")).hexdigest()[:10] + "-"
+    for element_id in set(_ID_PATTERN.findall(svg)):
+        escaped = re.escape(element_id)
+        svg = re.sub(rf'\bid="{escaped}"', f'id="{prefix}{element_id}"', svg)
+        svg = re.sub(rf"#{escaped}([\")])", rf"#{prefix}{element_id}\1", svg)
+    label = title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+
+
+def _require_same_length(name: str, expected: int, actual: int) -> None:
+    """Reject a series whose length does not match the labels (a silent misalignment)."""
+    if actual != expected:
+        raise ValidationError(f"{name} has {actual} values for {expected} labels")
+
+
+def _format_value(value: float, value_format: str) -> str:
+    """Label text for a bar; ``n/a`` for undefined values."""
+    return "n/a" if math.isnan(value) else value_format.format(value)
+
+
+def _label_bars(
+    axes: Axes,
+    positions: Sequence[float],
+    values: Sequence[float],
+    *,
+    texts: Sequence[str],
+    intervals: Sequence[tuple[float, float]] | None,
+    horizontal: bool,
+    fontsize: float,
+) -> None:
+    """Write each bar's value just beyond the bar end or its interval, whichever is further.
+
+    Placing the text past the interval keeps it legible instead of crossed by the whisker;
+    undefined values get their ``n/a`` at zero.
+    """
+    for index, (position, value, text) in enumerate(zip(positions, values, texts, strict=True)):
+        end = 0.0 if math.isnan(value) else value
+        negative = end < 0
+        if intervals is not None:
+            low, high = intervals[index]
+            end = min(end, low) if negative else max(end, high)
+        direction = -3 if negative else 3
+        if horizontal:
+            axes.annotate(
+                text,
+                xy=(end, position),
+                xytext=(direction, 0),
+                textcoords="offset points",
+                ha="right" if negative else "left",
+                va="center",
+                fontsize=fontsize,
+            )
+        else:
+            axes.annotate(
+                text,
+                xy=(position, end),
+                xytext=(0, direction),
+                textcoords="offset points",
+                ha="center",
+                va="top" if negative else "bottom",
+                fontsize=fontsize,
+            )
+
+
+def _new_axes(
+    *, count: int, horizontal: bool, size: tuple[float, float] | None
+) -> tuple[Figure, Axes]:
+    """A figure with one axes sized for ``count`` bar positions."""
+    if size is None:
+        size = (6.4, max(1.6, 0.34 * count + 1.0)) if horizontal else (6.4, 3.2)
+    figure = Figure(figsize=size, dpi=72, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _draw_intervals(
+    axes: Axes,
+    positions: Sequence[float],
+    intervals: Sequence[tuple[float, float]],
+    *,
+    horizontal: bool,
+) -> None:
+    """Draw each (lower, upper) interval as given, independent of the bar height.
+
+    Bootstrap percentile intervals need not contain the point estimate, so the
+    interval is drawn from its own bounds rather than as +/- offsets from the value.
+    """
+    centres = [(low + high) / 2 for low, high in intervals]
+    half_widths = [(high - low) / 2 for low, high in intervals]
+    if any(width < 0 for width in half_widths):
+        raise ValidationError("a confidence interval has its lower bound above its upper bound")
+    if horizontal:
+        axes.errorbar(
+            centres, positions, xerr=half_widths, fmt="none", ecolor=_ERROR_COLOUR, capsize=3
+        )
+    else:
+        axes.errorbar(
+            positions, centres, yerr=half_widths, fmt="none", ecolor=_ERROR_COLOUR, capsize=3
+        )
+
+
+def _draw_threshold(
+    axes: Axes, threshold: float, *, horizontal: bool, label: str | None, value_format: str
+) -> None:
+    """A dashed reference line (e.g. the four-fifths bound) with a legend entry."""
+    text = label if label is not None else f"threshold {value_format.format(threshold)}"
+    line = axes.axvline if horizontal else axes.axhline
+    line(threshold, color=_THRESHOLD_COLOUR, linestyle="--", linewidth=1.2, label=text)
+
+
+def _finish_axes(
+    axes: Axes,
+    labels: Sequence[str],
+    *,
+    title: str,
+    horizontal: bool,
+    axis_label: str | None,
+    legend: bool,
+) -> None:
+    """Ticks, title, axis label and legend shared by every chart kind."""
+    positions = range(len(labels))
+    if horizontal:
+        axes.set_yticks(list(positions), labels=list(labels))
+        axes.invert_yaxis()  # first label on top, as read in a table
+        if axis_label:
+            axes.set_xlabel(axis_label)
+        axes.axvline(0, color="#666666", linewidth=0.8)
+    else:
+        rotate = max((len(label) for label in labels), default=0) * len(labels) > 60
+        axes.set_xticks(
+            list(positions),
+            labels=list(labels),
+            rotation=30 if rotate else 0,
+            ha="right" if rotate else "center",
+        )
+        if axis_label:
+            axes.set_ylabel(axis_label)
+        axes.axhline(0, color="#666666", linewidth=0.8)
+    axes.set_title(title, loc="left")
+    if legend:
+        # Outside the plot area, so it never hides a bar or a label.
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes.margins(x=0.12 if horizontal else 0.04, y=0.04 if horizontal else 0.12)
+
+
+def bar_chart_svg(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    errors: Sequence[tuple[float, float]] | None = None,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+    horizontal: bool = False,
+    value_format: str = "{:.2f}",
+    axis_label: str | None = None,
+    size: tuple[float, float] | None = None,
+) -> str:
+    """One bar per label, e.g. selection rate per group or SHAP importance per feature.
+
+    ``errors`` are confidence intervals as absolute ``(lower, upper)`` bounds, one per
+    label. ``threshold`` draws a dashed reference line (legend text ``threshold_label``).
+    Horizontal charts list the labels top to bottom in the given order. ``size`` is in
+    inches; by default it fits the number of labels.
+    """
+    if not labels:
+        raise ValidationError("a bar chart needs at least one label")
+    _require_same_length("values", len(labels), len(values))
+    if errors is not None:
+        _require_same_length("errors", len(labels), len(errors))
+    with _chart_style():
+        figure, axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
+        positions = list(range(len(labels)))
+        plotted = [float(value) for value in values]
+        draw = axes.barh if horizontal else axes.bar
+        draw(positions, plotted, color=PALETTE[0], zorder=2)
+        if errors is not None:
+            _draw_intervals(axes, positions, errors, horizontal=horizontal)
+        _label_bars(
+            axes,
+            positions,
+            plotted,
+            texts=[_format_value(value, value_format) for value in plotted],
+            intervals=errors,
+            horizontal=horizontal,
+            fontsize=8,
+        )
+        if threshold is not None:
+            _draw_threshold(
+                axes,
+                threshold,
+                horizontal=horizontal,
+                label=threshold_label,
+                value_format=value_format,
+            )
+        _finish_axes(
+            axes,
+            labels,
+            title=title,
+            horizontal=horizontal,
+            axis_label=axis_label,
+            legend=threshold is not None,
+        )
+        return _to_svg(figure, title=title)
+
+
+def grouped_bar_chart_svg(
+    groups: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    errors: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+    horizontal: bool = False,
+    value_format: str = "{:.2f}",
+    axis_label: str | None = None,
+    size: tuple[float, float] | None = None,
+) -> str:
+    """Several metrics side by side per group, e.g. TPR, FPR and accuracy per sex.
+
+    ``series`` maps each metric name (legend entry) to one value per group, in the
+    order of ``groups``. ``errors`` optionally maps a metric name to one absolute
+    ``(lower, upper)`` interval per group.
+    """
+    if not groups:
+        raise ValidationError("a grouped bar chart needs at least one group")
+    if not series:
+        raise ValidationError("a grouped bar chart needs at least one series")
+    if len(series) > len(PALETTE):
+        raise ValidationError(f"at most {len(PALETTE)} series can be told apart by colour")
+    for name, values in series.items():
+        _require_same_length(f"series {name!r}", len(groups), len(values))
+    for name, bounds in (errors or {}).items():
+        if name not in series:
+            raise ValidationError(f"errors given for unknown series {name!r}")
+        _require_same_length(f"errors of {name!r}", len(groups), len(bounds))
+    with _chart_style():
+        figure, axes = _new_axes(count=len(groups) * len(series), horizontal=horizontal, size=size)
+        width = 0.8 / len(series)
+        for index, (name, values) in enumerate(series.items()):
+            offset = (index - (len(series) - 1) / 2) * width
+            positions = [group + offset for group in range(len(groups))]
+            plotted = [float(value) for value in values]
+            draw = axes.barh if horizontal else axes.bar
+            draw(positions, plotted, width * 0.95, color=PALETTE[index], label=name, zorder=2)
+            intervals = None if errors is None else errors.get(name)
+            if intervals is not None:
+                _draw_intervals(axes, positions, intervals, horizontal=horizontal)
+            _label_bars(
+                axes,
+                positions,
+                plotted,
+                texts=[_format_value(value, value_format) for value in plotted],
+                intervals=intervals,
+                horizontal=horizontal,
+                fontsize=7,
+            )
+        if threshold is not None:
+            _draw_threshold(
+                axes,
+                threshold,
+                horizontal=horizontal,
+                label=threshold_label,
+                value_format=value_format,
+            )
+        _finish_axes(
+            axes, groups, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
+        )
+        return _to_svg(figure, title=title)
+
+
+def stacked_bar_chart_svg(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    horizontal: bool = False,
+    value_format: str = "{:.0f}",
+    axis_label: str | None = None,
+    size: tuple[float, float] | None = None,
+) -> str:
+    """Parts of a whole per label, e.g. findings by severity per dataset.
+
+    ``series`` maps each part (legend entry) to one non-negative value per label; the
+    total is printed at the end of each bar. ``nan`` counts as zero in the stack.
+    """
+    if not labels:
+        raise ValidationError("a stacked bar chart needs at least one label")
+    if not series:
+        raise ValidationError("a stacked bar chart needs at least one series")
+    if len(series) > len(PALETTE):
+        raise ValidationError(f"at most {len(PALETTE)} series can be told apart by colour")
+    for name, values in series.items():
+        _require_same_length(f"series {name!r}", len(labels), len(values))
+        if any(float(value) < 0 for value in values):
+            raise ValidationError(f"series {name!r} has a negative value; stacks need parts >= 0")
+    with _chart_style():
+        figure, axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
+        positions = list(range(len(labels)))
+        base = [0.0] * len(labels)
+        for index, (name, values) in enumerate(series.items()):
+            parts = [0.0 if math.isnan(float(value)) else float(value) for value in values]
+            if horizontal:
+                axes.barh(positions, parts, left=base, color=PALETTE[index], label=name, zorder=2)
+            else:
+                axes.bar(positions, parts, bottom=base, color=PALETTE[index], label=name, zorder=2)
+            base = [total + part for total, part in zip(base, parts, strict=True)]
+        _label_bars(
+            axes,
+            positions,
+            base,
+            texts=[value_format.format(total) for total in base],
+            intervals=None,
+            horizontal=horizontal,
+            fontsize=8,
+        )
+        _finish_axes(
+            axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
+        )
+        return _to_svg(figure, title=title)

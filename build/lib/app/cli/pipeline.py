@@ -1,0 +1,451 @@
+"""The release pipeline's door: request a gated transition over the API and wait for it.
+
+``gatehouse promote MODEL_VERSION --to production --wait`` and ``gatehouse run submit RUN
+--wait`` are HTTP clients of a running Gatehouse (``GATEHOUSE_URL``, bearer token in
+``GATEHOUSE_TOKEN``); they need no database and no application config. They print the
+decision and each change of the approval state, and exit:
+
+- 0 done (approved; with ``--wait``, the subject reached production / approved),
+- 1 denied by the gate, rejected, voided by changed evidence, expired, or refused (4xx),
+- 2 still waiting when ``--timeout`` ran out,
+- 3 infrastructure: Gatehouse unreachable, a 5xx answer, a bad token or no configuration.
+
+``gatehouse approvals expire``, the operators' command, is in :mod:`app.cli.approvals`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import click
+
+__all__ = [
+    "EXIT_DENIED",
+    "EXIT_DONE",
+    "EXIT_INFRASTRUCTURE",
+    "EXIT_TIMEOUT",
+    "promote_command",
+    "run_group",
+]
+
+EXIT_DONE, EXIT_DENIED, EXIT_TIMEOUT, EXIT_INFRASTRUCTURE = 0, 1, 2, 3
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class _Finished(Exception):
+    """Stop with an exit status after printing ``message`` (on stderr when failing)."""
+
+    def __init__(self, code: int, message: str, document: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.document = document or {}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '30m', '90s', '2h', '1d' or a bare number of seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise click.BadParameter(f"'{text}' is not a duration like 90s, 30m or 2h")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A small JSON client of the Gatehouse API (standard library only)."""
+
+    base_url: str
+    token: str
+    #: Socket timeout of one call, seconds.
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_environment(cls) -> ApiClient:
+        """``GATEHOUSE_URL`` and ``GATEHOUSE_TOKEN``, or an infrastructure failure."""
+        url = os.environ.get("GATEHOUSE_URL", "").rstrip("/")
+        token = os.environ.get("GATEHOUSE_TOKEN", "")
+        if not url or not token:
+            raise _Finished(
+                EXIT_INFRASTRUCTURE,
+                "set GATEHOUSE_URL (e.g. https://gatehouse.example.com) and GATEHOUSE_TOKEN",
+            )
+        return cls(base_url=url, token=token)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> tuple[int, Any]:
+        """(status, parsed JSON) of one call; 5xx and transport failures finish with 3."""
+        # Imported on the first call: ``--help`` should not pay for the HTTP stack.
+        import urllib.error
+        import urllib.request
+
+        url = f"{self.base_url}/api/v1{path}"
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        data = b"" if method == "POST" else None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, method=method, data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                status, raw = int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = int(error.code), error.read()
+        except (OSError, ValueError) as failure:
+            raise _Finished(
+                EXIT_INFRASTRUCTURE, f"cannot reach Gatehouse at {self.base_url}: {failure}"
+            ) from None
+        try:
+            answer = json.loads(raw or b"null")
+        except ValueError:
+            answer = None
+        if status >= 500 or answer is None:
+            raise _Finished(
+                EXIT_INFRASTRUCTURE,
+                f"Gatehouse answered HTTP {status} to {method} {path}: {_detail(answer)}",
+            )
+        if status == 401:
+            raise _Finished(EXIT_INFRASTRUCTURE, f"Gatehouse refused the token: {_detail(answer)}")
+        return status, answer
+
+    def get_ok(self, path: str, query: dict[str, Any] | None = None) -> Any:
+        """GET that must succeed; a 4xx finishes with exit status 1 and the problem's detail."""
+        status, body = self.call("GET", path, query)
+        if status >= 400:
+            raise _Finished(EXIT_DENIED, f"GET {path}: {_detail(body)}")
+        return body
+
+
+def _detail(body: Any) -> str:
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("title") or body)
+    return "no JSON body"
+
+
+class _Reporter:
+    """Prints what changed: human lines, or (with --json) only the final JSON document."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.last: tuple[Any, ...] | None = None
+
+    def line(self, text: str) -> None:
+        if not self.as_json:
+            click.echo(text)
+
+    def decision(self, decision: dict[str, Any]) -> None:
+        verdict = "ALLOW" if decision["allow"] else "DENY"
+        self.line(f"decision {decision['id']}: {verdict} {decision['gate']}")
+        for violation in decision["violations"]:
+            self.line(f"  [{violation['control']}] {violation['citation']}: {violation['message']}")
+
+    def approval(self, approval: dict[str, Any]) -> None:
+        votes = tuple((v["voter"], v["role"], v["vote"]) for v in approval["votes"])
+        latest = approval["latest_decision"]["id"]
+        state = (approval["status"], approval["subject_state"], votes, latest)
+        if state == self.last:
+            return
+        self.last = state
+        needs = ", ".join(f"{r['count']} x {r['role']}" for r in approval["required_approvals"])
+        self.line(
+            f"approval request {approval['id']}: {approval['status']} "
+            f"(subject {approval['subject_state']}; needs {needs or 'nothing'}; "
+            f"{len(votes)} vote(s): {', '.join(f'{v[0]} ({v[1]}) {v[2]}' for v in votes) or 'none'})"
+        )
+        for vote in approval["votes"]:
+            if vote["vote"] == "reject":
+                self.line(f"  rejected by {vote['voter']} ({vote['role']}): {vote['comment']}")
+        if approval["latest_decision"]["id"] != approval["decision_id"]:
+            self.decision(approval["latest_decision"])
+
+
+def _finish_on_request(approval: dict[str, Any], done_state: str) -> None:
+    """Finish when the request is closed; return while it is pending."""
+    status = approval["status"]
+    if status == "approved" and approval["subject_state"] == done_state:
+        raise _Finished(EXIT_DONE, f"approved: subject is {done_state}", approval)
+    if status in ("rejected", "void", "expired"):
+        raise _Finished(
+            EXIT_DENIED,
+            f"approval request {approval['id']} {status}: {approval['close_reason']}",
+            approval,
+        )
+    if status == "approved":
+        raise _Finished(
+            EXIT_DENIED,
+            f"approval request {approval['id']} approved but the subject is {approval['subject_state']}",
+            approval,
+        )
+
+
+def _wait(
+    client: ApiClient,
+    reporter: _Reporter,
+    request_id: int,
+    *,
+    done_state: str,
+    wait: bool,
+    timeout_s: float,
+    interval_s: float,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        approval = client.get_ok(f"/approvals/{request_id}")
+        reporter.approval(approval)
+        _finish_on_request(approval, done_state)
+        if not wait:
+            raise _Finished(
+                EXIT_DONE, f"approval request {request_id} is pending (not waiting)", approval
+            )
+        if time.monotonic() >= deadline:
+            raise _Finished(
+                EXIT_TIMEOUT,
+                f"timed out after {timeout_s:.0f}s; approval request {request_id} is still {approval['status']}",
+                approval,
+            )
+        time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
+
+
+def _request(
+    client: ApiClient, reporter: _Reporter, path: str, subject_type: str, subject_id: int
+) -> int:
+    """POST the transition request; the id of the request to wait on."""
+    status, body = client.call("POST", path)
+    if status == 409 and body.get("current") in ("promotion_requested", "submitted"):
+        # Another pipeline asked first: wait on the request it opened.
+        pending = client.get_ok(
+            "/approvals",
+            {"subject_type": subject_type, "subject_id": subject_id, "status": "pending"},
+        )["items"]
+        if pending:
+            reporter.line(f"already requested: following approval request {pending[-1]['id']}")
+            return int(pending[-1]["id"])
+    if status >= 400:
+        raise _Finished(EXIT_DENIED, f"refused: {_detail(body)}", body)
+    reporter.decision(body["decision"])
+    if body["approval_request"] is None:
+        raise _Finished(EXIT_DENIED, "denied by the gate", body)
+    return int(body["approval_request"]["id"])
+
+
+def _run_door(as_json: bool, action: Any) -> None:
+    """Run ``action(client, reporter)`` and turn its finish into output and exit status."""
+    reporter = _Reporter(as_json)
+    try:
+        action(ApiClient.from_environment(), reporter)
+    except _Finished as finished:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {"exit_code": finished.code, "message": str(finished), **finished.document},
+                    indent=2,
+                    sort_keys=True,
+                )
+            )
+        else:
+            click.echo(str(finished), err=finished.code != EXIT_DONE)
+        raise SystemExit(finished.code) from None
+
+
+_wait_options = [
+    click.option("--wait", is_flag=True, help="Wait until approved, rejected or timed out."),
+    click.option(
+        "--timeout",
+        default="30m",
+        show_default=True,
+        help="How long --wait waits (90s, 30m, 2h); exit 2 when it runs out.",
+    ),
+    click.option(
+        "--interval",
+        default=5.0,
+        show_default=True,
+        type=click.FloatRange(0.05, 600),
+        help="Seconds between two status reads.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print one final JSON document."),
+]
+
+
+def _with_wait_options(command: Any) -> Any:
+    for option in reversed(_wait_options):
+        command = option(command)
+    return command
+
+
+def _resolve_model(client: ApiClient, model_version: str) -> dict[str, Any]:
+    """A model version by id, or by ``name@version``."""
+    if model_version.isdigit():
+        return dict(client.get_ok(f"/models/{model_version}"))
+    name, _, version = model_version.partition("@")
+    matches = [
+        m
+        for m in client.get_ok("/models", {"name": name, "limit": 200})["items"]
+        if not version or m["version"] == version
+    ]
+    if len(matches) != 1:
+        raise _Finished(
+            EXIT_DENIED,
+            f"'{model_version}' names {len(matches)} model versions; give its id or name@version",
+        )
+    return dict(matches[0])
+
+
+def _resolve_deployment(
+    client: ApiClient, model: dict[str, Any], deployment_id: int | None
+) -> dict[str, Any]:
+    if deployment_id is not None:
+        deployment = dict(client.get_ok(f"/deployments/{deployment_id}"))
+        if deployment["model_version_id"] != model["id"]:
+            raise _Finished(
+                EXIT_DENIED,
+                f"deployment {deployment_id} does not serve model version {model['id']}",
+            )
+        return deployment
+    deployments = client.get_ok("/deployments", {"model_version_id": model["id"], "limit": 200})[
+        "items"
+    ]
+    candidates = [
+        d for d in deployments if d["state"] in ("staging", "suspended", "promotion_requested")
+    ]
+    if not candidates and any(d["state"] == "production" for d in deployments):
+        raise _Finished(EXIT_DONE, f"model version {model['id']} is already in production")
+    if len(candidates) != 1:
+        raise _Finished(
+            EXIT_DENIED,
+            f"model version {model['id']} has {len(candidates)} deployments that could be promoted; "
+            "choose one with --deployment",
+        )
+    return dict(candidates[0])
+
+
+@click.command("promote")
+@click.argument("model_version")
+@click.option(
+    "--to", "target", type=click.Choice(["production"]), required=True, help="Target environment."
+)
+@click.option("--deployment", "deployment_id", type=int, default=None, help="Deployment id.")
+@_with_wait_options
+def promote_command(
+    model_version: str,
+    target: str,
+    deployment_id: int | None,
+    wait: bool,
+    timeout: str,
+    interval: float,
+    as_json: bool,
+) -> None:
+    """Promote MODEL_VERSION (id or name@version) to production through the promotion gate.
+
+    Exit 0 approved (production), 1 denied/rejected, 2 timeout, 3 infrastructure error.
+    """
+    timeout_s = parse_duration(timeout)
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        model = _resolve_model(client, model_version)
+        deployment = _resolve_deployment(client, model, deployment_id)
+        reporter.line(
+            f"promoting {model['name']}@{model['version']} (deployment {deployment['id']}, {deployment['state']}) to {target}"
+        )
+        request_id = _request(
+            client,
+            reporter,
+            f"/deployments/{deployment['id']}/promote",
+            "deployment",
+            int(deployment["id"]),
+        )
+        _wait(
+            client,
+            reporter,
+            request_id,
+            done_state="production",
+            wait=wait,
+            timeout_s=timeout_s,
+            interval_s=interval,
+        )
+
+    _run_door(as_json, action)
+
+
+@click.group("run")
+def run_group() -> None:
+    """Fine-tune runs, for pipelines."""
+
+
+@run_group.command("submit")
+@click.argument("run_id", metavar="RUN", type=int)
+@_with_wait_options
+def run_submit(run_id: int, wait: bool, timeout: str, interval: float, as_json: bool) -> None:
+    """Submit draft RUN through the training_launch gate and its approval.
+
+    Exit 0 approved, 1 denied/rejected, 2 timeout, 3 infrastructure error.
+    """
+    timeout_s = parse_duration(timeout)
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        request_id = _request(client, reporter, f"/runs/{run_id}/submit", "run", run_id)
+        _wait(
+            client,
+            reporter,
+            request_id,
+            done_state="approved",
+            wait=wait,
+            timeout_s=timeout_s,
+            interval_s=interval,
+        )
+
+    _run_door(as_json, action)
+
+
+@run_group.command("launch")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print one final JSON document.")
+def run_launch(run_id: int, as_json: bool) -> None:
+    """Launch approved RUN: the training_launch gate is asked again first.
+
+    Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 infrastructure error.
+    """
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        status, body = client.call("POST", f"/runs/{run_id}/launch")
+        if status >= 400:
+            raise _Finished(EXIT_DENIED, f"launch refused: {_detail(body)}", body)
+        raise _Finished(
+            EXIT_DONE,
+            f"run {run_id} is {body['state']} on the {body['launcher_kind']} launcher ({body['launcher_ref']})",
+            body,
+        )
+
+    _run_door(as_json, action)
+
+
+@run_group.command("cancel")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--reason", default="", help="Why (ledgered with the cancellation).")
+@click.option("--json", "as_json", is_flag=True, help="Print one final JSON document.")
+def run_cancel(run_id: int, reason: str, as_json: bool) -> None:
+    """Cancel RUN; a running run's training is stopped first (its Job deleted).
+
+    Exit 0 cancelled, 1 refused (already finished, not allowed), 3 infrastructure error.
+    """
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        status, body = client.call("POST", f"/runs/{run_id}/cancel", body={"reason": reason})
+        if status >= 400:
+            raise _Finished(EXIT_DENIED, f"cancel refused: {_detail(body)}", body)
+        detail = f": {body['launcher_detail']}" if body.get("launcher_detail") else ""
+        raise _Finished(EXIT_DONE, f"run {run_id} is {body['state']}{detail}", body)
+
+    _run_door(as_json, action)

@@ -1,0 +1,204 @@
+"""``gatehouse report ...``: generate a signed report from the registry, verify any PDF.
+
+``report generate KIND --subject ID -o FILE`` builds the report from the registry,
+signs it with the configured identity, records and ledgers it, and writes the PDF; it
+exits 0 on success, 1 when the subject is missing or not ready, 2 on a usage error.
+
+``report verify`` exits 0 when the file is signed and unaltered since signing (whoever
+signed it; ``--require-trust`` also demands a trusted signer), 1 when it is tampered,
+unsigned, not the registered file or (with ``--require-trust``) not trusted, and 2 on
+a usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from app.cli.base import with_app_context
+from app.db import unit_of_work
+from app.errors import GatehouseError
+from app.reports.errors import UnknownReportKindError
+from app.reports.kind import report_kind
+from app.reports.prepared import Period, ReportRequest
+from app.reports.service import generate
+from app.reports.verification import (
+    SignatureCheck,
+    TrustStatus,
+    Verdict,
+    VerificationResult,
+    load_certificate,
+    verify_pdf,
+)
+
+__all__ = ["cli_group"]
+
+_VERDICT_WORDS = {
+    Verdict.VERIFIED: "VERIFIED (intact, trusted signer)",
+    Verdict.INTACT_UNTRUSTED: "INTACT (signer not verified against a trusted root)",
+    Verdict.TAMPERED: "TAMPERED",
+    Verdict.UNSIGNED: "UNSIGNED",
+}
+
+
+@click.group(name="report")
+def cli_group() -> None:
+    """Signed PDF reports."""
+
+
+def _describe_signature(check: SignatureCheck) -> list[str]:
+    """Human-readable lines for one signature."""
+    lines = [
+        f"  signature    {check.field_name}: intact={check.intact} valid={check.valid} "
+        f"coverage={check.coverage.value}",
+        f"  signer       {check.signer_subject or '—'}",
+        f"  fingerprint  {check.signer_fingerprint_sha256 or '—'}",
+        f"  trust        {check.trust.value}",
+        f"  signed at    {check.signing_time.isoformat() if check.signing_time else '—'} "
+        "(claimed by the signer)",
+    ]
+    if check.timestamp is not None:
+        trusted = "trusted" if check.timestamp_trusted else "TSA not trusted"
+        lines.append(
+            f"  timestamp    {check.timestamp.isoformat()} by {check.timestamp_authority} ({trusted})"
+        )
+    else:
+        lines.append("  timestamp    none")
+    return lines
+
+
+def _describe(path: Path, result: VerificationResult) -> str:
+    """The full human-readable verification report."""
+    lines = [f"{path}: {_VERDICT_WORDS[result.verdict]}", f"  sha256       {result.sha256}"]
+    if result.expected_sha256 is not None:
+        verdict = "matches" if result.sha256_matches else "DOES NOT MATCH"
+        lines.append(f"  expected     {result.expected_sha256} ({verdict})")
+    for check in result.signatures:
+        lines.extend(_describe_signature(check))
+    if result.trust is TrustStatus.SELF_SIGNED and result.intact:
+        lines.append(
+            "  note         self-signed: compare the fingerprint with the one the issuer publishes"
+        )
+    lines.extend(f"  problem      {problem}" for problem in result.problems)
+    return "\n".join(lines)
+
+
+@cli_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--expected-sha256",
+    metavar="HEX",
+    help="SHA-256 the report registry recorded for this report.",
+)
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM/DER certificate of a trusted root (repeatable), e.g. the organisation's CA "
+    "or its published self-signed report certificate.",
+)
+@click.option("--require-trust", is_flag=True, help="Fail unless the signer is trusted.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify_command(
+    file: Path,
+    expected_sha256: str | None,
+    trust_files: tuple[Path, ...],
+    require_trust: bool,
+    as_json: bool,
+) -> None:
+    """Check that FILE is a signed report, unaltered since signing, and who signed it."""
+    roots = []
+    for trust_file in trust_files:
+        try:
+            roots.append(load_certificate(trust_file.read_bytes()))
+        except ValueError as error:
+            raise click.BadParameter(
+                f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
+            ) from error
+    result = verify_pdf(file.read_bytes(), trust_roots=roots, expected_sha256=expected_sha256)
+    if as_json:
+        click.echo(json.dumps({"file": str(file), **result.as_dict()}, indent=2))
+    else:
+        click.echo(_describe(file, result))
+    failed = not result.intact or (require_trust and result.verdict is not Verdict.VERIFIED)
+    if failed:
+        reason = result.problems[0] if result.problems else "signer is not trusted"
+        click.echo(f"{file}: {result.verdict.value}: {reason}", err=True)
+        raise SystemExit(1)
+
+
+@cli_group.command("generate")
+@click.argument("kind")
+@click.option(
+    "--subject",
+    "subject_id",
+    type=click.IntRange(min=1),
+    help="Registry id of the subject: model version, dataset version, audit run or deployment.",
+)
+@click.option(
+    "--period-start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day of the period (periodic_compliance).",
+)
+@click.option(
+    "--period-end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day of the period (periodic_compliance).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="Where to write the signed PDF.",
+)
+@click.option(
+    "--actor",
+    default="cli",
+    show_default=True,
+    help="Who the ledger records as having generated the report.",
+)
+@with_app_context
+def generate_command(
+    kind: str,
+    subject_id: int | None,
+    period_start: dt.datetime | None,
+    period_end: dt.datetime | None,
+    output: Path,
+    actor: str,
+) -> None:
+    """Generate, sign, record and ledger a KIND report; write the PDF to --output.
+
+    KIND is a registered report kind (model_card, dataset_sheet, audit_report,
+    promotion_evidence, periodic_compliance, ...).
+    """
+    settings = current_app.config["GATEHOUSE"]
+    try:
+        report_type = report_kind(kind)
+    except UnknownReportKindError as error:
+        raise click.BadParameter(str(error), param_hint="KIND") from None
+    try:
+        if report_type.about_a_period:
+            if period_start is None or period_end is None:
+                raise click.UsageError(f"{kind} needs --period-start and --period-end")
+            period = Period(period_start.date(), period_end.date())
+            request = ReportRequest(kind, period=period)
+        elif subject_id is None:
+            raise click.UsageError(f"{kind} needs --subject ID")
+        else:
+            request = ReportRequest(kind, subject_id=subject_id)
+        report = generate(sessions=unit_of_work, settings=settings, request=request, actor=actor)
+    except GatehouseError as error:
+        raise click.ClickException(str(error)) from None
+    source = settings.storage_dir / report.storage_path
+    output.write_bytes(source.read_bytes())
+    click.echo(
+        f"{output}: {report_type.label}, report {report.id}, {report.page_count} pages, "
+        f"{report.signature_level}{' (self-signed)' if report.self_signed else ''}, "
+        f"sha256 {report.pdf_sha256}"
+    )

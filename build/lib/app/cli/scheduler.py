@@ -1,0 +1,101 @@
+"""``gatehouse scheduler``: run the scheduler process; ``runs`` and ``jobs`` to inspect it.
+
+Start as many as you like (one per node, say): one leads and runs the jobs, the others
+wait and take over when it stops. Exit status 0 after SIGTERM/SIGINT, 3 when the leader
+lost its lock (restart it; it then waits as a follower).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import current_app
+from sqlmodel import col, select
+
+from app.cli.base import with_app_context
+from app.db import unit_of_work
+from app.jobs.definitions import JOBS, SchedulerOptions
+from app.models.evidence import JobRun
+
+__all__ = ["cli_group"]
+
+
+@click.group(name="scheduler", invoke_without_command=True)
+@click.option(
+    "--poll-seconds",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Follower's wait between attempts to lead.",
+)
+@click.option(
+    "--sync-seconds",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Re-read audit schedules this often.",
+)
+@click.option(
+    "--heartbeat-seconds",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Record a heartbeat JobRun this often (0: off).",
+)
+@click.option("--misfire-grace-seconds", default=600, show_default=True, type=click.IntRange(min=1))
+@click.pass_context
+@with_app_context
+def cli_group(
+    ctx: click.Context,
+    poll_seconds: float,
+    sync_seconds: float,
+    heartbeat_seconds: float,
+    misfire_grace_seconds: int,
+) -> None:
+    """Run the job scheduler (one leader across processes; the others wait)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from app.jobs.scheduler import run_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(process)d %(name)s %(message)s"
+    )
+    options = SchedulerOptions(
+        poll_seconds=poll_seconds,
+        sync_seconds=sync_seconds,
+        heartbeat_seconds=heartbeat_seconds,
+        misfire_grace_seconds=misfire_grace_seconds,
+    )
+    status = run_scheduler(
+        current_app.config["GATEHOUSE"],
+        options,
+        on_leading=lambda: click.echo("scheduler: leading", err=True),
+    )
+    sys.exit(status)
+
+
+@cli_group.command("jobs")
+def jobs_command() -> None:
+    """List the registered jobs (audit schedules add one job each)."""
+    for definition in JOBS.values():
+        click.echo(f"{definition.id:<24} {definition.description}")
+
+
+@cli_group.command("runs")
+@click.option("--job", "job_id", default=None, help="Only this job id.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@with_app_context
+def runs_command(job_id: str | None, limit: int) -> None:
+    """The latest job runs, newest first."""
+    query = select(JobRun).order_by(col(JobRun.id).desc()).limit(limit)
+    if job_id is not None:
+        query = query.where(JobRun.job_id == job_id)
+    with unit_of_work() as session:
+        for run in session.exec(query).all():
+            finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+            click.echo(
+                f"{run.id:>6} {run.job_id:<24} {run.outcome:<10} "
+                f"{run.started_at.isoformat(timespec='seconds')} {finished} {run.error or ''}"
+            )

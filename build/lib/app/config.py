@@ -1,0 +1,190 @@
+"""Settings from ``GATEHOUSE_*`` environment variables, as one typed object.
+
+Every knob an operator can turn lives here, so the rest of the code reads a frozen
+:class:`Settings` instead of poking at ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from app.errors import GatehouseError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The authorization policy the documented OPA server is started with (not a gate policy).
+OPA_AUTHZ_POLICY = PROJECT_ROOT / "opa" / "system" / "authz.rego"
+
+
+class ConfigurationError(GatehouseError, ValueError):
+    """A setting cannot be used as given (for example an unreadable token file)."""
+
+    title = "Invalid configuration"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration of one Gatehouse process."""
+
+    #: SQLAlchemy URL; SQLite file for the embedded default, PostgreSQL in production.
+    database_url: str = "sqlite:///instance/gatehouse.db"
+    #: Signs session cookies and CSRF tokens. When unset, a random key is generated once
+    #: into ``instance/secret_key`` (mode 0600), so restarts and workers on one host agree.
+    secret_key: str = ""
+    #: ``embedded`` (the OPA-compiled policy in process) or ``opa`` (OPA server at ``opa_url``).
+    policy_engine: str = "embedded"
+    #: Base URL of the OPA server when ``policy_engine == "opa"``.
+    opa_url: str | None = None
+    #: Bearer token Gatehouse presents to OPA (``GATEHOUSE_OPA_TOKEN``, or the first line
+    #: of the file ``GATEHOUSE_OPA_TOKEN_FILE``). Kept out of ``repr`` so it is never logged.
+    opa_token: str | None = field(default=None, repr=False)
+    #: The authorization policy OPA was started with: Gatehouse accepts this one module
+    #: (by its text) beside its bundle on the server; any other module is a mismatch.
+    opa_authz_policy: Path = OPA_AUTHZ_POLICY
+    #: Seconds a full check of the server's modules stays good for a decision that denies
+    #: (every allow checks them again; the data is checked on every decision).
+    opa_recheck_s: float = 5.0
+    #: Seconds before a policy evaluation is abandoned and the gate denies.
+    policy_timeout_s: float = 2.0
+    #: Folder holding the Rego packs and their data.
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    #: Folder of the compiled policy the embedded engine runs (``gatehouse policy build``).
+    compiled_policy_dir: Path = PROJECT_ROOT / "compiled-policy"
+    #: Optional JSON file whose thresholds override the packaged policy data.
+    policy_data_override: Path | None = None
+    #: ``local`` (subprocess) or ``kubernetes`` (batch/v1 Jobs).
+    launcher: str = "local"
+    #: Namespace of the training Jobs (kubernetes launcher).
+    kubernetes_namespace: str = "gatehouse-training"
+    #: Container image of every training Job, overriding the recipes' images (kubernetes
+    #: launcher); the only image when no recipes are configured.
+    training_image: str = ""
+    #: Folder of training recipes (``jobs/recipes``): which container each kind of run
+    #: trains in (kubernetes launcher). Empty: no recipes, GATEHOUSE_TRAINING_IMAGE only.
+    recipes_dir: Path | None = PROJECT_ROOT / "jobs" / "recipes"
+    #: PriorityClass of training pods (kubernetes launcher); unset keeps the cluster's.
+    kubernetes_priority_class: str | None = None
+    #: Kueue LocalQueue training Jobs are submitted to (kubernetes launcher); unset: none.
+    kubernetes_queue: str | None = None
+    #: Service account training pods run as (kubernetes launcher); its token is not mounted.
+    kubernetes_training_service_account: str | None = None
+    #: Kubeconfig of the training cluster; unset: in-cluster credentials inside a pod,
+    #: else ``$KUBECONFIG`` or ``~/.kube/config``.
+    kubernetes_kubeconfig: Path | None = None
+    #: Where uploaded datasets, reports and other files are stored.
+    storage_dir: Path = PROJECT_ROOT / "instance" / "storage"
+    #: PKCS#12 file of the organisation's signing identity (generated when missing).
+    signing_identity_path: Path = PROJECT_ROOT / "instance" / "signing" / "identity.p12"
+    #: Passphrase of the PKCS#12 file; read from a file next to it when unset.
+    signing_passphrase: str | None = None
+    #: RFC 3161 timestamp authority URL; enables PAdES B-T when set.
+    tsa_url: str | None = None
+    #: Organisation name printed on reports and in the self-signed identity.
+    organisation: str = "Gatehouse demo organisation"
+    #: Largest accepted dataset upload, in bytes.
+    max_upload_bytes: int = 2 * 1024**3
+    #: Days before an open approval request expires.
+    approval_expiry_days: int = 14
+    #: Run the scheduler inside the web process (embedded default only).
+    scheduler_in_web: bool = False
+    #: True in the test configuration: relaxes nothing security-relevant, only speeds up hashing.
+    testing: bool = False
+    #: Extra Flask config values (tests use this for e.g. WTF_CSRF_ENABLED).
+    flask_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some fields replaced (used by tests and the demo)."""
+        return replace(self, **changes)
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def instance_secret_key(path: Path) -> str:
+    """The key stored at ``path``, created (random, owner-only) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def opa_token_from_environment(env: dict[str, str]) -> str | None:
+    """``GATEHOUSE_OPA_TOKEN``, else the first line of ``GATEHOUSE_OPA_TOKEN_FILE``, else None.
+
+    An unreadable or empty token file is a ConfigurationError (naming the file, never a
+    token): starting without the token the operator meant to give would only fail later.
+    """
+    token = env.get("GATEHOUSE_OPA_TOKEN", "").strip()
+    if token:
+        return token
+    path = env.get("GATEHOUSE_OPA_TOKEN_FILE", "")
+    if not path:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(
+            f"GATEHOUSE_OPA_TOKEN_FILE {path}: cannot read it ({type(error).__name__})"
+        ) from error
+    if not lines or not lines[0].strip():
+        raise ConfigurationError(f"GATEHOUSE_OPA_TOKEN_FILE {path} is empty")
+    return lines[0].strip()
+
+
+def settings_from_environment(environ: dict[str, str] | None = None) -> Settings:
+    """Read ``GATEHOUSE_*`` variables; anything unset keeps the embedded default."""
+    env = dict(os.environ if environ is None else environ)
+    defaults = Settings()
+
+    def get(name: str, default: Any) -> Any:
+        return env.get(f"GATEHOUSE_{name}", default)
+
+    return Settings(
+        database_url=get("DATABASE_URL", defaults.database_url),
+        secret_key=get("SECRET_KEY", "")
+        or instance_secret_key(PROJECT_ROOT / "instance" / "secret_key"),
+        policy_engine=get("POLICY_ENGINE", defaults.policy_engine),
+        opa_url=get("OPA_URL", None),
+        opa_token=opa_token_from_environment(env),
+        opa_authz_policy=Path(get("OPA_AUTHZ_POLICY", defaults.opa_authz_policy)),
+        opa_recheck_s=float(get("OPA_RECHECK_S", defaults.opa_recheck_s)),
+        policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
+        policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
+        compiled_policy_dir=Path(get("COMPILED_POLICY_DIR", defaults.compiled_policy_dir)),
+        policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
+        launcher=get("LAUNCHER", defaults.launcher),
+        kubernetes_namespace=get("KUBERNETES_NAMESPACE", defaults.kubernetes_namespace),
+        training_image=get("TRAINING_IMAGE", defaults.training_image),
+        recipes_dir=_optional_path(get("RECIPES_DIR", str(defaults.recipes_dir))),
+        kubernetes_priority_class=get("KUBERNETES_PRIORITY_CLASS", None),
+        kubernetes_queue=get("KUBERNETES_QUEUE", None),
+        kubernetes_training_service_account=get("KUBERNETES_TRAINING_SERVICE_ACCOUNT", None),
+        kubernetes_kubeconfig=_optional_path(get("KUBECONFIG", None)),
+        storage_dir=Path(get("STORAGE_DIR", defaults.storage_dir)),
+        signing_identity_path=Path(get("SIGNING_IDENTITY", defaults.signing_identity_path)),
+        signing_passphrase=get("SIGNING_PASSPHRASE", None),
+        tsa_url=get("TSA_URL", None),
+        organisation=get("ORGANISATION", defaults.organisation),
+        max_upload_bytes=int(get("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
+        approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),
+        scheduler_in_web=get("SCHEDULER_IN_WEB", "0") == "1",
+    )
+
+
+def settings_for_tests(tmp_dir: Path, database_url: str | None = None) -> Settings:
+    """Settings for one test: its own database and storage under ``tmp_dir``."""
+    return Settings(
+        database_url=database_url or f"sqlite:///{tmp_dir / 'gatehouse.db'}",
+        secret_key="test-secret-key-not-for-production",
+        storage_dir=tmp_dir / "storage",
+        signing_identity_path=tmp_dir / "signing" / "identity.p12",
+        testing=True,
+        flask_overrides={"WTF_CSRF_ENABLED": False},
+    )

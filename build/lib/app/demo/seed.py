@@ -1,0 +1,500 @@
+"""Seed the demo registry through the same services the doors use (so it is ledgered)."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session
+
+from app.auth.accounts import create_token, create_user
+from app.config import Settings
+from app.demo import files
+from app.demo.audits import seed_demo_audits
+from app.demo.workflow import run_demo_workflow
+from app.models.model_versions import RiskTier
+from app.policy.engine import PolicyEngine
+from app.registry import datasets, deployments, model_versions, runs
+from app.registry.dataset_ingest import ingest_dataset_file
+from app.registry.schemas import (
+    DatasetCreate,
+    DatasetVersionMetadata,
+    DeploymentCreate,
+    EvaluationCreate,
+    ModelCardUpdate,
+    ModelVersionCreate,
+    RunCreate,
+)
+from app.reports import service as report_service
+from app.reports.prepared import ReportRequest
+from app.storage import store_file
+
+#: The demo's people: username -> (display name, role).
+PEOPLE: dict[str, tuple[str, str]] = {
+    "olivia": ("Olivia Officer", "compliance_officer"),
+    "marcus": ("Marcus Risk", "model_risk"),
+    "eli": ("Eli Engineer", "ml_engineer"),
+    "audrey": ("Audrey Auditor", "auditor"),
+    "ada": ("Ada Admin", "admin"),
+}
+
+
+@dataclass
+class DemoSeed:
+    """What the demo created: passwords to print and the ids of interesting objects."""
+
+    passwords: dict[str, str] = field(default_factory=dict)
+    pipeline_token: str = ""
+    ids: dict[str, int] = field(default_factory=dict)
+    #: What happened to each run and deployment, one line each, for the summary.
+    story: list[str] = field(default_factory=list)
+
+
+def _card(model_name: str, domain: str) -> dict[str, str]:
+    return {
+        "details": f"{model_name}: a fine-tuned language model for {domain} decisions support.",
+        "intended_use": "Decision support for trained staff; every output is reviewed by a person.",
+        "out_of_scope_use": "Fully automated decisions without human review; use outside the EU/US.",
+        "factors": "Sex, age band and foreign-worker status are evaluated as sensitive factors.",
+        "metrics": "Accuracy, reasoning-step validity, adverse impact ratio, equalized odds difference.",
+        "evaluation_data": "A held-out 20% split of the training data plus a red-team prompt set.",
+        "training_data": "Registered dataset versions listed in the lineage section.",
+        "quantitative_analyses": "See the fairness and explainability audit reports.",
+        "ethical_considerations": "Risk of disparate impact; mitigated by audits and human review.",
+        "caveats": "Performance degrades on applicants unlike the training population.",
+    }
+
+
+def _ingest(
+    session: Session,
+    settings: Settings,
+    dataset_id: int,
+    path: Path,
+    metadata: DatasetVersionMetadata,
+    actor: str,
+    format: str | None = None,
+) -> int:
+    stored = store_file(
+        path, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
+    )
+    version, _ = ingest_dataset_file(
+        session=session,
+        dataset_id=dataset_id,
+        stored=stored,
+        declared=metadata,
+        actor=actor,
+        format=format,
+    )
+    return version.id or 0
+
+
+def seed_people(session: Session, seed: DemoSeed, *, fast_hash: bool = False) -> None:
+    """The demo's users (random passwords) and a pipeline token."""
+    for username, (display, role) in PEOPLE.items():
+        password = secrets.token_urlsafe(12)
+        create_user(
+            session=session,
+            username=username,
+            display_name=display,
+            roles=[role],
+            password=password,
+            actor="demo",
+            fast_hash=fast_hash,
+        )
+        seed.passwords[username] = password
+    create_user(
+        session=session,
+        username="release-bot",
+        display_name="Release pipeline",
+        roles=["pipeline"],
+        actor="demo",
+    )
+    seed.pipeline_token = create_token(
+        session=session,
+        username="release-bot",
+        name="demo pipeline",
+        scopes=["read", "write", "gate"],
+        actor="demo",
+    ).secret
+
+
+def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSeed) -> None:
+    """Healthcare (raw PHI and de-identified), EU triage, credit (German Credit) and more."""
+    actor = "eli"
+    notes = datasets.create_dataset(
+        session=session,
+        data=DatasetCreate(
+            name="clinical-notes",
+            owner=actor,
+            purpose="Summarise clinical notes for physicians",
+            domain="healthcare",
+        ),
+        actor=actor,
+    )
+    hipaa = {
+        "phi_fields": [
+            {"name": "diagnosis", "purpose": "summary of the condition"},
+            {"name": "medication", "purpose": "current treatment"},
+        ],
+        "data_subject_regions": ["US"],
+        "residency_region": "US",
+        "baa_refs": {"anthropic": "BAA-2026-031"},
+        "retention_until": date(2029, 12, 31),
+        "provenance_source": "synthetic notes generated by the demo",
+        "provenance_licence": "CC0",
+    }
+    seed.ids["notes_raw"] = _ingest(
+        session,
+        settings,
+        notes.id or 0,
+        files.clinical_notes(work / "notes-raw.jsonl", deidentified=False),
+        DatasetVersionMetadata.model_validate(dict(**hipaa, deidentification_method="none")),
+        actor,
+    )
+    seed.ids["notes_deid"] = _ingest(
+        session,
+        settings,
+        notes.id or 0,
+        files.clinical_notes(work / "notes-deid.jsonl", deidentified=True),
+        DatasetVersionMetadata.model_validate(
+            dict(**hipaa, contains_phi=True, deidentification_method="safe_harbor")
+        ),
+        actor,
+    )
+
+    triage = datasets.create_dataset(
+        session=session,
+        data=DatasetCreate(
+            name="eu-patient-triage",
+            owner=actor,
+            purpose="Triage advice for EU patients",
+            domain="healthcare",
+        ),
+        actor=actor,
+    )
+    seed.ids["triage"] = _ingest(
+        session,
+        settings,
+        triage.id or 0,
+        files.eu_triage(work / "triage.jsonl"),
+        DatasetVersionMetadata.model_validate(
+            dict(
+                contains_pii=True,
+                special_category=True,
+                data_subject_regions=["DE", "FR"],
+                lawful_basis="consent",
+                consent_ref="CONSENT-FORM-v4",
+                residency_region="DE",
+                deidentification_method="pseudonymised",
+                retention_until=date(2028, 6, 30),
+                controller="Gatehouse Demo Clinics GmbH",
+                processing_purpose="triage advice model",
+                data_categories=["health"],
+            )
+        ),
+        actor,
+    )
+
+    credit = datasets.create_dataset(
+        session=session,
+        data=DatasetCreate(
+            name="german-credit",
+            owner=actor,
+            purpose="Credit decisions audit data (UCI Statlog, CC BY 4.0)",
+            domain="credit",
+        ),
+        actor=actor,
+    )
+    gdpr_credit = {
+        "contains_pii": True,
+        "data_subject_regions": ["DE"],
+        "lawful_basis": "contract",
+        "dpia_ref": "DPIA-2026-007",
+        "residency_region": "DE",
+        "retention_until": date(2030, 1, 1),
+        "controller": "Gatehouse Demo Bank AG",
+        "processing_purpose": "credit decision support",
+        "data_categories": ["financial", "demographic"],
+        "provenance_source": "UCI Machine Learning Repository, Statlog (German Credit Data), Hofmann 1994",
+        "provenance_licence": "CC BY 4.0",
+    }
+    seed.ids["german_credit"] = _ingest(
+        session,
+        settings,
+        credit.id or 0,
+        files.german_credit_csv(work / "german-credit.csv"),
+        DatasetVersionMetadata.model_validate(dict(**gdpr_credit)),
+        actor,
+        format="tabular",
+    )
+    explanations = datasets.create_dataset(
+        session=session,
+        data=DatasetCreate(
+            name="credit-explanations",
+            owner=actor,
+            purpose="Explain credit decisions with principal reasons",
+            domain="credit",
+        ),
+        actor=actor,
+    )
+    seed.ids["credit_explanations"] = _ingest(
+        session,
+        settings,
+        explanations.id or 0,
+        files.credit_explanations(work / "credit-explanations.jsonl"),
+        DatasetVersionMetadata.model_validate(dict(**gdpr_credit)),
+        actor,
+    )
+
+    radiology = datasets.create_dataset(
+        session=session,
+        data=DatasetCreate(
+            name="radiology-findings",
+            owner=actor,
+            purpose="Describe chest X-ray findings",
+            domain="healthcare",
+        ),
+        actor=actor,
+    )
+    seed.ids["radiology"] = _ingest(
+        session,
+        settings,
+        radiology.id or 0,
+        files.radiology_gemini(work / "radiology.jsonl"),
+        DatasetVersionMetadata.model_validate(
+            dict(
+                contains_phi=True,
+                deidentification_method="expert_determination",
+                expert_determination_ref="EXPERT-DET-2026-02",
+                phi_fields=[{"name": "image", "purpose": "finding description"}],
+                data_subject_regions=["US"],
+                residency_region="US",
+                baa_refs={"google": "BAA-2026-044"},
+                retention_until=date(2029, 1, 1),
+            )
+        ),
+        actor,
+    )
+
+
+def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
+    """Runs on the four platforms of the seed, models with cards, a staging deployment."""
+    actor = "eli"
+    plans = [
+        (
+            "notes-o4-mini-sft",
+            RunCreate(
+                name="notes-o4-mini-sft",
+                base_model="o4-mini-2025-04-16",
+                platform="openai",
+                hosting="external",
+                vendor="openai",
+                training_region="US",
+                method="sft",
+                hyperparameters={"n_epochs": 3},
+                dataset_version_ids=[seed.ids["notes_raw"]],
+            ),
+        ),
+        (
+            "notes-claude-sft",
+            RunCreate(
+                name="notes-claude-sft",
+                base_model="claude-3-haiku",
+                platform="anthropic",
+                hosting="external",
+                vendor="anthropic",
+                training_region="US",
+                method="sft",
+                hyperparameters={"epochs": 2},
+                dataset_version_ids=[seed.ids["notes_deid"]],
+            ),
+        ),
+        (
+            "triage-gemini-sft",
+            RunCreate(
+                name="triage-gemini-sft",
+                base_model="gemini-2.0-flash",
+                platform="google",
+                hosting="external",
+                vendor="google",
+                training_region="NL",
+                method="sft",
+                dataset_version_ids=[seed.ids["triage"]],
+            ),
+        ),
+        (
+            "credit-llama-lora",
+            RunCreate(
+                name="credit-llama-lora",
+                base_model="meta-llama/Llama-3.1-8B-Instruct",
+                platform="meta",
+                hosting="internal",
+                training_region="DE",
+                method="lora",
+                hyperparameters={"r": 16, "alpha": 32, "learning_rate": 0.0002},
+                gpu_type="nvidia-a100-80gb",
+                gpu_count=2,
+                max_hours=6,
+                training_command=["python", "-c", "print('training step 1/1 done')"],
+                dataset_version_ids=[seed.ids["credit_explanations"]],
+            ),
+        ),
+    ]
+    for key, plan in plans:
+        seed.ids[key] = runs.create_run(session=session, data=plan, actor=actor).id or 0
+
+    credit_model = model_versions.create_model_version(
+        session=session,
+        data=ModelVersionCreate(
+            name="credit-risk-assistant",
+            version="1.0.0",
+            run_id=seed.ids["credit-llama-lora"],
+            platform="meta",
+            domain="credit",
+            risk_tier=RiskTier.HIGH,
+            decision_type="credit_decision",
+            automated_decision_legal_effect=True,
+            human_review=True,
+            developers=["eli"],
+            validator="marcus",
+            monitoring_enabled=True,
+        ),
+        actor=actor,
+    )
+    seed.ids["credit_model"] = credit_model.id or 0
+    model_versions.set_model_card(
+        session=session,
+        model_id=credit_model.id or 0,
+        data=ModelCardUpdate(sections=_card("credit-risk-assistant", "credit")),
+        actor=actor,
+    )
+    model_versions.add_evaluation(
+        session=session,
+        model_id=credit_model.id or 0,
+        data=EvaluationCreate(
+            kind="benchmark",
+            name="holdout-2026-11",
+            metrics={
+                "accuracy": 0.84,
+                "reasoning_step_validity": 0.81,
+                "latency_p99_ms": 1450,
+                "cost_per_1k_requests_usd": 0.9,
+            },
+        ),
+        actor=actor,
+    )
+    model_versions.add_evaluation(
+        session=session,
+        model_id=credit_model.id or 0,
+        data=EvaluationCreate(
+            kind="red_team",
+            name="prompt-injection-suite",
+            metrics={"prompts_tried": 400, "failures": 6},
+            attack_category="prompt_injection",
+            severity="medium",
+            open_findings=1,
+        ),
+        actor=actor,
+    )
+    seed.ids["credit_deployment"] = (
+        deployments.create_deployment(
+            session=session,
+            data=DeploymentCreate(
+                model_version_id=credit_model.id or 0,
+                endpoint="https://staging.internal/credit-risk-assistant",
+                access_logging=True,
+                monitoring_enabled=True,
+            ),
+            actor=actor,
+        ).id
+        or 0
+    )
+
+    notes_model = model_versions.create_model_version(
+        session=session,
+        data=ModelVersionCreate(
+            name="notes-assistant",
+            version="0.9.0",
+            run_id=seed.ids["notes-claude-sft"],
+            platform="anthropic",
+            domain="healthcare",
+            risk_tier=RiskTier.MEDIUM,
+            developers=["eli"],
+            validator="marcus",
+            monitoring_enabled=True,
+        ),
+        actor=actor,
+    )
+    seed.ids["notes_model"] = notes_model.id or 0
+    partial = {
+        k: v
+        for k, v in _card("notes-assistant", "healthcare").items()
+        if k not in ("caveats", "ethical_considerations")
+    }
+    model_versions.set_model_card(
+        session=session,
+        model_id=notes_model.id or 0,
+        data=ModelCardUpdate(sections=partial),
+        actor=actor,
+    )
+    seed.ids["notes_deployment"] = (
+        deployments.create_deployment(
+            session=session,
+            data=DeploymentCreate(
+                model_version_id=notes_model.id or 0,
+                endpoint="https://staging.internal/notes-assistant",
+            ),
+            actor=actor,
+        ).id
+        or 0
+    )
+
+
+def seed_demo(
+    *, session: Session, settings: Settings, engine: PolicyEngine, work: Path
+) -> DemoSeed:
+    """Create the whole demo registry; returns what to show the person running it."""
+    seed = DemoSeed()
+    seed_people(session, seed)
+    seed_datasets(session, settings, work, seed)
+    seed_runs_and_models(session, seed)
+    seed_demo_audits(session, settings=settings, engine=engine, work=work, seed=seed)
+    run_demo_workflow(session=session, settings=settings, engine=engine, seed=seed)
+    for request in (
+        ReportRequest("promotion_evidence", seed.ids["credit_deployment"]),
+        ReportRequest("dataset_sheet", seed.ids["notes_raw"]),
+    ):
+        report_service.generate(
+            sessions=lambda: nullcontext(session),
+            settings=settings,
+            request=request,
+            actor="olivia",
+        )
+    return seed
+
+
+def summary_lines(seed: DemoSeed, url: str) -> list[str]:
+    """What ``gatehouse demo`` prints."""
+    lines: list[str] = [
+        f"Gatehouse demo at {url}",
+        "",
+        "Log in as the compliance officer:",
+        f"  username: olivia   password: {seed.passwords['olivia']}",
+        "Other demo users (same portal):",
+    ]
+    lines += [
+        f"  {name:<8} {PEOPLE[name][1]:<20} password: {password}"
+        for name, password in seed.passwords.items()
+        if name != "olivia"
+    ]
+    lines += [
+        "Pipeline token (release-bot; read, write, gate):",
+        f"  {seed.pipeline_token}",
+        "",
+        "What happened while seeding (every step is in the ledger):",
+    ]
+    lines += [f"  {line}" for line in seed.story]
+    return lines

@@ -1,0 +1,33 @@
+"""How a format module describes itself to the catalog (see :mod:`app.formats.catalog`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.formats.limits import PlatformLimits
+from app.formats.spec import FormatSpec
+
+__all__ = ["FormatEntry"]
+
+
+@dataclass(frozen=True)
+class FormatEntry:
+    """Everything Gatehouse knows about one format."""
+
+    name: str
+    #: Who trains on it and how, for people ("OpenAI supervised chat fine-tuning").
+    title: str
+    #: A fresh handler for one pass over a file.
+    handler: Callable[[], FormatSpec]
+    #: True when the first JSON record's keys identify the format (detection order is
+    #: registration order, so a more specific format registers before a general one).
+    claims: Callable[[dict[str, Any]], bool] | None
+    #: The platform's documented limits (``None`` when it documents none).
+    limits: PlatformLimits | None = None
+    #: How it converts: through the neutral conversation (``"chat"``) and/or the neutral
+    #: preference pair (``"preference"``); empty when it does not convert.
+    conversions: frozenset[str] = frozenset()
+    #: Records hold free text the PII scan reads (everything but tabular data).
+    text: bool = True

@@ -1,0 +1,287 @@
+"""Build a gate's input document from the registry.
+
+Only classifications, counts and references leave the database: the document says that
+a dataset holds PHI and which fields, never a value. Each gate has one subject kind:
+``training_launch`` asks about a run, ``production_promotion`` about a deployment and
+``dataset_use`` about a dataset version (optionally in the context of a run).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any, Literal
+
+from sqlmodel import Session, col, select
+
+from app.errors import ValidationError
+from app.models.datasets import Dataset, DatasetVersion
+from app.models.deployments import Deployment, DeploymentState
+from app.models.evidence import AuditRun
+from app.models.governance import ApprovalRequest, ApprovalVote
+from app.models.model_versions import Evaluation, ModelVersion
+from app.models.runs import FineTuneRun
+from app.policy.input_document import (
+    ApprovalInput,
+    AuditInput,
+    BusinessAssociateAgreement,
+    CardInput,
+    DatasetInput,
+    DeploymentInput,
+    EvaluationInput,
+    GateInput,
+    ModelInput,
+    PhiField,
+    RedTeamFinding,
+    RunInput,
+    Subject,
+)
+from app.registry import model_versions as model_service
+from app.registry.datasets import open_erasure_requests
+from app.registry.records import get_record
+from app.registry.runs import run_dataset_versions
+
+#: The subject kind each gate is asked about.
+GATE_SUBJECTS: dict[str, str] = {
+    "training_launch": "run",
+    "production_promotion": "deployment",
+    "dataset_use": "dataset_version",
+}
+
+
+def subject_kind_of(gate: str) -> str:
+    """The subject kind of ``gate``, or a clear error for an unknown gate."""
+    try:
+        return GATE_SUBJECTS[gate]
+    except KeyError:
+        raise ValidationError(
+            f"unknown gate '{gate}'; gates are {', '.join(GATE_SUBJECTS)}"
+        ) from None
+
+
+def _dataset_input(session: Session, version: DatasetVersion) -> DatasetInput:
+    dataset = session.get(Dataset, version.dataset_id)
+    findings = version.pii_findings or {}
+    retention = (
+        datetime.combine(version.retention_until, time.min, tzinfo=UTC)
+        if version.retention_until
+        else None
+    )
+    return DatasetInput(
+        id=str(version.id),
+        name=dataset.name if dataset else str(version.dataset_id),
+        version=str(version.version),
+        contains_pii=version.contains_pii,
+        contains_phi=version.contains_phi,
+        special_category=version.special_category,
+        data_subjects_regions=list(version.data_subject_regions),
+        deidentification_method=version.deidentification_method,  # type: ignore[arg-type]
+        expert_determination_ref=version.expert_determination_ref,
+        pii_findings_count=int(findings.get("total", 0)),
+        phi_fields=[
+            PhiField(name=f.get("name", ""), purpose=f.get("purpose")) for f in version.phi_fields
+        ],
+        lawful_basis=version.lawful_basis,  # type: ignore[arg-type]
+        art9_condition=version.art9_condition,  # type: ignore[arg-type]
+        dpia_ref=version.dpia_ref,
+        consent_ref=version.consent_ref,
+        baa_refs=[
+            BusinessAssociateAgreement(vendor=vendor, ref=ref)
+            for vendor, ref in sorted(version.baa_refs.items())
+        ],
+        residency_region=version.residency_region,
+        transfer_mechanism=version.transfer_mechanism or "none",  # type: ignore[arg-type]
+        transfer_ref=version.transfer_ref,
+        retention_until=retention,
+        open_erasure_requests=len(
+            open_erasure_requests(session=session, version_id=version.id or 0)
+        ),
+        encrypted_at_rest=version.encrypted_at_rest,
+        controller=version.controller,
+        purpose=version.processing_purpose,
+        data_categories=list(version.data_categories),
+        large_scale=version.large_scale,
+    )
+
+
+def _run_input(run: FineTuneRun) -> RunInput:
+    return RunInput(
+        id=str(run.id),
+        platform=run.platform,  # type: ignore[arg-type]
+        hosting=run.hosting,  # type: ignore[arg-type]
+        vendor=run.vendor or run.platform,
+        region=run.training_region,
+        method=run.method,
+        requester=run.requester,
+        authors=list(run.authors),
+    )
+
+
+def _model_input(model: ModelVersion) -> ModelInput:
+    return ModelInput(
+        id=str(model.id),
+        name=model.name,
+        version=model.version,
+        domain=model.domain,  # type: ignore[arg-type]
+        risk_tier=model.risk_tier,  # type: ignore[arg-type]
+        decision_type=model.decision_type,
+        automated_decision_legal_effect=model.automated_decision_legal_effect,
+        human_review=model.human_review,
+        developers=list(model.developers),
+        validator=model.validator,
+        monitoring_enabled=model.monitoring_enabled,
+    )
+
+
+def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
+    inputs: list[EvaluationInput] = []
+    for evaluation in evaluations:
+        if evaluation.kind == "benchmark":
+            inputs += [
+                EvaluationInput(
+                    id=f"{evaluation.id}:{metric}",
+                    kind="benchmark",
+                    metric=metric,
+                    value=float(value),
+                )
+                for metric, value in sorted(evaluation.metrics.items())
+            ]
+            continue
+        findings = [
+            RedTeamFinding(
+                id=f"{evaluation.id}-{n + 1}",
+                severity=evaluation.severity or "low",  # type: ignore[arg-type]
+                category=evaluation.attack_category,
+            )
+            for n in range(evaluation.open_findings)
+        ]
+        inputs.append(
+            EvaluationInput(
+                id=str(evaluation.id),
+                kind="red_team",
+                attack_category=evaluation.attack_category,
+                prompts_tried=int(evaluation.metrics.get("prompts_tried", 0)),
+                failures=int(evaluation.metrics.get("failures", 0)),
+                open_findings=findings,
+            )
+        )
+    return inputs
+
+
+def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
+    """The latest succeeded audit of each kind for the model."""
+    latest: dict[str, AuditRun] = {}
+    audits = session.exec(
+        select(AuditRun)
+        .where(AuditRun.model_version_id == model_id, AuditRun.status == "succeeded")
+        .order_by(col(AuditRun.id))
+    ).all()
+    for audit in audits:
+        latest[audit.kind] = audit
+    inputs = []
+    for kind, audit in sorted(latest.items()):
+        summary: dict[str, Any] = audit.summary or {}
+        inputs.append(
+            AuditInput(
+                id=str(audit.id),
+                kind=kind,  # type: ignore[arg-type]
+                finished_at=audit.finished_at,
+                adverse_impact_ratio=summary.get("adverse_impact_ratio"),
+                equalized_odds_difference=summary.get("equalized_odds_difference"),
+                principal_reasons_available=summary.get("principal_reasons_available"),
+            )
+        )
+    return inputs
+
+
+def _approval_inputs(session: Session, subject_type: str, subject_id: int) -> list[ApprovalInput]:
+    """Votes on the subject's open approval request (the policy counts them)."""
+    request = session.exec(
+        select(ApprovalRequest)
+        .where(
+            ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id == subject_id
+        )
+        .where(col(ApprovalRequest.status).in_(("pending", "approved")))
+        .order_by(col(ApprovalRequest.id).desc())
+    ).first()
+    if request is None:
+        return []
+    votes = session.exec(
+        select(ApprovalVote)
+        .where(ApprovalVote.request_id == request.id)
+        .order_by(col(ApprovalVote.id))
+    ).all()
+    return [ApprovalInput(role=v.role, user=v.voter, decision=v.vote) for v in votes]  # type: ignore[arg-type]
+
+
+def _deployment_input(deployment: Deployment) -> DeploymentInput:
+    environment: Literal["staging", "production"] = (
+        "production" if deployment.state == DeploymentState.PRODUCTION else "staging"
+    )
+    return DeploymentInput(
+        id=str(deployment.id),
+        environment=environment,
+        access_logging=deployment.access_logging,
+        monitoring=deployment.monitoring_enabled,
+    )
+
+
+def build_gate_input(
+    *, session: Session, gate: str, subject_id: int, now: datetime, run_id: int | None = None
+) -> GateInput:
+    """The input document for ``gate`` about the subject with ``subject_id``."""
+    kind = subject_kind_of(gate)
+    subject = Subject(kind=kind, id=str(subject_id))  # type: ignore[arg-type]
+    if kind == "run":
+        run = get_record(session=session, model=FineTuneRun, record_id=subject_id)
+        return GateInput(
+            gate=gate,  # type: ignore[arg-type]
+            subject=subject,
+            datasets=[
+                _dataset_input(session, v)
+                for v in run_dataset_versions(session=session, run_id=subject_id)
+            ],
+            run=_run_input(run),
+            approvals=_approval_inputs(session, "run", subject_id),
+            now=now,
+        )
+    if kind == "deployment":
+        deployment = get_record(session=session, model=Deployment, record_id=subject_id)
+        model = get_record(
+            session=session, model=ModelVersion, record_id=deployment.model_version_id
+        )
+        source_run = session.get(FineTuneRun, model.run_id) if model.run_id else None
+        versions = (
+            run_dataset_versions(session=session, run_id=source_run.id or 0) if source_run else []
+        )
+        card = model_service.card_of(session=session, model_id=model.id or 0)
+        return GateInput(
+            gate=gate,  # type: ignore[arg-type]
+            subject=subject,
+            datasets=[_dataset_input(session, v) for v in versions],
+            run=_run_input(source_run) if source_run else None,
+            model=_model_input(model),
+            card=CardInput(
+                sections={k: str(v) for k, v in (card.sections if card else {}).items()},
+                missing=model_service.missing_card_sections(card),
+            ),
+            evaluations=_evaluation_inputs(
+                model_service.evaluations_of(session=session, model_id=model.id or 0)
+            ),
+            audits=_audit_inputs(session, model.id or 0),
+            approvals=_approval_inputs(session, "deployment", subject_id),
+            deployment=_deployment_input(deployment),
+            now=now,
+        )
+    version = get_record(session=session, model=DatasetVersion, record_id=subject_id)
+    context_run = (
+        get_record(session=session, model=FineTuneRun, record_id=run_id)
+        if run_id is not None
+        else None
+    )
+    return GateInput(
+        gate=gate,  # type: ignore[arg-type]
+        subject=subject,
+        datasets=[_dataset_input(session, version)],
+        run=_run_input(context_run) if context_run else None,
+        now=now,
+    )

@@ -1,0 +1,89 @@
+"""Ask a gate: build the input, let the policy engine decide, store and ledger the decision.
+
+The engine never raises (it returns a deny that says why), so a decision is always
+stored. Errors before the engine is asked, such as an unknown subject, are the caller's
+mistake and raise; they allow nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.gates.input_builder import build_gate_input, subject_kind_of
+from app.ledger import append_event, canonical_json, sha256_hex
+from app.models.base import utc_now
+from app.models.governance import PolicyDecision
+from app.policy.engine import PolicyEngine
+
+
+def evaluate_gate(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    gate: str,
+    subject_id: int,
+    actor: str,
+    run_id: int | None = None,
+    now: datetime | None = None,
+) -> PolicyDecision:
+    """Decide ``gate`` for a subject, store the decision (allow or deny) and ledger it."""
+    document = build_gate_input(
+        session=session, gate=gate, subject_id=subject_id, now=now or utc_now(), run_id=run_id
+    ).document()
+    decision = engine.decide(gate, document)
+    record = PolicyDecision(
+        gate=gate,
+        subject_type=subject_kind_of(gate),
+        subject_id=subject_id,
+        input_sha256=sha256_hex(canonical_json(document)),
+        evidence_sha256=evidence_sha256(document),
+        bundle_sha256=decision.bundle_hash,
+        engine=decision.engine,
+        allow=decision.allow,
+        result={**decision.result(), "evidence": judged_evidence(document)},
+        violations=list(decision.violations),
+        error=decision.error,
+        latency_ms=round(decision.latency_ms, 3),
+        actor=actor,
+    )
+    session.add(record)
+    session.flush()
+    append_event(
+        session=session,
+        actor=actor,
+        action="gate.allowed" if decision.allow else "gate.denied",
+        subject_type=record.subject_type,
+        subject_id=subject_id,
+        payload={
+            "decision_id": record.id,
+            "gate": gate,
+            "allow": decision.allow,
+            "controls_violated": sorted({v["control"] for v in decision.violations}),
+            "input_sha256": record.input_sha256,
+            "bundle_sha256": record.bundle_sha256,
+            "engine": record.engine,
+        },
+    )
+    return record
+
+
+def judged_evidence(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Which audits the decision saw, stored with it so a report can show the gate's verdict."""
+    return {"audit_ids": [str(audit["id"]) for audit in document.get("audits", [])]}
+
+
+def evidence_sha256(document: dict[str, Any]) -> str:
+    """Digest of what a decision was about: the input without the clock and the votes."""
+    evidence = {k: v for k, v in document.items() if k not in ("now", "approvals")}
+    return sha256_hex(canonical_json(evidence))
+
+
+def current_evidence_sha256(*, session: Session, gate: str, subject_id: int) -> str:
+    """The evidence digest a gate would see now (an approval compares it to its own)."""
+    document = build_gate_input(
+        session=session, gate=gate, subject_id=subject_id, now=utc_now()
+    ).document()
+    return evidence_sha256(document)

@@ -1,0 +1,51 @@
+"""Column types and helpers shared by every table.
+
+Timestamps are stored and returned UTC-aware on every backend: SQLite keeps no zone,
+so :class:`UTCDateTime` re-attaches UTC on the way out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Gatehouse stores UTC-aware timestamps only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    """The current time, UTC-aware (the only clock the models use)."""
+    return datetime.now(UTC)
+
+
+def timestamp_field(*, index: bool = False, nullable: bool = False) -> Any:
+    """A UTC timestamp column: defaults to now, or to NULL when ``nullable``."""
+    column: sa.Column[datetime] = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utc_now, sa_column=column)
+
+
+def json_field(*, default_factory: Any = dict) -> Any:
+    """A JSON column (JSONB-compatible on PostgreSQL, TEXT on SQLite)."""
+    return Field(default_factory=default_factory, sa_column=sa.Column(sa.JSON(), nullable=False))

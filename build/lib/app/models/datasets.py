@@ -1,0 +1,122 @@
+"""Datasets, their immutable versions, and erasure requests against them.
+
+A version records what a compliance officer needs to decide on its use: content hash,
+format and validation report, data classification (with who set it and why), the
+GDPR/HIPAA references, residency, retention and provenance. Raw records never live in
+the database, only in storage addressed by ``storage_uri``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import json_field, timestamp_field
+
+
+class DatasetFormat(StrEnum):
+    """Platform formats of fine-tuning data, plus tabular data for audits."""
+
+    OPENAI_CHAT = "openai_chat"
+    OPENAI_PREFERENCE = "openai_preference"
+    OPENAI_REINFORCEMENT = "openai_reinforcement"
+    ANTHROPIC_TEXT = "anthropic_text"
+    ANTHROPIC_BEDROCK = "anthropic_bedrock"
+    LLAMA_IO = "llama_io"
+    TRL = "trl"
+    GEMINI_MULTIMODAL = "gemini_multimodal"
+    GEMINI_PREFERENCE = "gemini_preference"
+    TABULAR = "tabular"
+
+
+class DeidentificationMethod(StrEnum):
+    """How identifiers were removed (HIPAA 164.514) or masked (GDPR pseudonymisation)."""
+
+    NONE = "none"
+    SAFE_HARBOR = "safe_harbor"
+    EXPERT_DETERMINATION = "expert_determination"
+    PSEUDONYMISED = "pseudonymised"
+
+
+class Dataset(SQLModel, table=True):
+    """A named collection of data, versioned."""
+
+    __tablename__ = "dataset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True, index=True)
+    owner: str = Field(max_length=80, index=True)
+    purpose: str = Field(default="", max_length=2000)
+    domain: str = Field(default="general", max_length=40, index=True)
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class DatasetVersion(SQLModel, table=True):
+    """One immutable content of a dataset, with its classification and references."""
+
+    __tablename__ = "dataset_version"
+    __table_args__ = (sa.UniqueConstraint("dataset_id", "version", name="uq_dataset_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    version: int = Field(ge=1)
+    content_sha256: str = Field(max_length=64, index=True)
+    size_bytes: int = Field(default=0, ge=0)
+    row_count: int = Field(default=0, ge=0)
+    format: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, index=True))
+    storage_uri: str = Field(default="", max_length=1000)
+    is_valid: bool = True
+    validation_report: dict = json_field()
+    # Classification: set by the scan, confirmable or overridable by a person.
+    contains_pii: bool = Field(default=False, index=True)
+    contains_phi: bool = Field(default=False, index=True)
+    special_category: bool = False
+    classification_source: str = Field(default="declared", max_length=20)
+    classification_justification: str = Field(default="", max_length=2000)
+    pii_findings: dict = json_field()
+    deidentification_method: str = Field(
+        default=DeidentificationMethod.NONE.value,
+        sa_column=sa.Column(sa.String(40), nullable=False),
+    )
+    expert_determination_ref: str | None = Field(default=None, max_length=200)
+    phi_fields: list[dict] = json_field(default_factory=list)
+    # GDPR.
+    data_subject_regions: list[str] = json_field(default_factory=list)
+    lawful_basis: str | None = Field(default=None, max_length=40)
+    art9_condition: str | None = Field(default=None, max_length=40)
+    consent_ref: str | None = Field(default=None, max_length=200)
+    dpia_ref: str | None = Field(default=None, max_length=200)
+    large_scale: bool = False
+    controller: str | None = Field(default=None, max_length=200)
+    processing_purpose: str | None = Field(default=None, max_length=2000)
+    data_categories: list[str] = json_field(default_factory=list)
+    residency_region: str = Field(default="eu-west-1", max_length=40)
+    transfer_mechanism: str | None = Field(default=None, max_length=20)
+    transfer_ref: str | None = Field(default=None, max_length=200)
+    retention_until: date | None = None
+    # HIPAA.
+    baa_refs: dict = json_field()
+    encrypted_at_rest: bool = True
+    # Provenance.
+    provenance_source: str = Field(default="", max_length=500)
+    provenance_licence: str = Field(default="", max_length=200)
+    collection_method: str = Field(default="", max_length=500)
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class ErasureRequest(SQLModel, table=True):
+    """A data subject's erasure request (GDPR Art. 17) against a dataset version."""
+
+    __tablename__ = "erasure_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_version_id: int = Field(foreign_key="dataset_version.id", index=True)
+    reference: str = Field(max_length=200)
+    requested_at: datetime = timestamp_field()
+    resolved_at: datetime | None = timestamp_field(nullable=True)
+    resolution: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,43 @@
+"""Deployments of model versions to environments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import timestamp_field
+
+
+class DeploymentState(StrEnum):
+    """States of a deployment; transitions live in ``app.registry.state_machines``."""
+
+    STAGING = "staging"
+    PROMOTION_REQUESTED = "promotion_requested"
+    PRODUCTION = "production"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"
+
+
+class Deployment(SQLModel, table=True):
+    """A model version served at an endpoint, with its monitoring settings."""
+
+    __tablename__ = "deployment"
+    __table_args__ = (sa.Index("ix_deployment_state_id", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    endpoint: str = Field(max_length=500)
+    state: str = Field(
+        default=DeploymentState.STAGING.value,
+        sa_column=sa.Column(sa.String(30), nullable=False, index=True),
+    )
+    access_logging: bool = False
+    monitoring_enabled: bool = False
+    #: Set when a scheduled audit failed for this deployment; cleared by a person.
+    needs_review: bool = False
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)

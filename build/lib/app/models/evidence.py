@@ -1,0 +1,72 @@
+"""Audit runs, signed reports, and scheduled job runs: evidence produced over time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import json_field, timestamp_field
+
+
+class AuditRun(SQLModel, table=True):
+    """A fairness or explainability audit of a model version on a tabular dataset."""
+
+    __tablename__ = "audit_run"
+    __table_args__ = (sa.Index("ix_audit_run_model_kind", "model_version_id", "kind", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id")
+    dataset_version_id: int | None = Field(default=None, foreign_key="dataset_version.id")
+    #: fairness | explainability
+    kind: str = Field(max_length=20)
+    #: queued | running | succeeded | failed
+    status: str = Field(default="queued", max_length=20, index=True)
+    #: Cron expression when the audit was started by a schedule.
+    schedule: str | None = Field(default=None, max_length=100)
+    parameters: dict = json_field()
+    #: Headline figures read by the policy (e.g. adverse_impact_ratio).
+    summary: dict = json_field()
+    #: Full figures (per-group tables, reasons, charts).
+    results: dict = json_field()
+    error: str | None = Field(default=None, max_length=4000)
+    requested_by: str = Field(max_length=80)
+    created_at: datetime = timestamp_field()
+    started_at: datetime | None = timestamp_field(nullable=True)
+    finished_at: datetime | None = timestamp_field(nullable=True)
+
+
+class Report(SQLModel, table=True):
+    """A signed PDF report; the file lives in storage, its digest here."""
+
+    __tablename__ = "report"
+    __table_args__ = (sa.Index("ix_report_subject", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40, index=True)
+    subject_type: str = Field(max_length=20)
+    subject_id: int | None = None
+    pdf_sha256: str = Field(max_length=64, unique=True)
+    storage_path: str = Field(max_length=1000)
+    signer_subject: str = Field(max_length=500)
+    signature_level: str = Field(max_length=20)
+    self_signed: bool = True
+    page_count: int = 0
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class JobRun(SQLModel, table=True):
+    """One execution of a scheduled job, so operators can see what ran and how it ended."""
+
+    __tablename__ = "job_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=200, index=True)
+    started_at: datetime = timestamp_field()
+    finished_at: datetime | None = timestamp_field(nullable=True)
+    #: running | succeeded | failed
+    outcome: str = Field(default="running", max_length=20)
+    error: str | None = Field(default=None, max_length=4000)
+    details: dict = json_field()

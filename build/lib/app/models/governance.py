@@ -1,0 +1,77 @@
+"""Policy decisions, approval requests and votes: the record of who allowed what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import json_field, timestamp_field
+
+
+class PolicyDecision(SQLModel, table=True):
+    """One answer of the policy engine to one gate question; stored allow or deny."""
+
+    __tablename__ = "policy_decision"
+    __table_args__ = (sa.Index("ix_policy_decision_subject", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gate: str = Field(max_length=40, index=True)
+    subject_type: str = Field(max_length=20)
+    subject_id: int
+    input_sha256: str = Field(max_length=64)
+    #: Digest of the evidence alone (the input without ``now`` and votes); approvals freeze it.
+    evidence_sha256: str = Field(max_length=64)
+    bundle_sha256: str = Field(max_length=64)
+    engine: str = Field(max_length=20)
+    allow: bool = Field(index=True)
+    result: dict = json_field()
+    violations: list[dict] = json_field(default_factory=list)
+    error: str | None = Field(default=None, max_length=2000)
+    latency_ms: float = 0.0
+    actor: str = Field(max_length=80)
+    created_at: datetime = timestamp_field(index=True)
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """Human sign-off required by an allow decision, frozen to the evidence it saw."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (sa.Index("ix_approval_subject", "subject_type", "subject_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gate: str = Field(max_length=40)
+    subject_type: str = Field(max_length=20)
+    subject_id: int
+    decision_id: int = Field(foreign_key="policy_decision.id")
+    #: [{"role": "compliance_officer", "count": 1}, ...] from the decision.
+    required_approvals: list[dict] = json_field(default_factory=list)
+    #: SHA-256 of the gate input that was approved; any change voids the approval.
+    input_sha256: str = Field(max_length=64)
+    #: pending | approved | rejected | expired | void
+    status: str = Field(default="pending", max_length=20, index=True)
+    requester: str = Field(max_length=80)
+    #: People who may not approve (requester, run and model authors).
+    excluded_approvers: list[str] = json_field(default_factory=list)
+    created_at: datetime = timestamp_field()
+    expires_at: datetime = timestamp_field()
+    closed_at: datetime | None = timestamp_field(nullable=True)
+    close_reason: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalVote(SQLModel, table=True):
+    """One person's approve or reject on a request; one person counts once."""
+
+    __tablename__ = "approval_vote"
+    __table_args__ = (sa.UniqueConstraint("request_id", "voter", name="uq_vote_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id", index=True)
+    voter: str = Field(max_length=80)
+    #: The role the vote counts for.
+    role: str = Field(max_length=40)
+    #: approve | reject
+    vote: str = Field(max_length=10)
+    comment: str = Field(default="", max_length=4000)
+    created_at: datetime = timestamp_field()

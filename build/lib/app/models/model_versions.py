@@ -1,0 +1,95 @@
+"""Model versions, their model cards, and their evaluations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import json_field, timestamp_field
+
+#: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
+MODEL_CARD_SECTIONS: tuple[str, ...] = (
+    "details",
+    "intended_use",
+    "out_of_scope_use",
+    "factors",
+    "metrics",
+    "evaluation_data",
+    "training_data",
+    "quantitative_analyses",
+    "ethical_considerations",
+    "caveats",
+)
+
+
+class RiskTier(StrEnum):
+    """Model risk tier in the style of Federal Reserve SR 11-7."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ModelVersion(SQLModel, table=True):
+    """A trained model version, linked to the run that produced it."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_model_name_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    version: str = Field(max_length=40)
+    run_id: int | None = Field(default=None, foreign_key="finetune_run.id", index=True)
+    platform: str = Field(max_length=40)
+    #: healthcare | credit | financial_risk | legal | general
+    domain: str = Field(default="general", max_length=40, index=True)
+    risk_tier: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(10), nullable=True, index=True)
+    )
+    #: e.g. "advisory", "automated_decision_legal_effect"
+    decision_type: str = Field(default="advisory", max_length=60)
+    #: Automated decision with legal or similarly significant effect (GDPR Art. 22).
+    automated_decision_legal_effect: bool = False
+    human_review: bool = False
+    developers: list[str] = json_field(default_factory=list)
+    validator: str | None = Field(default=None, max_length=80)
+    monitoring_enabled: bool = False
+    artifact_uri: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class ModelCard(SQLModel, table=True):
+    """The model card of one model version; ``sections`` maps section name to text."""
+
+    __tablename__ = "model_card"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id", unique=True)
+    sections: dict = json_field()
+    updated_at: datetime = timestamp_field()
+    updated_by: str = Field(max_length=80)
+
+
+class Evaluation(SQLModel, table=True):
+    """A benchmark or red-team result for a model version."""
+
+    __tablename__ = "evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    #: benchmark | red_team
+    kind: str = Field(max_length=20, index=True)
+    name: str = Field(max_length=200)
+    #: benchmark: {"accuracy": 0.91, "reasoning_step_validity": 0.88, "latency_ms_p95": 850,
+    #: "cost_per_1k_usd": 0.4}; red_team: {"prompts_tried": 500, "failures": 3}
+    metrics: dict = json_field()
+    attack_category: str | None = Field(default=None, max_length=100)
+    #: critical | high | medium | low (red team only)
+    severity: str | None = Field(default=None, max_length=20)
+    open_findings: int = Field(default=0, ge=0)
+    created_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)

@@ -1,0 +1,418 @@
+"""The input document of a gate: what the policies see, and nothing more.
+
+This is the contract between the registry (which fills it) and the Rego policies
+(which judge it). It carries classifications, counts and references only, never raw
+personal data: a dataset says *that* it holds PHI and which fields, not the values.
+
+``GateInput.document()`` gives the JSON object both engines receive. Timestamps are
+written in UTC as ``YYYY-MM-DDTHH:MM:SS+00:00`` (no fraction, numeric offset), one
+stable form for the input hash.
+
+Top level (``GateInput``): ``gate``, ``subject``, ``datasets``, ``run``, ``model``,
+``card``, ``evaluations``, ``audits``, ``approvals``, ``deployment``, ``now``.
+
+- ``subject`` {kind: run | deployment | dataset_version, id}: what the gate is asked about.
+- ``datasets[]`` (``DatasetInput``), one per dataset version involved: id, name, version,
+  contains_pii, contains_phi, special_category (GDPR Art. 9), data_subjects_regions
+  (ISO country codes, or "EU"/"EEA"), deidentification_method (none | safe_harbor |
+  expert_determination | pseudonymised), expert_determination_ref, pii_findings_count
+  (identifiers the scan still finds), phi_fields [{name, purpose}], lawful_basis
+  (GDPR Art. 6 basis), art9_condition ("a".."j"), dpia_ref, consent_ref,
+  baa_refs [{vendor, ref}], residency_region, transfer_mechanism (adequacy | scc | bcr |
+  none), transfer_ref, retention_until, open_erasure_requests, encrypted_at_rest,
+  controller, purpose, data_categories, large_scale.
+- ``run`` (``RunInput``, or null): id, platform (openai | anthropic | google | meta |
+  self_hosted), hosting (external | internal), vendor, region (where training runs),
+  method, requester, authors.
+- ``model`` (``ModelInput``, or null before a model exists): id, name, version, domain
+  (healthcare | credit | financial_risk | legal | general), risk_tier (high | medium |
+  low | null), decision_type (e.g. credit_decision), automated_decision_legal_effect,
+  human_review, developers, validator, monitoring_enabled.
+- ``card`` (``CardInput``, or null): sections {name: text}, missing [section names].
+- ``evaluations[]`` (``EvaluationInput``): kind benchmark {metric, value, threshold,
+  higher_is_better} or red_team {attack_category, prompts_tried, failures,
+  open_findings [{id, severity, category}]}.
+- ``audits[]`` (``AuditInput``): kind fairness {adverse_impact_ratio,
+  equalized_odds_difference} or explainability {principal_reasons_available}, with
+  finished_at.
+- ``approvals[]`` (``ApprovalInput``): role, user, decision (approve | reject).
+- ``deployment`` (``DeploymentInput``, or null): id, environment (staging | production),
+  access_logging, monitoring.
+- ``now``: the evaluation time (policies never read the clock, so decisions replay).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from app.models.model_versions import MODEL_CARD_SECTIONS
+
+__all__ = [
+    "ApprovalInput",
+    "AuditInput",
+    "BusinessAssociateAgreement",
+    "CardInput",
+    "DatasetInput",
+    "DeploymentInput",
+    "EvaluationInput",
+    "GateInput",
+    "ModelInput",
+    "PhiField",
+    "RedTeamFinding",
+    "RunInput",
+    "Subject",
+    "example_inputs",
+    "format_timestamp",
+]
+
+GateName = Literal["training_launch", "production_promotion", "dataset_use"]
+
+
+def _to_utc_seconds(value: datetime) -> datetime:
+    """Timestamps are UTC, whole seconds; a naive datetime is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def format_timestamp(value: datetime) -> str:
+    """The one timestamp form both engines parse: ``2026-01-01T00:00:00+00:00``."""
+    return _to_utc_seconds(value).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_to_utc_seconds),
+    PlainSerializer(format_timestamp, return_type=str),
+]
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+class _Part(BaseModel):
+    """Parts of the document are immutable and reject unknown members."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Subject(_Part):
+    """What the gate is asked about."""
+
+    kind: Literal["run", "deployment", "dataset_version"]
+    id: str
+
+
+class PhiField(_Part):
+    """A PHI field a dataset uses, with the purpose it serves (minimum necessary)."""
+
+    name: str
+    purpose: str | None = None
+
+
+class BusinessAssociateAgreement(_Part):
+    """A HIPAA business associate agreement with a vendor, by reference."""
+
+    vendor: str
+    ref: str
+
+
+class DatasetInput(_Part):
+    """A dataset version's classification and compliance references."""
+
+    id: str
+    name: str
+    version: str
+    contains_pii: bool
+    contains_phi: bool
+    special_category: bool
+    data_subjects_regions: list[str] = []
+    deidentification_method: Literal[
+        "none", "safe_harbor", "expert_determination", "pseudonymised"
+    ] = "none"
+    expert_determination_ref: str | None = None
+    pii_findings_count: NonNegative = 0
+    phi_fields: list[PhiField] = []
+    lawful_basis: (
+        Literal[
+            "consent",
+            "contract",
+            "legal_obligation",
+            "vital_interests",
+            "public_task",
+            "legitimate_interests",
+        ]
+        | None
+    ) = None
+    art9_condition: Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] | None = None
+    dpia_ref: str | None = None
+    consent_ref: str | None = None
+    baa_refs: list[BusinessAssociateAgreement] = []
+    residency_region: str | None = None
+    transfer_mechanism: Literal["adequacy", "scc", "bcr", "none"] = "none"
+    transfer_ref: str | None = None
+    retention_until: Timestamp | None = None
+    open_erasure_requests: NonNegative = 0
+    encrypted_at_rest: bool = False
+    controller: str | None = None
+    purpose: str | None = None
+    data_categories: list[str] = []
+    large_scale: bool = False
+
+
+class RunInput(_Part):
+    """The fine-tune run: where training happens and who asked for it."""
+
+    id: str
+    platform: Literal["openai", "anthropic", "google", "meta", "self_hosted"]
+    hosting: Literal["external", "internal"]
+    vendor: str
+    region: str | None = None
+    method: str
+    requester: str
+    authors: list[str] = []
+
+
+class ModelInput(_Part):
+    """The model version: domain, risk tier and who built and validated it."""
+
+    id: str
+    name: str
+    version: str
+    domain: Literal["healthcare", "credit", "financial_risk", "legal", "general"]
+    risk_tier: Literal["high", "medium", "low"] | None = None
+    decision_type: str | None = None
+    automated_decision_legal_effect: bool = False
+    human_review: bool = False
+    developers: list[str] = []
+    validator: str | None = None
+    monitoring_enabled: bool = False
+
+
+class CardInput(_Part):
+    """The model card's sections (name -> text) and the sections it lacks."""
+
+    sections: dict[str, str] = {}
+    missing: list[str] = []
+
+
+class RedTeamFinding(_Part):
+    """An open red-team finding."""
+
+    id: str
+    severity: Literal["critical", "high", "medium", "low"]
+    category: str | None = None
+
+
+class EvaluationInput(_Part):
+    """A benchmark result or a red-team run."""
+
+    id: str
+    kind: Literal["benchmark", "red_team"]
+    metric: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    higher_is_better: bool = True
+    attack_category: str | None = None
+    prompts_tried: NonNegative | None = None
+    failures: NonNegative | None = None
+    open_findings: list[RedTeamFinding] = []
+
+
+class AuditInput(_Part):
+    """A finished fairness or explainability audit's figures."""
+
+    id: str
+    kind: Literal["fairness", "explainability"]
+    finished_at: Timestamp | None = None
+    adverse_impact_ratio: float | None = None
+    equalized_odds_difference: float | None = None
+    principal_reasons_available: bool | None = None
+
+
+class ApprovalInput(_Part):
+    """One vote on the subject."""
+
+    role: Literal["admin", "compliance_officer", "model_risk", "ml_engineer", "auditor"]
+    user: str
+    decision: Literal["approve", "reject"]
+
+
+class DeploymentInput(_Part):
+    """The deployment being promoted."""
+
+    id: str
+    environment: Literal["staging", "production"]
+    access_logging: bool = False
+    monitoring: bool = False
+
+
+class GateInput(_Part):
+    """The whole document one gate decision is made on."""
+
+    gate: GateName
+    subject: Subject
+    datasets: list[DatasetInput] = []
+    run: RunInput | None = None
+    model: ModelInput | None = None
+    card: CardInput | None = None
+    evaluations: list[EvaluationInput] = []
+    audits: list[AuditInput] = []
+    approvals: list[ApprovalInput] = []
+    deployment: DeploymentInput | None = None
+    now: Timestamp
+
+    def document(self) -> dict[str, Any]:
+        """The JSON object the engines evaluate."""
+        return self.model_dump(mode="json")
+
+
+_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def example_inputs() -> dict[str, GateInput]:
+    """Named, realistic documents for tests, demos and benchmarks.
+
+    ``phi_notes_raw`` (PHI, not de-identified) is denied at training_launch by
+    HIPAA-164.514; ``phi_notes_deidentified`` passes every HIPAA control (both carry
+    the officer's approval that training_launch requires);
+    ``gdpr_special_no_art9`` is denied by GDPR-9.2; ``credit_promotion_ready`` is a
+    credit model that passes every control at production_promotion.
+    """
+    notes = DatasetInput(
+        id="ds-notes-3",
+        name="clinical-notes",
+        version="3",
+        contains_pii=True,
+        contains_phi=True,
+        special_category=False,
+        data_subjects_regions=["US"],
+        phi_fields=[
+            PhiField(name="diagnosis", purpose="condition summarisation"),
+            PhiField(name="medication", purpose="drug interaction answers"),
+        ],
+        baa_refs=[BusinessAssociateAgreement(vendor="openai", ref="BAA-2026-014")],
+        residency_region="US",
+        encrypted_at_rest=True,
+        retention_until=datetime(2028, 1, 1, tzinfo=UTC),
+    )
+    run = RunInput(
+        id="run-41",
+        platform="openai",
+        hosting="external",
+        vendor="openai",
+        region="US",
+        method="sft",
+        requester="maya",
+        authors=["maya"],
+    )
+    eu_applicants = DatasetInput(
+        id="ds-applicants-7",
+        name="loan-applicants",
+        version="7",
+        contains_pii=True,
+        contains_phi=False,
+        special_category=False,
+        data_subjects_regions=["DE", "FR"],
+        deidentification_method="pseudonymised",
+        lawful_basis="contract",
+        dpia_ref="DPIA-2026-03",
+        residency_region="DE",
+        retention_until=datetime(2029, 6, 30, tzinfo=UTC),
+        encrypted_at_rest=True,
+        controller="Example Bank AG",
+        purpose="credit decision support",
+        data_categories=["income", "employment", "repayment history"],
+        large_scale=True,
+    )
+    credit_model = ModelInput(
+        id="mv-9",
+        name="credit-assistant",
+        version="2",
+        domain="credit",
+        risk_tier="high",
+        decision_type="credit_decision",
+        automated_decision_legal_effect=True,
+        human_review=True,
+        developers=["maya", "omar"],
+        validator="lena",
+        monitoring_enabled=True,
+    )
+    eu_run = run.model_copy(update={"vendor": "self", "hosting": "internal", "region": "DE"})
+    officer_approval = ApprovalInput(role="compliance_officer", user="carla", decision="approve")
+    return {
+        "phi_notes_raw": GateInput(
+            gate="training_launch",
+            subject=Subject(kind="run", id=run.id),
+            datasets=[notes],
+            run=run,
+            approvals=[officer_approval],
+            now=_NOW,
+        ),
+        "phi_notes_deidentified": GateInput(
+            gate="training_launch",
+            subject=Subject(kind="run", id=run.id),
+            datasets=[notes.model_copy(update={"deidentification_method": "safe_harbor"})],
+            run=run,
+            approvals=[officer_approval],
+            now=_NOW,
+        ),
+        "gdpr_special_no_art9": GateInput(
+            gate="dataset_use",
+            subject=Subject(kind="dataset_version", id="ds-health-survey-1"),
+            datasets=[
+                eu_applicants.model_copy(
+                    update={
+                        "id": "ds-health-survey-1",
+                        "name": "health-survey",
+                        "version": "1",
+                        "special_category": True,
+                    }
+                )
+            ],
+            run=eu_run,
+            now=_NOW,
+        ),
+        "credit_promotion_ready": GateInput(
+            gate="production_promotion",
+            subject=Subject(kind="deployment", id="dep-3"),
+            datasets=[eu_applicants],
+            run=eu_run,
+            model=credit_model,
+            card=CardInput(sections={name: f"{name} text" for name in MODEL_CARD_SECTIONS}),
+            evaluations=[
+                EvaluationInput(id="ev-1", kind="benchmark", metric="accuracy", value=0.91),
+                EvaluationInput(
+                    id="ev-2",
+                    kind="red_team",
+                    attack_category="prompt_injection",
+                    prompts_tried=400,
+                    failures=4,
+                ),
+            ],
+            audits=[
+                AuditInput(
+                    id="au-1",
+                    kind="fairness",
+                    finished_at=datetime(2026, 11, 1, tzinfo=UTC),
+                    adverse_impact_ratio=0.86,
+                    equalized_odds_difference=0.04,
+                ),
+                AuditInput(
+                    id="au-2",
+                    kind="explainability",
+                    finished_at=datetime(2026, 11, 2, tzinfo=UTC),
+                    principal_reasons_available=True,
+                ),
+            ],
+            approvals=[
+                ApprovalInput(role="compliance_officer", user="carla", decision="approve"),
+                ApprovalInput(role="model_risk", user="lena", decision="approve"),
+            ],
+            deployment=DeploymentInput(
+                id="dep-3", environment="production", access_logging=True, monitoring=True
+            ),
+            now=_NOW,
+        ),
+    }

@@ -1,0 +1,284 @@
+"""OPA's WebAssembly ABI, driven through wasmtime: run OPA-compiled policy in process.
+
+``opa build -t wasm`` compiles Rego into a module that exports OPA's evaluator and
+imports its linear memory, ``opa_abort`` and ``opa_builtin0..4`` (the built-ins OPA
+does not compile into the module, which the host must supply). This module is the host:
+
+- ``CompiledModule`` holds the wasmtime engine and the module (both safe to share
+  between threads). ``shared_module`` compiles each distinct module once per process:
+  compiling takes about a second, so wasmtime's own on-disk code cache (in the user's
+  cache directory, keyed by the module, wasmtime's version and its settings) is on too,
+  and a later process loads the machine code in a few milliseconds;
+- ``PolicyInstance`` is one instance of it with the policy data parsed into its memory.
+  A wasmtime store is not thread-safe: an instance serves one evaluation at a time.
+
+Deadlines are enforced inside wasmtime (epoch interruption): a ticker thread advances
+the engine's epoch every ``TICK_S`` and each evaluation may run for a number of ticks,
+after which wasmtime traps it (``PolicyTimeout``). A runaway evaluation is stopped,
+not merely abandoned, so the caller can evaluate in its own thread.
+
+One evaluation uses the ABI's single-call path (ABI 1.2+): the input's JSON text is
+written just above the data, ``opa_eval`` is called with the heap pointer saved after
+the data was loaded (so every evaluation starts from the same clean heap), and the
+result comes back as the address of a NUL-terminated JSON string
+``[{"result": value}]`` (``[]`` when the entrypoint is undefined).
+
+Host built-ins receive their arguments as JSON values and return a JSON value, or
+``None`` for undefined (address 0, which the compiled code treats as undefined, as OPA
+treats a failing built-in outside strict mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+import wasmtime
+from wasmtime import _ffi as wasmtime_ffi
+from wasmtime._func import enter_wasm
+
+__all__ = [
+    "SUPPORTED_ABI",
+    "TICK_S",
+    "CompiledModule",
+    "HostBuiltin",
+    "PolicyInstance",
+    "PolicyTimeout",
+    "WasmPolicyError",
+    "shared_module",
+]
+
+#: The ABI major version, and the least minor version (``opa_eval`` arrived in 1.2).
+SUPPORTED_ABI = (1, 2)
+_PAGE = 65536
+#: How often the deadline clock ticks.
+TICK_S = 0.005
+# Loading the data into a new instance is bounded too, generously.
+_SETUP_TICKS = int(30 / TICK_S)
+
+#: A host built-in: JSON arguments in, a JSON value (or None for undefined) out.
+HostBuiltin = Callable[..., Any]
+
+
+class WasmPolicyError(Exception):
+    """The module is unusable, aborted, trapped, or its decision is undefined."""
+
+
+class PolicyTimeout(WasmPolicyError):
+    """The evaluation ran past its deadline and wasmtime interrupted it."""
+
+
+class _I32Export:
+    """An exported function of i32 parameters and one i32 result, called directly.
+
+    ``wasmtime.Func.__call__`` inspects the function's type and converts every value on
+    each call; an evaluation makes a few dozen calls (the built-ins' argument dumps and
+    result parses), where that inspection was most of the time. The argument array is
+    built once, typed once, and reused (each export has its own, so a built-in may call
+    another export in the middle of ``opa_eval``). The ``wasmtime`` version is pinned
+    in constraints.txt because this reads its ffi module.
+    """
+
+    def __init__(self, store: wasmtime.Store, function: wasmtime.Func, arity: int) -> None:
+        self._store = store
+        self._function = function
+        self._arity = arity
+        self._parameters = (wasmtime_ffi.wasmtime_val_t * max(arity, 1))()
+        for parameter in self._parameters:
+            parameter.kind = wasmtime_ffi.WASMTIME_I32
+        self._results = (wasmtime_ffi.wasmtime_val_t * 1)()
+
+    def __call__(self, *arguments: int) -> int:
+        for index, argument in enumerate(arguments):
+            self._parameters[index].of.i32 = argument
+        with enter_wasm(self._store) as trap:
+            error = wasmtime_ffi.wasmtime_func_call(
+                self._store._context(),
+                ctypes.byref(self._function._func),
+                self._parameters,
+                self._arity,
+                self._results,
+                1,
+                trap,
+            )
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
+        return int(self._results[0].of.i32)
+
+
+class CompiledModule:
+    """The compiled policy module, shared by every thread of the process."""
+
+    def __init__(self, wasm: bytes, *, builtins: Mapping[str, HostBuiltin]) -> None:
+        config = wasmtime.Config()
+        config.epoch_interruption = True
+        # Without a usable cache directory every process compiles; nothing else changes.
+        with contextlib.suppress(wasmtime.WasmtimeError):
+            config.cache = True
+        self.engine = wasmtime.Engine(config)
+        try:
+            self.module = wasmtime.Module(self.engine, wasm)
+        except wasmtime.WasmtimeError as error:
+            raise WasmPolicyError(f"the compiled policy is not a valid module: {error}") from error
+        self.builtins = builtins
+        self.initial_pages = next(
+            (
+                item.type.limits.min
+                for item in self.module.imports
+                if isinstance(item.type, wasmtime.MemoryType)
+            ),
+            2,
+        )
+        # The clock lives as long as the module: shared_module keeps it for the process.
+        threading.Thread(target=self._tick, name="policy-wasm-epoch", daemon=True).start()
+
+    def _tick(self) -> None:
+        while True:
+            time.sleep(TICK_S)
+            self.engine.increment_epoch()
+
+    def instantiate(self, data: bytes) -> PolicyInstance:
+        """A new instance with ``data`` (JSON text) parsed into its memory."""
+        return PolicyInstance(self, data)
+
+
+class PolicyInstance:
+    """One module instance: its own store, memory and parsed policy data."""
+
+    def __init__(self, compiled: CompiledModule, data: bytes) -> None:
+        self.store = wasmtime.Store(compiled.engine)
+        self.store.set_epoch_deadline(_SETUP_TICKS)
+        self.memory = wasmtime.Memory(
+            self.store, wasmtime.MemoryType(wasmtime.Limits(compiled.initial_pages, None))
+        )
+        linker = wasmtime.Linker(compiled.engine)
+        linker.define(self.store, "env", "memory", self.memory)
+        i32 = wasmtime.ValType.i32()
+        linker.define_func("env", "opa_abort", wasmtime.FuncType([i32], []), self._abort)
+        linker.define_func("env", "opa_println", wasmtime.FuncType([i32], []), lambda _: None)
+        for arity in range(5):
+            linker.define_func(
+                "env",
+                f"opa_builtin{arity}",
+                wasmtime.FuncType([i32] * (arity + 2), [i32]),
+                self._call_builtin,
+            )
+        try:
+            instance = linker.instantiate(self.store, compiled.module)
+        except wasmtime.WasmtimeError as error:
+            raise WasmPolicyError(f"cannot instantiate the compiled policy: {error}") from error
+        exports = instance.exports(self.store)
+
+        def export(name: str, arity: int) -> _I32Export:
+            function = exports[name]
+            if not isinstance(function, wasmtime.Func):
+                raise WasmPolicyError(f"the compiled policy's {name} is not a function")
+            return _I32Export(self.store, function, arity)
+
+        def version(name: str) -> int:
+            value = exports[name]
+            if not isinstance(value, wasmtime.Global):
+                raise WasmPolicyError(f"the compiled policy's {name} is not a global")
+            return int(value.value(self.store))
+
+        abi = (version("opa_wasm_abi_version"), version("opa_wasm_abi_minor_version"))
+        if abi[0] != SUPPORTED_ABI[0] or abi[1] < SUPPORTED_ABI[1]:
+            raise WasmPolicyError(f"the compiled policy has ABI {abi}, expected 1.2 or later")
+        self._eval = export("opa_eval", 7)
+        self._malloc = export("opa_malloc", 1)
+        self._json_parse = export("opa_json_parse", 2)
+        self._json_dump = export("opa_json_dump", 1)
+        by_id = self._read_value(export("builtins", 0)())
+        missing = sorted(set(by_id) - set(compiled.builtins))
+        if missing:
+            raise WasmPolicyError(
+                f"the compiled policy needs built-ins the host lacks: {', '.join(missing)}"
+            )
+        self._builtins = {number: compiled.builtins[name] for name, number in by_id.items()}
+        self.entrypoints: dict[str, int] = self._read_value(export("entrypoints", 0)())
+        self._data = self._parse(data)
+        if self._data == 0:
+            raise WasmPolicyError("the policy data is not valid JSON")
+        self._heap = export("opa_heap_ptr_get", 0)()
+
+    def _address(self, offset: int) -> int:
+        """The process address of a memory offset (the base moves when memory grows)."""
+        return ctypes.addressof(self.memory.data_ptr(self.store).contents) + offset
+
+    def _string_at(self, offset: int) -> bytes:
+        return ctypes.string_at(self._address(offset))
+
+    def _read_value(self, value: int) -> Any:
+        """A value in the module's memory, as Python (through its JSON text)."""
+        return orjson.loads(self._string_at(self._json_dump(value)))
+
+    def _parse(self, text: bytes) -> int:
+        """Copy JSON text into the module and parse it; the value's address (0 = invalid)."""
+        address = self._malloc(len(text))
+        self.memory.write(self.store, text, address)
+        parsed: int = self._json_parse(address, len(text))
+        return parsed
+
+    def _abort(self, message: int) -> None:
+        raise WasmPolicyError(
+            f"the policy aborted: {self._string_at(message).decode(errors='replace')}"
+        )
+
+    def _call_builtin(self, number: int, _context: int, *arguments: int) -> int:
+        function = self._builtins.get(number)
+        if function is None:
+            raise WasmPolicyError(f"the policy called unknown built-in {number}")
+        result = function(*(self._read_value(argument) for argument in arguments))
+        if result is None:
+            return 0
+        return self._parse(orjson.dumps(result))
+
+    def evaluate(self, entrypoint: str, document: bytes, *, timeout_s: float) -> Any:
+        """The value of ``entrypoint`` for the input ``document`` (JSON text).
+
+        Raises PolicyTimeout once the evaluation has run about ``timeout_s`` (to the
+        next tick), WasmPolicyError for a trap, an abort or an undefined decision.
+        """
+        number = self.entrypoints.get(entrypoint)
+        if number is None:
+            raise WasmPolicyError(f"the compiled policy has no entrypoint {entrypoint}")
+        end = self._heap + len(document)
+        shortfall = end - self.memory.data_len(self.store)
+        if shortfall > 0:
+            self.memory.grow(self.store, -(-shortfall // _PAGE))
+        self.memory.write(self.store, document, self._heap)
+        self.store.set_epoch_deadline(max(1, round(timeout_s / TICK_S)) + 1)
+        try:
+            result = self._eval(0, number, self._data, self._heap, len(document), end, 0)
+        except wasmtime.Trap as error:
+            if error.trap_code == wasmtime.TrapCode.INTERRUPT:
+                raise PolicyTimeout(f"interrupted after about {timeout_s:g} s") from error
+            raise WasmPolicyError(f"the policy trapped: {error.message}") from error
+        results = orjson.loads(self._string_at(result))
+        if not results:
+            raise WasmPolicyError("the decision is undefined")
+        return results[0]["result"]
+
+
+_shared: dict[bytes, CompiledModule] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_module(wasm: bytes, *, builtins: Mapping[str, HostBuiltin]) -> CompiledModule:
+    """The process's one ``CompiledModule`` for these module bytes and built-ins.
+
+    Engines built again over the same compiled policy (every application a test
+    creates, every CLI command) reuse it instead of compiling the module again.
+    """
+    key = hashlib.sha256(wasm).digest() + repr(sorted(builtins.items())).encode()
+    with _shared_lock:
+        module = _shared.get(key)
+        if module is None:
+            module = _shared[key] = CompiledModule(wasm, builtins=builtins)
+        return module

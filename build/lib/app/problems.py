@@ -1,0 +1,100 @@
+"""Errors for humans and for machines, kept apart.
+
+The API answers every error with one ``application/problem+json`` body (RFC 9457: type,
+title, status, detail) and never a traceback; the portal renders an HTML error page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import GatehouseError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://gatehouse.dev/problems/"
+
+
+def is_api_request() -> bool:
+    """True for requests to the JSON API, which get problem bodies."""
+    return request.path.startswith("/api/")
+
+
+def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response:
+    """A problem+json response."""
+    slug = title.lower().replace(" ", "-")
+    body = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _render(status: int, title: str, detail: str, **extra: Any) -> Any:
+    if is_api_request():
+        return problem_response(status, title, detail, **extra)
+    return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def _on_gatehouse_error(error: GatehouseError) -> Any:
+    extra: dict[str, Any] = {}
+    for name in ("current", "requested", "allowed", "errors"):
+        if hasattr(error, name):
+            extra[name] = getattr(error, name)
+    if error.status >= 500:
+        log.error("gatehouse error: %s", type(error).__name__)
+    response = _render(error.status, error.title, str(error), **extra)
+    if error.status == 401 and is_api_request():
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gatehouse"'
+    return response
+
+
+def _on_http_error(error: HTTPException) -> Any:
+    if error.code is not None and 300 <= error.code < 400:
+        return error
+    return _render(error.code or 500, error.name, error.description or error.name)
+
+
+def _on_database_unavailable(error: DBAPIError) -> Any:
+    # Fail closed: without the database no decision can be read or stored, so nothing is allowed.
+    log.error(
+        "database unavailable handling %s %s: %s",
+        request.method,
+        request.path,
+        type(error.orig).__name__,
+    )
+    return _render(
+        503,
+        "Database unavailable",
+        "the database did not answer; nothing was changed and no gate allows until it is back",
+        allow=False,
+    )
+
+
+def _on_unexpected(error: Exception) -> Any:
+    # Log the type only: messages of unexpected errors may carry data we must not log.
+    log.exception(
+        "unexpected error handling %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    return _render(
+        500, "Internal error", "the server failed to handle this request; it has been logged"
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(GatehouseError, _on_gatehouse_error)
+    app.register_error_handler(HTTPException, _on_http_error)
+    app.register_error_handler(DBAPIError, _on_database_unavailable)
+    app.register_error_handler(Exception, _on_unexpected)

@@ -1,0 +1,50 @@
+"""Errors raised by the registry services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.errors import ConflictError, NotFoundError
+
+__all__ = ["GatedTransitionError", "InvalidTransitionError", "RecordNotFoundError"]
+
+
+class RecordNotFoundError(NotFoundError):
+    """No record of that kind has that id."""
+
+    def __init__(self, kind: str, record_id: object) -> None:
+        super().__init__(f"{kind} {record_id} does not exist")
+        self.kind = kind
+        self.record_id = record_id
+
+
+class InvalidTransitionError(ConflictError):
+    """The requested state is not reachable from the current one."""
+
+    title = "Invalid state transition"
+
+    def __init__(self, kind: str, current: str, requested: str, allowed: Sequence[str]) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none (final state)"
+        super().__init__(
+            f"{kind} cannot go from '{current}' to '{requested}'; allowed from '{current}': {allowed_text}"
+        )
+        self.kind = kind
+        self.current = current
+        self.requested = requested
+        self.allowed = list(allowed)
+
+
+class GatedTransitionError(ConflictError):
+    """The transition exists but only the gate and approval workflow may make it."""
+
+    title = "Transition requires the gate workflow"
+
+    def __init__(self, kind: str, current: str, requested: str, workflow: str) -> None:
+        super().__init__(
+            f"{kind} goes from '{current}' to '{requested}' only through {workflow}, "
+            "which asks the policy engine and collects the required approvals"
+        )
+        self.kind = kind
+        self.current = current
+        self.requested = requested
+        self.allowed: list[str] = []

@@ -1,0 +1,104 @@
+"""Model version, model card and evaluation services."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.errors import ValidationError
+from app.models.base import utc_now
+from app.models.model_versions import MODEL_CARD_SECTIONS, Evaluation, ModelCard, ModelVersion
+from app.models.runs import FineTuneRun
+from app.registry.records import create_record, get_record, update_record
+from app.registry.schemas import (
+    EvaluationCreate,
+    ModelCardUpdate,
+    ModelVersionCreate,
+    ModelVersionUpdate,
+)
+
+
+def create_model_version(*, session: Session, data: ModelVersionCreate, actor: str) -> ModelVersion:
+    """Register a model version; (name, version) is unique."""
+    duplicate = session.exec(
+        select(ModelVersion).where(
+            ModelVersion.name == data.name, ModelVersion.version == data.version
+        )
+    ).first()
+    if duplicate is not None:
+        raise ValidationError(
+            f"model '{data.name}' version '{data.version}' already exists (id {duplicate.id})"
+        )
+    if data.run_id is not None:
+        get_record(session=session, model=FineTuneRun, record_id=data.run_id)
+    fields = data.model_dump()
+    if actor not in fields["developers"]:
+        fields["developers"] = [actor, *fields["developers"]]
+    return create_record(
+        session=session, record=ModelVersion(**fields, created_by=actor), actor=actor
+    )
+
+
+def update_model_version(
+    *, session: Session, model_id: int, data: ModelVersionUpdate, actor: str
+) -> ModelVersion:
+    """Change a model version's governance fields."""
+    model = get_record(session=session, model=ModelVersion, record_id=model_id)
+    return update_record(
+        session=session, record=model, changes=data.model_dump(exclude_none=True), actor=actor
+    )
+
+
+def card_of(*, session: Session, model_id: int) -> ModelCard | None:
+    """The model card of a model version, if one was written."""
+    return session.exec(select(ModelCard).where(ModelCard.model_version_id == model_id)).first()
+
+
+def set_model_card(
+    *, session: Session, model_id: int, data: ModelCardUpdate, actor: str
+) -> ModelCard:
+    """Set sections of the model card (creating it on first write)."""
+    get_record(session=session, model=ModelVersion, record_id=model_id)
+    unknown = sorted(set(data.sections) - set(MODEL_CARD_SECTIONS))
+    if unknown:
+        raise ValidationError(
+            f"unknown model card section(s): {', '.join(unknown)}; known: {', '.join(MODEL_CARD_SECTIONS)}"
+        )
+    card = card_of(session=session, model_id=model_id)
+    if card is None:
+        card = ModelCard(model_version_id=model_id, sections=dict(data.sections), updated_by=actor)
+        return create_record(session=session, record=card, actor=actor, action="model_card.created")
+    merged = {**card.sections, **data.sections}
+    return update_record(
+        session=session,
+        record=card,
+        changes={"sections": merged, "updated_at": utc_now(), "updated_by": actor},
+        actor=actor,
+    )
+
+
+def missing_card_sections(card: ModelCard | None) -> list[str]:
+    """Sections of the model card that are absent or blank."""
+    sections = card.sections if card else {}
+    return [name for name in MODEL_CARD_SECTIONS if not str(sections.get(name, "")).strip()]
+
+
+def add_evaluation(
+    *, session: Session, model_id: int, data: EvaluationCreate, actor: str
+) -> Evaluation:
+    """Record a benchmark or red-team result for a model version."""
+    get_record(session=session, model=ModelVersion, record_id=model_id)
+    if data.kind == "red_team" and data.severity is None:
+        raise ValidationError("a red-team evaluation needs a severity")
+    evaluation = Evaluation(model_version_id=model_id, **data.model_dump(), created_by=actor)
+    return create_record(session=session, record=evaluation, actor=actor)
+
+
+def evaluations_of(*, session: Session, model_id: int) -> list[Evaluation]:
+    """Every evaluation of a model version, oldest first."""
+    return list(
+        session.exec(
+            select(Evaluation)
+            .where(Evaluation.model_version_id == model_id)
+            .order_by(Evaluation.id)  # type: ignore[arg-type]
+        ).all()
+    )

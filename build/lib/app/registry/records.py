@@ -1,0 +1,199 @@
+"""Generic create / read / update / list for registry tables, each change ledgered.
+
+Every entity service builds on these four functions, so the ledger entry, the not-found
+error and keyset pagination are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from sqlmodel import Session, SQLModel, col, func, select
+
+from app.ledger import append_event, canonical_json, sha256_hex
+from app.models.base import utc_now
+from app.registry.errors import RecordNotFoundError
+from app.registry.state_machines import StateMachine
+
+T = TypeVar("T", bound=SQLModel)
+
+#: Largest page a list call returns.
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated listing; ``next_after`` is the cursor for the next."""
+
+    items: list[T]
+    next_after: int | None
+
+
+def kind_of(model: type[SQLModel]) -> str:
+    """The subject type recorded in the ledger for a table (its table name)."""
+    return str(model.__tablename__)
+
+
+#: Fields that never enter the ledger, not even hashed: credentials.
+_SECRET_FIELDS = frozenset({"password_hash", "token_sha256"})
+
+
+def ledger_payload(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Scalar changes as they are; JSON blobs by digest, so no bulky or personal content."""
+    payload: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in _SECRET_FIELDS:
+            payload[name] = "(changed)" if value is not None else None
+        elif isinstance(value, dict | list):
+            payload[name] = {"sha256": sha256_hex(canonical_json(value))}
+        elif isinstance(value, Enum):
+            payload[name] = value.value
+        elif isinstance(value, datetime | date):
+            payload[name] = value.isoformat()
+        else:
+            payload[name] = value
+    return payload
+
+
+def get_record(*, session: Session, model: type[T], record_id: int, lock: bool = False) -> T:
+    """The record with ``record_id`` or :class:`RecordNotFoundError`.
+
+    With ``lock`` the row is re-read and locked for the rest of the transaction
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions are already
+    ``BEGIN IMMEDIATE``), so racing callers serialise and each sees the last one's change.
+    """
+    if lock:
+        record = session.exec(
+            select(model)
+            .where(model.id == record_id)  # type: ignore[attr-defined]
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+    else:
+        record = session.get(model, record_id)
+    if record is None:
+        raise RecordNotFoundError(kind_of(model).replace("_", " "), record_id)
+    return record
+
+
+def create_record(*, session: Session, record: T, actor: str, action: str | None = None) -> T:
+    """Insert ``record`` and ledger its creation in the same transaction."""
+    session.add(record)
+    session.flush()
+    kind = kind_of(type(record))
+    append_event(
+        session=session,
+        actor=actor,
+        action=action or f"{kind}.created",
+        subject_type=kind,
+        subject_id=getattr(record, "id", None) or "",
+        payload=ledger_payload(record.model_dump()),
+    )
+    return record
+
+
+def update_record(
+    *,
+    session: Session,
+    record: T,
+    changes: Mapping[str, Any],
+    actor: str,
+    action: str | None = None,
+    note: Mapping[str, Any] | None = None,
+) -> T:
+    """Apply ``changes`` and ledger the fields that actually changed (plus ``note``)."""
+    changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
+    if not changed:
+        return record
+    for name, value in changed.items():
+        setattr(record, name, value)
+    if hasattr(record, "updated_at"):
+        record.updated_at = utc_now()
+    session.add(record)
+    session.flush()
+    kind = kind_of(type(record))
+    append_event(
+        session=session,
+        actor=actor,
+        action=action or f"{kind}.updated",
+        subject_type=kind,
+        subject_id=getattr(record, "id", ""),
+        payload={**ledger_payload(changed), **(note or {})},
+    )
+    return record
+
+
+def transition_record(
+    *,
+    session: Session,
+    record: T,
+    machine: StateMachine,
+    to: str,
+    actor: str,
+    reason: str = "",
+    workflow: str | None = None,
+) -> T:
+    """Move ``record.state`` along ``machine``; gated edges need their workflow's name."""
+    current = str(record.state)  # type: ignore[attr-defined]
+    machine.check(current, to, workflow=workflow)
+    return update_record(
+        session=session,
+        record=record,
+        changes={"state": to},
+        actor=actor,
+        action=f"{machine.kind}.{to}",
+        note={"from": current, "reason": reason} if reason else {"from": current},
+    )
+
+
+def list_records(
+    *,
+    session: Session,
+    model: type[T],
+    filters: Mapping[str, Any] | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page[T]:
+    """Records ordered by id, filtered by equality on columns, after the ``after`` cursor."""
+    id_column = col(model.id)  # type: ignore[attr-defined]
+    query = select(model).order_by(id_column)
+    for name, value in (filters or {}).items():
+        if value is not None:
+            query = query.where(col(getattr(model, name)) == value)
+    if after is not None:
+        query = query.where(id_column > after)
+    size = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = list(session.exec(query.limit(size + 1)).all())
+    has_more = len(rows) > size
+    items = rows[:size]
+    return Page(items=items, next_after=items[-1].id if has_more else None)  # type: ignore[attr-defined]
+
+
+def count_records(
+    *, session: Session, model: type[T], filters: Mapping[str, Any] | None = None
+) -> int:
+    """How many records match equality ``filters`` (all when none)."""
+    query = select(func.count()).select_from(model)
+    for name, value in (filters or {}).items():
+        if value is not None:
+            query = query.where(col(getattr(model, name)) == value)
+    return int(session.exec(query).one())
+
+
+def count_by(*, session: Session, model: type[T], column: str) -> dict[str, int]:
+    """Record counts per value of ``column`` (e.g. runs per state), largest first."""
+    field = col(getattr(model, column))
+    rows = session.exec(select(field, func.count()).group_by(field)).all()
+    return {
+        str(value): int(count)
+        for value, count in sorted(rows, key=lambda row: (-row[1], str(row[0])))
+    }
+
+
+def newest_records(*, session: Session, model: type[T], limit: int = 10) -> list[T]:
+    """The ``limit`` records with the highest ids, newest first."""
+    return list(session.exec(select(model).order_by(col(model.id).desc()).limit(limit)).all())  # type: ignore[attr-defined]

@@ -1,0 +1,98 @@
+"""Fine-tune run services."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.errors import ConflictError, ValidationError
+from app.ledger import append_event
+from app.models.datasets import DatasetVersion
+from app.models.runs import FineTuneRun, RunDataset, RunState
+from app.registry.records import create_record, get_record, transition_record, update_record
+from app.registry.schemas import RunCreate, RunUpdate
+from app.registry.state_machines import RUN_MACHINE
+
+
+def create_run(*, session: Session, data: RunCreate, actor: str) -> FineTuneRun:
+    """A new draft run requested by ``actor`` on the given dataset versions."""
+    if session.exec(select(FineTuneRun).where(FineTuneRun.name == data.name)).first() is not None:
+        raise ValidationError(f"a run named '{data.name}' already exists")
+    fields = data.model_dump(exclude={"dataset_version_ids"})
+    if actor not in fields["authors"]:
+        fields["authors"] = [actor, *fields["authors"]]
+    run = create_record(session=session, record=FineTuneRun(**fields, requester=actor), actor=actor)
+    for version_id in data.dataset_version_ids:
+        attach_dataset_version(
+            session=session, run_id=run.id or 0, version_id=version_id, actor=actor
+        )
+    return run
+
+
+def attach_dataset_version(
+    *, session: Session, run_id: int, version_id: int, actor: str
+) -> RunDataset:
+    """Add a dataset version to a draft run."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    get_record(session=session, model=DatasetVersion, record_id=version_id)
+    if run.state != RunState.DRAFT:
+        raise ConflictError(
+            f"datasets can be attached only to a draft run; run {run_id} is '{run.state}'"
+        )
+    if session.get(RunDataset, (run_id, version_id)) is not None:
+        raise ValidationError(f"dataset version {version_id} is already attached to run {run_id}")
+    link = RunDataset(run_id=run_id, dataset_version_id=version_id)
+    session.add(link)
+    session.flush()
+    append_event(
+        session=session,
+        actor=actor,
+        action="run.dataset_attached",
+        subject_type="finetune_run",
+        subject_id=run_id,
+        payload={"dataset_version_id": version_id},
+    )
+    return link
+
+
+def update_run(*, session: Session, run_id: int, data: RunUpdate, actor: str) -> FineTuneRun:
+    """Change a draft run; submitted runs are frozen evidence."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    if run.state != RunState.DRAFT:
+        raise ConflictError(f"only a draft run can be edited; run {run_id} is '{run.state}'")
+    return update_record(
+        session=session, record=run, changes=data.model_dump(exclude_none=True), actor=actor
+    )
+
+
+def transition_run(
+    *,
+    session: Session,
+    run_id: int,
+    to: str,
+    actor: str,
+    reason: str = "",
+    workflow: str | None = None,
+) -> FineTuneRun:
+    """Move a run along its state machine; gated edges need their workflow's name."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    return transition_record(
+        session=session,
+        record=run,
+        machine=RUN_MACHINE,
+        to=to,
+        actor=actor,
+        reason=reason,
+        workflow=workflow,
+    )
+
+
+def run_dataset_versions(*, session: Session, run_id: int) -> list[DatasetVersion]:
+    """The dataset versions a run trains on, by id."""
+    return list(
+        session.exec(
+            select(DatasetVersion)
+            .join(RunDataset, RunDataset.dataset_version_id == DatasetVersion.id)  # type: ignore[arg-type]
+            .where(RunDataset.run_id == run_id)
+            .order_by(DatasetVersion.id)  # type: ignore[arg-type]
+        ).all()
+    )

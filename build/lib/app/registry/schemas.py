@@ -1,0 +1,185 @@
+"""Input shapes of the registry services (also the API's request bodies).
+
+Unknown fields are refused rather than ignored, so a typo in a pipeline's payload is a
+clear 4xx instead of a silently dropped setting.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.models.datasets import DatasetFormat, DeidentificationMethod
+from app.models.model_versions import RiskTier
+
+Platform = Literal["openai", "anthropic", "google", "meta", "self_hosted"]
+Method = Literal["sft", "lora", "qlora", "rlhf", "dpo", "constitutional"]
+Domain = Literal["healthcare", "credit", "financial_risk", "legal", "general"]
+#: GDPR Art. 6(1) (a)-(f).
+LawfulBasis = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
+#: GDPR Art. 9(2) (a)-(j).
+Art9Condition = Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+
+
+class StrictInput(BaseModel):
+    """Base of every request body: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DatasetCreate(StrictInput):
+    """A new dataset (its versions are registered separately)."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    owner: str = Field(min_length=1, max_length=80)
+    purpose: str = Field(default="", max_length=2000)
+    domain: Domain = "general"
+
+
+class DatasetVersionMetadata(StrictInput):
+    """What a person declares about a version's data: classification and references."""
+
+    contains_pii: bool | None = None
+    contains_phi: bool | None = None
+    special_category: bool | None = None
+    deidentification_method: DeidentificationMethod | None = None
+    expert_determination_ref: str | None = Field(default=None, max_length=200)
+    phi_fields: list[dict[str, str]] | None = None
+    data_subject_regions: list[str] | None = None
+    lawful_basis: LawfulBasis | None = None
+    art9_condition: Art9Condition | None = None
+    consent_ref: str | None = Field(default=None, max_length=200)
+    dpia_ref: str | None = Field(default=None, max_length=200)
+    large_scale: bool | None = None
+    controller: str | None = Field(default=None, max_length=200)
+    processing_purpose: str | None = Field(default=None, max_length=2000)
+    data_categories: list[str] | None = None
+    residency_region: str | None = Field(default=None, max_length=40)
+    transfer_mechanism: Literal["adequacy", "scc", "bcr", "none"] | None = None
+    transfer_ref: str | None = Field(default=None, max_length=200)
+    retention_until: date | None = None
+    baa_refs: dict[str, str] | None = None
+    encrypted_at_rest: bool | None = None
+    provenance_source: str | None = Field(default=None, max_length=500)
+    provenance_licence: str | None = Field(default=None, max_length=200)
+    collection_method: str | None = Field(default=None, max_length=500)
+
+
+class DatasetVersionRegister(DatasetVersionMetadata):
+    """Register a version by reference: where the content is and its digest."""
+
+    format: DatasetFormat
+    content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    storage_uri: str = Field(min_length=1, max_length=1000)
+    size_bytes: int = Field(default=0, ge=0)
+    row_count: int = Field(default=0, ge=0)
+
+
+class RunCreate(StrictInput):
+    """A new fine-tune run in the draft state."""
+
+    name: str = Field(min_length=1, max_length=200)
+    base_model: str = Field(min_length=1, max_length=200)
+    platform: Platform
+    hosting: Literal["external", "internal"] = "internal"
+    vendor: str | None = Field(default=None, max_length=100)
+    training_region: str | None = Field(default=None, max_length=40)
+    method: Method
+    hyperparameters: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    gpu_type: str | None = Field(default=None, max_length=80)
+    gpu_count: int = Field(default=0, ge=0, le=1024)
+    max_hours: float = Field(default=1.0, gt=0, le=24 * 30)
+    training_command: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    dataset_version_ids: list[int] = Field(default_factory=list)
+
+
+class RunUpdate(StrictInput):
+    """Changes to a draft run."""
+
+    base_model: str | None = Field(default=None, min_length=1, max_length=200)
+    hyperparameters: dict[str, float | int | str | bool] | None = None
+    gpu_type: str | None = Field(default=None, max_length=80)
+    gpu_count: int | None = Field(default=None, ge=0, le=1024)
+    max_hours: float | None = Field(default=None, gt=0, le=24 * 30)
+    authors: list[str] | None = None
+
+
+class ModelVersionCreate(StrictInput):
+    """A model version, usually produced by a run."""
+
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=40)
+    run_id: int | None = None
+    platform: Platform
+    domain: Domain = "general"
+    risk_tier: RiskTier | None = None
+    decision_type: str = Field(default="advisory", max_length=60)
+    automated_decision_legal_effect: bool = False
+    human_review: bool = False
+    developers: list[str] = Field(default_factory=list)
+    validator: str | None = Field(default=None, max_length=80)
+    monitoring_enabled: bool = False
+    artifact_uri: str | None = Field(default=None, max_length=1000)
+
+
+class ModelVersionUpdate(StrictInput):
+    """Changes to a model version's governance fields."""
+
+    risk_tier: RiskTier | None = None
+    decision_type: str | None = Field(default=None, max_length=60)
+    automated_decision_legal_effect: bool | None = None
+    human_review: bool | None = None
+    developers: list[str] | None = None
+    validator: str | None = Field(default=None, max_length=80)
+    monitoring_enabled: bool | None = None
+
+
+class ModelCardUpdate(StrictInput):
+    """Sections of a model card to set (names from ``MODEL_CARD_SECTIONS``)."""
+
+    sections: dict[str, str]
+
+
+class EvaluationCreate(StrictInput):
+    """A benchmark or red-team result."""
+
+    kind: Literal["benchmark", "red_team"]
+    name: str = Field(min_length=1, max_length=200)
+    metrics: dict[str, float | int] = Field(default_factory=dict)
+    attack_category: str | None = Field(default=None, max_length=100)
+    severity: Literal["critical", "high", "medium", "low"] | None = None
+    open_findings: int = Field(default=0, ge=0)
+
+
+class DeploymentCreate(StrictInput):
+    """A new deployment, always starting in staging."""
+
+    model_version_id: int
+    endpoint: str = Field(min_length=1, max_length=500)
+    access_logging: bool = False
+    monitoring_enabled: bool = False
+
+
+class DeploymentUpdate(StrictInput):
+    """Changes to a deployment's operational settings."""
+
+    endpoint: str | None = Field(default=None, min_length=1, max_length=500)
+    access_logging: bool | None = None
+    monitoring_enabled: bool | None = None
+
+
+class TransitionRequest(StrictInput):
+    """Ask for a state change."""
+
+    to: str = Field(min_length=1, max_length=40)
+    reason: str = Field(default="", max_length=2000)

@@ -1,0 +1,105 @@
+"""One call from plain data to a signed report: the entry point the registry uses.
+
+``generate_report`` picks the kind's template from the registry
+(:mod:`app.reports.kind`), draws the kind's charts from the context, renders the PDF in the time-limited worker and signs it. It reads no database
+and knows no web framework: the registry's report service gathers the context (see
+:mod:`app.reports.contexts`), calls this, then records and ledgers the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.reports.errors import ReportContextError
+from app.reports.identity import SigningIdentity
+from app.reports.kind import report_kind as registered_kind
+from app.reports.rendering import RenderOptions, render_html, render_pdf
+from app.reports.signing import SignatureLevel, SigningOptions, sign_pdf
+
+__all__ = ["GeneratedReport", "generate_report", "report_html"]
+
+
+@dataclass(frozen=True)
+class GeneratedReport:
+    """A signed report, with what the registry records about it."""
+
+    kind: str
+    pdf: bytes
+    sha256: str
+    """SHA-256 of ``pdf`` (hex): what ``verify_pdf(expected_sha256=...)`` compares."""
+    signer_subject: str
+    signer_fingerprint_sha256: str
+    signer_certificate_pem: str
+    self_signed: bool
+    signature_level: SignatureLevel
+    page_count: int
+    render_seconds: float
+    sign_seconds: float
+
+
+def report_html(
+    *, kind: str, context: Mapping[str, Any], identity: SigningIdentity, tsa_url: str | None = None
+) -> str:
+    """The HTML a report is rendered from (the PDF's content before WeasyPrint)."""
+    report_kind = registered_kind(kind)
+    try:
+        figures = report_kind.figures(context)
+    except KeyError as error:
+        raise ReportContextError(f"{kind}: the context lacks {error.args[0]!r}") from error
+    signing = {
+        "subject": identity.subject,
+        "fingerprint_sha256": identity.fingerprint_sha256,
+        "self_signed": identity.self_signed,
+        "timestamped": tsa_url is not None,
+        "tsa_url": tsa_url,
+    }
+    return render_html(
+        report_kind.template,
+        {**context, **figures, "signing": signing, "kind_label": report_kind.label},
+    )
+
+
+def generate_report(
+    *,
+    kind: str,
+    context: Mapping[str, Any],
+    identity: SigningIdentity,
+    tsa_url: str | None = None,
+    render_options: RenderOptions | None = None,
+    signing_options: SigningOptions | None = None,
+) -> GeneratedReport:
+    """Render the ``kind`` report from ``context`` and sign it with ``identity``.
+
+    With ``tsa_url`` (or ``signing_options.tsa_url``) the signature is timestamped (PAdES
+    B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B.
+    """
+    render_options = render_options or RenderOptions()
+    signing_options = signing_options or SigningOptions()
+    if tsa_url is not None:
+        signing_options = dataclasses.replace(signing_options, tsa_url=tsa_url)
+    html = report_html(
+        kind=kind, context=context, identity=identity, tsa_url=signing_options.tsa_url
+    )
+    started = time.perf_counter()
+    rendered = render_pdf(html, options=render_options)
+    rendered_at = time.perf_counter()
+    signed = sign_pdf(rendered.data, identity=identity, options=signing_options)
+    signed_at = time.perf_counter()
+    return GeneratedReport(
+        kind=kind,
+        pdf=signed.data,
+        sha256=hashlib.sha256(signed.data).hexdigest(),
+        signer_subject=identity.subject,
+        signer_fingerprint_sha256=identity.fingerprint_sha256,
+        signer_certificate_pem=identity.certificate_pem,
+        self_signed=identity.self_signed,
+        signature_level=signed.level,
+        page_count=rendered.page_count,
+        render_seconds=rendered_at - started,
+        sign_seconds=signed_at - rendered_at,
+    )

@@ -1,0 +1,217 @@
+"""Kind ``promotion_evidence``: everything the production-promotion gate decided on, in one pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+
+from app.ledger import verify_chain
+from app.models.datasets import DatasetVersion
+from app.models.deployments import Deployment
+from app.models.governance import ApprovalRequest, PolicyDecision
+from app.models.ledger import LedgerEvent
+from app.models.model_versions import ModelVersion
+from app.registry.lineage import lineage
+from app.registry.model_versions import card_of, evaluations_of
+from app.registry.records import get_record
+from app.registry.runs import run_dataset_versions
+from app.reports.contexts import (
+    ApprovalEntry,
+    LedgerEntry,
+    LineageLink,
+    PromotionEvidenceContext,
+)
+from app.reports.errors import ReportSubjectNotReadyError
+from app.reports.evidence import (
+    audit_summary,
+    control_outcomes,
+    evaluation_summary,
+    succeeded_audits,
+    votes_on,
+)
+from app.reports.kind import ReportKind, register_kind
+from app.reports.reader import (
+    Reader,
+    meta,
+    model_label,
+    model_summary,
+)
+
+_MAX_LEDGER_EVENTS = 300
+
+
+def _promotion_request(reader: Reader, deployment_id: int) -> ApprovalRequest | None:
+    """The newest promotion approval request of a deployment."""
+    return reader.session.exec(
+        select(ApprovalRequest)
+        .where(
+            ApprovalRequest.gate == "production_promotion",
+            ApprovalRequest.subject_type == "deployment",
+            ApprovalRequest.subject_id == deployment_id,
+        )
+        .order_by(col(ApprovalRequest.id).desc())
+    ).first()
+
+
+def _lineage_links(reader: Reader, deployment_id: int) -> list[LineageLink]:
+    """Deployment → model → run → datasets, with the datasets' content hashes."""
+    graph = lineage(session=reader.session, subject_type="deployment", subject_id=deployment_id)
+    kinds = {
+        "deployment": "deployment",
+        "model_version": "model",
+        "run": "run",
+        "dataset_version": "dataset",
+    }
+    order = list(kinds)
+    links: list[LineageLink] = []
+    for node in sorted(graph.nodes.values(), key=lambda n: (order.index(n["type"]), n["id"])):
+        sha256 = None
+        if node["type"] == "dataset_version":
+            version = reader.session.get(DatasetVersion, node["id"])
+            sha256 = version.content_sha256 if version is not None else None
+        label = node["label"]
+        if "state" in node:
+            label += f" ({node['state']})"
+        links.append(
+            {
+                "kind": kinds[node["type"]],  # type: ignore[typeddict-item]
+                "reference": f"{node['type'].replace('_', ' ')} #{node['id']}",
+                "label": label,
+                "sha256": sha256,
+            }
+        )
+    return links
+
+
+def _ledger_excerpt(reader: Reader, subjects: Mapping[str, Iterable[int]]) -> list[LedgerEntry]:
+    """The newest events about the given subjects, in chain order."""
+    conditions = [
+        and_(
+            col(LedgerEvent.subject_type) == subject_type,
+            col(LedgerEvent.subject_id).in_([str(record_id) for record_id in ids]),
+        )
+        for subject_type, ids in subjects.items()
+        if ids
+    ]
+    events = reader.session.exec(
+        select(LedgerEvent)
+        .where(or_(*conditions))
+        .order_by(col(LedgerEvent.seq).desc())
+        .limit(_MAX_LEDGER_EVENTS)
+    ).all()
+    return [
+        {
+            "sequence": event.seq,
+            "time": event.occurred_at,
+            "actor": reader.person(event.actor),
+            "action": event.action,
+            "subject": f"{event.subject_type} {event.subject_id}",
+            "payload_hash": event.payload_sha256,
+            "previous_hash": event.prev_hash,
+            "hash": event.hash,
+        }
+        for event in reversed(events)
+    ]
+
+
+def _promotion_evidence(
+    reader: Reader, *, subject_id: int, actor: str, generated_at: dt.datetime
+) -> PromotionEvidenceContext:
+    """Kind ``promotion_evidence`` for a deployment with a production_promotion decision."""
+    deployment_id = subject_id
+    session = reader.session
+    deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
+    decision = session.exec(
+        select(PolicyDecision)
+        .where(
+            PolicyDecision.gate == "production_promotion",
+            PolicyDecision.subject_type == "deployment",
+            PolicyDecision.subject_id == deployment_id,
+        )
+        .order_by(col(PolicyDecision.id).desc())
+    ).first()
+    if decision is None:
+        raise ReportSubjectNotReadyError(
+            f"deployment {deployment_id} has no production_promotion decision yet; "
+            "ask the gate (or request promotion) first"
+        )
+    model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
+    request = _promotion_request(reader, deployment_id)
+    votes = votes_on(reader, request.id or 0) if request is not None else []
+    evaluations = evaluations_of(session=session, model_id=model.id or 0)
+    audits = succeeded_audits(reader, model.id or 0)
+    versions = run_dataset_versions(session=session, run_id=model.run_id) if model.run_id else []
+    card = card_of(session=session, model_id=model.id or 0)
+    subjects: dict[str, list[int]] = {
+        "deployment": [deployment_id],
+        "model_version": [model.id or 0],
+        "model_card": [card.id or 0] if card is not None else [],
+        "evaluation": [evaluation.id or 0 for evaluation in evaluations],
+        "audit_run": [audit.id or 0 for audit in audits],
+        "finetune_run": [model.run_id] if model.run_id else [],
+        "run": [model.run_id] if model.run_id else [],
+        "dataset_version": [version.id or 0 for version in versions],
+        "approval_request": [request.id or 0] if request is not None else [],
+    }
+    required = decision.result.get("required_approvals", [])
+    approvals: list[ApprovalEntry] = [
+        {
+            "role": vote.role,
+            "approver": reader.person(vote.voter),
+            "decision": "approve" if vote.vote == "approve" else "reject",
+            "decided_at": vote.created_at,
+            "comment": vote.comment or "—",
+        }
+        for vote in votes
+    ]
+    return {
+        "meta": meta(
+            reader,
+            subject=f"deployment #{deployment_id} of {model_label(model)}",
+            actor=actor,
+            generated_at=generated_at,
+        ),
+        "deployment": {
+            "deployment_id": f"#{deployment_id}",
+            "environment": "production",
+            "endpoint": deployment.endpoint,
+            "state": str(deployment.state),
+            "requested_by": reader.person(request.requester if request else decision.actor),
+            "requested_at": request.created_at if request else decision.created_at,
+        },
+        "model": model_summary(reader, model),
+        "decision": {
+            "gate": decision.gate,
+            "allow": decision.allow,
+            "decided_at": decision.created_at,
+            "engine": decision.engine,
+            "policy_bundle_hash": decision.bundle_sha256,
+            "input_hash": decision.input_sha256,
+            "latency_ms": decision.latency_ms,
+            "controls": control_outcomes(reader, decision),
+            "warnings": [warning["message"] for warning in decision.result.get("warnings", [])],
+            "required_approvals": [
+                {"role": str(item["role"]), "count": int(item["count"])} for item in required
+            ],
+        },
+        "approvals": approvals,
+        "evaluations": [evaluation_summary(reader, evaluation) for evaluation in evaluations],
+        "audits": [audit_summary(reader, audit) for audit in audits],
+        "lineage": _lineage_links(reader, deployment_id),
+        "ledger": _ledger_excerpt(reader, subjects),
+        "ledger_verified": verify_chain(session=session).intact,
+    }
+
+
+register_kind(
+    ReportKind(
+        name="promotion_evidence",
+        label="Promotion evidence pack",
+        subject_type="deployment",
+        template="promotion_evidence.html",
+        build=_promotion_evidence,
+    )
+)

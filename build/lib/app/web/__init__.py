@@ -1,0 +1,20 @@
+"""The compliance officers' portal: server-rendered pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the portal's blueprints."""
+    from app.web import approvals, auth, decisions, registry, stewardship
+    from app.web.audits import bp as audits_bp
+    from app.web.reports import bp as reports_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(registry.bp)
+    app.register_blueprint(approvals.bp)
+    app.register_blueprint(decisions.bp)
+    app.register_blueprint(stewardship.bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(audits_bp)

@@ -1,0 +1,78 @@
+"""Portal login and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.auth.accounts import authenticate_password
+from app.auth.errors import AuthenticationError
+from app.auth.guard import allow, public
+from app.auth.roles import READERS
+from app.db import unit_of_work
+from app.ledger import append_event
+
+bp = Blueprint("web_auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class LogoutForm(FlaskForm):
+    """An empty form, so logging out carries a CSRF token."""
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target:
+        return url_for("web_registry.dashboard")
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web_registry.dashboard")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    """Show the login form and start a session on correct credentials."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work() as db:
+                principal = authenticate_password(
+                    session=db, username=form.username.data or "", password=form.password.data or ""
+                )
+                append_event(
+                    session=db,
+                    actor=principal.username,
+                    action="user.logged_in",
+                    subject_type="user_account",
+                    subject_id=principal.username,
+                )
+        except AuthenticationError as error:
+            flash(str(error), "error")
+            return render_template("web/login.html", form=form), 401
+        session.clear()
+        session["username"] = principal.username
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("web/login.html", form=form)
+
+
+@bp.post("/logout")
+@allow(*READERS)
+def logout() -> Any:
+    """End the session."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        session.clear()
+    return redirect(url_for("web_auth.login"))
