@@ -1,1 +1,0 @@
-"""``gatehouse demo``: a realistic registry on the embedded default, seeded in one step."""
