@@ -61,6 +61,9 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(meta)
     spec.register(app)
+    # spectree caches the document of the first application it generated it for; this
+    # process may build several (each test does), so each registration starts afresh.
+    vars(spec).pop("_spec", None)
     # spectree's own document route is public like ours.
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith("openapi"):
