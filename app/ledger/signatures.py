@@ -26,9 +26,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from app.ledger.errors import CheckpointFileError
 from app.reports.errors import SigningError, TimestampError
-from app.reports.identity import SigningIdentity, certificate_fingerprint, is_self_signed
+from app.reports.identity import SigningIdentity, certificate_fingerprint
 from app.reports.signing import SigningOptions
-from app.reports.verification import TrustStatus
+from app.reports.verification import TrustStatus, trust_of
 
 __all__ = ["StatementSignature", "sign_statement", "verify_statement"]
 
@@ -118,12 +118,7 @@ def verify_statement(
             problems=(f"the signature cannot be validated: {error}",),
         )
     certificate = status.signing_cert
-    if status.trusted:
-        trust = TrustStatus.TRUSTED
-    elif status.valid and is_self_signed(certificate):
-        trust = TrustStatus.SELF_SIGNED
-    else:
-        trust = TrustStatus.UNKNOWN
+    trust = trust_of(status)
     stamp = status.timestamp_validity
     problems = []
     if not status.intact:

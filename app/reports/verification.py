@@ -39,6 +39,7 @@ from pyhanko.sign.validation import (
     validate_pdf_signature,
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from app.reports.identity import certificate_fingerprint, is_self_signed
@@ -51,6 +52,7 @@ __all__ = [
     "VerificationResult",
     "embedded_file",
     "load_certificate",
+    "trust_of",
     "verify_pdf",
 ]
 
@@ -237,6 +239,18 @@ def embedded_file(data: bytes, name: str) -> bytes | None:
     return None
 
 
+def trust_of(status: SignatureStatus) -> TrustStatus:
+    """Whether pyHanko chained a valid signature's signer to a trust root, or it signed itself.
+
+    One rule for PDF signatures and detached statements (ledger checkpoints) alike.
+    """
+    if status.trusted:
+        return TrustStatus.TRUSTED
+    if status.valid and is_self_signed(status.signing_cert):
+        return TrustStatus.SELF_SIGNED
+    return TrustStatus.UNKNOWN
+
+
 def _coverage(status: PdfSignatureStatus) -> Coverage:
     """Map pyHanko's coverage and difference analysis onto our three cases."""
     if status.coverage is SignatureCoverageLevel.ENTIRE_FILE:
@@ -281,12 +295,7 @@ def _check_signature(
             problems=(f"signature {field_name} cannot be validated: {error}",),
         )
     certificate = status.signing_cert
-    if status.trusted:
-        trust = TrustStatus.TRUSTED
-    elif status.valid and is_self_signed(certificate):
-        trust = TrustStatus.SELF_SIGNED
-    else:
-        trust = TrustStatus.UNKNOWN
+    trust = trust_of(status)
     coverage = _coverage(status)
     stamp = status.timestamp_validity
     problems = []
