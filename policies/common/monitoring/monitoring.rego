@@ -57,7 +57,13 @@ failures contains controls.message(["open ", object.get(incident, "severity", "u
 	not controls.member(incident, "severity", {"critical", "high", "medium", "low"} - {severity | some severity in bounds.incident_severities})
 }
 
-scope := {"applicable": true, "reason": controls.message(["checked ", count(input.monitoring.drift), " drift figure(s) and ", count(input.monitoring.open_incidents), " open incident(s)"])} if {
+# A monitoring record without its drift figures or open incidents is not a clean record.
+failures contains controls.message(["the monitoring record has no ", key, " recorded: it cannot be judged"]) if {
+	monitored
+	some key in controls.unknown_lists(input.monitoring, {"drift", "open_incidents"})
+}
+
+scope := {"applicable": true, "reason": controls.message(["checked ", controls.count_text(input.monitoring, "drift"), " drift figure(s) and ", controls.count_text(input.monitoring, "open_incidents"), " open incident(s)"])} if {
 	monitored
 } else := {"applicable": false, "reason": "the deployment has no monitoring facts yet"}
 

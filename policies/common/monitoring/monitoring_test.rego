@@ -47,3 +47,13 @@ test_critical_incident_fails if {
 test_batches_without_baseline_fail if {
 	messages(input_no_baseline) == ["monitoring batches arrive but no audit baseline was recorded: drift cannot be measured"]
 }
+
+input_lists_unrecorded := fx.promotion({"monitoring": {"baseline_recorded": true, "latest_batch_at": "2026-11-25T00:00:00+00:00", "drift": null}})
+
+test_unrecorded_lists_fail_rather_than_pass_as_empty if {
+	messages(input_lists_unrecorded) == [
+		"the monitoring record has no drift recorded: it cannot be judged",
+		"the monitoring record has no open_incidents recorded: it cannot be judged",
+	]
+	monitoring.outcome.status == "fail" with input as input_lists_unrecorded
+}

@@ -36,3 +36,9 @@ test_severe_drift_suspends if {
 test_critical_incident_suspends if {
 	messages(input_critical_incident) == ["open critical incident incident-2 suspends production use"]
 }
+
+input_incidents_unrecorded := watched([], null)
+
+test_unrecorded_incidents_suspend if {
+	suspension.outcome.status == "fail" with input as input_incidents_unrecorded
+}

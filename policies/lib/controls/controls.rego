@@ -123,6 +123,16 @@ array_field(object, key) if is_array(object[key])
 
 object_field(object, key) if is_object(object[key])
 
+# count_text is the number of members of an array fact, or "an unknown number of" when
+# the fact was not recorded (a scope reason must not vanish with the fact).
+count_text(object, key) := count(object[key]) if {
+	is_array(object[key])
+} else := "an unknown number of"
+
+# unknown_lists names the array facts of object that were not recorded; a control over
+# a list counts each as failing rather than as empty.
+unknown_lists(object, keys) := {key | some key in keys; not array_field(object, key)}
+
 nonempty_array(object, key) if {
 	is_array(object[key])
 	count(object[key]) > 0
