@@ -22,12 +22,20 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from app import create_app
 from app.auth.accounts import create_token, create_user
 from app.config import Settings, settings_for_tests
 from app.db import session_scope
 from app.migrations import upgrade
+
+# The suite's property tests draw the same examples on every run, so a green run means
+# the same thing twice and a failure reproduces; HYPOTHESIS_PROFILE=explore draws fresh
+# examples on each run to look for new counter-examples (see CONTRIBUTING.md).
+settings.register_profile("suite", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 BACKENDS = ("sqlite", "postgresql")
 TEST_PASSWORD = "correct horse battery staple"
