@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from sqlalchemy import insert, text
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.db import read_rows, table_of
 from app.ledger.rows import iter_hashes, iter_verification_rows
@@ -43,6 +43,7 @@ __all__ = [
     "ChainPosition",
     "VerificationOutcome",
     "append_event",
+    "append_record_event",
     "canonical_json",
     "event_bytes",
     "event_to_dict",
@@ -165,6 +166,26 @@ def append_event(
     event.hash = _event_hash(event)
     session.connection().execute(_INSERT, event.model_dump())
     return event
+
+
+def append_record_event(
+    session: Session,
+    record: SQLModel,
+    action: str,
+    *,
+    actor: str,
+    payload: dict[str, Any] | None = None,
+) -> LedgerEvent:
+    """Append ``action`` about a stored row: its table is the subject type and its id the
+    subject id, so one kind of subject is named the same way in every event."""
+    return append_event(
+        session=session,
+        actor=actor,
+        action=action,
+        subject_type=str(record.__tablename__),
+        subject_id=getattr(record, "id", None) or "",
+        payload=payload,
+    )
 
 
 @dataclass(frozen=True)
