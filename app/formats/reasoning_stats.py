@@ -13,7 +13,7 @@ from itertools import compress, repeat
 from operator import not_
 
 from app.formats.issues import IssueLog
-from app.formats.reasoning import Examination, examine, sort_chains
+from app.formats.reasoning import Examination, examine, scan_plain_chains, sort_chains
 
 __all__ = ["ReasoningCollector", "ReasoningStats"]
 
@@ -62,8 +62,26 @@ class ReasoningCollector:
         self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
     ) -> None:
         """Examine many outputs at once (the same findings as :meth:`add` on each)."""
+        # plain finished chains need no warning and no reading: counted together, in C
+        counts, rest = scan_plain_chains(texts)
+        clean = len(texts) - len(rest)
+        if clean:
+            self.outputs += clean
+            self.complete += clean
+            self.step_counts.update(map(min, filter(None, counts), repeat(_MAX_BUCKET)))
+        if not rest:
+            return
+        if clean:
+            lines = [lines[index] for index in rest]
+            fields = [fields[index] for index in rest]
+            texts = [texts[index] for index in rest]
+        self._add_sorted(lines, fields, texts, log)
+
+    def _add_sorted(
+        self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
+    ) -> None:
+        """:meth:`add_many` for the texts the C scan left: sorted by Python, then read."""
         counts, clean = sort_chains(texts)
-        # clean chains need no warning and no reading: count them together, in C
         buckets = list(map(min, compress(counts, clean), repeat(_MAX_BUCKET)))
         self.outputs += len(buckets)
         self.complete += len(buckets)
