@@ -1,4 +1,4 @@
-"""Builds the one C extension (``app.formats._chains``); the rest is in pyproject.toml.
+"""Builds the one C extension (``app.formats._native``); the rest is in pyproject.toml.
 
 setuptools reads extension modules only from here in the versions we pin.
 """
@@ -8,8 +8,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "app.formats._chains",
-            sources=["app/formats/_chains.c"],
+            "app.formats._native",
+            sources=["app/formats/_native.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],
         )
     ]

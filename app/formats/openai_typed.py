@@ -8,12 +8,11 @@ tool messages, unknown keys) does not fit the structs and takes the ordinary che
 
 from __future__ import annotations
 
-from itertools import accumulate
-from operator import sub
 from typing import Annotated, Any, Literal
 
 import msgspec
 
+from app.formats.native import native
 from app.formats.spec import Columns, RecordSummary
 
 __all__ = ["OpenAIChatTyped"]
@@ -65,24 +64,19 @@ class OpenAIChatTyped:
 
     @staticmethod
     def columns(items: list[_Record]) -> Columns | None:
-        """The block's summaries in columns, built by comprehensions (no call per record)."""
-        messages = [m for record in items for m in record.messages]
-        counts = [len(record.messages) for record in items]
-        roles = [m.role for m in messages]
-        owners = [i for i, n in enumerate(counts) for _ in range(n)]
-        answered = [owners[i] for i, role in enumerate(roles) if role == "assistant"]
-        if len(set(answered)) != len(items):
-            return None  # a record without an assistant message: the ordinary check says so
-        ends = list(accumulate(counts))
-        first_of = [end - count for end, count in zip(ends, counts, strict=True)]
-        lengths = [0, *accumulate([len(m.content) for m in messages])]
-        chars = list(map(sub, map(lengths.__getitem__, ends), map(lengths.__getitem__, first_of)))
-        fields = [
-            _CONTENT_PATHS[i - first_of[owners[i]]]
-            if i - first_of[owners[i]] < 32
-            else f"messages[{i - first_of[owners[i]]}].content"
-            for i, role in enumerate(roles)
-            if role == "assistant"
-        ]
-        texts = [m.content for m in messages if m.role == "assistant"]
-        return Columns(counts, roles, chars, answered, fields, texts)
+        """The block's summaries in columns, gathered in C in one pass over the messages.
+
+        ``None`` when a record has no assistant message (the ordinary check says why), and
+        where the C extension is not built (each record is then summarized on its own).
+        """
+        if native is None:
+            return None
+        found = native.chat_columns(items, "assistant")
+        if found is None:
+            return None
+        message_counts, role_counts, chars, records, positions, texts = found
+        if positions and max(positions) < len(_CONTENT_PATHS):
+            fields = list(map(_CONTENT_PATHS.__getitem__, positions))
+        else:
+            fields = [f"messages[{position}].content" for position in positions]
+        return Columns(message_counts, role_counts, chars, records, fields, texts)

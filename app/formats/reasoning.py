@@ -36,10 +36,7 @@ from itertools import accumulate, compress, repeat
 from operator import contains, eq, itemgetter, methodcaller, not_
 from typing import NamedTuple
 
-try:
-    from app.formats import _chains
-except ImportError:  # an environment installed before the extension: Python reads every text
-    _chains = None  # type: ignore[assignment]
+from app.formats.native import native
 
 __all__ = ["Examination", "examine", "examine_many", "scan_plain_chains", "sort_chains"]
 
@@ -449,13 +446,13 @@ def _configure_scanner() -> None:
     Only the ASCII words: the scanner reads ASCII texts only, where no other word can
     match. Done once, at import, so the words stay defined here alone.
     """
-    if _chains is None:
+    if native is None:
         return
 
     def ascii_only(words: tuple[str, ...] | frozenset[str]) -> list[str]:
         return sorted(word for word in words if word.isascii())
 
-    _chains.configure(
+    native.configure(
         ordinals=ascii_only(_ORDINAL_WORDS),
         step_words=ascii_only(_STEP_WORD_LIST),
         joiners=ascii_only(_NUMBER_JOINERS),
@@ -473,14 +470,14 @@ def scan_plain_chains(texts: list[str]) -> tuple[list[int], list[int]]:
 
     Returns each text's step count when it is a plain finished chain in the sense of
     :func:`sort_chains` (0 otherwise), and the indexes of the texts left to
-    :func:`sort_chains` and :func:`examine`. The scan runs in C (``_chains.c``), one pass
+    :func:`sort_chains` and :func:`examine`. The scan runs in C (``_native.c``), one pass
     over each ASCII text's bytes; it is conservative: any text it is not sure of (not
     ASCII, a mark of the full reading, a last line that might announce work) is left
     to Python, so a finding can never differ. Without the extension every text is left.
     """
-    if _chains is None:
+    if native is None:
         return [0] * len(texts), list(range(len(texts)))
-    return _chains.scan(texts)
+    return native.scan(texts)
 
 
 def examine_many(texts: list[str]) -> list[Examination]:

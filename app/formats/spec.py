@@ -88,10 +88,10 @@ class PreferenceFormat(FormatSpec, Protocol):
 class Columns(NamedTuple):
     """The summaries of a block of valid records, column by column (see :class:`TypedReader`)."""
 
-    #: Messages or turns per record.
-    message_counts: list[int]
-    #: Every role of every record, in order.
-    roles: Sequence[str]
+    #: Records per number of messages or turns.
+    message_counts: dict[int, int]
+    #: Messages or turns per role.
+    role_counts: dict[str, int]
     #: Characters of text per record.
     text_chars: list[int]
     #: For each output: the index of its record in the block, its field and its text.

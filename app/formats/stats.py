@@ -176,9 +176,9 @@ class StatsCollector:
 
     def add_columns(self, first: int, columns: Columns, log: IssueLog) -> None:
         """:meth:`add_summary` for a block of valid records from line ``first``, in columns."""
-        self.valid += len(columns.message_counts)
+        self.valid += len(columns.text_chars)
         self.messages.histogram.update(columns.message_counts)
-        self.roles.update(columns.roles)
+        self.roles.update(columns.role_counts)
         self.tokens.histogram.update([-(-chars // CHARS_PER_TOKEN) for chars in columns.text_chars])
         lines = list(map(first.__add__, columns.output_records))
         texts = columns.output_texts

@@ -1,4 +1,4 @@
-"""The C scanner of plain finished chains (``app/formats/_chains.c``) against Python's reading.
+"""The C scanner of plain finished chains (``app/formats/_native.c``) against Python's reading.
 
 The scanner may leave any text to Python, but a text it counts must be one
 :func:`~app.formats.reasoning.sort_chains` counts, with the same steps, and whose
@@ -13,6 +13,7 @@ import random
 import pytest
 
 from app.formats import reasoning
+from app.formats.native import native
 from app.formats.reasoning import examine, scan_plain_chains, sort_chains
 from tests.formats.reasoning.corpus import load
 
@@ -75,7 +76,7 @@ def _python_sure(text: str) -> bool:
 
 def test_the_extension_is_built() -> None:
     """Without it validation is correct but slow: `scripts/setup` builds it."""
-    assert reasoning._chains is not None, "app.formats._chains is not built: run scripts/setup"
+    assert native is not None, "app.formats._native is not built: run scripts/setup"
 
 
 @pytest.mark.parametrize("source", ["corpus", "random-1", "random-2"])
@@ -102,7 +103,7 @@ def test_examine_many_and_the_scanner_read_like_examine() -> None:
 
 
 def test_scanner_refuses_a_vocabulary_it_would_misread() -> None:
-    assert reasoning._chains is not None
+    assert native is not None
     words = {
         "ordinals": ["first"],
         "joiners": ["of"],
@@ -112,13 +113,13 @@ def test_scanner_refuses_a_vocabulary_it_would_misread() -> None:
     }
     try:
         with pytest.raises(ValueError, match="may start another"):
-            reasoning._chains.configure(step_words=["step", "steps"], **words)
+            native.configure(step_words=["step", "steps"], **words)
         with pytest.raises(ValueError, match="word character"):
-            reasoning._chains.configure(step_words=["step"], **{**words, "ordinals": ["x-"]})
+            native.configure(step_words=["step"], **{**words, "ordinals": ["x-"]})
         with pytest.raises(ValueError, match="lower case"):
-            reasoning._chains.configure(step_words=["Step"], **words)
+            native.configure(step_words=["Step"], **words)
         with pytest.raises(RuntimeError, match="configure"):
-            reasoning._chains.scan(["1. a\n2. b\nSo 3."])
+            native.scan(["1. a\n2. b\nSo 3."])
     finally:
         reasoning._configure_scanner()
     assert scan_plain_chains(["1. a\n2. b\nSo 3."]) == ([2], [])

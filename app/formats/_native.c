@@ -1,19 +1,23 @@
 /*
- * Finds the plain, finished reasoning chains among many outputs, in C.
+ * Validation's two inner loops, in C (the module app.formats._native).
  *
- * Why: validation reads the reasoning of every output of every record. In Python even
- * the batch reading (reasoning.sort_chains, one C-level `map` pass per test) costs about
- * half of validation's time; this scanner reads an ASCII text in one pass over its bytes.
+ * Why: validation reads every record of files of many gigabytes and must keep pace with
+ * a bare json.loads loop. msgspec decodes a block of chat records in C; what Python did
+ * next (a few passes per message to gather roles, lengths and answers, and the reading
+ * of every answer's reasoning) cost more than the decoding itself.
  *
- * It decides one thing, conservatively: "this text is a plain chain of N distinct,
- * non-empty steps ending on a result line", exactly when reasoning.sort_chains would
- * say so. Every text it is not sure of (not ASCII, any mark of the full reading, a last
- * line that might announce more work, a chain that is not clean) is handed back to
- * Python, which reads it as before; so no finding can differ from the Python reading,
- * only the clean chains are counted here. The vocabulary (step words, ordinal words,
- * dangling words and ends, openers of an announcement) comes from reasoning.py through
- * configure(), so the words live in one place; the marker grammar below mirrors
- * reasoning._FAST_MARKERS and tests/formats/test_chains.py holds the two together.
+ * chat_columns() gathers a block's figures from the decoded records in one pass.
+ *
+ * scan() decides one thing about many outputs, conservatively: "this text is a plain
+ * chain of N distinct, non-empty steps ending on a result line", exactly when
+ * reasoning.sort_chains would say so. Every text it is not sure of (not ASCII, any mark
+ * of the full reading, a last line that might announce more work, a chain that is not
+ * clean) is handed back to Python, which reads it as before; so no finding can differ
+ * from the Python reading, only the clean chains are counted here. The vocabulary (step
+ * words, ordinal words, dangling words and ends, openers of an announcement) comes from
+ * reasoning.py through configure(), so the words live in one place; the marker grammar
+ * below mirrors reasoning._FAST_MARKERS and tests/formats/test_native.py holds the two
+ * together.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -401,6 +405,141 @@ failed:
     return NULL;
 }
 
+/* Attribute names, interned once. */
+static PyObject *messages_name, *role_name, *content_name;
+
+#define MAX_ROLES 16
+
+typedef struct {
+    PyObject *role; /* borrowed: kept alive by a record until the tallies are built */
+    Py_ssize_t count;
+} RoleTally;
+
+static int
+tally_add(PyObject *counter, PyObject *key, Py_ssize_t amount)
+{
+    PyObject *value = PyLong_FromSsize_t(amount);
+    if (value == NULL) return -1;
+    int failed = PyDict_SetItem(counter, key, value);
+    Py_DECREF(value);
+    return failed;
+}
+
+static PyObject *
+chat_columns(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *items, *answer_role;
+    if (!PyArg_ParseTuple(args, "OU:chat_columns", &items, &answer_role)) return NULL;
+    PyObject *fast = PySequence_Fast(items, "records must be a sequence");
+    if (fast == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(fast);
+    PyObject *chars = PyList_New(count);
+    PyObject *records = PyList_New(0), *positions = PyList_New(0), *texts = PyList_New(0);
+    PyObject *message_counts = PyDict_New(), *role_counts = PyDict_New();
+    PyObject *result = NULL;
+    Py_ssize_t small_counts[64] = {0};
+    RoleTally roles[MAX_ROLES];
+    int distinct_roles = 0;
+    if (!chars || !records || !positions || !texts || !message_counts || !role_counts)
+        goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *messages = PyObject_GetAttr(PySequence_Fast_GET_ITEM(fast, i), messages_name);
+        if (messages == NULL) goto done;
+        if (!PyList_Check(messages)) {
+            Py_DECREF(messages);
+            PyErr_SetString(PyExc_TypeError, "a record's messages must be a list");
+            goto done;
+        }
+        Py_ssize_t size = PyList_GET_SIZE(messages), length = 0;
+        int answered = 0;
+        for (Py_ssize_t j = 0; j < size; j++) {
+            PyObject *message = PyList_GET_ITEM(messages, j);
+            PyObject *role = PyObject_GetAttr(message, role_name);
+            PyObject *content = role ? PyObject_GetAttr(message, content_name) : NULL;
+            if (content == NULL || !PyUnicode_Check(role) || !PyUnicode_Check(content)) {
+                if (content != NULL) PyErr_SetString(PyExc_TypeError, "roles and contents must be str");
+                Py_XDECREF(role);
+                Py_XDECREF(content);
+                Py_DECREF(messages);
+                goto done;
+            }
+            length += PyUnicode_GET_LENGTH(content);
+            int slot = 0;
+            while (slot < distinct_roles && roles[slot].role != role &&
+                   PyUnicode_Compare(roles[slot].role, role) != 0)
+                slot++;
+            if (slot == MAX_ROLES) { /* more roles than any chat format has: no columns */
+                Py_DECREF(role);
+                Py_DECREF(content);
+                Py_DECREF(messages);
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            if (slot == distinct_roles) {
+                roles[slot].role = role;
+                roles[slot].count = 0;
+                distinct_roles++;
+            }
+            roles[slot].count++;
+            int failed = 0;
+            if (role == answer_role || PyUnicode_Compare(role, answer_role) == 0) {
+                answered = 1;
+                PyObject *record = PyLong_FromSsize_t(i), *position = PyLong_FromSsize_t(j);
+                failed = !record || !position || PyList_Append(records, record) < 0 ||
+                         PyList_Append(positions, position) < 0 ||
+                         PyList_Append(texts, content) < 0;
+                Py_XDECREF(record);
+                Py_XDECREF(position);
+            }
+            Py_DECREF(role); /* the record holds it (and the tally's borrowed pointer) */
+            Py_DECREF(content);
+            if (failed) {
+                Py_DECREF(messages);
+                goto done;
+            }
+        }
+        Py_DECREF(messages);
+        if (!answered) { /* a record without an answer: the ordinary check says why */
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        PyObject *total = PyLong_FromSsize_t(length);
+        if (total == NULL) goto done;
+        PyList_SET_ITEM(chars, i, total);
+        if (size < 64) {
+            small_counts[size]++;
+        } else {
+            PyObject *key = PyLong_FromSsize_t(size);
+            PyObject *seen = key ? PyDict_GetItemWithError(message_counts, key) : NULL;
+            int failed = key == NULL || (seen == NULL && PyErr_Occurred()) ||
+                         tally_add(message_counts, key, seen ? PyLong_AsSsize_t(seen) + 1 : 1);
+            Py_XDECREF(key);
+            if (failed) goto done;
+        }
+    }
+    for (Py_ssize_t size = 0; size < 64; size++) {
+        if (!small_counts[size]) continue;
+        PyObject *key = PyLong_FromSsize_t(size);
+        int failed = key == NULL || tally_add(message_counts, key, small_counts[size]) < 0;
+        Py_XDECREF(key);
+        if (failed) goto done;
+    }
+    for (int slot = 0; slot < distinct_roles; slot++) {
+        if (tally_add(role_counts, roles[slot].role, roles[slot].count) < 0) goto done;
+    }
+    result = PyTuple_Pack(6, message_counts, role_counts, chars, records, positions, texts);
+done:
+    Py_DECREF(fast);
+    Py_XDECREF(chars);
+    Py_XDECREF(records);
+    Py_XDECREF(positions);
+    Py_XDECREF(texts);
+    Py_XDECREF(message_counts);
+    Py_XDECREF(role_counts);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "configure(*, ordinals, step_words, joiners, dangling_words, dangling_ends, openers)\n"
@@ -409,18 +548,26 @@ static PyMethodDef methods[] = {
      "scan(texts) -> (counts, rest)\n"
      "counts[i]: steps of text i when it is a plain finished chain, else 0;\n"
      "rest: indexes of the texts Python must read (those with count 0)."},
+    {"chat_columns", chat_columns, METH_VARARGS,
+     "chat_columns(records, answer_role) -> (message_counts, role_counts, text_chars,\n"
+     "answer_records, answer_positions, answer_texts), or None when a record has no answer\n"
+     "(records: objects with .messages, a list of objects with str .role and .content)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module_definition = {
-    PyModuleDef_HEAD_INIT, "_chains",
-    "Plain finished reasoning chains found in C (see app/formats/_chains.c).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_native",
+    "Validation's inner loops in C (see app/formats/_native.c).", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
-PyInit__chains(void)
+PyInit__native(void)
 {
     init_classes();
+    messages_name = PyUnicode_InternFromString("messages");
+    role_name = PyUnicode_InternFromString("role");
+    content_name = PyUnicode_InternFromString("content");
+    if (!messages_name || !role_name || !content_name) return NULL;
     return PyModule_Create(&module_definition);
 }

@@ -1,4 +1,6 @@
-"""Types of the C scanner of plain finished reasoning chains (``_chains.c``)."""
+"""Types of validation's inner loops in C (``_native.c``)."""
+
+from typing import Any
 
 def configure(
     *,
@@ -13,3 +15,10 @@ def configure(
 
 def scan(texts: list[str]) -> tuple[list[int], list[int]]:
     """Each text's steps when it is a plain finished chain (else 0), and the others' indexes."""
+
+def chat_columns(
+    records: list[Any], answer_role: str
+) -> (
+    tuple[dict[int, int], dict[str, int], list[int], list[int], list[int], list[str]] | None
+):
+    """A block's messages per record, role counts, characters per record and answers."""
