@@ -40,10 +40,11 @@ enum { ORDINALS, STEP_WORDS, JOINERS, DANGLING_WORDS, DANGLING_ENDS, OPENERS, LI
 static WordList vocabulary[LISTS];
 static int configured = 0;
 
-/* Characters that send a text to the Python reading: the marks of the full reading
- * (reasoning._BATCH_SPECIALS), NUL, and whitespace other than space and newline (which
- * str.strip and \s treat as blank; keeping them out makes blank mean ' ' or '\n'). */
-static unsigned char refused[256];
+/* A newline, and the characters that send a text to the Python reading: the marks of
+ * the full reading (reasoning._BATCH_SPECIALS) and whitespace other than space and
+ * newline (which str.strip and \s treat as blank; keeping them out makes blank mean ' '
+ * or '\n'). NUL sends a text to Python too (strcspn stops at it). */
+static const char STOPS[] = "\n#*?`\r\t\v\f\x1c\x1d\x1e\x1f";
 static unsigned char blank_class[256]; /* regex \s on ASCII */
 static unsigned char trim_class[256];  /* reasoning._TRIM on ASCII */
 static unsigned char word_class[256];  /* regex \w on ASCII */
@@ -51,10 +52,7 @@ static unsigned char word_class[256];  /* regex \w on ASCII */
 static void
 init_classes(void)
 {
-    const char *marks = "#*?`\r\t\v\f";
-    for (const char *c = marks; *c; c++) refused[(unsigned char)*c] = 1;
-    refused[0] = 1;
-    for (int c = 0x1c; c <= 0x1f; c++) refused[c] = blank_class[c] = 1;
+    for (int c = 0x1c; c <= 0x1f; c++) blank_class[c] = 1;
     const char *blanks = " \t\n\r\f\v";
     for (const char *c = blanks; *c; c++) blank_class[(unsigned char)*c] = 1;
     const char *trims = " \t*:.-,";
@@ -201,18 +199,21 @@ clean_steps(PyObject *object)
     const unsigned char *text = PyUnicode_1BYTE_DATA(object);
     Py_ssize_t size = PyUnicode_GET_LENGTH(object);
     if (size == 0 || text[0] == ' ') return 0;
-    for (Py_ssize_t i = 0; i < size; i++) {
-        if (refused[text[i]] || (text[i] == '\n' && i + 1 < size && text[i + 1] == ' '))
-            return 0;
-    }
     Py_ssize_t end = size;
     while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\n')) end--;
+    for (Py_ssize_t i = end; i + 1 < size; i++) {
+        if (text[i] == '\n' && text[i + 1] == ' ') return 0;
+    }
     Py_ssize_t starts[MAX_STEPS], sizes[MAX_STEPS];
     int steps = 0, last_is_step = 0;
     Py_ssize_t line = 0;
     for (;;) {
-        const unsigned char *newline = memchr(text + line, '\n', (size_t)(end - line));
-        Py_ssize_t line_end = newline ? (Py_ssize_t)(newline - text) : end;
+        /* Compact str data ends with NUL, so strcspn (vectorised in the C library) finds
+         * the next newline, refused character or NUL within the text. */
+        Py_ssize_t line_end = line + (Py_ssize_t)strcspn((const char *)text + line, STOPS);
+        if (line_end < end && text[line_end] != '\n') return 0;
+        if (line_end > end) line_end = end;
+        if (line_end < end && text[line_end + 1] == ' ') return 0;
         Py_ssize_t marker = marker_end(text, line, end);
         last_is_step = marker >= 0;
         if (last_is_step) {
@@ -230,11 +231,11 @@ clean_steps(PyObject *object)
             sizes[steps] = body_end - marker;
             steps++;
         }
-        if (!newline) break;
+        if (line_end == end) break;
         line = line_end + 1;
     }
     if (steps < 2 || last_is_step) return 0;
-    /* The last line (no blank at either end: see `refused`) must state a result. */
+    /* The last line (no blank at either end: see STOPS) must state a result. */
     Py_ssize_t last = line, last_size = end - line;
     if (last_size <= 1 || text[last] == '_') return 0;
     const WordList *ends = &vocabulary[DANGLING_ENDS];
