@@ -447,15 +447,15 @@ chat_columns(PyObject *module, PyObject *args)
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *messages = PyObject_GetAttr(PySequence_Fast_GET_ITEM(fast, i), messages_name);
         if (messages == NULL) goto done;
-        if (!PyList_Check(messages)) {
+        if (!PyList_Check(messages) && !PyTuple_Check(messages)) {
             Py_DECREF(messages);
-            PyErr_SetString(PyExc_TypeError, "a record's messages must be a list");
+            PyErr_SetString(PyExc_TypeError, "a record's messages must be a list or tuple");
             goto done;
         }
-        Py_ssize_t size = PyList_GET_SIZE(messages), length = 0;
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(messages), length = 0;
         int answered = 0;
         for (Py_ssize_t j = 0; j < size; j++) {
-            PyObject *message = PyList_GET_ITEM(messages, j);
+            PyObject *message = PySequence_Fast_GET_ITEM(messages, j);
             PyObject *role = PyObject_GetAttr(message, role_name);
             PyObject *content = role ? PyObject_GetAttr(message, content_name) : NULL;
             if (content == NULL || !PyUnicode_Check(role) || !PyUnicode_Check(content)) {
@@ -552,7 +552,8 @@ static PyMethodDef methods[] = {
     {"chat_columns", chat_columns, METH_VARARGS,
      "chat_columns(records, answer_role) -> (message_counts, role_counts, text_chars,\n"
      "answer_records, answer_positions, answer_texts), or None when a record has no answer\n"
-     "(records: objects with .messages, a list of objects with str .role and .content)."},
+     "(records: objects with .messages, a list or tuple of objects with str .role and\n"
+     ".content)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,7 +24,8 @@ class _Message(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    messages: Annotated[list[_Message], msgspec.Meta(min_length=1)]
+    # a tuple: msgspec builds it in one allocation, a list grows (and costs a third more)
+    messages: Annotated[tuple[_Message, ...], msgspec.Meta(min_length=1)]
 
 
 # Paths of the first messages' contents, formatted once.

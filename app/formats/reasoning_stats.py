@@ -68,7 +68,13 @@ class ReasoningCollector:
         if clean:
             self.outputs += clean
             self.complete += clean
-            self.step_counts.update(map(min, filter(None, counts), repeat(_MAX_BUCKET)))
+            tally = Counter(counts)
+            del tally[0]  # the texts left to Python
+            if max(tally) >= _MAX_BUCKET:
+                tally = Counter({n: k for n, k in tally.items() if n < _MAX_BUCKET}) + Counter(
+                    {_MAX_BUCKET: sum(k for n, k in tally.items() if n >= _MAX_BUCKET)}
+                )
+            self.step_counts.update(tally)
         if not rest:
             return
         if clean:
