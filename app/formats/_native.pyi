@@ -18,7 +18,5 @@ def scan(texts: list[str]) -> tuple[list[int], list[int]]:
 
 def chat_columns(
     records: list[Any], answer_role: str
-) -> (
-    tuple[dict[int, int], dict[str, int], list[int], list[int], list[int], list[str]] | None
-):
+) -> tuple[dict[int, int], dict[str, int], list[int], list[int], list[int], list[str]] | None:
     """A block's messages per record, role counts, characters per record and answers."""

@@ -55,11 +55,7 @@ class OpenAIChatTyped:
         if "assistant" not in roles:
             return None
         outputs = tuple(
-            [
-                (_CONTENT_PATHS[i] if i < 32 else f"messages[{i}].content", m.content)
-                for i, m in enumerate(messages)
-                if m.role == "assistant"
-            ]
+            [(_content_path(i), m.content) for i, m in enumerate(messages) if m.role == "assistant"]
         )
         return RecordSummary(roles, outputs, sum([len(m.content) for m in messages]))
 
@@ -76,8 +72,13 @@ class OpenAIChatTyped:
         if found is None:
             return None
         message_counts, role_counts, chars, records, positions, texts = found
-        if positions and max(positions) < len(_CONTENT_PATHS):
-            fields = list(map(_CONTENT_PATHS.__getitem__, positions))
-        else:
-            fields = [f"messages[{position}].content" for position in positions]
-        return Columns(message_counts, role_counts, chars, records, fields, texts)
+        return Columns(message_counts, role_counts, chars, records, positions, texts, _content_path)
+
+
+def _content_path(position: int) -> str:
+    """The JSON path of the content of the message at ``position``."""
+    return (
+        _CONTENT_PATHS[position]
+        if position < len(_CONTENT_PATHS)
+        else f"messages[{position}].content"
+    )

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, repeat
 from operator import contains, eq, itemgetter, methodcaller, not_
 from typing import NamedTuple
 
@@ -77,8 +77,10 @@ _ORDINAL_WORDS = (
     *("daarna", "vervolgens", "tenslotte", "сначала", "затем", "потом", "наконец"),
 )
 _ORDINALS = _trie(list(_ORDINAL_WORDS))
-_STEP_WORD_LIST = ("step", "schritt", "paso", "étape", "etape", "passo", "stap", "krok")
-_STEP_WORD_LIST += ("шаг", "adım", "bước")
+_STEP_WORD_LIST = (
+    *("step", "schritt", "paso", "étape", "etape", "passo", "stap", "krok"),
+    *("шаг", "adım", "bước"),
+)
 _STEP_WORDS = _trie(list(_STEP_WORD_LIST))
 # Words between a step's number and the count of steps ("Step 2 of 5", "Schritt 2 von 5").
 _NUMBER_JOINERS = ("of", "/", "von", "de", "sur")
@@ -153,8 +155,10 @@ _INTENTION = re.compile(
 )
 # Every line :data:`_INTENTION` matches starts with one of these (the C scanner hands a
 # last line starting with one back to Python; a line that only looks like it is harmless).
-_INTENTION_OPENERS = ("now ", "next", "first", "let ", "let'", "then", "we ", "we'", "i ", "i'")
-_INTENTION_OPENERS += ("lass", "wir ", "ahora ", "vamos ", "calculons", "il ")
+_INTENTION_OPENERS = (
+    *("now ", "next", "first", "let ", "let'", "then", "we ", "we'", "i ", "i'", "lass"),
+    *("wir ", "ahora ", "vamos ", "calculons", "il "),
+)
 # Function words a finished sentence does not end on (articles, prepositions, conjunctions).
 _DANGLING_WORDS = frozenset(
     (

@@ -62,28 +62,32 @@ class ReasoningCollector:
         self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
     ) -> None:
         """Examine many outputs at once (the same findings as :meth:`add` on each)."""
-        # plain finished chains need no warning and no reading: counted together, in C
-        counts, rest = scan_plain_chains(texts)
-        clean = len(texts) - len(rest)
-        if clean:
-            self.outputs += clean
-            self.complete += clean
-            tally = Counter(counts)
-            del tally[0]  # the texts left to Python
-            if max(tally) >= _MAX_BUCKET:
-                tally = Counter({n: k for n, k in tally.items() if n < _MAX_BUCKET}) + Counter(
-                    {_MAX_BUCKET: sum(k for n, k in tally.items() if n >= _MAX_BUCKET)}
-                )
-            self.step_counts.update(tally)
-        if not rest:
-            return
-        if clean:
+        rest = self.count_plain_chains(texts)
+        if len(rest) < len(texts):
             lines = [lines[index] for index in rest]
             fields = [fields[index] for index in rest]
             texts = [texts[index] for index in rest]
-        self._add_sorted(lines, fields, texts, log)
+        self.add_others(lines, fields, texts, log)
 
-    def _add_sorted(
+    def count_plain_chains(self, texts: list[str]) -> list[int]:
+        """Count the plain finished chains among ``texts``; the indexes of the others.
+
+        Those chains need no warning and no reading (:func:`scan_plain_chains`, in C);
+        the others must go to :meth:`add_others`, in their order.
+        """
+        counts, rest = scan_plain_chains(texts)
+        if len(rest) == len(texts):
+            return rest
+        self.outputs += len(texts) - len(rest)
+        self.complete += len(texts) - len(rest)
+        tally = Counter(counts)
+        del tally[0]  # the texts left to Python
+        for steps in [steps for steps in tally if steps > _MAX_BUCKET]:
+            tally[_MAX_BUCKET] += tally.pop(steps)
+        self.step_counts.update(tally)
+        return rest
+
+    def add_others(
         self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
     ) -> None:
         """:meth:`add_many` for the texts the C scan left: sorted by Python, then read."""

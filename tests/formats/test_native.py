@@ -58,7 +58,7 @@ def _corpus_texts() -> list[str]:
     texts = [sample.text for sample in load()]
     texts += [text.rpartition("\n")[0] for text in texts if "\n" in text]
     texts += [text.upper() for text in texts]
-    return texts + ["", "   ", "\n\n", "a\x00b", "1. a\n2. b\nSo 3.\x00"]
+    return [*texts, "", "   ", "\n\n", "a\x00b", "1. a\n2. b\nSo 3.\x00"]
 
 
 def _python_sure(text: str) -> bool:
