@@ -13,21 +13,20 @@ from typing import Any, Literal
 
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
-from app.api.v1.common import ListQuery, created, page_body, to_public
-from app.api.v1.spec import spec
+from app.api.v1.common import Answer, ListQuery, list_page, list_route, route, to_public
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
-from app.auth.guard import allow, current_principal
+from app.auth.guard import current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
-from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
+from app.problems import problem_for
 from app.registry.records import get_record, list_records
 
 bp = Blueprint("api_approvals", __name__, url_prefix="/api/v1")
-TAG = "approvals"
 
 
 class ApprovalListQuery(ListQuery):
@@ -88,18 +87,17 @@ def approval_body(details: queries.ApprovalDetails) -> dict[str, Any]:
     )
 
 
-def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
+def _requested(session: Session, outcome: service.GateRequestOutcome) -> Answer:
+    """200 with the violations when the gate denied, 201 with the opened request."""
     if outcome.request is None:
-        return jsonify(
-            {
-                "outcome": "denied",
-                "decision": decision_body(outcome.decision),
-                "violations": outcome.decision.violations,
-                "approval_request": None,
-            }
-        )
+        return {
+            "outcome": "denied",
+            "decision": decision_body(outcome.decision),
+            "violations": outcome.decision.violations,
+            "approval_request": None,
+        }
     details = queries.approval_details(session=session, request_id=outcome.request.id or 0)
-    return created(
+    response = jsonify(
         {
             "outcome": "approval_requested"
             if outcome.request.status == "pending"
@@ -109,159 +107,118 @@ def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
             "approval_request": approval_body(details),
         }
     )
+    response.status_code = 201
+    return response
 
 
 def _expiry_days() -> int:
     return int(current_app.config["GATEHOUSE"].approval_expiry_days)
 
 
-@bp.post("/runs/<int:run_id>/submit")
-@allow(*GATE_CALLERS, scope="gate")
-@spec.validate(tags=[TAG])
-def submit_run(run_id: int) -> Any:
+@route(bp, "POST", "/runs/<int:run_id>/submit", GATE_CALLERS, scope="gate")
+def submit_run(session: Session, run_id: int) -> Answer:
     """Submit a draft run: ask training_launch and, on allow, open its approval request."""
-    with unit_of_work() as session:
-        outcome = service.submit_run(
-            session=session,
-            engine=current_policy_engine(),
-            run_id=run_id,
-            actor=current_principal().username,
-            expiry_days=_expiry_days(),
-        )
-        return _requested(session, outcome)
+    outcome = service.submit_run(
+        session=session,
+        engine=current_policy_engine(),
+        run_id=run_id,
+        actor=current_principal().username,
+        expiry_days=_expiry_days(),
+    )
+    return _requested(session, outcome)
 
 
-@bp.post("/deployments/<int:deployment_id>/promote")
-@allow(*GATE_CALLERS, scope="gate")
-@spec.validate(tags=[TAG])
-def request_promotion(deployment_id: int) -> Any:
+@route(bp, "POST", "/deployments/<int:deployment_id>/promote", GATE_CALLERS, scope="gate")
+def request_promotion(session: Session, deployment_id: int) -> Answer:
     """Ask to promote a staging deployment to production (production_promotion gate)."""
-    with unit_of_work() as session:
-        outcome = service.request_promotion(
-            session=session,
-            engine=current_policy_engine(),
-            deployment_id=deployment_id,
-            actor=current_principal().username,
-            expiry_days=_expiry_days(),
-        )
-        return _requested(session, outcome)
+    outcome = service.request_promotion(
+        session=session,
+        engine=current_policy_engine(),
+        deployment_id=deployment_id,
+        actor=current_principal().username,
+        expiry_days=_expiry_days(),
+    )
+    return _requested(session, outcome)
 
 
-@bp.get("/approvals")
-@allow(*READERS, scope="read")
-@spec.validate(query=ApprovalListQuery, tags=[TAG])
-def list_approvals(query: ApprovalListQuery) -> Any:
-    """Approval requests, filtered by status, gate or subject."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=ApprovalRequest,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+list_route(
+    bp,
+    "/approvals",
+    ApprovalRequest,
+    ApprovalListQuery,
+    name="list_approvals",
+    summary="Approval requests, filtered by status, gate or subject.",
+)
 
 
-@bp.get("/approvals/pending")
-@allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
-def pending_approvals() -> Any:
+@route(bp, "GET", "/approvals/pending", READERS, scope="read")
+def pending_approvals(session: Session) -> Answer:
     """Open requests the caller may still vote on."""
-    with unit_of_work() as session:
-        items = queries.pending_for(session=session, username=current_principal().username)
-        return jsonify({"items": [to_public(item) for item in items]})
+    items = queries.pending_for(session=session, username=current_principal().username)
+    return {"items": [to_public(item) for item in items]}
 
 
-@bp.get("/approvals/<int:request_id>")
-@allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
-def get_approval(request_id: int) -> Any:
+@route(bp, "GET", "/approvals/<int:request_id>", READERS, scope="read")
+def get_approval(session: Session, request_id: int) -> Answer:
     """A request's state, votes and decisions (with violations)."""
-    with unit_of_work() as session:
-        return jsonify(
-            approval_body(queries.approval_details(session=session, request_id=request_id))
-        )
+    return approval_body(queries.approval_details(session=session, request_id=request_id))
 
 
-@bp.post("/approvals/<int:request_id>/votes")
-@allow(*APPROVERS, scope="approve")
-@spec.validate(json=VoteRequest, tags=[TAG])
-def vote(request_id: int, json: VoteRequest) -> Any:
+@route(bp, "POST", "/approvals/<int:request_id>/votes", APPROVERS, scope="approve")
+def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
     """Approve or reject; quorum asks the gate once more, any reject closes the request."""
     principal = current_principal()
-    with unit_of_work() as session:
-        request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
-        outcome = service.vote(
-            session=session,
-            engine=current_policy_engine(),
-            request_id=request_id,
-            voter=principal.username,
-            role=service.voting_role(request=request, roles=principal.roles, asked=json.role),
-            decision=json.decision,
-            comment=json.comment,
-        )
-        body = approval_body(queries.approval_details(session=session, request_id=request_id))
-    # Raised after the commit: the expiry or voiding the refusal reports is kept.
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
+    outcome = service.vote(
+        session=session,
+        engine=current_policy_engine(),
+        request_id=request_id,
+        voter=principal.username,
+        role=service.voting_role(request=request, roles=principal.roles, asked=json.role),
+        decision=json.decision,
+        comment=json.comment,
+    )
     if outcome.refusal is not None:
-        raise VoteRefusedError(outcome.refusal)
-    return jsonify(body)
-
-
-@bp.post("/webhooks")
-@allow(*ADMINS, scope="write")
-@spec.validate(json=SubscriptionCreate, tags=[TAG])
-def create_webhook(json: SubscriptionCreate) -> Any:
-    """Subscribe an endpoint; the signing secret is in this response only."""
-    with unit_of_work() as session:
-        subscription, secret = webhooks.create_subscription(
-            session=session,
-            url=json.url,
-            events=json.events,
-            description=json.description,
-            actor=current_principal().username,
-        )
-        return created({**_subscription_body(subscription), "secret": secret})
+        # Answered, not raised: the expiry or voiding the refusal reports is committed.
+        return problem_for(VoteRefusedError(outcome.refusal))
+    return approval_body(queries.approval_details(session=session, request_id=request_id))
 
 
 def _subscription_body(subscription: WebhookSubscription) -> dict[str, Any]:
     return subscription.model_dump(mode="json", exclude={"secret"})
 
 
-@bp.get("/webhooks")
-@allow(*ADMINS, scope="read")
-@spec.validate(tags=[TAG])
-def list_webhooks() -> Any:
+@route(bp, "POST", "/webhooks", ADMINS, scope="write", status=201)
+def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
+    """Subscribe an endpoint; the signing secret is in this response only."""
+    subscription, secret = webhooks.create_subscription(
+        session=session,
+        url=json.url,
+        events=json.events,
+        description=json.description,
+        actor=current_principal().username,
+    )
+    return {**_subscription_body(subscription), "secret": secret}
+
+
+@route(bp, "GET", "/webhooks", ADMINS, scope="read")
+def list_webhooks(session: Session) -> Answer:
     """Subscriptions (never their secrets)."""
-    with unit_of_work() as session:
-        page = list_records(session=session, model=WebhookSubscription, limit=200)
-        return jsonify({"items": [_subscription_body(s) for s in page.items]})
+    page = list_records(session=session, model=WebhookSubscription, limit=200)
+    return {"items": [_subscription_body(s) for s in page.items]}
 
 
-@bp.delete("/webhooks/<int:subscription_id>")
-@allow(*ADMINS, scope="write")
-@spec.validate(tags=[TAG])
-def deactivate_webhook(subscription_id: int) -> Any:
+@route(bp, "DELETE", "/webhooks/<int:subscription_id>", ADMINS, scope="write")
+def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
     """Stop sending to a subscription; its delivery log stays."""
-    with unit_of_work() as session:
-        subscription = webhooks.deactivate_subscription(
-            session=session, subscription_id=subscription_id, actor=current_principal().username
-        )
-        return jsonify(_subscription_body(subscription))
+    subscription = webhooks.deactivate_subscription(
+        session=session, subscription_id=subscription_id, actor=current_principal().username
+    )
+    return _subscription_body(subscription)
 
 
-@bp.get("/webhooks/<int:subscription_id>/deliveries")
-@allow(*ADMINS, scope="read")
-@spec.validate(query=ListQuery, tags=[TAG])
-def list_deliveries(subscription_id: int, query: ListQuery) -> Any:
+@route(bp, "GET", "/webhooks/<int:subscription_id>/deliveries", ADMINS, scope="read")
+def list_deliveries(session: Session, subscription_id: int, query: ListQuery) -> Answer:
     """The delivery log of one subscription: status, attempts, response code, last error."""
-    with unit_of_work() as session:
-        get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
-        page = list_records(
-            session=session,
-            model=WebhookDelivery,
-            filters={"subscription_id": subscription_id},
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page))
+    get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
+    return list_page(session, WebhookDelivery, query, subscription_id=subscription_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
+from sqlmodel import Session
 
-from app.api.v1.common import ListQuery, created, list_response, to_public
-from app.api.v1.spec import spec
-from app.auth.guard import allow, current_principal
+from app.api.v1.common import Answer, ListQuery, list_route, route, to_public
+from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.db import unit_of_work
 from app.models.deployments import Deployment
 from app.registry import deployments as service
 from app.registry.records import get_record
@@ -18,7 +17,6 @@ from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionR
 from app.registry.state_machines import DEPLOYMENT_MACHINE
 
 bp = Blueprint("api_deployments", __name__, url_prefix="/api/v1/deployments")
-TAG = "deployments"
 
 
 class DeploymentListQuery(ListQuery):
@@ -34,69 +32,41 @@ def _body(deployment: Deployment) -> dict[str, Any]:
     )
 
 
-@bp.get("")
-@allow(*READERS, scope="read")
-@spec.validate(query=DeploymentListQuery, tags=[TAG])
-def list_deployments(query: DeploymentListQuery) -> Any:
-    """List deployments."""
-    return list_response(Deployment, query)
+list_route(
+    bp, "", Deployment, DeploymentListQuery, name="list_deployments", summary="List deployments."
+)
 
 
-@bp.post("")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=DeploymentCreate, tags=[TAG])
-def create_deployment(json: DeploymentCreate) -> Any:
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201)
+def create_deployment(session: Session, json: DeploymentCreate) -> Answer:
     """Create a deployment in staging."""
-    with unit_of_work() as session:
-        return created(
-            _body(
-                service.create_deployment(
-                    session=session, data=json, actor=current_principal().username
-                )
-            )
-        )
+    actor = current_principal().username
+    return _body(service.create_deployment(session=session, data=json, actor=actor))
 
 
-@bp.get("/<int:deployment_id>")
-@allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
-def get_deployment(deployment_id: int) -> Any:
+@route(bp, "GET", "/<int:deployment_id>", READERS, scope="read")
+def get_deployment(session: Session, deployment_id: int) -> Answer:
     """One deployment."""
-    with unit_of_work() as session:
-        return jsonify(
-            _body(get_record(session=session, model=Deployment, record_id=deployment_id))
-        )
+    return _body(get_record(session=session, model=Deployment, record_id=deployment_id))
 
 
-@bp.patch("/<int:deployment_id>")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=DeploymentUpdate, tags=[TAG])
-def update_deployment(deployment_id: int, json: DeploymentUpdate) -> Any:
+@route(bp, "PATCH", "/<int:deployment_id>", REGISTRARS, scope="write")
+def update_deployment(session: Session, deployment_id: int, json: DeploymentUpdate) -> Answer:
     """Change endpoint or monitoring settings."""
-    with unit_of_work() as session:
-        return jsonify(
-            _body(
-                service.update_deployment(
-                    session=session,
-                    deployment_id=deployment_id,
-                    data=json,
-                    actor=current_principal().username,
-                )
-            )
-        )
+    deployment = service.update_deployment(
+        session=session, deployment_id=deployment_id, data=json, actor=current_principal().username
+    )
+    return _body(deployment)
 
 
-@bp.post("/<int:deployment_id>/transitions")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=TransitionRequest, tags=[TAG])
-def transition_deployment(deployment_id: int, json: TransitionRequest) -> Any:
+@route(bp, "POST", "/<int:deployment_id>/transitions", REGISTRARS, scope="write")
+def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:
     """Move a deployment along its state machine (gated edges go through their workflow)."""
-    with unit_of_work() as session:
-        deployment = service.transition_deployment(
-            session=session,
-            deployment_id=deployment_id,
-            to=json.to,
-            actor=current_principal().username,
-            reason=json.reason,
-        )
-        return jsonify(_body(deployment))
+    deployment = service.transition_deployment(
+        session=session,
+        deployment_id=deployment_id,
+        to=json.to,
+        actor=current_principal().username,
+        reason=json.reason,
+    )
+    return _body(deployment)

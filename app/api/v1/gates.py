@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session
 
-from app.api.v1.common import ListQuery, list_response, to_public
-from app.api.v1.spec import spec
-from app.auth.guard import allow, current_principal
+from app.api.v1.common import Answer, ListQuery, list_route, route, to_public
+from app.auth.guard import current_principal
 from app.auth.roles import GATE_CALLERS, READERS
-from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import evaluate_gate
 from app.models.governance import PolicyDecision
 from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
-TAG = "gates"
 GateName = Literal["training_launch", "production_promotion", "dataset_use"]
 
 
@@ -42,37 +40,37 @@ class DecisionQuery(ListQuery):
     engine: str | None = None
 
 
-@bp.post("/gates/<any(training_launch, production_promotion, dataset_use):gate>")
-@allow(*GATE_CALLERS, scope="gate")
-@spec.validate(json=GateRequest, tags=[TAG])
-def ask_gate(gate: str, json: GateRequest) -> Any:
+@route(
+    bp,
+    "POST",
+    "/gates/<any(training_launch, production_promotion, dataset_use):gate>",
+    GATE_CALLERS,
+    scope="gate",
+)
+def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
     """Ask a gate now; the decision is stored and ledgered, allow or deny."""
-    with unit_of_work() as session:
-        decision = evaluate_gate(
-            session=session,
-            engine=current_policy_engine(),
-            gate=gate,
-            subject_id=json.subject_id,
-            run_id=json.run_id,
-            actor=current_principal().username,
-        )
-        return jsonify(to_public(decision))
+    decision = evaluate_gate(
+        session=session,
+        engine=current_policy_engine(),
+        gate=gate,
+        subject_id=json.subject_id,
+        run_id=json.run_id,
+        actor=current_principal().username,
+    )
+    return to_public(decision)
 
 
-@bp.get("/decisions")
-@allow(*READERS, scope="read")
-@spec.validate(query=DecisionQuery, tags=[TAG])
-def list_decisions(query: DecisionQuery) -> Any:
-    """Stored decisions, filtered by gate, subject, outcome or engine."""
-    return list_response(PolicyDecision, query)
+list_route(
+    bp,
+    "/decisions",
+    PolicyDecision,
+    DecisionQuery,
+    name="list_decisions",
+    summary="Stored decisions, filtered by gate, subject, outcome or engine.",
+)
 
 
-@bp.get("/decisions/<int:decision_id>")
-@allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
-def get_decision(decision_id: int) -> Any:
+@route(bp, "GET", "/decisions/<int:decision_id>", READERS, scope="read")
+def get_decision(session: Session, decision_id: int) -> Answer:
     """One stored decision with every control's outcome."""
-    with unit_of_work() as session:
-        return jsonify(
-            to_public(get_record(session=session, model=PolicyDecision, record_id=decision_id))
-        )
+    return to_public(get_record(session=session, model=PolicyDecision, record_id=decision_id))
