@@ -385,6 +385,7 @@ scan(PyObject *module, PyObject *texts)
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto failed;
         }
+        if (PyUnicode_READY(text) < 0) goto failed; /* a legacy str (no-op from 3.12) */
         int steps = clean_steps(text);
         PyObject *number = PyLong_FromLong(steps); /* small ints: shared, no allocation */
         if (number == NULL) goto failed;
