@@ -161,14 +161,16 @@ class StatsCollector:
     def count_raws(self, first: int, raws: list[bytes], log: IssueLog) -> None:
         """:meth:`count_raw` for consecutive records from line ``first`` (set operations in C)."""
         digests = self.digests
-        fresh = set(map(hash, raws))
-        if (
-            len(fresh) == len(raws)
-            and digests.isdisjoint(fresh)
-            and len(digests) + len(fresh) <= MAX_TRACKED_DIGESTS
-        ):
+        hashes = list(map(hash, raws))
+        fresh = set(hashes)
+        if len(fresh) == len(raws) and digests.isdisjoint(fresh):
             self.records += len(raws)
-            digests |= fresh
+            room = MAX_TRACKED_DIGESTS - len(digests)
+            if room >= len(hashes):
+                digests |= fresh
+            else:  # as record by record: the first ones fill the set, the rest are not kept
+                digests.update(hashes[:room])
+                self.digests_full = True
             return
         for offset, raw in enumerate(raws):
             self.count_raw(first + offset, raw, log)
@@ -188,7 +190,7 @@ class StatsCollector:
         lines = [first + columns.output_records[index] for index in rest]
         fields = [columns.output_field(columns.output_positions[index]) for index in rest]
         texts = [texts[index] for index in rest]
-        # the warnings in the order of add_summary's: near-empty outputs, then readings
+        # the block's warnings in their usual order: near-empty outputs first, then readings
         for line, field, text in zip(lines, fields, texts, strict=True):
             if len(text.strip()) < NEAR_EMPTY_CHARS:
                 self.near_empty += 1
