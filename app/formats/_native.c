@@ -459,8 +459,10 @@ chat_columns(PyObject *module, PyObject *args)
             PyObject *message = PySequence_Fast_GET_ITEM(messages, j);
             PyObject *role = PyObject_GetAttr(message, role_name);
             PyObject *content = role ? PyObject_GetAttr(message, content_name) : NULL;
-            if (content == NULL || !PyUnicode_Check(role) || !PyUnicode_Check(content)) {
-                if (content != NULL) PyErr_SetString(PyExc_TypeError, "roles and contents must be str");
+            if (content == NULL || !PyUnicode_Check(role) || !PyUnicode_Check(content) ||
+                PyUnicode_READY(content) < 0) {
+                if (content != NULL && !PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "roles and contents must be str");
                 Py_XDECREF(role);
                 Py_XDECREF(content);
                 Py_DECREF(messages);

@@ -9,6 +9,7 @@ of it must count every chain Python counts, or validation loses its speed.
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
 import pytest
 
@@ -123,3 +124,53 @@ def test_scanner_refuses_a_vocabulary_it_would_misread() -> None:
     finally:
         reasoning._configure_scanner()
     assert scan_plain_chains(["1. a\n2. b\nSo 3."]) == ([2], [])
+
+
+class _Message(NamedTuple):
+    role: str
+    content: object
+
+
+class _Record(NamedTuple):
+    messages: object
+
+
+def test_chat_columns_gathers_a_blocks_figures() -> None:
+    assert native is not None
+    chain = "1. a\n2. b\nSo 3."
+    records = [
+        _Record((_Message("user", "hi"), _Message("assistant", chain))),
+        _Record(
+            [
+                _Message("system", "s"),
+                _Message("user", "q"),
+                _Message("assistant", "ok"),
+                _Message("assistant", "fine"),
+            ]
+        ),
+    ]
+    assert native.chat_columns(records, "assistant") == (
+        {2: 1, 4: 1},
+        {"user": 2, "assistant": 3, "system": 1},
+        [2 + len(chain), 1 + 1 + 2 + 4],
+        [0, 1, 1],
+        [1, 2, 3],
+        [chain, "ok", "fine"],
+    )
+    # a record without an answer: no columns (each record is then checked on its own)
+    assert native.chat_columns([*records, _Record((_Message("user", "q"),))], "assistant") is None
+
+
+@pytest.mark.parametrize(
+    ("record", "error"),
+    [
+        (_Record("not messages"), TypeError),
+        (_Record((_Message("user", 3),)), TypeError),
+        (_Record((("user", "x"),)), AttributeError),
+        ((), AttributeError),
+    ],
+)
+def test_chat_columns_refuses_other_shapes(record: object, error: type[Exception]) -> None:
+    assert native is not None
+    with pytest.raises(error):
+        native.chat_columns([record], "assistant")
