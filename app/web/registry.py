@@ -155,7 +155,9 @@ def model_detail(model_id: int) -> Any:
     with unit_of_work() as session:
         model = get_record(session=session, model=ModelVersion, record_id=model_id)
         card = model_service.card_of(session=session, model_id=model_id)
-        evaluations = model_service.evaluations_of(session=session, model_id=model_id)
+        evaluations = model_service.evaluations_of(
+            session=session, model_id=model_id, include_superseded=True
+        )
         graph = lineage(
             session=session, subject_type="model_version", subject_id=model_id
         ).to_dict()
