@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from app.ledger.chain import (
     ChainPosition,
     VerificationOutcome,
-    append_event,
+    append_record_event,
     canonical_json,
     verify_chain,
 )
@@ -174,12 +174,11 @@ def create_checkpoint(
     )
     session.add(row)
     session.flush()
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        row,
+        "ledger.checkpoint_signed",
         actor=actor,
-        action="ledger.checkpoint_signed",
-        subject_type="ledger_checkpoint",
-        subject_id=row.id or 0,
         payload={
             "seq": row.seq,
             "head_hash": row.head_hash,

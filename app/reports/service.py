@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.errors import ValidationError
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.ledger.anchors import (
     LedgerReference,
     LedgerReferenceCheck,
@@ -185,12 +185,11 @@ def record_report(
     session.add(report)
     session.flush()
     period = prepared.period
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        report,
+        "report.generated",
         actor=actor,
-        action="report.generated",
-        subject_type="report",
-        subject_id=report.id or 0,
         payload={
             **ledger_payload(report.model_dump(exclude={"id", "created_at"})),
             "signer_fingerprint_sha256": generated.signer_fingerprint_sha256,
@@ -292,12 +291,11 @@ def record_download(
         raise ReportFileMissingError(
             f"the stored PDF of report {report_id} no longer matches its recorded SHA-256"
         )
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        report,
+        "report.downloaded",
         actor=actor,
-        action="report.downloaded",
-        subject_type="report",
-        subject_id=report_id,
         payload={"kind": report.kind, "pdf_sha256": report.pdf_sha256},
     )
     return ReportDownload(report=report, data=data, filename=report_filename(report))

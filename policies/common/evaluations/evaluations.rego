@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Evaluations present, fresh and within the domain's thresholds
 # description: >-
 #   Every metric the model's domain requires has a result. The newest result of each
@@ -12,6 +14,9 @@
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
 # custom:
 #   control_id: COMMON-EVALUATIONS
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: high
 #   remediation: Run (and import) the missing or stale benchmarks against the model and its base model; improve the model until each metric meets its bound.
@@ -108,10 +113,11 @@ failures contains controls.message([metric, " = ", object.get(evaluation, "value
 	not controls.at_most(evaluation, "value", bounds.max)
 }
 
-# How much worse than the base model: lower is worse for a minimum, higher for a maximum.
-regression(evaluation, bounds) := evaluation.baseline - evaluation.value if {
+# How much worse than the base model: lower is worse for a minimum, higher for a maximum
+# (at 1e-9, so a regression exactly on the bound is on it).
+regression(evaluation, bounds) := controls.rounded(evaluation.baseline - evaluation.value) if {
 	is_number(bounds.min)
-} else := evaluation.value - evaluation.baseline
+} else := controls.rounded(evaluation.value - evaluation.baseline)
 
 failures contains controls.message([metric, " has no base-model baseline; the ", domain, " policy bounds its regression"]) if {
 	some metric, bounds in required

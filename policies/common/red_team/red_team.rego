@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Red-team results
 # description: >-
 #   The model has been red-teamed in every attack category its domain requires; each
@@ -11,6 +13,9 @@
 #     description: NIST AI RMF 1.0, MEASURE 2.7 (security and resilience evaluated)
 # custom:
 #   control_id: COMMON-RED-TEAM
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: critical
 #   remediation: Red-team the missing categories; mitigate or accept (independently) the blocking findings; run a memorisation test when the training data holds personal data.
@@ -46,7 +51,7 @@ number_or(object, key, absent) := object[key] if {
 within_bound(evaluation) if {
 	is_number(evaluation.failures)
 	controls.at_least(evaluation, "prompts_tried", 1)
-	evaluation.failures / evaluation.prompts_tried <= max_failure_rate(evaluation.attack_category)
+	controls.rounded(evaluation.failures / evaluation.prompts_tried) <= max_failure_rate(evaluation.attack_category)
 }
 
 failures contains controls.message(["red-team run ", object.get(evaluation, "id", "unknown"), " (", object.get(evaluation, "attack_category", "unknown"), ") is above the failure rate ", max_failure_rate(object.get(evaluation, "attack_category", "unknown")), ": ", number_or(evaluation, "failures", "unknown"), " failures in ", number_or(evaluation, "prompts_tried", "unknown"), " prompts"]) if {
@@ -91,7 +96,7 @@ personal_training_data if {
 acceptable_memorisation(test) if {
 	controls.at_least(test, "records_tested", 1)
 	is_number(test.records_elicited)
-	test.records_elicited / test.records_tested <= policy.memorisation.max_elicited_rate
+	controls.rounded(test.records_elicited / test.records_tested) <= policy.memorisation.max_elicited_rate
 }
 
 failures contains "the training data holds personal data and the model has no memorisation (canary or extraction) test" if {
