@@ -27,7 +27,7 @@ from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, 
 from app.policy.engine import PolicyEngine
 from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
-from app.registry.records import create_record, get_record, update_record
+from app.registry.records import create_record, get_record, records_where, update_record
 
 __all__ = [
     "REVIEW_CONTROL",
@@ -232,13 +232,7 @@ def batches_of(*, session: Session, deployment_id: int, limit: int = 200) -> lis
 
 def incidents_of(*, session: Session, deployment_id: int) -> list[Incident]:
     """The deployment's incidents, oldest first."""
-    return list(
-        session.exec(
-            select(Incident)
-            .where(Incident.deployment_id == deployment_id)
-            .order_by(col(Incident.id))
-        ).all()
-    )
+    return records_where(session=session, model=Incident, deployment_id=deployment_id)
 
 
 def baseline_of(*, session: Session, deployment_id: int) -> MonitoringBaseline:
