@@ -4,6 +4,10 @@ Benchmarks: the newest result of each metric, with its baseline, measurement tim
 source. Red-team: one entry per campaign and attack category, with the tallies and the
 findings of that category still open. Memorisation: every test. Monitoring: the drift
 of the latest batch and the open incidents. Facts nobody recorded stay null.
+
+Every promotion gate call reads these, so the gate's reads are Core statements built
+once (see ``app.gates.input_rows``), of only the columns the document needs, rather than
+ORM entities: the monitoring batch's scores, for one, never leave the database here.
 """
 
 from __future__ import annotations
