@@ -124,7 +124,11 @@ _EVALUATIONS = (
         _evaluation.c.severity,
         _evaluation.c.open_findings,
     )
-    .where(_evaluation.c.model_version_id == bindparam("model_id"))
+    .where(
+        _evaluation.c.model_version_id == bindparam("model_id"),
+        # A superseded evaluation stays on record but no gate reads it.
+        _evaluation.c.superseded_at.is_(None),
+    )
     .order_by(_evaluation.c.id)
 )
 
@@ -202,7 +206,7 @@ def card_sections(*, session: Session, model_id: int) -> dict[str, Any] | None:
 
 
 def evaluation_rows(*, session: Session, model_id: int) -> Sequence[Row[Any]]:
-    """The model's recorded evaluations, oldest first."""
+    """The model's standing (not superseded) evaluations, oldest first."""
     return read_rows(session, _EVALUATIONS, model_id=model_id)
 
 
