@@ -71,6 +71,8 @@ class Control:
     superseded_by: str | None = None
     #: ISO date of the last review of the control against its source (``custom.last_reviewed``).
     last_reviewed: str = ""
+    #: When the requirement applies and how the gate treats the date (warn, then deny).
+    application: str | None = None
     #: How the control treats a fine-tuned (generative) LLM, where the source scopes it.
     generative_ai: str | None = None
     #: The citation used instead when the installation's policy adopts older guidance
@@ -127,6 +129,7 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
     custom = annotation["custom"]
     superseded_by = custom["superseded_by"]
     generative_ai = custom.get("generative_ai")
+    application = custom.get("application")
     resource = annotation["related_resources"][0]
     return Control(
         id=str(custom["control_id"]),
@@ -143,6 +146,7 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
         effective_from=_iso_date(custom["effective_from"], "effective_from"),
         superseded_by=None if superseded_by is None else str(superseded_by),
         last_reviewed=_iso_date(custom["last_reviewed"], "last_reviewed"),
+        application=None if application is None else " ".join(str(application).split()),
         generative_ai=None if generative_ai is None else " ".join(str(generative_ai).split()),
         legacy_citation=_legacy(custom),
     )

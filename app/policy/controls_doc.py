@@ -77,6 +77,8 @@ def _details(control: Control) -> Iterable[str]:
     yield f"- Remediation: {control.remediation}"
     if control.judges:
         yield f"- Judges: {', '.join(control.judges)}"
+    if control.application:
+        yield f"- Application: {control.application}"
     if control.generative_ai:
         yield f"- Fine-tuned (generative) LLMs: {control.generative_ai}"
     if control.legacy_citation:
