@@ -64,7 +64,11 @@ within_fraction if {
 	modification.modification_training_flop * fraction.denominator <= base_flop * fraction.numerator
 }
 
-why := controls.message(["its fine-tune compute ", modification.modification_training_flop, " FLOP is more than ", fraction.numerator, "/", fraction.denominator, " of ", base_flop, " FLOP"]) if {
+# Compute in messages is in units of 1e18 FLOP: whole numbers that both engines print
+# alike (a FLOP count itself is beyond the integers the compiled module formats).
+exa(flop) := flop / 1000000000000000000
+
+why := controls.message(["its fine-tune compute ", exa(modification.modification_training_flop), "e18 FLOP is more than ", fraction.numerator, "/", fraction.denominator, " of ", exa(base_flop), "e18 FLOP"]) if {
 	is_number(modification.modification_training_flop)
 } else := controls.unattested("its fine-tune", "gpai_modification_compute")
 

@@ -60,15 +60,15 @@ test_documented_modification_passes if {
 }
 
 test_undocumented_modification_fails if {
-	gpai_provider.outcome == outcome("fail", checked, [undocumented("its fine-tune compute 400000000000000000000000 FLOP is more than 1/3 of 900000000000000000000000 FLOP")], []) with input as input_eu_undocumented
+	gpai_provider.outcome == outcome("fail", checked, [undocumented("its fine-tune compute 400000e18 FLOP is more than 1/3 of 900000e18 FLOP")], []) with input as input_eu_undocumented
 }
 
 test_each_missing_document_is_named if {
 	found := gpai_provider.outcome with input as input_eu_partly_documented
 	found.status == "fail"
 	[v.message | some v in found.violations] == [
-		"the model is a modified GPAI model (its fine-tune compute 400000000000000000000000 FLOP is more than 1/3 of 900000000000000000000000 FLOP) and has no copyright policy (Art. 53(1)(c))",
-		"the model is a modified GPAI model (its fine-tune compute 400000000000000000000000 FLOP is more than 1/3 of 900000000000000000000000 FLOP) and has no public summary of the training content (Art. 53(1)(d))",
+		"the model is a modified GPAI model (its fine-tune compute 400000e18 FLOP is more than 1/3 of 900000e18 FLOP) and has no copyright policy (Art. 53(1)(c))",
+		"the model is a modified GPAI model (its fine-tune compute 400000e18 FLOP is more than 1/3 of 900000e18 FLOP) and has no public summary of the training content (Art. 53(1)(d))",
 	]
 }
 
@@ -85,7 +85,7 @@ test_unattested_compute_counts_as_a_significant_modification if {
 test_unknown_base_compute_uses_the_presumption_threshold if {
 	found := gpai_provider.outcome with input as input_base_compute_unknown
 	found.status == "fail"
-	contains(found.violations[0].message, "more than 1/3 of 100000000000000000000000 FLOP")
+	contains(found.violations[0].message, "more than 1/3 of 100000e18 FLOP")
 }
 
 test_unattested_market_counts_as_the_eu_market if {
@@ -108,5 +108,5 @@ test_edge_just_under_a_third_is_not_a_new_provider if {
 test_before_the_application_date_it_warns if {
 	found := gpai_provider.outcome with input as input_eu_undocumented
 		with data.gatehouse.eu_ai_act.application_dates.gpai_providers as "2027-01-01T00:00:00+00:00"
-	found == outcome("pass", checked, [], [controls.message([undocumented("its fine-tune compute 400000000000000000000000 FLOP is more than 1/3 of 900000000000000000000000 FLOP"), " (applies from 2027-01-01)"])])
+	found == outcome("pass", checked, [], [controls.message([undocumented("its fine-tune compute 400000e18 FLOP is more than 1/3 of 900000e18 FLOP"), " (applies from 2027-01-01)"])])
 }

@@ -36,6 +36,8 @@ input_no_logging := object.union(input_high_risk_ready, {"deployment": object.un
 
 input_use_unattested := eu({"annex_iii_use": null, "human_review": null})
 
+input_no_evidence_after_application := object.union(input_no_evidence, {"now": after_application})
+
 input_no_annex_iii_use := eu({"annex_iii_use": "none", "high_risk_evidence": null})
 
 dated(messages) := [controls.message([message, " (applies from 2027-12-02)"]) | some message in messages]
