@@ -24,11 +24,13 @@ from app.evaluations import findings, monitoring
 from app.evaluations.importing import FORMATS, ImportOptions, import_evidence
 from app.evaluations.schemas import (
     BaselineCreate,
+    EvaluationSupersede,
     FindingDecision,
     IncidentCreate,
     IncidentResolve,
     MonitoringBatchCreate,
 )
+from app.evaluations.superseding import supersede_evaluation
 from app.gates.engine_binding import current_policy_engine
 from app.models.evaluation_evidence import (
     EvidenceImport,
@@ -180,6 +182,18 @@ def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> 
         text=json.text,
     )
     return to_public(finding)
+
+
+@route(bp, "POST", "/evaluations/<int:evaluation_id>/supersede", APPROVERS, scope="write")
+def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -> Answer:
+    """Withdraw a wrong evaluation from the gates, with a reason (the record stays)."""
+    evaluation = supersede_evaluation(
+        session=session,
+        evaluation_id=evaluation_id,
+        reason=json.reason,
+        actor=current_principal().username,
+    )
+    return to_public(evaluation)
 
 
 @route(
