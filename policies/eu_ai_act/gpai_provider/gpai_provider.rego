@@ -16,6 +16,9 @@
 #     description: Regulation (EU) 2024/1689 (AI Act) Art. 53(1)(b)-(d), Recital 109; Commission GPAI guidelines (July 2025), one-third compute criterion
 # custom:
 #   control_id: EUAIA-53
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1, GOVERN 6.1]
+#     iso_42001: [A.6.2.7, A.10.2]
 #   effective_from: 2025-08-02
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

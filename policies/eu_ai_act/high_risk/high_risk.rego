@@ -17,6 +17,9 @@
 #     description: Regulation (EU) 2024/1689 (AI Act) Art. 6(2) and Annex III; Art. 9-15
 # custom:
 #   control_id: EUAIA-HIGH-RISK
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1, MAP 3.5, MEASURE 2.5, MEASURE 2.8]
+#     iso_42001: [A.5.2, A.6.2.7, A.6.2.8, A.7.4]
 #   effective_from: 2027-12-02
 #   superseded_by: null
 #   last_reviewed: 2026-11-30
