@@ -181,6 +181,11 @@ def _model_input(model: Row[Any], facts: Facts) -> ModelInput:
         if validation is not None and validation.value == "validated"
         else None,
         monitoring_enabled=attested.get("monitoring"),
+        eu_market=attested.get("eu_market"),
+        annex_iii_use=attested.get("annex_iii_use"),
+        gpai_modification=attested.get("gpai_modification_compute"),
+        gpai_documentation=attested.get("gpai_documentation"),
+        high_risk_evidence=attested.get("high_risk_evidence"),
     )
 
 

@@ -11,6 +11,9 @@
 #     description: ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)
 # custom:
 #   control_id: FIN-FAIR-LENDING
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.11]
+#     iso_42001: [A.5.4]
 #   effective_from: 2011-12-30
 #   superseded_by: null
 #   last_reviewed: 2026-11-30
