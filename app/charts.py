@@ -103,6 +103,18 @@ def _format_value(value: float, value_format: str) -> str:
     return "n/a" if math.isnan(value) else value_format.format(value)
 
 
+def _vertical_alignment(*, negative: bool, upright: bool) -> dict[str, Any]:
+    """Text placement for a value label above (or, if negative, below) a vertical bar."""
+    if upright:
+        return {
+            "rotation": 90,
+            "rotation_mode": "anchor",
+            "ha": "right" if negative else "left",
+            "va": "center",
+        }
+    return {"ha": "center", "va": "top" if negative else "bottom"}
+
+
 def _label_bars(
     axes: Axes,
     positions: Sequence[float],
@@ -112,11 +124,14 @@ def _label_bars(
     intervals: Sequence[tuple[float, float]] | None,
     horizontal: bool,
     fontsize: float,
+    upright: bool = False,
 ) -> None:
     """Write each bar's value just beyond the bar end or its interval, whichever is further.
 
     Placing the text past the interval keeps it legible instead of crossed by the whisker;
-    undefined values get their ``n/a`` at zero.
+    undefined values get their ``n/a`` at zero. ``upright`` turns the text of vertical bars
+    a quarter turn, so a label is no wider than the bar slot it sits on and neighbouring
+    labels (two zero bars side by side read "0.000.00" otherwise) never overlap.
     """
     for index, (position, value, text) in enumerate(zip(positions, values, texts, strict=True)):
         end = 0.0 if math.isnan(value) else value
@@ -141,9 +156,8 @@ def _label_bars(
                 xy=(position, end),
                 xytext=(0, direction),
                 textcoords="offset points",
-                ha="center",
-                va="top" if negative else "bottom",
                 fontsize=fontsize,
+                **_vertical_alignment(negative=negative, upright=upright),
             )
 
 
@@ -152,7 +166,12 @@ def _new_axes(
 ) -> tuple[Figure, Axes]:
     """A figure with one axes sized for ``count`` bar positions."""
     if size is None:
-        size = (6.4, max(1.6, 0.34 * count + 1.0)) if horizontal else (6.4, 3.2)
+        # Each bar gets at least ~11 pt of width, room for an upright 7 pt value label.
+        size = (
+            (6.4, max(1.6, 0.34 * count + 1.0))
+            if horizontal
+            else (max(6.4, 0.15 * count + 1.2), 3.2)
+        )
     figure = Figure(figsize=size, dpi=72, layout="constrained")
     return figure, figure.add_subplot()
 
@@ -264,6 +283,7 @@ def _bar_chart(
                 intervals=intervals,
                 horizontal=horizontal,
                 fontsize=7 if grouped else 8,
+                upright=grouped and not horizontal,
             )
         if threshold is not None:
             _draw_threshold(

@@ -25,6 +25,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
     "ApprovalEntry",
+    "ApprovalRequestRef",
     "AuditDetails",
     "AuditReportContext",
     "AuditSummary",
@@ -472,6 +473,16 @@ class ApprovalEntry(TypedDict):
     comment: str
 
 
+class ApprovalRequestRef(TypedDict):
+    """The promotion's approval request, so the pack can tell "no request" from "no votes"."""
+
+    request_id: str
+    status: str
+    requested_by: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
 class LineageLink(TypedDict):
     """One hop of deployment → model → run → datasets."""
 
@@ -501,6 +512,8 @@ class PromotionEvidenceContext(TypedDict):
     deployment: DeploymentDetails
     model: ModelSummary
     decision: GateDecision
+    approval_request: ApprovalRequestRef | None
+    """None when nobody has requested promotion approval for the deployment."""
     approvals: list[ApprovalEntry]
     evaluations: list[EvaluationSummary]
     audits: list[AuditSummary]

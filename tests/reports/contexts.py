@@ -147,7 +147,7 @@ def audits() -> list[AuditSummary]:
             "verdict": "pass",
             "headline": [
                 {
-                    "name": "demographic parity ratio (sex)",
+                    "name": "adverse impact ratio (four-fifths rule)",
                     "value": 0.8312,
                     "threshold": 0.8,
                     "passed": True,
@@ -183,8 +183,7 @@ def model_card_context() -> ModelCardContext:
             "evaluation_data": "adult-holdout-2026: 16,281 held-out records never seen in training.",
             "training_data": "loan-applications-eu 2026-09, pseudonymised; see the dataset "
             "compliance sheet.",
-            "quantitative_analyses": "Accuracy 0.8537 overall; demographic parity ratio 0.8312 "
-            "by sex.",
+            "quantitative_analyses": "Accuracy 0.8537 overall; adverse impact ratio 0.8312 by sex.",
             "ethical_considerations": "Historic lending data encodes past bias; the model is "
             "audited weekly and gated on fairness bounds.",
             "caveats": "Re-audit after any change of the applicant mix larger than 10 %.",
@@ -485,6 +484,13 @@ def promotion_evidence_context(
                 {"role": "model_risk", "count": 1},
                 {"role": "compliance_officer", "count": 1},
             ],
+        },
+        "approval_request": {
+            "request_id": "#311",
+            "status": "approved",
+            "requested_by": "pipeline:release-bot",
+            "created_at": dt.datetime(2026, 11, 25, 8, 0, 3, tzinfo=dt.UTC),
+            "expires_at": dt.datetime(2026, 12, 9, 8, 0, 3, tzinfo=dt.UTC),
         },
         "approvals": [
             {

@@ -92,3 +92,71 @@ def test_horizontal_and_stacked_charts_render() -> None:
 def test_malformed_input_is_rejected(call: Callable[[], str]) -> None:
     with pytest.raises(ValidationError):
         call()
+
+
+#: Digits in DejaVu Sans: 63.6 units of advance and about 73 units of height per 100-unit em.
+_DIGIT_ADVANCE = 63.6
+_GLYPH_HEIGHT = 73.0
+_TEXT = re.compile(
+    r"<!-- (?P<text>[^<]*?) -->\s*<g transform=\"translate\((?P<x>[-\d.]+) (?P<y>[-\d.]+)\)"
+    r"(?: rotate\((?P<angle>[-\d.]+)\))? scale\((?P<scale>[\d.]+) [-\d.]+\)\">"
+    r"(?P<glyphs>.*?)</g>",
+    re.S,
+)
+
+
+def _value_label_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """``(text, left, top, right, bottom)`` of every value label (``0.25``, ``n/a``) drawn
+    in the SVG, read from the glyph runs matplotlib writes for each text."""
+    boxes = []
+    for match in _TEXT.finditer(svg):
+        text = match["text"]
+        if not re.fullmatch(r"-?[\d.]+|n/a", text):
+            continue
+        offsets = [float(v) for v in re.findall(r"translate\(([\d.]+) 0\)", match["glyphs"])]
+        scale = float(match["scale"])
+        length = (max(offsets, default=0.0) + _DIGIT_ADVANCE) * scale
+        height = _GLYPH_HEIGHT * scale
+        x, y = float(match["x"]), float(match["y"])
+        if match["angle"] is None:
+            boxes.append((text, x, y - height, x + length, y))
+        else:  # a quarter turn: the text runs upwards from its anchor
+            boxes.append((text, x - height, y - length, x, y))
+    return boxes
+
+
+def _overlapping(boxes: list[tuple[str, float, float, float, float]]) -> list[tuple[str, str]]:
+    return [
+        (a[0], b[0])
+        for index, a in enumerate(boxes)
+        for b in boxes[index + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+
+
+def test_value_labels_never_overlap_even_with_extreme_values() -> None:
+    """Zero-height bars side by side once printed "0.000.00"; many intersection groups,
+    zeros, ones, undefined and tiny values must still give separate labels."""
+    groups = [f"group {index} × region {index % 3}" for index in range(14)]
+    extreme = grouped_bar_chart_svg(
+        groups,
+        {
+            "TPR": [0.0] * 13 + [1.0],
+            "FPR": [0.0] * 7 + [math.nan] * 7,
+            "FNR": [1.0, 0.0001] * 7,
+            "accuracy": [0.999] * 14,
+        },
+        title="Error rates by sex × age band",
+    )
+    two_groups = grouped_bar_chart_svg(
+        ["female", "male"],
+        {"TPR": [0.0, 0.0], "FPR": [0.0, 0.0], "FNR": [0.0, 1.0], "accuracy": [1.0, 0.0]},
+        title="Error rates by sex",
+    )
+    single = bar_chart_svg(["a", "b", "c"], [0.0, 0.0, 1.0], title="zeros")
+    for svg in (extreme, two_groups, single):
+        boxes = _value_label_boxes(svg)
+        assert boxes, "the chart must label its bars"
+        assert _overlapping(boxes) == []
+    values = [box for box in _value_label_boxes(extreme) if re.fullmatch(r"\d\.\d\d|n/a", box[0])]
+    assert len(values) == 14 * 4  # every bar keeps its label (axis ticks read 0.0, 0.2, ...)

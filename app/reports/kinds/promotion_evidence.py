@@ -21,6 +21,7 @@ from app.registry.records import get_record
 from app.registry.runs import run_dataset_versions
 from app.reports.contexts import (
     ApprovalEntry,
+    ApprovalRequestRef,
     LedgerEntry,
     LineageLink,
     PromotionEvidenceContext,
@@ -55,6 +56,19 @@ def _promotion_request(reader: Reader, deployment_id: int) -> ApprovalRequest | 
         )
         .order_by(col(ApprovalRequest.id).desc())
     ).first()
+
+
+def _request_ref(reader: Reader, request: ApprovalRequest | None) -> ApprovalRequestRef | None:
+    """The request's identity and status; None says plainly that none was made."""
+    if request is None:
+        return None
+    return {
+        "request_id": f"#{request.id}",
+        "status": request.status,
+        "requested_by": reader.person(request.requester),
+        "created_at": request.created_at,
+        "expires_at": request.expires_at,
+    }
 
 
 def _lineage_links(reader: Reader, deployment_id: int) -> list[LineageLink]:
@@ -198,6 +212,7 @@ def _promotion_evidence(
                 {"role": str(item["role"]), "count": int(item["count"])} for item in required
             ],
         },
+        "approval_request": _request_ref(reader, request),
         "approvals": approvals,
         "evaluations": [evaluation_summary(reader, evaluation) for evaluation in evaluations],
         "audits": [audit_summary(reader, audit) for audit in audits],
