@@ -17,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
+
 
 def _canonical_json_text(value: Any) -> str:
     """JSON columns are written with sorted keys and no spaces: the encoding the ledger

@@ -12,6 +12,7 @@ from app.auth.accounts import roles_of
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.users import User
+from app.models.vocabulary import ApprovalStatus
 from app.registry.records import get_record
 
 __all__ = [
@@ -65,7 +66,7 @@ def pending_for(
     )
     pending = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .where(col(ApprovalRequest.expires_at) > now)
         .order_by(col(ApprovalRequest.id))
     ).all()
@@ -130,12 +131,12 @@ def inbox(*, session: Session) -> Inbox:
     """Every open request and the :data:`RECENT_CLOSED` most recently closed ones."""
     open_requests = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .order_by(col(ApprovalRequest.id).desc())
     ).all()
     recent = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status != "pending")
+        .where(ApprovalRequest.status != ApprovalStatus.PENDING)
         .order_by(col(ApprovalRequest.id).desc())
         .limit(RECENT_CLOSED)
     ).all()

@@ -86,7 +86,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
                     open_findings=[
                         FindingInput(
                             id=f"finding-{finding.id}",
-                            severity=finding.severity,  # type: ignore[arg-type]
+                            severity=finding.severity,
                             category=finding.category,
                         )
                         for finding in open_findings
@@ -137,7 +137,7 @@ def monitoring_input(*, session: Session, deployment_id: int) -> MonitoringInput
         latest_batch_at=latest.received_at if latest else None,
         drift=[DriftInput(**figures) for figures in (latest.drift if latest else [])],
         open_incidents=[
-            IncidentInput(id=f"incident-{incident.id}", severity=incident.severity)  # type: ignore[arg-type]
+            IncidentInput(id=f"incident-{incident.id}", severity=incident.severity)
             for incident in incidents
         ],
     )

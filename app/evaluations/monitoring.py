@@ -24,6 +24,7 @@ from app.ledger import append_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment, DeploymentState
 from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
+from app.models.vocabulary import GateName
 from app.policy.engine import PolicyEngine
 from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
@@ -169,7 +170,7 @@ def review_deployment(
     decision = evaluate_gate(
         session=session,
         engine=engine,
-        gate="production_promotion",
+        gate=GateName.PRODUCTION_PROMOTION,
         subject_id=deployment.id or 0,
         actor=actor,
     )

@@ -16,12 +16,22 @@ from sqlmodel import Session, col, func, select
 from app.attestations.current import current_attestations, current_attestations_of_many
 from app.errors import ValidationError
 from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
-from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
+from app.models.datasets import Dataset, DatasetVersion, DeidentificationMethod, ErasureRequest
 from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.governance import ApprovalRequest, ApprovalVote
 from app.models.model_versions import Evaluation, ModelVersion
 from app.models.runs import FineTuneRun
+from app.models.vocabulary import (
+    GATE_SUBJECTS,
+    ApprovalStatus,
+    AuditKind,
+    AuditState,
+    GateName,
+    GateSubject,
+    LedgerSubject,
+    TransferMechanism,
+)
 from app.policy.input_document import (
     ApprovalInput,
     AuditInput,
@@ -41,26 +51,22 @@ from app.registry import model_versions as model_service
 from app.registry.records import get_record
 from app.registry.runs import run_dataset_versions
 
-#: The subject kind each gate is asked about.
-GATE_SUBJECTS: dict[str, str] = {
-    "training_launch": "run",
-    "production_promotion": "deployment",
-    "dataset_use": "dataset_version",
-}
 
-
-def subject_kind_of(gate: str) -> str:
-    """The subject kind of ``gate``, or a clear error for an unknown gate."""
+def gate_named(gate: str) -> GateName:
+    """The gate spelled ``gate``, or a clear error for an unknown gate."""
     try:
-        return GATE_SUBJECTS[gate]
-    except KeyError:
-        raise ValidationError(
-            f"unknown gate '{gate}'; gates are {', '.join(GATE_SUBJECTS)}"
-        ) from None
+        return GateName(gate)
+    except ValueError:
+        raise ValidationError(f"unknown gate '{gate}'; gates are {', '.join(GateName)}") from None
+
+
+def subject_kind_of(gate: str) -> GateSubject:
+    """The subject kind of ``gate``, or a clear error for an unknown gate."""
+    return GATE_SUBJECTS[gate_named(gate)]
 
 
 def _attested(
-    session: Session, subject_type: str, subject_id: int, now: datetime
+    session: Session, subject_type: LedgerSubject, subject_id: int, now: datetime
 ) -> dict[str, Any]:
     """Fact name -> value of the facts currently attested about the subject."""
     return {
@@ -107,7 +113,7 @@ def _dataset_inputs(
     )
     attested = current_attestations_of_many(
         session=session,
-        subject_type="dataset_version",
+        subject_type=LedgerSubject.DATASET_VERSION,
         subject_ids=[version.id or 0 for version in versions],
         now=now,
     )
@@ -142,7 +148,7 @@ def _dataset_input(
         contains_phi=version.contains_phi,
         special_category=version.special_category,
         data_subjects_regions=attested.get("data_subject_regions"),
-        deidentification_method=version.deidentification_method,  # type: ignore[arg-type]
+        deidentification_method=DeidentificationMethod(version.deidentification_method),
         expert_determination_ref=(attested.get("expert_determination") or {}).get("ref"),
         # A version that was never scanned has no finding count: unknown, not zero.
         pii_findings_count=int(findings["total"]) if findings.get("scanned") else None,
@@ -158,7 +164,7 @@ def _dataset_input(
             for agreement in attested.get("baa") or []
         ],
         residency_region=attested.get("residency_region"),
-        transfer_mechanism=version.transfer_mechanism or "none",  # type: ignore[arg-type]
+        transfer_mechanism=version.transfer_mechanism or TransferMechanism.NONE,
         transfer_ref=version.transfer_ref,
         retention_until=retention,
         open_erasure_requests=open_erasures,
@@ -171,10 +177,10 @@ def _dataset_input(
 
 
 def _run_input(session: Session, run: FineTuneRun, now: datetime) -> RunInput:
-    attested = _attested(session, "finetune_run", run.id or 0, now)
+    attested = _attested(session, LedgerSubject.FINETUNE_RUN, run.id or 0, now)
     return RunInput(
         id=str(run.id),
-        platform=run.platform,  # type: ignore[arg-type]
+        platform=run.platform,
         hosting=attested.get("hosting"),
         vendor=run.vendor or run.platform,
         region=run.training_region,
@@ -186,7 +192,10 @@ def _run_input(session: Session, run: FineTuneRun, now: datetime) -> RunInput:
 
 def _model_input(session: Session, model: ModelVersion, now: datetime) -> ModelInput:
     facts = current_attestations(
-        session=session, subject_type="model_version", subject_id=model.id or 0, now=now
+        session=session,
+        subject_type=LedgerSubject.MODEL_VERSION,
+        subject_id=model.id or 0,
+        now=now,
     )
     attested = {fact: attestation.value for fact, attestation in facts.items()}
     validation = facts.get("validation")
@@ -242,7 +251,7 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
         findings = [
             RedTeamFinding(
                 id=f"{evaluation.id}-{n + 1}",
-                severity=evaluation.severity,  # type: ignore[arg-type]
+                severity=evaluation.severity,
                 category=evaluation.attack_category,
             )
             for n in range(evaluation.open_findings)
@@ -262,10 +271,10 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
 
 def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
     """The latest succeeded audit of each kind for the model."""
-    latest: dict[str, AuditRun] = {}
+    latest: dict[AuditKind, AuditRun] = {}
     audits = session.exec(
         select(AuditRun)
-        .where(AuditRun.model_version_id == model_id, AuditRun.status == "succeeded")
+        .where(AuditRun.model_version_id == model_id, AuditRun.status == AuditState.SUCCEEDED)
         .order_by(col(AuditRun.id))
     ).all()
     for audit in audits:
@@ -276,7 +285,7 @@ def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
         inputs.append(
             AuditInput(
                 id=str(audit.id),
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 finished_at=audit.finished_at,
                 adverse_impact_ratio=summary.get("adverse_impact_ratio"),
                 equalized_odds_difference=summary.get("equalized_odds_difference"),
@@ -286,14 +295,16 @@ def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
     return inputs
 
 
-def _approval_inputs(session: Session, subject_type: str, subject_id: int) -> list[ApprovalInput]:
+def _approval_inputs(
+    session: Session, subject_type: GateSubject, subject_id: int
+) -> list[ApprovalInput]:
     """Votes on the subject's open approval request (the policy counts them)."""
     request = session.exec(
         select(ApprovalRequest)
         .where(
             ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id == subject_id
         )
-        .where(col(ApprovalRequest.status).in_(("pending", "approved")))
+        .where(col(ApprovalRequest.status).in_((ApprovalStatus.PENDING, ApprovalStatus.APPROVED)))
         .order_by(col(ApprovalRequest.id).desc())
     ).first()
     if request is None:
@@ -303,7 +314,7 @@ def _approval_inputs(session: Session, subject_type: str, subject_id: int) -> li
         .where(ApprovalVote.request_id == request.id)
         .order_by(col(ApprovalVote.id))
     ).all()
-    return [ApprovalInput(role=v.role, user=v.voter, decision=v.vote) for v in votes]  # type: ignore[arg-type]
+    return [ApprovalInput(role=v.role, user=v.voter, decision=v.vote) for v in votes]
 
 
 def _deployment_input(deployment: Deployment) -> DeploymentInput:
@@ -322,21 +333,22 @@ def build_gate_input(
     *, session: Session, gate: str, subject_id: int, now: datetime, run_id: int | None = None
 ) -> GateInput:
     """The input document for ``gate`` about the subject with ``subject_id``."""
-    kind = subject_kind_of(gate)
-    subject = Subject(kind=kind, id=str(subject_id))  # type: ignore[arg-type]
-    if kind == "run":
+    gate = gate_named(gate)
+    kind = GATE_SUBJECTS[gate]
+    subject = Subject(kind=kind, id=str(subject_id))
+    if kind is GateSubject.RUN:
         run = get_record(session=session, model=FineTuneRun, record_id=subject_id)
         return GateInput(
-            gate=gate,  # type: ignore[arg-type]
+            gate=gate,
             subject=subject,
             datasets=_dataset_inputs(
                 session, run_dataset_versions(session=session, run_id=subject_id), now
             ),
             run=_run_input(session, run, now),
-            approvals=_approval_inputs(session, "run", subject_id),
+            approvals=_approval_inputs(session, kind, subject_id),
             now=now,
         )
-    if kind == "deployment":
+    if kind is GateSubject.DEPLOYMENT:
         deployment = get_record(session=session, model=Deployment, record_id=subject_id)
         model = get_record(
             session=session, model=ModelVersion, record_id=deployment.model_version_id
@@ -347,7 +359,7 @@ def build_gate_input(
         )
         card = model_service.card_of(session=session, model_id=model.id or 0)
         return GateInput(
-            gate=gate,  # type: ignore[arg-type]
+            gate=gate,
             subject=subject,
             datasets=_dataset_inputs(session, versions, now),
             run=_run_input(session, source_run, now) if source_run else None,
@@ -361,7 +373,7 @@ def build_gate_input(
             )
             + imported_evaluation_inputs(session=session, model_id=model.id or 0),
             audits=_audit_inputs(session, model.id or 0),
-            approvals=_approval_inputs(session, "deployment", subject_id),
+            approvals=_approval_inputs(session, kind, subject_id),
             deployment=_deployment_input(deployment),
             monitoring=monitoring_input(session=session, deployment_id=subject_id),
             now=now,
@@ -373,7 +385,7 @@ def build_gate_input(
         else None
     )
     return GateInput(
-        gate=gate,  # type: ignore[arg-type]
+        gate=gate,
         subject=subject,
         datasets=_dataset_inputs(session, [version], now),
         run=_run_input(session, context_run, now) if context_run else None,

@@ -14,7 +14,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import Art9Condition, Domain, LawfulBasis, TransferMechanism
 
 
 class DatasetFormat(StrEnum):
@@ -50,7 +51,7 @@ class Dataset(SQLModel, table=True):
     name: str = Field(max_length=200, unique=True, index=True)
     owner: str = Field(max_length=80, index=True)
     purpose: str = Field(default="", max_length=2000)
-    domain: str = Field(default="general", max_length=40, index=True)
+    domain: Domain = vocabulary_field(Domain, length=40, default=Domain.GENERAL, index=True)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
 
@@ -90,8 +91,8 @@ class DatasetVersion(SQLModel, table=True):
     data_subject_regions: list[str] | None = Field(
         default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
     )
-    lawful_basis: str | None = Field(default=None, max_length=40)
-    art9_condition: str | None = Field(default=None, max_length=40)
+    lawful_basis: LawfulBasis | None = vocabulary_field(LawfulBasis, length=40, nullable=True)
+    art9_condition: Art9Condition | None = vocabulary_field(Art9Condition, length=40, nullable=True)
     consent_ref: str | None = Field(default=None, max_length=200)
     dpia_ref: str | None = Field(default=None, max_length=200)
     large_scale: bool | None = None
@@ -99,7 +100,9 @@ class DatasetVersion(SQLModel, table=True):
     processing_purpose: str | None = Field(default=None, max_length=2000)
     data_categories: list[str] = json_field(default_factory=list)
     residency_region: str | None = Field(default=None, max_length=40)
-    transfer_mechanism: str | None = Field(default=None, max_length=20)
+    transfer_mechanism: TransferMechanism | None = vocabulary_field(
+        TransferMechanism, length=20, nullable=True
+    )
     transfer_ref: str | None = Field(default=None, max_length=200)
     retention_until: date | None = None
     # HIPAA.

@@ -13,7 +13,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import FindingSeverity
 
 
 class FindingStatus(StrEnum):
@@ -23,15 +24,6 @@ class FindingStatus(StrEnum):
     MITIGATED = "mitigated"
     ACCEPTED = "accepted"
     CLOSED = "closed"
-
-
-class FindingSeverity(StrEnum):
-    """How bad a finding is; the policy decides which severities block."""
-
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class EvidenceImport(SQLModel, table=True):
@@ -105,7 +97,7 @@ class RedTeamFinding(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="red_team_campaign.id", index=True)
     model_version_id: int = Field(foreign_key="model_version.id")
     category: str = Field(max_length=60)
-    severity: str = Field(max_length=20)
+    severity: FindingSeverity = vocabulary_field(FindingSeverity, length=20)
     #: The tool's probe (garak probe, promptfoo plugin) and detector that raised it.
     probe: str = Field(max_length=200)
     detector: str | None = Field(default=None, max_length=200)

@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import AuditKind, AuditState
 
 
 class AuditRun(SQLModel, table=True):
@@ -19,10 +20,10 @@ class AuditRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     model_version_id: int = Field(foreign_key="model_version.id")
     dataset_version_id: int | None = Field(default=None, foreign_key="dataset_version.id")
-    #: fairness | explainability
-    kind: str = Field(max_length=20)
-    #: queued | running | succeeded | failed
-    status: str = Field(default="queued", max_length=20, index=True)
+    kind: AuditKind = vocabulary_field(AuditKind, length=20)
+    status: AuditState = vocabulary_field(
+        AuditState, length=20, default=AuditState.QUEUED, index=True
+    )
     #: Cron expression when the audit was started by a schedule.
     schedule: str | None = Field(default=None, max_length=100)
     parameters: dict = json_field()

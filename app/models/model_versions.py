@@ -8,7 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import Domain, FindingSeverity, Platform
 
 #: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
 MODEL_CARD_SECTIONS: tuple[str, ...] = (
@@ -43,9 +44,9 @@ class ModelVersion(SQLModel, table=True):
     name: str = Field(max_length=200, index=True)
     version: str = Field(max_length=40)
     run_id: int | None = Field(default=None, foreign_key="finetune_run.id", index=True)
-    platform: str = Field(max_length=40)
-    #: healthcare | credit | financial_risk | legal | general; NULL until attested.
-    domain: str | None = Field(default=None, max_length=40, index=True)
+    platform: Platform = vocabulary_field(Platform, length=40)
+    #: NULL until attested.
+    domain: Domain | None = vocabulary_field(Domain, length=40, nullable=True, index=True)
     risk_tier: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(10), nullable=True, index=True)
     )
@@ -91,8 +92,8 @@ class Evaluation(SQLModel, table=True):
     #: value: {"accuracy": {"min": 0.8}, "latency_p99_ms": {"max": 2000}}.
     thresholds: dict = json_field()
     attack_category: str | None = Field(default=None, max_length=100)
-    #: critical | high | medium | low (red team only)
-    severity: str | None = Field(default=None, max_length=20)
+    #: Red team only.
+    severity: FindingSeverity | None = vocabulary_field(FindingSeverity, length=20, nullable=True)
     open_findings: int = Field(default=0, ge=0)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)

@@ -10,7 +10,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import FindingSeverity
 
 
 class IncidentStatus(StrEnum):
@@ -69,7 +70,7 @@ class Incident(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     deployment_id: int = Field(foreign_key="deployment.id")
-    severity: str = Field(max_length=20)
+    severity: FindingSeverity = vocabulary_field(FindingSeverity, length=20)
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=4000)
     status: str = Field(default=IncidentStatus.OPEN.value, max_length=20)

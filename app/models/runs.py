@@ -8,7 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import Hosting, Platform
 
 
 class RunState(StrEnum):
@@ -34,11 +35,10 @@ class FineTuneRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     base_model: str = Field(max_length=200)
-    #: openai | anthropic | google | meta | self_hosted
-    platform: str = Field(max_length=40, index=True)
+    platform: Platform = vocabulary_field(Platform, length=40, index=True)
     #: external (vendor-hosted fine-tuning) or internal (our own GPUs); NULL when not
     #: declared (the gate then treats the run as external).
-    hosting: str | None = Field(default=None, max_length=20)
+    hosting: Hosting | None = vocabulary_field(Hosting, length=20, nullable=True)
     vendor: str | None = Field(default=None, max_length=100)
     #: Region where training runs (GDPR transfers compare it with the EEA).
     training_region: str | None = Field(default=None, max_length=40)

@@ -12,21 +12,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.datasets import DatasetFormat, DeidentificationMethod
+from app.models.vocabulary import (
+    Art9Condition,
+    Domain,
+    FindingSeverity,
+    Hosting,
+    LawfulBasis,
+    Platform,
+    TransferMechanism,
+)
 
-Platform = Literal["openai", "anthropic", "google", "meta", "self_hosted"]
 Method = Literal["sft", "lora", "qlora", "rlhf", "dpo", "constitutional"]
-Domain = Literal["healthcare", "credit", "financial_risk", "legal", "general"]
-#: GDPR Art. 6(1) (a)-(f).
-LawfulBasis = Literal[
-    "consent",
-    "contract",
-    "legal_obligation",
-    "vital_interests",
-    "public_task",
-    "legitimate_interests",
-]
-#: GDPR Art. 9(2) (a)-(j).
-Art9Condition = Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
 
 
 class StrictInput(BaseModel):
@@ -41,7 +37,7 @@ class DatasetCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     owner: str = Field(min_length=1, max_length=80)
     purpose: str = Field(default="", max_length=2000)
-    domain: Domain = "general"
+    domain: Domain = Domain.GENERAL
 
 
 class DatasetVersionMetadata(StrictInput):
@@ -63,7 +59,7 @@ class DatasetVersionMetadata(StrictInput):
     processing_purpose: str | None = Field(default=None, max_length=2000)
     data_categories: list[str] | None = None
     residency_region: str | None = Field(default=None, max_length=40)
-    transfer_mechanism: Literal["adequacy", "scc", "bcr", "none"] | None = None
+    transfer_mechanism: TransferMechanism | None = None
     transfer_ref: str | None = Field(default=None, max_length=200)
     retention_until: date | None = None
     baa_refs: dict[str, str] | None = None
@@ -89,7 +85,7 @@ class RunCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     base_model: str = Field(min_length=1, max_length=200)
     platform: Platform
-    hosting: Literal["external", "internal"] | None = None
+    hosting: Hosting | None = None
     vendor: str | None = Field(default=None, max_length=100)
     training_region: str | None = Field(default=None, max_length=40)
     method: Method
@@ -196,7 +192,7 @@ class EvaluationCreate(StrictInput):
     metrics: dict[str, float | int] = Field(default_factory=dict)
     thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
     attack_category: str | None = Field(default=None, max_length=100)
-    severity: Literal["critical", "high", "medium", "low"] | None = None
+    severity: FindingSeverity | None = None
     open_findings: int = Field(default=0, ge=0)
 
 

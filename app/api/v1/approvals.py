@@ -9,7 +9,7 @@ not in the right state), 403 for separation of duties with the reason.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
 from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.models.governance import ApprovalRequest, PolicyDecision
+from app.models.vocabulary import ApprovalStatus, GateName, GateSubject, VoteDecision
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.registry.records import get_record, list_records
 
@@ -33,9 +34,9 @@ TAG = "approvals"
 class ApprovalListQuery(ListQuery):
     """Filters for approval requests."""
 
-    status: Literal["pending", "approved", "rejected", "expired", "void"] | None = None
-    gate: Literal["training_launch", "production_promotion"] | None = None
-    subject_type: Literal["run", "deployment"] | None = None
+    status: ApprovalStatus | None = None
+    gate: GateName | None = None
+    subject_type: GateSubject | None = None
     subject_id: int | None = None
 
 
@@ -44,7 +45,7 @@ class VoteRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    decision: Literal["approve", "reject"]
+    decision: VoteDecision
     comment: str = Field(default="", max_length=4000)
     #: The role the vote counts for; may be left out when the voter holds only one required role.
     role: str | None = Field(default=None, max_length=40)
@@ -102,7 +103,7 @@ def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
     return created(
         {
             "outcome": "approval_requested"
-            if outcome.request.status == "pending"
+            if outcome.request.status == ApprovalStatus.PENDING
             else outcome.request.status,
             "decision": decision_body(outcome.decision),
             "violations": outcome.decision.violations,

@@ -10,7 +10,7 @@ the facts currently in force.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,11 +24,10 @@ from app.auth.guard import allow, current_principal
 from app.auth.roles import ATTESTERS, READERS
 from app.db import unit_of_work
 from app.models.base import utc_now
+from app.models.vocabulary import AttestedSubject
 
 bp = Blueprint("api_attestations", __name__, url_prefix="/api/v1/attestations")
 TAG = "attestations"
-
-SubjectType = Literal["finetune_run", "model_version", "dataset_version"]
 
 
 class AttestationCreate(BaseModel):
@@ -36,7 +35,7 @@ class AttestationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    subject_type: SubjectType
+    subject_type: AttestedSubject
     subject_id: int = Field(ge=1)
     fact: str = Field(min_length=1, max_length=40)
     value: Any
@@ -51,7 +50,7 @@ class AttestationQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subject_type: SubjectType
+    subject_type: AttestedSubject
     subject_id: int = Field(ge=1)
 
 

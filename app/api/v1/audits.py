@@ -23,6 +23,7 @@ from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.models.evidence import AuditRun, JobRun
 from app.models.schedules import AuditSchedule
+from app.models.vocabulary import AuditState
 from app.registry.records import get_record, list_records
 
 bp = Blueprint("api_audits", __name__, url_prefix="/api/v1")
@@ -47,8 +48,8 @@ class AuditListQuery(ListQuery):
 
     model_version_id: int | None = None
     dataset_version_id: int | None = None
-    kind: Literal["fairness", "explainability"] | None = None
-    status: Literal["queued", "running", "succeeded", "failed"] | None = None
+    kind: AuditKind | None = None
+    status: AuditState | None = None
 
 
 class AuditReadQuery(BaseModel):
@@ -66,7 +67,7 @@ class ScheduleListQuery(ListQuery):
     """Filters for audit schedules."""
 
     model_version_id: int | None = None
-    kind: Literal["fairness", "explainability"] | None = None
+    kind: AuditKind | None = None
     enabled: bool | None = None
 
 

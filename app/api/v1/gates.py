@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict
@@ -15,11 +15,11 @@ from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import evaluate_gate
 from app.models.governance import PolicyDecision
+from app.models.vocabulary import GateName, GateSubject
 from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
 TAG = "gates"
-GateName = Literal["training_launch", "production_promotion", "dataset_use"]
 
 
 class GateRequest(BaseModel):
@@ -36,13 +36,13 @@ class DecisionQuery(ListQuery):
     """Filters for stored decisions."""
 
     gate: GateName | None = None
-    subject_type: str | None = None
+    subject_type: GateSubject | None = None
     subject_id: int | None = None
     allow: bool | None = None
     engine: str | None = None
 
 
-@bp.post("/gates/<any(training_launch, production_promotion, dataset_use):gate>")
+@bp.post(f"/gates/<any({', '.join(GateName)}):gate>")
 @allow(*GATE_CALLERS, scope="gate")
 @spec.validate(json=GateRequest, tags=[TAG])
 def ask_gate(gate: str, json: GateRequest) -> Any:

@@ -15,6 +15,7 @@ from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
+from app.models.vocabulary import GateName, VoteDecision
 from app.registry.lineage import lineage
 from app.registry.model_versions import card_of, evaluations_of
 from app.registry.records import get_record
@@ -49,7 +50,7 @@ def _promotion_request(reader: Reader, deployment_id: int) -> ApprovalRequest | 
     return reader.session.exec(
         select(ApprovalRequest)
         .where(
-            ApprovalRequest.gate == "production_promotion",
+            ApprovalRequest.gate == GateName.PRODUCTION_PROMOTION,
             ApprovalRequest.subject_type == "deployment",
             ApprovalRequest.subject_id == deployment_id,
         )
@@ -128,7 +129,7 @@ def _promotion_evidence(
     decision = session.exec(
         select(PolicyDecision)
         .where(
-            PolicyDecision.gate == "production_promotion",
+            PolicyDecision.gate == GateName.PRODUCTION_PROMOTION,
             PolicyDecision.subject_type == "deployment",
             PolicyDecision.subject_id == deployment_id,
         )
@@ -162,7 +163,7 @@ def _promotion_evidence(
         {
             "role": vote.role,
             "approver": reader.person(vote.voter),
-            "decision": "approve" if vote.vote == "approve" else "reject",
+            "decision": VoteDecision(vote.vote).value,
             "decided_at": vote.created_at,
             "comment": vote.comment or "—",
         }
