@@ -17,7 +17,7 @@ from app.demo.attestations import seed_attestations
 from app.demo.audits import seed_demo_audits
 from app.demo.evidence import import_notes_evidence
 from app.demo.workflow import run_demo_workflow
-from app.models.vocabulary import Domain, Hosting, Platform
+from app.models.vocabulary import Domain, FindingSeverity, Hosting, Platform
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.dataset_ingest import ingest_dataset_file
@@ -377,7 +377,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
             name="prompt-injection-suite",
             metrics={"prompts_tried": 400, "failures": 6},
             attack_category="prompt_injection",
-            severity="medium",
+            severity=FindingSeverity.MEDIUM,
             open_findings=1,
         ),
         actor=actor,
