@@ -15,7 +15,7 @@ from app.ledger import append_event
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest
 from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import ApprovalStatus, GateSubject
+from app.models.vocabulary import ApprovalStatus, GateSubject, LedgerSubject
 from app.registry.records import get_record
 from app.registry.runs import ensure_may_change, transition_run
 
@@ -42,7 +42,7 @@ def _close_for_cancelled(session: Session, request: ApprovalRequest, actor: str)
         session=session,
         actor=actor,
         action="approval.void",
-        subject_type="approval_request",
+        subject_type=LedgerSubject.APPROVAL_REQUEST,
         subject_id=request.id or 0,
         payload=data,
     )

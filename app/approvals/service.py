@@ -49,7 +49,7 @@ from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import RoleName, User
-from app.models.vocabulary import ApprovalStatus, VoteDecision
+from app.models.vocabulary import ApprovalStatus, GateSubject, LedgerSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
 from app.registry.records import get_record
@@ -183,7 +183,7 @@ def _open(
         session=session,
         actor=actor,
         action="approval.requested",
-        subject_type="approval_request",
+        subject_type=LedgerSubject.APPROVAL_REQUEST,
         subject_id=request.id or 0,
         payload=_request_data(request, decision_id=decision.id),
     )
@@ -217,7 +217,7 @@ def submit_run(
             actor,
             run.requester,
             *run.authors,
-            *people_involved(session=session, subject_type="run", subject_id=run_id),
+            *people_involved(session=session, subject_type=GateSubject.RUN, subject_id=run_id),
         },
         expiry_days=expiry_days,
         now=now or utc_now(),
@@ -240,7 +240,9 @@ def request_promotion(
     excluded = {
         actor,
         *model.developers,
-        *people_involved(session=session, subject_type="deployment", subject_id=deployment_id),
+        *people_involved(
+            session=session, subject_type=GateSubject.DEPLOYMENT, subject_id=deployment_id
+        ),
     }
     if run is not None:
         excluded |= {run.requester, *run.authors}
@@ -286,7 +288,7 @@ def _close(
         session=session,
         actor=actor,
         action=f"approval.{status}",
-        subject_type="approval_request",
+        subject_type=LedgerSubject.APPROVAL_REQUEST,
         subject_id=request.id or 0,
         payload=_request_data(request, reason=reason[:500]),
     )
@@ -333,7 +335,7 @@ def _ask_again(
             session=session,
             actor=actor,
             action="approval.gate_denied",
-            subject_type="approval_request",
+            subject_type=LedgerSubject.APPROVAL_REQUEST,
             subject_id=request.id or 0,
             payload=_request_data(
                 request,
@@ -477,7 +479,7 @@ def vote(
         session=session,
         actor=voter,
         action=f"approval.vote_{decision}",
-        subject_type="approval_request",
+        subject_type=LedgerSubject.APPROVAL_REQUEST,
         subject_id=request_id,
         payload={"vote_id": ballot.id, "role": role, "decision": decision},
     )

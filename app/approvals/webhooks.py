@@ -35,6 +35,7 @@ from app.db import session_scope
 from app.errors import ValidationError
 from app.ledger import append_event, canonical_json
 from app.models.base import utc_now
+from app.models.vocabulary import LedgerSubject
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.registry.records import get_record
 
@@ -115,7 +116,7 @@ def create_subscription(
         session=session,
         actor=actor,
         action="webhook.subscribed",
-        subject_type="webhook_subscription",
+        subject_type=LedgerSubject.WEBHOOK_SUBSCRIPTION,
         subject_id=subscription.id or 0,
         payload={"url": url, "events": subscription.events},
     )
@@ -133,7 +134,7 @@ def deactivate_subscription(
         session=session,
         actor=actor,
         action="webhook.deactivated",
-        subject_type="webhook_subscription",
+        subject_type=LedgerSubject.WEBHOOK_SUBSCRIPTION,
         subject_id=subscription_id,
     )
     return subscription

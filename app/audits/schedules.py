@@ -14,6 +14,7 @@ from app.ledger import append_event
 from app.models.datasets import DatasetVersion
 from app.models.model_versions import ModelVersion
 from app.models.schedules import AuditSchedule
+from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
@@ -134,7 +135,7 @@ def delete_schedule(*, session: Session, schedule_id: int, actor: str) -> None:
         session=session,
         actor=actor,
         action="audit_schedule.deleted",
-        subject_type="audit_schedule",
+        subject_type=LedgerSubject.AUDIT_SCHEDULE,
         subject_id=schedule_id,
         payload={
             "model_version_id": schedule.model_version_id,

@@ -52,7 +52,7 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import AuditKind, AuditState, GateName
+from app.models.vocabulary import AuditKind, AuditState, GateName, LedgerSubject
 from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.engine import PolicyEngine
 from app.registry.records import create_record, get_record, update_record
@@ -108,7 +108,7 @@ def _recorded_artifact(session: Session, model: ModelVersion) -> RecordedArtifac
     event = session.exec(
         select(LedgerEvent)
         .where(LedgerEvent.action == ARTIFACT_RECORDED)
-        .where(LedgerEvent.subject_type == "model_version")
+        .where(LedgerEvent.subject_type == LedgerSubject.MODEL_VERSION)
         .where(LedgerEvent.subject_id == str(model.id))
         .order_by(col(LedgerEvent.seq).desc())
     ).first()
@@ -434,7 +434,7 @@ def review_production_deployments(
                 session=session,
                 actor=actor,
                 action="audit.finding",
-                subject_type="deployment",
+                subject_type=LedgerSubject.DEPLOYMENT,
                 subject_id=deployment.id or 0,
                 payload={
                     "audit_run_id": audit.id,

@@ -21,6 +21,7 @@ from app.errors import ValidationError
 from app.ledger import append_event
 from app.models.base import utc_now
 from app.models.users import ApiToken, Role, RoleName, User, UserRole
+from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record, update_record
 
 #: Scopes a token may carry: read the registry, write to it, ask gates, vote on approvals.
@@ -100,7 +101,7 @@ def create_user(
         session=session,
         actor=actor,
         action="user.roles_granted",
-        subject_type="user_account",
+        subject_type=LedgerSubject.USER_ACCOUNT,
         subject_id=user.id or 0,
         payload={"roles": sorted(set(roles))},
     )

@@ -24,7 +24,7 @@ from app.ledger import append_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment, DeploymentState
 from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
-from app.models.vocabulary import GateName
+from app.models.vocabulary import GateName, LedgerSubject
 from app.policy.engine import PolicyEngine
 from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
@@ -211,7 +211,7 @@ def review_deployment(
         session=session,
         actor=actor,
         action="deployment.monitoring_reviewed",
-        subject_type="deployment",
+        subject_type=LedgerSubject.DEPLOYMENT,
         subject_id=deployment.id or 0,
         payload={
             "policy_decision_id": decision.id,

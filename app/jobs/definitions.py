@@ -26,6 +26,7 @@ from app.ledger import SCHEDULER_ACTOR, append_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
+from app.models.vocabulary import LedgerSubject
 from app.policy.engine import PolicyEngine
 
 __all__ = [
@@ -155,7 +156,7 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
             session=session,
             actor=SCHEDULER_ACTOR,
             action="dataset_version.retention_reminder",
-            subject_type="dataset_version",
+            subject_type=LedgerSubject.DATASET_VERSION,
             subject_id=version.id or 0,
             payload={
                 "retention_until": version.retention_until.isoformat()
@@ -168,7 +169,7 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
             session=session,
             actor=SCHEDULER_ACTOR,
             action="dataset_version.erasure_reminder",
-            subject_type="dataset_version",
+            subject_type=LedgerSubject.DATASET_VERSION,
             subject_id=request.dataset_version_id,
             payload={
                 "erasure_request_id": request.id,

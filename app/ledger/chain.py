@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from app.ledger.rows import iter_hashes, iter_verification_rows
 from app.models.base import utc_now
 from app.models.ledger import LedgerEvent
+from app.models.vocabulary import LedgerSubject
 
 __all__ = [
     "GENESIS",
@@ -125,14 +126,17 @@ def append_event(
     session: Session,
     actor: str,
     action: str,
-    subject_type: str,
+    subject_type: LedgerSubject,
     subject_id: str | int,
     payload: dict[str, Any] | None = None,
 ) -> LedgerEvent:
     """Append one event to the chain inside the caller's transaction.
 
     ``payload`` must hold references and classifications only, never raw personal data.
+    ``subject_type`` is a member of the vocabulary, so a subject has one spelling on
+    write (a fine-tune run is ``finetune_run``, never ``run``).
     """
+    subject = LedgerSubject(subject_type)
     _lock_tail(session)
     tail = session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq).desc()).limit(1)).first()
     seq = 1 if tail is None else tail.seq + 1
@@ -144,7 +148,7 @@ def append_event(
         occurred_at=utc_now(),
         actor=actor,
         action=action,
-        subject_type=subject_type,
+        subject_type=subject.value,
         subject_id=str(subject_id),
         payload=body,
         payload_sha256=sha256_hex(canonical_json(body)),

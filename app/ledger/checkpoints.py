@@ -36,6 +36,7 @@ from app.ledger.rows import iter_hashes
 from app.ledger.signatures import StatementSignature, sign_statement, verify_statement
 from app.models.base import utc_now
 from app.models.ledger import LedgerCheckpoint
+from app.models.vocabulary import LedgerSubject
 from app.reports.identity import SigningIdentity
 
 __all__ = [
@@ -178,7 +179,7 @@ def create_checkpoint(
         session=session,
         actor=actor,
         action="ledger.checkpoint_signed",
-        subject_type="ledger_checkpoint",
+        subject_type=LedgerSubject.LEDGER_CHECKPOINT,
         subject_id=row.id or 0,
         payload={
             "seq": row.seq,

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.base import utc_now
+from app.models.vocabulary import LedgerSubject
 from app.registry.errors import RecordNotFoundError
 from app.registry.state_machines import StateMachine
 
@@ -33,9 +34,9 @@ class Page(Generic[T]):
     next_after: int | None
 
 
-def kind_of(model: type[SQLModel]) -> str:
+def kind_of(model: type[SQLModel]) -> LedgerSubject:
     """The subject type recorded in the ledger for a table (its table name)."""
-    return str(model.__tablename__)
+    return LedgerSubject(str(model.__tablename__))
 
 
 #: Fields that never enter the ledger, not even hashed: credentials.

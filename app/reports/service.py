@@ -35,6 +35,7 @@ from app.ledger.anchors import (
 )
 from app.models.base import utc_now
 from app.models.evidence import Report
+from app.models.vocabulary import LedgerSubject
 from app.registry.records import get_record, ledger_payload
 from app.reports.errors import ReportFileMissingError
 from app.reports.generation import GeneratedReport, generate_report
@@ -189,7 +190,7 @@ def record_report(
         session=session,
         actor=actor,
         action="report.generated",
-        subject_type="report",
+        subject_type=LedgerSubject.REPORT,
         subject_id=report.id or 0,
         payload={
             **ledger_payload(report.model_dump(exclude={"id", "created_at"})),
@@ -296,7 +297,7 @@ def record_download(
         session=session,
         actor=actor,
         action="report.downloaded",
-        subject_type="report",
+        subject_type=LedgerSubject.REPORT,
         subject_id=report_id,
         payload={"kind": report.kind, "pdf_sha256": report.pdf_sha256},
     )

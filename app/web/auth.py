@@ -16,6 +16,7 @@ from app.auth.guard import allow, public
 from app.auth.roles import READERS
 from app.db import unit_of_work
 from app.ledger import append_event
+from app.models.vocabulary import LedgerSubject
 
 bp = Blueprint("web_auth", __name__)
 
@@ -56,7 +57,7 @@ def login() -> Any:
                     session=db,
                     actor=principal.username,
                     action="user.logged_in",
-                    subject_type="user_account",
+                    subject_type=LedgerSubject.USER_ACCOUNT,
                     subject_id=principal.username,
                 )
         except AuthenticationError as error:
