@@ -8,10 +8,12 @@ clear message without catching bare exceptions.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigurationError",
     "ConflictError",
     "GatehouseError",
     "NotFoundError",
     "PermissionDeniedError",
+    "UploadTooLargeError",
     "ValidationError",
 ]
 
@@ -51,3 +53,16 @@ class PermissionDeniedError(GatehouseError):
 
     status = 403
     title = "Forbidden"
+
+
+class UploadTooLargeError(ValidationError):
+    """An uploaded stream is larger than the configured limit."""
+
+    status = 413
+    title = "Upload too large"
+
+
+class ConfigurationError(GatehouseError, ValueError):
+    """A setting cannot be used as given (for example an unreadable token file)."""
+
+    title = "Invalid configuration"

@@ -41,7 +41,7 @@ class ApprovalDetails:
     subject_state: str
 
 
-def votes_of(session: Session, request_id: int) -> list[ApprovalVote]:
+def votes_of(*, session: Session, request_id: int) -> list[ApprovalVote]:
     """Votes on a request in the order they were cast."""
     return list(
         session.exec(
@@ -104,7 +104,7 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
     subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
     return ApprovalDetails(
         request=request,
-        votes=votes_of(session, request_id),
+        votes=votes_of(session=session, request_id=request_id),
         decisions=decisions,
         subject_state=str(subject.state),  # type: ignore[attr-defined]
     )

@@ -426,7 +426,7 @@ def vote(
             f"or its evidence ({involved[voter]}; separation of duties: approvers must be "
             "independent of the subject)"
         )
-    votes = votes_of(session, request_id)
+    votes = votes_of(session=session, request_id=request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")
     if now >= request.expires_at:

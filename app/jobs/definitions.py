@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.errors import GatehouseError, NotFoundError
+from app.errors import NotFoundError
+from app.jobs.errors import JobFailedError
 from app.ledger import SCHEDULER_ACTOR, append_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
@@ -34,7 +35,6 @@ __all__ = [
     "JOBS",
     "JobContext",
     "JobDefinition",
-    "JobFailedError",
     "SchedulerOptions",
     "audit_job_id",
     "definition_for",
@@ -89,10 +89,6 @@ class JobDefinition:
     run: JobFunction
     #: Whether each run is recorded as a JobRun (housekeeping like the sync is not).
     recorded: bool = True
-
-
-class JobFailedError(GatehouseError):
-    """A job ran but found something wrong (a broken ledger, a failed audit)."""
 
 
 #: Every static job, by id.

@@ -20,7 +20,7 @@ from app.auth.guard import allow, current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.downloads import report_download
-from app.errors import ValidationError
+from app.errors import UploadTooLargeError, ValidationError
 from app.models.evidence import Report
 from app.registry.records import get_record, list_records
 from app.reports import service as report_service
@@ -32,7 +32,6 @@ from app.reports.service import (
     report_filename,
     verify_upload,
 )
-from app.storage import UploadTooLargeError
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
 TAG = "reports"
