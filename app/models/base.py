@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
+from sqlmodel._compat import SQLModelConfig  # the config type SQLModel classes declare
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -90,3 +91,8 @@ def vocabulary_field(
     if default is None and not nullable:
         return Field(sa_column=column)
     return Field(default=default, sa_column=column)
+
+
+#: The config of a family's input models (``XCreate``): unknown fields are an error and
+#: strings are stripped, so a typo in a pipeline's payload is a clear 4xx.
+STRICT_INPUT = SQLModelConfig(extra="forbid", str_strip_whitespace=True)

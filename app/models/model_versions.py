@@ -34,17 +34,20 @@ class RiskTier(StrEnum):
     LOW = "low"
 
 
-class ModelVersion(SQLModel, table=True):
-    """A trained model version, linked to the run that produced it."""
+class ModelVersionBase(SQLModel):
+    """What the registrar of a model version declares (shared by the table, input and output)."""
 
-    __tablename__ = "model_version"
-    __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_model_name_version"),)
-
-    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     version: str = Field(max_length=40)
     run_id: int | None = Field(default=None, foreign_key="finetune_run.id", index=True)
     platform: Platform = vocabulary_field(Platform, length=40)
+    developers: list[str] = json_field(default_factory=list)
+    artifact_uri: str | None = Field(default=None, max_length=1000)
+
+
+class ModelVersionServerFields(SQLModel):
+    """Governance facts mirrored from attestations, and who registered the version when."""
+
     #: NULL until attested.
     domain: Domain | None = vocabulary_field(Domain, length=40, nullable=True, index=True)
     risk_tier: str | None = Field(
@@ -55,32 +58,53 @@ class ModelVersion(SQLModel, table=True):
     #: Automated decision with legal or similarly significant effect (GDPR Art. 22).
     automated_decision_legal_effect: bool | None = None
     human_review: bool | None = None
-    developers: list[str] = json_field(default_factory=list)
     validator: str | None = Field(default=None, max_length=80)
     monitoring_enabled: bool | None = None
-    artifact_uri: str | None = Field(default=None, max_length=1000)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
 
 
-class ModelCard(SQLModel, table=True):
-    """The model card of one model version; ``sections`` maps section name to text."""
+class ModelVersion(ModelVersionServerFields, ModelVersionBase, table=True):
+    """A trained model version, linked to the run that produced it."""
 
-    __tablename__ = "model_card"
+    __tablename__ = "model_version"
+    __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_model_name_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class ModelVersionPublic(ModelVersionServerFields, ModelVersionBase):
+    """A model version as the API returns it."""
+
+    id: int
+
+
+class ModelCardBase(SQLModel):
+    """A model card's sections and who last changed them."""
+
     model_version_id: int = Field(foreign_key="model_version.id", unique=True)
     sections: dict = json_field()
     updated_at: datetime = timestamp_field()
     updated_by: str = Field(max_length=80)
 
 
-class Evaluation(SQLModel, table=True):
-    """A benchmark or red-team result for a model version."""
+class ModelCard(ModelCardBase, table=True):
+    """The model card of one model version; ``sections`` maps section name to text."""
 
-    __tablename__ = "evaluation"
+    __tablename__ = "model_card"
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class ModelCardPublic(ModelCardBase):
+    """A model card as the API returns it."""
+
+    id: int
+
+
+class EvaluationBase(SQLModel):
+    """A benchmark or red-team result as recorded."""
+
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     #: benchmark | red_team
     kind: str = Field(max_length=20, index=True)
@@ -97,3 +121,17 @@ class Evaluation(SQLModel, table=True):
     open_findings: int = Field(default=0, ge=0)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
+
+
+class Evaluation(EvaluationBase, table=True):
+    """A benchmark or red-team result for a model version."""
+
+    __tablename__ = "evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class EvaluationPublic(EvaluationBase):
+    """An evaluation as the API returns it."""
+
+    id: int

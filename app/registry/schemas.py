@@ -7,18 +7,20 @@ clear 4xx instead of a silently dropped setting.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from sqlmodel import Field as SQLField
 
-from app.models.datasets import DatasetFormat, DeidentificationMethod
+from app.models.base import STRICT_INPUT
+from app.models.datasets import DatasetBase, DatasetFormat, DeidentificationMethod
+from app.models.deployments import DeploymentBase
+from app.models.model_versions import ModelVersionBase
+from app.models.runs import FineTuneRunBase
 from app.models.vocabulary import (
     Art9Condition,
-    Domain,
     FindingSeverity,
-    Hosting,
     LawfulBasis,
-    Platform,
     TransferMechanism,
 )
 
@@ -31,13 +33,15 @@ class StrictInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class DatasetCreate(StrictInput):
+class DatasetCreate(DatasetBase):
     """A new dataset (its versions are registered separately)."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    owner: str = Field(min_length=1, max_length=80)
-    purpose: str = Field(default="", max_length=2000)
-    domain: Domain = Domain.GENERAL
+    model_config = STRICT_INPUT
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = SQLField(
+        min_length=1, max_length=200
+    )
+    owner: str = SQLField(min_length=1, max_length=80)
 
 
 class DatasetVersionMetadata(StrictInput):
@@ -79,23 +83,18 @@ class DatasetVersionRegister(DatasetVersionMetadata):
     row_count: int = Field(default=0, ge=0)
 
 
-class RunCreate(StrictInput):
-    """A new fine-tune run in the draft state."""
+class RunCreate(FineTuneRunBase):
+    """A new fine-tune run in the draft state, with the dataset versions it trains on."""
 
-    name: str = Field(min_length=1, max_length=200)
-    base_model: str = Field(min_length=1, max_length=200)
-    platform: Platform
-    hosting: Hosting | None = None
-    vendor: str | None = Field(default=None, max_length=100)
-    training_region: str | None = Field(default=None, max_length=40)
+    model_config = STRICT_INPUT
+
+    name: str = SQLField(min_length=1, max_length=200)
+    base_model: str = SQLField(min_length=1, max_length=200)
     method: Method
-    hyperparameters: dict[str, float | int | str | bool] = Field(default_factory=dict)
-    gpu_type: str | None = Field(default=None, max_length=80)
-    gpu_count: int = Field(default=0, ge=0, le=1024)
-    max_hours: float = Field(default=1.0, gt=0, le=24 * 30)
-    training_command: list[str] = Field(default_factory=list)
-    authors: list[str] = Field(default_factory=list)
-    dataset_version_ids: list[int] = Field(default_factory=list)
+    hyperparameters: dict[str, float | int | str | bool] = SQLField(default_factory=dict)
+    gpu_count: int = SQLField(default=0, ge=0, le=1024)
+    max_hours: float = SQLField(default=1.0, gt=0, le=24 * 30)
+    dataset_version_ids: list[int] = SQLField(default_factory=list)
 
 
 class RunUpdate(StrictInput):
@@ -135,19 +134,17 @@ def refuse_attested_fields(data: Any) -> Any:
     return data
 
 
-class ModelVersionCreate(StrictInput):
+class ModelVersionCreate(ModelVersionBase):
     """A model version, usually produced by a run.
 
     Its governance facts (tier, validation, domain, decision type, legal effect, human
     review, monitoring) are attestations by their owning roles, never set here.
     """
 
-    name: str = Field(min_length=1, max_length=200)
-    version: str = Field(min_length=1, max_length=40)
-    run_id: int | None = None
-    platform: Platform
-    developers: list[str] = Field(default_factory=list)
-    artifact_uri: str | None = Field(default=None, max_length=1000)
+    model_config = STRICT_INPUT
+
+    name: str = SQLField(min_length=1, max_length=200)
+    version: str = SQLField(min_length=1, max_length=40)
 
     _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
 
@@ -196,13 +193,12 @@ class EvaluationCreate(StrictInput):
     open_findings: int = Field(default=0, ge=0)
 
 
-class DeploymentCreate(StrictInput):
+class DeploymentCreate(DeploymentBase):
     """A new deployment, always starting in staging."""
 
-    model_version_id: int
-    endpoint: str = Field(min_length=1, max_length=500)
-    access_logging: bool = False
-    monitoring_enabled: bool = False
+    model_config = STRICT_INPUT
+
+    endpoint: str = SQLField(min_length=1, max_length=500)
 
 
 class DeploymentUpdate(StrictInput):

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.v1.common import created, to_public
+from app.api.v1.common import body, created, public
 from app.api.v1.spec import spec
 from app.attestations.current import current_attestations
 from app.attestations.facts import FACTS
@@ -23,6 +23,7 @@ from app.attestations.service import attest, attestations_of
 from app.auth.guard import allow, current_principal
 from app.auth.roles import ATTESTERS, READERS
 from app.db import unit_of_work
+from app.models.attestations import AttestationPublic
 from app.models.base import utc_now
 from app.models.vocabulary import AttestedSubject
 
@@ -52,6 +53,12 @@ class AttestationQuery(BaseModel):
 
     subject_type: AttestedSubject
     subject_id: int = Field(ge=1)
+
+
+class AttestationRecordedPublic(AttestationPublic):
+    """A recorded attestation and the approval requests it voided (evidence changed)."""
+
+    voided_requests: list[int]
 
 
 @bp.get("/facts")
@@ -91,7 +98,7 @@ def list_attestations(query: AttestationQuery) -> Any:
         )
         return jsonify(
             {
-                "items": [to_public(item) for item in history],
+                "items": [body(public(AttestationPublic, item)) for item in history],
                 "current": {fact: item.value for fact, item in sorted(current.items())},
             }
         )
@@ -108,4 +115,9 @@ def create_attestation(json: AttestationCreate) -> Any:
             actor=current_principal().username,
             **json.model_dump(),
         )
-        return created(to_public(recorded.attestation, voided_requests=recorded.voided_requests))
+        answer = public(
+            AttestationRecordedPublic,
+            recorded.attestation,
+            voided_requests=recorded.voided_requests,
+        )
+        return created(body(answer))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.v1.common import ListQuery, created, list_response, to_public
+from app.api.v1.common import ListQuery, body, created, list_response, page_of, public, responses
 from app.api.v1.spec import spec
 from app.audits import schedules, service
 from app.audits.parameters import AuditKind, AuditParameters
@@ -21,8 +21,8 @@ from app.auth.guard import allow, current_principal
 from app.auth.roles import GATE_CALLERS, READERS
 from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
-from app.models.evidence import AuditRun, JobRun
-from app.models.schedules import AuditSchedule
+from app.models.evidence import AuditRun, AuditRunPublic, JobRun, JobRunPublic
+from app.models.schedules import AuditSchedule, AuditSchedulePublic
 from app.models.vocabulary import AuditState
 from app.registry.records import get_record, list_records
 
@@ -80,7 +80,7 @@ class JobRunListQuery(ListQuery):
 
 def _listing(audit: AuditRun) -> dict[str, Any]:
     """An audit without its (large) results: the list view."""
-    return to_public(audit, results=None)
+    return body(public(AuditRunPublic, audit, results=None))
 
 
 def _audit_body(audit: AuditRun, options: AuditReadQuery) -> dict[str, Any]:
@@ -90,12 +90,12 @@ def _audit_body(audit: AuditRun, options: AuditReadQuery) -> dict[str, Any]:
     if not options.decisions:
         decisions = results.pop("decisions", None)
         results["decisions_explained"] = len(decisions) if decisions is not None else None
-    return to_public(audit, results=results)
+    return body(public(AuditRunPublic, audit, results=results))
 
 
 @bp.post("/audits")
 @allow(*AUDIT_RUNNERS, scope="write")
-@spec.validate(json=AuditCreate, tags=[TAG])
+@spec.validate(json=AuditCreate, resp=responses(created=AuditRunPublic), tags=[TAG])
 def start_audit(json: AuditCreate) -> Any:
     """Run a fairness or explainability audit now; 201 with the finished run."""
     with unit_of_work() as session:
@@ -113,7 +113,7 @@ def start_audit(json: AuditCreate) -> Any:
 
 @bp.get("/audits")
 @allow(*READERS, scope="read")
-@spec.validate(query=AuditListQuery, tags=[TAG])
+@spec.validate(query=AuditListQuery, resp=responses(page_of(AuditRunPublic)), tags=[TAG])
 def list_audits(query: AuditListQuery) -> Any:
     """Audit runs (figures in ``summary``; full results from the audit itself)."""
     with unit_of_work() as session:
@@ -131,7 +131,7 @@ def list_audits(query: AuditListQuery) -> Any:
 
 @bp.get("/audits/<int:audit_id>")
 @allow(*READERS, scope="read")
-@spec.validate(query=AuditReadQuery, tags=[TAG])
+@spec.validate(query=AuditReadQuery, resp=responses(AuditRunPublic), tags=[TAG])
 def get_audit(audit_id: int, query: AuditReadQuery) -> Any:
     """One audit run with its figures (charts and per-decision reasons on request)."""
     with unit_of_work() as session:
@@ -152,45 +152,46 @@ def get_reasons(audit_id: int, decision_id: str) -> Any:
 
 @bp.get("/audit-schedules")
 @allow(*READERS, scope="read")
-@spec.validate(query=ScheduleListQuery, tags=[TAG])
+@spec.validate(query=ScheduleListQuery, resp=responses(page_of(AuditSchedulePublic)), tags=[TAG])
 def list_schedules(query: ScheduleListQuery) -> Any:
     """Audit schedules."""
-    return list_response(AuditSchedule, query)
+    return list_response(AuditSchedule, AuditSchedulePublic, query)
 
 
 @bp.post("/audit-schedules")
 @allow(*AUDIT_RUNNERS, scope="write")
-@spec.validate(json=schedules.AuditScheduleCreate, tags=[TAG])
+@spec.validate(
+    json=schedules.AuditScheduleCreate, resp=responses(created=AuditSchedulePublic), tags=[TAG]
+)
 def create_schedule(json: schedules.AuditScheduleCreate) -> Any:
     """Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target."""
     with unit_of_work() as session:
         schedule = schedules.create_schedule(
             session=session, data=json, actor=current_principal().username
         )
-        return created(to_public(schedule))
+        return created(body(public(AuditSchedulePublic, schedule)))
 
 
 @bp.get("/audit-schedules/<int:schedule_id>")
 @allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
+@spec.validate(resp=responses(AuditSchedulePublic), tags=[TAG])
 def get_schedule(schedule_id: int) -> Any:
     """One audit schedule."""
     with unit_of_work() as session:
-        return jsonify(
-            to_public(get_record(session=session, model=AuditSchedule, record_id=schedule_id))
-        )
+        schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
+        return jsonify(body(public(AuditSchedulePublic, schedule)))
 
 
 @bp.patch("/audit-schedules/<int:schedule_id>")
 @allow(*AUDIT_RUNNERS, scope="write")
-@spec.validate(json=schedules.AuditScheduleUpdate, tags=[TAG])
+@spec.validate(json=schedules.AuditScheduleUpdate, resp=responses(AuditSchedulePublic), tags=[TAG])
 def update_schedule(schedule_id: int, json: schedules.AuditScheduleUpdate) -> Any:
     """Change a schedule's cron, parameters or enabled flag."""
     with unit_of_work() as session:
         schedule = schedules.update_schedule(
             session=session, schedule_id=schedule_id, data=json, actor=current_principal().username
         )
-        return jsonify(to_public(schedule))
+        return jsonify(body(public(AuditSchedulePublic, schedule)))
 
 
 @bp.delete("/audit-schedules/<int:schedule_id>")
@@ -207,7 +208,7 @@ def delete_schedule(schedule_id: int) -> Any:
 
 @bp.get("/job-runs")
 @allow(*READERS, scope="read")
-@spec.validate(query=JobRunListQuery, tags=[TAG])
+@spec.validate(query=JobRunListQuery, resp=responses(page_of(JobRunPublic)), tags=[TAG])
 def list_job_runs(query: JobRunListQuery) -> Any:
     """What the scheduler ran: start, end, outcome, error and details of each run."""
-    return list_response(JobRun, query)
+    return list_response(JobRun, JobRunPublic, query)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, Field
 
-from app.api.v1.common import ListQuery, created, list_response, to_public
+from app.api.v1.common import ListQuery, body, created, list_response, public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import APPROVERS, GATE_CALLERS, READERS, REGISTRARS
@@ -33,17 +33,41 @@ from app.evaluations.schemas import (
 from app.gates.engine_binding import current_policy_engine
 from app.models.evaluation_evidence import (
     EvidenceImport,
+    EvidenceImportPublic,
     MetricResult,
+    MetricResultPublic,
     RedTeamCampaign,
+    RedTeamCampaignPublic,
     RedTeamFinding,
+    RedTeamFindingPublic,
 )
-from app.models.monitoring import Incident, MonitoringBatch
+from app.models.monitoring import (
+    Incident,
+    IncidentPublic,
+    MonitoringBaselinePublic,
+    MonitoringBatch,
+    MonitoringBatchBase,
+    MonitoringBatchPublic,
+)
 
 bp = Blueprint("api_evaluations", __name__, url_prefix="/api/v1")
 TAG = "evaluations"
 
 ImportFormat = Literal["lm_eval", "generic_json", "generic_csv", "garak", "promptfoo"]
 assert set(FORMATS) == set(ImportFormat.__args__)  # type: ignore[attr-defined]
+
+
+class MonitoringBatchVerdict(MonitoringBatchBase):
+    """A received batch (its figures and drift, not the scores) and the policy's verdict."""
+
+    id: int
+    verdict: dict[str, Any]
+
+
+class IncidentVerdict(IncidentPublic):
+    """An opened incident and the policy's verdict on its deployment."""
+
+    verdict: dict[str, Any]
 
 
 class ImportForm(BaseModel):
@@ -121,7 +145,7 @@ def import_file(model_id: int, form: ImportForm) -> Any:
             actor=current_principal().username,
             options=options,
         )
-        return created(to_public(record))
+        return created(body(public(EvidenceImportPublic, record)))
 
 
 @bp.get("/evidence-imports")
@@ -129,7 +153,7 @@ def import_file(model_id: int, form: ImportForm) -> Any:
 @spec.validate(query=ModelScopedQuery, tags=[TAG])
 def list_imports(query: ModelScopedQuery) -> Any:
     """Imported files, oldest first."""
-    return list_response(EvidenceImport, query)
+    return list_response(EvidenceImport, EvidenceImportPublic, query)
 
 
 @bp.get("/metric-results")
@@ -137,7 +161,7 @@ def list_imports(query: ModelScopedQuery) -> Any:
 @spec.validate(query=ModelScopedQuery, tags=[TAG])
 def list_metric_results(query: ModelScopedQuery) -> Any:
     """Imported metric results with their task, dataset identity and baseline."""
-    return list_response(MetricResult, query)
+    return list_response(MetricResult, MetricResultPublic, query)
 
 
 @bp.get("/red-team-campaigns")
@@ -145,7 +169,7 @@ def list_metric_results(query: ModelScopedQuery) -> Any:
 @spec.validate(query=ModelScopedQuery, tags=[TAG])
 def list_campaigns(query: ModelScopedQuery) -> Any:
     """Red-team campaigns with their per-category tallies."""
-    return list_response(RedTeamCampaign, query)
+    return list_response(RedTeamCampaign, RedTeamCampaignPublic, query)
 
 
 @bp.get("/findings")
@@ -153,7 +177,7 @@ def list_campaigns(query: ModelScopedQuery) -> Any:
 @spec.validate(query=FindingQuery, tags=[TAG])
 def list_findings(query: FindingQuery) -> Any:
     """Red-team findings."""
-    return list_response(RedTeamFinding, query)
+    return list_response(RedTeamFinding, RedTeamFindingPublic, query)
 
 
 @bp.post("/findings/<int:finding_id>/decisions")
@@ -173,7 +197,7 @@ def decide_finding(finding_id: int, json: FindingDecision) -> Any:
             )
         else:
             finding = findings.close_finding(session=session, finding_id=finding_id, actor=actor)
-        return jsonify(to_public(finding))
+        return jsonify(body(public(RedTeamFindingPublic, finding)))
 
 
 @bp.put("/deployments/<int:deployment_id>/monitoring/baseline")
@@ -189,7 +213,14 @@ def put_baseline(deployment_id: int, json: BaselineCreate) -> Any:
             actor=current_principal().username,
         )
         return jsonify(
-            to_public(baseline, scores=len(baseline.scores), groups=sorted(set(baseline.groups)))
+            body(
+                public(
+                    MonitoringBaselinePublic,
+                    baseline,
+                    scores=len(baseline.scores),
+                    groups=sorted(set(baseline.groups)),
+                )
+            )
         )
 
 
@@ -206,10 +237,7 @@ def post_batch(deployment_id: int, json: MonitoringBatchCreate) -> Any:
             data=json,
             actor=current_principal().username,
         )
-        body = to_public(batch, verdict=verdict)
-        body.pop("scores")
-        body.pop("groups")
-        return created(body)
+        return created(body(public(MonitoringBatchVerdict, batch, verdict=verdict)))
 
 
 @bp.get("/monitoring-batches")
@@ -217,7 +245,7 @@ def post_batch(deployment_id: int, json: MonitoringBatchCreate) -> Any:
 @spec.validate(query=DeploymentScopedQuery, tags=[TAG])
 def list_batches(query: DeploymentScopedQuery) -> Any:
     """Monitoring batches with their drift figures."""
-    return list_response(MonitoringBatch, query)
+    return list_response(MonitoringBatch, MonitoringBatchPublic, query)
 
 
 @bp.post("/deployments/<int:deployment_id>/incidents")
@@ -233,7 +261,7 @@ def post_incident(deployment_id: int, json: IncidentCreate) -> Any:
             data=json,
             actor=current_principal().username,
         )
-        return created(to_public(incident, verdict=verdict))
+        return created(body(public(IncidentVerdict, incident, verdict=verdict)))
 
 
 @bp.get("/incidents")
@@ -241,7 +269,7 @@ def post_incident(deployment_id: int, json: IncidentCreate) -> Any:
 @spec.validate(query=DeploymentScopedQuery, tags=[TAG])
 def list_incidents(query: DeploymentScopedQuery) -> Any:
     """Incidents."""
-    return list_response(Incident, query)
+    return list_response(Incident, IncidentPublic, query)
 
 
 @bp.post("/incidents/<int:incident_id>/resolution")
@@ -256,4 +284,4 @@ def resolve_incident(incident_id: int, json: IncidentResolve) -> Any:
             resolution=json.resolution,
             actor=current_principal().username,
         )
-        return jsonify(to_public(incident))
+        return jsonify(body(public(IncidentPublic, incident)))

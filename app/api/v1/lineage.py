@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from app.api.v1.common import to_public
+from app.api.v1.common import body, public
 from app.api.v1.spec import spec
 from app.auth.guard import allow
 from app.auth.roles import READERS
 from app.db import unit_of_work
+from app.models.deployments import DeploymentPublic
 from app.registry.lineage import deployments_using_dataset_version, lineage
 
 bp = Blueprint("api_lineage", __name__, url_prefix="/api/v1/lineage")
@@ -34,4 +35,4 @@ def deployments_of_dataset_version(version_id: int) -> Any:
     """Which deployments serve a model trained on this dataset version."""
     with unit_of_work() as session:
         found = deployments_using_dataset_version(session=session, version_id=version_id)
-        return jsonify({"items": [to_public(d) for d in found]})
+        return jsonify({"items": [body(public(DeploymentPublic, d)) for d in found]})

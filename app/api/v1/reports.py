@@ -14,14 +14,14 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.api.v1.common import ListQuery, created, to_public
+from app.api.v1.common import ListQuery, body, created, public
 from app.api.v1.spec import spec
 from app.auth.guard import allow, current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.downloads import report_download
 from app.errors import UploadTooLargeError, ValidationError
-from app.models.evidence import Report
+from app.models.evidence import Report, ReportPublic
 from app.registry.records import get_record, list_records
 from app.reports import service as report_service
 from app.reports.kind import report_kind, report_kinds
@@ -82,8 +82,14 @@ class ReportListQuery(ListQuery):
     subject_id: int | None = None
 
 
+class ReportDetail(ReportPublic):
+    """A report with the file name it downloads as."""
+
+    filename: str
+
+
 def _body(report: Report) -> dict[str, Any]:
-    return to_public(report, filename=report_filename(report))
+    return body(public(ReportDetail, report, filename=report_filename(report)))
 
 
 @bp.post("")

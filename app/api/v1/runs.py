@@ -7,7 +7,15 @@ from typing import Any
 from flask import Blueprint, jsonify
 from pydantic import BaseModel
 
-from app.api.v1.common import ListQuery, created, list_response, to_public
+from app.api.v1.common import (
+    ListQuery,
+    body,
+    created,
+    list_response,
+    page_of,
+    public,
+    responses,
+)
 from app.api.v1.spec import spec
 from app.approvals.cancellation import move_run
 from app.auth.guard import allow, current_principal
@@ -16,7 +24,7 @@ from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
-from app.models.runs import FineTuneRun
+from app.models.runs import FineTuneRun, FineTuneRunPublic
 from app.problems import problem_response
 from app.registry import runs as service
 from app.registry.records import get_record
@@ -41,26 +49,44 @@ class AttachDataset(BaseModel):
     dataset_version_id: int
 
 
-def _run_body(session: Any, run: FineTuneRun) -> dict[str, Any]:
+class RunDetail(FineTuneRunPublic):
+    """A run with the dataset versions it trains on and where it may move next."""
+
+    dataset_version_ids: list[int]
+    allowed_transitions: list[str]
+
+
+class RunLaunched(RunDetail):
+    """A launched run and the gate decision that allowed it."""
+
+    decision_id: int | None
+
+
+def _run_detail(session: Any, run: FineTuneRun) -> RunDetail:
     versions = service.run_dataset_versions(session=session, run_id=run.id or 0)
-    return to_public(
+    return public(
+        RunDetail,
         run,
         dataset_version_ids=[v.id for v in versions],
         allowed_transitions=list(RUN_MACHINE.allowed_from(run.state)),
     )
 
 
+def _run_body(session: Any, run: FineTuneRun) -> dict[str, Any]:
+    return body(_run_detail(session, run))
+
+
 @bp.get("")
 @allow(*READERS, scope="read")
-@spec.validate(query=RunListQuery, tags=[TAG])
+@spec.validate(query=RunListQuery, resp=responses(page_of(FineTuneRunPublic)), tags=[TAG])
 def list_runs(query: RunListQuery) -> Any:
     """List runs, filtered by state, platform or requester."""
-    return list_response(FineTuneRun, query)
+    return list_response(FineTuneRun, FineTuneRunPublic, query)
 
 
 @bp.post("")
 @allow(*REGISTRARS, scope="write")
-@spec.validate(json=RunCreate, tags=[TAG])
+@spec.validate(json=RunCreate, resp=responses(created=RunDetail), tags=[TAG])
 def create_run(json: RunCreate) -> Any:
     """Create a draft run."""
     with unit_of_work() as session:
@@ -70,7 +96,7 @@ def create_run(json: RunCreate) -> Any:
 
 @bp.get("/<int:run_id>")
 @allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
+@spec.validate(resp=responses(RunDetail), tags=[TAG])
 def get_run(run_id: int) -> Any:
     """One run with its dataset versions and allowed transitions."""
     with unit_of_work() as session:
@@ -81,7 +107,7 @@ def get_run(run_id: int) -> Any:
 
 @bp.patch("/<int:run_id>")
 @allow(*REGISTRARS, scope="write")
-@spec.validate(json=RunUpdate, tags=[TAG])
+@spec.validate(json=RunUpdate, resp=responses(RunDetail), tags=[TAG])
 def update_run(run_id: int, json: RunUpdate) -> Any:
     """Edit a draft run."""
     with unit_of_work() as session:
@@ -93,7 +119,7 @@ def update_run(run_id: int, json: RunUpdate) -> Any:
 
 @bp.post("/<int:run_id>/datasets")
 @allow(*REGISTRARS, scope="write")
-@spec.validate(json=AttachDataset, tags=[TAG])
+@spec.validate(json=AttachDataset, resp=responses(RunDetail), tags=[TAG])
 def attach_dataset(run_id: int, json: AttachDataset) -> Any:
     """Attach a dataset version to a draft run."""
     with unit_of_work() as session:
@@ -110,7 +136,7 @@ def attach_dataset(run_id: int, json: AttachDataset) -> Any:
 
 @bp.post("/<int:run_id>/transitions")
 @allow(*REGISTRARS, scope="write")
-@spec.validate(json=TransitionRequest, tags=[TAG])
+@spec.validate(json=TransitionRequest, resp=responses(RunDetail), tags=[TAG])
 def transition_run(run_id: int, json: TransitionRequest) -> Any:
     """Move a run along its state machine (gated edges go through their workflow)."""
     with unit_of_work() as session:
@@ -126,7 +152,7 @@ def transition_run(run_id: int, json: TransitionRequest) -> Any:
 
 @bp.post("/<int:run_id>/launch")
 @allow(*REGISTRARS, scope="gate")
-@spec.validate(tags=[TAG])
+@spec.validate(resp=responses(RunLaunched), tags=[TAG])
 def launch_run(run_id: int) -> Any:
     """Launch an approved run: the gate is asked again; 409 says why a launch was refused."""
     with unit_of_work() as session:
@@ -137,13 +163,13 @@ def launch_run(run_id: int) -> Any:
             run_id=run_id,
             actor=current_principal().username,
         )
-        body = _run_body(session, outcome.run)
+        detail = _run_detail(session, outcome.run)
         decision_id = outcome.decision.id if outcome.decision else None
     if outcome.refusal is not None:
         return problem_response(
-            409, "Launch refused", outcome.refusal, decision_id=decision_id, run=body
+            409, "Launch refused", outcome.refusal, decision_id=decision_id, run=body(detail)
         )
-    return jsonify({**body, "decision_id": decision_id})
+    return jsonify(body(RunLaunched(**dict(detail), decision_id=decision_id)))
 
 
 class CancelRequest(BaseModel):
@@ -154,7 +180,7 @@ class CancelRequest(BaseModel):
 
 @bp.post("/<int:run_id>/cancel")
 @allow(*REGISTRARS, scope="write")
-@spec.validate(json=CancelRequest, tags=[TAG])
+@spec.validate(json=CancelRequest, resp=responses(RunDetail), tags=[TAG])
 def cancel_run(run_id: int, json: CancelRequest) -> Any:
     """Cancel a run; a running run's training is stopped first (its Job deleted)."""
     with unit_of_work() as session:
