@@ -47,17 +47,25 @@ def _render(status: int, title: str, detail: str, **extra: Any) -> Any:
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
-def _on_gatehouse_error(error: GatehouseError) -> Any:
-    extra: dict[str, Any] = {}
+def problem_for(error: GatehouseError, **extra: Any) -> Response:
+    """The problem+json answer to ``error``: the one way a refusal becomes a problem body,
+    whether it was raised (the error handler) or answered after a commit (a view that
+    keeps what it recorded before refusing)."""
     for name in ("current", "requested", "allowed", "errors"):
         if hasattr(error, name):
             extra[name] = getattr(error, name)
-    if error.status >= 500:
-        log.error("gatehouse error: %s", type(error).__name__)
-    response = _render(error.status, error.title, str(error), **extra)
-    if error.status == 401 and is_api_request():
+    response = problem_response(error.status, error.title, str(error), **extra)
+    if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="gatehouse"'
     return response
+
+
+def _on_gatehouse_error(error: GatehouseError) -> Any:
+    if error.status >= 500:
+        log.error("gatehouse error: %s", type(error).__name__)
+    if is_api_request():
+        return problem_for(error)
+    return _render(error.status, error.title, str(error))
 
 
 def _on_http_error(error: HTTPException) -> Any:

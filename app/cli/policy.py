@@ -5,11 +5,15 @@ the compiled-policy folder the embedded engine runs (exit 0 when written, 1 when
 refuses the policies, 3 when the OPA binary is missing): run it after every change to
 ``policies/``; a stale artefact stops the embedded engine with an error saying so.
 
-``policy test`` runs ``opa fmt --fail``, ``opa check --strict`` and
+``policy schema`` writes the input document's JSON Schema (``policy-schemas/input.json``,
+generated from the Python input models) that ``policy test`` type-checks against.
+
+``policy test`` runs ``opa fmt --fail``, ``opa check --strict --schema`` and
 ``opa test --coverage`` over the policy directory and prints the coverage of the
 control packs (exit 0 when all pass, 1 when a check fails, 3 when the OPA binary
-is missing). ``policy catalogue [--json]`` lists the controls from their METADATA
-annotations.
+is missing). ``policy catalogue [--json | --markdown]`` lists the controls from their
+METADATA annotations, with citation, effective and review dates (a review older than a
+year is marked overdue); ``--markdown`` renders ``docs/controls.md``.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def _require_opa() -> Path:
 @cli_group.command("test")
 @_policy_dir_option
 def test_command(policy_dir: Path) -> None:
-    """Run opa fmt, opa check --strict and opa test --coverage; print the coverage."""
+    """Run opa fmt, opa check --strict (with the input schema) and opa test --coverage."""
     opa = _require_opa()
     failures, coverage = run_opa_checks(opa=opa, policy_dir=policy_dir)
     if coverage is not None:
@@ -72,6 +76,18 @@ def test_command(policy_dir: Path) -> None:
     if failures:
         raise SystemExit(1)
     click.echo("policies: fmt, check and tests pass")
+
+
+@cli_group.command("schema")
+@_policy_dir_option
+def schema_command(policy_dir: Path) -> None:
+    """Write policy-schemas/input.json from the Python input models."""
+    from app.policy.input_schema import render_input_schema, schema_dir
+
+    target = schema_dir(policy_dir) / "input.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_input_schema(), encoding="utf-8")
+    click.echo(f"wrote {target}")
 
 
 @cli_group.command("build")
@@ -106,18 +122,36 @@ def build_command(policy_dir: Path, output: Path) -> None:
 @cli_group.command("catalogue")
 @_policy_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
-def catalogue_command(policy_dir: Path, as_json: bool) -> None:
+@click.option(
+    "--markdown", is_flag=True, help="Print docs/controls.md (controls and manual controls)."
+)
+def catalogue_command(policy_dir: Path, as_json: bool, markdown: bool) -> None:
     """List the controls from the policies' METADATA annotations."""
+    from datetime import date
+
+    from app.policy.catalogue import review_overdue
+
+    if as_json and markdown:
+        click.echo("error: choose one of --json and --markdown", err=True)
+        raise SystemExit(2)
+    from app.policy.controls_doc import load_manual_controls, render_controls_doc
+
     try:
         controls = load_catalogue(policy_dir=policy_dir)
+        manual = load_manual_controls(policy_dir=policy_dir) if markdown else []
     except PolicyError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from error
     if as_json:
         click.echo(json.dumps([control.as_dict() for control in controls], indent=2))
         return
+    if markdown:
+        click.echo(render_controls_doc(controls, manual), nl=False)
+        return
+    today = date.today()
     for control in controls:
+        overdue = "  REVIEW OVERDUE" if review_overdue(control, today=today) else ""
         click.echo(
             f"{control.id:<24} {control.regulation:<8} {control.severity:<8} "
-            f"{control.citation}  ({control.package})"
+            f"reviewed {control.last_reviewed}  {control.citation}  ({control.package}){overdue}"
         )

@@ -27,7 +27,7 @@ MODEL_CARD_SECTIONS: tuple[str, ...] = (
 
 
 class RiskTier(StrEnum):
-    """Model risk tier in the style of Federal Reserve SR 11-7."""
+    """Model risk tier as the bank's model risk policy assigns it (SR 26-2 / OCC 2026-13)."""
 
     HIGH = "high"
     MEDIUM = "medium"

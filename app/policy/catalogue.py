@@ -1,8 +1,8 @@
 """The control catalogue, read from the ``# METADATA`` blocks of the policies.
 
 Every control package carries its title, description, citation and
-``custom: {control_id, regulation, severity, remediation}`` in a METADATA comment
-block; this module parses those blocks (a YAML document once the leading ``#`` is
+``custom: {control_id, regulation, severity, remediation, effective_from, superseded_by,
+last_reviewed}`` in a METADATA comment block; this module parses those blocks (a YAML document once the leading ``#`` is
 removed) so the CLI, the portal and the reports list controls without duplicating
 anything in Python. The rules also carry the id and citation as constants (the
 findings are built from them without ``rego.metadata.*`` lookups at evaluation time);
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,18 @@ import yaml
 
 from app.policy.errors import PolicyBundleError
 
-__all__ = ["Control", "catalogue_of", "judging_controls", "load_catalogue", "read_metadata"]
+__all__ = [
+    "REVIEW_INTERVAL_DAYS",
+    "Control",
+    "catalogue_of",
+    "judging_controls",
+    "load_catalogue",
+    "read_metadata",
+    "review_overdue",
+]
+
+#: A control whose source was not reviewed for longer than this is overdue for review.
+REVIEW_INTERVAL_DAYS = 365
 
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 
@@ -53,8 +65,19 @@ class Control:
     #: Evidence whose verdict this control gives (``custom.judges``, e.g. ``fairness_audit``):
     #: a report shows an audit's verdict as the outcome of the controls that judge it.
     judges: tuple[str, ...] = ()
+    #: ISO date from which the cited requirement applies (``custom.effective_from``).
+    effective_from: str = ""
+    #: What replaced the cited requirement, or None while it is current.
+    superseded_by: str | None = None
+    #: ISO date of the last review of the control against its source (``custom.last_reviewed``).
+    last_reviewed: str = ""
+    #: How the control treats a fine-tuned (generative) LLM, where the source scopes it.
+    generative_ai: str | None = None
+    #: The citation used instead when the installation's policy adopts older guidance
+    #: (``custom.legacy_citation``: switch, citation, ref, effective_from, superseded_by).
+    legacy_citation: dict[str, str] | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (for ``--json`` and the API)."""
         return asdict(self)
 
@@ -80,8 +103,30 @@ def read_metadata(source: str) -> tuple[dict[str, Any], str]:
     return annotation, package.group(1)
 
 
+def _iso_date(value: object, field: str) -> str:
+    """A METADATA date (YAML reads ``2026-11-30`` as a date) as an ISO string; else an error."""
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as error:
+        raise PolicyBundleError(f"custom.{field} is not an ISO date: {value!r}") from error
+
+
+def _legacy(custom: dict[str, Any]) -> dict[str, str] | None:
+    legacy = custom.get("legacy_citation")
+    if legacy is None:
+        return None
+    return {
+        key: _iso_date(value, f"legacy_citation.{key}") if key == "effective_from" else str(value)
+        for key, value in legacy.items()
+    }
+
+
 def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
     custom = annotation["custom"]
+    superseded_by = custom["superseded_by"]
+    generative_ai = custom.get("generative_ai")
     resource = annotation["related_resources"][0]
     return Control(
         id=str(custom["control_id"]),
@@ -95,6 +140,11 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
         package=package,
         path=path,
         judges=tuple(str(evidence) for evidence in custom.get("judges", ())),
+        effective_from=_iso_date(custom["effective_from"], "effective_from"),
+        superseded_by=None if superseded_by is None else str(superseded_by),
+        last_reviewed=_iso_date(custom["last_reviewed"], "last_reviewed"),
+        generative_ai=None if generative_ai is None else " ".join(str(generative_ai).split()),
+        legacy_citation=_legacy(custom),
     )
 
 
@@ -118,9 +168,17 @@ def catalogue_of(modules: Iterable[tuple[str, str]]) -> list[Control]:
                 controls.append(_control(annotation, package, relative))
         except (KeyError, IndexError, TypeError, yaml.YAMLError) as error:
             raise PolicyBundleError(f"{relative}: incomplete METADATA ({error})") from error
+        except PolicyBundleError as error:
+            raise PolicyBundleError(f"{relative}: {error}") from error
     return sorted(controls, key=lambda control: control.id)
 
 
 def judging_controls(controls: Iterable[Control], evidence: str) -> set[str]:
     """Ids of the controls whose METADATA says they judge ``evidence`` (``fairness_audit``)."""
     return {control.id for control in controls if evidence in control.judges}
+
+
+def review_overdue(control: Control, *, today: date) -> bool:
+    """Whether the control's last review is more than a year before ``today``."""
+    reviewed = date.fromisoformat(control.last_reviewed)
+    return today - reviewed > timedelta(days=REVIEW_INTERVAL_DAYS)

@@ -1,7 +1,9 @@
 """The OPA binary's own checks of the policies: ``opa fmt``, ``opa check --strict``, ``opa test``.
 
 ``gatehouse policy test`` and CI run these; the coverage figure counts the control
-packs only (the gates and libraries are exercised through them).
+packs only (the gates and libraries are exercised through them). ``opa check`` runs
+with the input schema (``app.policy.input_schema``), so a misspelt input member is a
+type error.
 """
 
 from __future__ import annotations
@@ -64,12 +66,28 @@ def pack_coverage(report: dict) -> CoverageReport:
     return CoverageReport(covered=covered, not_covered=not_covered)
 
 
-def run_opa_checks(*, opa: Path, policy_dir: Path) -> tuple[list[str], CoverageReport | None]:
-    """Run fmt, check and test; return the failures (empty when all pass) and coverage."""
+def run_opa_checks(
+    *, opa: Path, policy_dir: Path, schema_dir: Path | None = None
+) -> tuple[list[str], CoverageReport | None]:
+    """Run fmt, check and test; return the failures (empty when all pass) and coverage.
+
+    ``opa check --strict`` type-checks the policies against the input schemas in
+    ``schema_dir`` (default: ``policy-schemas/`` beside the policy directory), which the
+    packages name in their METADATA; a missing schema directory is a failure, not a
+    check without types.
+    """
+    from app.policy.input_schema import schema_dir as default_schema_dir
+
+    schemas = schema_dir if schema_dir is not None else default_schema_dir(policy_dir)
     failures = []
+    if not (schemas / "input.json").is_file():
+        failures.append(
+            f"opa check --strict: no input schema {schemas / 'input.json'} "
+            "(write it with `gatehouse policy schema`)"
+        )
     for label, arguments in (
         ("opa fmt --fail", ["fmt", "--fail", "--list", str(policy_dir)]),
-        ("opa check --strict", ["check", "--strict", str(policy_dir)]),
+        ("opa check --strict", ["check", "--strict", "--schema", str(schemas), str(policy_dir)]),
     ):
         done = subprocess.run([str(opa), *arguments], capture_output=True, text=True)
         if done.returncode != 0:

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Gate dataset_use
 # description: >-
 #   Asked when a dataset version is attached to a run. Applies the HIPAA data controls

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Gate production_promotion
 # description: >-
 #   Asked before a deployment reaches production. Applies every HIPAA control when any

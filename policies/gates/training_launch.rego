@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Gate training_launch
 # description: >-
 #   Asked before a run is approved and again before it is launched. Applies the HIPAA

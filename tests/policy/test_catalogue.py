@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from app.cli.policy import cli_group
-from app.policy.catalogue import load_catalogue
+from app.policy.catalogue import REVIEW_INTERVAL_DAYS, load_catalogue, review_overdue
+from app.policy.errors import PolicyBundleError
 from tests.policy.conftest import POLICY_DIR
 
 REQUIRED_CONTROLS = {
@@ -130,3 +134,82 @@ def test_catalogue_command_prints_a_table() -> None:
     result = CliRunner().invoke(cli_group, ["catalogue"])
     assert result.exit_code == 0
     assert "GDPR-9.2" in result.output and "GDPR Art. 9(2)" in result.output
+
+
+def test_every_control_has_its_dates() -> None:
+    for control in load_catalogue(policy_dir=POLICY_DIR):
+        effective = date.fromisoformat(control.effective_from)
+        reviewed = date.fromisoformat(control.last_reviewed)
+        assert effective <= reviewed, control.id
+
+
+def test_no_control_was_last_reviewed_more_than_a_year_ago() -> None:
+    """Relative to today: this test starts failing the day a review falls due."""
+    today = date.today()
+    overdue = [
+        (control.id, control.last_reviewed)
+        for control in load_catalogue(policy_dir=POLICY_DIR)
+        if review_overdue(control, today=today)
+    ]
+    assert overdue == [], f"controls overdue for review (older than {REVIEW_INTERVAL_DAYS} days)"
+
+
+def test_review_overdue_counts_from_the_review_date() -> None:
+    control = next(c for c in load_catalogue(policy_dir=POLICY_DIR) if c.id == "GDPR-35")
+    reviewed = date.fromisoformat(control.last_reviewed)
+    assert not review_overdue(control, today=reviewed + timedelta(days=REVIEW_INTERVAL_DAYS))
+    assert review_overdue(control, today=reviewed + timedelta(days=REVIEW_INTERVAL_DAYS + 1))
+
+
+def test_a_control_without_review_date_or_with_a_bad_date_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, copy)
+    dpia = copy / "gdpr" / "dpia" / "dpia.rego"
+    source = dpia.read_text()
+    dpia.write_text(source.replace("#   last_reviewed: ", "#   reviewed_on: "))
+    with pytest.raises(PolicyBundleError, match=r"gdpr/dpia/dpia\.rego: incomplete METADATA"):
+        load_catalogue(policy_dir=copy)
+    dpia.write_text(source.replace("#   last_reviewed: 2026-", "#   last_reviewed: 26-"))
+    with pytest.raises(PolicyBundleError, match="last_reviewed is not an ISO date"):
+        load_catalogue(policy_dir=copy)
+
+
+def test_no_control_cites_a_rescinded_document_as_current() -> None:
+    rescinded = ("SR 11-7", "sr1107", "OCC 2011-12", "2011-12")
+    for control in load_catalogue(policy_dir=POLICY_DIR):
+        current = f"{control.title} {control.citation} {control.citation_url}"
+        assert not any(marker in current for marker in rescinded), control.id
+        assert control.superseded_by is None, control.id
+
+
+def test_model_risk_controls_cite_current_guidance_and_say_how_llms_are_treated() -> None:
+    model_risk = [c for c in load_catalogue(policy_dir=POLICY_DIR) if c.id.startswith("FIN-SR11-7")]
+    assert {c.id for c in model_risk} == {
+        "FIN-SR11-7-TIER",
+        "FIN-SR11-7-VALIDATION",
+        "FIN-SR11-7-MONITORING",
+    }
+    for control in model_risk:
+        assert control.citation.startswith("Federal Reserve SR 26-2 / OCC Bulletin 2026-13")
+        assert control.effective_from == "2026-04-17"
+        assert control.generative_ai and "fine-tuned LLM" in control.generative_ai
+        legacy = control.legacy_citation
+        assert legacy is not None
+        assert "SR 11-7" in legacy["citation"] and "rescinded 17 April 2026" in legacy["citation"]
+        assert legacy["switch"] == 'data.gatehouse.model_risk.adopted_guidance = "sr11-7"'
+
+
+def test_catalogue_json_carries_dates_and_the_legacy_switch() -> None:
+    result = CliRunner().invoke(cli_group, ["catalogue", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {entry["id"]: entry for entry in json.loads(result.output)}
+    tier = listed["FIN-SR11-7-TIER"]
+    assert tier["effective_from"] == "2026-04-17" and tier["superseded_by"] is None
+    assert tier["last_reviewed"] and tier["legacy_citation"]["effective_from"] == "2011-04-04"
+    assert listed["HIPAA-164.312b"]["effective_from"] == "2005-04-20"
+
+
+def test_catalogue_command_refuses_two_formats() -> None:
+    result = CliRunner().invoke(cli_group, ["catalogue", "--json", "--markdown"])
+    assert result.exit_code == 2
+    assert "choose one of --json and --markdown" in result.output

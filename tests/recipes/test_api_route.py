@@ -1,7 +1,7 @@
 """CONTRIBUTING's "add an API route" recipe, followed once with a test-only resource.
 
-A resource is one blueprint in ``RESOURCE_BLUEPRINTS``; each route declares its roles
-(``@allow``) and its schemas (``@spec.validate``). With that one registration the route
+A resource is one blueprint in ``RESOURCE_BLUEPRINTS``; each route is declared with
+``route(...)``: its roles and scope, and its schemas read from the view's annotations. With that one registration the route
 is served behind the guard (other roles get a problem body), validated, and listed in
 the OpenAPI document.
 """
@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from app import create_app
 from app.api import v1
-from app.api.v1.spec import spec
-from app.auth.guard import allow
+from app.api.v1.common import Answer, route
 from app.auth.roles import DATA_STEWARDS
 from app.config import Settings
 
@@ -30,12 +30,10 @@ class NoteCreate(BaseModel):
     text: str = Field(min_length=1, max_length=100)
 
 
-@bp.post("")
-@allow(*DATA_STEWARDS, scope="write")
-@spec.validate(json=NoteCreate, tags=["fixture"])
-def create_note(json: NoteCreate) -> Any:
+@route(bp, "POST", "", DATA_STEWARDS, scope="write", status=201)
+def create_note(_session: Session, json: NoteCreate) -> Answer:
     """Echo the note (a fixture resource)."""
-    return jsonify({"text": json.text}), 201
+    return {"text": json.text}
 
 
 def test_one_blueprint_in_the_list_serves_a_guarded_validated_documented_route(

@@ -403,9 +403,9 @@ def promotion_evidence_context(
             [],
         ),
         (
-            "FIN-SR11-7-VAL",
+            "FIN-SR11-7-VALIDATION",
             "finance",
-            "SR 11-7 Section V",
+            "Federal Reserve SR 26-2 / OCC Bulletin 2026-13 (model validation and monitoring)",
             "Independent validation of high-risk models",
             "pass",
             [],

@@ -11,17 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Field as SQLField
+from sqlmodel import Session
 
-from app.api.v1.common import ListQuery, body, created, page_body, page_of, public, responses
-from app.api.v1.spec import spec
+from app.api.v1.common import (
+    Answer,
+    ListQuery,
+    answered,
+    list_page,
+    list_route,
+    page_of,
+    public,
+    route,
+)
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
-from app.auth.guard import allow, current_principal
+from app.auth.guard import current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
-from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.models.base import STRICT_INPUT
 from app.models.governance import (
@@ -39,10 +47,10 @@ from app.models.webhooks import (
     WebhookSubscriptionCreated,
     WebhookSubscriptionPublic,
 )
+from app.problems import problem_for
 from app.registry.records import get_record, list_records
 
 bp = Blueprint("api_approvals", __name__, url_prefix="/api/v1")
-TAG = "approvals"
 
 
 class ApprovalListQuery(ListQuery):
@@ -101,7 +109,7 @@ class ApprovalRequestDetail(ApprovalRequestPublic):
 
 
 class GateRequestAnswer(BaseModel):
-    """What asking to submit or promote gave: a denial, or the opened request."""
+    """What asking to submit or promote gave: a denial (200), or the opened request (201)."""
 
     outcome: str
     decision: DecisionSummary
@@ -145,16 +153,16 @@ def approval_detail(details: queries.ApprovalDetails) -> ApprovalRequestDetail:
     )
 
 
-def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
+def _requested(session: Session, outcome: service.GateRequestOutcome) -> Answer:
+    """200 with the violations when the gate denied, 201 with the opened request."""
     decision = decision_summary(outcome.decision)
     if outcome.request is None:
-        denied = GateRequestAnswer(
+        return GateRequestAnswer(
             outcome="denied",
             decision=decision,
             violations=outcome.decision.violations,
             approval_request=None,
         )
-        return jsonify(body(denied))
     details = queries.approval_details(session=session, request_id=outcome.request.id or 0)
     opened = GateRequestAnswer(
         outcome="approval_requested"
@@ -164,160 +172,158 @@ def _requested(session: Any, outcome: service.GateRequestOutcome) -> Any:
         violations=outcome.decision.violations,
         approval_request=approval_detail(details),
     )
-    return created(body(opened))
+    return answered(opened, 201)
 
 
 def _expiry_days() -> int:
     return int(current_app.config["GATEHOUSE"].approval_expiry_days)
 
 
-@bp.post("/runs/<int:run_id>/submit")
-@allow(*GATE_CALLERS, scope="gate")
-@spec.validate(resp=responses(GateRequestAnswer, created=GateRequestAnswer), tags=[TAG])
-def submit_run(run_id: int) -> Any:
+@route(
+    bp,
+    "POST",
+    "/runs/<int:run_id>/submit",
+    GATE_CALLERS,
+    scope="gate",
+    answer=GateRequestAnswer,
+    other_answers={201: GateRequestAnswer},
+)
+def submit_run(session: Session, run_id: int) -> Answer:
     """Submit a draft run: ask training_launch and, on allow, open its approval request."""
-    with unit_of_work() as session:
-        outcome = service.submit_run(
-            session=session,
-            engine=current_policy_engine(),
-            run_id=run_id,
-            actor=current_principal().username,
-            expiry_days=_expiry_days(),
-        )
-        return _requested(session, outcome)
+    outcome = service.submit_run(
+        session=session,
+        engine=current_policy_engine(),
+        run_id=run_id,
+        actor=current_principal().username,
+        expiry_days=_expiry_days(),
+    )
+    return _requested(session, outcome)
 
 
-@bp.post("/deployments/<int:deployment_id>/promote")
-@allow(*GATE_CALLERS, scope="gate")
-@spec.validate(resp=responses(GateRequestAnswer, created=GateRequestAnswer), tags=[TAG])
-def request_promotion(deployment_id: int) -> Any:
+@route(
+    bp,
+    "POST",
+    "/deployments/<int:deployment_id>/promote",
+    GATE_CALLERS,
+    scope="gate",
+    answer=GateRequestAnswer,
+    other_answers={201: GateRequestAnswer},
+)
+def request_promotion(session: Session, deployment_id: int) -> Answer:
     """Ask to promote a staging deployment to production (production_promotion gate)."""
-    with unit_of_work() as session:
-        outcome = service.request_promotion(
-            session=session,
-            engine=current_policy_engine(),
-            deployment_id=deployment_id,
-            actor=current_principal().username,
-            expiry_days=_expiry_days(),
-        )
-        return _requested(session, outcome)
+    outcome = service.request_promotion(
+        session=session,
+        engine=current_policy_engine(),
+        deployment_id=deployment_id,
+        actor=current_principal().username,
+        expiry_days=_expiry_days(),
+    )
+    return _requested(session, outcome)
 
 
-@bp.get("/approvals")
-@allow(*READERS, scope="read")
-@spec.validate(query=ApprovalListQuery, resp=responses(page_of(ApprovalRequestPublic)), tags=[TAG])
-def list_approvals(query: ApprovalListQuery) -> Any:
-    """Approval requests, filtered by status, gate or subject."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=ApprovalRequest,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page, ApprovalRequestPublic))
+list_route(
+    bp,
+    "/approvals",
+    ApprovalRequest,
+    ApprovalListQuery,
+    model=ApprovalRequestPublic,
+    name="list_approvals",
+    summary="Approval requests, filtered by status, gate or subject.",
+)
 
 
-@bp.get("/approvals/pending")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(ApprovalRequestList), tags=[TAG])
-def pending_approvals() -> Any:
+@route(bp, "GET", "/approvals/pending", READERS, scope="read", answer=ApprovalRequestList)
+def pending_approvals(session: Session) -> Answer:
     """Open requests the caller may still vote on."""
-    with unit_of_work() as session:
-        items = queries.pending_for(session=session, username=current_principal().username)
-        pending = ApprovalRequestList(items=[public(ApprovalRequestPublic, i) for i in items])
-        return jsonify(body(pending))
+    items = queries.pending_for(session=session, username=current_principal().username)
+    return ApprovalRequestList(items=[public(ApprovalRequestPublic, i) for i in items])
 
 
-@bp.get("/approvals/<int:request_id>")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(ApprovalRequestDetail), tags=[TAG])
-def get_approval(request_id: int) -> Any:
+@route(
+    bp, "GET", "/approvals/<int:request_id>", READERS, scope="read", answer=ApprovalRequestDetail
+)
+def get_approval(session: Session, request_id: int) -> Answer:
     """A request's state, votes and decisions (with violations)."""
-    with unit_of_work() as session:
-        details = queries.approval_details(session=session, request_id=request_id)
-        return jsonify(body(approval_detail(details)))
+    return approval_detail(queries.approval_details(session=session, request_id=request_id))
 
 
-@bp.post("/approvals/<int:request_id>/votes")
-@allow(*APPROVERS, scope="approve")
-@spec.validate(json=VoteRequest, resp=responses(ApprovalRequestDetail), tags=[TAG])
-def vote(request_id: int, json: VoteRequest) -> Any:
+@route(
+    bp,
+    "POST",
+    "/approvals/<int:request_id>/votes",
+    APPROVERS,
+    scope="approve",
+    answer=ApprovalRequestDetail,
+)
+def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
     """Approve or reject; quorum asks the gate once more, any reject closes the request."""
     principal = current_principal()
-    with unit_of_work() as session:
-        request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
-        outcome = service.vote(
-            session=session,
-            engine=current_policy_engine(),
-            request_id=request_id,
-            voter=principal.username,
-            role=service.voting_role(request=request, roles=principal.roles, asked=json.role),
-            decision=json.decision,
-            comment=json.comment,
-        )
-        detail = approval_detail(queries.approval_details(session=session, request_id=request_id))
-    # Raised after the commit: the expiry or voiding the refusal reports is kept.
+    request = get_record(session=session, model=ApprovalRequest, record_id=request_id)
+    outcome = service.vote(
+        session=session,
+        engine=current_policy_engine(),
+        request_id=request_id,
+        voter=principal.username,
+        role=service.voting_role(request=request, roles=principal.roles, asked=json.role),
+        decision=json.decision,
+        comment=json.comment,
+    )
     if outcome.refusal is not None:
-        raise VoteRefusedError(outcome.refusal)
-    return jsonify(body(detail))
+        # Answered, not raised: the expiry or voiding the refusal reports is committed.
+        return problem_for(VoteRefusedError(outcome.refusal))
+    return approval_detail(queries.approval_details(session=session, request_id=request_id))
 
 
-@bp.post("/webhooks")
-@allow(*ADMINS, scope="write")
-@spec.validate(
-    json=SubscriptionCreate, resp=responses(created=WebhookSubscriptionCreated), tags=[TAG]
+@route(
+    bp, "POST", "/webhooks", ADMINS, scope="write", status=201, answer=WebhookSubscriptionCreated
 )
-def create_webhook(json: SubscriptionCreate) -> Any:
+def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
     """Subscribe an endpoint; the signing secret is in this response only."""
-    with unit_of_work() as session:
-        subscription, secret = webhooks.create_subscription(
-            session=session,
-            url=json.url,
-            events=json.events,
-            description=json.description,
-            actor=current_principal().username,
-        )
-        # The one response that carries the secret: the receiver needs it to verify.
-        return created(body(public(WebhookSubscriptionCreated, subscription, secret=secret)))
+    subscription, secret = webhooks.create_subscription(
+        session=session,
+        url=json.url,
+        events=json.events,
+        description=json.description,
+        actor=current_principal().username,
+    )
+    # The one answer that carries the secret: the receiver needs it to verify.
+    return public(WebhookSubscriptionCreated, subscription, secret=secret)
 
 
-@bp.get("/webhooks")
-@allow(*ADMINS, scope="read")
-@spec.validate(resp=responses(WebhookSubscriptionList), tags=[TAG])
-def list_webhooks() -> Any:
+@route(bp, "GET", "/webhooks", ADMINS, scope="read", answer=WebhookSubscriptionList)
+def list_webhooks(session: Session) -> Answer:
     """Subscriptions (never their secrets)."""
-    with unit_of_work() as session:
-        page = list_records(session=session, model=WebhookSubscription, limit=200)
-        items = [public(WebhookSubscriptionPublic, s) for s in page.items]
-        return jsonify(body(WebhookSubscriptionList(items=items)))
+    page = list_records(session=session, model=WebhookSubscription, limit=200)
+    return WebhookSubscriptionList(items=[public(WebhookSubscriptionPublic, s) for s in page.items])
 
 
-@bp.delete("/webhooks/<int:subscription_id>")
-@allow(*ADMINS, scope="write")
-@spec.validate(resp=responses(WebhookSubscriptionPublic), tags=[TAG])
-def deactivate_webhook(subscription_id: int) -> Any:
+@route(
+    bp,
+    "DELETE",
+    "/webhooks/<int:subscription_id>",
+    ADMINS,
+    scope="write",
+    answer=WebhookSubscriptionPublic,
+)
+def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
     """Stop sending to a subscription; its delivery log stays."""
-    with unit_of_work() as session:
-        subscription = webhooks.deactivate_subscription(
-            session=session, subscription_id=subscription_id, actor=current_principal().username
-        )
-        return jsonify(body(public(WebhookSubscriptionPublic, subscription)))
+    subscription = webhooks.deactivate_subscription(
+        session=session, subscription_id=subscription_id, actor=current_principal().username
+    )
+    return public(WebhookSubscriptionPublic, subscription)
 
 
-@bp.get("/webhooks/<int:subscription_id>/deliveries")
-@allow(*ADMINS, scope="read")
-@spec.validate(query=ListQuery, resp=responses(page_of(WebhookDeliveryPublic)), tags=[TAG])
-def list_deliveries(subscription_id: int, query: ListQuery) -> Any:
+@route(
+    bp,
+    "GET",
+    "/webhooks/<int:subscription_id>/deliveries",
+    ADMINS,
+    scope="read",
+    answer=page_of(WebhookDeliveryPublic),
+)
+def list_deliveries(session: Session, subscription_id: int, query: ListQuery) -> Answer:
     """The delivery log of one subscription: status, attempts, response code, last error."""
-    with unit_of_work() as session:
-        get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
-        page = list_records(
-            session=session,
-            model=WebhookDelivery,
-            filters={"subscription_id": subscription_id},
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(page_body(page, WebhookDeliveryPublic))
+    get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
+    return list_page(
+        session, WebhookDelivery, WebhookDeliveryPublic, query, subscription_id=subscription_id
+    )

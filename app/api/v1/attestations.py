@@ -12,23 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
-from app.api.v1.common import body, created, public
-from app.api.v1.spec import spec
+from app.api.v1.common import Answer, dump, public, route
 from app.attestations.current import current_attestations
 from app.attestations.facts import FACTS
 from app.attestations.service import attest, attestations_of
-from app.auth.guard import allow, current_principal
+from app.auth.guard import current_principal
 from app.auth.roles import ATTESTERS, READERS
-from app.db import unit_of_work
 from app.models.attestations import AttestationPublic
 from app.models.base import utc_now
 from app.models.vocabulary import AttestedSubject
 
 bp = Blueprint("api_attestations", __name__, url_prefix="/api/v1/attestations")
-TAG = "attestations"
 
 
 class AttestationCreate(BaseModel):
@@ -46,6 +44,12 @@ class AttestationCreate(BaseModel):
     expires_at: datetime | None = None
 
 
+class AttestationRecordedPublic(AttestationPublic):
+    """A recorded attestation and the approval requests it voided (evidence changed)."""
+
+    voided_requests: list[int]
+
+
 class AttestationQuery(BaseModel):
     """Whose attestations to list."""
 
@@ -55,69 +59,46 @@ class AttestationQuery(BaseModel):
     subject_id: int = Field(ge=1)
 
 
-class AttestationRecordedPublic(AttestationPublic):
-    """A recorded attestation and the approval requests it voided (evidence changed)."""
-
-    voided_requests: list[int]
-
-
-@bp.get("/facts")
-@allow(*READERS, scope="read")
-@spec.validate(tags=[TAG])
-def list_facts() -> Any:
+@route(bp, "GET", "/facts", READERS, scope="read")
+def list_facts(_session: Session) -> Answer:
     """Every governance fact: what it is about, who owns it, what it says."""
-    return jsonify(
-        {
-            "items": [
-                {
-                    "fact": name,
-                    "subject_type": fact.subject_type,
-                    "owner": fact.owner,
-                    "description": fact.description,
-                }
-                for name, fact in FACTS.items()
-            ]
-        }
-    )
-
-
-@bp.get("")
-@allow(*READERS, scope="read")
-@spec.validate(query=AttestationQuery, tags=[TAG])
-def list_attestations(query: AttestationQuery) -> Any:
-    """A subject's attestations (newest first) and the facts in force now."""
-    with unit_of_work() as session:
-        history = attestations_of(
-            session=session, subject_type=query.subject_type, subject_id=query.subject_id
-        )
-        current = current_attestations(
-            session=session,
-            subject_type=query.subject_type,
-            subject_id=query.subject_id,
-            now=utc_now(),
-        )
-        return jsonify(
+    return {
+        "items": [
             {
-                "items": [body(public(AttestationPublic, item)) for item in history],
-                "current": {fact: item.value for fact, item in sorted(current.items())},
+                "fact": name,
+                "subject_type": fact.subject_type,
+                "owner": fact.owner,
+                "description": fact.description,
             }
-        )
+            for name, fact in FACTS.items()
+        ]
+    }
 
 
-@bp.post("")
-@allow(*ATTESTERS, scope="write")
-@spec.validate(json=AttestationCreate, tags=[TAG])
-def create_attestation(json: AttestationCreate) -> Any:
+@route(bp, "GET", "", READERS, scope="read")
+def list_attestations(session: Session, query: AttestationQuery) -> Answer:
+    """A subject's attestations (newest first) and the facts in force now."""
+    history = attestations_of(
+        session=session, subject_type=query.subject_type, subject_id=query.subject_id
+    )
+    current = current_attestations(
+        session=session,
+        subject_type=query.subject_type,
+        subject_id=query.subject_id,
+        now=utc_now(),
+    )
+    return {
+        "items": [dump(public(AttestationPublic, item)) for item in history],
+        "current": {fact: item.value for fact, item in sorted(current.items())},
+    }
+
+
+@route(bp, "POST", "", ATTESTERS, scope="write", status=201, answer=AttestationRecordedPublic)
+def create_attestation(session: Session, json: AttestationCreate) -> Answer:
     """Attest a governance fact (only its owning role, never someone who built the subject)."""
-    with unit_of_work() as session:
-        recorded = attest(
-            session=session,
-            actor=current_principal().username,
-            **json.model_dump(),
-        )
-        answer = public(
-            AttestationRecordedPublic,
-            recorded.attestation,
-            voided_requests=recorded.voided_requests,
-        )
-        return created(body(answer))
+    recorded = attest(session=session, actor=current_principal().username, **json.model_dump())
+    return public(
+        AttestationRecordedPublic,
+        recorded.attestation,
+        voided_requests=recorded.voided_requests,
+    )

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from app.api.v1.common import (
-    ListQuery,
-    body,
-    created,
-    list_response,
-    page_of,
-    public,
-    responses,
-)
-from app.api.v1.spec import spec
-from app.auth.guard import allow, current_principal
+from app.api.v1.common import Answer, ListQuery, list_page, list_route, page_of, public, route
+from app.auth.guard import current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
-from app.db import unit_of_work
 from app.errors import ValidationError
 from app.models.datasets import (
     Dataset,
@@ -36,7 +27,6 @@ from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetV
 from app.storage import store_stream, stored_suffix
 
 bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
-TAG = "datasets"
 
 
 class DatasetListQuery(ListQuery):
@@ -84,60 +74,6 @@ class DatasetVersionUploaded(DatasetVersionPublic):
     validation: dict[str, Any]
 
 
-@bp.get("")
-@allow(*READERS, scope="read")
-@spec.validate(query=DatasetListQuery, resp=responses(page_of(DatasetPublic)), tags=[TAG])
-def list_datasets(query: DatasetListQuery) -> Any:
-    """List datasets, filtered by owner or domain."""
-    return list_response(Dataset, DatasetPublic, query)
-
-
-@bp.post("")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=DatasetCreate, resp=responses(created=DatasetPublic), tags=[TAG])
-def create_dataset(json: DatasetCreate) -> Any:
-    """Create a dataset."""
-    with unit_of_work() as session:
-        dataset = service.create_dataset(
-            session=session, data=json, actor=current_principal().username
-        )
-        return created(body(public(DatasetPublic, dataset)))
-
-
-@bp.get("/<int:dataset_id>")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(DatasetPublic), tags=[TAG])
-def get_dataset(dataset_id: int) -> Any:
-    """One dataset."""
-    with unit_of_work() as session:
-        dataset = get_record(session=session, model=Dataset, record_id=dataset_id)
-        return jsonify(body(public(DatasetPublic, dataset)))
-
-
-@bp.get("/<int:dataset_id>/versions")
-@allow(*READERS, scope="read")
-@spec.validate(query=VersionListQuery, resp=responses(page_of(DatasetVersionPublic)), tags=[TAG])
-def list_versions(dataset_id: int, query: VersionListQuery) -> Any:
-    """A dataset's versions."""
-    with unit_of_work() as session:
-        get_record(session=session, model=Dataset, record_id=dataset_id)
-    return list_response(DatasetVersion, DatasetVersionPublic, query, dataset_id=dataset_id)
-
-
-@bp.post("/<int:dataset_id>/versions")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(
-    json=DatasetVersionRegister, resp=responses(created=DatasetVersionPublic), tags=[TAG]
-)
-def register_version(dataset_id: int, json: DatasetVersionRegister) -> Any:
-    """Register a version by reference (storage URI and SHA-256)."""
-    with unit_of_work() as session:
-        version = service.register_version(
-            session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
-        )
-        return created(body(public(DatasetVersionPublic, version)))
-
-
 class UploadForm(BaseModel):
     """Multipart fields beside the ``file`` part."""
 
@@ -146,92 +82,163 @@ class UploadForm(BaseModel):
     metadata: str = "{}"
 
 
-@bp.post("/<int:dataset_id>/versions/upload")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(form=UploadForm, resp=responses(created=DatasetVersionUploaded), tags=[TAG])
-def upload_version(dataset_id: int, form: UploadForm) -> Any:
+list_route(
+    bp,
+    "",
+    Dataset,
+    DatasetListQuery,
+    model=DatasetPublic,
+    name="list_datasets",
+    summary="List datasets, filtered by owner or domain.",
+)
+
+
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=DatasetPublic)
+def create_dataset(session: Session, json: DatasetCreate) -> Answer:
+    """Create a dataset."""
+    actor = current_principal().username
+    dataset = service.create_dataset(session=session, data=json, actor=actor)
+    return public(DatasetPublic, dataset)
+
+
+@route(bp, "GET", "/<int:dataset_id>", READERS, scope="read", answer=DatasetPublic)
+def get_dataset(session: Session, dataset_id: int) -> Answer:
+    """One dataset."""
+    return public(DatasetPublic, get_record(session=session, model=Dataset, record_id=dataset_id))
+
+
+@route(
+    bp,
+    "GET",
+    "/<int:dataset_id>/versions",
+    READERS,
+    scope="read",
+    answer=page_of(DatasetVersionPublic),
+)
+def list_versions(session: Session, dataset_id: int, query: VersionListQuery) -> Answer:
+    """A dataset's versions."""
+    get_record(session=session, model=Dataset, record_id=dataset_id)
+    return list_page(session, DatasetVersion, DatasetVersionPublic, query, dataset_id=dataset_id)
+
+
+@route(
+    bp,
+    "POST",
+    "/<int:dataset_id>/versions",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=DatasetVersionPublic,
+)
+def register_version(session: Session, dataset_id: int, json: DatasetVersionRegister) -> Answer:
+    """Register a version by reference (storage URI and SHA-256)."""
+    version = service.register_version(
+        session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
+    )
+    return public(DatasetVersionPublic, version)
+
+
+@route(
+    bp,
+    "POST",
+    "/<int:dataset_id>/versions/upload",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=DatasetVersionUploaded,
+)
+def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answer:
     """Upload a file (multipart ``file``): stored under its SHA-256, validated, scanned, registered."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError("send the dataset as a multipart part named 'file'")
     declared = parse_declared_metadata(form.metadata, source="metadata")
     settings = current_app.config["GATEHOUSE"]
+    # The session has not begun a transaction yet: storing the file holds no lock.
     stored = store_stream(
         upload.stream,
         root=settings.storage_dir / "datasets",
         max_bytes=settings.max_upload_bytes,
         suffix=stored_suffix(upload.filename),
     )
-    with unit_of_work() as session:
-        version, report = ingest_dataset_file(
-            session=session,
-            dataset_id=dataset_id,
-            stored=stored,
-            declared=declared,
-            actor=current_principal().username,
-            format=form.format,
-        )
-        return created(body(public(DatasetVersionUploaded, version, validation=report.to_dict())))
+    version, report = ingest_dataset_file(
+        session=session,
+        dataset_id=dataset_id,
+        stored=stored,
+        declared=declared,
+        actor=current_principal().username,
+        format=form.format,
+    )
+    return public(DatasetVersionUploaded, version, validation=report.to_dict())
 
 
-@bp.get("/versions/<int:version_id>")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(DatasetVersionDetail), tags=[TAG])
-def get_version(version_id: int) -> Any:
+@route(bp, "GET", "/versions/<int:version_id>", READERS, scope="read", answer=DatasetVersionDetail)
+def get_version(session: Session, version_id: int) -> Answer:
     """One dataset version with its validation report and classification."""
-    with unit_of_work() as session:
-        version = get_record(session=session, model=DatasetVersion, record_id=version_id)
-        erasures = service.open_erasure_requests(session=session, version_id=version_id)
-        detail = public(
-            DatasetVersionDetail,
-            version,
-            open_erasure_requests=[public(ErasureRequestPublic, e) for e in erasures],
-        )
-        return jsonify(body(detail))
+    version = get_record(session=session, model=DatasetVersion, record_id=version_id)
+    erasures = service.open_erasure_requests(session=session, version_id=version_id)
+    return public(
+        DatasetVersionDetail,
+        version,
+        open_erasure_requests=[public(ErasureRequestPublic, e) for e in erasures],
+    )
 
 
-@bp.patch("/versions/<int:version_id>")
-@allow(*DATA_STEWARDS, scope="write")
-@spec.validate(json=ClassificationChange, resp=responses(DatasetVersionPublic), tags=[TAG])
-def update_version(version_id: int, json: ClassificationChange) -> Any:
+@route(
+    bp,
+    "PATCH",
+    "/versions/<int:version_id>",
+    DATA_STEWARDS,
+    scope="write",
+    answer=DatasetVersionPublic,
+)
+def update_version(session: Session, version_id: int, json: ClassificationChange) -> Answer:
     """Change a version's classification or references (ledgered, justified)."""
     data = DatasetVersionMetadata(**json.model_dump(exclude={"justification"}, exclude_none=True))
-    with unit_of_work() as session:
-        version = service.update_version_metadata(
-            session=session,
-            version_id=version_id,
-            data=data,
-            actor=current_principal().username,
-            justification=json.justification,
-        )
-        return jsonify(body(public(DatasetVersionPublic, version)))
+    version = service.update_version_metadata(
+        session=session,
+        version_id=version_id,
+        data=data,
+        actor=current_principal().username,
+        justification=json.justification,
+    )
+    return public(DatasetVersionPublic, version)
 
 
-@bp.post("/versions/<int:version_id>/erasure-requests")
-@allow(*DATA_STEWARDS, scope="write")
-@spec.validate(json=ErasureRequestCreate, resp=responses(created=ErasureRequestPublic), tags=[TAG])
-def create_erasure_request(version_id: int, json: ErasureRequestCreate) -> Any:
+@route(
+    bp,
+    "POST",
+    "/versions/<int:version_id>/erasure-requests",
+    DATA_STEWARDS,
+    scope="write",
+    status=201,
+    answer=ErasureRequestPublic,
+)
+def create_erasure_request(session: Session, version_id: int, json: ErasureRequestCreate) -> Answer:
     """Record a GDPR Art. 17 erasure request against a version."""
-    with unit_of_work() as session:
-        request = service.record_erasure_request(
-            session=session,
-            version_id=version_id,
-            reference=json.reference,
-            actor=current_principal().username,
-        )
-        return created(body(public(ErasureRequestPublic, request)))
+    request = service.record_erasure_request(
+        session=session,
+        version_id=version_id,
+        reference=json.reference,
+        actor=current_principal().username,
+    )
+    return public(ErasureRequestPublic, request)
 
 
-@bp.post("/erasure-requests/<int:request_id>/resolution")
-@allow(*DATA_STEWARDS, scope="write")
-@spec.validate(json=ErasureResolution, resp=responses(ErasureRequestPublic), tags=[TAG])
-def resolve_erasure_request(request_id: int, json: ErasureResolution) -> Any:
+@route(
+    bp,
+    "POST",
+    "/erasure-requests/<int:request_id>/resolution",
+    DATA_STEWARDS,
+    scope="write",
+    answer=ErasureRequestPublic,
+)
+def resolve_erasure_request(session: Session, request_id: int, json: ErasureResolution) -> Answer:
     """Close a GDPR Art. 17 erasure request with what was done (409 when already closed)."""
-    with unit_of_work() as session:
-        request = service.resolve_erasure_request(
-            session=session,
-            request_id=request_id,
-            resolution=json.resolution,
-            actor=current_principal().username,
-        )
-        return jsonify(body(public(ErasureRequestPublic, request)))
+    request = service.resolve_erasure_request(
+        session=session,
+        request_id=request_id,
+        resolution=json.resolution,
+        actor=current_principal().username,
+    )
+    return public(ErasureRequestPublic, request)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from app.api.v1.common import ListQuery, body, created, list_response, public
-from app.api.v1.spec import spec
-from app.auth.guard import allow, current_principal
-from app.auth.roles import APPROVERS, GATE_CALLERS, READERS, REGISTRARS
-from app.db import unit_of_work
+from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.auth.guard import current_principal
+from app.auth.roles import APPROVERS, GATE_CALLERS, REGISTRARS
 from app.errors import ValidationError
 from app.evaluations import findings, monitoring
 from app.evaluations.importing import FORMATS, ImportOptions, import_evidence
@@ -51,23 +50,9 @@ from app.models.monitoring import (
 )
 
 bp = Blueprint("api_evaluations", __name__, url_prefix="/api/v1")
-TAG = "evaluations"
 
 ImportFormat = Literal["lm_eval", "generic_json", "generic_csv", "garak", "promptfoo"]
 assert set(FORMATS) == set(ImportFormat.__args__)  # type: ignore[attr-defined]
-
-
-class MonitoringBatchVerdict(MonitoringBatchBase):
-    """A received batch (its figures and drift, not the scores) and the policy's verdict."""
-
-    id: int
-    verdict: dict[str, Any]
-
-
-class IncidentVerdict(IncidentPublic):
-    """An opened incident and the policy's verdict on its deployment."""
-
-    verdict: dict[str, Any]
 
 
 class ImportForm(BaseModel):
@@ -100,6 +85,19 @@ class DeploymentScopedQuery(ListQuery):
     deployment_id: int | None = None
 
 
+class MonitoringBatchVerdict(MonitoringBatchBase):
+    """A received batch (its figures and drift, not the scores) and the policy's verdict."""
+
+    id: int
+    verdict: dict[str, Any]
+
+
+class IncidentVerdict(IncidentPublic):
+    """An opened incident and the policy's verdict on its deployment."""
+
+    verdict: dict[str, Any]
+
+
 def _metric_names(text: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for pair in filter(None, (part.strip() for part in text.split(","))):
@@ -121,10 +119,16 @@ def _read_part(name: str) -> bytes | None:
     return content
 
 
-@bp.post("/models/<int:model_id>/evidence")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(form=ImportForm, tags=[TAG])
-def import_file(model_id: int, form: ImportForm) -> Any:
+@route(
+    bp,
+    "POST",
+    "/models/<int:model_id>/evidence",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=EvidenceImportPublic,
+)
+def import_file(session: Session, model_id: int, form: ImportForm) -> Answer:
     """Import a tool's results file for a model version (all or nothing)."""
     content = _read_part("file")
     upload = request.files.get("file")
@@ -135,153 +139,175 @@ def import_file(model_id: int, form: ImportForm) -> Any:
         baseline=_read_part("baseline"),
         samples_marked_safe=form.samples_marked_safe,
     )
-    with unit_of_work() as session:
-        record = import_evidence(
-            session=session,
-            model_id=model_id,
-            source_format=form.format,
-            content=content,
-            file_name=upload.filename,
-            actor=current_principal().username,
-            options=options,
-        )
-        return created(body(public(EvidenceImportPublic, record)))
+    record = import_evidence(
+        session=session,
+        model_id=model_id,
+        source_format=form.format,
+        content=content,
+        file_name=upload.filename,
+        actor=current_principal().username,
+        options=options,
+    )
+    return public(EvidenceImportPublic, record)
 
 
-@bp.get("/evidence-imports")
-@allow(*READERS, scope="read")
-@spec.validate(query=ModelScopedQuery, tags=[TAG])
-def list_imports(query: ModelScopedQuery) -> Any:
-    """Imported files, oldest first."""
-    return list_response(EvidenceImport, EvidenceImportPublic, query)
+list_route(
+    bp,
+    "/evidence-imports",
+    EvidenceImport,
+    ModelScopedQuery,
+    model=EvidenceImportPublic,
+    name="list_imports",
+    summary="Imported files, oldest first.",
+)
+list_route(
+    bp,
+    "/metric-results",
+    MetricResult,
+    ModelScopedQuery,
+    model=MetricResultPublic,
+    name="list_metric_results",
+    summary="Imported metric results with their task, dataset identity and baseline.",
+)
+list_route(
+    bp,
+    "/red-team-campaigns",
+    RedTeamCampaign,
+    ModelScopedQuery,
+    model=RedTeamCampaignPublic,
+    name="list_campaigns",
+    summary="Red-team campaigns with their per-category tallies.",
+)
+list_route(
+    bp,
+    "/findings",
+    RedTeamFinding,
+    FindingQuery,
+    model=RedTeamFindingPublic,
+    name="list_findings",
+    summary="Red-team findings.",
+)
+list_route(
+    bp,
+    "/monitoring-batches",
+    MonitoringBatch,
+    DeploymentScopedQuery,
+    model=MonitoringBatchPublic,
+    name="list_batches",
+    summary="Monitoring batches with their drift figures.",
+)
+list_route(
+    bp,
+    "/incidents",
+    Incident,
+    DeploymentScopedQuery,
+    model=IncidentPublic,
+    name="list_incidents",
+    summary="Incidents.",
+)
 
 
-@bp.get("/metric-results")
-@allow(*READERS, scope="read")
-@spec.validate(query=ModelScopedQuery, tags=[TAG])
-def list_metric_results(query: ModelScopedQuery) -> Any:
-    """Imported metric results with their task, dataset identity and baseline."""
-    return list_response(MetricResult, MetricResultPublic, query)
-
-
-@bp.get("/red-team-campaigns")
-@allow(*READERS, scope="read")
-@spec.validate(query=ModelScopedQuery, tags=[TAG])
-def list_campaigns(query: ModelScopedQuery) -> Any:
-    """Red-team campaigns with their per-category tallies."""
-    return list_response(RedTeamCampaign, RedTeamCampaignPublic, query)
-
-
-@bp.get("/findings")
-@allow(*READERS, scope="read")
-@spec.validate(query=FindingQuery, tags=[TAG])
-def list_findings(query: FindingQuery) -> Any:
-    """Red-team findings."""
-    return list_response(RedTeamFinding, RedTeamFindingPublic, query)
-
-
-@bp.post("/findings/<int:finding_id>/decisions")
-@allow(*APPROVERS, scope="write")
-@spec.validate(json=FindingDecision, tags=[TAG])
-def decide_finding(finding_id: int, json: FindingDecision) -> Any:
+@route(
+    bp,
+    "POST",
+    "/findings/<int:finding_id>/decisions",
+    APPROVERS,
+    scope="write",
+    answer=RedTeamFindingPublic,
+)
+def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> Answer:
     """Mitigate (with evidence), accept (with a justification) or close a finding."""
     actor = current_principal().username
-    with unit_of_work() as session:
-        if json.action == "mitigate":
-            finding = findings.mitigate_finding(
-                session=session, finding_id=finding_id, evidence=json.text, actor=actor
-            )
-        elif json.action == "accept":
-            finding = findings.accept_finding(
-                session=session, finding_id=finding_id, justification=json.text, actor=actor
-            )
-        else:
-            finding = findings.close_finding(session=session, finding_id=finding_id, actor=actor)
-        return jsonify(body(public(RedTeamFindingPublic, finding)))
+    if json.action == "mitigate":
+        finding = findings.mitigate_finding(
+            session=session, finding_id=finding_id, evidence=json.text, actor=actor
+        )
+    elif json.action == "accept":
+        finding = findings.accept_finding(
+            session=session, finding_id=finding_id, justification=json.text, actor=actor
+        )
+    else:
+        finding = findings.close_finding(session=session, finding_id=finding_id, actor=actor)
+    return public(RedTeamFindingPublic, finding)
 
 
-@bp.put("/deployments/<int:deployment_id>/monitoring/baseline")
-@allow(*GATE_CALLERS, scope="write")
-@spec.validate(json=BaselineCreate, tags=[TAG])
-def put_baseline(deployment_id: int, json: BaselineCreate) -> Any:
+@route(
+    bp,
+    "PUT",
+    "/deployments/<int:deployment_id>/monitoring/baseline",
+    GATE_CALLERS,
+    scope="write",
+    answer=MonitoringBaselinePublic,
+)
+def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> Answer:
     """Record the audit baseline of the deployment's scores (replaces an earlier one)."""
-    with unit_of_work() as session:
-        baseline = monitoring.record_baseline(
-            session=session,
-            deployment_id=deployment_id,
-            data=json,
-            actor=current_principal().username,
-        )
-        return jsonify(
-            body(
-                public(
-                    MonitoringBaselinePublic,
-                    baseline,
-                    scores=len(baseline.scores),
-                    groups=sorted(set(baseline.groups)),
-                )
-            )
-        )
+    baseline = monitoring.record_baseline(
+        session=session, deployment_id=deployment_id, data=json, actor=current_principal().username
+    )
+    return public(
+        MonitoringBaselinePublic,
+        baseline,
+        scores=len(baseline.scores),
+        groups=sorted(set(baseline.groups)),
+    )
 
 
-@bp.post("/deployments/<int:deployment_id>/monitoring/batches")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=MonitoringBatchCreate, tags=[TAG])
-def post_batch(deployment_id: int, json: MonitoringBatchCreate) -> Any:
+@route(
+    bp,
+    "POST",
+    "/deployments/<int:deployment_id>/monitoring/batches",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=MonitoringBatchVerdict,
+)
+def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate) -> Answer:
     """Receive a monitoring batch; answers with its drift and the policy's verdict."""
-    with unit_of_work() as session:
-        batch, verdict = monitoring.receive_batch(
-            session=session,
-            engine=current_policy_engine(),
-            deployment_id=deployment_id,
-            data=json,
-            actor=current_principal().username,
-        )
-        return created(body(public(MonitoringBatchVerdict, batch, verdict=verdict)))
+    batch, verdict = monitoring.receive_batch(
+        session=session,
+        engine=current_policy_engine(),
+        deployment_id=deployment_id,
+        data=json,
+        actor=current_principal().username,
+    )
+    return public(MonitoringBatchVerdict, batch, verdict=verdict)
 
 
-@bp.get("/monitoring-batches")
-@allow(*READERS, scope="read")
-@spec.validate(query=DeploymentScopedQuery, tags=[TAG])
-def list_batches(query: DeploymentScopedQuery) -> Any:
-    """Monitoring batches with their drift figures."""
-    return list_response(MonitoringBatch, MonitoringBatchPublic, query)
-
-
-@bp.post("/deployments/<int:deployment_id>/incidents")
-@allow(*GATE_CALLERS, scope="write")
-@spec.validate(json=IncidentCreate, tags=[TAG])
-def post_incident(deployment_id: int, json: IncidentCreate) -> Any:
+@route(
+    bp,
+    "POST",
+    "/deployments/<int:deployment_id>/incidents",
+    GATE_CALLERS,
+    scope="write",
+    status=201,
+    answer=IncidentVerdict,
+)
+def post_incident(session: Session, deployment_id: int, json: IncidentCreate) -> Answer:
     """Open an incident on a deployment; answers with the policy's verdict."""
-    with unit_of_work() as session:
-        incident, verdict = monitoring.open_incident(
-            session=session,
-            engine=current_policy_engine(),
-            deployment_id=deployment_id,
-            data=json,
-            actor=current_principal().username,
-        )
-        return created(body(public(IncidentVerdict, incident, verdict=verdict)))
+    incident, verdict = monitoring.open_incident(
+        session=session,
+        engine=current_policy_engine(),
+        deployment_id=deployment_id,
+        data=json,
+        actor=current_principal().username,
+    )
+    return public(IncidentVerdict, incident, verdict=verdict)
 
 
-@bp.get("/incidents")
-@allow(*READERS, scope="read")
-@spec.validate(query=DeploymentScopedQuery, tags=[TAG])
-def list_incidents(query: DeploymentScopedQuery) -> Any:
-    """Incidents."""
-    return list_response(Incident, IncidentPublic, query)
-
-
-@bp.post("/incidents/<int:incident_id>/resolution")
-@allow(*GATE_CALLERS, scope="write")
-@spec.validate(json=IncidentResolve, tags=[TAG])
-def resolve_incident(incident_id: int, json: IncidentResolve) -> Any:
+@route(
+    bp,
+    "POST",
+    "/incidents/<int:incident_id>/resolution",
+    GATE_CALLERS,
+    scope="write",
+    answer=IncidentPublic,
+)
+def resolve_incident(session: Session, incident_id: int, json: IncidentResolve) -> Answer:
     """Record how an incident was resolved."""
-    with unit_of_work() as session:
-        incident = monitoring.resolve_incident(
-            session=session,
-            incident_id=incident_id,
-            resolution=json.resolution,
-            actor=current_principal().username,
-        )
-        return jsonify(body(public(IncidentPublic, incident)))
+    incident = monitoring.resolve_incident(
+        session=session,
+        incident_id=incident_id,
+        resolution=json.resolution,
+        actor=current_principal().username,
+    )
+    return public(IncidentPublic, incident)

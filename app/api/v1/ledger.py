@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from pydantic import BeforeValidator
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from app.api.v1.common import ListQuery
-from app.api.v1.spec import spec
-from app.auth.guard import allow
+from app.api.v1.common import Answer, ListQuery, route
 from app.auth.roles import READERS
-from app.db import unit_of_work
 from app.ledger import event_to_dict
 from app.ledger.progress import verify_incrementally
 from app.ledger.subjects import about_subject_type
@@ -33,10 +30,8 @@ class LedgerQuery(ListQuery):
     action: str | None = None
 
 
-@bp.get("/events")
-@allow(*READERS, scope="read")
-@spec.validate(query=LedgerQuery, tags=["ledger"])
-def list_events(query: LedgerQuery) -> Any:
+@route(bp, "GET", "/events", READERS, scope="read")
+def list_events(session: Session, query: LedgerQuery) -> Answer:
     """Ledger events in chain order."""
     statement = select(LedgerEvent).order_by(col(LedgerEvent.seq))
     if query.subject_type is not None:
@@ -47,35 +42,29 @@ def list_events(query: LedgerQuery) -> Any:
             statement = statement.where(col(getattr(LedgerEvent, name)) == value)
     if query.after is not None:
         statement = statement.where(col(LedgerEvent.seq) > query.after)
-    with unit_of_work() as session:
-        rows = list(session.exec(statement.limit(query.limit + 1)).all())
-        items = rows[: query.limit]
-        next_after = items[-1].seq if len(rows) > query.limit else None
-        return jsonify({"items": [event_to_dict(e) for e in items], "next_after": next_after})
+    rows = list(session.exec(statement.limit(query.limit + 1)).all())
+    items = rows[: query.limit]
+    next_after = items[-1].seq if len(rows) > query.limit else None
+    return {"items": [event_to_dict(e) for e in items], "next_after": next_after}
 
 
-@bp.get("/verify")
-@allow(*READERS, scope="read")
-@spec.validate(tags=["ledger"])
-def verify() -> Any:
+@route(bp, "GET", "/verify", READERS, scope="read")
+def verify(session: Session) -> Answer:
     """Verify the events since the last verified one and report the state.
 
     The whole chain is re-walked by the daily ``ledger-verify`` job and by
     ``gatehouse ledger verify``; ``last_full_at`` says when that last happened.
     """
-    with unit_of_work() as session:
-        state, _head = verify_incrementally(session=session)
-        return jsonify(
-            {
-                "intact": state.intact,
-                "events_checked": state.events_checked,
-                "verified_seq": state.verified_seq,
-                "head_hash": state.verified_hash,
-                "broken_at": state.broken_seq,
-                "broken_kind": state.broken_kind,
-                "reason": state.broken_reason,
-                "checked_at": state.checked_at.isoformat() if state.checked_at else None,
-                "mode": state.mode,
-                "last_full_at": state.last_full_at.isoformat() if state.last_full_at else None,
-            }
-        )
+    state, _head = verify_incrementally(session=session)
+    return {
+        "intact": state.intact,
+        "events_checked": state.events_checked,
+        "verified_seq": state.verified_seq,
+        "head_hash": state.verified_hash,
+        "broken_at": state.broken_seq,
+        "broken_kind": state.broken_kind,
+        "reason": state.broken_reason,
+        "checked_at": state.checked_at.isoformat() if state.checked_at else None,
+        "mode": state.mode,
+        "last_full_at": state.last_full_at.isoformat() if state.last_full_at else None,
+    }

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from pydantic import BaseModel
+from sqlmodel import Session
 
-from app.api.v1.common import (
-    ListQuery,
-    body,
-    created,
-    list_response,
-    page_of,
-    public,
-    responses,
-)
-from app.api.v1.spec import spec
-from app.auth.guard import allow, current_principal
+from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.db import unit_of_work
 from app.models.model_versions import (
     EvaluationPublic,
     ModelCardPublic,
@@ -36,7 +25,6 @@ from app.registry.schemas import (
 )
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1/models")
-TAG = "models"
 
 
 class ModelListQuery(ListQuery):
@@ -60,99 +48,79 @@ class EvaluationList(BaseModel):
     items: list[EvaluationPublic]
 
 
-def _model_body(session: Any, model: ModelVersion) -> dict[str, Any]:
+def _model_body(session: Session, model: ModelVersion | int) -> ModelVersionDetail:
+    """A model version (or the one with this id) with its card."""
+    if isinstance(model, int):
+        model = get_record(session=session, model=ModelVersion, record_id=model)
     card = service.card_of(session=session, model_id=model.id or 0)
-    return body(
-        public(
-            ModelVersionDetail,
-            model,
-            card=public(ModelCardPublic, card) if card else None,
-            missing_card_sections=service.missing_card_sections(card),
-        )
+    return public(
+        ModelVersionDetail,
+        model,
+        card=public(ModelCardPublic, card) if card else None,
+        missing_card_sections=service.missing_card_sections(card),
     )
 
 
-@bp.get("")
-@allow(*READERS, scope="read")
-@spec.validate(query=ModelListQuery, resp=responses(page_of(ModelVersionPublic)), tags=[TAG])
-def list_models(query: ModelListQuery) -> Any:
-    """List model versions."""
-    return list_response(ModelVersion, ModelVersionPublic, query)
+list_route(
+    bp,
+    "",
+    ModelVersion,
+    ModelListQuery,
+    model=ModelVersionPublic,
+    name="list_models",
+    summary="List model versions.",
+)
 
 
-@bp.post("")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=ModelVersionCreate, resp=responses(created=ModelVersionDetail), tags=[TAG])
-def create_model(json: ModelVersionCreate) -> Any:
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=ModelVersionDetail)
+def create_model(session: Session, json: ModelVersionCreate) -> Answer:
     """Register a model version."""
-    with unit_of_work() as session:
-        model = service.create_model_version(
-            session=session, data=json, actor=current_principal().username
-        )
-        return created(_model_body(session, model))
+    actor = current_principal().username
+    model = service.create_model_version(session=session, data=json, actor=actor)
+    return _model_body(session, model)
 
 
-@bp.get("/<int:model_id>")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(ModelVersionDetail), tags=[TAG])
-def get_model(model_id: int) -> Any:
+@route(bp, "GET", "/<int:model_id>", READERS, scope="read", answer=ModelVersionDetail)
+def get_model(session: Session, model_id: int) -> Answer:
     """One model version with its card."""
-    with unit_of_work() as session:
-        return jsonify(
-            _model_body(
-                session, get_record(session=session, model=ModelVersion, record_id=model_id)
-            )
-        )
+    return _model_body(session, model_id)
 
 
-@bp.patch("/<int:model_id>")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=ModelVersionUpdate, resp=responses(ModelVersionDetail), tags=[TAG])
-def update_model(model_id: int, json: ModelVersionUpdate) -> Any:
+@route(bp, "PATCH", "/<int:model_id>", REGISTRARS, scope="write", answer=ModelVersionDetail)
+def update_model(session: Session, model_id: int, json: ModelVersionUpdate) -> Answer:
     """Change a model version's governance fields."""
-    with unit_of_work() as session:
-        model = service.update_model_version(
-            session=session, model_id=model_id, data=json, actor=current_principal().username
-        )
-        return jsonify(_model_body(session, model))
+    actor = current_principal().username
+    model = service.update_model_version(session=session, model_id=model_id, data=json, actor=actor)
+    return _model_body(session, model)
 
 
-@bp.put("/<int:model_id>/card")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=ModelCardUpdate, resp=responses(ModelVersionDetail), tags=[TAG])
-def set_card(model_id: int, json: ModelCardUpdate) -> Any:
+@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write", answer=ModelVersionDetail)
+def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     """Set sections of the model card."""
-    with unit_of_work() as session:
-        service.set_model_card(
-            session=session, model_id=model_id, data=json, actor=current_principal().username
-        )
-        return jsonify(
-            _model_body(
-                session, get_record(session=session, model=ModelVersion, record_id=model_id)
-            )
-        )
+    actor = current_principal().username
+    service.set_model_card(session=session, model_id=model_id, data=json, actor=actor)
+    return _model_body(session, model_id)
 
 
-@bp.get("/<int:model_id>/evaluations")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(EvaluationList), tags=[TAG])
-def list_evaluations(model_id: int) -> Any:
+@route(bp, "GET", "/<int:model_id>/evaluations", READERS, scope="read", answer=EvaluationList)
+def list_evaluations(session: Session, model_id: int) -> Answer:
     """A model version's evaluations."""
-    with unit_of_work() as session:
-        get_record(session=session, model=ModelVersion, record_id=model_id)
-        evaluations = service.evaluations_of(session=session, model_id=model_id)
-        return jsonify(
-            body(EvaluationList(items=[public(EvaluationPublic, e) for e in evaluations]))
-        )
+    get_record(session=session, model=ModelVersion, record_id=model_id)
+    evaluations = service.evaluations_of(session=session, model_id=model_id)
+    return EvaluationList(items=[public(EvaluationPublic, e) for e in evaluations])
 
 
-@bp.post("/<int:model_id>/evaluations")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=EvaluationCreate, resp=responses(created=EvaluationPublic), tags=[TAG])
-def add_evaluation(model_id: int, json: EvaluationCreate) -> Any:
+@route(
+    bp,
+    "POST",
+    "/<int:model_id>/evaluations",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=EvaluationPublic,
+)
+def add_evaluation(session: Session, model_id: int, json: EvaluationCreate) -> Answer:
     """Record a benchmark or red-team result."""
-    with unit_of_work() as session:
-        evaluation = service.add_evaluation(
-            session=session, model_id=model_id, data=json, actor=current_principal().username
-        )
-        return created(body(public(EvaluationPublic, evaluation)))
+    actor = current_principal().username
+    evaluation = service.add_evaluation(session=session, model_id=model_id, data=json, actor=actor)
+    return public(EvaluationPublic, evaluation)

@@ -9,18 +9,17 @@ report in a second one.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlmodel import Session
 
-from app.api.v1.common import ListQuery, body, created, public
-from app.api.v1.spec import spec
-from app.auth.guard import allow, current_principal
+from app.api.v1.common import Answer, ListQuery, page_of, public, route
+from app.auth.guard import current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.downloads import report_download
-from app.errors import UploadTooLargeError, ValidationError
+from app.errors import ValidationError
 from app.models.evidence import Report, ReportPublic
 from app.registry.records import get_record, list_records
 from app.reports import service as report_service
@@ -32,9 +31,9 @@ from app.reports.service import (
     report_filename,
     verify_upload,
 )
+from app.storage import UploadTooLargeError
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
-TAG = "reports"
 
 
 class ReportCreate(BaseModel):
@@ -88,55 +87,41 @@ class ReportDetail(ReportPublic):
     filename: str
 
 
-def _body(report: Report) -> dict[str, Any]:
-    return body(public(ReportDetail, report, filename=report_filename(report)))
+def _body(report: Report) -> ReportDetail:
+    return public(ReportDetail, report, filename=report_filename(report))
 
 
-@bp.post("")
-@allow(*REPORT_GENERATORS, scope="write")
-@spec.validate(json=ReportCreate, tags=[TAG])
-def generate(json: ReportCreate) -> Any:
+@route(bp, "POST", "", REPORT_GENERATORS, scope="write", status=201, answer=ReportDetail)
+def generate(_session: Session, json: ReportCreate) -> Answer:
     """Generate, sign, store and record a report (takes a few seconds)."""
+    # Rendering takes seconds: the service opens its own short units of work around it.
     report = report_service.generate(
         sessions=unit_of_work,
         settings=current_app.config["GATEHOUSE"],
         request=json.request(),
         actor=current_principal().username,
     )
-    return created(_body(report))
+    return _body(report)
 
 
-@bp.get("")
-@allow(*REPORT_READERS, scope="read")
-@spec.validate(query=ReportListQuery, tags=[TAG])
-def list_reports(query: ReportListQuery) -> Any:
+@route(bp, "GET", "", REPORT_READERS, scope="read", answer=page_of(ReportDetail))
+def list_reports(session: Session, query: ReportListQuery) -> Answer:
     """Reports, oldest first, filtered by kind and subject."""
-    with unit_of_work() as session:
-        page = list_records(
-            session=session,
-            model=Report,
-            filters=query.model_dump(exclude={"after", "limit"}),
-            after=query.after,
-            limit=query.limit,
-        )
-        return jsonify(
-            {"items": [_body(item) for item in page.items], "next_after": page.next_after}
-        )
+    filters = query.model_dump(exclude={"after", "limit"})
+    page = list_records(
+        session=session, model=Report, filters=filters, after=query.after, limit=query.limit
+    )
+    return page_of(ReportDetail)(items=[_body(r) for r in page.items], next_after=page.next_after)
 
 
-@bp.get("/<int:report_id>")
-@allow(*REPORT_READERS, scope="read")
-@spec.validate(tags=[TAG])
-def get_report(report_id: int) -> Any:
+@route(bp, "GET", "/<int:report_id>", REPORT_READERS, scope="read", answer=ReportDetail)
+def get_report(session: Session, report_id: int) -> Answer:
     """One report's record."""
-    with unit_of_work() as session:
-        return jsonify(_body(get_record(session=session, model=Report, record_id=report_id)))
+    return _body(get_record(session=session, model=Report, record_id=report_id))
 
 
-@bp.get("/<int:report_id>/download")
-@allow(*REPORT_READERS, scope="read")
-@spec.validate(tags=[TAG])
-def download(report_id: int) -> Any:
+@route(bp, "GET", "/<int:report_id>/download", REPORT_READERS, scope="read")
+def download(_session: Session, report_id: int) -> Answer:
     """The signed PDF as an attachment; the download is ledgered with the user."""
     return report_download(report_id)
 
@@ -153,15 +138,10 @@ def uploaded_pdf() -> bytes:
     return read_upload(upload.stream)
 
 
-@bp.post("/verify")
 # Verification changes nothing, but every non-GET API call needs a mutating scope.
-@allow(*REPORT_READERS, scope="write")
-@spec.validate(tags=[TAG])
-def verify() -> Any:
+@route(bp, "POST", "/verify", REPORT_READERS, scope="write")
+def verify(session: Session) -> Answer:
     """Verify an uploaded PDF (multipart ``file``): signature, signer, trust, registry match."""
     data = uploaded_pdf()
-    with unit_of_work() as session:
-        outcome = verify_upload(
-            session=session, settings=current_app.config["GATEHOUSE"], data=data
-        )
-        return jsonify(outcome.as_dict())
+    outcome = verify_upload(session=session, settings=current_app.config["GATEHOUSE"], data=data)
+    return outcome.as_dict()

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from pydantic import BaseModel
+from sqlmodel import Session
 
-from app.api.v1.common import (
-    ListQuery,
-    body,
-    created,
-    list_response,
-    page_of,
-    public,
-    responses,
-)
-from app.api.v1.spec import spec
+from app.api.v1.common import Answer, ListQuery, dump, list_route, public, route
 from app.approvals.cancellation import move_run
-from app.auth.guard import allow, current_principal
+from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.db import unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
+from app.launch.errors import LaunchRefusedError
 from app.models.runs import FineTuneRun, FineTuneRunPublic
-from app.problems import problem_response
+from app.problems import problem_for
 from app.registry import runs as service
 from app.registry.records import get_record
 from app.registry.schemas import RunCreate, RunUpdate, TransitionRequest
 from app.registry.state_machines import RUN_MACHINE
 
 bp = Blueprint("api_runs", __name__, url_prefix="/api/v1/runs")
-TAG = "runs"
 
 
 class RunListQuery(ListQuery):
@@ -49,6 +38,12 @@ class AttachDataset(BaseModel):
     dataset_version_id: int
 
 
+class CancelRequest(BaseModel):
+    """Why the run is cancelled (ledgered with the transition)."""
+
+    reason: str = ""
+
+
 class RunDetail(FineTuneRunPublic):
     """A run with the dataset versions it trains on and where it may move next."""
 
@@ -62,7 +57,10 @@ class RunLaunched(RunDetail):
     decision_id: int | None
 
 
-def _run_detail(session: Any, run: FineTuneRun) -> RunDetail:
+def _run_body(session: Session, run: FineTuneRun | int) -> RunDetail:
+    """A run (or the run with this id) with its dataset versions and allowed transitions."""
+    if isinstance(run, int):
+        run = get_record(session=session, model=FineTuneRun, record_id=run)
     versions = service.run_dataset_versions(session=session, run_id=run.id or 0)
     return public(
         RunDetail,
@@ -72,123 +70,85 @@ def _run_detail(session: Any, run: FineTuneRun) -> RunDetail:
     )
 
 
-def _run_body(session: Any, run: FineTuneRun) -> dict[str, Any]:
-    return body(_run_detail(session, run))
+list_route(
+    bp,
+    "",
+    FineTuneRun,
+    RunListQuery,
+    model=FineTuneRunPublic,
+    name="list_runs",
+    summary="List runs, filtered by state, platform or requester.",
+)
 
 
-@bp.get("")
-@allow(*READERS, scope="read")
-@spec.validate(query=RunListQuery, resp=responses(page_of(FineTuneRunPublic)), tags=[TAG])
-def list_runs(query: RunListQuery) -> Any:
-    """List runs, filtered by state, platform or requester."""
-    return list_response(FineTuneRun, FineTuneRunPublic, query)
-
-
-@bp.post("")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=RunCreate, resp=responses(created=RunDetail), tags=[TAG])
-def create_run(json: RunCreate) -> Any:
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=RunDetail)
+def create_run(session: Session, json: RunCreate) -> Answer:
     """Create a draft run."""
-    with unit_of_work() as session:
-        run = service.create_run(session=session, data=json, actor=current_principal().username)
-        return created(_run_body(session, run))
+    actor = current_principal().username
+    return _run_body(session, service.create_run(session=session, data=json, actor=actor))
 
 
-@bp.get("/<int:run_id>")
-@allow(*READERS, scope="read")
-@spec.validate(resp=responses(RunDetail), tags=[TAG])
-def get_run(run_id: int) -> Any:
+@route(bp, "GET", "/<int:run_id>", READERS, scope="read", answer=RunDetail)
+def get_run(session: Session, run_id: int) -> Answer:
     """One run with its dataset versions and allowed transitions."""
-    with unit_of_work() as session:
-        return jsonify(
-            _run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id))
-        )
+    return _run_body(session, run_id)
 
 
-@bp.patch("/<int:run_id>")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=RunUpdate, resp=responses(RunDetail), tags=[TAG])
-def update_run(run_id: int, json: RunUpdate) -> Any:
+@route(bp, "PATCH", "/<int:run_id>", REGISTRARS, scope="write", answer=RunDetail)
+def update_run(session: Session, run_id: int, json: RunUpdate) -> Answer:
     """Edit a draft run."""
-    with unit_of_work() as session:
-        run = service.update_run(
-            session=session, run_id=run_id, data=json, actor=current_principal().username
-        )
-        return jsonify(_run_body(session, run))
+    actor = current_principal().username
+    run = service.update_run(session=session, run_id=run_id, data=json, actor=actor)
+    return _run_body(session, run)
 
 
-@bp.post("/<int:run_id>/datasets")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=AttachDataset, resp=responses(RunDetail), tags=[TAG])
-def attach_dataset(run_id: int, json: AttachDataset) -> Any:
+@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write", answer=RunDetail)
+def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer:
     """Attach a dataset version to a draft run."""
-    with unit_of_work() as session:
-        service.attach_dataset_version(
-            session=session,
-            run_id=run_id,
-            version_id=json.dataset_version_id,
-            actor=current_principal().username,
-        )
-        return jsonify(
-            _run_body(session, get_record(session=session, model=FineTuneRun, record_id=run_id))
-        )
+    service.attach_dataset_version(
+        session=session,
+        run_id=run_id,
+        version_id=json.dataset_version_id,
+        actor=current_principal().username,
+    )
+    return _run_body(session, run_id)
 
 
-@bp.post("/<int:run_id>/transitions")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=TransitionRequest, resp=responses(RunDetail), tags=[TAG])
-def transition_run(run_id: int, json: TransitionRequest) -> Any:
+@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, scope="write", answer=RunDetail)
+def transition_run(session: Session, run_id: int, json: TransitionRequest) -> Answer:
     """Move a run along its state machine (gated edges go through their workflow)."""
-    with unit_of_work() as session:
-        run = move_run(
-            session=session,
-            run_id=run_id,
-            to=json.to,
-            actor=current_principal().username,
-            reason=json.reason,
-        )
-        return jsonify(_run_body(session, run))
+    actor = current_principal().username
+    run = move_run(session=session, run_id=run_id, to=json.to, actor=actor, reason=json.reason)
+    return _run_body(session, run)
 
 
-@bp.post("/<int:run_id>/launch")
-@allow(*REGISTRARS, scope="gate")
-@spec.validate(resp=responses(RunLaunched), tags=[TAG])
-def launch_run(run_id: int) -> Any:
+@route(bp, "POST", "/<int:run_id>/launch", REGISTRARS, scope="gate", answer=RunLaunched)
+def launch_run(session: Session, run_id: int) -> Answer:
     """Launch an approved run: the gate is asked again; 409 says why a launch was refused."""
-    with unit_of_work() as session:
-        outcome = launch_service.launch_run(
-            session=session,
-            engine=current_policy_engine(),
-            launcher=current_launcher(),
-            run_id=run_id,
-            actor=current_principal().username,
-        )
-        detail = _run_detail(session, outcome.run)
-        decision_id = outcome.decision.id if outcome.decision else None
+    outcome = launch_service.launch_run(
+        session=session,
+        engine=current_policy_engine(),
+        launcher=current_launcher(),
+        run_id=run_id,
+        actor=current_principal().username,
+    )
+    body = _run_body(session, outcome.run)
+    decision_id = outcome.decision.id if outcome.decision else None
     if outcome.refusal is not None:
-        return problem_response(
-            409, "Launch refused", outcome.refusal, decision_id=decision_id, run=body(detail)
+        return problem_for(
+            LaunchRefusedError(outcome.refusal), decision_id=decision_id, run=dump(body)
         )
-    return jsonify(body(RunLaunched(**dict(detail), decision_id=decision_id)))
+    return RunLaunched(**dict(body), decision_id=decision_id)
 
 
-class CancelRequest(BaseModel):
-    """Why the run is cancelled (ledgered with the transition)."""
-
-    reason: str = ""
-
-
-@bp.post("/<int:run_id>/cancel")
-@allow(*REGISTRARS, scope="write")
-@spec.validate(json=CancelRequest, resp=responses(RunDetail), tags=[TAG])
-def cancel_run(run_id: int, json: CancelRequest) -> Any:
+@route(bp, "POST", "/<int:run_id>/cancel", REGISTRARS, scope="write", answer=RunDetail)
+def cancel_run(session: Session, run_id: int, json: CancelRequest) -> Answer:
     """Cancel a run; a running run's training is stopped first (its Job deleted)."""
-    with unit_of_work() as session:
-        run = launch_service.cancel_run(
-            session=session,
-            launcher=current_launcher(),
-            run_id=run_id,
-            actor=current_principal().username,
-            reason=json.reason,
-        )
-        return jsonify(_run_body(session, run))
+    run = launch_service.cancel_run(
+        session=session,
+        launcher=current_launcher(),
+        run_id=run_id,
+        actor=current_principal().username,
+        reason=json.reason,
+    )
+    return _run_body(session, run)

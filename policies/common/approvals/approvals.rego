@@ -1,14 +1,19 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Required approvals satisfied
 # description: >-
 #   The approvals the policy requires (roles and counts, see lib.approvals) are given by
 #   distinct people who neither requested, trained nor developed the model, and nobody
 #   rejected.
 # related_resources:
-#   - ref: https://www.federalreserve.gov/supervisionreg/srletters/sr1107.htm
+#   - ref: https://www.nist.gov/itl/ai-risk-management-framework
 #     description: Gatehouse approval policy (separation of duties, data.gatehouse.approvals)
 # custom:
 #   control_id: COMMON-APPROVALS
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: high
 #   remediation: Collect the missing approvals from people independent of the model.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Evaluations present, fresh and within the domain's thresholds
 # description: >-
 #   Every metric the model's domain requires has a result. The newest result of each
@@ -12,6 +14,9 @@
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
 # custom:
 #   control_id: COMMON-EVALUATIONS
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: high
 #   remediation: Run (and import) the missing or stale benchmarks against the model and its base model; improve the model until each metric meets its bound.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Model card complete
 # description: >-
 #   The model card has every required section (after Mitchell et al.) filled in, and
@@ -8,6 +10,9 @@
 #     description: Mitchell et al., Model Cards for Model Reporting (FAT* 2019)
 # custom:
 #   control_id: COMMON-MODEL-CARD
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: medium
 #   remediation: Fill in the missing model card sections.

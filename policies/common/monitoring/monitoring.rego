@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Production monitoring within bounds
 # description: >-
 #   Once a deployment is monitored, its latest batch's score distribution has not
@@ -11,6 +13,9 @@
 #     description: NIST AI RMF 1.0, MANAGE 4.1 (post-deployment monitoring)
 # custom:
 #   control_id: COMMON-MONITORING
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: high
 #   remediation: Investigate the drift or incident, re-audit the model on current data, then clear the review.

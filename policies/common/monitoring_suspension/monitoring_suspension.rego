@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Production use suspended on severe drift or a critical incident
 # description: >-
 #   Decides suspension (production -> suspended): the latest batch's score drift is
@@ -10,6 +12,9 @@
 #     description: NIST AI RMF 1.0, MANAGE 2.4 (mechanisms to supersede, disengage or deactivate)
 # custom:
 #   control_id: COMMON-MONITORING-SUSPEND
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: critical
 #   remediation: Resolve the incident or retrain and re-audit the model; promote again through the gate.

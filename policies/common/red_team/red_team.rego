@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Red-team results
 # description: >-
 #   The model has been red-teamed in every attack category its domain requires; each
@@ -11,6 +13,9 @@
 #     description: NIST AI RMF 1.0, MEASURE 2.7 (security and resilience evaluated)
 # custom:
 #   control_id: COMMON-RED-TEAM
+#   effective_from: 2026-11-26
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: critical
 #   remediation: Red-team the missing categories; mitigate or accept (independently) the blocking findings; run a memorisation test when the training data holds personal data.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Adverse action reasons (ECOA / Regulation B)
 # description: >-
 #   A model that makes credit decisions has an explainability audit that provides the
@@ -8,6 +10,9 @@
 #     description: 12 CFR 1002.9 (Regulation B)
 # custom:
 #   control_id: FIN-REGB-1002.9
+#   effective_from: 2011-12-30
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Finance
 #   severity: high
 #   remediation: Run an explainability audit that yields principal reasons per decision.

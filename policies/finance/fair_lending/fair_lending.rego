@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Fair lending
 # description: >-
 #   The latest fairness audit of a credit or financial-risk model passes the four-fifths
@@ -9,6 +11,9 @@
 #     description: ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)
 # custom:
 #   control_id: FIN-FAIR-LENDING
+#   effective_from: 2011-12-30
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Finance
 #   severity: high
 #   remediation: Mitigate the disparity, re-run the fairness audit and promote only when it passes.

@@ -10,7 +10,7 @@ outcome(status, reason, messages) := {
 	"violations": [{
 		"control": "FIN-SR11-7-MONITORING",
 		"regulation": "Finance",
-		"citation": "Federal Reserve SR 11-7, Section V (Ongoing Monitoring)",
+		"citation": "Federal Reserve SR 26-2 / OCC Bulletin 2026-13, Revised Guidance on Model Risk Management (model validation and monitoring)",
 		"severity": "medium",
 		"message": message,
 	} |
@@ -49,4 +49,10 @@ test_unattested_monitoring_fails if {
 # An unknown domain counts as financial.
 test_unattested_domain_applies_the_finance_pack if {
 	ongoing_monitoring.outcome == outcome("fail", "checked the model's monitoring", ["the model has no ongoing monitoring configured"]) with input as fx.with_model({"domain": null, "monitoring_enabled": false})
+}
+
+test_sr11_7_switch_cites_the_banks_adopted_guidance if {
+	found := ongoing_monitoring.outcome with input as input_unmonitored
+		with data.gatehouse.model_risk.adopted_guidance as "sr11-7"
+	found.violations[0].citation == "Federal Reserve SR 11-7 / OCC 2011-12, Section V (Ongoing Monitoring), as adopted by the bank's model risk policy (rescinded 17 April 2026)"
 }

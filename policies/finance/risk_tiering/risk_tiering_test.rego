@@ -10,7 +10,7 @@ outcome(status, reason, messages) := {
 	"violations": [{
 		"control": "FIN-SR11-7-TIER",
 		"regulation": "Finance",
-		"citation": "Federal Reserve SR 11-7, Guidance on Model Risk Management",
+		"citation": "Federal Reserve SR 26-2 / OCC Bulletin 2026-13, Revised Guidance on Model Risk Management (governance and controls; risk-based approach)",
 		"severity": "high",
 		"message": message,
 	} |
@@ -61,4 +61,10 @@ test_missing_tier_without_model_risk_approval_fails if {
 		"the high-tier model has no approval from model risk management",
 		"the model has no risk_tier attested (recorded by model_risk)",
 	]) with input as object.union(fx.with_model({"risk_tier": null}), {"approvals": [fx.approvals[0]]})
+}
+
+test_sr11_7_switch_cites_the_banks_adopted_guidance if {
+	found := risk_tiering.outcome with input as input_high_tier_without_model_risk
+		with data.gatehouse.model_risk.adopted_guidance as "sr11-7"
+	found.violations[0].citation == "Federal Reserve SR 11-7 / OCC 2011-12, Guidance on Model Risk Management, as adopted by the bank's model risk policy (rescinded 17 April 2026)"
 }

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Automated decisions with legal or similarly significant effect
 # description: >-
 #   A model that makes automated decisions with legal or similarly significant effect on
@@ -9,6 +11,9 @@
 #     description: GDPR Art. 22; Recital 71
 # custom:
 #   control_id: GDPR-22
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
 #   remediation: Put a human reviewer in the decision loop and run an explainability audit.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Data protection impact assessment for high-risk processing
 # description: >-
 #   Processing EU/EEA personal data at high risk (special categories, large scale, or a
@@ -8,6 +10,9 @@
 #     description: GDPR Art. 35
 # custom:
 #   control_id: GDPR-35
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
 #   remediation: Carry out the DPIA and record its reference on the dataset.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Right to erasure
 # description: >-
 #   A dataset version with an unresolved erasure request cannot be used for training.
@@ -8,6 +10,9 @@
 #     description: GDPR Art. 17
 # custom:
 #   control_id: GDPR-17
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
 #   remediation: Resolve the erasure requests and publish a new dataset version without the data.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Lawful basis for processing personal data
 # description: >-
 #   Every dataset with personal data of EU/EEA data subjects records one of the six
@@ -8,6 +10,9 @@
 #     description: GDPR Art. 6(1)
 # custom:
 #   control_id: GDPR-6.1
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
 #   remediation: Record the lawful basis (and the consent reference when it is consent) on the dataset.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Records of processing activities
 # description: >-
 #   A dataset with EU/EEA personal data records its controller, the purpose of
@@ -8,6 +10,9 @@
 #     description: GDPR Art. 30
 # custom:
 #   control_id: GDPR-30
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: low
 #   remediation: Record the controller, purpose and data categories on the dataset.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Condition for processing special categories of personal data
 # description: >-
 #   A dataset with special-category data (health, biometric, genetic, racial or ethnic
@@ -9,6 +11,9 @@
 #     description: GDPR Art. 9(2)
 # custom:
 #   control_id: GDPR-9.2
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
 #   remediation: Record the Art. 9(2) condition on the dataset, or remove the special-category data.

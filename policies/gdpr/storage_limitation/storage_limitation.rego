@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Storage limitation
 # description: >-
 #   A dataset with EU/EEA personal data has a retention deadline, and the deadline has
@@ -8,6 +10,9 @@
 #     description: GDPR Art. 5(1)(e)
 # custom:
 #   control_id: GDPR-5.1e
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: medium
 #   remediation: Set a retention deadline on the dataset; delete or re-justify data past it.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Transfers of personal data outside the EEA
 # description: >-
 #   When a dataset with EU/EEA personal data is stored, or a run trains on it, outside
@@ -9,6 +11,9 @@
 #     description: GDPR Art. 44-46
 # custom:
 #   control_id: GDPR-44
+#   effective_from: 2018-05-25
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
 #   remediation: >-

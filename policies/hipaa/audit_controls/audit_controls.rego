@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Audit controls on a production deployment handling PHI
 # description: >-
 #   A production deployment of a model trained on PHI records access (access logging)
@@ -8,6 +10,9 @@
 #     description: 45 CFR 164.312(b)
 # custom:
 #   control_id: HIPAA-164.312b
+#   effective_from: 2005-04-20
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: HIPAA
 #   severity: high
 #   remediation: Enable access logging and monitoring on the deployment before promotion.

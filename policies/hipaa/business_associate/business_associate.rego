@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Business associate agreement with an external fine-tuning platform
 # description: >-
 #   PHI sent to an externally hosted fine-tuning platform requires a business associate
@@ -9,6 +11,9 @@
 #     description: 45 CFR 164.502(e), 164.504(e)
 # custom:
 #   control_id: HIPAA-164.502e
+#   effective_from: 2003-04-14
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: HIPAA
 #   severity: high
 #   remediation: >-

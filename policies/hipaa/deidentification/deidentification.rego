@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: PHI is de-identified before training
 # description: >-
 #   Every dataset holding PHI must be de-identified, either by Safe Harbor (the PII/PHI
@@ -9,6 +11,9 @@
 #     description: 45 CFR 164.514(a)-(b)
 # custom:
 #   control_id: HIPAA-164.514
+#   effective_from: 2003-04-14
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: HIPAA
 #   severity: high
 #   remediation: >-

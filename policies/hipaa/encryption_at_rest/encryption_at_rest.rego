@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: PHI datasets are encrypted at rest
 # description: Every stored dataset holding PHI is encrypted at rest.
 # related_resources:
@@ -6,6 +8,9 @@
 #     description: 45 CFR 164.312(a)(2)(iv)
 # custom:
 #   control_id: HIPAA-164.312a2iv
+#   effective_from: 2005-04-20
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: HIPAA
 #   severity: high
 #   remediation: Store the dataset on encrypted storage and record it on the dataset version.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Minimum necessary PHI
 # description: >-
 #   Each PHI field a dataset uses is listed with the purpose it serves, so that only the
@@ -8,6 +10,9 @@
 #     description: 45 CFR 164.502(b)
 # custom:
 #   control_id: HIPAA-164.502b
+#   effective_from: 2003-04-14
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: HIPAA
 #   severity: medium
 #   remediation: >-

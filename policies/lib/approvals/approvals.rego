@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Required approvals
 # description: >-
 #   Which roles must sign off and how many distinct people, from the approval rules in

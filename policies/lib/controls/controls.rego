@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Shared building blocks for controls
 # description: >-
 #   Classification helpers and the outcome constructor every control uses, so that
@@ -79,6 +81,15 @@ finance_applies if {
 	is_object(input.model)
 	not member(input.model, "domain", data.gatehouse.domains.non_financial)
 }
+
+# The model-risk guidance the installation's own policy adopts
+# (data.gatehouse.model_risk.adopted_guidance): "sr26-2", the current interagency
+# guidance (default), or "sr11-7" for a bank whose model risk policy still adopts the
+# rescinded 2011 guidance. Any other value cites the current guidance. Only the citation
+# changes: what the model-risk controls check is the same under both.
+model_risk_citation(citations) := citations.sr11_7 if {
+	data.gatehouse.model_risk.adopted_guidance == "sr11-7"
+} else := citations.sr26_2
 
 # The evaluation time. Timestamps are RFC 3339 with a numeric offset and no
 # fraction ("2026-01-01T00:00:00+00:00"): the only form both engines parse.

@@ -1,4 +1,6 @@
 # METADATA
+# schemas:
+#   - input: schema.input
 # title: Gate decision assembly
 # description: >-
 #   Turns the outcomes the controls reported into the gate decision. Fail closed: the
