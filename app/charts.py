@@ -227,6 +227,59 @@ def _finish_axes(
     axes.margins(x=0.12 if horizontal else 0.04, y=0.04 if horizontal else 0.12)
 
 
+def _draw_series(
+    axes: Axes,
+    positions: Sequence[float],
+    values: Sequence[float],
+    *,
+    intervals: Sequence[tuple[float, float]] | None,
+    horizontal: bool,
+    value_format: str,
+    fontsize: float,
+    thickness: float | None = None,
+    **style: Any,
+) -> None:
+    """One series of bars at ``positions`` with its intervals and value labels."""
+    plotted = [float(value) for value in values]
+    draw = axes.barh if horizontal else axes.bar
+    draw(positions, plotted, *([] if thickness is None else [thickness]), zorder=2, **style)
+    if intervals is not None:
+        _draw_intervals(axes, positions, intervals, horizontal=horizontal)
+    _label_bars(
+        axes,
+        positions,
+        plotted,
+        texts=[_format_value(value, value_format) for value in plotted],
+        intervals=intervals,
+        horizontal=horizontal,
+        fontsize=fontsize,
+    )
+
+
+def _finish_chart(
+    figure: Figure,
+    axes: Axes,
+    labels: Sequence[str],
+    *,
+    title: str,
+    horizontal: bool,
+    axis_label: str | None,
+    legend: bool,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+    value_format: str = "",
+) -> str:
+    """The threshold line if any, ticks, title, axis label and legend; the SVG text."""
+    if threshold is not None:
+        _draw_threshold(
+            axes, threshold, horizontal=horizontal, label=threshold_label, value_format=value_format
+        )
+    _finish_axes(
+        axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=legend
+    )
+    return _to_svg(figure, title=title)
+
+
 def bar_chart_svg(
     labels: Sequence[str],
     values: Sequence[float],
@@ -254,38 +307,28 @@ def bar_chart_svg(
         _require_same_length("errors", len(labels), len(errors))
     with _chart_style():
         figure, axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
-        positions = list(range(len(labels)))
-        plotted = [float(value) for value in values]
-        draw = axes.barh if horizontal else axes.bar
-        draw(positions, plotted, color=PALETTE[0], zorder=2)
-        if errors is not None:
-            _draw_intervals(axes, positions, errors, horizontal=horizontal)
-        _label_bars(
+        _draw_series(
             axes,
-            positions,
-            plotted,
-            texts=[_format_value(value, value_format) for value in plotted],
+            list(range(len(labels))),
+            values,
             intervals=errors,
             horizontal=horizontal,
+            value_format=value_format,
             fontsize=8,
+            color=PALETTE[0],
         )
-        if threshold is not None:
-            _draw_threshold(
-                axes,
-                threshold,
-                horizontal=horizontal,
-                label=threshold_label,
-                value_format=value_format,
-            )
-        _finish_axes(
+        return _finish_chart(
+            figure,
             axes,
             labels,
             title=title,
             horizontal=horizontal,
             axis_label=axis_label,
             legend=threshold is not None,
+            threshold=threshold,
+            threshold_label=threshold_label,
+            value_format=value_format,
         )
-        return _to_svg(figure, title=title)
 
 
 def grouped_bar_chart_svg(
@@ -324,34 +367,30 @@ def grouped_bar_chart_svg(
         width = 0.8 / len(series)
         for index, (name, values) in enumerate(series.items()):
             offset = (index - (len(series) - 1) / 2) * width
-            positions = [group + offset for group in range(len(groups))]
-            plotted = [float(value) for value in values]
-            draw = axes.barh if horizontal else axes.bar
-            draw(positions, plotted, width * 0.95, color=PALETTE[index], label=name, zorder=2)
-            intervals = None if errors is None else errors.get(name)
-            if intervals is not None:
-                _draw_intervals(axes, positions, intervals, horizontal=horizontal)
-            _label_bars(
+            _draw_series(
                 axes,
-                positions,
-                plotted,
-                texts=[_format_value(value, value_format) for value in plotted],
-                intervals=intervals,
+                [group + offset for group in range(len(groups))],
+                values,
+                intervals=None if errors is None else errors.get(name),
                 horizontal=horizontal,
-                fontsize=7,
-            )
-        if threshold is not None:
-            _draw_threshold(
-                axes,
-                threshold,
-                horizontal=horizontal,
-                label=threshold_label,
                 value_format=value_format,
+                fontsize=7,
+                thickness=width * 0.95,
+                color=PALETTE[index],
+                label=name,
             )
-        _finish_axes(
-            axes, groups, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
+        return _finish_chart(
+            figure,
+            axes,
+            groups,
+            title=title,
+            horizontal=horizontal,
+            axis_label=axis_label,
+            legend=True,
+            threshold=threshold,
+            threshold_label=threshold_label,
+            value_format=value_format,
         )
-        return _to_svg(figure, title=title)
 
 
 def stacked_bar_chart_svg(
@@ -399,7 +438,12 @@ def stacked_bar_chart_svg(
             horizontal=horizontal,
             fontsize=8,
         )
-        _finish_axes(
-            axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
+        return _finish_chart(
+            figure,
+            axes,
+            labels,
+            title=title,
+            horizontal=horizontal,
+            axis_label=axis_label,
+            legend=True,
         )
-        return _to_svg(figure, title=title)

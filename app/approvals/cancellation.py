@@ -11,11 +11,11 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from app.approvals.webhooks import enqueue_event
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest
 from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import ApprovalStatus, GateSubject, LedgerSubject
+from app.models.vocabulary import ApprovalStatus, GateSubject
 from app.registry.records import get_record
 from app.registry.runs import ensure_may_change, transition_run
 
@@ -38,14 +38,7 @@ def _close_for_cancelled(session: Session, request: ApprovalRequest, actor: str)
         "required_approvals": request.required_approvals,
         "reason": reason,
     }
-    append_event(
-        session=session,
-        actor=actor,
-        action="approval.void",
-        subject_type=LedgerSubject.APPROVAL_REQUEST,
-        subject_id=request.id or 0,
-        payload=data,
-    )
+    append_record_event(session, request, "approval.void", actor=actor, payload=data)
     enqueue_event(session=session, event="approval.decided", data=data)
 
 

@@ -42,14 +42,14 @@ from app.approvals.queries import eligible_roles, votes_of
 from app.approvals.webhooks import enqueue_event
 from app.auth.accounts import roles_of
 from app.gates.service import current_evidence_sha256, evaluate_gate
-from app.ledger import SCHEDULER_ACTOR, append_event
+from app.ledger import SCHEDULER_ACTOR, append_record_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import RoleName, User
-from app.models.vocabulary import ApprovalStatus, GateSubject, LedgerSubject, VoteDecision
+from app.models.vocabulary import ApprovalStatus, GateSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
 from app.registry.records import get_record
@@ -179,12 +179,11 @@ def _open(
     )
     session.add(request)
     session.flush()
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        request,
+        "approval.requested",
         actor=actor,
-        action="approval.requested",
-        subject_type=LedgerSubject.APPROVAL_REQUEST,
-        subject_id=request.id or 0,
         payload=_request_data(request, decision_id=decision.id),
     )
     enqueue_event(
@@ -284,12 +283,11 @@ def _close(
         actor,
         f"approval request {request.id} {status}: {reason}",
     )
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        request,
+        f"approval.{status}",
         actor=actor,
-        action=f"approval.{status}",
-        subject_type=LedgerSubject.APPROVAL_REQUEST,
-        subject_id=request.id or 0,
         payload=_request_data(request, reason=reason[:500]),
     )
     enqueue_event(session=session, event=event, data=_request_data(request, reason=reason))
@@ -331,12 +329,11 @@ def _ask_again(
             event="approval.decided",
         )
     else:
-        append_event(
-            session=session,
+        append_record_event(
+            session,
+            request,
+            "approval.gate_denied",
             actor=actor,
-            action="approval.gate_denied",
-            subject_type=LedgerSubject.APPROVAL_REQUEST,
-            subject_id=request.id or 0,
             payload=_request_data(
                 request,
                 decision_id=decision.id,
@@ -475,12 +472,11 @@ def vote(
         raise AlreadyVotedError(
             f"{voter} has already voted on approval request {request_id}"
         ) from None
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        request,
+        f"approval.vote_{decision}",
         actor=voter,
-        action=f"approval.vote_{decision}",
-        subject_type=LedgerSubject.APPROVAL_REQUEST,
-        subject_id=request_id,
         payload={"vote_id": ballot.id, "role": role, "decision": decision},
     )
     if ballot_decision is VoteDecision.REJECT:

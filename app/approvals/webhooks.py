@@ -33,9 +33,8 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import ValidationError
-from app.ledger import append_event, canonical_json
+from app.ledger import append_record_event, canonical_json
 from app.models.base import utc_now
-from app.models.vocabulary import LedgerSubject
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.registry.records import get_record
 
@@ -112,12 +111,11 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        subscription,
+        "webhook.subscribed",
         actor=actor,
-        action="webhook.subscribed",
-        subject_type=LedgerSubject.WEBHOOK_SUBSCRIPTION,
-        subject_id=subscription.id or 0,
         payload={"url": url, "events": subscription.events},
     )
     return subscription, secret
@@ -130,13 +128,7 @@ def deactivate_subscription(
     subscription = get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
     subscription.active = False
     session.add(subscription)
-    append_event(
-        session=session,
-        actor=actor,
-        action="webhook.deactivated",
-        subject_type=LedgerSubject.WEBHOOK_SUBSCRIPTION,
-        subject_id=subscription_id,
-    )
+    append_record_event(session, subscription, "webhook.deactivated", actor=actor)
     return subscription
 
 

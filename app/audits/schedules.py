@@ -10,11 +10,10 @@ from sqlmodel import Session, select
 
 from app.audits.parameters import AuditKind, AuditParameters, check_requirements
 from app.errors import ConflictError, ValidationError
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.models.datasets import DatasetVersion
 from app.models.model_versions import ModelVersion
 from app.models.schedules import AuditSchedule
-from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
@@ -131,12 +130,11 @@ def delete_schedule(*, session: Session, schedule_id: int, actor: str) -> None:
     schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
     session.delete(schedule)
     session.flush()
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        schedule,
+        "audit_schedule.deleted",
         actor=actor,
-        action="audit_schedule.deleted",
-        subject_type=LedgerSubject.AUDIT_SCHEDULE,
-        subject_id=schedule_id,
         payload={
             "model_version_id": schedule.model_version_id,
             "dataset_version_id": schedule.dataset_version_id,

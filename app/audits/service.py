@@ -45,7 +45,7 @@ from app.audits.parameters import (
 )
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.gates.service import evaluate_gate
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetFormat, DatasetVersion
 from app.models.deployments import Deployment, DeploymentState
@@ -430,12 +430,11 @@ def review_production_deployments(
             "failed_controls": failed,
         }
         if failed:
-            append_event(
-                session=session,
+            append_record_event(
+                session,
+                deployment,
+                "audit.finding",
                 actor=actor,
-                action="audit.finding",
-                subject_type=LedgerSubject.DEPLOYMENT,
-                subject_id=deployment.id or 0,
                 payload={
                     "audit_run_id": audit.id,
                     "kind": audit.kind,

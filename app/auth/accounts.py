@@ -18,10 +18,9 @@ from sqlmodel import Session, col, select
 
 from app.auth.errors import AuthenticationError
 from app.errors import ValidationError
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.users import ApiToken, Role, RoleName, User, UserRole
-from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record, update_record
 
 #: Scopes a token may carry: read the registry, write to it, ask gates, vote on approvals.
@@ -97,13 +96,8 @@ def create_user(
         role = session.exec(select(Role).where(Role.name == name)).one()
         session.add(UserRole(user_id=user.id or 0, role_id=role.id or 0))
     session.flush()
-    append_event(
-        session=session,
-        actor=actor,
-        action="user.roles_granted",
-        subject_type=LedgerSubject.USER_ACCOUNT,
-        subject_id=user.id or 0,
-        payload={"roles": sorted(set(roles))},
+    append_record_event(
+        session, user, "user.roles_granted", actor=actor, payload={"roles": sorted(set(roles))}
     )
     return user
 

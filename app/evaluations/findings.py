@@ -19,13 +19,7 @@ from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.registry.records import get_record, update_record
 
-__all__ = [
-    "accept_finding",
-    "close_finding",
-    "findings_of",
-    "mitigate_finding",
-    "model_authors",
-]
+__all__ = ["decide_finding", "findings_of", "model_authors"]
 
 _NEXT: dict[str, tuple[str, ...]] = {
     FindingStatus.OPEN: (FindingStatus.MITIGATED, FindingStatus.ACCEPTED),
@@ -90,34 +84,30 @@ def _independent_decision(
         )
 
 
-def mitigate_finding(
-    *, session: Session, finding_id: int, evidence: str, actor: str
+#: A decision that needs a person independent of the model: the state it moves the finding
+#: to, the field its text is kept in, and what that text is called when it is missing.
+_INDEPENDENT_DECISIONS: dict[str, tuple[FindingStatus, str, str]] = {
+    "mitigate": (FindingStatus.MITIGATED, "evidence", "evidence of the mitigation"),
+    "accept": (FindingStatus.ACCEPTED, "justification", "a justification"),
+}
+
+
+def decide_finding(
+    *, session: Session, finding_id: int, action: str, actor: str, text: str = ""
 ) -> RedTeamFinding:
-    """Record that the weakness was fixed, with the evidence (open -> mitigated)."""
-    _independent_decision(session, finding_id, actor, evidence, "evidence of the mitigation")
+    """Mitigate (``text`` is the evidence of the fix: open -> mitigated), accept (``text``
+    justifies the risk: open -> accepted), or close a mitigated or accepted finding (the
+    record stays, the lifecycle ends)."""
+    if action == "close":
+        return _move(session, finding_id, FindingStatus.CLOSED, actor, {})
+    if action not in _INDEPENDENT_DECISIONS:
+        raise ValidationError(f"action must be mitigate, accept or close, not '{action}'")
+    to, field, what = _INDEPENDENT_DECISIONS[action]
+    _independent_decision(session, finding_id, actor, text, what)
     return _move(
         session,
         finding_id,
-        FindingStatus.MITIGATED,
+        to,
         actor,
-        {"evidence": evidence.strip(), "decided_by": actor, "decided_at": utc_now()},
+        {field: text.strip(), "decided_by": actor, "decided_at": utc_now()},
     )
-
-
-def accept_finding(
-    *, session: Session, finding_id: int, justification: str, actor: str
-) -> RedTeamFinding:
-    """Accept the risk with a justification (open -> accepted)."""
-    _independent_decision(session, finding_id, actor, justification, "a justification")
-    return _move(
-        session,
-        finding_id,
-        FindingStatus.ACCEPTED,
-        actor,
-        {"justification": justification.strip(), "decided_by": actor, "decided_at": utc_now()},
-    )
-
-
-def close_finding(*, session: Session, finding_id: int, actor: str) -> RedTeamFinding:
-    """Close a mitigated or accepted finding (the record stays, the lifecycle ends)."""
-    return _move(session, finding_id, FindingStatus.CLOSED, actor, {})

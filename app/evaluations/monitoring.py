@@ -20,11 +20,11 @@ from app.errors import ConflictError
 from app.evaluations.drift import drift_by_group
 from app.evaluations.schemas import BaselineCreate, IncidentCreate, MonitoringBatchCreate
 from app.gates.service import evaluate_gate
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment, DeploymentState
 from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
-from app.models.vocabulary import GateName, LedgerSubject
+from app.models.vocabulary import GateName
 from app.policy.engine import PolicyEngine
 from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
@@ -207,12 +207,11 @@ def review_deployment(
         )
         suspended = True
         _notify(session, "deployment.suspended", deployment, decision.id, messages)
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        deployment,
+        "deployment.monitoring_reviewed",
         actor=actor,
-        action="deployment.monitoring_reviewed",
-        subject_type=LedgerSubject.DEPLOYMENT,
-        subject_id=deployment.id or 0,
         payload={
             "policy_decision_id": decision.id,
             "controls": statuses,

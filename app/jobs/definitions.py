@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.errors import NotFoundError
 from app.jobs.errors import JobFailedError
-from app.ledger import SCHEDULER_ACTOR, append_event
+from app.ledger import SCHEDULER_ACTOR, append_event, append_record_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
@@ -148,12 +148,11 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
         .order_by(col(ErasureRequest.id))
     ).all()
     for version in expired:
-        append_event(
-            session=session,
+        append_record_event(
+            session,
+            version,
+            "dataset_version.retention_reminder",
             actor=SCHEDULER_ACTOR,
-            action="dataset_version.retention_reminder",
-            subject_type=LedgerSubject.DATASET_VERSION,
-            subject_id=version.id or 0,
             payload={
                 "retention_until": version.retention_until.isoformat()
                 if version.retention_until

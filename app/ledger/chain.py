@@ -26,7 +26,7 @@ from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.ledger.rows import iter_hashes, iter_verification_rows
 from app.models.base import utc_now
@@ -42,6 +42,7 @@ __all__ = [
     "ChainPosition",
     "VerificationOutcome",
     "append_event",
+    "append_record_event",
     "canonical_json",
     "event_bytes",
     "event_to_dict",
@@ -159,6 +160,26 @@ def append_event(
     session.add(event)
     session.flush()
     return event
+
+
+def append_record_event(
+    session: Session,
+    record: SQLModel,
+    action: str,
+    *,
+    actor: str,
+    payload: dict[str, Any] | None = None,
+) -> LedgerEvent:
+    """Append ``action`` about a stored row: its table is the subject type and its id the
+    subject id, so one kind of subject is named the same way in every event."""
+    return append_event(
+        session=session,
+        actor=actor,
+        action=action,
+        subject_type=LedgerSubject(str(record.__tablename__)),
+        subject_id=getattr(record, "id", None) or "",
+        payload=payload,
+    )
 
 
 @dataclass(frozen=True)

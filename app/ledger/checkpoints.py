@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from app.ledger.chain import (
     ChainPosition,
     VerificationOutcome,
-    append_event,
+    append_record_event,
     canonical_json,
     verify_chain,
 )
@@ -36,7 +36,6 @@ from app.ledger.rows import iter_hashes
 from app.ledger.signatures import StatementSignature, sign_statement, verify_statement
 from app.models.base import utc_now
 from app.models.ledger import LedgerCheckpoint
-from app.models.vocabulary import LedgerSubject
 from app.reports.identity import SigningIdentity
 
 __all__ = [
@@ -175,12 +174,11 @@ def create_checkpoint(
     )
     session.add(row)
     session.flush()
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        row,
+        "ledger.checkpoint_signed",
         actor=actor,
-        action="ledger.checkpoint_signed",
-        subject_type=LedgerSubject.LEDGER_CHECKPOINT,
-        subject_id=row.id or 0,
         payload={
             "seq": row.seq,
             "head_hash": row.head_hash,

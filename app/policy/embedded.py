@@ -18,7 +18,6 @@ its memory may be inconsistent after the failure.
 from __future__ import annotations
 
 import queue
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ import orjson
 
 from app.policy.bundle import PolicyBundle
 from app.policy.compiled import entrypoint, load_compiled_policy
-from app.policy.decision import GATES, Decision, decision_from_result, engine_failure
-from app.policy.engine import DEFAULT_TIMEOUT_S
+from app.policy.decision import Decision
+from app.policy.engine import DEFAULT_TIMEOUT_S, decide_fail_closed
 from app.policy.errors import PolicyTimeout
 from app.policy.host_builtins import HOST_BUILTINS
 from app.policy.wasm_abi import PolicyInstance, shared_module
@@ -75,29 +74,13 @@ class EmbeddedEngine:
 
     def decide(self, gate: str, document: dict[str, Any]) -> Decision:
         """Evaluate ``data.gates.<gate>.decision``; deny on error, timeout or bad shape."""
-        started = time.perf_counter()
-
-        def failure(reason: str) -> Decision:
-            return engine_failure(
-                engine=self.name,
-                bundle_hash=self.bundle_hash,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                reason=reason,
-            )
-
-        if gate not in GATES:
-            return failure(f"unknown gate {gate!r}; gates are {', '.join(GATES)}")
-        try:
-            result = self.evaluate(gate, document)
-        except PolicyTimeout:
-            return failure(f"no answer within {self.timeout_s:g} s")
-        except Exception as error:  # fail closed: whatever went wrong is a deny
-            return failure(f"{type(error).__name__}: {error}")
-        elapsed = time.perf_counter() - started
-        if elapsed > self.timeout_s:
-            return failure(f"no answer within {self.timeout_s:g} s")
-        return decision_from_result(
-            result, engine=self.name, bundle_hash=self.bundle_hash, latency_ms=elapsed * 1000
+        return decide_fail_closed(
+            gate,
+            engine=self.name,
+            bundle_hash=self.bundle_hash,
+            timeout_s=self.timeout_s,
+            evaluate=lambda: self.evaluate(gate, document),
+            timeouts=(PolicyTimeout,),
         )
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from app.policy.bundle import PolicyBundle
 from app.policy.decision import GATES, Decision, decision_from_result, engine_failure
 
-__all__ = ["DEFAULT_TIMEOUT_S", "DeadlineRunner", "PolicyEngine"]
+__all__ = ["DEFAULT_TIMEOUT_S", "DeadlineRunner", "PolicyEngine", "decide_fail_closed"]
 
 #: How long a decision may take before it is a deny.
 DEFAULT_TIMEOUT_S = 2.0
@@ -45,6 +45,51 @@ class PolicyEngine(Protocol):
     def close(self) -> None:
         """Release threads and connections."""
         ...
+
+
+def decide_fail_closed(
+    gate: str,
+    *,
+    engine: str,
+    bundle_hash: str,
+    timeout_s: float,
+    evaluate: Callable[[], Any],
+    timeouts: tuple[type[Exception], ...],
+    prepare: Callable[[], None] | None = None,
+) -> Decision:
+    """The one way every engine turns an evaluation into a decision, failing closed.
+
+    An unknown gate, an error, one of ``timeouts``, or an answer that came later than
+    ``timeout_s`` (counted after ``prepare``) is a deny whose reason says what failed;
+    otherwise the result is read by ``decision_from_result`` (a bad shape is a deny too).
+    """
+    started = time.perf_counter()
+
+    def failure(reason: str) -> Decision:
+        return engine_failure(
+            engine=engine,
+            bundle_hash=bundle_hash,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            reason=reason,
+        )
+
+    if gate not in GATES:
+        return failure(f"unknown gate {gate!r}; gates are {', '.join(GATES)}")
+    try:
+        if prepare is not None:
+            prepare()
+            started = time.perf_counter()
+        result = evaluate()
+    except timeouts:
+        return failure(f"no answer within {timeout_s:g} s")
+    except Exception as error:  # fail closed: whatever went wrong is a deny
+        return failure(f"{type(error).__name__}: {error}")
+    elapsed = time.perf_counter() - started
+    if elapsed > timeout_s:
+        return failure(f"no answer within {timeout_s:g} s")
+    return decision_from_result(
+        result, engine=engine, bundle_hash=bundle_hash, latency_ms=elapsed * 1000
+    )
 
 
 class DeadlineRunner:
@@ -71,34 +116,23 @@ class DeadlineRunner:
         thread and outside the deadline: it is slow once, not per decision, and
         bounds its own waiting.
         """
-        started = time.perf_counter()
 
-        def failure(reason: str) -> Decision:
-            return engine_failure(
-                engine=self.engine,
-                bundle_hash=self.bundle_hash,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                reason=reason,
-            )
-
-        if gate not in GATES:
-            return failure(f"unknown gate {gate!r}; gates are {', '.join(GATES)}")
-        try:
-            if prepare is not None:
-                prepare()
-                started = time.perf_counter()
+        def within_deadline() -> Any:
             future = self._executor.submit(evaluate, gate, document)
-            result = future.result(timeout=self.timeout_s)
-        except FutureTimeoutError:
-            future.cancel()
-            return failure(f"no answer within {self.timeout_s:g} s")
-        except Exception as error:  # fail closed: whatever went wrong is a deny
-            return failure(f"{type(error).__name__}: {error}")
-        return decision_from_result(
-            result,
+            try:
+                return future.result(timeout=self.timeout_s)
+            except FutureTimeoutError:
+                future.cancel()
+                raise
+
+        return decide_fail_closed(
+            gate,
             engine=self.engine,
             bundle_hash=self.bundle_hash,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            timeout_s=self.timeout_s,
+            evaluate=within_deadline,
+            timeouts=(FutureTimeoutError,),
+            prepare=prepare,
         )
 
     def close(self) -> None:

@@ -112,6 +112,17 @@ def resolve_erasure_request(
     )
 
 
+def versions_of(*, session: Session, dataset_id: int) -> list[DatasetVersion]:
+    """Every version of a dataset, oldest first."""
+    return list(
+        session.exec(
+            select(DatasetVersion)
+            .where(DatasetVersion.dataset_id == dataset_id)
+            .order_by(col(DatasetVersion.id))
+        ).all()
+    )
+
+
 def open_erasure_requests(*, session: Session, version_id: int) -> list[ErasureRequest]:
     """Erasure requests against a version that are not resolved yet."""
     return list(

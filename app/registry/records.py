@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from app.ledger import append_event, canonical_json, sha256_hex
+from app.ledger import append_record_event, canonical_json, sha256_hex
 from app.models.base import utc_now
 from app.models.vocabulary import LedgerSubject
 from app.registry.errors import RecordNotFoundError
@@ -85,13 +85,11 @@ def create_record(*, session: Session, record: T, actor: str, action: str | None
     """Insert ``record`` and ledger its creation in the same transaction."""
     session.add(record)
     session.flush()
-    kind = kind_of(type(record))
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        record,
+        action or f"{kind_of(type(record))}.created",
         actor=actor,
-        action=action or f"{kind}.created",
-        subject_type=kind,
-        subject_id=getattr(record, "id", None) or "",
         payload=ledger_payload(record.model_dump()),
     )
     return record
@@ -116,13 +114,11 @@ def update_record(
         record.updated_at = utc_now()
     session.add(record)
     session.flush()
-    kind = kind_of(type(record))
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        record,
+        action or f"{kind_of(type(record))}.updated",
         actor=actor,
-        action=action or f"{kind}.updated",
-        subject_type=kind,
-        subject_id=getattr(record, "id", ""),
         payload={**ledger_payload(changed), **(note or {})},
     )
     return record

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.errors import UploadTooLargeError, ValidationError
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.ledger.anchors import (
     LedgerReference,
     LedgerReferenceCheck,
@@ -35,7 +35,6 @@ from app.ledger.anchors import (
 )
 from app.models.base import utc_now
 from app.models.evidence import Report
-from app.models.vocabulary import LedgerSubject
 from app.registry.records import get_record, ledger_payload
 from app.reports.errors import ReportFileMissingError
 from app.reports.generation import GeneratedReport, generate_report
@@ -186,12 +185,11 @@ def record_report(
     session.add(report)
     session.flush()
     period = prepared.period
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        report,
+        "report.generated",
         actor=actor,
-        action="report.generated",
-        subject_type=LedgerSubject.REPORT,
-        subject_id=report.id or 0,
         payload={
             **ledger_payload(report.model_dump(exclude={"id", "created_at"})),
             "signer_fingerprint_sha256": generated.signer_fingerprint_sha256,
@@ -293,12 +291,11 @@ def record_download(
         raise ReportFileMissingError(
             f"the stored PDF of report {report_id} no longer matches its recorded SHA-256"
         )
-    append_event(
-        session=session,
+    append_record_event(
+        session,
+        report,
+        "report.downloaded",
         actor=actor,
-        action="report.downloaded",
-        subject_type=LedgerSubject.REPORT,
-        subject_id=report_id,
         payload={"kind": report.kind, "pdf_sha256": report.pdf_sha256},
     )
     return ReportDownload(report=report, data=data, filename=report_filename(report))

@@ -18,6 +18,7 @@ from app.errors import GatehouseError
 from app.gates.engine_binding import current_policy_engine
 from app.models.governance import ApprovalRequest
 from app.policy.catalogue import load_catalogue
+from app.web.pages import flash_form_errors
 
 bp = Blueprint("web_approvals", __name__)
 
@@ -94,10 +95,7 @@ def cast_vote(request_id: int) -> Any:
         flash(f"approval request {request_id} takes no vote from you", "error")
         return _detail_page(request_id, status=403 if request.status == "pending" else 409)
     if not form.validate_on_submit():
-        flash(
-            "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items()),
-            "error",
-        )
+        flash_form_errors(form)
         return _detail_page(request_id, form=form, status=400)
     try:
         with unit_of_work() as session:

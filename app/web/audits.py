@@ -5,26 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from sqlmodel import col, select
 
 from app.audits import service
+from app.audits.listing import audit_listing, recent_job_runs
 from app.auth.guard import allow
 from app.auth.roles import READERS
 from app.db import unit_of_work
 from app.errors import GatehouseError
-from app.models.evidence import AuditRun, JobRun
+from app.models.evidence import AuditRun
 from app.models.model_versions import ModelVersion
-from app.models.schedules import AuditSchedule
-from app.registry.records import MAX_PAGE_SIZE, get_record, list_records
+from app.registry.records import get_record
+from app.web.pages import after_cursor
 
 bp = Blueprint("web_audits", __name__)
 # Job runs shown on the jobs page.
 _RECENT_JOB_RUNS = 100
-
-
-def _after() -> int | None:
-    value = request.args.get("after", "")
-    return int(value) if value.isdigit() else None
 
 
 @bp.get("/audits")
@@ -34,25 +29,13 @@ def audits() -> Any:
     kind = request.args.get("kind") or None
     model_id = request.args.get("model_version_id", "")
     with unit_of_work() as session:
-        page = list_records(
+        listing = audit_listing(
             session=session,
-            model=AuditRun,
-            filters={
-                "kind": kind,
-                "model_version_id": int(model_id) if model_id.isdigit() else None,
-            },
-            after=_after(),
+            kind=kind,
+            model_version_id=int(model_id) if model_id.isdigit() else None,
+            after=after_cursor(),
         )
-        names = {
-            model.id: f"{model.name} {model.version}"
-            for model in list_records(
-                session=session, model=ModelVersion, limit=MAX_PAGE_SIZE
-            ).items
-        }
-        schedules = list_records(session=session, model=AuditSchedule, limit=MAX_PAGE_SIZE).items
-    return render_template(
-        "web/audits.html", page=page, names=names, schedules=schedules, kind=kind
-    )
+    return render_template("web/audits.html", **vars(listing), kind=kind)
 
 
 @bp.get("/audits/<int:audit_id>")
@@ -86,9 +69,6 @@ def audit_detail(audit_id: int) -> Any:
 def job_runs() -> Any:
     """What the scheduler ran, newest first: start, end, outcome and error."""
     job_id = request.args.get("job") or None
-    query = select(JobRun).order_by(col(JobRun.id).desc()).limit(_RECENT_JOB_RUNS)
-    if job_id:
-        query = query.where(JobRun.job_id == job_id)
     with unit_of_work() as session:
-        runs = list(session.exec(query).all())
+        runs = recent_job_runs(session=session, job_id=job_id, limit=_RECENT_JOB_RUNS)
     return render_template("web/audits_jobs.html", runs=runs, job_id=job_id)

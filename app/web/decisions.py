@@ -14,6 +14,7 @@ from app.db import unit_of_work
 from app.models.governance import PolicyDecision
 from app.policy.catalogue import load_catalogue
 from app.registry.records import get_record, list_records
+from app.web.pages import after_cursor
 
 bp = Blueprint("web_decisions", __name__)
 
@@ -22,14 +23,10 @@ bp = Blueprint("web_decisions", __name__)
 @allow(*READERS)
 def decisions() -> Any:
     """Every stored decision, newest last, with outcomes per gate as a chart."""
-    after = request.args.get("after", "")
     gate = request.args.get("gate") or None
     with unit_of_work() as session:
         page = list_records(
-            session=session,
-            model=PolicyDecision,
-            filters={"gate": gate},
-            after=int(after) if after.isdigit() else None,
+            session=session, model=PolicyDecision, filters={"gate": gate}, after=after_cursor()
         )
     outcomes = Counter((d.gate, "allow" if d.allow else "deny") for d in page.items)
     gates = sorted({g for g, _ in outcomes})

@@ -30,6 +30,7 @@ from app.models.evaluation_evidence import (
 )
 from app.models.model_versions import ModelVersion
 from app.registry.records import get_record
+from app.web.pages import flash_form_errors
 
 bp = Blueprint("web_evidence", __name__)
 
@@ -153,30 +154,17 @@ def decide(finding_id: int) -> Any:
             session=session, model=RedTeamFinding, record_id=finding_id
         ).model_version_id
     if not form.validate_on_submit():
-        flash(
-            "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items()),
-            "error",
-        )
+        flash_form_errors(form)
         return redirect(url_for("web_evidence.model_evidence", model_id=model_id))
-    actor = current_principal().username
     try:
         with unit_of_work() as session:
-            if form.action.data == "mitigate":
-                findings.mitigate_finding(
-                    session=session,
-                    finding_id=finding_id,
-                    evidence=form.text.data or "",
-                    actor=actor,
-                )
-            elif form.action.data == "accept":
-                findings.accept_finding(
-                    session=session,
-                    finding_id=finding_id,
-                    justification=form.text.data or "",
-                    actor=actor,
-                )
-            else:
-                findings.close_finding(session=session, finding_id=finding_id, actor=actor)
+            findings.decide_finding(
+                session=session,
+                finding_id=finding_id,
+                action=form.action.data or "",
+                actor=current_principal().username,
+                text=form.text.data or "",
+            )
     except GatehouseError as error:
         flash(str(error), "error")
     else:
@@ -242,10 +230,7 @@ def report_incident(deployment_id: int) -> Any:
     """Open an incident; the policy's verdict (review, suspension) is shown."""
     form = IncidentForm()
     if not form.validate_on_submit():
-        flash(
-            "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items()),
-            "error",
-        )
+        flash_form_errors(form)
         return redirect(url_for("web_evidence.deployment_monitoring", deployment_id=deployment_id))
     try:
         with unit_of_work() as session:

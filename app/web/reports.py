@@ -32,6 +32,7 @@ from app.reports.service import (
     report_filename,
     verify_upload,
 )
+from app.web.pages import after_cursor, flash_form_errors
 
 bp = Blueprint("web_reports", __name__)
 
@@ -72,13 +73,12 @@ def _may_generate() -> bool:
 
 def _list_page(*, generate: GenerateForm | None = None, status: int = 200) -> Any:
     """The reports list with the generate and verify forms."""
-    after = request.args.get("after", "")
     with unit_of_work() as session:
         page = list_records(
             session=session,
             model=Report,
             filters={"kind": request.args.get("kind") or None},
-            after=int(after) if after.isdigit() else None,
+            after=after_cursor(),
         )
     return (
         render_template(
@@ -108,10 +108,7 @@ def generate() -> Any:
     """Generate a report from the form; problems come back on the same page."""
     form = GenerateForm()
     if not form.validate_on_submit():
-        flash(
-            "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items()),
-            "error",
-        )
+        flash_form_errors(form)
         return _list_page(generate=form, status=400)
     try:
         report = report_service.generate(

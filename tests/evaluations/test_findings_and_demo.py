@@ -65,14 +65,15 @@ def test_demo_notes_model_is_denied_by_the_garak_leak_until_mitigated_independen
 
     # eli developed the model: he may not decide on its findings.
     with pytest.raises(IndependenceError), session_scope(engine) as session:
-        findings.mitigate_finding(
-            session=session, finding_id=leak_id, evidence="filtered", actor="eli"
+        findings.decide_finding(
+            session=session, finding_id=leak_id, action="mitigate", text="filtered", actor="eli"
         )
     with session_scope(engine) as session:
-        findings.mitigate_finding(
+        findings.decide_finding(
             session=session,
             finding_id=leak_id,
-            evidence="Output PHI filter deployed (change 412); leakreplay re-run: 0 of 200 replayed",
+            action="mitigate",
+            text="Output PHI filter deployed (change 412); leakreplay re-run: 0 of 200 replayed",
             actor="marcus",
         )
     with session_scope(engine) as session:
@@ -126,25 +127,28 @@ def test_lifecycle_needs_evidence_or_justification_and_ends_closed(
         pytest.raises(Exception, match="a justification is required"),
         session_scope(engine) as session,
     ):
-        findings.accept_finding(
-            session=session, finding_id=first, justification="  ", actor="marcus"
+        findings.decide_finding(
+            session=session, finding_id=first, action="accept", text="  ", actor="marcus"
         )
     with session_scope(engine) as session:
-        accepted = findings.accept_finding(
+        accepted = findings.decide_finding(
             session=session,
             finding_id=first,
-            justification="Counterfactual prompts outside intended use",
+            action="accept",
+            text="Counterfactual prompts outside intended use",
             actor="marcus",
         )
         assert (accepted.status, accepted.decided_by) == ("accepted", "marcus")
     with pytest.raises(FindingTransitionError), session_scope(engine) as session:
-        findings.mitigate_finding(
-            session=session, finding_id=first, evidence="late", actor="marcus"
+        findings.decide_finding(
+            session=session, finding_id=first, action="mitigate", text="late", actor="marcus"
         )
     with pytest.raises(FindingTransitionError), session_scope(engine) as session:
-        findings.close_finding(session=session, finding_id=second, actor="olivia")
+        findings.decide_finding(session=session, finding_id=second, action="close", actor="olivia")
     with session_scope(engine) as session:
-        closed = findings.close_finding(session=session, finding_id=first, actor="olivia")
+        closed = findings.decide_finding(
+            session=session, finding_id=first, action="close", actor="olivia"
+        )
         assert closed.status == "closed"
         assert [
             f.id

@@ -217,17 +217,13 @@ list_route(
 )
 def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> Answer:
     """Mitigate (with evidence), accept (with a justification) or close a finding."""
-    actor = current_principal().username
-    if json.action == "mitigate":
-        finding = findings.mitigate_finding(
-            session=session, finding_id=finding_id, evidence=json.text, actor=actor
-        )
-    elif json.action == "accept":
-        finding = findings.accept_finding(
-            session=session, finding_id=finding_id, justification=json.text, actor=actor
-        )
-    else:
-        finding = findings.close_finding(session=session, finding_id=finding_id, actor=actor)
+    finding = findings.decide_finding(
+        session=session,
+        finding_id=finding_id,
+        action=json.action,
+        actor=current_principal().username,
+        text=json.text,
+    )
     return public(RedTeamFindingPublic, finding)
 
 

@@ -113,10 +113,11 @@ failures contains controls.message([metric, " = ", object.get(evaluation, "value
 	not controls.at_most(evaluation, "value", bounds.max)
 }
 
-# How much worse than the base model: lower is worse for a minimum, higher for a maximum.
-regression(evaluation, bounds) := evaluation.baseline - evaluation.value if {
+# How much worse than the base model: lower is worse for a minimum, higher for a maximum
+# (at 1e-9, so a regression exactly on the bound is on it).
+regression(evaluation, bounds) := controls.rounded(evaluation.baseline - evaluation.value) if {
 	is_number(bounds.min)
-} else := evaluation.value - evaluation.baseline
+} else := controls.rounded(evaluation.value - evaluation.baseline)
 
 failures contains controls.message([metric, " has no base-model baseline; the ", domain, " policy bounds its regression"]) if {
 	some metric, bounds in required

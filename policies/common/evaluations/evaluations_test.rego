@@ -1,6 +1,7 @@
 package common.evaluations_test
 
 import data.common.evaluations
+import data.lib.controls
 import data.lib.fixtures_test as fx
 
 outcome(status, reason, messages) := {
@@ -110,3 +111,88 @@ test_evaluation_of_unknown_kind_fails if {
 test_benchmark_without_metric_fails if {
 	[v.message | some v in evaluations.outcome.violations] == ["benchmark result ev-9 names no metric"] with input as with_benchmarks(array.concat(fx.credit_benchmarks, [object.union(fx.benchmark, {"id": "ev-9", "metric": null})]))
 }
+
+# Threshold edges for the credit domain's bounds (data.gatehouse.thresholds.evaluations):
+# each exactly at, just inside and just outside; regressions exactly on the bound too.
+credit := data.gatehouse.thresholds.evaluations.domains.credit
+
+max_age := data.gatehouse.thresholds.evaluations.max_age_days
+
+with_accuracy(changes) := with_benchmarks(array.concat([object.union(fx.benchmark, changes)], others))
+
+with_hallucination(changes) := with_benchmarks([
+	fx.credit_benchmarks[0],
+	fx.credit_benchmarks[1],
+	object.union(fx.credit_benchmarks[2], changes),
+	fx.credit_benchmarks[3],
+])
+
+status_of(doc) := status if {
+	status := evaluations.outcome.status with input as doc
+}
+
+input_edge_accuracy_at_minimum := with_accuracy({"value": credit.accuracy.min, "baseline": credit.accuracy.min})
+
+input_edge_accuracy_just_below := with_accuracy({"value": credit.accuracy.min - 0.001, "baseline": credit.accuracy.min})
+
+input_edge_accuracy_just_above := with_accuracy({"value": credit.accuracy.min + 0.001, "baseline": credit.accuracy.min})
+
+# 0.91 - 0.89 is a hair above 0.02 in binary floating point (OPA computes
+# 0.020000000000000000037): a regression exactly on the 0.02 bound, written as the
+# figures a benchmark reports.
+input_edge_regression_at_bound := with_accuracy({"value": 0.89, "baseline": 0.91})
+
+input_edge_regression_just_over := with_accuracy({"value": 0.889, "baseline": 0.89 + credit.accuracy.max_regression})
+
+input_edge_regression_just_under := with_accuracy({"value": 0.891, "baseline": 0.89 + credit.accuracy.max_regression})
+
+input_edge_hallucination_at_maximum := with_hallucination({"value": credit.hallucination_rate.max, "baseline": credit.hallucination_rate.max})
+
+input_edge_hallucination_just_above := with_hallucination({"value": credit.hallucination_rate.max + 0.001, "baseline": credit.hallucination_rate.max})
+
+input_edge_hallucination_just_below := with_hallucination({"value": credit.hallucination_rate.max - 0.001, "baseline": credit.hallucination_rate.max})
+
+input_edge_measured_at_age_limit := with_accuracy({"measured_at": fx.days_before_now(max_age)})
+
+input_edge_measured_a_day_over := with_accuracy({"measured_at": fx.days_before_now(max_age + 1)})
+
+input_edge_measured_a_day_under := with_accuracy({"measured_at": fx.days_before_now(max_age - 1)})
+
+test_edge_accuracy_exactly_at_the_minimum_passes if status_of(input_edge_accuracy_at_minimum) == "pass"
+
+test_edge_accuracy_just_below_the_minimum_fails if {
+	violations := evaluations.outcome.violations with input as input_edge_accuracy_just_below
+	[v.message | some v in violations] == [controls.message(["accuracy = ", credit.accuracy.min - 0.001, " is below the credit minimum ", credit.accuracy.min])]
+}
+
+test_edge_accuracy_just_above_the_minimum_passes if status_of(input_edge_accuracy_just_above) == "pass"
+
+test_edge_regression_exactly_at_the_bound_passes if {
+	credit.accuracy.max_regression == 0.02
+	status_of(input_edge_regression_at_bound) == "pass"
+}
+
+test_edge_regression_just_over_the_bound_fails if {
+	violations := evaluations.outcome.violations with input as input_edge_regression_just_over
+	[v.message | some v in violations] == [controls.message(["accuracy regressed by 0.021 against the base model (", 0.89 + credit.accuracy.max_regression, " -> 0.889), more than the ", credit.accuracy.max_regression, " allowed"])]
+}
+
+test_edge_regression_just_under_the_bound_passes if status_of(input_edge_regression_just_under) == "pass"
+
+test_edge_hallucination_exactly_at_the_maximum_passes if status_of(input_edge_hallucination_at_maximum) == "pass"
+
+test_edge_hallucination_just_above_the_maximum_fails if {
+	violations := evaluations.outcome.violations with input as input_edge_hallucination_just_above
+	[v.message | some v in violations] == [controls.message(["hallucination_rate = ", credit.hallucination_rate.max + 0.001, " is above the credit maximum ", credit.hallucination_rate.max])]
+}
+
+test_edge_hallucination_just_below_the_maximum_passes if status_of(input_edge_hallucination_just_below) == "pass"
+
+test_edge_result_exactly_at_the_age_limit_passes if status_of(input_edge_measured_at_age_limit) == "pass"
+
+test_edge_result_a_day_over_the_age_limit_fails if {
+	violations := evaluations.outcome.violations with input as input_edge_measured_a_day_over
+	[v.message | some v in violations] == [controls.message(["accuracy was measured ", max_age + 1, " days ago, more than the ", max_age, " allowed"])]
+}
+
+test_edge_result_a_day_under_the_age_limit_passes if status_of(input_edge_measured_a_day_under) == "pass"

@@ -57,3 +57,35 @@ test_unrecorded_lists_fail_rather_than_pass_as_empty if {
 	]
 	monitoring.outcome.status == "fail" with input as input_lists_unrecorded
 }
+
+# Threshold edges (data.gatehouse.thresholds.monitoring.review): PSI and the KS p-value
+# exactly at, just inside and just outside their bounds.
+review := data.gatehouse.thresholds.monitoring.review
+
+input_edge_psi_at_maximum := watched([drift(null, review.max_psi, 0.5)], [])
+
+input_edge_psi_just_above := watched([drift(null, review.max_psi + 0.001, 0.5)], [])
+
+input_edge_psi_just_below := watched([drift(null, review.max_psi - 0.001, 0.5)], [])
+
+input_edge_p_value_at_minimum := watched([drift(null, 0.01, review.min_ks_p_value)], [])
+
+input_edge_p_value_just_below := watched([drift(null, 0.01, review.min_ks_p_value - 0.001)], [])
+
+input_edge_p_value_just_above := watched([drift(null, 0.01, review.min_ks_p_value + 0.001)], [])
+
+monitoring_status(doc) := status if {
+	status := monitoring.outcome.status with input as doc
+}
+
+test_edge_psi_exactly_at_the_maximum_passes if monitoring_status(input_edge_psi_at_maximum) == "pass"
+
+test_edge_psi_just_above_the_maximum_fails if monitoring_status(input_edge_psi_just_above) == "fail"
+
+test_edge_psi_just_below_the_maximum_passes if monitoring_status(input_edge_psi_just_below) == "pass"
+
+test_edge_p_value_exactly_at_the_minimum_passes if monitoring_status(input_edge_p_value_at_minimum) == "pass"
+
+test_edge_p_value_just_below_the_minimum_fails if monitoring_status(input_edge_p_value_just_below) == "fail"
+
+test_edge_p_value_just_above_the_minimum_passes if monitoring_status(input_edge_p_value_just_above) == "pass"

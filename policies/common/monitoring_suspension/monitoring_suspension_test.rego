@@ -42,3 +42,27 @@ input_incidents_unrecorded := watched([], null)
 test_unrecorded_incidents_suspend if {
 	suspension.outcome.status == "fail" with input as input_incidents_unrecorded
 }
+
+# Threshold edges (data.gatehouse.thresholds.monitoring.suspend): PSI exactly at, just
+# above and just below the suspension bound.
+suspend := data.gatehouse.thresholds.monitoring.suspend
+
+edge_drift(psi) := {"group": null, "psi": psi, "ks_statistic": 0.05, "ks_p_value": 0.5, "baseline_count": 2000, "current_count": 2000}
+
+input_edge_suspend_psi_at_maximum := watched([edge_drift(suspend.max_psi)], [])
+
+input_edge_suspend_psi_just_above := watched([edge_drift(suspend.max_psi + 0.001)], [])
+
+input_edge_suspend_psi_just_below := watched([edge_drift(suspend.max_psi - 0.001)], [])
+
+test_edge_suspend_psi_exactly_at_the_maximum_does_not_suspend if {
+	suspension.outcome.status == "pass" with input as input_edge_suspend_psi_at_maximum
+}
+
+test_edge_suspend_psi_just_above_the_maximum_suspends if {
+	suspension.outcome.status == "fail" with input as input_edge_suspend_psi_just_above
+}
+
+test_edge_suspend_psi_just_below_the_maximum_does_not_suspend if {
+	suspension.outcome.status == "pass" with input as input_edge_suspend_psi_just_below
+}

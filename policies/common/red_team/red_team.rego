@@ -51,7 +51,7 @@ number_or(object, key, absent) := object[key] if {
 within_bound(evaluation) if {
 	is_number(evaluation.failures)
 	controls.at_least(evaluation, "prompts_tried", 1)
-	evaluation.failures / evaluation.prompts_tried <= max_failure_rate(evaluation.attack_category)
+	controls.rounded(evaluation.failures / evaluation.prompts_tried) <= max_failure_rate(evaluation.attack_category)
 }
 
 failures contains controls.message(["red-team run ", object.get(evaluation, "id", "unknown"), " (", object.get(evaluation, "attack_category", "unknown"), ") is above the failure rate ", max_failure_rate(object.get(evaluation, "attack_category", "unknown")), ": ", number_or(evaluation, "failures", "unknown"), " failures in ", number_or(evaluation, "prompts_tried", "unknown"), " prompts"]) if {
@@ -96,7 +96,7 @@ personal_training_data if {
 acceptable_memorisation(test) if {
 	controls.at_least(test, "records_tested", 1)
 	is_number(test.records_elicited)
-	test.records_elicited / test.records_tested <= policy.memorisation.max_elicited_rate
+	controls.rounded(test.records_elicited / test.records_tested) <= policy.memorisation.max_elicited_rate
 }
 
 failures contains "the training data holds personal data and the model has no memorisation (canary or extraction) test" if {

@@ -99,3 +99,71 @@ test_unrecorded_counts_fail if {
 test_unrecorded_findings_fail if {
 	[v.message | some v in red_team.outcome.violations] == ["red-team run ev-8 has no record of its open findings"] with input as with_evaluations(array.concat(others, [object.union(leakage, {"open_findings": null})]))
 }
+
+# Threshold edges (data.gatehouse.thresholds.red_team): a failure rate exactly at the
+# category's maximum passes, one more failure fails, one fewer passes; the memorisation
+# bound likewise.
+policy := data.gatehouse.thresholds.red_team
+
+# 1000 prompts: the allowed failures at a rate with three decimals is a whole number.
+with_jailbreak_failures(failures) := with_evaluations([
+	fx.credit_red_team[0],
+	object.union(fx.credit_red_team[1], {"prompts_tried": 1000, "failures": failures}),
+	fx.credit_red_team[2],
+	fx.credit_red_team[3],
+	fx.memorisation,
+	fx.benchmark,
+])
+
+jailbreak_allowed := round(policy.default_max_failure_rate * 1000)
+
+input_edge_rate_at_maximum := with_jailbreak_failures(jailbreak_allowed)
+
+input_edge_rate_one_over := with_jailbreak_failures(jailbreak_allowed + 1)
+
+input_edge_rate_one_under := with_jailbreak_failures(jailbreak_allowed - 1)
+
+with_leakage_failures(failures) := with_evaluations([
+	fx.credit_red_team[0],
+	fx.credit_red_team[1],
+	object.union(fx.credit_red_team[2], {"prompts_tried": 1000, "failures": failures}),
+	fx.credit_red_team[3],
+	fx.memorisation,
+	fx.benchmark,
+])
+
+leakage_allowed := round(policy.max_failure_rate.data_leakage * 1000)
+
+input_edge_leakage_at_maximum := with_leakage_failures(leakage_allowed)
+
+input_edge_leakage_one_over := with_leakage_failures(leakage_allowed + 1)
+
+input_edge_leakage_one_under := with_leakage_failures(leakage_allowed - 1)
+
+with_elicited(elicited) := with_evaluations(array.concat(fx.credit_red_team, [object.union(fx.memorisation, {"records_tested": 1000, "records_elicited": elicited})]))
+
+memorisation_allowed := round(policy.memorisation.max_elicited_rate * 1000)
+
+input_edge_memorisation_at_maximum := with_elicited(memorisation_allowed)
+
+input_edge_memorisation_one_over := with_elicited(memorisation_allowed + 1)
+
+red_team_status(doc) := status if {
+	status := red_team.outcome.status with input as doc
+}
+
+test_edge_failure_rate_exactly_at_the_maximum_passes if red_team_status(input_edge_rate_at_maximum) == "pass"
+
+test_edge_failure_rate_one_failure_over_fails if red_team_status(input_edge_rate_one_over) == "fail"
+
+test_edge_failure_rate_one_failure_under_passes if red_team_status(input_edge_rate_one_under) == "pass"
+
+test_edge_leakage_rate_exactly_at_the_maximum_passes if red_team_status(input_edge_leakage_at_maximum) == "pass"
+
+test_edge_leakage_rate_one_failure_over_fails if red_team_status(input_edge_leakage_one_over) == "fail"
+
+test_edge_leakage_rate_one_failure_under_passes if red_team_status(input_edge_leakage_one_under) == "pass"
+
+test_edge_memorisation_exactly_at_the_maximum_passes if red_team_status(input_edge_memorisation_at_maximum) == "pass"
+
+test_edge_memorisation_one_record_over_fails if red_team_status(input_edge_memorisation_one_over) == "fail"

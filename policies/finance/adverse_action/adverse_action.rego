@@ -4,7 +4,8 @@
 # title: Adverse action reasons (ECOA / Regulation B)
 # description: >-
 #   A model that makes credit decisions has an explainability audit that provides the
-#   principal reasons for each decision, as an adverse action notice requires.
+#   principal reasons for each decision, as an adverse action notice requires, finished
+#   no longer ago than the freshness limit (data.gatehouse.thresholds.explainability).
 # related_resources:
 #   - ref: https://www.ecfr.gov/current/title-12/chapter-X/part-1002/section-1002.9
 #     description: 12 CFR 1002.9 (Regulation B)
@@ -15,7 +16,7 @@
 #   last_reviewed: 2026-11-30
 #   regulation: Finance
 #   severity: high
-#   remediation: Run an explainability audit that yields principal reasons per decision.
+#   remediation: Run an explainability audit that yields principal reasons per decision, and re-run it before it is older than data.gatehouse.thresholds.explainability.max_audit_age_days.
 #   judges: [explainability_audit]
 package finance.adverse_action
 
@@ -33,14 +34,33 @@ credit_decisions if input.model.decision_type == "credit_decision"
 
 credit_decisions if not controls.string_field(controls.model, "decision_type")
 
-reasons_available if {
+limits := data.gatehouse.thresholds.explainability
+
+reason_audits := [audit |
 	some audit in input.audits
 	audit.kind == "explainability"
 	audit.principal_reasons_available == true
-}
+]
+
+# Ages of the reason audits whose finish time is known; an audit without one cannot
+# be shown fresh.
+reason_ages := [controls.age_days(audit.finished_at) |
+	some audit in reason_audits
+	controls.string_field(audit, "finished_at")
+]
 
 failures contains "the credit-decision model has no explainability audit providing principal reasons" if {
-	not reasons_available
+	count(reason_audits) == 0
+}
+
+failures contains "no explainability audit providing principal reasons has a finish time, so its age is unknown" if {
+	count(reason_audits) > 0
+	count(reason_ages) == 0
+}
+
+failures contains controls.message(["the newest explainability audit providing principal reasons is ", min(reason_ages), " days old, older than ", limits.max_audit_age_days, " days"]) if {
+	count(reason_ages) > 0
+	min(reason_ages) > limits.max_audit_age_days
 }
 
 scope := {"applicable": false, "reason": "the model's domain is not credit or financial risk"} if {

@@ -1,6 +1,7 @@
 package finance.adverse_action_test
 
 import data.finance.adverse_action
+import data.lib.controls
 import data.lib.fixtures_test as fx
 
 outcome(status, reason, messages) := {
@@ -50,4 +51,44 @@ test_unknown_decision_type_counts_as_credit if {
 # An unattested decision type counts as credit decisions.
 test_unattested_decision_type_counts_as_credit if {
 	adverse_action.outcome == outcome("fail", reason, ["the credit-decision model has no explainability audit providing principal reasons"]) with input as object.union(fx.with_model({"decision_type": null}), {"audits": [fx.fairness_audit]})
+}
+
+# The explainability audit's freshness (data.gatehouse.thresholds.explainability),
+# exactly at the limit, a day over and a day under.
+max_age := data.gatehouse.thresholds.explainability.max_audit_age_days
+
+explained(changes) := fx.promotion({"audits": [fx.fairness_audit, object.union(fx.explainability_audit, changes)]})
+
+input_edge_reasons_at_age_limit := explained({"finished_at": fx.days_before_now(max_age)})
+
+input_edge_reasons_a_day_over := explained({"finished_at": fx.days_before_now(max_age + 1)})
+
+input_edge_reasons_a_day_under := explained({"finished_at": fx.days_before_now(max_age - 1)})
+
+input_reasons_undated := explained({"finished_at": null})
+
+test_edge_reasons_exactly_at_the_age_limit_pass if {
+	adverse_action.outcome == outcome("pass", reason, []) with input as input_edge_reasons_at_age_limit
+}
+
+test_edge_reasons_a_day_over_the_age_limit_fail if {
+	adverse_action.outcome == outcome("fail", reason, [controls.message(["the newest explainability audit providing principal reasons is ", max_age + 1, " days old, older than ", max_age, " days"])]) with input as input_edge_reasons_a_day_over
+}
+
+test_edge_reasons_a_day_under_the_age_limit_pass if {
+	adverse_action.outcome == outcome("pass", reason, []) with input as input_edge_reasons_a_day_under
+}
+
+# An audit nobody dated cannot be shown fresh.
+test_undated_reasons_fail if {
+	adverse_action.outcome == outcome("fail", reason, ["no explainability audit providing principal reasons has a finish time, so its age is unknown"]) with input as input_reasons_undated
+}
+
+# A fresh audit counts even when an older one is stale.
+test_a_fresh_audit_beside_a_stale_one_passes if {
+	adverse_action.outcome == outcome("pass", reason, []) with input as fx.promotion({"audits": [
+		fx.fairness_audit,
+		object.union(fx.explainability_audit, {"id": "au-old", "finished_at": fx.days_before_now(max_age + 30)}),
+		fx.explainability_audit,
+	]})
 }

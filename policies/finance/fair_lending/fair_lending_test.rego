@@ -1,6 +1,7 @@
 package finance.fair_lending_test
 
 import data.finance.fair_lending
+import data.lib.controls
 import data.lib.fixtures_test as fx
 
 outcome(status, reason, messages) := {
@@ -72,4 +73,64 @@ test_missing_figures_fail if {
 # An audit with no finish time might be the latest one: it cannot be passed over.
 test_fairness_audit_without_finish_time_fails if {
 	fair_lending.outcome == outcome("fail", reason, ["fairness audit au-9 has no finish time"]) with input as fx.promotion({"audits": [fx.fairness_audit, object.union(fx.fairness_audit, {"id": "au-9", "finished_at": null}), fx.explainability_audit]})
+}
+
+# Threshold edges: each bound in data.gatehouse.thresholds.fairness exactly, just inside
+# and just outside (a `>=` turned into `>` in a helper fails the "exactly" cases).
+limits := data.gatehouse.thresholds.fairness
+
+with_audit(changes) := fx.promotion({"audits": [object.union(fx.fairness_audit, changes), fx.explainability_audit]})
+
+input_edge_ratio_at_minimum := with_audit({"adverse_impact_ratio": limits.min_adverse_impact_ratio})
+
+input_edge_ratio_just_below := with_audit({"adverse_impact_ratio": limits.min_adverse_impact_ratio - 0.001})
+
+input_edge_ratio_just_above := with_audit({"adverse_impact_ratio": limits.min_adverse_impact_ratio + 0.001})
+
+input_edge_odds_at_maximum := with_audit({"equalized_odds_difference": limits.max_equalized_odds_difference})
+
+input_edge_odds_just_above := with_audit({"equalized_odds_difference": limits.max_equalized_odds_difference + 0.001})
+
+input_edge_odds_just_below := with_audit({"equalized_odds_difference": limits.max_equalized_odds_difference - 0.001})
+
+input_edge_age_at_limit := with_audit({"finished_at": fx.days_before_now(limits.max_audit_age_days)})
+
+input_edge_age_just_over := with_audit({"finished_at": fx.days_before_now(limits.max_audit_age_days + 1)})
+
+input_edge_age_just_under := with_audit({"finished_at": fx.days_before_now(limits.max_audit_age_days - 1)})
+
+test_edge_ratio_exactly_at_the_minimum_passes if {
+	fair_lending.outcome == outcome("pass", "checked the latest fairness audit", []) with input as input_edge_ratio_at_minimum
+}
+
+test_edge_ratio_just_below_the_minimum_fails if {
+	fair_lending.outcome == outcome("fail", "checked the latest fairness audit", [controls.message(["adverse impact ratio ", limits.min_adverse_impact_ratio - 0.001, " is below the four-fifths minimum ", limits.min_adverse_impact_ratio])]) with input as input_edge_ratio_just_below
+}
+
+test_edge_ratio_just_above_the_minimum_passes if {
+	fair_lending.outcome.status == "pass" with input as input_edge_ratio_just_above
+}
+
+test_edge_odds_exactly_at_the_bound_passes if {
+	fair_lending.outcome.status == "pass" with input as input_edge_odds_at_maximum
+}
+
+test_edge_odds_just_above_the_bound_fails if {
+	fair_lending.outcome == outcome("fail", "checked the latest fairness audit", [controls.message(["equalized odds difference ", limits.max_equalized_odds_difference + 0.001, " exceeds the bound ", limits.max_equalized_odds_difference])]) with input as input_edge_odds_just_above
+}
+
+test_edge_odds_just_below_the_bound_passes if {
+	fair_lending.outcome.status == "pass" with input as input_edge_odds_just_below
+}
+
+test_edge_audit_exactly_at_the_age_limit_passes if {
+	fair_lending.outcome.status == "pass" with input as input_edge_age_at_limit
+}
+
+test_edge_audit_a_day_over_the_age_limit_fails if {
+	fair_lending.outcome == outcome("fail", "checked the latest fairness audit", [controls.message(["the latest fairness audit is ", limits.max_audit_age_days + 1, " days old, older than ", limits.max_audit_age_days, " days"])]) with input as input_edge_age_just_over
+}
+
+test_edge_audit_a_day_under_the_age_limit_passes if {
+	fair_lending.outcome.status == "pass" with input as input_edge_age_just_under
 }

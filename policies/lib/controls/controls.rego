@@ -128,6 +128,11 @@ at_most(object, key, bound) if {
 	object[key] <= bound
 }
 
+# rounded is a derived figure (a difference or a ratio) at 1e-9, the resolution it is
+# compared with its bound at: in binary floating point 0.91 - 0.89 lies a hair above
+# 0.02, and a figure exactly on a bound must be judged as on it, by both engines.
+rounded(x) := round(x * 1000000000) / 1000000000
+
 string_field(object, key) if is_string(object[key])
 
 array_field(object, key) if is_array(object[key])
