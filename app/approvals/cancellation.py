@@ -38,7 +38,9 @@ def _close_for_cancelled(session: Session, request: ApprovalRequest, actor: str)
         "required_approvals": request.required_approvals,
         "reason": reason,
     }
-    append_record_event(session, request, "approval.void", actor=actor, payload=data)
+    append_record_event(
+        session=session, record=request, action="approval.void", actor=actor, payload=data
+    )
     enqueue_event(session=session, event="approval.decided", data=data)
 
 

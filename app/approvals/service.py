@@ -180,9 +180,9 @@ def _open(
     session.add(request)
     session.flush()
     append_record_event(
-        session,
-        request,
-        "approval.requested",
+        session=session,
+        record=request,
+        action="approval.requested",
         actor=actor,
         payload=_request_data(request, decision_id=decision.id),
     )
@@ -284,9 +284,9 @@ def _close(
         f"approval request {request.id} {status}: {reason}",
     )
     append_record_event(
-        session,
-        request,
-        f"approval.{status}",
+        session=session,
+        record=request,
+        action=f"approval.{status}",
         actor=actor,
         payload=_request_data(request, reason=reason[:500]),
     )
@@ -330,9 +330,9 @@ def _ask_again(
         )
     else:
         append_record_event(
-            session,
-            request,
-            "approval.gate_denied",
+            session=session,
+            record=request,
+            action="approval.gate_denied",
             actor=actor,
             payload=_request_data(
                 request,
@@ -473,9 +473,9 @@ def vote(
             f"{voter} has already voted on approval request {request_id}"
         ) from None
     append_record_event(
-        session,
-        request,
-        f"approval.vote_{decision}",
+        session=session,
+        record=request,
+        action=f"approval.vote_{decision}",
         actor=voter,
         payload={"vote_id": ballot.id, "role": role, "decision": decision},
     )

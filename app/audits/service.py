@@ -431,9 +431,9 @@ def review_production_deployments(
         }
         if failed:
             append_record_event(
-                session,
-                deployment,
-                "audit.finding",
+                session=session,
+                record=deployment,
+                action="audit.finding",
                 actor=actor,
                 payload={
                     "audit_run_id": audit.id,

@@ -97,7 +97,11 @@ def create_user(
         session.add(UserRole(user_id=user.id or 0, role_id=role.id or 0))
     session.flush()
     append_record_event(
-        session, user, "user.roles_granted", actor=actor, payload={"roles": sorted(set(roles))}
+        session=session,
+        record=user,
+        action="user.roles_granted",
+        actor=actor,
+        payload={"roles": sorted(set(roles))},
     )
     return user
 

@@ -149,9 +149,9 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
     ).all()
     for version in expired:
         append_record_event(
-            session,
-            version,
-            "dataset_version.retention_reminder",
+            session=session,
+            record=version,
+            action="dataset_version.retention_reminder",
             actor=SCHEDULER_ACTOR,
             payload={
                 "retention_until": version.retention_until.isoformat()

@@ -163,10 +163,10 @@ def append_event(
 
 
 def append_record_event(
+    *,
     session: Session,
     record: SQLModel,
     action: str,
-    *,
     actor: str,
     payload: dict[str, Any] | None = None,
 ) -> LedgerEvent:

@@ -86,9 +86,9 @@ def create_record(*, session: Session, record: T, actor: str, action: str | None
     session.add(record)
     session.flush()
     append_record_event(
-        session,
-        record,
-        action or f"{kind_of(type(record))}.created",
+        session=session,
+        record=record,
+        action=action or f"{kind_of(type(record))}.created",
         actor=actor,
         payload=ledger_payload(record.model_dump()),
     )
@@ -115,9 +115,9 @@ def update_record(
     session.add(record)
     session.flush()
     append_record_event(
-        session,
-        record,
-        action or f"{kind_of(type(record))}.updated",
+        session=session,
+        record=record,
+        action=action or f"{kind_of(type(record))}.updated",
         actor=actor,
         payload={**ledger_payload(changed), **(note or {})},
     )

@@ -186,9 +186,9 @@ def record_report(
     session.flush()
     period = prepared.period
     append_record_event(
-        session,
-        report,
-        "report.generated",
+        session=session,
+        record=report,
+        action="report.generated",
         actor=actor,
         payload={
             **ledger_payload(report.model_dump(exclude={"id", "created_at"})),
@@ -292,9 +292,9 @@ def record_download(
             f"the stored PDF of report {report_id} no longer matches its recorded SHA-256"
         )
     append_record_event(
-        session,
-        report,
-        "report.downloaded",
+        session=session,
+        record=report,
+        action="report.downloaded",
         actor=actor,
         payload={"kind": report.kind, "pdf_sha256": report.pdf_sha256},
     )
