@@ -227,57 +227,61 @@ def _finish_axes(
     axes.margins(x=0.12 if horizontal else 0.04, y=0.04 if horizontal else 0.12)
 
 
-def _draw_series(
-    axes: Axes,
-    positions: Sequence[float],
-    values: Sequence[float],
+def _bar_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float], Sequence[tuple[float, float]] | None]],
     *,
-    intervals: Sequence[tuple[float, float]] | None,
+    grouped: bool,
+    title: str,
+    threshold: float | None,
+    threshold_label: str | None,
     horizontal: bool,
     value_format: str,
-    fontsize: float,
-    thickness: float | None = None,
-    **style: Any,
-) -> None:
-    """One series of bars at ``positions`` with its intervals and value labels."""
-    plotted = [float(value) for value in values]
-    draw = axes.barh if horizontal else axes.bar
-    draw(positions, plotted, *([] if thickness is None else [thickness]), zorder=2, **style)
-    if intervals is not None:
-        _draw_intervals(axes, positions, intervals, horizontal=horizontal)
-    _label_bars(
-        axes,
-        positions,
-        plotted,
-        texts=[_format_value(value, value_format) for value in plotted],
-        intervals=intervals,
-        horizontal=horizontal,
-        fontsize=fontsize,
-    )
-
-
-def _finish_chart(
-    figure: Figure,
-    axes: Axes,
-    labels: Sequence[str],
-    *,
-    title: str,
-    horizontal: bool,
     axis_label: str | None,
-    legend: bool,
-    threshold: float | None = None,
-    threshold_label: str | None = None,
-    value_format: str = "",
+    size: tuple[float, float] | None,
 ) -> str:
-    """The threshold line if any, ticks, title, axis label and legend; the SVG text."""
-    if threshold is not None:
-        _draw_threshold(
-            axes, threshold, horizontal=horizontal, label=threshold_label, value_format=value_format
+    """Bars per label for each ``(name, values, intervals)`` series: one full-width bar per
+    label, or (``grouped``) the series side by side with a legend entry each."""
+    with _chart_style():
+        figure, axes = _new_axes(count=len(labels) * len(series), horizontal=horizontal, size=size)
+        width = 0.8 / len(series)
+        for index, (name, values, intervals) in enumerate(series):
+            offset = (index - (len(series) - 1) / 2) * width
+            positions = [label + offset for label in range(len(labels))]
+            plotted = [float(value) for value in values]
+            draw = axes.barh if horizontal else axes.bar
+            if grouped:
+                draw(positions, plotted, width * 0.95, color=PALETTE[index], label=name, zorder=2)
+            else:
+                draw(list(range(len(labels))), plotted, color=PALETTE[index], zorder=2)
+            if intervals is not None:
+                _draw_intervals(axes, positions, intervals, horizontal=horizontal)
+            _label_bars(
+                axes,
+                positions,
+                plotted,
+                texts=[_format_value(value, value_format) for value in plotted],
+                intervals=intervals,
+                horizontal=horizontal,
+                fontsize=7 if grouped else 8,
+            )
+        if threshold is not None:
+            _draw_threshold(
+                axes,
+                threshold,
+                horizontal=horizontal,
+                label=threshold_label,
+                value_format=value_format,
+            )
+        _finish_axes(
+            axes,
+            labels,
+            title=title,
+            horizontal=horizontal,
+            axis_label=axis_label,
+            legend=grouped or threshold is not None,
         )
-    _finish_axes(
-        axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=legend
-    )
-    return _to_svg(figure, title=title)
+        return _to_svg(figure, title=title)
 
 
 def bar_chart_svg(
@@ -305,30 +309,18 @@ def bar_chart_svg(
     _require_same_length("values", len(labels), len(values))
     if errors is not None:
         _require_same_length("errors", len(labels), len(errors))
-    with _chart_style():
-        figure, axes = _new_axes(count=len(labels), horizontal=horizontal, size=size)
-        _draw_series(
-            axes,
-            list(range(len(labels))),
-            values,
-            intervals=errors,
-            horizontal=horizontal,
-            value_format=value_format,
-            fontsize=8,
-            color=PALETTE[0],
-        )
-        return _finish_chart(
-            figure,
-            axes,
-            labels,
-            title=title,
-            horizontal=horizontal,
-            axis_label=axis_label,
-            legend=threshold is not None,
-            threshold=threshold,
-            threshold_label=threshold_label,
-            value_format=value_format,
-        )
+    return _bar_chart(
+        labels,
+        [("", values, errors)],
+        grouped=False,
+        title=title,
+        threshold=threshold,
+        threshold_label=threshold_label,
+        horizontal=horizontal,
+        value_format=value_format,
+        axis_label=axis_label,
+        size=size,
+    )
 
 
 def grouped_bar_chart_svg(
@@ -362,35 +354,18 @@ def grouped_bar_chart_svg(
         if name not in series:
             raise ValidationError(f"errors given for unknown series {name!r}")
         _require_same_length(f"errors of {name!r}", len(groups), len(bounds))
-    with _chart_style():
-        figure, axes = _new_axes(count=len(groups) * len(series), horizontal=horizontal, size=size)
-        width = 0.8 / len(series)
-        for index, (name, values) in enumerate(series.items()):
-            offset = (index - (len(series) - 1) / 2) * width
-            _draw_series(
-                axes,
-                [group + offset for group in range(len(groups))],
-                values,
-                intervals=None if errors is None else errors.get(name),
-                horizontal=horizontal,
-                value_format=value_format,
-                fontsize=7,
-                thickness=width * 0.95,
-                color=PALETTE[index],
-                label=name,
-            )
-        return _finish_chart(
-            figure,
-            axes,
-            groups,
-            title=title,
-            horizontal=horizontal,
-            axis_label=axis_label,
-            legend=True,
-            threshold=threshold,
-            threshold_label=threshold_label,
-            value_format=value_format,
-        )
+    return _bar_chart(
+        groups,
+        [(name, values, (errors or {}).get(name)) for name, values in series.items()],
+        grouped=True,
+        title=title,
+        threshold=threshold,
+        threshold_label=threshold_label,
+        horizontal=horizontal,
+        value_format=value_format,
+        axis_label=axis_label,
+        size=size,
+    )
 
 
 def stacked_bar_chart_svg(
@@ -438,12 +413,7 @@ def stacked_bar_chart_svg(
             horizontal=horizontal,
             fontsize=8,
         )
-        return _finish_chart(
-            figure,
-            axes,
-            labels,
-            title=title,
-            horizontal=horizontal,
-            axis_label=axis_label,
-            legend=True,
+        _finish_axes(
+            axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
         )
+        return _to_svg(figure, title=title)

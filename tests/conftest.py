@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.auth.accounts import create_token, create_user
@@ -228,3 +230,15 @@ def login(app: Flask, make_actor: Any) -> Any:
         return portal, actor
 
     return build
+
+
+@pytest.fixture
+def live_url(app: Flask) -> Iterator[str]:
+    """The application served on a free loopback port for the duration of a test (for the
+    CLI commands that are HTTP clients of a running Gatehouse)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)

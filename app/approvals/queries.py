@@ -13,7 +13,7 @@ from app.models.base import utc_now
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.users import User
 from app.models.vocabulary import ApprovalStatus
-from app.registry.records import get_record
+from app.registry.records import get_record, records_where
 
 __all__ = [
     "ApprovalDetails",
@@ -43,13 +43,7 @@ class ApprovalDetails:
 
 def votes_of(*, session: Session, request_id: int) -> list[ApprovalVote]:
     """Votes on a request in the order they were cast."""
-    return list(
-        session.exec(
-            select(ApprovalVote)
-            .where(ApprovalVote.request_id == request_id)
-            .order_by(col(ApprovalVote.id))
-        ).all()
-    )
+    return records_where(session=session, model=ApprovalVote, request_id=request_id)
 
 
 def pending_for(

@@ -6,7 +6,8 @@ and only if the approval change that caused it commits. When that transaction co
 a daemon thread of the same process sends those rows (:func:`deliver`): up to
 ``max_attempts`` POSTs with exponential backoff, each attempt written to the row
 (attempts, response code, last error). Rows left ``pending`` (the process stopped
-mid-way) are picked up by :func:`deliver_due`, which the scheduler calls.
+mid-way) are picked up by :func:`deliver_abandoned`, which the scheduler's
+``webhook-redelivery`` job calls every minute.
 
 Receivers verify ``X-Gatehouse-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw
 body under the subscription's secret (see :func:`signature`).
@@ -46,6 +47,7 @@ __all__ = [
     "create_subscription",
     "deactivate_subscription",
     "deliver",
+    "deliver_abandoned",
     "deliver_due",
     "enqueue_event",
     "signature",
@@ -76,6 +78,15 @@ class DeliveryPolicy:
     def delay_after(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         return float(min(self.first_delay_s * 2 ** (attempt - 1), self.max_delay_s))
+
+    def abandoned_after(self) -> timedelta:
+        """How long a pending delivery's next attempt may stay overdue while its sender lives.
+
+        A live sender moves ``next_attempt_at`` forward after every attempt, so a row
+        overdue by more than one attempt's timeout plus the longest wait (twice that, for
+        a slow or paused process) has no sender left: its process stopped.
+        """
+        return timedelta(seconds=2 * (self.timeout_s + self.max_delay_s))
 
 
 DEFAULT_POLICY = DeliveryPolicy()
@@ -283,14 +294,35 @@ def deliver(*, engine: Engine, delivery_id: int, policy: DeliveryPolicy = DEFAUL
 def deliver_due(
     *, engine: Engine, now: datetime | None = None, policy: DeliveryPolicy = DEFAULT_POLICY
 ) -> int:
-    """Send every pending delivery whose next attempt is due (the scheduler's sweep)."""
+    """Send every pending delivery whose next attempt is due; how many were tried."""
+    return len(_deliver_pending_since(engine, now or utc_now(), policy))
+
+
+def deliver_abandoned(
+    *, engine: Engine, now: datetime | None = None, policy: DeliveryPolicy = DEFAULT_POLICY
+) -> dict[str, list[int]]:
+    """Send the pending deliveries no live process is sending any more (the scheduler's
+    ``webhook-redelivery`` job): those overdue by more than ``policy.abandoned_after()``,
+    so a delivery its own process is still retrying is not sent twice at once.
+    Returns the ids ``delivered`` and ``failed`` (attempts used up) by this sweep."""
+    outcome = _deliver_pending_since(engine, (now or utc_now()) - policy.abandoned_after(), policy)
+    return {
+        "delivered": [i for i, delivered in outcome.items() if delivered],
+        "failed": [i for i, delivered in outcome.items() if not delivered],
+    }
+
+
+def _deliver_pending_since(
+    engine: Engine, due_by: datetime, policy: DeliveryPolicy
+) -> dict[int, bool]:
     with session_scope(engine) as session:
         due = session.exec(
             select(WebhookDelivery.id)
             .where(WebhookDelivery.status == "pending")
-            .where(col(WebhookDelivery.next_attempt_at) <= (now or utc_now()))
+            .where(col(WebhookDelivery.next_attempt_at) <= due_by)
             .order_by(col(WebhookDelivery.id))
         ).all()
-    for delivery_id in due:
-        deliver(engine=engine, delivery_id=delivery_id or 0, policy=policy)
-    return len(due)
+    return {
+        delivery_id: deliver(engine=engine, delivery_id=delivery_id, policy=policy)
+        for delivery_id in (int(i or 0) for i in due)
+    }

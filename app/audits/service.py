@@ -44,7 +44,7 @@ from app.audits.parameters import (
     parse_parameters,
 )
 from app.errors import ConflictError, NotFoundError, ValidationError
-from app.gates.service import evaluate_gate
+from app.gates.service import promotion_controls
 from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetFormat, DatasetVersion
@@ -52,8 +52,9 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import AuditKind, AuditState, GateName, LedgerSubject
+from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
 from app.policy.catalogue import catalogue_of, judging_controls
+from app.policy.decision import ENGINE_FAILURE_CONTROL
 from app.policy.engine import PolicyEngine
 from app.registry.records import create_record, get_record, update_record
 
@@ -407,26 +408,18 @@ def review_production_deployments(
     judging = judging_controls(catalogue_of(engine.bundle.modules), f"{audit.kind}_audit")
     reviewed = []
     for deployment in deployments:
-        decision = evaluate_gate(
-            session=session,
-            engine=engine,
-            gate=GateName.PRODUCTION_PROMOTION,
-            subject_id=deployment.id or 0,
-            actor=actor,
+        readings = promotion_controls(
+            session=session, engine=engine, deployment=deployment, actor=actor, controls=judging
         )
-        outcomes = {
-            outcome["control_id"]: outcome
-            for outcome in decision.result.get("controls", [])
-            if outcome["control_id"] in judging
-        }
-        failed = sorted(name for name, outcome in outcomes.items() if outcome["status"] == "fail")
+        decision = readings.decision
+        failed = sorted(name for name, status in readings.statuses.items() if status == "fail")
         # An engine failure reports no control outcomes: fail closed, review the deployment.
         if decision.error is not None:
-            failed = [*failed, "GATEHOUSE-ENGINE"]
+            failed = [*failed, ENGINE_FAILURE_CONTROL]
         entry = {
             "deployment_id": deployment.id,
             "policy_decision_id": decision.id,
-            "controls": {name: outcome["status"] for name, outcome in sorted(outcomes.items())},
+            "controls": dict(sorted(readings.statuses.items())),
             "failed_controls": failed,
         }
         if failed:
@@ -440,11 +433,7 @@ def review_production_deployments(
                     "kind": audit.kind,
                     "policy_decision_id": decision.id,
                     "failed_controls": failed,
-                    "messages": [
-                        violation["message"]
-                        for violation in decision.violations
-                        if violation["control"] in failed
-                    ],
+                    "messages": readings.messages,
                 },
             )
             update_record(

@@ -1,7 +1,9 @@
-"""``gatehouse evaluation ...``: import tools' results files and list findings.
+"""``gatehouse evaluation ...``: import tools' results files, list findings, supersede.
 
 Deciding on a finding needs an authenticated, independent approver, so it happens in
-the portal or through the API, not here.
+the portal or through the API. Superseding an evaluation needs one too, so
+``gatehouse evaluation supersede`` is an HTTP client of a running Gatehouse, like the
+pipeline commands (``GATEHOUSE_URL``, the approver's token in ``GATEHOUSE_TOKEN``).
 """
 
 from __future__ import annotations
@@ -105,3 +107,28 @@ def findings_command(model_id: int, status: str | None) -> None:
             click.echo(
                 f"{finding.id:>5}  {finding.status:<9} {finding.severity:<8} {finding.category:<16} {finding.title}"
             )
+
+
+@cli_group.command("supersede")
+@click.argument("evaluation_id", type=int)
+@click.option("--reason", required=True, help="Why it is withdrawn (kept with it, ledgered).")
+@click.option("--json", "as_json", is_flag=True, help="Print one final JSON document.")
+def supersede_command(evaluation_id: int, reason: str, as_json: bool) -> None:
+    """Withdraw EVALUATION_ID from the gates (it stays on record), as the token's owner.
+
+    Exit 0 superseded, 1 refused (not independent, already superseded, no such
+    evaluation), 3 Gatehouse unreachable or the token refused.
+    """
+    from app.cli.pipeline import call_once
+
+    call_once(
+        as_json,
+        f"/evaluations/{evaluation_id}/supersede",
+        {"reason": reason},
+        refused="supersede refused",
+        done=lambda body: (
+            f"evaluation {evaluation_id} ({body['kind']} '{body['name']}' of model version "
+            f"{body['model_version_id']}) superseded by {body['superseded_by']}; "
+            "the gates no longer read it"
+        ),
+    )

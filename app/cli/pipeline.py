@@ -19,6 +19,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ __all__ = [
     "EXIT_DONE",
     "EXIT_INFRASTRUCTURE",
     "EXIT_TIMEOUT",
+    "call_once",
     "promote_command",
     "run_group",
 ]
@@ -260,6 +262,26 @@ def _run_door(as_json: bool, action: Any) -> None:
         raise SystemExit(finished.code) from None
 
 
+def call_once(
+    as_json: bool,
+    path: str,
+    body: dict[str, Any] | None,
+    *,
+    refused: str,
+    done: Callable[[dict[str, Any]], str],
+) -> None:
+    """One ``POST path`` as a whole command: exit 0 printing ``done(answer)``, 1 printing
+    ``refused: <the problem's detail>`` on a 4xx, 3 when Gatehouse cannot be asked."""
+
+    def action(client: ApiClient, reporter: _Reporter) -> None:
+        status, answer = client.call("POST", path, body=body)
+        if status >= 400:
+            raise _Finished(EXIT_DENIED, f"{refused}: {_detail(answer)}", answer)
+        raise _Finished(EXIT_DONE, done(answer), answer)
+
+    _run_door(as_json, action)
+
+
 _wait_options = [
     click.option("--wait", is_flag=True, help="Wait until approved, rejected or timed out."),
     click.option(
@@ -418,17 +440,15 @@ def run_launch(run_id: int, as_json: bool) -> None:
     Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 infrastructure error.
     """
 
-    def action(client: ApiClient, reporter: _Reporter) -> None:
-        status, body = client.call("POST", f"/runs/{run_id}/launch")
-        if status >= 400:
-            raise _Finished(EXIT_DENIED, f"launch refused: {_detail(body)}", body)
-        raise _Finished(
-            EXIT_DONE,
-            f"run {run_id} is {body['state']} on the {body['launcher_kind']} launcher ({body['launcher_ref']})",
-            body,
-        )
-
-    _run_door(as_json, action)
+    call_once(
+        as_json,
+        f"/runs/{run_id}/launch",
+        None,
+        refused="launch refused",
+        done=lambda body: (
+            f"run {run_id} is {body['state']} on the {body['launcher_kind']} launcher ({body['launcher_ref']})"
+        ),
+    )
 
 
 @run_group.command("cancel")
@@ -441,11 +461,13 @@ def run_cancel(run_id: int, reason: str, as_json: bool) -> None:
     Exit 0 cancelled, 1 refused (already finished, not allowed), 3 infrastructure error.
     """
 
-    def action(client: ApiClient, reporter: _Reporter) -> None:
-        status, body = client.call("POST", f"/runs/{run_id}/cancel", body={"reason": reason})
-        if status >= 400:
-            raise _Finished(EXIT_DENIED, f"cancel refused: {_detail(body)}", body)
-        detail = f": {body['launcher_detail']}" if body.get("launcher_detail") else ""
-        raise _Finished(EXIT_DONE, f"run {run_id} is {body['state']}{detail}", body)
-
-    _run_door(as_json, action)
+    call_once(
+        as_json,
+        f"/runs/{run_id}/cancel",
+        {"reason": reason},
+        refused="cancel refused",
+        done=lambda body: (
+            f"run {run_id} is {body['state']}"
+            + (f": {body['launcher_detail']}" if body.get("launcher_detail") else "")
+        ),
+    )

@@ -88,14 +88,25 @@ def jobs_command() -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 @with_app_context
 def runs_command(job_id: str | None, limit: int) -> None:
-    """The latest job runs, newest first."""
+    """The latest job runs, newest first, with the process (host:pid) that ran each."""
     query = select(JobRun).order_by(col(JobRun.id).desc()).limit(limit)
     if job_id is not None:
         query = query.where(JobRun.job_id == job_id)
     with unit_of_work() as session:
-        for run in session.exec(query).all():
+        runs = session.exec(query).all()
+        if not runs:
+            which = f"runs of job '{job_id}'" if job_id is not None else "job runs"
+            click.echo(f"no {which} recorded yet (is a `gatehouse scheduler` process leading?)")
+            return
+        click.echo(
+            f"{'id':>6} {'job':<24} {'outcome':<10} {'started':<25} {'finished':<25} "
+            f"{'runner (host:pid)':<24} error"
+        )
+        for run in runs:
             finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+            runner = str(run.details.get("runner") or "-")
             click.echo(
                 f"{run.id:>6} {run.job_id:<24} {run.outcome:<10} "
-                f"{run.started_at.isoformat(timespec='seconds')} {finished} {run.error or ''}"
+                f"{run.started_at.isoformat(timespec='seconds'):<25} {finished:<25} "
+                f"{runner:<24} {run.error or ''}".rstrip()
             )

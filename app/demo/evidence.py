@@ -30,33 +30,24 @@ def _read(name: str) -> bytes:
 def import_notes_evidence(*, session: Session, seed: DemoSeed, actor: str = "eli") -> None:
     """Import the notes model's evidence; remembers the open leakage finding's id."""
     model_id = seed.ids["notes_model"]
-    import_evidence(
-        session=session,
-        model_id=model_id,
-        source_format="lm_eval",
-        content=_read("notes-assistant.lm-eval.json"),
-        file_name="notes-assistant.lm-eval.json",
-        actor=actor,
-        options=ImportOptions(
-            metric_names=ACCURACY_METRIC, baseline=_read("claude-base.lm-eval.json")
+    for source_format, file_name, options in (
+        (
+            "lm_eval",
+            "notes-assistant.lm-eval.json",
+            ImportOptions(metric_names=ACCURACY_METRIC, baseline=_read("claude-base.lm-eval.json")),
         ),
-    )
-    import_evidence(
-        session=session,
-        model_id=model_id,
-        source_format="generic_json",
-        content=_read("notes-assistant.reasoning-eval.json"),
-        file_name="notes-assistant.reasoning-eval.json",
-        actor=actor,
-    )
-    import_evidence(
-        session=session,
-        model_id=model_id,
-        source_format="garak",
-        content=_read("notes-assistant.garak.report.jsonl"),
-        file_name="notes-assistant.garak.report.jsonl",
-        actor=actor,
-    )
+        ("generic_json", "notes-assistant.reasoning-eval.json", None),
+        ("garak", "notes-assistant.garak.report.jsonl", None),
+    ):
+        import_evidence(
+            session=session,
+            model_id=model_id,
+            source_format=source_format,
+            content=_read(file_name),
+            file_name=file_name,
+            actor=actor,
+            options=options,
+        )
     leak = next(
         f for f in findings_of(session=session, model_id=model_id) if f.category == "data_leakage"
     )

@@ -9,7 +9,7 @@ promotion gate; the policy decides which severities block.
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.errors import ValidationError
 from app.evaluations.errors import FindingTransitionError, IndependenceError
@@ -17,7 +17,7 @@ from app.models.base import utc_now
 from app.models.evaluation_evidence import FindingStatus, RedTeamFinding
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
-from app.registry.records import get_record, update_record
+from app.registry.records import get_record, records_where, update_record
 
 __all__ = ["decide_finding", "findings_of", "model_authors"]
 
@@ -47,10 +47,9 @@ def findings_of(
     *, session: Session, model_id: int, status: str | None = None
 ) -> list[RedTeamFinding]:
     """The model's findings, oldest first, optionally of one status."""
-    query = select(RedTeamFinding).where(RedTeamFinding.model_version_id == model_id)
-    if status is not None:
-        query = query.where(RedTeamFinding.status == status)
-    return list(session.exec(query.order_by(col(RedTeamFinding.id))).all())
+    return records_where(
+        session=session, model=RedTeamFinding, model_version_id=model_id, status=status
+    )
 
 
 def _move(

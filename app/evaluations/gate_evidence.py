@@ -25,6 +25,7 @@ from app.policy.input_document import (
     MonitoringInput,
 )
 from app.policy.input_document import RedTeamFinding as FindingInput
+from app.registry.records import records_where
 
 __all__ = ["imported_evaluation_inputs", "latest_metric_results", "monitoring_input"]
 
@@ -62,17 +63,13 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
         )
         for result in latest_metric_results(session=session, model_id=model_id)
     ]
-    campaigns = session.exec(
-        select(RedTeamCampaign)
-        .where(RedTeamCampaign.model_version_id == model_id)
-        .order_by(col(RedTeamCampaign.id))
-    ).all()
-    open_findings = session.exec(
-        select(RedTeamFinding)
-        .where(RedTeamFinding.model_version_id == model_id)
-        .where(RedTeamFinding.status == FindingStatus.OPEN.value)
-        .order_by(col(RedTeamFinding.id))
-    ).all()
+    campaigns = records_where(session=session, model=RedTeamCampaign, model_version_id=model_id)
+    open_findings = records_where(
+        session=session,
+        model=RedTeamFinding,
+        model_version_id=model_id,
+        status=FindingStatus.OPEN.value,
+    )
     for campaign in campaigns:
         for tally in campaign.categories:
             inputs.append(
@@ -95,11 +92,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
                     ],
                 )
             )
-    tests = session.exec(
-        select(MemorisationTest)
-        .where(MemorisationTest.model_version_id == model_id)
-        .order_by(col(MemorisationTest.id))
-    ).all()
+    tests = records_where(session=session, model=MemorisationTest, model_version_id=model_id)
     inputs += [
         EvaluationInput(
             id=f"memorisation-{test.id}",
@@ -124,12 +117,12 @@ def monitoring_input(*, session: Session, deployment_id: int) -> MonitoringInput
         .where(MonitoringBatch.deployment_id == deployment_id)
         .order_by(col(MonitoringBatch.id).desc())
     ).first()
-    incidents = session.exec(
-        select(Incident)
-        .where(Incident.deployment_id == deployment_id)
-        .where(Incident.status == IncidentStatus.OPEN.value)
-        .order_by(col(Incident.id))
-    ).all()
+    incidents = records_where(
+        session=session,
+        model=Incident,
+        deployment_id=deployment_id,
+        status=IncidentStatus.OPEN.value,
+    )
     if baseline is None and latest is None and not incidents:
         return None
     return MonitoringInput(

@@ -19,16 +19,15 @@ from app.approvals.webhooks import enqueue_event
 from app.errors import ConflictError
 from app.evaluations.drift import drift_by_group
 from app.evaluations.schemas import BaselineCreate, IncidentCreate, MonitoringBatchCreate
-from app.gates.service import evaluate_gate
+from app.gates.service import promotion_controls
 from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment, DeploymentState
 from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
-from app.models.vocabulary import GateName
 from app.policy.engine import PolicyEngine
 from app.registry.deployments import transition_deployment
 from app.registry.errors import RecordNotFoundError
-from app.registry.records import create_record, get_record, update_record
+from app.registry.records import create_record, get_record, records_where, update_record
 
 __all__ = [
     "REVIEW_CONTROL",
@@ -167,23 +166,14 @@ def review_deployment(
     *, session: Session, engine: PolicyEngine, deployment: Deployment, actor: str
 ) -> dict[str, Any]:
     """Ask the promotion gate about ``deployment`` and act on its monitoring controls."""
-    decision = evaluate_gate(
+    readings = promotion_controls(
         session=session,
         engine=engine,
-        gate=GateName.PRODUCTION_PROMOTION,
-        subject_id=deployment.id or 0,
+        deployment=deployment,
         actor=actor,
+        controls=(REVIEW_CONTROL, SUSPEND_CONTROL),
     )
-    statuses = {
-        outcome["control_id"]: outcome["status"]
-        for outcome in decision.result.get("controls", [])
-        if outcome["control_id"] in (REVIEW_CONTROL, SUSPEND_CONTROL)
-    }
-    messages = [
-        violation["message"]
-        for violation in decision.violations
-        if violation["control"] in (REVIEW_CONTROL, SUSPEND_CONTROL, "GATEHOUSE-ENGINE")
-    ]
+    decision, statuses, messages = readings.decision, readings.statuses, readings.messages
     review = decision.error is not None or "fail" in statuses.values()
     suspend = statuses.get(SUSPEND_CONTROL) == "fail"
     if review and not deployment.needs_review:
@@ -242,13 +232,7 @@ def batches_of(*, session: Session, deployment_id: int, limit: int = 200) -> lis
 
 def incidents_of(*, session: Session, deployment_id: int) -> list[Incident]:
     """The deployment's incidents, oldest first."""
-    return list(
-        session.exec(
-            select(Incident)
-            .where(Incident.deployment_id == deployment_id)
-            .order_by(col(Incident.id))
-        ).all()
-    )
+    return records_where(session=session, model=Incident, deployment_id=deployment_id)
 
 
 def baseline_of(*, session: Session, deployment_id: int) -> MonitoringBaseline:

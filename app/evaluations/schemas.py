@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 __all__ = [
     "BaselineCreate",
+    "EvaluationSupersede",
     "FindingDecision",
     "IncidentCreate",
     "IncidentResolve",
@@ -103,3 +104,11 @@ class FindingDecision(BaseModel):
     action: Literal["mitigate", "accept", "close"]
     #: Evidence (mitigate) or justification (accept); not used to close.
     text: str = Field(default="", max_length=4000)
+
+
+class EvaluationSupersede(BaseModel):
+    """Why an evaluation is withdrawn from the gates (kept with it and in the ledger)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)

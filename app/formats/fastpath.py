@@ -22,6 +22,13 @@ from app.formats.stats import StatsCollector
 __all__ = ["read_typed"]
 
 
+def _as_array(lines: list[bytes]) -> bytes:
+    """The lines as one JSON array, copied once (``b"[" + joined + b"]"`` copies it thrice)."""
+    if len(lines) == 1:
+        return b"[" + lines[0] + b"]"
+    return b",".join([b"[" + lines[0], *lines[1:-1], lines[-1] + b"]"])
+
+
 def read_typed(
     spec: FormatSpec,
     typed: TypedReader,
@@ -51,7 +58,7 @@ def read_typed(
         items = None
         if block.terminated:
             try:
-                items = typed.decode_many(b"[" + b",".join(lines) + b"]")
+                items = typed.decode_many(_as_array(lines))
             except (msgspec.DecodeError, UnicodeDecodeError):  # a line does not fit: one by one
                 items = None
         if items is None:

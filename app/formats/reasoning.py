@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, repeat
 from operator import contains, eq, itemgetter, methodcaller, not_
 from typing import NamedTuple
 
-__all__ = ["Examination", "examine", "examine_many"]
+from app.formats.native import native
+
+__all__ = ["Examination", "examine", "examine_many", "scan_plain_chains", "sort_chains"]
 
 
 def _trie(words: list[str]) -> str:
@@ -75,10 +77,14 @@ _ORDINAL_WORDS = (
     *("daarna", "vervolgens", "tenslotte", "сначала", "затем", "потом", "наконец"),
 )
 _ORDINALS = _trie(list(_ORDINAL_WORDS))
-_STEP_WORDS = _trie(
-    ["step", "schritt", "paso", "étape", "etape", "passo", "stap", "krok", "шаг", "adım", "bước"]
+_STEP_WORD_LIST = (
+    *("step", "schritt", "paso", "étape", "etape", "passo", "stap", "krok"),
+    *("шаг", "adım", "bước"),
 )
-_NUMBER_OF = r"\d{1,3}(?:[ \t]*(?:of|/|von|de|sur)[ \t]*\d{1,3})?"
+_STEP_WORDS = _trie(list(_STEP_WORD_LIST))
+# Words between a step's number and the count of steps ("Step 2 of 5", "Schritt 2 von 5").
+_NUMBER_JOINERS = ("of", "/", "von", "de", "sur")
+_NUMBER_OF = r"\d{1,3}(?:[ \t]*(?:" + "|".join(_NUMBER_JOINERS) + r")[ \t]*\d{1,3})?"
 _HEADING_MARKER = (
     r"#{1,6}[ \t]*(?:\*\*)?(?:(?:"
     + _STEP_WORDS
@@ -146,6 +152,12 @@ _INTENTION = re.compile(
     r"|(?:now |next,? )?(?:i'll|we'll)"
     r"|lass(?:t)? uns|wir müssen|ahora (?:vamos|hay que)|vamos a|calculons|il faut|"
     r"接下来|我们需要|现在我们来|次は)(?![^=]*=)"
+)
+# Every line :data:`_INTENTION` matches starts with one of these (the C scanner hands a
+# last line starting with one back to Python; a line that only looks like it is harmless).
+_INTENTION_OPENERS = (
+    *("now ", "next", "first", "let ", "let'", "then", "we ", "we'", "i ", "i'", "lass"),
+    *("wir ", "ahora ", "vamos ", "calculons", "il "),
 )
 # Function words a finished sentence does not end on (articles, prepositions, conjunctions).
 _DANGLING_WORDS = frozenset(
@@ -432,13 +444,57 @@ def sort_chains(texts: list[str]) -> tuple[list[int], list[bool]]:
     return counts, list(map(all, zip(*tests, strict=True)))
 
 
+def _configure_scanner() -> None:
+    """Hand the C scanner the vocabulary it reads markers and last lines with.
+
+    Only the ASCII words: the scanner reads ASCII texts only, where no other word can
+    match. Done once, at import, so the words stay defined here alone.
+    """
+    if native is None:
+        return
+
+    def ascii_only(words: tuple[str, ...] | frozenset[str]) -> list[str]:
+        return sorted(word for word in words if word.isascii())
+
+    native.configure(
+        ordinals=ascii_only(_ORDINAL_WORDS),
+        step_words=ascii_only(_STEP_WORD_LIST),
+        joiners=ascii_only(_NUMBER_JOINERS),
+        dangling_words=ascii_only(_DANGLING_WORDS),
+        dangling_ends=ascii_only((*_DANGLING_ENDS, "_")),
+        openers=ascii_only(_INTENTION_OPENERS),
+    )
+
+
+_configure_scanner()
+
+
+def scan_plain_chains(texts: list[str]) -> tuple[list[int], list[int]]:
+    """Step counts of the plain finished chains among ``texts``, and the other texts.
+
+    Returns each text's step count when it is a plain finished chain in the sense of
+    :func:`sort_chains` (0 otherwise), and the indexes of the texts left to
+    :func:`sort_chains` and :func:`examine`. The scan runs in C (``_native.c``), one pass
+    over each ASCII text's bytes; it is conservative: any text it is not sure of (not
+    ASCII, a mark of the full reading, a last line that might announce work) is left
+    to Python, so a finding can never differ. Without the extension every text is left.
+    """
+    if native is None:
+        return [0] * len(texts), list(range(len(texts)))
+    return native.scan(texts)
+
+
 def examine_many(texts: list[str]) -> list[Examination]:
     """:func:`examine` for many texts at once: the same results, with the common case
-    decided column by column (:func:`sort_chains`); every other text is read by
-    :func:`examine`, so no result can differ.
+    decided in C (:func:`scan_plain_chains`), then column by column (:func:`sort_chains`);
+    every other text is read by :func:`examine`, so no result can differ.
     """
-    counts, clean = sort_chains(texts)
-    results = list(map(_CLEAN.__getitem__, map(min, counts, repeat(len(_CLEAN) - 1))))
-    for index in compress(range(len(texts)), map(not_, clean)):
-        results[index] = examine(texts[index])
+    counts, rest = scan_plain_chains(texts)
+    results = list(map(_CLEAN.__getitem__, counts))
+    if not rest:
+        return results
+    left = [texts[index] for index in rest]
+    left_counts, clean = sort_chains(left)
+    for index, text, count, plain in zip(rest, left, left_counts, clean, strict=True):
+        results[index] = _CLEAN[count] if plain else examine(text)
     return results

@@ -13,7 +13,7 @@ from itertools import compress, repeat
 from operator import not_
 
 from app.formats.issues import IssueLog
-from app.formats.reasoning import Examination, examine, sort_chains
+from app.formats.reasoning import Examination, examine, scan_plain_chains, sort_chains
 
 __all__ = ["ReasoningCollector", "ReasoningStats"]
 
@@ -62,8 +62,36 @@ class ReasoningCollector:
         self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
     ) -> None:
         """Examine many outputs at once (the same findings as :meth:`add` on each)."""
+        rest = self.count_plain_chains(texts)
+        if len(rest) < len(texts):
+            lines = [lines[index] for index in rest]
+            fields = [fields[index] for index in rest]
+            texts = [texts[index] for index in rest]
+        self.add_others(lines, fields, texts, log)
+
+    def count_plain_chains(self, texts: list[str]) -> list[int]:
+        """Count the plain finished chains among ``texts``; the indexes of the others.
+
+        Those chains need no warning and no reading (:func:`scan_plain_chains`, in C);
+        the others must go to :meth:`add_others`, in their order.
+        """
+        counts, rest = scan_plain_chains(texts)
+        if len(rest) == len(texts):
+            return rest
+        self.outputs += len(texts) - len(rest)
+        self.complete += len(texts) - len(rest)
+        tally = Counter(counts)
+        del tally[0]  # the texts left to Python
+        for steps in [steps for steps in tally if steps > _MAX_BUCKET]:
+            tally[_MAX_BUCKET] += tally.pop(steps)
+        self.step_counts.update(tally)
+        return rest
+
+    def add_others(
+        self, lines: list[int], fields: list[str], texts: list[str], log: IssueLog
+    ) -> None:
+        """:meth:`add_many` for the texts the C scan left: sorted by Python, then read."""
         counts, clean = sort_chains(texts)
-        # clean chains need no warning and no reading: count them together, in C
         buckets = list(map(min, compress(counts, clean), repeat(_MAX_BUCKET)))
         self.outputs += len(buckets)
         self.complete += len(buckets)

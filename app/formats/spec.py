@@ -9,7 +9,7 @@ and from the neutral :class:`~app.formats.conversation.Conversation`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Protocol
 
 from app.formats.conversation import Conversation, LossTally, PreferencePair
@@ -88,16 +88,19 @@ class PreferenceFormat(FormatSpec, Protocol):
 class Columns(NamedTuple):
     """The summaries of a block of valid records, column by column (see :class:`TypedReader`)."""
 
-    #: Messages or turns per record.
-    message_counts: list[int]
-    #: Every role of every record, in order.
-    roles: Sequence[str]
+    #: Records per number of messages or turns.
+    message_counts: dict[int, int]
+    #: Messages or turns per role.
+    role_counts: dict[str, int]
     #: Characters of text per record.
     text_chars: list[int]
-    #: For each output: the index of its record in the block, its field and its text.
+    #: For each output: the index of its record in the block, its position in the record
+    #: (message or turn) and its text.
     output_records: list[int]
-    output_fields: list[str]
+    output_positions: list[int]
     output_texts: list[str]
+    #: The JSON path of the output at a position (asked only for outputs with a warning).
+    output_field: Callable[[int], str]
 
 
 class TypedReader(Protocol):

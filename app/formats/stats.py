@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from itertools import compress
 
 from app.formats.issues import IssueLog
 from app.formats.reasoning_stats import ReasoningCollector, ReasoningStats
@@ -162,38 +161,41 @@ class StatsCollector:
     def count_raws(self, first: int, raws: list[bytes], log: IssueLog) -> None:
         """:meth:`count_raw` for consecutive records from line ``first`` (set operations in C)."""
         digests = self.digests
-        fresh = set(map(hash, raws))
-        if (
-            len(fresh) == len(raws)
-            and digests.isdisjoint(fresh)
-            and len(digests) + len(fresh) <= MAX_TRACKED_DIGESTS
-        ):
+        hashes = list(map(hash, raws))
+        fresh = set(hashes)
+        if len(fresh) == len(raws) and digests.isdisjoint(fresh):
             self.records += len(raws)
-            digests |= fresh
+            room = MAX_TRACKED_DIGESTS - len(digests)
+            if room >= len(hashes):
+                digests |= fresh
+            else:  # as record by record: the first ones fill the set, the rest are not kept
+                digests.update(hashes[:room])
+                self.digests_full = True
             return
         for offset, raw in enumerate(raws):
             self.count_raw(first + offset, raw, log)
 
     def add_columns(self, first: int, columns: Columns, log: IssueLog) -> None:
         """:meth:`add_summary` for a block of valid records from line ``first``, in columns."""
-        self.valid += len(columns.message_counts)
+        self.valid += len(columns.text_chars)
         self.messages.histogram.update(columns.message_counts)
-        self.roles.update(columns.roles)
-        self.tokens.histogram.update([-(-chars // CHARS_PER_TOKEN) for chars in columns.text_chars])
-        lines = list(map(first.__add__, columns.output_records))
+        self.roles.update(columns.role_counts)
+        # estimated from the distinct lengths (a few hundred a block), not record by record
+        for chars, records in Counter(columns.text_chars).items():
+            self.tokens.histogram[-(-chars // CHARS_PER_TOKEN)] += records
         texts = columns.output_texts
-        # only a short text can be near-empty: the length test runs in C over the block
-        short = compress(range(len(texts)), map((NEAR_EMPTY_CHARS + 8).__gt__, map(len, texts)))
-        for index in short:
-            if len(texts[index].strip()) < NEAR_EMPTY_CHARS:
+        rest = self.reasoning.count_plain_chains(texts)
+        if not rest:  # a plain finished chain is never near-empty: nothing to warn about
+            return
+        lines = [first + columns.output_records[index] for index in rest]
+        fields = [columns.output_field(columns.output_positions[index]) for index in rest]
+        texts = [texts[index] for index in rest]
+        # the block's warnings in their usual order: near-empty outputs first, then readings
+        for line, field, text in zip(lines, fields, texts, strict=True):
+            if len(text.strip()) < NEAR_EMPTY_CHARS:
                 self.near_empty += 1
-                log.warning(
-                    lines[index],
-                    columns.output_fields[index],
-                    "near-empty output",
-                    "stats.near_empty",
-                )
-        self.reasoning.add_many(lines, columns.output_fields, columns.output_texts, log)
+                log.warning(line, field, "near-empty output", "stats.near_empty")
+        self.reasoning.add_others(lines, fields, texts, log)
 
     def add_valid(self, record: JsonRecord, summary: RecordSummary, log: IssueLog) -> None:
         """Add a valid record's figures and check its outputs."""

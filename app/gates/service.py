@@ -7,6 +7,8 @@ mistake and raise; they allow nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +17,10 @@ from sqlmodel import Session
 from app.gates.input_builder import build_gate_input, gate_named
 from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.base import utc_now
+from app.models.deployments import Deployment
 from app.models.governance import PolicyDecision
 from app.models.vocabulary import GATE_LEDGER_SUBJECTS, GATE_SUBJECTS
+from app.policy.decision import ENGINE_FAILURE_CONTROL
 from app.policy.engine import PolicyEngine
 
 
@@ -74,6 +78,48 @@ def evaluate_gate(
         },
     )
     return record
+
+
+@dataclass(frozen=True)
+class ControlReadings:
+    """What some controls said in a decision: each one's status (a control that reported
+    nothing is absent), and the violation messages of them and of an engine failure."""
+
+    decision: PolicyDecision
+    statuses: dict[str, str]
+    messages: list[str]
+
+
+def promotion_controls(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    deployment: Deployment,
+    actor: str,
+    controls: Collection[str],
+) -> ControlReadings:
+    """Ask ``production_promotion`` about a deployment again and read what ``controls``
+    said (the audit review and the monitoring review act on these, never re-judge)."""
+    decision = evaluate_gate(
+        session=session,
+        engine=engine,
+        gate="production_promotion",
+        subject_id=deployment.id or 0,
+        actor=actor,
+    )
+    return ControlReadings(
+        decision=decision,
+        statuses={
+            outcome["control_id"]: outcome["status"]
+            for outcome in decision.result.get("controls", [])
+            if outcome["control_id"] in controls
+        },
+        messages=[
+            violation["message"]
+            for violation in decision.violations
+            if violation["control"] in controls or violation["control"] == ENGINE_FAILURE_CONTROL
+        ],
+    )
 
 
 def judged_evidence(document: dict[str, Any]) -> dict[str, list[str]]:

@@ -243,6 +243,22 @@ def training_status_sync(context: JobContext, session: Session) -> dict[str, Any
 
 
 @job(
+    "webhook-redelivery",
+    "Send webhook deliveries left pending by a stopped process",
+    lambda _o: IntervalTrigger(minutes=1, timezone="UTC"),
+)
+def webhook_redelivery(context: JobContext, session: Session) -> dict[str, Any]:
+    """Send what a stopped process left pending (``app.approvals.webhooks``); deliveries a
+    live process is still retrying are left to it."""
+    from app.approvals.webhooks import deliver_abandoned
+
+    # The deliveries are sent through their own short transactions, not this session, so
+    # no write lock is held while a receiver answers.
+    outcome = deliver_abandoned(engine=context.engine, now=context.scheduled_for)
+    return {"delivered_ids": outcome["delivered"], "failed_ids": outcome["failed"]}
+
+
+@job(
     "scheduler-heartbeat",
     "Proof of life of the leader (only with --heartbeat-seconds)",
     lambda options: (

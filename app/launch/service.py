@@ -37,7 +37,7 @@ from app.policy.engine import PolicyEngine
 from app.registry.instance import instance_id
 from app.registry.records import get_record, update_record
 from app.registry.runs import run_dataset_versions, transition_run
-from app.registry.state_machines import LAUNCHER_WORKFLOW
+from app.registry.state_machines import LAUNCHER_SYNC_WORKFLOW, LAUNCHER_WORKFLOW
 
 __all__ = [
     "LaunchOutcome",
@@ -161,7 +161,12 @@ def launch_run(
         )
         _note(session, run, str(error), actor, "run.launch_failed")
         transition_run(
-            session=session, run_id=run_id, to=RunState.FAILED, actor=actor, reason=str(error)
+            session=session,
+            run_id=run_id,
+            to=RunState.FAILED,
+            actor=actor,
+            reason=str(error),
+            workflow=LAUNCHER_WORKFLOW,
         )
         return LaunchOutcome(run=run, decision=decision, refusal=str(error))
     transition_run(
@@ -183,7 +188,13 @@ def launch_run(
         action="run.launched",
         note={"decision_id": decision.id},
     )
-    transition_run(session=session, run_id=run_id, to=RunState.RUNNING, actor=actor)
+    transition_run(
+        session=session,
+        run_id=run_id,
+        to=RunState.RUNNING,
+        actor=actor,
+        workflow=LAUNCHER_WORKFLOW,
+    )
     return LaunchOutcome(run=run, decision=decision)
 
 
@@ -201,7 +212,12 @@ def _sync(session: Session, launcher: Launcher, run_id: int, actor: str) -> str 
         _note(session, run, status.detail, actor, "run.launcher_reported")
     if status.state in (RunState.SUCCEEDED, RunState.FAILED):
         transition_run(
-            session=session, run_id=run_id, to=status.state, actor=actor, reason=status.detail
+            session=session,
+            run_id=run_id,
+            to=status.state,
+            actor=actor,
+            reason=status.detail,
+            workflow=LAUNCHER_SYNC_WORKFLOW,
         )
     return None
 

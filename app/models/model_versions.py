@@ -121,10 +121,15 @@ class EvaluationBase(SQLModel):
     open_findings: int = Field(default=0, ge=0)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
+    #: Set when an independent approver withdrew the result (wrong figures, wrong model):
+    #: the record stays for the history, the gates no longer read it.
+    superseded_at: datetime | None = timestamp_field(nullable=True)
+    superseded_by: str | None = Field(default=None, max_length=80)
+    superseded_reason: str | None = Field(default=None, max_length=2000)
 
 
 class Evaluation(EvaluationBase, table=True):
-    """A benchmark or red-team result for a model version."""
+    """A benchmark or red-team result for a model version (never deleted; superseded)."""
 
     __tablename__ = "evaluation"
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, func, select
 from app.errors import ConflictError, ValidationError
 from app.models.base import utc_now
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
-from app.registry.records import create_record, get_record, update_record
+from app.registry.records import create_record, get_record, records_where, update_record
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
 
 
@@ -114,13 +114,7 @@ def resolve_erasure_request(
 
 def versions_of(*, session: Session, dataset_id: int) -> list[DatasetVersion]:
     """Every version of a dataset, oldest first."""
-    return list(
-        session.exec(
-            select(DatasetVersion)
-            .where(DatasetVersion.dataset_id == dataset_id)
-            .order_by(col(DatasetVersion.id))
-        ).all()
-    )
+    return records_where(session=session, model=DatasetVersion, dataset_id=dataset_id)
 
 
 def open_erasure_requests(*, session: Session, version_id: int) -> list[ErasureRequest]:

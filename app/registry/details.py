@@ -126,6 +126,9 @@ def model_details(*, session: Session, model_id: int) -> ModelDetails:
         model=get_record(session=session, model=ModelVersion, record_id=model_id),
         card=card,
         missing=model_versions.missing_card_sections(card),
-        evaluations=model_versions.evaluations_of(session=session, model_id=model_id),
+        # Superseded ones too: the page marks them (the gates read only standing ones).
+        evaluations=model_versions.evaluations_of(
+            session=session, model_id=model_id, include_superseded=True
+        ),
         graph=lineage(session=session, subject_type="model_version", subject_id=model_id).to_dict(),
     )

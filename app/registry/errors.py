@@ -6,7 +6,12 @@ from collections.abc import Sequence
 
 from app.errors import ConflictError, NotFoundError
 
-__all__ = ["GatedTransitionError", "InvalidTransitionError", "RecordNotFoundError"]
+__all__ = [
+    "GatedTransitionError",
+    "InvalidTransitionError",
+    "LauncherOwnedStateError",
+    "RecordNotFoundError",
+]
 
 
 class RecordNotFoundError(NotFoundError):
@@ -40,11 +45,17 @@ class GatedTransitionError(ConflictError):
     title = "Transition requires the gate workflow"
 
     def __init__(self, kind: str, current: str, requested: str, workflow: str) -> None:
-        super().__init__(
-            f"{kind} goes from '{current}' to '{requested}' only through {workflow}, "
-            "which asks the policy engine and collects the required approvals"
-        )
+        # ``workflow`` names the workflow and says what it does that a hand cannot.
+        super().__init__(f"{kind} goes from '{current}' to '{requested}' only through {workflow}")
         self.kind = kind
         self.current = current
         self.requested = requested
+        self.workflow = workflow
         self.allowed: list[str] = []
+
+
+class LauncherOwnedStateError(GatedTransitionError):
+    """The state says what the training is doing, so only the launcher (or its status
+    sync) sets it; a registrar cannot mark a run running or succeeded by hand."""
+
+    title = "State set only by the launcher"

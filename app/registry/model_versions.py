@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import ValidationError
 from app.models.base import utc_now
@@ -85,10 +85,9 @@ def missing_card_sections(card: ModelCard | None) -> list[str]:
 def add_evaluation(
     *, session: Session, model_id: int, data: EvaluationCreate, actor: str
 ) -> Evaluation:
-    """Record a benchmark or red-team result for a model version."""
+    """Record a benchmark or red-team result for a model version (its kind's fields are
+    checked by :class:`EvaluationCreate`)."""
     get_record(session=session, model=ModelVersion, record_id=model_id)
-    if data.kind == "red_team" and data.severity is None:
-        raise ValidationError("a red-team evaluation needs a severity")
     unmeasured = sorted(set(data.thresholds) - set(data.metrics))
     if unmeasured:
         raise ValidationError(f"thresholds for metrics without a value: {', '.join(unmeasured)}")
@@ -100,12 +99,12 @@ def add_evaluation(
     return create_record(session=session, record=evaluation, actor=actor)
 
 
-def evaluations_of(*, session: Session, model_id: int) -> list[Evaluation]:
-    """Every evaluation of a model version, oldest first."""
-    return list(
-        session.exec(
-            select(Evaluation)
-            .where(Evaluation.model_version_id == model_id)
-            .order_by(Evaluation.id)  # type: ignore[arg-type]
-        ).all()
-    )
+def evaluations_of(
+    *, session: Session, model_id: int, include_superseded: bool = False
+) -> list[Evaluation]:
+    """A model version's evaluations, oldest first: the standing ones (what the gates and
+    reports read), or with ``include_superseded`` the whole history."""
+    query = select(Evaluation).where(Evaluation.model_version_id == model_id)
+    if not include_superseded:
+        query = query.where(col(Evaluation.superseded_at).is_(None))
+    return list(session.exec(query.order_by(col(Evaluation.id))).all())

@@ -170,6 +170,17 @@ def list_records(
     return Page(items=items, next_after=items[-1].id if has_more else None)  # type: ignore[attr-defined]
 
 
+def records_where(*, session: Session, model: type[T], **equal: Any) -> list[T]:
+    """Every record whose columns equal ``equal`` (``None`` values are no filter), oldest
+    first: for the bounded sets that belong to one parent (a model's campaigns, a request's
+    votes), which are read whole rather than paged."""
+    query = select(model).order_by(col(model.id))  # type: ignore[attr-defined]
+    for name, value in equal.items():
+        if value is not None:
+            query = query.where(col(getattr(model, name)) == value)
+    return list(session.exec(query).all())
+
+
 def count_records(
     *, session: Session, model: type[T], filters: Mapping[str, Any] | None = None
 ) -> int:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Field as SQLField
 
 from app.models.base import STRICT_INPUT
@@ -176,21 +184,62 @@ class MetricThreshold(StrictInput):
         return self
 
 
-class EvaluationCreate(StrictInput):
-    """A benchmark or red-team result.
+#: What a red-team result must state: without them the red-team control cannot judge it.
+RED_TEAM_COUNTS = ("prompts_tried", "failures")
 
-    A red-team run states its ``metrics.prompts_tried`` and ``metrics.failures`` and a
-    ``severity`` when it has open findings; what is not stated reaches the policy as
-    unknown and fails the red-team control.
+
+class EvaluationCreate(StrictInput):
+    """A benchmark or red-team result, refused when it lacks what its kind must state.
+
+    A benchmark states at least one metric. A red-team run states ``metrics.prompts_tried``
+    and ``metrics.failures`` (whole numbers, failures at most the prompts tried), its
+    ``attack_category`` and its ``severity``. A result missing them used to be stored and
+    then failed the red-team control for good; now each missing field is a 422 naming it.
     """
 
     kind: Literal["benchmark", "red_team"]
     name: str = Field(min_length=1, max_length=200)
-    metrics: dict[str, float | int] = Field(default_factory=dict)
+    metrics: dict[str, float | int] = Field(default_factory=dict, validate_default=True)
     thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
-    attack_category: str | None = Field(default=None, max_length=100)
-    severity: FindingSeverity | None = None
+    attack_category: str | None = Field(
+        default=None, min_length=1, max_length=100, validate_default=True
+    )
+    severity: FindingSeverity | None = Field(default=None, validate_default=True)
     open_findings: int = Field(default=0, ge=0)
+
+    # Field validators run in declaration order, so ``kind`` is known to the ones below
+    # (absent when ``kind`` itself was invalid: then only that error is reported).
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_of_kind(
+        cls, metrics: dict[str, float | int], info: ValidationInfo
+    ) -> dict[str, float | int]:
+        kind = info.data.get("kind")
+        if kind == "benchmark" and not metrics:
+            raise ValueError("a benchmark states at least one metric")
+        if kind != "red_team":
+            return metrics
+        missing = [name for name in RED_TEAM_COUNTS if name not in metrics]
+        if missing:
+            raise ValueError(
+                f"a red-team result states {' and '.join(RED_TEAM_COUNTS)}; missing: {', '.join(missing)}"
+            )
+        for name in RED_TEAM_COUNTS:
+            value = metrics[name]
+            if (isinstance(value, float) and not value.is_integer()) or value < 0:
+                raise ValueError(f"{name} must be a non-negative whole number, not {value}")
+        if metrics["failures"] > metrics["prompts_tried"]:
+            raise ValueError(
+                f"failures ({metrics['failures']}) cannot exceed prompts_tried ({metrics['prompts_tried']})"
+            )
+        return metrics
+
+    @field_validator("attack_category", "severity")
+    @classmethod
+    def _stated_for_red_team(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("kind") == "red_team":
+            raise ValueError(f"a red-team result states its {info.field_name}")
+        return value
 
 
 class DeploymentCreate(DeploymentBase):

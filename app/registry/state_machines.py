@@ -2,7 +2,10 @@
 
 A gated edge exists in the machine but may only be taken by the workflow that asks the
 policy engine and collects approvals (``app.approvals``) or by the launcher; the plain
-registry transition refuses it, so no door can skip the gate.
+registry transition refuses it, so no door can skip the gate. The states that say what
+the training is doing (launching, running, succeeded, failed) are the launcher's: every
+edge into them belongs to the launcher or its status sync, so nobody can mark a run
+succeeded by hand while its training runs.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ from dataclasses import dataclass
 
 from app.models.deployments import DeploymentState
 from app.models.runs import RunState
-from app.registry.errors import GatedTransitionError, InvalidTransitionError
+from app.registry.errors import (
+    GatedTransitionError,
+    InvalidTransitionError,
+    LauncherOwnedStateError,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,8 @@ class StateMachine:
     edges: Mapping[str, tuple[str, ...]]
     #: (from, to) -> name of the only workflow allowed to take that edge.
     gated: Mapping[tuple[str, str], str]
+    #: States only the launcher and its sync set (their edges are all in ``gated``).
+    launcher_states: frozenset[str] = frozenset()
 
     def allowed_from(self, current: str) -> tuple[str, ...]:
         """States reachable in one step from ``current``."""
@@ -35,14 +44,33 @@ class StateMachine:
             raise InvalidTransitionError(self.kind, current, requested, allowed)
         required = self.gated.get((current, requested))
         if required is not None and workflow != required:
-            raise GatedTransitionError(self.kind, current, requested, required)
+            refusal = (
+                LauncherOwnedStateError
+                if requested in self.launcher_states
+                else GatedTransitionError
+            )
+            raise refusal(self.kind, current, requested, required)
 
 
-#: Names of the only workflows allowed to take gated edges (callers pass them as ``workflow``).
-SUBMISSION_WORKFLOW = "the run submission workflow (training_launch gate)"
-PROMOTION_WORKFLOW = "the promotion workflow (production_promotion gate)"
-APPROVAL_WORKFLOW = "the approval workflow"
-LAUNCHER_WORKFLOW = "the launcher (training_launch gate re-check; cancel stops the training)"
+#: The only workflows allowed to take gated edges (callers pass them as ``workflow``); each
+#: says what it does that a hand cannot, since a refusal quotes it.
+SUBMISSION_WORKFLOW = (
+    "the run submission workflow, which asks the training_launch gate and collects the "
+    "required approvals"
+)
+PROMOTION_WORKFLOW = (
+    "the promotion workflow, which asks the production_promotion gate and collects the "
+    "required approvals"
+)
+APPROVAL_WORKFLOW = "the approval workflow, which counts the votes the gate's decision requires"
+LAUNCHER_WORKFLOW = (
+    "the launcher, which asks the training_launch gate again before it starts the training "
+    "and stops the training before a running run is cancelled"
+)
+LAUNCHER_SYNC_WORKFLOW = (
+    "the launcher's status sync, which copies the outcome the training itself reported "
+    "(gatehouse run cancel stops a running run)"
+)
 
 R = RunState
 RUN_MACHINE = StateMachine(
@@ -63,10 +91,15 @@ RUN_MACHINE = StateMachine(
         (R.SUBMITTED, R.APPROVED): APPROVAL_WORKFLOW,
         (R.SUBMITTED, R.REJECTED): APPROVAL_WORKFLOW,
         (R.APPROVED, R.LAUNCHING): LAUNCHER_WORKFLOW,
+        (R.LAUNCHING, R.RUNNING): LAUNCHER_WORKFLOW,
+        (R.LAUNCHING, R.FAILED): LAUNCHER_WORKFLOW,
+        (R.RUNNING, R.SUCCEEDED): LAUNCHER_SYNC_WORKFLOW,
+        (R.RUNNING, R.FAILED): LAUNCHER_SYNC_WORKFLOW,
         # Only after the launcher stopped the training (app.launch.service.cancel_run).
         (R.RUNNING, R.CANCELLED): LAUNCHER_WORKFLOW,
         (R.APPROVED, R.REJECTED): APPROVAL_WORKFLOW,
     },
+    launcher_states=frozenset({R.LAUNCHING, R.RUNNING, R.SUCCEEDED, R.FAILED}),
 )
 
 D = DeploymentState

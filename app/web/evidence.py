@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from sqlmodel import col, select
+from sqlmodel import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -29,7 +29,7 @@ from app.models.evaluation_evidence import (
     RedTeamFinding,
 )
 from app.models.model_versions import ModelVersion
-from app.registry.records import get_record
+from app.registry.records import get_record, records_where
 from app.web.pages import flash_form_errors
 
 bp = Blueprint("web_evidence", __name__)
@@ -101,19 +101,13 @@ def model_evidence(model_id: int) -> Any:
         results = latest_metric_results(session=session, model_id=model_id)
         imports = {
             record.id: record
-            for record in session.exec(
-                select(EvidenceImport).where(EvidenceImport.model_version_id == model_id)
+            for record in records_where(
+                session=session, model=EvidenceImport, model_version_id=model_id
             )
         }
-        campaigns = session.exec(
-            select(RedTeamCampaign)
-            .where(RedTeamCampaign.model_version_id == model_id)
-            .order_by(col(RedTeamCampaign.id))
-        ).all()
+        campaigns = records_where(session=session, model=RedTeamCampaign, model_version_id=model_id)
         model_findings = findings.findings_of(session=session, model_id=model_id)
-        tests = session.exec(
-            select(MemorisationTest).where(MemorisationTest.model_version_id == model_id)
-        ).all()
+        tests = records_where(session=session, model=MemorisationTest, model_version_id=model_id)
     charts = [
         chart
         for chart in [_metric_chart(results), *(_campaign_chart(c) for c in campaigns)]

@@ -11,13 +11,12 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from werkzeug.serving import make_server
 
 from app.cli import cli
 from app.cli.pipeline import EXIT_DENIED, EXIT_DONE, EXIT_INFRASTRUCTURE, EXIT_TIMEOUT
@@ -27,17 +26,6 @@ from app.models.governance import ApprovalRequest
 from app.registry.records import get_record
 from tests.approvals.conftest import Registry
 from tests.conftest import TEST_PASSWORD
-
-
-@pytest.fixture
-def live_url(app: Any) -> Iterator[str]:
-    """The application served on a free loopback port for the duration of a test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
 
 
 def _run(url: str, token: str, *args: str) -> Any:

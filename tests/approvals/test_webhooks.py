@@ -6,9 +6,12 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +19,10 @@ import sqlalchemy as sa
 
 from app.approvals import webhooks
 from app.db import session_scope
+from app.jobs.definitions import JOBS, JobContext, SchedulerOptions
+from app.jobs.runner import execute_job
+from app.ledger import canonical_json
+from app.models.base import utc_now
 from app.models.webhooks import WebhookDelivery
 from tests.approvals.conftest import Registry
 
@@ -134,3 +141,55 @@ def test_signature_covers_the_body() -> None:
     assert signed == webhooks.signature("s3cret", body)
     assert signed != webhooks.signature("s3cret", body.replace(b"decided", b"expired"))
     assert signed != webhooks.signature("other", body)
+
+
+def _left_pending(subscription_id: int, request_id: int, overdue: timedelta) -> WebhookDelivery:
+    """A delivery as its process left it: queued, tried once, next attempt ``overdue``."""
+    body = canonical_json(
+        {
+            "id": f"left-{request_id}",
+            "event": "approval.expired",
+            "occurred_at": utc_now().isoformat(),
+            "data": {"request_id": request_id},
+        }
+    ).decode()
+    return WebhookDelivery(
+        subscription_id=subscription_id,
+        event="approval.expired",
+        body=body,
+        attempts=1,
+        last_error="URLError: connection refused",
+        next_attempt_at=utc_now() - overdue,
+    )
+
+
+def test_the_scheduler_sends_what_a_stopped_process_left_pending(
+    app: Any, engine: sa.Engine, settings: Any, receiver: Receiver
+) -> None:
+    # Issue 14: the docs promised a scheduled resend, but no job did it.
+    assert JOBS["webhook-redelivery"].trigger(SchedulerOptions()) is not None
+    receiver.failures = 0
+    with session_scope(engine) as session:
+        subscription, receiver.secret = webhooks.create_subscription(
+            session=session, url=receiver.url, events=["approval.expired"], actor="ada"
+        )
+        abandoned = _left_pending(subscription.id or 0, 7, timedelta(minutes=10))
+        # Overdue by seconds only: its own process may still be retrying it.
+        in_flight = _left_pending(subscription.id or 0, 8, timedelta(seconds=5))
+        session.add_all([abandoned, in_flight])
+    context = JobContext(
+        engine=engine, settings=settings, policy_engine=app.extensions["gatehouse.policy_engine"]
+    )
+    run = execute_job(context, "webhook-redelivery")
+    assert run is not None and run.outcome == "succeeded", run
+    assert run.details["delivered_ids"] == [abandoned.id] and run.details["failed_ids"] == []
+    assert run.details["runner"] == f"{socket.gethostname()}:{os.getpid()}"
+    assert [(r["event"], r["verified"], r["body"]["id"]) for r in receiver.received] == [
+        ("approval.expired", True, "left-7")
+    ]
+    with session_scope(engine) as session:
+        sent = session.get(WebhookDelivery, abandoned.id)
+        waiting = session.get(WebhookDelivery, in_flight.id)
+        assert sent is not None and waiting is not None
+        assert (sent.status, sent.attempts, sent.response_code) == ("delivered", 2, 200)
+        assert (waiting.status, waiting.attempts) == ("pending", 1)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from app.formats import stats as stats_module
 from app.formats import validate_file
+from app.formats.issues import IssueLog
+from app.formats.stats import StatsCollector
 
 
 def _chat(answer: str, question: str = "Q?") -> str:
@@ -60,3 +65,26 @@ def test_reasoning_chain_quality_warnings(tmp_path: Path) -> None:
     }
     assert all(w.field == "messages[1].content" for w in report.warnings if w.line)
     assert report.valid  # quality problems are warnings, not errors
+
+
+def test_block_duplicate_check_agrees_with_record_by_record_past_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Blocks are checked with set operations; past the digest cap too (a 1 GB file passes
+    it), the counts, warnings and completeness are those of checking record by record."""
+    monkeypatch.setattr(stats_module, "MAX_TRACKED_DIGESTS", 50)
+    blocks = [[f'{{"n": {20 * b + i}}}'.encode() for i in range(20)] for b in range(4)]
+    blocks.append([*blocks[0][:5], *(f'{{"m": {i}}}'.encode() for i in range(15))])  # tracked
+    blocks.append([*blocks[2][15:], *(f'{{"k": {i}}}'.encode() for i in range(15))])  # not kept
+    by_block, block_log = StatsCollector(), IssueLog(limit=1000)
+    one_by_one, single_log = StatsCollector(), IssueLog(limit=1000)
+    first = 1
+    for block in blocks:
+        by_block.count_raws(first, block, block_log)
+        for offset, raw in enumerate(block):
+            one_by_one.count_raw(first + offset, raw, single_log)
+        first += len(block)
+    assert by_block.digests == one_by_one.digests and len(by_block.digests) == 50
+    assert (by_block.records, by_block.duplicates, by_block.digests_full) == (120, 5, True)
+    assert (one_by_one.records, one_by_one.duplicates, one_by_one.digests_full) == (120, 5, True)
+    assert block_log.warnings == single_log.warnings

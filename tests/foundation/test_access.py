@@ -21,6 +21,7 @@ ALL = frozenset(r.value for r in RoleName)
 HUMANS = ALL - {"pipeline"}
 REGISTRARS = frozenset({"admin", "ml_engineer", "pipeline"})
 STEWARDS = frozenset({"admin", "compliance_officer"})
+APPROVERS = frozenset({"admin", "compliance_officer", "model_risk"})
 #: People who may try to attest (the service then checks the fact's owning role).
 ATTESTERS = frozenset({"admin", "compliance_officer", "model_risk", "ml_engineer"})
 
@@ -35,6 +36,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/runs"): REGISTRARS,
     ("POST", "/api/v1/runs/<int:run_id>/transitions"): REGISTRARS,
     ("PUT", "/api/v1/models/<int:model_id>/card"): REGISTRARS,
+    ("POST", "/api/v1/evaluations/<int:evaluation_id>/supersede"): APPROVERS,
     ("POST", "/api/v1/deployments/<int:deployment_id>/transitions"): REGISTRARS,
     ("GET", "/api/v1/ledger/events"): ALL,
     ("GET", "/api/v1/attestations"): ALL,

@@ -50,15 +50,28 @@ def test_audit_schedule_creates_then_updates(app: Any, engine: Any, seeded: Any)
 
 
 def test_scheduler_lists_jobs_and_runs(app: Any, engine: Any) -> None:
-    with session_scope(engine) as session:
-        session.add(
-            JobRun(job_id="ledger-verify", outcome="failed", error="ledger broken at event 7")
-        )
     runner = app.test_cli_runner()
     jobs = runner.invoke(cli, ["scheduler", "jobs"])
     assert jobs.exit_code == 0
-    assert {"approval-expiry", "retention-reminders", "ledger-verify"} <= {
+    assert {"approval-expiry", "retention-reminders", "ledger-verify", "webhook-redelivery"} <= {
         line.split()[0] for line in jobs.output.splitlines()
     }
+    none_yet = runner.invoke(cli, ["scheduler", "runs"])
+    assert none_yet.exit_code == 0
+    assert none_yet.output.startswith("no job runs recorded yet")
+    with session_scope(engine) as session:
+        session.add(
+            JobRun(
+                job_id="ledger-verify",
+                outcome="failed",
+                error="ledger broken at event 7",
+                details={"runner": "scheduler-0.internal:4242"},
+            )
+        )
     runs = runner.invoke(cli, ["scheduler", "runs", "--job", "ledger-verify"])
-    assert runs.exit_code == 0 and "ledger broken at event 7" in runs.output
+    assert runs.exit_code == 0
+    header, row = runs.output.splitlines()
+    assert "runner (host:pid)" in header
+    assert "scheduler-0.internal:4242" in row and row.endswith("ledger broken at event 7")
+    other = runner.invoke(cli, ["scheduler", "runs", "--job", "approval-expiry"])
+    assert other.output.startswith("no runs of job 'approval-expiry' recorded yet")

@@ -265,6 +265,39 @@ def test_cancel_stops_the_training_first_and_the_plain_transition_cannot(
     assert people["risk"].post(f"/api/v1/runs/{run_id}/cancel", json={}).status_code == 403
 
 
+def test_launcher_states_cannot_be_set_by_hand(
+    engine: sa.Engine, policy_engine: Any, people: dict[str, Any]
+) -> None:
+    # Issue 14: a registrar could move a running run to succeeded while the launcher ran it.
+    command = [sys.executable, "-c", "import time; time.sleep(600)"]
+    run_id, _ = approved_run(engine, policy_engine, command)
+    engineer = people["engineer"]
+    path = f"/api/v1/runs/{run_id}/transitions"
+
+    def refused(target: str, current: str, owner: str) -> None:
+        answer = engineer.post(path, json={"to": target, "reason": "done, I think"})
+        assert answer.status_code == 409, answer.get_json()
+        assert answer.mimetype == "application/problem+json"
+        body = answer.get_json()
+        assert body["title"] == "State set only by the launcher"
+        assert (body["current"], body["requested"]) == (current, target)
+        assert f"run goes from '{current}' to '{target}' only through {owner}" in body["detail"]
+
+    refused("launching", "approved", "the launcher, which asks the training_launch gate again")
+    launched = engineer.post(f"/api/v1/runs/{run_id}/launch").get_json()
+    assert launched["state"] == "running"
+    for target in ("succeeded", "failed"):
+        refused(target, "running", "the launcher's status sync, which copies the outcome")
+    assert run_state(engine, run_id).state == "running"
+    events = engineer.get(
+        "/api/v1/ledger/events",
+        query_string={"subject_type": "finetune_run", "subject_id": str(run_id), "limit": 200},
+    ).get_json()["items"]
+    assert not {"run.succeeded", "run.failed"} & {e["action"] for e in events}
+    stopped = engineer.post(f"/api/v1/runs/{run_id}/cancel", json={"reason": "test over"})
+    assert stopped.get_json()["state"] == "cancelled"
+
+
 @pytest.mark.parametrize(
     ("kubeconfig", "reason"),
     [

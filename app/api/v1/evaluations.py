@@ -24,11 +24,13 @@ from app.evaluations import findings, monitoring
 from app.evaluations.importing import FORMATS, ImportOptions, import_evidence
 from app.evaluations.schemas import (
     BaselineCreate,
+    EvaluationSupersede,
     FindingDecision,
     IncidentCreate,
     IncidentResolve,
     MonitoringBatchCreate,
 )
+from app.evaluations.superseding import supersede_evaluation
 from app.gates.engine_binding import current_policy_engine
 from app.models.evaluation_evidence import (
     EvidenceImport,
@@ -40,6 +42,7 @@ from app.models.evaluation_evidence import (
     RedTeamFinding,
     RedTeamFindingPublic,
 )
+from app.models.model_versions import EvaluationPublic
 from app.models.monitoring import (
     Incident,
     IncidentPublic,
@@ -225,6 +228,25 @@ def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> 
         text=json.text,
     )
     return public(RedTeamFindingPublic, finding)
+
+
+@route(
+    bp,
+    "POST",
+    "/evaluations/<int:evaluation_id>/supersede",
+    APPROVERS,
+    scope="write",
+    answer=EvaluationPublic,
+)
+def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -> Answer:
+    """Withdraw a wrong evaluation from the gates, with a reason (the record stays)."""
+    evaluation = supersede_evaluation(
+        session=session,
+        evaluation_id=evaluation_id,
+        reason=json.reason,
+        actor=current_principal().username,
+    )
+    return public(EvaluationPublic, evaluation)
 
 
 @route(

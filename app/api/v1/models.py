@@ -104,9 +104,11 @@ def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
 
 @route(bp, "GET", "/<int:model_id>/evaluations", READERS, scope="read", answer=EvaluationList)
 def list_evaluations(session: Session, model_id: int) -> Answer:
-    """A model version's evaluations."""
+    """A model version's evaluations, superseded ones included (with who, when and why)."""
     get_record(session=session, model=ModelVersion, record_id=model_id)
-    evaluations = service.evaluations_of(session=session, model_id=model_id)
+    evaluations = service.evaluations_of(
+        session=session, model_id=model_id, include_superseded=True
+    )
     return EvaluationList(items=[public(EvaluationPublic, e) for e in evaluations])
 
 
