@@ -3,21 +3,31 @@
 One engine per application. SQLite gets ``BEGIN IMMEDIATE`` transactions so that two
 writers serialise at the start of a transaction instead of failing half-way, which the
 ledger's hash chain relies on; PostgreSQL uses an advisory lock in the ledger instead.
+
+Reads that can never write (the access check before every request) use
+:func:`read_only_unit_of_work`: on SQLite a plain ``BEGIN``, which reads a snapshot without
+taking the write lock, so they neither wait for a writer nor hold one up; any write in
+such a session is refused, and its transaction always ends in a rollback.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import Row, Table, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction
+from sqlalchemy.sql import Executable
+from sqlmodel import Session, SQLModel, create_engine
 
 from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
+
+#: Execution option that marks an engine's transactions as read-only (``BEGIN`` on SQLite).
+_READ_ONLY = "gatehouse_read_only"
 
 
 def _canonical_json_text(value: Any) -> str:
@@ -61,7 +71,8 @@ def _use_immediate_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -76,10 +87,62 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+class ReadOnlySession(Session):
+    """A session that refuses to write: a flush or a DML statement raises."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only unit of work tried to write")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError("a read-only unit of work tried to write")
+
+
+@contextmanager
+def read_only_scope(engine: Engine) -> Iterator[Session]:
+    """A session that only reads; its transaction is always rolled back.
+
+    ``engine`` should carry the read-only execution option (see :func:`read_only_engine`)
+    so that SQLite does not take the write lock for it.
+    """
+    with ReadOnlySession(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """``engine`` (same pool) whose transactions begin without the SQLite write lock."""
+    return engine.execution_options(**{_READ_ONLY: True})
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class, for statements that skip the ORM."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def read_rows(session: Session, statement: Executable, **parameters: Any) -> Sequence[Row[Any]]:
+    """Rows of a Core ``statement`` on the session's connection, pending changes flushed.
+
+    Hot read paths (the gate input, the token check) build their statements once and run
+    them here: no ORM entities or identity map, and a cached compiled form.
+    """
+    session.flush()
+    return session.connection().execute(statement, parameters).all()
+
+
 def init_app(app: Flask) -> None:
-    """Bind one engine to the application."""
+    """Bind one engine (and its read-only twin) to the application."""
     settings = app.config["GATEHOUSE"]
-    app.extensions["gatehouse.engine"] = build_engine(settings.database_url)
+    engine = build_engine(settings.database_url)
+    app.extensions["gatehouse.engine"] = engine
+    app.extensions["gatehouse.read_only_engine"] = read_only_engine(engine)
 
 
 def current_engine() -> Engine:
@@ -91,3 +154,8 @@ def current_engine() -> Engine:
 def unit_of_work() -> AbstractContextManager[Session]:
     """A session for a door's unit of work; use as ``with unit_of_work() as session``."""
     return session_scope(current_engine())
+
+
+def read_only_unit_of_work() -> AbstractContextManager[Session]:
+    """A session for reads only (the access check); refuses writes, never commits."""
+    return read_only_scope(current_app.extensions["gatehouse.read_only_engine"])

@@ -2,7 +2,9 @@
 
 Prints p50/p99 (milliseconds) of:
 
-- a bare Flask JSON endpoint (``/healthz``) on the same server: the baseline;
+- a bare Flask JSON endpoint (``/healthz``) on the same server: the baseline, measured
+  in turns with the embedded gate endpoint (one call of each per round) so that load from
+  other work on a shared machine falls on both alike;
 - the gate endpoint with the embedded engine (the OPA-compiled policy in process) and
   with the OPA server engine (a real ``opa run --server`` on loopback, locked down);
 - the same gate call from 8 concurrent clients (each its own connection), with the
@@ -80,6 +82,23 @@ def measure(call: Callable[[], object], count: int, warmup: int = 10) -> list[fl
     return samples
 
 
+def measure_in_turns(
+    calls: tuple[Callable[[], object], ...], count: int, warmup: int = 10
+) -> list[list[float]]:
+    """``measure`` for several calls taking turns (one of each per round), so that a burst
+    of load from other processes on a shared machine falls on all of them alike."""
+    for _ in range(warmup):
+        for call in calls:
+            call()
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(count):
+        for call, taken in zip(calls, samples, strict=True):
+            start = time.perf_counter()
+            call()
+            taken.append(time.perf_counter() - start)
+    return samples
+
+
 @contextmanager
 def serving(settings: Settings) -> Iterator[str]:
     """The application on a loopback port in a background thread."""
@@ -118,7 +137,7 @@ def bare_engine_samples(settings: Settings, subject_id: int, count: int) -> list
 def endpoint_samples(
     base: str, token: str, subject_id: int, count: int
 ) -> tuple[list[float], list[float]]:
-    """(gate endpoint, bare endpoint) samples over one keep-alive connection each."""
+    """(gate endpoint, bare endpoint) samples over one keep-alive connection, in turns."""
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {token}"
         gate_url = f"{base}/api/v1/gates/{GATE}"
@@ -127,9 +146,11 @@ def endpoint_samples(
             response = http.post(gate_url, json={"subject_id": subject_id}, timeout=30)
             response.raise_for_status()
 
-        gate = measure(ask, count)
-        bare = measure(lambda: http.get(f"{base}/healthz", timeout=30).raise_for_status(), count)
-    return gate, bare
+        def bare() -> None:
+            http.get(f"{base}/healthz", timeout=30).raise_for_status()
+
+        gate, baseline = measure_in_turns((ask, bare), count)
+    return gate, baseline
 
 
 def concurrent_samples(

@@ -47,6 +47,44 @@ class ExpertDetermination(_Value):
     ref: str = Field(min_length=1, max_length=200)
 
 
+class GpaiModificationCompute(_Value):
+    """Training compute (FLOP) of a fine-tune and of its base model (null: not published)."""
+
+    base_model_training_flop: float | None = Field(default=None, gt=0)
+    modification_training_flop: float = Field(gt=0)
+
+
+class GpaiDocumentation(_Value):
+    """EU AI Act Art. 53(1)(b)-(d) documents of a modified GPAI model, by reference."""
+
+    downstream_documentation_ref: str = Field(min_length=1, max_length=200)
+    training_data_summary_ref: str = Field(min_length=1, max_length=200)
+    copyright_policy_ref: str = Field(min_length=1, max_length=200)
+
+
+class HighRiskEvidence(_Value):
+    """EU AI Act Art. 9, 10, 11, 13 and 15 evidence of a high-risk use, by reference."""
+
+    risk_management_ref: str = Field(min_length=1, max_length=200)
+    data_governance_ref: str = Field(min_length=1, max_length=200)
+    technical_documentation_ref: str = Field(min_length=1, max_length=200)
+    instructions_for_use_ref: str = Field(min_length=1, max_length=200)
+    accuracy_robustness_ref: str = Field(min_length=1, max_length=200)
+
+
+#: EU AI Act Annex III uses Gatehouse's domains meet (point in brackets); "none" when
+#: the use is in no Annex III area.
+AnnexIIIUse = Literal[
+    "none",
+    "credit_scoring",  # 5(b) creditworthiness of natural persons, credit score
+    "life_health_insurance_pricing",  # 5(c)
+    "emergency_triage",  # 5(d)
+    "public_benefits_eligibility",  # 5(a)
+    "employment",  # 4
+    "education",  # 3
+]
+
+
 @dataclass(frozen=True)
 class FactSpec:
     """One governance fact."""
@@ -144,6 +182,39 @@ FACTS: dict[str, FactSpec] = {
     ),
     "art9_condition": _spec(
         "dataset_version", "compliance_officer", "GDPR Art. 9(2) condition (a-j)", Art9Condition
+    ),
+    "eu_market": _spec(
+        "model_version",
+        "compliance_officer",
+        "placed on the EU market or its output used in the EU (EU AI Act scope)",
+        bool,
+    ),
+    "annex_iii_use": _spec(
+        "model_version",
+        "compliance_officer",
+        "EU AI Act Annex III use: none, credit_scoring, life_health_insurance_pricing, "
+        "emergency_triage, public_benefits_eligibility, employment or education",
+        AnnexIIIUse,
+    ),
+    "gpai_modification_compute": _spec(
+        "model_version",
+        "model_risk",
+        "training compute in FLOP of the fine-tune and of the base model (null if unpublished)",
+        GpaiModificationCompute,
+    ),
+    "gpai_documentation": _spec(
+        "model_version",
+        "compliance_officer",
+        "EU AI Act Art. 53 references: downstream documentation, training-data summary, "
+        "copyright policy",
+        GpaiDocumentation,
+    ),
+    "high_risk_evidence": _spec(
+        "model_version",
+        "compliance_officer",
+        "EU AI Act Art. 9, 10, 11, 13, 15 references: risk management, data governance, "
+        "technical documentation, instructions for use, accuracy and robustness",
+        HighRiskEvidence,
     ),
 }
 

@@ -11,12 +11,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Select, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.auth.errors import AuthenticationError
+from app.db import read_rows, table_of
 from app.errors import ValidationError
 from app.ledger import append_record_event
 from app.models.base import utc_now
@@ -182,23 +186,45 @@ def revoke_token(*, session: Session, token_id: int, actor: str) -> ApiToken:
     )
 
 
+def _token_holder_statement() -> Select[Any]:
+    """The token, its user and each role they hold, by token digest: one row per role."""
+    token, user, user_role, role = (table_of(model) for model in (ApiToken, User, UserRole, Role))
+    return (
+        core_select(
+            token.c.scopes,
+            token.c.expires_at,
+            token.c.revoked_at,
+            user.c.username,
+            user.c.is_active,
+            role.c.name.label("role"),
+        )
+        .select_from(token)
+        .outerjoin(user, user.c.id == token.c.user_id)
+        .outerjoin(user_role, user_role.c.user_id == user.c.id)
+        .outerjoin(role, role.c.id == user_role.c.role_id)
+        .where(token.c.token_sha256 == bindparam("digest"))
+    )
+
+
+#: Built once: the token check runs before every API call.
+_TOKEN_HOLDER = _token_holder_statement()
+
+
 def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> Principal:
     """The principal for a bearer token, or :class:`AuthenticationError` saying why not."""
-    token = session.exec(
-        select(ApiToken).where(ApiToken.token_sha256 == _token_digest(secret))
-    ).first()
-    if token is None:
+    rows = read_rows(session, _TOKEN_HOLDER, digest=_token_digest(secret))
+    if not rows:
         raise AuthenticationError("unknown API token")
+    token = rows[0]
     if token.revoked_at is not None:
         raise AuthenticationError("API token was revoked")
     if token.expires_at <= (now or utc_now()):
         raise AuthenticationError("API token has expired")
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    if token.username is None or not token.is_active:
         raise AuthenticationError("API token belongs to an inactive user")
     return Principal(
-        username=user.username,
-        roles=roles_of(session=session, user=user),
+        username=token.username,
+        roles=frozenset(row.role for row in rows if row.role is not None),
         via="token",
         scopes=frozenset(token.scopes),
     )

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from app.auth.accounts import Principal, authenticate_token, roles_of
 from app.auth.errors import AuthenticationError, RoleRequiredError
-from app.db import unit_of_work
+from app.db import read_only_unit_of_work
 from app.models.users import User
 from app.problems import is_api_request
 
@@ -69,7 +69,7 @@ def _bearer_principal() -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise AuthenticationError("missing bearer token: send 'Authorization: Bearer <token>'")
-    with unit_of_work() as db:
+    with read_only_unit_of_work() as db:
         return authenticate_token(session=db, secret=secret.strip())
 
 
@@ -77,7 +77,7 @@ def _session_principal() -> Principal | None:
     username = session.get("username")
     if not username:
         return None
-    with unit_of_work() as db:
+    with read_only_unit_of_work() as db:
         user = db.exec(select(User).where(User.username == username)).first()
         if user is None or not user.is_active:
             session.clear()

@@ -201,7 +201,7 @@ def register_command(
     from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
     from app.registry.datasets import create_dataset
     from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
-    from app.storage import store_file
+    from app.storage import stage_file
 
     settings = current_app.config["GATEHOUSE"]
     who = actor or os.environ.get("USER") or "cli"
@@ -213,10 +213,14 @@ def register_command(
         )
     except ValidationError as error:
         raise click.UsageError(str(error)) from None
-    stored = store_file(
-        file, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
-    )
-    with unit_of_work() as session:
+    # A refusal (no such dataset, an invalid file) removes the staged file; it reaches its
+    # content address only when the version commits.
+    with (
+        stage_file(
+            file, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
+        ) as stored,
+        unit_of_work() as session,
+    ):
         dataset = session.exec(select(Dataset).where(Dataset.name == dataset_name)).first()
         if dataset is None:
             if not create:

@@ -46,8 +46,18 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
                 "decision_type": "credit_decision",
                 "legal_effect": True,
                 "human_review": True,
+                # EU AI Act: scores EU applicants' creditworthiness, an Annex III 5(b) use.
+                "eu_market": True,
+                "annex_iii_use": "credit_scoring",
+                "high_risk_evidence": {
+                    "risk_management_ref": "RMS-2026-05",
+                    "data_governance_ref": "DG-2026-07",
+                    "technical_documentation_ref": "TD-2026-09",
+                    "instructions_for_use_ref": "IFU-2026-03",
+                    "accuracy_robustness_ref": "VAL-2026-11",
+                },
             },
-            "notes_model": {"domain": "healthcare", "legal_effect": False},
+            "notes_model": {"domain": "healthcare", "legal_effect": False, "eu_market": False},
         },
     )
     try:
@@ -71,7 +81,17 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
         "marcus",
         "model_version",
         {
-            "credit_model": {"risk_tier": "high", "validation": "validated", "monitoring": True},
+            "credit_model": {
+                "risk_tier": "high",
+                "validation": "validated",
+                "monitoring": True,
+                # A LoRA fine-tune; the base model's training compute is not published,
+                # so the GPAI guidelines' third of 1e23 FLOP is the bound.
+                "gpai_modification_compute": {
+                    "base_model_training_flop": None,
+                    "modification_training_flop": 2.4e19,
+                },
+            },
             "notes_model": {"risk_tier": "medium", "validation": "validated", "monitoring": True},
         },
     )

@@ -38,7 +38,7 @@ from app.registry.dataset_ingest import ingest_dataset_file
 from app.registry.model_versions import set_model_card
 from app.registry.records import get_record
 from app.registry.schemas import DatasetVersionMetadata, ModelCardUpdate
-from app.storage import store_file
+from app.storage import stage_file, store_file
 
 __all__ = [
     "DEMO_FAIRNESS",
@@ -135,7 +135,7 @@ def _evaluation_version(
             if hasattr(original, name)
         }
     )
-    stored = store_file(
+    stored = stage_file(
         path, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
     )
     version, _ = ingest_dataset_file(
@@ -146,6 +146,8 @@ def _evaluation_version(
         actor=_ACTOR,
         format="tabular",
     )
+    # Committed now so the file is at its content address before the audits read it.
+    session.commit()
     return version.id or 0
 
 

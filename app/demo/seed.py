@@ -33,7 +33,7 @@ from app.registry.schemas import (
 )
 from app.reports import service as report_service
 from app.reports.prepared import ReportRequest
-from app.storage import store_file
+from app.storage import stage_file
 
 #: The demo's people: username -> (display name, role).
 PEOPLE: dict[str, tuple[str, str]] = {
@@ -80,7 +80,7 @@ def _ingest(
     actor: str,
     format: str | None = None,
 ) -> int:
-    stored = store_file(
+    stored = stage_file(
         path, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
     )
     version, _ = ingest_dataset_file(
@@ -91,6 +91,9 @@ def _ingest(
         actor=actor,
         format=format,
     )
+    # The file reaches its content address when the version commits; the demo reads it
+    # back (audits, reports) in this same session, so commit each version as it comes.
+    session.commit()
     return version.id or 0
 
 

@@ -8,25 +8,20 @@ a dataset holds PHI and which fields, never a value. Each gate has one subject k
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any, Literal
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Row
+from sqlmodel import Session
 
-from app.attestations.current import current_attestations, current_attestations_of_many
+from app.attestations.current import current_facts_of_subjects
 from app.errors import ValidationError
 from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
-from app.models.datasets import Dataset, DatasetVersion, DeidentificationMethod, ErasureRequest
-from app.models.deployments import Deployment, DeploymentState
-from app.models.evidence import AuditRun
-from app.models.governance import ApprovalRequest, ApprovalVote
-from app.models.model_versions import Evaluation, ModelVersion
-from app.models.runs import FineTuneRun
+from app.gates import input_rows
+from app.models.deployments import DeploymentState
 from app.models.vocabulary import (
     GATE_SUBJECTS,
-    ApprovalStatus,
-    AuditKind,
-    AuditState,
     GateName,
     GateSubject,
     LedgerSubject,
@@ -47,9 +42,7 @@ from app.policy.input_document import (
     RunInput,
     Subject,
 )
-from app.registry import model_versions as model_service
-from app.registry.records import get_record
-from app.registry.runs import run_dataset_versions
+from app.registry.model_versions import missing_sections
 
 
 def gate_named(gate: str) -> GateName:
@@ -65,16 +58,33 @@ def subject_kind_of(gate: str) -> GateSubject:
     return GATE_SUBJECTS[gate_named(gate)]
 
 
-def _attested(
-    session: Session, subject_type: LedgerSubject, subject_id: int, now: datetime
-) -> dict[str, Any]:
-    """Fact name -> value of the facts currently attested about the subject."""
-    return {
-        fact: attestation.value
-        for fact, attestation in current_attestations(
-            session=session, subject_type=subject_type, subject_id=subject_id, now=now
-        ).items()
-    }
+#: Fact name -> attestation row (``value``, ``attested_by``), per subject (type, id).
+Facts = dict[tuple[str, int], dict[str, Row[Any]]]
+
+
+def _values(facts: Facts, subject_type: str, subject_id: int) -> dict[str, Any]:
+    """Fact name -> value of the facts currently attested about one subject."""
+    return {fact: row.value for fact, row in facts.get((subject_type, subject_id), {}).items()}
+
+
+def _read_facts(
+    session: Session,
+    now: datetime,
+    *,
+    versions: Sequence[Row[Any]],
+    run: Row[Any] | None = None,
+    model: Row[Any] | None = None,
+) -> Facts:
+    """The current attested facts of every subject of one gate, in one query."""
+    return current_facts_of_subjects(
+        session=session,
+        subjects={
+            LedgerSubject.DATASET_VERSION: [version.id for version in versions],
+            LedgerSubject.FINETUNE_RUN: [run.id] if run is not None else [],
+            LedgerSubject.MODEL_VERSION: [model.id] if model is not None else [],
+        },
+        now=now,
+    )
 
 
 def _dpia_ref(attested: dict[str, Any]) -> str | None:
@@ -87,53 +97,8 @@ def _dpia_ref(attested: dict[str, Any]) -> str | None:
     )
 
 
-def _dataset_inputs(
-    session: Session, versions: list[DatasetVersion], now: datetime
-) -> list[DatasetInput]:
-    """The documents of several dataset versions in three queries, whatever their number.
-
-    Names, open erasure requests and attested facts are read for all versions at once
-    (not one query per version), so a run over many datasets costs the same few
-    indexed queries.
-    """
-    if not versions:
-        return []
-    dataset_ids = {version.dataset_id for version in versions}
-    names = dict(
-        session.exec(select(Dataset.id, Dataset.name).where(col(Dataset.id).in_(dataset_ids))).all()
-    )
-    version_ids = [version.id for version in versions]
-    open_erasures = dict(
-        session.exec(
-            select(ErasureRequest.dataset_version_id, func.count())
-            .where(col(ErasureRequest.dataset_version_id).in_(version_ids))
-            .where(col(ErasureRequest.resolved_at).is_(None))
-            .group_by(col(ErasureRequest.dataset_version_id))
-        ).all()
-    )
-    attested = current_attestations_of_many(
-        session=session,
-        subject_type=LedgerSubject.DATASET_VERSION,
-        subject_ids=[version.id or 0 for version in versions],
-        now=now,
-    )
-    return [
-        _dataset_input(
-            version,
-            name=names.get(version.dataset_id, str(version.dataset_id)),
-            open_erasures=open_erasures.get(version.id or 0, 0),
-            attested={
-                fact: attestation.value
-                for fact, attestation in attested.get(version.id or 0, {}).items()
-            },
-        )
-        for version in versions
-    ]
-
-
-def _dataset_input(
-    version: DatasetVersion, *, name: str, open_erasures: int, attested: dict[str, Any]
-) -> DatasetInput:
+def _dataset_input(version: Row[Any], attested: dict[str, Any]) -> DatasetInput:
+    """One dataset version's document (``version`` as read by ``input_rows``)."""
     findings = version.pii_findings or {}
     retention = (
         datetime.combine(version.retention_until, time.min, tzinfo=UTC)
@@ -142,13 +107,13 @@ def _dataset_input(
     )
     return DatasetInput(
         id=str(version.id),
-        name=name,
+        name=version.dataset_name or str(version.dataset_id),
         version=str(version.version),
         contains_pii=version.contains_pii,
         contains_phi=version.contains_phi,
         special_category=version.special_category,
         data_subjects_regions=attested.get("data_subject_regions"),
-        deidentification_method=DeidentificationMethod(version.deidentification_method),
+        deidentification_method=version.deidentification_method,
         expert_determination_ref=(attested.get("expert_determination") or {}).get("ref"),
         # A version that was never scanned has no finding count: unknown, not zero.
         pii_findings_count=int(findings["total"]) if findings.get("scanned") else None,
@@ -167,7 +132,7 @@ def _dataset_input(
         transfer_mechanism=version.transfer_mechanism or TransferMechanism.NONE,
         transfer_ref=version.transfer_ref,
         retention_until=retention,
-        open_erasure_requests=open_erasures,
+        open_erasure_requests=version.open_erasures,
         encrypted_at_rest=attested.get("encryption_at_rest"),
         controller=version.controller,
         purpose=version.processing_purpose,
@@ -176,8 +141,15 @@ def _dataset_input(
     )
 
 
-def _run_input(session: Session, run: FineTuneRun, now: datetime) -> RunInput:
-    attested = _attested(session, LedgerSubject.FINETUNE_RUN, run.id or 0, now)
+def _dataset_inputs(versions: Sequence[Row[Any]], facts: Facts) -> list[DatasetInput]:
+    return [
+        _dataset_input(version, _values(facts, LedgerSubject.DATASET_VERSION, version.id))
+        for version in versions
+    ]
+
+
+def _run_input(run: Row[Any], facts: Facts) -> RunInput:
+    attested = _values(facts, LedgerSubject.FINETUNE_RUN, run.id)
     return RunInput(
         id=str(run.id),
         platform=run.platform,
@@ -190,15 +162,10 @@ def _run_input(session: Session, run: FineTuneRun, now: datetime) -> RunInput:
     )
 
 
-def _model_input(session: Session, model: ModelVersion, now: datetime) -> ModelInput:
-    facts = current_attestations(
-        session=session,
-        subject_type=LedgerSubject.MODEL_VERSION,
-        subject_id=model.id or 0,
-        now=now,
-    )
-    attested = {fact: attestation.value for fact, attestation in facts.items()}
-    validation = facts.get("validation")
+def _model_input(model: Row[Any], facts: Facts) -> ModelInput:
+    rows = facts.get((LedgerSubject.MODEL_VERSION, model.id), {})
+    attested = {fact: row.value for fact, row in rows.items()}
+    validation = rows.get("validation")
     return ModelInput(
         id=str(model.id),
         name=model.name,
@@ -214,10 +181,15 @@ def _model_input(session: Session, model: ModelVersion, now: datetime) -> ModelI
         if validation is not None and validation.value == "validated"
         else None,
         monitoring_enabled=attested.get("monitoring"),
+        eu_market=attested.get("eu_market"),
+        annex_iii_use=attested.get("annex_iii_use"),
+        gpai_modification=attested.get("gpai_modification_compute"),
+        gpai_documentation=attested.get("gpai_documentation"),
+        high_risk_evidence=attested.get("high_risk_evidence"),
     )
 
 
-def _threshold_of(evaluation: Evaluation, metric: str) -> dict[str, Any]:
+def _threshold_of(evaluation: Row[Any], metric: str) -> dict[str, Any]:
     """The evaluation's own bound for ``metric`` as the policy reads it (none: empty)."""
     bound = (evaluation.thresholds or {}).get(metric) or {}
     if "min" in bound:
@@ -227,13 +199,13 @@ def _threshold_of(evaluation: Evaluation, metric: str) -> dict[str, Any]:
     return {}
 
 
-def _count_of(evaluation: Evaluation, metric: str) -> int | None:
+def _count_of(evaluation: Row[Any], metric: str) -> int | None:
     """A red-team count as recorded; a count never recorded is unknown, not zero."""
     value = evaluation.metrics.get(metric)
     return int(value) if isinstance(value, int | float) and value >= 0 else None
 
 
-def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
+def _evaluation_inputs(evaluations: Sequence[Row[Any]]) -> list[EvaluationInput]:
     inputs: list[EvaluationInput] = []
     for evaluation in evaluations:
         if evaluation.kind == "benchmark":
@@ -271,21 +243,13 @@ def _evaluation_inputs(evaluations: list[Evaluation]) -> list[EvaluationInput]:
 
 def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
     """The latest succeeded audit of each kind for the model."""
-    latest: dict[AuditKind, AuditRun] = {}
-    audits = session.exec(
-        select(AuditRun)
-        .where(AuditRun.model_version_id == model_id, AuditRun.status == AuditState.SUCCEEDED)
-        .order_by(col(AuditRun.id))
-    ).all()
-    for audit in audits:
-        latest[audit.kind] = audit
     inputs = []
-    for kind, audit in sorted(latest.items()):
+    for audit in input_rows.audit_rows(session=session, model_id=model_id):
         summary: dict[str, Any] = audit.summary or {}
         inputs.append(
             AuditInput(
                 id=str(audit.id),
-                kind=kind,
+                kind=audit.kind,
                 finished_at=audit.finished_at,
                 adverse_impact_ratio=summary.get("adverse_impact_ratio"),
                 equalized_odds_difference=summary.get("equalized_odds_difference"),
@@ -299,25 +263,15 @@ def _approval_inputs(
     session: Session, subject_type: GateSubject, subject_id: int
 ) -> list[ApprovalInput]:
     """Votes on the subject's open approval request (the policy counts them)."""
-    request = session.exec(
-        select(ApprovalRequest)
-        .where(
-            ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id == subject_id
+    return [
+        ApprovalInput(role=vote.role, user=vote.voter, decision=vote.vote)
+        for vote in input_rows.vote_rows(
+            session=session, subject_type=subject_type, subject_id=subject_id
         )
-        .where(col(ApprovalRequest.status).in_((ApprovalStatus.PENDING, ApprovalStatus.APPROVED)))
-        .order_by(col(ApprovalRequest.id).desc())
-    ).first()
-    if request is None:
-        return []
-    votes = session.exec(
-        select(ApprovalVote)
-        .where(ApprovalVote.request_id == request.id)
-        .order_by(col(ApprovalVote.id))
-    ).all()
-    return [ApprovalInput(role=v.role, user=v.voter, decision=v.vote) for v in votes]
+    ]
 
 
-def _deployment_input(deployment: Deployment) -> DeploymentInput:
+def _deployment_input(deployment: Row[Any]) -> DeploymentInput:
     environment: Literal["staging", "production"] = (
         "production" if deployment.state == DeploymentState.PRODUCTION else "staging"
     )
@@ -329,65 +283,86 @@ def _deployment_input(deployment: Deployment) -> DeploymentInput:
     )
 
 
-def build_gate_input(
-    *, session: Session, gate: str, subject_id: int, now: datetime, run_id: int | None = None
+def _run_gate_input(
+    session: Session, gate: GateName, subject: Subject, run_id: int, now: datetime
 ) -> GateInput:
-    """The input document for ``gate`` about the subject with ``subject_id``."""
-    gate = gate_named(gate)
-    kind = GATE_SUBJECTS[gate]
-    subject = Subject(kind=kind, id=str(subject_id))
-    if kind is GateSubject.RUN:
-        run = get_record(session=session, model=FineTuneRun, record_id=subject_id)
-        return GateInput(
-            gate=gate,
-            subject=subject,
-            datasets=_dataset_inputs(
-                session, run_dataset_versions(session=session, run_id=subject_id), now
-            ),
-            run=_run_input(session, run, now),
-            approvals=_approval_inputs(session, kind, subject_id),
-            now=now,
-        )
-    if kind is GateSubject.DEPLOYMENT:
-        deployment = get_record(session=session, model=Deployment, record_id=subject_id)
-        model = get_record(
-            session=session, model=ModelVersion, record_id=deployment.model_version_id
-        )
-        source_run = session.get(FineTuneRun, model.run_id) if model.run_id else None
-        versions = (
-            run_dataset_versions(session=session, run_id=source_run.id or 0) if source_run else []
-        )
-        card = model_service.card_of(session=session, model_id=model.id or 0)
-        return GateInput(
-            gate=gate,
-            subject=subject,
-            datasets=_dataset_inputs(session, versions, now),
-            run=_run_input(session, source_run, now) if source_run else None,
-            model=_model_input(session, model, now),
-            card=CardInput(
-                sections={k: str(v) for k, v in (card.sections if card else {}).items()},
-                missing=model_service.missing_card_sections(card),
-            ),
-            evaluations=_evaluation_inputs(
-                model_service.evaluations_of(session=session, model_id=model.id or 0)
-            )
-            + imported_evaluation_inputs(session=session, model_id=model.id or 0),
-            audits=_audit_inputs(session, model.id or 0),
-            approvals=_approval_inputs(session, kind, subject_id),
-            deployment=_deployment_input(deployment),
-            monitoring=monitoring_input(session=session, deployment_id=subject_id),
-            now=now,
-        )
-    version = get_record(session=session, model=DatasetVersion, record_id=subject_id)
-    context_run = (
-        get_record(session=session, model=FineTuneRun, record_id=run_id)
-        if run_id is not None
-        else None
-    )
+    run = input_rows.run_row(session=session, run_id=run_id)
+    versions = input_rows.run_dataset_version_rows(session=session, run_id=run_id)
+    facts = _read_facts(session, now, versions=versions, run=run)
     return GateInput(
         gate=gate,
         subject=subject,
-        datasets=_dataset_inputs(session, [version], now),
-        run=_run_input(session, context_run, now) if context_run else None,
+        datasets=_dataset_inputs(versions, facts),
+        run=_run_input(run, facts),
+        approvals=_approval_inputs(session, GateSubject.RUN, run_id),
         now=now,
     )
+
+
+def _deployment_gate_input(
+    session: Session, gate: GateName, subject: Subject, deployment_id: int, now: datetime
+) -> GateInput:
+    deployment = input_rows.deployment_row(session=session, deployment_id=deployment_id)
+    model = input_rows.model_row(session=session, model_id=deployment.model_version_id)
+    run = input_rows.run_row(session=session, run_id=model.run_id) if model.run_id else None
+    versions = input_rows.run_dataset_version_rows(session=session, run_id=run.id) if run else []
+    facts = _read_facts(session, now, versions=versions, run=run, model=model)
+    sections = input_rows.card_sections(session=session, model_id=model.id) or {}
+    return GateInput(
+        gate=gate,
+        subject=subject,
+        datasets=_dataset_inputs(versions, facts),
+        run=_run_input(run, facts) if run else None,
+        model=_model_input(model, facts),
+        card=CardInput(
+            sections={k: str(v) for k, v in sections.items()},
+            missing=missing_sections(sections),
+        ),
+        evaluations=_evaluation_inputs(
+            input_rows.evaluation_rows(session=session, model_id=model.id)
+        )
+        + imported_evaluation_inputs(session=session, model_id=model.id),
+        audits=_audit_inputs(session, model.id),
+        approvals=_approval_inputs(session, GateSubject.DEPLOYMENT, deployment_id),
+        deployment=_deployment_input(deployment),
+        monitoring=monitoring_input(session=session, deployment_id=deployment_id),
+        now=now,
+    )
+
+
+def _dataset_gate_input(
+    session: Session,
+    gate: GateName,
+    subject: Subject,
+    version_id: int,
+    now: datetime,
+    run_id: int | None,
+) -> GateInput:
+    version = input_rows.dataset_version_row(session=session, version_id=version_id)
+    run = input_rows.run_row(session=session, run_id=run_id) if run_id is not None else None
+    facts = _read_facts(session, now, versions=[version], run=run)
+    return GateInput(
+        gate=gate,
+        subject=subject,
+        datasets=_dataset_inputs([version], facts),
+        run=_run_input(run, facts) if run else None,
+        now=now,
+    )
+
+
+def build_gate_input(
+    *, session: Session, gate: str, subject_id: int, now: datetime, run_id: int | None = None
+) -> GateInput:
+    """The input document for ``gate`` about the subject with ``subject_id``.
+
+    The reads are few and fixed whatever the subject's size (see ``input_rows``); changes
+    pending in ``session`` are flushed first, so a workflow sees its own writes.
+    """
+    name = gate_named(gate)
+    kind = GATE_SUBJECTS[name]
+    subject = Subject(kind=kind, id=str(subject_id))
+    if kind is GateSubject.RUN:
+        return _run_gate_input(session, name, subject, subject_id, now)
+    if kind is GateSubject.DEPLOYMENT:
+        return _deployment_gate_input(session, name, subject, subject_id, now)
+    return _dataset_gate_input(session, name, subject, subject_id, now, run_id)

@@ -259,6 +259,24 @@ def webhook_redelivery(context: JobContext, session: Session) -> dict[str, Any]:
 
 
 @job(
+    "storage-sweep",
+    "Remove stored dataset files no version points at (older than 6 hours)",
+    lambda _o: IntervalTrigger(hours=1, timezone="UTC"),
+)
+def storage_sweep(context: JobContext, session: Session) -> dict[str, Any]:
+    """Promote or remove leftovers of uploads (``app.registry.storage_sweep``), ledgered."""
+    from app.registry.storage_sweep import sweep_dataset_storage
+
+    report = sweep_dataset_storage(
+        session=session,
+        root=context.settings.storage_dir / "datasets",
+        actor=SCHEDULER_ACTOR,
+        now=context.scheduled_for,
+    )
+    return report.to_dict()
+
+
+@job(
     "scheduler-heartbeat",
     "Proof of life of the leader (only with --heartbeat-seconds)",
     lambda options: (

@@ -25,9 +25,11 @@ from enum import StrEnum
 from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
+from app.db import read_rows, table_of
 from app.ledger.rows import iter_hashes, iter_verification_rows
 from app.models.base import utc_now
 from app.models.ledger import LedgerEvent
@@ -119,7 +121,14 @@ def _event_hash(event: LedgerEvent) -> str:
 
 def _lock_tail(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+        session.execute(_ADVISORY_LOCK, {"key": _ADVISORY_LOCK_KEY})
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_ledger = table_of(LedgerEvent)
+# Built once: every state change appends, so these run in every writing request.
+_TAIL = core_select(_ledger.c.seq, _ledger.c.hash).order_by(_ledger.c.seq.desc()).limit(1)
+_INSERT = insert(_ledger)
 
 
 def append_event(
@@ -134,14 +143,16 @@ def append_event(
     """Append one event to the chain inside the caller's transaction.
 
     ``payload`` must hold references and classifications only, never raw personal data.
+    The event is written with one Core INSERT after the caller's pending changes are
+    flushed (so it follows them); the returned record is not attached to the session.
     ``subject_type`` is a member of the vocabulary, so a subject has one spelling on
     write (a fine-tune run is ``finetune_run``, never ``run``).
     """
     subject = LedgerSubject(subject_type)
     _lock_tail(session)
-    tail = session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq).desc()).limit(1)).first()
-    seq = 1 if tail is None else tail.seq + 1
-    prev_hash = GENESIS_HASH if tail is None else tail.hash
+    tail = read_rows(session, _TAIL)
+    seq = tail[0].seq + 1 if tail else 1
+    prev_hash = tail[0].hash if tail else GENESIS_HASH
     body = payload or {}
     event = LedgerEvent(
         seq=seq,
@@ -157,8 +168,7 @@ def append_event(
         hash="",
     )
     event.hash = _event_hash(event)
-    session.add(event)
-    session.flush()
+    session.connection().execute(_INSERT, event.model_dump())
     return event
 
 

@@ -165,7 +165,8 @@ class Domain(StrEnum):
 
 
 class LedgerSubject(StrEnum):
-    """What a ledger event is about: a registry table's name, or a reporting period.
+    """What a ledger event is about: a registry table's name, a reporting period, or the
+    upload store.
 
     Record events take the table name (``app.registry.records.kind_of``); a test holds
     every table name to a member, so a new table is a new member.
@@ -203,6 +204,8 @@ class LedgerSubject(StrEnum):
     REPORT = "report"
     ROLE = "role"
     RUN_DATASET = "run_dataset"
+    #: The upload store (a sweep of files no row references).
+    STORAGE = "storage"
     USER_ACCOUNT = "user_account"
     USER_ROLE = "user_role"
     WEBHOOK_DELIVERY = "webhook_delivery"

@@ -3,7 +3,8 @@
 Both engines load exactly the same bundle: every ``*.rego`` file under the policy
 directory except the ``*_test.rego`` files, and ``data.json`` deep-merged with an
 optional per-installation data file (its values win; objects merge key by key, other
-values are replaced). The merge happens here, in Python, because OPA refuses two data
+values are replaced) and checked against the floors in ``app.policy.data_floors`` (an
+override may tighten a threshold, never null it or loosen it). The merge happens here, in Python, because OPA refuses two data
 files that define the same path. ``bundle_hash`` is the sha256 over exactly what is
 loaded, so a decision records which policy made it.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.policy.data_floors import check_policy_data
 from app.policy.errors import PolicyBundleError
 
 __all__ = ["DATA_FILE", "PolicyBundle", "bundle_hash", "load_bundle", "merge_data"]
@@ -94,4 +96,5 @@ def load_bundle(*, policy_dir: Path, extra_data_path: Path | None = None) -> Pol
     if extra_data_path is not None:
         data = merge_data(data, _read_json(extra_data_path))
         digest.update(b"extra-data\0" + extra_data_path.read_bytes())
+    check_policy_data(data)
     return PolicyBundle(modules=tuple(modules), data=data, hash=digest.hexdigest())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,11 @@ class Control:
     superseded_by: str | None = None
     #: ISO date of the last review of the control against its source (``custom.last_reviewed``).
     last_reviewed: str = ""
+    #: Crosswalk (``custom.frameworks``): framework name -> the subcategories or controls
+    #: the control serves, e.g. ``{"nist_ai_rmf": ("MEASURE 2.11",), "iso_42001": ("A.5.4",)}``.
+    frameworks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: When the requirement applies and how the gate treats the date (warn, then deny).
+    application: str | None = None
     #: How the control treats a fine-tuned (generative) LLM, where the source scopes it.
     generative_ai: str | None = None
     #: The citation used instead when the installation's policy adopts older guidance
@@ -127,6 +132,8 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
     custom = annotation["custom"]
     superseded_by = custom["superseded_by"]
     generative_ai = custom.get("generative_ai")
+    application = custom.get("application")
+    frameworks = custom.get("frameworks") or {}
     resource = annotation["related_resources"][0]
     return Control(
         id=str(custom["control_id"]),
@@ -143,6 +150,11 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
         effective_from=_iso_date(custom["effective_from"], "effective_from"),
         superseded_by=None if superseded_by is None else str(superseded_by),
         last_reviewed=_iso_date(custom["last_reviewed"], "last_reviewed"),
+        frameworks={
+            str(name): tuple(str(entry) for entry in entries or ())
+            for name, entries in frameworks.items()
+        },
+        application=None if application is None else " ".join(str(application).split()),
         generative_ai=None if generative_ai is None else " ".join(str(generative_ai).split()),
         legacy_citation=_legacy(custom),
     )

@@ -77,6 +77,8 @@ def _details(control: Control) -> Iterable[str]:
     yield f"- Remediation: {control.remediation}"
     if control.judges:
         yield f"- Judges: {', '.join(control.judges)}"
+    if control.application:
+        yield f"- Application: {control.application}"
     if control.generative_ai:
         yield f"- Fine-tuned (generative) LLMs: {control.generative_ai}"
     if control.legacy_citation:
@@ -87,6 +89,39 @@ def _details(control: Control) -> Iterable[str]:
             f"{legacy.get('effective_from', '')}, superseded by {legacy.get('superseded_by', '')}"
         )
     yield ""
+
+
+#: Crosswalk columns: framework key in METADATA -> heading.
+FRAMEWORKS = {"nist_ai_rmf": "NIST AI RMF 1.0", "iso_42001": "ISO/IEC 42001:2023 Annex A"}
+
+
+def _crosswalk(controls: Sequence[Control]) -> Iterable[str]:
+    yield "## Crosswalk: NIST AI RMF and ISO/IEC 42001"
+    yield ""
+    yield (
+        "Gatehouse's own mapping (`custom.frameworks` in each control's METADATA), reviewed "
+        "with the controls; not an official crosswalk. An empty cell means no subcategory or "
+        "Annex A control is served directly."
+    )
+    yield ""
+    yield "| id | " + " | ".join(FRAMEWORKS.values()) + " |"
+    yield "| --- | " + " | ".join("---" for _ in FRAMEWORKS) + " |"
+    for control in controls:
+        cells = [", ".join(control.frameworks.get(key, ())) for key in FRAMEWORKS]
+        yield f"| `{control.id}` | " + " | ".join(cells) + " |"
+    yield ""
+    for key, heading in FRAMEWORKS.items():
+        served: dict[str, list[str]] = {}
+        for control in controls:
+            for entry in control.frameworks.get(key, ()):
+                served.setdefault(entry, []).append(control.id)
+        yield f"### By {heading}"
+        yield ""
+        yield from (
+            f"- {entry}: {', '.join(f'`{cid}`' for cid in ids)}"
+            for entry, ids in sorted(served.items())
+        )
+        yield ""
 
 
 def render_controls_doc(controls: Sequence[Control], manual: Sequence[ManualControl] = ()) -> str:
@@ -108,6 +143,7 @@ def render_controls_doc(controls: Sequence[Control], manual: Sequence[ManualCont
         lines += [f"## {regulation}", "", *_summary_rows(members), ""]
         for control in members:
             lines += list(_details(control))
+    lines += list(_crosswalk(controls))
     if manual:
         lines += [
             "## Manual controls",

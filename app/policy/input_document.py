@@ -29,7 +29,13 @@ Top level (``GateInput``): ``gate``, ``subject``, ``datasets``, ``run``, ``model
 - ``model`` (``ModelInput``, or null before a model exists): id, name, version, domain
   (healthcare | credit | financial_risk | legal | general), risk_tier (high | medium |
   low | null), decision_type (e.g. credit_decision), automated_decision_legal_effect,
-  human_review, developers, validator, monitoring_enabled.
+  human_review, developers, validator, monitoring_enabled, and the EU AI Act facts:
+  eu_market (placed on the EU market or used there), annex_iii_use (none or the Annex III
+  use, e.g. credit_scoring), gpai_modification {base_model_training_flop (null when the
+  base model's compute is unknown), modification_training_flop}, gpai_documentation
+  {downstream_documentation_ref, training_data_summary_ref, copyright_policy_ref},
+  high_risk_evidence {risk_management_ref, data_governance_ref,
+  technical_documentation_ref, instructions_for_use_ref, accuracy_robustness_ref}.
 - ``card`` (``CardInput``, or null): sections {name: text}, missing [section names].
 - ``evaluations[]`` (``EvaluationInput``): kind benchmark {metric, value, threshold,
   higher_is_better, baseline, measured_at, source}, red_team {attack_category,
@@ -81,6 +87,9 @@ __all__ = [
     "DriftInput",
     "EvaluationInput",
     "GateInput",
+    "GpaiDocumentation",
+    "GpaiModification",
+    "HighRiskEvidence",
     "IncidentInput",
     "ModelInput",
     "MonitoringInput",
@@ -184,6 +193,31 @@ class RunInput(_Part):
     authors: list[str] = []
 
 
+class GpaiModification(_Part):
+    """Training compute of a fine-tune and of its base model (EU AI Act GPAI guidelines)."""
+
+    base_model_training_flop: float | None = None
+    modification_training_flop: float
+
+
+class GpaiDocumentation(_Part):
+    """EU AI Act Art. 53(1)(b)-(d) documents of a modified GPAI model, by reference."""
+
+    downstream_documentation_ref: str | None = None
+    training_data_summary_ref: str | None = None
+    copyright_policy_ref: str | None = None
+
+
+class HighRiskEvidence(_Part):
+    """EU AI Act Art. 9, 10, 11, 13 and 15 evidence of a high-risk use, by reference."""
+
+    risk_management_ref: str | None = None
+    data_governance_ref: str | None = None
+    technical_documentation_ref: str | None = None
+    instructions_for_use_ref: str | None = None
+    accuracy_robustness_ref: str | None = None
+
+
 class ModelInput(_Part):
     """The model version: domain, risk tier and who built and validated it."""
 
@@ -198,6 +232,11 @@ class ModelInput(_Part):
     developers: list[str] = []
     validator: str | None = None
     monitoring_enabled: bool | None = None
+    eu_market: bool | None = None
+    annex_iii_use: str | None = None
+    gpai_modification: GpaiModification | None = None
+    gpai_documentation: GpaiDocumentation | None = None
+    high_risk_evidence: HighRiskEvidence | None = None
 
 
 class CardInput(_Part):
@@ -394,6 +433,23 @@ def example_inputs() -> dict[str, GateInput]:
         developers=["maya", "omar"],
         validator="lena",
         monitoring_enabled=True,
+        eu_market=True,
+        annex_iii_use="credit_scoring",
+        gpai_modification=GpaiModification(
+            base_model_training_flop=9e23, modification_training_flop=4e23
+        ),
+        gpai_documentation=GpaiDocumentation(
+            downstream_documentation_ref="GPAI-DOC-2026-02",
+            training_data_summary_ref="TDS-2026-02",
+            copyright_policy_ref="CPY-2026-01",
+        ),
+        high_risk_evidence=HighRiskEvidence(
+            risk_management_ref="RMS-2026-05",
+            data_governance_ref="DG-2026-07",
+            technical_documentation_ref="TD-2026-09",
+            instructions_for_use_ref="IFU-2026-03",
+            accuracy_robustness_ref="VAL-2026-11",
+        ),
     )
     eu_run = run.model_copy(update={"vendor": "self", "hosting": Hosting.INTERNAL, "region": "DE"})
     officer_approval = ApprovalInput(

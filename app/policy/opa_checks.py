@@ -18,7 +18,7 @@ from pathlib import Path
 __all__ = ["CONTROL_PACKS", "CoverageReport", "find_opa_binary", "pack_coverage", "run_opa_checks"]
 
 #: Folders of the control packs whose coverage ``policy test`` reports.
-CONTROL_PACKS = ("hipaa", "gdpr", "finance", "common")
+CONTROL_PACKS = ("hipaa", "gdpr", "finance", "eu_ai_act", "common")
 _GO_BIN_OPA = Path("/root/go/bin/opa")
 
 

@@ -3,14 +3,21 @@
 The scan can only raise the classification: a person may declare more (e.g. special
 category data the scan cannot see), and lowering what the scan found goes through the
 justified override in ``app.registry.datasets.update_version_metadata``.
+
+The file arrives staged (``app.storage.stage_stream``) and reaches its content address
+only when the transaction that registers its version commits; a refusal, a failed
+validation or a rollback removes it, so no stored file is left without a record.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from app.errors import ValidationError
@@ -20,10 +27,41 @@ from app.formats.validate import ValidationReport, validate_file
 from app.models.datasets import DatasetVersion
 from app.registry.datasets import register_version
 from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
-from app.storage import StoredFile
+from app.storage import StagedFile
+
+log = logging.getLogger(__name__)
 
 #: Formats whose records are free text the PII scan reads.
 _SCANNED_FORMATS = frozenset(TEXT_FORMATS)
+#: ``session.info`` keys: the files waiting for the transaction, and the listeners' flag.
+_STAGED = "gatehouse.staged_files"
+_LISTENING = "gatehouse.staged_files_listening"
+
+
+def _promote_staged(session: Session) -> None:
+    for staged in session.info.pop(_STAGED, []):
+        try:
+            staged.promote()
+        except OSError:
+            # The version is committed; app.registry.storage_sweep finds the staged file
+            # by its digest and promotes it later.
+            log.exception("could not promote staged file %s", staged.path.name)
+
+
+def _discard_staged(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:  # a savepoint rolled back; the transaction goes on
+        return
+    for staged in session.info.pop(_STAGED, []):
+        staged.discard()
+
+
+def promote_on_commit(*, session: Session, staged: StagedFile) -> None:
+    """Promote ``staged`` when the session's transaction commits; discard it on rollback."""
+    if not session.info.get(_LISTENING):
+        sa_event.listen(session, "after_commit", _promote_staged)
+        sa_event.listen(session, "after_soft_rollback", _discard_staged)
+        session.info[_LISTENING] = True
+    session.info.setdefault(_STAGED, []).append(staged)
 
 
 def parse_declared_metadata(text: str, *, source: str) -> DatasetVersionMetadata:
@@ -54,16 +92,35 @@ def ingest_dataset_file(
     *,
     session: Session,
     dataset_id: int,
-    stored: StoredFile,
+    stored: StagedFile,
     declared: DatasetVersionMetadata,
     actor: str,
     format: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[DatasetVersion, ValidationReport]:
-    """Validate and scan a stored file and register it as the dataset's next version.
+    """Validate and scan a staged file and register it as the dataset's next version; the
+    file is promoted when the session commits and removed if anything fails first.
 
     ``progress`` receives bytes read, once for validation and once for the scan.
     """
+    try:
+        version, report = _ingest(session, dataset_id, stored, declared, actor, format, progress)
+    except BaseException:
+        stored.discard()
+        raise
+    promote_on_commit(session=session, staged=stored)
+    return version, report
+
+
+def _ingest(
+    session: Session,
+    dataset_id: int,
+    stored: StagedFile,
+    declared: DatasetVersionMetadata,
+    actor: str,
+    format: str | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[DatasetVersion, ValidationReport]:
     report = validate_file(stored.path, format=format, progress=progress)
     if report.format == "unknown":
         reason = str(report.errors[0]) if report.errors else "the format could not be detected"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from app.errors import ValidationError
@@ -78,7 +81,11 @@ def set_model_card(
 
 def missing_card_sections(card: ModelCard | None) -> list[str]:
     """Sections of the model card that are absent or blank."""
-    sections = card.sections if card else {}
+    return missing_sections(card.sections if card else {})
+
+
+def missing_sections(sections: Mapping[str, Any]) -> list[str]:
+    """Of a card's ``sections``, the names of those absent or blank."""
     return [name for name in MODEL_CARD_SECTIONS if not str(sections.get(name, "")).strip()]
 
 

@@ -57,12 +57,17 @@ def _attester(session: Any, username: str, role: str) -> None:
 
 
 def attest_model(session: Any, model_id: int, *, domain: str, risk_tier: str) -> None:
-    """The owning roles attest a model's domain, tier, validation and monitoring."""
+    """The owning roles attest a model's domain, tier, validation and monitoring.
+
+    The model is attested as off the EU market: these tests are about approvals, and an
+    unattested market would (rightly) apply the EU AI Act pack.
+    """
     _attester(session, FACT_OFFICER, "compliance_officer")
     _attester(session, FACT_RISK, "model_risk")
     facts = [
         (FACT_OFFICER, "domain", domain),
         (FACT_OFFICER, "legal_effect", False),
+        (FACT_OFFICER, "eu_market", False),
         (FACT_RISK, "risk_tier", risk_tier),
         (FACT_RISK, "validation", "validated"),
         (FACT_RISK, "monitoring", True),

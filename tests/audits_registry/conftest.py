@@ -14,7 +14,7 @@ from app.demo.seed import DemoSeed
 from app.registry import datasets as dataset_service
 from app.registry.dataset_ingest import ingest_dataset_file
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata
-from app.storage import store_file
+from app.storage import stage_file
 from tests.gates import conftest as gates_fixtures
 
 #: The demo registry before any audit (datasets, runs, models, a staging deployment).
@@ -48,7 +48,7 @@ def register_decisions(engine: Any, settings: Any, tmp_path: Path) -> Any:
         counter["n"] += 1
         path = tmp_path / f"decisions-{counter['n']}.csv"
         frame.to_csv(path, index=False)
-        stored = store_file(path, root=settings.storage_dir / "datasets", max_bytes=10**8)
+        stored = stage_file(path, root=settings.storage_dir / "datasets", max_bytes=10**8)
         with session_scope(engine) as session:
             dataset = dataset_service.create_dataset(
                 session=session,

@@ -15,10 +15,11 @@ from app.models.base import utc_now
 from app.registry import runs
 from app.registry.runs import RunCreate
 
-#: The queries of each gate's input: subject, its relations and attested facts, datasets
-#: (three, whatever their number), evidence, the approval request. A new query here must be
-#: a deliberate choice.
-QUERY_BUDGET = {"training_launch": 7, "production_promotion": 20, "dataset_use": 4}
+#: The queries of each gate's input: the subject and its relations, the dataset versions
+#: (one query with their names and open erasures, whatever their number), the attested facts
+#: of every subject (one query), evidence, the votes with their request. A new query here
+#: must be a deliberate choice; budgets only go down.
+QUERY_BUDGET = {"training_launch": 4, "production_promotion": 16, "dataset_use": 2}
 
 _DATASET_KEYS = ("notes_raw", "notes_deid", "triage", "german_credit", "credit_explanations")
 

@@ -367,7 +367,7 @@ def test_data_overrides_change_the_decision_and_the_hash(
         engine.close()
     assert not decision.allow
     assert [v["message"] for v in decision.violations] == [
-        "adverse impact ratio 0.86 is below the four-fifths minimum 0.9"
+        "adverse impact ratio 0.86 is below the policy minimum (four-fifths screening heuristic) 0.9"
     ]
     assert decision.bundle_hash == stricter.hash
 

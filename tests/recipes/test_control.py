@@ -22,6 +22,8 @@ CONTROL_ID = "COMMON-FIXTURE-ENDPOINT"
 CITATION = "Gatehouse fixture control, section 1"
 
 CONTROL = f'''# METADATA
+# schemas:
+#   - input: schema.input
 # title: Endpoint recorded
 # description: A deployment names its endpoint (a fixture control for the recipe test).
 # related_resources:
@@ -29,6 +31,12 @@ CONTROL = f'''# METADATA
 #     description: {CITATION}
 # custom:
 #   control_id: {CONTROL_ID}
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.8]
+#     iso_42001: []
+#   effective_from: 2026-11-30
+#   superseded_by: null
+#   last_reviewed: 2026-11-30
 #   regulation: Common
 #   severity: low
 #   remediation: Record the endpoint.

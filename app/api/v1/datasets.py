@@ -24,7 +24,7 @@ from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
-from app.storage import store_stream, stored_suffix
+from app.storage import stage_stream, stored_suffix
 
 bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
 
@@ -154,8 +154,9 @@ def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answe
         raise ValidationError("send the dataset as a multipart part named 'file'")
     declared = parse_declared_metadata(form.metadata, source="metadata")
     settings = current_app.config["GATEHOUSE"]
-    # The session has not begun a transaction yet: storing the file holds no lock.
-    stored = store_stream(
+    # The session has not begun a transaction yet: staging the file holds no lock. The
+    # file reaches its content address only if the version commits.
+    stored = stage_stream(
         upload.stream,
         root=settings.storage_dir / "datasets",
         max_bytes=settings.max_upload_bytes,

@@ -11,6 +11,9 @@
 #     description: Gatehouse approval policy (separation of duties, data.gatehouse.approvals)
 # custom:
 #   control_id: COMMON-APPROVALS
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 2.1]
+#     iso_42001: [A.3.2]
 #   effective_from: 2026-11-26
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

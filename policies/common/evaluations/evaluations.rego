@@ -14,6 +14,9 @@
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
 # custom:
 #   control_id: COMMON-EVALUATIONS
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.3, MEASURE 2.5]
+#     iso_42001: [A.6.2.4]
 #   effective_from: 2026-11-26
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

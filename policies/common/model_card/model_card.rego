@@ -10,6 +10,9 @@
 #     description: Mitchell et al., Model Cards for Model Reporting (FAT* 2019)
 # custom:
 #   control_id: COMMON-MODEL-CARD
+#   frameworks:
+#     nist_ai_rmf: [MAP 2.2]
+#     iso_42001: [A.6.2.7, A.8.2]
 #   effective_from: 2026-11-26
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -13,6 +13,9 @@
 #     description: NIST AI RMF 1.0, MANAGE 4.1 (post-deployment monitoring)
 # custom:
 #   control_id: COMMON-MONITORING
+#   frameworks:
+#     nist_ai_rmf: [MANAGE 4.1, MEASURE 2.4]
+#     iso_42001: [A.6.2.6]
 #   effective_from: 2026-11-26
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -13,6 +13,9 @@
 #     description: NIST AI RMF 1.0, MEASURE 2.7 (security and resilience evaluated)
 # custom:
 #   control_id: COMMON-RED-TEAM
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.7, MEASURE 2.10]
+#     iso_42001: [A.6.2.4]
 #   effective_from: 2026-11-26
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

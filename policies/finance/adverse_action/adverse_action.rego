@@ -11,6 +11,9 @@
 #     description: 12 CFR 1002.9 (Regulation B)
 # custom:
 #   control_id: FIN-REGB-1002.9
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.9]
+#     iso_42001: []
 #   effective_from: 2011-12-30
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -3,14 +3,19 @@
 #   - input: schema.input
 # title: Fair lending
 # description: >-
-#   The latest fairness audit of a credit or financial-risk model passes the four-fifths
-#   rule (adverse impact ratio at least the policy minimum), keeps the equalized-odds
+#   The latest fairness audit of a credit or financial-risk model has an adverse impact
+#   ratio at least the policy minimum (the EEOC's four-fifths rule, an employment-selection
+#   screening heuristic, not a lending standard: the legal basis is Regulation B's
+#   prohibition of discrimination, 1002.4(a), and its effects test, 1002.6(a)), keeps the equalized-odds
 #   difference within the policy bound, and is no older than the freshness limit.
 # related_resources:
 #   - ref: https://www.ecfr.gov/current/title-12/chapter-X/part-1002/section-1002.4
-#     description: ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)
+#     description: ECOA 15 U.S.C. 1691; Regulation B 12 CFR 1002.4(a), 1002.6(a) (effects test); four-fifths ratio as a screening heuristic only (EEOC, 29 CFR 1607.4(D))
 # custom:
 #   control_id: FIN-FAIR-LENDING
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.11]
+#     iso_42001: [A.5.4]
 #   effective_from: 2011-12-30
 #   superseded_by: null
 #   last_reviewed: 2026-11-30
@@ -25,7 +30,7 @@ import data.lib.controls
 control := {
 	"control_id": "FIN-FAIR-LENDING",
 	"regulation": "Finance",
-	"citation": "ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)",
+	"citation": "ECOA 15 U.S.C. 1691; Regulation B 12 CFR 1002.4(a), 1002.6(a) (effects test); four-fifths ratio as a screening heuristic only (EEOC, 29 CFR 1607.4(D))",
 	"severity": "high",
 }
 
@@ -61,7 +66,7 @@ failures contains controls.message(["audit ", object.get(audit, "id", "unknown")
 	not controls.member(audit, "kind", {"fairness", "explainability"})
 }
 
-failures contains controls.message(["adverse impact ratio ", object.get(latest, "adverse_impact_ratio", "unknown"), " is below the four-fifths minimum ", limits.min_adverse_impact_ratio]) if {
+failures contains controls.message(["adverse impact ratio ", object.get(latest, "adverse_impact_ratio", "unknown"), " is below the policy minimum (four-fifths screening heuristic) ", limits.min_adverse_impact_ratio]) if {
 	not controls.at_least(latest, "adverse_impact_ratio", limits.min_adverse_impact_ratio)
 	count(fairness_audits) > 0
 }

@@ -11,7 +11,7 @@ outcome(status, reason, messages) := {
 	"violations": [{
 		"control": "FIN-FAIR-LENDING",
 		"regulation": "Finance",
-		"citation": "ECOA 15 U.S.C. 1691; 12 CFR 1002.4; four-fifths rule 29 CFR 1607.4(D)",
+		"citation": "ECOA 15 U.S.C. 1691; Regulation B 12 CFR 1002.4(a), 1002.6(a) (effects test); four-fifths ratio as a screening heuristic only (EEOC, 29 CFR 1607.4(D))",
 		"severity": "high",
 		"message": message,
 	} |
@@ -50,7 +50,7 @@ test_general_domain_is_not_applicable if {
 
 test_disparity_fails if {
 	fair_lending.outcome == outcome("fail", reason, [
-		"adverse impact ratio 0.72 is below the four-fifths minimum 0.8",
+		"adverse impact ratio 0.72 is below the policy minimum (four-fifths screening heuristic) 0.8",
 		"equalized odds difference 0.15 exceeds the bound 0.1",
 	]) with input as input_disparate
 }
@@ -65,7 +65,7 @@ test_missing_audit_fails if {
 
 test_missing_figures_fail if {
 	fair_lending.outcome == outcome("fail", reason, [
-		"adverse impact ratio null is below the four-fifths minimum 0.8",
+		"adverse impact ratio null is below the policy minimum (four-fifths screening heuristic) 0.8",
 		"equalized odds difference null exceeds the bound 0.1",
 	]) with input as input_figures_missing
 }
@@ -104,7 +104,7 @@ test_edge_ratio_exactly_at_the_minimum_passes if {
 }
 
 test_edge_ratio_just_below_the_minimum_fails if {
-	fair_lending.outcome == outcome("fail", "checked the latest fairness audit", [controls.message(["adverse impact ratio ", limits.min_adverse_impact_ratio - 0.001, " is below the four-fifths minimum ", limits.min_adverse_impact_ratio])]) with input as input_edge_ratio_just_below
+	fair_lending.outcome == outcome("fail", "checked the latest fairness audit", [controls.message(["adverse impact ratio ", limits.min_adverse_impact_ratio - 0.001, " is below the policy minimum (four-fifths screening heuristic) ", limits.min_adverse_impact_ratio])]) with input as input_edge_ratio_just_below
 }
 
 test_edge_ratio_just_above_the_minimum_passes if {

@@ -12,6 +12,9 @@
 #     description: Federal Reserve SR 26-2 (17 April 2026), supersedes SR 11-7 and SR 21-8
 # custom:
 #   control_id: FIN-SR11-7-VALIDATION
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 1.3, MEASURE 2.5]
+#     iso_42001: [A.6.2.4]
 #   regulation: Finance
 #   severity: high
 #   remediation: Have the model validated by a person independent of its development and record them.

@@ -10,6 +10,9 @@
 #     description: Federal Reserve SR 26-2 (17 April 2026), supersedes SR 11-7 and SR 21-8
 # custom:
 #   control_id: FIN-SR11-7-MONITORING
+#   frameworks:
+#     nist_ai_rmf: [MANAGE 4.1, MEASURE 2.4]
+#     iso_42001: [A.6.2.6]
 #   regulation: Finance
 #   severity: medium
 #   remediation: Configure ongoing monitoring for the model before promotion.

@@ -12,6 +12,9 @@
 #     description: Federal Reserve SR 26-2 (17 April 2026), supersedes SR 11-7 and SR 21-8
 # custom:
 #   control_id: FIN-SR11-7-TIER
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.3]
+#     iso_42001: []
 #   regulation: Finance
 #   severity: high
 #   remediation: Assign the risk tier; for a high-tier model obtain the model_risk approval.

@@ -11,6 +11,9 @@
 #     description: GDPR Art. 22; Recital 71
 # custom:
 #   control_id: GDPR-22
+#   frameworks:
+#     nist_ai_rmf: [MAP 3.5, MEASURE 2.9]
+#     iso_42001: [A.9.2]
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -10,6 +10,9 @@
 #     description: GDPR Art. 35
 # custom:
 #   control_id: GDPR-35
+#   frameworks:
+#     nist_ai_rmf: [MAP 5.1]
+#     iso_42001: [A.5.2, A.5.4]
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

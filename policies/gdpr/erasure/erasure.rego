@@ -10,6 +10,9 @@
 #     description: GDPR Art. 17
 # custom:
 #   control_id: GDPR-17
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.10]
+#     iso_42001: [A.7.5]
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -10,6 +10,9 @@
 #     description: GDPR Art. 6(1)
 # custom:
 #   control_id: GDPR-6.1
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1]
+#     iso_42001: [A.7.3]
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -11,6 +11,9 @@
 #     description: GDPR Art. 9(2)
 # custom:
 #   control_id: GDPR-9.2
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1, MEASURE 2.10]
+#     iso_42001: [A.7.3]
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -10,6 +10,9 @@
 #     description: GDPR Art. 5(1)(e)
 # custom:
 #   control_id: GDPR-5.1e
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1, MEASURE 2.10]
+#     iso_42001: []
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

@@ -11,6 +11,9 @@
 #     description: GDPR Art. 44-46
 # custom:
 #   control_id: GDPR-44
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1]
+#     iso_42001: []
 #   effective_from: 2018-05-25
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

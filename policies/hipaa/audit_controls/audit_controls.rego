@@ -10,6 +10,9 @@
 #     description: 45 CFR 164.312(b)
 # custom:
 #   control_id: HIPAA-164.312b
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.8]
+#     iso_42001: [A.6.2.8]
 #   effective_from: 2005-04-20
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

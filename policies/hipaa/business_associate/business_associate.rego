@@ -11,6 +11,9 @@
 #     description: 45 CFR 164.502(e), 164.504(e)
 # custom:
 #   control_id: HIPAA-164.502e
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 6.1]
+#     iso_42001: [A.10.3]
 #   effective_from: 2003-04-14
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

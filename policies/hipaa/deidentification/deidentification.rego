@@ -11,6 +11,9 @@
 #     description: 45 CFR 164.514(a)-(b)
 # custom:
 #   control_id: HIPAA-164.514
+#   frameworks:
+#     nist_ai_rmf: [GOVERN 1.1, MEASURE 2.10]
+#     iso_42001: [A.7.6]
 #   effective_from: 2003-04-14
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

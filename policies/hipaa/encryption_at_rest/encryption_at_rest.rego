@@ -8,6 +8,9 @@
 #     description: 45 CFR 164.312(a)(2)(iv)
 # custom:
 #   control_id: HIPAA-164.312a2iv
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.7]
+#     iso_42001: []
 #   effective_from: 2005-04-20
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

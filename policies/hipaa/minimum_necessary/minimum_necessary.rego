@@ -10,6 +10,9 @@
 #     description: 45 CFR 164.502(b)
 # custom:
 #   control_id: HIPAA-164.502b
+#   frameworks:
+#     nist_ai_rmf: [MEASURE 2.10]
+#     iso_42001: [A.7.2]
 #   effective_from: 2003-04-14
 #   superseded_by: null
 #   last_reviewed: 2026-11-30

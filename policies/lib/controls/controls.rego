@@ -91,6 +91,29 @@ model_risk_citation(citations) := citations.sr11_7 if {
 	data.gatehouse.model_risk.adopted_guidance == "sr11-7"
 } else := citations.sr26_2
 
+# The EU AI Act pack applies to a model placed on the EU market or used there, and,
+# failing closed, to one whose market nobody attested.
+eu_ai_act_applies if {
+	is_object(input.model)
+	not equals(input.model, "eu_market", false)
+}
+
+# before(date) is true while the evaluation time is before an application date (an
+# RFC 3339 timestamp in data.gatehouse): a requirement not yet applicable warns, and
+# from the date on it fails. An unknown evaluation time is not "before" (fail closed).
+before(date) if now_ns < time.parse_rfc3339_ns(date)
+
+# dated(findings, date) splits a control's findings by an application date: the
+# failures (from the date on) and the warnings (before it, saying when it applies).
+dated_failures(findings, date) := set() if {
+	before(date)
+} else := findings
+
+dated_warnings(findings, date) := {message([finding, " (applies from ", substring(date, 0, 10), ")"]) |
+	before(date)
+	some finding in findings
+}
+
 # The evaluation time. Timestamps are RFC 3339 with a numeric offset and no
 # fraction ("2026-01-01T00:00:00+00:00"): the only form both engines parse.
 now_ns := time.parse_rfc3339_ns(input.now)

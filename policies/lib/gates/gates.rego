@@ -92,6 +92,10 @@ outcomes["FIN-REGB-1002.9"] := data.finance.adverse_action.outcome
 
 outcomes["FIN-FAIR-LENDING"] := data.finance.fair_lending.outcome
 
+outcomes["EUAIA-53"] := data.eu_ai_act.gpai_provider.outcome
+
+outcomes["EUAIA-HIGH-RISK"] := data.eu_ai_act.high_risk.outcome
+
 outcomes["COMMON-MODEL-CARD"] := data.common.model_card.outcome
 
 outcomes["COMMON-EVALUATIONS"] := data.common.evaluations.outcome
@@ -111,6 +115,7 @@ packs := {
 	"gdpr_data": ["GDPR-6.1", "GDPR-9.2", "GDPR-35", "GDPR-44", "GDPR-5.1e", "GDPR-17", "GDPR-30"],
 	"gdpr_model": ["GDPR-22"],
 	"finance": ["FIN-SR11-7-TIER", "FIN-SR11-7-VALIDATION", "FIN-SR11-7-MONITORING", "FIN-REGB-1002.9", "FIN-FAIR-LENDING"],
+	"eu_ai_act": ["EUAIA-53", "EUAIA-HIGH-RISK"],
 	"common": ["COMMON-MODEL-CARD", "COMMON-EVALUATIONS", "COMMON-RED-TEAM"],
 	"monitoring": ["COMMON-MONITORING", "COMMON-MONITORING-SUSPEND"],
 	"approvals": ["COMMON-APPROVALS"],
@@ -125,6 +130,8 @@ applies("gdpr_data") if controls.gdpr_applies
 applies("gdpr_model") if controls.gdpr_applies
 
 applies("finance") if controls.finance_applies
+
+applies("eu_ai_act") if controls.eu_ai_act_applies
 
 applies("common")
 

@@ -1,0 +1,220 @@
+"""The registry rows a gate's input is built from, each read by a statement built once.
+
+Every gate call (the API, the workflows, the launchers) builds an input, so these reads
+are Core SELECTs of only the columns the document needs, built once per process (their
+compiled form is cached) and run through :func:`app.db.read_rows`: no ORM entities,
+identity map or bulky columns (validation reports, audit results, monitoring scores).
+Related rows are read together: a dataset version comes with its dataset's name and its
+open erasure requests, and the votes with their approval request, so a gate costs the
+same few indexed queries however many datasets a run has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, bindparam, func, select
+from sqlmodel import Session
+
+from app.db import read_rows, table_of
+from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
+from app.models.deployments import Deployment
+from app.models.evidence import AuditRun
+from app.models.governance import ApprovalRequest, ApprovalVote
+from app.models.model_versions import Evaluation, ModelCard, ModelVersion
+from app.models.runs import FineTuneRun, RunDataset
+from app.registry.errors import RecordNotFoundError
+
+__all__ = [
+    "audit_rows",
+    "card_sections",
+    "dataset_version_row",
+    "deployment_row",
+    "evaluation_rows",
+    "model_row",
+    "run_dataset_version_rows",
+    "run_row",
+    "vote_rows",
+]
+
+_deployment = table_of(Deployment)
+_model = table_of(ModelVersion)
+_card = table_of(ModelCard)
+_run = table_of(FineTuneRun)
+_run_dataset = table_of(RunDataset)
+_version = table_of(DatasetVersion)
+_dataset = table_of(Dataset)
+_erasure = table_of(ErasureRequest)
+_evaluation = table_of(Evaluation)
+_audit = table_of(AuditRun)
+_request = table_of(ApprovalRequest)
+_vote = table_of(ApprovalVote)
+
+_DEPLOYMENT = select(
+    _deployment.c.id,
+    _deployment.c.model_version_id,
+    _deployment.c.state,
+    _deployment.c.access_logging,
+    _deployment.c.monitoring_enabled,
+).where(_deployment.c.id == bindparam("id"))
+
+_MODEL = select(
+    _model.c.id, _model.c.name, _model.c.version, _model.c.run_id, _model.c.developers
+).where(_model.c.id == bindparam("id"))
+
+_CARD = select(_card.c.sections).where(_card.c.model_version_id == bindparam("model_id"))
+
+_RUN = select(
+    _run.c.id,
+    _run.c.platform,
+    _run.c.vendor,
+    _run.c.training_region,
+    _run.c.method,
+    _run.c.requester,
+    _run.c.authors,
+).where(_run.c.id == bindparam("id"))
+
+
+def _versions() -> Select[Any]:
+    """Dataset versions with their dataset's name and count of open erasure requests."""
+    open_erasures = (
+        select(func.count())
+        .where(_erasure.c.dataset_version_id == _version.c.id, _erasure.c.resolved_at.is_(None))
+        .scalar_subquery()
+    )
+    return select(
+        _version.c.id,
+        _version.c.dataset_id,
+        _version.c.version,
+        _version.c.contains_pii,
+        _version.c.contains_phi,
+        _version.c.special_category,
+        _version.c.deidentification_method,
+        _version.c.pii_findings,
+        _version.c.phi_fields,
+        _version.c.consent_ref,
+        _version.c.transfer_mechanism,
+        _version.c.transfer_ref,
+        _version.c.retention_until,
+        _version.c.controller,
+        _version.c.processing_purpose,
+        _version.c.data_categories,
+        _dataset.c.name.label("dataset_name"),
+        open_erasures.label("open_erasures"),
+    ).outerjoin(_dataset, _dataset.c.id == _version.c.dataset_id)
+
+
+_VERSION = _versions().where(_version.c.id == bindparam("id"))
+
+_RUN_VERSIONS = (
+    _versions()
+    .join(_run_dataset, _run_dataset.c.dataset_version_id == _version.c.id)
+    .where(_run_dataset.c.run_id == bindparam("run_id"))
+    .order_by(_version.c.id)
+)
+
+_EVALUATIONS = (
+    select(
+        _evaluation.c.id,
+        _evaluation.c.kind,
+        _evaluation.c.metrics,
+        _evaluation.c.thresholds,
+        _evaluation.c.attack_category,
+        _evaluation.c.severity,
+        _evaluation.c.open_findings,
+    )
+    .where(
+        _evaluation.c.model_version_id == bindparam("model_id"),
+        # A superseded evaluation stays on record but no gate reads it.
+        _evaluation.c.superseded_at.is_(None),
+    )
+    .order_by(_evaluation.c.id)
+)
+
+#: The newest succeeded audit of each kind (audit ids grow with time).
+_AUDITS = (
+    select(_audit.c.id, _audit.c.kind, _audit.c.finished_at, _audit.c.summary)
+    .where(
+        _audit.c.id.in_(
+            select(func.max(_audit.c.id))
+            .where(
+                _audit.c.model_version_id == bindparam("model_id"),
+                _audit.c.status == "succeeded",
+            )
+            .group_by(_audit.c.kind)
+        )
+    )
+    .order_by(_audit.c.kind)
+)
+
+#: The votes on the subject's newest pending or approved request (none: no rows).
+_VOTES = (
+    select(_vote.c.role, _vote.c.voter, _vote.c.vote)
+    .where(
+        _vote.c.request_id
+        == select(_request.c.id)
+        .where(
+            _request.c.subject_type == bindparam("subject_type"),
+            _request.c.subject_id == bindparam("subject_id"),
+            _request.c.status.in_(("pending", "approved")),
+        )
+        .order_by(_request.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    .order_by(_vote.c.id)
+)
+
+
+def _one(session: Session, statement: Select[Any], kind: str, record_id: int) -> Row[Any]:
+    rows = read_rows(session, statement, id=record_id)
+    if not rows:
+        raise RecordNotFoundError(kind, record_id)
+    return rows[0]
+
+
+def deployment_row(*, session: Session, deployment_id: int) -> Row[Any]:
+    """The deployment (RecordNotFoundError when there is none)."""
+    return _one(session, _DEPLOYMENT, "deployment", deployment_id)
+
+
+def model_row(*, session: Session, model_id: int) -> Row[Any]:
+    """The model version (RecordNotFoundError when there is none)."""
+    return _one(session, _MODEL, "model version", model_id)
+
+
+def run_row(*, session: Session, run_id: int) -> Row[Any]:
+    """The fine-tune run (RecordNotFoundError when there is none)."""
+    return _one(session, _RUN, "finetune run", run_id)
+
+
+def dataset_version_row(*, session: Session, version_id: int) -> Row[Any]:
+    """The dataset version with its name and open erasures (RecordNotFoundError if none)."""
+    return _one(session, _VERSION, "dataset version", version_id)
+
+
+def run_dataset_version_rows(*, session: Session, run_id: int) -> Sequence[Row[Any]]:
+    """The run's dataset versions, by id, each with its name and open erasures."""
+    return read_rows(session, _RUN_VERSIONS, run_id=run_id)
+
+
+def card_sections(*, session: Session, model_id: int) -> dict[str, Any] | None:
+    """The model card's sections, or None when no card was written."""
+    rows = read_rows(session, _CARD, model_id=model_id)
+    return dict(rows[0].sections) if rows else None
+
+
+def evaluation_rows(*, session: Session, model_id: int) -> Sequence[Row[Any]]:
+    """The model's standing (not superseded) evaluations, oldest first."""
+    return read_rows(session, _EVALUATIONS, model_id=model_id)
+
+
+def audit_rows(*, session: Session, model_id: int) -> Sequence[Row[Any]]:
+    """The newest succeeded audit of each kind, by kind."""
+    return read_rows(session, _AUDITS, model_id=model_id)
+
+
+def vote_rows(*, session: Session, subject_type: str, subject_id: int) -> Sequence[Row[Any]]:
+    """Votes on the subject's open (or approved) approval request, in casting order."""
+    return read_rows(session, _VOTES, subject_type=subject_type, subject_id=subject_id)
