@@ -61,9 +61,10 @@ def _is_job(node: ast.FunctionDef) -> bool:
 
 
 #: Doors (their views are called by the door's own machinery, ``route()`` hands the API
-#: view its unit of work's session first) and the demo's seeding steps, which are data
-#: loading called in order by one command.
-_NOT_SERVICES = ("api/", "web/", "cli/", "demo/")
+#: view its unit of work's session first), the demo's seeding steps (data loading called
+#: in order by one command) and the database layer's own helpers (``read_rows(session,
+#: statement, **bind_parameters)``).
+_NOT_SERVICES = ("api/", "web/", "cli/", "demo/", "db.py")
 
 
 def test_service_functions_take_the_session_keyword_only() -> None:
