@@ -32,6 +32,11 @@ AREAS: tuple[Area, ...] = (
         "Fairness (fairlearn definitions) and explainability (SHAP) audits of decisions.",
     ),
     Area(
+        "backup",
+        "app.cli.backup:backup_command",
+        "Write the database, the stored files and a SHA-256 manifest into DESTINATION.",
+    ),
+    Area(
         "dataset",
         "app.cli.datasets:cli_group",
         "Validate, convert and scan fine-tuning dataset files.",
@@ -60,6 +65,11 @@ AREAS: tuple[Area, ...] = (
         "Promote MODEL_VERSION (id or name@version) to production through the promotion gate.",
     ),
     Area("report", "app.cli.reports:cli_group", "Signed PDF reports."),
+    Area(
+        "restore",
+        "app.cli.backup:restore_command",
+        "Restore SOURCE into the configured (empty) database and storage, then verify.",
+    ),
     Area("run", "app.cli.pipeline:run_group", "Fine-tune runs, for pipelines."),
     Area(
         "scheduler",

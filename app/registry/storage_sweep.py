@@ -10,7 +10,7 @@ After that:
   stopped between the commit and the rename) is promoted: the record points at its
   content address;
 - every other staged or incoming file, and every file at a content address that no
-  dataset version's ``storage_uri`` names, is removed.
+  stored dataset version's ``content_sha256`` names, is removed.
 
 Each sweep that changed something is ledgered as one ``storage.swept`` event (paths
 relative to the storage root, sizes, digests).
@@ -30,7 +30,7 @@ from app.ledger import append_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion
 from app.models.vocabulary import LedgerSubject
-from app.storage import INCOMING_PREFIX, content_address, staged_address
+from app.storage import content_address, staged_address
 
 __all__ = ["DEFAULT_GRACE", "SweepReport", "sweep_dataset_storage"]
 
@@ -61,11 +61,23 @@ class SweepReport:
         }
 
 
-def _referenced_uris(session: Session) -> set[str]:
+def _referenced_digests(session: Session) -> set[str]:
+    """Digests of the versions stored here. Compared by content address, not by the
+    recorded URI, so a storage restored under another path is not taken for orphans."""
     rows = session.exec(
-        select(DatasetVersion.storage_uri).where(col(DatasetVersion.storage_uri).is_not(None))
+        select(DatasetVersion.content_sha256).where(
+            col(DatasetVersion.storage_uri).startswith("file://")
+        )
     ).all()
-    return {str(uri) for uri in rows}
+    return {str(digest) for digest in rows}
+
+
+def _stored_digest(root: Path, path: Path) -> str | None:
+    """The digest a file at a content address holds by its name (None elsewhere)."""
+    digest = path.name.split(".", 1)[0]
+    if path.parent.parent != root or path.parent.name != digest[:2] or len(digest) != 64:
+        return None
+    return digest
 
 
 def _modified(path: Path) -> datetime:
@@ -85,7 +97,7 @@ def sweep_dataset_storage(
     if not root.is_dir():
         return report
     cutoff = (now or utc_now()) - grace
-    referenced = _referenced_uris(session)
+    referenced = _referenced_digests(session)
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         if _modified(path) > cutoff:
             report.kept_young += 1
@@ -94,12 +106,12 @@ def sweep_dataset_storage(
         staged = staged_address(path)
         if staged is not None:
             target = content_address(root, *staged)
-            if target.resolve().as_uri() in referenced and not target.exists():
+            if staged[0] in referenced and not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)
                 report.promoted.append(target.relative_to(root).as_posix())
                 continue
-        elif not path.name.startswith(INCOMING_PREFIX) and path.resolve().as_uri() in referenced:
+        elif _stored_digest(root, path) in referenced:
             continue
         # Checked again just before removing: a promotion in between gives a fresh time.
         if _modified(path) > cutoff:

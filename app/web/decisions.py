@@ -1,8 +1,9 @@
-"""Portal pages for gate decisions: the log, and each decision's controls with citations."""
+"""Portal pages for gate decisions: the log, each decision's controls, and the catalogue."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
@@ -12,7 +13,7 @@ from app.auth.roles import READERS
 from app.charts import stacked_bar_chart_svg
 from app.db import unit_of_work
 from app.models.governance import PolicyDecision
-from app.policy.catalogue import load_catalogue
+from app.policy.catalogue import Control, load_catalogue, review_overdue
 from app.registry.records import get_record, list_records
 from app.web.pages import after_cursor
 
@@ -49,6 +50,39 @@ def decision_detail(decision_id: int) -> Any:
     """One decision: every control's outcome, violations with citations, required approvals."""
     with unit_of_work() as session:
         decision = get_record(session=session, model=PolicyDecision, record_id=decision_id)
-    settings = current_app.config["GATEHOUSE"]
-    catalogue = {control.id: control for control in load_catalogue(policy_dir=settings.policy_dir)}
+    catalogue = {control.id: control for control in _catalogue()}
     return render_template("web/decision_detail.html", decision=decision, catalogue=catalogue)
+
+
+@bp.get("/controls")
+@allow(*READERS)
+def controls() -> Any:
+    """The control catalogue by regulation, with review dates and the framework crosswalk.
+
+    ``?regulation=`` narrows to one regulation, ``?framework=`` to the controls that
+    serve a framework (e.g. ``nist_ai_rmf``); everything shown is read from METADATA.
+    """
+    catalogue = _catalogue()
+    regulation = request.args.get("regulation") or None
+    framework = request.args.get("framework") or None
+    shown = [
+        control
+        for control in catalogue
+        if regulation in (None, control.regulation)
+        and (framework is None or control.frameworks.get(framework))
+    ]
+    today = datetime.now(UTC).date()
+    return render_template(
+        "web/controls.html",
+        controls=shown,
+        regulations=sorted({control.regulation for control in catalogue}),
+        frameworks=sorted({name for control in catalogue for name in control.frameworks}),
+        regulation=regulation,
+        framework=framework,
+        overdue={control.id for control in shown if review_overdue(control, today=today)},
+    )
+
+
+def _catalogue() -> list[Control]:
+    """The controls of the policies this instance gates with."""
+    return load_catalogue(policy_dir=current_app.config["GATEHOUSE"].policy_dir)

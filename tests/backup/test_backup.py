@@ -1,0 +1,138 @@
+"""``gatehouse backup`` / ``gatehouse restore`` round trips on SQLite and PostgreSQL.
+
+A real installation (registry, an uploaded dataset file, a signed checkpoint, a signed
+report) is backed up with the CLI and restored into a new, unmigrated database and an
+empty storage directory; the restored instance verifies its ledger, its checkpoint and
+its report, and hands out new ids after the restored ones.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from app import create_app
+from app.cli import cli
+from app.config import settings_for_tests
+from app.db import session_scope
+from app.migrations import current_revision
+from app.models.datasets import DatasetVersion
+from app.registry.records import count_records
+from tests.approvals.conftest import build_registry
+from tests.conftest import _admin_execute, _with_database, postgres_admin_url
+
+VALID = b'{"input": "What is APR?", "output": "The yearly cost of credit."}\n'
+
+
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[Any]:
+    """Factory: a new, never migrated database on the test's backend."""
+    names: list[str] = []
+
+    def build() -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / f'restored-{uuid.uuid4().hex[:6]}.db'}"
+        name = f"gh_restore_{uuid.uuid4().hex[:10]}"
+        _admin_execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return _with_database(postgres_admin_url(), name)
+
+    yield build
+    for name in names:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _instance(tmp_path: Path, url: str) -> Flask:
+    return create_app(settings_for_tests(tmp_path, url))
+
+
+def _populate(app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path) -> None:
+    with session_scope(engine) as session:
+        build_registry(session)
+    engineer = make_actor("ml_engineer")
+    dataset_id = engineer.post(
+        "/api/v1/datasets", json={"name": "faq-upload", "owner": engineer.username}
+    ).get_json()["id"]
+    uploaded = engineer.post(
+        f"/api/v1/datasets/{dataset_id}/versions/upload",
+        data={"file": (io.BytesIO(VALID), "faq.jsonl")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["ledger", "checkpoint"]).exit_code == 0
+    generated = runner.invoke(
+        cli,
+        ["report", "generate", "periodic_compliance", "--period-start", "2026-01-01",
+         "--period-end", "2026-12-31", "-o", str(tmp_path / "periodic.pdf")],
+    )  # fmt: skip
+    assert generated.exit_code == 0, generated.output
+
+
+def test_backup_restores_and_verifies(
+    app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path, empty_database: Any
+) -> None:
+    _populate(app, engine, make_actor, tmp_path)
+    destination = tmp_path / "backup"
+    backed_up = app.test_cli_runner().invoke(cli, ["backup", str(destination)])
+    assert backed_up.exit_code == 0, backed_up.output
+    manifest = json.loads((destination / "manifest.json").read_text())
+    assert manifest["signing_identity"]["sha256"] is not None
+    assert not any("identity.p12" in item["path"] for item in manifest["files"])
+    assert any(item["path"].startswith("storage/reports/") for item in manifest["files"])
+
+    restored_app = _instance(tmp_path / "restored", empty_database())
+    restored = restored_app.test_cli_runner().invoke(cli, ["restore", str(destination)])
+    assert restored.exit_code == 0, restored.output
+    assert "checkpoints holding: 1; reports intact: 1" in restored.output
+    assert "problem" not in restored.output
+    restored_engine = restored_app.extensions["gatehouse.engine"]
+    assert current_revision(restored_engine) == current_revision(engine)
+    with session_scope(engine) as before, session_scope(restored_engine) as after:
+        assert count_records(session=after, model=DatasetVersion) == count_records(
+            session=before, model=DatasetVersion
+        )
+        upload = after.exec(sa.select(DatasetVersion).order_by(DatasetVersion.id.desc())).first()  # type: ignore[union-attr]
+    stored = Path(upload[0].storage_uri.removeprefix("file://"))  # type: ignore[index]
+    # The uri names the original storage; the restored copy has the same relative path.
+    assert (
+        tmp_path / "restored" / "storage" / stored.relative_to(tmp_path / "storage")
+    ).read_bytes() == VALID
+    verified = restored_app.test_cli_runner().invoke(cli, ["ledger", "verify"])
+    assert verified.exit_code == 0, verified.output
+    # New records get ids after the restored ones (PostgreSQL sequences advanced).
+    with session_scope(restored_engine) as session:
+        build_registry(session, name="after-restore")
+    restored_app.extensions["gatehouse.engine"].dispose()
+
+
+def test_restore_refuses_an_altered_backup_or_a_used_database(
+    app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path, empty_database: Any
+) -> None:
+    _populate(app, engine, make_actor, tmp_path)
+    destination = tmp_path / "backup"
+    assert app.test_cli_runner().invoke(cli, ["backup", str(destination)]).exit_code == 0
+    used = app.test_cli_runner().invoke(cli, ["restore", str(destination)])
+    assert used.exit_code == 1 and "already migrated" in used.output
+
+    report = next((destination / "storage" / "reports").rglob("*.pdf"))
+    data = bytearray(report.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    report.write_bytes(bytes(data))
+    url = empty_database()
+    target = _instance(tmp_path / "target", url)
+    altered = target.test_cli_runner().invoke(cli, ["restore", str(destination)])
+    assert altered.exit_code == 1
+    assert "differs from the SHA-256 in the manifest" in altered.output
+    assert altered.output.count("\n") == 1
+    assert current_revision(target.extensions["gatehouse.engine"]) is None
+    assert not (tmp_path / "target" / "storage").exists()
+    target.extensions["gatehouse.engine"].dispose()
