@@ -8,11 +8,13 @@ clear message without catching bare exceptions.
 from __future__ import annotations
 
 __all__ = [
+    "BackupError",
     "ConfigurationError",
     "ConflictError",
     "GatehouseError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RestoreTargetError",
     "UploadTooLargeError",
     "ValidationError",
 ]
@@ -66,3 +68,11 @@ class ConfigurationError(GatehouseError, ValueError):
     """A setting cannot be used as given (for example an unreadable token file)."""
 
     title = "Invalid configuration"
+
+
+class BackupError(ValidationError):
+    """The backup is incomplete or altered: nothing was restored."""
+
+
+class RestoreTargetError(ConflictError):
+    """The target database or storage already holds something the backup would overwrite."""
