@@ -29,7 +29,9 @@ from app.registry.records import create_record, get_record, update_record
 
 #: Scopes a token may carry: read the registry, write to it, ask gates, vote on approvals.
 TOKEN_SCOPES: tuple[str, ...] = ("read", "write", "gate", "approve")
-TOKEN_PREFIX = "ghs_"
+#: Our own prefix, so secret scanners can tell Gatehouse tokens apart (``ghs_`` is GitHub's).
+#: Only new tokens carry it: a token is checked by its digest, so older ones keep working.
+TOKEN_PREFIX = "gth_"
 
 _hasher = PasswordHasher()
 #: Fast parameters for the test suite only (still argon2id).
