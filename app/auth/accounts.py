@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -110,21 +109,6 @@ def create_user(
         payload={"roles": sorted(set(roles))},
     )
     return user
-
-
-def authenticate_password(*, session: Session, username: str, password: str) -> Principal:
-    """The principal for a correct username and password, or :class:`AuthenticationError`."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    failure = AuthenticationError("unknown user or wrong password")
-    if user is None or not user.is_active or user.password_hash is None:
-        raise failure
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise failure from None
-    return Principal(
-        username=user.username, roles=roles_of(session=session, user=user), via="session"
-    )
 
 
 @dataclass(frozen=True)
