@@ -19,7 +19,7 @@ def create_app(config: Settings | None = None) -> Flask:
     # command) does not load Flask and the whole portal before it is needed.
     from flask import Flask
 
-    from app import api, db, health, problems, web
+    from app import api, db, health, problems, security_headers, web
     from app.auth import guard
     from app.config import PROJECT_ROOT, settings_from_environment
     from app.extensions import csrf
@@ -45,6 +45,7 @@ def create_app(config: Settings | None = None) -> Flask:
     engine_binding.init_app(app)
     launch_binding.init_app(app)
     problems.init_app(app)
+    security_headers.init_app(app)
     guard.init_app(app)
     csrf.init_app(app)
     api.init_app(app)

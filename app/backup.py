@@ -28,10 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-import app.models  # noqa: F401  (registers every table on the metadata)
+import app.models.tables  # noqa: F401  (registers every table on the metadata)
 from app.config import Settings
 from app.db import build_engine
-from app.errors import ConflictError, ValidationError
+from app.errors import BackupError, RestoreTargetError
 from app.ledger.checkpoints import CheckpointFile, verify_against_checkpoint
 from app.ledger.progress import verify_fully
 from app.migrations import current_revision, upgrade
@@ -47,14 +47,6 @@ BACKUP_FORMAT = "gatehouse-backup/1"
 _MANIFEST = "manifest.json"
 _CHUNK = 1024 * 1024
 _BATCH = 500
-
-
-class BackupError(ValidationError):
-    """The backup is incomplete or altered: nothing was restored."""
-
-
-class RestoreTargetError(ConflictError):
-    """The target database or storage already holds something the backup would overwrite."""
 
 
 def _sha256(path: Path) -> str:

@@ -12,18 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.errors import GatehouseError
+from app.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: The authorization policy the documented OPA server is started with (not a gate policy).
 OPA_AUTHZ_POLICY = PROJECT_ROOT / "opa" / "system" / "authz.rego"
-
-
-class ConfigurationError(GatehouseError, ValueError):
-    """A setting cannot be used as given (for example an unreadable token file)."""
-
-    title = "Invalid configuration"
 
 
 @dataclass(frozen=True)

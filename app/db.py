@@ -24,6 +24,8 @@ from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
+from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
+
 #: Execution option that marks an engine's transactions as read-only (``BEGIN`` on SQLite).
 _READ_ONLY = "gatehouse_read_only"
 

@@ -8,10 +8,14 @@ clear message without catching bare exceptions.
 from __future__ import annotations
 
 __all__ = [
+    "BackupError",
+    "ConfigurationError",
     "ConflictError",
     "GatehouseError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RestoreTargetError",
+    "UploadTooLargeError",
     "ValidationError",
 ]
 
@@ -51,3 +55,24 @@ class PermissionDeniedError(GatehouseError):
 
     status = 403
     title = "Forbidden"
+
+
+class UploadTooLargeError(ValidationError):
+    """An uploaded stream is larger than the configured limit."""
+
+    status = 413
+    title = "Upload too large"
+
+
+class ConfigurationError(GatehouseError, ValueError):
+    """A setting cannot be used as given (for example an unreadable token file)."""
+
+    title = "Invalid configuration"
+
+
+class BackupError(ValidationError):
+    """The backup is incomplete or altered: nothing was restored."""
+
+
+class RestoreTargetError(ConflictError):
+    """The target database or storage already holds something the backup would overwrite."""

@@ -19,16 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from app.errors import ValidationError
+from app.errors import UploadTooLargeError
 
 _CHUNK = 1024 * 1024
-
-
-class UploadTooLargeError(ValidationError):
-    """The stream is larger than the configured limit."""
-
-    status = 413
-    title = "Upload too large"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from app.ledger.chain import GENESIS_HASH, append_event, canonical_json, event_b
 from app.ledger.progress import verify_fully, verify_incrementally
 from app.ledger.rows import iter_verification_rows
 from app.migrations import upgrade
+from app.models.vocabulary import LedgerSubject
 
 _INSERT = sa.text(
     "INSERT INTO ledger_event (seq, occurred_at, actor, action, subject_type, subject_id, "
@@ -120,7 +121,7 @@ def main() -> None:
                     session=session,
                     actor="bench",
                     action="bench.event",
-                    subject_type="run",
+                    subject_type=LedgerSubject.FINETUNE_RUN,
                     subject_id=index,
                     payload={"n": index},
                 )

@@ -15,6 +15,7 @@ from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest
 from app.models.runs import FineTuneRun, RunState
+from app.models.vocabulary import ApprovalStatus, GateSubject
 from app.registry.records import get_record
 from app.registry.runs import ensure_may_change, transition_run
 
@@ -23,7 +24,7 @@ __all__ = ["move_run"]
 
 def _close_for_cancelled(session: Session, request: ApprovalRequest, actor: str) -> None:
     reason = f"the {request.subject_type} was cancelled by {actor}"
-    request.status = "void"
+    request.status = ApprovalStatus.VOID
     request.closed_at = utc_now()
     request.close_reason = reason
     session.add(request)
@@ -37,7 +38,9 @@ def _close_for_cancelled(session: Session, request: ApprovalRequest, actor: str)
         "required_approvals": request.required_approvals,
         "reason": reason,
     }
-    append_record_event(session, request, "approval.void", actor=actor, payload=data)
+    append_record_event(
+        session=session, record=request, action="approval.void", actor=actor, payload=data
+    )
     enqueue_event(session=session, event="approval.decided", data=data)
 
 
@@ -52,9 +55,9 @@ def move_run(
         pending = session.exec(
             select(ApprovalRequest)
             .where(
-                ApprovalRequest.subject_type == "run",
+                ApprovalRequest.subject_type == GateSubject.RUN,
                 ApprovalRequest.subject_id == run_id,
-                ApprovalRequest.status == "pending",
+                ApprovalRequest.status == ApprovalStatus.PENDING,
             )
             .order_by(col(ApprovalRequest.id))
         ).all()

@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from app.models.deployments import Deployment, DeploymentState
 from app.models.runs import FineTuneRun, RunState
+from app.models.vocabulary import GATE_SUBJECTS, GateName, GateSubject
 from app.registry.records import get_record, transition_record
 from app.registry.state_machines import (
     APPROVAL_WORKFLOW,
@@ -30,8 +31,8 @@ __all__ = ["FLOWS", "PROMOTION_FLOW", "RUN_FLOW", "Flow"]
 class Flow:
     """How one gate's subject moves: where it waits, where approval and return take it."""
 
-    gate: str
-    subject_type: str
+    gate: GateName
+    subject_type: GateSubject
     machine: StateMachine
     record: type[SQLModel]
     #: The workflow that may take the subject into the waiting state.
@@ -58,8 +59,8 @@ class Flow:
 
 
 RUN_FLOW = Flow(
-    gate="training_launch",
-    subject_type="run",
+    gate=GateName.TRAINING_LAUNCH,
+    subject_type=GATE_SUBJECTS[GateName.TRAINING_LAUNCH],
     machine=RUN_MACHINE,
     record=FineTuneRun,
     request_workflow=SUBMISSION_WORKFLOW,
@@ -68,8 +69,8 @@ RUN_FLOW = Flow(
     returned=RunState.REJECTED,
 )
 PROMOTION_FLOW = Flow(
-    gate="production_promotion",
-    subject_type="deployment",
+    gate=GateName.PRODUCTION_PROMOTION,
+    subject_type=GATE_SUBJECTS[GateName.PRODUCTION_PROMOTION],
     machine=DEPLOYMENT_MACHINE,
     record=Deployment,
     request_workflow=PROMOTION_WORKFLOW,
@@ -77,4 +78,4 @@ PROMOTION_FLOW = Flow(
     approved=DeploymentState.PRODUCTION,
     returned=DeploymentState.STAGING,
 )
-FLOWS: dict[str, Flow] = {flow.gate: flow for flow in (RUN_FLOW, PROMOTION_FLOW)}
+FLOWS: dict[GateName, Flow] = {flow.gate: flow for flow in (RUN_FLOW, PROMOTION_FLOW)}

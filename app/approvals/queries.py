@@ -12,6 +12,7 @@ from app.auth.accounts import roles_of
 from app.models.base import utc_now
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.users import User
+from app.models.vocabulary import ApprovalStatus
 from app.registry.records import get_record, records_where
 
 __all__ = [
@@ -40,7 +41,7 @@ class ApprovalDetails:
     subject_state: str
 
 
-def votes_of(session: Session, request_id: int) -> list[ApprovalVote]:
+def votes_of(*, session: Session, request_id: int) -> list[ApprovalVote]:
     """Votes on a request in the order they were cast."""
     return records_where(session=session, model=ApprovalVote, request_id=request_id)
 
@@ -59,7 +60,7 @@ def pending_for(
     )
     pending = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .where(col(ApprovalRequest.expires_at) > now)
         .order_by(col(ApprovalRequest.id))
     ).all()
@@ -97,7 +98,7 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
     subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
     return ApprovalDetails(
         request=request,
-        votes=votes_of(session, request_id),
+        votes=votes_of(session=session, request_id=request_id),
         decisions=decisions,
         subject_state=str(subject.state),  # type: ignore[attr-defined]
     )
@@ -124,12 +125,12 @@ def inbox(*, session: Session) -> Inbox:
     """Every open request and the :data:`RECENT_CLOSED` most recently closed ones."""
     open_requests = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .order_by(col(ApprovalRequest.id).desc())
     ).all()
     recent = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status != "pending")
+        .where(ApprovalRequest.status != ApprovalStatus.PENDING)
         .order_by(col(ApprovalRequest.id).desc())
         .limit(RECENT_CLOSED)
     ).all()

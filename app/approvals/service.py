@@ -48,7 +48,8 @@ from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
-from app.models.users import User
+from app.models.users import RoleName, User
+from app.models.vocabulary import ApprovalStatus, GateSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
 from app.registry.records import get_record
@@ -120,7 +121,7 @@ def quorum_met(required: list[dict[str, Any]], votes: list[ApprovalVote]) -> boo
 
     This only decides *when* to ask the gate again; the gate's answer decides the outcome.
     """
-    approvals = [v for v in votes if v.vote == "approve"]
+    approvals = [v for v in votes if v.vote == VoteDecision.APPROVE]
     per_role = Counter(v.role for v in approvals)
     needed = sum(int(r["count"]) for r in required)
     return all(per_role[r["role"]] >= int(r["count"]) for r in required) and (
@@ -179,9 +180,9 @@ def _open(
     session.add(request)
     session.flush()
     append_record_event(
-        session,
-        request,
-        "approval.requested",
+        session=session,
+        record=request,
+        action="approval.requested",
         actor=actor,
         payload=_request_data(request, decision_id=decision.id),
     )
@@ -215,7 +216,7 @@ def submit_run(
             actor,
             run.requester,
             *run.authors,
-            *people_involved(session=session, subject_type="run", subject_id=run_id),
+            *people_involved(session=session, subject_type=GateSubject.RUN, subject_id=run_id),
         },
         expiry_days=expiry_days,
         now=now or utc_now(),
@@ -238,7 +239,9 @@ def request_promotion(
     excluded = {
         actor,
         *model.developers,
-        *people_involved(session=session, subject_type="deployment", subject_id=deployment_id),
+        *people_involved(
+            session=session, subject_type=GateSubject.DEPLOYMENT, subject_id=deployment_id
+        ),
     }
     if run is not None:
         excluded |= {run.requester, *run.authors}
@@ -259,7 +262,7 @@ def _close(
     *,
     session: Session,
     request: ApprovalRequest,
-    status: str,
+    status: ApprovalStatus,
     reason: str,
     actor: str,
     now: datetime,
@@ -272,7 +275,7 @@ def _close(
     request.close_reason = reason[:2000]
     session.add(request)
     session.flush()
-    target = flow.approved if status == "approved" else flow.returned
+    target = flow.approved if status == ApprovalStatus.APPROVED else flow.returned
     flow.transition(
         session,
         request.subject_id,
@@ -281,9 +284,9 @@ def _close(
         f"approval request {request.id} {status}: {reason}",
     )
     append_record_event(
-        session,
-        request,
-        f"approval.{status}",
+        session=session,
+        record=request,
+        action=f"approval.{status}",
         actor=actor,
         payload=_request_data(request, reason=reason[:500]),
     )
@@ -295,7 +298,7 @@ def void_request(*, session: Session, request: ApprovalRequest, reason: str, act
     _close(
         session=session,
         request=request,
-        status="void",
+        status=ApprovalStatus.VOID,
         reason=reason,
         actor=actor,
         now=utc_now(),
@@ -319,7 +322,7 @@ def _ask_again(
         _close(
             session=session,
             request=request,
-            status="approved",
+            status=ApprovalStatus.APPROVED,
             reason=f"required approvals given; gate {request.gate} allowed (decision {decision.id})",
             actor=actor,
             now=now,
@@ -327,9 +330,9 @@ def _ask_again(
         )
     else:
         append_record_event(
-            session,
-            request,
-            "approval.gate_denied",
+            session=session,
+            record=request,
+            action="approval.gate_denied",
             actor=actor,
             payload=_request_data(
                 request,
@@ -388,11 +391,15 @@ def vote(
     """
     now = now or utc_now()
     request = get_record(session=session, model=ApprovalRequest, record_id=request_id, lock=True)
-    if decision not in ("approve", "reject"):
-        raise VoteValidationError(f"decision must be 'approve' or 'reject', not '{decision}'")
-    if decision == "reject" and not comment.strip():
+    try:
+        ballot_decision = VoteDecision(decision)
+    except ValueError:
+        raise VoteValidationError(
+            f"decision must be 'approve' or 'reject', not '{decision}'"
+        ) from None
+    if ballot_decision is VoteDecision.REJECT and not comment.strip():
         raise VoteValidationError("a reject needs a comment saying why")
-    if request.status != "pending":
+    if request.status != ApprovalStatus.PENDING:
         raise RequestClosedError(
             f"approval request {request_id} is {request.status}"
             + (f": {request.close_reason}" if request.close_reason else "")
@@ -416,7 +423,7 @@ def vote(
             f"or its evidence ({involved[voter]}; separation of duties: approvers must be "
             "independent of the subject)"
         )
-    votes = votes_of(session, request_id)
+    votes = votes_of(session=session, request_id=request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")
     if now >= request.expires_at:
@@ -424,7 +431,7 @@ def vote(
         _close(
             session=session,
             request=request,
-            status="expired",
+            status=ApprovalStatus.EXPIRED,
             reason=reason,
             actor=voter,
             now=now,
@@ -442,7 +449,7 @@ def vote(
         _close(
             session=session,
             request=request,
-            status="void",
+            status=ApprovalStatus.VOID,
             reason=reason,
             actor=voter,
             now=now,
@@ -452,8 +459,9 @@ def vote(
     ballot = ApprovalVote(
         request_id=request_id,
         voter=voter,
-        role=role,
-        vote=decision,
+        # roles_of holds only roles that exist, so the vocabulary takes it.
+        role=RoleName(role),
+        vote=ballot_decision,
         comment=comment,
         created_at=now,
     )
@@ -465,17 +473,17 @@ def vote(
             f"{voter} has already voted on approval request {request_id}"
         ) from None
     append_record_event(
-        session,
-        request,
-        f"approval.vote_{decision}",
+        session=session,
+        record=request,
+        action=f"approval.vote_{decision}",
         actor=voter,
         payload={"vote_id": ballot.id, "role": role, "decision": decision},
     )
-    if decision == "reject":
+    if ballot_decision is VoteDecision.REJECT:
         _close(
             session=session,
             request=request,
-            status="rejected",
+            status=ApprovalStatus.REJECTED,
             reason=f"rejected by {voter} ({role}): {comment.strip()}",
             actor=voter,
             now=now,
@@ -493,7 +501,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> list[Ap
     now = now or utc_now()
     due = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .where(col(ApprovalRequest.expires_at) <= now)
         .order_by(col(ApprovalRequest.id))
         .with_for_update()
@@ -503,7 +511,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> list[Ap
         _close(
             session=session,
             request=request,
-            status="expired",
+            status=ApprovalStatus.EXPIRED,
             reason=f"expired at {request.expires_at.isoformat()} before a decision",
             actor=SCHEDULER_ACTOR,
             now=now,

@@ -123,9 +123,9 @@ def create_subscription(
     session.add(subscription)
     session.flush()
     append_record_event(
-        session,
-        subscription,
-        "webhook.subscribed",
+        session=session,
+        record=subscription,
+        action="webhook.subscribed",
         actor=actor,
         payload={"url": url, "events": subscription.events},
     )
@@ -139,7 +139,9 @@ def deactivate_subscription(
     subscription = get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
     subscription.active = False
     session.add(subscription)
-    append_record_event(session, subscription, "webhook.deactivated", actor=actor)
+    append_record_event(
+        session=session, record=subscription, action="webhook.deactivated", actor=actor
+    )
     return subscription
 
 

@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from app.errors import ValidationError
-from app.registry.schemas import Art9Condition, Domain, LawfulBasis
+from app.models.vocabulary import Art9Condition, AttestedSubject, Domain, Hosting, LawfulBasis
 
 __all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value"]
 
 #: The subjects facts are attested about (ledger subject types).
-SUBJECT_TYPES = ("finetune_run", "model_version", "dataset_version")
+SUBJECT_TYPES: tuple[AttestedSubject, ...] = tuple(AttestedSubject)
 
 
 class _Value(BaseModel):
@@ -144,7 +144,7 @@ FACTS: dict[str, FactSpec] = {
         "finetune_run",
         "compliance_officer",
         "where training runs: internal (own GPUs) or external (vendor)",
-        Literal["internal", "external"],
+        Hosting,
     ),
     "encryption_at_rest": _spec(
         "dataset_version", "compliance_officer", "the stored data is encrypted at rest", bool

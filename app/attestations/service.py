@@ -31,6 +31,7 @@ from app.models.governance import ApprovalRequest
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
+from app.models.vocabulary import ApprovalStatus, LedgerSubject
 from app.registry.involvement import people_involved
 from app.registry.records import get_record
 
@@ -92,7 +93,7 @@ def _void_stale_requests(session: Session, actor: str, attestation: Attestation)
     voided = []
     pending = session.exec(
         select(ApprovalRequest)
-        .where(ApprovalRequest.status == "pending")
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .order_by(col(ApprovalRequest.id))
     ).all()
     for request in pending:
@@ -175,7 +176,7 @@ def attest(
         session=session,
         actor=actor,
         action="attestation.recorded",
-        subject_type=subject_type,
+        subject_type=LedgerSubject(subject_type),
         subject_id=subject_id,
         payload={
             "attestation_id": attestation.id,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from app.audits.errors import AuditInputError
 from app.errors import ValidationError
+from app.models.vocabulary import AuditKind
 
 __all__ = [
     "AUDIT_KINDS",
@@ -20,9 +21,8 @@ __all__ = [
     "parse_parameters",
 ]
 
-AuditKind = Literal["fairness", "explainability"]
 #: The audit kinds a run or a schedule may ask for.
-AUDIT_KINDS: tuple[str, ...] = ("fairness", "explainability")
+AUDIT_KINDS: tuple[AuditKind, ...] = tuple(AuditKind)
 
 
 class AuditParameters(BaseModel):
@@ -70,15 +70,19 @@ def parse_parameters(parameters: Mapping[str, Any] | AuditParameters) -> AuditPa
         raise AuditInputError(f"audit parameter {where}: {first['msg']}") from None
 
 
-def check_kind(kind: str) -> None:
-    """Refuse an audit kind Gatehouse does not run."""
-    if kind not in AUDIT_KINDS:
-        raise ValidationError(f"unknown audit kind '{kind}'; kinds are {', '.join(AUDIT_KINDS)}")
+def check_kind(kind: str) -> AuditKind:
+    """The audit kind spelled ``kind``; refuses a kind Gatehouse does not run."""
+    try:
+        return AuditKind(kind)
+    except ValueError:
+        raise ValidationError(
+            f"unknown audit kind '{kind}'; kinds are {', '.join(AUDIT_KINDS)}"
+        ) from None
 
 
 def check_requirements(kind: str, parameters: AuditParameters) -> None:
     """What each kind needs, checked before a run or a schedule is recorded."""
-    if kind == "fairness":
+    if kind == AuditKind.FAIRNESS:
         if not parameters.y_true:
             raise AuditInputError("a fairness audit needs y_true (the true outcome column)")
         if not parameters.sensitive:

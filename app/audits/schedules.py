@@ -131,9 +131,9 @@ def delete_schedule(*, session: Session, schedule_id: int, actor: str) -> None:
     session.delete(schedule)
     session.flush()
     append_record_event(
-        session,
-        schedule,
-        "audit_schedule.deleted",
+        session=session,
+        record=schedule,
+        action="audit_schedule.deleted",
         actor=actor,
         payload={
             "model_version_id": schedule.model_version_id,

@@ -52,6 +52,7 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
+from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
 from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.decision import ENGINE_FAILURE_CONTROL
 from app.policy.engine import PolicyEngine
@@ -108,7 +109,7 @@ def _recorded_artifact(session: Session, model: ModelVersion) -> RecordedArtifac
     event = session.exec(
         select(LedgerEvent)
         .where(LedgerEvent.action == ARTIFACT_RECORDED)
-        .where(LedgerEvent.subject_type == "model_version")
+        .where(LedgerEvent.subject_type == LedgerSubject.MODEL_VERSION)
         .where(LedgerEvent.subject_id == str(model.id))
         .order_by(col(LedgerEvent.seq).desc())
     ).first()
@@ -285,7 +286,7 @@ def _compute(
     kind: str, version: DatasetVersion, artifact: RecordedArtifact, parameters: AuditParameters
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     frame = _dataset_frame(version)
-    if kind == "fairness":
+    if kind == AuditKind.FAIRNESS:
         return _fairness(frame, artifact, parameters)
     return _explainability(frame, artifact, parameters)
 
@@ -313,7 +314,7 @@ def run_audit(
     caller changed before), so the computation holds no database lock; the result is
     written in a new transaction that the caller commits.
     """
-    check_kind(kind)
+    audit_kind = check_kind(kind)
     options = parse_parameters(parameters)
     check_requirements(kind, options)
     model = get_record(session=session, model=ModelVersion, record_id=model_version_id)
@@ -323,7 +324,7 @@ def run_audit(
         record=AuditRun(
             model_version_id=model_version_id,
             dataset_version_id=dataset_version_id,
-            kind=kind,
+            kind=audit_kind,
             schedule=schedule,
             parameters=options.model_dump(mode="json"),
             requested_by=actor,
@@ -373,7 +374,7 @@ def _finish(
     summary: dict[str, Any] | None = None,
     results: dict[str, Any] | None = None,
 ) -> AuditRun:
-    status = "failed" if error is not None else "succeeded"
+    status = AuditState.FAILED if error is not None else AuditState.SUCCEEDED
     return update_record(
         session=session,
         record=audit,
@@ -423,9 +424,9 @@ def review_production_deployments(
         }
         if failed:
             append_record_event(
-                session,
-                deployment,
-                "audit.finding",
+                session=session,
+                record=deployment,
+                action="audit.finding",
                 actor=actor,
                 payload={
                     "audit_run_id": audit.id,
@@ -450,9 +451,9 @@ def review_production_deployments(
 def reasons_for(*, session: Session, audit_id: int, decision_id: str) -> dict[str, Any]:
     """The principal reasons of one decision explained by a succeeded explainability audit."""
     audit = get_record(session=session, model=AuditRun, record_id=audit_id)
-    if audit.kind != "explainability":
+    if audit.kind != AuditKind.EXPLAINABILITY:
         raise ValidationError(f"audit {audit_id} is a {audit.kind} audit: it gives no reasons")
-    if audit.status != "succeeded":
+    if audit.status != AuditState.SUCCEEDED:
         raise ConflictError(f"audit {audit_id} is {audit.status}: it has no reasons to give")
     decision = audit.results.get("decisions", {}).get(str(decision_id))
     if decision is None:

@@ -79,7 +79,7 @@ def _session_principal() -> Principal | None:
         return None
     with read_only_unit_of_work() as db:
         user = db.exec(select(User).where(User.username == username)).first()
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or session.get("epoch") != user.session_epoch:
             session.clear()
             return None
         return Principal(

@@ -18,7 +18,7 @@ import click
 from app.attestations.facts import FACTS, SUBJECT_TYPES
 from app.cli.base import with_app_context
 
-_SUBJECT = click.Choice(list(SUBJECT_TYPES))
+_SUBJECT = click.Choice([subject.value for subject in SUBJECT_TYPES])
 
 
 def _parse_value(text: str) -> Any:

@@ -25,6 +25,7 @@ from app.audits.fairness import run_fairness_audit
 from app.audits.fairness_result import HEADLINE_METRICS, FairnessResult
 from app.audits.inputs import load_decisions, load_model, require_columns
 from app.cli.base import with_app_context
+from app.models.vocabulary import AuditKind
 
 if TYPE_CHECKING:
     from app.audits.explain import ExplainabilityResult
@@ -260,7 +261,7 @@ def _print_explanation(result: ExplainabilityResult) -> None:
 @click.option(
     "--dataset", "dataset_version_id", required=True, type=int, help="Tabular dataset version id."
 )
-@click.option("--kind", required=True, type=click.Choice(["fairness", "explainability"]))
+@click.option("--kind", required=True, type=click.Choice([kind.value for kind in AuditKind]))
 @click.option("--cron", required=True, help='Five-field cron in UTC, e.g. "0 2 * * *".')
 @click.option("--y-true", default=None, help="Column with the true outcome (fairness).")
 @click.option(

@@ -23,6 +23,7 @@ from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
 from app.formats.pii import classify, scan_file
 from app.formats.validate import validate_file
+from app.models.vocabulary import Domain
 
 __all__ = ["PROGRESS_MIN_BYTES", "cli_group"]
 
@@ -161,8 +162,8 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 @click.option("--owner", default=None, help="Owner of a dataset created with --create.")
 @click.option(
     "--domain",
-    type=click.Choice(["healthcare", "credit", "financial_risk", "legal", "general"]),
-    default="general",
+    type=click.Choice([domain.value for domain in Domain]),
+    default=Domain.GENERAL.value,
     show_default=True,
     help="Domain of a dataset created with --create.",
 )

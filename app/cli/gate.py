@@ -8,6 +8,7 @@ import sys
 import click
 
 from app.cli.base import EXIT_ENGINE_FAILURE, with_app_context
+from app.models.vocabulary import GateName
 
 __all__ = ["EXIT_ALLOW", "EXIT_DENY", "EXIT_ENGINE_FAILURE", "cli_group"]
 
@@ -25,7 +26,7 @@ EXIT_ALLOW, EXIT_DENY = 0, 1
 @click.argument(
     "gate_name",
     metavar="GATE",
-    type=click.Choice(["training_launch", "production_promotion", "dataset_use"]),
+    type=click.Choice([gate.value for gate in GateName]),
 )
 @click.option(
     "--subject",

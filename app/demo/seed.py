@@ -18,6 +18,7 @@ from app.demo.attestations import seed_attestations
 from app.demo.audits import seed_demo_audits
 from app.demo.evidence import import_notes_evidence
 from app.demo.workflow import run_demo_workflow
+from app.models.vocabulary import Domain, FindingSeverity, Hosting, Platform
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.dataset_ingest import ingest_dataset_file
@@ -156,7 +157,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
                 name="clinical-notes",
                 owner=actor,
                 purpose="Summarise clinical notes for physicians",
-                domain="healthcare",
+                domain=Domain.HEALTHCARE,
             ),
             [
                 (
@@ -178,7 +179,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
                 name="eu-patient-triage",
                 owner=actor,
                 purpose="Triage advice for EU patients",
-                domain="healthcare",
+                domain=Domain.HEALTHCARE,
             ),
             [
                 (
@@ -203,7 +204,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
                 name="german-credit",
                 owner=actor,
                 purpose="Credit decisions audit data (UCI Statlog, CC BY 4.0)",
-                domain="credit",
+                domain=Domain.CREDIT,
             ),
             [
                 (
@@ -219,7 +220,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
                 name="credit-explanations",
                 owner=actor,
                 purpose="Explain credit decisions with principal reasons",
-                domain="credit",
+                domain=Domain.CREDIT,
             ),
             [
                 (
@@ -235,7 +236,7 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
                 name="radiology-findings",
                 owner=actor,
                 purpose="Describe chest X-ray findings",
-                domain="healthcare",
+                domain=Domain.HEALTHCARE,
             ),
             [
                 (
@@ -305,8 +306,8 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
         RunCreate(
             name="notes-o4-mini-sft",
             base_model="o4-mini-2025-04-16",
-            platform="openai",
-            hosting="external",
+            platform=Platform.OPENAI,
+            hosting=Hosting.EXTERNAL,
             vendor="openai",
             training_region="US",
             method="sft",
@@ -316,8 +317,8 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
         RunCreate(
             name="notes-claude-sft",
             base_model="claude-3-haiku",
-            platform="anthropic",
-            hosting="external",
+            platform=Platform.ANTHROPIC,
+            hosting=Hosting.EXTERNAL,
             vendor="anthropic",
             training_region="US",
             method="sft",
@@ -327,8 +328,8 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
         RunCreate(
             name="triage-gemini-sft",
             base_model="gemini-2.0-flash",
-            platform="google",
-            hosting="external",
+            platform=Platform.GOOGLE,
+            hosting=Hosting.EXTERNAL,
             vendor="google",
             training_region="NL",
             method="sft",
@@ -337,8 +338,8 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
         RunCreate(
             name="credit-llama-lora",
             base_model="meta-llama/Llama-3.1-8B-Instruct",
-            platform="meta",
-            hosting="internal",
+            platform=Platform.META,
+            hosting=Hosting.INTERNAL,
             training_region="DE",
             method="lora",
             hyperparameters={"r": 16, "alpha": 32, "learning_rate": 0.0002},
@@ -360,7 +361,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
             name="credit-risk-assistant",
             version="1.0.0",
             run_id=seed.ids["credit-llama-lora"],
-            platform="meta",
+            platform=Platform.META,
             developers=["eli"],
         ),
         _card("credit-risk-assistant", "credit"),
@@ -380,7 +381,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
                 name="prompt-injection-suite",
                 metrics={"prompts_tried": 400, "failures": 6},
                 attack_category="prompt_injection",
-                severity="medium",
+                severity=FindingSeverity.MEDIUM,
                 open_findings=1,
             ),
         ),
@@ -396,7 +397,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
             name="notes-assistant",
             version="0.9.0",
             run_id=seed.ids["notes-claude-sft"],
-            platform="anthropic",
+            platform=Platform.ANTHROPIC,
             developers=["eli"],
         ),
         {

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.models.vocabulary import FindingSeverity
+
 __all__ = ["CATEGORIES", "DEFAULT_SEVERITY", "PROBE_FAMILIES", "UNCATEGORISED", "category_of"]
 
 #: Gatehouse's attack categories.
@@ -28,14 +30,14 @@ CATEGORIES: Final = (
 UNCATEGORISED: Final = "uncategorised"
 
 #: Severity of a finding whose tool gives none, by category.
-DEFAULT_SEVERITY: Final[dict[str, str]] = {
-    "prompt_injection": "high",
-    "jailbreak": "high",
-    "data_leakage": "critical",
-    "harmful_advice": "high",
-    "counterfactual": "medium",
-    "multimodal": "high",
-    UNCATEGORISED: "medium",
+DEFAULT_SEVERITY: Final[dict[str, FindingSeverity]] = {
+    "prompt_injection": FindingSeverity.HIGH,
+    "jailbreak": FindingSeverity.HIGH,
+    "data_leakage": FindingSeverity.CRITICAL,
+    "harmful_advice": FindingSeverity.HIGH,
+    "counterfactual": FindingSeverity.MEDIUM,
+    "multimodal": FindingSeverity.HIGH,
+    UNCATEGORISED: FindingSeverity.MEDIUM,
 }
 
 #: (tool, probe family or plugin/strategy id) -> category.

@@ -33,6 +33,7 @@ from app.models.evaluation_evidence import (
     RedTeamFinding,
 )
 from app.models.model_versions import ModelVersion
+from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record
 
 __all__ = ["FORMATS", "ImportOptions", "import_evidence", "parse_evidence"]
@@ -156,7 +157,7 @@ def import_evidence(
         session=session,
         actor=actor,
         action="evidence_import.stored",
-        subject_type="model_version",
+        subject_type=LedgerSubject.MODEL_VERSION,
         subject_id=model_id,
         payload={
             "import_id": import_id,

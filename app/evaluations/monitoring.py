@@ -198,9 +198,9 @@ def review_deployment(
         suspended = True
         _notify(session, "deployment.suspended", deployment, decision.id, messages)
     append_record_event(
-        session,
-        deployment,
-        "deployment.monitoring_reviewed",
+        session=session,
+        record=deployment,
+        action="deployment.monitoring_reviewed",
         actor=actor,
         payload={
             "policy_decision_id": decision.id,

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.models.vocabulary import FindingSeverity
+
 __all__ = [
     "ParsedCampaign",
     "ParsedEvidence",
@@ -37,7 +39,7 @@ class ParsedFinding:
     """A probe (and detector) with failures: what the campaign found."""
 
     category: str
-    severity: str
+    severity: FindingSeverity
     probe: str
     detector: str | None
     probes_run: int

@@ -16,10 +16,10 @@ from typing import Any
 from app.evaluations.categories import DEFAULT_SEVERITY, category_of
 from app.evaluations.parsed import ParsedCampaign, ParsedEvidence, ParsedFinding
 from app.evaluations.parsing import Issues, load_json
+from app.models.vocabulary import FindingSeverity
 
 __all__ = ["parse_promptfoo"]
 
-_SEVERITIES = frozenset(DEFAULT_SEVERITY.values()) | {"low"}
 _MAX_SAMPLES = 3
 
 
@@ -82,7 +82,7 @@ def parse_promptfoo(
             )
             continue
         severity = meta.get("severity")
-        if severity is not None and severity not in _SEVERITIES:
+        if severity is not None and severity not in set(FindingSeverity):
             issues.add(
                 f"{where}, field 'testCase.metadata.severity'",
                 f"'{severity}' is not critical, high, medium or low",
@@ -90,7 +90,10 @@ def parse_promptfoo(
             continue
         category = category_of("promptfoo", strategy, plugin)
         key = (category, plugin, strategy or "")
-        group = groups.setdefault(key, [0, 0, severity or DEFAULT_SEVERITY[category], []])
+        group = groups.setdefault(
+            key,
+            [0, 0, FindingSeverity(severity) if severity else DEFAULT_SEVERITY[category], []],
+        )
         group[0] += 1
         if not success:
             group[1] += 1

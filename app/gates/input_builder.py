@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy import Row
 from sqlmodel import Session
@@ -20,6 +20,13 @@ from app.errors import ValidationError
 from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
 from app.gates import input_rows
 from app.models.deployments import DeploymentState
+from app.models.vocabulary import (
+    GATE_SUBJECTS,
+    GateName,
+    GateSubject,
+    LedgerSubject,
+    TransferMechanism,
+)
 from app.policy.input_document import (
     ApprovalInput,
     AuditInput,
@@ -29,7 +36,6 @@ from app.policy.input_document import (
     DeploymentInput,
     EvaluationInput,
     GateInput,
-    GateName,
     ModelInput,
     PhiField,
     RedTeamFinding,
@@ -38,24 +44,18 @@ from app.policy.input_document import (
 )
 from app.registry.model_versions import missing_sections
 
-SubjectKind = Literal["run", "deployment", "dataset_version"]
 
-#: The subject kind each gate is asked about.
-GATE_SUBJECTS: dict[GateName, SubjectKind] = {
-    "training_launch": "run",
-    "production_promotion": "deployment",
-    "dataset_use": "dataset_version",
-}
-
-
-def subject_kind_of(gate: str) -> SubjectKind:
-    """The subject kind of ``gate``, or a clear error for an unknown gate."""
+def gate_named(gate: str) -> GateName:
+    """The gate spelled ``gate``, or a clear error for an unknown gate."""
     try:
-        return GATE_SUBJECTS[cast(GateName, gate)]
-    except KeyError:
-        raise ValidationError(
-            f"unknown gate '{gate}'; gates are {', '.join(GATE_SUBJECTS)}"
-        ) from None
+        return GateName(gate)
+    except ValueError:
+        raise ValidationError(f"unknown gate '{gate}'; gates are {', '.join(GateName)}") from None
+
+
+def subject_kind_of(gate: str) -> GateSubject:
+    """The subject kind of ``gate``, or a clear error for an unknown gate."""
+    return GATE_SUBJECTS[gate_named(gate)]
 
 
 #: Fact name -> attestation row (``value``, ``attested_by``), per subject (type, id).
@@ -79,9 +79,9 @@ def _read_facts(
     return current_facts_of_subjects(
         session=session,
         subjects={
-            "dataset_version": [version.id for version in versions],
-            "finetune_run": [run.id] if run is not None else [],
-            "model_version": [model.id] if model is not None else [],
+            LedgerSubject.DATASET_VERSION: [version.id for version in versions],
+            LedgerSubject.FINETUNE_RUN: [run.id] if run is not None else [],
+            LedgerSubject.MODEL_VERSION: [model.id] if model is not None else [],
         },
         now=now,
     )
@@ -129,7 +129,7 @@ def _dataset_input(version: Row[Any], attested: dict[str, Any]) -> DatasetInput:
             for agreement in attested.get("baa") or []
         ],
         residency_region=attested.get("residency_region"),
-        transfer_mechanism=version.transfer_mechanism or "none",
+        transfer_mechanism=version.transfer_mechanism or TransferMechanism.NONE,
         transfer_ref=version.transfer_ref,
         retention_until=retention,
         open_erasure_requests=version.open_erasures,
@@ -143,13 +143,13 @@ def _dataset_input(version: Row[Any], attested: dict[str, Any]) -> DatasetInput:
 
 def _dataset_inputs(versions: Sequence[Row[Any]], facts: Facts) -> list[DatasetInput]:
     return [
-        _dataset_input(version, _values(facts, "dataset_version", version.id))
+        _dataset_input(version, _values(facts, LedgerSubject.DATASET_VERSION, version.id))
         for version in versions
     ]
 
 
 def _run_input(run: Row[Any], facts: Facts) -> RunInput:
-    attested = _values(facts, "finetune_run", run.id)
+    attested = _values(facts, LedgerSubject.FINETUNE_RUN, run.id)
     return RunInput(
         id=str(run.id),
         platform=run.platform,
@@ -163,7 +163,7 @@ def _run_input(run: Row[Any], facts: Facts) -> RunInput:
 
 
 def _model_input(model: Row[Any], facts: Facts) -> ModelInput:
-    rows = facts.get(("model_version", model.id), {})
+    rows = facts.get((LedgerSubject.MODEL_VERSION, model.id), {})
     attested = {fact: row.value for fact, row in rows.items()}
     validation = rows.get("validation")
     return ModelInput(
@@ -259,7 +259,9 @@ def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
     return inputs
 
 
-def _approval_inputs(session: Session, subject_type: str, subject_id: int) -> list[ApprovalInput]:
+def _approval_inputs(
+    session: Session, subject_type: GateSubject, subject_id: int
+) -> list[ApprovalInput]:
     """Votes on the subject's open approval request (the policy counts them)."""
     return [
         ApprovalInput(role=vote.role, user=vote.voter, decision=vote.vote)
@@ -292,7 +294,7 @@ def _run_gate_input(
         subject=subject,
         datasets=_dataset_inputs(versions, facts),
         run=_run_input(run, facts),
-        approvals=_approval_inputs(session, "run", run_id),
+        approvals=_approval_inputs(session, GateSubject.RUN, run_id),
         now=now,
     )
 
@@ -321,7 +323,7 @@ def _deployment_gate_input(
         )
         + imported_evaluation_inputs(session=session, model_id=model.id),
         audits=_audit_inputs(session, model.id),
-        approvals=_approval_inputs(session, "deployment", deployment_id),
+        approvals=_approval_inputs(session, GateSubject.DEPLOYMENT, deployment_id),
         deployment=_deployment_input(deployment),
         monitoring=monitoring_input(session=session, deployment_id=deployment_id),
         now=now,
@@ -356,11 +358,11 @@ def build_gate_input(
     The reads are few and fixed whatever the subject's size (see ``input_rows``); changes
     pending in ``session`` are flushed first, so a workflow sees its own writes.
     """
-    kind = subject_kind_of(gate)
-    name = cast(GateName, gate)  # a known gate: subject_kind_of refuses any other
+    name = gate_named(gate)
+    kind = GATE_SUBJECTS[name]
     subject = Subject(kind=kind, id=str(subject_id))
-    if kind == "run":
+    if kind is GateSubject.RUN:
         return _run_gate_input(session, name, subject, subject_id, now)
-    if kind == "deployment":
+    if kind is GateSubject.DEPLOYMENT:
         return _deployment_gate_input(session, name, subject, subject_id, now)
     return _dataset_gate_input(session, name, subject, subject_id, now, run_id)

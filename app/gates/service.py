@@ -19,11 +19,12 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.db import table_of
-from app.gates.input_builder import build_gate_input, subject_kind_of
+from app.gates.input_builder import build_gate_input, gate_named
 from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.base import utc_now
 from app.models.deployments import Deployment
 from app.models.governance import PolicyDecision
+from app.models.vocabulary import GATE_LEDGER_SUBJECTS, GATE_SUBJECTS
 from app.policy.decision import ENGINE_FAILURE_CONTROL
 from app.policy.engine import PolicyEngine
 
@@ -44,14 +45,17 @@ def evaluate_gate(
     """Decide ``gate`` for a subject, store the decision (allow or deny) and ledger it.
 
     The returned record is the stored row, not attached to the session: read it only.
+    The decision keeps the gate's subject kind (``run``, as the policy input says); the
+    ledger event names the record itself (``finetune_run``), like every record event.
     """
+    gate = gate_named(gate)
     document = build_gate_input(
         session=session, gate=gate, subject_id=subject_id, now=now or utc_now(), run_id=run_id
     ).document()
     decision = engine.decide(gate, document)
     record = PolicyDecision(
         gate=gate,
-        subject_type=subject_kind_of(gate),
+        subject_type=GATE_SUBJECTS[gate],
         subject_id=subject_id,
         input_sha256=sha256_hex(canonical_json(document)),
         evidence_sha256=evidence_sha256(document),
@@ -73,7 +77,7 @@ def evaluate_gate(
         session=session,
         actor=actor,
         action="gate.allowed" if decision.allow else "gate.denied",
-        subject_type=record.subject_type,
+        subject_type=GATE_LEDGER_SUBJECTS[record.subject_type],
         subject_id=subject_id,
         payload={
             "decision_id": record.id,

@@ -21,11 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.errors import GatehouseError, NotFoundError
+from app.errors import NotFoundError
+from app.jobs.errors import JobFailedError
 from app.ledger import SCHEDULER_ACTOR, append_event, append_record_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
+from app.models.vocabulary import LedgerSubject
 from app.policy.engine import PolicyEngine
 
 __all__ = [
@@ -33,7 +35,6 @@ __all__ = [
     "JOBS",
     "JobContext",
     "JobDefinition",
-    "JobFailedError",
     "SchedulerOptions",
     "audit_job_id",
     "definition_for",
@@ -88,10 +89,6 @@ class JobDefinition:
     run: JobFunction
     #: Whether each run is recorded as a JobRun (housekeeping like the sync is not).
     recorded: bool = True
-
-
-class JobFailedError(GatehouseError):
-    """A job ran but found something wrong (a broken ledger, a failed audit)."""
 
 
 #: Every static job, by id.
@@ -152,9 +149,9 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
     ).all()
     for version in expired:
         append_record_event(
-            session,
-            version,
-            "dataset_version.retention_reminder",
+            session=session,
+            record=version,
+            action="dataset_version.retention_reminder",
             actor=SCHEDULER_ACTOR,
             payload={
                 "retention_until": version.retention_until.isoformat()
@@ -167,7 +164,7 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
             session=session,
             actor=SCHEDULER_ACTOR,
             action="dataset_version.erasure_reminder",
-            subject_type="dataset_version",
+            subject_type=LedgerSubject.DATASET_VERSION,
             subject_id=request.dataset_version_id,
             payload={
                 "erasure_request_id": request.id,

@@ -32,6 +32,7 @@ from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.runs import FineTuneRun, RunState
+from app.models.vocabulary import ApprovalStatus, GateName
 from app.policy.engine import PolicyEngine
 from app.registry.instance import instance_id
 from app.registry.records import get_record, update_record
@@ -61,7 +62,7 @@ def _approved_request(session: Session, run_id: int) -> ApprovalRequest | None:
     return session.exec(
         select(ApprovalRequest)
         .where(ApprovalRequest.subject_type == "run", ApprovalRequest.subject_id == run_id)
-        .where(ApprovalRequest.status == "approved")
+        .where(ApprovalRequest.status == ApprovalStatus.APPROVED)
         .order_by(col(ApprovalRequest.id).desc())
     ).first()
 
@@ -125,14 +126,18 @@ def launch_run(
     if request is None:
         raise LaunchRefusedError(f"run {run_id} has no approved approval request")
     if (
-        current_evidence_sha256(session=session, gate="training_launch", subject_id=run_id)
+        current_evidence_sha256(session=session, gate=GateName.TRAINING_LAUNCH, subject_id=run_id)
         != request.input_sha256
     ):
         reason = f"evidence changed since approval request {request.id} was approved; submit the run again"
         void_request(session=session, request=request, reason=reason, actor=actor)
         return LaunchOutcome(run=run, decision=None, refusal=reason)
     decision = evaluate_gate(
-        session=session, engine=engine, gate="training_launch", subject_id=run_id, actor=actor
+        session=session,
+        engine=engine,
+        gate=GateName.TRAINING_LAUNCH,
+        subject_id=run_id,
+        actor=actor,
     )
     if not decision.allow:
         controls = ", ".join(sorted({v["control"] for v in decision.violations}))

@@ -33,6 +33,7 @@ from app.db import read_rows, table_of
 from app.ledger.rows import iter_hashes, iter_verification_rows
 from app.models.base import utc_now
 from app.models.ledger import LedgerEvent
+from app.models.vocabulary import LedgerSubject
 
 __all__ = [
     "GENESIS",
@@ -135,7 +136,7 @@ def append_event(
     session: Session,
     actor: str,
     action: str,
-    subject_type: str,
+    subject_type: LedgerSubject,
     subject_id: str | int,
     payload: dict[str, Any] | None = None,
 ) -> LedgerEvent:
@@ -144,7 +145,10 @@ def append_event(
     ``payload`` must hold references and classifications only, never raw personal data.
     The event is written with one Core INSERT after the caller's pending changes are
     flushed (so it follows them); the returned record is not attached to the session.
+    ``subject_type`` is a member of the vocabulary, so a subject has one spelling on
+    write (a fine-tune run is ``finetune_run``, never ``run``).
     """
+    subject = LedgerSubject(subject_type)
     _lock_tail(session)
     tail = read_rows(session, _TAIL)
     seq = tail[0].seq + 1 if tail else 1
@@ -156,7 +160,7 @@ def append_event(
         occurred_at=utc_now(),
         actor=actor,
         action=action,
-        subject_type=subject_type,
+        subject_type=subject.value,
         subject_id=str(subject_id),
         payload=body,
         payload_sha256=sha256_hex(canonical_json(body)),
@@ -169,10 +173,10 @@ def append_event(
 
 
 def append_record_event(
+    *,
     session: Session,
     record: SQLModel,
     action: str,
-    *,
     actor: str,
     payload: dict[str, Any] | None = None,
 ) -> LedgerEvent:
@@ -182,7 +186,7 @@ def append_record_event(
         session=session,
         actor=actor,
         action=action,
-        subject_type=str(record.__tablename__),
+        subject_type=LedgerSubject(str(record.__tablename__)),
         subject_id=getattr(record, "id", None) or "",
         payload=payload,
     )

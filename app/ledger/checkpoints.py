@@ -175,9 +175,9 @@ def create_checkpoint(
     session.add(row)
     session.flush()
     append_record_event(
-        session,
-        row,
-        "ledger.checkpoint_signed",
+        session=session,
+        record=row,
+        action="ledger.checkpoint_signed",
         actor=actor,
         payload={
             "seq": row.seq,

@@ -1,81 +1,68 @@
-"""SQLModel tables, one module per aggregate; importing this registers them all."""
+"""SQLModel tables, one module per aggregate, and the vocabularies they share.
 
-from app.models.attestations import Attestation
-from app.models.datasets import (
-    Dataset,
-    DatasetFormat,
-    DatasetVersion,
-    DeidentificationMethod,
-    ErasureRequest,
-)
-from app.models.deployments import Deployment, DeploymentState
-from app.models.evaluation_evidence import (
-    EvidenceImport,
-    FindingSeverity,
-    FindingStatus,
-    MemorisationTest,
-    MetricResult,
-    RedTeamCampaign,
-    RedTeamFinding,
-)
-from app.models.evidence import AuditRun, JobRun, Report
-from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
-from app.models.instance import GatehouseInstance
-from app.models.ledger import LedgerCheckpoint, LedgerEvent, LedgerVerification
-from app.models.model_versions import (
-    MODEL_CARD_SECTIONS,
-    Evaluation,
-    ModelCard,
-    ModelVersion,
-    RiskTier,
-)
-from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
-from app.models.runs import FineTuneRun, RunDataset, RunState
-from app.models.schedules import AuditSchedule, SchedulerJob  # noqa: F401
-from app.models.users import ApiToken, Role, RoleName, User, UserRole
-from app.models.webhooks import WebhookDelivery, WebhookSubscription  # noqa: F401
+Importing this package loads nothing heavy: ``app.models.vocabulary`` must stay
+importable by the pipeline's CLI without the database layer. ``app.models.tables``
+registers every table on the metadata (the database layer and Alembic import it); the
+names below are read from their modules on first use.
+"""
 
-__all__ = [
-    "MODEL_CARD_SECTIONS",
-    "ApiToken",
-    "ApprovalRequest",
-    "ApprovalVote",
-    "Attestation",
-    "AuditRun",
-    "Dataset",
-    "DatasetFormat",
-    "DatasetVersion",
-    "DeidentificationMethod",
-    "Deployment",
-    "DeploymentState",
-    "ErasureRequest",
-    "Evaluation",
-    "EvidenceImport",
-    "FindingSeverity",
-    "FindingStatus",
-    "FineTuneRun",
-    "GatehouseInstance",
-    "Incident",
-    "IncidentStatus",
-    "JobRun",
-    "LedgerCheckpoint",
-    "LedgerEvent",
-    "LedgerVerification",
-    "MemorisationTest",
-    "MetricResult",
-    "ModelCard",
-    "ModelVersion",
-    "MonitoringBaseline",
-    "MonitoringBatch",
-    "PolicyDecision",
-    "RedTeamCampaign",
-    "RedTeamFinding",
-    "Report",
-    "RiskTier",
-    "Role",
-    "RoleName",
-    "RunDataset",
-    "RunState",
-    "User",
-    "UserRole",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> the module under ``app.models`` that defines it.
+_HOMES: dict[str, str] = {
+    "Attestation": "attestations",
+    "Dataset": "datasets",
+    "DatasetFormat": "datasets",
+    "DatasetVersion": "datasets",
+    "DeidentificationMethod": "datasets",
+    "ErasureRequest": "datasets",
+    "Deployment": "deployments",
+    "DeploymentState": "deployments",
+    "EvidenceImport": "evaluation_evidence",
+    "FindingSeverity": "vocabulary",
+    "FindingStatus": "evaluation_evidence",
+    "MemorisationTest": "evaluation_evidence",
+    "MetricResult": "evaluation_evidence",
+    "RedTeamCampaign": "evaluation_evidence",
+    "RedTeamFinding": "evaluation_evidence",
+    "AuditRun": "evidence",
+    "JobRun": "evidence",
+    "Report": "evidence",
+    "ApprovalRequest": "governance",
+    "ApprovalVote": "governance",
+    "PolicyDecision": "governance",
+    "GatehouseInstance": "instance",
+    "LedgerCheckpoint": "ledger",
+    "LedgerEvent": "ledger",
+    "LedgerVerification": "ledger",
+    "MODEL_CARD_SECTIONS": "model_versions",
+    "Evaluation": "model_versions",
+    "ModelCard": "model_versions",
+    "ModelVersion": "model_versions",
+    "RiskTier": "model_versions",
+    "Incident": "monitoring",
+    "IncidentStatus": "monitoring",
+    "MonitoringBaseline": "monitoring",
+    "MonitoringBatch": "monitoring",
+    "FineTuneRun": "runs",
+    "RunDataset": "runs",
+    "RunState": "runs",
+    "ApiToken": "users",
+    "Role": "users",
+    "RoleName": "users",
+    "User": "users",
+    "UserRole": "users",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    """``from app.models import Dataset`` still works, loading only that module."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'app.models' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"app.models.{home}"), name)

@@ -16,15 +16,9 @@ from sqlmodel import Field, SQLModel
 from app.models.base import timestamp_field
 
 
-class Attestation(SQLModel, table=True):
-    """One person's statement of one fact about one subject, with its evidence."""
+class AttestationBase(SQLModel):
+    """A governance fact, who attested it and its evidence."""
 
-    __tablename__ = "attestation"
-    __table_args__ = (
-        sa.Index("ix_attestation_subject_fact", "subject_type", "subject_id", "fact"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
     #: finetune_run | model_version | dataset_version
     subject_type: str = Field(max_length=40)
     subject_id: int
@@ -42,3 +36,20 @@ class Attestation(SQLModel, table=True):
     attested_at: datetime = timestamp_field()
     justification: str = Field(max_length=2000)
     expires_at: datetime | None = timestamp_field(nullable=True)
+
+
+class Attestation(AttestationBase, table=True):
+    """One person's statement of one fact about one subject, with its evidence."""
+
+    __tablename__ = "attestation"
+    __table_args__ = (
+        sa.Index("ix_attestation_subject_fact", "subject_type", "subject_id", "fact"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class AttestationPublic(AttestationBase):
+    """An attestation as the API returns it."""
+
+    id: int

@@ -7,11 +7,15 @@ so :class:`UTCDateTime` re-attaches UTC on the way out.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
+from sqlmodel._compat import SQLModelConfig  # the config type SQLModel classes declare
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -49,3 +53,46 @@ def timestamp_field(*, index: bool = False, nullable: bool = False) -> Any:
 def json_field(*, default_factory: Any = dict) -> Any:
     """A JSON column (JSONB-compatible on PostgreSQL, TEXT on SQLite)."""
     return Field(default_factory=default_factory, sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A vocabulary column: stored as the member's plain string, read back as the member.
+
+    The column stays a ``VARCHAR`` (no database enum type, so no migration when a
+    vocabulary grows); writing a string outside the vocabulary raises before it is stored.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[E], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.vocabulary(value)
+
+
+def vocabulary_field(
+    vocabulary: type[E],
+    *,
+    length: int,
+    default: E | None = None,
+    nullable: bool = False,
+    index: bool = False,
+) -> Any:
+    """A column holding one member of ``vocabulary`` (``NULL`` only when ``nullable``)."""
+    column: sa.Column[E] = sa.Column(
+        StrEnumType(vocabulary, length), nullable=nullable, index=index
+    )
+    if default is None and not nullable:
+        return Field(sa_column=column)
+    return Field(default=default, sa_column=column)
+
+
+#: The config of a family's input models (``XCreate``): unknown fields are an error and
+#: strings are stripped, so a typo in a pipeline's payload is a clear 4xx.
+STRICT_INPUT = SQLModelConfig(extra="forbid", str_strip_whitespace=True)

@@ -14,7 +14,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import Art9Condition, Domain, LawfulBasis, TransferMechanism
 
 
 class DatasetFormat(StrEnum):
@@ -41,27 +42,36 @@ class DeidentificationMethod(StrEnum):
     PSEUDONYMISED = "pseudonymised"
 
 
-class Dataset(SQLModel, table=True):
+class DatasetBase(SQLModel):
+    """What the creator of a dataset declares (shared by the table, input and output)."""
+
+    name: str = Field(max_length=200, unique=True, index=True)
+    owner: str = Field(max_length=80, index=True)
+    purpose: str = Field(default="", max_length=2000)
+    domain: Domain = vocabulary_field(Domain, length=40, default=Domain.GENERAL, index=True)
+
+
+class Dataset(DatasetBase, table=True):
     """A named collection of data, versioned."""
 
     __tablename__ = "dataset"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True, index=True)
-    owner: str = Field(max_length=80, index=True)
-    purpose: str = Field(default="", max_length=2000)
-    domain: str = Field(default="general", max_length=40, index=True)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
 
 
-class DatasetVersion(SQLModel, table=True):
-    """One immutable content of a dataset, with its classification and references."""
+class DatasetPublic(DatasetBase):
+    """A dataset as the API returns it."""
 
-    __tablename__ = "dataset_version"
-    __table_args__ = (sa.UniqueConstraint("dataset_id", "version", name="uq_dataset_version"),)
+    id: int
+    created_at: datetime
+    created_by: str
 
-    id: int | None = Field(default=None, primary_key=True)
+
+class DatasetVersionBase(SQLModel):
+    """A dataset version's content, classification and references (every stored field)."""
+
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     version: int = Field(ge=1)
     content_sha256: str = Field(max_length=64, index=True)
@@ -90,8 +100,8 @@ class DatasetVersion(SQLModel, table=True):
     data_subject_regions: list[str] | None = Field(
         default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
     )
-    lawful_basis: str | None = Field(default=None, max_length=40)
-    art9_condition: str | None = Field(default=None, max_length=40)
+    lawful_basis: LawfulBasis | None = vocabulary_field(LawfulBasis, length=40, nullable=True)
+    art9_condition: Art9Condition | None = vocabulary_field(Art9Condition, length=40, nullable=True)
     consent_ref: str | None = Field(default=None, max_length=200)
     dpia_ref: str | None = Field(default=None, max_length=200)
     large_scale: bool | None = None
@@ -99,7 +109,9 @@ class DatasetVersion(SQLModel, table=True):
     processing_purpose: str | None = Field(default=None, max_length=2000)
     data_categories: list[str] = json_field(default_factory=list)
     residency_region: str | None = Field(default=None, max_length=40)
-    transfer_mechanism: str | None = Field(default=None, max_length=20)
+    transfer_mechanism: TransferMechanism | None = vocabulary_field(
+        TransferMechanism, length=20, nullable=True
+    )
     transfer_ref: str | None = Field(default=None, max_length=200)
     retention_until: date | None = None
     # HIPAA.
@@ -113,14 +125,40 @@ class DatasetVersion(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class ErasureRequest(SQLModel, table=True):
-    """A data subject's erasure request (GDPR Art. 17) against a dataset version."""
+class DatasetVersion(DatasetVersionBase, table=True):
+    """One immutable content of a dataset, with its classification and references."""
 
-    __tablename__ = "erasure_request"
+    __tablename__ = "dataset_version"
+    __table_args__ = (sa.UniqueConstraint("dataset_id", "version", name="uq_dataset_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class DatasetVersionPublic(DatasetVersionBase):
+    """A dataset version as the API returns it."""
+
+    id: int
+
+
+class ErasureRequestBase(SQLModel):
+    """A data subject's erasure request and what was done about it."""
+
     dataset_version_id: int = Field(foreign_key="dataset_version.id", index=True)
     reference: str = Field(max_length=200)
     requested_at: datetime = timestamp_field()
     resolved_at: datetime | None = timestamp_field(nullable=True)
     resolution: str | None = Field(default=None, max_length=2000)
+
+
+class ErasureRequest(ErasureRequestBase, table=True):
+    """A data subject's erasure request (GDPR Art. 17) against a dataset version."""
+
+    __tablename__ = "erasure_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ErasureRequestPublic(ErasureRequestBase):
+    """An erasure request as the API returns it."""
+
+    id: int

@@ -21,23 +21,39 @@ class DeploymentState(StrEnum):
     RETIRED = "retired"
 
 
-class Deployment(SQLModel, table=True):
+class DeploymentBase(SQLModel):
+    """What the creator of a deployment declares (shared by the table, input and output)."""
+
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    endpoint: str = Field(max_length=500)
+    access_logging: bool = False
+    monitoring_enabled: bool = False
+
+
+class DeploymentServerFields(SQLModel):
+    """What Gatehouse sets on a deployment: its state, review flag and timestamps."""
+
+    state: str = Field(
+        default=DeploymentState.STAGING.value,
+        sa_column=sa.Column(sa.String(30), nullable=False, index=True),
+    )
+    #: Set when a scheduled audit failed for this deployment; cleared by a person.
+    needs_review: bool = False
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class Deployment(DeploymentServerFields, DeploymentBase, table=True):
     """A model version served at an endpoint, with its monitoring settings."""
 
     __tablename__ = "deployment"
     __table_args__ = (sa.Index("ix_deployment_state_id", "state", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    model_version_id: int = Field(foreign_key="model_version.id", index=True)
-    endpoint: str = Field(max_length=500)
-    state: str = Field(
-        default=DeploymentState.STAGING.value,
-        sa_column=sa.Column(sa.String(30), nullable=False, index=True),
-    )
-    access_logging: bool = False
-    monitoring_enabled: bool = False
-    #: Set when a scheduled audit failed for this deployment; cleared by a person.
-    needs_review: bool = False
-    created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field()
-    created_by: str = Field(max_length=80)
+
+
+class DeploymentPublic(DeploymentServerFields, DeploymentBase):
+    """A deployment as the API returns it."""
+
+    id: int

@@ -13,7 +13,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import FindingSeverity
 
 
 class FindingStatus(StrEnum):
@@ -25,21 +26,9 @@ class FindingStatus(StrEnum):
     CLOSED = "closed"
 
 
-class FindingSeverity(StrEnum):
-    """How bad a finding is; the policy decides which severities block."""
+class EvidenceImportBase(SQLModel):
+    """An imported evidence file and what it held."""
 
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class EvidenceImport(SQLModel, table=True):
-    """One imported file: which tool wrote it, its digest, who imported it."""
-
-    __tablename__ = "evidence_import"
-
-    id: int | None = Field(default=None, primary_key=True)
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     #: lm_eval | generic_json | generic_csv | garak | promptfoo | memorisation
     source_format: str = Field(max_length=30)
@@ -53,13 +42,23 @@ class EvidenceImport(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class MetricResult(SQLModel, table=True):
-    """One metric of one task, with its base-model baseline and the dataset it ran on."""
+class EvidenceImport(EvidenceImportBase, table=True):
+    """One imported file: which tool wrote it, its digest, who imported it."""
 
-    __tablename__ = "metric_result"
-    __table_args__ = (sa.Index("ix_metric_result_model_metric", "model_version_id", "metric"),)
+    __tablename__ = "evidence_import"
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class EvidenceImportPublic(EvidenceImportBase):
+    """An evidence import as the API returns it."""
+
+    id: int
+
+
+class MetricResultBase(SQLModel):
+    """One imported benchmark figure and where it came from."""
+
     import_id: int = Field(foreign_key="evidence_import.id", index=True)
     model_version_id: int = Field(foreign_key="model_version.id")
     #: The name the policy reads (e.g. accuracy, hallucination_rate) or ``task/metric``.
@@ -79,12 +78,24 @@ class MetricResult(SQLModel, table=True):
     created_at: datetime = timestamp_field()
 
 
-class RedTeamCampaign(SQLModel, table=True):
-    """A red-team campaign against one model version, with per-category tallies."""
+class MetricResult(MetricResultBase, table=True):
+    """One metric of one task, with its base-model baseline and the dataset it ran on."""
 
-    __tablename__ = "red_team_campaign"
+    __tablename__ = "metric_result"
+    __table_args__ = (sa.Index("ix_metric_result_model_metric", "model_version_id", "metric"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class MetricResultPublic(MetricResultBase):
+    """A metric result as the API returns it."""
+
+    id: int
+
+
+class RedTeamCampaignBase(SQLModel):
+    """An imported red-team campaign's tallies."""
+
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     import_id: int = Field(foreign_key="evidence_import.id", index=True)
     name: str = Field(max_length=200)
@@ -95,17 +106,27 @@ class RedTeamCampaign(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class RedTeamFinding(SQLModel, table=True):
-    """A weakness a campaign found, tracked from open to closed."""
+class RedTeamCampaign(RedTeamCampaignBase, table=True):
+    """A red-team campaign against one model version, with per-category tallies."""
 
-    __tablename__ = "red_team_finding"
-    __table_args__ = (sa.Index("ix_finding_model_status", "model_version_id", "status"),)
+    __tablename__ = "red_team_campaign"
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class RedTeamCampaignPublic(RedTeamCampaignBase):
+    """A red-team campaign as the API returns it."""
+
+    id: int
+
+
+class RedTeamFindingBase(SQLModel):
+    """A red-team finding and its status."""
+
     campaign_id: int = Field(foreign_key="red_team_campaign.id", index=True)
     model_version_id: int = Field(foreign_key="model_version.id")
     category: str = Field(max_length=60)
-    severity: str = Field(max_length=20)
+    severity: FindingSeverity = vocabulary_field(FindingSeverity, length=20)
     #: The tool's probe (garak probe, promptfoo plugin) and detector that raised it.
     probe: str = Field(max_length=200)
     detector: str | None = Field(default=None, max_length=200)
@@ -124,6 +145,21 @@ class RedTeamFinding(SQLModel, table=True):
     decided_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
+
+
+class RedTeamFinding(RedTeamFindingBase, table=True):
+    """A weakness a campaign found, tracked from open to closed."""
+
+    __tablename__ = "red_team_finding"
+    __table_args__ = (sa.Index("ix_finding_model_status", "model_version_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class RedTeamFindingPublic(RedTeamFindingBase):
+    """A red-team finding as the API returns it."""
+
+    id: int
 
 
 class MemorisationTest(SQLModel, table=True):

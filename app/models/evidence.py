@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import AuditKind, AuditState
 
 
-class AuditRun(SQLModel, table=True):
-    """A fairness or explainability audit of a model version on a tabular dataset."""
+class AuditRunBase(SQLModel):
+    """An audit run: what was asked, its state and its figures."""
 
-    __tablename__ = "audit_run"
-    __table_args__ = (sa.Index("ix_audit_run_model_kind", "model_version_id", "kind", "id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
     model_version_id: int = Field(foreign_key="model_version.id")
     dataset_version_id: int | None = Field(default=None, foreign_key="dataset_version.id")
-    #: fairness | explainability
-    kind: str = Field(max_length=20)
-    #: queued | running | succeeded | failed
-    status: str = Field(default="queued", max_length=20, index=True)
+    kind: AuditKind = vocabulary_field(AuditKind, length=20)
+    status: AuditState = vocabulary_field(
+        AuditState, length=20, default=AuditState.QUEUED, index=True
+    )
     #: Cron expression when the audit was started by a schedule.
     schedule: str | None = Field(default=None, max_length=100)
     parameters: dict = json_field()
     #: Headline figures read by the policy (e.g. adverse_impact_ratio).
     summary: dict = json_field()
-    #: Full figures (per-group tables, reasons, charts).
-    results: dict = json_field()
     error: str | None = Field(default=None, max_length=4000)
     requested_by: str = Field(max_length=80)
     created_at: datetime = timestamp_field()
@@ -37,13 +33,28 @@ class AuditRun(SQLModel, table=True):
     finished_at: datetime | None = timestamp_field(nullable=True)
 
 
-class Report(SQLModel, table=True):
-    """A signed PDF report; the file lives in storage, its digest here."""
+class AuditRun(AuditRunBase, table=True):
+    """A fairness or explainability audit of a model version on a tabular dataset."""
 
-    __tablename__ = "report"
-    __table_args__ = (sa.Index("ix_report_subject", "subject_type", "subject_id"),)
+    __tablename__ = "audit_run"
+    __table_args__ = (sa.Index("ix_audit_run_model_kind", "model_version_id", "kind", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    #: Full figures (per-group tables, reasons, charts).
+    results: dict = json_field()
+
+
+class AuditRunPublic(AuditRunBase):
+    """An audit run as the API returns it."""
+
+    id: int
+    #: The figures the reader asked for; null in listings, which leave them out.
+    results: dict[str, Any] | None
+
+
+class ReportBase(SQLModel):
+    """A signed report's subject, digest and signature."""
+
     kind: str = Field(max_length=40, index=True)
     subject_type: str = Field(max_length=20)
     subject_id: int | None = None
@@ -57,12 +68,24 @@ class Report(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class JobRun(SQLModel, table=True):
-    """One execution of a scheduled job, so operators can see what ran and how it ended."""
+class Report(ReportBase, table=True):
+    """A signed PDF report; the file lives in storage, its digest here."""
 
-    __tablename__ = "job_run"
+    __tablename__ = "report"
+    __table_args__ = (sa.Index("ix_report_subject", "subject_type", "subject_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class ReportPublic(ReportBase):
+    """A report as the API returns it."""
+
+    id: int
+
+
+class JobRunBase(SQLModel):
+    """One job execution and how it ended."""
+
     job_id: str = Field(max_length=200, index=True)
     started_at: datetime = timestamp_field()
     finished_at: datetime | None = timestamp_field(nullable=True)
@@ -70,3 +93,17 @@ class JobRun(SQLModel, table=True):
     outcome: str = Field(default="running", max_length=20)
     error: str | None = Field(default=None, max_length=4000)
     details: dict = json_field()
+
+
+class JobRun(JobRunBase, table=True):
+    """One execution of a scheduled job, so operators can see what ran and how it ended."""
+
+    __tablename__ = "job_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class JobRunPublic(JobRunBase):
+    """A job run as the API returns it."""
+
+    id: int

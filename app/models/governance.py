@@ -7,18 +7,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.users import RoleName
+from app.models.vocabulary import ApprovalStatus, GateName, GateSubject, VoteDecision
 
 
-class PolicyDecision(SQLModel, table=True):
-    """One answer of the policy engine to one gate question; stored allow or deny."""
+class PolicyDecisionBase(SQLModel):
+    """A stored gate decision: what the engine saw and answered."""
 
-    __tablename__ = "policy_decision"
-    __table_args__ = (sa.Index("ix_policy_decision_subject", "subject_type", "subject_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    gate: str = Field(max_length=40, index=True)
-    subject_type: str = Field(max_length=20)
+    gate: GateName = vocabulary_field(GateName, length=40, index=True)
+    subject_type: GateSubject = vocabulary_field(GateSubject, length=20)
     subject_id: int
     input_sha256: str = Field(max_length=64)
     #: Digest of the evidence alone (the input without ``now`` and votes); approvals freeze it.
@@ -34,23 +32,35 @@ class PolicyDecision(SQLModel, table=True):
     created_at: datetime = timestamp_field(index=True)
 
 
-class ApprovalRequest(SQLModel, table=True):
-    """Human sign-off required by an allow decision, frozen to the evidence it saw."""
+class PolicyDecision(PolicyDecisionBase, table=True):
+    """One answer of the policy engine to one gate question; stored allow or deny."""
 
-    __tablename__ = "approval_request"
-    __table_args__ = (sa.Index("ix_approval_subject", "subject_type", "subject_id", "status"),)
+    __tablename__ = "policy_decision"
+    __table_args__ = (sa.Index("ix_policy_decision_subject", "subject_type", "subject_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    gate: str = Field(max_length=40)
-    subject_type: str = Field(max_length=20)
+
+
+class PolicyDecisionPublic(PolicyDecisionBase):
+    """A stored decision as the API returns it."""
+
+    id: int
+
+
+class ApprovalRequestBase(SQLModel):
+    """An approval request: the sign-off a gate asked for, and its state."""
+
+    gate: GateName = vocabulary_field(GateName, length=40)
+    subject_type: GateSubject = vocabulary_field(GateSubject, length=20)
     subject_id: int
     decision_id: int = Field(foreign_key="policy_decision.id")
     #: [{"role": "compliance_officer", "count": 1}, ...] from the decision.
     required_approvals: list[dict] = json_field(default_factory=list)
     #: SHA-256 of the gate input that was approved; any change voids the approval.
     input_sha256: str = Field(max_length=64)
-    #: pending | approved | rejected | expired | void
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: ApprovalStatus = vocabulary_field(
+        ApprovalStatus, length=20, default=ApprovalStatus.PENDING, index=True
+    )
     requester: str = Field(max_length=80)
     #: People who may not approve (requester, run and model authors).
     excluded_approvers: list[str] = json_field(default_factory=list)
@@ -60,18 +70,43 @@ class ApprovalRequest(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=2000)
 
 
-class ApprovalVote(SQLModel, table=True):
+class ApprovalRequest(ApprovalRequestBase, table=True):
+    """Human sign-off required by an allow decision, frozen to the evidence it saw."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (sa.Index("ix_approval_subject", "subject_type", "subject_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ApprovalRequestPublic(ApprovalRequestBase):
+    """An approval request as the API returns it."""
+
+    id: int
+
+
+class ApprovalVoteBase(SQLModel):
+    """One vote: who, for which role, approve or reject, and why."""
+
+    request_id: int = Field(foreign_key="approval_request.id", index=True)
+    voter: str = Field(max_length=80)
+    #: The role the vote counts for.
+    role: RoleName = vocabulary_field(RoleName, length=40)
+    vote: VoteDecision = vocabulary_field(VoteDecision, length=10)
+    comment: str = Field(default="", max_length=4000)
+    created_at: datetime = timestamp_field()
+
+
+class ApprovalVote(ApprovalVoteBase, table=True):
     """One person's approve or reject on a request; one person counts once."""
 
     __tablename__ = "approval_vote"
     __table_args__ = (sa.UniqueConstraint("request_id", "voter", name="uq_vote_once"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="approval_request.id", index=True)
-    voter: str = Field(max_length=80)
-    #: The role the vote counts for.
-    role: str = Field(max_length=40)
-    #: approve | reject
-    vote: str = Field(max_length=10)
-    comment: str = Field(default="", max_length=4000)
-    created_at: datetime = timestamp_field()
+
+
+class ApprovalVotePublic(ApprovalVoteBase):
+    """A vote as the API returns it."""
+
+    id: int

@@ -8,7 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import Domain, FindingSeverity, Platform
 
 #: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
 MODEL_CARD_SECTIONS: tuple[str, ...] = (
@@ -33,19 +34,22 @@ class RiskTier(StrEnum):
     LOW = "low"
 
 
-class ModelVersion(SQLModel, table=True):
-    """A trained model version, linked to the run that produced it."""
+class ModelVersionBase(SQLModel):
+    """What the registrar of a model version declares (shared by the table, input and output)."""
 
-    __tablename__ = "model_version"
-    __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_model_name_version"),)
-
-    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     version: str = Field(max_length=40)
     run_id: int | None = Field(default=None, foreign_key="finetune_run.id", index=True)
-    platform: str = Field(max_length=40)
-    #: healthcare | credit | financial_risk | legal | general; NULL until attested.
-    domain: str | None = Field(default=None, max_length=40, index=True)
+    platform: Platform = vocabulary_field(Platform, length=40)
+    developers: list[str] = json_field(default_factory=list)
+    artifact_uri: str | None = Field(default=None, max_length=1000)
+
+
+class ModelVersionServerFields(SQLModel):
+    """Governance facts mirrored from attestations, and who registered the version when."""
+
+    #: NULL until attested.
+    domain: Domain | None = vocabulary_field(Domain, length=40, nullable=True, index=True)
     risk_tier: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(10), nullable=True, index=True)
     )
@@ -54,32 +58,53 @@ class ModelVersion(SQLModel, table=True):
     #: Automated decision with legal or similarly significant effect (GDPR Art. 22).
     automated_decision_legal_effect: bool | None = None
     human_review: bool | None = None
-    developers: list[str] = json_field(default_factory=list)
     validator: str | None = Field(default=None, max_length=80)
     monitoring_enabled: bool | None = None
-    artifact_uri: str | None = Field(default=None, max_length=1000)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
 
 
-class ModelCard(SQLModel, table=True):
-    """The model card of one model version; ``sections`` maps section name to text."""
+class ModelVersion(ModelVersionServerFields, ModelVersionBase, table=True):
+    """A trained model version, linked to the run that produced it."""
 
-    __tablename__ = "model_card"
+    __tablename__ = "model_version"
+    __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_model_name_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class ModelVersionPublic(ModelVersionServerFields, ModelVersionBase):
+    """A model version as the API returns it."""
+
+    id: int
+
+
+class ModelCardBase(SQLModel):
+    """A model card's sections and who last changed them."""
+
     model_version_id: int = Field(foreign_key="model_version.id", unique=True)
     sections: dict = json_field()
     updated_at: datetime = timestamp_field()
     updated_by: str = Field(max_length=80)
 
 
-class Evaluation(SQLModel, table=True):
-    """A benchmark or red-team result for a model version (never deleted; superseded)."""
+class ModelCard(ModelCardBase, table=True):
+    """The model card of one model version; ``sections`` maps section name to text."""
 
-    __tablename__ = "evaluation"
+    __tablename__ = "model_card"
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class ModelCardPublic(ModelCardBase):
+    """A model card as the API returns it."""
+
+    id: int
+
+
+class EvaluationBase(SQLModel):
+    """A benchmark or red-team result as recorded."""
+
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     #: benchmark | red_team
     kind: str = Field(max_length=20, index=True)
@@ -91,8 +116,8 @@ class Evaluation(SQLModel, table=True):
     #: value: {"accuracy": {"min": 0.8}, "latency_p99_ms": {"max": 2000}}.
     thresholds: dict = json_field()
     attack_category: str | None = Field(default=None, max_length=100)
-    #: critical | high | medium | low (red team only)
-    severity: str | None = Field(default=None, max_length=20)
+    #: Red team only.
+    severity: FindingSeverity | None = vocabulary_field(FindingSeverity, length=20, nullable=True)
     open_findings: int = Field(default=0, ge=0)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
@@ -101,3 +126,17 @@ class Evaluation(SQLModel, table=True):
     superseded_at: datetime | None = timestamp_field(nullable=True)
     superseded_by: str | None = Field(default=None, max_length=80)
     superseded_reason: str | None = Field(default=None, max_length=2000)
+
+
+class Evaluation(EvaluationBase, table=True):
+    """A benchmark or red-team result for a model version (never deleted; superseded)."""
+
+    __tablename__ = "evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class EvaluationPublic(EvaluationBase):
+    """An evaluation as the API returns it."""
+
+    id: int

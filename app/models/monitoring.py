@@ -10,7 +10,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import FindingSeverity
 
 
 class IncidentStatus(StrEnum):
@@ -36,13 +37,21 @@ class MonitoringBaseline(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class MonitoringBatch(SQLModel, table=True):
-    """One batch of production figures sent by the serving side."""
+class MonitoringBaselinePublic(SQLModel):
+    """A baseline as the API returns it: how many scores and which groups, not the scores."""
 
-    __tablename__ = "monitoring_batch"
-    __table_args__ = (sa.Index("ix_monitoring_batch_deployment", "deployment_id", "id"),)
+    id: int
+    deployment_id: int
+    scores: int
+    groups: list[str]
+    source: str
+    created_at: datetime
+    created_by: str
 
-    id: int | None = Field(default=None, primary_key=True)
+
+class MonitoringBatchBase(SQLModel):
+    """One batch of production figures and its drift (the scores themselves aside)."""
+
     deployment_id: int = Field(foreign_key="deployment.id")
     period_start: datetime = timestamp_field()
     period_end: datetime = timestamp_field()
@@ -53,23 +62,39 @@ class MonitoringBatch(SQLModel, table=True):
     latency_p99_ms: float
     feedback_positive: int = 0
     feedback_negative: int = 0
-    scores: list[float] = json_field(default_factory=list)
-    groups: list[str] = json_field(default_factory=list)
     #: [{"group": null | "A", "psi": .., "ks_statistic": .., "ks_p_value": .., ...}]
     drift: list[dict] = json_field(default_factory=list)
     received_at: datetime = timestamp_field()
     received_by: str = Field(max_length=80)
 
 
-class Incident(SQLModel, table=True):
-    """Something went wrong in production: open, linked to a deployment, resolved later."""
+class MonitoringBatchScores(SQLModel):
+    """The batch's scores and the group of each (same length, or no groups)."""
 
-    __tablename__ = "incident"
-    __table_args__ = (sa.Index("ix_incident_deployment_status", "deployment_id", "status"),)
+    scores: list[float] = json_field(default_factory=list)
+    groups: list[str] = json_field(default_factory=list)
+
+
+class MonitoringBatch(MonitoringBatchScores, MonitoringBatchBase, table=True):
+    """One batch of production figures sent by the serving side."""
+
+    __tablename__ = "monitoring_batch"
+    __table_args__ = (sa.Index("ix_monitoring_batch_deployment", "deployment_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class MonitoringBatchPublic(MonitoringBatchScores, MonitoringBatchBase):
+    """A monitoring batch as the API returns it."""
+
+    id: int
+
+
+class IncidentBase(SQLModel):
+    """A production incident and its resolution."""
+
     deployment_id: int = Field(foreign_key="deployment.id")
-    severity: str = Field(max_length=20)
+    severity: FindingSeverity = vocabulary_field(FindingSeverity, length=20)
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=4000)
     status: str = Field(default=IncidentStatus.OPEN.value, max_length=20)
@@ -79,3 +104,18 @@ class Incident(SQLModel, table=True):
     resolved_by: str | None = Field(default=None, max_length=80)
     resolved_at: datetime | None = timestamp_field(nullable=True)
     updated_at: datetime = timestamp_field()
+
+
+class Incident(IncidentBase, table=True):
+    """Something went wrong in production: open, linked to a deployment, resolved later."""
+
+    __tablename__ = "incident"
+    __table_args__ = (sa.Index("ix_incident_deployment_status", "deployment_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class IncidentPublic(IncidentBase):
+    """An incident as the API returns it."""
+
+    id: int

@@ -8,7 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import Hosting, Platform
 
 
 class RunState(StrEnum):
@@ -25,20 +26,15 @@ class RunState(StrEnum):
     CANCELLED = "cancelled"
 
 
-class FineTuneRun(SQLModel, table=True):
-    """A request to fine-tune a base model on dataset versions with a compute budget."""
+class FineTuneRunBase(SQLModel):
+    """What the requester of a run declares (shared by the table, input and output)."""
 
-    __tablename__ = "finetune_run"
-    __table_args__ = (sa.Index("ix_finetune_run_state_id", "state", "id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     base_model: str = Field(max_length=200)
-    #: openai | anthropic | google | meta | self_hosted
-    platform: str = Field(max_length=40, index=True)
+    platform: Platform = vocabulary_field(Platform, length=40, index=True)
     #: external (vendor-hosted fine-tuning) or internal (our own GPUs); NULL when not
     #: declared (the gate then treats the run as external).
-    hosting: str | None = Field(default=None, max_length=20)
+    hosting: Hosting | None = vocabulary_field(Hosting, length=20, nullable=True)
     vendor: str | None = Field(default=None, max_length=100)
     #: Region where training runs (GDPR transfers compare it with the EEA).
     training_region: str | None = Field(default=None, max_length=40)
@@ -49,12 +45,17 @@ class FineTuneRun(SQLModel, table=True):
     gpu_count: int = Field(default=0, ge=0)
     max_hours: float = Field(default=1.0, gt=0)
     training_command: list[str] = json_field(default_factory=list)
+    #: People who built the run (separation of duties: they cannot approve it).
+    authors: list[str] = json_field(default_factory=list)
+
+
+class FineTuneRunServerFields(SQLModel):
+    """What Gatehouse sets on a run: its state, requester, launcher and timestamps."""
+
     state: str = Field(
         default=RunState.DRAFT.value, sa_column=sa.Column(sa.String(20), nullable=False, index=True)
     )
     requester: str = Field(max_length=80, index=True)
-    #: People who built the run (separation of duties: they cannot approve it).
-    authors: list[str] = json_field(default_factory=list)
     launcher_kind: str | None = Field(default=None, max_length=20)
     launcher_ref: str | None = Field(default=None, max_length=300)
     #: The launcher's last word on this run: progress, or why launching, syncing or
@@ -62,6 +63,21 @@ class FineTuneRun(SQLModel, table=True):
     launcher_detail: str | None = Field(default=None, max_length=1000)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
+
+
+class FineTuneRun(FineTuneRunServerFields, FineTuneRunBase, table=True):
+    """A request to fine-tune a base model on dataset versions with a compute budget."""
+
+    __tablename__ = "finetune_run"
+    __table_args__ = (sa.Index("ix_finetune_run_state_id", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class FineTuneRunPublic(FineTuneRunServerFields, FineTuneRunBase):
+    """A run as the API returns it."""
+
+    id: int
 
 
 class RunDataset(SQLModel, table=True):

@@ -10,7 +10,24 @@ from sqlmodel import Field, SQLModel
 from app.models.base import json_field, timestamp_field
 
 
-class AuditSchedule(SQLModel, table=True):
+class AuditScheduleBase(SQLModel):
+    """A recurring audit and when it runs."""
+
+    model_version_id: int = Field(foreign_key="model_version.id", index=True)
+    dataset_version_id: int = Field(foreign_key="dataset_version.id")
+    #: fairness | explainability
+    kind: str = Field(max_length=20)
+    #: Five-field crontab expression, evaluated in UTC (e.g. "0 2 * * *").
+    cron: str = Field(max_length=100)
+    #: The audit parameters each run uses (columns, bootstrap, seed...).
+    parameters: dict = json_field()
+    enabled: bool = True
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+    created_by: str = Field(max_length=80)
+
+
+class AuditSchedule(AuditScheduleBase, table=True):
     """A recurring fairness or explainability audit of a model version on a dataset version.
 
     The scheduler's leader turns each enabled row into a job ``audit-schedule-<id>``.
@@ -24,18 +41,12 @@ class AuditSchedule(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    model_version_id: int = Field(foreign_key="model_version.id", index=True)
-    dataset_version_id: int = Field(foreign_key="dataset_version.id")
-    #: fairness | explainability
-    kind: str = Field(max_length=20)
-    #: Five-field crontab expression, evaluated in UTC (e.g. "0 2 * * *").
-    cron: str = Field(max_length=100)
-    #: The audit parameters each run uses (columns, bootstrap, seed...).
-    parameters: dict = json_field()
-    enabled: bool = True
-    created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field()
-    created_by: str = Field(max_length=80)
+
+
+class AuditSchedulePublic(AuditScheduleBase):
+    """An audit schedule as the API returns it."""
+
+    id: int
 
 
 class SchedulerJob(SQLModel, table=True):

@@ -53,6 +53,12 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=200)
     is_active: bool = True
     created_at: datetime = timestamp_field()
+    #: Wrong portal passwords in a row (reset by a success or a lock; app/auth/login.py).
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: Until when the portal refuses every password for this account.
+    locked_until: datetime | None = timestamp_field(nullable=True)
+    #: Portal sessions carry this number; incrementing it ends all of them (logout).
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ApiToken(SQLModel, table=True):

@@ -10,30 +10,48 @@ from sqlmodel import Field, SQLModel
 from app.models.base import json_field, timestamp_field
 
 
-class WebhookSubscription(SQLModel, table=True):
+class WebhookSubscriptionBase(SQLModel):
+    """What the admin subscribing an endpoint declares (shared by the table, input and output)."""
+
+    url: str = Field(max_length=1000)
+    #: Event names delivered to this endpoint, e.g. ["approval.requested", "approval.decided"].
+    events: list[str] = json_field(default_factory=list)
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookSubscriptionServerFields(SQLModel):
+    """Whether the subscription is active, and who created it when."""
+
+    active: bool = Field(default=True, index=True)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = timestamp_field()
+
+
+class WebhookSubscription(WebhookSubscriptionServerFields, WebhookSubscriptionBase, table=True):
     """An endpoint that receives approval events as HMAC-signed JSON POSTs."""
 
     __tablename__ = "webhook_subscription"
 
     id: int | None = Field(default=None, primary_key=True)
-    url: str = Field(max_length=1000)
     #: HMAC-SHA256 key shared with the receiver; shown once at creation, never returned again.
     secret: str = Field(max_length=200)
-    #: Event names delivered to this endpoint, e.g. ["approval.requested", "approval.decided"].
-    events: list[str] = json_field(default_factory=list)
-    active: bool = Field(default=True, index=True)
-    description: str = Field(default="", max_length=500)
-    created_by: str = Field(max_length=80)
-    created_at: datetime = timestamp_field()
 
 
-class WebhookDelivery(SQLModel, table=True):
-    """One event sent (or being sent) to one subscription, with its attempts."""
+class WebhookSubscriptionPublic(WebhookSubscriptionServerFields, WebhookSubscriptionBase):
+    """A subscription as the API returns it: the secret is not a field, so it cannot leak."""
 
-    __tablename__ = "webhook_delivery"
-    __table_args__ = (sa.Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),)
+    id: int
 
-    id: int | None = Field(default=None, primary_key=True)
+
+class WebhookSubscriptionCreated(WebhookSubscriptionPublic):
+    """The answer to a new subscription: the only response that carries the secret."""
+
+    secret: str
+
+
+class WebhookDeliveryBase(SQLModel):
+    """One delivery of an event and its attempts."""
+
     subscription_id: int = Field(foreign_key="webhook_subscription.id", index=True)
     event: str = Field(max_length=60)
     #: The JSON body exactly as signed and sent.
@@ -46,3 +64,18 @@ class WebhookDelivery(SQLModel, table=True):
     created_at: datetime = timestamp_field()
     next_attempt_at: datetime = timestamp_field()
     delivered_at: datetime | None = timestamp_field(nullable=True)
+
+
+class WebhookDelivery(WebhookDeliveryBase, table=True):
+    """One event sent (or being sent) to one subscription, with its attempts."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class WebhookDeliveryPublic(WebhookDeliveryBase):
+    """A delivery as the API returns it."""
+
+    id: int

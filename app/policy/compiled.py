@@ -28,7 +28,7 @@ from pathlib import Path
 
 from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.decision import GATES
-from app.policy.errors import PolicyBundleError
+from app.policy.errors import CompiledPolicyError
 
 __all__ = [
     "DEFAULT_COMPILED_DIR",
@@ -36,7 +36,6 @@ __all__ = [
     "MODULE_FILE",
     "REBUILD_COMMAND",
     "CompiledPolicy",
-    "CompiledPolicyError",
     "build_compiled_policy",
     "entrypoint",
     "load_compiled_policy",
@@ -48,12 +47,6 @@ MODULE_FILE = "policy.wasm"
 MANIFEST_FILE = "manifest.json"
 #: What to run when the artefact is missing or stale.
 REBUILD_COMMAND = "gatehouse policy build"
-
-
-class CompiledPolicyError(PolicyBundleError):
-    """The compiled policy is missing, altered, stale, or could not be built."""
-
-    title = "Compiled policy unusable"
 
 
 def entrypoint(gate: str) -> str:

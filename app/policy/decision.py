@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.models.vocabulary import GateName
+
 __all__ = [
     "ENGINE_FAILURE_CONTROL",
     "GATES",
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 #: The gates the policy bundle answers (``data.gates.<gate>.decision``).
-GATES: tuple[str, ...] = ("training_launch", "production_promotion", "dataset_use")
+GATES: tuple[GateName, ...] = tuple(GateName)
 
 #: The control id of the violation that reports an engine failure.
 ENGINE_FAILURE_CONTROL = "GATEHOUSE-ENGINE"

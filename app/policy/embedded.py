@@ -27,8 +27,9 @@ from app.policy.bundle import PolicyBundle
 from app.policy.compiled import entrypoint, load_compiled_policy
 from app.policy.decision import Decision
 from app.policy.engine import DEFAULT_TIMEOUT_S, decide_fail_closed
+from app.policy.errors import PolicyTimeout
 from app.policy.host_builtins import HOST_BUILTINS
-from app.policy.wasm_abi import PolicyInstance, PolicyTimeout, shared_module
+from app.policy.wasm_abi import PolicyInstance, shared_module
 
 __all__ = ["EmbeddedEngine"]
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 from app.errors import GatehouseError, ValidationError
 
 __all__ = [
+    "CompiledPolicyError",
     "OpaAccessError",
     "OpaContentMismatchError",
     "OpaServerError",
+    "OpaStartError",
     "PolicyBundleError",
     "PolicyError",
+    "PolicyTimeout",
     "UnknownEngineError",
+    "WasmPolicyError",
 ]
 
 
@@ -54,3 +58,25 @@ class OpaContentMismatchError(OpaServerError):
     """The OPA server holds policies or data that are not exactly Gatehouse's bundle."""
 
     title = "OPA content differs from the bundle"
+
+
+class CompiledPolicyError(PolicyBundleError):
+    """The compiled policy is missing, altered, stale, or could not be built."""
+
+    title = "Compiled policy unusable"
+
+
+class OpaStartError(PolicyError):
+    """The OPA server did not become healthy in time."""
+
+
+class WasmPolicyError(Exception):
+    """The module is unusable, aborted, trapped, or its decision is undefined.
+
+    Not a :class:`GatehouseError`: it never reaches a door, the embedded engine turns
+    it into a deny that says why.
+    """
+
+
+class PolicyTimeout(WasmPolicyError):
+    """The evaluation ran past its deadline and wasmtime interrupted it."""

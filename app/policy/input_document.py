@@ -60,7 +60,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from app.models.model_versions import MODEL_CARD_SECTIONS
+from app.models.datasets import DeidentificationMethod
+from app.models.evaluation_evidence import FindingSeverity
+from app.models.model_versions import MODEL_CARD_SECTIONS, RiskTier
+from app.models.users import RoleName
+from app.models.vocabulary import (
+    Art9Condition,
+    AuditKind,
+    Domain,
+    GateName,
+    GateSubject,
+    Hosting,
+    LawfulBasis,
+    Platform,
+    TransferMechanism,
+    VoteDecision,
+)
 
 __all__ = [
     "ApprovalInput",
@@ -85,8 +100,6 @@ __all__ = [
     "example_inputs",
     "format_timestamp",
 ]
-
-GateName = Literal["training_launch", "production_promotion", "dataset_use"]
 
 
 def _to_utc_seconds(value: datetime) -> datetime:
@@ -118,7 +131,7 @@ class _Part(BaseModel):
 class Subject(_Part):
     """What the gate is asked about."""
 
-    kind: Literal["run", "deployment", "dataset_version"]
+    kind: GateSubject
     id: str
 
 
@@ -146,29 +159,17 @@ class DatasetInput(_Part):
     contains_phi: bool | None = None
     special_category: bool | None = None
     data_subjects_regions: list[str] | None = None
-    deidentification_method: Literal[
-        "none", "safe_harbor", "expert_determination", "pseudonymised"
-    ] = "none"
+    deidentification_method: DeidentificationMethod = DeidentificationMethod.NONE
     expert_determination_ref: str | None = None
     pii_findings_count: NonNegative | None = None
     phi_fields: list[PhiField] = []
-    lawful_basis: (
-        Literal[
-            "consent",
-            "contract",
-            "legal_obligation",
-            "vital_interests",
-            "public_task",
-            "legitimate_interests",
-        ]
-        | None
-    ) = None
-    art9_condition: Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] | None = None
+    lawful_basis: LawfulBasis | None = None
+    art9_condition: Art9Condition | None = None
     dpia_ref: str | None = None
     consent_ref: str | None = None
     baa_refs: list[BusinessAssociateAgreement] = []
     residency_region: str | None = None
-    transfer_mechanism: Literal["adequacy", "scc", "bcr", "none"] = "none"
+    transfer_mechanism: TransferMechanism = TransferMechanism.NONE
     transfer_ref: str | None = None
     retention_until: Timestamp | None = None
     open_erasure_requests: NonNegative = 0
@@ -183,8 +184,8 @@ class RunInput(_Part):
     """The fine-tune run: where training happens and who asked for it."""
 
     id: str
-    platform: Literal["openai", "anthropic", "google", "meta", "self_hosted"]
-    hosting: Literal["external", "internal"] | None = None
+    platform: Platform
+    hosting: Hosting | None = None
     vendor: str
     region: str | None = None
     method: str
@@ -223,8 +224,8 @@ class ModelInput(_Part):
     id: str
     name: str
     version: str
-    domain: Literal["healthcare", "credit", "financial_risk", "legal", "general"] | None = None
-    risk_tier: Literal["high", "medium", "low"] | None = None
+    domain: Domain | None = None
+    risk_tier: RiskTier | None = None
     decision_type: str | None = None
     automated_decision_legal_effect: bool | None = None
     human_review: bool | None = None
@@ -249,7 +250,7 @@ class RedTeamFinding(_Part):
     """An open red-team finding."""
 
     id: str
-    severity: Literal["critical", "high", "medium", "low"] | None = None
+    severity: FindingSeverity | None = None
     category: str | None = None
 
 
@@ -293,7 +294,7 @@ class IncidentInput(_Part):
     """An open production incident."""
 
     id: str
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: FindingSeverity
 
 
 class MonitoringInput(_Part):
@@ -309,19 +310,26 @@ class AuditInput(_Part):
     """A finished fairness or explainability audit's figures."""
 
     id: str
-    kind: Literal["fairness", "explainability"]
+    kind: AuditKind
     finished_at: Timestamp | None = None
     adverse_impact_ratio: float | None = None
     equalized_odds_difference: float | None = None
     principal_reasons_available: bool | None = None
 
 
+def _person_role(role: RoleName) -> RoleName:
+    """Votes are people's: a pipeline token never approves anything."""
+    if role is RoleName.PIPELINE:
+        raise ValueError("a pipeline cannot vote")
+    return role
+
+
 class ApprovalInput(_Part):
     """One vote on the subject."""
 
-    role: Literal["admin", "compliance_officer", "model_risk", "ml_engineer", "auditor"]
+    role: Annotated[RoleName, AfterValidator(_person_role)]
     user: str
-    decision: Literal["approve", "reject"]
+    decision: VoteDecision
 
 
 class DeploymentInput(_Part):
@@ -386,8 +394,8 @@ def example_inputs() -> dict[str, GateInput]:
     )
     run = RunInput(
         id="run-41",
-        platform="openai",
-        hosting="external",
+        platform=Platform.OPENAI,
+        hosting=Hosting.EXTERNAL,
         vendor="openai",
         region="US",
         method="sft",
@@ -402,8 +410,8 @@ def example_inputs() -> dict[str, GateInput]:
         contains_phi=False,
         special_category=False,
         data_subjects_regions=["DE", "FR"],
-        deidentification_method="pseudonymised",
-        lawful_basis="contract",
+        deidentification_method=DeidentificationMethod.PSEUDONYMISED,
+        lawful_basis=LawfulBasis.CONTRACT,
         dpia_ref="DPIA-2026-03",
         residency_region="DE",
         retention_until=datetime(2029, 6, 30, tzinfo=UTC),
@@ -417,8 +425,8 @@ def example_inputs() -> dict[str, GateInput]:
         id="mv-9",
         name="credit-assistant",
         version="2",
-        domain="credit",
-        risk_tier="high",
+        domain=Domain.CREDIT,
+        risk_tier=RiskTier.HIGH,
         decision_type="credit_decision",
         automated_decision_legal_effect=True,
         human_review=True,
@@ -443,28 +451,34 @@ def example_inputs() -> dict[str, GateInput]:
             accuracy_robustness_ref="VAL-2026-11",
         ),
     )
-    eu_run = run.model_copy(update={"vendor": "self", "hosting": "internal", "region": "DE"})
-    officer_approval = ApprovalInput(role="compliance_officer", user="carla", decision="approve")
+    eu_run = run.model_copy(update={"vendor": "self", "hosting": Hosting.INTERNAL, "region": "DE"})
+    officer_approval = ApprovalInput(
+        role=RoleName.COMPLIANCE_OFFICER, user="carla", decision=VoteDecision.APPROVE
+    )
     return {
         "phi_notes_raw": GateInput(
-            gate="training_launch",
-            subject=Subject(kind="run", id=run.id),
+            gate=GateName.TRAINING_LAUNCH,
+            subject=Subject(kind=GateSubject.RUN, id=run.id),
             datasets=[notes],
             run=run,
             approvals=[officer_approval],
             now=_NOW,
         ),
         "phi_notes_deidentified": GateInput(
-            gate="training_launch",
-            subject=Subject(kind="run", id=run.id),
-            datasets=[notes.model_copy(update={"deidentification_method": "safe_harbor"})],
+            gate=GateName.TRAINING_LAUNCH,
+            subject=Subject(kind=GateSubject.RUN, id=run.id),
+            datasets=[
+                notes.model_copy(
+                    update={"deidentification_method": DeidentificationMethod.SAFE_HARBOR}
+                )
+            ],
             run=run,
             approvals=[officer_approval],
             now=_NOW,
         ),
         "gdpr_special_no_art9": GateInput(
-            gate="dataset_use",
-            subject=Subject(kind="dataset_version", id="ds-health-survey-1"),
+            gate=GateName.DATASET_USE,
+            subject=Subject(kind=GateSubject.DATASET_VERSION, id="ds-health-survey-1"),
             datasets=[
                 eu_applicants.model_copy(
                     update={
@@ -479,8 +493,8 @@ def example_inputs() -> dict[str, GateInput]:
             now=_NOW,
         ),
         "credit_promotion_ready": GateInput(
-            gate="production_promotion",
-            subject=Subject(kind="deployment", id="dep-3"),
+            gate=GateName.PRODUCTION_PROMOTION,
+            subject=Subject(kind=GateSubject.DEPLOYMENT, id="dep-3"),
             datasets=[eu_applicants],
             run=eu_run,
             model=credit_model,
@@ -529,21 +543,23 @@ def example_inputs() -> dict[str, GateInput]:
             audits=[
                 AuditInput(
                     id="au-1",
-                    kind="fairness",
+                    kind=AuditKind.FAIRNESS,
                     finished_at=datetime(2026, 11, 1, tzinfo=UTC),
                     adverse_impact_ratio=0.86,
                     equalized_odds_difference=0.04,
                 ),
                 AuditInput(
                     id="au-2",
-                    kind="explainability",
+                    kind=AuditKind.EXPLAINABILITY,
                     finished_at=datetime(2026, 11, 2, tzinfo=UTC),
                     principal_reasons_available=True,
                 ),
             ],
             approvals=[
-                ApprovalInput(role="compliance_officer", user="carla", decision="approve"),
-                ApprovalInput(role="model_risk", user="lena", decision="approve"),
+                ApprovalInput(
+                    role=RoleName.COMPLIANCE_OFFICER, user="carla", decision=VoteDecision.APPROVE
+                ),
+                ApprovalInput(role=RoleName.MODEL_RISK, user="lena", decision=VoteDecision.APPROVE),
             ],
             deployment=DeploymentInput(
                 id="dep-3", environment="production", access_logging=True, monitoring=True

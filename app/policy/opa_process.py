@@ -24,13 +24,9 @@ from pathlib import Path
 from opa_client import OpaClient
 
 from app.config import OPA_AUTHZ_POLICY
-from app.policy.errors import PolicyError
+from app.policy.errors import OpaStartError
 
-__all__ = ["OpaProcess", "OpaStartError", "start_opa_server", "token_sha256"]
-
-
-class OpaStartError(PolicyError):
-    """The OPA server did not become healthy in time."""
+__all__ = ["OpaProcess", "start_opa_server", "token_sha256"]
 
 
 @dataclass

@@ -43,14 +43,14 @@ import wasmtime
 from wasmtime import _ffi as wasmtime_ffi
 from wasmtime._func import enter_wasm
 
+from app.policy.errors import PolicyTimeout, WasmPolicyError
+
 __all__ = [
     "SUPPORTED_ABI",
     "TICK_S",
     "CompiledModule",
     "HostBuiltin",
     "PolicyInstance",
-    "PolicyTimeout",
-    "WasmPolicyError",
     "shared_module",
 ]
 
@@ -64,14 +64,6 @@ _SETUP_TICKS = int(30 / TICK_S)
 
 #: A host built-in: JSON arguments in, a JSON value (or None for undefined) out.
 HostBuiltin = Callable[..., Any]
-
-
-class WasmPolicyError(Exception):
-    """The module is unusable, aborted, trapped, or its decision is undefined."""
-
-
-class PolicyTimeout(WasmPolicyError):
-    """The evaluation ran past its deadline and wasmtime interrupted it."""
 
 
 class _I32Export:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.ledger import append_event
 from app.models.instance import GatehouseInstance
+from app.models.vocabulary import LedgerSubject
 
 __all__ = ["instance_id"]
 
@@ -39,7 +40,7 @@ def instance_id(*, session: Session) -> str:
                 session=session,
                 actor="gatehouse",
                 action="instance.created",
-                subject_type="gatehouse_instance",
+                subject_type=LedgerSubject.GATEHOUSE_INSTANCE,
                 subject_id=1,
                 payload={"instance_id": candidate.instance_id},
             )

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from app.ledger.subjects import about_subject_type
 from app.models.datasets import DatasetVersion
 from app.models.deployments import Deployment
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import Evaluation, ModelCard, ModelVersion
 from app.models.runs import FineTuneRun, RunDataset
+from app.models.vocabulary import LedgerSubject
 
 __all__ = ["EDIT_ACTIONS", "people_involved"]
 
@@ -27,14 +29,14 @@ EDIT_ACTIONS = (".created", ".updated", ".registered", ".dataset_attached")
 
 
 def _ledger_editors(
-    session: Session, subject_type: str, subject_ids: Iterable[int]
+    session: Session, subject_type: LedgerSubject, subject_ids: Iterable[int]
 ) -> dict[str, str]:
     ids = [str(subject_id) for subject_id in subject_ids]
     if not ids:
         return {}
     events = session.exec(
         select(LedgerEvent.actor, LedgerEvent.action)
-        .where(LedgerEvent.subject_type == subject_type, col(LedgerEvent.subject_id).in_(ids))
+        .where(about_subject_type(subject_type), col(LedgerEvent.subject_id).in_(ids))
         .order_by(col(LedgerEvent.seq))
     ).all()
     return {
@@ -43,7 +45,7 @@ def _ledger_editors(
 
 
 def _dataset_version(session: Session, version_id: int) -> dict[str, str]:
-    people = _ledger_editors(session, "dataset_version", [version_id])
+    people = _ledger_editors(session, LedgerSubject.DATASET_VERSION, [version_id])
     version = session.get(DatasetVersion, version_id)
     if version is not None:
         people.setdefault(version.created_by, "registered the dataset version")
@@ -55,7 +57,7 @@ def _run(session: Session, run_id: int) -> dict[str, str]:
     links = session.exec(select(RunDataset).where(RunDataset.run_id == run_id)).all()
     for link in links:
         people.update(_dataset_version(session, link.dataset_version_id))
-    people.update(_ledger_editors(session, "finetune_run", [run_id]))
+    people.update(_ledger_editors(session, LedgerSubject.FINETUNE_RUN, [run_id]))
     run = session.get(FineTuneRun, run_id)
     if run is not None:
         people.update({author: "authored the run" for author in run.authors})
@@ -68,9 +70,15 @@ def _model(session: Session, model_id: int) -> dict[str, str]:
     people = _run(session, model.run_id) if model is not None and model.run_id else {}
     cards = session.exec(select(ModelCard.id).where(ModelCard.model_version_id == model_id))
     evaluations = session.exec(select(Evaluation.id).where(Evaluation.model_version_id == model_id))
-    people.update(_ledger_editors(session, "model_card", [i for i in cards if i is not None]))
-    people.update(_ledger_editors(session, "evaluation", [i for i in evaluations if i is not None]))
-    people.update(_ledger_editors(session, "model_version", [model_id]))
+    people.update(
+        _ledger_editors(session, LedgerSubject.MODEL_CARD, [i for i in cards if i is not None])
+    )
+    people.update(
+        _ledger_editors(
+            session, LedgerSubject.EVALUATION, [i for i in evaluations if i is not None]
+        )
+    )
+    people.update(_ledger_editors(session, LedgerSubject.MODEL_VERSION, [model_id]))
     if model is not None:
         people.update({developer: "developed the model" for developer in model.developers})
         people.setdefault(model.created_by, "registered the model")
@@ -80,7 +88,7 @@ def _model(session: Session, model_id: int) -> dict[str, str]:
 def _deployment(session: Session, deployment_id: int) -> dict[str, str]:
     deployment = session.get(Deployment, deployment_id)
     people = _model(session, deployment.model_version_id) if deployment is not None else {}
-    people.update(_ledger_editors(session, "deployment", [deployment_id]))
+    people.update(_ledger_editors(session, LedgerSubject.DEPLOYMENT, [deployment_id]))
     if deployment is not None:
         people.setdefault(deployment.created_by, "created the deployment")
     return people

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from app.ledger import append_record_event, canonical_json, sha256_hex
 from app.models.base import utc_now
+from app.models.vocabulary import LedgerSubject
 from app.registry.errors import RecordNotFoundError
 from app.registry.state_machines import StateMachine
 
@@ -33,9 +34,9 @@ class Page(Generic[T]):
     next_after: int | None
 
 
-def kind_of(model: type[SQLModel]) -> str:
+def kind_of(model: type[SQLModel]) -> LedgerSubject:
     """The subject type recorded in the ledger for a table (its table name)."""
-    return str(model.__tablename__)
+    return LedgerSubject(str(model.__tablename__))
 
 
 #: Fields that never enter the ledger, not even hashed: credentials.
@@ -85,9 +86,9 @@ def create_record(*, session: Session, record: T, actor: str, action: str | None
     session.add(record)
     session.flush()
     append_record_event(
-        session,
-        record,
-        action or f"{kind_of(type(record))}.created",
+        session=session,
+        record=record,
+        action=action or f"{kind_of(type(record))}.created",
         actor=actor,
         payload=ledger_payload(record.model_dump()),
     )
@@ -114,9 +115,9 @@ def update_record(
     session.add(record)
     session.flush()
     append_record_event(
-        session,
-        record,
-        action or f"{kind_of(type(record))}.updated",
+        session=session,
+        record=record,
+        action=action or f"{kind_of(type(record))}.updated",
         actor=actor,
         payload={**ledger_payload(changed), **(note or {})},
     )

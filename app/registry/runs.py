@@ -10,6 +10,7 @@ from app.ledger import append_event
 from app.models.datasets import DatasetVersion
 from app.models.runs import FineTuneRun, RunDataset, RunState
 from app.models.users import RoleName, User
+from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record, transition_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
 from app.registry.state_machines import RUN_MACHINE
@@ -63,7 +64,7 @@ def attach_dataset_version(
         session=session,
         actor=actor,
         action="run.dataset_attached",
-        subject_type="finetune_run",
+        subject_type=LedgerSubject.FINETUNE_RUN,
         subject_id=run_id,
         payload={"dataset_version_id": version_id},
     )

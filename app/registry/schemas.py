@@ -7,26 +7,32 @@ clear 4xx instead of a silently dropped setting.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from sqlmodel import Field as SQLField
 
-from app.models.datasets import DatasetFormat, DeidentificationMethod
+from app.models.base import STRICT_INPUT
+from app.models.datasets import DatasetBase, DatasetFormat, DeidentificationMethod
+from app.models.deployments import DeploymentBase
+from app.models.model_versions import ModelVersionBase
+from app.models.runs import FineTuneRunBase
+from app.models.vocabulary import (
+    Art9Condition,
+    FindingSeverity,
+    LawfulBasis,
+    TransferMechanism,
+)
 
-Platform = Literal["openai", "anthropic", "google", "meta", "self_hosted"]
 Method = Literal["sft", "lora", "qlora", "rlhf", "dpo", "constitutional"]
-Domain = Literal["healthcare", "credit", "financial_risk", "legal", "general"]
-#: GDPR Art. 6(1) (a)-(f).
-LawfulBasis = Literal[
-    "consent",
-    "contract",
-    "legal_obligation",
-    "vital_interests",
-    "public_task",
-    "legitimate_interests",
-]
-#: GDPR Art. 9(2) (a)-(j).
-Art9Condition = Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
 
 
 class StrictInput(BaseModel):
@@ -35,13 +41,15 @@ class StrictInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class DatasetCreate(StrictInput):
+class DatasetCreate(DatasetBase):
     """A new dataset (its versions are registered separately)."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    owner: str = Field(min_length=1, max_length=80)
-    purpose: str = Field(default="", max_length=2000)
-    domain: Domain = "general"
+    model_config = STRICT_INPUT
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = SQLField(
+        min_length=1, max_length=200
+    )
+    owner: str = SQLField(min_length=1, max_length=80)
 
 
 class DatasetVersionMetadata(StrictInput):
@@ -63,7 +71,7 @@ class DatasetVersionMetadata(StrictInput):
     processing_purpose: str | None = Field(default=None, max_length=2000)
     data_categories: list[str] | None = None
     residency_region: str | None = Field(default=None, max_length=40)
-    transfer_mechanism: Literal["adequacy", "scc", "bcr", "none"] | None = None
+    transfer_mechanism: TransferMechanism | None = None
     transfer_ref: str | None = Field(default=None, max_length=200)
     retention_until: date | None = None
     baa_refs: dict[str, str] | None = None
@@ -83,23 +91,18 @@ class DatasetVersionRegister(DatasetVersionMetadata):
     row_count: int = Field(default=0, ge=0)
 
 
-class RunCreate(StrictInput):
-    """A new fine-tune run in the draft state."""
+class RunCreate(FineTuneRunBase):
+    """A new fine-tune run in the draft state, with the dataset versions it trains on."""
 
-    name: str = Field(min_length=1, max_length=200)
-    base_model: str = Field(min_length=1, max_length=200)
-    platform: Platform
-    hosting: Literal["external", "internal"] | None = None
-    vendor: str | None = Field(default=None, max_length=100)
-    training_region: str | None = Field(default=None, max_length=40)
+    model_config = STRICT_INPUT
+
+    name: str = SQLField(min_length=1, max_length=200)
+    base_model: str = SQLField(min_length=1, max_length=200)
     method: Method
-    hyperparameters: dict[str, float | int | str | bool] = Field(default_factory=dict)
-    gpu_type: str | None = Field(default=None, max_length=80)
-    gpu_count: int = Field(default=0, ge=0, le=1024)
-    max_hours: float = Field(default=1.0, gt=0, le=24 * 30)
-    training_command: list[str] = Field(default_factory=list)
-    authors: list[str] = Field(default_factory=list)
-    dataset_version_ids: list[int] = Field(default_factory=list)
+    hyperparameters: dict[str, float | int | str | bool] = SQLField(default_factory=dict)
+    gpu_count: int = SQLField(default=0, ge=0, le=1024)
+    max_hours: float = SQLField(default=1.0, gt=0, le=24 * 30)
+    dataset_version_ids: list[int] = SQLField(default_factory=list)
 
 
 class RunUpdate(StrictInput):
@@ -139,19 +142,17 @@ def refuse_attested_fields(data: Any) -> Any:
     return data
 
 
-class ModelVersionCreate(StrictInput):
+class ModelVersionCreate(ModelVersionBase):
     """A model version, usually produced by a run.
 
     Its governance facts (tier, validation, domain, decision type, legal effect, human
     review, monitoring) are attestations by their owning roles, never set here.
     """
 
-    name: str = Field(min_length=1, max_length=200)
-    version: str = Field(min_length=1, max_length=40)
-    run_id: int | None = None
-    platform: Platform
-    developers: list[str] = Field(default_factory=list)
-    artifact_uri: str | None = Field(default=None, max_length=1000)
+    model_config = STRICT_INPUT
+
+    name: str = SQLField(min_length=1, max_length=200)
+    version: str = SQLField(min_length=1, max_length=40)
 
     _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
 
@@ -203,9 +204,7 @@ class EvaluationCreate(StrictInput):
     attack_category: str | None = Field(
         default=None, min_length=1, max_length=100, validate_default=True
     )
-    severity: Literal["critical", "high", "medium", "low"] | None = Field(
-        default=None, validate_default=True
-    )
+    severity: FindingSeverity | None = Field(default=None, validate_default=True)
     open_findings: int = Field(default=0, ge=0)
 
     # Field validators run in declaration order, so ``kind`` is known to the ones below
@@ -243,13 +242,12 @@ class EvaluationCreate(StrictInput):
         return value
 
 
-class DeploymentCreate(StrictInput):
+class DeploymentCreate(DeploymentBase):
     """A new deployment, always starting in staging."""
 
-    model_version_id: int
-    endpoint: str = Field(min_length=1, max_length=500)
-    access_logging: bool = False
-    monitoring_enabled: bool = False
+    model_config = STRICT_INPUT
+
+    endpoint: str = SQLField(min_length=1, max_length=500)
 
 
 class DeploymentUpdate(StrictInput):

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from app.ledger import append_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion
+from app.models.vocabulary import LedgerSubject
 from app.storage import content_address, staged_address
 
 __all__ = ["DEFAULT_GRACE", "SweepReport", "sweep_dataset_storage"]
@@ -124,7 +125,7 @@ def sweep_dataset_storage(
             session=session,
             actor=actor,
             action="storage.swept",
-            subject_type="storage",
+            subject_type=LedgerSubject.STORAGE,
             subject_id="datasets",
             payload={**report.to_dict(), "grace_seconds": int(grace.total_seconds())},
         )

@@ -17,6 +17,7 @@ from app.models.datasets import DatasetVersion
 from app.models.evidence import AuditRun
 from app.models.governance import ApprovalVote, PolicyDecision
 from app.models.model_versions import Evaluation
+from app.models.vocabulary import AuditKind, AuditState
 from app.reports.contexts import (
     AuditSummary,
     ControlOutcome,
@@ -161,7 +162,7 @@ def _explainability_headline(audit: AuditRun) -> list[MetricResult]:
 
 def audit_headline(reader: Reader, audit: AuditRun) -> list[MetricResult]:
     """The figures an audit is judged on."""
-    if audit.kind == "fairness":
+    if audit.kind == AuditKind.FAIRNESS:
         return _fairness_headline(reader, audit.results or {})
     return _explainability_headline(audit)
 
@@ -179,7 +180,7 @@ def audit_summary(reader: Reader, audit: AuditRun) -> AuditSummary:
     """An audit run as cited from a model card or an evidence pack."""
     return {
         "audit_id": f"#{audit.id}",
-        "kind": "fairness" if audit.kind == "fairness" else "explainability",
+        "kind": AuditKind(audit.kind).value,
         "dataset": audit_dataset_label(reader, audit),
         "run_at": audit.finished_at or audit.created_at,
         "verdict": audit_verdict(reader, audit).verdict,
@@ -192,7 +193,7 @@ def succeeded_audits(reader: Reader, model_id: int) -> list[AuditRun]:
     return list(
         reader.session.exec(
             select(AuditRun)
-            .where(AuditRun.model_version_id == model_id, AuditRun.status == "succeeded")
+            .where(AuditRun.model_version_id == model_id, AuditRun.status == AuditState.SUCCEEDED)
             .order_by(col(AuditRun.id).desc())
         ).all()
     )

@@ -77,7 +77,7 @@ class Reader:
         return self.names[username]
 
 
-def load_reader(session: Session, settings: Settings) -> Reader:
+def load_reader(*, session: Session, settings: Settings) -> Reader:
     """Load the policy thresholds and control catalogue once per report."""
     bundle = load_bundle(
         policy_dir=settings.policy_dir, extra_data_path=settings.policy_data_override

@@ -24,7 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.errors import ValidationError
+from app.errors import UploadTooLargeError, ValidationError
 from app.ledger import append_record_event
 from app.ledger.anchors import (
     LedgerReference,
@@ -48,7 +48,7 @@ from app.reports.kind import report_kind
 from app.reports.prepared import Period, PreparedReport, ReportRequest
 from app.reports.reader import load_reader
 from app.reports.verification import VerificationResult, verify_pdf
-from app.storage import UploadTooLargeError, store_stream
+from app.storage import store_stream
 
 __all__ = [
     "MAX_VERIFY_BYTES",
@@ -186,9 +186,9 @@ def record_report(
     session.flush()
     period = prepared.period
     append_record_event(
-        session,
-        report,
-        "report.generated",
+        session=session,
+        record=report,
+        action="report.generated",
         actor=actor,
         payload={
             **ledger_payload(report.model_dump(exclude={"id", "created_at"})),
@@ -222,7 +222,7 @@ def build_context(
     its report shows.
     """
     kind = report_kind(request.kind)
-    reader = load_reader(session, settings)
+    reader = load_reader(session=session, settings=settings)
     stamp = {"actor": actor, "generated_at": generated_at or utc_now()}
     if kind.about_a_period:
         if request.period is None:
@@ -292,9 +292,9 @@ def record_download(
             f"the stored PDF of report {report_id} no longer matches its recorded SHA-256"
         )
     append_record_event(
-        session,
-        report,
-        "report.downloaded",
+        session=session,
+        record=report,
+        action="report.downloaded",
         actor=actor,
         payload={"kind": report.kind, "pdf_sha256": report.pdf_sha256},
     )

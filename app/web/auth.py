@@ -10,12 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.auth.accounts import authenticate_password
-from app.auth.errors import AuthenticationError
-from app.auth.guard import allow, public
+from app.auth.guard import allow, current_principal, public
+from app.auth.login import attempt_login, end_sessions
 from app.auth.roles import READERS
 from app.db import unit_of_work
 from app.ledger import append_event
+from app.models.vocabulary import LedgerSubject
 
 bp = Blueprint("web_auth", __name__)
 
@@ -47,23 +47,24 @@ def login() -> Any:
     """Show the login form and start a session on correct credentials."""
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            with unit_of_work() as db:
-                principal = authenticate_password(
-                    session=db, username=form.username.data or "", password=form.password.data or ""
-                )
+        with unit_of_work() as db:
+            outcome = attempt_login(
+                session=db, username=form.username.data or "", password=form.password.data or ""
+            )
+            if outcome.principal is not None:
                 append_event(
                     session=db,
-                    actor=principal.username,
+                    actor=outcome.principal.username,
                     action="user.logged_in",
-                    subject_type="user_account",
-                    subject_id=principal.username,
+                    subject_type=LedgerSubject.USER_ACCOUNT,
+                    subject_id=outcome.principal.username,
                 )
-        except AuthenticationError as error:
-            flash(str(error), "error")
+        if outcome.principal is None:
+            flash(outcome.refusal or "", "error")
             return render_template("web/login.html", form=form), 401
         session.clear()
-        session["username"] = principal.username
+        session["username"] = outcome.principal.username
+        session["epoch"] = outcome.session_epoch
         return redirect(_safe_next(request.args.get("next")))
     return render_template("web/login.html", form=form)
 
@@ -71,8 +72,10 @@ def login() -> Any:
 @bp.post("/logout")
 @allow(*READERS)
 def logout() -> Any:
-    """End the session."""
+    """End this session and every other session of the account (a copied cookie too)."""
     form = LogoutForm()
     if form.validate_on_submit():
+        with unit_of_work() as db:
+            end_sessions(session=db, username=current_principal().username)
         session.clear()
     return redirect(url_for("web_auth.login"))

@@ -234,7 +234,7 @@ def test_infrastructure_errors_exit_3(live_url: str, people: dict[str, Any]) -> 
     assert failing.exit_code == EXIT_INFRASTRUCTURE
     assert "HTTP 503" in failing.output
 
-    bad_token = _run(live_url, "ghs_not-a-token", "run", "submit", "1")
+    bad_token = _run(live_url, "gth_not-a-token", "run", "submit", "1")
     assert bad_token.exit_code == EXIT_INFRASTRUCTURE
     assert "refused the token" in bad_token.output
 

@@ -170,7 +170,7 @@ def test_missing_expired_revoked_tokens_are_401(
 ) -> None:
     _is_problem(client.get("/api/v1/datasets"), 401)
     _is_problem(
-        client.get("/api/v1/datasets", headers={"Authorization": "Bearer ghs_not-a-real-token"}),
+        client.get("/api/v1/datasets", headers={"Authorization": "Bearer gth_not-a-real-token"}),
         401,
     )
     _is_problem(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigurationError, instance_secret_key, settings_from_environment
+from app.config import instance_secret_key, settings_from_environment
+from app.errors import ConfigurationError
 
 
 def test_generated_secret_key_is_stable_and_private(tmp_path: Path) -> None:

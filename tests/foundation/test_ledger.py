@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.cli import cli
 from app.db import session_scope
 from app.ledger import append_event, export_jsonl, verify_chain
+from app.models.vocabulary import LedgerSubject
 
 
 def _append_many(engine: sa.Engine, count: int, actor: str = "tester") -> None:
@@ -20,7 +21,7 @@ def _append_many(engine: sa.Engine, count: int, actor: str = "tester") -> None:
                 session=db,
                 actor=actor,
                 action="test.event",
-                subject_type="test",
+                subject_type=LedgerSubject.DATASET,
                 subject_id=index,
                 payload={"n": index},
             )

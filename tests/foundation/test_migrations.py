@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401
+import app.models.tables  # noqa: F401
 from app.migrations import current_revision, downgrade, head_revision, upgrade
 
 

@@ -28,6 +28,7 @@ from app.jobs.scheduler import record_misses, scheduler_config, sync_audit_jobs,
 from app.ledger import append_event
 from app.models.evidence import AuditRun, JobRun
 from app.models.ledger import LedgerEvent
+from app.models.vocabulary import LedgerSubject
 from app.registry.datasets import record_erasure_request
 
 
@@ -38,7 +39,7 @@ def test_ledger_verify_records_success_then_the_broken_event(job_context: Any, e
                 session=session,
                 actor="t",
                 action="test.event",
-                subject_type="t",
+                subject_type=LedgerSubject.DATASET,
                 subject_id=n,
                 payload={"n": n},
             )

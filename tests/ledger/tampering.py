@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app.db import session_scope
 from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.ledger import LedgerEvent
+from app.models.vocabulary import LedgerSubject
 
 
 def append_many(engine: sa.Engine, count: int, *, actor: str = "tester") -> None:
@@ -24,7 +25,7 @@ def append_many(engine: sa.Engine, count: int, *, actor: str = "tester") -> None
                 session=db,
                 actor=actor,
                 action="test.event",
-                subject_type="test",
+                subject_type=LedgerSubject.DATASET,
                 subject_id=index,
                 payload={"n": index},
             )

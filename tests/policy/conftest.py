@@ -23,9 +23,10 @@ import pytest
 from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.embedded import EmbeddedEngine
+from app.policy.errors import OpaStartError
 from app.policy.factory import build_engine
 from app.policy.opa_checks import find_opa_binary
-from app.policy.opa_process import OpaProcess, OpaStartError
+from app.policy.opa_process import OpaProcess
 from app.policy.opa_process import start_opa_server as start_opa
 from app.policy.opa_server import OpaServerEngine
 

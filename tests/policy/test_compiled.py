@@ -14,10 +14,10 @@ from app.policy.compiled import (
     MANIFEST_FILE,
     MODULE_FILE,
     REBUILD_COMMAND,
-    CompiledPolicyError,
     build_compiled_policy,
     load_compiled_policy,
 )
+from app.policy.errors import CompiledPolicyError
 from app.policy.factory import build_engine
 from tests.policy.conftest import POLICY_DIR
 

@@ -17,11 +17,11 @@ import pytest
 
 from app.config import OPA_AUTHZ_POLICY
 from app.policy.bundle import PolicyBundle, bundle_hash, load_bundle, merge_data
-from app.policy.compiled import CompiledPolicyError, build_compiled_policy
+from app.policy.compiled import build_compiled_policy
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision, decision_from_result
 from app.policy.embedded import EmbeddedEngine
 from app.policy.engine import PolicyEngine
-from app.policy.errors import PolicyBundleError, UnknownEngineError
+from app.policy.errors import CompiledPolicyError, PolicyBundleError, UnknownEngineError
 from app.policy.factory import build_engine
 from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine

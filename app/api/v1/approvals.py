@@ -9,20 +9,44 @@ not in the right state), 403 for separation of duties with the reason.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Field as SQLField
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_page, list_route, route, to_public
+from app.api.v1.common import (
+    Answer,
+    ListQuery,
+    answered,
+    list_page,
+    list_route,
+    page_of,
+    public,
+    route,
+)
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
 from app.auth.guard import current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
-from app.models.governance import ApprovalRequest, PolicyDecision
-from app.models.webhooks import WebhookDelivery, WebhookSubscription
+from app.models.base import STRICT_INPUT
+from app.models.governance import (
+    ApprovalRequest,
+    ApprovalRequestPublic,
+    ApprovalVotePublic,
+    PolicyDecision,
+)
+from app.models.vocabulary import ApprovalStatus, GateName, GateSubject, VoteDecision
+from app.models.webhooks import (
+    WebhookDelivery,
+    WebhookDeliveryPublic,
+    WebhookSubscription,
+    WebhookSubscriptionBase,
+    WebhookSubscriptionCreated,
+    WebhookSubscriptionPublic,
+)
 from app.problems import problem_for
 from app.registry.records import get_record, list_records
 
@@ -32,9 +56,9 @@ bp = Blueprint("api_approvals", __name__, url_prefix="/api/v1")
 class ApprovalListQuery(ListQuery):
     """Filters for approval requests."""
 
-    status: Literal["pending", "approved", "rejected", "expired", "void"] | None = None
-    gate: Literal["training_launch", "production_promotion"] | None = None
-    subject_type: Literal["run", "deployment"] | None = None
+    status: ApprovalStatus | None = None
+    gate: GateName | None = None
+    subject_type: GateSubject | None = None
     subject_id: int | None = None
 
 
@@ -43,79 +67,127 @@ class VoteRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    decision: Literal["approve", "reject"]
+    decision: VoteDecision
     comment: str = Field(default="", max_length=4000)
     #: The role the vote counts for; may be left out when the voter holds only one required role.
     role: str | None = Field(default=None, max_length=40)
 
 
-class SubscriptionCreate(BaseModel):
+class SubscriptionCreate(WebhookSubscriptionBase):
     """A webhook endpoint and the approval events it wants."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    url: str = Field(min_length=1, max_length=1000)
-    events: list[str] = Field(default_factory=lambda: list(webhooks.APPROVAL_EVENTS))
-    description: str = Field(default="", max_length=500)
+    url: str = SQLField(min_length=1, max_length=1000)
+    events: list[str] = SQLField(default_factory=lambda: list(webhooks.APPROVAL_EVENTS))
 
 
-def decision_body(decision: PolicyDecision) -> dict[str, Any]:
+class DecisionSummary(BaseModel):
     """A decision as the pipeline needs it: outcome, violations, per-control outcomes."""
-    return {
-        "id": decision.id,
-        "gate": decision.gate,
-        "allow": decision.allow,
-        "violations": decision.violations,
-        "warnings": decision.result.get("warnings", []),
-        "controls": decision.result.get("controls", []),
-        "required_approvals": decision.result.get("required_approvals", []),
-        "evidence_sha256": decision.evidence_sha256,
-        "engine": decision.engine,
-        "error": decision.error,
-        "created_at": decision.created_at.isoformat(),
-    }
+
+    id: int
+    gate: GateName
+    allow: bool
+    violations: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    controls: list[dict[str, Any]]
+    required_approvals: list[dict[str, Any]]
+    evidence_sha256: str
+    engine: str
+    error: str | None
+    #: ``isoformat()`` of the decision time (``+00:00``), as pipelines have parsed it.
+    created_at: str
 
 
-def approval_body(details: queries.ApprovalDetails) -> dict[str, Any]:
+class ApprovalRequestDetail(ApprovalRequestPublic):
     """A request with its votes, its decisions and the subject's state."""
-    return to_public(
+
+    subject_state: str
+    votes: list[ApprovalVotePublic]
+    decisions: list[DecisionSummary]
+    latest_decision: DecisionSummary
+
+
+class GateRequestAnswer(BaseModel):
+    """What asking to submit or promote gave: a denial (200), or the opened request (201)."""
+
+    outcome: str
+    decision: DecisionSummary
+    violations: list[dict[str, Any]]
+    approval_request: ApprovalRequestDetail | None
+
+
+class ApprovalRequestList(BaseModel):
+    """Approval requests (not paged)."""
+
+    items: list[ApprovalRequestPublic]
+
+
+class WebhookSubscriptionList(BaseModel):
+    """Subscriptions, never their secrets."""
+
+    items: list[WebhookSubscriptionPublic]
+
+
+def decision_summary(decision: PolicyDecision) -> DecisionSummary:
+    """A decision as the pipeline needs it (the stored result's parts, not the input)."""
+    return public(
+        DecisionSummary,
+        decision,
+        warnings=decision.result.get("warnings", []),
+        controls=decision.result.get("controls", []),
+        required_approvals=decision.result.get("required_approvals", []),
+        created_at=decision.created_at.isoformat(),
+    )
+
+
+def approval_detail(details: queries.ApprovalDetails) -> ApprovalRequestDetail:
+    """A request with its votes, its decisions and the subject's state."""
+    return public(
+        ApprovalRequestDetail,
         details.request,
         subject_state=details.subject_state,
-        votes=[to_public(v) for v in details.votes],
-        decisions=[decision_body(d) for d in details.decisions],
-        latest_decision=decision_body(details.decisions[-1]),
+        votes=[public(ApprovalVotePublic, v) for v in details.votes],
+        decisions=[decision_summary(d) for d in details.decisions],
+        latest_decision=decision_summary(details.decisions[-1]),
     )
 
 
 def _requested(session: Session, outcome: service.GateRequestOutcome) -> Answer:
     """200 with the violations when the gate denied, 201 with the opened request."""
+    decision = decision_summary(outcome.decision)
     if outcome.request is None:
-        return {
-            "outcome": "denied",
-            "decision": decision_body(outcome.decision),
-            "violations": outcome.decision.violations,
-            "approval_request": None,
-        }
+        return GateRequestAnswer(
+            outcome="denied",
+            decision=decision,
+            violations=outcome.decision.violations,
+            approval_request=None,
+        )
     details = queries.approval_details(session=session, request_id=outcome.request.id or 0)
-    response = jsonify(
-        {
-            "outcome": "approval_requested"
-            if outcome.request.status == "pending"
-            else outcome.request.status,
-            "decision": decision_body(outcome.decision),
-            "violations": outcome.decision.violations,
-            "approval_request": approval_body(details),
-        }
+    opened = GateRequestAnswer(
+        outcome="approval_requested"
+        if outcome.request.status == ApprovalStatus.PENDING
+        else outcome.request.status,
+        decision=decision,
+        violations=outcome.decision.violations,
+        approval_request=approval_detail(details),
     )
-    response.status_code = 201
-    return response
+    return answered(opened, 201)
 
 
 def _expiry_days() -> int:
     return int(current_app.config["GATEHOUSE"].approval_expiry_days)
 
 
-@route(bp, "POST", "/runs/<int:run_id>/submit", GATE_CALLERS, scope="gate")
+@route(
+    bp,
+    "POST",
+    "/runs/<int:run_id>/submit",
+    GATE_CALLERS,
+    scope="gate",
+    answer=GateRequestAnswer,
+    other_answers={201: GateRequestAnswer},
+)
 def submit_run(session: Session, run_id: int) -> Answer:
     """Submit a draft run: ask training_launch and, on allow, open its approval request."""
     outcome = service.submit_run(
@@ -128,7 +200,15 @@ def submit_run(session: Session, run_id: int) -> Answer:
     return _requested(session, outcome)
 
 
-@route(bp, "POST", "/deployments/<int:deployment_id>/promote", GATE_CALLERS, scope="gate")
+@route(
+    bp,
+    "POST",
+    "/deployments/<int:deployment_id>/promote",
+    GATE_CALLERS,
+    scope="gate",
+    answer=GateRequestAnswer,
+    other_answers={201: GateRequestAnswer},
+)
 def request_promotion(session: Session, deployment_id: int) -> Answer:
     """Ask to promote a staging deployment to production (production_promotion gate)."""
     outcome = service.request_promotion(
@@ -146,25 +226,35 @@ list_route(
     "/approvals",
     ApprovalRequest,
     ApprovalListQuery,
+    model=ApprovalRequestPublic,
     name="list_approvals",
     summary="Approval requests, filtered by status, gate or subject.",
 )
 
 
-@route(bp, "GET", "/approvals/pending", READERS, scope="read")
+@route(bp, "GET", "/approvals/pending", READERS, scope="read", answer=ApprovalRequestList)
 def pending_approvals(session: Session) -> Answer:
     """Open requests the caller may still vote on."""
     items = queries.pending_for(session=session, username=current_principal().username)
-    return {"items": [to_public(item) for item in items]}
+    return ApprovalRequestList(items=[public(ApprovalRequestPublic, i) for i in items])
 
 
-@route(bp, "GET", "/approvals/<int:request_id>", READERS, scope="read")
+@route(
+    bp, "GET", "/approvals/<int:request_id>", READERS, scope="read", answer=ApprovalRequestDetail
+)
 def get_approval(session: Session, request_id: int) -> Answer:
     """A request's state, votes and decisions (with violations)."""
-    return approval_body(queries.approval_details(session=session, request_id=request_id))
+    return approval_detail(queries.approval_details(session=session, request_id=request_id))
 
 
-@route(bp, "POST", "/approvals/<int:request_id>/votes", APPROVERS, scope="approve")
+@route(
+    bp,
+    "POST",
+    "/approvals/<int:request_id>/votes",
+    APPROVERS,
+    scope="approve",
+    answer=ApprovalRequestDetail,
+)
 def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
     """Approve or reject; quorum asks the gate once more, any reject closes the request."""
     principal = current_principal()
@@ -181,14 +271,12 @@ def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
     if outcome.refusal is not None:
         # Answered, not raised: the expiry or voiding the refusal reports is committed.
         return problem_for(VoteRefusedError(outcome.refusal))
-    return approval_body(queries.approval_details(session=session, request_id=request_id))
+    return approval_detail(queries.approval_details(session=session, request_id=request_id))
 
 
-def _subscription_body(subscription: WebhookSubscription) -> dict[str, Any]:
-    return subscription.model_dump(mode="json", exclude={"secret"})
-
-
-@route(bp, "POST", "/webhooks", ADMINS, scope="write", status=201)
+@route(
+    bp, "POST", "/webhooks", ADMINS, scope="write", status=201, answer=WebhookSubscriptionCreated
+)
 def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
     """Subscribe an endpoint; the signing secret is in this response only."""
     subscription, secret = webhooks.create_subscription(
@@ -198,27 +286,44 @@ def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
         description=json.description,
         actor=current_principal().username,
     )
-    return {**_subscription_body(subscription), "secret": secret}
+    # The one answer that carries the secret: the receiver needs it to verify.
+    return public(WebhookSubscriptionCreated, subscription, secret=secret)
 
 
-@route(bp, "GET", "/webhooks", ADMINS, scope="read")
+@route(bp, "GET", "/webhooks", ADMINS, scope="read", answer=WebhookSubscriptionList)
 def list_webhooks(session: Session) -> Answer:
     """Subscriptions (never their secrets)."""
     page = list_records(session=session, model=WebhookSubscription, limit=200)
-    return {"items": [_subscription_body(s) for s in page.items]}
+    return WebhookSubscriptionList(items=[public(WebhookSubscriptionPublic, s) for s in page.items])
 
 
-@route(bp, "DELETE", "/webhooks/<int:subscription_id>", ADMINS, scope="write")
+@route(
+    bp,
+    "DELETE",
+    "/webhooks/<int:subscription_id>",
+    ADMINS,
+    scope="write",
+    answer=WebhookSubscriptionPublic,
+)
 def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
     """Stop sending to a subscription; its delivery log stays."""
     subscription = webhooks.deactivate_subscription(
         session=session, subscription_id=subscription_id, actor=current_principal().username
     )
-    return _subscription_body(subscription)
+    return public(WebhookSubscriptionPublic, subscription)
 
 
-@route(bp, "GET", "/webhooks/<int:subscription_id>/deliveries", ADMINS, scope="read")
+@route(
+    bp,
+    "GET",
+    "/webhooks/<int:subscription_id>/deliveries",
+    ADMINS,
+    scope="read",
+    answer=page_of(WebhookDeliveryPublic),
+)
 def list_deliveries(session: Session, subscription_id: int, query: ListQuery) -> Answer:
     """The delivery log of one subscription: status, attempts, response code, last error."""
     get_record(session=session, model=WebhookSubscription, record_id=subscription_id)
-    return list_page(session, WebhookDelivery, query, subscription_id=subscription_id)
+    return list_page(
+        session, WebhookDelivery, WebhookDeliveryPublic, query, subscription_id=subscription_id
+    )

@@ -10,23 +10,23 @@ the facts currently in force.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, route, to_public
+from app.api.v1.common import Answer, dump, public, route
 from app.attestations.current import current_attestations
 from app.attestations.facts import FACTS
 from app.attestations.service import attest, attestations_of
 from app.auth.guard import current_principal
 from app.auth.roles import ATTESTERS, READERS
+from app.models.attestations import AttestationPublic
 from app.models.base import utc_now
+from app.models.vocabulary import AttestedSubject
 
 bp = Blueprint("api_attestations", __name__, url_prefix="/api/v1/attestations")
-
-SubjectType = Literal["finetune_run", "model_version", "dataset_version"]
 
 
 class AttestationCreate(BaseModel):
@@ -34,7 +34,7 @@ class AttestationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    subject_type: SubjectType
+    subject_type: AttestedSubject
     subject_id: int = Field(ge=1)
     fact: str = Field(min_length=1, max_length=40)
     value: Any
@@ -44,12 +44,18 @@ class AttestationCreate(BaseModel):
     expires_at: datetime | None = None
 
 
+class AttestationRecordedPublic(AttestationPublic):
+    """A recorded attestation and the approval requests it voided (evidence changed)."""
+
+    voided_requests: list[int]
+
+
 class AttestationQuery(BaseModel):
     """Whose attestations to list."""
 
     model_config = ConfigDict(extra="forbid")
 
-    subject_type: SubjectType
+    subject_type: AttestedSubject
     subject_id: int = Field(ge=1)
 
 
@@ -82,13 +88,17 @@ def list_attestations(session: Session, query: AttestationQuery) -> Answer:
         now=utc_now(),
     )
     return {
-        "items": [to_public(item) for item in history],
+        "items": [dump(public(AttestationPublic, item)) for item in history],
         "current": {fact: item.value for fact, item in sorted(current.items())},
     }
 
 
-@route(bp, "POST", "", ATTESTERS, scope="write", status=201)
+@route(bp, "POST", "", ATTESTERS, scope="write", status=201, answer=AttestationRecordedPublic)
 def create_attestation(session: Session, json: AttestationCreate) -> Answer:
     """Attest a governance fact (only its owning role, never someone who built the subject)."""
     recorded = attest(session=session, actor=current_principal().username, **json.model_dump())
-    return to_public(recorded.attestation, voided_requests=recorded.voided_requests)
+    return public(
+        AttestationRecordedPublic,
+        recorded.attestation,
+        voided_requests=recorded.voided_requests,
+    )

@@ -14,14 +14,24 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_page, list_route, route, to_public
+from app.api.v1.common import (
+    Answer,
+    ListQuery,
+    dump,
+    list_page,
+    list_route,
+    page_of,
+    public,
+    route,
+)
 from app.audits import schedules, service
 from app.audits.parameters import AuditKind, AuditParameters
 from app.auth.guard import current_principal
 from app.auth.roles import GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
-from app.models.evidence import AuditRun, JobRun
-from app.models.schedules import AuditSchedule
+from app.models.evidence import AuditRun, AuditRunPublic, JobRun, JobRunPublic
+from app.models.schedules import AuditSchedule, AuditSchedulePublic
+from app.models.vocabulary import AuditState
 from app.registry.records import get_record
 
 bp = Blueprint("api_audits", __name__, url_prefix="/api/v1")
@@ -45,8 +55,8 @@ class AuditListQuery(ListQuery):
 
     model_version_id: int | None = None
     dataset_version_id: int | None = None
-    kind: Literal["fairness", "explainability"] | None = None
-    status: Literal["queued", "running", "succeeded", "failed"] | None = None
+    kind: AuditKind | None = None
+    status: AuditState | None = None
 
 
 class AuditReadQuery(BaseModel):
@@ -64,7 +74,7 @@ class ScheduleListQuery(ListQuery):
     """Filters for audit schedules."""
 
     model_version_id: int | None = None
-    kind: Literal["fairness", "explainability"] | None = None
+    kind: AuditKind | None = None
     enabled: bool | None = None
 
 
@@ -75,11 +85,6 @@ class JobRunListQuery(ListQuery):
     outcome: Literal["running", "succeeded", "failed"] | None = None
 
 
-def _listing(audit: AuditRun) -> dict[str, Any]:
-    """An audit without its (large) results: the list view."""
-    return to_public(audit, results=None)
-
-
 def _audit_body(audit: AuditRun, options: AuditReadQuery) -> dict[str, Any]:
     results = dict(audit.results)
     if not options.charts:
@@ -87,10 +92,10 @@ def _audit_body(audit: AuditRun, options: AuditReadQuery) -> dict[str, Any]:
     if not options.decisions:
         decisions = results.pop("decisions", None)
         results["decisions_explained"] = len(decisions) if decisions is not None else None
-    return to_public(audit, results=results)
+    return dump(public(AuditRunPublic, audit, results=results))
 
 
-@route(bp, "POST", "/audits", AUDIT_RUNNERS, scope="write", status=201)
+@route(bp, "POST", "/audits", AUDIT_RUNNERS, scope="write", status=201, answer=AuditRunPublic)
 def start_audit(session: Session, json: AuditCreate) -> Answer:
     """Run a fairness or explainability audit now; 201 with the finished run."""
     audit = service.run_audit(
@@ -105,13 +110,14 @@ def start_audit(session: Session, json: AuditCreate) -> Answer:
     return _audit_body(audit, AuditReadQuery())
 
 
-@route(bp, "GET", "/audits", READERS, scope="read")
+@route(bp, "GET", "/audits", READERS, scope="read", answer=page_of(AuditRunPublic))
 def list_audits(session: Session, query: AuditListQuery) -> Answer:
     """Audit runs (figures in ``summary``; full results from the audit itself)."""
-    return list_page(session, AuditRun, query, public=_listing)
+    # The list leaves each audit's (large) results out.
+    return list_page(session, AuditRun, AuditRunPublic, query, item_extra={"results": None})
 
 
-@route(bp, "GET", "/audits/<int:audit_id>", READERS, scope="read")
+@route(bp, "GET", "/audits/<int:audit_id>", READERS, scope="read", answer=AuditRunPublic)
 def get_audit(session: Session, audit_id: int, query: AuditReadQuery) -> Answer:
     """One audit run with its figures (charts and per-decision reasons on request)."""
     audit = get_record(session=session, model=AuditRun, record_id=audit_id)
@@ -129,25 +135,52 @@ list_route(
     "/audit-schedules",
     AuditSchedule,
     ScheduleListQuery,
+    model=AuditSchedulePublic,
     name="list_schedules",
     summary="Audit schedules.",
 )
 
 
-@route(bp, "POST", "/audit-schedules", AUDIT_RUNNERS, scope="write", status=201)
+@route(
+    bp,
+    "POST",
+    "/audit-schedules",
+    AUDIT_RUNNERS,
+    scope="write",
+    status=201,
+    answer=AuditSchedulePublic,
+)
 def create_schedule(session: Session, json: schedules.AuditScheduleCreate) -> Answer:
     """Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target."""
     actor = current_principal().username
-    return to_public(schedules.create_schedule(session=session, data=json, actor=actor))
+    return public(
+        AuditSchedulePublic, schedules.create_schedule(session=session, data=json, actor=actor)
+    )
 
 
-@route(bp, "GET", "/audit-schedules/<int:schedule_id>", READERS, scope="read")
+@route(
+    bp,
+    "GET",
+    "/audit-schedules/<int:schedule_id>",
+    READERS,
+    scope="read",
+    answer=AuditSchedulePublic,
+)
 def get_schedule(session: Session, schedule_id: int) -> Answer:
     """One audit schedule."""
-    return to_public(get_record(session=session, model=AuditSchedule, record_id=schedule_id))
+    return public(
+        AuditSchedulePublic, get_record(session=session, model=AuditSchedule, record_id=schedule_id)
+    )
 
 
-@route(bp, "PATCH", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write")
+@route(
+    bp,
+    "PATCH",
+    "/audit-schedules/<int:schedule_id>",
+    AUDIT_RUNNERS,
+    scope="write",
+    answer=AuditSchedulePublic,
+)
 def update_schedule(
     session: Session, schedule_id: int, json: schedules.AuditScheduleUpdate
 ) -> Answer:
@@ -155,7 +188,7 @@ def update_schedule(
     schedule = schedules.update_schedule(
         session=session, schedule_id=schedule_id, data=json, actor=current_principal().username
     )
-    return to_public(schedule)
+    return public(AuditSchedulePublic, schedule)
 
 
 @route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write")
@@ -172,6 +205,7 @@ list_route(
     "/job-runs",
     JobRun,
     JobRunListQuery,
+    model=JobRunPublic,
     name="list_job_runs",
     summary="What the scheduler ran: start, end, outcome, error and details of each run.",
 )

@@ -1,20 +1,28 @@
-"""What every API resource shares: one way to declare a route, serialise records and pages.
+"""What every API resource shares: one way to declare a route, its answer, and pages.
 
 Every view is registered with :func:`route`, which stacks what each route needs in the
 same order: the URL rule, the roles and token scope (deny by default), the request
-validation spectree reads from the view's ``json``/``query``/``form`` annotations, one
-unit of work handed to the view, and the JSON answer.
+validation spectree reads from the view's ``json``/``query``/``form`` annotations, the
+declared answer model, one unit of work handed to the view, and the JSON answer.
+
+An answer is built from the resource's ``XPublic`` model (``app.models``), never from the
+table row: :func:`public` reads only the fields the public model declares, so a column
+that must not leave (a webhook's secret) cannot reach a body. The same models are the
+OpenAPI response schemas (``answer=`` on :func:`route`), and spectree checks each answer
+against its model.
 """
 
 from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from spectree import Response as ResponseSpec
 from sqlmodel import Session, SQLModel
 
 from app.api.v1.spec import spec
@@ -23,10 +31,12 @@ from app.auth.roles import READERS
 from app.db import unit_of_work
 from app.registry.records import MAX_PAGE_SIZE, Page, list_records
 
-#: What a view answers: a JSON body, or a finished response (a problem, a 204, a file).
-Answer = dict[str, Any] | Response
+#: What a view answers: its answer model, a JSON body, or a finished response (a
+#: problem, a 204, a file, an answer with another status: :func:`answered`).
+Answer = BaseModel | dict[str, Any] | Response
 View = Callable[..., Answer]
 _REQUEST_PARTS = ("json", "query", "form")
+P = TypeVar("P", bound=BaseModel)
 
 
 class ListQuery(BaseModel):
@@ -46,33 +56,41 @@ def route(
     *,
     scope: str,
     status: int = 200,
+    answer: type[BaseModel] | None = None,
+    other_answers: Mapping[int, type[BaseModel]] | None = None,
 ) -> Callable[[View], View]:
     """Register ``view`` on ``bp`` for ``method rule``, callable by ``roles`` (tokens need
     ``scope``), documented under the blueprint's resource tag.
 
     The view is called with a session as its first argument and commits when it returns,
     also when it returns a finished response: a refusal answered as a problem body keeps
-    what was recorded before it. A dict it returns is sent as JSON with ``status``.
+    what was recorded before it. A model or dict it returns is sent as JSON with
+    ``status``; ``answer`` is the model of that body (and ``other_answers`` those of other
+    statuses the view answers with :func:`answered`), the OpenAPI response schemas.
     """
     tag = bp.name.removeprefix("api_")
     frozen_roles = tuple(roles)
 
     def register(view: View) -> View:
         @functools.wraps(view)
-        def answer(**kwargs: Any) -> Response:
+        def respond(**kwargs: Any) -> Response:
             with unit_of_work() as session:
                 body = view(session, **kwargs)
                 if isinstance(body, Response):
                     return body
-                response = jsonify(body)
+                response = jsonify(dump(body) if isinstance(body, BaseModel) else body)
                 response.status_code = status
                 return response
 
         # spectree reads the request models from these annotations, resolved here in the
         # view's module (the wrapper's own module does not import them).
         hints = typing.get_type_hints(view)
-        answer.__annotations__ = {name: hints[name] for name in _REQUEST_PARTS if name in hints}
-        validated = spec.validate(tags=[tag])(answer)
+        respond.__annotations__ = {name: hints[name] for name in _REQUEST_PARTS if name in hints}
+        declared = {status: answer, **(other_answers or {})}
+        documented = ResponseSpec(
+            **{f"HTTP_{code}": model for code, model in declared.items() if model is not None}
+        )
+        validated = spec.validate(tags=[tag], resp=documented)(respond)
         bp.add_url_rule(
             rule, view_func=allow(*frozen_roles, scope=scope)(validated), methods=[method]
         )
@@ -81,49 +99,83 @@ def route(
     return register
 
 
-def to_public(record: SQLModel, **extra: Any) -> dict[str, Any]:
-    """The JSON form of a record (secrets never live on these tables)."""
-    return {**record.model_dump(mode="json"), **extra}
+def public(model: type[P], record: SQLModel, **extra: Any) -> P:
+    """``record`` as ``model`` (plus ``extra`` fields the model declares), nothing more."""
+    values = {
+        name: getattr(record, name)
+        for name in model.model_fields
+        if name not in extra and hasattr(record, name)
+    }
+    return model.model_validate({**values, **extra})
+
+
+def dump(instance: BaseModel) -> dict[str, Any]:
+    """The JSON form of an answer model."""
+    return instance.model_dump(mode="json")
+
+
+def answered(instance: BaseModel, status: int) -> Response:
+    """``instance`` sent with ``status`` (declare its model in ``other_answers``)."""
+    response = jsonify(dump(instance))
+    response.status_code = status
+    return response
+
+
+@cache
+def page_of(model: type[BaseModel]) -> type[BaseModel]:
+    """The answer model of a page of ``model`` (one class per model, for OpenAPI)."""
+    return create_model(
+        f"{model.__name__}Page",
+        __doc__=f"One page of {model.__name__}; pass next_after as after for the next.",
+        items=(list[model], ...),  # type: ignore[valid-type]
+        next_after=(int | None, None),
+    )
 
 
 def page_body(
-    page: Page[Any], public: Callable[[Any], dict[str, Any]] = to_public
+    page: Page[Any], model: type[BaseModel], item_extra: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The JSON form of a page, each item through ``public``."""
-    return {"items": [public(item) for item in page.items], "next_after": page.next_after}
+    """The JSON form of a page, each item as ``model`` (with ``item_extra`` fields)."""
+    return {
+        "items": [dump(public(model, item, **(item_extra or {}))) for item in page.items],
+        "next_after": page.next_after,
+    }
 
 
 def list_page(
     session: Session,
-    model: type[SQLModel],
+    table: type[SQLModel],
+    model: type[BaseModel],
     query: ListQuery,
-    public: Callable[[Any], dict[str, Any]] = to_public,
+    item_extra: Mapping[str, Any] | None = None,
     **fixed_filters: Any,
 ) -> dict[str, Any]:
-    """One page of ``model`` filtered by the query's fields (and ``fixed_filters``)."""
+    """One page of ``table`` as ``model``, filtered by the query's fields (and
+    ``fixed_filters``); ``item_extra`` sets fields every item shares."""
     filters = {**query.model_dump(exclude={"after", "limit"}), **fixed_filters}
     page = list_records(
-        session=session, model=model, filters=filters, after=query.after, limit=query.limit
+        session=session, model=table, filters=filters, after=query.after, limit=query.limit
     )
-    return page_body(page, public)
+    return page_body(page, model, item_extra)
 
 
 def list_route(
     bp: Blueprint,
     rule: str,
-    model: type[SQLModel],
+    table: type[SQLModel],
     query_model: type[ListQuery],
     *,
+    model: type[BaseModel],
     name: str,
     summary: str,
 ) -> None:
-    """Register ``GET rule`` for every reader: one page of ``model`` filtered by
-    ``query_model``'s fields; ``name`` is the endpoint, ``summary`` its documentation."""
+    """Register ``GET rule`` for every reader: one page of ``table`` as ``model`` filtered
+    by ``query_model``'s fields; ``name`` is the endpoint, ``summary`` its documentation."""
 
     def view(session: Session, query: ListQuery) -> Answer:
-        return list_page(session, model, query)
+        return list_page(session, table, model, query)
 
     view.__name__ = view.__qualname__ = name
     view.__doc__ = summary
     view.__annotations__ = {"session": Session, "query": query_model, "return": Answer}
-    route(bp, "GET", rule, READERS, scope="read")(view)
+    route(bp, "GET", rule, READERS, scope="read", answer=page_of(model))(view)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_page, list_route, route, to_public
+from app.api.v1.common import Answer, ListQuery, list_page, list_route, page_of, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
 from app.errors import ValidationError
-from app.models.datasets import Dataset, DatasetFormat, DatasetVersion
+from app.models.datasets import (
+    Dataset,
+    DatasetFormat,
+    DatasetPublic,
+    DatasetVersion,
+    DatasetVersionPublic,
+    ErasureRequestPublic,
+)
 from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
@@ -53,6 +62,18 @@ class ErasureResolution(BaseModel):
     resolution: str = Field(min_length=1, max_length=4000)
 
 
+class DatasetVersionDetail(DatasetVersionPublic):
+    """A version with the erasure requests still open against it."""
+
+    open_erasure_requests: list[ErasureRequestPublic]
+
+
+class DatasetVersionUploaded(DatasetVersionPublic):
+    """A version registered from an upload, with the validation report of the file."""
+
+    validation: dict[str, Any]
+
+
 class UploadForm(BaseModel):
     """Multipart fields beside the ``file`` part."""
 
@@ -66,41 +87,66 @@ list_route(
     "",
     Dataset,
     DatasetListQuery,
+    model=DatasetPublic,
     name="list_datasets",
     summary="List datasets, filtered by owner or domain.",
 )
 
 
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201)
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=DatasetPublic)
 def create_dataset(session: Session, json: DatasetCreate) -> Answer:
     """Create a dataset."""
     actor = current_principal().username
-    return to_public(service.create_dataset(session=session, data=json, actor=actor))
+    dataset = service.create_dataset(session=session, data=json, actor=actor)
+    return public(DatasetPublic, dataset)
 
 
-@route(bp, "GET", "/<int:dataset_id>", READERS, scope="read")
+@route(bp, "GET", "/<int:dataset_id>", READERS, scope="read", answer=DatasetPublic)
 def get_dataset(session: Session, dataset_id: int) -> Answer:
     """One dataset."""
-    return to_public(get_record(session=session, model=Dataset, record_id=dataset_id))
+    return public(DatasetPublic, get_record(session=session, model=Dataset, record_id=dataset_id))
 
 
-@route(bp, "GET", "/<int:dataset_id>/versions", READERS, scope="read")
+@route(
+    bp,
+    "GET",
+    "/<int:dataset_id>/versions",
+    READERS,
+    scope="read",
+    answer=page_of(DatasetVersionPublic),
+)
 def list_versions(session: Session, dataset_id: int, query: VersionListQuery) -> Answer:
     """A dataset's versions."""
     get_record(session=session, model=Dataset, record_id=dataset_id)
-    return list_page(session, DatasetVersion, query, dataset_id=dataset_id)
+    return list_page(session, DatasetVersion, DatasetVersionPublic, query, dataset_id=dataset_id)
 
 
-@route(bp, "POST", "/<int:dataset_id>/versions", REGISTRARS, scope="write", status=201)
+@route(
+    bp,
+    "POST",
+    "/<int:dataset_id>/versions",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=DatasetVersionPublic,
+)
 def register_version(session: Session, dataset_id: int, json: DatasetVersionRegister) -> Answer:
     """Register a version by reference (storage URI and SHA-256)."""
     version = service.register_version(
         session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
     )
-    return to_public(version)
+    return public(DatasetVersionPublic, version)
 
 
-@route(bp, "POST", "/<int:dataset_id>/versions/upload", REGISTRARS, scope="write", status=201)
+@route(
+    bp,
+    "POST",
+    "/<int:dataset_id>/versions/upload",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=DatasetVersionUploaded,
+)
 def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answer:
     """Upload a file (multipart ``file``): stored under its SHA-256, validated, scanned, registered."""
     upload = request.files.get("file")
@@ -124,18 +170,29 @@ def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answe
         actor=current_principal().username,
         format=form.format,
     )
-    return to_public(version, validation=report.to_dict())
+    return public(DatasetVersionUploaded, version, validation=report.to_dict())
 
 
-@route(bp, "GET", "/versions/<int:version_id>", READERS, scope="read")
+@route(bp, "GET", "/versions/<int:version_id>", READERS, scope="read", answer=DatasetVersionDetail)
 def get_version(session: Session, version_id: int) -> Answer:
     """One dataset version with its validation report and classification."""
     version = get_record(session=session, model=DatasetVersion, record_id=version_id)
     erasures = service.open_erasure_requests(session=session, version_id=version_id)
-    return to_public(version, open_erasure_requests=[to_public(e) for e in erasures])
+    return public(
+        DatasetVersionDetail,
+        version,
+        open_erasure_requests=[public(ErasureRequestPublic, e) for e in erasures],
+    )
 
 
-@route(bp, "PATCH", "/versions/<int:version_id>", DATA_STEWARDS, scope="write")
+@route(
+    bp,
+    "PATCH",
+    "/versions/<int:version_id>",
+    DATA_STEWARDS,
+    scope="write",
+    answer=DatasetVersionPublic,
+)
 def update_version(session: Session, version_id: int, json: ClassificationChange) -> Answer:
     """Change a version's classification or references (ledgered, justified)."""
     data = DatasetVersionMetadata(**json.model_dump(exclude={"justification"}, exclude_none=True))
@@ -146,7 +203,7 @@ def update_version(session: Session, version_id: int, json: ClassificationChange
         actor=current_principal().username,
         justification=json.justification,
     )
-    return to_public(version)
+    return public(DatasetVersionPublic, version)
 
 
 @route(
@@ -156,6 +213,7 @@ def update_version(session: Session, version_id: int, json: ClassificationChange
     DATA_STEWARDS,
     scope="write",
     status=201,
+    answer=ErasureRequestPublic,
 )
 def create_erasure_request(session: Session, version_id: int, json: ErasureRequestCreate) -> Answer:
     """Record a GDPR Art. 17 erasure request against a version."""
@@ -165,10 +223,17 @@ def create_erasure_request(session: Session, version_id: int, json: ErasureReque
         reference=json.reference,
         actor=current_principal().username,
     )
-    return to_public(request)
+    return public(ErasureRequestPublic, request)
 
 
-@route(bp, "POST", "/erasure-requests/<int:request_id>/resolution", DATA_STEWARDS, scope="write")
+@route(
+    bp,
+    "POST",
+    "/erasure-requests/<int:request_id>/resolution",
+    DATA_STEWARDS,
+    scope="write",
+    answer=ErasureRequestPublic,
+)
 def resolve_erasure_request(session: Session, request_id: int, json: ErasureResolution) -> Answer:
     """Close a GDPR Art. 17 erasure request with what was done (409 when already closed)."""
     request = service.resolve_erasure_request(
@@ -177,4 +242,4 @@ def resolve_erasure_request(session: Session, request_id: int, json: ErasureReso
         resolution=json.resolution,
         actor=current_principal().username,
     )
-    return to_public(request)
+    return public(ErasureRequestPublic, request)

@@ -10,13 +10,13 @@ verdict (review, suspension).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, route, to_public
+from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import APPROVERS, GATE_CALLERS, REGISTRARS
 from app.errors import ValidationError
@@ -34,11 +34,23 @@ from app.evaluations.superseding import supersede_evaluation
 from app.gates.engine_binding import current_policy_engine
 from app.models.evaluation_evidence import (
     EvidenceImport,
+    EvidenceImportPublic,
     MetricResult,
+    MetricResultPublic,
     RedTeamCampaign,
+    RedTeamCampaignPublic,
     RedTeamFinding,
+    RedTeamFindingPublic,
 )
-from app.models.monitoring import Incident, MonitoringBatch
+from app.models.model_versions import EvaluationPublic
+from app.models.monitoring import (
+    Incident,
+    IncidentPublic,
+    MonitoringBaselinePublic,
+    MonitoringBatch,
+    MonitoringBatchBase,
+    MonitoringBatchPublic,
+)
 
 bp = Blueprint("api_evaluations", __name__, url_prefix="/api/v1")
 
@@ -76,6 +88,19 @@ class DeploymentScopedQuery(ListQuery):
     deployment_id: int | None = None
 
 
+class MonitoringBatchVerdict(MonitoringBatchBase):
+    """A received batch (its figures and drift, not the scores) and the policy's verdict."""
+
+    id: int
+    verdict: dict[str, Any]
+
+
+class IncidentVerdict(IncidentPublic):
+    """An opened incident and the policy's verdict on its deployment."""
+
+    verdict: dict[str, Any]
+
+
 def _metric_names(text: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for pair in filter(None, (part.strip() for part in text.split(","))):
@@ -97,7 +122,15 @@ def _read_part(name: str) -> bytes | None:
     return content
 
 
-@route(bp, "POST", "/models/<int:model_id>/evidence", REGISTRARS, scope="write", status=201)
+@route(
+    bp,
+    "POST",
+    "/models/<int:model_id>/evidence",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=EvidenceImportPublic,
+)
 def import_file(session: Session, model_id: int, form: ImportForm) -> Answer:
     """Import a tool's results file for a model version (all or nothing)."""
     content = _read_part("file")
@@ -118,7 +151,7 @@ def import_file(session: Session, model_id: int, form: ImportForm) -> Answer:
         actor=current_principal().username,
         options=options,
     )
-    return to_public(record)
+    return public(EvidenceImportPublic, record)
 
 
 list_route(
@@ -126,6 +159,7 @@ list_route(
     "/evidence-imports",
     EvidenceImport,
     ModelScopedQuery,
+    model=EvidenceImportPublic,
     name="list_imports",
     summary="Imported files, oldest first.",
 )
@@ -134,6 +168,7 @@ list_route(
     "/metric-results",
     MetricResult,
     ModelScopedQuery,
+    model=MetricResultPublic,
     name="list_metric_results",
     summary="Imported metric results with their task, dataset identity and baseline.",
 )
@@ -142,6 +177,7 @@ list_route(
     "/red-team-campaigns",
     RedTeamCampaign,
     ModelScopedQuery,
+    model=RedTeamCampaignPublic,
     name="list_campaigns",
     summary="Red-team campaigns with their per-category tallies.",
 )
@@ -150,6 +186,7 @@ list_route(
     "/findings",
     RedTeamFinding,
     FindingQuery,
+    model=RedTeamFindingPublic,
     name="list_findings",
     summary="Red-team findings.",
 )
@@ -158,6 +195,7 @@ list_route(
     "/monitoring-batches",
     MonitoringBatch,
     DeploymentScopedQuery,
+    model=MonitoringBatchPublic,
     name="list_batches",
     summary="Monitoring batches with their drift figures.",
 )
@@ -166,12 +204,20 @@ list_route(
     "/incidents",
     Incident,
     DeploymentScopedQuery,
+    model=IncidentPublic,
     name="list_incidents",
     summary="Incidents.",
 )
 
 
-@route(bp, "POST", "/findings/<int:finding_id>/decisions", APPROVERS, scope="write")
+@route(
+    bp,
+    "POST",
+    "/findings/<int:finding_id>/decisions",
+    APPROVERS,
+    scope="write",
+    answer=RedTeamFindingPublic,
+)
 def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> Answer:
     """Mitigate (with evidence), accept (with a justification) or close a finding."""
     finding = findings.decide_finding(
@@ -181,10 +227,17 @@ def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> 
         actor=current_principal().username,
         text=json.text,
     )
-    return to_public(finding)
+    return public(RedTeamFindingPublic, finding)
 
 
-@route(bp, "POST", "/evaluations/<int:evaluation_id>/supersede", APPROVERS, scope="write")
+@route(
+    bp,
+    "POST",
+    "/evaluations/<int:evaluation_id>/supersede",
+    APPROVERS,
+    scope="write",
+    answer=EvaluationPublic,
+)
 def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -> Answer:
     """Withdraw a wrong evaluation from the gates, with a reason (the record stays)."""
     evaluation = supersede_evaluation(
@@ -193,18 +246,28 @@ def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -
         reason=json.reason,
         actor=current_principal().username,
     )
-    return to_public(evaluation)
+    return public(EvaluationPublic, evaluation)
 
 
 @route(
-    bp, "PUT", "/deployments/<int:deployment_id>/monitoring/baseline", GATE_CALLERS, scope="write"
+    bp,
+    "PUT",
+    "/deployments/<int:deployment_id>/monitoring/baseline",
+    GATE_CALLERS,
+    scope="write",
+    answer=MonitoringBaselinePublic,
 )
 def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> Answer:
     """Record the audit baseline of the deployment's scores (replaces an earlier one)."""
     baseline = monitoring.record_baseline(
         session=session, deployment_id=deployment_id, data=json, actor=current_principal().username
     )
-    return to_public(baseline, scores=len(baseline.scores), groups=sorted(set(baseline.groups)))
+    return public(
+        MonitoringBaselinePublic,
+        baseline,
+        scores=len(baseline.scores),
+        groups=sorted(set(baseline.groups)),
+    )
 
 
 @route(
@@ -214,6 +277,7 @@ def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> 
     REGISTRARS,
     scope="write",
     status=201,
+    answer=MonitoringBatchVerdict,
 )
 def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate) -> Answer:
     """Receive a monitoring batch; answers with its drift and the policy's verdict."""
@@ -224,10 +288,7 @@ def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate
         data=json,
         actor=current_principal().username,
     )
-    body = to_public(batch, verdict=verdict)
-    body.pop("scores")
-    body.pop("groups")
-    return body
+    return public(MonitoringBatchVerdict, batch, verdict=verdict)
 
 
 @route(
@@ -237,6 +298,7 @@ def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate
     GATE_CALLERS,
     scope="write",
     status=201,
+    answer=IncidentVerdict,
 )
 def post_incident(session: Session, deployment_id: int, json: IncidentCreate) -> Answer:
     """Open an incident on a deployment; answers with the policy's verdict."""
@@ -247,10 +309,17 @@ def post_incident(session: Session, deployment_id: int, json: IncidentCreate) ->
         data=json,
         actor=current_principal().username,
     )
-    return to_public(incident, verdict=verdict)
+    return public(IncidentVerdict, incident, verdict=verdict)
 
 
-@route(bp, "POST", "/incidents/<int:incident_id>/resolution", GATE_CALLERS, scope="write")
+@route(
+    bp,
+    "POST",
+    "/incidents/<int:incident_id>/resolution",
+    GATE_CALLERS,
+    scope="write",
+    answer=IncidentPublic,
+)
 def resolve_incident(session: Session, incident_id: int, json: IncidentResolve) -> Answer:
     """Record how an incident was resolved."""
     incident = monitoring.resolve_incident(
@@ -259,4 +328,4 @@ def resolve_incident(session: Session, incident_id: int, json: IncidentResolve) 
         resolution=json.resolution,
         actor=current_principal().username,
     )
-    return to_public(incident)
+    return public(IncidentPublic, incident)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, route, to_public
+from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import evaluate_gate
-from app.models.governance import PolicyDecision
+from app.models.governance import PolicyDecision, PolicyDecisionPublic
+from app.models.vocabulary import GateName, GateSubject
 from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
-GateName = Literal["training_launch", "production_promotion", "dataset_use"]
 
 
 class GateRequest(BaseModel):
@@ -34,7 +32,7 @@ class DecisionQuery(ListQuery):
     """Filters for stored decisions."""
 
     gate: GateName | None = None
-    subject_type: str | None = None
+    subject_type: GateSubject | None = None
     subject_id: int | None = None
     allow: bool | None = None
     engine: str | None = None
@@ -43,9 +41,10 @@ class DecisionQuery(ListQuery):
 @route(
     bp,
     "POST",
-    "/gates/<any(training_launch, production_promotion, dataset_use):gate>",
+    f"/gates/<any({', '.join(GateName)}):gate>",
     GATE_CALLERS,
     scope="gate",
+    answer=PolicyDecisionPublic,
 )
 def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
     """Ask a gate now; the decision is stored and ledgered, allow or deny."""
@@ -57,7 +56,7 @@ def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
         run_id=json.run_id,
         actor=current_principal().username,
     )
-    return to_public(decision)
+    return public(PolicyDecisionPublic, decision)
 
 
 list_route(
@@ -65,12 +64,18 @@ list_route(
     "/decisions",
     PolicyDecision,
     DecisionQuery,
+    model=PolicyDecisionPublic,
     name="list_decisions",
     summary="Stored decisions, filtered by gate, subject, outcome or engine.",
 )
 
 
-@route(bp, "GET", "/decisions/<int:decision_id>", READERS, scope="read")
+@route(
+    bp, "GET", "/decisions/<int:decision_id>", READERS, scope="read", answer=PolicyDecisionPublic
+)
 def get_decision(session: Session, decision_id: int) -> Answer:
     """One stored decision with every control's outcome."""
-    return to_public(get_record(session=session, model=PolicyDecision, record_id=decision_id))
+    return public(
+        PolicyDecisionPublic,
+        get_record(session=session, model=PolicyDecision, record_id=decision_id),
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint
+from pydantic import BeforeValidator
 from sqlmodel import Session, col, select
 
 from app.api.v1.common import Answer, ListQuery, route
 from app.auth.roles import READERS
 from app.ledger import event_to_dict
 from app.ledger.progress import verify_incrementally
+from app.ledger.subjects import about_subject_type
 from app.models.ledger import LedgerEvent
+from app.models.vocabulary import LedgerSubject, normalise_ledger_subject
 
 bp = Blueprint("api_ledger", __name__, url_prefix="/api/v1/ledger")
 
@@ -17,7 +22,9 @@ bp = Blueprint("api_ledger", __name__, url_prefix="/api/v1/ledger")
 class LedgerQuery(ListQuery):
     """Filters for ledger events; ``after`` is a sequence number."""
 
-    subject_type: str | None = None
+    #: A subject type; an older spelling (``run``) means the same subject and finds the
+    #: events stored under either spelling.
+    subject_type: Annotated[LedgerSubject, BeforeValidator(normalise_ledger_subject)] | None = None
     subject_id: str | None = None
     actor: str | None = None
     action: str | None = None
@@ -27,7 +34,9 @@ class LedgerQuery(ListQuery):
 def list_events(session: Session, query: LedgerQuery) -> Answer:
     """Ledger events in chain order."""
     statement = select(LedgerEvent).order_by(col(LedgerEvent.seq))
-    for name in ("subject_type", "subject_id", "actor", "action"):
+    if query.subject_type is not None:
+        statement = statement.where(about_subject_type(query.subject_type))
+    for name in ("subject_id", "actor", "action"):
         value = getattr(query, name)
         if value is not None:
             statement = statement.where(col(getattr(LedgerEvent, name)) == value)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, route, to_public
+from app.api.v1.common import Answer, dump, public, route
 from app.auth.roles import READERS
+from app.models.deployments import DeploymentPublic
 from app.registry.lineage import deployments_using_dataset_version, lineage
 
 bp = Blueprint("api_lineage", __name__, url_prefix="/api/v1/lineage")
@@ -22,4 +23,4 @@ def get_lineage(session: Session, subject_type: str, subject_id: int) -> Answer:
 def deployments_of_dataset_version(session: Session, version_id: int) -> Answer:
     """Which deployments serve a model trained on this dataset version."""
     found = deployments_using_dataset_version(session=session, version_id=version_id)
-    return {"items": [to_public(d) for d in found]}
+    return {"items": [dump(public(DeploymentPublic, d)) for d in found]}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
+from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, route, to_public
+from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.models.model_versions import ModelVersion
+from app.models.model_versions import (
+    EvaluationPublic,
+    ModelCardPublic,
+    ModelVersion,
+    ModelVersionPublic,
+)
 from app.registry import model_versions as service
 from app.registry.records import get_record
 from app.registry.schemas import (
@@ -31,22 +35,44 @@ class ModelListQuery(ListQuery):
     risk_tier: str | None = None
 
 
-def _model_body(session: Session, model: ModelVersion | int) -> dict[str, Any]:
+class ModelVersionDetail(ModelVersionPublic):
+    """A model version with its card and the card sections still missing."""
+
+    card: ModelCardPublic | None
+    missing_card_sections: list[str]
+
+
+class EvaluationList(BaseModel):
+    """A model version's evaluations."""
+
+    items: list[EvaluationPublic]
+
+
+def _model_body(session: Session, model: ModelVersion | int) -> ModelVersionDetail:
     """A model version (or the one with this id) with its card."""
     if isinstance(model, int):
         model = get_record(session=session, model=ModelVersion, record_id=model)
     card = service.card_of(session=session, model_id=model.id or 0)
-    return to_public(
+    return public(
+        ModelVersionDetail,
         model,
-        card=to_public(card) if card else None,
+        card=public(ModelCardPublic, card) if card else None,
         missing_card_sections=service.missing_card_sections(card),
     )
 
 
-list_route(bp, "", ModelVersion, ModelListQuery, name="list_models", summary="List model versions.")
+list_route(
+    bp,
+    "",
+    ModelVersion,
+    ModelListQuery,
+    model=ModelVersionPublic,
+    name="list_models",
+    summary="List model versions.",
+)
 
 
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201)
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=ModelVersionDetail)
 def create_model(session: Session, json: ModelVersionCreate) -> Answer:
     """Register a model version."""
     actor = current_principal().username
@@ -54,13 +80,13 @@ def create_model(session: Session, json: ModelVersionCreate) -> Answer:
     return _model_body(session, model)
 
 
-@route(bp, "GET", "/<int:model_id>", READERS, scope="read")
+@route(bp, "GET", "/<int:model_id>", READERS, scope="read", answer=ModelVersionDetail)
 def get_model(session: Session, model_id: int) -> Answer:
     """One model version with its card."""
     return _model_body(session, model_id)
 
 
-@route(bp, "PATCH", "/<int:model_id>", REGISTRARS, scope="write")
+@route(bp, "PATCH", "/<int:model_id>", REGISTRARS, scope="write", answer=ModelVersionDetail)
 def update_model(session: Session, model_id: int, json: ModelVersionUpdate) -> Answer:
     """Change a model version's governance fields."""
     actor = current_principal().username
@@ -68,7 +94,7 @@ def update_model(session: Session, model_id: int, json: ModelVersionUpdate) -> A
     return _model_body(session, model)
 
 
-@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write")
+@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write", answer=ModelVersionDetail)
 def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     """Set sections of the model card."""
     actor = current_principal().username
@@ -76,19 +102,27 @@ def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     return _model_body(session, model_id)
 
 
-@route(bp, "GET", "/<int:model_id>/evaluations", READERS, scope="read")
+@route(bp, "GET", "/<int:model_id>/evaluations", READERS, scope="read", answer=EvaluationList)
 def list_evaluations(session: Session, model_id: int) -> Answer:
     """A model version's evaluations, superseded ones included (with who, when and why)."""
     get_record(session=session, model=ModelVersion, record_id=model_id)
     evaluations = service.evaluations_of(
         session=session, model_id=model_id, include_superseded=True
     )
-    return {"items": [to_public(e) for e in evaluations]}
+    return EvaluationList(items=[public(EvaluationPublic, e) for e in evaluations])
 
 
-@route(bp, "POST", "/<int:model_id>/evaluations", REGISTRARS, scope="write", status=201)
+@route(
+    bp,
+    "POST",
+    "/<int:model_id>/evaluations",
+    REGISTRARS,
+    scope="write",
+    status=201,
+    answer=EvaluationPublic,
+)
 def add_evaluation(session: Session, model_id: int, json: EvaluationCreate) -> Answer:
     """Record a benchmark or red-team result."""
     actor = current_principal().username
     evaluation = service.add_evaluation(session=session, model_id=model_id, data=json, actor=actor)
-    return to_public(evaluation)
+    return public(EvaluationPublic, evaluation)

@@ -9,20 +9,19 @@ report in a second one.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_page, route, to_public
+from app.api.v1.common import Answer, ListQuery, page_of, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.downloads import report_download
 from app.errors import ValidationError
-from app.models.evidence import Report
-from app.registry.records import get_record
+from app.models.evidence import Report, ReportPublic
+from app.registry.records import get_record, list_records
 from app.reports import service as report_service
 from app.reports.kind import report_kind, report_kinds
 from app.reports.prepared import Period, ReportRequest
@@ -82,11 +81,17 @@ class ReportListQuery(ListQuery):
     subject_id: int | None = None
 
 
-def _body(report: Report) -> dict[str, Any]:
-    return to_public(report, filename=report_filename(report))
+class ReportDetail(ReportPublic):
+    """A report with the file name it downloads as."""
+
+    filename: str
 
 
-@route(bp, "POST", "", REPORT_GENERATORS, scope="write", status=201)
+def _body(report: Report) -> ReportDetail:
+    return public(ReportDetail, report, filename=report_filename(report))
+
+
+@route(bp, "POST", "", REPORT_GENERATORS, scope="write", status=201, answer=ReportDetail)
 def generate(_session: Session, json: ReportCreate) -> Answer:
     """Generate, sign, store and record a report (takes a few seconds)."""
     # Rendering takes seconds: the service opens its own short units of work around it.
@@ -99,13 +104,17 @@ def generate(_session: Session, json: ReportCreate) -> Answer:
     return _body(report)
 
 
-@route(bp, "GET", "", REPORT_READERS, scope="read")
+@route(bp, "GET", "", REPORT_READERS, scope="read", answer=page_of(ReportDetail))
 def list_reports(session: Session, query: ReportListQuery) -> Answer:
     """Reports, oldest first, filtered by kind and subject."""
-    return list_page(session, Report, query, public=_body)
+    filters = query.model_dump(exclude={"after", "limit"})
+    page = list_records(
+        session=session, model=Report, filters=filters, after=query.after, limit=query.limit
+    )
+    return page_of(ReportDetail)(items=[_body(r) for r in page.items], next_after=page.next_after)
 
 
-@route(bp, "GET", "/<int:report_id>", REPORT_READERS, scope="read")
+@route(bp, "GET", "/<int:report_id>", REPORT_READERS, scope="read", answer=ReportDetail)
 def get_report(session: Session, report_id: int) -> Answer:
     """One report's record."""
     return _body(get_record(session=session, model=Report, record_id=report_id))

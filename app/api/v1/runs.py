@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, route, to_public
+from app.api.v1.common import Answer, ListQuery, dump, list_route, public, route
 from app.approvals.cancellation import move_run
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
@@ -16,7 +14,7 @@ from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
 from app.launch.errors import LaunchRefusedError
-from app.models.runs import FineTuneRun
+from app.models.runs import FineTuneRun, FineTuneRunPublic
 from app.problems import problem_for
 from app.registry import runs as service
 from app.registry.records import get_record
@@ -46,12 +44,26 @@ class CancelRequest(BaseModel):
     reason: str = ""
 
 
-def _run_body(session: Session, run: FineTuneRun | int) -> dict[str, Any]:
+class RunDetail(FineTuneRunPublic):
+    """A run with the dataset versions it trains on and where it may move next."""
+
+    dataset_version_ids: list[int]
+    allowed_transitions: list[str]
+
+
+class RunLaunched(RunDetail):
+    """A launched run and the gate decision that allowed it."""
+
+    decision_id: int | None
+
+
+def _run_body(session: Session, run: FineTuneRun | int) -> RunDetail:
     """A run (or the run with this id) with its dataset versions and allowed transitions."""
     if isinstance(run, int):
         run = get_record(session=session, model=FineTuneRun, record_id=run)
     versions = service.run_dataset_versions(session=session, run_id=run.id or 0)
-    return to_public(
+    return public(
+        RunDetail,
         run,
         dataset_version_ids=[v.id for v in versions],
         allowed_transitions=list(RUN_MACHINE.allowed_from(run.state)),
@@ -63,25 +75,26 @@ list_route(
     "",
     FineTuneRun,
     RunListQuery,
+    model=FineTuneRunPublic,
     name="list_runs",
     summary="List runs, filtered by state, platform or requester.",
 )
 
 
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201)
+@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=RunDetail)
 def create_run(session: Session, json: RunCreate) -> Answer:
     """Create a draft run."""
     actor = current_principal().username
     return _run_body(session, service.create_run(session=session, data=json, actor=actor))
 
 
-@route(bp, "GET", "/<int:run_id>", READERS, scope="read")
+@route(bp, "GET", "/<int:run_id>", READERS, scope="read", answer=RunDetail)
 def get_run(session: Session, run_id: int) -> Answer:
     """One run with its dataset versions and allowed transitions."""
     return _run_body(session, run_id)
 
 
-@route(bp, "PATCH", "/<int:run_id>", REGISTRARS, scope="write")
+@route(bp, "PATCH", "/<int:run_id>", REGISTRARS, scope="write", answer=RunDetail)
 def update_run(session: Session, run_id: int, json: RunUpdate) -> Answer:
     """Edit a draft run."""
     actor = current_principal().username
@@ -89,7 +102,7 @@ def update_run(session: Session, run_id: int, json: RunUpdate) -> Answer:
     return _run_body(session, run)
 
 
-@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write")
+@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write", answer=RunDetail)
 def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer:
     """Attach a dataset version to a draft run."""
     service.attach_dataset_version(
@@ -101,7 +114,7 @@ def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer
     return _run_body(session, run_id)
 
 
-@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, scope="write")
+@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, scope="write", answer=RunDetail)
 def transition_run(session: Session, run_id: int, json: TransitionRequest) -> Answer:
     """Move a run along its state machine (gated edges go through their workflow)."""
     actor = current_principal().username
@@ -109,7 +122,7 @@ def transition_run(session: Session, run_id: int, json: TransitionRequest) -> An
     return _run_body(session, run)
 
 
-@route(bp, "POST", "/<int:run_id>/launch", REGISTRARS, scope="gate")
+@route(bp, "POST", "/<int:run_id>/launch", REGISTRARS, scope="gate", answer=RunLaunched)
 def launch_run(session: Session, run_id: int) -> Answer:
     """Launch an approved run: the gate is asked again; 409 says why a launch was refused."""
     outcome = launch_service.launch_run(
@@ -122,11 +135,13 @@ def launch_run(session: Session, run_id: int) -> Answer:
     body = _run_body(session, outcome.run)
     decision_id = outcome.decision.id if outcome.decision else None
     if outcome.refusal is not None:
-        return problem_for(LaunchRefusedError(outcome.refusal), decision_id=decision_id, run=body)
-    return {**body, "decision_id": decision_id}
+        return problem_for(
+            LaunchRefusedError(outcome.refusal), decision_id=decision_id, run=dump(body)
+        )
+    return RunLaunched(**dict(body), decision_id=decision_id)
 
 
-@route(bp, "POST", "/<int:run_id>/cancel", REGISTRARS, scope="write")
+@route(bp, "POST", "/<int:run_id>/cancel", REGISTRARS, scope="write", answer=RunDetail)
 def cancel_run(session: Session, run_id: int, json: CancelRequest) -> Answer:
     """Cancel a run; a running run's training is stopped first (its Job deleted)."""
     run = launch_service.cancel_run(

@@ -13,25 +13,7 @@ from flask import request
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from app.errors import ValidationError
-
-
-class RequestValidationError(ValidationError):
-    """A request body or query string does not match its schema."""
-
-    status = 422
-    title = "Invalid request"
-
-    def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(detail)
-        self.errors = errors
-
-
-class MalformedJsonError(ValidationError):
-    """The body claims to be JSON but does not parse."""
-
-    status = 400
-    title = "Malformed JSON"
+from app.api.v1.errors import MalformedJsonError, RequestValidationError
 
 
 def _describe(errors: list[dict[str, Any]]) -> str:

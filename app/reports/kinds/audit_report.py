@@ -11,6 +11,7 @@ from app.charts import bar_chart_svg, grouped_bar_chart_svg
 from app.models.datasets import DatasetVersion
 from app.models.evidence import AuditRun
 from app.models.model_versions import ModelVersion
+from app.models.vocabulary import AuditKind, AuditState
 from app.registry.records import get_record
 from app.reports.contexts import (
     AuditReportContext,
@@ -180,7 +181,7 @@ def _audit_findings(audit: AuditRun, model: ModelVersion, verdict: GateVerdict) 
         for violation in outcome.get("violations", [])
         if verdict.decision is not None
     ]
-    if audit.kind == "explainability" and not reasons_available(audit):
+    if audit.kind == AuditKind.EXPLAINABILITY and not reasons_available(audit):
         findings.append(
             {
                 "source": "audit",
@@ -208,7 +209,7 @@ def _audit_findings(audit: AuditRun, model: ModelVersion, verdict: GateVerdict) 
 def _audit_narrative(reader: Reader, audit: AuditRun, model: ModelVersion) -> str:
     """What was audited, how, and against which bounds, in two short paragraphs."""
     results = audit.results or {}
-    if audit.kind == "fairness":
+    if audit.kind == AuditKind.FAIRNESS:
         settings = results.get("settings", {})
         headline = results.get("headline", {})
         bounds = reader.thresholds.get("fairness", {})
@@ -242,7 +243,7 @@ def _audit_report(
     """Kind ``audit_report`` for a finished audit run."""
     audit_id = subject_id
     audit = get_record(session=reader.session, model=AuditRun, record_id=audit_id)
-    if audit.status != "succeeded":
+    if audit.status != AuditState.SUCCEEDED:
         raise ReportSubjectNotReadyError(
             f"audit run {audit_id} is {audit.status}; only a succeeded audit has figures to report"
         )
@@ -264,8 +265,8 @@ def _audit_report(
             "row_count": int(results.get("rows", 0)),
         }
     )
-    tables = _fairness_tables(reader, results) if audit.kind == "fairness" else []
-    explainable = audit.kind == "explainability"
+    tables = _fairness_tables(reader, results) if audit.kind == AuditKind.FAIRNESS else []
+    explainable = audit.kind == AuditKind.EXPLAINABILITY
     verdict = audit_verdict(reader, audit)
     return {
         "meta": meta(

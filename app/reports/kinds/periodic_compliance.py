@@ -16,6 +16,7 @@ from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
+from app.models.vocabulary import ApprovalStatus, GateName
 from app.registry.datasets import open_erasure_requests
 from app.registry.model_versions import evaluations_of
 from app.reports.contexts import (
@@ -218,7 +219,7 @@ def _expiring_approvals(reader: Reader, period: Period) -> list[ExpiringApproval
     requests = reader.session.exec(
         select(ApprovalRequest)
         .where(
-            ApprovalRequest.status == "pending",
+            ApprovalRequest.status == ApprovalStatus.PENDING,
             col(ApprovalRequest.expires_at) >= period.starts_at,
             col(ApprovalRequest.expires_at) < period.ends_before + EXPIRY_HORIZON,
         )
@@ -268,7 +269,7 @@ def _periodic(
     )
     last_promotion: dict[int, bool] = {}
     for decision in sorted(latest, key=lambda decision: decision.id or 0):
-        if decision.gate == "production_promotion":
+        if decision.gate == GateName.PRODUCTION_PROMOTION:
             for model_id in _model_of_subject(reader, decision.subject_type, decision.subject_id):
                 last_promotion[model_id] = decision.allow
     model_rows: list[ModelRow] = []

@@ -10,11 +10,13 @@ from sqlmodel import col, select
 
 from app.evaluations.report_sections import imported_evidence
 from app.ledger import verify_chain
+from app.ledger.subjects import about_subject_type
 from app.models.datasets import DatasetVersion
 from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
+from app.models.vocabulary import GateName, LedgerSubject, VoteDecision
 from app.registry.lineage import lineage
 from app.registry.model_versions import card_of, evaluations_of
 from app.registry.records import get_record
@@ -50,7 +52,7 @@ def _promotion_request(reader: Reader, deployment_id: int) -> ApprovalRequest | 
     return reader.session.exec(
         select(ApprovalRequest)
         .where(
-            ApprovalRequest.gate == "production_promotion",
+            ApprovalRequest.gate == GateName.PRODUCTION_PROMOTION,
             ApprovalRequest.subject_type == "deployment",
             ApprovalRequest.subject_id == deployment_id,
         )
@@ -101,11 +103,13 @@ def _lineage_links(reader: Reader, deployment_id: int) -> list[LineageLink]:
     return links
 
 
-def _ledger_excerpt(reader: Reader, subjects: Mapping[str, Iterable[int]]) -> list[LedgerEntry]:
-    """The newest events about the given subjects, in chain order."""
+def _ledger_excerpt(
+    reader: Reader, subjects: Mapping[LedgerSubject, Iterable[int]]
+) -> list[LedgerEntry]:
+    """The newest events about the given subjects, in chain order (old spellings too)."""
     conditions = [
         and_(
-            col(LedgerEvent.subject_type) == subject_type,
+            about_subject_type(subject_type),
             col(LedgerEvent.subject_id).in_([str(record_id) for record_id in ids]),
         )
         for subject_type, ids in subjects.items()
@@ -142,7 +146,7 @@ def _promotion_evidence(
     decision = session.exec(
         select(PolicyDecision)
         .where(
-            PolicyDecision.gate == "production_promotion",
+            PolicyDecision.gate == GateName.PRODUCTION_PROMOTION,
             PolicyDecision.subject_type == "deployment",
             PolicyDecision.subject_id == deployment_id,
         )
@@ -160,23 +164,22 @@ def _promotion_evidence(
     audits = succeeded_audits(reader, model.id or 0)
     versions = run_dataset_versions(session=session, run_id=model.run_id) if model.run_id else []
     card = card_of(session=session, model_id=model.id or 0)
-    subjects: dict[str, list[int]] = {
-        "deployment": [deployment_id],
-        "model_version": [model.id or 0],
-        "model_card": [card.id or 0] if card is not None else [],
-        "evaluation": [evaluation.id or 0 for evaluation in evaluations],
-        "audit_run": [audit.id or 0 for audit in audits],
-        "finetune_run": [model.run_id] if model.run_id else [],
-        "run": [model.run_id] if model.run_id else [],
-        "dataset_version": [version.id or 0 for version in versions],
-        "approval_request": [request.id or 0] if request is not None else [],
+    subjects: dict[LedgerSubject, list[int]] = {
+        LedgerSubject.DEPLOYMENT: [deployment_id],
+        LedgerSubject.MODEL_VERSION: [model.id or 0],
+        LedgerSubject.MODEL_CARD: [card.id or 0] if card is not None else [],
+        LedgerSubject.EVALUATION: [evaluation.id or 0 for evaluation in evaluations],
+        LedgerSubject.AUDIT_RUN: [audit.id or 0 for audit in audits],
+        LedgerSubject.FINETUNE_RUN: [model.run_id] if model.run_id else [],
+        LedgerSubject.DATASET_VERSION: [version.id or 0 for version in versions],
+        LedgerSubject.APPROVAL_REQUEST: [request.id or 0] if request is not None else [],
     }
     required = decision.result.get("required_approvals", [])
     approvals: list[ApprovalEntry] = [
         {
             "role": vote.role,
             "approver": reader.person(vote.voter),
-            "decision": "approve" if vote.vote == "approve" else "reject",
+            "decision": VoteDecision(vote.vote).value,
             "decided_at": vote.created_at,
             "comment": vote.comment or "—",
         }

@@ -1,0 +1,27 @@
+"""Errors of the JSON API's request handling (schema validation of bodies and queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import ValidationError
+
+__all__ = ["MalformedJsonError", "RequestValidationError"]
+
+
+class RequestValidationError(ValidationError):
+    """A request body or query string does not match its schema."""
+
+    status = 422
+    title = "Invalid request"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+class MalformedJsonError(ValidationError):
+    """The body claims to be JSON but does not parse."""
+
+    status = 400
+    title = "Malformed JSON"

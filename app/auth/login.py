@@ -1,0 +1,107 @@
+"""Portal login: one refusal for every failure, constant time, lockout, and logout that ends
+every session of the account.
+
+- **One message, one cost.** An unknown username, a token-only account, a disabled account
+  and a wrong password all answer "unknown user or wrong password" after one argon2id
+  verification (against a throwaway hash when there is no real one), so neither the
+  words nor the time tell whether the username exists.
+- **Lockout.** :data:`LOCKOUT_AFTER` wrong passwords in a row lock the account for
+  :data:`LOCKOUT_FOR` (ledgered as ``user.locked``); a correct password during the lock is
+  refused too, so guessing cannot continue slowly. A success resets the count.
+- **Session epoch.** A portal session carries the account's ``session_epoch``; logging
+  out (or an admin's reset) increments it, so a copied cookie stops working everywhere
+  at once although the cookie itself is signed, not stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from app.auth.accounts import Principal, roles_of
+from app.ledger import append_record_event
+from app.models.base import utc_now
+from app.models.users import User
+
+#: Wrong passwords in a row before the account is locked.
+LOCKOUT_AFTER = 5
+#: How long a locked account refuses every password.
+LOCKOUT_FOR = timedelta(minutes=15)
+REFUSAL = "unknown user or wrong password"
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """A login attempt's result: the principal and its session epoch, or the refusal."""
+
+    principal: Principal | None
+    session_epoch: int = 0
+    refusal: str | None = None
+
+
+@cache
+def _throwaway_hash() -> str:
+    """A hash to verify against when the account has none (same cost as a real one)."""
+    return PasswordHasher().hash("no account has this password")
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return PasswordHasher().verify(password_hash or _throwaway_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def attempt_login(*, session: Session, username: str, password: str) -> LoginOutcome:
+    """Check a username and password, counting failures (commit even when refused)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    usable = user is not None and user.is_active and user.password_hash is not None
+    matches = _password_matches(user.password_hash if usable and user else None, password)
+    if user is None or not usable:
+        return LoginOutcome(principal=None, refusal=REFUSAL)
+    now = utc_now()
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginOutcome(
+            principal=None,
+            refusal=f"too many failed logins: the account is locked until "
+            f"{user.locked_until:%H:%M} UTC (an admin can unlock it sooner)",
+        )
+    if not matches:
+        user.failed_logins += 1
+        if user.failed_logins >= LOCKOUT_AFTER:
+            user.locked_until = now + LOCKOUT_FOR
+            user.failed_logins = 0
+            session.add(user)
+            session.flush()
+            append_record_event(
+                session=session,
+                record=user,
+                action="user.locked",
+                actor=user.username,
+                payload={"after_failures": LOCKOUT_AFTER, "until": user.locked_until.isoformat()},
+            )
+        session.add(user)
+        return LoginOutcome(principal=None, refusal=REFUSAL)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    principal = Principal(
+        username=user.username, roles=roles_of(session=session, user=user), via="session"
+    )
+    return LoginOutcome(principal=principal, session_epoch=user.session_epoch)
+
+
+def end_sessions(*, session: Session, username: str) -> None:
+    """Invalidate every portal session of ``username`` (logout, password change, unlock)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is not None:
+        user.session_epoch += 1
+        session.add(user)
+        append_record_event(
+            session=session, record=user, action="user.sessions_ended", actor=username
+        )

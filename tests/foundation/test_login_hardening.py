@@ -1,0 +1,67 @@
+"""Portal login hardening: one refusal for every failure, lockout, and logout that ends
+every session of the account (a copied cookie too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlmodel import Session, select
+
+from app.auth.login import LOCKOUT_AFTER, REFUSAL
+from app.models.ledger import LedgerEvent
+from tests.conftest import TEST_PASSWORD
+
+
+def _log_in(app: Flask, username: str, password: str) -> Any:
+    return app.test_client().post("/login", data={"username": username, "password": password})
+
+
+def test_unknown_and_known_usernames_are_refused_alike(app: Flask, make_actor: Any) -> None:
+    actor = make_actor("auditor")
+    known = _log_in(app, actor.username, "wrong password!")
+    unknown = _log_in(app, "nobody-by-this-name", "wrong password!")
+    assert known.status_code == unknown.status_code == 401
+    assert REFUSAL.encode() in known.data and REFUSAL.encode() in unknown.data
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(
+    app: Flask, engine: sa.Engine, make_actor: Any
+) -> None:
+    actor = make_actor("compliance_officer")
+    for _ in range(LOCKOUT_AFTER):
+        assert _log_in(app, actor.username, "guess guess guess").status_code == 401
+    locked = _log_in(app, actor.username, TEST_PASSWORD)
+    assert locked.status_code == 401 and b"locked until" in locked.data
+    with Session(engine) as session:
+        actions = session.exec(
+            select(LedgerEvent.action).where(LedgerEvent.actor == actor.username)
+        ).all()
+    assert "user.locked" in actions and "user.logged_in" not in actions
+
+
+def test_a_success_resets_the_failure_count(app: Flask, make_actor: Any) -> None:
+    actor = make_actor("auditor")
+    for _ in range(LOCKOUT_AFTER - 1):
+        _log_in(app, actor.username, "guess guess guess")
+    assert _log_in(app, actor.username, TEST_PASSWORD).status_code == 302
+    for _ in range(LOCKOUT_AFTER - 1):
+        _log_in(app, actor.username, "guess guess guess")
+    assert _log_in(app, actor.username, TEST_PASSWORD).status_code == 302
+
+
+def test_logout_ends_a_copied_session_cookie(app: Flask, make_actor: Any) -> None:
+    actor = make_actor("compliance_officer")
+    browser = app.test_client()
+    browser.post("/login", data={"username": actor.username, "password": TEST_PASSWORD})
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/").status_code == 200
+    browser.post("/logout")
+    assert thief.get("/").status_code == 302
+    again = app.test_client()
+    again.post("/login", data={"username": actor.username, "password": TEST_PASSWORD})
+    assert again.get("/").status_code == 200
