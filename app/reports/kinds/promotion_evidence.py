@@ -66,7 +66,7 @@ def _request_ref(reader: Reader, request: ApprovalRequest | None) -> ApprovalReq
         return None
     return {
         "request_id": f"#{request.id}",
-        "status": request.status,
+        "status": str(request.status),
         "requested_by": reader.person(request.requester),
         "created_at": request.created_at,
         "expires_at": request.expires_at,
