@@ -20,6 +20,7 @@ def create_app(config: Settings | None = None) -> Flask:
     from flask import Flask
 
     from app import api, db, health, problems, security_headers, web
+    from app.api.v1 import request_bounds
     from app.auth import guard
     from app.config import PROJECT_ROOT, settings_from_environment
     from app.extensions import csrf
@@ -41,6 +42,7 @@ def create_app(config: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(settings.flask_overrides)
+    request_bounds.init_app(app)  # before any route is added: it bounds <int:...> ids
     db.init_app(app)
     engine_binding.init_app(app)
     launch_binding.init_app(app)

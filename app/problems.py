@@ -71,7 +71,14 @@ def _on_gatehouse_error(error: GatehouseError) -> Any:
 def _on_http_error(error: HTTPException) -> Any:
     if error.code is not None and 300 <= error.code < 400:
         return error
-    return _render(error.code or 500, error.name, error.description or error.name)
+    answer = _render(error.code or 500, error.name, error.description or error.name)
+    # Keep what the exception says in headers, e.g. a 405's ``Allow`` (RFC 9110 15.5.6).
+    headers = {name: value for name, value in error.get_headers() if name != "Content-Type"}
+    if isinstance(answer, Response):
+        answer.headers.update(headers)
+        return answer
+    body, status = answer
+    return body, status, headers
 
 
 def _on_database_unavailable(error: DBAPIError) -> Any:

@@ -117,9 +117,14 @@ def test_api_findings_decisions_and_monitoring(make_actor: Any, registry: Regist
     assert batch.json["verdict"]["controls"]["COMMON-MONITORING"] == "pass"
     bad = pipeline.post(
         f"/api/v1/deployments/{registry.deployment_id}/monitoring/batches",
-        json={**BATCH, "error_rate": 1.5, "scores": [0.1, float("nan")]},
+        json={**BATCH, "error_rate": 1.5, "scores": [0.1, 0.2]},
     )
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    not_json = pipeline.post(
+        f"/api/v1/deployments/{registry.deployment_id}/monitoring/batches",
+        json={**BATCH, "scores": [0.1, float("nan")]},
+    )
+    assert not_json.status_code == 400 and "NaN" in not_json.json["detail"]
     mismatched = pipeline.post(
         f"/api/v1/deployments/{registry.deployment_id}/monitoring/batches",
         json={**BATCH, "scores": [0.1, 0.2], "groups": ["A"]},

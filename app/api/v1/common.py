@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from spectree import Response as ResponseSpec
 from sqlmodel import Session, SQLModel
 
+from app.api.v1.request_bounds import bounded
 from app.api.v1.spec import spec
 from app.auth.guard import allow
 from app.auth.roles import READERS
@@ -91,8 +92,9 @@ def route(
             **{f"HTTP_{code}": model for code, model in declared.items() if model is not None}
         )
         validated = spec.validate(tags=[tag], resp=documented)(respond)
+        checked = bounded(respond.__annotations__, validated)
         bp.add_url_rule(
-            rule, view_func=allow(*frozen_roles, scope=scope)(validated), methods=[method]
+            rule, view_func=allow(*frozen_roles, scope=scope)(checked), methods=[method]
         )
         return view
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.errors import ValidationError
 
-__all__ = ["MalformedJsonError", "RequestValidationError"]
+__all__ = ["MalformedJsonError", "RequestValidationError", "UnsupportedMediaTypeError"]
 
 
 class RequestValidationError(ValidationError):
@@ -25,3 +25,10 @@ class MalformedJsonError(ValidationError):
 
     status = 400
     title = "Malformed JSON"
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """The body is not of the media type the operation takes (e.g. a form on a JSON route)."""
+
+    status = 415
+    title = "Unsupported media type"

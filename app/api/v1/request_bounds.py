@@ -1,0 +1,121 @@
+"""What the API accepts before a request model sees it: the declared content type, JSON of
+bounded depth, and whole numbers the database can store.
+
+Checked ahead of spectree's validation, so a form posted to a JSON route is a 415, a
+body of 100,000 ``[`` is a 400 instead of a RecursionError, and an id of 2^64 is a 422
+naming where it stands instead of an OverflowError from the driver: every such request
+gets a problem body and changes nothing. Path ids are bounded by
+:class:`DatabaseIntegerConverter`, which replaces Flask's ``int`` converter app-wide (the
+portal's URLs too): a larger id cannot name a row, so the URL matches nothing (404).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.routing import IntegerConverter
+
+from app.api.v1.errors import (
+    MalformedJsonError,
+    RequestValidationError,
+    UnsupportedMediaTypeError,
+)
+
+#: The largest id a BIGINT (PostgreSQL) or INTEGER (SQLite) column holds.
+LARGEST_ID = 2**63 - 1
+#: Deeper JSON than any Gatehouse request model nests is refused before it is walked.
+MAX_JSON_DEPTH = 32
+#: The media type each request part needs.
+MEDIA_TYPES = {
+    "json": ("application/json",),
+    "form": ("multipart/form-data", "application/x-www-form-urlencoded"),
+}
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:...>`` that matches only ids a database row can have (0 to 2^63 - 1)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Bound path ids; call before any blueprint is registered."""
+    app.url_map.converters["int"] = DatabaseIntegerConverter
+
+
+def bounded(parts: Iterable[str], view: Callable[..., Any]) -> Callable[..., Any]:
+    """``view`` preceded by the checks for the request ``parts`` it declares."""
+    declared = tuple(parts)
+
+    @functools.wraps(view)
+    def checked(**kwargs: Any) -> Any:
+        for part in declared:
+            _check_media_type(part)
+        if "json" in declared:
+            _check_numbers(_json_body(), "body")
+        if "query" in declared:
+            _check_query()
+        return view(**kwargs)
+
+    return checked
+
+
+def _check_media_type(part: str) -> None:
+    accepted = MEDIA_TYPES.get(part)
+    if accepted and request.mimetype not in accepted:
+        sent = request.mimetype or "no Content-Type"
+        raise UnsupportedMediaTypeError(
+            f"this operation takes {' or '.join(accepted)}; the request sent {sent}"
+        )
+
+
+def _json_body() -> Any:
+    """The parsed body (no NaN or Infinity: JSON has neither, and they would come back null)."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise MalformedJsonError("the JSON body nests too deeply") from None
+    except ValueError as error:
+        raise MalformedJsonError(f"the request body is not valid JSON: {error}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_numbers(body: Any, where: str) -> None:
+    """Refuse whole numbers beyond :data:`LARGEST_ID` and nesting beyond the bound."""
+    stack: list[tuple[Any, str, int]] = [(body, where, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedJsonError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_ID:
+            raise _out_of_range(path)
+        if isinstance(value, dict):
+            stack.extend((member, f"{path}.{key}", depth + 1) for key, member in value.items())
+        elif isinstance(value, list):
+            stack.extend((member, f"{path}[{i}]", depth + 1) for i, member in enumerate(value))
+
+
+def _check_query() -> None:
+    for name, text in request.args.items(multi=True):
+        digits = text.lstrip("+-")
+        if digits.isdigit() and int(digits) > LARGEST_ID:
+            raise _out_of_range(f"query.{name}")
+
+
+def _out_of_range(where: str) -> RequestValidationError:
+    message = f"a whole number beyond the database's range (at most {LARGEST_ID})"
+    return RequestValidationError(
+        f"{where}: {message}", [{"loc": where.split("."), "msg": message, "type": "range"}]
+    )
