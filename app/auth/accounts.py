@@ -7,6 +7,7 @@ keeps token checks fast on every API call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -49,6 +51,21 @@ class Principal:
 
 def _password_hasher(fast: bool) -> PasswordHasher:
     return _test_hasher if fast else _hasher
+
+
+@functools.cache
+def _throwaway_hash() -> str:
+    """A hash to verify against when an account has none (same cost as a real one)."""
+    return _hasher.hash("no account has this password")
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; one argon2id verification either way,
+    also when there is no hash, so the time taken does not tell whether an account exists."""
+    try:
+        return _hasher.verify(password_hash or _throwaway_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def hash_password(password: str, *, fast: bool = False) -> str:

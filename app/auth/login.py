@@ -9,7 +9,7 @@ every session of the account.
   :data:`LOCKOUT_FOR` (ledgered as ``user.locked``); a correct password during the lock is
   refused too, so guessing cannot continue slowly. A success resets the count.
 - **Session epoch.** A portal session carries the account's ``session_epoch``; logging
-  out (or an admin's reset) increments it, so a copied cookie stops working everywhere
+  out increments it, so a copied cookie stops working everywhere
   at once although the cookie itself is signed, not stored.
 """
 
@@ -17,13 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from app.auth.accounts import Principal, roles_of
+from app.auth.accounts import Principal, password_matches, roles_of
 from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.users import User
@@ -44,40 +41,27 @@ class LoginOutcome:
     refusal: str | None = None
 
 
-@cache
-def _throwaway_hash() -> str:
-    """A hash to verify against when the account has none (same cost as a real one)."""
-    return PasswordHasher().hash("no account has this password")
-
-
-def _password_matches(password_hash: str | None, password: str) -> bool:
-    try:
-        return PasswordHasher().verify(password_hash or _throwaway_hash(), password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def attempt_login(*, session: Session, username: str, password: str) -> LoginOutcome:
     """Check a username and password, counting failures (commit even when refused)."""
     user = session.exec(select(User).where(User.username == username)).first()
-    usable = user is not None and user.is_active and user.password_hash is not None
-    matches = _password_matches(user.password_hash if usable and user else None, password)
-    if user is None or not usable:
+    if user is None or not user.is_active:
+        password_matches(None, password)  # the same cost as a real check
+        return LoginOutcome(principal=None, refusal=REFUSAL)
+    matches = password_matches(user.password_hash, password)
+    if user.password_hash is None:
         return LoginOutcome(principal=None, refusal=REFUSAL)
     now = utc_now()
     if user.locked_until is not None and user.locked_until > now:
         return LoginOutcome(
             principal=None,
             refusal=f"too many failed logins: the account is locked until "
-            f"{user.locked_until:%H:%M} UTC (an admin can unlock it sooner)",
+            f"{user.locked_until:%H:%M} UTC",
         )
     if not matches:
         user.failed_logins += 1
         if user.failed_logins >= LOCKOUT_AFTER:
             user.locked_until = now + LOCKOUT_FOR
             user.failed_logins = 0
-            session.add(user)
-            session.flush()
             append_record_event(
                 session=session,
                 record=user,
@@ -97,7 +81,7 @@ def attempt_login(*, session: Session, username: str, password: str) -> LoginOut
 
 
 def end_sessions(*, session: Session, username: str) -> None:
-    """Invalidate every portal session of ``username`` (logout, password change, unlock)."""
+    """Invalidate every portal session of ``username`` (called on logout)."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is not None:
         user.session_epoch += 1
