@@ -13,6 +13,8 @@ such a session is refused, and its transaction always ends in a rollback.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -28,6 +30,8 @@ from app.models import tables as _tables  # noqa: F401  (every table known befor
 
 #: Execution option that marks an engine's transactions as read-only (``BEGIN`` on SQLite).
 _READ_ONLY = "gatehouse_read_only"
+#: How long a SQLite connection waits for another writer before it gives up.
+_SQLITE_BUSY_SECONDS = 30
 
 
 def _canonical_json_text(value: Any) -> str:
@@ -41,7 +45,7 @@ def build_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS},
             json_serializer=_canonical_json_text,
         )
         _use_immediate_transactions(engine)
@@ -63,16 +67,30 @@ def _use_immediate_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Setting the journal mode takes a lock without waiting on the busy timeout, so a
-        # connection opened while another process writes would fail: set it only once.
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the file in WAL mode (persistent, so normally once per file).
+
+    Switching takes a lock without waiting on the busy timeout, so a connection opened
+    while another one writes (the scheduler's job store on a freshly migrated file) would
+    fail at once: wait for that writer as the busy timeout would, then fail loudly.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_SECONDS
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
