@@ -149,16 +149,15 @@ class AnthropicBedrock(JsonLinesFormat):
             record = {"system": conversation.system, **record}
         return record
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return isinstance(value.get("system"), str) and isinstance(value.get("messages"), list)
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """A string ``system`` beside a ``messages`` list."""
+        return isinstance(value.get("system"), str) and isinstance(value.get("messages"), list)
 
 
 ENTRY = FormatEntry(
-    name="anthropic_bedrock",
-    title="Anthropic Claude fine-tuning on Amazon Bedrock (system + messages)",
     handler=AnthropicBedrock,
-    claims=_claims,
+    title="Anthropic Claude fine-tuning on Amazon Bedrock (system + messages)",
     limits=PlatformLimits(platform="Amazon Bedrock (Claude)"),
     conversions=frozenset({"chat"}),
 )

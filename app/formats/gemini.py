@@ -281,9 +281,10 @@ class Gemini(JsonLinesFormat):
             "contents": contents,
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "contents" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """Vertex AI's ``contents``."""
+        return "contents" in value
 
 
 #: Vertex AI's limits for Gemini 2.5 Flash supervised tuning (see the module docstring).
@@ -296,10 +297,8 @@ GEMINI_SFT_LIMITS = PlatformLimits(
 )
 
 ENTRY = FormatEntry(
-    name="gemini_multimodal",
-    title="Google Gemini supervised tuning on Vertex AI (contents, parts, media)",
     handler=Gemini,
-    claims=_claims,
+    title="Google Gemini supervised tuning on Vertex AI (contents, parts, media)",
     limits=GEMINI_SFT_LIMITS,
     conversions=frozenset({"chat"}),
 )

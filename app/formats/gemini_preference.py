@@ -146,16 +146,15 @@ class GeminiPreference(JsonLinesFormat):
             record = {"system_instruction": {"parts": [{"text": pair.system}]}, **record}
         return record
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "contents" in value and "completions" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``contents`` with scored ``completions``."""
+        return "contents" in value and "completions" in value
 
 
 ENTRY = FormatEntry(
-    name="gemini_preference",
-    title="Google Gemini preference tuning on Vertex AI (contents + scored completions)",
     handler=GeminiPreference,
-    claims=_claims,
+    title="Google Gemini preference tuning on Vertex AI (contents + scored completions)",
     limits=PlatformLimits(
         platform="Vertex AI Gemini preference tuning",
         max_examples=10_000_000,

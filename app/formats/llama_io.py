@@ -84,16 +84,15 @@ class LlamaIO(JsonLinesFormat):
             record = {"instruction": conversation.system, **record}
         return record
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "input" in value and "output" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """An ``input`` and an ``output``."""
+        return "input" in value and "output" in value
 
 
 ENTRY = FormatEntry(
-    name="llama_io",
-    title="Llama and other open models: instruction/input/output",
     handler=LlamaIO,
-    claims=_claims,
+    title="Llama and other open models: instruction/input/output",
     limits=PlatformLimits(
         platform="open-model trainers", mime_types=("application/jsonl", "application/json")
     ),

@@ -292,20 +292,19 @@ class OpenAIChat(JsonLinesFormat):
         messages += [{"role": turn.role, "content": turn.text} for turn in conversation.turns]
         return {"messages": messages}
 
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``messages`` (the most general shape, so it registers after the others)."""
+        return "messages" in value
+
 
 #: Largest file the Files API takes (every OpenAI fine-tuning method uploads through it).
 OPENAI_FILE_BYTES = 512 * 1024 * 1024
 
 
-def _claims(value: dict[str, Any]) -> bool:
-    return "messages" in value
-
-
 ENTRY = FormatEntry(
-    name="openai_chat",
-    title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
     handler=OpenAIChat,
-    claims=_claims,
+    title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
     limits=PlatformLimits(
         platform="OpenAI supervised fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
     ),

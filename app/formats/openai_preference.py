@@ -136,16 +136,15 @@ class OpenAIPreference(JsonLinesFormat):
             "non_preferred_output": [{"role": "assistant", "content": pair.rejected}],
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "preferred_output" in value or "non_preferred_output" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """A preferred or a non-preferred output."""
+        return "preferred_output" in value or "non_preferred_output" in value
 
 
 ENTRY = FormatEntry(
-    name="openai_preference",
-    title="OpenAI preference fine-tuning (DPO)",
     handler=OpenAIPreference,
-    claims=_claims,
+    title="OpenAI preference fine-tuning (DPO)",
     limits=PlatformLimits(
         platform="OpenAI preference fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
     ),

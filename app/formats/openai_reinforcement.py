@@ -103,21 +103,20 @@ class OpenAIReinforcement(JsonLinesFormat):
         """The reference fields the records carry (what the graders can read)."""
         return {"reference_fields": sorted(self.reference_fields)}
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    messages = value.get("messages")
-    return (
-        isinstance(messages, list)
-        and bool(set(value) - _RESERVED)
-        and not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
-    )
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``messages`` without an assistant turn, beside reference fields for graders."""
+        messages = value.get("messages")
+        return (
+            isinstance(messages, list)
+            and bool(set(value) - _RESERVED)
+            and not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
+        )
 
 
 ENTRY = FormatEntry(
-    name="openai_reinforcement",
-    title="OpenAI reinforcement fine-tuning (prompts and reference fields for graders)",
     handler=OpenAIReinforcement,
-    claims=_claims,
+    title="OpenAI reinforcement fine-tuning (prompts and reference fields for graders)",
     limits=PlatformLimits(
         platform="OpenAI reinforcement fine-tuning", max_file_bytes=OPENAI_FILE_BYTES
     ),

@@ -43,6 +43,11 @@ class FormatSpec(Protocol):
 
     name: str
 
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """True when a file's first JSON record has this format's keys (detection)."""
+        ...
+
     def records(
         self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
     ) -> Iterator[JsonRecord]:

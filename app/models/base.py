@@ -112,7 +112,7 @@ class TableRow(SQLModel):
 
     id: int | None = Field(default=None, primary_key=True)
 
-    @declared_attr  # type: ignore[misc]
+    @declared_attr.directive
     def __tablename__(cls) -> str:
         return _CAPITAL_INSIDE_A_NAME.sub("_", cls.__name__).lower()
 
