@@ -33,6 +33,9 @@ def decisions() -> Any:
         page = list_records(
             session=session, model=PolicyDecision, filters={"gate": gate}, after=after_cursor()
         )
+        names = subject_links(
+            session=session, subjects=[(d.subject_type, d.subject_id) for d in page.items]
+        )
     outcomes = Counter((d.gate, "allow" if d.allow else "deny") for d in page.items)
     gates = sorted({g for g, _ in outcomes})
     chart = (
@@ -45,7 +48,7 @@ def decisions() -> Any:
         if gates
         else None
     )
-    return render_template("web/decisions.html", page=page, chart=chart, gate=gate)
+    return render_template("web/decisions.html", page=page, chart=chart, gate=gate, names=names)
 
 
 @bp.get("/decisions/<int:decision_id>")
