@@ -13,6 +13,7 @@ from app.auth.roles import READERS
 from app.charts import stacked_bar_chart_svg
 from app.db import unit_of_work
 from app.models.governance import PolicyDecision
+from app.models.vocabulary import DecisionOutcome
 from app.policy.catalogue import Control, load_catalogue, review_overdue
 from app.registry.records import get_record, list_records
 from app.web.pages import after_cursor
@@ -29,12 +30,12 @@ def decisions() -> Any:
         page = list_records(
             session=session, model=PolicyDecision, filters={"gate": gate}, after=after_cursor()
         )
-    outcomes = Counter((d.gate, "allow" if d.allow else "deny") for d in page.items)
+    outcomes = Counter((d.gate, d.outcome) for d in page.items)
     gates = sorted({g for g, _ in outcomes})
     chart = (
         stacked_bar_chart_svg(
             gates,
-            {o: [float(outcomes[(g, o)]) for g in gates] for o in ("allow", "deny")},
+            {o: [float(outcomes[(g, o)]) for g in gates] for o in DecisionOutcome},
             title="Decisions on this page by gate",
             horizontal=True,
         )
