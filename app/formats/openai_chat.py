@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.formats.conversation import Conversation, LossTally, Turn
+from app.formats.conversation import Conversation, LossTally, Turn, role_messages
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import describe, expected_one_of, record_object, type_name
+from app.formats.jsontypes import describe, expected_one_of, has_type, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.openai_typed import OpenAIChatTyped
 from app.formats.source import JsonRecord
@@ -59,26 +59,19 @@ def _check_parts(parts: list[object], path: str, line: int, log: IssueLog) -> No
         log.error(line, path, "content parts list is empty", "openai.content_empty")
     for index, part in enumerate(parts):
         part_path = f"{path}[{index}]"
-        if not isinstance(part, dict):
-            log.error(line, part_path, f"expected object; got {type_name(part)}", "field.type")
+        if not has_type(part, dict, line, part_path, log):
             continue
         kind = part.get("type")
         if kind not in _PART_TYPES:
             log.error(
                 line, f"{part_path}.type", expected_one_of(_PART_TYPES, kind), "openai.part_type"
             )
-        elif kind == "text" and not isinstance(part.get("text"), str):
-            log.error(
-                line,
-                f"{part_path}.text",
-                f"expected string; got {type_name(part.get('text'))}",
-                "field.type",
-            )
+        elif kind == "text":
+            has_type(part.get("text"), str, line, f"{part_path}.text", log)
 
 
 def _check_tool_calls(calls: object, path: str, line: int, log: IssueLog) -> None:
-    if not isinstance(calls, list):
-        log.error(line, path, f"expected array; got {type_name(calls)}", "field.type")
+    if not has_type(calls, list, line, path, log):
         return
     for index, call in enumerate(calls):
         call_path = f"{path}[{index}]"
@@ -109,8 +102,7 @@ def check_tools(value: dict[str, Any], line: int, log: IssueLog) -> None:
     tools = value.get("tools")
     if tools is None:
         return
-    if not isinstance(tools, list):
-        log.error(line, "tools", f"expected array; got {type_name(tools)}", "field.type")
+    if not has_type(tools, list, line, "tools", log):
         return
     for index, tool in enumerate(tools):
         function = tool.get("function") if isinstance(tool, dict) else None
@@ -139,8 +131,7 @@ def check_message(
         if index < len(_MESSAGE_PATHS) and not prefix
         else f"{prefix}messages[{index}]"
     )
-    if not isinstance(message, dict):
-        log.error(line, path, f"expected object; got {type_name(message)}", "field.type")
+    if not has_type(message, dict, line, path, log):
         return None
     role = message.get("role")
     if "role" not in message:
@@ -205,22 +196,17 @@ class OpenAIChat(JsonLinesFormat):
         #: Validation's fast path for plain ``{"role", "content"}`` records.
         self.typed = OpenAIChatTyped()
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
-        """Check the record's shape, roles, contents and weights; summarise it when valid."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
+        """Check the record's shape, roles, contents and weights."""
         messages = value.get("messages")
         if "messages" not in value:
             log.error(line, "messages", "required field is missing", "field.missing")
-            return None
-        if not isinstance(messages, list):
-            log.error(line, "messages", f"expected array; got {type_name(messages)}", "field.type")
-            return None
+            return
+        if not has_type(messages, list, line, "messages", log):
+            return
         if not messages:
             log.error(line, "messages", "must contain at least one message", "openai.empty")
-            return None
-        errors_before = log.error_count
+            return
         for key in value:
             if key not in _TOP_KEYS:
                 log.warning(line, key, "unknown field is ignored by OpenAI", "openai.unknown_field")
@@ -233,8 +219,11 @@ class OpenAIChat(JsonLinesFormat):
                 "at least one assistant message is required",
                 "openai.no_assistant",
             )
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The roles, the assistant contents (not bare tool calls) as outputs."""
+        messages: list[dict[str, Any]] = value["messages"]
+        roles = tuple(message["role"] for message in messages)
         outputs = []
         chars = 0
         for index, message in enumerate(messages):
@@ -248,7 +237,7 @@ class OpenAIChat(JsonLinesFormat):
                     else f"messages[{index}].content"
                 )
                 outputs.append((path, text))
-        return RecordSummary(tuple(roles), tuple(outputs), chars)  # type: ignore[arg-type]
+        return RecordSummary(roles, tuple(outputs), chars)
 
     def to_conversation(self, record: JsonRecord, losses: LossTally) -> Conversation:
         """System messages become the system prompt; tool traffic and weights are counted as lost."""
@@ -284,28 +273,21 @@ class OpenAIChat(JsonLinesFormat):
         if not any(turn.role == "assistant" for turn in conversation.turns):
             losses.note("record without an assistant turn skipped")
             return None
-        messages = (
-            [{"role": "system", "content": conversation.system}]
-            if conversation.system is not None
-            else []
-        )
-        messages += [{"role": turn.role, "content": turn.text} for turn in conversation.turns]
-        return {"messages": messages}
+        return {"messages": role_messages(conversation.system, conversation.turns)}
+
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``messages`` (the most general shape, so it registers after the others)."""
+        return "messages" in value
 
 
 #: Largest file the Files API takes (every OpenAI fine-tuning method uploads through it).
 OPENAI_FILE_BYTES = 512 * 1024 * 1024
 
 
-def _claims(value: dict[str, Any]) -> bool:
-    return "messages" in value
-
-
 ENTRY = FormatEntry(
-    name="openai_chat",
-    title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
     handler=OpenAIChat,
-    claims=_claims,
+    title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
     limits=PlatformLimits(
         platform="OpenAI supervised fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
     ),

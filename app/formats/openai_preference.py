@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.formats.conversation import LossTally, PreferencePair, Turn
+from app.formats.conversation import LossTally, PreferencePair, Turn, role_messages
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.jsontypes import expected_one_of, has_type
 from app.formats.limits import PlatformLimits
 from app.formats.openai_chat import OPENAI_FILE_BYTES, check_message, check_tools, text_of
 from app.formats.source import JsonRecord
@@ -41,8 +41,7 @@ def _check_output(value: object, field: str, line: int, log: IssueLog) -> str | 
     if len(value) != 1:
         log.error(line, field, f"expected one assistant message; got {len(value)}", "dpo.output")
     message = value[0]
-    if not isinstance(message, dict):
-        log.error(line, f"{field}[0]", f"expected object; got {type_name(message)}", "field.type")
+    if not has_type(message, dict, line, f"{field}[0]", log):
         return None
     if message.get("role") != "assistant":
         log.error(
@@ -63,12 +62,8 @@ class OpenAIPreference(JsonLinesFormat):
 
     name = "openai_preference"
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """Prompt messages, the two replies, and that they differ."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
-        errors_before = log.error_count
         prompt = value.get("input")
         roles: list[str | None] = []
         if not isinstance(prompt, dict):
@@ -92,16 +87,18 @@ class OpenAIPreference(JsonLinesFormat):
         replies = [_check_output(value.get(field), field, line, log) for field in _OUTPUTS]
         if replies[0] is not None and replies[0] == replies[1]:
             log.error(line, "non_preferred_output", "both replies are identical", "dpo.same")
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The prompt's roles, and the preferred reply as the output."""
         prompt_messages: list[dict[str, Any]] = value["input"]["messages"]
+        replies: list[str] = [value[field][0]["content"] for field in _OUTPUTS]
         chars: int = sum(len(text_of(m.get("content"))) for m in prompt_messages)
         # only the preferred reply is what the model should learn to write: the other
         # may be deliberately poor, so its reasoning is not checked
         return RecordSummary(
-            (*roles, "assistant"),  # type: ignore[arg-type]
-            (("preferred_output[0].content", replies[0]),),  # type: ignore[arg-type]
-            chars + sum(len(r) for r in replies if r),
+            (*(m["role"] for m in prompt_messages), "assistant"),
+            (("preferred_output[0].content", replies[0]),),
+            chars + sum(len(r) for r in replies),
         )
 
     def to_pair(self, record: JsonRecord, losses: LossTally) -> PreferencePair:
@@ -128,24 +125,21 @@ class OpenAIPreference(JsonLinesFormat):
 
     def from_pair(self, pair: PreferencePair, losses: LossTally) -> object | None:
         """Lossless: every pair is expressible."""
-        messages = [{"role": "system", "content": pair.system}] if pair.system is not None else []
-        messages += [{"role": t.role, "content": t.text} for t in pair.turns]
         return {
-            "input": {"messages": messages},
+            "input": {"messages": role_messages(pair.system, pair.turns)},
             "preferred_output": [{"role": "assistant", "content": pair.chosen}],
             "non_preferred_output": [{"role": "assistant", "content": pair.rejected}],
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "preferred_output" in value or "non_preferred_output" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """A preferred or a non-preferred output."""
+        return "preferred_output" in value or "non_preferred_output" in value
 
 
 ENTRY = FormatEntry(
-    name="openai_preference",
-    title="OpenAI preference fine-tuning (DPO)",
     handler=OpenAIPreference,
-    claims=_claims,
+    title="OpenAI preference fine-tuning (DPO)",
     limits=PlatformLimits(
         platform="OpenAI preference fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
     ),
