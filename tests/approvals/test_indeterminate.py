@@ -184,6 +184,8 @@ def test_an_engine_that_gives_no_answer_is_indeterminate_everywhere(
     assert "indeterminate" in detail and "GATEHOUSE-ENGINE" in detail
     listing = portal.get("/decisions").get_data(as_text=True)
     assert listing.count('class="flag unknown"') == 3
+    run_page = portal.get(f"/runs/{registry.run_id}").get_data(as_text=True)
+    assert "gate could not decide" in run_page and "the policy engine gave no answer" in run_page
 
 
 def test_a_policy_deny_stays_denied(registry: Registry, people: dict[str, Any]) -> None:
