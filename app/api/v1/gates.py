@@ -13,7 +13,7 @@ from app.db import read_only_unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import judge_gate, record_judgement
 from app.models.governance import PolicyDecision, PolicyDecisionPublic
-from app.models.vocabulary import GateName, GateSubject
+from app.models.vocabulary import DecisionOutcome, GateName, GateSubject
 from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
@@ -36,6 +36,7 @@ class DecisionQuery(ListQuery):
     subject_type: GateSubject | None = None
     subject_id: int | None = None
     allow: bool | None = None
+    outcome: DecisionOutcome | None = None
     engine: str | None = None
 
 
@@ -48,7 +49,8 @@ class DecisionQuery(ListQuery):
     answer=PolicyDecisionPublic,
 )
 def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
-    """Ask a gate now; the decision is stored and ledgered, allow or deny."""
+    """Ask a gate now; the decision is stored and ledgered: its ``outcome`` is allowed,
+    denied, or indeterminate (the policy engine gave no answer; a deny too)."""
     # Judged in a read-only unit of work: the engine's time holds no write lock.
     with read_only_unit_of_work() as reader:
         judgement = judge_gate(
