@@ -25,8 +25,11 @@ from app.api.v1.errors import (
     UnsupportedMediaTypeError,
 )
 
-#: The largest id a BIGINT (PostgreSQL) or INTEGER (SQLite) column holds.
+#: The largest whole number a request may carry (a signed 64-bit integer): larger ones
+#: overflow the database driver before the database sees them.
 LARGEST_ID = 2**63 - 1
+#: The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL.
+LARGEST_ROW_ID = 2**31 - 1
 #: Deeper JSON than any Gatehouse request model nests is refused before it is walked.
 MAX_JSON_DEPTH = 32
 #: The media type each request part needs.
@@ -37,10 +40,10 @@ MEDIA_TYPES = {
 
 
 class DatabaseIntegerConverter(IntegerConverter):
-    """``<int:...>`` that matches only ids a database row can have (0 to 2^63 - 1)."""
+    """``<int:...>`` that matches only ids a database row can have (0 to 2^31 - 1)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", LARGEST_ID)
+        kwargs.setdefault("max", LARGEST_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 
