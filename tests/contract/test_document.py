@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from app import create_app
 from app.api.v1.request_bounds import LARGEST_ROW_ID
 from app.problems import Problem
 
@@ -68,6 +69,36 @@ def test_every_operation_declares_its_success_and_problem_answers(client: Any) -
     assert problem["additionalProperties"] is True
 
 
+def _references(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["$ref"]} if isinstance(value.get("$ref"), str) else set()
+        return found.union(*(_references(member) for member in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_references(member) for member in value))
+    return set()
+
+
+def _dangling(application: Flask) -> set[str]:
+    document = application.test_client().get("/api/v1/openapi.json").get_json()
+    components = set(document["components"]["schemas"])
+    return {
+        ref
+        for ref in _references(document["paths"]) | _references(document["components"])
+        if ref.removeprefix("#/components/schemas/") not in components
+    }
+
+
+def test_every_application_of_a_process_serves_a_whole_document(app: Flask, settings: Any) -> None:
+    # spectree dropped nested definitions after the first document, so the next
+    # application built in the same process (each test builds one) served dangling refs.
+    assert _dangling(app) == set()
+    second = create_app(settings)
+    try:
+        assert _dangling(second) == set()
+    finally:
+        second.extensions["gatehouse.engine"].dispose()
+
+
 @pytest.mark.parametrize(
     "url",
     ["/api/v1/datasets?domain=ref", "/api/v1/models?domain=ref", "/api/v1/runs?platform=x%C3%9B"],
@@ -91,9 +122,16 @@ def test_ids_beyond_the_integer_columns_are_4xx_on_both_databases(
     actor = make_actor("admin")
     client = app.test_client()
     beyond = LARGEST_ROW_ID + 1
-    for url in (f"/api/v1/runs/{beyond}", f"/api/v1/datasets/{beyond}/versions"):
-        response = client.get(url, headers=actor.headers())
+    # Also for methods other than the first rule's (a converter bound answered 405).
+    for method, url in (
+        ("GET", f"/api/v1/runs/{beyond}"),
+        ("GET", f"/api/v1/datasets/{beyond}/versions"),
+        ("DELETE", f"/api/v1/audit-schedules/{beyond}"),
+        ("PATCH", f"/api/v1/audit-schedules/{beyond}"),
+    ):
+        response = client.open(url, method=method, headers=actor.headers())
         assert response.status_code == 404, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
     answers = [
         client.get(
             f"/api/v1/attestations?subject_type=model_version&subject_id={beyond}",

@@ -10,6 +10,7 @@ document and a fuzzer can check every answer against it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -125,7 +126,23 @@ def _refuse_invalid(
         raise RequestValidationError(_describe(errors), errors)
 
 
-spec = SpecTree(
+class _SpecTree(SpecTree):
+    """spectree, able to generate the document more than once in a process.
+
+    spectree moves each model's nested definitions into the document's components and
+    deletes them from the model it keeps, so a second document (the next application a
+    process builds: each test builds one) lost them and referred to missing components.
+    """
+
+    def _generate_spec(self) -> dict[str, Any]:
+        kept = copy.deepcopy(self.models)
+        try:
+            return super()._generate_spec()
+        finally:
+            self.models = kept
+
+
+spec = _SpecTree(
     "flask",
     title="Gatehouse API",
     version="v1",
