@@ -45,6 +45,12 @@ class Problem(BaseModel):
     allowed: list[str] | None = Field(
         default=None, description="The states the object may move to from here."
     )
+    allow: bool | None = Field(
+        default=None, description="Always false where present: nothing was allowed."
+    )
+    outcome: str | None = Field(
+        default=None, description="indeterminate: the answer could not be decided."
+    )
 
 
 def is_api_request() -> bool:
@@ -108,14 +114,21 @@ def _on_http_error(error: HTTPException) -> Any:
     return body, status, headers
 
 
-def _on_database_unavailable(error: DBAPIError) -> Any:
-    # Fail closed: without the database no decision can be read or stored, so nothing is allowed.
-    log.error(
-        "database unavailable handling %s %s: %s",
+def _log_database_error(level: int, what: str, error: DBAPIError) -> None:
+    # The driver's error type only: its message may quote the request's values.
+    log.log(
+        level,
+        "%s handling %s %s: %s",
+        what,
         request.method,
         request.path,
         type(error.orig).__name__,
     )
+
+
+def _on_database_unavailable(error: DBAPIError) -> Any:
+    # Fail closed: without the database no decision can be read or stored, so nothing is allowed.
+    _log_database_error(logging.ERROR, "database unavailable", error)
     return _render(
         503,
         "Database unavailable",
@@ -129,12 +142,7 @@ def _on_unstorable_value(error: DataError) -> Any:
     # The database answered, and refused a value of this request (a number beyond an
     # INTEGER column, a NUL character in text): the request's fault, not an outage, and
     # the unit of work rolled back, so nothing was stored.
-    log.warning(
-        "database refused a value handling %s %s: %s",
-        request.method,
-        request.path,
-        type(error.orig).__name__,
-    )
+    _log_database_error(logging.WARNING, "database refused a value", error)
     return _render(
         422,
         "Value beyond the database",

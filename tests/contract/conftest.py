@@ -1,8 +1,12 @@
-"""Figures of the contract fuzz, printed in the test session's summary."""
+"""The seeded registry the fuzz runs against, and its figures in the session summary."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from tests.gates.conftest import seeded
+
+__all__ = ["FIGURES", "seeded"]
 
 #: One line of figures per backend fuzzed in this session, filled by the fuzz test.
 FIGURES: list[str] = []

@@ -16,7 +16,6 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.auth.guard import access_of
-from app.db import session_scope
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.seed import DemoSeed
 from app.models.users import RoleName
 from tests.conftest import Actor
 from tests.contract.conftest import FIGURES
@@ -130,21 +128,8 @@ def _fuzz(operation: Any, actor: Actor, mode: str, examples: int, findings: Find
         findings.undrawable.add(f"{operation.label} ({mode})")
 
 
-@pytest.fixture
-def seeded_registry(engine: Any, settings: Any, tmp_path: Path) -> DemoSeed:
-    """The demo's people, datasets (validated and scanned), runs, models and a deployment."""
-    seed = DemoSeed()
-    work = tmp_path / "work"
-    work.mkdir()
-    with session_scope(engine) as session:
-        seed_people(session, seed, fast_hash=True)
-        seed_datasets(session, settings, work, seed)
-        seed_runs_and_models(session, seed)
-    return seed
-
-
 def test_every_operation_as_every_role_answers_within_its_contract(
-    app: Flask, backend: str, make_actor: Any, seeded_registry: DemoSeed
+    app: Flask, backend: str, make_actor: Any, seeded: DemoSeed
 ) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     callers = _callers(app)
