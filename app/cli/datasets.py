@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from app.cli.base import with_app_context
+from app.cli.base import EXISTING_FILE, with_app_context
 from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
 from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
@@ -35,7 +35,6 @@ _format_option = click.option(
     "--format", "format_name", type=click.Choice(FORMATS), default=None, help="Force the format."
 )
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-_existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @contextmanager
@@ -60,7 +59,7 @@ def cli_group() -> None:
 
 
 @cli_group.command("validate")
-@click.argument("file", type=_existing_file)
+@click.argument("file", type=EXISTING_FILE)
 @_format_option
 @_json_option
 def validate_command(file: Path, format_name: str | None, as_json: bool) -> None:
@@ -92,7 +91,7 @@ _CONVERTIBLE = tuple(sorted({*CHAT_FORMATS, *PREFERENCE_FORMATS}))
 
 
 @cli_group.command("convert")
-@click.argument("source", type=_existing_file)
+@click.argument("source", type=EXISTING_FILE)
 @click.option("--from", "source_format", type=click.Choice(_CONVERTIBLE), required=True)
 @click.option("--to", "target_format", type=click.Choice(_CONVERTIBLE), required=True)
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
@@ -122,7 +121,7 @@ def convert_command(
 
 
 @cli_group.command("scan")
-@click.argument("file", type=_existing_file)
+@click.argument("file", type=EXISTING_FILE)
 @_format_option
 @_json_option
 def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
@@ -154,7 +153,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 
 
 @cli_group.command("register")
-@click.argument("file", type=_existing_file)
+@click.argument("file", type=EXISTING_FILE)
 @click.option(
     "--dataset", "dataset_name", required=True, help="Name of the dataset the version belongs to."
 )
@@ -170,7 +169,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 @click.option(
     "--metadata",
     "metadata_file",
-    type=_existing_file,
+    type=EXISTING_FILE,
     default=None,
     help="JSON file: classification and GDPR/HIPAA references.",
 )
