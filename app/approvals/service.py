@@ -337,6 +337,7 @@ def _ask_again(
             payload=_request_data(
                 request,
                 decision_id=decision.id,
+                outcome=decision.outcome,
                 controls_violated=sorted({v["control"] for v in decision.violations}),
             ),
         )
