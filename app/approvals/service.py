@@ -60,6 +60,7 @@ __all__ = [
     "GateRequestOutcome",
     "VoteOutcome",
     "blocked_only_by_approvals",
+    "close_request",
     "expire_requests",
     "quorum_met",
     "request_promotion",
@@ -142,6 +143,19 @@ def _request_data(request: ApprovalRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _record(
+    *, session: Session, request: ApprovalRequest, action: str, actor: str, **extra: Any
+) -> None:
+    """Ledger ``action`` about a request, described as its webhooks describe it."""
+    append_record_event(
+        session=session,
+        record=request,
+        action=action,
+        actor=actor,
+        payload=_request_data(request, **extra),
+    )
+
+
 def _open(
     *,
     session: Session,
@@ -179,12 +193,12 @@ def _open(
     )
     session.add(request)
     session.flush()
-    append_record_event(
+    _record(
         session=session,
-        record=request,
+        request=request,
         action="approval.requested",
         actor=actor,
-        payload=_request_data(request, decision_id=decision.id),
+        decision_id=decision.id,
     )
     enqueue_event(
         session=session, event="approval.requested", data=_request_data(request, requester=actor)
@@ -258,7 +272,7 @@ def request_promotion(
     )
 
 
-def _close(
+def close_request(
     *,
     session: Session,
     request: ApprovalRequest,
@@ -266,44 +280,71 @@ def _close(
     reason: str,
     actor: str,
     now: datetime,
-    event: str,
+    move_subject: bool = True,
 ) -> None:
-    """Close a pending request and move its subject on (approved) or back (otherwise)."""
-    flow = FLOWS[request.gate]
+    """Close a pending request and move its subject on (approved) or back (otherwise).
+
+    ``move_subject=False`` is for a subject that already left the flow (it was cancelled):
+    the request closes and the subject stays where it is.
+    """
     request.status = status
     request.closed_at = now
     request.close_reason = reason[:2000]
     session.add(request)
     session.flush()
-    target = flow.approved if status == ApprovalStatus.APPROVED else flow.returned
-    flow.transition(
-        session,
-        request.subject_id,
-        target,
-        actor,
-        f"approval request {request.id} {status}: {reason}",
-    )
-    append_record_event(
+    if move_subject:
+        flow = FLOWS[request.gate]
+        target = flow.approved if status == ApprovalStatus.APPROVED else flow.returned
+        flow.transition(
+            session,
+            request.subject_id,
+            target,
+            actor,
+            f"approval request {request.id} {status}: {reason}",
+        )
+    _record(
         session=session,
-        record=request,
+        request=request,
         action=f"approval.{status}",
         actor=actor,
-        payload=_request_data(request, reason=reason[:500]),
+        reason=reason[:500],
     )
+    # Subscribers hear of an expiry apart from the decisions people and gates make.
+    event = "approval.expired" if status == ApprovalStatus.EXPIRED else "approval.decided"
     enqueue_event(session=session, event=event, data=_request_data(request, reason=reason))
 
 
 def void_request(*, session: Session, request: ApprovalRequest, reason: str, actor: str) -> None:
     """Void an approval whose evidence changed; its subject goes back like on any void."""
-    _close(
+    close_request(
         session=session,
         request=request,
         status=ApprovalStatus.VOID,
         reason=reason,
         actor=actor,
         now=utc_now(),
-        event="approval.decided",
     )
+
+
+def _expiry_reason(request: ApprovalRequest) -> str:
+    return f"expired at {request.expires_at.isoformat()} before a decision"
+
+
+def _stale(
+    *, session: Session, request: ApprovalRequest, now: datetime
+) -> tuple[ApprovalStatus, str] | None:
+    """Why a pending request can no longer take votes (expired, or its evidence changed)."""
+    if now >= request.expires_at:
+        return ApprovalStatus.EXPIRED, _expiry_reason(request)
+    current = current_evidence_sha256(
+        session=session, gate=request.gate, subject_id=request.subject_id
+    )
+    if current != request.input_sha256:
+        return ApprovalStatus.VOID, (
+            "the evidence changed since the gate decided (evidence digest "
+            f"{request.input_sha256[:12]} is now {current[:12]}); the gate must be asked again"
+        )
+    return None
 
 
 def _ask_again(
@@ -319,26 +360,22 @@ def _ask_again(
         now=now,
     )
     if decision.allow:
-        _close(
+        close_request(
             session=session,
             request=request,
             status=ApprovalStatus.APPROVED,
             reason=f"required approvals given; gate {request.gate} allowed (decision {decision.id})",
             actor=actor,
             now=now,
-            event="approval.decided",
         )
     else:
-        append_record_event(
+        _record(
             session=session,
-            record=request,
+            request=request,
             action="approval.gate_denied",
             actor=actor,
-            payload=_request_data(
-                request,
-                decision_id=decision.id,
-                controls_violated=sorted({v["control"] for v in decision.violations}),
-            ),
+            decision_id=decision.id,
+            controls_violated=sorted({v["control"] for v in decision.violations}),
         )
     return decision
 
@@ -426,34 +463,11 @@ def vote(
     votes = votes_of(session=session, request_id=request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")
-    if now >= request.expires_at:
-        reason = f"expired at {request.expires_at.isoformat()} before a decision"
-        _close(
-            session=session,
-            request=request,
-            status=ApprovalStatus.EXPIRED,
-            reason=reason,
-            actor=voter,
-            now=now,
-            event="approval.expired",
-        )
-        return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
-    current = current_evidence_sha256(
-        session=session, gate=request.gate, subject_id=request.subject_id
-    )
-    if current != request.input_sha256:
-        reason = (
-            "the evidence changed since the gate decided (evidence digest "
-            f"{request.input_sha256[:12]} is now {current[:12]}); the gate must be asked again"
-        )
-        _close(
-            session=session,
-            request=request,
-            status=ApprovalStatus.VOID,
-            reason=reason,
-            actor=voter,
-            now=now,
-            event="approval.decided",
+    stale = _stale(session=session, request=request, now=now)
+    if stale is not None:
+        status, reason = stale
+        close_request(
+            session=session, request=request, status=status, reason=reason, actor=voter, now=now
         )
         return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
     ballot = ApprovalVote(
@@ -480,14 +494,13 @@ def vote(
         payload={"vote_id": ballot.id, "role": role, "decision": decision},
     )
     if ballot_decision is VoteDecision.REJECT:
-        _close(
+        close_request(
             session=session,
             request=request,
             status=ApprovalStatus.REJECTED,
             reason=f"rejected by {voter} ({role}): {comment.strip()}",
             actor=voter,
             now=now,
-            event="approval.decided",
         )
         return VoteOutcome(request=request, vote=ballot, final_decision=None)
     final = None
@@ -508,13 +521,12 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> list[Ap
         .execution_options(populate_existing=True)
     ).all()
     for request in due:
-        _close(
+        close_request(
             session=session,
             request=request,
             status=ApprovalStatus.EXPIRED,
-            reason=f"expired at {request.expires_at.isoformat()} before a decision",
+            reason=_expiry_reason(request),
             actor=SCHEDULER_ACTOR,
             now=now,
-            event="approval.expired",
         )
     return list(due)
