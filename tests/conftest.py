@@ -27,6 +27,7 @@ from hypothesis import settings
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.approvals.webhooks import wait_for_deliveries
 from app.auth.accounts import create_token, create_user
 from app.config import Settings, settings_for_tests
 from app.db import session_scope
@@ -104,6 +105,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     name = f"gh_test_{uuid.uuid4().hex[:10]}"
     _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield _with_database(postgres_admin_url(), name)
+    # A webhook sender still running in the background would write to a dropped database.
+    wait_for_deliveries(30)
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
