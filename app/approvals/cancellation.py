@@ -8,13 +8,11 @@ run afterwards.
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.approvals.service import close_request
-from app.models.base import utc_now
-from app.models.governance import ApprovalRequest
+from app.approvals.service import void_for_cancelled_subject
 from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import ApprovalStatus, GateSubject
+from app.models.vocabulary import GateSubject
 from app.registry.records import get_record, transition_record
 from app.registry.runs import ensure_may_change
 from app.registry.state_machines import RUN_MACHINE
@@ -32,23 +30,7 @@ def move_run(
         session=session, machine=RUN_MACHINE, record_id=run_id, to=to, actor=actor, reason=reason
     )
     if to == RunState.CANCELLED:
-        pending = session.exec(
-            select(ApprovalRequest)
-            .where(
-                ApprovalRequest.subject_type == GateSubject.RUN,
-                ApprovalRequest.subject_id == run_id,
-                ApprovalRequest.status == ApprovalStatus.PENDING,
-            )
-            .order_by(col(ApprovalRequest.id))
-        ).all()
-        for request in pending:
-            close_request(
-                session=session,
-                request=request,
-                status=ApprovalStatus.VOID,
-                reason=f"the {request.subject_type} was cancelled by {actor}",
-                actor=actor,
-                now=utc_now(),
-                move_subject=False,
-            )
+        void_for_cancelled_subject(
+            session=session, subject_type=GateSubject.RUN, subject_id=run_id, actor=actor
+        )
     return moved

@@ -52,7 +52,7 @@ from app.models.users import RoleName, User
 from app.models.vocabulary import ApprovalStatus, GateSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
-from app.registry.records import get_record
+from app.registry.records import get_record, records_where
 
 __all__ = [
     "APPROVALS_CONTROL",
@@ -60,11 +60,11 @@ __all__ = [
     "GateRequestOutcome",
     "VoteOutcome",
     "blocked_only_by_approvals",
-    "close_request",
     "expire_requests",
     "quorum_met",
     "request_promotion",
     "submit_run",
+    "void_for_cancelled_subject",
     "vote",
     "voting_role",
 ]
@@ -272,7 +272,7 @@ def request_promotion(
     )
 
 
-def close_request(
+def _close(
     *,
     session: Session,
     request: ApprovalRequest,
@@ -316,7 +316,7 @@ def close_request(
 
 def void_request(*, session: Session, request: ApprovalRequest, reason: str, actor: str) -> None:
     """Void an approval whose evidence changed; its subject goes back like on any void."""
-    close_request(
+    _close(
         session=session,
         request=request,
         status=ApprovalStatus.VOID,
@@ -324,6 +324,30 @@ def void_request(*, session: Session, request: ApprovalRequest, reason: str, act
         actor=actor,
         now=utc_now(),
     )
+
+
+def void_for_cancelled_subject(
+    *, session: Session, subject_type: GateSubject, subject_id: int, actor: str
+) -> None:
+    """Void the pending request of a subject that was just cancelled, so nobody votes on
+    a subject that no longer exists; the subject stays where the cancel put it."""
+    pending = records_where(
+        session=session,
+        model=ApprovalRequest,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        status=ApprovalStatus.PENDING,
+    )
+    for request in pending:
+        _close(
+            session=session,
+            request=request,
+            status=ApprovalStatus.VOID,
+            reason=f"the {request.subject_type} was cancelled by {actor}",
+            actor=actor,
+            now=utc_now(),
+            move_subject=False,
+        )
 
 
 def _expiry_reason(request: ApprovalRequest) -> str:
@@ -360,7 +384,7 @@ def _ask_again(
         now=now,
     )
     if decision.allow:
-        close_request(
+        _close(
             session=session,
             request=request,
             status=ApprovalStatus.APPROVED,
@@ -466,9 +490,7 @@ def vote(
     stale = _stale(session=session, request=request, now=now)
     if stale is not None:
         status, reason = stale
-        close_request(
-            session=session, request=request, status=status, reason=reason, actor=voter, now=now
-        )
+        _close(session=session, request=request, status=status, reason=reason, actor=voter, now=now)
         return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
     ballot = ApprovalVote(
         request_id=request_id,
@@ -494,7 +516,7 @@ def vote(
         payload={"vote_id": ballot.id, "role": role, "decision": decision},
     )
     if ballot_decision is VoteDecision.REJECT:
-        close_request(
+        _close(
             session=session,
             request=request,
             status=ApprovalStatus.REJECTED,
@@ -521,7 +543,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> list[Ap
         .execution_options(populate_existing=True)
     ).all()
     for request in due:
-        close_request(
+        _close(
             session=session,
             request=request,
             status=ApprovalStatus.EXPIRED,
