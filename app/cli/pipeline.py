@@ -15,6 +15,7 @@ decision and each change of the approval state, and exit:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -193,32 +194,34 @@ def _finish_on_request(approval: dict[str, Any], done_state: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Waiting:
+    """How a command follows its approval request (``--wait``, ``--timeout``, ``--interval``)."""
+
+    wait: bool
+    timeout_s: float
+    interval_s: float
+
+
 def _wait(
-    client: ApiClient,
-    reporter: _Reporter,
-    request_id: int,
-    *,
-    done_state: str,
-    wait: bool,
-    timeout_s: float,
-    interval_s: float,
+    client: ApiClient, reporter: _Reporter, request_id: int, *, done_state: str, waiting: _Waiting
 ) -> None:
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + waiting.timeout_s
     while True:
         approval = client.get_ok(f"/approvals/{request_id}")
         reporter.approval(approval)
         _finish_on_request(approval, done_state)
-        if not wait:
+        if not waiting.wait:
             raise _Finished(
                 EXIT_DONE, f"approval request {request_id} is pending (not waiting)", approval
             )
         if time.monotonic() >= deadline:
             raise _Finished(
                 EXIT_TIMEOUT,
-                f"timed out after {timeout_s:.0f}s; approval request {request_id} is still {approval['status']}",
+                f"timed out after {waiting.timeout_s:.0f}s; approval request {request_id} is still {approval['status']}",
                 approval,
             )
-        time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
+        time.sleep(min(waiting.interval_s, max(0.0, deadline - time.monotonic())))
 
 
 def _request(
@@ -301,10 +304,17 @@ _wait_options = [
 ]
 
 
-def _with_wait_options(command: Any) -> Any:
+def _with_wait_options(command: Callable[..., None]) -> Any:
+    """Add the wait options and ``--json``; the command receives them as ``waiting`` (the
+    timeout parsed, so a bad one is refused before Gatehouse is asked) and ``as_json``."""
+
+    @functools.wraps(command)
+    def with_waiting(*args: Any, wait: bool, timeout: str, interval: float, **kwargs: Any) -> None:
+        command(*args, waiting=_Waiting(wait, parse_duration(timeout), interval), **kwargs)
+
     for option in reversed(_wait_options):
-        command = option(command)
-    return command
+        with_waiting = option(with_waiting)
+    return with_waiting
 
 
 def _resolve_model(client: ApiClient, model_version: str) -> dict[str, Any]:
@@ -364,16 +374,13 @@ def promote_command(
     model_version: str,
     target: str,
     deployment_id: int | None,
-    wait: bool,
-    timeout: str,
-    interval: float,
+    waiting: _Waiting,
     as_json: bool,
 ) -> None:
     """Promote MODEL_VERSION (id or name@version) to production through the promotion gate.
 
     Exit 0 approved (production), 1 denied/rejected, 2 timeout, 3 infrastructure error.
     """
-    timeout_s = parse_duration(timeout)
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
         model = _resolve_model(client, model_version)
@@ -388,15 +395,7 @@ def promote_command(
             "deployment",
             int(deployment["id"]),
         )
-        _wait(
-            client,
-            reporter,
-            request_id,
-            done_state="production",
-            wait=wait,
-            timeout_s=timeout_s,
-            interval_s=interval,
-        )
+        _wait(client, reporter, request_id, done_state="production", waiting=waiting)
 
     _run_door(as_json, action)
 
@@ -409,24 +408,15 @@ def run_group() -> None:
 @run_group.command("submit")
 @click.argument("run_id", metavar="RUN", type=int)
 @_with_wait_options
-def run_submit(run_id: int, wait: bool, timeout: str, interval: float, as_json: bool) -> None:
+def run_submit(run_id: int, waiting: _Waiting, as_json: bool) -> None:
     """Submit draft RUN through the training_launch gate and its approval.
 
     Exit 0 approved, 1 denied/rejected, 2 timeout, 3 infrastructure error.
     """
-    timeout_s = parse_duration(timeout)
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
         request_id = _request(client, reporter, f"/runs/{run_id}/submit", "run", run_id)
-        _wait(
-            client,
-            reporter,
-            request_id,
-            done_state="approved",
-            wait=wait,
-            timeout_s=timeout_s,
-            interval_s=interval,
-        )
+        _wait(client, reporter, request_id, done_state="approved", waiting=waiting)
 
     _run_door(as_json, action)
 

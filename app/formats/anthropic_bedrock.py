@@ -26,7 +26,7 @@ from typing import Any
 from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.jsontypes import expected_one_of, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -84,12 +84,8 @@ class AnthropicBedrock(JsonLinesFormat):
 
     name = "anthropic_bedrock"
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """Keys, roles, alternation, order and contents; summarise when valid."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
-        errors_before = log.error_count
         for key in value:
             if key not in _TOP_KEYS:
                 log.error(line, key, "extraneous key is not allowed", "bedrock.key")
@@ -104,8 +100,9 @@ class AnthropicBedrock(JsonLinesFormat):
             log.error(line, "messages", "expected a non-empty array", "field.type")
         else:
             _check_messages(messages, line, log)
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The roles, the assistant turns as outputs."""
         valid: list[dict[str, str]] = value["messages"]
         roles = tuple(m["role"] for m in valid)
         outputs = tuple(
@@ -149,16 +146,15 @@ class AnthropicBedrock(JsonLinesFormat):
             record = {"system": conversation.system, **record}
         return record
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return isinstance(value.get("system"), str) and isinstance(value.get("messages"), list)
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """A string ``system`` beside a ``messages`` list."""
+        return isinstance(value.get("system"), str) and isinstance(value.get("messages"), list)
 
 
 ENTRY = FormatEntry(
-    name="anthropic_bedrock",
-    title="Anthropic Claude fine-tuning on Amazon Bedrock (system + messages)",
     handler=AnthropicBedrock,
-    claims=_claims,
+    title="Anthropic Claude fine-tuning on Amazon Bedrock (system + messages)",
     limits=PlatformLimits(platform="Amazon Bedrock (Claude)"),
     conversions=frozenset({"chat"}),
 )

@@ -292,16 +292,15 @@ class AnthropicText:
             "completion": f" {merged[-1].text}",
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    prompt = value.get("prompt")
-    return isinstance(prompt, str) and "completion" in value and "Human:" in prompt
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """A ``prompt`` in Human:/Assistant: form with its ``completion``."""
+        prompt = value.get("prompt")
+        return isinstance(prompt, str) and "completion" in value and "Human:" in prompt
 
 
 ENTRY = FormatEntry(
-    name="anthropic_text",
-    title="Anthropic text completions (Human:/Assistant:), JSON Lines or plain text",
     handler=AnthropicText,
-    claims=_claims,
+    title="Anthropic text completions (Human:/Assistant:), JSON Lines or plain text",
     conversions=frozenset({"chat"}),
 )

@@ -88,15 +88,13 @@ def explain_format(path: Path) -> Detection:
     if not isinstance(first, dict):
         return Detection(None, f"line {line} holds a JSON {type(first).__name__}, not an object")
     objects = [(n, value) for n, value in records if isinstance(value, dict)]
-    claimers = [e.name for e in entries() if e.claims is not None and e.claims(first)]
+    claimers = [e.name for e in entries() if e.claims(first)]
     keys = ", ".join(first) or "no keys"
     if not claimers:
         return Detection(None, f"line {line} has {keys}, which match no known format")
     chosen = claimers[0]
     others = tuple(
-        e.name
-        for e in entries()
-        if e.name != chosen and e.text and e.claims is not None and _fits(e.name, objects)
+        e.name for e in entries() if e.name != chosen and e.text and _fits(e.name, objects)
     )
     reason = f"line {line} has {keys}, the keys of {chosen}"
     if others:

@@ -25,7 +25,7 @@ from typing import Any
 from app.formats.conversation import Conversation, LossTally, Turn
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.jsontypes import expected_one_of, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -196,17 +196,8 @@ class Gemini(JsonLinesFormat):
 
     name = "gemini_multimodal"
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """Roles, alternation, parts, media types, base64 and file references."""
-        errors_before = log.error_count
-        self._check(record, log)
-        return self._summarize(record) if log.error_count == errors_before else None
-
-    @staticmethod
-    def _check(record: JsonRecord, log: IssueLog) -> None:
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return
         system = _either(value, "systemInstruction", "system_instruction")
         if system is not None:
             parts = system.get("parts") if isinstance(system, dict) else None
@@ -230,16 +221,14 @@ class Gemini(JsonLinesFormat):
         if not any(isinstance(c, dict) and c.get("role") == "model" for c in contents):
             log.error(line, "contents", "at least one model turn is required", "gemini.no_model")
 
-    @staticmethod
-    def _summarize(record: JsonRecord) -> RecordSummary:
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
         """Roles, model text, and the text size."""
-        value: dict[str, object] = record.value
         chars = 0
         system = _either(value, "systemInstruction", "system_instruction")
         if isinstance(system, dict):
             chars += sum(len(text) for text in _texts(system["parts"]))
         outputs: list[tuple[str, str]] = []
-        contents: list[dict[str, Any]] = value["contents"]  # type: ignore[assignment]
+        contents: list[dict[str, Any]] = value["contents"]
         for index, content in enumerate(contents):
             for part_index, part in enumerate(content["parts"]):
                 if "text" in part:
@@ -281,9 +270,10 @@ class Gemini(JsonLinesFormat):
             "contents": contents,
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "contents" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """Vertex AI's ``contents``."""
+        return "contents" in value
 
 
 #: Vertex AI's limits for Gemini 2.5 Flash supervised tuning (see the module docstring).
@@ -296,10 +286,8 @@ GEMINI_SFT_LIMITS = PlatformLimits(
 )
 
 ENTRY = FormatEntry(
-    name="gemini_multimodal",
-    title="Google Gemini supervised tuning on Vertex AI (contents, parts, media)",
     handler=Gemini,
-    claims=_claims,
+    title="Google Gemini supervised tuning on Vertex AI (contents, parts, media)",
     limits=GEMINI_SFT_LIMITS,
     conversions=frozenset({"chat"}),
 )

@@ -24,7 +24,7 @@ from app.formats.conversation import LossTally, PreferencePair, Turn
 from app.formats.entry import FormatEntry
 from app.formats.gemini import check_alternating, check_content, texts_of
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import record_object, type_name
+from app.formats.jsontypes import type_name
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -72,12 +72,8 @@ class GeminiPreference(JsonLinesFormat):
 
     name = "gemini_preference"
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """Text-only contents ending on a user turn, and one preferred and one other reply."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
-        errors_before = log.error_count
         system = _system(value)
         if system is not None and (
             not isinstance(system, dict) or not isinstance(system.get("parts"), list)
@@ -97,8 +93,9 @@ class GeminiPreference(JsonLinesFormat):
                     "gemini.order",
                 )
         _check_completions(value.get("completions"), line, log)
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The turns, and the preferred completion as the output."""
         turns: list[dict[str, Any]] = value["contents"]
         completions: list[dict[str, Any]] = value["completions"]
         preferred = next(c for c in completions if c["score"] == 1)
@@ -146,16 +143,15 @@ class GeminiPreference(JsonLinesFormat):
             record = {"system_instruction": {"parts": [{"text": pair.system}]}, **record}
         return record
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "contents" in value and "completions" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``contents`` with scored ``completions``."""
+        return "contents" in value and "completions" in value
 
 
 ENTRY = FormatEntry(
-    name="gemini_preference",
-    title="Google Gemini preference tuning on Vertex AI (contents + scored completions)",
     handler=GeminiPreference,
-    claims=_claims,
+    title="Google Gemini preference tuning on Vertex AI (contents + scored completions)",
     limits=PlatformLimits(
         platform="Vertex AI Gemini preference tuning",
         max_examples=10_000_000,

@@ -17,7 +17,7 @@ from typing import Any
 from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import record_object, type_name
+from app.formats.jsontypes import type_name
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -34,12 +34,8 @@ class LlamaIO(JsonLinesFormat):
 
     name = "llama_io"
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """``input`` and ``output`` are required strings, ``instruction`` an optional one."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
-        errors_before = log.error_count
         for field in _REQUIRED:
             if field not in value:
                 log.error(line, field, "required field is missing", "field.missing")
@@ -53,8 +49,9 @@ class LlamaIO(JsonLinesFormat):
                 log.warning(
                     line, field, "unknown field is ignored by trainers", "llama.unknown_field"
                 )
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The roles the fields stand for, and the output."""
         roles = ("system", "user", "assistant") if "instruction" in value else ("user", "assistant")
         chars = sum(len(value[field]) for field in _KNOWN if field in value)
         return RecordSummary(roles, (("output", value["output"]),), chars)
@@ -84,16 +81,15 @@ class LlamaIO(JsonLinesFormat):
             record = {"instruction": conversation.system, **record}
         return record
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "input" in value and "output" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """An ``input`` and an ``output``."""
+        return "input" in value and "output" in value
 
 
 ENTRY = FormatEntry(
-    name="llama_io",
-    title="Llama and other open models: instruction/input/output",
     handler=LlamaIO,
-    claims=_claims,
+    title="Llama and other open models: instruction/input/output",
     limits=PlatformLimits(
         platform="open-model trainers", mime_types=("application/jsonl", "application/json")
     ),

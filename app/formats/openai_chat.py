@@ -27,7 +27,7 @@ from typing import Any
 from app.formats.conversation import Conversation, LossTally, Turn
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import describe, expected_one_of, record_object, type_name
+from app.formats.jsontypes import describe, expected_one_of, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.openai_typed import OpenAIChatTyped
 from app.formats.source import JsonRecord
@@ -205,22 +205,18 @@ class OpenAIChat(JsonLinesFormat):
         #: Validation's fast path for plain ``{"role", "content"}`` records.
         self.typed = OpenAIChatTyped()
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
-        """Check the record's shape, roles, contents and weights; summarise it when valid."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
+        """Check the record's shape, roles, contents and weights."""
         messages = value.get("messages")
         if "messages" not in value:
             log.error(line, "messages", "required field is missing", "field.missing")
-            return None
+            return
         if not isinstance(messages, list):
             log.error(line, "messages", f"expected array; got {type_name(messages)}", "field.type")
-            return None
+            return
         if not messages:
             log.error(line, "messages", "must contain at least one message", "openai.empty")
-            return None
-        errors_before = log.error_count
+            return
         for key in value:
             if key not in _TOP_KEYS:
                 log.warning(line, key, "unknown field is ignored by OpenAI", "openai.unknown_field")
@@ -233,8 +229,11 @@ class OpenAIChat(JsonLinesFormat):
                 "at least one assistant message is required",
                 "openai.no_assistant",
             )
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The roles, the assistant contents (not bare tool calls) as outputs."""
+        messages: list[dict[str, Any]] = value["messages"]
+        roles = tuple(message["role"] for message in messages)
         outputs = []
         chars = 0
         for index, message in enumerate(messages):
@@ -248,7 +247,7 @@ class OpenAIChat(JsonLinesFormat):
                     else f"messages[{index}].content"
                 )
                 outputs.append((path, text))
-        return RecordSummary(tuple(roles), tuple(outputs), chars)  # type: ignore[arg-type]
+        return RecordSummary(roles, tuple(outputs), chars)
 
     def to_conversation(self, record: JsonRecord, losses: LossTally) -> Conversation:
         """System messages become the system prompt; tool traffic and weights are counted as lost."""
@@ -292,20 +291,19 @@ class OpenAIChat(JsonLinesFormat):
         messages += [{"role": turn.role, "content": turn.text} for turn in conversation.turns]
         return {"messages": messages}
 
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``messages`` (the most general shape, so it registers after the others)."""
+        return "messages" in value
+
 
 #: Largest file the Files API takes (every OpenAI fine-tuning method uploads through it).
 OPENAI_FILE_BYTES = 512 * 1024 * 1024
 
 
-def _claims(value: dict[str, Any]) -> bool:
-    return "messages" in value
-
-
 ENTRY = FormatEntry(
-    name="openai_chat",
-    title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
     handler=OpenAIChat,
-    claims=_claims,
+    title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
     limits=PlatformLimits(
         platform="OpenAI supervised fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
     ),

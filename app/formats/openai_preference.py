@@ -22,7 +22,7 @@ from typing import Any
 from app.formats.conversation import LossTally, PreferencePair, Turn
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.jsontypes import expected_one_of, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.openai_chat import OPENAI_FILE_BYTES, check_message, check_tools, text_of
 from app.formats.source import JsonRecord
@@ -63,12 +63,8 @@ class OpenAIPreference(JsonLinesFormat):
 
     name = "openai_preference"
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """Prompt messages, the two replies, and that they differ."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
-        errors_before = log.error_count
         prompt = value.get("input")
         roles: list[str | None] = []
         if not isinstance(prompt, dict):
@@ -92,16 +88,18 @@ class OpenAIPreference(JsonLinesFormat):
         replies = [_check_output(value.get(field), field, line, log) for field in _OUTPUTS]
         if replies[0] is not None and replies[0] == replies[1]:
             log.error(line, "non_preferred_output", "both replies are identical", "dpo.same")
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The prompt's roles, and the preferred reply as the output."""
         prompt_messages: list[dict[str, Any]] = value["input"]["messages"]
+        replies: list[str] = [value[field][0]["content"] for field in _OUTPUTS]
         chars: int = sum(len(text_of(m.get("content"))) for m in prompt_messages)
         # only the preferred reply is what the model should learn to write: the other
         # may be deliberately poor, so its reasoning is not checked
         return RecordSummary(
-            (*roles, "assistant"),  # type: ignore[arg-type]
-            (("preferred_output[0].content", replies[0]),),  # type: ignore[arg-type]
-            chars + sum(len(r) for r in replies if r),
+            (*(m["role"] for m in prompt_messages), "assistant"),
+            (("preferred_output[0].content", replies[0]),),
+            chars + sum(len(r) for r in replies),
         )
 
     def to_pair(self, record: JsonRecord, losses: LossTally) -> PreferencePair:
@@ -136,16 +134,15 @@ class OpenAIPreference(JsonLinesFormat):
             "non_preferred_output": [{"role": "assistant", "content": pair.rejected}],
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "preferred_output" in value or "non_preferred_output" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """A preferred or a non-preferred output."""
+        return "preferred_output" in value or "non_preferred_output" in value
 
 
 ENTRY = FormatEntry(
-    name="openai_preference",
-    title="OpenAI preference fine-tuning (DPO)",
     handler=OpenAIPreference,
-    claims=_claims,
+    title="OpenAI preference fine-tuning (DPO)",
     limits=PlatformLimits(
         platform="OpenAI preference fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
     ),

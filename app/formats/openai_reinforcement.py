@@ -26,10 +26,9 @@ from typing import Any
 
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import record_object, type_name
+from app.formats.jsontypes import type_name
 from app.formats.limits import PlatformLimits
 from app.formats.openai_chat import OPENAI_FILE_BYTES, check_message, check_tools, text_of
-from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
 
 __all__ = ["ENTRY", "OpenAIReinforcement"]
@@ -45,12 +44,8 @@ class OpenAIReinforcement(JsonLinesFormat):
     def __init__(self) -> None:
         self.reference_fields: set[str] = set()
 
-    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
         """A prompt without an answer, ending on a user turn, plus reference fields."""
-        line, value = record.line, record_object(record, log)
-        if value is None:
-            return None
-        errors_before = log.error_count
         check_tools(value, line, log)
         messages = value.get("messages")
         if not isinstance(messages, list) or not messages:
@@ -61,7 +56,7 @@ class OpenAIReinforcement(JsonLinesFormat):
                 f"expected a non-empty array of messages; got {what}",
                 "field.type",
             )
-            return None
+            return
         roles = [check_message(m, i, line, log) for i, m in enumerate(messages)]
         for index, role in enumerate(roles):
             if role == "assistant":
@@ -94,30 +89,31 @@ class OpenAIReinforcement(JsonLinesFormat):
                 "rft.no_reference",
             )
         self.reference_fields.update(references)
-        if log.error_count != errors_before:
-            return None
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The prompt's roles; no outputs (the model writes the answer)."""
+        messages: list[dict[str, Any]] = value["messages"]
         chars = sum(len(text_of(m.get("content"))) for m in messages)
-        return RecordSummary(tuple(roles), (), chars)  # type: ignore[arg-type]
+        return RecordSummary(tuple(m["role"] for m in messages), (), chars)
 
     def details(self) -> dict[str, object]:
         """The reference fields the records carry (what the graders can read)."""
         return {"reference_fields": sorted(self.reference_fields)}
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    messages = value.get("messages")
-    return (
-        isinstance(messages, list)
-        and bool(set(value) - _RESERVED)
-        and not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
-    )
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """``messages`` without an assistant turn, beside reference fields for graders."""
+        messages = value.get("messages")
+        return (
+            isinstance(messages, list)
+            and bool(set(value) - _RESERVED)
+            and not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
+        )
 
 
 ENTRY = FormatEntry(
-    name="openai_reinforcement",
-    title="OpenAI reinforcement fine-tuning (prompts and reference fields for graders)",
     handler=OpenAIReinforcement,
-    claims=_claims,
+    title="OpenAI reinforcement fine-tuning (prompts and reference fields for graders)",
     limits=PlatformLimits(
         platform="OpenAI reinforcement fine-tuning", max_file_bytes=OPENAI_FILE_BYTES
     ),

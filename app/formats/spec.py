@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 from app.formats.conversation import Conversation, LossTally, PreferencePair
 from app.formats.issues import IssueLog
+from app.formats.jsontypes import record_object
 from app.formats.source import DatasetSource, JsonRecord, iter_json_records
 
 __all__ = [
@@ -42,6 +43,11 @@ class FormatSpec(Protocol):
     """One dataset format. A fresh instance serves one pass over one file."""
 
     name: str
+
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """True when a file's first JSON record has this format's keys (detection)."""
+        ...
 
     def records(
         self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
@@ -129,13 +135,36 @@ class TypedReader(Protocol):
 
 
 class JsonLinesFormat:
-    """Shared reading for the formats whose records are JSON Lines, one object a line."""
+    """Shared reading and checking for the formats whose records are JSON Lines, one
+    object a line.
+
+    A format writes its rules (:meth:`check_object`, logging every error it finds) and
+    the summary of an object that meets them (:meth:`summarize_object`); :meth:`check`
+    walks each record through both, so a record with an error is never summarised.
+    """
 
     def records(
         self, source: DatasetSource, log: IssueLog, *, max_line_bytes: int
     ) -> Iterator[JsonRecord]:
         """JSON Lines records."""
         return iter_json_records(source, log, max_line_bytes=max_line_bytes)
+
+    def check(self, record: JsonRecord, log: IssueLog) -> RecordSummary | None:
+        """A JSON object that meets the format's rules is summarised; anything else is ``None``."""
+        value = record_object(record, log)
+        if value is None:
+            return None
+        errors_before = log.error_count
+        self.check_object(value, record.line, log)
+        return self.summarize_object(value) if log.error_count == errors_before else None
+
+    def check_object(self, value: dict[str, Any], line: int, log: IssueLog) -> None:
+        """Log every rule of the format that the record's object breaks."""
+        raise NotImplementedError
+
+    def summarize_object(self, value: dict[str, Any]) -> RecordSummary:
+        """The summary of an object that meets every rule."""
+        raise NotImplementedError
 
     def details(self) -> dict[str, object]:
         """No format-specific details."""

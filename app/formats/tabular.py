@@ -172,16 +172,15 @@ class Tabular:
         ]
         return {"variant": self.variant, "columns": columns}
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return False  # told by its suffix or the Parquet magic number, never by JSON keys
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """Never: a tabular file is told by its suffix or the Parquet magic number."""
+        return False
 
 
 ENTRY = FormatEntry(
-    name="tabular",
-    title="Tabular data (CSV or Parquet) for fairness and explainability audits",
     handler=Tabular,
-    claims=_claims,
+    title="Tabular data (CSV or Parquet) for fairness and explainability audits",
     limits=PlatformLimits(
         platform="Gatehouse audits",
         mime_types=("text/csv", "application/vnd.apache.parquet"),

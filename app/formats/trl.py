@@ -259,23 +259,21 @@ class TRL(JsonLinesFormat):
             "rejected": [{"role": "assistant", "content": pair.rejected}],
         }
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    kind = record_type(value)
-    if kind in ("preference", "unpaired_preference") or (
-        kind == "language_modeling" and "text" in value
-    ):
-        return True
-    prompt = value.get("prompt")
-    # a Human:/Assistant: prompt is Anthropic's legacy text form, not TRL
-    return isinstance(prompt, list) or (isinstance(prompt, str) and "Human:" not in prompt)
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        """One of TRL's dataset types (a Human:/Assistant: prompt is Anthropic's legacy form)."""
+        kind = record_type(value)
+        if kind in ("preference", "unpaired_preference") or (
+            kind == "language_modeling" and "text" in value
+        ):
+            return True
+        prompt = value.get("prompt")
+        return isinstance(prompt, list) or (isinstance(prompt, str) and "Human:" not in prompt)
 
 
 ENTRY = FormatEntry(
-    name="trl",
-    title="Hugging Face TRL dataset types for open models (SFT, DPO, KTO ...)",
     handler=TRL,
-    claims=_claims,
+    title="Hugging Face TRL dataset types for open models (SFT, DPO, KTO ...)",
     limits=PlatformLimits(
         platform="TRL trainers", mime_types=("application/jsonl", "application/json")
     ),

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import timestamp_field
+from app.models.base import PublicRow, TableRow, timestamp_field
 
 
 class AttestationBase(SQLModel):
@@ -38,18 +38,13 @@ class AttestationBase(SQLModel):
     expires_at: datetime | None = timestamp_field(nullable=True)
 
 
-class Attestation(AttestationBase, table=True):
+class Attestation(TableRow, AttestationBase, table=True):
     """One person's statement of one fact about one subject, with its evidence."""
 
-    __tablename__ = "attestation"
     __table_args__ = (
         sa.Index("ix_attestation_subject_fact", "subject_type", "subject_id", "fact"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class AttestationPublic(AttestationBase):
+class AttestationPublic(PublicRow, AttestationBase):
     """An attestation as the API returns it."""
-
-    id: int

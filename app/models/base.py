@@ -6,13 +6,15 @@ so :class:`UTCDateTime` re-attaches UTC on the way out.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig  # the config type SQLModel classes declare
 
 E = TypeVar("E", bound=StrEnum)
@@ -96,3 +98,30 @@ def vocabulary_field(
 #: The config of a family's input models (``XCreate``): unknown fields are an error and
 #: strings are stripped, so a typo in a pipeline's payload is a clear 4xx.
 STRICT_INPUT = SQLModelConfig(extra="forbid", str_strip_whitespace=True)
+
+
+class TableRow(SQLModel):
+    """What a family's table adds to its ``XBase``: the surrogate key and the table's name.
+
+    Put it first among the bases (``class X(TableRow, XBase, table=True)``) so the key
+    stays the last column, as the revisions created it. The table is named after the
+    class in snake case (``DatasetVersion`` is ``dataset_version``), the rule
+    Flask-SQLAlchemy follows; a table named otherwise says so with its own
+    ``__tablename__``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return _CAPITAL_INSIDE_A_NAME.sub("_", cls.__name__).lower()
+
+
+#: Where a snake-case name puts an underscore: before each capital but the first.
+_CAPITAL_INSIDE_A_NAME = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+class PublicRow(SQLModel):
+    """What a family's ``XPublic`` adds to its ``XBase``: the key, always set once stored."""
+
+    id: int

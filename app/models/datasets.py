@@ -14,7 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import Art9Condition, Domain, LawfulBasis, TransferMechanism
 
 
@@ -51,20 +51,16 @@ class DatasetBase(SQLModel):
     domain: Domain = vocabulary_field(Domain, length=40, default=Domain.GENERAL, index=True)
 
 
-class Dataset(DatasetBase, table=True):
+class Dataset(TableRow, DatasetBase, table=True):
     """A named collection of data, versioned."""
 
-    __tablename__ = "dataset"
-
-    id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     created_by: str = Field(max_length=80)
 
 
-class DatasetPublic(DatasetBase):
+class DatasetPublic(PublicRow, DatasetBase):
     """A dataset as the API returns it."""
 
-    id: int
     created_at: datetime
     created_by: str
 
@@ -125,19 +121,14 @@ class DatasetVersionBase(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class DatasetVersion(DatasetVersionBase, table=True):
+class DatasetVersion(TableRow, DatasetVersionBase, table=True):
     """One immutable content of a dataset, with its classification and references."""
 
-    __tablename__ = "dataset_version"
     __table_args__ = (sa.UniqueConstraint("dataset_id", "version", name="uq_dataset_version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class DatasetVersionPublic(DatasetVersionBase):
+class DatasetVersionPublic(PublicRow, DatasetVersionBase):
     """A dataset version as the API returns it."""
-
-    id: int
 
 
 class ErasureRequestBase(SQLModel):
@@ -150,15 +141,9 @@ class ErasureRequestBase(SQLModel):
     resolution: str | None = Field(default=None, max_length=2000)
 
 
-class ErasureRequest(ErasureRequestBase, table=True):
+class ErasureRequest(TableRow, ErasureRequestBase, table=True):
     """A data subject's erasure request (GDPR Art. 17) against a dataset version."""
 
-    __tablename__ = "erasure_request"
 
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class ErasureRequestPublic(ErasureRequestBase):
+class ErasureRequestPublic(PublicRow, ErasureRequestBase):
     """An erasure request as the API returns it."""
-
-    id: int

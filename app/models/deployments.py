@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import timestamp_field
+from app.models.base import PublicRow, TableRow, timestamp_field
 
 
 class DeploymentState(StrEnum):
@@ -44,16 +44,11 @@ class DeploymentServerFields(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class Deployment(DeploymentServerFields, DeploymentBase, table=True):
+class Deployment(TableRow, DeploymentServerFields, DeploymentBase, table=True):
     """A model version served at an endpoint, with its monitoring settings."""
 
-    __tablename__ = "deployment"
     __table_args__ = (sa.Index("ix_deployment_state_id", "state", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class DeploymentPublic(DeploymentServerFields, DeploymentBase):
+class DeploymentPublic(PublicRow, DeploymentServerFields, DeploymentBase):
     """A deployment as the API returns it."""
-
-    id: int

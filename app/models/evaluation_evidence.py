@@ -13,7 +13,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import FindingSeverity
 
 
@@ -42,18 +42,12 @@ class EvidenceImportBase(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class EvidenceImport(EvidenceImportBase, table=True):
+class EvidenceImport(TableRow, EvidenceImportBase, table=True):
     """One imported file: which tool wrote it, its digest, who imported it."""
 
-    __tablename__ = "evidence_import"
 
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class EvidenceImportPublic(EvidenceImportBase):
+class EvidenceImportPublic(PublicRow, EvidenceImportBase):
     """An evidence import as the API returns it."""
-
-    id: int
 
 
 class MetricResultBase(SQLModel):
@@ -78,19 +72,14 @@ class MetricResultBase(SQLModel):
     created_at: datetime = timestamp_field()
 
 
-class MetricResult(MetricResultBase, table=True):
+class MetricResult(TableRow, MetricResultBase, table=True):
     """One metric of one task, with its base-model baseline and the dataset it ran on."""
 
-    __tablename__ = "metric_result"
     __table_args__ = (sa.Index("ix_metric_result_model_metric", "model_version_id", "metric"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class MetricResultPublic(MetricResultBase):
+class MetricResultPublic(PublicRow, MetricResultBase):
     """A metric result as the API returns it."""
-
-    id: int
 
 
 class RedTeamCampaignBase(SQLModel):
@@ -106,18 +95,12 @@ class RedTeamCampaignBase(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class RedTeamCampaign(RedTeamCampaignBase, table=True):
+class RedTeamCampaign(TableRow, RedTeamCampaignBase, table=True):
     """A red-team campaign against one model version, with per-category tallies."""
 
-    __tablename__ = "red_team_campaign"
 
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class RedTeamCampaignPublic(RedTeamCampaignBase):
+class RedTeamCampaignPublic(PublicRow, RedTeamCampaignBase):
     """A red-team campaign as the API returns it."""
-
-    id: int
 
 
 class RedTeamFindingBase(SQLModel):
@@ -147,19 +130,14 @@ class RedTeamFindingBase(SQLModel):
     updated_at: datetime = timestamp_field()
 
 
-class RedTeamFinding(RedTeamFindingBase, table=True):
+class RedTeamFinding(TableRow, RedTeamFindingBase, table=True):
     """A weakness a campaign found, tracked from open to closed."""
 
-    __tablename__ = "red_team_finding"
     __table_args__ = (sa.Index("ix_finding_model_status", "model_version_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class RedTeamFindingPublic(RedTeamFindingBase):
+class RedTeamFindingPublic(PublicRow, RedTeamFindingBase):
     """A red-team finding as the API returns it."""
-
-    id: int
 
 
 class MemorisationTest(SQLModel, table=True):

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import AuditKind, AuditState
 
 
@@ -33,21 +33,18 @@ class AuditRunBase(SQLModel):
     finished_at: datetime | None = timestamp_field(nullable=True)
 
 
-class AuditRun(AuditRunBase, table=True):
+class AuditRun(TableRow, AuditRunBase, table=True):
     """A fairness or explainability audit of a model version on a tabular dataset."""
 
-    __tablename__ = "audit_run"
     __table_args__ = (sa.Index("ix_audit_run_model_kind", "model_version_id", "kind", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
     #: Full figures (per-group tables, reasons, charts).
     results: dict = json_field()
 
 
-class AuditRunPublic(AuditRunBase):
+class AuditRunPublic(PublicRow, AuditRunBase):
     """An audit run as the API returns it."""
 
-    id: int
     #: The figures the reader asked for; null in listings, which leave them out.
     results: dict[str, Any] | None
 
@@ -68,19 +65,14 @@ class ReportBase(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class Report(ReportBase, table=True):
+class Report(TableRow, ReportBase, table=True):
     """A signed PDF report; the file lives in storage, its digest here."""
 
-    __tablename__ = "report"
     __table_args__ = (sa.Index("ix_report_subject", "subject_type", "subject_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class ReportPublic(ReportBase):
+class ReportPublic(PublicRow, ReportBase):
     """A report as the API returns it."""
-
-    id: int
 
 
 class JobRunBase(SQLModel):
@@ -95,15 +87,9 @@ class JobRunBase(SQLModel):
     details: dict = json_field()
 
 
-class JobRun(JobRunBase, table=True):
+class JobRun(TableRow, JobRunBase, table=True):
     """One execution of a scheduled job, so operators can see what ran and how it ended."""
 
-    __tablename__ = "job_run"
 
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class JobRunPublic(JobRunBase):
+class JobRunPublic(PublicRow, JobRunBase):
     """A job run as the API returns it."""
-
-    id: int

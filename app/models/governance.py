@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.users import RoleName
 from app.models.vocabulary import ApprovalStatus, GateName, GateSubject, VoteDecision
 
@@ -32,19 +32,14 @@ class PolicyDecisionBase(SQLModel):
     created_at: datetime = timestamp_field(index=True)
 
 
-class PolicyDecision(PolicyDecisionBase, table=True):
+class PolicyDecision(TableRow, PolicyDecisionBase, table=True):
     """One answer of the policy engine to one gate question; stored allow or deny."""
 
-    __tablename__ = "policy_decision"
     __table_args__ = (sa.Index("ix_policy_decision_subject", "subject_type", "subject_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class PolicyDecisionPublic(PolicyDecisionBase):
+class PolicyDecisionPublic(PublicRow, PolicyDecisionBase):
     """A stored decision as the API returns it."""
-
-    id: int
 
 
 class ApprovalRequestBase(SQLModel):
@@ -70,19 +65,14 @@ class ApprovalRequestBase(SQLModel):
     close_reason: str | None = Field(default=None, max_length=2000)
 
 
-class ApprovalRequest(ApprovalRequestBase, table=True):
+class ApprovalRequest(TableRow, ApprovalRequestBase, table=True):
     """Human sign-off required by an allow decision, frozen to the evidence it saw."""
 
-    __tablename__ = "approval_request"
     __table_args__ = (sa.Index("ix_approval_subject", "subject_type", "subject_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class ApprovalRequestPublic(ApprovalRequestBase):
+class ApprovalRequestPublic(PublicRow, ApprovalRequestBase):
     """An approval request as the API returns it."""
-
-    id: int
 
 
 class ApprovalVoteBase(SQLModel):
@@ -97,16 +87,11 @@ class ApprovalVoteBase(SQLModel):
     created_at: datetime = timestamp_field()
 
 
-class ApprovalVote(ApprovalVoteBase, table=True):
+class ApprovalVote(TableRow, ApprovalVoteBase, table=True):
     """One person's approve or reject on a request; one person counts once."""
 
-    __tablename__ = "approval_vote"
     __table_args__ = (sa.UniqueConstraint("request_id", "voter", name="uq_vote_once"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class ApprovalVotePublic(ApprovalVoteBase):
+class ApprovalVotePublic(PublicRow, ApprovalVoteBase):
     """A vote as the API returns it."""
-
-    id: int

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import Domain, FindingSeverity, Platform
 
 #: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
@@ -64,19 +64,14 @@ class ModelVersionServerFields(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class ModelVersion(ModelVersionServerFields, ModelVersionBase, table=True):
+class ModelVersion(TableRow, ModelVersionServerFields, ModelVersionBase, table=True):
     """A trained model version, linked to the run that produced it."""
 
-    __tablename__ = "model_version"
     __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_model_name_version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class ModelVersionPublic(ModelVersionServerFields, ModelVersionBase):
+class ModelVersionPublic(PublicRow, ModelVersionServerFields, ModelVersionBase):
     """A model version as the API returns it."""
-
-    id: int
 
 
 class ModelCardBase(SQLModel):
@@ -88,18 +83,12 @@ class ModelCardBase(SQLModel):
     updated_by: str = Field(max_length=80)
 
 
-class ModelCard(ModelCardBase, table=True):
+class ModelCard(TableRow, ModelCardBase, table=True):
     """The model card of one model version; ``sections`` maps section name to text."""
 
-    __tablename__ = "model_card"
 
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class ModelCardPublic(ModelCardBase):
+class ModelCardPublic(PublicRow, ModelCardBase):
     """A model card as the API returns it."""
-
-    id: int
 
 
 class EvaluationBase(SQLModel):
@@ -128,15 +117,9 @@ class EvaluationBase(SQLModel):
     superseded_reason: str | None = Field(default=None, max_length=2000)
 
 
-class Evaluation(EvaluationBase, table=True):
+class Evaluation(TableRow, EvaluationBase, table=True):
     """A benchmark or red-team result for a model version (never deleted; superseded)."""
 
-    __tablename__ = "evaluation"
 
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class EvaluationPublic(EvaluationBase):
+class EvaluationPublic(PublicRow, EvaluationBase):
     """An evaluation as the API returns it."""
-
-    id: int

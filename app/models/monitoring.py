@@ -10,7 +10,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import FindingSeverity
 
 
@@ -75,19 +75,14 @@ class MonitoringBatchScores(SQLModel):
     groups: list[str] = json_field(default_factory=list)
 
 
-class MonitoringBatch(MonitoringBatchScores, MonitoringBatchBase, table=True):
+class MonitoringBatch(TableRow, MonitoringBatchScores, MonitoringBatchBase, table=True):
     """One batch of production figures sent by the serving side."""
 
-    __tablename__ = "monitoring_batch"
     __table_args__ = (sa.Index("ix_monitoring_batch_deployment", "deployment_id", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class MonitoringBatchPublic(MonitoringBatchScores, MonitoringBatchBase):
+class MonitoringBatchPublic(PublicRow, MonitoringBatchScores, MonitoringBatchBase):
     """A monitoring batch as the API returns it."""
-
-    id: int
 
 
 class IncidentBase(SQLModel):
@@ -106,16 +101,11 @@ class IncidentBase(SQLModel):
     updated_at: datetime = timestamp_field()
 
 
-class Incident(IncidentBase, table=True):
+class Incident(TableRow, IncidentBase, table=True):
     """Something went wrong in production: open, linked to a deployment, resolved later."""
 
-    __tablename__ = "incident"
     __table_args__ = (sa.Index("ix_incident_deployment_status", "deployment_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class IncidentPublic(IncidentBase):
+class IncidentPublic(PublicRow, IncidentBase):
     """An incident as the API returns it."""
-
-    id: int

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field, vocabulary_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import Hosting, Platform
 
 
@@ -65,19 +65,15 @@ class FineTuneRunServerFields(SQLModel):
     updated_at: datetime = timestamp_field()
 
 
-class FineTuneRun(FineTuneRunServerFields, FineTuneRunBase, table=True):
+class FineTuneRun(TableRow, FineTuneRunServerFields, FineTuneRunBase, table=True):
     """A request to fine-tune a base model on dataset versions with a compute budget."""
 
     __tablename__ = "finetune_run"
     __table_args__ = (sa.Index("ix_finetune_run_state_id", "state", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class FineTuneRunPublic(FineTuneRunServerFields, FineTuneRunBase):
+class FineTuneRunPublic(PublicRow, FineTuneRunServerFields, FineTuneRunBase):
     """A run as the API returns it."""
-
-    id: int
 
 
 class RunDataset(SQLModel, table=True):

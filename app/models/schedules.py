@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field
 
 
 class AuditScheduleBase(SQLModel):
@@ -27,26 +27,21 @@ class AuditScheduleBase(SQLModel):
     created_by: str = Field(max_length=80)
 
 
-class AuditSchedule(AuditScheduleBase, table=True):
+class AuditSchedule(TableRow, AuditScheduleBase, table=True):
     """A recurring fairness or explainability audit of a model version on a dataset version.
 
     The scheduler's leader turns each enabled row into a job ``audit-schedule-<id>``.
     """
 
-    __tablename__ = "audit_schedule"
     __table_args__ = (
         sa.UniqueConstraint(
             "model_version_id", "dataset_version_id", "kind", name="uq_audit_schedule_target"
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class AuditSchedulePublic(AuditScheduleBase):
+class AuditSchedulePublic(PublicRow, AuditScheduleBase):
     """An audit schedule as the API returns it."""
-
-    id: int
 
 
 class SchedulerJob(SQLModel, table=True):

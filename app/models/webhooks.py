@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field
 
 
 class WebhookSubscriptionBase(SQLModel):
@@ -27,20 +27,19 @@ class WebhookSubscriptionServerFields(SQLModel):
     created_at: datetime = timestamp_field()
 
 
-class WebhookSubscription(WebhookSubscriptionServerFields, WebhookSubscriptionBase, table=True):
+class WebhookSubscription(
+    TableRow, WebhookSubscriptionServerFields, WebhookSubscriptionBase, table=True
+):
     """An endpoint that receives approval events as HMAC-signed JSON POSTs."""
 
-    __tablename__ = "webhook_subscription"
-
-    id: int | None = Field(default=None, primary_key=True)
     #: HMAC-SHA256 key shared with the receiver; shown once at creation, never returned again.
     secret: str = Field(max_length=200)
 
 
-class WebhookSubscriptionPublic(WebhookSubscriptionServerFields, WebhookSubscriptionBase):
+class WebhookSubscriptionPublic(
+    PublicRow, WebhookSubscriptionServerFields, WebhookSubscriptionBase
+):
     """A subscription as the API returns it: the secret is not a field, so it cannot leak."""
-
-    id: int
 
 
 class WebhookSubscriptionCreated(WebhookSubscriptionPublic):
@@ -66,16 +65,11 @@ class WebhookDeliveryBase(SQLModel):
     delivered_at: datetime | None = timestamp_field(nullable=True)
 
 
-class WebhookDelivery(WebhookDeliveryBase, table=True):
+class WebhookDelivery(TableRow, WebhookDeliveryBase, table=True):
     """One event sent (or being sent) to one subscription, with its attempts."""
 
-    __tablename__ = "webhook_delivery"
     __table_args__ = (sa.Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
 
-
-class WebhookDeliveryPublic(WebhookDeliveryBase):
+class WebhookDeliveryPublic(PublicRow, WebhookDeliveryBase):
     """A delivery as the API returns it."""
-
-    id: int

@@ -15,11 +15,12 @@ from sqlmodel import Session
 from app.ledger.progress import verify_incrementally
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.models.deployments import Deployment
-from app.models.governance import PolicyDecision
+from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.ledger import LedgerVerification
 from app.models.model_versions import Evaluation, ModelCard, ModelVersion
 from app.models.runs import FineTuneRun
-from app.registry import datasets, model_versions, runs
+from app.models.vocabulary import GateSubject
+from app.registry import connections, datasets, model_versions, runs
 from app.registry.lineage import lineage
 from app.registry.records import count_by, count_records, get_record, newest_records
 
@@ -92,18 +93,45 @@ def dataset_details(*, session: Session, dataset_id: int) -> DatasetDetails:
 
 @dataclass(frozen=True)
 class RunDetails:
-    """A run, the dataset versions it trains on, and its lineage graph."""
+    """A run, what it trains on, what the gate said, what it produced, and its lineage."""
 
     run: FineTuneRun
     versions: list[DatasetVersion]
+    #: Dataset id -> name, for the versions above.
+    dataset_names: dict[int, str]
+    #: The run's newest training_launch decisions, newest first.
+    decisions: list[PolicyDecision]
+    approvals: list[ApprovalRequest]
+    models: list[ModelVersion]
+    deployments: list[Deployment]
     graph: dict[str, Any]
 
 
 def run_details(*, session: Session, run_id: int) -> RunDetails:
-    """A run with its dataset versions and lineage."""
+    """A run with its dataset versions, decisions, approval requests, models and lineage."""
+    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
+    versions = runs.run_dataset_versions(session=session, run_id=run_id)
+    models = connections.models_of_run(session=session, run_id=run_id)
     return RunDetails(
-        run=get_record(session=session, model=FineTuneRun, record_id=run_id),
-        versions=runs.run_dataset_versions(session=session, run_id=run_id),
+        run=run,
+        versions=versions,
+        dataset_names=connections.dataset_names(
+            session=session, dataset_ids={v.dataset_id for v in versions}
+        ),
+        decisions=connections.records_about(
+            session=session,
+            model=PolicyDecision,
+            subject_type=GateSubject.RUN,
+            subject_id=run_id,
+            limit=connections.RECENT_DECISIONS,
+        ),
+        approvals=connections.records_about(
+            session=session, model=ApprovalRequest, subject_type=GateSubject.RUN, subject_id=run_id
+        ),
+        models=models,
+        deployments=connections.deployments_of(
+            session=session, model_ids=[m.id or 0 for m in models]
+        ),
         graph=lineage(session=session, subject_type="run", subject_id=run_id).to_dict(),
     )
 
@@ -116,19 +144,42 @@ class ModelDetails:
     card: ModelCard | None
     missing: list[str]
     evaluations: list[Evaluation]
+    #: The run that trained it (None when registered without one).
+    run: FineTuneRun | None
+    deployments: list[Deployment]
+    #: The deployments' newest production_promotion decisions, newest first.
+    decisions: list[PolicyDecision]
     graph: dict[str, Any]
 
 
 def model_details(*, session: Session, model_id: int) -> ModelDetails:
     """A model version with its card, evaluations and lineage."""
     card = model_versions.card_of(session=session, model_id=model_id)
+    model = get_record(session=session, model=ModelVersion, record_id=model_id)
+    deployments = connections.deployments_of(session=session, model_ids=[model_id])
     return ModelDetails(
-        model=get_record(session=session, model=ModelVersion, record_id=model_id),
+        model=model,
         card=card,
         missing=model_versions.missing_card_sections(card),
         # Superseded ones too: the page marks them (the gates read only standing ones).
         evaluations=model_versions.evaluations_of(
             session=session, model_id=model_id, include_superseded=True
+        ),
+        run=session.get(FineTuneRun, model.run_id) if model.run_id else None,
+        deployments=deployments,
+        decisions=sorted(
+            (
+                decision
+                for deployment in deployments
+                for decision in connections.records_about(
+                    session=session,
+                    model=PolicyDecision,
+                    subject_type=GateSubject.DEPLOYMENT,
+                    subject_id=deployment.id or 0,
+                    limit=connections.RECENT_DECISIONS,
+                )
+            ),
+            key=lambda decision: -(decision.id or 0),
         ),
         graph=lineage(session=session, subject_type="model_version", subject_id=model_id).to_dict(),
     )

@@ -6,16 +6,20 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
-from app.auth.guard import allow
-from app.auth.roles import READERS
+from app.auth.guard import allow, current_principal
+from app.auth.roles import READERS, REGISTRARS
 from app.charts import stacked_bar_chart_svg
 from app.db import unit_of_work
-from app.models.governance import PolicyDecision
-from app.policy.catalogue import Control, load_catalogue, review_overdue
+from app.gates.answers import answers_to
+from app.models.governance import ApprovalRequest, PolicyDecision
+from app.models.vocabulary import GateSubject
+from app.policy.catalogue import review_overdue
+from app.registry.connections import records_about, subject_links
 from app.registry.records import get_record, list_records
-from app.web.pages import after_cursor
+from app.web.pages import after_cursor, catalogue_by_id, policy_catalogue
+from app.web.runs import AnswerForm
 
 bp = Blueprint("web_decisions", __name__)
 
@@ -29,6 +33,9 @@ def decisions() -> Any:
         page = list_records(
             session=session, model=PolicyDecision, filters={"gate": gate}, after=after_cursor()
         )
+        names = subject_links(
+            session=session, subjects=[(d.subject_type, d.subject_id) for d in page.items]
+        )
     outcomes = Counter((d.gate, "allow" if d.allow else "deny") for d in page.items)
     gates = sorted({g for g, _ in outcomes})
     chart = (
@@ -41,7 +48,7 @@ def decisions() -> Any:
         if gates
         else None
     )
-    return render_template("web/decisions.html", page=page, chart=chart, gate=gate)
+    return render_template("web/decisions.html", page=page, chart=chart, gate=gate, names=names)
 
 
 @bp.get("/decisions/<int:decision_id>")
@@ -50,8 +57,34 @@ def decision_detail(decision_id: int) -> Any:
     """One decision: every control's outcome, violations with citations, required approvals."""
     with unit_of_work() as session:
         decision = get_record(session=session, model=PolicyDecision, record_id=decision_id)
-    catalogue = {control.id: control for control in _catalogue()}
-    return render_template("web/decision_detail.html", decision=decision, catalogue=catalogue)
+        subject = (decision.subject_type, decision.subject_id)
+        links = subject_links(session=session, subjects=[subject])
+        requests = records_about(
+            session=session,
+            model=ApprovalRequest,
+            subject_type=decision.subject_type,
+            subject_id=decision.subject_id,
+        )
+        answers = answers_to(session=session, decision_ids=[decision_id]).get(decision_id, [])
+    catalogue = catalogue_by_id()
+    return render_template(
+        "web/decision_detail.html",
+        decision=decision,
+        catalogue=catalogue,
+        subject=links.get(subject),
+        approval_requests=[r for r in requests if r.decision_id == decision_id],
+        answers=answers,
+        answer_form=AnswerForm() if _may_answer(decision) else None,
+    )
+
+
+def _may_answer(decision: PolicyDecision) -> bool:
+    """Whether the page offers the answer form (the service checks who may answer)."""
+    return (
+        not decision.allow
+        and decision.subject_type == GateSubject.RUN
+        and bool(current_principal().roles & set(REGISTRARS))
+    )
 
 
 @bp.get("/controls")
@@ -62,7 +95,7 @@ def controls() -> Any:
     ``?regulation=`` narrows to one regulation, ``?framework=`` to the controls that
     serve a framework (e.g. ``nist_ai_rmf``); everything shown is read from METADATA.
     """
-    catalogue = _catalogue()
+    catalogue = policy_catalogue()
     regulation = request.args.get("regulation") or None
     framework = request.args.get("framework") or None
     shown = [
@@ -81,8 +114,3 @@ def controls() -> Any:
         framework=framework,
         overdue={control.id for control in shown if review_overdue(control, today=today)},
     )
-
-
-def _catalogue() -> list[Control]:
-    """The controls of the policies this instance gates with."""
-    return load_catalogue(policy_dir=current_app.config["GATEHOUSE"].policy_dir)

@@ -1,10 +1,13 @@
-"""What the portal's pages share: the list cursor from the query string, and a form's
-errors shown as one message."""
+"""What the portal's pages share: the list cursor from the query string, a form's
+errors shown as one message, and the control catalogue pages explain decisions with."""
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import current_app, flash, g, request
 from flask_wtf import FlaskForm
+
+from app.auth import roles
+from app.policy.catalogue import Control, load_catalogue
 
 
 def after_cursor() -> int | None:
@@ -19,3 +22,22 @@ def flash_form_errors(form: FlaskForm) -> None:
         "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items()),
         "error",
     )
+
+
+def policy_catalogue() -> list[Control]:
+    """The controls of the policies this instance gates with (read from METADATA)."""
+    return load_catalogue(policy_dir=current_app.config["GATEHOUSE"].policy_dir)
+
+
+def catalogue_by_id() -> dict[str, Control]:
+    """The same controls by id, for pages that explain a decision's outcomes."""
+    return {control.id: control for control in policy_catalogue()}
+
+
+def may(group: str) -> bool:
+    """Whether the signed-in person holds a role of ``group`` (a tuple of
+    :mod:`app.auth.roles`, e.g. ``"REGISTRARS"``): templates offer an action only then.
+    The route's own role declaration is what enforces it."""
+    principal = g.get("principal")
+    allowed: tuple[str, ...] = getattr(roles, group)
+    return principal is not None and bool(principal.roles & set(allowed))

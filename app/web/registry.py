@@ -7,19 +7,24 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from sqlmodel import SQLModel
 
+from app.approvals.queries import pending_for
 from app.auth.guard import allow, current_principal
-from app.auth.roles import DATA_STEWARDS, READERS
+from app.auth.roles import DATA_STEWARDS, GATE_CALLERS, READERS
 from app.charts import bar_chart_svg
 from app.db import unit_of_work
+from app.gates.answers import answers_to
 from app.ledger import recent_events
 from app.ledger.progress import verify_incrementally
 from app.models.datasets import Dataset
 from app.models.deployments import Deployment
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
+from app.models.users import RoleName
 from app.registry import details
+from app.registry.connections import model_names, subject_links
 from app.registry.records import list_records
-from app.web.pages import after_cursor
+from app.web.pages import after_cursor, catalogue_by_id
+from app.web.runs import ActionForm
 from app.web.stewardship import ClassificationForm, ErasureForm
 
 bp = Blueprint("web_registry", __name__)
@@ -36,8 +41,15 @@ def _list_page(model: type[SQLModel], template: str, **filters: Any) -> Any:
 @allow(*READERS)
 def dashboard() -> Any:
     """Counts, run and deployment states, and the newest decisions at a glance."""
+    principal = current_principal()
     with unit_of_work() as session:
         overview = details.overview(session=session)
+        awaiting = pending_for(session=session, username=principal.username)
+        names = subject_links(
+            session=session,
+            subjects=[(d.subject_type, d.subject_id) for d in overview.decisions]
+            + [(r.subject_type, r.subject_id) for r in awaiting],
+        )
     charts = [
         bar_chart_svg(
             list(tally),
@@ -55,7 +67,9 @@ def dashboard() -> Any:
         charts=charts,
         decisions=overview.decisions,
         ledger=overview.ledger,
-        principal=current_principal(),
+        awaiting=awaiting,
+        names=names,
+        principal=principal,
     )
 
 
@@ -92,9 +106,20 @@ def runs() -> Any:
 @allow(*READERS)
 def run_detail(run_id: int) -> Any:
     """A run, its datasets and its lineage."""
+    principal = current_principal()
     with unit_of_work() as session:
         found = details.run_details(session=session, run_id=run_id)
-    return render_template("web/run_detail.html", **vars(found))
+        answers = answers_to(session=session, decision_ids=[d.id or 0 for d in found.decisions])
+    run = found.run
+    own = principal.username in (run.requester, *run.authors) or RoleName.ADMIN in principal.roles
+    return render_template(
+        "web/run_detail.html",
+        **vars(found),
+        answers=answers,
+        catalogue=catalogue_by_id(),
+        action=ActionForm(),
+        may_submit=own and bool(principal.roles & set(GATE_CALLERS)),
+    )
 
 
 @bp.get("/models")
@@ -116,8 +141,11 @@ def model_detail(model_id: int) -> Any:
 @bp.get("/deployments")
 @allow(*READERS)
 def deployments() -> Any:
-    """All deployments."""
-    return _list_page(Deployment, "web/deployments.html")
+    """All deployments, each with its model's name."""
+    with unit_of_work() as session:
+        page = list_records(session=session, model=Deployment, after=after_cursor())
+        names = model_names(session=session, model_ids={d.model_version_id for d in page.items})
+    return render_template("web/deployments.html", page=page, names=names)
 
 
 @bp.get("/ledger")

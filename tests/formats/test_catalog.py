@@ -32,16 +32,16 @@ class _Haiku(JsonLinesFormat):
             return None
         return RecordSummary((), (("haiku", "\n".join(lines)),), sum(map(len, lines)))
 
-
-def _claims(value: dict[str, Any]) -> bool:
-    return "haiku" in value
+    @staticmethod
+    def claims(value: dict[str, Any]) -> bool:
+        return "haiku" in value
 
 
 def test_one_registration_makes_a_format_detected_and_validated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(catalog, "_REGISTRY", dict(catalog._REGISTRY))
-    catalog.register(FormatEntry("fixture_haiku", "Haiku", _Haiku, _claims))
+    catalog.register(FormatEntry(_Haiku, "Haiku"))
     path = tmp_path / "h.jsonl"
     path.write_text(
         json.dumps({"haiku": ["old pond", "a frog jumps in", "the sound of water"]})
@@ -53,7 +53,7 @@ def test_one_registration_makes_a_format_detected_and_validated(
     report = validate_file(path)
     assert [(e.line, e.code) for e in report.errors] == [(2, "haiku.lines")]
     with pytest.raises(ValueError, match="already registered"):
-        catalog.register(FormatEntry("fixture_haiku", "Haiku", _Haiku, _claims))
+        catalog.register(FormatEntry(_Haiku, "Haiku"))
 
 
 def test_the_registry_and_the_database_vocabulary_agree() -> None:

@@ -25,6 +25,8 @@ APPROVERS = frozenset({"admin", "compliance_officer", "model_risk"})
 #: People who may try to attest (the service then checks the fact's owning role).
 ATTESTERS = frozenset({"admin", "compliance_officer", "model_risk", "ml_engineer"})
 
+GATE_CALLERS = frozenset({"admin", "ml_engineer", "pipeline", "compliance_officer", "model_risk"})
+
 #: (method, rule) -> roles allowed. Routes not listed must still declare something.
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/datasets"): ALL,
@@ -42,6 +44,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/attestations"): ALL,
     ("POST", "/api/v1/attestations"): ATTESTERS,
     ("POST", "/attestations"): ATTESTERS,
+    ("GET", "/runs/new"): REGISTRARS,
+    ("POST", "/runs/new"): REGISTRARS,
+    ("POST", "/runs/<int:run_id>/submit"): GATE_CALLERS,
+    ("POST", "/runs/<int:run_id>/gate"): GATE_CALLERS,
+    ("POST", "/decisions/<int:decision_id>/answers"): REGISTRARS,
     ("GET", "/"): ALL,
     ("GET", "/ledger"): ALL,
 }
