@@ -8,7 +8,9 @@ decision and each change of the approval state, and exit:
 - 0 done (approved; with ``--wait``, the subject reached production / approved),
 - 1 denied by the gate, rejected, voided by changed evidence, expired, or refused (4xx),
 - 2 still waiting when ``--timeout`` ran out,
-- 3 infrastructure: Gatehouse unreachable, a 5xx answer, a bad token or no configuration.
+- 3 could not ask: Gatehouse unreachable, a 5xx answer, a bad token, no configuration,
+  or a gate decision that is indeterminate (the policy engine gave no answer; nothing
+  moved, and asking again later may decide).
 
 ``gatehouse approvals expire``, the operators' command, is in :mod:`app.cli.approvals`.
 """
@@ -132,6 +134,25 @@ class ApiClient:
         return body
 
 
+def _verdict(decision: dict[str, Any]) -> str:
+    """ALLOW, DENY or INDETERMINATE (a deny nobody decided: the engine gave no answer)."""
+    if decision.get("outcome") == "indeterminate":
+        return "INDETERMINATE"
+    return "ALLOW" if decision["allow"] else "DENY"
+
+
+def _could_not_decide(answer: Any) -> _Finished | None:
+    """Exit 3 for an answer whose gate decision is indeterminate, else None."""
+    if not isinstance(answer, dict) or answer.get("outcome") != "indeterminate":
+        return None
+    reason = (answer.get("decision") or {}).get("error") or _detail(answer)
+    return _Finished(
+        EXIT_INFRASTRUCTURE,
+        f"could not ask: the policy engine gave no answer ({reason}); nothing moved, try again later",
+        answer,
+    )
+
+
 def _detail(body: Any) -> str:
     if isinstance(body, dict):
         return str(body.get("detail") or body.get("title") or body)
@@ -150,8 +171,7 @@ class _Reporter:
             click.echo(text)
 
     def decision(self, decision: dict[str, Any]) -> None:
-        verdict = "ALLOW" if decision["allow"] else "DENY"
-        self.line(f"decision {decision['id']}: {verdict} {decision['gate']}")
+        self.line(f"decision {decision['id']}: {_verdict(decision)} {decision['gate']}")
         for violation in decision["violations"]:
             self.line(f"  [{violation['control']}] {violation['citation']}: {violation['message']}")
 
@@ -241,6 +261,9 @@ def _request(
     if status >= 400:
         raise _Finished(EXIT_DENIED, f"refused: {_detail(body)}", body)
     reporter.decision(body["decision"])
+    undecided = _could_not_decide(body)
+    if undecided is not None:
+        raise undecided
     if body["approval_request"] is None:
         raise _Finished(EXIT_DENIED, "denied by the gate", body)
     return int(body["approval_request"]["id"])
@@ -274,12 +297,15 @@ def call_once(
     done: Callable[[dict[str, Any]], str],
 ) -> None:
     """One ``POST path`` as a whole command: exit 0 printing ``done(answer)``, 1 printing
-    ``refused: <the problem's detail>`` on a 4xx, 3 when Gatehouse cannot be asked."""
+    ``refused: <the problem's detail>`` on a 4xx, 3 when Gatehouse cannot be asked or its
+    gate could not decide."""
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
         status, answer = client.call("POST", path, body=body)
         if status >= 400:
-            raise _Finished(EXIT_DENIED, f"{refused}: {_detail(answer)}", answer)
+            raise _could_not_decide(answer) or _Finished(
+                EXIT_DENIED, f"{refused}: {_detail(answer)}", answer
+            )
         raise _Finished(EXIT_DONE, done(answer), answer)
 
     _run_door(as_json, action)
@@ -379,7 +405,8 @@ def promote_command(
 ) -> None:
     """Promote MODEL_VERSION (id or name@version) to production through the promotion gate.
 
-    Exit 0 approved (production), 1 denied/rejected, 2 timeout, 3 infrastructure error.
+    Exit 0 approved (production), 1 denied/rejected, 2 timeout, 3 could not ask
+    (infrastructure error, or the policy engine gave no answer).
     """
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
@@ -411,7 +438,8 @@ def run_group() -> None:
 def run_submit(run_id: int, waiting: _Waiting, as_json: bool) -> None:
     """Submit draft RUN through the training_launch gate and its approval.
 
-    Exit 0 approved, 1 denied/rejected, 2 timeout, 3 infrastructure error.
+    Exit 0 approved, 1 denied/rejected, 2 timeout, 3 could not ask (infrastructure
+    error, or the policy engine gave no answer).
     """
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
@@ -427,7 +455,8 @@ def run_submit(run_id: int, waiting: _Waiting, as_json: bool) -> None:
 def run_launch(run_id: int, as_json: bool) -> None:
     """Launch approved RUN: the training_launch gate is asked again first.
 
-    Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 infrastructure error.
+    Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 could not
+    ask (infrastructure error, or the policy engine gave no answer).
     """
 
     call_once(
