@@ -16,6 +16,7 @@ with no positives): no bar is drawn and the label reads ``n/a``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import io
@@ -472,3 +473,27 @@ def stacked_bar_chart_svg(
         stacks = [(name, values, None) for name, values in series.items()]
         alt = _alt_text(title, labels, [("total", base, None), *stacks], value_format=value_format)
         return _to_svg(figure, title=title, alt=alt)
+
+
+@functools.lru_cache(maxsize=64)
+def count_chart_svg(title: str, counts: tuple[tuple[str, int], ...]) -> str:
+    """Horizontal bars of whole-number counts (runs per state), drawn once per distinct
+    set of counts: pages show the same counts on load after load, and matplotlib costs
+    around a hundred milliseconds a chart."""
+    return bar_chart_svg(
+        [label for label, _ in counts],
+        [float(count) for _, count in counts],
+        title=title,
+        value_format="{:.0f}",
+        horizontal=True,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def cached_stacked_chart_svg(
+    title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[float, ...]], ...]
+) -> str:
+    """:func:`stacked_bar_chart_svg` (horizontal), drawn once per distinct data."""
+    return stacked_bar_chart_svg(
+        list(labels), {name: list(values) for name, values in series}, title=title, horizontal=True
+    )

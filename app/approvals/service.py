@@ -399,6 +399,7 @@ def _ask_again(
             action="approval.gate_denied",
             actor=actor,
             decision_id=decision.id,
+            outcome=decision.outcome,
             controls_violated=sorted({v["control"] for v in decision.violations}),
         )
     return decision

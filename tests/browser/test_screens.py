@@ -26,7 +26,7 @@ def test_dashboard_decision_run_and_fairness_pages_at_desktop_and_phone_widths(
     saved += screenshots(page, "run")
 
     page.click("section.next a:has-text('decision')")
-    page.wait_for_selector("h1:has-text('DENY')")
+    page.wait_for_selector("h1:has-text('deny')")
     saved += screenshots(page, "decision")
 
     page.goto(f"{portal.base}/audits?kind=fairness")
