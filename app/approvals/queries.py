@@ -107,12 +107,12 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
         query = query.where(col(PolicyDecision.id) < later)
     decisions = list(session.exec(query).all())
     flow = FLOWS[request.gate]
-    subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
+    subject = get_record(session=session, model=flow.machine.model, record_id=request.subject_id)
     return ApprovalDetails(
         request=request,
         votes=votes_of(session=session, request_id=request_id),
         decisions=decisions,
-        subject_state=str(subject.state),  # type: ignore[attr-defined]
+        subject_state=str(subject.state),
     )
 
 
