@@ -16,14 +16,16 @@ with no positives): no bar is drawn and the label reads ``n/a``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import html
 import io
 import math
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -77,8 +79,12 @@ def _chart_style() -> Iterator[None]:
         yield
 
 
-def _to_svg(figure: Figure, *, title: str) -> str:
-    """Serialise ``figure`` to a self-contained, id-prefixed inline ``<svg>`` string."""
+def _to_svg(figure: Figure, *, title: str, alt: str) -> str:
+    """Serialise ``figure`` to a self-contained, id-prefixed inline ``<svg>`` string.
+
+    ``alt`` becomes the SVG's ``<title>``: browsers show it, and WeasyPrint writes it as
+    the tagged PDF's ``/Alt`` of the figure (PDF/UA needs one on every figure).
+    """
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     document = buffer.getvalue()
@@ -88,8 +94,38 @@ def _to_svg(figure: Figure, *, title: str) -> str:
         escaped = re.escape(element_id)
         svg = re.sub(rf'\bid="{escaped}"', f'id="{prefix}{element_id}"', svg)
         svg = re.sub(rf"#{escaped}([\")])", rf"#{prefix}{element_id}\1", svg)
-    label = title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+    opening_end = svg.index(">") + 1
+    svg = f"{svg[:opening_end]}<title>{html.escape(alt)}</title>{svg[opening_end:]}"
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(title)}" ', 1)
+
+
+def _alt_text(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float], Sequence[tuple[float, float]] | None]],
+    *,
+    value_format: str,
+    reference: str | None = None,
+) -> str:
+    """A chart in words: its title and every value it draws, i.e. the data table behind it.
+
+    Screen readers read this instead of the picture, so nothing the chart shows is lost
+    to someone who cannot see it: each series names every label with its value (and
+    interval), then the reference line.
+    """
+    sentences = [title.rstrip(".") + "."]
+    for name, values, intervals in series:
+        items = []
+        for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+            item = f"{label} {_format_value(float(value), value_format)}"
+            if intervals is not None and not math.isnan(float(value)):
+                low, high = intervals[index]
+                item += f" (interval {value_format.format(low)} to {value_format.format(high)})"
+            items.append(item)
+        sentences.append((f"{name}: " if name else "") + ", ".join(items) + ".")
+    if reference is not None:
+        sentences.append(f"Dashed line: {reference}.")
+    return " ".join(sentences)
 
 
 def _require_same_length(name: str, expected: int, actual: int) -> None:
@@ -202,11 +238,16 @@ def _draw_intervals(
         )
 
 
+def _threshold_text(threshold: float, *, label: str | None, value_format: str) -> str:
+    """The reference line's legend entry: its label, or ``threshold <value>``."""
+    return label if label is not None else f"threshold {value_format.format(threshold)}"
+
+
 def _draw_threshold(
     axes: Axes, threshold: float, *, horizontal: bool, label: str | None, value_format: str
 ) -> None:
     """A dashed reference line (e.g. the four-fifths bound) with a legend entry."""
-    text = label if label is not None else f"threshold {value_format.format(threshold)}"
+    text = _threshold_text(threshold, label=label, value_format=value_format)
     line = axes.axvline if horizontal else axes.axhline
     line(threshold, color=_THRESHOLD_COLOUR, linestyle="--", linewidth=1.2, label=text)
 
@@ -246,18 +287,30 @@ def _finish_axes(
     axes.margins(x=0.12 if horizontal else 0.04, y=0.04 if horizontal else 0.12)
 
 
+class BarStyle(TypedDict, total=False):
+    """How a plain or grouped bar chart is drawn; each option is described on
+    :func:`bar_chart_svg`, and one left out takes :func:`_bar_chart`'s default."""
+
+    threshold: float | None
+    threshold_label: str | None
+    horizontal: bool
+    value_format: str
+    axis_label: str | None
+    size: tuple[float, float] | None
+
+
 def _bar_chart(
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[float], Sequence[tuple[float, float]] | None]],
     *,
     grouped: bool,
     title: str,
-    threshold: float | None,
-    threshold_label: str | None,
-    horizontal: bool,
-    value_format: str,
-    axis_label: str | None,
-    size: tuple[float, float] | None,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+    horizontal: bool = False,
+    value_format: str = "{:.2f}",
+    axis_label: str | None = None,
+    size: tuple[float, float] | None = None,
 ) -> str:
     """Bars per label for each ``(name, values, intervals)`` series: one full-width bar per
     label, or (``grouped``) the series side by side with a legend entry each."""
@@ -301,7 +354,14 @@ def _bar_chart(
             axis_label=axis_label,
             legend=grouped or threshold is not None,
         )
-        return _to_svg(figure, title=title)
+        reference = None
+        if threshold is not None:
+            reference = (
+                f"{_threshold_text(threshold, label=threshold_label, value_format=value_format)}"
+                f" at {value_format.format(threshold)}"
+            )
+        alt = _alt_text(title, labels, series, value_format=value_format, reference=reference)
+        return _to_svg(figure, title=title, alt=alt)
 
 
 def bar_chart_svg(
@@ -310,12 +370,7 @@ def bar_chart_svg(
     *,
     title: str,
     errors: Sequence[tuple[float, float]] | None = None,
-    threshold: float | None = None,
-    threshold_label: str | None = None,
-    horizontal: bool = False,
-    value_format: str = "{:.2f}",
-    axis_label: str | None = None,
-    size: tuple[float, float] | None = None,
+    **style: Unpack[BarStyle],
 ) -> str:
     """One bar per label, e.g. selection rate per group or SHAP importance per feature.
 
@@ -329,18 +384,7 @@ def bar_chart_svg(
     _require_same_length("values", len(labels), len(values))
     if errors is not None:
         _require_same_length("errors", len(labels), len(errors))
-    return _bar_chart(
-        labels,
-        [("", values, errors)],
-        grouped=False,
-        title=title,
-        threshold=threshold,
-        threshold_label=threshold_label,
-        horizontal=horizontal,
-        value_format=value_format,
-        axis_label=axis_label,
-        size=size,
-    )
+    return _bar_chart(labels, [("", values, errors)], grouped=False, title=title, **style)
 
 
 def grouped_bar_chart_svg(
@@ -349,12 +393,7 @@ def grouped_bar_chart_svg(
     *,
     title: str,
     errors: Mapping[str, Sequence[tuple[float, float]]] | None = None,
-    threshold: float | None = None,
-    threshold_label: str | None = None,
-    horizontal: bool = False,
-    value_format: str = "{:.2f}",
-    axis_label: str | None = None,
-    size: tuple[float, float] | None = None,
+    **style: Unpack[BarStyle],
 ) -> str:
     """Several metrics side by side per group, e.g. TPR, FPR and accuracy per sex.
 
@@ -379,12 +418,7 @@ def grouped_bar_chart_svg(
         [(name, values, (errors or {}).get(name)) for name, values in series.items()],
         grouped=True,
         title=title,
-        threshold=threshold,
-        threshold_label=threshold_label,
-        horizontal=horizontal,
-        value_format=value_format,
-        axis_label=axis_label,
-        size=size,
+        **style,
     )
 
 
@@ -436,4 +470,30 @@ def stacked_bar_chart_svg(
         _finish_axes(
             axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
         )
-        return _to_svg(figure, title=title)
+        stacks = [(name, values, None) for name, values in series.items()]
+        alt = _alt_text(title, labels, [("total", base, None), *stacks], value_format=value_format)
+        return _to_svg(figure, title=title, alt=alt)
+
+
+@functools.lru_cache(maxsize=64)
+def count_chart_svg(title: str, counts: tuple[tuple[str, int], ...]) -> str:
+    """Horizontal bars of whole-number counts (runs per state), drawn once per distinct
+    set of counts: pages show the same counts on load after load, and matplotlib costs
+    around a hundred milliseconds a chart."""
+    return bar_chart_svg(
+        [label for label, _ in counts],
+        [float(count) for _, count in counts],
+        title=title,
+        value_format="{:.0f}",
+        horizontal=True,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def cached_stacked_chart_svg(
+    title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[float, ...]], ...]
+) -> str:
+    """:func:`stacked_bar_chart_svg` (horizontal), drawn once per distinct data."""
+    return stacked_bar_chart_svg(
+        list(labels), {name: list(values) for name, values in series}, title=title, horizontal=True
+    )

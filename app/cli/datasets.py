@@ -48,9 +48,15 @@ def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-def _fail_usage(error: FormatsError) -> None:
-    click.echo(f"error: {error}", err=True)
-    sys.exit(2)
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """A :class:`FormatsError` (unknown format, unreadable file) ends the command with its
+    message on stderr and exit status 2."""
+    try:
+        yield
+    except FormatsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 @click.group(name="dataset")
@@ -64,11 +70,8 @@ def cli_group() -> None:
 @_json_option
 def validate_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Validate FILE; exit 1 when it has errors."""
-    try:
-        with _progress(file, "validating") as progress:
-            report = validate_file(file, format=format_name, progress=progress)
-    except FormatsError as error:
-        _fail_usage(error)
+    with _usage_errors(), _progress(file, "validating") as progress:
+        report = validate_file(file, format=format_name, progress=progress)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -100,12 +103,10 @@ def convert_command(
     source: Path, source_format: str, target_format: str, target: Path, as_json: bool
 ) -> None:
     """Convert SOURCE to TARGET, listing every lossy step; exit 1 if source records were invalid."""
-    try:
+    with _usage_errors():
         report = convert_file(
             source, target, source_format=source_format, target_format=target_format
         )
-    except FormatsError as error:
-        _fail_usage(error)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -126,11 +127,8 @@ def convert_command(
 @_json_option
 def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Scan FILE for PII/PHI; prints counts, locations and masked samples only."""
-    try:
-        with _progress(file, "scanning") as progress:
-            report = scan_file(file, format=format_name, progress=progress)
-    except FormatsError as error:
-        _fail_usage(error)
+    with _usage_errors(), _progress(file, "scanning") as progress:
+        report = scan_file(file, format=format_name, progress=progress)
     classification = classify(report)
     if as_json:
         click.echo(

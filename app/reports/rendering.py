@@ -38,6 +38,7 @@ from markupsafe import Markup, escape
 from weasyprint import HTML, Attachment
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from app.reports.accessibility import declare_pdf_ua
 from app.reports.errors import (
     AssetRefusedError,
     RenderFailedError,
@@ -78,9 +79,13 @@ class RenderOptions:
     timeout_seconds: float = 60.0
     """Wall-clock limit for one render; the worker is killed after it."""
 
-    pdf_variant: str | None = "pdf/a-3b"
-    """WeasyPrint PDF variant; PDF/A-3b keeps reports readable in archives. ``None``
-    writes plain PDF."""
+    pdf_variant: str | None = "pdf/a-3a"
+    """WeasyPrint PDF variant. PDF/A-3a keeps reports readable in archives and tags
+    them (structure tree, language, alt text); ``None`` writes plain, untagged PDF."""
+
+    pdf_ua: bool = True
+    """Also declare PDF/UA-1 (:mod:`app.reports.accessibility`); needs a tagged variant
+    that writes XMP metadata (``pdf/a-2a``, ``pdf/a-3a``)."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,7 @@ def render_html(
 
 def _render_in_worker(
     html: str,
-    pdf_variant: str | None,
+    options: RenderOptions,
     attachments: tuple[PdfAttachment, ...],
     connection: multiprocessing.connection.Connection,
 ) -> None:
@@ -238,7 +243,7 @@ def _render_in_worker(
     try:
         document = HTML(
             string=html, base_url=ASSET_DIR.as_uri() + "/", url_fetcher=PackagedAssetFetcher()
-        ).render(pdf_variant=pdf_variant)
+        ).render(pdf_variant=options.pdf_variant)
         embedded = [
             Attachment(
                 string=item.data.decode("utf-8"),
@@ -251,7 +256,11 @@ def _render_in_worker(
             )
             for item in attachments
         ]
-        data = document.write_pdf(pdf_variant=pdf_variant, attachments=embedded)
+        data = document.write_pdf(
+            pdf_variant=options.pdf_variant,
+            attachments=embedded,
+            finisher=declare_pdf_ua if options.pdf_ua else None,
+        )
         connection.send(("ok", data, len(document.pages)))
     except _RefusedURL as error:
         connection.send(("refused", str(error), 0))
@@ -281,7 +290,7 @@ def render_pdf(
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(
         target=_render_in_worker,
-        args=(html, options.pdf_variant, attachments, sender),
+        args=(html, options, attachments, sender),
         name="gatehouse-report-render",
         daemon=True,
     )

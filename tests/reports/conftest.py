@@ -45,11 +45,11 @@ def pdf_text(pdf: bytes) -> str:
     return re.sub(r"(\w)- (\w)", r"\1-\2", text)
 
 
-def require_binary(name: str) -> str:
+def require_binary(name: str, *, package: str = "poppler-utils") -> str:
     """Path of a required command-line tool; a clear failure (never a skip) without it."""
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} is required for this test (Debian package poppler-utils)")
+        pytest.fail(f"{name} is required for this test (Debian package {package})")
     return path
 
 

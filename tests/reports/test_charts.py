@@ -41,6 +41,28 @@ def test_svg_is_inline_ready_well_formed_and_undated() -> None:
     assert root.find(f".//{SVG}text") is None
 
 
+def test_alt_text_is_the_data_behind_the_chart() -> None:
+    """The <title> (the PDF figure's /Alt) names every value, interval and the reference line."""
+    title = ElementTree.fromstring(_selection_rate_chart()).find(f"{SVG}title")
+    assert title is not None
+    assert title.text == (
+        "Selection rate by sex. female 0.41 (interval 0.38 to 0.44), "
+        "male 0.52 (interval 0.49 to 0.55), unknown n/a. "
+        "Dashed line: four-fifths of the highest rate at 0.42."
+    )
+    stacked = stacked_bar_chart_svg(
+        ["training_launch", "promotion"],
+        {"allow": [3, 1], "deny": [2, 4]},
+        title="Gate decisions <by gate>",
+    )
+    stacked_title = ElementTree.fromstring(stacked).find(f"{SVG}title")
+    assert stacked_title is not None
+    assert stacked_title.text == (
+        "Gate decisions <by gate>. total: training_launch 5, promotion 5. "
+        "allow: training_launch 3, promotion 1. deny: training_launch 2, promotion 4."
+    )
+
+
 def test_ids_differ_between_charts_and_every_reference_resolves() -> None:
     first = _selection_rate_chart()
     second = grouped_bar_chart_svg(

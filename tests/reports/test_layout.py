@@ -69,7 +69,7 @@ def test_an_unverified_chain_is_said_plainly(identity: SigningIdentity) -> None:
 def _overview_period(identity: SigningIdentity, period: dict[str, Any]) -> str:
     context = {**periodic_context(), "period": period}
     html = report_html(kind="periodic_compliance", context=context, identity=identity)
-    row = re.search(r"<tr><th>Period</th><td>(.*?)</td></tr>", html)
+    row = re.search(r"<tr><th scope=\"row\">Period</th><td>(.*?)</td></tr>", html)
     assert row is not None
     return row.group(1)
 
