@@ -3,9 +3,8 @@ bounded depth, and whole numbers the database can store.
 
 Checked ahead of spectree's validation, so a form posted to a JSON route is a 415, a
 body of 100,000 ``[`` or with a ``NaN`` is a 400 instead of a RecursionError or a null,
-and an id of 2^64 is a 422
-naming where it stands instead of an OverflowError from the driver: every such request
-gets a problem body and changes nothing. Path ids are bounded by
+and an id of 2^64 is a 422 naming where it stands instead of an OverflowError from the
+driver: every such request gets a problem body and changes nothing. Path ids are bounded by
 :class:`DatabaseIntegerConverter`, which replaces Flask's ``int`` converter app-wide (the
 portal's URLs too): a larger id cannot name a row, so the URL matches nothing (404).
 
@@ -22,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Request, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from app.api.v1.errors import (
@@ -30,8 +30,11 @@ from app.api.v1.errors import (
     UnsupportedMediaTypeError,
 )
 
-#: The largest id a BIGINT (PostgreSQL) or INTEGER (SQLite) column holds.
+#: The largest whole number a request may carry (a signed 64-bit integer): larger ones
+#: overflow the database driver before the database sees them.
 LARGEST_ID = 2**63 - 1
+#: The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL.
+LARGEST_ROW_ID = 2**31 - 1
 #: Deeper JSON than any Gatehouse request model nests is refused before it is walked.
 MAX_JSON_DEPTH = 32
 #: The media type each request part needs.
@@ -42,11 +45,18 @@ MEDIA_TYPES = {
 
 
 class DatabaseIntegerConverter(IntegerConverter):
-    """``<int:...>`` that matches only ids a database row can have (0 to 2^63 - 1)."""
+    """``<int:...>`` for ids: a larger one than a row can have (2^31 - 1) names nothing (404).
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", LARGEST_ID)
-        super().__init__(map, *args, **kwargs)
+    Not a converter ``max``: Werkzeug then takes the URL for another method's rule and
+    answers 405 with a wrong ``Allow`` (a DELETE of ``/audit-schedules/2^40``, say).
+    """
+
+    def to_python(self, value: str) -> Any:
+        """The id, or 404 when no row can have it."""
+        number = super().to_python(value)
+        if number > LARGEST_ROW_ID:
+            raise NotFound(f"no record has an id beyond {LARGEST_ROW_ID}")
+        return number
 
 
 class StandardJsonProvider(DefaultJSONProvider):
