@@ -19,7 +19,7 @@ def create_app(config: Settings | None = None) -> Flask:
     # command) does not load Flask and the whole portal before it is needed.
     from flask import Flask
 
-    from app import api, db, health, problems, security_headers, web
+    from app import api, db, health, metrics, observed_requests, problems, security_headers, web
     from app.api.v1 import request_bounds
     from app.auth import guard
     from app.config import PROJECT_ROOT, settings_from_environment
@@ -27,6 +27,10 @@ def create_app(config: Settings | None = None) -> Flask:
     from app.gates import engine_binding
     from app.launch import binding as launch_binding
 
+    if config is None:
+        # The production doors (gunicorn's app:create_app(), every gatehouse command) log
+        # JSON lines; an application built with explicit settings leaves logging alone.
+        observed_requests.configure_json_logging()
     settings = config or settings_from_environment()
     app = Flask(
         __name__,
@@ -42,6 +46,7 @@ def create_app(config: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(settings.flask_overrides)
+    observed_requests.init_app(app)  # first: it times and names every request, refused ones too
     request_bounds.init_app(app)  # before any route is added: it bounds <int:...> ids
     db.init_app(app)
     engine_binding.init_app(app)
@@ -52,6 +57,7 @@ def create_app(config: Settings | None = None) -> Flask:
     csrf.init_app(app)
     api.init_app(app)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
     web.init_app(app)
     guard.public(app.view_functions["static"])
     for name, view in app.view_functions.items():

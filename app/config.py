@@ -43,6 +43,9 @@ class Settings:
     #: Seconds a full check of the server's modules stays good for a decision that denies
     #: (every allow checks them again; the data is checked on every decision).
     opa_recheck_s: float = 5.0
+    #: Bearer token a Prometheus scraper presents to ``/metrics`` (``GATEHOUSE_METRICS_TOKEN``);
+    #: unset turns ``/metrics`` off. Kept out of ``repr``.
+    metrics_token: str | None = field(default=None, repr=False)
     #: Seconds before a policy evaluation is abandoned and the gate denies.
     policy_timeout_s: float = 2.0
     #: Folder holding the Rego packs and their data.
@@ -151,6 +154,7 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         opa_token=opa_token_from_environment(env),
         opa_authz_policy=Path(get("OPA_AUTHZ_POLICY", defaults.opa_authz_policy)),
         opa_recheck_s=float(get("OPA_RECHECK_S", defaults.opa_recheck_s)),
+        metrics_token=get("METRICS_TOKEN", None) or None,
         policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
         policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
         compiled_policy_dir=Path(get("COMPILED_POLICY_DIR", defaults.compiled_policy_dir)),

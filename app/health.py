@@ -1,18 +1,16 @@
-"""Liveness, readiness and metrics for operators."""
+"""Liveness and readiness for operators (the figures are in ``app.metrics``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
-from sqlalchemy import func, text
-from sqlmodel import select
+from flask import Blueprint, jsonify
+from sqlalchemy import text
 
 from app.auth.guard import public
-from app.db import current_engine, unit_of_work
+from app.db import current_engine
+from app.gates.engine_binding import current_policy_engine
 from app.migrations import current_revision, head_revision
-from app.models.governance import PolicyDecision
-from app.models.ledger import LedgerEvent
 
 bp = Blueprint("health", __name__)
 
@@ -27,45 +25,33 @@ def healthz() -> Any:
 @bp.get("/readyz")
 @public
 def readyz() -> Any:
-    """The database answers and is migrated to the newest revision."""
+    """The database answers and is migrated to the newest revision, and the policy engine
+    answers: without either, every gate would deny as indeterminate."""
     engine = current_engine()
+    policy = current_policy_engine()
+    unready = policy.unready_reason()
+    policy_state = f"{policy.name}: " + (unready or "ready")
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         current = current_revision(engine)
     except Exception as error:  # any driver error means not ready
         return jsonify(
-            {"status": "unavailable", "database": f"unreachable ({type(error).__name__})"}
+            {
+                "status": "unavailable",
+                "database": f"unreachable ({type(error).__name__})",
+                "policy_engine": policy_state,
+            }
         ), 503
     head = head_revision(str(engine.url))
-    if current != head:
+    if current != head or unready is not None:
         return jsonify(
             {
                 "status": "unavailable",
                 "database": "reachable",
                 "migration": current,
                 "expected": head,
+                "policy_engine": policy_state,
             }
         ), 503
-    return jsonify({"status": "ready", "migration": current})
-
-
-@bp.get("/metrics")
-@public
-def metrics() -> Response:
-    """A few counters in the Prometheus text format."""
-    with unit_of_work() as session:
-        events = session.exec(select(func.count()).select_from(LedgerEvent)).one()
-        decisions = session.exec(
-            select(PolicyDecision.allow, func.count()).group_by(PolicyDecision.allow)  # type: ignore[arg-type]
-        ).all()
-    lines = [
-        "# HELP gatehouse_ledger_events Events in the ledger.",
-        "# TYPE gatehouse_ledger_events gauge",
-        f"gatehouse_ledger_events {events}",
-        "# HELP gatehouse_policy_decisions Stored policy decisions by outcome.",
-        "# TYPE gatehouse_policy_decisions gauge",
-    ]
-    for allowed, count in decisions:
-        lines.append(f'gatehouse_policy_decisions{{allow="{str(bool(allowed)).lower()}"}} {count}')
-    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+    return jsonify({"status": "ready", "migration": current, "policy_engine": policy_state})

@@ -94,6 +94,7 @@ def _on_database_unavailable(error: DBAPIError) -> Any:
         "Database unavailable",
         "the database did not answer; nothing was changed and no gate allows until it is back",
         allow=False,
+        outcome="indeterminate",
     )
 
 

@@ -14,6 +14,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -235,13 +236,22 @@ def login(app: Flask, make_actor: Any) -> Any:
     return build
 
 
+@contextmanager
+def serving(application: Flask) -> Iterator[str]:
+    """``application`` served on a free loopback port while the block runs; its URL."""
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
 @pytest.fixture
 def live_url(app: Flask) -> Iterator[str]:
     """The application served on a free loopback port for the duration of a test (for the
     CLI commands that are HTTP clients of a running Gatehouse)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    with serving(app) as url:
+        yield url

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.models.evidence import AuditRun, JobRun
-from app.models.model_versions import ModelVersion
 from app.models.schedules import AuditSchedule
+from app.registry.connections import model_names
 from app.registry.records import Page, list_records
 
 __all__ = ["AuditListing", "audit_listing", "recent_job_runs"]
@@ -25,7 +25,7 @@ class AuditListing:
 
     page: Page[AuditRun]
     schedules: list[AuditSchedule]
-    names: dict[int | None, str]
+    names: dict[int, str]
 
 
 def audit_listing(
@@ -41,11 +41,8 @@ def audit_listing(
     )
     schedules = list(session.exec(select(AuditSchedule).order_by(col(AuditSchedule.id))).all())
     model_ids = {a.model_version_id for a in page.items} | {s.model_version_id for s in schedules}
-    models = session.exec(select(ModelVersion).where(col(ModelVersion.id).in_(model_ids))).all()
     return AuditListing(
-        page=page,
-        schedules=schedules,
-        names={model.id: f"{model.name} {model.version}" for model in models},
+        page=page, schedules=schedules, names=model_names(session=session, model_ids=model_ids)
     )
 
 

@@ -24,6 +24,7 @@ from app.audits.errors import AuditError
 from app.audits.fairness import run_fairness_audit
 from app.audits.fairness_result import HEADLINE_METRICS, FairnessResult
 from app.audits.inputs import load_decisions, load_model, require_columns
+from app.audits.parameters import AuditParameters
 from app.cli.base import with_app_context
 from app.models.vocabulary import AuditKind
 
@@ -34,6 +35,23 @@ __all__ = ["cli_group"]
 
 #: Exit status for an unusable input (click uses the same for usage errors).
 INPUT_ERROR_EXIT = 2
+
+
+def _default(name: str) -> Any:
+    """The default :class:`AuditParameters` declares for ``name`` (the API's and the scheduler's)."""
+    return AuditParameters.model_fields[name].default
+
+
+_positive_label_option = click.option(
+    "--positive-label", default="1", show_default=True, help="Favourable outcome."
+)
+_bootstrap_option = click.option(
+    "--bootstrap", default=_default("bootstrap"), show_default=True, type=click.IntRange(min=0)
+)
+_seed_option = click.option("--seed", default=_default("seed"), show_default=True, type=int)
+_top_k_option = click.option(
+    "--top-k", default=_default("top_k"), show_default=True, type=click.IntRange(min=1)
+)
 
 
 @click.group(name="audit")
@@ -96,10 +114,15 @@ def _figure(value: float | None) -> str:
 @click.option("--sensitive", required=True, help="Sensitive feature column(s), comma-separated.")
 @click.option("--score", default=None, help="Column with the model's score (adds ROC AUC).")
 @click.option("--weight", default=None, help="Column with sample weights.")
-@click.option("--positive-label", default="1", show_default=True, help="Favourable outcome.")
-@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=0))
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--min-group-size", default=30, show_default=True, type=click.IntRange(min=0))
+@_positive_label_option
+@_bootstrap_option
+@_seed_option
+@click.option(
+    "--min-group-size",
+    default=_default("min_group_size"),
+    show_default=True,
+    type=click.IntRange(min=0),
+)
 @click.option("--intersections/--no-intersections", default=True, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def fairness_command(
@@ -175,7 +198,7 @@ def _print_fairness(result: FairnessResult) -> None:
 @click.option("--features", default=None, help="Feature columns (default: the model's own).")
 @click.option("--id-column", default=None, help="Column with decision ids (default: row number).")
 @click.option("--sensitive", default=None, help="Columns for per-group importance.")
-@click.option("--top-k", default=4, show_default=True, type=click.IntRange(min=1))
+@_top_k_option
 @click.option("--favourable-label", default="1", show_default=True)
 @click.option("--model-sha256", default=None, help="Refuse the model unless its sha256 matches.")
 @click.option(
@@ -271,10 +294,10 @@ def _print_explanation(result: ExplainabilityResult) -> None:
 @click.option("--sensitive", default=None, help="Sensitive column(s), comma-separated.")
 @click.option("--features", default=None, help="Model feature columns (default: the model's own).")
 @click.option("--id-column", default=None, help="Column with decision ids (explainability).")
-@click.option("--positive-label", default="1", show_default=True, help="Favourable outcome.")
-@click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=0))
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--top-k", default=4, show_default=True, type=click.IntRange(min=1))
+@_positive_label_option
+@_bootstrap_option
+@_seed_option
+@_top_k_option
 @click.option("--disable", is_flag=True, help="Record the schedule switched off.")
 @with_app_context
 def schedule_command(

@@ -14,12 +14,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
 
 __all__ = [
+    "EXISTING_FILE",
     "EXIT_ENGINE_FAILURE",
+    "OUTPUT_FILE",
     "Area",
     "GatehouseGroup",
     "with_app_context",
@@ -27,6 +30,11 @@ __all__ = [
 
 #: Exit status when the policy engine or the database cannot answer (fail closed).
 EXIT_ENGINE_FAILURE = 3
+
+#: A file argument that must exist (not a folder), given to the command as a ``Path``.
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: A file the command writes (not a folder; writable when it exists), as a ``Path``.
+OUTPUT_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 P = ParamSpec("P")
 R = TypeVar("R")

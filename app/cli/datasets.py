@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from app.cli.base import with_app_context
+from app.cli.base import EXISTING_FILE, with_app_context
 from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
 from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
@@ -35,7 +35,6 @@ _format_option = click.option(
     "--format", "format_name", type=click.Choice(FORMATS), default=None, help="Force the format."
 )
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-_existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @contextmanager
@@ -49,9 +48,15 @@ def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-def _fail_usage(error: FormatsError) -> None:
-    click.echo(f"error: {error}", err=True)
-    sys.exit(2)
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """A :class:`FormatsError` (unknown format, unreadable file) ends the command with its
+    message on stderr and exit status 2."""
+    try:
+        yield
+    except FormatsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 @click.group(name="dataset")
@@ -60,16 +65,13 @@ def cli_group() -> None:
 
 
 @cli_group.command("validate")
-@click.argument("file", type=_existing_file)
+@click.argument("file", type=EXISTING_FILE)
 @_format_option
 @_json_option
 def validate_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Validate FILE; exit 1 when it has errors."""
-    try:
-        with _progress(file, "validating") as progress:
-            report = validate_file(file, format=format_name, progress=progress)
-    except FormatsError as error:
-        _fail_usage(error)
+    with _usage_errors(), _progress(file, "validating") as progress:
+        report = validate_file(file, format=format_name, progress=progress)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -92,7 +94,7 @@ _CONVERTIBLE = tuple(sorted({*CHAT_FORMATS, *PREFERENCE_FORMATS}))
 
 
 @cli_group.command("convert")
-@click.argument("source", type=_existing_file)
+@click.argument("source", type=EXISTING_FILE)
 @click.option("--from", "source_format", type=click.Choice(_CONVERTIBLE), required=True)
 @click.option("--to", "target_format", type=click.Choice(_CONVERTIBLE), required=True)
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
@@ -101,12 +103,10 @@ def convert_command(
     source: Path, source_format: str, target_format: str, target: Path, as_json: bool
 ) -> None:
     """Convert SOURCE to TARGET, listing every lossy step; exit 1 if source records were invalid."""
-    try:
+    with _usage_errors():
         report = convert_file(
             source, target, source_format=source_format, target_format=target_format
         )
-    except FormatsError as error:
-        _fail_usage(error)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -122,16 +122,13 @@ def convert_command(
 
 
 @cli_group.command("scan")
-@click.argument("file", type=_existing_file)
+@click.argument("file", type=EXISTING_FILE)
 @_format_option
 @_json_option
 def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Scan FILE for PII/PHI; prints counts, locations and masked samples only."""
-    try:
-        with _progress(file, "scanning") as progress:
-            report = scan_file(file, format=format_name, progress=progress)
-    except FormatsError as error:
-        _fail_usage(error)
+    with _usage_errors(), _progress(file, "scanning") as progress:
+        report = scan_file(file, format=format_name, progress=progress)
     classification = classify(report)
     if as_json:
         click.echo(
@@ -154,7 +151,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 
 
 @cli_group.command("register")
-@click.argument("file", type=_existing_file)
+@click.argument("file", type=EXISTING_FILE)
 @click.option(
     "--dataset", "dataset_name", required=True, help="Name of the dataset the version belongs to."
 )
@@ -170,7 +167,7 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
 @click.option(
     "--metadata",
     "metadata_file",
-    type=_existing_file,
+    type=EXISTING_FILE,
     default=None,
     help="JSON file: classification and GDPR/HIPAA references.",
 )

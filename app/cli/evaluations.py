@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.base import with_app_context
+from app.cli.base import EXISTING_FILE, with_app_context
 
 __all__ = ["cli_group"]
 
@@ -27,11 +27,11 @@ def cli_group() -> None:
 
 @cli_group.command("import")
 @click.argument("model_id", type=int)
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=EXISTING_FILE)
 @click.option("--format", "source_format", type=click.Choice(_FORMATS), required=True)
 @click.option(
     "--baseline",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="lm_eval: the base model's results on the same tasks.",
 )
 @click.option(

@@ -8,7 +8,7 @@ import sys
 import click
 
 from app.cli.base import EXIT_ENGINE_FAILURE, with_app_context
-from app.models.vocabulary import GateName
+from app.models.vocabulary import DecisionOutcome, GateName
 
 __all__ = ["EXIT_ALLOW", "EXIT_DENY", "EXIT_ENGINE_FAILURE", "cli_group"]
 
@@ -18,7 +18,7 @@ def cli_group() -> None:
     """Ask the policy gates."""
 
 
-#: Exit statuses of ``gate check``: allow, deny, engine failure.
+#: Exit statuses of ``gate check``: allow, deny (3, could not ask, is EXIT_ENGINE_FAILURE).
 EXIT_ALLOW, EXIT_DENY = 0, 1
 
 
@@ -41,7 +41,7 @@ EXIT_ALLOW, EXIT_DENY = 0, 1
 @click.option("--json", "as_json", is_flag=True, help="Print the stored decision as JSON.")
 @with_app_context
 def gate_check(gate_name: str, subject_id: int, run_id: int | None, as_json: bool) -> None:
-    """Ask GATE about a subject: exit 0 allow, 1 deny, 3 policy engine failure."""
+    """Ask GATE about a subject: exit 0 allow, 1 deny, 3 could not ask (indeterminate)."""
     import json
 
     from app.db import unit_of_work
@@ -58,8 +58,16 @@ def gate_check(gate_name: str, subject_id: int, run_id: int | None, as_json: boo
             actor=os.environ.get("USER", "cli"),
         )
         body = decision.model_dump(mode="json")
+    undecided = decision.outcome is DecisionOutcome.INDETERMINATE
     if as_json:
         click.echo(json.dumps(body, indent=2, sort_keys=True))
+    elif undecided:
+        click.echo(
+            f"could not ask: {gate_name} for {decision.subject_type} {subject_id} is "
+            f"indeterminate, the policy engine gave no answer ({decision.error}); "
+            f"decision {decision.id} denies, try again later",
+            err=True,
+        )
     else:
         verdict = "ALLOW" if decision.allow else "DENY"
         click.echo(
@@ -71,6 +79,6 @@ def gate_check(gate_name: str, subject_id: int, run_id: int | None, as_json: boo
             )
         for requirement in decision.result.get("required_approvals", []):
             click.echo(f"  requires {requirement['count']} approval(s) from {requirement['role']}")
-    if decision.error is not None:
+    if undecided:
         sys.exit(EXIT_ENGINE_FAILURE)
     sys.exit(EXIT_ALLOW if decision.allow else EXIT_DENY)

@@ -16,7 +16,7 @@ import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, with_app_context
 from app.db import unit_of_work
 from app.ledger.chain import ChainPosition, export_jsonl, verify_chain
 from app.ledger.checkpoints import (
@@ -38,7 +38,7 @@ _trust_option = click.option(
     "--trust",
     "trust_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="PEM/DER certificate of a trusted root for checkpoint signatures (repeatable).",
 )
 
@@ -75,7 +75,7 @@ def _parse_head(value: str | None) -> ChainPosition | None:
 @click.option(
     "--checkpoint",
     "checkpoint_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A checkpoint file the ledger must still extend.",
 )
 @click.option("--head", "head_text", metavar="SEQ:HASH", help="A head the ledger must still reach.")
@@ -121,7 +121,7 @@ def verify_command(
 
 
 @cli_group.command("export")
-@click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.argument("output", type=OUTPUT_FILE)
 @with_app_context
 def export_command(output: Path) -> None:
     """Export every event as JSON Lines for auditors."""
@@ -134,7 +134,7 @@ def export_command(output: Path) -> None:
 @click.option(
     "--out",
     "output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=OUTPUT_FILE,
     help="Also write the signed checkpoint to this file (to hand to an auditor).",
 )
 @click.option("--actor", default="cli", show_default=True, help="Who the ledger records.")
@@ -168,7 +168,7 @@ def checkpoint_command(output: Path | None, actor: str) -> None:
     "--out",
     "output",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=OUTPUT_FILE,
 )
 @with_app_context
 def export_checkpoint_command(checkpoint_id: int | None, output: Path) -> None:
@@ -189,15 +189,12 @@ def export_checkpoint_command(checkpoint_id: int | None, output: Path) -> None:
     click.echo(f"checkpoint {row.id} (event {row.seq}) written to {output}")
 
 
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
-_out = click.option(
-    "--out", "output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path)
-)
+_out = click.option("--out", "output", required=True, type=OUTPUT_FILE)
 
 
 @cli_group.command("prove-inclusion")
 @click.argument("seq", type=click.IntRange(min=1))
-@click.option("--checkpoint", "checkpoint_path", required=True, type=_file)
+@click.option("--checkpoint", "checkpoint_path", required=True, type=EXISTING_FILE)
 @_out
 @with_app_context
 def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> None:
@@ -211,8 +208,8 @@ def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> No
 
 
 @cli_group.command("check-inclusion")
-@click.argument("proof_path", type=_file)
-@click.option("--checkpoint", "checkpoint_path", required=True, type=_file)
+@click.argument("proof_path", type=EXISTING_FILE)
+@click.option("--checkpoint", "checkpoint_path", required=True, type=EXISTING_FILE)
 @_trust_option
 def check_inclusion_command(
     proof_path: Path, checkpoint_path: Path, trust_files: tuple[Path, ...]
@@ -231,8 +228,8 @@ def check_inclusion_command(
 
 
 @cli_group.command("prove-consistency")
-@click.argument("old_path", type=_file)
-@click.argument("new_path", type=_file)
+@click.argument("old_path", type=EXISTING_FILE)
+@click.argument("new_path", type=EXISTING_FILE)
 @_out
 @with_app_context
 def prove_consistency_command(old_path: Path, new_path: Path, output: Path) -> None:
@@ -246,9 +243,9 @@ def prove_consistency_command(old_path: Path, new_path: Path, output: Path) -> N
 
 
 @cli_group.command("check-consistency")
-@click.argument("old_path", type=_file)
-@click.argument("new_path", type=_file)
-@click.argument("proof_path", type=_file)
+@click.argument("old_path", type=EXISTING_FILE)
+@click.argument("new_path", type=EXISTING_FILE)
+@click.argument("proof_path", type=EXISTING_FILE)
 @_trust_option
 def check_consistency_command(
     old_path: Path, new_path: Path, proof_path: Path, trust_files: tuple[Path, ...]

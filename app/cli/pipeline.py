@@ -8,13 +8,16 @@ decision and each change of the approval state, and exit:
 - 0 done (approved; with ``--wait``, the subject reached production / approved),
 - 1 denied by the gate, rejected, voided by changed evidence, expired, or refused (4xx),
 - 2 still waiting when ``--timeout`` ran out,
-- 3 infrastructure: Gatehouse unreachable, a 5xx answer, a bad token or no configuration.
+- 3 could not ask: Gatehouse unreachable, a 5xx answer, a bad token, no configuration,
+  or a gate decision that is indeterminate (the policy engine gave no answer; nothing
+  moved, and asking again later may decide).
 
 ``gatehouse approvals expire``, the operators' command, is in :mod:`app.cli.approvals`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -131,6 +134,25 @@ class ApiClient:
         return body
 
 
+def _verdict(decision: dict[str, Any]) -> str:
+    """ALLOW, DENY or INDETERMINATE (a deny nobody decided: the engine gave no answer)."""
+    if decision.get("outcome") == "indeterminate":
+        return "INDETERMINATE"
+    return "ALLOW" if decision["allow"] else "DENY"
+
+
+def _could_not_decide(answer: Any) -> _Finished | None:
+    """Exit 3 for an answer whose gate decision is indeterminate, else None."""
+    if not isinstance(answer, dict) or answer.get("outcome") != "indeterminate":
+        return None
+    reason = (answer.get("decision") or {}).get("error") or _detail(answer)
+    return _Finished(
+        EXIT_INFRASTRUCTURE,
+        f"could not ask: the policy engine gave no answer ({reason}); nothing moved, try again later",
+        answer,
+    )
+
+
 def _detail(body: Any) -> str:
     if isinstance(body, dict):
         return str(body.get("detail") or body.get("title") or body)
@@ -149,8 +171,7 @@ class _Reporter:
             click.echo(text)
 
     def decision(self, decision: dict[str, Any]) -> None:
-        verdict = "ALLOW" if decision["allow"] else "DENY"
-        self.line(f"decision {decision['id']}: {verdict} {decision['gate']}")
+        self.line(f"decision {decision['id']}: {_verdict(decision)} {decision['gate']}")
         for violation in decision["violations"]:
             self.line(f"  [{violation['control']}] {violation['citation']}: {violation['message']}")
 
@@ -193,32 +214,34 @@ def _finish_on_request(approval: dict[str, Any], done_state: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Waiting:
+    """How a command follows its approval request (``--wait``, ``--timeout``, ``--interval``)."""
+
+    wait: bool
+    timeout_s: float
+    interval_s: float
+
+
 def _wait(
-    client: ApiClient,
-    reporter: _Reporter,
-    request_id: int,
-    *,
-    done_state: str,
-    wait: bool,
-    timeout_s: float,
-    interval_s: float,
+    client: ApiClient, reporter: _Reporter, request_id: int, *, done_state: str, waiting: _Waiting
 ) -> None:
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + waiting.timeout_s
     while True:
         approval = client.get_ok(f"/approvals/{request_id}")
         reporter.approval(approval)
         _finish_on_request(approval, done_state)
-        if not wait:
+        if not waiting.wait:
             raise _Finished(
                 EXIT_DONE, f"approval request {request_id} is pending (not waiting)", approval
             )
         if time.monotonic() >= deadline:
             raise _Finished(
                 EXIT_TIMEOUT,
-                f"timed out after {timeout_s:.0f}s; approval request {request_id} is still {approval['status']}",
+                f"timed out after {waiting.timeout_s:.0f}s; approval request {request_id} is still {approval['status']}",
                 approval,
             )
-        time.sleep(min(interval_s, max(0.0, deadline - time.monotonic())))
+        time.sleep(min(waiting.interval_s, max(0.0, deadline - time.monotonic())))
 
 
 def _request(
@@ -238,6 +261,9 @@ def _request(
     if status >= 400:
         raise _Finished(EXIT_DENIED, f"refused: {_detail(body)}", body)
     reporter.decision(body["decision"])
+    undecided = _could_not_decide(body)
+    if undecided is not None:
+        raise undecided
     if body["approval_request"] is None:
         raise _Finished(EXIT_DENIED, "denied by the gate", body)
     return int(body["approval_request"]["id"])
@@ -271,12 +297,15 @@ def call_once(
     done: Callable[[dict[str, Any]], str],
 ) -> None:
     """One ``POST path`` as a whole command: exit 0 printing ``done(answer)``, 1 printing
-    ``refused: <the problem's detail>`` on a 4xx, 3 when Gatehouse cannot be asked."""
+    ``refused: <the problem's detail>`` on a 4xx, 3 when Gatehouse cannot be asked or its
+    gate could not decide."""
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
         status, answer = client.call("POST", path, body=body)
         if status >= 400:
-            raise _Finished(EXIT_DENIED, f"{refused}: {_detail(answer)}", answer)
+            raise _could_not_decide(answer) or _Finished(
+                EXIT_DENIED, f"{refused}: {_detail(answer)}", answer
+            )
         raise _Finished(EXIT_DONE, done(answer), answer)
 
     _run_door(as_json, action)
@@ -301,10 +330,17 @@ _wait_options = [
 ]
 
 
-def _with_wait_options(command: Any) -> Any:
+def _with_wait_options(command: Callable[..., None]) -> Any:
+    """Add the wait options and ``--json``; the command receives them as ``waiting`` (the
+    timeout parsed, so a bad one is refused before Gatehouse is asked) and ``as_json``."""
+
+    @functools.wraps(command)
+    def with_waiting(*args: Any, wait: bool, timeout: str, interval: float, **kwargs: Any) -> None:
+        command(*args, waiting=_Waiting(wait, parse_duration(timeout), interval), **kwargs)
+
     for option in reversed(_wait_options):
-        command = option(command)
-    return command
+        with_waiting = option(with_waiting)
+    return with_waiting
 
 
 def _resolve_model(client: ApiClient, model_version: str) -> dict[str, Any]:
@@ -364,16 +400,14 @@ def promote_command(
     model_version: str,
     target: str,
     deployment_id: int | None,
-    wait: bool,
-    timeout: str,
-    interval: float,
+    waiting: _Waiting,
     as_json: bool,
 ) -> None:
     """Promote MODEL_VERSION (id or name@version) to production through the promotion gate.
 
-    Exit 0 approved (production), 1 denied/rejected, 2 timeout, 3 infrastructure error.
+    Exit 0 approved (production), 1 denied/rejected, 2 timeout, 3 could not ask
+    (infrastructure error, or the policy engine gave no answer).
     """
-    timeout_s = parse_duration(timeout)
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
         model = _resolve_model(client, model_version)
@@ -388,15 +422,7 @@ def promote_command(
             "deployment",
             int(deployment["id"]),
         )
-        _wait(
-            client,
-            reporter,
-            request_id,
-            done_state="production",
-            wait=wait,
-            timeout_s=timeout_s,
-            interval_s=interval,
-        )
+        _wait(client, reporter, request_id, done_state="production", waiting=waiting)
 
     _run_door(as_json, action)
 
@@ -409,24 +435,16 @@ def run_group() -> None:
 @run_group.command("submit")
 @click.argument("run_id", metavar="RUN", type=int)
 @_with_wait_options
-def run_submit(run_id: int, wait: bool, timeout: str, interval: float, as_json: bool) -> None:
+def run_submit(run_id: int, waiting: _Waiting, as_json: bool) -> None:
     """Submit draft RUN through the training_launch gate and its approval.
 
-    Exit 0 approved, 1 denied/rejected, 2 timeout, 3 infrastructure error.
+    Exit 0 approved, 1 denied/rejected, 2 timeout, 3 could not ask (infrastructure
+    error, or the policy engine gave no answer).
     """
-    timeout_s = parse_duration(timeout)
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
         request_id = _request(client, reporter, f"/runs/{run_id}/submit", "run", run_id)
-        _wait(
-            client,
-            reporter,
-            request_id,
-            done_state="approved",
-            wait=wait,
-            timeout_s=timeout_s,
-            interval_s=interval,
-        )
+        _wait(client, reporter, request_id, done_state="approved", waiting=waiting)
 
     _run_door(as_json, action)
 
@@ -437,7 +455,8 @@ def run_submit(run_id: int, wait: bool, timeout: str, interval: float, as_json: 
 def run_launch(run_id: int, as_json: bool) -> None:
     """Launch approved RUN: the training_launch gate is asked again first.
 
-    Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 infrastructure error.
+    Exit 0 launched, 1 refused (gate deny, changed evidence, launcher failure), 3 could not
+    ask (infrastructure error, or the policy engine gave no answer).
     """
 
     call_once(

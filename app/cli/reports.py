@@ -20,7 +20,7 @@ import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.ledger.anchors import (
@@ -95,7 +95,7 @@ def _describe(path: Path, result: VerificationResult) -> str:
 
 
 @cli_group.command("verify")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @click.option(
     "--expected-sha256",
     metavar="HEX",
@@ -105,7 +105,7 @@ def _describe(path: Path, result: VerificationResult) -> str:
     "--trust",
     "trust_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="PEM/DER certificate of a trusted root (repeatable), e.g. the organisation's CA "
     "or its published self-signed report certificate.",
 )
@@ -211,7 +211,7 @@ def _describe_ledger(reference: LedgerReference, ledger: LedgerReferenceCheck | 
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=OUTPUT_FILE,
     required=True,
     help="Where to write the signed PDF.",
 )

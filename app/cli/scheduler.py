@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import current_app
@@ -22,29 +24,28 @@ from app.models.evidence import JobRun
 __all__ = ["cli_group"]
 
 
+def _seconds_option(name: str, seconds: click.ParamType, help: str) -> Callable[[Any], Any]:
+    """``--<name>`` in ``seconds``, defaulting to the value :class:`SchedulerOptions` declares."""
+    return click.option(
+        f"--{name.replace('_', '-')}",
+        default=getattr(SchedulerOptions, name),
+        show_default=True,
+        type=seconds,
+        help=help,
+    )
+
+
 @click.group(name="scheduler", invoke_without_command=True)
-@click.option(
-    "--poll-seconds",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Follower's wait between attempts to lead.",
+@_seconds_option(
+    "poll_seconds", click.FloatRange(min=0.1), "Follower's wait between attempts to lead."
 )
-@click.option(
-    "--sync-seconds",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(min=1),
-    help="Re-read audit schedules this often.",
+@_seconds_option("sync_seconds", click.FloatRange(min=1), "Re-read audit schedules this often.")
+@_seconds_option(
+    "heartbeat_seconds", click.FloatRange(min=0), "Record a heartbeat JobRun this often (0: off)."
 )
-@click.option(
-    "--heartbeat-seconds",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Record a heartbeat JobRun this often (0: off).",
+@_seconds_option(
+    "misfire_grace_seconds", click.IntRange(min=1), "A run later than this is skipped (as missed)."
 )
-@click.option("--misfire-grace-seconds", default=600, show_default=True, type=click.IntRange(min=1))
 @click.pass_context
 @with_app_context
 def cli_group(

@@ -32,13 +32,13 @@ from app.audits.parameters import AuditParameters
 from app.audits.schedules import AuditScheduleCreate, upsert_schedule
 from app.audits.service import record_model_artifact, run_audit
 from app.config import Settings
+from app.demo.ingest import ingest_and_commit
 from app.models.datasets import DatasetVersion
 from app.policy.engine import PolicyEngine
-from app.registry.dataset_ingest import ingest_dataset_file
 from app.registry.model_versions import set_model_card
 from app.registry.records import get_record
 from app.registry.schemas import DatasetVersionMetadata, ModelCardUpdate
-from app.storage import stage_file, store_file
+from app.storage import store_file
 
 __all__ = [
     "DEMO_FAIRNESS",
@@ -135,20 +135,15 @@ def _evaluation_version(
             if hasattr(original, name)
         }
     )
-    stored = stage_file(
-        path, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
-    )
-    version, _ = ingest_dataset_file(
+    return ingest_and_commit(
         session=session,
+        settings=settings,
         dataset_id=original.dataset_id,
-        stored=stored,
+        path=path,
         declared=declared,
         actor=_ACTOR,
         format="tabular",
     )
-    # Committed now so the file is at its content address before the audits read it.
-    session.commit()
-    return version.id or 0
 
 
 def _store_model(session: Session, settings: Settings, work: Path, model_id: int) -> None:

@@ -17,11 +17,11 @@ from app.demo import files
 from app.demo.attestations import seed_attestations
 from app.demo.audits import seed_demo_audits
 from app.demo.evidence import import_notes_evidence
+from app.demo.ingest import ingest_and_commit
 from app.demo.workflow import run_demo_workflow
 from app.models.vocabulary import Domain, FindingSeverity, Hosting, Platform
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
-from app.registry.dataset_ingest import ingest_dataset_file
 from app.registry.schemas import (
     DatasetCreate,
     DatasetVersionMetadata,
@@ -33,7 +33,6 @@ from app.registry.schemas import (
 )
 from app.reports import service as report_service
 from app.reports.prepared import ReportRequest
-from app.storage import stage_file
 
 #: The demo's people: username -> (display name, role).
 PEOPLE: dict[str, tuple[str, str]] = {
@@ -69,32 +68,6 @@ def _card(model_name: str, domain: str) -> dict[str, str]:
         "ethical_considerations": "Risk of disparate impact; mitigated by audits and human review.",
         "caveats": "Performance degrades on applicants unlike the training population.",
     }
-
-
-def _ingest(
-    session: Session,
-    settings: Settings,
-    dataset_id: int,
-    path: Path,
-    metadata: DatasetVersionMetadata,
-    actor: str,
-    format: str | None = None,
-) -> int:
-    stored = stage_file(
-        path, root=settings.storage_dir / "datasets", max_bytes=settings.max_upload_bytes
-    )
-    version, _ = ingest_dataset_file(
-        session=session,
-        dataset_id=dataset_id,
-        stored=stored,
-        declared=metadata,
-        actor=actor,
-        format=format,
-    )
-    # The file reaches its content address when the version commits; the demo reads it
-    # back (audits, reports) in this same session, so commit each version as it comes.
-    session.commit()
-    return version.id or 0
 
 
 def seed_people(session: Session, seed: DemoSeed, *, fast_hash: bool = False) -> None:
@@ -256,13 +229,13 @@ def seed_datasets(session: Session, settings: Settings, work: Path, seed: DemoSe
     for created, versions in catalogue:
         dataset = datasets.create_dataset(session=session, data=created, actor=actor)
         for key, path, declared, format in versions:
-            seed.ids[key] = _ingest(
-                session,
-                settings,
-                dataset.id or 0,
-                path,
-                DatasetVersionMetadata.model_validate(declared),
-                actor,
+            seed.ids[key] = ingest_and_commit(
+                session=session,
+                settings=settings,
+                dataset_id=dataset.id or 0,
+                path=path,
+                declared=DatasetVersionMetadata.model_validate(declared),
+                actor=actor,
                 format=format,
             )
 

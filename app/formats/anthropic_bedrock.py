@@ -23,10 +23,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
+from app.formats.conversation import (
+    Conversation,
+    LossTally,
+    Turn,
+    merge_speaker_turns,
+    turns_to_last_reply,
+)
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, type_name
+from app.formats.jsontypes import expected_one_of, has_type
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -44,8 +50,7 @@ def _check_messages(messages: list[Any], line: int, log: IssueLog) -> None:
     previous: object = None
     for index, message in enumerate(messages):
         path = f"messages[{index}]"
-        if not isinstance(message, dict):
-            log.error(line, path, f"expected object; got {type_name(message)}", "field.type")
+        if not has_type(message, dict, line, path, log):
             continue
         for key in message:
             if key not in _MESSAGE_KEYS:
@@ -61,11 +66,7 @@ def _check_messages(messages: list[Any], line: int, log: IssueLog) -> None:
                 "bedrock.alternation",
             )
         previous = role
-        if not isinstance(content, str):
-            log.error(
-                line, f"{path}.content", f"expected string; got {type_name(content)}", "field.type"
-            )
-        elif not content.strip():
+        if has_type(content, str, line, f"{path}.content", log) and not content.strip():
             log.error(line, f"{path}.content", "content is empty", "bedrock.empty")
     first, last = messages[0], messages[-1]
     if isinstance(first, dict) and first.get("role") == "assistant":
@@ -89,10 +90,8 @@ class AnthropicBedrock(JsonLinesFormat):
         for key in value:
             if key not in _TOP_KEYS:
                 log.error(line, key, "extraneous key is not allowed", "bedrock.key")
-        if "system" in value and not isinstance(value["system"], str):
-            log.error(
-                line, "system", f"expected string; got {type_name(value['system'])}", "field.type"
-            )
+        if "system" in value:
+            has_type(value["system"], str, line, "system", log)
         messages = value.get("messages")
         if "messages" not in value:
             log.error(line, "messages", "required field is missing", "field.missing")
@@ -124,15 +123,7 @@ class AnthropicBedrock(JsonLinesFormat):
         turns = turns_to_last_reply(conversation, losses)
         if turns is None:
             return None
-        merged: list[Turn] = []
-        for turn in turns:
-            if not turn.text.strip():
-                losses.note("empty turn dropped")
-            elif merged and merged[-1].role == turn.role:
-                losses.note("consecutive turns of one speaker merged")
-                merged[-1] = Turn(turn.role, f"{merged[-1].text}\n\n{turn.text}")
-            else:
-                merged.append(turn)
+        merged = merge_speaker_turns(turns, losses, drop_empty=True)
         while merged and merged[0].role == "assistant":
             losses.note("assistant turn before the first user turn dropped")
             merged.pop(0)

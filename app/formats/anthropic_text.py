@@ -22,10 +22,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
+from app.formats.conversation import (
+    Conversation,
+    LossTally,
+    Turn,
+    merge_speaker_turns,
+    turns_to_last_reply,
+)
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import record_object, type_name
+from app.formats.jsontypes import has_type, record_object
 from app.formats.source import DatasetSource, JsonRecord, decode_line, iter_json_records, iter_lines
 from app.formats.spec import RecordSummary
 
@@ -203,10 +209,8 @@ class AnthropicText:
         for field in ("prompt", "completion"):
             if field not in value:
                 log.error(line, field, "required field is missing", "field.missing")
-            elif not isinstance(value[field], str):
-                log.error(
-                    line, field, f"expected string; got {type_name(value[field])}", "field.type"
-                )
+            else:
+                has_type(value[field], str, line, field, log)
         prompt, completion = value.get("prompt"), value.get("completion")
         if isinstance(prompt, str):
             _, turns = _split_prompt(prompt)
@@ -274,13 +278,7 @@ class AnthropicText:
         turns = turns_to_last_reply(conversation, losses)
         if turns is None:
             return None
-        merged: list[Turn] = []
-        for turn in turns:
-            if merged and merged[-1].role == turn.role:
-                losses.note("consecutive turns of one speaker merged")
-                merged[-1] = Turn(turn.role, f"{merged[-1].text}\n\n{turn.text}")
-            else:
-                merged.append(turn)
+        merged = merge_speaker_turns(turns, losses)
         if merged[0].role != "user":
             losses.note("empty Human turn inserted before a leading assistant turn")
             merged.insert(0, Turn("user", ""))

@@ -11,7 +11,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Conversation", "LossTally", "PreferencePair", "Turn", "turns_to_last_reply"]
+__all__ = [
+    "Conversation",
+    "LossTally",
+    "PreferencePair",
+    "Turn",
+    "merge_speaker_turns",
+    "role_messages",
+    "turns_to_last_reply",
+]
 
 Speaker = Literal["user", "assistant"]
 
@@ -68,3 +76,30 @@ def turns_to_last_reply(conversation: Conversation, losses: LossTally) -> list[T
     if last_reply < len(turns) - 1:
         losses.note("turns after the last assistant turn dropped")
     return turns[: last_reply + 1]
+
+
+def merge_speaker_turns(
+    turns: list[Turn], losses: LossTally, *, drop_empty: bool = False
+) -> list[Turn]:
+    """The turns with consecutive turns of one speaker joined (by a blank line), for formats
+    that require the speakers to alternate; with ``drop_empty``, blank turns are dropped
+    first. Each merge and drop is counted."""
+    merged: list[Turn] = []
+    for turn in turns:
+        if drop_empty and not turn.text.strip():
+            losses.note("empty turn dropped")
+        elif merged and merged[-1].role == turn.role:
+            losses.note("consecutive turns of one speaker merged")
+            merged[-1] = Turn(turn.role, f"{merged[-1].text}\n\n{turn.text}")
+        else:
+            merged.append(turn)
+    return merged
+
+
+def role_messages(system: str | None, turns: tuple[Turn, ...]) -> list[dict[str, str]]:
+    """``{"role", "content"}`` messages: the system prompt (when there is one), then the turns.
+
+    The message list OpenAI's and TRL's conversational records share.
+    """
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    return messages + [{"role": turn.role, "content": turn.text} for turn in turns]

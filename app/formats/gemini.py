@@ -25,7 +25,7 @@ from typing import Any
 from app.formats.conversation import Conversation, LossTally, Turn
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, type_name
+from app.formats.jsontypes import expected_one_of, has_type
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -96,8 +96,7 @@ def _check_mime(value: dict[str, object], path: str, line: int, log: IssueLog) -
 
 
 def _check_part(part: object, path: str, line: int, log: IssueLog) -> None:
-    if not isinstance(part, dict):
-        log.error(line, path, f"expected object; got {type_name(part)}", "field.type")
+    if not has_type(part, dict, line, path, log):
         return
     kinds = [key for key in part if key in _PART_KINDS]
     if len(kinds) != 1:
@@ -113,11 +112,9 @@ def _check_part(part: object, path: str, line: int, log: IssueLog) -> None:
     body = part[key]
     body_path = f"{path}.{key}"
     if _PART_KINDS[key] == "text":
-        if not isinstance(body, str):
-            log.error(line, body_path, f"expected string; got {type_name(body)}", "field.type")
+        has_type(body, str, line, body_path, log)
         return
-    if not isinstance(body, dict):
-        log.error(line, body_path, f"expected object; got {type_name(body)}", "field.type")
+    if not has_type(body, dict, line, body_path, log):
         return
     _check_mime(body, body_path, line, log)
     if _PART_KINDS[key] == "inlineData":
@@ -144,8 +141,7 @@ def check_content(
     content: object, path: str, line: int, log: IssueLog, *, text_only: bool = False
 ) -> str | None:
     """Check one content (``role`` + non-empty ``parts``); return its role when valid."""
-    if not isinstance(content, dict):
-        log.error(line, path, f"expected object; got {type_name(content)}", "field.type")
+    if not has_type(content, dict, line, path, log):
         return None
     role = content.get("role")
     if role not in ROLES:

@@ -24,7 +24,7 @@ from app.formats.conversation import LossTally, PreferencePair, Turn
 from app.formats.entry import FormatEntry
 from app.formats.gemini import check_alternating, check_content, texts_of
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import type_name
+from app.formats.jsontypes import has_type
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -45,8 +45,7 @@ def _check_completions(completions: object, line: int, log: IssueLog) -> None:
     scores = []
     for index, item in enumerate(completions):
         path = f"completions[{index}]"
-        if not isinstance(item, dict):
-            log.error(line, path, f"expected object; got {type_name(item)}", "field.type")
+        if not has_type(item, dict, line, path, log):
             continue
         score = item.get("score")
         if isinstance(score, bool) or score not in (0, 1):

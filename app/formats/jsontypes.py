@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 import orjson
 
 from app.formats.issues import IssueLog
 from app.formats.source import JsonRecord
 
-__all__ = ["describe", "expected_one_of", "record_object", "type_name"]
+__all__ = ["describe", "expected_one_of", "has_type", "record_object", "type_name"]
 
 _SAMPLE_CHARS = 40
+
+T = TypeVar("T", dict, list, str)
 
 
 def type_name(value: object) -> str:
@@ -30,6 +32,16 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+def has_type(value: object, expected: type[T], line: int, path: str, log: IssueLog) -> TypeGuard[T]:
+    """True when ``value`` is a JSON object, array or string as ``expected``; otherwise logs
+    ``expected <type>; got <type>`` at ``path`` (code ``field.type``) and is False."""
+    if isinstance(value, expected):
+        return True
+    wanted = {dict: "object", list: "array", str: "string"}[expected]
+    log.error(line, path, f"expected {wanted}; got {type_name(value)}", "field.type")
+    return False
 
 
 def describe(value: object) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from app.formats.conversation import Conversation, LossTally, Turn, turns_to_last_reply
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import type_name
+from app.formats.jsontypes import has_type
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -40,10 +40,8 @@ class LlamaIO(JsonLinesFormat):
             if field not in value:
                 log.error(line, field, "required field is missing", "field.missing")
         for field in _KNOWN:
-            if field in value and not isinstance(value[field], str):
-                log.error(
-                    line, field, f"expected string; got {type_name(value[field])}", "field.type"
-                )
+            if field in value:
+                has_type(value[field], str, line, field, log)
         for field in value:
             if field not in _KNOWN:
                 log.warning(

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.formats.conversation import Conversation, LossTally, Turn
+from app.formats.conversation import Conversation, LossTally, Turn, role_messages
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import describe, expected_one_of, type_name
+from app.formats.jsontypes import describe, expected_one_of, has_type, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.openai_typed import OpenAIChatTyped
 from app.formats.source import JsonRecord
@@ -59,26 +59,19 @@ def _check_parts(parts: list[object], path: str, line: int, log: IssueLog) -> No
         log.error(line, path, "content parts list is empty", "openai.content_empty")
     for index, part in enumerate(parts):
         part_path = f"{path}[{index}]"
-        if not isinstance(part, dict):
-            log.error(line, part_path, f"expected object; got {type_name(part)}", "field.type")
+        if not has_type(part, dict, line, part_path, log):
             continue
         kind = part.get("type")
         if kind not in _PART_TYPES:
             log.error(
                 line, f"{part_path}.type", expected_one_of(_PART_TYPES, kind), "openai.part_type"
             )
-        elif kind == "text" and not isinstance(part.get("text"), str):
-            log.error(
-                line,
-                f"{part_path}.text",
-                f"expected string; got {type_name(part.get('text'))}",
-                "field.type",
-            )
+        elif kind == "text":
+            has_type(part.get("text"), str, line, f"{part_path}.text", log)
 
 
 def _check_tool_calls(calls: object, path: str, line: int, log: IssueLog) -> None:
-    if not isinstance(calls, list):
-        log.error(line, path, f"expected array; got {type_name(calls)}", "field.type")
+    if not has_type(calls, list, line, path, log):
         return
     for index, call in enumerate(calls):
         call_path = f"{path}[{index}]"
@@ -109,8 +102,7 @@ def check_tools(value: dict[str, Any], line: int, log: IssueLog) -> None:
     tools = value.get("tools")
     if tools is None:
         return
-    if not isinstance(tools, list):
-        log.error(line, "tools", f"expected array; got {type_name(tools)}", "field.type")
+    if not has_type(tools, list, line, "tools", log):
         return
     for index, tool in enumerate(tools):
         function = tool.get("function") if isinstance(tool, dict) else None
@@ -139,8 +131,7 @@ def check_message(
         if index < len(_MESSAGE_PATHS) and not prefix
         else f"{prefix}messages[{index}]"
     )
-    if not isinstance(message, dict):
-        log.error(line, path, f"expected object; got {type_name(message)}", "field.type")
+    if not has_type(message, dict, line, path, log):
         return None
     role = message.get("role")
     if "role" not in message:
@@ -211,8 +202,7 @@ class OpenAIChat(JsonLinesFormat):
         if "messages" not in value:
             log.error(line, "messages", "required field is missing", "field.missing")
             return
-        if not isinstance(messages, list):
-            log.error(line, "messages", f"expected array; got {type_name(messages)}", "field.type")
+        if not has_type(messages, list, line, "messages", log):
             return
         if not messages:
             log.error(line, "messages", "must contain at least one message", "openai.empty")
@@ -283,13 +273,7 @@ class OpenAIChat(JsonLinesFormat):
         if not any(turn.role == "assistant" for turn in conversation.turns):
             losses.note("record without an assistant turn skipped")
             return None
-        messages = (
-            [{"role": "system", "content": conversation.system}]
-            if conversation.system is not None
-            else []
-        )
-        messages += [{"role": turn.role, "content": turn.text} for turn in conversation.turns]
-        return {"messages": messages}
+        return {"messages": role_messages(conversation.system, conversation.turns)}
 
     @staticmethod
     def claims(value: dict[str, Any]) -> bool:

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.formats.conversation import LossTally, PreferencePair, Turn
+from app.formats.conversation import LossTally, PreferencePair, Turn, role_messages
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, type_name
+from app.formats.jsontypes import expected_one_of, has_type
 from app.formats.limits import PlatformLimits
 from app.formats.openai_chat import OPENAI_FILE_BYTES, check_message, check_tools, text_of
 from app.formats.source import JsonRecord
@@ -41,8 +41,7 @@ def _check_output(value: object, field: str, line: int, log: IssueLog) -> str | 
     if len(value) != 1:
         log.error(line, field, f"expected one assistant message; got {len(value)}", "dpo.output")
     message = value[0]
-    if not isinstance(message, dict):
-        log.error(line, f"{field}[0]", f"expected object; got {type_name(message)}", "field.type")
+    if not has_type(message, dict, line, f"{field}[0]", log):
         return None
     if message.get("role") != "assistant":
         log.error(
@@ -126,10 +125,8 @@ class OpenAIPreference(JsonLinesFormat):
 
     def from_pair(self, pair: PreferencePair, losses: LossTally) -> object | None:
         """Lossless: every pair is expressible."""
-        messages = [{"role": "system", "content": pair.system}] if pair.system is not None else []
-        messages += [{"role": t.role, "content": t.text} for t in pair.turns]
         return {
-            "input": {"messages": messages},
+            "input": {"messages": role_messages(pair.system, pair.turns)},
             "preferred_output": [{"role": "assistant", "content": pair.chosen}],
             "non_preferred_output": [{"role": "assistant", "content": pair.rejected}],
         }

@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from app.formats.conversation import Conversation, LossTally, PreferencePair, Turn
+from app.formats.conversation import Conversation, LossTally, PreferencePair, Turn, role_messages
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
-from app.formats.jsontypes import expected_one_of, record_object, type_name
+from app.formats.jsontypes import expected_one_of, has_type, record_object, type_name
 from app.formats.limits import PlatformLimits
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
@@ -73,18 +73,11 @@ def _check_field(value: object, field: str, line: int, log: IssueLog) -> str | N
         return None
     for index, message in enumerate(value):
         path = f"{field}[{index}]"
-        if not isinstance(message, dict):
-            log.error(line, path, f"expected object; got {type_name(message)}", "field.type")
+        if not has_type(message, dict, line, path, log):
             continue
         if message.get("role") not in ROLES:
             log.error(line, f"{path}.role", expected_one_of(ROLES, message.get("role")), "trl.role")
-        if not isinstance(message.get("content"), str):
-            log.error(
-                line,
-                f"{path}.content",
-                f"expected string; got {type_name(message.get('content'))}",
-                "field.type",
-            )
+        has_type(message.get("content"), str, line, f"{path}.content", log)
     return "conversational"
 
 
@@ -215,13 +208,7 @@ class TRL(JsonLinesFormat):
 
     def from_conversation(self, conversation: Conversation, losses: LossTally) -> object | None:
         """Lossless: conversational language-modeling ``messages``."""
-        messages = (
-            [{"role": "system", "content": conversation.system}]
-            if conversation.system is not None
-            else []
-        )
-        messages += [{"role": t.role, "content": t.text} for t in conversation.turns]
-        return {"messages": messages}
+        return {"messages": role_messages(conversation.system, conversation.turns)}
 
     def to_pair(self, record: JsonRecord, losses: LossTally) -> PreferencePair | None:
         """Preference records map to the pair; other types are skipped and counted."""
@@ -251,10 +238,8 @@ class TRL(JsonLinesFormat):
 
     def from_pair(self, pair: PreferencePair, losses: LossTally) -> object | None:
         """Lossless: conversational preference with an explicit prompt."""
-        prompt = [{"role": "system", "content": pair.system}] if pair.system is not None else []
-        prompt += [{"role": t.role, "content": t.text} for t in pair.turns]
         return {
-            "prompt": prompt,
+            "prompt": role_messages(pair.system, pair.turns),
             "chosen": [{"role": "assistant", "content": pair.chosen}],
             "rejected": [{"role": "assistant", "content": pair.rejected}],
         }

@@ -1,7 +1,8 @@
 """Ask a gate: build the input, let the policy engine decide, store and ledger the decision.
 
 The engine never raises (it returns a deny that says why), so a decision is always
-stored. Errors before the engine is asked, such as an unknown subject, are the caller's
+stored, and ledgered as ``gate.allowed``, ``gate.denied`` or ``gate.indeterminate`` (the
+engine gave no answer: still a deny). Errors before the engine is asked, such as an unknown subject, are the caller's
 mistake and raise; they allow nothing.
 
 Gates are asked on every release, so the decision is written with one Core INSERT (the
@@ -62,6 +63,7 @@ def evaluate_gate(
         bundle_sha256=decision.bundle_hash,
         engine=decision.engine,
         allow=decision.allow,
+        outcome=decision.outcome,
         result={**decision.result(), "evidence": judged_evidence(document)},
         violations=list(decision.violations),
         error=decision.error,
@@ -76,13 +78,14 @@ def evaluate_gate(
     append_event(
         session=session,
         actor=actor,
-        action="gate.allowed" if decision.allow else "gate.denied",
+        action=f"gate.{decision.outcome}",
         subject_type=GATE_LEDGER_SUBJECTS[record.subject_type],
         subject_id=subject_id,
         payload={
             "decision_id": record.id,
             "gate": gate,
             "allow": decision.allow,
+            "outcome": decision.outcome,
             "controls_violated": sorted({v["control"] for v in decision.violations}),
             "input_sha256": record.input_sha256,
             "bundle_sha256": record.bundle_sha256,

@@ -32,7 +32,7 @@ from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import ApprovalStatus, GateName
+from app.models.vocabulary import ApprovalStatus, DecisionOutcome, GateName
 from app.policy.engine import PolicyEngine
 from app.registry.instance import instance_id
 from app.registry.records import get_record, update_record
@@ -139,6 +139,13 @@ def launch_run(
         subject_id=run_id,
         actor=actor,
     )
+    if decision.outcome is DecisionOutcome.INDETERMINATE:
+        return LaunchOutcome(
+            run=run,
+            decision=decision,
+            refusal=f"training_launch could not be decided at launch ({decision.error}); "
+            f"decision {decision.id}; nothing was launched, ask again when the policy engine answers",
+        )
     if not decision.allow:
         controls = ", ".join(sorted({v["control"] for v in decision.violations}))
         return LaunchOutcome(

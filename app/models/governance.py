@@ -9,7 +9,13 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.users import RoleName
-from app.models.vocabulary import ApprovalStatus, GateName, GateSubject, VoteDecision
+from app.models.vocabulary import (
+    ApprovalStatus,
+    DecisionOutcome,
+    GateName,
+    GateSubject,
+    VoteDecision,
+)
 
 
 class PolicyDecisionBase(SQLModel):
@@ -24,6 +30,8 @@ class PolicyDecisionBase(SQLModel):
     bundle_sha256: str = Field(max_length=64)
     engine: str = Field(max_length=20)
     allow: bool = Field(index=True)
+    #: Allowed, denied by the policy, or indeterminate (the engine gave no answer; a deny too).
+    outcome: DecisionOutcome = vocabulary_field(DecisionOutcome, length=20)
     result: dict = json_field()
     violations: list[dict] = json_field(default_factory=list)
     error: str | None = Field(default=None, max_length=2000)

@@ -21,6 +21,7 @@ __all__ = [
     "AttestedSubject",
     "AuditKind",
     "AuditState",
+    "DecisionOutcome",
     "Domain",
     "FindingSeverity",
     "GateName",
@@ -42,6 +43,17 @@ class GateName(StrEnum):
     TRAINING_LAUNCH = "training_launch"
     PRODUCTION_PROMOTION = "production_promotion"
     DATASET_USE = "dataset_use"
+
+
+class DecisionOutcome(StrEnum):
+    """What a gate decision came to. Indeterminate is a deny too (fail closed), kept apart
+    because nobody decided: the policy engine gave no answer (it failed, hung, was
+    unreachable or answered something that is not a decision), so asking again later may
+    give one, whereas a deny is the policy's answer about the evidence."""
+
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    INDETERMINATE = "indeterminate"
 
 
 class GateSubject(StrEnum):

@@ -10,14 +10,19 @@ The policy's result has the DESIGN shape plus the per-control outcomes::
 exactly this shape is a malformed answer and becomes a deny (fail closed), as does any
 engine error or timeout (``engine_failure``). The failure violation names control
 ``GATEHOUSE-ENGINE`` and says what failed.
+
+A decision's ``outcome`` keeps those failures apart from the policy's own denies: it is
+``indeterminate`` exactly when no policy answer was used (``error`` is set), never
+because of what the policy said. Indeterminate still allows nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from app.models.vocabulary import GateName
+from app.models.vocabulary import DecisionOutcome, GateName
 
 __all__ = [
     "ENGINE_FAILURE_CONTROL",
@@ -26,6 +31,8 @@ __all__ = [
     "decision_from_result",
     "engine_failure",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The gates the policy bundle answers (``data.gates.<gate>.decision``).
 GATES: tuple[GateName, ...] = tuple(GateName)
@@ -61,6 +68,13 @@ class Decision:
     #: Why the engine failed (then allow is False), or None.
     error: str | None = None
 
+    @property
+    def outcome(self) -> DecisionOutcome:
+        """Allowed, denied by the policy, or indeterminate (the engine gave no answer)."""
+        if self.error is not None:
+            return DecisionOutcome.INDETERMINATE
+        return DecisionOutcome.ALLOWED if self.allow else DecisionOutcome.DENIED
+
     def result(self) -> dict[str, Any]:
         """The policy result in the DESIGN shape (plus ``controls``), for storage and APIs."""
         return {
@@ -79,6 +93,8 @@ def engine_failure(*, engine: str, bundle_hash: str, latency_ms: float, reason: 
     (OPA's carry the whole compile error).
     """
     reason = (reason.strip().splitlines() or ["unknown error"])[0][:300]
+    # Operators see every decision nobody made (the request's id rides along in a request).
+    log.warning("policy engine %s gave no answer (indeterminate, denied): %s", engine, reason)
     violation = {
         "control": ENGINE_FAILURE_CONTROL,
         "regulation": "GATEHOUSE",

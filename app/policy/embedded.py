@@ -83,6 +83,10 @@ class EmbeddedEngine:
             timeouts=(PolicyTimeout,),
         )
 
+    def unready_reason(self) -> str | None:
+        """Always ready: the policy runs in process and answered once at construction."""
+        return None
+
     def close(self) -> None:
         """Drop the idle instances (the compiled module stays for the process)."""
         while True:

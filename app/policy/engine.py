@@ -17,12 +17,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from app.policy.bundle import PolicyBundle
 from app.policy.decision import GATES, Decision, decision_from_result, engine_failure
 
 __all__ = ["DEFAULT_TIMEOUT_S", "DeadlineRunner", "PolicyEngine", "decide_fail_closed"]
+
+T = TypeVar("T")
 
 #: How long a decision may take before it is a deny.
 DEFAULT_TIMEOUT_S = 2.0
@@ -40,6 +42,10 @@ class PolicyEngine(Protocol):
 
     def decide(self, gate: str, document: dict[str, Any]) -> Decision:
         """Evaluate ``data.gates.<gate>.decision`` for ``document``; never raises."""
+        ...
+
+    def unready_reason(self) -> str | None:
+        """Why the engine cannot answer now (readiness), or None when it can; never raises."""
         ...
 
     def close(self) -> None:
@@ -117,23 +123,24 @@ class DeadlineRunner:
         bounds its own waiting.
         """
 
-        def within_deadline() -> Any:
-            future = self._executor.submit(evaluate, gate, document)
-            try:
-                return future.result(timeout=self.timeout_s)
-            except FutureTimeoutError:
-                future.cancel()
-                raise
-
         return decide_fail_closed(
             gate,
             engine=self.engine,
             bundle_hash=self.bundle_hash,
             timeout_s=self.timeout_s,
-            evaluate=within_deadline,
+            evaluate=lambda: self.within_deadline(lambda: evaluate(gate, document)),
             timeouts=(FutureTimeoutError,),
             prepare=prepare,
         )
+
+    def within_deadline(self, work: Callable[[], T]) -> T:
+        """``work()`` on a worker thread; FutureTimeoutError when it is not done in time."""
+        future = self._executor.submit(work)
+        try:
+            return future.result(timeout=self.timeout_s)
+        except FutureTimeoutError:
+            future.cancel()
+            raise
 
     def close(self) -> None:
         """Stop the worker threads (without waiting for a stuck evaluation)."""

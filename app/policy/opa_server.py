@@ -24,7 +24,8 @@ not delete) keeps denying until an operator removes it. A server that holds noth
 Gatehouse's (first start, OPA restarted) is loaded without an alert.
 
 Loading happens before the first decision (outside its deadline: it takes about a
-second), not at construction. Every failure is a deny, never an exception.
+second), not at construction. Every failure is a deny, never an exception; a malformed
+URL too (the process starts, and every decision and readiness probe names the URL).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import logging
 import re
 import threading
 import time
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any
 from urllib.parse import quote
 
@@ -112,7 +114,15 @@ class OpaServerEngine:
         self._held_data = f"{{m: v | some m in [{members}]; v := data[m]}}"
         # The decision deadline is timeout_s; the HTTP timeout (twice that) only frees a
         # worker stuck on a silent server, and bounds the loading before a decision.
-        self._client = GatehouseOpaClient(url=url, token=token, timeout_s=2 * timeout_s)
+        try:
+            self._connection: GatehouseOpaClient | None = GatehouseOpaClient(
+                url=url, token=token, timeout_s=2 * timeout_s
+            )
+            self._unusable: str | None = None
+        except OpaServerError as error:
+            # A malformed URL: the process still starts, and every decision and readiness
+            # probe says why the engine cannot answer (indeterminate, never an allow).
+            self._connection, self._unusable = None, str(error)
         self._checked_at: float | None = None
         # False until the server first held the bundle, and again after an alert: the
         # next check then reloads the bundle instead of denying on what it finds.
@@ -121,6 +131,13 @@ class OpaServerEngine:
         self._runner = DeadlineRunner(
             engine=self.name, bundle_hash=bundle.hash, timeout_s=timeout_s, workers=workers
         )
+
+    @property
+    def _client(self) -> GatehouseOpaClient:
+        """The connection to the server; OpaServerError when the URL could not be used."""
+        if self._connection is None:
+            raise OpaServerError(self._unusable or "no OPA connection")
+        return self._connection
 
     def _push(self, held_modules: dict[str, str]) -> None:
         """Drop stale Gatehouse modules, then load the data and every module (libraries first).
@@ -254,7 +271,24 @@ class OpaServerEngine:
         decision = self._runner.run(gate, document, self._evaluate, prepare=self.ensure_loaded)
         return self._confirm_allow(decision) if decision.allow else decision
 
+    def unready_reason(self) -> str | None:
+        """Why the server cannot answer now (unreachable, hung past the deadline, refusing
+        Gatehouse's token, holding other content), or None when it answers a query."""
+
+        def probe() -> None:
+            self.ensure_loaded()
+            self._client.query("ready := true")
+
+        try:
+            self._runner.within_deadline(probe)
+        except FutureTimeoutError:
+            return f"no answer within {self._runner.timeout_s:g} s"
+        except Exception as error:  # whatever failed, the engine cannot answer now
+            return f"{type(error).__name__}: {error}"
+        return None
+
     def close(self) -> None:
         """Stop the worker threads and close the HTTP session."""
         self._runner.close()
-        self._client.close_connection()
+        if self._connection is not None:
+            self._connection.close_connection()

@@ -26,6 +26,7 @@ __all__ = [
     "dataset_names",
     "dataset_version_choices",
     "deployments_of",
+    "model_names",
     "models_of_run",
     "records_about",
     "subject_links",
@@ -82,6 +83,19 @@ def dataset_names(*, session: Session, dataset_ids: Iterable[int]) -> dict[int, 
         return {}
     rows = session.exec(select(Dataset.id, Dataset.name).where(col(Dataset.id).in_(ids))).all()
     return {dataset_id or 0: name for dataset_id, name in rows}
+
+
+def model_names(*, session: Session, model_ids: Iterable[int]) -> dict[int, str]:
+    """Model version id -> "name version"."""
+    ids = list(model_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ModelVersion.id, ModelVersion.name, ModelVersion.version).where(
+            col(ModelVersion.id).in_(ids)
+        )
+    ).all()
+    return {model_id or 0: f"{name} {version}" for model_id, name, version in rows}
 
 
 #: How many dataset versions the new-run form offers (newest first).

@@ -144,19 +144,42 @@ class ModelDetails:
     card: ModelCard | None
     missing: list[str]
     evaluations: list[Evaluation]
+    #: The run that trained it (None when registered without one).
+    run: FineTuneRun | None
+    deployments: list[Deployment]
+    #: The deployments' newest production_promotion decisions, newest first.
+    decisions: list[PolicyDecision]
     graph: dict[str, Any]
 
 
 def model_details(*, session: Session, model_id: int) -> ModelDetails:
     """A model version with its card, evaluations and lineage."""
     card = model_versions.card_of(session=session, model_id=model_id)
+    model = get_record(session=session, model=ModelVersion, record_id=model_id)
+    deployments = connections.deployments_of(session=session, model_ids=[model_id])
     return ModelDetails(
-        model=get_record(session=session, model=ModelVersion, record_id=model_id),
+        model=model,
         card=card,
         missing=model_versions.missing_card_sections(card),
         # Superseded ones too: the page marks them (the gates read only standing ones).
         evaluations=model_versions.evaluations_of(
             session=session, model_id=model_id, include_superseded=True
+        ),
+        run=session.get(FineTuneRun, model.run_id) if model.run_id else None,
+        deployments=deployments,
+        decisions=sorted(
+            (
+                decision
+                for deployment in deployments
+                for decision in connections.records_about(
+                    session=session,
+                    model=PolicyDecision,
+                    subject_type=GateSubject.DEPLOYMENT,
+                    subject_id=deployment.id or 0,
+                    limit=connections.RECENT_DECISIONS,
+                )
+            ),
+            key=lambda decision: -(decision.id or 0),
         ),
         graph=lineage(session=session, subject_type="model_version", subject_id=model_id).to_dict(),
     )

@@ -14,7 +14,7 @@ from app.charts import stacked_bar_chart_svg
 from app.db import unit_of_work
 from app.gates.answers import answers_to
 from app.models.governance import ApprovalRequest, PolicyDecision
-from app.models.vocabulary import GateSubject
+from app.models.vocabulary import DecisionOutcome, GateSubject
 from app.policy.catalogue import review_overdue
 from app.registry.connections import records_about, subject_links
 from app.registry.records import get_record, list_records
@@ -33,19 +33,22 @@ def decisions() -> Any:
         page = list_records(
             session=session, model=PolicyDecision, filters={"gate": gate}, after=after_cursor()
         )
-    outcomes = Counter((d.gate, "allow" if d.allow else "deny") for d in page.items)
+        names = subject_links(
+            session=session, subjects=[(d.subject_type, d.subject_id) for d in page.items]
+        )
+    outcomes = Counter((d.gate, d.outcome) for d in page.items)
     gates = sorted({g for g, _ in outcomes})
     chart = (
         stacked_bar_chart_svg(
             gates,
-            {o: [float(outcomes[(g, o)]) for g in gates] for o in ("allow", "deny")},
+            {o: [float(outcomes[(g, o)]) for g in gates] for o in DecisionOutcome},
             title="Decisions on this page by gate",
             horizontal=True,
         )
         if gates
         else None
     )
-    return render_template("web/decisions.html", page=page, chart=chart, gate=gate)
+    return render_template("web/decisions.html", page=page, chart=chart, gate=gate, names=names)
 
 
 @bp.get("/decisions/<int:decision_id>")

@@ -21,7 +21,7 @@ from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import RoleName
 from app.registry import details
-from app.registry.connections import subject_links
+from app.registry.connections import model_names, subject_links
 from app.registry.records import list_records
 from app.web.pages import after_cursor, catalogue_by_id
 from app.web.runs import ActionForm
@@ -141,8 +141,11 @@ def model_detail(model_id: int) -> Any:
 @bp.get("/deployments")
 @allow(*READERS)
 def deployments() -> Any:
-    """All deployments."""
-    return _list_page(Deployment, "web/deployments.html")
+    """All deployments, each with its model's name."""
+    with unit_of_work() as session:
+        page = list_records(session=session, model=Deployment, after=after_cursor())
+        names = model_names(session=session, model_ids={d.model_version_id for d in page.items})
+    return render_template("web/deployments.html", page=page, names=names)
 
 
 @bp.get("/ledger")

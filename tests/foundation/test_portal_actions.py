@@ -39,6 +39,12 @@ def test_run_page_shows_the_denial_its_controls_and_the_records_around_it(
     assert f'href="/runs/{ids["run"]}">run notes-sft</a>' in decision_page
     dashboard = officer.get("/").get_data(as_text=True)
     assert "run notes-sft</a>" in dashboard
+    assert "run notes-sft</a>" in officer.get("/decisions").get_data(as_text=True)
+    model_page = officer.get(f"/models/{ids['model']}").get_data(as_text=True)
+    assert f'href="/runs/{ids["run"]}">run notes-sft</a>' in model_page
+    assert f'href="/deployments/{ids["deployment"]}/monitoring">deployment' in model_page
+    deployments = officer.get("/deployments").get_data(as_text=True)
+    assert f'href="/models/{ids["model"]}">notes-assistant 1.0</a>' in deployments
 
 
 def test_asking_the_gate_again_stores_a_decision_and_leaves_the_run_as_it_is(

@@ -82,7 +82,8 @@ def _engineer(make_actor: Any, served: Flask) -> Any:
 
 
 def _assert_mismatch_denied(body: dict[str, Any]) -> str:
-    assert body["outcome"] == "denied" and body["approval_request"] is None
+    # No decision of Gatehouse's bundle was made: a deny, indeterminate (not the policy's deny).
+    assert body["outcome"] == "indeterminate" and body["approval_request"] is None
     decision = body["decision"]
     assert decision["allow"] is False and decision["engine"] == "opa"
     assert decision["violations"][0]["control"] == "GATEHOUSE-ENGINE"

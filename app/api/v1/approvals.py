@@ -3,7 +3,8 @@
 ``POST /runs/{id}/submit`` and ``POST /deployments/{id}/promote`` ask the gate. The
 answer is 201 with the opened approval request, or 200 with ``"outcome": "denied"`` and
 the violations (the decision is stored either way, so a deny is an answer, not an
-error). Errors are problem bodies: 409 for state conflicts (a closed request, a subject
+error), or 200 with ``"outcome": "indeterminate"`` when the policy engine gave no answer
+(failed, hung, unreachable): nothing moved, and asking again later may decide. Errors are problem bodies: 409 for state conflicts (a closed request, a subject
 not in the right state), 403 for separation of duties with the reason.
 """
 
@@ -38,7 +39,13 @@ from app.models.governance import (
     ApprovalVotePublic,
     PolicyDecision,
 )
-from app.models.vocabulary import ApprovalStatus, GateName, GateSubject, VoteDecision
+from app.models.vocabulary import (
+    ApprovalStatus,
+    DecisionOutcome,
+    GateName,
+    GateSubject,
+    VoteDecision,
+)
 from app.models.webhooks import (
     WebhookDelivery,
     WebhookDeliveryPublic,
@@ -88,6 +95,7 @@ class DecisionSummary(BaseModel):
     id: int
     gate: GateName
     allow: bool
+    outcome: DecisionOutcome
     violations: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
     controls: list[dict[str, Any]]
@@ -154,11 +162,12 @@ def approval_detail(details: queries.ApprovalDetails) -> ApprovalRequestDetail:
 
 
 def _requested(session: Session, outcome: service.GateRequestOutcome) -> Answer:
-    """200 with the violations when the gate denied, 201 with the opened request."""
+    """200 with the violations when the gate denied or could not decide, 201 with the
+    opened request."""
     decision = decision_summary(outcome.decision)
     if outcome.request is None:
         return GateRequestAnswer(
-            outcome="denied",
+            outcome=outcome.decision.outcome,
             decision=decision,
             violations=outcome.decision.violations,
             approval_request=None,

@@ -12,7 +12,7 @@ from app.auth.roles import GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import evaluate_gate
 from app.models.governance import PolicyDecision, PolicyDecisionPublic
-from app.models.vocabulary import GateName, GateSubject
+from app.models.vocabulary import DecisionOutcome, GateName, GateSubject
 from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
@@ -35,6 +35,7 @@ class DecisionQuery(ListQuery):
     subject_type: GateSubject | None = None
     subject_id: int | None = None
     allow: bool | None = None
+    outcome: DecisionOutcome | None = None
     engine: str | None = None
 
 
@@ -47,7 +48,8 @@ class DecisionQuery(ListQuery):
     answer=PolicyDecisionPublic,
 )
 def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
-    """Ask a gate now; the decision is stored and ledgered, allow or deny."""
+    """Ask a gate now; the decision is stored and ledgered: its ``outcome`` is allowed,
+    denied, or indeterminate (the policy engine gave no answer; a deny too)."""
     decision = evaluate_gate(
         session=session,
         engine=current_policy_engine(),

@@ -135,8 +135,10 @@ def launch_run(session: Session, run_id: int) -> Answer:
     body = _run_body(session, outcome.run)
     decision_id = outcome.decision.id if outcome.decision else None
     if outcome.refusal is not None:
+        # The decision's outcome tells a pipeline a policy deny from an engine that gave no answer.
+        decided = {"outcome": outcome.decision.outcome} if outcome.decision else {}
         return problem_for(
-            LaunchRefusedError(outcome.refusal), decision_id=decision_id, run=dump(body)
+            LaunchRefusedError(outcome.refusal), decision_id=decision_id, run=dump(body), **decided
         )
     return RunLaunched(**dict(body), decision_id=decision_id)
 
