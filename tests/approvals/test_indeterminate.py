@@ -195,7 +195,7 @@ def test_an_engine_that_gives_no_answer_is_indeterminate_everywhere(
     # The portal (the test app, on the same database) shows it as such.
     portal, _ = login("auditor")
     detail = portal.get(f"/decisions/{decision['id']}").get_data(as_text=True)
-    assert "indeterminate" in detail and "GATEHOUSE-ENGINE" in detail
+    assert "INDETERMINATE</span></h1>" in detail and "GATEHOUSE-ENGINE" in detail
     listing = portal.get("/decisions").get_data(as_text=True)
     assert listing.count('class="flag unknown"') == 3
     run_page = portal.get(f"/runs/{registry.run_id}").get_data(as_text=True)

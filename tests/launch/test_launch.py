@@ -363,3 +363,38 @@ def test_the_instance_id_is_made_once_per_database_and_ledgered(
             assert instance_id(session=session) != first
     finally:
         other.dispose()
+
+
+def test_launch_when_the_policy_engine_gives_no_answer_exits_3_and_launches_nothing(
+    settings: Any, engine: sa.Engine, policy_engine: Any, people: dict[str, Any]
+) -> None:
+    from click.testing import CliRunner
+
+    from app import create_app
+    from app.cli import cli
+    from app.policy.opa_checks import find_opa_binary
+    from app.policy.opa_process import start_opa_server
+    from tests.conftest import serving
+
+    run_id, _ = approved_run(engine, policy_engine, [sys.executable, "-c", "pass"])
+    binary = find_opa_binary()
+    assert binary is not None, "the OPA binary is required (scripts/test builds it)"
+    opa = start_opa_server(binary, token="launch-test-token")
+    opa.kill()
+    unanswered = create_app(
+        settings.with_overrides(policy_engine="opa", opa_url=opa.url, opa_token="launch-test-token")
+    )
+    refused = people["engineer"]
+    refused.client = unanswered.test_client()
+    answer = refused.post(f"/api/v1/runs/{run_id}/launch")
+    assert answer.status_code == 409 and answer.json["outcome"] == "indeterminate"
+    assert "could not be decided at launch" in answer.json["detail"]
+    with serving(unanswered) as url:
+        launched = CliRunner().invoke(
+            cli,
+            ["run", "launch", str(run_id)],
+            env={"GATEHOUSE_URL": url, "GATEHOUSE_TOKEN": people["pipeline"].token},
+        )
+    assert launched.exit_code == 3, launched.output
+    assert launched.output.strip().startswith("could not ask: the policy engine gave no answer")
+    assert run_state(engine, run_id).state == "approved"
