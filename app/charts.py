@@ -16,6 +16,7 @@ with no positives): no bar is drawn and the label reads ``n/a``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import io
@@ -24,7 +25,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -286,18 +287,30 @@ def _finish_axes(
     axes.margins(x=0.12 if horizontal else 0.04, y=0.04 if horizontal else 0.12)
 
 
+class BarStyle(TypedDict, total=False):
+    """How a plain or grouped bar chart is drawn; each option is described on
+    :func:`bar_chart_svg`, and one left out takes :func:`_bar_chart`'s default."""
+
+    threshold: float | None
+    threshold_label: str | None
+    horizontal: bool
+    value_format: str
+    axis_label: str | None
+    size: tuple[float, float] | None
+
+
 def _bar_chart(
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[float], Sequence[tuple[float, float]] | None]],
     *,
     grouped: bool,
     title: str,
-    threshold: float | None,
-    threshold_label: str | None,
-    horizontal: bool,
-    value_format: str,
-    axis_label: str | None,
-    size: tuple[float, float] | None,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+    horizontal: bool = False,
+    value_format: str = "{:.2f}",
+    axis_label: str | None = None,
+    size: tuple[float, float] | None = None,
 ) -> str:
     """Bars per label for each ``(name, values, intervals)`` series: one full-width bar per
     label, or (``grouped``) the series side by side with a legend entry each."""
@@ -357,12 +370,7 @@ def bar_chart_svg(
     *,
     title: str,
     errors: Sequence[tuple[float, float]] | None = None,
-    threshold: float | None = None,
-    threshold_label: str | None = None,
-    horizontal: bool = False,
-    value_format: str = "{:.2f}",
-    axis_label: str | None = None,
-    size: tuple[float, float] | None = None,
+    **style: Unpack[BarStyle],
 ) -> str:
     """One bar per label, e.g. selection rate per group or SHAP importance per feature.
 
@@ -376,18 +384,7 @@ def bar_chart_svg(
     _require_same_length("values", len(labels), len(values))
     if errors is not None:
         _require_same_length("errors", len(labels), len(errors))
-    return _bar_chart(
-        labels,
-        [("", values, errors)],
-        grouped=False,
-        title=title,
-        threshold=threshold,
-        threshold_label=threshold_label,
-        horizontal=horizontal,
-        value_format=value_format,
-        axis_label=axis_label,
-        size=size,
-    )
+    return _bar_chart(labels, [("", values, errors)], grouped=False, title=title, **style)
 
 
 def grouped_bar_chart_svg(
@@ -396,12 +393,7 @@ def grouped_bar_chart_svg(
     *,
     title: str,
     errors: Mapping[str, Sequence[tuple[float, float]]] | None = None,
-    threshold: float | None = None,
-    threshold_label: str | None = None,
-    horizontal: bool = False,
-    value_format: str = "{:.2f}",
-    axis_label: str | None = None,
-    size: tuple[float, float] | None = None,
+    **style: Unpack[BarStyle],
 ) -> str:
     """Several metrics side by side per group, e.g. TPR, FPR and accuracy per sex.
 
@@ -426,12 +418,7 @@ def grouped_bar_chart_svg(
         [(name, values, (errors or {}).get(name)) for name, values in series.items()],
         grouped=True,
         title=title,
-        threshold=threshold,
-        threshold_label=threshold_label,
-        horizontal=horizontal,
-        value_format=value_format,
-        axis_label=axis_label,
-        size=size,
+        **style,
     )
 
 
@@ -486,3 +473,27 @@ def stacked_bar_chart_svg(
         stacks = [(name, values, None) for name, values in series.items()]
         alt = _alt_text(title, labels, [("total", base, None), *stacks], value_format=value_format)
         return _to_svg(figure, title=title, alt=alt)
+
+
+@functools.lru_cache(maxsize=64)
+def count_chart_svg(title: str, counts: tuple[tuple[str, int], ...]) -> str:
+    """Horizontal bars of whole-number counts (runs per state), drawn once per distinct
+    set of counts: pages show the same counts on load after load, and matplotlib costs
+    around a hundred milliseconds a chart."""
+    return bar_chart_svg(
+        [label for label, _ in counts],
+        [float(count) for _, count in counts],
+        title=title,
+        value_format="{:.0f}",
+        horizontal=True,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def cached_stacked_chart_svg(
+    title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[float, ...]], ...]
+) -> str:
+    """:func:`stacked_bar_chart_svg` (horizontal), drawn once per distinct data."""
+    return stacked_bar_chart_svg(
+        list(labels), {name: list(values) for name, values in series}, title=title, horizontal=True
+    )

@@ -8,40 +8,16 @@ run afterwards.
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.approvals.webhooks import enqueue_event
-from app.ledger import append_record_event
-from app.models.base import utc_now
-from app.models.governance import ApprovalRequest
+from app.approvals.service import void_for_cancelled_subject
 from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import ApprovalStatus, GateSubject
-from app.registry.records import get_record
-from app.registry.runs import ensure_may_change, transition_run
+from app.models.vocabulary import GateSubject
+from app.registry.records import get_record, transition_record
+from app.registry.runs import ensure_may_change
+from app.registry.state_machines import RUN_MACHINE
 
 __all__ = ["move_run"]
-
-
-def _close_for_cancelled(session: Session, request: ApprovalRequest, actor: str) -> None:
-    reason = f"the {request.subject_type} was cancelled by {actor}"
-    request.status = ApprovalStatus.VOID
-    request.closed_at = utc_now()
-    request.close_reason = reason
-    session.add(request)
-    session.flush()
-    data = {
-        "request_id": request.id,
-        "gate": request.gate,
-        "subject_type": request.subject_type,
-        "subject_id": request.subject_id,
-        "status": request.status,
-        "required_approvals": request.required_approvals,
-        "reason": reason,
-    }
-    append_record_event(
-        session=session, record=request, action="approval.void", actor=actor, payload=data
-    )
-    enqueue_event(session=session, event="approval.decided", data=data)
 
 
 def move_run(
@@ -50,17 +26,11 @@ def move_run(
     """Take a run's ungated edge for a person; cancelling closes its pending request."""
     run = get_record(session=session, model=FineTuneRun, record_id=run_id)
     ensure_may_change(session=session, run=run, actor=actor)
-    moved = transition_run(session=session, run_id=run_id, to=to, actor=actor, reason=reason)
+    moved = transition_record(
+        session=session, machine=RUN_MACHINE, record_id=run_id, to=to, actor=actor, reason=reason
+    )
     if to == RunState.CANCELLED:
-        pending = session.exec(
-            select(ApprovalRequest)
-            .where(
-                ApprovalRequest.subject_type == GateSubject.RUN,
-                ApprovalRequest.subject_id == run_id,
-                ApprovalRequest.status == ApprovalStatus.PENDING,
-            )
-            .order_by(col(ApprovalRequest.id))
-        ).all()
-        for request in pending:
-            _close_for_cancelled(session, request, actor)
+        void_for_cancelled_subject(
+            session=session, subject_type=GateSubject.RUN, subject_id=run_id, actor=actor
+        )
     return moved

@@ -8,13 +8,14 @@ only through these.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from app.models.deployments import Deployment, DeploymentState
-from app.models.runs import FineTuneRun, RunState
+from app.models.deployments import DeploymentState
+from app.models.runs import RunState
 from app.models.vocabulary import GATE_SUBJECTS, GateName, GateSubject
-from app.registry.records import get_record, transition_record
+from app.registry.records import transition_record
 from app.registry.state_machines import (
     APPROVAL_WORKFLOW,
     DEPLOYMENT_MACHINE,
@@ -33,8 +34,7 @@ class Flow:
 
     gate: GateName
     subject_type: GateSubject
-    machine: StateMachine
-    record: type[SQLModel]
+    machine: StateMachine[Any]
     #: The workflow that may take the subject into the waiting state.
     request_workflow: str
     waiting: str
@@ -46,11 +46,10 @@ class Flow:
     ) -> None:
         """Take a gated edge of this flow's machine."""
         workflow = self.request_workflow if to == self.waiting else APPROVAL_WORKFLOW
-        record = get_record(session=session, model=self.record, record_id=subject_id)
         transition_record(
             session=session,
-            record=record,
             machine=self.machine,
+            record_id=subject_id,
             to=to,
             actor=actor,
             reason=reason,
@@ -62,7 +61,6 @@ RUN_FLOW = Flow(
     gate=GateName.TRAINING_LAUNCH,
     subject_type=GATE_SUBJECTS[GateName.TRAINING_LAUNCH],
     machine=RUN_MACHINE,
-    record=FineTuneRun,
     request_workflow=SUBMISSION_WORKFLOW,
     waiting=RunState.SUBMITTED,
     approved=RunState.APPROVED,
@@ -72,7 +70,6 @@ PROMOTION_FLOW = Flow(
     gate=GateName.PRODUCTION_PROMOTION,
     subject_type=GATE_SUBJECTS[GateName.PRODUCTION_PROMOTION],
     machine=DEPLOYMENT_MACHINE,
-    record=Deployment,
     request_workflow=PROMOTION_WORKFLOW,
     waiting=DeploymentState.PROMOTION_REQUESTED,
     approved=DeploymentState.PRODUCTION,

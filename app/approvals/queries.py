@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from sqlmodel import Session, col, select
 
@@ -27,6 +28,10 @@ __all__ = [
 
 #: Closed requests the inbox lists, newest first.
 RECENT_CLOSED = 20
+#: Open requests per page of the inbox.
+OPEN_PAGE = 50
+#: Rows read at a time when looking for the requests waiting for someone.
+_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -47,9 +52,10 @@ def votes_of(*, session: Session, request_id: int) -> list[ApprovalVote]:
 
 
 def pending_for(
-    *, session: Session, username: str, now: datetime | None = None
+    *, session: Session, username: str, now: datetime | None = None, limit: int | None = None
 ) -> list[ApprovalRequest]:
-    """Open requests ``username`` may still vote on: a required role held, independent, no vote yet."""
+    """Open requests ``username`` may still vote on: a required role held, independent, no
+    vote yet; oldest first, the first ``limit`` of them when given (the dashboard's few)."""
     now = now or utc_now()
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
@@ -58,19 +64,25 @@ def pending_for(
     voted = set(
         session.exec(select(ApprovalVote.request_id).where(ApprovalVote.voter == username)).all()
     )
+    # Read in batches, so a short list (the dashboard's) stops early on a long queue.
     pending = session.exec(
         select(ApprovalRequest)
         .where(ApprovalRequest.status == ApprovalStatus.PENDING)
         .where(col(ApprovalRequest.expires_at) > now)
         .order_by(col(ApprovalRequest.id))
-    ).all()
-    return [
+        .execution_options(yield_per=_BATCH)
+    )
+    waiting = (
         request
         for request in pending
         if request.id not in voted
         and username not in request.excluded_approvers
         and roles & {r["role"] for r in request.required_approvals}
-    ]
+    )
+    try:
+        return list(islice(waiting, limit))
+    finally:
+        pending.close()
 
 
 def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
@@ -95,12 +107,12 @@ def approval_details(*, session: Session, request_id: int) -> ApprovalDetails:
         query = query.where(col(PolicyDecision.id) < later)
     decisions = list(session.exec(query).all())
     flow = FLOWS[request.gate]
-    subject = get_record(session=session, model=flow.record, record_id=request.subject_id)
+    subject = get_record(session=session, model=flow.machine.model, record_id=request.subject_id)
     return ApprovalDetails(
         request=request,
         votes=votes_of(session=session, request_id=request_id),
         decisions=decisions,
-        subject_state=str(subject.state),  # type: ignore[attr-defined]
+        subject_state=str(subject.state),
     )
 
 
@@ -115,23 +127,30 @@ def eligible_roles(request: ApprovalRequest, roles: frozenset[str]) -> list[str]
 
 @dataclass(frozen=True)
 class Inbox:
-    """The approvals page: open requests, newest first, and the most recently closed."""
+    """The approvals page: a page of open requests, newest first, and the most recently
+    closed."""
 
     open_requests: list[ApprovalRequest]
+    #: Cursor of the next (older) page of open requests, None on the last page.
+    older_than: int | None
     recent: list[ApprovalRequest]
 
 
-def inbox(*, session: Session) -> Inbox:
-    """Every open request and the :data:`RECENT_CLOSED` most recently closed ones."""
-    open_requests = session.exec(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
-        .order_by(col(ApprovalRequest.id).desc())
-    ).all()
+def inbox(*, session: Session, before: int | None = None) -> Inbox:
+    """:data:`OPEN_PAGE` open requests older than the ``before`` id (the newest when None)
+    and the :data:`RECENT_CLOSED` most recently closed ones."""
+    query = select(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.PENDING)
+    if before is not None:
+        query = query.where(col(ApprovalRequest.id) < before)
+    open_requests = list(
+        session.exec(query.order_by(col(ApprovalRequest.id).desc()).limit(OPEN_PAGE + 1)).all()
+    )
+    shown = open_requests[:OPEN_PAGE]
+    older_than = shown[-1].id if len(open_requests) > OPEN_PAGE else None
     recent = session.exec(
         select(ApprovalRequest)
         .where(ApprovalRequest.status != ApprovalStatus.PENDING)
         .order_by(col(ApprovalRequest.id).desc())
         .limit(RECENT_CLOSED)
     ).all()
-    return Inbox(list(open_requests), list(recent))
+    return Inbox(shown, older_than, list(recent))

@@ -52,7 +52,7 @@ from app.models.users import RoleName, User
 from app.models.vocabulary import ApprovalStatus, GateSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
-from app.registry.records import get_record
+from app.registry.records import get_record, records_where
 
 __all__ = [
     "APPROVALS_CONTROL",
@@ -64,6 +64,7 @@ __all__ = [
     "quorum_met",
     "request_promotion",
     "submit_run",
+    "void_for_cancelled_subject",
     "vote",
     "voting_role",
 ]
@@ -142,6 +143,19 @@ def _request_data(request: ApprovalRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _record(
+    *, session: Session, request: ApprovalRequest, action: str, actor: str, **extra: Any
+) -> None:
+    """Ledger ``action`` about a request, described as its webhooks describe it."""
+    append_record_event(
+        session=session,
+        record=request,
+        action=action,
+        actor=actor,
+        payload=_request_data(request, **extra),
+    )
+
+
 def _open(
     *,
     session: Session,
@@ -179,12 +193,12 @@ def _open(
     )
     session.add(request)
     session.flush()
-    append_record_event(
+    _record(
         session=session,
-        record=request,
+        request=request,
         action="approval.requested",
         actor=actor,
-        payload=_request_data(request, decision_id=decision.id),
+        decision_id=decision.id,
     )
     enqueue_event(
         session=session, event="approval.requested", data=_request_data(request, requester=actor)
@@ -266,30 +280,37 @@ def _close(
     reason: str,
     actor: str,
     now: datetime,
-    event: str,
+    move_subject: bool = True,
 ) -> None:
-    """Close a pending request and move its subject on (approved) or back (otherwise)."""
-    flow = FLOWS[request.gate]
+    """Close a pending request and move its subject on (approved) or back (otherwise).
+
+    ``move_subject=False`` is for a subject that already left the flow (it was cancelled):
+    the request closes and the subject stays where it is.
+    """
     request.status = status
     request.closed_at = now
     request.close_reason = reason[:2000]
     session.add(request)
     session.flush()
-    target = flow.approved if status == ApprovalStatus.APPROVED else flow.returned
-    flow.transition(
-        session,
-        request.subject_id,
-        target,
-        actor,
-        f"approval request {request.id} {status}: {reason}",
-    )
-    append_record_event(
+    if move_subject:
+        flow = FLOWS[request.gate]
+        target = flow.approved if status == ApprovalStatus.APPROVED else flow.returned
+        flow.transition(
+            session,
+            request.subject_id,
+            target,
+            actor,
+            f"approval request {request.id} {status}: {reason}",
+        )
+    _record(
         session=session,
-        record=request,
+        request=request,
         action=f"approval.{status}",
         actor=actor,
-        payload=_request_data(request, reason=reason[:500]),
+        reason=reason[:500],
     )
+    # Subscribers hear of an expiry apart from the decisions people and gates make.
+    event = "approval.expired" if status == ApprovalStatus.EXPIRED else "approval.decided"
     enqueue_event(session=session, event=event, data=_request_data(request, reason=reason))
 
 
@@ -302,8 +323,52 @@ def void_request(*, session: Session, request: ApprovalRequest, reason: str, act
         reason=reason,
         actor=actor,
         now=utc_now(),
-        event="approval.decided",
     )
+
+
+def void_for_cancelled_subject(
+    *, session: Session, subject_type: GateSubject, subject_id: int, actor: str
+) -> None:
+    """Void the pending request of a subject that was just cancelled, so nobody votes on
+    a subject that no longer exists; the subject stays where the cancel put it."""
+    pending = records_where(
+        session=session,
+        model=ApprovalRequest,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        status=ApprovalStatus.PENDING,
+    )
+    for request in pending:
+        _close(
+            session=session,
+            request=request,
+            status=ApprovalStatus.VOID,
+            reason=f"the {request.subject_type} was cancelled by {actor}",
+            actor=actor,
+            now=utc_now(),
+            move_subject=False,
+        )
+
+
+def _expiry_reason(request: ApprovalRequest) -> str:
+    return f"expired at {request.expires_at.isoformat()} before a decision"
+
+
+def _stale(
+    *, session: Session, request: ApprovalRequest, now: datetime
+) -> tuple[ApprovalStatus, str] | None:
+    """Why a pending request can no longer take votes (expired, or its evidence changed)."""
+    if now >= request.expires_at:
+        return ApprovalStatus.EXPIRED, _expiry_reason(request)
+    current = current_evidence_sha256(
+        session=session, gate=request.gate, subject_id=request.subject_id
+    )
+    if current != request.input_sha256:
+        return ApprovalStatus.VOID, (
+            "the evidence changed since the gate decided (evidence digest "
+            f"{request.input_sha256[:12]} is now {current[:12]}); the gate must be asked again"
+        )
+    return None
 
 
 def _ask_again(
@@ -326,20 +391,16 @@ def _ask_again(
             reason=f"required approvals given; gate {request.gate} allowed (decision {decision.id})",
             actor=actor,
             now=now,
-            event="approval.decided",
         )
     else:
-        append_record_event(
+        _record(
             session=session,
-            record=request,
+            request=request,
             action="approval.gate_denied",
             actor=actor,
-            payload=_request_data(
-                request,
-                decision_id=decision.id,
-                outcome=decision.outcome,
-                controls_violated=sorted({v["control"] for v in decision.violations}),
-            ),
+            decision_id=decision.id,
+            outcome=decision.outcome,
+            controls_violated=sorted({v["control"] for v in decision.violations}),
         )
     return decision
 
@@ -427,35 +488,10 @@ def vote(
     votes = votes_of(session=session, request_id=request_id)
     if any(v.voter == voter for v in votes):
         raise AlreadyVotedError(f"{voter} has already voted on approval request {request_id}")
-    if now >= request.expires_at:
-        reason = f"expired at {request.expires_at.isoformat()} before a decision"
-        _close(
-            session=session,
-            request=request,
-            status=ApprovalStatus.EXPIRED,
-            reason=reason,
-            actor=voter,
-            now=now,
-            event="approval.expired",
-        )
-        return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
-    current = current_evidence_sha256(
-        session=session, gate=request.gate, subject_id=request.subject_id
-    )
-    if current != request.input_sha256:
-        reason = (
-            "the evidence changed since the gate decided (evidence digest "
-            f"{request.input_sha256[:12]} is now {current[:12]}); the gate must be asked again"
-        )
-        _close(
-            session=session,
-            request=request,
-            status=ApprovalStatus.VOID,
-            reason=reason,
-            actor=voter,
-            now=now,
-            event="approval.decided",
-        )
+    stale = _stale(session=session, request=request, now=now)
+    if stale is not None:
+        status, reason = stale
+        _close(session=session, request=request, status=status, reason=reason, actor=voter, now=now)
         return VoteOutcome(request=request, vote=None, final_decision=None, refusal=reason)
     ballot = ApprovalVote(
         request_id=request_id,
@@ -488,7 +524,6 @@ def vote(
             reason=f"rejected by {voter} ({role}): {comment.strip()}",
             actor=voter,
             now=now,
-            event="approval.decided",
         )
         return VoteOutcome(request=request, vote=ballot, final_decision=None)
     final = None
@@ -513,9 +548,8 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> list[Ap
             session=session,
             request=request,
             status=ApprovalStatus.EXPIRED,
-            reason=f"expired at {request.expires_at.isoformat()} before a decision",
+            reason=_expiry_reason(request),
             actor=SCHEDULER_ACTOR,
             now=now,
-            event="approval.expired",
         )
     return list(due)

@@ -37,7 +37,7 @@ from app.errors import ValidationError
 from app.ledger import append_record_event, canonical_json
 from app.models.base import utc_now
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
-from app.registry.records import get_record
+from app.registry.records import get_record, write_record
 
 __all__ = [
     "APPROVAL_EVENTS",
@@ -120,9 +120,7 @@ def create_subscription(
         description=description,
         created_by=actor,
     )
-    session.add(subscription)
-    session.flush()
-    append_record_event(
+    write_record(
         session=session,
         record=subscription,
         action="webhook.subscribed",

@@ -33,7 +33,7 @@ from app.models.runs import FineTuneRun
 from app.models.users import User
 from app.models.vocabulary import ApprovalStatus, LedgerSubject
 from app.registry.involvement import people_involved
-from app.registry.records import get_record
+from app.registry.records import get_record, records_where
 
 __all__ = ["AttestationRecorded", "attest", "attestations_of"]
 
@@ -91,11 +91,7 @@ def _mirror(session: Session, record: Any, fact: str, value: Any, attester: str)
 def _void_stale_requests(session: Session, actor: str, attestation: Attestation) -> list[int]:
     """Void every pending request whose evidence the attestation changed."""
     voided = []
-    pending = session.exec(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
-        .order_by(col(ApprovalRequest.id))
-    ).all()
+    pending = records_where(session=session, model=ApprovalRequest, status=ApprovalStatus.PENDING)
     for request in pending:
         now_sha = current_evidence_sha256(
             session=session, gate=request.gate, subject_id=request.subject_id

@@ -56,6 +56,7 @@ from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
 from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.decision import ENGINE_FAILURE_CONTROL
 from app.policy.engine import PolicyEngine
+from app.registry.deployments import flag_for_review
 from app.registry.records import create_record, get_record, update_record
 
 __all__ = [
@@ -436,12 +437,10 @@ def review_production_deployments(
                     "messages": readings.messages,
                 },
             )
-            update_record(
+            flag_for_review(
                 session=session,
-                record=deployment,
-                changes={"needs_review": True},
+                deployment=deployment,
                 actor=actor,
-                action="deployment.needs_review",
                 note={"audit_run_id": audit.id, "failed_controls": failed},
             )
         reviewed.append(entry)

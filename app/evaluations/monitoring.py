@@ -25,9 +25,16 @@ from app.models.base import utc_now
 from app.models.deployments import Deployment, DeploymentState
 from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
 from app.policy.engine import PolicyEngine
-from app.registry.deployments import transition_deployment
+from app.registry.deployments import flag_for_review
 from app.registry.errors import RecordNotFoundError
-from app.registry.records import create_record, get_record, records_where, update_record
+from app.registry.records import (
+    create_record,
+    get_record,
+    records_where,
+    transition_record,
+    update_record,
+)
+from app.registry.state_machines import DEPLOYMENT_MACHINE
 
 __all__ = [
     "REVIEW_CONTROL",
@@ -177,20 +184,19 @@ def review_deployment(
     review = decision.error is not None or "fail" in statuses.values()
     suspend = statuses.get(SUSPEND_CONTROL) == "fail"
     if review and not deployment.needs_review:
-        update_record(
+        flag_for_review(
             session=session,
-            record=deployment,
-            changes={"needs_review": True},
+            deployment=deployment,
             actor=actor,
-            action="deployment.needs_review",
             note={"policy_decision_id": decision.id, "messages": messages},
         )
         _notify(session, "deployment.needs_review", deployment, decision.id, messages)
     suspended = False
     if suspend and deployment.state == DeploymentState.PRODUCTION:
-        transition_deployment(
+        transition_record(
             session=session,
-            deployment_id=deployment.id or 0,
+            machine=DEPLOYMENT_MACHINE,
+            record_id=deployment.id or 0,
             to=DeploymentState.SUSPENDED.value,
             actor=actor,
             reason=f"policy decision {decision.id}: " + "; ".join(messages),

@@ -52,7 +52,7 @@ from app.jobs.definitions import (
 from app.jobs.leader import LeaderLock, leader_lock_for
 from app.jobs.runner import RUN_SCHEDULED_REF, record_missed_run, set_context
 from app.models.schedules import AuditSchedule
-from app.policy.factory import build_engine as build_policy_engine
+from app.policy.factory import engine_from_settings
 
 __all__ = [
     "JOB_TABLE",
@@ -225,17 +225,7 @@ def _lead(
     lost = threading.Event()
     done = threading.Event()
     engine = build_engine(settings.database_url)
-    policy_engine = build_policy_engine(
-        kind=settings.policy_engine,
-        policy_dir=settings.policy_dir,
-        opa_url=settings.opa_url,
-        timeout_s=settings.policy_timeout_s,
-        extra_data_path=settings.policy_data_override,
-        compiled_dir=settings.compiled_policy_dir,
-        opa_token=settings.opa_token,
-        opa_authz_policy=settings.opa_authz_policy,
-        opa_recheck_s=settings.opa_recheck_s,
-    )
+    policy_engine = engine_from_settings(settings)
     try:
         set_context(JobContext(engine=engine, settings=settings, policy_engine=policy_engine))
         record_misses(scheduler, engine)

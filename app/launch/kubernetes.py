@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import urllib3
 from kubernetes import client, config
@@ -39,6 +40,8 @@ _RETRY_PAUSE_S = 0.5
 #: (connect, read) seconds for one API call, so a hung server fails the launch instead of
 #: holding the run's row lock.
 _REQUEST_TIMEOUT = (5, 30)
+
+T = TypeVar("T")
 
 
 def _status_body(error: ApiException) -> dict[str, Any]:
@@ -188,24 +191,40 @@ class KubernetesLauncher:
                 "launch again"
             )
 
-    def status(self, reference: str) -> LaunchStatus:
-        """Succeeded, failed (with the reason Kubernetes gives) or running (with progress)."""
-        namespace, _, name = reference.partition("/")
+    def _existing_job(self, reference: str, verb: str, call: Callable[[], T]) -> T | None:
+        """``call`` on the Job ``reference``: its answer, or None when the Job does not exist.
+
+        Any other failure is a :class:`LauncherError` saying what could not be done
+        (``verb`` is the API verb: get or delete) and what to do about it.
+        """
+        namespace = reference.partition("/")[0]
+        doing = "read" if verb == "get" else verb
         try:
-            job = self._batch().read_namespaced_job(
-                name=name, namespace=namespace, _request_timeout=_REQUEST_TIMEOUT
-            )
+            return call()
         except ApiException as error:
             if error.status == 404:
-                return LaunchStatus("failed", f"Job {reference} no longer exists")
+                return None
             raise LauncherError(
-                f"cannot read Job {reference}: "
-                + explain_api_error(error, verb="get", resource="Job", namespace=namespace)
+                f"cannot {doing} Job {reference}: "
+                + explain_api_error(error, verb=verb, resource="Job", namespace=namespace)
             ) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise LauncherError(
-                f"cannot reach Kubernetes to read Job {reference}: {type(error).__name__}"
+                f"cannot reach Kubernetes to {doing} Job {reference}: {type(error).__name__}"
             ) from error
+
+    def status(self, reference: str) -> LaunchStatus:
+        """Succeeded, failed (with the reason Kubernetes gives) or running (with progress)."""
+        namespace, _, name = reference.partition("/")
+        job = self._existing_job(
+            reference,
+            "get",
+            lambda: self._batch().read_namespaced_job(
+                name=name, namespace=namespace, _request_timeout=_REQUEST_TIMEOUT
+            ),
+        )
+        if job is None:
+            return LaunchStatus("failed", f"Job {reference} no longer exists")
         return self._interpret(job, namespace, name)
 
     def _interpret(self, job: client.V1Job, namespace: str, name: str) -> LaunchStatus:
@@ -259,22 +278,16 @@ class KubernetesLauncher:
     def cancel(self, reference: str) -> str:
         """Delete the Job with foreground propagation: its pods go first, then the Job."""
         namespace, _, name = reference.partition("/")
-        try:
+
+        def delete() -> str:
             self._batch().delete_namespaced_job(
                 name=name,
                 namespace=namespace,
                 body=client.V1DeleteOptions(propagation_policy="Foreground"),
                 _request_timeout=_REQUEST_TIMEOUT,
             )
-        except ApiException as error:
-            if error.status == 404:
-                return f"Job {reference} was already gone"
-            raise LauncherError(
-                f"cannot delete Job {reference}: "
-                + explain_api_error(error, verb="delete", resource="Job", namespace=namespace)
-            ) from error
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise LauncherError(
-                f"cannot reach Kubernetes to delete Job {reference}: {type(error).__name__}"
-            ) from error
-        return f"Job {reference} deleted (foreground: its pods are removed first)"
+            return f"Job {reference} deleted (foreground: its pods are removed first)"
+
+        return (
+            self._existing_job(reference, "delete", delete) or f"Job {reference} was already gone"
+        )

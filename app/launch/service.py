@@ -35,9 +35,9 @@ from app.models.runs import FineTuneRun, RunState
 from app.models.vocabulary import ApprovalStatus, DecisionOutcome, GateName
 from app.policy.engine import PolicyEngine
 from app.registry.instance import instance_id
-from app.registry.records import get_record, update_record
-from app.registry.runs import run_dataset_versions, transition_run
-from app.registry.state_machines import LAUNCHER_SYNC_WORKFLOW, LAUNCHER_WORKFLOW
+from app.registry.records import get_record, transition_record, update_record
+from app.registry.runs import run_dataset_versions
+from app.registry.state_machines import LAUNCHER_SYNC_WORKFLOW, LAUNCHER_WORKFLOW, RUN_MACHINE
 
 __all__ = [
     "LaunchOutcome",
@@ -113,6 +113,26 @@ def _note(session: Session, run: FineTuneRun, detail: str, actor: str, action: s
     )
 
 
+def _move(
+    session: Session,
+    run_id: int,
+    to: str,
+    actor: str,
+    reason: str = "",
+    workflow: str | None = LAUNCHER_WORKFLOW,
+) -> FineTuneRun:
+    """Move the run; by default along the launcher's own edges, which no hand may take."""
+    return transition_record(
+        session=session,
+        machine=RUN_MACHINE,
+        record_id=run_id,
+        to=to,
+        actor=actor,
+        reason=reason,
+        workflow=workflow,
+    )
+
+
 def launch_run(
     *, session: Session, engine: PolicyEngine, launcher: Launcher, run_id: int, actor: str
 ) -> LaunchOutcome:
@@ -159,30 +179,11 @@ def launch_run(
         _note(session, run, str(error), actor, "run.launch_refused")
         return LaunchOutcome(run=run, decision=decision, refusal=str(error))
     except LauncherError as error:
-        transition_run(
-            session=session,
-            run_id=run_id,
-            to=RunState.LAUNCHING,
-            actor=actor,
-            workflow=LAUNCHER_WORKFLOW,
-        )
+        _move(session, run_id, RunState.LAUNCHING, actor)
         _note(session, run, str(error), actor, "run.launch_failed")
-        transition_run(
-            session=session,
-            run_id=run_id,
-            to=RunState.FAILED,
-            actor=actor,
-            reason=str(error),
-            workflow=LAUNCHER_WORKFLOW,
-        )
+        _move(session, run_id, RunState.FAILED, actor, reason=str(error))
         return LaunchOutcome(run=run, decision=decision, refusal=str(error))
-    transition_run(
-        session=session,
-        run_id=run_id,
-        to=RunState.LAUNCHING,
-        actor=actor,
-        workflow=LAUNCHER_WORKFLOW,
-    )
+    _move(session, run_id, RunState.LAUNCHING, actor)
     update_record(
         session=session,
         record=run,
@@ -195,13 +196,7 @@ def launch_run(
         action="run.launched",
         note={"decision_id": decision.id},
     )
-    transition_run(
-        session=session,
-        run_id=run_id,
-        to=RunState.RUNNING,
-        actor=actor,
-        workflow=LAUNCHER_WORKFLOW,
-    )
+    _move(session, run_id, RunState.RUNNING, actor)
     return LaunchOutcome(run=run, decision=decision)
 
 
@@ -218,14 +213,7 @@ def _sync(session: Session, launcher: Launcher, run_id: int, actor: str) -> str 
     if status.detail and status.detail != run.launcher_detail:
         _note(session, run, status.detail, actor, "run.launcher_reported")
     if status.state in (RunState.SUCCEEDED, RunState.FAILED):
-        transition_run(
-            session=session,
-            run_id=run_id,
-            to=status.state,
-            actor=actor,
-            reason=status.detail,
-            workflow=LAUNCHER_SYNC_WORKFLOW,
-        )
+        _move(session, run_id, status.state, actor, status.detail, LAUNCHER_SYNC_WORKFLOW)
     return None
 
 
@@ -261,9 +249,7 @@ def cancel_run(
     """Cancel a run; a running one only after its launcher has stopped the training."""
     run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
     if run.state != RunState.RUNNING:
-        return transition_run(
-            session=session, run_id=run_id, to=RunState.CANCELLED, actor=actor, reason=reason
-        )
+        return _move(session, run_id, RunState.CANCELLED, actor, reason, workflow=None)
     if run.launcher_kind != launcher.kind or not run.launcher_ref:
         raise LauncherError(
             f"run {run_id} was launched by the '{run.launcher_kind}' launcher; this Gatehouse "
@@ -271,14 +257,7 @@ def cancel_run(
         )
     detail = launcher.cancel(run.launcher_ref)
     update_record(session=session, record=run, changes={"launcher_detail": detail}, actor=actor)
-    return transition_run(
-        session=session,
-        run_id=run_id,
-        to=RunState.CANCELLED,
-        actor=actor,
-        reason=reason or detail,
-        workflow=LAUNCHER_WORKFLOW,
-    )
+    return _move(session, run_id, RunState.CANCELLED, actor, reason or detail)
 
 
 def running_run_ids(*, session: Session) -> list[int]:

@@ -11,6 +11,7 @@ re-check interval onto its arguments.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.policy.bundle import load_bundle
 from app.policy.compiled import DEFAULT_COMPILED_DIR
@@ -19,7 +20,10 @@ from app.policy.engine import DEFAULT_TIMEOUT_S, PolicyEngine
 from app.policy.errors import PolicyBundleError, UnknownEngineError
 from app.policy.opa_server import DEFAULT_RECHECK_S, OpaServerEngine
 
-__all__ = ["ENGINE_KINDS", "build_engine"]
+if TYPE_CHECKING:
+    from app.config import Settings
+
+__all__ = ["ENGINE_KINDS", "build_engine", "engine_from_settings"]
 
 #: The engine kinds ``build_engine`` accepts.
 ENGINE_KINDS = ("embedded", "opa")
@@ -61,6 +65,22 @@ def build_engine(
             system_sources=_system_sources(opa_authz_policy),
         )
     raise UnknownEngineError(f"unknown policy engine {kind!r}; choose one of {ENGINE_KINDS}")
+
+
+def engine_from_settings(settings: Settings) -> PolicyEngine:
+    """The engine the settings configure: the web application and the scheduler each
+    build theirs here, so both decide with the same engine and options."""
+    return build_engine(
+        kind=settings.policy_engine,
+        policy_dir=settings.policy_dir,
+        opa_url=settings.opa_url,
+        timeout_s=settings.policy_timeout_s,
+        extra_data_path=settings.policy_data_override,
+        compiled_dir=settings.compiled_policy_dir,
+        opa_token=settings.opa_token,
+        opa_authz_policy=settings.opa_authz_policy,
+        opa_recheck_s=settings.opa_recheck_s,
+    )
 
 
 def _system_sources(authz_policy: Path | None) -> tuple[str, ...]:

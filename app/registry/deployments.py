@@ -1,14 +1,16 @@
-"""Deployment services."""
+"""Deployment services (a deployment moves through ``records.transition_record``)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel import Session
 
 from app.models.deployments import Deployment
 from app.models.model_versions import ModelVersion
-from app.registry.records import create_record, get_record, transition_record, update_record
+from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate
-from app.registry.state_machines import DEPLOYMENT_MACHINE
 
 
 def create_deployment(*, session: Session, data: DeploymentCreate, actor: str) -> Deployment:
@@ -29,23 +31,19 @@ def update_deployment(
     )
 
 
-def transition_deployment(
-    *,
-    session: Session,
-    deployment_id: int,
-    to: str,
-    actor: str,
-    reason: str = "",
-    workflow: str | None = None,
+def flag_for_review(
+    *, session: Session, deployment: Deployment, actor: str, note: Mapping[str, Any]
 ) -> Deployment:
-    """Move a deployment along its state machine; gated edges need their workflow's name."""
-    deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
-    return transition_record(
+    """Mark a deployment ``needs_review`` (ledgered with ``note``: what found the problem).
+
+    Audits and production monitoring both flag here. A deployment already flagged stays
+    as it is and nothing is ledgered: the first finding is the one a reviewer starts from.
+    """
+    return update_record(
         session=session,
         record=deployment,
-        machine=DEPLOYMENT_MACHINE,
-        to=to,
+        changes={"needs_review": True},
         actor=actor,
-        reason=reason,
-        workflow=workflow,
+        action="deployment.needs_review",
+        note=note,
     )

@@ -81,18 +81,30 @@ def get_record(*, session: Session, model: type[T], record_id: int, lock: bool =
     return record
 
 
-def create_record(*, session: Session, record: T, actor: str, action: str | None = None) -> T:
-    """Insert ``record`` and ledger its creation in the same transaction."""
+def write_record(
+    *, session: Session, record: T, action: str, actor: str, payload: dict[str, Any] | None = None
+) -> T:
+    """Write ``record`` and ledger ``action`` about it in the same transaction.
+
+    The event carries ``payload`` (for a creation that ledgers chosen fields), or else the
+    whole row as written (flushed first, so with its id and defaults).
+    """
     session.add(record)
     session.flush()
     append_record_event(
         session=session,
         record=record,
-        action=action or f"{kind_of(type(record))}.created",
+        action=action,
         actor=actor,
-        payload=ledger_payload(record.model_dump()),
+        payload=ledger_payload(record.model_dump()) if payload is None else payload,
     )
     return record
+
+
+def create_record(*, session: Session, record: T, actor: str, action: str | None = None) -> T:
+    """Insert ``record`` and ledger its creation (the whole row) in the same transaction."""
+    created = action or f"{kind_of(type(record))}.created"
+    return write_record(session=session, record=record, action=created, actor=actor)
 
 
 def update_record(
@@ -112,29 +124,31 @@ def update_record(
         setattr(record, name, value)
     if hasattr(record, "updated_at"):
         record.updated_at = utc_now()
-    session.add(record)
-    session.flush()
-    append_record_event(
+    return write_record(
         session=session,
         record=record,
         action=action or f"{kind_of(type(record))}.updated",
         actor=actor,
         payload={**ledger_payload(changed), **(note or {})},
     )
-    return record
 
 
 def transition_record(
     *,
     session: Session,
-    record: T,
-    machine: StateMachine,
+    machine: StateMachine[T],
+    record_id: int,
     to: str,
     actor: str,
     reason: str = "",
     workflow: str | None = None,
 ) -> T:
-    """Move ``record.state`` along ``machine``; gated edges need their workflow's name."""
+    """Move the record's ``state`` along ``machine``; gated edges need their workflow's name.
+
+    Every run and deployment move goes through here, so the edge check and the ledger
+    event (``<kind>.<state>``, with where it came from) are written once.
+    """
+    record = get_record(session=session, model=machine.model, record_id=record_id)
     current = str(record.state)  # type: ignore[attr-defined]
     machine.check(current, to, workflow=workflow)
     return update_record(

@@ -1,4 +1,4 @@
-"""Fine-tune run services."""
+"""Fine-tune run services (a run moves through ``records.transition_record``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from app.models.datasets import DatasetVersion
 from app.models.runs import FineTuneRun, RunDataset, RunState
 from app.models.users import RoleName, User
 from app.models.vocabulary import LedgerSubject
-from app.registry.records import create_record, get_record, transition_record, update_record
+from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
-from app.registry.state_machines import RUN_MACHINE
 
 
 def create_run(*, session: Session, data: RunCreate, actor: str) -> FineTuneRun:
@@ -79,28 +78,6 @@ def update_run(*, session: Session, run_id: int, data: RunUpdate, actor: str) ->
         raise ConflictError(f"only a draft run can be edited; run {run_id} is '{run.state}'")
     return update_record(
         session=session, record=run, changes=data.model_dump(exclude_none=True), actor=actor
-    )
-
-
-def transition_run(
-    *,
-    session: Session,
-    run_id: int,
-    to: str,
-    actor: str,
-    reason: str = "",
-    workflow: str | None = None,
-) -> FineTuneRun:
-    """Move a run along its state machine; gated edges need their workflow's name."""
-    run = get_record(session=session, model=FineTuneRun, record_id=run_id)
-    return transition_record(
-        session=session,
-        record=run,
-        machine=RUN_MACHINE,
-        to=to,
-        actor=actor,
-        reason=reason,
-        workflow=workflow,
     )
 
 

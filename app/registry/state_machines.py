@@ -12,21 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from app.models.deployments import DeploymentState
-from app.models.runs import RunState
+from sqlmodel import SQLModel
+
+from app.models.deployments import Deployment, DeploymentState
+from app.models.runs import FineTuneRun, RunState
 from app.registry.errors import (
     GatedTransitionError,
     InvalidTransitionError,
     LauncherOwnedStateError,
 )
 
+T = TypeVar("T", bound=SQLModel)
+
 
 @dataclass(frozen=True)
-class StateMachine:
+class StateMachine(Generic[T]):
     """Allowed edges per state, and the edges reserved to a workflow."""
 
     kind: str
+    #: The table whose rows move along this machine (their ``state`` column).
+    model: type[T]
     edges: Mapping[str, tuple[str, ...]]
     #: (from, to) -> name of the only workflow allowed to take that edge.
     gated: Mapping[tuple[str, str], str]
@@ -75,6 +82,7 @@ LAUNCHER_SYNC_WORKFLOW = (
 R = RunState
 RUN_MACHINE = StateMachine(
     kind="run",
+    model=FineTuneRun,
     edges={
         R.DRAFT: (R.SUBMITTED, R.CANCELLED),
         R.SUBMITTED: (R.APPROVED, R.REJECTED, R.CANCELLED),
@@ -105,6 +113,7 @@ RUN_MACHINE = StateMachine(
 D = DeploymentState
 DEPLOYMENT_MACHINE = StateMachine(
     kind="deployment",
+    model=Deployment,
     edges={
         D.STAGING: (D.PROMOTION_REQUESTED, D.RETIRED),
         D.PROMOTION_REQUESTED: (D.PRODUCTION, D.STAGING),

@@ -35,7 +35,7 @@ from app.ledger.anchors import (
 )
 from app.models.base import utc_now
 from app.models.evidence import Report
-from app.registry.records import get_record, ledger_payload
+from app.registry.records import get_record, ledger_payload, write_record
 from app.reports.errors import ReportFileMissingError
 from app.reports.generation import GeneratedReport, generate_report
 from app.reports.identity import (
@@ -182,10 +182,8 @@ def record_report(
         page_count=generated.page_count,
         created_by=actor,
     )
-    session.add(report)
-    session.flush()
     period = prepared.period
-    append_record_event(
+    return write_record(
         session=session,
         record=report,
         action="report.generated",
@@ -200,7 +198,6 @@ def record_report(
             ),
         },
     )
-    return report
 
 
 #: Opens a unit of work: ``with sessions() as session`` commits on success.

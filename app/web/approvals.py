@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -17,10 +17,12 @@ from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.gates.engine_binding import current_policy_engine
 from app.models.governance import ApprovalRequest
-from app.policy.catalogue import load_catalogue
-from app.web.pages import flash_form_errors
+from app.web.pages import after_cursor, catalogue_by_id, flash_form_errors
 
 bp = Blueprint("web_approvals", __name__)
+
+#: Requests waiting for my vote listed on the page (oldest first; the API lists them all).
+MINE_SHOWN = 50
 
 
 class VoteForm(FlaskForm):
@@ -38,13 +40,18 @@ class VoteForm(FlaskForm):
 @bp.get("/approvals")
 @allow(*READERS)
 def inbox() -> Any:
-    """Requests waiting for my vote, and every open request."""
+    """Requests waiting for my vote, a page of open requests, the recently closed."""
     username = current_principal().username
     with unit_of_work() as session:
-        mine = queries.pending_for(session=session, username=username)
-        listed = queries.inbox(session=session)
+        mine = queries.pending_for(session=session, username=username, limit=MINE_SHOWN + 1)
+        listed = queries.inbox(session=session, before=after_cursor("before"))
     return render_template(
-        "web/approvals.html", mine=mine, open_requests=listed.open_requests, recent=listed.recent
+        "web/approvals.html",
+        mine=mine[:MINE_SHOWN],
+        more_mine=len(mine) > MINE_SHOWN,
+        open_requests=listed.open_requests,
+        older_than=listed.older_than,
+        recent=listed.recent,
     )
 
 
@@ -62,11 +69,10 @@ def _detail_page(request_id: int, *, form: VoteForm | None = None, status: int =
     with unit_of_work() as session:
         details = queries.approval_details(session=session, request_id=request_id)
     username = current_principal().username
-    settings = current_app.config["GATEHOUSE"]
     page = render_template(
         "web/approvals_detail.html",
         details=details,
-        catalogue={c.id: c for c in load_catalogue(policy_dir=settings.policy_dir)},
+        catalogue=catalogue_by_id(),
         awaiting_approvals={
             d.id for d in details.decisions if service.blocked_only_by_approvals(d) and not d.allow
         },

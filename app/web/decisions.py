@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 
 from app.auth.guard import allow, current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.charts import stacked_bar_chart_svg
+from app.charts import cached_stacked_chart_svg
 from app.db import unit_of_work
 from app.gates.answers import answers_to
 from app.models.governance import ApprovalRequest, PolicyDecision
@@ -39,11 +39,10 @@ def decisions() -> Any:
     outcomes = Counter((d.gate, d.outcome) for d in page.items)
     gates = sorted({g for g, _ in outcomes})
     chart = (
-        stacked_bar_chart_svg(
-            gates,
-            {o: [float(outcomes[(g, o)]) for g in gates] for o in DecisionOutcome},
-            title="Decisions on this page by gate",
-            horizontal=True,
+        cached_stacked_chart_svg(
+            "Decisions on this page by gate",
+            tuple(gates),
+            tuple((o, tuple(float(outcomes[(g, o)]) for g in gates)) for o in DecisionOutcome),
         )
         if gates
         else None

@@ -10,9 +10,10 @@ from app.auth import roles
 from app.policy.catalogue import Control, load_catalogue
 
 
-def after_cursor() -> int | None:
-    """The keyset cursor of a list page (``?after=<id>``); anything else starts at the top."""
-    value = request.args.get("after", "")
+def after_cursor(name: str = "after") -> int | None:
+    """The keyset cursor of a list page (``?after=<id>``, or the ``name`` given, such as
+    ``before`` on lists that run newest first); anything else starts at the top."""
+    value = request.args.get(name, "")
     return int(value) if value.isdigit() else None
 
 
@@ -25,8 +26,15 @@ def flash_form_errors(form: FlaskForm) -> None:
 
 
 def policy_catalogue() -> list[Control]:
-    """The controls of the policies this instance gates with (read from METADATA)."""
-    return load_catalogue(policy_dir=current_app.config["GATEHOUSE"].policy_dir)
+    """The controls of the policies this instance gates with (read from METADATA).
+
+    Read once per application: the engine compiled the same policies when it started,
+    and parsing every module's METADATA costs more than the rest of a page."""
+    cached: list[Control] | None = current_app.extensions.get("gatehouse.catalogue")
+    if cached is None:
+        cached = load_catalogue(policy_dir=current_app.config["GATEHOUSE"].policy_dir)
+        current_app.extensions["gatehouse.catalogue"] = cached
+    return cached
 
 
 def catalogue_by_id() -> dict[str, Control]:

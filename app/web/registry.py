@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 from app.approvals.queries import pending_for
 from app.auth.guard import allow, current_principal
 from app.auth.roles import DATA_STEWARDS, GATE_CALLERS, READERS
-from app.charts import bar_chart_svg
+from app.charts import count_chart_svg
 from app.db import unit_of_work
 from app.gates.answers import answers_to
 from app.ledger import recent_events
@@ -29,6 +29,9 @@ from app.web.stewardship import ClassificationForm, ErasureForm
 
 bp = Blueprint("web_registry", __name__)
 
+#: Approval requests the dashboard lists as waiting for the viewer (the rest: /approvals).
+AWAITING_SHOWN = 10
+
 
 def _list_page(model: type[SQLModel], template: str, **filters: Any) -> Any:
     """One page of ``model`` (from ``?after=``) rendered with ``template``."""
@@ -44,20 +47,16 @@ def dashboard() -> Any:
     principal = current_principal()
     with unit_of_work() as session:
         overview = details.overview(session=session)
-        awaiting = pending_for(session=session, username=principal.username)
+        awaiting = pending_for(
+            session=session, username=principal.username, limit=AWAITING_SHOWN + 1
+        )
         names = subject_links(
             session=session,
             subjects=[(d.subject_type, d.subject_id) for d in overview.decisions]
             + [(r.subject_type, r.subject_id) for r in awaiting],
         )
     charts = [
-        bar_chart_svg(
-            list(tally),
-            [float(v) for v in tally.values()],
-            title=title,
-            value_format="{:.0f}",
-            horizontal=True,
-        )
+        count_chart_svg(title, tuple(tally.items()))
         for title, tally in overview.states.items()
         if tally
     ]
@@ -67,7 +66,8 @@ def dashboard() -> Any:
         charts=charts,
         decisions=overview.decisions,
         ledger=overview.ledger,
-        awaiting=awaiting,
+        awaiting=awaiting[:AWAITING_SHOWN],
+        more_awaiting=len(awaiting) > AWAITING_SHOWN,
         names=names,
         principal=principal,
     )

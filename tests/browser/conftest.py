@@ -38,8 +38,9 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: The widths every screenshot is taken at: a desktop and a phone.
-WIDTHS = (1440, 390)
+#: The widths every screenshot is taken at: a desktop, a tablet (where the header once
+#: overflowed) and a phone.
+WIDTHS = (1440, 768, 390)
 #: axe impact levels a page must not have.
 BLOCKING_IMPACTS = ("serious", "critical")
 

@@ -32,7 +32,7 @@ def test_officer_logs_in_and_reviews_a_denied_decision(portal: Portal, browser: 
         "a"
     ).first.click()
     page.wait_for_selector("text=45 CFR 164.514(a)-(b)")
-    assert "DENY" in page.locator("h1").inner_text()
+    assert "deny" in page.locator("h1").inner_text().lower()
     page.click("button:has-text('Log out')")
     page.wait_for_selector("h1:has-text('Log in')")
 

@@ -1,4 +1,4 @@
-"""Screenshots of the pages officers live in, at a desktop and a phone width.
+"""Screenshots of the pages officers live in, at desktop, tablet and phone widths.
 
 Each page is saved under ``artifacts/browser/<page>-<width>.png`` (docs/screenshots/
 holds two of them for the README); at each width the page must fit the viewport (no
@@ -16,7 +16,7 @@ from tests.browser.conftest import WIDTHS, Portal, logged_in, screenshots
 pytestmark = pytest.mark.browser
 
 
-def test_dashboard_decision_run_and_fairness_pages_at_desktop_and_phone_widths(
+def test_dashboard_decision_run_and_fairness_pages_at_every_width(
     portal: Portal, browser: Any
 ) -> None:
     page = logged_in(browser, portal, "olivia")
@@ -26,7 +26,7 @@ def test_dashboard_decision_run_and_fairness_pages_at_desktop_and_phone_widths(
     saved += screenshots(page, "run")
 
     page.click("section.next a:has-text('decision')")
-    page.wait_for_selector("h1:has-text('DENY')")
+    page.wait_for_selector("h1:has-text('deny')")
     saved += screenshots(page, "decision")
 
     page.goto(f"{portal.base}/audits?kind=fairness")

@@ -53,7 +53,7 @@ def test_officer_takes_a_denied_run_to_approval_and_a_verified_report(
 
     # The failing control, as the decision shows it: outcome, reason and remediation.
     standing.locator("a:text-is('GDPR-9.2')").click()
-    officer.wait_for_selector("h1:has-text('DENY')")
+    officer.wait_for_selector("h1:has-text('deny')")
     row = officer.locator("tr[id='control-GDPR-9.2']")
     assert "fail" in row.inner_text()
     check_page(officer)
@@ -196,7 +196,7 @@ def test_engineer_registers_a_run_submits_it_and_answers_the_denial(
     check_page(engineer)
 
     engineer.click("section.next a:has-text('decision')")
-    engineer.wait_for_selector("h1:has-text('DENY')")
+    engineer.wait_for_selector("h1:has-text('deny')")
     answer = (
         "The raw notes were attached by mistake; I will register a run on the de-identified v2."
     )

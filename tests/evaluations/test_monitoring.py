@@ -21,8 +21,8 @@ from app.models.deployments import Deployment
 from app.models.ledger import LedgerEvent
 from app.models.webhooks import WebhookDelivery
 from app.policy.engine import PolicyEngine
-from app.registry.deployments import transition_deployment
-from app.registry.state_machines import APPROVAL_WORKFLOW, PROMOTION_WORKFLOW
+from app.registry.records import transition_record
+from app.registry.state_machines import APPROVAL_WORKFLOW, DEPLOYMENT_MACHINE, PROMOTION_WORKFLOW
 from tests.approvals.conftest import Registry
 
 RNG_SEED = 20261130
@@ -66,16 +66,18 @@ def _batch(scores: np.ndarray, groups: list[str]) -> MonitoringBatchCreate:
 def production(engine: sa.Engine, registry: Registry) -> Registry:
     """The registry's deployment in production, with a webhook subscriber."""
     with session_scope(engine) as session:
-        transition_deployment(
+        transition_record(
             session=session,
-            deployment_id=registry.deployment_id,
+            machine=DEPLOYMENT_MACHINE,
+            record_id=registry.deployment_id,
             to="promotion_requested",
             actor="rita",
             workflow=PROMOTION_WORKFLOW,
         )
-        transition_deployment(
+        transition_record(
             session=session,
-            deployment_id=registry.deployment_id,
+            machine=DEPLOYMENT_MACHINE,
+            record_id=registry.deployment_id,
             to="production",
             actor="rita",
             workflow=APPROVAL_WORKFLOW,

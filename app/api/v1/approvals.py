@@ -10,6 +10,7 @@ not in the right state), 403 for separation of duties with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app
@@ -184,8 +185,19 @@ def _requested(session: Session, outcome: service.GateRequestOutcome) -> Answer:
     return answered(opened, 201)
 
 
-def _expiry_days() -> int:
-    return int(current_app.config["GATEHOUSE"].approval_expiry_days)
+def _ask_gate(
+    session: Session, ask: Callable[..., service.GateRequestOutcome], **subject: int
+) -> Answer:
+    """Ask ``ask`` (submit or promote) for ``subject`` as the caller, with the configured
+    expiry, and answer as :func:`_requested` does."""
+    outcome = ask(
+        session=session,
+        engine=current_policy_engine(),
+        actor=current_principal().username,
+        expiry_days=int(current_app.config["GATEHOUSE"].approval_expiry_days),
+        **subject,
+    )
+    return _requested(session, outcome)
 
 
 @route(
@@ -199,14 +211,7 @@ def _expiry_days() -> int:
 )
 def submit_run(session: Session, run_id: int) -> Answer:
     """Submit a draft run: ask training_launch and, on allow, open its approval request."""
-    outcome = service.submit_run(
-        session=session,
-        engine=current_policy_engine(),
-        run_id=run_id,
-        actor=current_principal().username,
-        expiry_days=_expiry_days(),
-    )
-    return _requested(session, outcome)
+    return _ask_gate(session, service.submit_run, run_id=run_id)
 
 
 @route(
@@ -220,14 +225,7 @@ def submit_run(session: Session, run_id: int) -> Answer:
 )
 def request_promotion(session: Session, deployment_id: int) -> Answer:
     """Ask to promote a staging deployment to production (production_promotion gate)."""
-    outcome = service.request_promotion(
-        session=session,
-        engine=current_policy_engine(),
-        deployment_id=deployment_id,
-        actor=current_principal().username,
-        expiry_days=_expiry_days(),
-    )
-    return _requested(session, outcome)
+    return _ask_gate(session, service.request_promotion, deployment_id=deployment_id)
 
 
 list_route(

@@ -10,7 +10,7 @@ from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.models.deployments import Deployment, DeploymentPublic
 from app.registry import deployments as service
-from app.registry.records import get_record
+from app.registry.records import get_record, transition_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionRequest
 from app.registry.state_machines import DEPLOYMENT_MACHINE
 
@@ -81,9 +81,10 @@ def update_deployment(session: Session, deployment_id: int, json: DeploymentUpda
 )
 def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:
     """Move a deployment along its state machine (gated edges go through their workflow)."""
-    deployment = service.transition_deployment(
+    deployment = transition_record(
         session=session,
-        deployment_id=deployment_id,
+        machine=DEPLOYMENT_MACHINE,
+        record_id=deployment_id,
         to=json.to,
         actor=current_principal().username,
         reason=json.reason,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
@@ -47,16 +48,22 @@ from app.reports.reader import (
 _MAX_LEDGER_EVENTS = 300
 
 
-def _promotion_request(reader: Reader, deployment_id: int) -> ApprovalRequest | None:
-    """The newest promotion approval request of a deployment."""
+_Gated = TypeVar("_Gated", ApprovalRequest, PolicyDecision)
+
+
+def _newest_about_promotion(
+    reader: Reader, model: type[_Gated], deployment_id: int
+) -> _Gated | None:
+    """The newest ``model`` row (gate decision or approval request) about the deployment's
+    production promotion."""
     return reader.session.exec(
-        select(ApprovalRequest)
+        select(model)
         .where(
-            ApprovalRequest.gate == GateName.PRODUCTION_PROMOTION,
-            ApprovalRequest.subject_type == "deployment",
-            ApprovalRequest.subject_id == deployment_id,
+            model.gate == GateName.PRODUCTION_PROMOTION,
+            model.subject_type == "deployment",
+            model.subject_id == deployment_id,
         )
-        .order_by(col(ApprovalRequest.id).desc())
+        .order_by(col(model.id).desc())
     ).first()
 
 
@@ -143,22 +150,14 @@ def _promotion_evidence(
     deployment_id = subject_id
     session = reader.session
     deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
-    decision = session.exec(
-        select(PolicyDecision)
-        .where(
-            PolicyDecision.gate == GateName.PRODUCTION_PROMOTION,
-            PolicyDecision.subject_type == "deployment",
-            PolicyDecision.subject_id == deployment_id,
-        )
-        .order_by(col(PolicyDecision.id).desc())
-    ).first()
+    decision = _newest_about_promotion(reader, PolicyDecision, deployment_id)
     if decision is None:
         raise ReportSubjectNotReadyError(
             f"deployment {deployment_id} has no production_promotion decision yet; "
             "ask the gate (or request promotion) first"
         )
     model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
-    request = _promotion_request(reader, deployment_id)
+    request = _newest_about_promotion(reader, ApprovalRequest, deployment_id)
     votes = votes_on(reader, request.id or 0) if request is not None else []
     evaluations = evaluations_of(session=session, model_id=model.id or 0)
     audits = succeeded_audits(reader, model.id or 0)
