@@ -10,7 +10,8 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import GatehouseError
@@ -18,6 +19,38 @@ from app.errors import GatehouseError
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://gatehouse.dev/problems/"
+#: The media type of every API error body.
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An API error body (RFC 9457), the OpenAPI schema of every 4xx and 5xx answer.
+
+    Extension members are allowed, as the RFC says: a refusal adds what a client needs
+    to act on it (the decision behind a refused launch, the states a move may take).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str = Field(description="A short, stable summary of the kind of problem.")
+    status: int = Field(ge=400, le=599, description="The HTTP status, repeated.")
+    detail: str = Field(description="What went wrong with this request.")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Each failure of an invalid request or file: where (loc or location) and why.",
+    )
+    current: str | None = Field(default=None, description="The state the object is in.")
+    requested: str | None = Field(default=None, description="The state asked for.")
+    allowed: list[str] | None = Field(
+        default=None, description="The states the object may move to from here."
+    )
+    allow: bool | None = Field(
+        default=None, description="Always false where present: nothing was allowed."
+    )
+    outcome: str | None = Field(
+        default=None, description="indeterminate: the answer could not be decided."
+    )
 
 
 def is_api_request() -> bool:
@@ -37,7 +70,7 @@ def problem_response(status: int, title: str, detail: str, **extra: Any) -> Resp
     }
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_MEDIA_TYPE
     return response
 
 
@@ -81,20 +114,40 @@ def _on_http_error(error: HTTPException) -> Any:
     return body, status, headers
 
 
-def _on_database_unavailable(error: DBAPIError) -> Any:
-    # Fail closed: without the database no decision can be read or stored, so nothing is allowed.
-    log.error(
-        "database unavailable handling %s %s: %s",
+def _log_database_error(level: int, what: str, error: DBAPIError) -> None:
+    # The driver's error type only: its message may quote the request's values.
+    log.log(
+        level,
+        "%s handling %s %s: %s",
+        what,
         request.method,
         request.path,
         type(error.orig).__name__,
     )
+
+
+def _on_database_unavailable(error: DBAPIError) -> Any:
+    # Fail closed: without the database no decision can be read or stored, so nothing is allowed.
+    _log_database_error(logging.ERROR, "database unavailable", error)
     return _render(
         503,
         "Database unavailable",
         "the database did not answer; nothing was changed and no gate allows until it is back",
         allow=False,
         outcome="indeterminate",
+    )
+
+
+def _on_unstorable_value(error: DataError) -> Any:
+    # The database answered, and refused a value of this request (a number beyond an
+    # INTEGER column, a NUL character in text): the request's fault, not an outage, and
+    # the unit of work rolled back, so nothing was stored.
+    _log_database_error(logging.WARNING, "database refused a value", error)
+    return _render(
+        422,
+        "Value beyond the database",
+        "the database cannot store or compare a value of this request (a number beyond "
+        "its range, or a NUL character in text); nothing was changed",
     )
 
 
@@ -112,5 +165,6 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(GatehouseError, _on_gatehouse_error)
     app.register_error_handler(HTTPException, _on_http_error)
+    app.register_error_handler(DataError, _on_unstorable_value)
     app.register_error_handler(DBAPIError, _on_database_unavailable)
     app.register_error_handler(Exception, _on_unexpected)

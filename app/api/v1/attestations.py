@@ -50,6 +50,28 @@ class AttestationRecordedPublic(AttestationPublic):
     voided_requests: list[int]
 
 
+class FactPublic(BaseModel):
+    """A governance fact: what it is about, which role owns it, what it says."""
+
+    fact: str
+    subject_type: AttestedSubject
+    owner: str
+    description: str
+
+
+class FactList(BaseModel):
+    """Every governance fact."""
+
+    items: list[FactPublic]
+
+
+class AttestationList(BaseModel):
+    """A subject's attestations (newest first) and the value of each fact in force now."""
+
+    items: list[AttestationPublic]
+    current: dict[str, Any]
+
+
 class AttestationQuery(BaseModel):
     """Whose attestations to list."""
 
@@ -59,7 +81,7 @@ class AttestationQuery(BaseModel):
     subject_id: int = Field(ge=1)
 
 
-@route(bp, "GET", "/facts", READERS, scope="read")
+@route(bp, "GET", "/facts", READERS, scope="read", answer=FactList)
 def list_facts(_session: Session) -> Answer:
     """Every governance fact: what it is about, who owns it, what it says."""
     return {
@@ -75,7 +97,7 @@ def list_facts(_session: Session) -> Answer:
     }
 
 
-@route(bp, "GET", "", READERS, scope="read")
+@route(bp, "GET", "", READERS, scope="read", answer=AttestationList)
 def list_attestations(session: Session, query: AttestationQuery) -> Answer:
     """A subject's attestations (newest first) and the facts in force now."""
     history = attestations_of(

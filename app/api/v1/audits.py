@@ -124,7 +124,26 @@ def get_audit(session: Session, audit_id: int, query: AuditReadQuery) -> Answer:
     return _audit_body(audit, query)
 
 
-@route(bp, "GET", "/audits/<int:audit_id>/reasons/<decision_id>", READERS, scope="read")
+class DecisionReasons(BaseModel):
+    """The principal reasons of one decision, from a succeeded explainability audit."""
+
+    audit_id: int
+    decision_id: str
+    output: Any
+    output_kind: str | None
+    method: str | None
+    reasons: list[dict[str, Any]]
+
+
+@route(
+    bp,
+    "GET",
+    "/audits/<int:audit_id>/reasons/<decision_id>",
+    READERS,
+    scope="read",
+    answer=DecisionReasons,
+    refusals=(409,),
+)
 def get_reasons(session: Session, audit_id: int, decision_id: str) -> Answer:
     """The principal reasons of one decision (for an adverse action notice)."""
     return service.reasons_for(session=session, audit_id=audit_id, decision_id=decision_id)
@@ -191,7 +210,7 @@ def update_schedule(
     return public(AuditSchedulePublic, schedule)
 
 
-@route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write")
+@route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write", status=204)
 def delete_schedule(session: Session, schedule_id: int) -> Answer:
     """Remove a schedule; its past audit runs stay."""
     schedules.delete_schedule(

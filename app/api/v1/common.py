@@ -22,11 +22,10 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from spectree import Response as ResponseSpec
 from sqlmodel import Session, SQLModel
 
 from app.api.v1.request_bounds import bounded
-from app.api.v1.spec import spec
+from app.api.v1.spec import answers, spec
 from app.auth.guard import allow
 from app.auth.roles import READERS
 from app.db import unit_of_work
@@ -58,7 +57,9 @@ def route(
     scope: str,
     status: int = 200,
     answer: type[BaseModel] | None = None,
-    other_answers: Mapping[int, type[BaseModel]] | None = None,
+    other_answers: Mapping[int, type[BaseModel] | None] | None = None,
+    refusals: Iterable[int] = (),
+    file_type: str | None = None,
 ) -> Callable[[View], View]:
     """Register ``view`` on ``bp`` for ``method rule``, callable by ``roles`` (tokens need
     ``scope``), documented under the blueprint's resource tag.
@@ -68,6 +69,9 @@ def route(
     what was recorded before it. A model or dict it returns is sent as JSON with
     ``status``; ``answer`` is the model of that body (and ``other_answers`` those of other
     statuses the view answers with :func:`answered`), the OpenAPI response schemas.
+    Error statuses are documented with a problem body: those every operation of its kind
+    may answer (:func:`~app.api.v1.spec.problem_statuses`) and its own ``refusals``; a
+    view that answers a file (a download) names its media type in ``file_type``.
     """
     tag = bp.name.removeprefix("api_")
     frozen_roles = tuple(roles)
@@ -87,9 +91,13 @@ def route(
         # view's module (the wrapper's own module does not import them).
         hints = typing.get_type_hints(view)
         respond.__annotations__ = {name: hints[name] for name in _REQUEST_PARTS if name in hints}
-        declared = {status: answer, **(other_answers or {})}
-        documented = ResponseSpec(
-            **{f"HTTP_{code}": model for code, model in declared.items() if model is not None}
+        documented = answers(
+            {status: answer, **(other_answers or {})},
+            method=method,
+            rule=rule,
+            request_parts=respond.__annotations__,
+            refusals=refusals,
+            file_types={status: file_type} if file_type else {},
         )
         validated = spec.validate(tags=[tag], resp=documented)(respond)
         checked = bounded(respond.__annotations__, validated)

@@ -20,6 +20,7 @@ from app.models.datasets import (
     DatasetVersionPublic,
     ErasureRequestPublic,
 )
+from app.models.vocabulary import Domain
 from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
@@ -33,7 +34,7 @@ class DatasetListQuery(ListQuery):
     """Filters for datasets."""
 
     owner: str | None = None
-    domain: str | None = None
+    domain: Domain | None = None
 
 
 class VersionListQuery(ListQuery):
@@ -146,6 +147,7 @@ def register_version(session: Session, dataset_id: int, json: DatasetVersionRegi
     scope="write",
     status=201,
     answer=DatasetVersionUploaded,
+    refusals=(413,),
 )
 def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answer:
     """Upload a file (multipart ``file``): stored under its SHA-256, validated, scanned, registered."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from flask import Blueprint
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from sqlmodel import Session, col, select
 
 from app.api.v1.common import Answer, ListQuery, route
@@ -30,7 +31,44 @@ class LedgerQuery(ListQuery):
     action: str | None = None
 
 
-@route(bp, "GET", "/events", READERS, scope="read")
+class LedgerEventPublic(BaseModel):
+    """One ledger event, with the hashes that chain it to the one before."""
+
+    seq: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    payload: dict[str, Any]
+    payload_sha256: str
+    prev_hash: str
+    hash: str
+
+
+class LedgerEventPage(BaseModel):
+    """One page of events in chain order; pass next_after as after for the next."""
+
+    items: list[LedgerEventPublic]
+    next_after: int | None
+
+
+class LedgerVerificationPublic(BaseModel):
+    """The ledger's state after verifying the events since the last verified one."""
+
+    intact: bool
+    events_checked: int
+    verified_seq: int | None
+    head_hash: str | None
+    broken_at: int | None
+    broken_kind: str | None
+    reason: str | None
+    checked_at: datetime | None
+    mode: str | None
+    last_full_at: datetime | None
+
+
+@route(bp, "GET", "/events", READERS, scope="read", answer=LedgerEventPage)
 def list_events(session: Session, query: LedgerQuery) -> Answer:
     """Ledger events in chain order."""
     statement = select(LedgerEvent).order_by(col(LedgerEvent.seq))
@@ -48,7 +86,7 @@ def list_events(session: Session, query: LedgerQuery) -> Answer:
     return {"items": [event_to_dict(e) for e in items], "next_after": next_after}
 
 
-@route(bp, "GET", "/verify", READERS, scope="read")
+@route(bp, "GET", "/verify", READERS, scope="read", answer=LedgerVerificationPublic)
 def verify(session: Session) -> Answer:
     """Verify the events since the last verified one and report the state.
 

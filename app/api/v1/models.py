@@ -15,6 +15,7 @@ from app.models.model_versions import (
     ModelVersion,
     ModelVersionPublic,
 )
+from app.models.vocabulary import Domain
 from app.registry import model_versions as service
 from app.registry.records import get_record
 from app.registry.schemas import (
@@ -31,7 +32,7 @@ class ModelListQuery(ListQuery):
     """Filters for model versions."""
 
     name: str | None = None
-    domain: str | None = None
+    domain: Domain | None = None
     risk_tier: str | None = None
 
 

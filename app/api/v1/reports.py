@@ -9,6 +9,7 @@ report in a second one.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -91,7 +92,16 @@ def _body(report: Report) -> ReportDetail:
     return public(ReportDetail, report, filename=report_filename(report))
 
 
-@route(bp, "POST", "", REPORT_GENERATORS, scope="write", status=201, answer=ReportDetail)
+@route(
+    bp,
+    "POST",
+    "",
+    REPORT_GENERATORS,
+    scope="write",
+    status=201,
+    answer=ReportDetail,
+    refusals=(502, 504),
+)
 def generate(_session: Session, json: ReportCreate) -> Answer:
     """Generate, sign, store and record a report (takes a few seconds)."""
     # Rendering takes seconds: the service opens its own short units of work around it.
@@ -120,7 +130,15 @@ def get_report(session: Session, report_id: int) -> Answer:
     return _body(get_record(session=session, model=Report, record_id=report_id))
 
 
-@route(bp, "GET", "/<int:report_id>/download", REPORT_READERS, scope="read")
+@route(
+    bp,
+    "GET",
+    "/<int:report_id>/download",
+    REPORT_READERS,
+    scope="read",
+    answer=None,
+    file_type="application/pdf",
+)
 def download(_session: Session, report_id: int) -> Answer:
     """The signed PDF as an attachment; the download is ledgered with the user."""
     return report_download(report_id)
@@ -138,8 +156,32 @@ def uploaded_pdf() -> bytes:
     return read_upload(upload.stream)
 
 
+class UploadVerificationPublic(BaseModel):
+    """An uploaded PDF's signature verdict and whether this registry issued it."""
+
+    verdict: str
+    intact: bool
+    trust: str
+    sha256: str
+    expected_sha256: str | None
+    sha256_matches: bool | None
+    problems: list[str]
+    signatures: list[dict[str, Any]]
+    installation_signer: bool | None
+    ledger: dict[str, Any] | None
+    registry: dict[str, Any]
+
+
 # Verification changes nothing, but every non-GET API call needs a mutating scope.
-@route(bp, "POST", "/verify", REPORT_READERS, scope="write")
+@route(
+    bp,
+    "POST",
+    "/verify",
+    REPORT_READERS,
+    scope="write",
+    answer=UploadVerificationPublic,
+    refusals=(413,),
+)
 def verify(session: Session) -> Answer:
     """Verify an uploaded PDF (multipart ``file``): signature, signer, trust, registry match."""
     data = uploaded_pdf()

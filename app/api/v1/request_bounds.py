@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from app.api.v1.errors import (
@@ -25,8 +26,11 @@ from app.api.v1.errors import (
     UnsupportedMediaTypeError,
 )
 
-#: The largest id a BIGINT (PostgreSQL) or INTEGER (SQLite) column holds.
+#: The largest whole number a request may carry (a signed 64-bit integer): larger ones
+#: overflow the database driver before the database sees them.
 LARGEST_ID = 2**63 - 1
+#: The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL.
+LARGEST_ROW_ID = 2**31 - 1
 #: Deeper JSON than any Gatehouse request model nests is refused before it is walked.
 MAX_JSON_DEPTH = 32
 #: The media type each request part needs.
@@ -37,11 +41,18 @@ MEDIA_TYPES = {
 
 
 class DatabaseIntegerConverter(IntegerConverter):
-    """``<int:...>`` that matches only ids a database row can have (0 to 2^63 - 1)."""
+    """``<int:...>`` for ids: a larger one than a row can have (2^31 - 1) names nothing (404).
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", LARGEST_ID)
-        super().__init__(map, *args, **kwargs)
+    Not a converter ``max``: Werkzeug then takes the URL for another method's rule and
+    answers 405 with a wrong ``Allow`` (a DELETE of ``/audit-schedules/2^40``, say).
+    """
+
+    def to_python(self, value: str) -> Any:
+        """The id, or 404 when no row can have it."""
+        number = super().to_python(value)
+        if number > LARGEST_ROW_ID:
+            raise NotFound(f"no record has an id beyond {LARGEST_ROW_ID}")
+        return number
 
 
 def init_app(app: Flask) -> None:

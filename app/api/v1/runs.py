@@ -15,6 +15,7 @@ from app.launch import service as launch_service
 from app.launch.binding import current_launcher
 from app.launch.errors import LaunchRefusedError
 from app.models.runs import FineTuneRun, FineTuneRunPublic
+from app.models.vocabulary import Platform
 from app.problems import problem_for
 from app.registry import runs as service
 from app.registry.records import get_record
@@ -28,7 +29,7 @@ class RunListQuery(ListQuery):
     """Filters for runs."""
 
     state: str | None = None
-    platform: str | None = None
+    platform: Platform | None = None
     requester: str | None = None
 
 
@@ -122,7 +123,15 @@ def transition_run(session: Session, run_id: int, json: TransitionRequest) -> An
     return _run_body(session, run)
 
 
-@route(bp, "POST", "/<int:run_id>/launch", REGISTRARS, scope="gate", answer=RunLaunched)
+@route(
+    bp,
+    "POST",
+    "/<int:run_id>/launch",
+    REGISTRARS,
+    scope="gate",
+    answer=RunLaunched,
+    refusals=(502,),
+)
 def launch_run(session: Session, run_id: int) -> Answer:
     """Launch an approved run: the gate is asked again; 409 says why a launch was refused."""
     outcome = launch_service.launch_run(
@@ -143,7 +152,15 @@ def launch_run(session: Session, run_id: int) -> Answer:
     return RunLaunched(**dict(body), decision_id=decision_id)
 
 
-@route(bp, "POST", "/<int:run_id>/cancel", REGISTRARS, scope="write", answer=RunDetail)
+@route(
+    bp,
+    "POST",
+    "/<int:run_id>/cancel",
+    REGISTRARS,
+    scope="write",
+    answer=RunDetail,
+    refusals=(502,),
+)
 def cancel_run(session: Session, run_id: int, json: CancelRequest) -> Answer:
     """Cancel a run; a running run's training is stopped first (its Job deleted)."""
     run = launch_service.cancel_run(
