@@ -3,6 +3,8 @@
 One engine per application. SQLite gets ``BEGIN IMMEDIATE`` transactions so that two
 writers serialise at the start of a transaction instead of failing half-way, which the
 ledger's hash chain relies on; PostgreSQL uses an advisory lock in the ledger instead.
+SQLite keeps its default ``synchronous=FULL`` (a commit is synced to the log before it
+returns) and checkpoints the log in a thread beside the commits (``app.wal_checkpoints``).
 
 Reads that can never write (the access check before every request) use
 :func:`read_only_unit_of_work`: on SQLite a plain ``BEGIN``, which reads a snapshot without
@@ -27,6 +29,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
+from app.wal_checkpoints import checkpoint_beside_commits
 
 #: Execution option that marks an engine's transactions as read-only (``BEGIN`` on SQLite).
 _READ_ONLY = "gatehouse_read_only"
@@ -49,6 +52,7 @@ def build_engine(database_url: str) -> Engine:
             json_serializer=_canonical_json_text,
         )
         _use_immediate_transactions(engine)
+        checkpoint_beside_commits(engine)
         return engine
     return create_engine(
         database_url,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -255,3 +256,44 @@ def live_url(app: Flask) -> Iterator[str]:
     CLI commands that are HTTP clients of a running Gatehouse)."""
     with serving(app) as url:
         yield url
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never answers (a hung OPA)."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        #: Set once a caller has connected (and is now waiting for an answer).
+        self.called = threading.Event()
+        self._accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._accepted.append(self._listener.accept()[0])
+            except TimeoutError:
+                continue
+            self.called.set()
+
+    def close(self) -> None:
+        """Stop accepting and close every connection: waiting callers get an error."""
+        self._stop.set()
+        self._thread.join()
+        for connection in self._accepted:
+            connection.close()
+        self._listener.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    """A TCP server that accepts connections and never answers."""
+    server = SilentServer()
+    yield server
+    server.close()

@@ -7,6 +7,14 @@ mistake and raise; they allow nothing.
 
 Gates are asked on every release, so the decision is written with one Core INSERT (the
 ledger event likewise): the same row the ORM would write, without its unit-of-work cost.
+
+Judging and recording are separate steps (:func:`judge_gate`, :func:`record_judgement`).
+The API judges in a read-only unit of work and records in a short write transaction, so
+an engine that is slow or hung (up to its deadline) holds no write lock and blocks no
+other writer. Nothing needs checking again before the write: a stored decision says what
+it was judged on (the input digest), and asking a gate changes nothing else. Workflows
+that act on the answer (submit, promote, launch) keep both steps in their own transaction
+(:func:`evaluate_gate`), so what they act on is what was judged.
 """
 
 from __future__ import annotations
@@ -25,39 +33,60 @@ from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.base import utc_now
 from app.models.deployments import Deployment
 from app.models.governance import PolicyDecision
-from app.models.vocabulary import GATE_LEDGER_SUBJECTS, GATE_SUBJECTS
-from app.policy.decision import ENGINE_FAILURE_CONTROL
+from app.models.vocabulary import GATE_LEDGER_SUBJECTS, GATE_SUBJECTS, GateName
+from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision
 from app.policy.engine import PolicyEngine
 
 _decisions = table_of(PolicyDecision)
 _INSERT_DECISION = insert(_decisions).returning(_decisions.c.id)
 
 
-def evaluate_gate(
+@dataclass(frozen=True)
+class Judgement:
+    """A gate's decision about a subject and the input document it was made on, not yet
+    stored."""
+
+    gate: GateName
+    subject_id: int
+    document: dict[str, Any]
+    decision: Decision
+
+
+def judge_gate(
     *,
     session: Session,
     engine: PolicyEngine,
     gate: str,
     subject_id: int,
-    actor: str,
     run_id: int | None = None,
     now: datetime | None = None,
-) -> PolicyDecision:
-    """Decide ``gate`` for a subject, store the decision (allow or deny) and ledger it.
+) -> Judgement:
+    """Build the input for ``gate`` about a subject and let the engine decide; only reads,
+    so a read-only session will do."""
+    name = gate_named(gate)
+    document = build_gate_input(
+        session=session, gate=name, subject_id=subject_id, now=now or utc_now(), run_id=run_id
+    ).document()
+    return Judgement(
+        gate=name,
+        subject_id=subject_id,
+        document=document,
+        decision=engine.decide(name, document),
+    )
+
+
+def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> PolicyDecision:
+    """Store the decision (allow or deny) and ledger it in ``session``.
 
     The returned record is the stored row, not attached to the session: read it only.
     The decision keeps the gate's subject kind (``run``, as the policy input says); the
     ledger event names the record itself (``finetune_run``), like every record event.
     """
-    gate = gate_named(gate)
-    document = build_gate_input(
-        session=session, gate=gate, subject_id=subject_id, now=now or utc_now(), run_id=run_id
-    ).document()
-    decision = engine.decide(gate, document)
+    gate, decision, document = judgement.gate, judgement.decision, judgement.document
     record = PolicyDecision(
         gate=gate,
         subject_type=GATE_SUBJECTS[gate],
-        subject_id=subject_id,
+        subject_id=judgement.subject_id,
         input_sha256=sha256_hex(canonical_json(document)),
         evidence_sha256=evidence_sha256(document),
         bundle_sha256=decision.bundle_hash,
@@ -80,7 +109,7 @@ def evaluate_gate(
         actor=actor,
         action=f"gate.{decision.outcome}",
         subject_type=GATE_LEDGER_SUBJECTS[record.subject_type],
-        subject_id=subject_id,
+        subject_id=judgement.subject_id,
         payload={
             "decision_id": record.id,
             "gate": gate,
@@ -93,6 +122,24 @@ def evaluate_gate(
         },
     )
     return record
+
+
+def evaluate_gate(
+    *,
+    session: Session,
+    engine: PolicyEngine,
+    gate: str,
+    subject_id: int,
+    actor: str,
+    run_id: int | None = None,
+    now: datetime | None = None,
+) -> PolicyDecision:
+    """Decide ``gate`` for a subject, store the decision (allow or deny) and ledger it, all
+    in ``session`` (see :func:`record_judgement` for the returned record)."""
+    judgement = judge_gate(
+        session=session, engine=engine, gate=gate, subject_id=subject_id, run_id=run_id, now=now
+    )
+    return record_judgement(session=session, judgement=judgement, actor=actor)
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,9 @@ def generate_report(
     started = time.perf_counter()
     rendered = render_pdf(html, options=render_options, attachments=attachments)
     rendered_at = time.perf_counter()
-    signed = sign_pdf(rendered.data, identity=identity, options=signing_options)
+    signed = sign_pdf(
+        rendered.data, identity=identity, options=signing_options, box=rendered.signature_box
+    )
     signed_at = time.perf_counter()
     return GeneratedReport(
         kind=kind,

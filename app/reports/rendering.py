@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
-from weasyprint import HTML, Attachment
+from weasyprint import HTML, Attachment, Document
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from app.reports.accessibility import declare_pdf_ua
@@ -48,17 +48,24 @@ from app.reports.errors import (
 
 __all__ = [
     "ASSET_DIR",
+    "SIGNATURE_ANCHOR",
     "TEMPLATE_DIR",
     "PackagedAssetFetcher",
     "PdfAttachment",
     "RenderOptions",
     "RenderedPdf",
+    "SignatureBox",
     "render_html",
     "render_pdf",
 ]
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "reports"
 ASSET_DIR = TEMPLATE_DIR / "assets"
+
+SIGNATURE_ANCHOR = "signature-appearance"
+"""Id of the element on the cover that reserves the visible signature's place."""
+
+_POINTS_PER_CSS_PIXEL = 0.75
 
 _MEDIA_TYPES = {
     ".css": "text/css",
@@ -100,6 +107,23 @@ class PdfAttachment:
 
 
 @dataclass(frozen=True)
+class SignatureBox:
+    """Where the cover reserved room for the visible signature."""
+
+    page: int
+    """Zero-based page index."""
+
+    rect: tuple[float, float, float, float]
+    """``(x1, y1, x2, y2)`` in PDF points from the page's lower-left corner."""
+
+    @property
+    def points(self) -> tuple[int, int, int, int]:
+        """``rect`` rounded to whole points, as pyHanko's field spec takes it."""
+        x1, y1, x2, y2 = (round(value) for value in self.rect)
+        return (x1, y1, x2, y2)
+
+
+@dataclass(frozen=True)
 class RenderedPdf:
     """The unsigned PDF WeasyPrint produced."""
 
@@ -108,6 +132,9 @@ class RenderedPdf:
 
     page_count: int
     """Number of pages laid out."""
+
+    signature_box: SignatureBox | None = None
+    """Where the template placed :data:`SIGNATURE_ANCHOR`; ``None`` if it has none."""
 
 
 class _RefusedURL(FatalURLFetchingError):
@@ -233,6 +260,20 @@ def render_html(
         raise ReportContextError(f"{template_name}: {error.message}") from error
 
 
+def _signature_box(document: Document) -> SignatureBox | None:
+    """The laid-out rectangle of :data:`SIGNATURE_ANCHOR`, in PDF coordinates."""
+    for index, page in enumerate(document.pages):
+        if SIGNATURE_ANCHOR in page.anchors:
+            x1, y1, x2, y2 = page.anchors[SIGNATURE_ANCHOR]
+            height = page.height
+            scale = _POINTS_PER_CSS_PIXEL
+            return SignatureBox(
+                page=index,
+                rect=(x1 * scale, (height - y2) * scale, x2 * scale, (height - y1) * scale),
+            )
+    return None
+
+
 def _render_in_worker(
     html: str,
     options: RenderOptions,
@@ -261,11 +302,11 @@ def _render_in_worker(
             attachments=embedded,
             finisher=declare_pdf_ua if options.pdf_ua else None,
         )
-        connection.send(("ok", data, len(document.pages)))
+        connection.send(("ok", data, (len(document.pages), _signature_box(document))))
     except _RefusedURL as error:
-        connection.send(("refused", str(error), 0))
+        connection.send(("refused", str(error), None))
     except Exception as error:  # reported to the parent, which raises a typed error
-        connection.send(("failed", f"{type(error).__name__}: {error}", 0))
+        connection.send(("failed", f"{type(error).__name__}: {error}", None))
     finally:
         connection.close()
 
@@ -304,7 +345,7 @@ def render_pdf(
                 f"rendering took longer than {options.timeout_seconds:g} s and was stopped"
             )
         try:
-            status, payload, page_count = receiver.recv()
+            status, payload, layout = receiver.recv()
         except EOFError as error:
             raise RenderFailedError(
                 f"the render worker died (exit code {worker.exitcode})"
@@ -319,4 +360,5 @@ def render_pdf(
         raise AssetRefusedError(payload)
     if status == "failed":
         raise RenderFailedError(f"WeasyPrint failed: {payload}")
-    return RenderedPdf(data=payload, page_count=page_count)
+    page_count, signature_box = layout
+    return RenderedPdf(data=payload, page_count=page_count, signature_box=signature_box)

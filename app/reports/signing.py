@@ -14,6 +14,7 @@ Levels, after ETSI EN 319 142-1:
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathError
 from pyhanko_certvalidator.errors import ValidationError as ChainValidationError
 
+from app.reports.appearance import add_tagged_signature_field, appearance_text, stamp_style
 from app.reports.errors import SigningError, TimestampError
 from app.reports.identity import SigningIdentity
+from app.reports.rendering import SignatureBox
 
 __all__ = ["SignatureLevel", "SignedPdf", "SigningOptions", "sign_pdf"]
 
@@ -65,7 +68,14 @@ class SigningOptions:
     timestamp authority's root) when embedding validation data."""
 
     field_name: str = "GatehouseSignature"
-    """Name of the (invisible) signature field."""
+    """Name of the signature field (visible where the cover reserved its box, else
+    invisible)."""
+
+    field_description: str = (
+        "Digital signature of this report: signer, organisation, time, reason, "
+        "what it covers and how to verify it"
+    )
+    """What the visible field is, for screen readers (its alternate text)."""
 
     reason: str = "Gatehouse compliance report: issued and sealed against alteration"
     """Reason shown by PDF readers in the signature panel."""
@@ -110,8 +120,9 @@ def _sign_once(
     options: SigningOptions,
     timestamper: TimeStamper | None,
     embed: bool,
+    box: SignatureBox | None,
 ) -> bytes:
-    """One pyHanko signing pass over ``pdf``."""
+    """One pyHanko signing pass over ``pdf``, visible in ``box`` when there is one."""
     metadata = signers.PdfSignatureMetadata(
         field_name=options.field_name,
         reason=options.reason,
@@ -126,24 +137,54 @@ def _sign_once(
         ),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    output = signers.sign_pdf(writer, metadata, signer=identity.signer, timestamper=timestamper)
-    return output.getvalue()
+    if box is None:
+        output = signers.sign_pdf(writer, metadata, signer=identity.signer, timestamper=timestamper)
+        return output.getvalue()
+    add_tagged_signature_field(
+        writer, field_name=options.field_name, box=box, description=options.field_description
+    )
+    signer = signers.PdfSigner(
+        metadata, identity.signer, timestamper=timestamper, stamp_style=stamp_style()
+    )
+    text = appearance_text(
+        certificate=identity.certificate,
+        fingerprint_sha256=identity.fingerprint_sha256,
+        reason=options.reason,
+        timestamped=timestamper is not None,
+        signed_at=dt.datetime.now(dt.UTC),
+    )
+    return signer.sign_pdf(writer, appearance_text_params=dict(text)).getvalue()
 
 
-def sign_pdf(pdf: bytes, *, identity: SigningIdentity, options: SigningOptions) -> SignedPdf:
-    """Sign ``pdf`` with ``identity`` at the highest PAdES level the options allow."""
+def sign_pdf(
+    pdf: bytes,
+    *,
+    identity: SigningIdentity,
+    options: SigningOptions,
+    box: SignatureBox | None = None,
+) -> SignedPdf:
+    """Sign ``pdf`` with ``identity`` at the highest PAdES level the options allow.
+
+    With ``box`` (where the cover reserved room) the signature is visible there
+    (:mod:`app.reports.appearance`); without, the field is invisible.
+    """
     timestamper = _timestamper(options)
     try:
         if timestamper is not None and options.embed_validation_info:
             try:
                 data = _sign_once(
-                    pdf, identity=identity, options=options, timestamper=timestamper, embed=True
+                    pdf,
+                    identity=identity,
+                    options=options,
+                    timestamper=timestamper,
+                    embed=True,
+                    box=box,
                 )
                 return SignedPdf(data=data, level=SignatureLevel.B_LT)
             except (PathError, ChainValidationError):
                 pass  # chain not validatable offline: B-T is the honest level
         data = _sign_once(
-            pdf, identity=identity, options=options, timestamper=timestamper, embed=False
+            pdf, identity=identity, options=options, timestamper=timestamper, embed=False, box=box
         )
     except TimestampRequestError as error:
         raise TimestampError(f"timestamp authority {options.tsa_url} failed: {error}") from error

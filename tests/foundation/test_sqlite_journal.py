@@ -1,7 +1,9 @@
-"""A fresh SQLite file switches to WAL even while another connection writes to it."""
+"""SQLite's log: a fresh file switches to WAL even while another connection writes to it,
+and commits are synced but leave checkpoints to a thread beside them."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.db import build_engine
+from app.wal_checkpoints import COMMITS_PER_CHECKPOINT, THREAD_NAME
 
 
 def test_a_connection_opened_during_another_write_waits_and_switches_to_wal(
@@ -31,3 +34,41 @@ def test_a_connection_opened_during_another_write_waits_and_switches_to_wal(
         writer.close()
     assert mode == "wal"
     assert notes == ["held"]
+
+
+def _insert_pages(engine: sa.Engine, commits: int) -> None:
+    """``commits`` transactions of about 50 log pages each (ten 20 KB rows)."""
+    for _ in range(commits):
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("INSERT INTO blob (body) VALUES (:body)"),
+                [{"body": os.urandom(20_000)} for _ in range(10)],
+            )
+
+
+def _wait_for_checkpoints() -> None:
+    for thread in threading.enumerate():
+        if thread.name == THREAD_NAME:
+            thread.join()
+
+
+def test_commits_stay_durable_and_leave_the_checkpoint_to_a_thread(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    engine = build_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE blob (body BLOB)"))
+        # FULL: each commit is synced to the log before it returns.
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
+    _wait_for_checkpoints()
+    before = path.stat().st_size
+    # Over 1,500 log pages in fewer commits than a checkpoint waits for: SQLite's own
+    # checkpoint (at 1,000 pages, inside a commit) would have copied them into the file.
+    _insert_pages(engine, COMMITS_PER_CHECKPOINT - 2)
+    assert path.stat().st_size == before
+    _insert_pages(engine, COMMITS_PER_CHECKPOINT)
+    _wait_for_checkpoints()
+    assert path.stat().st_size > before + (COMMITS_PER_CHECKPOINT - 2) * 10 * 20_000
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM blob")).scalar_one()
+    assert count == (2 * COMMITS_PER_CHECKPOINT - 2) * 10
+    engine.dispose()

@@ -9,7 +9,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from app.policy.errors import CompiledPolicyError, PolicyBundleError, UnknownEng
 from app.policy.factory import build_engine
 from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine
+from tests.conftest import SilentServer
 from tests.policy.conftest import OPA_TOKEN, POLICY_DIR, opa_engine_for, start_opa_server
 
 CALLS = 100
@@ -92,37 +92,10 @@ def test_a_restarted_opa_gets_the_bundle_again(
         server.kill()
 
 
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    listener.close()
-
-
 def test_a_server_that_never_answers_times_out(
-    bundle: PolicyBundle, silent_server: str, promotion_document: dict
+    bundle: PolicyBundle, silent_server: SilentServer, promotion_document: dict
 ) -> None:
-    engine = OpaServerEngine(bundle=bundle, url=silent_server, timeout_s=0.3)
+    engine = OpaServerEngine(bundle=bundle, url=silent_server.url, timeout_s=0.3)
     started = time.perf_counter()
     try:
         decision = engine.decide("production_promotion", promotion_document)

@@ -9,8 +9,9 @@ from sqlmodel import Session
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import GATE_CALLERS, READERS
+from app.db import read_only_unit_of_work
 from app.gates.engine_binding import current_policy_engine
-from app.gates.service import evaluate_gate
+from app.gates.service import judge_gate, record_judgement
 from app.models.governance import PolicyDecision, PolicyDecisionPublic
 from app.models.vocabulary import DecisionOutcome, GateName, GateSubject
 from app.registry.records import get_record
@@ -50,13 +51,17 @@ class DecisionQuery(ListQuery):
 def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
     """Ask a gate now; the decision is stored and ledgered: its ``outcome`` is allowed,
     denied, or indeterminate (the policy engine gave no answer; a deny too)."""
-    decision = evaluate_gate(
-        session=session,
-        engine=current_policy_engine(),
-        gate=gate,
-        subject_id=json.subject_id,
-        run_id=json.run_id,
-        actor=current_principal().username,
+    # Judged in a read-only unit of work: the engine's time holds no write lock.
+    with read_only_unit_of_work() as reader:
+        judgement = judge_gate(
+            session=reader,
+            engine=current_policy_engine(),
+            gate=gate,
+            subject_id=json.subject_id,
+            run_id=json.run_id,
+        )
+    decision = record_judgement(
+        session=session, judgement=judgement, actor=current_principal().username
     )
     return public(PolicyDecisionPublic, decision)
 

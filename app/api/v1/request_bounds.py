@@ -2,11 +2,14 @@
 bounded depth, and whole numbers the database can store.
 
 Checked ahead of spectree's validation, so a form posted to a JSON route is a 415, a
-body of 100,000 ``[`` is a 400 instead of a RecursionError, and an id of 2^64 is a 422
-naming where it stands instead of an OverflowError from the driver: every such request
-gets a problem body and changes nothing. Path ids are bounded by
+body of 100,000 ``[`` or with a ``NaN`` is a 400 instead of a RecursionError or a null,
+and an id of 2^64 is a 422 naming where it stands instead of an OverflowError from the
+driver: every such request gets a problem body and changes nothing. Path ids are bounded by
 :class:`DatabaseIntegerConverter`, which replaces Flask's ``int`` converter app-wide (the
 portal's URLs too): a larger id cannot name a row, so the URL matches nothing (404).
+
+The body is parsed once, by Flask's ``get_json`` with :class:`StandardJsonProvider`;
+spectree and the view read the value it cached.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -55,9 +59,30 @@ class DatabaseIntegerConverter(IntegerConverter):
         return number
 
 
+class StandardJsonProvider(DefaultJSONProvider):
+    """Flask's JSON, reading standard JSON only: NaN and Infinity are refused (JSON has
+    neither, and they would be stored and sent back as null)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse ``s``; a ValueError names a non-standard constant."""
+        return json.loads(s, parse_constant=_refuse_constant, **kwargs)
+
+
+class BoundedRequest(Request):
+    """A request whose unreadable JSON body is a 400 problem saying what is wrong."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        """Flask's answer for a body of another media type; ours for one that does not parse."""
+        if e is None:
+            return super().on_json_loading_failed(e)
+        raise MalformedJsonError(f"the request body is not valid JSON: {e}") from None
+
+
 def init_app(app: Flask) -> None:
-    """Bound path ids; call before any blueprint is registered."""
+    """Bound path ids and read standard JSON; call before any blueprint is registered."""
     app.url_map.converters["int"] = DatabaseIntegerConverter
+    app.json = StandardJsonProvider(app)
+    app.request_class = BoundedRequest
 
 
 def bounded(parts: Iterable[str], view: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,16 +112,13 @@ def _check_media_type(part: str) -> None:
 
 
 def _json_body() -> Any:
-    """The parsed body (no NaN or Infinity: JSON has neither, and they would come back null)."""
-    raw = request.get_data(cache=True)
-    if not raw:
+    """The parsed body, cached for spectree and the view (None when there is none)."""
+    if not request.get_data(cache=True):
         return None
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return request.get_json()
     except RecursionError:
         raise MalformedJsonError("the JSON body nests too deeply") from None
-    except ValueError as error:
-        raise MalformedJsonError(f"the request body is not valid JSON: {error}") from None
 
 
 def _refuse_constant(name: str) -> Any:
