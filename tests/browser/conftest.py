@@ -53,10 +53,10 @@ class Portal:
     seed: DemoSeed
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """The whole demo (runs, decisions, approvals, audits, reports) on the embedded default,
-    served on a loopback port; one per session (each walk touches its own records)."""
+    served on a loopback port; one for the browser tests (each walk touches its own records)."""
     tmp_path = tmp_path_factory.mktemp("portal")
     settings = settings_for_tests(tmp_path)
     upgrade(settings.database_url)
@@ -75,9 +75,14 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium; a missing browser fails the test (scripts/test installs it)."""
+    """Headless Debian Chromium; a missing browser fails the test (scripts/test installs it).
+
+    Package scope: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, and pyHanko's signing (asyncio.run) fails under a running loop, so
+    it must close before the tests after this package run.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
