@@ -45,6 +45,7 @@ from app.models.model_versions import ModelVersion  # noqa: E402
 from app.models.runs import FineTuneRun, RunDataset  # noqa: E402
 from app.models.vocabulary import (  # noqa: E402
     ApprovalStatus,
+    DecisionOutcome,
     Domain,
     GateName,
     GateSubject,
@@ -107,6 +108,7 @@ def _decision(
         bundle_sha256="b" * 64,
         engine="embedded",
         allow=failing is None,
+        outcome=DecisionOutcome.ALLOWED if failing is None else DecisionOutcome.DENIED,
         result={
             "allow": failing is None,
             "controls": outcomes,
