@@ -74,7 +74,10 @@ def main() -> None:
             render_times.append(render_seconds)
             sign_seconds, signed = timed(
                 lambda rendered=rendered: sign_pdf(
-                    rendered.data, identity=identity, options=SigningOptions()
+                    rendered.data,
+                    identity=identity,
+                    options=SigningOptions(),
+                    box=rendered.signature_box,
                 )
             )
             sign_times.append(sign_seconds)
@@ -91,7 +94,7 @@ def main() -> None:
     print(f"bare WeasyPrint render (in process):  {bare_median:.3f} s")
     print(f"render in time-limited worker:        {render_median:.3f} s")
     print(f"  first render (starts fork server):  {cold_worker:.3f} s")
-    print(f"sign (PAdES B-B, RSA-3072):           {sign_median:.3f} s")
+    print(f"sign (PAdES B-B, RSA-3072, visible):  {sign_median:.3f} s")
     print(f"verify:                               {verify_median:.3f} s")
     print(f"ratio signed total / bare render:     {ratio:.2f}x (goal <= 1.50x)")
     # Other work on the machine stretches every wall-clock figure above alike.
