@@ -9,14 +9,12 @@ protocol, so the page's own Content-Security-Policy stays as served and nothing 
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import settings_for_tests
@@ -24,6 +22,7 @@ from app.db import session_scope
 from app.demo.seed import DemoSeed, seed_demo
 from app.gates.engine_binding import current_policy_engine
 from app.migrations import upgrade
+from tests.conftest import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Screenshots and failure evidence (ignored by git).
@@ -68,11 +67,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         seed = seed_demo(
             session=session, settings=settings, engine=current_policy_engine(), work=work
         )
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Portal(f"http://127.0.0.1:{server.server_port}", seed)
-    server.shutdown()
+    with serving(application) as base:
+        yield Portal(base, seed)
 
 
 @pytest.fixture(scope="package")
