@@ -43,7 +43,6 @@ def create_app(config: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        JSON_SORT_KEYS=False,
     )
     app.config.update(settings.flask_overrides)
     observed_requests.init_app(app)  # first: it times and names every request, refused ones too
