@@ -82,6 +82,12 @@ class Settings:
     signing_passphrase: str | None = field(default=None, repr=False)
     #: RFC 3161 timestamp authority URL; enables PAdES B-T when set.
     tsa_url: str | None = None
+    #: PAdES level every report must reach (b-b, b-t, b-lt, b-lta), or signing fails;
+    #: unset: b-t when a TSA URL is set, else b-b (docs/signatures.md).
+    signature_level: str | None = None
+    #: PEM file of further roots the signature's validation data must lead to (e.g. the
+    #: TSA's root) and that report verification in the portal and API trusts.
+    signing_trust_roots: Path | None = None
     #: Organisation name printed on reports and in the self-signed identity.
     organisation: str = "Gatehouse demo organisation"
     #: Largest accepted dataset upload, in bytes.
@@ -171,6 +177,8 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         signing_identity_path=Path(get("SIGNING_IDENTITY", defaults.signing_identity_path)),
         signing_passphrase=get("SIGNING_PASSPHRASE", None),
         tsa_url=get("TSA_URL", None),
+        signature_level=get("SIGNATURE_LEVEL", None) or None,
+        signing_trust_roots=_optional_path(get("SIGNING_TRUST_ROOTS", None)),
         organisation=get("ORGANISATION", defaults.organisation),
         max_upload_bytes=int(get("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
         approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),

@@ -75,6 +75,10 @@ def _describe_signature(check: SignatureCheck) -> list[str]:
         )
     else:
         lines.append("  timestamp    none")
+    if check.level is not None:
+        why = f" (not higher: {'; '.join(check.level_gaps)})" if check.level_gaps else ""
+        basis = "; trusted through its document timestamp" if check.long_term else ""
+        lines.append(f"  level        {check.level.value}{why}{basis}")
     return lines
 
 
@@ -84,8 +88,15 @@ def _describe(path: Path, result: VerificationResult) -> str:
     if result.expected_sha256 is not None:
         verdict = "matches" if result.sha256_matches else "DOES NOT MATCH"
         lines.append(f"  expected     {result.expected_sha256} ({verdict})")
+    if result.validation_time is not None:
+        lines.append(f"  validated at {result.validation_time.isoformat()} (simulated clock)")
     for check in result.signatures:
         lines.extend(_describe_signature(check))
+    lines.extend(
+        f"  document ts  {stamp.field_name}: {stamp.time.isoformat() if stamp.time else '—'} "
+        f"by {stamp.authority or '—'} (intact={stamp.intact} trusted={stamp.trusted})"
+        for stamp in result.document_timestamps
+    )
     if result.trust is TrustStatus.SELF_SIGNED and result.intact:
         lines.append(
             "  note         self-signed: compare the fingerprint with the one the issuer publishes"
@@ -111,6 +122,12 @@ def _describe(path: Path, result: VerificationResult) -> str:
 )
 @click.option("--require-trust", is_flag=True, help="Fail unless the signer is trusted.")
 @click.option(
+    "--at",
+    "validation_time",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="Validate as of this UTC time (a simulated clock), e.g. after the CA expired.",
+)
+@click.option(
     "--offline",
     is_flag=True,
     help="Do not check the report's embedded ledger head and checkpoint against this "
@@ -122,6 +139,7 @@ def verify_command(
     expected_sha256: str | None,
     trust_files: tuple[Path, ...],
     require_trust: bool,
+    validation_time: dt.datetime | None,
     offline: bool,
     as_json: bool,
 ) -> None:
@@ -136,7 +154,12 @@ def verify_command(
                 f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
             ) from error
     data = file.read_bytes()
-    result = verify_pdf(data, trust_roots=roots, expected_sha256=expected_sha256)
+    result = verify_pdf(
+        data,
+        trust_roots=roots,
+        expected_sha256=expected_sha256,
+        validation_time=None if validation_time is None else validation_time.replace(tzinfo=dt.UTC),
+    )
     reference = read_reference(data) if result.intact else None
     ledger = None if reference is None or offline else _check_ledger(reference, roots)
     if as_json:

@@ -91,8 +91,8 @@ def generate_report(
 ) -> GeneratedReport:
     """Render the ``kind`` report from ``context`` and sign it with ``identity``.
 
-    With ``tsa_url`` (or ``signing_options.tsa_url``) the signature is timestamped (PAdES
-    B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B. A
+    The signature reaches ``signing_options.level`` or signing fails; unset, it is PAdES
+    B-T with ``tsa_url`` (or ``signing_options.tsa_url``) and B-B without. A
     ``ledger_reference`` (the ledger head and latest checkpoint) is printed on the cover
     and embedded as an attachment under the signature, so verification can check it.
     """
@@ -104,7 +104,9 @@ def generate_report(
         kind=kind,
         context=context,
         identity=identity,
-        tsa_url=signing_options.tsa_url,
+        tsa_url=None
+        if signing_options.wanted_level is SignatureLevel.B_B
+        else signing_options.tsa_url,
         ledger_reference=ledger_reference,
     )
     attachments = (

@@ -47,6 +47,7 @@ from app.reports.identity import (
 from app.reports.kind import report_kind
 from app.reports.prepared import Period, PreparedReport, ReportRequest
 from app.reports.reader import load_reader
+from app.reports.signing_setup import configured_trust_roots, signing_options
 from app.reports.verification import VerificationResult, verify_pdf
 from app.storage import store_stream
 
@@ -152,7 +153,7 @@ def render_report(
         kind=prepared.kind,
         context=prepared.context,
         identity=signing_identity(settings),
-        tsa_url=settings.tsa_url,
+        signing_options=signing_options(settings),
         ledger_reference=ledger_reference,
     )
 
@@ -309,15 +310,17 @@ def _installation_fingerprint(settings: Settings) -> str | None:
 
 
 def _organisation_roots(settings: Settings) -> tuple[asn1_x509.Certificate, ...]:
-    """The root of the organisation's configured certificate chain, which it trusts.
+    """The root of the organisation's configured certificate chain, which it trusts,
+    and the roots configured beside it (``GATEHOUSE_SIGNING_TRUST_ROOTS``, e.g. the TSA's).
 
     The embedded self-signed identity is never made a trust root: its reports stay
     ``self-signed`` so nobody mistakes them for certificates an authority vouches for.
     """
+    configured = configured_trust_roots(settings)
     if not settings.signing_passphrase:
-        return ()
+        return configured
     identity = signing_identity(settings)
-    return () if identity.self_signed else (identity.trust_anchor,)
+    return configured if identity.self_signed else (identity.trust_anchor, *configured)
 
 
 def read_upload(stream: IO[bytes], *, max_bytes: int = MAX_VERIFY_BYTES) -> bytes:

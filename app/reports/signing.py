@@ -2,14 +2,21 @@
 
 Levels, after ETSI EN 319 142-1:
 
-* **B-B**: a CMS signature in the PDF with the signer certificate (always).
-* **B-T**: plus a signature timestamp from a timestamp authority, when a TSA URL is
-  configured; it proves the report existed at that time, whatever happens to the key.
-* **B-LT**: plus the validation data (certificates, and revocation data where the
-  chain has any) in the document security store, so the report can be validated
-  years later without reaching the CA. Requires B-T; tried when ``embed_validation_info``
-  is on, and the signature falls back to B-T when the chain cannot be validated
-  offline (for example a CA chain with revocation URLs and fetching disabled).
+* **B-B**: a CMS signature in the PDF with the signer certificate.
+* **B-T**: plus a signature timestamp from an RFC 3161 timestamp authority; it proves
+  the report existed at that time, whatever happens to the key later.
+* **B-LT**: plus the validation data (certificates, and the CRLs / OCSP responses the
+  chain's certificates point to, fetched at signing) in the document security store,
+  so the report can be validated without reaching the CA.
+* **B-LTA**: plus a document timestamp over all of that, which proves the validation
+  data existed while the certificates were valid: the report stays verifiable after
+  the CA's certificate has expired (until the timestamp authority's own certificate
+  does, when a new document timestamp has to be added).
+
+The level is asked for (:attr:`SigningOptions.level`) and either reached or refused
+with a :class:`~app.reports.errors.SigningError`: a signature never silently comes out
+at a lower level than the one configured (a revoked signer, an unreachable CRL or an
+untrusted timestamp authority all stop the signing).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from enum import StrEnum
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
@@ -39,33 +47,52 @@ __all__ = ["SignatureLevel", "SignedPdf", "SigningOptions", "sign_pdf"]
 
 
 class SignatureLevel(StrEnum):
-    """PAdES baseline level a signature reached."""
+    """PAdES baseline level, in increasing order of what it proves."""
 
     B_B = "PAdES-B-B"
     B_T = "PAdES-B-T"
     B_LT = "PAdES-B-LT"
+    B_LTA = "PAdES-B-LTA"
+
+    @classmethod
+    def parse(cls, text: str) -> SignatureLevel:
+        """``b-lta``, ``B-LTA`` or ``PAdES-B-LTA`` → the level; ``ValueError`` otherwise."""
+        wanted = text.strip().upper().removeprefix("PADES-")
+        for level in cls:
+            if level.value.upper().removeprefix("PADES-") == wanted:
+                return level
+        names = ", ".join(level.short_name for level in cls)
+        raise ValueError(f"unknown signature level {text!r}; use one of {names}")
+
+    @property
+    def short_name(self) -> str:
+        """``b-b``, ``b-t``, ``b-lt`` or ``b-lta`` (how the setting spells it)."""
+        return self.value.removeprefix("PAdES-").lower()
+
+    @property
+    def rank(self) -> int:
+        """Position in the order B-B < B-T < B-LT < B-LTA."""
+        return list(SignatureLevel).index(self)
 
 
 @dataclass(frozen=True)
 class SigningOptions:
     """How a report is signed."""
 
+    level: SignatureLevel | None = None
+    """The level wanted; ``None``: B-T when a TSA URL is given, else B-B. B-LT and B-LTA
+    fetch the revocation data the certificates point to (CRL distribution points, OCSP)
+    at signing; B-B and B-T never go to the network except to the TSA."""
+
     tsa_url: str | None = None
-    """RFC 3161 timestamp authority; ``None`` signs at level B-B."""
+    """RFC 3161 timestamp authority; every level above B-B needs one."""
 
     tsa_timeout_seconds: float = 10.0
     """How long to wait for the timestamp authority before failing."""
 
-    embed_validation_info: bool = True
-    """Try for B-LT (validation data in the PDF) when a timestamp is taken."""
-
-    allow_fetching: bool = False
-    """Let pyHanko fetch CRLs/OCSP responses over the network while embedding validation
-    data. Off by default: the embedded install never goes to the network."""
-
     extra_trust_roots: tuple[asn1_x509.Certificate, ...] = ()
-    """Roots besides the identity's own chain needed to validate it offline (e.g. the
-    timestamp authority's root) when embedding validation data."""
+    """Roots besides the identity's own chain that the validation data must lead to
+    (e.g. the timestamp authority's root), for B-LT and B-LTA."""
 
     field_name: str = "GatehouseSignature"
     """Name of the signature field (visible where the cover reserved its box, else
@@ -83,6 +110,13 @@ class SigningOptions:
     location: str | None = None
     """Where the signature was made, as shown by PDF readers."""
 
+    @property
+    def wanted_level(self) -> SignatureLevel:
+        """The level to reach: :attr:`level`, or what the TSA setting implies."""
+        if self.level is not None:
+            return self.level
+        return SignatureLevel.B_B if self.tsa_url is None else SignatureLevel.B_T
+
 
 @dataclass(frozen=True)
 class SignedPdf:
@@ -96,20 +130,47 @@ class SignedPdf:
 
 
 def _timestamper(options: SigningOptions) -> TimeStamper | None:
-    """The HTTP timestamp client for the configured TSA, if any."""
-    if options.tsa_url is None:
+    """The HTTP timestamp client for the configured TSA, when the level needs one."""
+    level = options.wanted_level
+    if level is SignatureLevel.B_B:
         return None
+    if options.tsa_url is None:
+        raise SigningError(
+            f"{level} needs a timestamp authority: configure its URL (GATEHOUSE_TSA_URL)"
+        )
     return HTTPTimeStamper(options.tsa_url, timeout=options.tsa_timeout_seconds)
 
 
 def _validation_context(
-    identity: SigningIdentity, extra_roots: Sequence[asn1_x509.Certificate], *, fetch: bool
+    identity: SigningIdentity, extra_roots: Sequence[asn1_x509.Certificate]
 ) -> ValidationContext:
-    """Offline validation context trusting the identity's own chain (for embedding only)."""
+    """The context validation data is gathered with: revocation data is required for
+    every certificate that names where to find it, and fetched from there."""
     return ValidationContext(
         trust_roots=[identity.trust_anchor, *extra_roots],
         other_certs=list(identity.chain),
-        allow_fetching=fetch,
+        allow_fetching=True,
+        revocation_mode="hard-fail",
+    )
+
+
+def _metadata(
+    identity: SigningIdentity, options: SigningOptions, level: SignatureLevel
+) -> signers.PdfSignatureMetadata:
+    """pyHanko's signature settings for ``level``."""
+    long_term = level.rank >= SignatureLevel.B_LT.rank
+    return signers.PdfSignatureMetadata(
+        field_name=options.field_name,
+        reason=options.reason,
+        location=options.location,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        embed_validation_info=long_term,
+        use_pades_lta=level is SignatureLevel.B_LTA,
+        timestamp_field_name=f"{options.field_name}DocumentTimestamp",
+        validation_context=(
+            _validation_context(identity, options.extra_trust_roots) if long_term else None
+        ),
     )
 
 
@@ -118,24 +179,12 @@ def _sign_once(
     *,
     identity: SigningIdentity,
     options: SigningOptions,
+    level: SignatureLevel,
     timestamper: TimeStamper | None,
-    embed: bool,
     box: SignatureBox | None,
 ) -> bytes:
     """One pyHanko signing pass over ``pdf``, visible in ``box`` when there is one."""
-    metadata = signers.PdfSignatureMetadata(
-        field_name=options.field_name,
-        reason=options.reason,
-        location=options.location,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        embed_validation_info=embed,
-        validation_context=(
-            _validation_context(identity, options.extra_trust_roots, fetch=options.allow_fetching)
-            if embed
-            else None
-        ),
-    )
+    metadata = _metadata(identity, options, level)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     if box is None:
         output = signers.sign_pdf(writer, metadata, signer=identity.signer, timestamper=timestamper)
@@ -156,6 +205,25 @@ def _sign_once(
     return signer.sign_pdf(writer, appearance_text_params=dict(text)).getvalue()
 
 
+def _check_reached(data: bytes, level: SignatureLevel) -> None:
+    """Refuse a file that lacks what ``level`` promises (the DSS; a document timestamp)."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    if level.rank >= SignatureLevel.B_LT.rank and "/DSS" not in reader.root:
+        raise SigningError(f"{level} was not reached: no validation data was embedded")
+    if level is SignatureLevel.B_LTA and not reader.embedded_timestamp_signatures:
+        raise SigningError(f"{level} was not reached: no document timestamp was added")
+
+
+def _chain_problem(error: BaseException) -> str:
+    """The innermost reason pyHanko gives for a chain it could not validate."""
+    reasons = [str(error)]
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(reasons) < 4:
+        reasons.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    return ": ".join(reason for reason in reasons if reason)
+
+
 def sign_pdf(
     pdf: bytes,
     *,
@@ -163,32 +231,33 @@ def sign_pdf(
     options: SigningOptions,
     box: SignatureBox | None = None,
 ) -> SignedPdf:
-    """Sign ``pdf`` with ``identity`` at the highest PAdES level the options allow.
+    """Sign ``pdf`` with ``identity`` at exactly the level the options ask for.
 
     With ``box`` (where the cover reserved room) the signature is visible there
-    (:mod:`app.reports.appearance`); without, the field is invisible.
+    (:mod:`app.reports.appearance`); without, the field is invisible. A level that
+    cannot be reached raises :class:`SigningError` (:class:`TimestampError` when the
+    TSA fails); nothing is returned half-signed.
     """
+    level = options.wanted_level
     timestamper = _timestamper(options)
     try:
-        if timestamper is not None and options.embed_validation_info:
-            try:
-                data = _sign_once(
-                    pdf,
-                    identity=identity,
-                    options=options,
-                    timestamper=timestamper,
-                    embed=True,
-                    box=box,
-                )
-                return SignedPdf(data=data, level=SignatureLevel.B_LT)
-            except (PathError, ChainValidationError):
-                pass  # chain not validatable offline: B-T is the honest level
         data = _sign_once(
-            pdf, identity=identity, options=options, timestamper=timestamper, embed=False, box=box
+            pdf,
+            identity=identity,
+            options=options,
+            level=level,
+            timestamper=timestamper,
+            box=box,
         )
     except TimestampRequestError as error:
         raise TimestampError(f"timestamp authority {options.tsa_url} failed: {error}") from error
-    except (PyHankoSigningError, PdfError) as error:
+    except (PathError, ChainValidationError, PyHankoSigningError) as error:
+        raise SigningError(
+            f"cannot sign at {level}: {_chain_problem(error)}"
+            if level.rank >= SignatureLevel.B_LT.rank
+            else f"cannot sign the report: {error}"
+        ) from error
+    except PdfError as error:
         raise SigningError(f"cannot sign the report: {error}") from error
-    level = SignatureLevel.B_B if timestamper is None else SignatureLevel.B_T
+    _check_reached(data, level)
     return SignedPdf(data=data, level=level)

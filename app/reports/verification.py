@@ -15,6 +15,12 @@ The verdict combines three independent checks, because none is enough alone:
 
 Optionally the file's SHA-256 is compared with the one the registry recorded when the
 report was issued, which also catches a re-signed forgery.
+
+Each signature also gets the PAdES level it reaches for this verifier and why not
+higher (:mod:`app.reports.long_term`); document timestamps (PAdES B-LTA) are checked
+like signatures, so a byte changed after the last signature is caught too. Validation
+runs at a given time (a simulated clock) or now; a signature whose certificates have
+expired by then is trusted only through its long-term validation.
 """
 
 from __future__ import annotations
@@ -33,19 +39,24 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import (
+    DocumentTimestampStatus,
     EmbeddedPdfSignature,
     PdfSignatureStatus,
     SignatureCoverageLevel,
     validate_pdf_signature,
+    validate_pdf_timestamp,
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from app.reports.identity import certificate_fingerprint, is_self_signed
+from app.reports.long_term import LongTermAssessment, assess_level
+from app.reports.signing import SignatureLevel
 
 __all__ = [
     "Coverage",
+    "DocumentTimestampCheck",
     "SignatureCheck",
     "TrustStatus",
     "Verdict",
@@ -114,6 +125,12 @@ class SignatureCheck:
     timestamp_trusted: bool | None
     timestamp_authority: str | None
     problems: tuple[str, ...]
+    level: SignatureLevel | None = None
+    """PAdES level reached for this verifier (``None``: the signature is not sound)."""
+    level_gaps: tuple[str, ...] = ()
+    """Why the level is not higher."""
+    long_term: bool = False
+    """Trusted through the PAdES-LTA validation (the document timestamp's proof)."""
 
     @property
     def sound(self) -> bool:
@@ -124,6 +141,25 @@ class SignatureCheck:
             and self.coverage is not Coverage.MODIFIED
             and self.timestamp_intact is not False
         )
+
+
+@dataclass(frozen=True)
+class DocumentTimestampCheck:
+    """What one document timestamp (PAdES B-LTA) says about the file."""
+
+    field_name: str
+    intact: bool
+    """The timestamped bytes hash to the token's imprint and the token verifies."""
+    trusted: bool
+    coverage: Coverage
+    time: dt.datetime | None
+    authority: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def sound(self) -> bool:
+        """Unaltered since it was applied (its authority's trust is judged apart)."""
+        return self.intact and self.coverage is not Coverage.MODIFIED
 
 
 @dataclass(frozen=True)
@@ -138,6 +174,9 @@ class VerificationResult:
     signatures: tuple[SignatureCheck, ...]
     error: str | None
     """Why the file could not be read as a PDF, if it could not."""
+    document_timestamps: tuple[DocumentTimestampCheck, ...] = ()
+    validation_time: dt.datetime | None = None
+    """The simulated clock the file was validated at (``None``: now)."""
 
     @property
     def verdict(self) -> Verdict:
@@ -147,6 +186,8 @@ class VerificationResult:
         if not self.signatures:
             return Verdict.UNSIGNED
         if not all(signature.sound for signature in self.signatures):
+            return Verdict.TAMPERED
+        if not all(stamp.sound for stamp in self.document_timestamps):
             return Verdict.TAMPERED
         if all(signature.trust is TrustStatus.TRUSTED for signature in self.signatures):
             return Verdict.VERIFIED
@@ -166,6 +207,14 @@ class VerificationResult:
         return min((signature.trust for signature in self.signatures), key=order.index)
 
     @property
+    def level(self) -> SignatureLevel | None:
+        """The lowest level among the signatures (``None`` unless intact)."""
+        levels = [signature.level for signature in self.signatures]
+        if not self.intact or None in levels:
+            return None
+        return min((level for level in levels if level is not None), key=lambda lv: lv.rank)
+
+    @property
     def problems(self) -> tuple[str, ...]:
         """Every reason the verdict is not ``verified``, in words."""
         found = [self.error] if self.error else []
@@ -175,6 +224,8 @@ class VerificationResult:
             found.append("the file carries no signature")
         for signature in self.signatures:
             found.extend(signature.problems)
+        for stamp in self.document_timestamps:
+            found.extend(stamp.problems)
         return tuple(found)
 
     def as_dict(self) -> dict[str, Any]:
@@ -183,6 +234,8 @@ class VerificationResult:
             "verdict": self.verdict.value,
             "intact": self.intact,
             "trust": self.trust.value,
+            "level": None if self.level is None else self.level.value,
+            "validation_time": _iso(self.validation_time),
             "sha256": self.sha256,
             "expected_sha256": self.expected_sha256,
             "sha256_matches": self.sha256_matches,
@@ -202,8 +255,22 @@ class VerificationResult:
                     "timestamp_intact": check.timestamp_intact,
                     "timestamp_trusted": check.timestamp_trusted,
                     "timestamp_authority": check.timestamp_authority,
+                    "level": None if check.level is None else check.level.value,
+                    "level_gaps": list(check.level_gaps),
+                    "long_term": check.long_term,
                 }
                 for check in self.signatures
+            ],
+            "document_timestamps": [
+                {
+                    "field_name": stamp.field_name,
+                    "intact": stamp.intact,
+                    "trusted": stamp.trusted,
+                    "coverage": stamp.coverage.value,
+                    "time": _iso(stamp.time),
+                    "authority": stamp.authority,
+                }
+                for stamp in self.document_timestamps
             ],
         }
 
@@ -251,7 +318,7 @@ def trust_of(status: SignatureStatus) -> TrustStatus:
     return TrustStatus.UNKNOWN
 
 
-def _coverage(status: PdfSignatureStatus) -> Coverage:
+def _coverage(status: PdfSignatureStatus | DocumentTimestampStatus) -> Coverage:
     """Map pyHanko's coverage and difference analysis onto our three cases."""
     if status.coverage is SignatureCoverageLevel.ENTIRE_FILE:
         return Coverage.ENTIRE_FILE
@@ -264,60 +331,122 @@ def _coverage(status: PdfSignatureStatus) -> Coverage:
     return Coverage.MODIFIED
 
 
-def _check_signature(
-    signature: EmbeddedPdfSignature, trust_roots: Sequence[asn1_x509.Certificate]
-) -> SignatureCheck:
-    """Validate one embedded signature against ``trust_roots`` with no network access."""
-    field_name = signature.field_name or "(unnamed)"
-    context = ValidationContext(trust_roots=list(trust_roots), allow_fetching=False)
-    usage = KeyUsageConstraints(
-        key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+def _context(
+    trust_roots: Sequence[asn1_x509.Certificate], moment: dt.datetime | None
+) -> ValidationContext:
+    """Trust only ``trust_roots``, fetch nothing, validate at ``moment`` (``None``: now)."""
+    return ValidationContext(trust_roots=list(trust_roots), allow_fetching=False, moment=moment)
+
+
+def _unvalidatable(field_name: str, error: Exception) -> SignatureCheck:
+    """A signature pyHanko could not even validate: a failed verification."""
+    return SignatureCheck(
+        field_name=field_name,
+        intact=False,
+        valid=False,
+        trust=TrustStatus.UNKNOWN,
+        coverage=Coverage.MODIFIED,
+        modification_level=None,
+        signer_subject=None,
+        signer_fingerprint_sha256=None,
+        signing_time=None,
+        timestamp=None,
+        timestamp_intact=None,
+        timestamp_trusted=None,
+        timestamp_authority=None,
+        problems=(f"signature {field_name} cannot be validated: {error}",),
     )
-    try:
-        status = validate_pdf_signature(
-            signature, signer_validation_context=context, key_usage_settings=usage
-        )
-    except Exception as error:  # any failure to validate is a failed verification
-        return SignatureCheck(
-            field_name=field_name,
-            intact=False,
-            valid=False,
-            trust=TrustStatus.UNKNOWN,
-            coverage=Coverage.MODIFIED,
-            modification_level=None,
-            signer_subject=None,
-            signer_fingerprint_sha256=None,
-            signing_time=None,
-            timestamp=None,
-            timestamp_intact=None,
-            timestamp_trusted=None,
-            timestamp_authority=None,
-            problems=(f"signature {field_name} cannot be validated: {error}",),
-        )
-    certificate = status.signing_cert
-    trust = trust_of(status)
-    coverage = _coverage(status)
-    stamp = status.timestamp_validity
+
+
+def _integrity_problems(field_name: str, status: PdfSignatureStatus) -> list[str]:
+    """Digest, signature value, coverage and timestamp-token problems, in words."""
     problems = []
     if not status.intact:
         problems.append(f"signature {field_name}: the signed content was altered (digest mismatch)")
     if not status.valid:
         problems.append(f"signature {field_name}: the signature value does not verify")
-    if coverage is Coverage.MODIFIED:
+    if _coverage(status) is Coverage.MODIFIED:
         level = status.modification_level.name if status.modification_level else "unknown"
         problems.append(
             f"signature {field_name}: the file was changed after signing "
             f"(coverage {status.coverage.name if status.coverage else 'unknown'}, "
             f"modification {level})"
         )
+    stamp = status.timestamp_validity
     if stamp is not None and not (stamp.intact and stamp.valid):
         problems.append(f"signature {field_name}: the timestamp token does not verify")
+    return problems
+
+
+def _expiry_problem(
+    field_name: str, certificate: asn1_x509.Certificate, moment: dt.datetime
+) -> str | None:
+    """Say so when the signer's certificate is outside its validity period at ``moment``."""
+    validity = certificate["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    if moment > not_after:
+        return (
+            f"signature {field_name}: the signer's certificate expired on "
+            f"{not_after.isoformat()}, before the validation time {moment.isoformat()}, "
+            "and no long-term validation (PAdES B-LTA) proves it was valid when signed"
+        )
+    if moment < not_before:
+        return f"signature {field_name}: the signer's certificate is not yet valid at {moment}"
+    return None
+
+
+def _check_signature(
+    signature: EmbeddedPdfSignature,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    *,
+    moment: dt.datetime | None,
+    document_timestamps: Sequence[tuple[EmbeddedPdfSignature, bool]],
+) -> SignatureCheck:
+    """Validate one embedded signature against ``trust_roots`` with no network access."""
+    field_name = signature.field_name or "(unnamed)"
+    usage = KeyUsageConstraints(
+        key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+    )
+    try:
+        status = validate_pdf_signature(
+            signature,
+            signer_validation_context=_context(trust_roots, moment),
+            key_usage_settings=usage,
+        )
+    except Exception as error:  # any failure to validate is a failed verification
+        return _unvalidatable(field_name, error)
+    certificate = status.signing_cert
+    stamp = status.timestamp_validity
+    problems = _integrity_problems(field_name, status)
+    sound = not problems
+    assessment: LongTermAssessment | None = None
+    if sound:
+        try:
+            assessment = assess_level(
+                signature,
+                status,
+                trust_roots=trust_roots,
+                document_timestamps=document_timestamps,
+                validation_time=moment or dt.datetime.now(dt.UTC),
+            )
+        except Exception as error:  # unreadable validation data: no level above B-B
+            assessment = LongTermAssessment(
+                level=SignatureLevel.B_B,
+                gaps=(f"the embedded validation data cannot be read: {error}",),
+                archival_trust=False,
+                proven_at=None,
+            )
+    long_term = assessment is not None and assessment.archival_trust
+    trust = TrustStatus.TRUSTED if long_term else trust_of(status)
+    if sound and trust is not TrustStatus.TRUSTED:
+        expiry = _expiry_problem(field_name, certificate, moment or dt.datetime.now(dt.UTC))
+        problems.extend([expiry] if expiry else [])
     return SignatureCheck(
         field_name=field_name,
         intact=status.intact,
         valid=status.valid,
         trust=trust,
-        coverage=coverage,
+        coverage=_coverage(status),
         modification_level=(
             status.modification_level.name.lower() if status.modification_level else None
         ),
@@ -329,6 +458,50 @@ def _check_signature(
         timestamp_trusted=None if stamp is None else stamp.trusted,
         timestamp_authority=None if stamp is None else stamp.signing_cert.subject.human_friendly,
         problems=tuple(problems),
+        level=None if assessment is None else assessment.level,
+        level_gaps=() if assessment is None else assessment.gaps,
+        long_term=long_term,
+    )
+
+
+def _check_document_timestamp(
+    stamp: EmbeddedPdfSignature,
+    trust_roots: Sequence[asn1_x509.Certificate],
+    *,
+    moment: dt.datetime | None,
+) -> DocumentTimestampCheck:
+    """Validate one document timestamp: its imprint, its token, what follows it, its TSA."""
+    field_name = stamp.field_name or "(unnamed)"
+    try:
+        status = validate_pdf_timestamp(stamp, validation_context=_context(trust_roots, moment))
+    except Exception as error:  # any failure to validate is a failed verification
+        return DocumentTimestampCheck(
+            field_name=field_name,
+            intact=False,
+            trusted=False,
+            coverage=Coverage.MODIFIED,
+            time=None,
+            authority=None,
+            problems=(f"document timestamp {field_name} cannot be validated: {error}",),
+        )
+    intact = status.intact and status.valid
+    coverage = _coverage(status)
+    problems = []
+    if not intact:
+        problems.append(
+            f"document timestamp {field_name}: the timestamped content was altered "
+            "or the token does not verify"
+        )
+    if coverage is Coverage.MODIFIED:
+        problems.append(f"document timestamp {field_name}: the file was changed after it")
+    return DocumentTimestampCheck(
+        field_name=field_name,
+        intact=intact,
+        trusted=status.trusted,
+        coverage=coverage,
+        time=status.timestamp,
+        authority=status.signing_cert.subject.human_friendly,
+        problems=tuple(problems),
     )
 
 
@@ -337,8 +510,12 @@ def verify_pdf(
     *,
     trust_roots: Sequence[asn1_x509.Certificate] = (),
     expected_sha256: str | None = None,
+    validation_time: dt.datetime | None = None,
 ) -> VerificationResult:
-    """Check every signature in ``data`` offline and draw one verdict (see module doc)."""
+    """Check every signature in ``data`` offline and draw one verdict (see module doc).
+
+    ``validation_time`` is a simulated clock: validate as if it were then (``None``: now).
+    """
     # pyHanko logs a traceback for every chain it cannot build (self-signed signers, an
     # unknown root); the verdict below says so in one line, so only errors are logged.
     for name in ("pyhanko", "pyhanko_certvalidator"):
@@ -347,7 +524,8 @@ def verify_pdf(
     matches = None if expected_sha256 is None else digest == expected_sha256.strip().lower()
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = list(reader.embedded_regular_signatures)
+        stamps = list(reader.embedded_timestamp_signatures)
     except Exception as error:  # a file pyHanko cannot parse cannot be verified
         return VerificationResult(
             sha256=digest,
@@ -355,14 +533,27 @@ def verify_pdf(
             sha256_matches=matches,
             signatures=(),
             error=f"not a readable PDF: {error}",
+            validation_time=validation_time,
         )
     # A signature dictionary damaged beyond recognition must not pass as "unsigned".
-    damaged = not embedded and _SIGNATURE_MARKER in data
-    checks = tuple(_check_signature(signature, trust_roots) for signature in embedded)
+    damaged = not embedded and not stamps and _SIGNATURE_MARKER in data
+    stamp_checks = tuple(
+        _check_document_timestamp(stamp, trust_roots, moment=validation_time) for stamp in stamps
+    )
+    judged = [
+        (stamp, check.sound and check.trusted)
+        for stamp, check in zip(stamps, stamp_checks, strict=True)
+    ]
+    checks = tuple(
+        _check_signature(signature, trust_roots, moment=validation_time, document_timestamps=judged)
+        for signature in embedded
+    )
     return VerificationResult(
         sha256=digest,
         expected_sha256=expected_sha256,
         sha256_matches=matches,
         signatures=checks,
         error="the file holds a signature that cannot be read (damaged)" if damaged else None,
+        document_timestamps=stamp_checks,
+        validation_time=validation_time,
     )

@@ -125,7 +125,9 @@ def signed_files(
         context=promotion_evidence_context(),
         identity=identity,
         tsa_url=timestamp_authority.url,
-        signing_options=SigningOptions(extra_trust_roots=(timestamp_authority.certificate,)),
+        signing_options=SigningOptions(
+            level=SignatureLevel.B_LT, extra_trust_roots=(timestamp_authority.certificate,)
+        ),
         ledger_reference=LedgerReference(
             head=ChainPosition(350, sha("ledger head")), checkpoint=None
         ),

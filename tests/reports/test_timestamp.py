@@ -10,7 +10,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from app.reports import SignatureLevel, SigningIdentity, SigningOptions, Verdict, verify_pdf
-from app.reports.errors import TimestampError
+from app.reports.errors import SigningError, TimestampError
 from app.reports.generation import generate_report
 from tests.reports.conftest import TimestampAuthority
 from tests.reports.contexts import dataset_sheet_context
@@ -27,8 +27,7 @@ def test_b_t_signature_carries_a_timestamp_that_is_reported(
         identity=identity,
         tsa_url=timestamp_authority.url,
     )
-    # The TSA root is unknown to the signer, so validation data cannot be embedded
-    # offline: the honest level is B-T.
+    # A TSA URL without a level asks for B-T: no validation data is gathered.
     assert report.signature_level is SignatureLevel.B_T
     assert len(timestamp_authority.requests) > requests_before
     result = verify_pdf(
@@ -54,7 +53,9 @@ def test_b_lt_embeds_validation_data_and_stays_intact(
         context=dataset_sheet_context(),
         identity=identity,
         tsa_url=timestamp_authority.url,
-        signing_options=SigningOptions(extra_trust_roots=(timestamp_authority.certificate,)),
+        signing_options=SigningOptions(
+            level=SignatureLevel.B_LT, extra_trust_roots=(timestamp_authority.certificate,)
+        ),
     )
     assert report.signature_level is SignatureLevel.B_LT
     reader = PdfFileReader(io.BytesIO(report.pdf))
@@ -67,6 +68,33 @@ def test_b_lt_embeds_validation_data_and_stays_intact(
     # The DSS is appended after the signature: a permitted update, not a modification.
     assert check.coverage.value == "permitted_updates"
     assert check.timestamp is not None
+
+
+def test_b_lt_with_a_timestamp_authority_nobody_trusts_is_refused_not_downgraded(
+    identity: SigningIdentity, timestamp_authority: TimestampAuthority
+) -> None:
+    """The TSA's root is not among the signer's roots, so its chain cannot be validated
+    for the validation data: B-LT was asked for, so signing fails (no B-T instead)."""
+    with pytest.raises(SigningError, match="cannot sign at PAdES-B-LT"):
+        generate_report(
+            kind="dataset_sheet",
+            context=dataset_sheet_context(),
+            identity=identity,
+            tsa_url=timestamp_authority.url,
+            signing_options=SigningOptions(level=SignatureLevel.B_LT),
+        )
+
+
+def test_a_level_above_b_b_without_a_timestamp_authority_is_refused(
+    identity: SigningIdentity,
+) -> None:
+    with pytest.raises(SigningError, match="needs a timestamp authority"):
+        generate_report(
+            kind="dataset_sheet",
+            context=dataset_sheet_context(),
+            identity=identity,
+            signing_options=SigningOptions(level=SignatureLevel.B_LTA),
+        )
 
 
 def test_unreachable_timestamp_authority_fails_loudly(identity: SigningIdentity) -> None:
