@@ -162,8 +162,9 @@ def assess_level(
     if not (stamp.intact and stamp.valid and stamp.trusted):
         return _stop(
             SignatureLevel.B_B,
-            "the signature timestamp's authority does not chain to a trusted root "
-            "(give its root as a trust root)",
+            "the signature timestamp is not trusted at the validation time: its authority "
+            "does not chain to a given root (give the TSA's root) or its certificate has "
+            "expired",
         )
     if "/DSS" not in signature.reader.root:
         return _stop(

@@ -1,11 +1,11 @@
 """Every report kind, as signed, passes veraPDF for PDF/A-3a and PDF/UA-1.
 
 veraPDF (the PDF Association's reference validator) runs as a real Java process over
-the signed files: one report of every kind signed PAdES B-B, and one signed B-LT
-through a local timestamp authority with the ledger reference embedded as a PDF/A-3
-associated file, so the incremental updates pyHanko appends (signature, document
-security store) are checked too. Any failed rule fails the test, and the validator's
-summary and every failed rule are printed.
+the signed files: one report of every kind signed PAdES B-B, and one signed B-LTA
+through a local CA and timestamp authority with the ledger reference embedded as a
+PDF/A-3 associated file, so the incremental updates pyHanko appends (signature,
+document security store, document timestamp) are checked too. Any failed rule fails
+the test, and the validator's summary and every failed rule are printed.
 
 The jars come from ``scripts/fetch-verapdf`` (``scripts/test`` runs it), found at
 ``$GATEHOUSE_VERAPDF_LIB`` or under ``.tools/``.
@@ -23,11 +23,12 @@ import pytest
 
 from app.ledger.anchors import LedgerReference
 from app.ledger.chain import ChainPosition
-from app.reports import GeneratedReport, SigningIdentity, generate_report
+from app.reports import GeneratedReport, SigningIdentity, generate_report, load_signing_identity
 from app.reports.rendering import RenderOptions
 from app.reports.signing import SignatureLevel, SigningOptions
-from tests.reports.conftest import TimestampAuthority, require_binary
+from tests.reports.conftest import require_binary
 from tests.reports.contexts import model_card_context, promotion_evidence_context, sha
+from tests.support.local_pki import local_pki
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,28 +114,28 @@ def run_verapdf(files: list[Path], *, flavour: str) -> list[Validation]:
 
 @pytest.fixture(scope="module")
 def signed_files(
-    reports: dict[str, GeneratedReport],
-    identity: SigningIdentity,
-    timestamp_authority: TimestampAuthority,
-    tmp_path_factory: pytest.TempPathFactory,
+    reports: dict[str, GeneratedReport], tmp_path_factory: pytest.TempPathFactory
 ) -> list[Path]:
-    """Every kind signed B-B, plus an evidence pack signed B-LT with its ledger attachment."""
+    """Every kind signed B-B, plus an evidence pack signed B-LTA (validation data and a
+    document timestamp from a local CA and ``openssl ts``) with its ledger attachment."""
     folder = tmp_path_factory.mktemp("conformance")
-    long_term = generate_report(
-        kind="promotion_evidence",
-        context=promotion_evidence_context(),
-        identity=identity,
-        tsa_url=timestamp_authority.url,
-        signing_options=SigningOptions(
-            level=SignatureLevel.B_LT, extra_trust_roots=(timestamp_authority.certificate,)
-        ),
-        ledger_reference=LedgerReference(
-            head=ChainPosition(350, sha("ledger head")), checkpoint=None
-        ),
-    )
-    assert long_term.signature_level is SignatureLevel.B_LT
+    with local_pki(folder / "pki") as pki:
+        long_term = generate_report(
+            kind="promotion_evidence",
+            context=promotion_evidence_context(),
+            identity=load_signing_identity(pki.signer_pkcs12(b"pki"), passphrase=b"pki"),
+            signing_options=SigningOptions(
+                level=SignatureLevel.B_LTA,
+                tsa_url=pki.tsa_url,
+                extra_trust_roots=(pki.timestamp_root_certificate,),
+            ),
+            ledger_reference=LedgerReference(
+                head=ChainPosition(350, sha("ledger head")), checkpoint=None
+            ),
+        )
+    assert long_term.signature_level is SignatureLevel.B_LTA
     named = {f"{kind}.pdf": report.pdf for kind, report in reports.items()}
-    named["promotion_evidence-b-lt-with-ledger.pdf"] = long_term.pdf
+    named["promotion_evidence-b-lta-with-ledger.pdf"] = long_term.pdf
     paths = []
     for name, data in named.items():
         path = folder / name
