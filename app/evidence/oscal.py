@@ -243,7 +243,7 @@ def _document(
         ),
         results=[result],
     )
-    return json.loads(document.oscal_serialize_json())  # type: ignore[no-any-return]
+    return json.loads(document.oscal_serialize_json())
 
 
 def promotion_results(

@@ -55,7 +55,7 @@ def export() -> Any:
         flash_form_errors(form)
         return _page(form, 400)
     try:
-        period = Period(form.start.data, form.end.data)  # type: ignore[arg-type]
+        period = Period(form.start.data, form.end.data)
         with tempfile.TemporaryDirectory(prefix="gatehouse-bundle-") as folder:
             out = Path(folder) / "bundle.zip"
             with unit_of_work() as session:
