@@ -40,9 +40,11 @@ from app.evidence.bundle_readme import readme_text
 from app.evidence.errors import EvidenceError
 from app.evidence.oscal import (
     OSCAL_VERSION,
+    decisions_in,
     latest_decisions_in,
     period_results,
     promotion_results,
+    within,
 )
 from app.evidence.oscal_schema import SCHEMA_FILE, schema_errors
 from app.ledger.chain import append_event, export_jsonl, head_position
@@ -50,7 +52,6 @@ from app.ledger.checkpoints import CheckpointFile, create_checkpoint
 from app.ledger.signatures import sign_statement
 from app.models.base import utc_now
 from app.models.evidence import Report
-from app.models.governance import PolicyDecision
 from app.models.ledger import LedgerCheckpoint
 from app.models.vocabulary import GateName, LedgerSubject
 from app.policy.bundle import DATA_FILE, load_bundle
@@ -94,31 +95,8 @@ class ExportedBundle:
 
 def _reports_in(session: Session, period: Period) -> list[Report]:
     """Reports issued within the period, oldest first."""
-    return list(
-        session.exec(
-            select(Report)
-            .where(
-                col(Report.created_at) >= period.starts_at,
-                col(Report.created_at) < period.ends_before,
-            )
-            .order_by(col(Report.id))
-        ).all()
-    )
-
-
-def _promotion_decisions_in(session: Session, period: Period) -> list[PolicyDecision]:
-    """Every production-promotion decision made within the period, oldest first."""
-    return list(
-        session.exec(
-            select(PolicyDecision)
-            .where(
-                PolicyDecision.gate == GateName.PRODUCTION_PROMOTION,
-                col(PolicyDecision.created_at) >= period.starts_at,
-                col(PolicyDecision.created_at) < period.ends_before,
-            )
-            .order_by(col(PolicyDecision.id))
-        ).all()
-    )
+    query = select(Report).where(within(period, col(Report.created_at)))
+    return list(session.exec(query.order_by(col(Report.id))))
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -162,7 +140,9 @@ def _oscal_files(
                 generated_at=now,
             )
         )
-    for decision in _promotion_decisions_in(session, period):
+    for decision in decisions_in(
+        session=session, period=period, gate=GateName.PRODUCTION_PROMOTION
+    ):
         documents[f"oscal/promotion-decision-{decision.id}.json"] = promotion_results(
             decision=decision,
             catalogue=catalogue,

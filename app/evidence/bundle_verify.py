@@ -34,7 +34,7 @@ from app.evidence.oscal_schema import schema_errors
 from app.evidence.zip_reading import read_members
 from app.ledger.checkpoints import CheckpointFile
 from app.ledger.errors import CheckpointFileError
-from app.ledger.signatures import verify_statement
+from app.ledger.signatures import StatementSignature, verify_statement
 from app.policy.bundle import bundle_digest
 from app.reports.verification import TrustStatus, verify_pdf
 
@@ -65,6 +65,20 @@ class BundleVerification:
     def add(self, area: str, subject: str, ok: bool, detail: str) -> None:
         """Record one check."""
         self.checks.append(BundleCheck(area, subject, ok, detail))
+
+    def add_signature(self, area: str, subject: str, status: StatementSignature) -> None:
+        """Record a detached signature's check, its signer and its trust."""
+        self.trust.add(status.trust)
+        if status.signer_fingerprint_sha256:
+            self.signers.add(status.signer_fingerprint_sha256)
+        self.add(
+            area,
+            subject,
+            status.sound,
+            f"signed by {status.signer_subject} ({status.trust.value})"
+            if status.sound
+            else "; ".join(status.problems),
+        )
 
     @property
     def intact(self) -> bool:
@@ -110,17 +124,9 @@ def _manifest(members: dict[str, bytes], result: BundleVerification, roots: Sequ
     if signature is None:
         result.add("manifest", MANIFEST_SIGNATURE, False, "the manifest is not signed")
         return manifest
-    status = verify_statement(data, signature.decode("ascii", "replace").strip(), trust_roots=roots)
-    result.trust.add(status.trust)
-    if status.signer_fingerprint_sha256:
-        result.signers.add(status.signer_fingerprint_sha256)
-    result.add(
-        "manifest",
-        MANIFEST_SIGNATURE,
-        status.sound,
-        f"signed by {status.signer_subject} ({status.trust.value})"
-        if status.sound
-        else "; ".join(status.problems),
+    text = signature.decode("ascii", "replace").strip()
+    result.add_signature(
+        "manifest", MANIFEST_SIGNATURE, verify_statement(data, text, trust_roots=roots)
     )
     return manifest
 
@@ -191,17 +197,12 @@ def _checkpoints(
         except CheckpointFileError as error:
             result.add("checkpoint", path, False, str(error))
             continue
-        status = verify_statement(
-            checkpoint.statement_bytes, checkpoint.signature_cms, trust_roots=roots
-        )
-        result.trust.add(status.trust)
-        if status.signer_fingerprint_sha256:
-            result.signers.add(status.signer_fingerprint_sha256)
-        result.add(
+        result.add_signature(
             "checkpoint",
             path,
-            status.sound,
-            "signature sound" if status.sound else "; ".join(status.problems),
+            verify_statement(
+                checkpoint.statement_bytes, checkpoint.signature_cms, trust_roots=roots
+            ),
         )
         found.append((path, checkpoint))
     return found

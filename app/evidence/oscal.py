@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 from trestle.oscal import OSCAL_VERSION
 from trestle.oscal import assessment_results as oscal_ar
@@ -40,9 +41,11 @@ __all__ = [
     "GATEHOUSE_NAMESPACE",
     "OSCAL_VERSION",
     "ControlFinding",
+    "decisions_in",
     "latest_decisions_in",
     "period_results",
     "promotion_results",
+    "within",
 ]
 
 #: The namespace of Gatehouse's own OSCAL props: a name, not a location (``.invalid`` is
@@ -276,18 +279,27 @@ def promotion_results(
     )
 
 
+def within(period: Period, column: Any) -> Any:
+    """The SQL condition that the UTC timestamp ``column`` falls within ``period``."""
+    return and_(column >= period.starts_at, column < period.ends_before)
+
+
+def decisions_in(
+    *, session: Session, period: Period, gate: GateName | None = None
+) -> list[PolicyDecision]:
+    """Decisions made within ``period`` (of ``gate``, if given), oldest first."""
+    query = select(PolicyDecision).where(within(period, col(PolicyDecision.created_at)))
+    if gate is not None:
+        query = query.where(PolicyDecision.gate == gate)
+    return list(
+        session.exec(query.order_by(col(PolicyDecision.created_at), col(PolicyDecision.id)))
+    )
+
+
 def latest_decisions_in(*, session: Session, period: Period) -> list[PolicyDecision]:
     """The newest decision of each gate and subject made within ``period``, oldest first."""
     newest: dict[tuple[str, str, int], PolicyDecision] = {}
-    rows = session.exec(
-        select(PolicyDecision)
-        .where(
-            col(PolicyDecision.created_at) >= period.starts_at,
-            col(PolicyDecision.created_at) < period.ends_before,
-        )
-        .order_by(col(PolicyDecision.created_at), col(PolicyDecision.id))
-    ).all()
-    for decision in rows:
+    for decision in decisions_in(session=session, period=period):
         newest[(decision.gate, decision.subject_type, decision.subject_id)] = decision
     return sorted(newest.values(), key=lambda decision: (decision.created_at, decision.id or 0))
 
