@@ -21,7 +21,6 @@ from app.auth.roles import EVIDENCE_EXPORTERS
 from app.db import unit_of_work
 from app.downloads import attachment
 from app.errors import GatehouseError
-from app.evidence.bundle import export_bundle
 from app.reports.prepared import Period
 from app.web.pages import flash_form_errors
 
@@ -50,6 +49,9 @@ def bundles() -> Any:
 @allow(*EVIDENCE_EXPORTERS)
 def export() -> Any:
     """Build the period's bundle and send it; problems come back on the same page."""
+    # Imported here so the portal starts without the OSCAL models loaded (they take ~1 s).
+    from app.evidence.bundle import export_bundle
+
     form = BundleForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
