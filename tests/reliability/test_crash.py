@@ -67,7 +67,7 @@ GATEHOUSE = Path(sys.executable).parent / "gatehouse"
 STARTUP_TIMEOUT_S = 240
 CALL_TIMEOUT_S = 120
 #: Kills per database; each lands at a seeded random time into a burst.
-KILLS = 5
+KILLS = 4
 SEED = 14
 #: Seconds after a burst starts at which the server may be killed.
 KILL_WINDOW_S = (0.5, 4.0)
