@@ -6,7 +6,12 @@ from typing import Any
 
 from app.errors import ValidationError
 
-__all__ = ["MalformedJsonError", "RequestValidationError", "UnsupportedMediaTypeError"]
+__all__ = [
+    "BodyTooLargeError",
+    "MalformedJsonError",
+    "RequestValidationError",
+    "UnsupportedMediaTypeError",
+]
 
 
 class RequestValidationError(ValidationError):
@@ -32,3 +37,11 @@ class UnsupportedMediaTypeError(ValidationError):
 
     status = 415
     title = "Unsupported media type"
+
+
+class BodyTooLargeError(ValidationError):
+    """The body is larger than the operation takes: a JSON body beyond
+    ``GATEHOUSE_MAX_JSON_BYTES``, or an upload beyond the limit its form declares."""
+
+    status = 413
+    title = "Body too large"
