@@ -261,3 +261,24 @@ def test_export_refuses_a_backwards_period_and_writes_nothing(world: World, tmp_
     assert result.exit_code == 1
     assert "before it starts" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_trusting_the_published_certificate_makes_every_signer_trusted(
+    world: World, bundle: bytes, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    identity = signing_identity(world.settings)
+    path, certificate = tmp_path / "bundle.zip", tmp_path / "organisation.pem"
+    path.write_bytes(bundle)
+    certificate.write_bytes(identity.certificate.dump())
+    untrusted = CliRunner().invoke(cli_group, ["verify", str(path), "--require-trust"])
+    assert untrusted.exit_code == 1 and untrusted.output.startswith("INTACT")
+    trusted = CliRunner().invoke(
+        cli_group, ["verify", str(path), "--trust", str(certificate), "--require-trust"]
+    )
+    assert trusted.exit_code == 0, trusted.output
+    assert trusted.output.startswith("VERIFIED")
+    assert identity.fingerprint_sha256 in trusted.output
+    stranger = verify_bundle(bundle, trust_roots=[])
+    assert not stranger.trusted and stranger.signers == {identity.fingerprint_sha256}
