@@ -148,5 +148,5 @@ def test_a_body_beyond_the_json_limit_is_413_before_it_is_read(app: Flask, make_
     # The 100 MB `authors` was stored and sent back on every read.
     body = json.dumps({**RUN, "authors": ["a" * 100] * (limit // 100 + 1)})
     problem = _problem(actor.post("/api/v1/runs", data=body, content_type="application/json"), 413)
-    assert str(limit) in problem["detail"]
+    assert f"{limit:,}" in problem["detail"] and "GATEHOUSE_MAX_JSON_BYTES" in problem["detail"]
     assert _run_count(actor) == 0
