@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import ValidationError
+from app.errors import ConflictError, ValidationError
 
 __all__ = [
     "BodyTooLargeError",
+    "IdempotencyKeyInFlightError",
+    "IdempotencyKeyReusedError",
+    "InvalidIdempotencyKeyError",
     "MalformedJsonError",
     "RequestValidationError",
     "UnsupportedMediaTypeError",
@@ -45,3 +48,21 @@ class BodyTooLargeError(ValidationError):
 
     status = 413
     title = "Body too large"
+
+
+class InvalidIdempotencyKeyError(ValidationError):
+    """The header is empty, too long, or not visible ASCII."""
+
+    title = "Invalid idempotency key"
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    """The key was used before for a different request."""
+
+    title = "Idempotency key reused"
+
+
+class IdempotencyKeyInFlightError(ConflictError):
+    """A request with the same key is still running."""
+
+    title = "Idempotency key in flight"
