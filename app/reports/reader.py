@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,8 +171,13 @@ def deployments_of(reader: Reader, model_id: int) -> list[Deployment]:
 
 def model_state(deployments: Sequence[Deployment]) -> str:
     """The most significant deployment state, or ``registered`` when never deployed."""
-    states = {str(deployment.state) for deployment in deployments}
-    return next((state for state in _STATE_ORDER if state in states), "registered")
+    return most_significant_state(str(deployment.state) for deployment in deployments)
+
+
+def most_significant_state(states: Iterable[str]) -> str:
+    """The most significant of a model's deployment states, ``registered`` for none."""
+    present = set(states)
+    return next((state for state in _STATE_ORDER if state in present), "registered")
 
 
 def model_summary(reader: Reader, model: ModelVersion) -> ModelSummary:

@@ -203,6 +203,8 @@ def _promotion_evidence(
         "decision": {
             "gate": decision.gate,
             "allow": decision.allow,
+            "outcome": str(decision.outcome),  # type: ignore[typeddict-item]
+            "error": decision.error,
             "decided_at": decision.created_at,
             "engine": decision.engine,
             "policy_bundle_hash": decision.bundle_sha256,
