@@ -184,6 +184,7 @@ def promotion_pack(identity: SigningIdentity, repeat: int) -> None:
 
 def periodic_at_scale(identity: SigningIdentity, work: Path) -> None:
     """Seed the registry at :data:`PERIODIC_SCALE`, then gather, render and sign the year."""
+    work.mkdir()
     settings = settings_for_tests(work)
     upgrade(settings.database_url)
     engine = build_engine(settings.database_url)
