@@ -64,6 +64,7 @@ __all__ = [
     "render_report",
     "report_filename",
     "signing_identity",
+    "stored_pdf",
     "verify_upload",
 ]
 
@@ -273,21 +274,27 @@ def _stored_file(settings: Settings, report: Report) -> Path:
     return path
 
 
+def stored_pdf(settings: Settings, report: Report) -> bytes:
+    """A report's stored PDF, checked against the SHA-256 recorded when it was issued."""
+    try:
+        data = _stored_file(settings, report).read_bytes()
+    except OSError as error:
+        raise ReportFileMissingError(
+            f"the PDF of report {report.id} is missing from storage: {error.strerror}"
+        ) from error
+    if hashlib.sha256(data).hexdigest() != report.pdf_sha256:
+        raise ReportFileMissingError(
+            f"the stored PDF of report {report.id} no longer matches its recorded SHA-256"
+        )
+    return data
+
+
 def record_download(
     *, session: Session, settings: Settings, report_id: int, actor: str
 ) -> ReportDownload:
     """Read a report's PDF, check it is the file that was issued, and ledger the download."""
     report = get_record(session=session, model=Report, record_id=report_id)
-    try:
-        data = _stored_file(settings, report).read_bytes()
-    except OSError as error:
-        raise ReportFileMissingError(
-            f"the PDF of report {report_id} is missing from storage: {error.strerror}"
-        ) from error
-    if hashlib.sha256(data).hexdigest() != report.pdf_sha256:
-        raise ReportFileMissingError(
-            f"the stored PDF of report {report_id} no longer matches its recorded SHA-256"
-        )
+    data = stored_pdf(settings, report)
     append_record_event(
         session=session,
         record=report,

@@ -166,7 +166,7 @@ def decide(finding_id: int) -> Any:
     return redirect(url_for("web_evidence.model_evidence", model_id=model_id))
 
 
-def _trend_charts(batches: list[Any]) -> list[str]:
+def _trend_charts(batches: list[Any], *, psi_bound: float | None) -> list[str]:
     if not batches:
         return []
     labels = [f"#{b.id}" for b in batches]
@@ -192,7 +192,7 @@ def _trend_charts(batches: list[Any]) -> list[str]:
                 [f"#{b.id}" for b in drifted],
                 [b.drift[0]["psi"] for b in drifted],
                 title="Population stability index of the scores per batch",
-                threshold=0.2,
+                threshold=psi_bound,
                 threshold_label="review bound (policy data)",
                 value_format="{:.3f}",
             ),
@@ -213,7 +213,9 @@ def deployment_monitoring(deployment_id: int) -> Any:
         deployment=deployment,
         batches=batches,
         incidents=incidents,
-        charts=_trend_charts(batches),
+        charts=_trend_charts(
+            batches, psi_bound=monitoring.review_psi_bound(current_policy_engine())
+        ),
         form=IncidentForm(),
     )
 
