@@ -15,6 +15,8 @@ every worker inherits them.
 
 from __future__ import annotations
 
+import contextlib
+
 from weasyprint import HTML
 
 from app.reports.accessibility import declare_pdf_ua
@@ -42,8 +44,7 @@ def _warm_up() -> None:
     document.write_pdf(pdf_variant=options.pdf_variant, finisher=declare_pdf_ua)
 
 
-try:
+# The fork server must start whatever happens here (cold caches are slower, not wrong):
+# a real render reports its own error.
+with contextlib.suppress(Exception):
     _warm_up()
-except Exception:  # noqa: BLE001, S110 - cold caches are slower, not wrong
-    # The server must start whatever happens here: a real render reports its own error.
-    pass
