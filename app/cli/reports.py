@@ -7,7 +7,10 @@ exits 0 on success, 1 when the subject is missing or not ready, 2 on a usage err
 ``report verify`` exits 0 when the file is signed and unaltered since signing (whoever
 signed it; ``--require-trust`` also demands a trusted signer), 1 when it is tampered,
 unsigned, not the registered file or (with ``--require-trust``) not trusted, and 2 on
-a usage error.
+a usage error. With ``--replay`` it also re-evaluates the embedded decisions with this
+installation's policies: 1 when the embedded evidence is not intact or not replayable
+(a digest mismatch, no input), 3 when it is intact but a decision would now come out
+differently.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_roots, with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.ledger.anchors import (
@@ -32,13 +35,14 @@ from app.ledger.anchors import (
 from app.reports.errors import UnknownReportKindError
 from app.reports.kind import report_kind
 from app.reports.prepared import Period, ReportRequest
+from app.reports.replay import describe as describe_replay
+from app.reports.replay import replay_failure, replay_report
 from app.reports.service import generate
 from app.reports.verification import (
     SignatureCheck,
     TrustStatus,
     Verdict,
     VerificationResult,
-    load_certificate,
     verify_pdf,
 )
 
@@ -116,6 +120,13 @@ def _describe(path: Path, result: VerificationResult) -> str:
     help="Do not check the report's embedded ledger head and checkpoint against this "
     "installation's ledger (checked by default when run as 'gatehouse report verify').",
 )
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Also re-evaluate the decisions embedded in FILE with this installation's policies "
+    "(offline, no database) and name any decision or control whose outcome would differ; "
+    "exit 3 when one does.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify_command(
     file: Path,
@@ -123,30 +134,32 @@ def verify_command(
     trust_files: tuple[Path, ...],
     require_trust: bool,
     offline: bool,
+    replay: bool,
     as_json: bool,
 ) -> None:
     """Check that FILE is a signed report, unaltered since signing, who signed it, and
     that the ledger still holds the head and checkpoint the report pinned."""
-    roots = []
-    for trust_file in trust_files:
-        try:
-            roots.append(load_certificate(trust_file.read_bytes()))
-        except ValueError as error:
-            raise click.BadParameter(
-                f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
-            ) from error
+    roots = trust_roots(trust_files)
     data = file.read_bytes()
     result = verify_pdf(data, trust_roots=roots, expected_sha256=expected_sha256)
     reference = read_reference(data) if result.intact else None
     ledger = None if reference is None or offline else _check_ledger(reference, roots)
+    try:
+        replayed = replay_report(data) if replay else None
+    except GatehouseError as error:
+        raise click.ClickException(f"cannot replay: {error}") from None
     if as_json:
         body = {"file": str(file), **result.as_dict()}
         body["ledger"] = None if ledger is None else ledger.as_dict()
+        if replayed is not None:
+            body["replay"] = replayed.as_dict()
         click.echo(json.dumps(body, indent=2))
     else:
         click.echo(_describe(file, result))
         if reference is not None:
             click.echo(_describe_ledger(reference, ledger))
+        if replayed is not None:
+            click.echo("\n".join(describe_replay(replayed)))
     failed = not result.intact or (require_trust and result.verdict is not Verdict.VERIFIED)
     if failed:
         reason = result.problems[0] if result.problems else "signer is not trusted"
@@ -155,6 +168,9 @@ def verify_command(
     if ledger is not None and not ledger.holds:
         click.echo(f"{file}: ledger check failed: {'; '.join(ledger.problems)}", err=True)
         raise SystemExit(1)
+    if replayed is not None and not replayed.identical:
+        click.echo(f"{file}: {replay_failure(replayed)}", err=True)
+        raise SystemExit(1 if replayed.evidence_problems else 3)
 
 
 def _check_ledger(
