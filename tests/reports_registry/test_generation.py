@@ -6,6 +6,7 @@ the database rows the reports were built from, never copied from a rendered repo
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -21,6 +22,7 @@ from app.models.users import User
 from app.reports import SignatureLevel, TrustStatus, Verdict, verify_pdf
 from app.reports.prepared import ReportRequest
 from app.reports.service import build_context
+from app.reports.verification import embedded_file
 from tests.reports.conftest import ARTIFACTS, TimestampAuthority, pdf_text, require_binary
 from tests.reports_registry.conftest import GENERATOR, PERIOD, World, generate_in_session
 
@@ -200,6 +202,16 @@ def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> N
     for decision in denied:
         for violation in decision.violations:
             assert violation["control"] in text
+    # The listings are embedded under the signature, each with every row.
+    for listing in listings.values():
+        embedded = embedded_file(world.pdf("periodic_compliance"), listing["name"])
+        assert embedded is not None, listing["name"]
+        rows = json.loads(embedded)["rows"]
+        assert len(rows) == len(listing["rows"]) and listing["name"] in text
+    decisions = json.loads(
+        embedded_file(world.pdf("periodic_compliance"), listings["decisions"]["name"]) or b"{}"
+    )["rows"]
+    assert {row["decision_id"] for row in decisions} >= {decision.id for decision in denied}
 
 
 def test_explainability_audit_report_shows_shap_importance_and_reasons(world: World) -> None:

@@ -22,6 +22,7 @@ from app.models.governance import PolicyDecision
 from app.models.model_versions import ModelVersion
 from app.models.vocabulary import DecisionOutcome
 from app.reports import periodic_queries as queries
+from app.reports.attachments import EvidenceFile, json_evidence, policy_bundle_evidence
 from app.reports.contexts import Finding
 from app.reports.kind import PERIOD_SUBJECT, ReportKind, register_kind, svg
 from app.reports.periodic_contexts import (
@@ -468,6 +469,31 @@ def _periodic_figures(context: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _periodic_files(reader: Reader, context: Mapping[str, Any]) -> list[EvidenceFile]:
+    """The full listings the page summarises, and the policy bundle in force.
+
+    Not the decisions' input documents: a busy year holds tens of thousands, and each
+    decision's own evidence (its promotion pack, ``gatehouse evidence export``) carries
+    them for replay; the decision listing names each one's input and bundle digests.
+    """
+    period = context["period"]
+    return [
+        *(
+            json_evidence(
+                listing["name"],
+                listing["description"],
+                {
+                    "report_kind": "periodic_compliance",
+                    "period": {"start": period["start"], "end": period["end"]},
+                    "rows": listing["rows"],
+                },
+            )
+            for listing in context["listings"].values()
+        ),
+        policy_bundle_evidence(reader.bundle),
+    ]
+
+
 register_kind(
     ReportKind(
         name="periodic_compliance",
@@ -476,5 +502,6 @@ register_kind(
         template="periodic_compliance.html",
         build=_periodic,
         figures=_periodic_figures,
+        evidence=_periodic_files,
     )
 )
