@@ -173,13 +173,10 @@ def failing_controls(session: Session, period: Period) -> list[tuple[str, int]]:
     return [(str(name), count) for name, count in session.exec(query) if name is not None]
 
 
-def decisions_in_period(session: Session, period: Period) -> Sequence[Any]:
-    """Every decision of the period with its subject's name columns, in time order.
-
-    Only the columns the listing prints: not the stored result (every control's
-    outcome), which the embedded decision evidence carries.
-    """
-    query = _with_subjects(
+def _decisions_with_subjects(*extra: Any) -> Any:
+    """Decisions' identifying columns, outcome and violations, ``extra`` columns, and
+    their subject's name columns (:data:`SUBJECT_COLUMNS`)."""
+    return _with_subjects(
         sa.select(
             col(PolicyDecision.id),
             col(PolicyDecision.created_at),
@@ -188,12 +185,22 @@ def decisions_in_period(session: Session, period: Period) -> Sequence[Any]:
             col(PolicyDecision.subject_id),
             col(PolicyDecision.outcome),
             col(PolicyDecision.violations),
-            col(PolicyDecision.input_sha256),
-            col(PolicyDecision.bundle_sha256),
+            *extra,
             *SUBJECT_COLUMNS,
         ).select_from(PolicyDecision),
         col(PolicyDecision.subject_type),
         col(PolicyDecision.subject_id),
+    )
+
+
+def decisions_in_period(session: Session, period: Period) -> Sequence[Any]:
+    """Every decision of the period with its subject's name columns, in time order.
+
+    Only the columns the listing prints: not the stored result (every control's
+    outcome), which the embedded decision evidence carries.
+    """
+    query = _decisions_with_subjects(
+        col(PolicyDecision.input_sha256), col(PolicyDecision.bundle_sha256)
     )
     query = query.where(_in_period(col(PolicyDecision.created_at), period)).order_by(
         col(PolicyDecision.created_at), col(PolicyDecision.id)
@@ -213,21 +220,7 @@ def latest_denials(session: Session, before: dt.datetime) -> Sequence[Any]:
             col(PolicyDecision.subject_id),
         )
     )
-    query = _with_subjects(
-        sa.select(
-            col(PolicyDecision.id),
-            col(PolicyDecision.created_at),
-            col(PolicyDecision.gate),
-            col(PolicyDecision.subject_type),
-            col(PolicyDecision.subject_id),
-            col(PolicyDecision.outcome),
-            col(PolicyDecision.violations),
-            col(PolicyDecision.error),
-            *SUBJECT_COLUMNS,
-        ).select_from(PolicyDecision),
-        col(PolicyDecision.subject_type),
-        col(PolicyDecision.subject_id),
-    )
+    query = _decisions_with_subjects(col(PolicyDecision.error))
     query = query.where(
         col(PolicyDecision.id).in_(newest), col(PolicyDecision.allow).is_(False)
     ).order_by(col(PolicyDecision.id))
