@@ -23,12 +23,14 @@ __all__ = [
     "AuditState",
     "DecisionOutcome",
     "Domain",
+    "EvaluationKind",
     "FindingSeverity",
     "GateName",
     "GateSubject",
     "Hosting",
     "LawfulBasis",
     "LedgerSubject",
+    "MemorisationMethod",
     "Platform",
     "TransferMechanism",
     "VoteDecision",
@@ -112,6 +114,24 @@ class AuditState(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class EvaluationKind(StrEnum):
+    """What an evaluation of a model version measured (the policy reads each its own way)."""
+
+    BENCHMARK = "benchmark"
+    RED_TEAM = "red_team"
+    #: Only imported: how many training records the model gives back.
+    MEMORISATION = "memorisation"
+
+
+class MemorisationMethod(StrEnum):
+    """How a memorisation test tried to elicit training records."""
+
+    #: Records planted in the training data on purpose.
+    CANARY = "canary"
+    #: Records sampled from the training data.
+    EXTRACTION = "extraction"
 
 
 class LawfulBasis(StrEnum):

@@ -27,6 +27,7 @@ from app.models.model_versions import ModelVersionBase
 from app.models.runs import FineTuneRunBase
 from app.models.vocabulary import (
     Art9Condition,
+    EvaluationKind,
     FindingSeverity,
     LawfulBasis,
     TransferMechanism,
@@ -197,7 +198,7 @@ class EvaluationCreate(StrictInput):
     then failed the red-team control for good; now each missing field is a 422 naming it.
     """
 
-    kind: Literal["benchmark", "red_team"]
+    kind: Literal[EvaluationKind.BENCHMARK, EvaluationKind.RED_TEAM]
     name: str = Field(min_length=1, max_length=200)
     metrics: dict[str, float | int] = Field(default_factory=dict, validate_default=True)
     thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
@@ -215,9 +216,9 @@ class EvaluationCreate(StrictInput):
         cls, metrics: dict[str, float | int], info: ValidationInfo
     ) -> dict[str, float | int]:
         kind = info.data.get("kind")
-        if kind == "benchmark" and not metrics:
+        if kind == EvaluationKind.BENCHMARK and not metrics:
             raise ValueError("a benchmark states at least one metric")
-        if kind != "red_team":
+        if kind != EvaluationKind.RED_TEAM:
             return metrics
         missing = [name for name in RED_TEAM_COUNTS if name not in metrics]
         if missing:
@@ -237,7 +238,7 @@ class EvaluationCreate(StrictInput):
     @field_validator("attack_category", "severity")
     @classmethod
     def _stated_for_red_team(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and info.data.get("kind") == "red_team":
+        if value is None and info.data.get("kind") == EvaluationKind.RED_TEAM:
             raise ValueError(f"a red-team result states its {info.field_name}")
         return value
 

@@ -11,7 +11,7 @@ from app.charts import bar_chart_svg, grouped_bar_chart_svg
 from app.models.datasets import DatasetVersion
 from app.models.evidence import AuditRun
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import AuditKind, AuditState
+from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
 from app.registry.records import get_record
 from app.reports.contexts import (
     AuditReportContext,
@@ -347,7 +347,7 @@ register_kind(
     ReportKind(
         name="audit_report",
         label="Audit report",
-        subject_type="audit_run",
+        subject_type=LedgerSubject.AUDIT_RUN,
         template="audit_report.html",
         build=_audit_report,
         figures=_audit_figures,
