@@ -225,6 +225,17 @@ def review_deployment(
     }
 
 
+def review_psi_bound(engine: PolicyEngine) -> float | None:
+    """The population stability index above which the policy asks for review.
+
+    Read from the policy data the engine decides with (overrides included), so the
+    portal's reference line is the bound the gate applies; None when the data has none.
+    """
+    thresholds = engine.bundle.data.get("gatehouse", {}).get("thresholds", {})
+    bound = thresholds.get("monitoring", {}).get("review", {}).get("max_psi")
+    return float(bound) if isinstance(bound, int | float) else None
+
+
 def batches_of(*, session: Session, deployment_id: int, limit: int = 200) -> list[MonitoringBatch]:
     """The deployment's latest batches, oldest first."""
     rows = session.exec(

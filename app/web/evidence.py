@@ -167,7 +167,7 @@ def decide(finding_id: int) -> Any:
     return redirect(url_for("web_evidence.model_evidence", model_id=model_id))
 
 
-def _trend_charts(batches: list[Any]) -> list[str]:
+def _trend_charts(batches: list[Any], *, psi_bound: float | None) -> list[str]:
     if not batches:
         return []
     labels = [f"#{b.id}" for b in batches]
@@ -188,7 +188,7 @@ def _trend_charts(batches: list[Any]) -> list[str]:
     drift = drift_chart_svg(
         batches,
         title="Population stability index of the scores per batch",
-        threshold=0.2,
+        threshold=psi_bound,
         threshold_label="review bound (policy data)",
     )
     return charts if drift is None else [drift, *charts]
@@ -207,7 +207,9 @@ def deployment_monitoring(deployment_id: int) -> Any:
         deployment=deployment,
         batches=batches,
         incidents=incidents,
-        charts=_trend_charts(batches),
+        charts=_trend_charts(
+            batches, psi_bound=monitoring.review_psi_bound(current_policy_engine())
+        ),
         form=IncidentForm(),
     )
 
