@@ -19,7 +19,7 @@ from app.demo.audits import seed_demo_audits
 from app.demo.evidence import import_notes_evidence
 from app.demo.ingest import ingest_and_commit
 from app.demo.workflow import run_demo_workflow
-from app.models.vocabulary import Domain, EvaluationKind, FindingSeverity, Hosting, Platform
+from app.models.vocabulary import Domain, FindingSeverity, Hosting, Platform
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.schemas import (
@@ -340,7 +340,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
         _card("credit-risk-assistant", "credit"),
         (
             EvaluationCreate(
-                kind=EvaluationKind.BENCHMARK,
+                kind="benchmark",
                 name="holdout-2026-11",
                 metrics={
                     "accuracy": 0.84,
@@ -350,7 +350,7 @@ def seed_runs_and_models(session: Session, seed: DemoSeed) -> None:
                 },
             ),
             EvaluationCreate(
-                kind=EvaluationKind.RED_TEAM,
+                kind="red_team",
                 name="prompt-injection-suite",
                 metrics={"prompts_tried": 400, "failures": 6},
                 attack_category="prompt_injection",

@@ -27,7 +27,6 @@ from app.models.model_versions import ModelVersionBase
 from app.models.runs import FineTuneRunBase
 from app.models.vocabulary import (
     Art9Condition,
-    EvaluationKind,
     FindingSeverity,
     LawfulBasis,
     TransferMechanism,
@@ -198,7 +197,7 @@ class EvaluationCreate(StrictInput):
     then failed the red-team control for good; now each missing field is a 422 naming it.
     """
 
-    kind: Literal[EvaluationKind.BENCHMARK, EvaluationKind.RED_TEAM]
+    kind: Literal["benchmark", "red_team"]
     name: str = Field(min_length=1, max_length=200)
     metrics: dict[str, float | int] = Field(default_factory=dict, validate_default=True)
     thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
@@ -216,9 +215,9 @@ class EvaluationCreate(StrictInput):
         cls, metrics: dict[str, float | int], info: ValidationInfo
     ) -> dict[str, float | int]:
         kind = info.data.get("kind")
-        if kind == EvaluationKind.BENCHMARK and not metrics:
+        if kind == "benchmark" and not metrics:
             raise ValueError("a benchmark states at least one metric")
-        if kind != EvaluationKind.RED_TEAM:
+        if kind != "red_team":
             return metrics
         missing = [name for name in RED_TEAM_COUNTS if name not in metrics]
         if missing:
@@ -238,7 +237,7 @@ class EvaluationCreate(StrictInput):
     @field_validator("attack_category", "severity")
     @classmethod
     def _stated_for_red_team(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and info.data.get("kind") == EvaluationKind.RED_TEAM:
+        if value is None and info.data.get("kind") == "red_team":
             raise ValueError(f"a red-team result states its {info.field_name}")
         return value
 
