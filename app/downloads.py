@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-__all__ = ["report_download"]
+__all__ = ["attachment", "report_download"]
 
 
-def _pdf_attachment(data: bytes, filename: str) -> Response:
-    """A PDF download response with a safe, generated file name, never cached or sniffed."""
-    response = Response(data, mimetype="application/pdf")
+def attachment(data: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
+    """A download response with a safe, generated file name, never cached or sniffed."""
+    response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
@@ -29,4 +29,4 @@ def report_download(report_id: int) -> Response:
             report_id=report_id,
             actor=current_principal().username,
         )
-    return _pdf_attachment(found.data, found.filename)
+    return attachment(found.data, found.filename)

@@ -1,13 +1,13 @@
-"""Content-addressed file storage for uploaded datasets and generated reports.
+"""Content-addressed file storage for uploaded datasets, signed reports and model artefacts.
 
 Files are stored under their SHA-256, never under a name a user chose, so an upload
 cannot traverse paths or overwrite another file. A stream is written to a temporary
 ``.incoming-`` file, and once complete and within the size limit renamed to a
 ``.staged-<sha256>-`` name (:func:`stage_stream`): a staged file is readable (validation
 and the scan read it) but no record points at it. :meth:`StagedFile.promote` renames it
-to its content address; uploads do that only when the record that points at it commits
-(``app.registry.dataset_ingest``), so a refused upload leaves nothing behind, and
-``app.registry.storage_sweep`` removes what a crashed process left.
+to its content address, which happens only when the record that points at it commits
+(``app.storage_commit``), so a refused upload leaves nothing behind, and
+``app.registry.storage_sweep`` promotes or removes what a crashed process left.
 """
 
 from __future__ import annotations
@@ -124,20 +124,10 @@ def stage_stream(stream: IO[bytes], *, root: Path, max_bytes: int, suffix: str =
         temporary.unlink(missing_ok=True)
 
 
-def store_stream(stream: IO[bytes], *, root: Path, max_bytes: int, suffix: str = "") -> StoredFile:
-    """Copy ``stream`` into ``root`` under its SHA-256 at once (its record is written next)."""
-    return stage_stream(stream, root=root, max_bytes=max_bytes, suffix=suffix).promote()
-
-
 def stage_file(path: Path, *, root: Path, max_bytes: int) -> StagedFile:
     """Stage a local file (the CLI's and the demo's way in) until its record commits."""
     with path.open("rb") as stream:
         return stage_stream(stream, root=root, max_bytes=max_bytes, suffix=_safe_suffix(path.name))
-
-
-def store_file(path: Path, *, root: Path, max_bytes: int) -> StoredFile:
-    """Store a local file at its content address at once."""
-    return stage_file(path, root=root, max_bytes=max_bytes).promote()
 
 
 def _safe_suffix(name: str) -> str:

@@ -18,6 +18,8 @@ APPROVERS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK)
 REPORT_READERS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK, R.ML_ENGINEER, R.AUDITOR)
 #: Generate signed reports (auditors download and verify them).
 REPORT_GENERATORS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.MODEL_RISK)
+#: Export a period's evidence bundle (signs a ledger checkpoint, ledgered as an export).
+EVIDENCE_EXPORTERS = (R.ADMIN, R.COMPLIANCE_OFFICER, R.AUDITOR)
 #: Manage users and tokens.
 ADMINS = (R.ADMIN,)
 #: Record governance facts (the service then checks the fact's owning role, so an engineer

@@ -52,6 +52,11 @@ AREAS: tuple[Area, ...] = (
         "app.cli.evaluations:cli_group",
         "Evaluation and red-team evidence: import tools' results, list findings.",
     ),
+    Area(
+        "evidence",
+        "app.cli.evidence:cli_group",
+        "Evidence bundles for auditors: export a period, verify a bundle offline.",
+    ),
     Area("gate", "app.cli.gate:cli_group", "Ask the policy gates."),
     Area("ledger", "app.cli.ledger:cli_group", "The tamper-evident ledger."),
     Area(

@@ -25,6 +25,7 @@ __all__ = [
     "OUTPUT_FILE",
     "Area",
     "GatehouseGroup",
+    "trust_roots",
     "with_app_context",
 ]
 
@@ -116,6 +117,21 @@ class GatehouseGroup(click.Group):
                 f"internal error ({type(error).__name__}); "
                 "set GATEHOUSE_DEBUG=1 to see the traceback"
             ) from None
+
+
+def trust_roots(trust_files: Sequence[Path]) -> list[Any]:
+    """The certificates given with ``--trust`` (PEM or DER); a bad file is a usage error."""
+    from app.reports.verification import load_certificate
+
+    roots = []
+    for trust_file in trust_files:
+        try:
+            roots.append(load_certificate(trust_file.read_bytes()))
+        except ValueError as error:
+            raise click.BadParameter(
+                f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
+            ) from error
+    return roots
 
 
 def _by_name(area: Area) -> str:

@@ -13,10 +13,9 @@ import re
 from pathlib import Path
 
 import click
-from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_roots, with_app_context
 from app.db import unit_of_work
 from app.ledger.chain import ChainPosition, export_jsonl, verify_chain
 from app.ledger.checkpoints import (
@@ -28,7 +27,6 @@ from app.ledger.checkpoints import (
 from app.ledger.progress import verify_fully
 from app.ledger.proofs import check_consistency, check_inclusion, consistency_proof, inclusion_proof
 from app.models.ledger import LedgerCheckpoint
-from app.reports.verification import load_certificate
 
 __all__ = ["cli_group"]
 
@@ -46,16 +44,6 @@ _trust_option = click.option(
 @click.group(name="ledger")
 def cli_group() -> None:
     """The tamper-evident ledger."""
-
-
-def _roots(trust_files: tuple[Path, ...]) -> list[asn1_x509.Certificate]:
-    roots = []
-    for trust_file in trust_files:
-        try:
-            roots.append(load_certificate(trust_file.read_bytes()))
-        except ValueError as error:
-            raise click.BadParameter(f"{trust_file}: {error}", param_hint="--trust") from error
-    return roots
 
 
 def _checkpoint(path: Path) -> CheckpointFile:
@@ -91,7 +79,7 @@ def verify_command(
             check = verify_against_checkpoint(
                 session=session,
                 checkpoint=_checkpoint(checkpoint_path),
-                trust_roots=_roots(trust_files),
+                trust_roots=trust_roots(trust_files),
             )
             if not check.holds:
                 raise click.ClickException(
@@ -217,7 +205,7 @@ def check_inclusion_command(
     """Check an inclusion proof against a checkpoint file, offline (no database)."""
     checkpoint = _checkpoint(checkpoint_path)
     check = check_inclusion(
-        proof_path.read_text(encoding="utf-8"), checkpoint, trust_roots=_roots(trust_files)
+        proof_path.read_text(encoding="utf-8"), checkpoint, trust_roots=trust_roots(trust_files)
     )
     if not check.holds:
         raise click.ClickException("inclusion NOT proven: " + "; ".join(check.problems))
@@ -253,7 +241,7 @@ def check_consistency_command(
     """Check a consistency proof between two checkpoint files, offline (no database)."""
     old, new = _checkpoint(old_path), _checkpoint(new_path)
     check = check_consistency(
-        proof_path.read_text(encoding="utf-8"), old, new, trust_roots=_roots(trust_files)
+        proof_path.read_text(encoding="utf-8"), old, new, trust_roots=trust_roots(trust_files)
     )
     if not check.holds:
         raise click.ClickException("consistency NOT proven: " + "; ".join(check.problems))

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,14 @@ class _Finished(Exception):
         super().__init__(message)
         self.code = code
         self.document = document or {}
+
+
+class _Unanswered(_Finished):
+    """Gatehouse could not be reached or answered 5xx: worth asking again (exit 3 if not)."""
+
+
+#: Waits before each retry of a POST the pipeline sends with its Idempotency-Key.
+_RETRY_DELAYS_S = (1.0, 3.0)
 
 
 def parse_duration(text: str) -> float:
@@ -89,6 +98,7 @@ class ApiClient:
         path: str,
         query: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[int, Any]:
         """(status, parsed JSON) of one call; 5xx and transport failures finish with 3."""
         # Imported on the first call: ``--help`` should not pay for the HTTP stack.
@@ -99,6 +109,8 @@ class ApiClient:
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         data = b"" if method == "POST" else None
         if body is not None:
             data = json.dumps(body).encode()
@@ -110,7 +122,7 @@ class ApiClient:
         except urllib.error.HTTPError as error:
             status, raw = int(error.code), error.read()
         except (OSError, ValueError) as failure:
-            raise _Finished(
+            raise _Unanswered(
                 EXIT_INFRASTRUCTURE, f"cannot reach Gatehouse at {self.base_url}: {failure}"
             ) from None
         try:
@@ -118,7 +130,7 @@ class ApiClient:
         except ValueError:
             answer = None
         if status >= 500 or answer is None:
-            raise _Finished(
+            raise _Unanswered(
                 EXIT_INFRASTRUCTURE,
                 f"Gatehouse answered HTTP {status} to {method} {path}: {_detail(answer)}",
             )
@@ -126,12 +138,34 @@ class ApiClient:
             raise _Finished(EXIT_INFRASTRUCTURE, f"Gatehouse refused the token: {_detail(answer)}")
         return status, answer
 
+    def post_once(self, path: str) -> tuple[int, Any]:
+        """POST ``path`` with one ``Idempotency-Key`` for this invocation, sent again with
+        the same key when Gatehouse could not be reached, answered 5xx, or still runs the
+        first attempt (409): however often it is sent, it takes effect once."""
+        key = str(uuid.uuid4())
+        for delay in _RETRY_DELAYS_S:
+            try:
+                status, answer = self.call("POST", path, idempotency_key=key)
+            except _Unanswered:
+                time.sleep(delay)
+                continue
+            if not _still_running(status, answer):
+                return status, answer
+            time.sleep(delay)
+        return self.call("POST", path, idempotency_key=key)
+
     def get_ok(self, path: str, query: dict[str, Any] | None = None) -> Any:
         """GET that must succeed; a 4xx finishes with exit status 1 and the problem's detail."""
         status, body = self.call("GET", path, query)
         if status >= 400:
             raise _Finished(EXIT_DENIED, f"GET {path}: {_detail(body)}")
         return body
+
+
+def _still_running(status: int, answer: Any) -> bool:
+    """Whether a 409 says the first attempt with the same key still runs."""
+    kind = answer.get("type", "") if isinstance(answer, dict) else ""
+    return status == 409 and str(kind).endswith("/idempotency-key-in-flight")
 
 
 def _verdict(decision: dict[str, Any]) -> str:
@@ -247,8 +281,8 @@ def _wait(
 def _request(
     client: ApiClient, reporter: _Reporter, path: str, subject_type: str, subject_id: int
 ) -> int:
-    """POST the transition request; the id of the request to wait on."""
-    status, body = client.call("POST", path)
+    """POST the transition request (retried safely); the id of the request to wait on."""
+    status, body = client.post_once(path)
     if status == 409 and body.get("current") in ("promotion_requested", "submitted"):
         # Another pipeline asked first: wait on the request it opened.
         pending = client.get_ok(

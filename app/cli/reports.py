@@ -20,7 +20,7 @@ import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_roots, with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.ledger.anchors import (
@@ -38,7 +38,6 @@ from app.reports.verification import (
     TrustStatus,
     Verdict,
     VerificationResult,
-    load_certificate,
     verify_pdf,
 )
 
@@ -127,14 +126,7 @@ def verify_command(
 ) -> None:
     """Check that FILE is a signed report, unaltered since signing, who signed it, and
     that the ledger still holds the head and checkpoint the report pinned."""
-    roots = []
-    for trust_file in trust_files:
-        try:
-            roots.append(load_certificate(trust_file.read_bytes()))
-        except ValueError as error:
-            raise click.BadParameter(
-                f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
-            ) from error
+    roots = trust_roots(trust_files)
     data = file.read_bytes()
     result = verify_pdf(data, trust_roots=roots, expected_sha256=expected_sha256)
     reference = read_reference(data) if result.intact else None

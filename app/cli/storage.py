@@ -1,4 +1,4 @@
-"""``gatehouse storage sweep``: remove stored dataset files no version points at.
+"""``gatehouse storage sweep``: remove stored files no record points at.
 
 The same sweep the scheduler's ``storage-sweep`` job runs every hour, for operators who
 want it now (after an outage, say) or with another grace period. It works on the
@@ -19,7 +19,7 @@ __all__ = ["cli_group"]
 
 @click.group("storage")
 def cli_group() -> None:
-    """Stored files: sweep leftovers of uploads."""
+    """Stored files: sweep leftovers of uploads, reports and model artefacts."""
 
 
 @cli_group.command("sweep")
@@ -31,24 +31,25 @@ def cli_group() -> None:
 )
 @with_app_context
 def sweep_command(grace: str) -> None:
-    """Promote or remove dataset files no version points at; ledgered when anything changed."""
+    """Promote or remove stored files (datasets, reports, models) no record points at;
+    ledgered when anything changed."""
     from flask import current_app
 
     from app.cli.pipeline import parse_duration
     from app.db import unit_of_work
-    from app.registry.storage_sweep import sweep_dataset_storage
+    from app.registry.storage_sweep import sweep_storage
 
     settings = current_app.config["GATEHOUSE"]
     with unit_of_work() as session:
-        report = sweep_dataset_storage(
+        report = sweep_storage(
             session=session,
-            root=settings.storage_dir / "datasets",
+            storage_dir=settings.storage_dir,
             actor=f"cli:{getpass.getuser()}"[:80],
             grace=timedelta(seconds=parse_duration(grace)),
         )
     click.echo(
         f"removed {len(report.removed)} orphaned file(s) ({report.bytes_removed} bytes), "
-        f"promoted {len(report.promoted)} committed upload(s), "
+        f"promoted {len(report.promoted)} committed file(s), "
         f"left {report.kept_young} younger than {grace}"
     )
     for item in report.removed:

@@ -38,7 +38,8 @@ from app.policy.engine import PolicyEngine
 from app.registry.model_versions import set_model_card
 from app.registry.records import get_record
 from app.registry.schemas import DatasetVersionMetadata, ModelCardUpdate
-from app.storage import store_file
+from app.storage import stage_file
+from app.storage_commit import promote_on_commit
 
 __all__ = [
     "DEMO_FAIRNESS",
@@ -147,13 +148,14 @@ def _evaluation_version(
 
 
 def _store_model(session: Session, settings: Settings, work: Path, model_id: int) -> None:
-    """Train the stand-in, store it content-addressed and record it as the artefact."""
+    """Train the stand-in, stage it and record it as the artefact (promoted on commit)."""
     training, _ = build_evaluation_set()
     path = work / "credit-risk-assistant.joblib"
     joblib.dump(train_stand_in_model(training), path)
-    stored = store_file(
+    stored = stage_file(
         path, root=settings.storage_dir / "models", max_bytes=settings.max_upload_bytes
     )
+    promote_on_commit(session=session, staged=stored)
     record_model_artifact(
         session=session,
         model_version_id=model_id,

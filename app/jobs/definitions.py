@@ -260,20 +260,34 @@ def webhook_redelivery(context: JobContext, session: Session) -> dict[str, Any]:
 
 @job(
     "storage-sweep",
-    "Remove stored dataset files no version points at (older than 6 hours)",
+    "Remove stored files no record points at (older than 6 hours)",
     lambda _o: IntervalTrigger(hours=1, timezone="UTC"),
 )
 def storage_sweep(context: JobContext, session: Session) -> dict[str, Any]:
-    """Promote or remove leftovers of uploads (``app.registry.storage_sweep``), ledgered."""
-    from app.registry.storage_sweep import sweep_dataset_storage
+    """Promote or remove leftovers of uploads, reports and model artefacts
+    (``app.registry.storage_sweep``), ledgered."""
+    from app.registry.storage_sweep import sweep_storage
 
-    report = sweep_dataset_storage(
+    report = sweep_storage(
         session=session,
-        root=context.settings.storage_dir / "datasets",
+        storage_dir=context.settings.storage_dir,
         actor=SCHEDULER_ACTOR,
         now=context.scheduled_for,
     )
     return report.to_dict()
+
+
+@job(
+    "idempotency-expiry",
+    "Forget the answers of Idempotency-Key requests older than a day",
+    lambda _o: IntervalTrigger(hours=1, timezone="UTC"),
+)
+def idempotency_expiry(context: JobContext, session: Session) -> dict[str, Any]:
+    """Delete stored answers past their time to live (``app.idempotency``): their keys
+    may then be used for new requests."""
+    from app.idempotency import expire
+
+    return {"expired": expire(session=session, now=context.scheduled_for or utc_now())}
 
 
 @job(

@@ -11,6 +11,7 @@ from app.models import (  # noqa: F401
     evaluation_evidence,
     evidence,
     governance,
+    idempotency,
     instance,
     ledger,
     model_versions,

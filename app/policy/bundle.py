@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,14 @@ from typing import Any
 from app.policy.data_floors import check_policy_data
 from app.policy.errors import PolicyBundleError
 
-__all__ = ["DATA_FILE", "PolicyBundle", "bundle_hash", "load_bundle", "merge_data"]
+__all__ = [
+    "DATA_FILE",
+    "PolicyBundle",
+    "bundle_digest",
+    "bundle_hash",
+    "load_bundle",
+    "merge_data",
+]
 
 #: The policy data file at the root of the policy directory.
 DATA_FILE = "data.json"
@@ -69,6 +77,21 @@ def merge_data(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def bundle_digest(
+    modules: Iterable[tuple[str, bytes]], data: bytes, extra_data: bytes | None = None
+) -> str:
+    """The bundle hash over (relative path, bytes) of each module in path order, the bytes
+    of ``data.json`` and of the override file; also how an auditor recomputes it from an
+    evidence bundle's copy of the files."""
+    digest = hashlib.sha256()
+    for relative, source in modules:
+        digest.update(relative.encode() + b"\0" + source + b"\0")
+    digest.update(DATA_FILE.encode() + b"\0" + data + b"\0")
+    if extra_data is not None:
+        digest.update(b"extra-data\0" + extra_data)
+    return digest.hexdigest()
+
+
 def bundle_hash(policy_dir: Path, extra_data: Path | None = None) -> str:
     """sha256 over the loaded policy files and data, to stamp every decision."""
     return load_bundle(policy_dir=policy_dir, extra_data_path=extra_data).hash
@@ -83,18 +106,16 @@ def load_bundle(*, policy_dir: Path, extra_data_path: Path | None = None) -> Pol
     paths = _module_paths(policy_dir)
     if not paths:
         raise PolicyBundleError(f"policy directory {policy_dir} holds no Rego modules")
-    digest = hashlib.sha256()
-    modules = []
-    for path in paths:
-        relative = path.relative_to(policy_dir).as_posix()
-        source = path.read_bytes()
-        digest.update(relative.encode() + b"\0" + source + b"\0")
-        modules.append((relative, source.decode("utf-8")))
+    sources = [(path.relative_to(policy_dir).as_posix(), path.read_bytes()) for path in paths]
     data_file = policy_dir / DATA_FILE
     data = _read_json(data_file)
-    digest.update(DATA_FILE.encode() + b"\0" + data_file.read_bytes() + b"\0")
+    extra_bytes = None
     if extra_data_path is not None:
         data = merge_data(data, _read_json(extra_data_path))
-        digest.update(b"extra-data\0" + extra_data_path.read_bytes())
+        extra_bytes = extra_data_path.read_bytes()
     check_policy_data(data)
-    return PolicyBundle(modules=tuple(modules), data=data, hash=digest.hexdigest())
+    return PolicyBundle(
+        modules=tuple((relative, source.decode("utf-8")) for relative, source in sources),
+        data=data,
+        hash=bundle_digest(sources, data_file.read_bytes(), extra_bytes),
+    )

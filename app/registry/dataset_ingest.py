@@ -16,8 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from app.errors import ValidationError
@@ -28,40 +26,12 @@ from app.models.datasets import DatasetVersion
 from app.registry.datasets import register_version
 from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import StagedFile
+from app.storage_commit import promote_on_commit
 
 log = logging.getLogger(__name__)
 
 #: Formats whose records are free text the PII scan reads.
 _SCANNED_FORMATS = frozenset(TEXT_FORMATS)
-#: ``session.info`` keys: the files waiting for the transaction, and the listeners' flag.
-_STAGED = "gatehouse.staged_files"
-_LISTENING = "gatehouse.staged_files_listening"
-
-
-def _promote_staged(session: Session) -> None:
-    for staged in session.info.pop(_STAGED, []):
-        try:
-            staged.promote()
-        except OSError:
-            # The version is committed; app.registry.storage_sweep finds the staged file
-            # by its digest and promotes it later.
-            log.exception("could not promote staged file %s", staged.path.name)
-
-
-def _discard_staged(session: Session, previous: SessionTransaction) -> None:
-    if previous.nested:  # a savepoint rolled back; the transaction goes on
-        return
-    for staged in session.info.pop(_STAGED, []):
-        staged.discard()
-
-
-def promote_on_commit(*, session: Session, staged: StagedFile) -> None:
-    """Promote ``staged`` when the session's transaction commits; discard it on rollback."""
-    if not session.info.get(_LISTENING):
-        sa_event.listen(session, "after_commit", _promote_staged)
-        sa_event.listen(session, "after_soft_rollback", _discard_staged)
-        session.info[_LISTENING] = True
-    session.info.setdefault(_STAGED, []).append(staged)
 
 
 def parse_declared_metadata(text: str, *, source: str) -> DatasetVersionMetadata:

@@ -4,7 +4,7 @@
 takes three steps so the database transaction stays short: :func:`build_context` reads
 the registry in one unit of work, :func:`render_report` renders and signs (seconds, no
 database), :func:`record_report` stores the PDF content-addressed under
-``storage_dir/reports`` and records and ledgers the :class:`~app.models.evidence.Report`
+``storage_dir/reports`` (promoted when its row commits) and records and ledgers the :class:`~app.models.evidence.Report`
 row in a second unit of work. Every download is ledgered with the user; an uploaded PDF
 is verified offline and matched against the registry.
 """
@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -48,7 +48,8 @@ from app.reports.kind import report_kind
 from app.reports.prepared import Period, PreparedReport, ReportRequest
 from app.reports.reader import load_reader
 from app.reports.verification import VerificationResult, verify_pdf
-from app.storage import store_stream
+from app.storage import stage_stream
+from app.storage_commit import promote_on_commit
 
 __all__ = [
     "MAX_VERIFY_BYTES",
@@ -64,6 +65,7 @@ __all__ = [
     "render_report",
     "report_filename",
     "signing_identity",
+    "stored_pdf",
     "verify_upload",
 ]
 
@@ -165,17 +167,20 @@ def record_report(
     generated: GeneratedReport,
     actor: str,
 ) -> Report:
-    """Store the signed PDF content-addressed, record the Report row and ledger it."""
+    """Stage the signed PDF, record the Report row and ledger it; the PDF reaches its
+    content address when the session commits (``app.storage_commit``), so no report is
+    listed without its file and no file is kept without its row."""
     root = settings.storage_dir / _REPORTS_FOLDER
-    stored = store_stream(
+    stored = stage_stream(
         io.BytesIO(generated.pdf), root=root, max_bytes=_MAX_REPORT_BYTES, suffix=".pdf"
     )
+    promote_on_commit(session=session, staged=stored)
     report = Report(
         kind=prepared.kind,
         subject_type=prepared.subject_type,
         subject_id=prepared.subject_id,
         pdf_sha256=generated.sha256,
-        storage_path=stored.path.relative_to(settings.storage_dir).as_posix(),
+        storage_path=stored.target.relative_to(settings.storage_dir).as_posix(),
         signer_subject=generated.signer_subject,
         signature_level=generated.signature_level.value,
         self_signed=generated.self_signed,
@@ -235,19 +240,27 @@ def build_context(
 
 
 def generate(
-    *, sessions: SessionFactory, settings: Settings, request: ReportRequest, actor: str
+    *,
+    sessions: SessionFactory,
+    settings: Settings,
+    request: ReportRequest,
+    actor: str,
+    record_in: Session | None = None,
 ) -> Report:
     """Build, render, sign, store, record and ledger one report: what every door calls.
 
     The registry is read in one unit of work from ``sessions`` and the report recorded in
-    a second, so no transaction stays open while the PDF renders.
+    a second, so no transaction stays open while the PDF renders. A door that must
+    commit the report with something of its own (the API's stored answer to an
+    ``Idempotency-Key``) passes its session as ``record_in`` and commits it.
     """
     with sessions() as session:
         prepared = build_context(session=session, settings=settings, request=request, actor=actor)
         # The head and latest checkpoint as of the same read: what the report pins.
         reference = current_reference(session=session)
     generated = render_report(settings=settings, prepared=prepared, ledger_reference=reference)
-    with sessions() as session:
+    recorder = sessions() if record_in is None else nullcontext(record_in)
+    with recorder as session:
         return record_report(
             session=session, settings=settings, prepared=prepared, generated=generated, actor=actor
         )
@@ -273,21 +286,27 @@ def _stored_file(settings: Settings, report: Report) -> Path:
     return path
 
 
+def stored_pdf(settings: Settings, report: Report) -> bytes:
+    """A report's stored PDF, checked against the SHA-256 recorded when it was issued."""
+    try:
+        data = _stored_file(settings, report).read_bytes()
+    except OSError as error:
+        raise ReportFileMissingError(
+            f"the PDF of report {report.id} is missing from storage: {error.strerror}"
+        ) from error
+    if hashlib.sha256(data).hexdigest() != report.pdf_sha256:
+        raise ReportFileMissingError(
+            f"the stored PDF of report {report.id} no longer matches its recorded SHA-256"
+        )
+    return data
+
+
 def record_download(
     *, session: Session, settings: Settings, report_id: int, actor: str
 ) -> ReportDownload:
     """Read a report's PDF, check it is the file that was issued, and ledger the download."""
     report = get_record(session=session, model=Report, record_id=report_id)
-    try:
-        data = _stored_file(settings, report).read_bytes()
-    except OSError as error:
-        raise ReportFileMissingError(
-            f"the PDF of report {report_id} is missing from storage: {error.strerror}"
-        ) from error
-    if hashlib.sha256(data).hexdigest() != report.pdf_sha256:
-        raise ReportFileMissingError(
-            f"the stored PDF of report {report_id} no longer matches its recorded SHA-256"
-        )
+    data = stored_pdf(settings, report)
     append_record_event(
         session=session,
         record=report,

@@ -26,6 +26,8 @@ APPROVERS = frozenset({"admin", "compliance_officer", "model_risk"})
 ATTESTERS = frozenset({"admin", "compliance_officer", "model_risk", "ml_engineer"})
 
 GATE_CALLERS = frozenset({"admin", "ml_engineer", "pipeline", "compliance_officer", "model_risk"})
+#: Who may export a period's evidence bundle (auditors are whom it is for).
+EVIDENCE_EXPORTERS = frozenset({"admin", "compliance_officer", "auditor"})
 
 #: (method, rule) -> roles allowed. Routes not listed must still declare something.
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -51,6 +53,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/decisions/<int:decision_id>/answers"): REGISTRARS,
     ("GET", "/"): ALL,
     ("GET", "/ledger"): ALL,
+    ("GET", "/evidence-bundles"): EVIDENCE_EXPORTERS,
+    ("POST", "/evidence-bundles"): EVIDENCE_EXPORTERS,
 }
 PUBLIC = {
     "/healthz",

@@ -209,6 +209,7 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
             "training-status-sync",
             "webhook-redelivery",
             "storage-sweep",
+            "idempotency-expiry",
             job_id,
         } | ({"audit-schedules-sync"} if "audit-schedules-sync" in JOBS else set())
         first_run = scheduler.get_job(job_id).next_run_time

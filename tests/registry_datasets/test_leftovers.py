@@ -24,7 +24,7 @@ from app.demo import files
 from app.jobs.definitions import JobContext
 from app.jobs.runner import execute_job
 from app.models.ledger import LedgerEvent
-from app.registry.storage_sweep import sweep_dataset_storage
+from app.registry.storage_sweep import sweep_storage
 from app.storage import stage_stream
 
 VALID = b'{"input": "What is APR?", "output": "The yearly cost of credit."}\n'
@@ -115,18 +115,24 @@ def test_sweeper_removes_orphans_promotes_committed_and_ledgers(
     run = execute_job(context, "storage-sweep")
     assert run is not None and run.outcome == "succeeded", run
     assert sorted(item["path"] for item in run.details["removed"]) == sorted(
-        p.relative_to(root).as_posix() for p in (orphan, unregistered.path, incoming)
+        p.relative_to(settings.storage_dir).as_posix()
+        for p in (orphan, unregistered.path, incoming)
     )
     assert run.details["bytes_removed"] == 4096 + len(b"never registered\n") + 4
-    assert run.details["promoted"] == [committed.target.relative_to(root).as_posix()]
+    assert run.details["promoted"] == [
+        committed.target.relative_to(settings.storage_dir).as_posix()
+    ]
     assert committed.target.read_bytes() == second
     assert kept.exists() and young.path.exists() and run.details["kept_young"] == 1
     with session_scope(engine) as session:
         swept = session.exec(select(LedgerEvent).where(LedgerEvent.action == "storage.swept")).all()
         assert [(e.actor, e.subject_type) for e in swept] == [("scheduler", "storage")]
         # Nothing left to do: a second sweep changes nothing and ledgers nothing.
-        again = sweep_dataset_storage(
-            session=session, root=root, actor="test", grace=timedelta(hours=6)
+        again = sweep_storage(
+            session=session,
+            storage_dir=settings.storage_dir,
+            actor="test",
+            grace=timedelta(hours=6),
         )
         assert again.removed == [] and again.promoted == []
     with session_scope(engine) as session:

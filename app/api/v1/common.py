@@ -3,7 +3,8 @@
 Every view is registered with :func:`route`, which stacks what each route needs in the
 same order: the URL rule, the roles and token scope (deny by default), the request
 validation spectree reads from the view's ``json``/``query``/``form`` annotations, the
-declared answer model, one unit of work handed to the view, and the JSON answer.
+declared answer model, one unit of work handed to the view (for a POST sent with an
+``Idempotency-Key``, at most once per key: ``app.api.v1.idempotency``), and the JSON answer.
 
 An answer is built from the resource's ``XPublic`` model (``app.models``), never from the
 table row: :func:`public` reads only the fields the public model declares, so a column
@@ -24,11 +25,11 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session, SQLModel
 
+from app.api.v1.idempotency import answer_once
 from app.api.v1.request_bounds import bounded
 from app.api.v1.spec import answers, spec
 from app.auth.guard import allow
 from app.auth.roles import READERS
-from app.db import unit_of_work
 from app.registry.records import MAX_PAGE_SIZE, Page, list_records
 
 #: What a view answers: its answer model, a JSON body, or a finished response (a
@@ -79,13 +80,15 @@ def route(
     def register(view: View) -> View:
         @functools.wraps(view)
         def respond(**kwargs: Any) -> Response:
-            with unit_of_work() as session:
+            def produce(session: Session) -> Response:
                 body = view(session, **kwargs)
                 if isinstance(body, Response):
                     return body
                 response = jsonify(dump(body) if isinstance(body, BaseModel) else body)
                 response.status_code = status
                 return response
+
+            return answer_once(method, produce)
 
         # spectree reads the request models from these annotations, resolved here in the
         # view's module (the wrapper's own module does not import them).

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import ValidationError
+from app.errors import ConflictError, ValidationError
 
-__all__ = ["MalformedJsonError", "RequestValidationError", "UnsupportedMediaTypeError"]
+__all__ = [
+    "IdempotencyKeyInFlightError",
+    "IdempotencyKeyReusedError",
+    "InvalidIdempotencyKeyError",
+    "MalformedJsonError",
+    "RequestValidationError",
+    "UnsupportedMediaTypeError",
+]
 
 
 class RequestValidationError(ValidationError):
@@ -32,3 +39,21 @@ class UnsupportedMediaTypeError(ValidationError):
 
     status = 415
     title = "Unsupported media type"
+
+
+class InvalidIdempotencyKeyError(ValidationError):
+    """The header is empty, too long, or not visible ASCII."""
+
+    title = "Invalid idempotency key"
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    """The key was used before for a different request."""
+
+    title = "Idempotency key reused"
+
+
+class IdempotencyKeyInFlightError(ConflictError):
+    """A request with the same key is still running."""
+
+    title = "Idempotency key in flight"

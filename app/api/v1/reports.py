@@ -102,14 +102,16 @@ def _body(report: Report) -> ReportDetail:
     answer=ReportDetail,
     refusals=(502, 504),
 )
-def generate(_session: Session, json: ReportCreate) -> Answer:
+def generate(session: Session, json: ReportCreate) -> Answer:
     """Generate, sign, store and record a report (takes a few seconds)."""
-    # Rendering takes seconds: the service opens its own short units of work around it.
+    # Rendering takes seconds: the service reads in its own short unit of work first, and
+    # records in this one (not begun before), which commits with the answer.
     report = report_service.generate(
         sessions=unit_of_work,
         settings=current_app.config["GATEHOUSE"],
         request=json.request(),
         actor=current_principal().username,
+        record_in=session,
     )
     return _body(report)
 

@@ -20,6 +20,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
 from app.api.v1.errors import MalformedJsonError, RequestValidationError
+from app.api.v1.idempotency import document_header
 from app.problems import PROBLEM_MEDIA_TYPE, Problem
 
 #: What each error status means, wherever an operation may answer it.
@@ -137,7 +138,7 @@ class _SpecTree(SpecTree):
     def _generate_spec(self) -> dict[str, Any]:
         kept = copy.deepcopy(self.models)
         try:
-            return super()._generate_spec()
+            return document_header(super()._generate_spec())
         finally:
             self.models = kept
 

@@ -1,0 +1,21 @@
+"""Typed errors of OSCAL export and evidence bundles."""
+
+from __future__ import annotations
+
+from app.errors import GatehouseError, ValidationError
+
+__all__ = ["BundleFileError", "EvidenceError", "OscalExportError"]
+
+
+class EvidenceError(GatehouseError):
+    """An evidence export could not be made."""
+
+    title = "Evidence export error"
+
+
+class OscalExportError(EvidenceError):
+    """A decision could not be expressed as OSCAL assessment results."""
+
+
+class BundleFileError(ValidationError):
+    """A file is not an evidence bundle Gatehouse can read safely (named in the message)."""
