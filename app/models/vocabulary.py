@@ -218,6 +218,7 @@ class LedgerSubject(StrEnum):
     EVIDENCE_IMPORT = "evidence_import"
     FINETUNE_RUN = "finetune_run"
     GATEHOUSE_INSTANCE = "gatehouse_instance"
+    IDEMPOTENT_RESPONSE = "idempotent_response"
     INCIDENT = "incident"
     JOB_RUN = "job_run"
     LEDGER_CHECKPOINT = "ledger_checkpoint"
