@@ -7,7 +7,10 @@ exits 0 on success, 1 when the subject is missing or not ready, 2 on a usage err
 ``report verify`` exits 0 when the file is signed and unaltered since signing (whoever
 signed it; ``--require-trust`` also demands a trusted signer), 1 when it is tampered,
 unsigned, not the registered file or (with ``--require-trust``) not trusted, and 2 on
-a usage error.
+a usage error. With ``--replay`` it also re-evaluates the embedded decisions with this
+installation's policies: 1 when the embedded evidence is not intact or not replayable
+(a digest mismatch, no input), 3 when it is intact but a decision would now come out
+differently.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from app.ledger.anchors import (
 from app.reports.errors import UnknownReportKindError
 from app.reports.kind import report_kind
 from app.reports.prepared import Period, ReportRequest
+from app.reports.replay import describe as describe_replay
+from app.reports.replay import replay_failure, replay_report
 from app.reports.service import generate
 from app.reports.verification import (
     SignatureCheck,
@@ -115,6 +120,13 @@ def _describe(path: Path, result: VerificationResult) -> str:
     help="Do not check the report's embedded ledger head and checkpoint against this "
     "installation's ledger (checked by default when run as 'gatehouse report verify').",
 )
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Also re-evaluate the decisions embedded in FILE with this installation's policies "
+    "(offline, no database) and name any decision or control whose outcome would differ; "
+    "exit 3 when one does.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify_command(
     file: Path,
@@ -122,6 +134,7 @@ def verify_command(
     trust_files: tuple[Path, ...],
     require_trust: bool,
     offline: bool,
+    replay: bool,
     as_json: bool,
 ) -> None:
     """Check that FILE is a signed report, unaltered since signing, who signed it, and
@@ -131,14 +144,22 @@ def verify_command(
     result = verify_pdf(data, trust_roots=roots, expected_sha256=expected_sha256)
     reference = read_reference(data) if result.intact else None
     ledger = None if reference is None or offline else _check_ledger(reference, roots)
+    try:
+        replayed = replay_report(data) if replay else None
+    except GatehouseError as error:
+        raise click.ClickException(f"cannot replay: {error}") from None
     if as_json:
         body = {"file": str(file), **result.as_dict()}
         body["ledger"] = None if ledger is None else ledger.as_dict()
+        if replayed is not None:
+            body["replay"] = replayed.as_dict()
         click.echo(json.dumps(body, indent=2))
     else:
         click.echo(_describe(file, result))
         if reference is not None:
             click.echo(_describe_ledger(reference, ledger))
+        if replayed is not None:
+            click.echo("\n".join(describe_replay(replayed)))
     failed = not result.intact or (require_trust and result.verdict is not Verdict.VERIFIED)
     if failed:
         reason = result.problems[0] if result.problems else "signer is not trusted"
@@ -147,6 +168,9 @@ def verify_command(
     if ledger is not None and not ledger.holds:
         click.echo(f"{file}: ledger check failed: {'; '.join(ledger.problems)}", err=True)
         raise SystemExit(1)
+    if replayed is not None and not replayed.identical:
+        click.echo(f"{file}: {replay_failure(replayed)}", err=True)
+        raise SystemExit(1 if replayed.evidence_problems else 3)
 
 
 def _check_ledger(

@@ -32,13 +32,14 @@ from app.gates.input_builder import build_gate_input, gate_named
 from app.ledger import append_event, canonical_json, sha256_hex
 from app.models.base import utc_now
 from app.models.deployments import Deployment
-from app.models.governance import PolicyDecision
+from app.models.governance import PolicyDecision, PolicyDecisionInput
 from app.models.vocabulary import GATE_LEDGER_SUBJECTS, GATE_SUBJECTS, GateName
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision
 from app.policy.engine import PolicyEngine
 
 _decisions = table_of(PolicyDecision)
 _INSERT_DECISION = insert(_decisions).returning(_decisions.c.id)
+_INSERT_INPUT = insert(table_of(PolicyDecisionInput))
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def judge_gate(
 
 
 def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> PolicyDecision:
-    """Store the decision (allow or deny) and ledger it in ``session``.
+    """Store the decision (allow or deny) and the input it was made on, and ledger it in
+    ``session``.
 
     The returned record is the stored row, not attached to the session: read it only.
     The decision keeps the gate's subject kind (``run``, as the policy input says); the
@@ -104,6 +106,8 @@ def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> P
         .execute(_INSERT_DECISION, record.model_dump(exclude={"id"}))
         .scalar_one()
     )
+    # Kept beside the decision so a report can embed it and an auditor replay it.
+    session.connection().execute(_INSERT_INPUT, {"decision_id": record.id, "document": document})
     append_event(
         session=session,
         actor=actor,

@@ -34,6 +34,7 @@ _HOMES: dict[str, str] = {
     "ApprovalRequest": "governance",
     "ApprovalVote": "governance",
     "PolicyDecision": "governance",
+    "PolicyDecisionInput": "governance",
     "GatehouseInstance": "instance",
     "LedgerCheckpoint": "ledger",
     "LedgerEvent": "ledger",

@@ -50,6 +50,21 @@ class PolicyDecisionPublic(PublicRow, PolicyDecisionBase):
     """A stored decision as the API returns it."""
 
 
+class PolicyDecisionInput(SQLModel, table=True):
+    """The input document a decision was made on, kept so a report can replay it.
+
+    A row of its own rather than a column of ``policy_decision``: listings of decisions
+    never load the documents. The document holds classifications, counts and references
+    only (see :mod:`app.policy.input_document`), never raw personal data; its canonical
+    JSON hashes to the decision's ``input_sha256``.
+    """
+
+    __tablename__ = "policy_decision_input"
+
+    decision_id: int = Field(foreign_key="policy_decision.id", primary_key=True)
+    document: dict = json_field()
+
+
 class ApprovalRequestBase(SQLModel):
     """An approval request: the sign-off a gate asked for, and its state."""
 

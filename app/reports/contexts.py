@@ -1,9 +1,8 @@
 """The data each report kind is built from: plain dicts, typed here.
 
-The registry's report service reads the database and hands :func:`app.reports.generate_report`
-one of these contexts; the templates read nothing else. Keeping the shape explicit means a
-report can be regenerated from the stored context alone, and tests can build realistic ones
-without a database.
+The report service reads the database and hands :func:`app.reports.generate_report` one
+of these contexts; the templates read nothing else. With the shape explicit, tests build
+realistic ones without a database.
 
 Conventions for every kind:
 
@@ -471,6 +470,8 @@ class ApprovalEntry(TypedDict):
     decision: Literal["approve", "reject"]
     decided_at: dt.datetime
     comment: str
+    excluded: bool
+    """Whether separation of duties excludes the voter (the policy says if a vote counts)."""
 
 
 class ApprovalRequestRef(TypedDict):
@@ -481,6 +482,9 @@ class ApprovalRequestRef(TypedDict):
     requested_by: str
     created_at: dt.datetime
     expires_at: dt.datetime
+    evidence_sha256: str
+    """The evidence digest the request froze: every vote is on this evidence."""
+    excluded_approvers: list[str]
 
 
 class LineageLink(TypedDict):
@@ -521,6 +525,8 @@ class PromotionEvidenceContext(TypedDict):
     ledger: list[LedgerEntry]
     ledger_verified: bool
     """Whether the ledger chain verified when the pack was assembled."""
+    decision_ids: list[int]
+    """The stored decisions the pack reports on, embedded with their inputs for replay."""
     imported_evidence: NotRequired[dict[str, Any]]
     """Imported metrics, red-team tallies and findings, memorisation tests, monitoring
     trends and incidents (``app.evaluations.report_sections``)."""

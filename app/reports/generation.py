@@ -9,12 +9,14 @@ and knows no web framework: the registry's report service gathers the context (s
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.reports.attachments import EvidenceFile, with_manifest
 from app.reports.errors import ReportContextError
 from app.reports.identity import SigningIdentity
 from app.reports.kind import report_kind as registered_kind
@@ -52,8 +54,13 @@ def report_html(
     identity: SigningIdentity,
     tsa_url: str | None = None,
     ledger_reference: LedgerReference | None = None,
+    evidence: Sequence[EvidenceFile] = (),
 ) -> str:
-    """The HTML a report is rendered from (the PDF's content before WeasyPrint)."""
+    """The HTML a report is rendered from (the PDF's content before WeasyPrint).
+
+    Templates see the kind's ``evidence`` files as ``attached_evidence`` (name,
+    description, SHA-256), so a page can say what it embeds instead of printing it.
+    """
     report_kind = registered_kind(kind)
     try:
         figures = report_kind.figures(context)
@@ -74,8 +81,26 @@ def report_html(
             "signing": signing,
             "kind_label": report_kind.label,
             "ledger_reference": None if ledger_reference is None else ledger_reference.as_context(),
+            "attached_evidence": [
+                {"name": item.name, "description": item.description, "sha256": item.sha256}
+                for item in evidence
+            ],
         },
         template_dirs=report_kind.template_dirs,
+    )
+
+
+def _pdf_attachments(
+    files: Sequence[EvidenceFile], *, kind: str, created: dt.datetime
+) -> tuple[PdfAttachment, ...]:
+    """The evidence files and their manifest as PDF/A-3 associated files (none: none)."""
+    if not files:
+        return ()
+    return tuple(
+        PdfAttachment(
+            name=item.name, data=item.text.encode(), description=item.description, created=created
+        )
+        for item in with_manifest(files, created=created, report_kind=kind)
     )
 
 
@@ -88,6 +113,7 @@ def generate_report(
     render_options: RenderOptions | None = None,
     signing_options: SigningOptions | None = None,
     ledger_reference: LedgerReference | None = None,
+    evidence: Sequence[EvidenceFile] = (),
 ) -> GeneratedReport:
     """Render the ``kind`` report from ``context`` and sign it with ``identity``.
 
@@ -95,6 +121,8 @@ def generate_report(
     B-T, B-LT when the chain can be validated offline); without, it is PAdES B-B. A
     ``ledger_reference`` (the ledger head and latest checkpoint) is printed on the cover
     and embedded as an attachment under the signature, so verification can check it.
+    The ``evidence`` files (:mod:`app.reports.attachments`) are embedded beside it, with a
+    manifest of their SHA-256s, all inside the signed byte range.
     """
     render_options = render_options or RenderOptions()
     signing_options = signing_options or SigningOptions()
@@ -106,19 +134,18 @@ def generate_report(
         identity=identity,
         tsa_url=signing_options.tsa_url,
         ledger_reference=ledger_reference,
+        evidence=evidence,
     )
-    attachments = (
-        ()
-        if ledger_reference is None
-        else (
-            PdfAttachment(
-                name=ledger_reference.attachment_name,
-                data=ledger_reference.to_json().encode(),
-                description="Gatehouse ledger head and latest signed checkpoint",
-                created=context["meta"]["generated_at"],
-            ),
+    files = list(evidence)
+    if ledger_reference is not None:
+        files.append(
+            EvidenceFile(
+                ledger_reference.attachment_name,
+                "Gatehouse ledger head and latest signed checkpoint",
+                ledger_reference.to_json(),
+            )
         )
-    )
+    attachments = _pdf_attachments(files, kind=kind, created=context["meta"]["generated_at"])
     started = time.perf_counter()
     rendered = render_pdf(html, options=render_options, attachments=attachments)
     rendered_at = time.perf_counter()

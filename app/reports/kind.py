@@ -2,7 +2,7 @@
 
 A kind says everything the rest of Gatehouse needs to know about a report: what it is
 called, which registry object it is about, how its context is read from the registry,
-which template prints it and which charts it draws. Each module in
+which template prints it, which charts it draws and which evidence it embeds. Each module in
 :mod:`app.reports.kinds` registers its kind once with :func:`register_kind`; the modules
 are imported the first time anyone asks for a kind (never at application import, so the
 CLI starts quickly), and an import error there is raised, never skipped. Every door —
@@ -14,19 +14,24 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from app.models.vocabulary import LedgerSubject
 from app.reports.errors import ReportContextError, UnknownReportKindError
 
+if TYPE_CHECKING:  # the registry stays light to import: kinds load on first use
+    from app.reports.attachments import EvidenceFile
+    from app.reports.reader import Reader
+
 __all__ = [
     "PERIOD_SUBJECT",
     "ReportKind",
+    "no_evidence",
     "no_figures",
     "register_kind",
     "report_kind",
@@ -42,6 +47,11 @@ PERIOD_SUBJECT = LedgerSubject.PERIOD
 def no_figures(context: Mapping[str, Any]) -> dict[str, Any]:
     """For kinds whose content is tables and text only."""
     return {}
+
+
+def no_evidence(reader: Reader, context: Mapping[str, Any]) -> Sequence[EvidenceFile]:
+    """For kinds that embed no evidence beyond the ledger reference every report has."""
+    return ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,11 @@ class ReportKind:
 
     figures: Callable[[Mapping[str, Any]], dict[str, Any]] = no_figures
     """Draws the kind's charts from the context; returns extra template variables."""
+
+    evidence: Callable[[Reader, Mapping[str, Any]], Sequence[EvidenceFile]] = no_evidence
+    """The machine-readable evidence the report embeds (:mod:`app.reports.attachments`):
+    called with the reader and the built context, in the same unit of work. The one
+    place a kind says what it attaches; every door's report carries the same files."""
 
     template_dirs: tuple[Path, ...] = ()
     """Folders searched for ``template`` before ``templates/reports`` (for a kind kept

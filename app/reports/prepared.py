@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.errors import ValidationError
+
+if TYPE_CHECKING:
+    from app.reports.attachments import EvidenceFile
 
 __all__ = ["Period", "PreparedReport", "ReportRequest"]
 
@@ -77,3 +80,5 @@ class PreparedReport:
     subject_id: int | None
     period: Period | None
     context: Mapping[str, Any]
+    evidence: tuple[EvidenceFile, ...] = ()
+    """The files the report embeds (the kind's :attr:`~app.reports.kind.ReportKind.evidence`)."""

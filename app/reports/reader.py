@@ -21,7 +21,7 @@ from app.models.deployments import Deployment, DeploymentState
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
-from app.policy.bundle import load_bundle
+from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.catalogue import Control, load_catalogue
 from app.reports.contexts import (
     DatasetRef,
@@ -70,6 +70,8 @@ class Reader:
     settings: Settings
     thresholds: Mapping[str, Any]
     catalogue: Mapping[str, Control]
+    bundle: PolicyBundle
+    """The policy bundle as this installation loads it (modules and merged data)."""
     names: dict[str, str] = field(default_factory=dict)
 
     def person(self, username: str) -> str:
@@ -94,6 +96,7 @@ def load_reader(*, session: Session, settings: Settings) -> Reader:
         settings=settings,
         thresholds=bundle.data.get("gatehouse", {}).get("thresholds", {}),
         catalogue=catalogue,
+        bundle=bundle,
     )
 
 

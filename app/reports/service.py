@@ -156,6 +156,7 @@ def render_report(
         identity=signing_identity(settings),
         tsa_url=settings.tsa_url,
         ledger_reference=ledger_reference,
+        evidence=prepared.evidence,
     )
 
 
@@ -230,13 +231,15 @@ def build_context(
         if request.period is None:
             raise ValidationError(f"a {kind.label.lower()} needs a period (start and end)")
         context = kind.build(reader, period=request.period, **stamp)
-        return PreparedReport(kind.name, kind.subject_type, None, request.period, context)
+        evidence = tuple(kind.evidence(reader, context))
+        return PreparedReport(kind.name, kind.subject_type, None, request.period, context, evidence)
     if request.subject_id is None:
         raise ValidationError(
             f"a {kind.name} report needs the id of its {kind.subject_type.replace('_', ' ')}"
         )
     context = kind.build(reader, subject_id=request.subject_id, **stamp)
-    return PreparedReport(kind.name, kind.subject_type, request.subject_id, None, context)
+    evidence = tuple(kind.evidence(reader, context))
+    return PreparedReport(kind.name, kind.subject_type, request.subject_id, None, context, evidence)
 
 
 def generate(

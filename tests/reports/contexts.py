@@ -491,6 +491,8 @@ def promotion_evidence_context(
             "requested_by": "pipeline:release-bot",
             "created_at": dt.datetime(2026, 11, 25, 8, 0, 3, tzinfo=dt.UTC),
             "expires_at": dt.datetime(2026, 12, 9, 8, 0, 3, tzinfo=dt.UTC),
+            "evidence_sha256": sha("evidence-dep-0042"),
+            "excluded_approvers": ["pipeline:release-bot", "Priya Raman"],
         },
         "approvals": [
             {
@@ -499,6 +501,7 @@ def promotion_evidence_context(
                 "decision": "approve",
                 "decided_at": dt.datetime(2026, 11, 25, 10, 12, tzinfo=dt.UTC),
                 "comment": "Validation file MV-2026-88 reviewed.",
+                "excluded": False,
             },
             {
                 "role": "compliance_officer",
@@ -506,6 +509,7 @@ def promotion_evidence_context(
                 "decision": "approve",
                 "decided_at": dt.datetime(2026, 11, 25, 11, 47, tzinfo=dt.UTC),
                 "comment": "Adverse-action reasons checked.",
+                "excluded": False,
             },
         ],
         "evaluations": evaluations(),
@@ -538,6 +542,7 @@ def promotion_evidence_context(
         ],
         "ledger": ledger_excerpt(ledger_events),
         "ledger_verified": True,
+        "decision_ids": [],
     }
 
 

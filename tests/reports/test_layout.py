@@ -44,7 +44,8 @@ def test_a_request_without_votes_is_named(identity: SigningIdentity) -> None:
 
 
 def test_the_ledger_excerpt_is_summarised_not_listed(identity: SigningIdentity) -> None:
-    """300 events about a promotion give one summary, not pages of hashes."""
+    """300 events about a promotion give one summary (the full excerpt is an attachment),
+    not pages of hashes."""
     context = promotion_evidence_context(ledger_events=300)
     ledger = context["ledger"]
     text, report = _promotion_pdf_text(identity, ledger=ledger)
@@ -55,7 +56,10 @@ def test_the_ledger_excerpt_is_summarised_not_listed(identity: SigningIdentity) 
     assert f"to {last['sequence']} (2026-11-25 13:00:00 UTC)" in text
     assert last["hash"] in text
     hashes = {entry[key] for entry in ledger for key in ("hash", "previous_hash", "payload_hash")}
-    assert [value for value in hashes if value in text] == [last["hash"]]
+    assert sorted(value for value in hashes if value in text) == sorted(
+        [first["hash"], last["hash"]]
+    )
+    assert "attached to this PDF as gatehouse-ledger-excerpt.json" in text
     assert "gatehouse ledger export" in text
     assert "GET /api/v1/ledger/events" in text.replace("/ ", "/")  # the URL wraps
     assert report.page_count == short.page_count

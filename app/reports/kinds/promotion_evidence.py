@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
@@ -22,6 +22,7 @@ from app.registry.lineage import lineage
 from app.registry.model_versions import card_of, evaluations_of
 from app.registry.records import get_record
 from app.registry.runs import run_dataset_versions
+from app.reports.attachments import EvidenceFile, gate_evidence, json_evidence
 from app.reports.contexts import (
     ApprovalEntry,
     ApprovalRequestRef,
@@ -45,7 +46,10 @@ from app.reports.reader import (
     model_summary,
 )
 
-_MAX_LEDGER_EVENTS = 300
+#: The newest events about the promotion embedded in the pack (the page summarises them).
+_MAX_LEDGER_EVENTS = 5000
+#: The attachment holding every event of the excerpt with its chain hashes.
+LEDGER_EXCERPT_NAME = "gatehouse-ledger-excerpt.json"
 
 
 _Gated = TypeVar("_Gated", ApprovalRequest, PolicyDecision)
@@ -77,6 +81,8 @@ def _request_ref(reader: Reader, request: ApprovalRequest | None) -> ApprovalReq
         "requested_by": reader.person(request.requester),
         "created_at": request.created_at,
         "expires_at": request.expires_at,
+        "evidence_sha256": request.input_sha256,
+        "excluded_approvers": [reader.person(name) for name in request.excluded_approvers],
     }
 
 
@@ -181,9 +187,13 @@ def _promotion_evidence(
             "decision": VoteDecision(vote.vote).value,
             "decided_at": vote.created_at,
             "comment": vote.comment or "—",
+            "excluded": request is not None and vote.voter in request.excluded_approvers,
         }
         for vote in votes
     ]
+    decisions = [decision.id or 0]
+    if request is not None and request.decision_id not in decisions:
+        decisions.append(request.decision_id)
     return {
         "meta": meta(
             reader,
@@ -221,10 +231,32 @@ def _promotion_evidence(
         "lineage": _lineage_links(reader, deployment_id),
         "ledger": _ledger_excerpt(reader, subjects),
         "ledger_verified": verify_chain(session=session).intact,
+        "decision_ids": decisions,
         "imported_evidence": imported_evidence(
             session=session, model_id=model.id or 0, deployment_id=deployment_id
         ),
     }
+
+
+def _promotion_files(reader: Reader, context: Mapping[str, Any]) -> Sequence[EvidenceFile]:
+    """The decisions with their inputs, the policy bundle, the full ledger excerpt and the
+    evaluation and audit figures the pack prints."""
+    decisions = [
+        reader.session.get(PolicyDecision, decision_id) for decision_id in context["decision_ids"]
+    ]
+    return [
+        *gate_evidence(reader, [decision for decision in decisions if decision is not None]),
+        json_evidence(
+            LEDGER_EXCERPT_NAME,
+            "Every ledger event about this promotion, with payload, previous and own hash",
+            {"chain_verified": context["ledger_verified"], "events": context["ledger"]},
+        ),
+        json_evidence(
+            "gatehouse-figures.json",
+            "Evaluation and audit figures beside the policy thresholds",
+            {"evaluations": context["evaluations"], "audits": context["audits"]},
+        ),
+    ]
 
 
 register_kind(
@@ -234,5 +266,6 @@ register_kind(
         subject_type=LedgerSubject.DEPLOYMENT,
         template="promotion_evidence.html",
         build=_promotion_evidence,
+        evidence=_promotion_files,
     )
 )

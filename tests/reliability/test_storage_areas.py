@@ -1,0 +1,89 @@
+"""Signed reports and model artefacts are staged, promoted on commit, and swept.
+
+What a ``kill -9`` can leave between writing a file and committing its row: a staged
+file nobody recorded (removed), or a committed row whose file was never moved to its
+address (promoted). Real files, a real report rendered and signed, a real database.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from app.audits.service import record_model_artifact
+from app.db import session_scope
+from app.models.evidence import Report
+from app.registry.storage_sweep import sweep_storage
+from app.storage import stage_stream
+from tests.approvals.conftest import Registry
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _age(*paths: Path) -> None:
+    stamp = time.time() - 7 * 3600
+    for path in paths:
+        os.utime(path, (stamp, stamp))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_reports_and_artefacts_are_promoted_or_removed_by_the_sweep(
+    make_actor: Any, registry: Registry, engine: sa.Engine, settings: Any
+) -> None:
+    officer = make_actor("compliance_officer")
+    generated = officer.post(
+        "/api/v1/reports", json={"kind": "dataset_sheet", "subject_id": registry.dataset_version_id}
+    )
+    assert generated.status_code == 201, generated.get_json()
+    reports, models = settings.storage_dir / "reports", settings.storage_dir / "models"
+    with session_scope(engine) as session:
+        report = session.exec(select(Report)).one()
+    stored = settings.storage_dir / report.storage_path
+    # Promoted when the row committed: the only file, at its content address.
+    assert _files(reports) == [stored]
+
+    # Killed between the commit and the move: the row names a file still staged.
+    unmoved = reports / f".staged-{report.pdf_sha256}-killed.pdf"
+    os.replace(stored, unmoved)
+    # Killed before the commit: a staged PDF and a staged artefact no row names.
+    never_recorded = stage_stream(io.BytesIO(b"%PDF-1.7 half"), root=reports, max_bytes=10**6)
+    orphan_model = stage_stream(io.BytesIO(b"weights"), root=models, max_bytes=10**6)
+    # A model artefact whose row committed before the process stopped.
+    artefact = stage_stream(io.BytesIO(b"joblib"), root=models, max_bytes=10**6, suffix=".joblib")
+    with session_scope(engine) as session:
+        record_model_artifact(
+            session=session,
+            model_version_id=registry.model_id,
+            artifact_uri=artefact.uri,
+            sha256=artefact.sha256,
+            actor="test",
+        )
+    _age(unmoved, never_recorded.path, orphan_model.path, artefact.path)
+
+    with session_scope(engine) as session:
+        swept = sweep_storage(
+            session=session,
+            storage_dir=settings.storage_dir,
+            actor="test",
+            grace=timedelta(hours=6),
+        )
+    assert sorted(swept.promoted) == sorted(
+        p.relative_to(settings.storage_dir).as_posix() for p in (stored, artefact.target)
+    )
+    assert sorted(item["path"] for item in swept.removed) == sorted(
+        p.relative_to(settings.storage_dir).as_posix()
+        for p in (never_recorded.path, orphan_model.path)
+    )
+    assert _files(reports) == [stored] and _files(models) == [artefact.target]
+    download = officer.get(f"/api/v1/reports/{report.id}/download")
+    assert download.status_code == 200 and download.data == stored.read_bytes()
