@@ -247,6 +247,7 @@ def register_command(
                 actor=who,
                 format=format_name,
                 progress=progress,
+                tabular_limits=settings.tabular_limits,
             )
         body = version.model_dump(mode="json")
     if as_json:
