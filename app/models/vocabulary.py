@@ -232,6 +232,7 @@ class LedgerSubject(StrEnum):
     MONITORING_BATCH = "monitoring_batch"
     PERIOD = "period"
     POLICY_DECISION = "policy_decision"
+    POLICY_DECISION_INPUT = "policy_decision_input"
     RED_TEAM_CAMPAIGN = "red_team_campaign"
     RED_TEAM_FINDING = "red_team_finding"
     REPORT = "report"
