@@ -409,6 +409,7 @@ class AuditReportContext(TypedDict):
     explainability: ExplainabilityResults | None
     findings: list[Finding]
     figures: NotRequired[list[Figure]]
+    decision_ids: NotRequired[list[int]]  # the gate decision its verdict is read from
 
 
 # --- promotion evidence pack -------------------------------------------------------------
@@ -482,8 +483,7 @@ class ApprovalRequestRef(TypedDict):
     requested_by: str
     created_at: dt.datetime
     expires_at: dt.datetime
-    evidence_sha256: str
-    """The evidence digest the request froze: every vote is on this evidence."""
+    evidence_sha256: str  # the evidence the request froze: every vote is on it
     excluded_approvers: list[str]
 
 

@@ -22,7 +22,7 @@ from app.registry.lineage import lineage
 from app.registry.model_versions import card_of, evaluations_of
 from app.registry.records import get_record
 from app.registry.runs import run_dataset_versions
-from app.reports.attachments import EvidenceFile, gate_evidence, json_evidence
+from app.reports.attachments import FIGURES_NAME, EvidenceFile, gate_evidence, json_evidence
 from app.reports.contexts import (
     ApprovalEntry,
     ApprovalRequestRef,
@@ -252,7 +252,7 @@ def _promotion_files(reader: Reader, context: Mapping[str, Any]) -> Sequence[Evi
             {"chain_verified": context["ledger_verified"], "events": context["ledger"]},
         ),
         json_evidence(
-            "gatehouse-figures.json",
+            FIGURES_NAME,
             "Evaluation and audit figures beside the policy thresholds",
             {"evaluations": context["evaluations"], "audits": context["audits"]},
         ),
