@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models.datasets import Dataset, DatasetVersion
-from app.models.deployments import Deployment
+from app.models.deployments import Deployment, DeploymentState
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
@@ -52,7 +52,13 @@ _METHODS = {
     "constitutional": "constitutional / self-critique",
 }
 # Deployment states from the most to the least significant, to name a model's state.
-_STATE_ORDER = ("production", "suspended", "promotion_requested", "staging", "retired")
+_STATE_ORDER = (
+    DeploymentState.PRODUCTION,
+    DeploymentState.SUSPENDED,
+    DeploymentState.PROMOTION_REQUESTED,
+    DeploymentState.STAGING,
+    DeploymentState.RETIRED,
+)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 

@@ -265,7 +265,7 @@ register_kind(
     ReportKind(
         name="promotion_evidence",
         label="Promotion evidence pack",
-        subject_type="deployment",
+        subject_type=LedgerSubject.DEPLOYMENT,
         template="promotion_evidence.html",
         build=_promotion_evidence,
         evidence=_promotion_files,
