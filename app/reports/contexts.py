@@ -15,6 +15,8 @@ Conventions for every kind:
   as given;
 * ``NotRequired`` fields may be left out; every other field must be present (a missing
   field is a :class:`~app.reports.errors.ReportContextError`, not an empty cell).
+
+The periodic compliance report's context is in :mod:`app.reports.periodic_contexts`.
 """
 
 from __future__ import annotations
@@ -34,12 +36,9 @@ __all__ = [
     "DatasetDetails",
     "DatasetLegalBasis",
     "DatasetRef",
-    "DatasetRow",
     "DecisionReasons",
-    "DecisionRow",
     "DeploymentDetails",
     "EvaluationSummary",
-    "ExpiringApproval",
     "ExplainabilityResults",
     "FairnessGroup",
     "FairnessTable",
@@ -52,15 +51,12 @@ __all__ = [
     "MetricResult",
     "ModelCardContext",
     "ModelCardSections",
-    "ModelRow",
     "ModelSummary",
-    "PeriodicComplianceContext",
     "PromotionEvidenceContext",
     "Provenance",
     "ReasoningSummary",
     "RedTeamResult",
     "ReportMeta",
-    "ReportPeriod",
     "RequiredApproval",
     "ScanFinding",
     "ScanSummary",
@@ -453,6 +449,10 @@ class GateDecision(TypedDict):
 
     gate: str
     allow: bool
+    outcome: Literal["allowed", "denied", "indeterminate"]
+    """``indeterminate``: the policy engine gave no answer (a deny, but nobody decided)."""
+    error: str | None
+    """Why the engine gave no answer, for an indeterminate decision."""
     decided_at: dt.datetime
     engine: str
     policy_bundle_hash: str
@@ -530,71 +530,3 @@ class PromotionEvidenceContext(TypedDict):
     imported_evidence: NotRequired[dict[str, Any]]
     """Imported metrics, red-team tallies and findings, memorisation tests, monitoring
     trends and incidents (``app.evaluations.report_sections``)."""
-
-
-# --- periodic compliance report ----------------------------------------------------------
-
-
-class ReportPeriod(TypedDict):
-    """The period covered, inclusive."""
-
-    start: dt.date
-    end: dt.date
-    label: str
-    """e.g. ``Q3 2026``."""
-
-
-class ModelRow(TypedDict):
-    """One model version's standing in the period."""
-
-    name: str
-    version: str
-    risk_tier: Literal["high", "medium", "low", "unassigned"]
-    domain: str
-    state: str
-    environments: list[str]
-    last_decision: Literal["allow", "deny"] | None
-    last_audit_at: dt.datetime | None
-    open_findings: int
-
-
-class DatasetRow(TypedDict):
-    """One dataset version's standing in the period."""
-
-    name: str
-    version: str
-    classification: str
-    lawful_basis: str
-    retention_until: dt.date | None
-    open_findings: int
-
-
-class DecisionRow(TypedDict):
-    """One gate decision made in the period."""
-
-    decided_at: dt.datetime
-    gate: str
-    subject: str
-    allow: bool
-    violations: int
-
-
-class ExpiringApproval(TypedDict):
-    """An approval that lapses soon after the period."""
-
-    subject: str
-    role: str
-    approver: str
-    expires_at: dt.datetime
-
-
-class PeriodicComplianceContext(TypedDict):
-    """Kind ``periodic_compliance``."""
-
-    meta: ReportMeta
-    period: ReportPeriod
-    models: list[ModelRow]
-    datasets: list[DatasetRow]
-    decisions: list[DecisionRow]
-    open_findings: list[Finding]
-    expiring_approvals: list[ExpiringApproval]

@@ -166,6 +166,8 @@ def test_a_tightened_threshold_names_the_decision_and_control_that_flip(
     first = allowed[0]
     assert f"#{first.decision_id} production_promotion" in run.output
     assert "COMMON-EVALUATIONS pass -> fail" in run.output
+    # With the report's own embedded data the same decisions still reproduce.
+    assert "as made      IDENTICAL with the report's own policy data" in run.output
 
 
 def _tampered(pdf: bytes, edit: Any) -> bytes:

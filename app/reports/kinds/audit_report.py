@@ -12,7 +12,7 @@ from app.models.datasets import DatasetVersion
 from app.models.evidence import AuditRun
 from app.models.governance import PolicyDecision
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import AuditKind, AuditState
+from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
 from app.registry.records import get_record
 from app.reports.attachments import FIGURES_NAME, EvidenceFile, gate_evidence, json_evidence
 from app.reports.contexts import (
@@ -370,7 +370,7 @@ register_kind(
     ReportKind(
         name="audit_report",
         label="Audit report",
-        subject_type="audit_run",
+        subject_type=LedgerSubject.AUDIT_RUN,
         template="audit_report.html",
         build=_audit_report,
         figures=_audit_figures,

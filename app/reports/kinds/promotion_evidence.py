@@ -213,6 +213,8 @@ def _promotion_evidence(
         "decision": {
             "gate": decision.gate,
             "allow": decision.allow,
+            "outcome": str(decision.outcome),  # type: ignore[typeddict-item]
+            "error": decision.error,
             "decided_at": decision.created_at,
             "engine": decision.engine,
             "policy_bundle_hash": decision.bundle_sha256,
@@ -263,7 +265,7 @@ register_kind(
     ReportKind(
         name="promotion_evidence",
         label="Promotion evidence pack",
-        subject_type="deployment",
+        subject_type=LedgerSubject.DEPLOYMENT,
         template="promotion_evidence.html",
         build=_promotion_evidence,
         evidence=_promotion_files,
