@@ -466,6 +466,7 @@ def stacked_bar_chart_svg(
             intervals=None,
             horizontal=horizontal,
             fontsize=8,
+            upright=not horizontal,
         )
         _finish_axes(
             axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True

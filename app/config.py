@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from app.errors import ConfigurationError
+from app.upload_limits import TabularLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +87,12 @@ class Settings:
     organisation: str = "Gatehouse demo organisation"
     #: Largest accepted dataset upload, in bytes.
     max_upload_bytes: int = 2 * 1024**3
+    #: Bounds of a tabular upload (rows, columns, cell, decompressed bytes), each
+    #: ``GATEHOUSE_TABULAR_MAX_<FIELD>``: a table beyond one is refused.
+    tabular_limits: TabularLimits = field(default_factory=TabularLimits)
+    #: Largest accepted JSON request body, in bytes (no request model needs more; a larger
+    #: body is a 413 before it is read).
+    max_json_bytes: int = 1024**2
     #: Days before an open approval request expires.
     approval_expiry_days: int = 14
     #: Run the scheduler inside the web process (embedded default only).
@@ -173,6 +180,18 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         tsa_url=get("TSA_URL", None),
         organisation=get("ORGANISATION", defaults.organisation),
         max_upload_bytes=int(get("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
+        max_json_bytes=int(get("MAX_JSON_BYTES", defaults.max_json_bytes)),
+        tabular_limits=TabularLimits(
+            **{
+                bound.name: int(
+                    get(
+                        f"TABULAR_{bound.name.upper()}",
+                        getattr(defaults.tabular_limits, bound.name),
+                    )
+                )
+                for bound in fields(TabularLimits)
+            }
+        ),
         approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),
         scheduler_in_web=get("SCHEDULER_IN_WEB", "0") == "1",
     )

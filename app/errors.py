@@ -15,6 +15,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RestoreTargetError",
+    "TabularLimitError",
     "UploadTooLargeError",
     "ValidationError",
 ]
@@ -62,6 +63,13 @@ class UploadTooLargeError(ValidationError):
 
     status = 413
     title = "Upload too large"
+
+
+class TabularLimitError(UploadTooLargeError):
+    """A table (CSV or Parquet) is beyond a configured limit: rows, columns, a cell or its
+    decompressed size. Nothing of it was registered."""
+
+    title = "Table beyond a limit"
 
 
 class ConfigurationError(GatehouseError, ValueError):

@@ -2,7 +2,8 @@
 
 Seeds a fresh installation with a sizeable ledger (``bench/ledger.py``'s 100,000 chained
 events by default) under the demo registry of ``bench/gate.py`` (people, validated
-datasets in storage, runs, models, a deployment), then times, in the same run:
+datasets in storage, runs, models, a deployment) and a signed checkpoint of the head
+(which the restore verifies), then times, in the same run:
 
 - ``create_backup`` (every table as JSON lines in one transaction, the stored files, the
   SHA-256 manifest) against the baseline: the database's own copy (SQLite's online
@@ -45,8 +46,10 @@ sys.path.insert(0, str(ROOT))
 from app.backup import RestoreReport, create_backup, restore_backup  # noqa: E402
 from app.config import settings_for_tests  # noqa: E402
 from app.db import build_engine, session_scope  # noqa: E402
+from app.ledger.checkpoints import create_checkpoint  # noqa: E402
 from app.ledger.progress import verify_fully  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
+from app.reports.service import signing_identity  # noqa: E402
 from bench.gate import seed as seed_demo_registry  # noqa: E402
 from bench.ledger import seed as seed_ledger  # noqa: E402
 
@@ -152,6 +155,15 @@ def main() -> None:
             engine.dispose()
             (work / "seed").mkdir()
             seed_demo_registry(source, work / "seed")
+            engine = build_engine(urls["source"])
+            with session_scope(engine) as session:
+                create_checkpoint(
+                    session=session,
+                    identity=signing_identity(source),
+                    organisation=source.organisation,
+                    actor="bench",
+                )
+            engine.dispose()
             seeded_s = time.perf_counter() - started
             load_before = os.getloadavg()[0]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import os
 import statistics
 import sys
@@ -27,32 +26,19 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.config import settings_for_tests  # noqa: E402
-from app.db import build_engine, session_scope, table_of  # noqa: E402
+from app.db import build_engine, session_scope  # noqa: E402
 from app.demo.seed import DemoSeed, seed_people  # noqa: E402
 from app.ledger.progress import verify_fully  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
-from app.models.datasets import Dataset, DatasetVersion  # noqa: E402
-from app.models.deployments import Deployment  # noqa: E402
-from app.models.governance import ApprovalRequest, PolicyDecision  # noqa: E402
-from app.models.model_versions import ModelVersion  # noqa: E402
-from app.models.runs import FineTuneRun, RunDataset  # noqa: E402
-from app.models.vocabulary import (  # noqa: E402
-    ApprovalStatus,
-    DecisionOutcome,
-    Domain,
-    GateName,
-    GateSubject,
-    Platform,
-)
 from app.policy.catalogue import load_catalogue  # noqa: E402
 from bench.ledger import seed as seed_ledger  # noqa: E402
+from bench.seeding import Scale, seed_registry  # noqa: E402
 
 RUNS = 10_000
 MODELS = 1_000
@@ -61,158 +47,6 @@ REQUESTS = 2_000
 DATASETS = 100
 LEDGER_EVENTS = 100_000
 GOAL_MS = 300.0
-_RUN_STATES = ("draft", "submitted", "approved", "rejected", "succeeded", "failed", "cancelled")
-
-
-def _insert(connection: sa.Connection, model: type[SQLModel], rows: list[SQLModel]) -> None:
-    """Rows of ``model`` by one executemany INSERT (ids included, so others can refer)."""
-    connection.execute(sa.insert(table_of(model)), [row.model_dump() for row in rows])
-
-
-def _decision(
-    index: int, subject_type: str, subject_id: int, controls: list[str]
-) -> PolicyDecision:
-    """A decision shaped like the engine's: every control's outcome, two failing in three."""
-    failing = controls[index % len(controls)] if index % 3 else None
-    outcomes = [
-        {
-            "control_id": control,
-            "status": "fail" if control == failing else "pass",
-            "reason": "synthetic outcome for the benchmark",
-        }
-        for control in controls
-    ]
-    violations = (
-        [
-            {
-                "control": failing,
-                "regulation": failing.split("-")[0],
-                "citation": "benchmark citation",
-                "severity": "high",
-                "message": f"{subject_type} {subject_id} fails {failing}",
-            }
-        ]
-        if failing
-        else []
-    )
-    digest = hashlib.sha256(f"decision {index}".encode()).hexdigest()
-    return PolicyDecision(
-        id=index,
-        gate=GateName.TRAINING_LAUNCH
-        if subject_type == GateSubject.RUN
-        else GateName.PRODUCTION_PROMOTION,
-        subject_type=GateSubject(subject_type),
-        subject_id=subject_id,
-        input_sha256=digest,
-        evidence_sha256=digest,
-        bundle_sha256="b" * 64,
-        engine="embedded",
-        allow=failing is None,
-        outcome=DecisionOutcome.ALLOWED if failing is None else DecisionOutcome.DENIED,
-        result={
-            "allow": failing is None,
-            "controls": outcomes,
-            "required_approvals": [{"role": "compliance_officer", "count": 1}],
-            "evidence": {"audit_ids": []},
-        },
-        violations=violations,
-        latency_ms=1.5,
-        actor="release-bot",
-    )
-
-
-def seed_registry(engine: sa.Engine, controls: list[str]) -> None:
-    """The registry at scale, by bulk inserts."""
-    now = dt.datetime.now(dt.UTC)
-    datasets = [
-        Dataset(id=i, name=f"dataset-{i}", owner="eli", domain=Domain.HEALTHCARE, created_by="eli")
-        for i in range(1, DATASETS + 1)
-    ]
-    versions = [
-        DatasetVersion(
-            id=i,
-            dataset_id=i,
-            version=1,
-            content_sha256=hashlib.sha256(f"v{i}".encode()).hexdigest(),
-            format="openai_chat",
-            contains_phi=i % 2 == 0,
-            created_by="eli",
-        )
-        for i in range(1, DATASETS + 1)
-    ]
-    runs = [
-        FineTuneRun(
-            id=i,
-            name=f"run-{i:05d}",
-            base_model="meta-llama/Llama-3.1-8B-Instruct",
-            platform=Platform.META,
-            method="lora",
-            state=_RUN_STATES[i % len(_RUN_STATES)],
-            requester="eli",
-            authors=["eli"],
-        )
-        for i in range(1, RUNS + 1)
-    ]
-    links = [
-        RunDataset(run_id=i, dataset_version_id=(i % DATASETS) + 1) for i in range(1, RUNS + 1)
-    ]
-    models = [
-        ModelVersion(
-            id=i,
-            name=f"model-{i:04d}",
-            version="1.0.0",
-            platform=Platform.META,
-            run_id=i * 10,
-            developers=["eli"],
-            created_by="eli",
-        )
-        for i in range(1, MODELS + 1)
-    ]
-    deployments = [
-        Deployment(
-            id=i,
-            model_version_id=i,
-            endpoint=f"https://staging.internal/model-{i}",
-            state="staging",
-            created_by="release-bot",
-        )
-        for i in range(1, MODELS + 1)
-    ]
-    decisions = [
-        _decision(i, "run", (i % RUNS) + 1, controls)
-        if i % 5
-        else _decision(i, "deployment", (i % MODELS) + 1, controls)
-        for i in range(1, DECISIONS + 1)
-    ]
-    requests = [
-        ApprovalRequest(
-            id=i,
-            gate=GateName.TRAINING_LAUNCH,
-            subject_type=GateSubject.RUN,
-            subject_id=i,
-            decision_id=i,
-            required_approvals=[{"role": "compliance_officer", "count": 1}],
-            input_sha256="c" * 64,
-            status=ApprovalStatus.PENDING if i % 2 else ApprovalStatus.APPROVED,
-            requester="eli",
-            excluded_approvers=["eli"],
-            created_at=now,
-            expires_at=now + dt.timedelta(days=14),
-        )
-        for i in range(1, REQUESTS + 1)
-    ]
-    with engine.begin() as connection:
-        for model, rows in (
-            (Dataset, datasets),
-            (DatasetVersion, versions),
-            (FineTuneRun, runs),
-            (RunDataset, links),
-            (ModelVersion, models),
-            (Deployment, deployments),
-            (PolicyDecision, decisions),
-            (ApprovalRequest, requests),
-        ):
-            _insert(connection, model, rows)  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -230,7 +64,17 @@ def main() -> None:
         controls = [c.id for c in load_catalogue(policy_dir=settings.policy_dir)]
         started = time.perf_counter()
         seed_ledger(engine, LEDGER_EVENTS)
-        seed_registry(engine, controls)
+        now = dt.datetime.now(dt.UTC)
+        scale = Scale(
+            runs=RUNS,
+            models=MODELS,
+            decisions=DECISIONS,
+            requests=REQUESTS,
+            datasets=DATASETS,
+            start=now,
+            end=now,
+        )
+        seed_registry(engine, scale, controls)
         seeded = time.perf_counter() - started
         seed = DemoSeed()
         with session_scope(engine) as session:

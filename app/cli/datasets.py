@@ -64,10 +64,20 @@ def cli_group() -> None:
     """Validate, convert and scan fine-tuning dataset files."""
 
 
-@cli_group.command("validate")
-@click.argument("file", type=EXISTING_FILE)
-@_format_option
-@_json_option
+def _file_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """A ``dataset`` command reading one FILE (``--format`` forces its format) whose report
+    is printed as text, or as JSON with ``--json``."""
+
+    def register(function: Callable[..., None]) -> click.Command:
+        with_options = click.argument("file", type=EXISTING_FILE)(
+            _format_option(_json_option(function))
+        )
+        return cli_group.command(name)(with_options)
+
+    return register
+
+
+@_file_command("validate")
 def validate_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Validate FILE; exit 1 when it has errors."""
     with _usage_errors(), _progress(file, "validating") as progress:
@@ -121,10 +131,7 @@ def convert_command(
     sys.exit(1 if report.records_invalid or report.errors else 0)
 
 
-@cli_group.command("scan")
-@click.argument("file", type=EXISTING_FILE)
-@_format_option
-@_json_option
+@_file_command("scan")
 def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Scan FILE for PII/PHI; prints counts, locations and masked samples only."""
     with _usage_errors(), _progress(file, "scanning") as progress:
@@ -240,6 +247,7 @@ def register_command(
                 actor=who,
                 format=format_name,
                 progress=progress,
+                tabular_limits=settings.tabular_limits,
             )
         body = version.model_dump(mode="json")
     if as_json:

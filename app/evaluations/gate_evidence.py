@@ -28,6 +28,7 @@ from app.models.evaluation_evidence import (
     RedTeamFinding,
 )
 from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
+from app.models.vocabulary import EvaluationKind
 from app.policy.input_document import (
     DriftInput,
     EvaluationInput,
@@ -147,7 +148,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
     inputs = [
         EvaluationInput(
             id=f"metric-{result.id}",
-            kind="benchmark",
+            kind=EvaluationKind.BENCHMARK,
             metric=result.metric,
             value=result.value,
             threshold=result.threshold,
@@ -164,7 +165,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
             inputs.append(
                 EvaluationInput(
                     id=f"campaign-{campaign.id}:{tally['category']}",
-                    kind="red_team",
+                    kind=EvaluationKind.RED_TEAM,
                     attack_category=tally["category"],
                     prompts_tried=tally["probes_run"],
                     failures=tally["failures"],
@@ -185,7 +186,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
     inputs += [
         EvaluationInput(
             id=f"memorisation-{test.id}",
-            kind="memorisation",
+            kind=EvaluationKind.MEMORISATION,
             method=test.method,
             records_tested=test.records_tested,
             records_elicited=test.records_elicited,

@@ -24,13 +24,13 @@ from typing import Any
 
 from app.evaluations.parsed import ParsedEvidence, ParsedMemorisation, ParsedMetric
 from app.evaluations.parsing import Issues, load_json
+from app.models.vocabulary import MemorisationMethod
 
 __all__ = ["CSV_COLUMNS", "parse_generic_csv", "parse_generic_json"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CSV_COLUMNS = ("tool", "tool_version", "metric", "value", "task", "dataset_name", "measured_at")
 _OPTIONAL_CSV_COLUMNS = ("dataset_revision", "dataset_sha256", "baseline", "stderr", "threshold")
-_MEMORISATION_METHODS = ("canary", "extraction")
 
 
 def _metric(
@@ -80,8 +80,8 @@ def _memorisation(
         issues.add(where, "must be an object")
         return None
     method = issues.text(record, "method", where)
-    if method is not None and method not in _MEMORISATION_METHODS:
-        issues.add(f"{where}, field 'method'", f"must be one of {', '.join(_MEMORISATION_METHODS)}")
+    if method is not None and method not in set(MemorisationMethod):
+        issues.add(f"{where}, field 'method'", f"must be one of {', '.join(MemorisationMethod)}")
         method = None
     tested = issues.count(record, "records_tested", where)
     elicited = issues.count(record, "records_elicited", where)

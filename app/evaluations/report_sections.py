@@ -7,6 +7,7 @@ samples stay out of reports (they are evidence for reviewers in the portal).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,8 +17,31 @@ from app.evaluations.findings import findings_of
 from app.evaluations.gate_evidence import latest_metric_results
 from app.evaluations.monitoring import batches_of, incidents_of
 from app.models.evaluation_evidence import EvidenceImport, MemorisationTest, RedTeamCampaign
+from app.models.monitoring import MonitoringBatch
 
-__all__ = ["imported_evidence"]
+__all__ = ["drift_chart_svg", "imported_evidence"]
+
+
+def drift_chart_svg(
+    batches: Sequence[MonitoringBatch],
+    *,
+    title: str,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+) -> str | None:
+    """The score drift (PSI of the first group) of each batch that measured one, as bars;
+    None when no batch did. The report and the portal draw the same figure."""
+    drifted = [batch for batch in batches if batch.drift]
+    if not drifted:
+        return None
+    return bar_chart_svg(
+        [f"#{batch.id}" for batch in drifted],
+        [batch.drift[0]["psi"] for batch in drifted],
+        title=title,
+        threshold=threshold,
+        threshold_label=threshold_label,
+        value_format="{:.3f}",
+    )
 
 
 def _metric_rows(session: Session, model_id: int) -> list[dict[str, Any]]:
@@ -83,16 +107,9 @@ def imported_evidence(
             )
         )
     batches = batches_of(session=session, deployment_id=deployment_id) if deployment_id else []
-    drifted = [batch for batch in batches if batch.drift]
-    if drifted:
-        charts.append(
-            bar_chart_svg(
-                [f"#{batch.id}" for batch in drifted],
-                [batch.drift[0]["psi"] for batch in drifted],
-                title="Score drift (PSI against the audit baseline) per batch",
-                value_format="{:.3f}",
-            )
-        )
+    drift = drift_chart_svg(batches, title="Score drift (PSI against the audit baseline) per batch")
+    if drift is not None:
+        charts.append(drift)
     return {
         "metrics": metrics,
         "red_team": tallies,

@@ -2,7 +2,9 @@
 
 Validation checks the header and that every CSV row has the header's column count,
 and reports each column's inferred type and empty-cell count. Parquet files are read
-in record batches through pyarrow, so memory stays bounded as for JSON Lines.
+in record batches through pyarrow, so memory stays bounded as for JSON Lines. Rows,
+columns, cells and decompressed bytes are bounded (:mod:`app.upload_limits`):
+a file beyond them is refused, not reported.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.formats.entry import FormatEntry
@@ -19,6 +23,7 @@ from app.formats.issues import IssueLog
 from app.formats.limits import PlatformLimits
 from app.formats.source import DatasetSource, JsonRecord, decode_line, iter_lines
 from app.formats.spec import RecordSummary
+from app.upload_limits import TabularLimits
 
 __all__ = ["ENTRY", "PARQUET_MAGIC", "Tabular"]
 
@@ -58,12 +63,55 @@ def _column_type(kinds: set[str]) -> str:
     return "string"
 
 
+def _measure_batch(bounds: TabularLimits, batch: pa.RecordBatch, first_row: int) -> int:
+    """Refuse a decoded batch holding a cell beyond the cell limit; return the bytes its
+    cells hold (text and binary cells by length: what they take as Python strings)."""
+    held = 0
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        lengths = _cell_lengths(column)
+        if lengths is None:
+            held += column.nbytes
+            continue
+        longest = pc.max(lengths).as_py() or 0
+        if longest > bounds.max_cell_bytes:
+            bounds.check_cell(longest, first_row + pc.index(lengths, longest).as_py(), name)
+        held += pc.sum(lengths).as_py() or 0
+    return held
+
+
+def _cell_lengths(column: pa.Array) -> pa.Array | None:
+    """Each cell's byte length for a text or binary column (dictionary-encoded too), None
+    for other types (fixed-width numbers and the like)."""
+    if pa.types.is_dictionary(column.type):
+        values = _cell_lengths(column.dictionary)
+        return None if values is None else pc.fill_null(pc.take(values, column.indices), 0)
+    if is_text_or_binary(column.type):
+        return pc.fill_null(pc.binary_length(column), 0)
+    return None
+
+
+def is_text_or_binary(kind: pa.DataType) -> bool:
+    """True for the arrow types whose cells have a length of their own."""
+    return any(
+        check(kind)
+        for check in (
+            pa.types.is_string,
+            pa.types.is_large_string,
+            pa.types.is_string_view,
+            pa.types.is_binary,
+            pa.types.is_large_binary,
+            pa.types.is_binary_view,
+        )
+    )
+
+
 class Tabular:
     """The ``tabular`` format."""
 
     name = "tabular"
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: TabularLimits | None = None) -> None:
+        self.bounds = bounds or TabularLimits()
         self.variant = "csv"
         self.columns: list[_Column] = []
         self.arrow_types: dict[str, str] = {}
@@ -77,6 +125,7 @@ class Tabular:
         if is_parquet:
             self.variant = "parquet"
             return self._parquet_rows(source, log)
+        self.bounds.check_size(source.path.stat().st_size)
         return self._csv_rows(source, log, max_line_bytes=max_line_bytes)
 
     def _decoded_lines(
@@ -109,7 +158,9 @@ class Tabular:
             elif name in seen:
                 log.error(1, name, "duplicate column name", "tabular.header")
             seen.add(name)
+        self.bounds.check_csv_header(len(header))
         self.columns = [_Column(name) for name in header]
+        rows = 0
         while True:
             start = reader.line_num + 1
             try:
@@ -129,6 +180,8 @@ class Tabular:
                     "tabular.columns",
                 )
                 continue
+            rows += 1
+            self.bounds.check_csv_row(start, rows, zip(header, row, strict=True))
             for column, cell in zip(self.columns, row, strict=True):
                 if cell == "":
                     column.empty += 1
@@ -139,15 +192,23 @@ class Tabular:
     def _parquet_rows(self, source: DatasetSource, log: IssueLog) -> Iterator[JsonRecord]:
         source.drain()
         try:
-            parquet = pq.ParquetFile(source.path)
+            metadata = pq.read_metadata(source.path)
         except Exception as bad:  # pyarrow raises several unrelated types for corrupt files
             log.error(None, "", f"unreadable Parquet file: {bad}", "tabular.parquet")
             return
-        schema = parquet.schema_arrow
+        self.bounds.check_parquet_footer(metadata)
+        schema = pq.read_schema(source.path)
         self.arrow_types = {f.name: str(f.type) for f in schema}
         self.columns = [_Column(f.name) for f in schema]
+        # Text columns stay dictionary-encoded when the file has them so: one long value
+        # repeated is measured once, not decoded once per row.
+        text_columns = [f.name for f in schema if is_text_or_binary(f.type)]
+        parquet = pq.ParquetFile(source.path, read_dictionary=text_columns)
         row_number = 0
+        held = 0
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
+            held += _measure_batch(self.bounds, batch, row_number + 1)
+            self.bounds.check_size(held)
             for column, array in zip(self.columns, batch.columns, strict=True):
                 column.empty += array.null_count
             for row in batch.to_pylist():

@@ -19,6 +19,8 @@ from app.formats.issues import Issue, IssueLog
 from app.formats.limits import LimitsCollector
 from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
 from app.formats.stats import CHARS_PER_TOKEN, DatasetStats, StatsCollector
+from app.formats.tabular import Tabular
+from app.upload_limits import TabularLimits
 
 __all__ = ["UNKNOWN_FORMAT", "ValidationReport", "validate_file"]
 
@@ -75,6 +77,7 @@ def validate_file(
     progress: Callable[[int], None] | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     typed: bool = True,
+    tabular_limits: TabularLimits | None = None,
 ) -> ValidationReport:
     """Validate ``path`` in constant memory and report every problem up to ``max_errors``.
 
@@ -85,7 +88,8 @@ def validate_file(
     file are never raised, they are in the report. A format with a typed fast path
     (:mod:`app.formats.fastpath`) uses it unless ``typed`` is false; the report is the
     same either way, except that warnings within a block of lines may come in another
-    order.
+    order. A tabular file beyond ``tabular_limits`` (defaults when None) raises
+    :class:`~app.errors.TabularLimitError` instead of being reported.
     """
     if format is not None:
         entry(format)  # raises UnknownFormatError for a name nobody registered
@@ -108,7 +112,8 @@ def validate_file(
                     "format.unknown",
                 )
         else:
-            spec = entry(name).handler()
+            handler = entry(name).handler
+            spec = Tabular(tabular_limits) if handler is Tabular else handler()
             reader = getattr(spec, "typed", None) if typed else None
             if reader is not None:
                 read_typed(spec, reader, source, log, stats, limits, max_line_bytes=max_line_bytes)

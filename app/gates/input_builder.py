@@ -22,6 +22,7 @@ from app.gates import input_rows
 from app.models.deployments import DeploymentState
 from app.models.vocabulary import (
     GATE_SUBJECTS,
+    EvaluationKind,
     GateName,
     GateSubject,
     LedgerSubject,
@@ -208,11 +209,11 @@ def _count_of(evaluation: Row[Any], metric: str) -> int | None:
 def _evaluation_inputs(evaluations: Sequence[Row[Any]]) -> list[EvaluationInput]:
     inputs: list[EvaluationInput] = []
     for evaluation in evaluations:
-        if evaluation.kind == "benchmark":
+        if evaluation.kind == EvaluationKind.BENCHMARK:
             inputs += [
                 EvaluationInput(
                     id=f"{evaluation.id}:{metric}",
-                    kind="benchmark",
+                    kind=EvaluationKind.BENCHMARK,
                     metric=metric,
                     value=float(value),
                     **_threshold_of(evaluation, metric),
@@ -231,7 +232,7 @@ def _evaluation_inputs(evaluations: Sequence[Row[Any]]) -> list[EvaluationInput]
         inputs.append(
             EvaluationInput(
                 id=str(evaluation.id),
-                kind="red_team",
+                kind=EvaluationKind.RED_TEAM,
                 attack_category=evaluation.attack_category,
                 prompts_tried=_count_of(evaluation, "prompts_tried"),
                 failures=_count_of(evaluation, "failures"),

@@ -24,6 +24,7 @@ from app.models.evidence import AuditRun
 from app.models.governance import ApprovalRequest, ApprovalVote
 from app.models.model_versions import Evaluation, ModelCard, ModelVersion
 from app.models.runs import FineTuneRun, RunDataset
+from app.models.vocabulary import ApprovalStatus, AuditState
 from app.registry.errors import RecordNotFoundError
 
 __all__ = [
@@ -140,7 +141,7 @@ _AUDITS = (
             select(func.max(_audit.c.id))
             .where(
                 _audit.c.model_version_id == bindparam("model_id"),
-                _audit.c.status == "succeeded",
+                _audit.c.status == AuditState.SUCCEEDED,
             )
             .group_by(_audit.c.kind)
         )
@@ -157,7 +158,7 @@ _VOTES = (
         .where(
             _request.c.subject_type == bindparam("subject_type"),
             _request.c.subject_id == bindparam("subject_id"),
-            _request.c.status.in_(("pending", "approved")),
+            _request.c.status.in_((ApprovalStatus.PENDING, ApprovalStatus.APPROVED)),
         )
         .order_by(_request.c.id.desc())
         .limit(1)

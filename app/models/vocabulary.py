@@ -23,12 +23,14 @@ __all__ = [
     "AuditState",
     "DecisionOutcome",
     "Domain",
+    "EvaluationKind",
     "FindingSeverity",
     "GateName",
     "GateSubject",
     "Hosting",
     "LawfulBasis",
     "LedgerSubject",
+    "MemorisationMethod",
     "Platform",
     "TransferMechanism",
     "VoteDecision",
@@ -112,6 +114,24 @@ class AuditState(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class EvaluationKind(StrEnum):
+    """What an evaluation of a model version measured (the policy reads each its own way)."""
+
+    BENCHMARK = "benchmark"
+    RED_TEAM = "red_team"
+    #: Only imported: how many training records the model gives back.
+    MEMORISATION = "memorisation"
+
+
+class MemorisationMethod(StrEnum):
+    """How a memorisation test tried to elicit training records."""
+
+    #: Records planted in the training data on purpose.
+    CANARY = "canary"
+    #: Records sampled from the training data.
+    EXTRACTION = "extraction"
 
 
 class LawfulBasis(StrEnum):
@@ -198,6 +218,7 @@ class LedgerSubject(StrEnum):
     EVIDENCE_IMPORT = "evidence_import"
     FINETUNE_RUN = "finetune_run"
     GATEHOUSE_INSTANCE = "gatehouse_instance"
+    IDEMPOTENT_RESPONSE = "idempotent_response"
     INCIDENT = "incident"
     JOB_RUN = "job_run"
     LEDGER_CHECKPOINT = "ledger_checkpoint"
@@ -211,6 +232,7 @@ class LedgerSubject(StrEnum):
     MONITORING_BATCH = "monitoring_batch"
     PERIOD = "period"
     POLICY_DECISION = "policy_decision"
+    POLICY_DECISION_INPUT = "policy_decision_input"
     RED_TEAM_CAMPAIGN = "red_team_campaign"
     RED_TEAM_FINDING = "red_team_finding"
     REPORT = "report"

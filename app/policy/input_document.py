@@ -68,10 +68,12 @@ from app.models.vocabulary import (
     Art9Condition,
     AuditKind,
     Domain,
+    EvaluationKind,
     GateName,
     GateSubject,
     Hosting,
     LawfulBasis,
+    MemorisationMethod,
     Platform,
     TransferMechanism,
     VoteDecision,
@@ -258,7 +260,7 @@ class EvaluationInput(_Part):
     """A benchmark result, a red-team run (per attack category) or a memorisation test."""
 
     id: str
-    kind: Literal["benchmark", "red_team", "memorisation"]
+    kind: EvaluationKind
     metric: str | None = None
     value: float | None = None
     threshold: float | None = None
@@ -274,7 +276,7 @@ class EvaluationInput(_Part):
     failures: NonNegative | None = None
     open_findings: list[RedTeamFinding] = []
     #: Memorisation tests: planted or sampled training records tried and elicited.
-    method: Literal["canary", "extraction"] | None = None
+    method: MemorisationMethod | None = None
     records_tested: NonNegative | None = None
     records_elicited: NonNegative | None = None
 
@@ -503,7 +505,7 @@ def example_inputs() -> dict[str, GateInput]:
                 *(
                     EvaluationInput(
                         id=f"ev-{metric}",
-                        kind="benchmark",
+                        kind=EvaluationKind.BENCHMARK,
                         metric=metric,
                         value=value,
                         baseline=baseline,
@@ -519,7 +521,7 @@ def example_inputs() -> dict[str, GateInput]:
                 *(
                     EvaluationInput(
                         id=f"ev-{category}",
-                        kind="red_team",
+                        kind=EvaluationKind.RED_TEAM,
                         attack_category=category,
                         prompts_tried=400,
                         failures=failures,
@@ -533,8 +535,8 @@ def example_inputs() -> dict[str, GateInput]:
                 ),
                 EvaluationInput(
                     id="ev-canary",
-                    kind="memorisation",
-                    method="canary",
+                    kind=EvaluationKind.MEMORISATION,
+                    method=MemorisationMethod.CANARY,
                     records_tested=200,
                     records_elicited=0,
                     measured_at=datetime(2026, 11, 20, tzinfo=UTC),

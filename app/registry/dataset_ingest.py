@@ -27,6 +27,7 @@ from app.registry.datasets import register_version
 from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import StagedFile
 from app.storage_commit import promote_on_commit
+from app.upload_limits import TabularLimits
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,18 @@ def ingest_dataset_file(
     actor: str,
     format: str | None = None,
     progress: Callable[[int], None] | None = None,
+    tabular_limits: TabularLimits | None = None,
 ) -> tuple[DatasetVersion, ValidationReport]:
     """Validate and scan a staged file and register it as the dataset's next version; the
-    file is promoted when the session commits and removed if anything fails first.
+    file is promoted when the session commits and removed if anything fails first (a
+    table beyond ``tabular_limits`` among them).
 
     ``progress`` receives bytes read, once for validation and once for the scan.
     """
     try:
-        version, report = _ingest(session, dataset_id, stored, declared, actor, format, progress)
+        version, report = _ingest(
+            session, dataset_id, stored, declared, actor, format, progress, tabular_limits
+        )
     except BaseException:
         stored.discard()
         raise
@@ -90,8 +95,11 @@ def _ingest(
     actor: str,
     format: str | None,
     progress: Callable[[int], None] | None,
+    tabular_limits: TabularLimits | None,
 ) -> tuple[DatasetVersion, ValidationReport]:
-    report = validate_file(stored.path, format=format, progress=progress)
+    report = validate_file(
+        stored.path, format=format, progress=progress, tabular_limits=tabular_limits
+    )
     if report.format == "unknown":
         reason = str(report.errors[0]) if report.errors else "the format could not be detected"
         raise ValidationError(f"cannot register the file: {reason}")

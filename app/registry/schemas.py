@@ -34,6 +34,23 @@ from app.models.vocabulary import (
 
 Method = Literal["sft", "lora", "qlora", "rlhf", "dpo", "constitutional"]
 
+#: A name or identifier: one line of text (the API also refuses control characters in any text).
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\t\n\r]*$")]
+#: A person who built a run or a model (separation of duties compares these).
+Person = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: People named on one record: a team, not a directory.
+People = Annotated[list[Person], Field(max_length=100)]
+#: A training command's arguments, each of bounded length.
+Command = Annotated[list[Annotated[str, StringConstraints(max_length=4000)]], Field(max_length=200)]
+#: A run's hyperparameters: named numbers, flags and short settings, not documents.
+Hyperparameters = Annotated[
+    dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=100)],
+        float | int | Annotated[str, StringConstraints(max_length=1000)] | bool,
+    ],
+    Field(max_length=200),
+]
+
 
 class StrictInput(BaseModel):
     """Base of every request body: unknown fields are an error."""
@@ -96,24 +113,26 @@ class RunCreate(FineTuneRunBase):
 
     model_config = STRICT_INPUT
 
-    name: str = SQLField(min_length=1, max_length=200)
-    base_model: str = SQLField(min_length=1, max_length=200)
+    name: Name
+    base_model: Name
     method: Method
-    hyperparameters: dict[str, float | int | str | bool] = SQLField(default_factory=dict)
+    hyperparameters: Hyperparameters = SQLField(default_factory=dict)
     gpu_count: int = SQLField(default=0, ge=0, le=1024)
     max_hours: float = SQLField(default=1.0, gt=0, le=24 * 30)
-    dataset_version_ids: list[int] = SQLField(default_factory=list)
+    training_command: Command = SQLField(default_factory=list)
+    authors: People = SQLField(default_factory=list)
+    dataset_version_ids: list[int] = SQLField(default_factory=list, max_length=1000)
 
 
 class RunUpdate(StrictInput):
     """Changes to a draft run."""
 
-    base_model: str | None = Field(default=None, min_length=1, max_length=200)
-    hyperparameters: dict[str, float | int | str | bool] | None = None
+    base_model: Name | None = None
+    hyperparameters: Hyperparameters | None = None
     gpu_type: str | None = Field(default=None, max_length=80)
     gpu_count: int | None = Field(default=None, ge=0, le=1024)
     max_hours: float | None = Field(default=None, gt=0, le=24 * 30)
-    authors: list[str] | None = None
+    authors: People | None = None
 
 
 #: Model version columns that hold attested governance facts -> the fact's name.
@@ -151,8 +170,9 @@ class ModelVersionCreate(ModelVersionBase):
 
     model_config = STRICT_INPUT
 
-    name: str = SQLField(min_length=1, max_length=200)
-    version: str = SQLField(min_length=1, max_length=40)
+    name: Name
+    version: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\t\n\r]*$")]
+    developers: People = SQLField(default_factory=list)
 
     _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
 
@@ -160,7 +180,7 @@ class ModelVersionCreate(ModelVersionBase):
 class ModelVersionUpdate(StrictInput):
     """Changes to a model version's own fields (governance facts are attestations)."""
 
-    developers: list[str] | None = None
+    developers: People | None = None
 
     _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
 
@@ -168,7 +188,9 @@ class ModelVersionUpdate(StrictInput):
 class ModelCardUpdate(StrictInput):
     """Sections of a model card to set (names from ``MODEL_CARD_SECTIONS``)."""
 
-    sections: dict[str, str]
+    sections: dict[str, Annotated[str, StringConstraints(max_length=100_000)]] = Field(
+        max_length=50
+    )
 
 
 class MetricThreshold(StrictInput):
@@ -198,7 +220,7 @@ class EvaluationCreate(StrictInput):
     """
 
     kind: Literal["benchmark", "red_team"]
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     metrics: dict[str, float | int] = Field(default_factory=dict, validate_default=True)
     thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
     attack_category: str | None = Field(

@@ -39,6 +39,7 @@ __all__ = [
     "BUNDLE_NAME",
     "DECISIONS_NAME",
     "EVIDENCE_FORMAT",
+    "FIGURES_NAME",
     "MANIFEST_NAME",
     "EvidenceFile",
     "decision_evidence",
@@ -57,6 +58,8 @@ MANIFEST_NAME = "gatehouse-evidence-manifest.json"
 DECISIONS_NAME = "gatehouse-decisions.json"
 #: The policy bundle the report's decisions are compared against.
 BUNDLE_NAME = "gatehouse-policy-bundle.json"
+#: The figures the report prints (evaluations, audits), as data.
+FIGURES_NAME = "gatehouse-figures.json"
 
 
 @dataclass(frozen=True)

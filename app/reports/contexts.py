@@ -15,6 +15,8 @@ Conventions for every kind:
   as given;
 * ``NotRequired`` fields may be left out; every other field must be present (a missing
   field is a :class:`~app.reports.errors.ReportContextError`, not an empty cell).
+
+The periodic compliance report's context is in :mod:`app.reports.periodic_contexts`.
 """
 
 from __future__ import annotations
@@ -34,12 +36,9 @@ __all__ = [
     "DatasetDetails",
     "DatasetLegalBasis",
     "DatasetRef",
-    "DatasetRow",
     "DecisionReasons",
-    "DecisionRow",
     "DeploymentDetails",
     "EvaluationSummary",
-    "ExpiringApproval",
     "ExplainabilityResults",
     "FairnessGroup",
     "FairnessTable",
@@ -52,15 +51,12 @@ __all__ = [
     "MetricResult",
     "ModelCardContext",
     "ModelCardSections",
-    "ModelRow",
     "ModelSummary",
-    "PeriodicComplianceContext",
     "PromotionEvidenceContext",
     "Provenance",
     "ReasoningSummary",
     "RedTeamResult",
     "ReportMeta",
-    "ReportPeriod",
     "RequiredApproval",
     "ScanFinding",
     "ScanSummary",
@@ -409,6 +405,7 @@ class AuditReportContext(TypedDict):
     explainability: ExplainabilityResults | None
     findings: list[Finding]
     figures: NotRequired[list[Figure]]
+    decision_ids: NotRequired[list[int]]  # the gate decision its verdict is read from
 
 
 # --- promotion evidence pack -------------------------------------------------------------
@@ -452,6 +449,10 @@ class GateDecision(TypedDict):
 
     gate: str
     allow: bool
+    outcome: Literal["allowed", "denied", "indeterminate"]
+    """``indeterminate``: the policy engine gave no answer (a deny, but nobody decided)."""
+    error: str | None
+    """Why the engine gave no answer, for an indeterminate decision."""
     decided_at: dt.datetime
     engine: str
     policy_bundle_hash: str
@@ -482,8 +483,7 @@ class ApprovalRequestRef(TypedDict):
     requested_by: str
     created_at: dt.datetime
     expires_at: dt.datetime
-    evidence_sha256: str
-    """The evidence digest the request froze: every vote is on this evidence."""
+    evidence_sha256: str  # the evidence the request froze: every vote is on it
     excluded_approvers: list[str]
 
 
@@ -530,71 +530,3 @@ class PromotionEvidenceContext(TypedDict):
     imported_evidence: NotRequired[dict[str, Any]]
     """Imported metrics, red-team tallies and findings, memorisation tests, monitoring
     trends and incidents (``app.evaluations.report_sections``)."""
-
-
-# --- periodic compliance report ----------------------------------------------------------
-
-
-class ReportPeriod(TypedDict):
-    """The period covered, inclusive."""
-
-    start: dt.date
-    end: dt.date
-    label: str
-    """e.g. ``Q3 2026``."""
-
-
-class ModelRow(TypedDict):
-    """One model version's standing in the period."""
-
-    name: str
-    version: str
-    risk_tier: Literal["high", "medium", "low", "unassigned"]
-    domain: str
-    state: str
-    environments: list[str]
-    last_decision: Literal["allow", "deny"] | None
-    last_audit_at: dt.datetime | None
-    open_findings: int
-
-
-class DatasetRow(TypedDict):
-    """One dataset version's standing in the period."""
-
-    name: str
-    version: str
-    classification: str
-    lawful_basis: str
-    retention_until: dt.date | None
-    open_findings: int
-
-
-class DecisionRow(TypedDict):
-    """One gate decision made in the period."""
-
-    decided_at: dt.datetime
-    gate: str
-    subject: str
-    allow: bool
-    violations: int
-
-
-class ExpiringApproval(TypedDict):
-    """An approval that lapses soon after the period."""
-
-    subject: str
-    role: str
-    approver: str
-    expires_at: dt.datetime
-
-
-class PeriodicComplianceContext(TypedDict):
-    """Kind ``periodic_compliance``."""
-
-    meta: ReportMeta
-    period: ReportPeriod
-    models: list[ModelRow]
-    datasets: list[DatasetRow]
-    decisions: list[DecisionRow]
-    open_findings: list[Finding]
-    expiring_approvals: list[ExpiringApproval]

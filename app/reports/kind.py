@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from app.models.vocabulary import LedgerSubject
 from app.reports.errors import ReportContextError, UnknownReportKindError
 
 if TYPE_CHECKING:  # the registry stays light to import: kinds load on first use
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 #: The ``subject_type`` of kinds about a reporting period rather than one registry object.
-PERIOD_SUBJECT = "period"
+PERIOD_SUBJECT = LedgerSubject.PERIOD
 
 
 def no_figures(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class ReportKind:
     label: str
     """What people call it."""
 
-    subject_type: str
+    subject_type: LedgerSubject
     """The registry object it is about (``model_version``, ...) or :data:`PERIOD_SUBJECT`."""
 
     template: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models.datasets import Dataset, DatasetVersion
-from app.models.deployments import Deployment
+from app.models.deployments import Deployment, DeploymentState
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
@@ -52,7 +52,13 @@ _METHODS = {
     "constitutional": "constitutional / self-critique",
 }
 # Deployment states from the most to the least significant, to name a model's state.
-_STATE_ORDER = ("production", "suspended", "promotion_requested", "staging", "retired")
+_STATE_ORDER = (
+    DeploymentState.PRODUCTION,
+    DeploymentState.SUSPENDED,
+    DeploymentState.PROMOTION_REQUESTED,
+    DeploymentState.STAGING,
+    DeploymentState.RETIRED,
+)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -174,8 +180,13 @@ def deployments_of(reader: Reader, model_id: int) -> list[Deployment]:
 
 def model_state(deployments: Sequence[Deployment]) -> str:
     """The most significant deployment state, or ``registered`` when never deployed."""
-    states = {str(deployment.state) for deployment in deployments}
-    return next((state for state in _STATE_ORDER if state in states), "registered")
+    return most_significant_state(str(deployment.state) for deployment in deployments)
+
+
+def most_significant_state(states: Iterable[str]) -> str:
+    """The most significant of a model's deployment states, ``registered`` for none."""
+    present = set(states)
+    return next((state for state in _STATE_ORDER if state in present), "registered")
 
 
 def model_summary(reader: Reader, model: ModelVersion) -> ModelSummary:

@@ -313,9 +313,10 @@ def _render_in_worker(
 
 @functools.cache
 def _worker_context() -> ForkServerContext:
-    """A fork-server context whose server has WeasyPrint and this module imported."""
+    """A fork-server context whose server has WeasyPrint and this module imported, and
+    has rendered once (:mod:`app.reports.render_warmup`) so workers start warm."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint", __name__])
+    context.set_forkserver_preload(["weasyprint", __name__, "app.reports.render_warmup"])
     return context
 
 

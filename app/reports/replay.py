@@ -11,11 +11,15 @@ auditor sees why.
 
 Replay uses the engine it is given: ``gatehouse report verify --replay`` builds the
 embedded engine over this installation's policies (``GATEHOUSE_POLICY_DIR`` and its data
-override), the compiled policy running in process, nothing fetched.
+override), the compiled policy running in process, nothing fetched. When those differ
+from the report's embedded bundle only in data, it also replays with the report's own
+data (``as_made``), so an auditor sees both that the decisions reproduce and what the
+installed policies would now decide.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -27,6 +31,7 @@ from app.config import Settings, settings_from_environment
 from app.gates.service import evidence_sha256
 from app.ledger import canonical_json, sha256_hex
 from app.policy.bundle import PolicyBundle
+from app.policy.embedded import EmbeddedEngine
 from app.policy.engine import PolicyEngine
 from app.policy.factory import build_engine
 from app.reports.attachments import BUNDLE_NAME, DECISIONS_NAME, EVIDENCE_FORMAT, MANIFEST_NAME
@@ -118,6 +123,9 @@ class ReplayResult:
     """Evidence that is missing, unreadable or not what the manifest recorded."""
     policy_changes: tuple[str, ...] = field(default=())
     """What differs between the embedded bundle and the one replayed with."""
+    as_made: ReplayResult | None = None
+    """When the policies differ only in data: the replay with the report's own embedded
+    data (its bundle as made), which shows the decisions themselves reproduce."""
 
     @property
     def identical(self) -> bool:
@@ -144,6 +152,7 @@ class ReplayResult:
             "policy_changes": list(self.policy_changes),
             "problems": list(self.problems),
             "decisions": [decision.as_dict() for decision in self.decisions],
+            "as_made": None if self.as_made is None else self.as_made.as_dict(),
         }
 
 
@@ -297,6 +306,13 @@ def describe(result: ReplayResult) -> list[str]:
     lines = [f"  replay       {verdict}, with {bundle}"]
     lines.extend(f"  problem      {problem}" for problem in result.problems)
     lines.extend(f"  policy       {change}" for change in result.policy_changes)
+    if result.as_made is not None:
+        again = result.as_made
+        verdict = "IDENTICAL" if again.identical else f"DIFFERS ({len(again.differing)})"
+        lines.append(
+            f"  as made      {verdict} with the report's own policy data "
+            f"(bundle {again.replay_bundle_hash[:16]}…)"
+        )
     for decision in result.differing:
         outcome = (
             f"{decision.recorded_outcome} -> {decision.replayed_outcome}"
@@ -341,6 +357,31 @@ def replay_report(pdf: bytes, *, settings: Settings | None = None) -> ReplayResu
         timeout_s=settings.policy_timeout_s,
     )
     try:
-        return replay_pdf(pdf, engine=engine)
+        result = replay_pdf(pdf, engine=engine)
     finally:
         engine.close()
+    made = _bundle_as_made(pdf, engine.bundle)
+    if made is None or made.hash == engine.bundle_hash:
+        return result
+    as_made = EmbeddedEngine(
+        bundle=made,
+        policy_dir=settings.policy_dir,
+        compiled_dir=settings.compiled_policy_dir,
+        timeout_s=settings.policy_timeout_s,
+    )
+    try:
+        return dataclasses.replace(result, as_made=replay_pdf(pdf, engine=as_made))
+    finally:
+        as_made.close()
+
+
+def _bundle_as_made(pdf: bytes, installed: PolicyBundle) -> PolicyBundle | None:
+    """The report's embedded bundle, when its modules are the installed ones (the
+    compiled policy then runs it with the report's data); ``None`` otherwise."""
+    embedded = _load(BUNDLE_NAME, embedded_file(pdf, BUNDLE_NAME), [])
+    if embedded is None or not isinstance(embedded.get("data"), dict):
+        return None
+    modules = tuple((str(m.get("path")), str(m.get("source"))) for m in embedded.get("modules", []))
+    if modules != installed.modules:
+        return None
+    return PolicyBundle(modules=modules, data=embedded["data"], hash=str(embedded.get("hash")))

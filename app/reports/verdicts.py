@@ -22,7 +22,7 @@ from app.models.governance import PolicyDecision
 from app.policy.catalogue import judging_controls
 from app.reports.reader import Reader
 
-__all__ = ["AuditVerdict", "GateVerdict", "audit_verdict", "judged_audit_ids"]
+__all__ = ["AuditVerdict", "GateVerdict", "audit_verdict", "judged_audit_ids", "judged_by"]
 
 AuditVerdict = Literal["pass", "fail", "not_judged"]
 
@@ -75,10 +75,18 @@ def audit_verdict(reader: Reader, audit: AuditRun) -> GateVerdict:
     passed and none failed, ``not_judged`` when no decision saw the audit or no judging
     control applied to the model (its pack was out of scope).
     """
-    decision = _decision_seeing(reader, audit)
+    return judged_by(reader, audit_kind=audit.kind, decision=_decision_seeing(reader, audit))
+
+
+def judged_by(reader: Reader, *, audit_kind: str, decision: PolicyDecision | None) -> GateVerdict:
+    """The verdict ``decision`` (the newest that saw an audit of ``audit_kind``) holds.
+
+    Split from :func:`audit_verdict` so a report about many audits can find their
+    decisions in one query and still judge each the one way.
+    """
     if decision is None:
         return GateVerdict("not_judged", None, ())
-    judging = judging_controls(reader.catalogue.values(), f"{audit.kind}_audit")
+    judging = judging_controls(reader.catalogue.values(), f"{audit_kind}_audit")
     outcomes = [
         outcome
         for outcome in decision.result.get("controls", [])

@@ -18,6 +18,7 @@ from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.evaluations import findings, monitoring
 from app.evaluations.gate_evidence import latest_metric_results
+from app.evaluations.report_sections import drift_chart_svg
 from app.evaluations.schemas import IncidentCreate
 from app.gates.engine_binding import current_policy_engine
 from app.models.deployments import Deployment
@@ -184,20 +185,13 @@ def _trend_charts(batches: list[Any], *, psi_bound: float | None) -> list[str]:
             value_format="{:.0f}",
         ),
     ]
-    drifted = [b for b in batches if b.drift]
-    if drifted:
-        charts.insert(
-            0,
-            bar_chart_svg(
-                [f"#{b.id}" for b in drifted],
-                [b.drift[0]["psi"] for b in drifted],
-                title="Population stability index of the scores per batch",
-                threshold=psi_bound,
-                threshold_label="review bound (policy data)",
-                value_format="{:.3f}",
-            ),
-        )
-    return charts
+    drift = drift_chart_svg(
+        batches,
+        title="Population stability index of the scores per batch",
+        threshold=psi_bound,
+        threshold_label="review bound (policy data)",
+    )
+    return charts if drift is None else [drift, *charts]
 
 
 @bp.get("/deployments/<int:deployment_id>/monitoring")

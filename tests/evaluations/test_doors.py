@@ -69,7 +69,7 @@ def test_api_imports_and_answers_problems_on_bad_files(
     missing = pipeline.post(
         f"/api/v1/models/{registry.model_id}/evidence", data={"format": "garak"}
     )
-    assert missing.status_code == 422 and "multipart part named 'file'" in missing.json["detail"]
+    assert missing.status_code == 422 and missing.json["detail"] == "file: Field required"
     assert counts() == before
     nobody = _upload(pipeline, 9999, GARAK, "garak")
     assert nobody.status_code == 404 and nobody.mimetype == "application/problem+json"

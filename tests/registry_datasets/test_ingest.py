@@ -82,7 +82,7 @@ def test_upload_mistakes_are_4xx(make_actor: Any, settings: Any) -> None:
         data={"format": "llama_io"},
         content_type="multipart/form-data",
     )
-    assert missing.status_code == 422 and "'file'" in missing.get_json()["detail"]
+    assert missing.status_code == 422 and missing.get_json()["detail"] == "file: Field required"
     bad_meta = _upload(
         engineer,
         dataset_id,

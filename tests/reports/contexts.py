@@ -22,10 +22,10 @@ from app.reports.contexts import (
     LedgerEntry,
     ModelCardContext,
     ModelSummary,
-    PeriodicComplianceContext,
     PromotionEvidenceContext,
     ReportMeta,
 )
+from app.reports.periodic_contexts import Listing, PeriodicComplianceContext
 
 GENERATED_AT = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)
 ORGANISATION = "Northwind Lending plc"
@@ -473,6 +473,8 @@ def promotion_evidence_context(
         "decision": {
             "gate": "production_promotion",
             "allow": True,
+            "outcome": "allowed",
+            "error": None,
             "decided_at": dt.datetime(2026, 11, 25, 8, 0, 2, tzinfo=dt.UTC),
             "engine": "embedded",
             "policy_bundle_hash": sha("bundle-2026-11-20"),
@@ -546,8 +548,103 @@ def promotion_evidence_context(
     }
 
 
+def _listing(name: str, description: str, rows: list[dict[str, Any]]) -> Listing:
+    return {"name": f"gatehouse-periodic-{name}.json", "description": description, "rows": rows}
+
+
 def periodic_context() -> PeriodicComplianceContext:
     """Kind periodic_compliance for Q4 2026 to date."""
+    model_exceptions: list[Any] = [
+        {
+            "name": "discharge-summary-drafter",
+            "version": "v1.4",
+            "risk_tier": "medium",
+            "domain": "healthcare",
+            "state": "production",
+            "environments": ["production"],
+            "last_decision": "denied",
+            "last_audit_at": None,
+            "open_findings": 3,
+        },
+        {
+            "name": "credit-limit-advisor",
+            "version": "v3.2",
+            "risk_tier": "high",
+            "domain": "credit",
+            "state": "staging",
+            "environments": ["staging"],
+            "last_decision": "indeterminate",
+            "last_audit_at": dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC),
+            "open_findings": 1,
+        },
+    ]
+    dataset_exceptions: list[Any] = [
+        {
+            "name": "clinical-notes",
+            "version": "v3",
+            "classification": "PHI (Safe Harbor)",
+            "lawful_basis": "Art. 9(2)(h)",
+            "retention_until": dt.date(2027, 1, 31),
+            "open_findings": 2,
+        },
+    ]
+    findings: list[Any] = [
+        {
+            "source": "policy",
+            "subject": "discharge-summary-drafter v1.4",
+            "reference": "HIPAA-164.514b",
+            "severity": "high",
+            "opened_at": dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC),
+            "message": "dataset 'clinical-notes v3' contains PHI and is not de-identified",
+        },
+        {
+            "source": "red_team",
+            "subject": "credit-limit-advisor v3.2",
+            "reference": "prompt injection",
+            "severity": "medium",
+            "opened_at": dt.datetime(2026, 11, 21, 16, 30, tzinfo=dt.UTC),
+            "message": "system prompt disclosed in 7 of 400 attempts",
+        },
+    ]
+    controls: list[Any] = [
+        {
+            "control_id": "HIPAA-164.514b",
+            "title": "PHI is de-identified before training",
+            "regulation": "HIPAA",
+            "severity": "high",
+            "decisions": 41,
+        },
+        {
+            "control_id": "GDPR-ART22",
+            "title": "Automated decisions have human review",
+            "regulation": "GDPR",
+            "severity": "high",
+            "decisions": 7,
+        },
+    ]
+    approvals: list[Any] = [
+        {
+            "request_id": 318,
+            "subject": "training_launch: run run-318",
+            "required": "1 × compliance_officer",
+            "votes": 0,
+            "expires_at": dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC),
+        },
+    ]
+    decisions: list[Any] = [
+        {
+            "decision_id": 9001,
+            "decided_at": dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC),
+            "gate": "production_promotion",
+            "subject_type": "deployment",
+            "subject_id": 39,
+            "subject": "deployment #39 (discharge-summary-drafter v1.4)",
+            "outcome": "denied",
+            "violated_controls": ["HIPAA-164.514b"],
+            "input_sha256": sha("input-9001"),
+            "bundle_sha256": sha("bundle-2026-11-20"),
+        },
+    ]
     return {
         "meta": meta("all models and datasets, Q4 2026"),
         "period": {
@@ -555,97 +652,49 @@ def periodic_context() -> PeriodicComplianceContext:
             "end": dt.date(2026, 11, 25),
             "label": "Q4 2026 (to date)",
         },
-        "models": [
-            {
-                "name": "credit-limit-advisor",
-                "version": "v3.2",
-                "risk_tier": "high",
-                "domain": "credit",
-                "state": "staging",
-                "environments": ["staging"],
-                "last_decision": "allow",
-                "last_audit_at": dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC),
-                "open_findings": 1,
-            },
-            {
-                "name": "discharge-summary-drafter",
-                "version": "v1.4",
-                "risk_tier": "medium",
-                "domain": "healthcare",
-                "state": "production",
-                "environments": ["production"],
-                "last_decision": "deny",
-                "last_audit_at": None,
-                "open_findings": 3,
-            },
+        "totals": {
+            "model_versions": 14,
+            "dataset_versions": 9,
+            "decisions": 212,
+            "allowed": 160,
+            "denied": 48,
+            "indeterminate": 4,
+            "open_findings": 2,
+            "expiring_approvals": 1,
+        },
+        "decisions_by_gate": [
+            {"label": "production_promotion", "allowed": 31, "denied": 12, "indeterminate": 1},
+            {"label": "training_launch", "allowed": 129, "denied": 36, "indeterminate": 3},
         ],
-        "datasets": [
-            {
-                "name": "loan-applications-eu",
-                "version": "2026-09",
-                "classification": "PII (pseudonymised)",
-                "lawful_basis": "Art. 6(1)(f)",
-                "retention_until": dt.date(2029, 9, 30),
-                "open_findings": 0,
-            },
-            {
-                "name": "clinical-notes",
-                "version": "v3",
-                "classification": "PHI (Safe Harbor)",
-                "lawful_basis": "Art. 9(2)(h)",
-                "retention_until": dt.date(2027, 1, 31),
-                "open_findings": 2,
-            },
+        "decisions_by_month": [
+            {"label": "2026-10", "allowed": 97, "denied": 30, "indeterminate": 0},
+            {"label": "2026-11", "allowed": 63, "denied": 18, "indeterminate": 4},
         ],
-        "decisions": [
-            {
-                "decided_at": dt.datetime(2026, 10, 3, 9, 0, tzinfo=dt.UTC),
-                "gate": "training_launch",
-                "subject": "run-311",
-                "allow": True,
-                "violations": 0,
-            },
-            {
-                "decided_at": dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC),
-                "gate": "production_promotion",
-                "subject": "dep-0039",
-                "allow": False,
-                "violations": 2,
-            },
-            {
-                "decided_at": dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC),
-                "gate": "production_promotion",
-                "subject": "dep-0042",
-                "allow": True,
-                "violations": 0,
-            },
+        "failing_controls": controls,
+        "findings_by_severity": [
+            {"severity": "high", "count": 1},
+            {"severity": "medium", "count": 1},
         ],
-        "open_findings": [
-            {
-                "source": "policy",
-                "subject": "discharge-summary-drafter v1.4",
-                "reference": "HIPAA-164.514b",
-                "severity": "high",
-                "opened_at": dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC),
-                "message": "dataset 'clinical-notes v3' contains PHI and is not de-identified",
-            },
-            {
-                "source": "red_team",
-                "subject": "credit-limit-advisor v3.2",
-                "reference": "prompt injection",
-                "severity": "medium",
-                "opened_at": dt.datetime(2026, 11, 21, 16, 30, tzinfo=dt.UTC),
-                "message": "system prompt disclosed in 7 of 400 attempts",
-            },
+        "top_findings": findings,
+        "models_by_state": [
+            {"state": "staging", "high": 3, "medium": 4, "low": 2, "unassigned": 1, "total": 10},
+            {"state": "production", "high": 1, "medium": 2, "low": 1, "unassigned": 0, "total": 4},
         ],
-        "expiring_approvals": [
-            {
-                "subject": "run-318 launch",
-                "role": "compliance_officer",
-                "approver": "Ingrid Halvorsen",
-                "expires_at": dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC),
-            },
-        ],
+        "model_exceptions": model_exceptions,
+        "model_exception_count": 2,
+        "dataset_exceptions": dataset_exceptions,
+        "dataset_exception_count": 1,
+        "expiring_approvals": approvals,
+        "listings": {
+            "decisions": _listing("decisions", "Every gate decision made in the period", decisions),
+            "findings": _listing("findings", "Every finding open at the end", findings),
+            "controls": _listing("controls", "Controls failed in the period", controls),
+            "models": _listing("models", "Every model version's standing", model_exceptions),
+            "datasets": _listing(
+                "datasets", "Every dataset version's standing", dataset_exceptions
+            ),
+            "approvals": _listing("approvals", "Pending approvals lapsing soon", approvals),
+        },
     }
 
 

@@ -104,8 +104,9 @@ def _expected_phrases(kind: str) -> list[str]:
             "Q4 2026 (to date)",
             "discharge-summary-drafter v1.4",
             "clinical-notes v3",
-            "3: 2 allowed, 1 denied",
-            "dep-0039",
+            "212: 160 allowed, 48 denied, 4 indeterminate",
+            "PHI is de-identified before training",
+            "gatehouse-periodic-decisions.json",
             "contains PHI and is not de-identified",
             "2026-12-03 00:00:00 UTC",
         ]

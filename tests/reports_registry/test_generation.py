@@ -6,6 +6,7 @@ the database rows the reports were built from, never copied from a rendered repo
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -21,6 +22,7 @@ from app.models.users import User
 from app.reports import SignatureLevel, TrustStatus, Verdict, verify_pdf
 from app.reports.prepared import ReportRequest
 from app.reports.service import build_context
+from app.reports.verification import embedded_file
 from tests.reports.conftest import ARTIFACTS, TimestampAuthority, pdf_text, require_binary
 from tests.reports_registry.conftest import GENERATOR, PERIOD, World, generate_in_session
 
@@ -176,20 +178,40 @@ def test_promotion_pack_shows_decision_controls_approvals_and_ledger(world: Worl
 
 
 def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> None:
+    """The page summarises (counts, failing controls); the listings name every row."""
     text = pdf_text(world.pdf("periodic_compliance"))
     with session_scope(world.engine) as session:
         models = session.exec(select(ModelVersion)).all()
         datasets = session.exec(select(Dataset)).all()
+        versions = session.exec(select(DatasetVersion)).all()
         denied = session.exec(select(PolicyDecision).where(PolicyDecision.allow == False)).all()  # noqa: E712
+        listings = build_context(
+            session=session,
+            settings=world.settings,
+            request=ReportRequest("periodic_compliance", period=PERIOD),
+            actor=GENERATOR,
+        ).context["listings"]
     assert str(PERIOD.start.year) in text
-    for model in models:
-        assert f"{model.name} {model.version}" in text
-    for dataset in datasets:
-        assert dataset.name in text
-    # Denied decisions become open findings with their controls.
+    assert f"Model versions {len(models)}" in text
+    assert f"Dataset versions {len(versions)}" in text
+    listed_models = {f"{row['name']} {row['version']}" for row in listings["models"]["rows"]}
+    assert listed_models == {f"{model.name} {model.version}" for model in models}
+    listed_datasets = {row["name"] for row in listings["datasets"]["rows"]}
+    assert listed_datasets == {dataset.name for dataset in datasets}
+    # The controls failed in the period are named on the page, with their counts.
     for decision in denied:
         for violation in decision.violations:
             assert violation["control"] in text
+    # The listings are embedded under the signature, each with every row.
+    for listing in listings.values():
+        embedded = embedded_file(world.pdf("periodic_compliance"), listing["name"])
+        assert embedded is not None, listing["name"]
+        rows = json.loads(embedded)["rows"]
+        assert len(rows) == len(listing["rows"]) and listing["name"] in text
+    decisions = json.loads(
+        embedded_file(world.pdf("periodic_compliance"), listings["decisions"]["name"]) or b"{}"
+    )["rows"]
+    assert {row["decision_id"] for row in decisions} >= {decision.id for decision in denied}
 
 
 def test_explainability_audit_report_shows_shap_importance_and_reasons(world: World) -> None:

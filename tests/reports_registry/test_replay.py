@@ -17,14 +17,16 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, NumberObject
 
 from app.cli.reports import cli_group
+from app.db import session_scope
+from app.gates.service import evaluate_gate
 from app.ledger import canonical_json, sha256_hex
 from app.policy.factory import build_engine
-from app.reports.attachments import BUNDLE_NAME, DECISIONS_NAME, MANIFEST_NAME
+from app.reports.attachments import BUNDLE_NAME, DECISIONS_NAME, FIGURES_NAME, MANIFEST_NAME
 from app.reports.replay import replay_pdf
 from app.reports.verification import embedded_file, verify_pdf
 from tests.reports.conftest import pdf_text
 from tests.reports.test_conformance import run_verapdf
-from tests.reports_registry.conftest import World
+from tests.reports_registry.conftest import World, generate_in_session
 
 #: Raising the general-domain accuracy minimum above the ready model's 0.91 flips it.
 _ACCURACY = ("gatehouse", "thresholds", "evaluations", "domains", "general", "accuracy", "min")
@@ -79,7 +81,7 @@ def test_the_pack_embeds_decisions_with_inputs_bundle_ledger_and_a_manifest(
         DECISIONS_NAME,
         BUNDLE_NAME,
         "gatehouse-ledger-excerpt.json",
-        "gatehouse-figures.json",
+        FIGURES_NAME,
         "gatehouse-ledger.json",
     } <= names
     for entry in manifest["files"]:
@@ -164,6 +166,8 @@ def test_a_tightened_threshold_names_the_decision_and_control_that_flip(
     first = allowed[0]
     assert f"#{first.decision_id} production_promotion" in run.output
     assert "COMMON-EVALUATIONS pass -> fail" in run.output
+    # With the report's own embedded data the same decisions still reproduce.
+    assert "as made      IDENTICAL with the report's own policy data" in run.output
 
 
 def _tampered(pdf: bytes, edit: Any) -> bytes:
@@ -221,12 +225,40 @@ def test_the_attachments_lie_inside_the_signed_byte_range(world: World) -> None:
     assert not result.intact
 
 
-@pytest.mark.parametrize("kind", ["model_card", "dataset_sheet", "audit_report"])
+@pytest.mark.parametrize("kind", ["model_card", "dataset_sheet"])
 def test_kinds_without_decisions_embed_the_ledger_reference_in_the_manifest(
     world: World, kind: str
 ) -> None:
     manifest = _evidence(world.pdf(kind), MANIFEST_NAME)
     assert [entry["name"] for entry in manifest["files"]] == ["gatehouse-ledger.json"]
+
+
+def test_an_audit_report_embeds_the_decision_its_verdict_is_read_from(world: World) -> None:
+    """Once a gate has seen the audit, its report embeds that decision, and it replays."""
+    policy = world.app.extensions["gatehouse.policy_engine"]
+    with session_scope(world.engine) as session:
+        decision = evaluate_gate(
+            session=session,
+            engine=policy,
+            gate="production_promotion",
+            subject_id=world.ids["credit_deployment"],
+            actor="olivia",
+        )
+    with session_scope(world.engine) as session:
+        report = generate_in_session(
+            session=session,
+            settings=world.settings,
+            kind="audit_report",
+            actor="olivia",
+            subject_id=world.ids["audit"],
+        )
+    pdf = (world.settings.storage_dir / report.storage_path).read_bytes()
+    (embedded,) = _evidence(pdf, DECISIONS_NAME)["decisions"]
+    assert embedded["decision_id"] == decision.id
+    assert str(world.ids["audit"]) in [str(audit["id"]) for audit in embedded["input"]["audits"]]
+    assert FIGURES_NAME in {entry["name"] for entry in _evidence(pdf, MANIFEST_NAME)["files"]}
+    result = replay_pdf(pdf, engine=_engine(world))
+    assert result.identical, result.as_dict()
 
 
 @pytest.mark.parametrize("flavour", ["3a", "ua1"])

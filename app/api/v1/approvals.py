@@ -21,6 +21,7 @@ from sqlmodel import Session
 from app.api.v1.common import (
     Answer,
     ListQuery,
+    View,
     answered,
     list_page,
     list_route,
@@ -200,29 +201,27 @@ def _ask_gate(
     return _requested(session, outcome)
 
 
-@route(
-    bp,
-    "POST",
-    "/runs/<int:run_id>/submit",
-    GATE_CALLERS,
-    scope="gate",
-    answer=GateRequestAnswer,
-    other_answers={201: GateRequestAnswer},
-)
+def _gate_request_route(rule: str) -> Callable[[View], View]:
+    """``POST rule`` asking a gate to open an approval request: 200 with the denial, or 201
+    with the opened request (both a :class:`GateRequestAnswer`)."""
+    return route(
+        bp,
+        "POST",
+        rule,
+        GATE_CALLERS,
+        scope="gate",
+        answer=GateRequestAnswer,
+        other_answers={201: GateRequestAnswer},
+    )
+
+
+@_gate_request_route("/runs/<int:run_id>/submit")
 def submit_run(session: Session, run_id: int) -> Answer:
     """Submit a draft run: ask training_launch and, on allow, open its approval request."""
     return _ask_gate(session, service.submit_run, run_id=run_id)
 
 
-@route(
-    bp,
-    "POST",
-    "/deployments/<int:deployment_id>/promote",
-    GATE_CALLERS,
-    scope="gate",
-    answer=GateRequestAnswer,
-    other_answers={201: GateRequestAnswer},
-)
+@_gate_request_route("/deployments/<int:deployment_id>/promote")
 def request_promotion(session: Session, deployment_id: int) -> Answer:
     """Ask to promote a staging deployment to production (production_promotion gate)."""
     return _ask_gate(session, service.request_promotion, deployment_id=deployment_id)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.api.v1.common import Answer, ListQuery, list_page, list_route, page_of, public, route
+from app.api.v1.file_parts import FilePart
 from app.auth.guard import current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
-from app.errors import ValidationError
 from app.models.datasets import (
     Dataset,
     DatasetFormat,
@@ -76,8 +76,9 @@ class DatasetVersionUploaded(DatasetVersionPublic):
 
 
 class UploadForm(BaseModel):
-    """Multipart fields beside the ``file`` part."""
+    """The dataset file and what is declared about it."""
 
+    file: FilePart
     format: DatasetFormat | None = None
     #: JSON object with the declared classification and references.
     metadata: str = "{}"
@@ -147,13 +148,10 @@ def register_version(session: Session, dataset_id: int, json: DatasetVersionRegi
     scope="write",
     status=201,
     answer=DatasetVersionUploaded,
-    refusals=(413,),
 )
 def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answer:
     """Upload a file (multipart ``file``): stored under its SHA-256, validated, scanned, registered."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationError("send the dataset as a multipart part named 'file'")
+    upload = form.file
     declared = parse_declared_metadata(form.metadata, source="metadata")
     settings = current_app.config["GATEHOUSE"]
     # The session has not begun a transaction yet: staging the file holds no lock. The
@@ -162,7 +160,7 @@ def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answe
         upload.stream,
         root=settings.storage_dir / "datasets",
         max_bytes=settings.max_upload_bytes,
-        suffix=stored_suffix(upload.filename),
+        suffix=stored_suffix(upload.filename or ""),
     )
     version, report = ingest_dataset_file(
         session=session,
@@ -171,6 +169,7 @@ def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answe
         declared=declared,
         actor=current_principal().username,
         format=form.format,
+        tabular_limits=settings.tabular_limits,
     )
     return public(DatasetVersionUploaded, version, validation=report.to_dict())
 

@@ -7,6 +7,7 @@ from typing import Any
 from app.errors import ConflictError, ValidationError
 
 __all__ = [
+    "BodyTooLargeError",
     "IdempotencyKeyInFlightError",
     "IdempotencyKeyReusedError",
     "InvalidIdempotencyKeyError",
@@ -39,6 +40,14 @@ class UnsupportedMediaTypeError(ValidationError):
 
     status = 415
     title = "Unsupported media type"
+
+
+class BodyTooLargeError(ValidationError):
+    """The body is larger than the operation takes: a JSON body beyond
+    ``GATEHOUSE_MAX_JSON_BYTES``, or an upload beyond the limit its form declares."""
+
+    status = 413
+    title = "Body too large"
 
 
 class InvalidIdempotencyKeyError(ValidationError):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from pydantic import BaseModel, Field
 from sqlmodel import Session
+from werkzeug.datastructures import FileStorage
 
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.api.v1.file_parts import FilePart, OptionalFilePart
 from app.auth.guard import current_principal
 from app.auth.roles import APPROVERS, GATE_CALLERS, REGISTRARS
 from app.errors import ValidationError
@@ -59,8 +61,11 @@ assert set(FORMATS) == set(ImportFormat.__args__)  # type: ignore[attr-defined]
 
 
 class ImportForm(BaseModel):
-    """Multipart fields beside the ``file`` (and optional ``baseline``) part."""
+    """The results file (and an optional baseline file) and how to read them."""
 
+    file: FilePart
+    #: A baseline results file to compare against (the formats that have one).
+    baseline: OptionalFilePart = None
     format: ImportFormat
     #: lm_eval only: ``task/metric=name`` pairs separated by commas.
     metric_names: str = ""
@@ -111,14 +116,11 @@ def _metric_names(text: str) -> dict[str, str]:
     return names
 
 
-def _read_part(name: str) -> bytes | None:
-    upload = request.files.get(name)
-    if upload is None:
-        return None
+def _read_part(upload: FileStorage) -> bytes:
     limit = current_app.config["GATEHOUSE"].max_upload_bytes
     content = upload.stream.read(limit + 1)
     if len(content) > limit:
-        raise ValidationError(f"{name} is larger than {limit} bytes")
+        raise ValidationError(f"{upload.name} is larger than {limit} bytes")
     return content
 
 
@@ -133,13 +135,10 @@ def _read_part(name: str) -> bytes | None:
 )
 def import_file(session: Session, model_id: int, form: ImportForm) -> Answer:
     """Import a tool's results file for a model version (all or nothing)."""
-    content = _read_part("file")
-    upload = request.files.get("file")
-    if content is None or upload is None or not upload.filename:
-        raise ValidationError("send the results file as a multipart part named 'file'")
+    content = _read_part(form.file)
     options = ImportOptions(
         metric_names=_metric_names(form.metric_names),
-        baseline=_read_part("baseline"),
+        baseline=_read_part(form.baseline) if form.baseline else None,
         samples_marked_safe=form.samples_marked_safe,
     )
     record = import_evidence(
@@ -147,7 +146,7 @@ def import_file(session: Session, model_id: int, form: ImportForm) -> Answer:
         model_id=model_id,
         source_format=form.format,
         content=content,
-        file_name=upload.filename,
+        file_name=form.file.filename or "",
         actor=current_principal().username,
         options=options,
     )

@@ -9,18 +9,18 @@ report in a second one.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session
 
 from app.api.v1.common import Answer, ListQuery, page_of, public, route
+from app.api.v1.file_parts import FilePart
 from app.auth.guard import current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.downloads import report_download
-from app.errors import ValidationError
 from app.models.evidence import Report, ReportPublic
 from app.registry.records import get_record, list_records
 from app.reports import service as report_service
@@ -32,7 +32,6 @@ from app.reports.service import (
     report_filename,
     verify_upload,
 )
-from app.storage import UploadTooLargeError
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
 
@@ -146,16 +145,14 @@ def download(_session: Session, report_id: int) -> Answer:
     return report_download(report_id)
 
 
-def uploaded_pdf() -> bytes:
-    """The multipart ``file`` part, refused early when the request is too large."""
-    if (request.content_length or 0) > MAX_VERIFY_BYTES + 64 * 1024:
-        raise UploadTooLargeError(
-            f"the file exceeds the verification limit of {MAX_VERIFY_BYTES // (1024 * 1024)} MiB"
-        )
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationError("send the PDF as a multipart part named 'file'")
-    return read_upload(upload.stream)
+class VerifyForm(BaseModel):
+    """The PDF to verify, as the multipart part ``file``."""
+
+    #: A larger body is refused (413) before its form is read: the PDF's limit and room
+    #: for the multipart framing.
+    max_body_bytes: ClassVar[int] = MAX_VERIFY_BYTES + 64 * 1024
+
+    file: FilePart
 
 
 class UploadVerificationPublic(BaseModel):
@@ -182,10 +179,9 @@ class UploadVerificationPublic(BaseModel):
     REPORT_READERS,
     scope="write",
     answer=UploadVerificationPublic,
-    refusals=(413,),
 )
-def verify(session: Session) -> Answer:
+def verify(session: Session, form: VerifyForm) -> Answer:
     """Verify an uploaded PDF (multipart ``file``): signature, signer, trust, registry match."""
-    data = uploaded_pdf()
+    data = read_upload(form.file.stream)
     outcome = verify_upload(session=session, settings=current_app.config["GATEHOUSE"], data=data)
     return outcome.as_dict()

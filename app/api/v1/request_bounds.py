@@ -1,5 +1,6 @@
 """What the API accepts before a request model sees it: the declared content type, JSON of
-bounded depth, and whole numbers the database can store.
+bounded size and depth, whole numbers the database can store, text without control
+characters; then the JSON body is validated strictly (:mod:`app.api.v1.strict_requests`).
 
 Checked ahead of spectree's validation, so a form posted to a JSON route is a 415, a
 body of 100,000 ``[`` or with a ``NaN`` is a 400 instead of a RecursionError or a null,
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Request, request
@@ -28,6 +30,12 @@ from app.api.v1.errors import (
     MalformedJsonError,
     RequestValidationError,
     UnsupportedMediaTypeError,
+)
+from app.api.v1.strict_requests import (
+    bound_form_size,
+    bound_json_size,
+    check_text,
+    validate_strictly,
 )
 
 #: The largest whole number a request may carry (a signed 64-bit integer): larger ones
@@ -85,18 +93,25 @@ def init_app(app: Flask) -> None:
     app.request_class = BoundedRequest
 
 
-def bounded(parts: Iterable[str], view: Callable[..., Any]) -> Callable[..., Any]:
-    """``view`` preceded by the checks for the request ``parts`` it declares."""
-    declared = tuple(parts)
+def bounded(parts: Mapping[str, Any], view: Callable[..., Any]) -> Callable[..., Any]:
+    """``view`` preceded by the checks for the request ``parts`` it declares (each part's
+    name, ``json``, ``query`` or ``form``, to its request model)."""
+    declared = dict(parts)
 
     @functools.wraps(view)
     def checked(**kwargs: Any) -> Any:
         for part in declared:
             _check_media_type(part)
         if "json" in declared:
-            _check_numbers(_json_body(), "body")
+            bound_json_size()
+            _check_values(_json_body(), "body")
+            validate_strictly(declared["json"])
         if "query" in declared:
             _check_query()
+        if "form" in declared:
+            bound_form_size(declared["form"])
+            for name, text in request.form.items(multi=True):
+                check_text(text, f"form.{name}")
         return view(**kwargs)
 
     return checked
@@ -125,8 +140,10 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _check_numbers(body: Any, where: str) -> None:
-    """Refuse whole numbers beyond :data:`LARGEST_ID` and nesting beyond the bound."""
+def _check_values(body: Any, where: str) -> None:
+    """Refuse nesting beyond the bound, whole numbers beyond :data:`LARGEST_ID`, numbers
+    too large to be finite (``1e999``, which Python reads as infinity) and text (member
+    names too) with a control character."""
     stack: list[tuple[Any, str, int]] = [(body, where, 0)]
     while stack:
         value, path, depth = stack.pop()
@@ -134,7 +151,13 @@ def _check_numbers(body: Any, where: str) -> None:
             raise MalformedJsonError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_ID:
             raise _out_of_range(path)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _not_finite(path)
+        if isinstance(value, str):
+            check_text(value, path)
         if isinstance(value, dict):
+            for key in value:
+                check_text(key, f"{path}.{key}")
             stack.extend((member, f"{path}.{key}", depth + 1) for key, member in value.items())
         elif isinstance(value, list):
             stack.extend((member, f"{path}[{i}]", depth + 1) for i, member in enumerate(value))
@@ -142,6 +165,7 @@ def _check_numbers(body: Any, where: str) -> None:
 
 def _check_query() -> None:
     for name, text in request.args.items(multi=True):
+        check_text(text, f"query.{name}")
         digits = text.lstrip("+-")
         if digits.isdigit() and int(digits) > LARGEST_ID:
             raise _out_of_range(f"query.{name}")
@@ -151,4 +175,11 @@ def _out_of_range(where: str) -> RequestValidationError:
     message = f"a whole number beyond the database's range (at most {LARGEST_ID})"
     return RequestValidationError(
         f"{where}: {message}", [{"loc": where.split("."), "msg": message, "type": "range"}]
+    )
+
+
+def _not_finite(where: str) -> RequestValidationError:
+    message = "a number too large to be finite; JSON numbers here must be finite"
+    return RequestValidationError(
+        f"{where}: {message}", [{"loc": where.split("."), "msg": message, "type": "finite_number"}]
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import request
+from pydantic import ValidationError as PydanticValidationError
 from spectree import Response as ResponseSpec
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
@@ -30,7 +31,7 @@ PROBLEM_STATUSES = {
     403: "The caller's role or token scope may not do this, or a rule refuses this caller.",
     404: "Something the request names does not exist.",
     409: "The request conflicts with the current state of what it names.",
-    413: "The upload is larger than the configured limit.",
+    413: "The body or upload is larger than its limit, or an uploaded table is beyond one.",
     415: "The body is not of the media type this operation takes.",
     422: "The request does not match its schema or breaks a rule of the domain.",
     502: "A service this operation depends on failed; nothing was recorded as done.",
@@ -45,13 +46,13 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def problem_statuses(
     method: str, rule: str, request_parts: Iterable[str], refusals: Iterable[int] = ()
 ) -> list[int]:
-    """The error statuses an operation documents: those of every operation, 400 and 415
-    when it takes a body, 404 when its path names something or it writes (a body may name
+    """The error statuses an operation documents: those of every operation, 400, 413 and
+    415 when it takes a body, 404 when its path names something or it writes (a body may name
     a record), 409 when it writes, and its own ``refusals`` (an upload's 413, a
     dependency's 502)."""
     statuses = set(_ALWAYS) | set(refusals)
     if {"json", "form"} & set(request_parts):
-        statuses |= {400, 415}
+        statuses |= {400, 413, 415}
     if "<" in rule or method in _WRITES:
         statuses.add(404)
     if method in _WRITES:
@@ -114,17 +115,23 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def invalid_request(error: PydanticValidationError) -> RequestValidationError:
+    """The 422 problem of a request that failed its model: each error's place, message
+    and type, the first five in the detail."""
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in error.errors()
+    ]
+    return RequestValidationError(_describe(errors), errors)
+
+
 def _refuse_invalid(
     _req: Any, _resp: Any, error: Any, _instance: Any, _adapter: Any = None
 ) -> None:
     if request.data and request.is_json and request.get_json(silent=True) is None:
         raise MalformedJsonError("the request body is not valid JSON")
     if error is not None:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in error.errors()
-        ]
-        raise RequestValidationError(_describe(errors), errors)
+        raise invalid_request(error)
 
 
 class _SpecTree(SpecTree):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.audits.charts import group_importance_figures
 from app.charts import bar_chart_svg, grouped_bar_chart_svg
 from app.models.datasets import DatasetVersion
 from app.models.evidence import AuditRun
+from app.models.governance import PolicyDecision
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import AuditKind, AuditState
+from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
 from app.registry.records import get_record
+from app.reports.attachments import FIGURES_NAME, EvidenceFile, gate_evidence, json_evidence
 from app.reports.contexts import (
     AuditReportContext,
     DatasetRef,
@@ -288,6 +290,7 @@ def _audit_report(
         "explainability": _explainability(results) if explainable else None,
         "findings": _audit_findings(audit, model, verdict),
         "figures": _explainability_figures(results) if explainable else [],
+        "decision_ids": [verdict.decision.id or 0] if verdict.decision is not None else [],
     }
 
 
@@ -343,13 +346,34 @@ def _audit_figures(context: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _audit_files(reader: Reader, context: Mapping[str, Any]) -> Sequence[EvidenceFile]:
+    """The gate decision the verdict is read from (with its input and the policy bundle),
+    replayable, and the audit's figures as the report prints them."""
+    decisions = [reader.session.get(PolicyDecision, i) for i in context.get("decision_ids", [])]
+    judged = [decision for decision in decisions if decision is not None]
+    return [
+        *(gate_evidence(reader, judged) if judged else ()),
+        json_evidence(
+            FIGURES_NAME,
+            "The audit's figures: fairness tables, explainability results and findings",
+            {
+                "audit": context["audit"],
+                "fairness": context["fairness"],
+                "explainability": context["explainability"],
+                "findings": context["findings"],
+            },
+        ),
+    ]
+
+
 register_kind(
     ReportKind(
         name="audit_report",
         label="Audit report",
-        subject_type="audit_run",
+        subject_type=LedgerSubject.AUDIT_RUN,
         template="audit_report.html",
         build=_audit_report,
         figures=_audit_figures,
+        evidence=_audit_files,
     )
 )

@@ -9,6 +9,7 @@ from typing import Any
 from app.attestations.current import current_attestations
 from app.charts import bar_chart_svg
 from app.models.datasets import Dataset, DatasetVersion
+from app.models.vocabulary import LedgerSubject
 from app.registry.datasets import open_erasure_requests
 from app.registry.records import get_record
 from app.reports.contexts import (
@@ -205,7 +206,7 @@ register_kind(
     ReportKind(
         name="dataset_sheet",
         label="Dataset compliance sheet",
-        subject_type="dataset_version",
+        subject_type=LedgerSubject.DATASET_VERSION,
         template="dataset_sheet.html",
         build=_dataset_sheet,
         figures=_dataset_figures,

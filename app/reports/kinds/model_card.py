@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.models.model_versions import MODEL_CARD_SECTIONS, ModelVersion
+from app.models.vocabulary import LedgerSubject
 from app.registry.model_versions import card_of, evaluations_of
 from app.registry.records import get_record
 from app.registry.runs import run_dataset_versions
@@ -66,7 +67,7 @@ register_kind(
     ReportKind(
         name="model_card",
         label="Model card",
-        subject_type="model_version",
+        subject_type=LedgerSubject.MODEL_VERSION,
         template="model_card.html",
         build=_model_card,
     )

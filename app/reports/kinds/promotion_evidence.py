@@ -22,7 +22,7 @@ from app.registry.lineage import lineage
 from app.registry.model_versions import card_of, evaluations_of
 from app.registry.records import get_record
 from app.registry.runs import run_dataset_versions
-from app.reports.attachments import EvidenceFile, gate_evidence, json_evidence
+from app.reports.attachments import FIGURES_NAME, EvidenceFile, gate_evidence, json_evidence
 from app.reports.contexts import (
     ApprovalEntry,
     ApprovalRequestRef,
@@ -213,6 +213,8 @@ def _promotion_evidence(
         "decision": {
             "gate": decision.gate,
             "allow": decision.allow,
+            "outcome": str(decision.outcome),  # type: ignore[typeddict-item]
+            "error": decision.error,
             "decided_at": decision.created_at,
             "engine": decision.engine,
             "policy_bundle_hash": decision.bundle_sha256,
@@ -252,7 +254,7 @@ def _promotion_files(reader: Reader, context: Mapping[str, Any]) -> Sequence[Evi
             {"chain_verified": context["ledger_verified"], "events": context["ledger"]},
         ),
         json_evidence(
-            "gatehouse-figures.json",
+            FIGURES_NAME,
             "Evaluation and audit figures beside the policy thresholds",
             {"evaluations": context["evaluations"], "audits": context["audits"]},
         ),
@@ -263,7 +265,7 @@ register_kind(
     ReportKind(
         name="promotion_evidence",
         label="Promotion evidence pack",
-        subject_type="deployment",
+        subject_type=LedgerSubject.DEPLOYMENT,
         template="promotion_evidence.html",
         build=_promotion_evidence,
         evidence=_promotion_files,
