@@ -410,13 +410,13 @@ def test_kill_9_during_writes_loses_and_duplicates_nothing(
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
     retried = 0
-    delays = []
-    for _round in range(KILLS):
+    # Drawn first, so the kill times repeat whatever the bursts did.
+    delays = [rng.uniform(*KILL_WINDOW_S) for _ in range(KILLS)]
+    for delay in delays:
         with _server(settings, log_path, port) as process:
             retried += workload.retry_unanswered(url)
             workload.check_replays(url, rng)
-            delays.append(rng.uniform(*KILL_WINDOW_S))
-            _burst(workload, url, process, delays[-1])
+            _burst(workload, url, process, delay)
     with _server(settings, log_path, port):
         retried += workload.retry_unanswered(url)
         workload.check_replays(url, rng)

@@ -182,3 +182,29 @@ def test_value_labels_never_overlap_even_with_extreme_values() -> None:
         assert _overlapping(boxes) == []
     values = [box for box in _value_label_boxes(extreme) if re.fullmatch(r"\d\.\d\d|n/a", box[0])]
     assert len(values) == 14 * 4  # every bar keeps its label (axis ticks read 0.0, 0.2, ...)
+
+
+def test_stacked_totals_never_overlap_even_with_many_bars_and_large_counts() -> None:
+    """Three years of months with four- and five-digit totals, and a zero month, upright;
+    many horizontal gate rows keep one total each."""
+    months = [f"{2024 + index // 12}-{index % 12 + 1:02d}" for index in range(36)]
+    monthly = stacked_bar_chart_svg(
+        months,
+        {
+            "allowed": [0.0 if index == 5 else 9000.0 + index for index in range(36)],
+            "denied": [0.0 if index == 5 else 1234.0 for index in range(36)],
+            "indeterminate": [0.0 if index == 5 else 7.0 for index in range(36)],
+        },
+        title="Gate decisions by month",
+    )
+    gates = stacked_bar_chart_svg(
+        [f"gate {index}" for index in range(20)],
+        {"allowed": [10_000.0] * 20, "denied": [0.0] * 19 + [99_999.0]},
+        title="Gate decisions",
+        horizontal=True,
+    )
+    for svg, bars in ((monthly, 36), (gates, 20)):
+        boxes = _value_label_boxes(svg)
+        totals = [box for box in boxes if len(box[0]) > 1 or box[0] == "0"]
+        assert _overlapping(boxes) == []
+        assert len(totals) >= bars
