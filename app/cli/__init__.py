@@ -86,7 +86,11 @@ AREAS: tuple[Area, ...] = (
         "app.cli.server:serve",
         "Serve the portal and API (production: run under a WSGI server instead).",
     ),
-    Area("storage", "app.cli.storage:cli_group", "Stored files: sweep leftovers of uploads."),
+    Area(
+        "storage",
+        "app.cli.storage:cli_group",
+        "Stored files: sweep leftovers of uploads, reports and model artefacts.",
+    ),
     Area("token", "app.cli.accounts:token_group", "API tokens for pipelines."),
     Area("user", "app.cli.accounts:user_group", "Portal and pipeline accounts."),
 )

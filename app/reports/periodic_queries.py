@@ -112,7 +112,7 @@ def month_starts(period: Period) -> list[dt.date]:
     return months
 
 
-def outcomes_by_gate(session: Session, period: Period) -> list[tuple[str, str, int]]:
+def outcomes_by_gate(*, session: Session, period: Period) -> list[tuple[str, str, int]]:
     """``(gate, outcome, count)`` for the decisions made in the period."""
     query = (
         select(PolicyDecision.gate, PolicyDecision.outcome, sa.func.count())
@@ -122,7 +122,7 @@ def outcomes_by_gate(session: Session, period: Period) -> list[tuple[str, str, i
     return [(str(gate), str(outcome), count) for gate, outcome, count in session.exec(query)]
 
 
-def outcomes_by_month(session: Session, period: Period) -> list[tuple[int, str, int]]:
+def outcomes_by_month(*, session: Session, period: Period) -> list[tuple[int, str, int]]:
     """``(month index in month_starts(period), outcome, count)`` for the period.
 
     The month is a ``CASE`` over the month boundaries as bound UTC instants, so both
@@ -158,7 +158,7 @@ def _violated_controls(session: Session) -> tuple[Any, Any]:
     return elements, sa.func.json_extract(elements.c.value, "$.control")
 
 
-def failing_controls(session: Session, period: Period) -> list[tuple[str, int]]:
+def failing_controls(*, session: Session, period: Period) -> list[tuple[str, int]]:
     """``(control id, decisions naming it in a violation)`` in the period, most first."""
     elements, control = _violated_controls(session)
     decisions = sa.func.count(sa.distinct(col(PolicyDecision.id)))
@@ -193,7 +193,7 @@ def _decisions_with_subjects(*extra: Any) -> Any:
     )
 
 
-def decisions_in_period(session: Session, period: Period) -> Sequence[Any]:
+def decisions_in_period(*, session: Session, period: Period) -> Sequence[Any]:
     """Every decision of the period with its subject's name columns, in time order.
 
     Only the columns the listing prints: not the stored result (every control's
@@ -208,7 +208,7 @@ def decisions_in_period(session: Session, period: Period) -> Sequence[Any]:
     return session.execute(query).all()
 
 
-def latest_denials(session: Session, before: dt.datetime) -> Sequence[Any]:
+def latest_denials(*, session: Session, before: dt.datetime) -> Sequence[Any]:
     """The newest decision of each (gate, subject) made before ``before``, where it denies
     (by a policy or because the engine gave no answer), with its subject's names."""
     newest = (
@@ -227,7 +227,7 @@ def latest_denials(session: Session, before: dt.datetime) -> Sequence[Any]:
     return session.execute(query).all()
 
 
-def model_versions(session: Session, before: dt.datetime) -> Sequence[ModelVersion]:
+def model_versions(*, session: Session, before: dt.datetime) -> Sequence[ModelVersion]:
     """Model versions registered before ``before``, by name."""
     return session.exec(
         select(ModelVersion)
@@ -236,7 +236,7 @@ def model_versions(session: Session, before: dt.datetime) -> Sequence[ModelVersi
     ).all()
 
 
-def deployment_states(session: Session, before: dt.datetime) -> dict[int, list[str]]:
+def deployment_states(*, session: Session, before: dt.datetime) -> dict[int, list[str]]:
     """Each model version's deployment states (oldest deployment first)."""
     states: dict[int, list[str]] = defaultdict(list)
     query = (
@@ -250,7 +250,7 @@ def deployment_states(session: Session, before: dt.datetime) -> dict[int, list[s
     return states
 
 
-def last_promotions(session: Session, before: dt.datetime) -> dict[int, str]:
+def last_promotions(*, session: Session, before: dt.datetime) -> dict[int, str]:
     """Each model version's newest production-promotion outcome before ``before``."""
     promoted = sa.and_(
         col(PolicyDecision.subject_type) == GateSubject.DEPLOYMENT,
@@ -277,7 +277,7 @@ def _audit_finished() -> Any:
     return sa.func.coalesce(col(AuditRun.finished_at), col(AuditRun.created_at))
 
 
-def latest_audits(session: Session, before: dt.datetime) -> Sequence[Any]:
+def latest_audits(*, session: Session, before: dt.datetime) -> Sequence[Any]:
     """``(id, model_version_id, kind, finished)`` of each model's newest succeeded audit of
     each kind that finished before ``before``."""
     newest = (
@@ -298,7 +298,7 @@ def latest_audits(session: Session, before: dt.datetime) -> Sequence[Any]:
 
 
 def audit_decisions(
-    session: Session, model_ids: set[int], before: dt.datetime
+    *, session: Session, model_ids: set[int], before: dt.datetime
 ) -> Sequence[tuple[PolicyDecision, int]]:
     """Decisions about deployments of ``model_ids`` before ``before``, newest first, with
     the model each is about: where audits' gate verdicts are read from."""
@@ -320,7 +320,7 @@ def audit_decisions(
     return session.exec(query).all()
 
 
-def open_red_team_findings(session: Session, before: dt.datetime) -> Sequence[Any]:
+def open_red_team_findings(*, session: Session, before: dt.datetime) -> Sequence[Any]:
     """Standing red-team evaluations with open findings, with their model's name."""
     return session.exec(
         select(Evaluation, ModelVersion.name, ModelVersion.version)
@@ -335,7 +335,7 @@ def open_red_team_findings(session: Session, before: dt.datetime) -> Sequence[An
     ).all()
 
 
-def dataset_versions(session: Session, before: dt.datetime) -> Sequence[Any]:
+def dataset_versions(*, session: Session, before: dt.datetime) -> Sequence[Any]:
     """Dataset versions registered before ``before`` with their dataset's name."""
     return session.exec(
         select(DatasetVersion, Dataset.name)
@@ -345,7 +345,7 @@ def dataset_versions(session: Session, before: dt.datetime) -> Sequence[Any]:
     ).all()
 
 
-def open_erasures(session: Session, before: dt.datetime) -> Sequence[Any]:
+def open_erasures(*, session: Session, before: dt.datetime) -> Sequence[Any]:
     """Erasure requests made before ``before`` and not resolved, with their dataset."""
     return session.exec(
         select(ErasureRequest, Dataset.name, DatasetVersion.version)
@@ -368,7 +368,7 @@ def _expiring(period: Period, horizon: dt.timedelta) -> Any:
     )
 
 
-def expiring_requests(session: Session, period: Period, horizon: dt.timedelta) -> Sequence[Any]:
+def expiring_requests(*, session: Session, period: Period, horizon: dt.timedelta) -> Sequence[Any]:
     """Pending approval requests lapsing in the period or within ``horizon`` after it,
     soonest first, with their subject's names."""
     query = _with_subjects(
@@ -390,7 +390,7 @@ def expiring_requests(session: Session, period: Period, horizon: dt.timedelta) -
     return session.execute(query).all()
 
 
-def votes_cast(session: Session, period: Period, horizon: dt.timedelta) -> dict[int, int]:
+def votes_cast(*, session: Session, period: Period, horizon: dt.timedelta) -> dict[int, int]:
     """Votes cast so far on each request :func:`expiring_requests` returns."""
     query = (
         select(ApprovalVote.request_id, sa.func.count())

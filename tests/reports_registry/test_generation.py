@@ -178,9 +178,20 @@ def test_promotion_pack_shows_decision_controls_approvals_and_ledger(world: Worl
 
 
 def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> None:
-    """The page summarises (counts, failing controls); the listings name every row."""
-    text = pdf_text(world.pdf("periodic_compliance"))
+    """The page summarises (counts, failing controls); the listings name every row.
+
+    The report is generated here, not taken from the shared ones, because other tests of
+    this module add decisions after those were made: its listings and the context built
+    in the same session describe the same registry.
+    """
     with session_scope(world.engine) as session:
+        report = generate_in_session(
+            session=session,
+            settings=world.settings,
+            kind="periodic_compliance",
+            actor=GENERATOR,
+            period=PERIOD,
+        )
         models = session.exec(select(ModelVersion)).all()
         datasets = session.exec(select(Dataset)).all()
         versions = session.exec(select(DatasetVersion)).all()
@@ -191,6 +202,8 @@ def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> N
             request=ReportRequest("periodic_compliance", period=PERIOD),
             actor=GENERATOR,
         ).context["listings"]
+    pdf = (world.settings.storage_dir / report.storage_path).read_bytes()
+    text = pdf_text(pdf)
     assert str(PERIOD.start.year) in text
     assert f"Model versions {len(models)}" in text
     assert f"Dataset versions {len(versions)}" in text
@@ -204,13 +217,11 @@ def test_periodic_report_covers_models_datasets_and_decisions(world: World) -> N
             assert violation["control"] in text
     # The listings are embedded under the signature, each with every row.
     for listing in listings.values():
-        embedded = embedded_file(world.pdf("periodic_compliance"), listing["name"])
+        embedded = embedded_file(pdf, listing["name"])
         assert embedded is not None, listing["name"]
         rows = json.loads(embedded)["rows"]
         assert len(rows) == len(listing["rows"]) and listing["name"] in text
-    decisions = json.loads(
-        embedded_file(world.pdf("periodic_compliance"), listings["decisions"]["name"]) or b"{}"
-    )["rows"]
+    decisions = json.loads(embedded_file(pdf, listings["decisions"]["name"]) or b"{}")["rows"]
     assert {row["decision_id"] for row in decisions} >= {decision.id for decision in denied}
 
 

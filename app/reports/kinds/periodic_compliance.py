@@ -129,7 +129,9 @@ def _audit_findings(
     """
     decisions: dict[int, list[PolicyDecision]] = defaultdict(list)
     audited = {audit.model_version_id for audit in audits}
-    for decision, model_id in queries.audit_decisions(reader.session, audited, before):
+    for decision, model_id in queries.audit_decisions(
+        session=reader.session, model_ids=audited, before=before
+    ):
         decisions[model_id].append(decision)
     found = []
     for audit in audits:
@@ -204,8 +206,8 @@ def _model_rows(
     before: dt.datetime,
 ) -> list[ModelRow]:
     """Every model version's standing, from three aggregate reads."""
-    states = queries.deployment_states(reader.session, before)
-    promotions = queries.last_promotions(reader.session, before)
+    states = queries.deployment_states(session=reader.session, before=before)
+    promotions = queries.last_promotions(session=reader.session, before=before)
     last_audit: dict[int, dt.datetime] = {}
     for audit in audits:
         if (
@@ -256,7 +258,7 @@ def _states_by_tier(rows: Sequence[ModelRow]) -> list[StateTally]:
 
 def _expiring(reader: Reader, period: Period) -> list[ExpiringApproval]:
     """Pending approvals lapsing in the period or within the horizon, soonest first."""
-    votes = queries.votes_cast(reader.session, period, EXPIRY_HORIZON)
+    votes = queries.votes_cast(session=reader.session, period=period, horizon=EXPIRY_HORIZON)
     return [
         {
             "request_id": row.id,
@@ -267,14 +269,16 @@ def _expiring(reader: Reader, period: Period) -> list[ExpiringApproval]:
             "votes": votes.get(row.id, 0),
             "expires_at": row.expires_at,
         }
-        for row in queries.expiring_requests(reader.session, period, EXPIRY_HORIZON)
+        for row in queries.expiring_requests(
+            session=reader.session, period=period, horizon=EXPIRY_HORIZON
+        )
     ]
 
 
 def _control_tallies(reader: Reader, period: Period) -> list[ControlTally]:
     """Controls named in the period's violations, most decisions first."""
     tallies: list[ControlTally] = []
-    for control_id, decisions in queries.failing_controls(reader.session, period):
+    for control_id, decisions in queries.failing_controls(session=reader.session, period=period):
         control = reader.catalogue.get(control_id)
         tallies.append(
             {
@@ -303,7 +307,7 @@ def _decision_listing(period: Period, reader: Reader) -> list[dict[str, Any]]:
             "input_sha256": row.input_sha256,
             "bundle_sha256": row.bundle_sha256,
         }
-        for row in queries.decisions_in_period(reader.session, period)
+        for row in queries.decisions_in_period(session=reader.session, period=period)
     ]
 
 
@@ -321,18 +325,18 @@ def _periodic(
     """Kind ``periodic_compliance``: the registry's standing at the end of ``period``."""
     session = reader.session
     end = period.ends_before
-    models = queries.model_versions(session, end)
+    models = queries.model_versions(session=session, before=end)
     models_of_run: dict[int, set[int]] = defaultdict(set)
     for model in models:
         if model.run_id is not None:
             models_of_run[model.run_id].add(model.id or 0)
-    audits = queries.latest_audits(session, end)
-    versions = queries.dataset_versions(session, end)
+    audits = queries.latest_audits(session=session, before=end)
+    versions = queries.dataset_versions(session=session, before=end)
     found = (
-        _policy_findings(queries.latest_denials(session, end), models_of_run)
-        + _red_team_findings(queries.open_red_team_findings(session, end))
+        _policy_findings(queries.latest_denials(session=session, before=end), models_of_run)
+        + _red_team_findings(queries.open_red_team_findings(session=session, before=end))
         + _audit_findings(reader, audits, {model.id or 0: model for model in models}, end)
-        + _erasure_findings(queries.open_erasures(session, end))
+        + _erasure_findings(queries.open_erasures(session=session, before=end))
     )
     found.sort(
         key=lambda item: (SEVERITIES.index(item.finding["severity"]), item.finding["opened_at"])
@@ -351,9 +355,9 @@ def _periodic(
         }
         for version, name in versions
     ]
-    by_gate = _tallies(queries.outcomes_by_gate(session, period))
+    by_gate = _tallies(queries.outcomes_by_gate(session=session, period=period))
     months = [month.strftime("%Y-%m") for month in queries.month_starts(period)]
-    by_month = _tallies(queries.outcomes_by_month(session, period), months)
+    by_month = _tallies(queries.outcomes_by_month(session=session, period=period), months)
     controls = _control_tallies(reader, period)
     expiring = _expiring(reader, period)
     model_exceptions = sorted(
