@@ -44,7 +44,6 @@ from app.evidence.oscal import (
     latest_decisions_in,
     period_results,
     promotion_results,
-    within,
 )
 from app.evidence.oscal_schema import SCHEMA_FILE, schema_errors
 from app.ledger.chain import append_event, export_jsonl, head_position
@@ -95,7 +94,7 @@ class ExportedBundle:
 
 def _reports_in(session: Session, period: Period) -> list[Report]:
     """Reports issued within the period, oldest first."""
-    query = select(Report).where(within(period, col(Report.created_at)))
+    query = select(Report).where(period.covers(col(Report.created_at)))
     return list(session.exec(query.order_by(col(Report.id))))
 
 

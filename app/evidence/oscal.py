@@ -25,7 +25,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_
 from sqlmodel import Session, col, select
 from trestle.oscal import OSCAL_VERSION
 from trestle.oscal import assessment_results as oscal_ar
@@ -45,7 +44,6 @@ __all__ = [
     "latest_decisions_in",
     "period_results",
     "promotion_results",
-    "within",
 ]
 
 #: The namespace of Gatehouse's own OSCAL props: a name, not a location (``.invalid`` is
@@ -279,16 +277,11 @@ def promotion_results(
     )
 
 
-def within(period: Period, column: Any) -> Any:
-    """The SQL condition that the UTC timestamp ``column`` falls within ``period``."""
-    return and_(column >= period.starts_at, column < period.ends_before)
-
-
 def decisions_in(
     *, session: Session, period: Period, gate: GateName | None = None
 ) -> list[PolicyDecision]:
     """Decisions made within ``period`` (of ``gate``, if given), oldest first."""
-    query = select(PolicyDecision).where(within(period, col(PolicyDecision.created_at)))
+    query = select(PolicyDecision).where(period.covers(col(PolicyDecision.created_at)))
     if gate is not None:
         query = query.where(PolicyDecision.gate == gate)
     return list(

@@ -98,10 +98,6 @@ def subject_label(row: Any) -> str:
     return f"{subject_type.replace('_', ' ')} #{subject_id}"
 
 
-def _in_period(created_at: Any, period: Period) -> Any:
-    return sa.and_(created_at >= period.starts_at, created_at < period.ends_before)
-
-
 def month_starts(period: Period) -> list[dt.date]:
     """The first day of every calendar month the period touches, in order."""
     months = []
@@ -116,7 +112,7 @@ def outcomes_by_gate(*, session: Session, period: Period) -> list[tuple[str, str
     """``(gate, outcome, count)`` for the decisions made in the period."""
     query = (
         select(PolicyDecision.gate, PolicyDecision.outcome, sa.func.count())
-        .where(_in_period(col(PolicyDecision.created_at), period))
+        .where(period.covers(col(PolicyDecision.created_at)))
         .group_by(col(PolicyDecision.gate), col(PolicyDecision.outcome))
     )
     return [(str(gate), str(outcome), count) for gate, outcome, count in session.exec(query)]
@@ -142,7 +138,7 @@ def outcomes_by_month(*, session: Session, period: Period) -> list[tuple[int, st
     ).label("month")
     query = (
         select(month, PolicyDecision.outcome, sa.func.count())
-        .where(_in_period(created, period))
+        .where(period.covers(created))
         .group_by(month, col(PolicyDecision.outcome))
     )
     return [(int(index), str(outcome), count) for index, outcome, count in session.exec(query)]
@@ -166,7 +162,7 @@ def failing_controls(*, session: Session, period: Period) -> list[tuple[str, int
         select(control.label("control"), decisions.label("decisions"))
         .select_from(PolicyDecision)
         .join(elements, sa.true())
-        .where(_in_period(col(PolicyDecision.created_at), period))
+        .where(period.covers(col(PolicyDecision.created_at)))
         .group_by(control)
         .order_by(decisions.desc(), control)
     )
@@ -202,7 +198,7 @@ def decisions_in_period(*, session: Session, period: Period) -> Sequence[Any]:
     query = _decisions_with_subjects(
         col(PolicyDecision.input_sha256), col(PolicyDecision.bundle_sha256)
     )
-    query = query.where(_in_period(col(PolicyDecision.created_at), period)).order_by(
+    query = query.where(period.covers(col(PolicyDecision.created_at))).order_by(
         col(PolicyDecision.created_at), col(PolicyDecision.id)
     )
     return session.execute(query).all()

@@ -51,6 +51,10 @@ class Period:
         """The first instant after the period (UTC)."""
         return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
+    def covers(self, timestamp: Any) -> Any:
+        """The SQL condition that the UTC ``timestamp`` column falls within the period."""
+        return (timestamp >= self.starts_at) & (timestamp < self.ends_before)
+
     @classmethod
     def between(cls, start: dt.date | None, end: dt.date | None) -> Period | None:
         """The period from two optional form or command-line dates; ``None`` unless both."""
