@@ -7,6 +7,8 @@ clear message without catching bare exceptions.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "BackupError",
     "ConfigurationError",
@@ -22,60 +24,55 @@ __all__ = [
 
 
 class GatehouseError(Exception):
-    """Base class of every deliberate Gatehouse error."""
+    """Base class of every deliberate Gatehouse error.
+
+    A subclass declares how a door reports it in its ``class`` line
+    (``class NotFoundError(GatehouseError, status=404, title="Not found")``) and
+    inherits what it does not declare, so the status and title live beside the name.
+    """
 
     #: HTTP status the API uses when this error reaches a door.
     status: int = 500
     #: Short, stable title for problem bodies.
     title: str = "Internal error"
 
+    def __init_subclass__(
+        cls, *, status: int | None = None, title: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if title is not None:
+            cls.title = title
 
-class NotFoundError(GatehouseError):
+
+class NotFoundError(GatehouseError, status=404, title="Not found"):
     """A referenced object does not exist."""
 
-    status = 404
-    title = "Not found"
 
-
-class ConflictError(GatehouseError):
+class ConflictError(GatehouseError, status=409, title="Conflict"):
     """The request conflicts with the current state of an object."""
 
-    status = 409
-    title = "Conflict"
 
-
-class ValidationError(GatehouseError):
+class ValidationError(GatehouseError, status=422, title="Invalid input"):
     """Input is malformed or violates a rule of the domain."""
 
-    status = 422
-    title = "Invalid input"
 
-
-class PermissionDeniedError(GatehouseError):
+class PermissionDeniedError(GatehouseError, status=403, title="Forbidden"):
     """The actor is authenticated but not allowed to do this."""
 
-    status = 403
-    title = "Forbidden"
 
-
-class UploadTooLargeError(ValidationError):
+class UploadTooLargeError(ValidationError, status=413, title="Upload too large"):
     """An uploaded stream is larger than the configured limit."""
 
-    status = 413
-    title = "Upload too large"
 
-
-class TabularLimitError(UploadTooLargeError):
+class TabularLimitError(UploadTooLargeError, title="Table beyond a limit"):
     """A table (CSV or Parquet) is beyond a configured limit: rows, columns, a cell or its
     decompressed size. Nothing of it was registered."""
 
-    title = "Table beyond a limit"
 
-
-class ConfigurationError(GatehouseError, ValueError):
+class ConfigurationError(GatehouseError, ValueError, title="Invalid configuration"):
     """A setting cannot be used as given (for example an unreadable token file)."""
-
-    title = "Invalid configuration"
 
 
 class BackupError(ValidationError):

@@ -14,35 +14,25 @@ __all__ = [
 ]
 
 
-class SeparationOfDutiesError(PermissionDeniedError):
+class SeparationOfDutiesError(PermissionDeniedError, title="Separation of duties"):
     """The voter requested, trained or developed the subject and may not approve it."""
 
-    title = "Separation of duties"
 
-
-class RoleNotHeldError(PermissionDeniedError):
+class RoleNotHeldError(PermissionDeniedError, title="Role not held"):
     """The voter does not hold the role the vote would count for."""
-
-    title = "Role not held"
 
 
 class VoteValidationError(ValidationError):
     """The vote is malformed: unknown decision, a reject without comment, a role not asked for."""
 
 
-class AlreadyVotedError(ConflictError):
+class AlreadyVotedError(ConflictError, title="Already voted"):
     """This person has already voted on this request; one person counts once."""
 
-    title = "Already voted"
 
-
-class RequestClosedError(ConflictError):
+class RequestClosedError(ConflictError, title="Approval request closed"):
     """The request is no longer pending (approved, rejected, expired or void)."""
 
-    title = "Approval request closed"
 
-
-class VoteRefusedError(ConflictError):
+class VoteRefusedError(ConflictError, title="Vote not counted"):
     """The vote was not counted because the request expired or its evidence changed."""
-
-    title = "Vote not counted"

@@ -7,7 +7,5 @@ from app.errors import PermissionDeniedError
 __all__ = ["AttestationRefusedError"]
 
 
-class AttestationRefusedError(PermissionDeniedError):
+class AttestationRefusedError(PermissionDeniedError, title="Attestation refused"):
     """The attester does not own the fact or is not independent of the subject."""
-
-    title = "Attestation refused"

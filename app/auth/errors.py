@@ -7,11 +7,8 @@ from app.errors import GatehouseError, PermissionDeniedError
 __all__ = ["AuthenticationError", "RoleRequiredError"]
 
 
-class AuthenticationError(GatehouseError):
+class AuthenticationError(GatehouseError, status=401, title="Unauthorized"):
     """No valid credential: missing, unknown, expired or revoked token, or bad password."""
-
-    status = 401
-    title = "Unauthorized"
 
 
 class RoleRequiredError(PermissionDeniedError):

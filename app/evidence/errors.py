@@ -7,10 +7,8 @@ from app.errors import GatehouseError, ValidationError
 __all__ = ["BundleFileError", "EvidenceError", "OscalExportError"]
 
 
-class EvidenceError(GatehouseError):
+class EvidenceError(GatehouseError, title="Evidence export error"):
     """An evidence export could not be made."""
-
-    title = "Evidence export error"
 
 
 class OscalExportError(EvidenceError):

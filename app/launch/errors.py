@@ -7,21 +7,13 @@ from app.errors import ConflictError, GatehouseError
 __all__ = ["JobOwnershipError", "LaunchRefusedError", "LauncherError"]
 
 
-class LauncherError(GatehouseError):
+class LauncherError(GatehouseError, status=502, title="Launcher failed"):
     """The launcher (subprocess or Kubernetes API) failed; the run fails closed."""
 
-    status = 502
-    title = "Launcher failed"
 
-
-class JobOwnershipError(LauncherError):
+class JobOwnershipError(LauncherError, status=409, title="Launch refused"):
     """The launch's Job name is taken by a Job this launch did not create; nothing changed."""
 
-    status = 409
-    title = "Launch refused"
 
-
-class LaunchRefusedError(ConflictError):
+class LaunchRefusedError(ConflictError, title="Launch refused"):
     """The run may not launch: wrong state, gate denied, or evidence changed."""
-
-    title = "Launch refused"

@@ -13,16 +13,12 @@ __all__ = [
 ]
 
 
-class LedgerError(GatehouseError):
+class LedgerError(GatehouseError, title="Ledger error"):
     """The ledger could not do what was asked."""
 
-    title = "Ledger error"
 
-
-class LedgerBrokenError(ConflictError):
+class LedgerBrokenError(ConflictError, title="Ledger broken"):
     """The chain does not verify, so nothing is signed or proven from it."""
-
-    title = "Ledger broken"
 
 
 class CheckpointFileError(ValidationError):

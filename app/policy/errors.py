@@ -24,46 +24,32 @@ __all__ = [
 ]
 
 
-class PolicyError(GatehouseError):
+class PolicyError(GatehouseError, title="Policy error"):
     """Root of the policy layer's errors."""
 
-    title = "Policy error"
 
-
-class PolicyBundleError(PolicyError):
+class PolicyBundleError(PolicyError, title="Policy bundle unreadable"):
     """The policy directory or its data cannot be read."""
 
-    title = "Policy bundle unreadable"
 
-
-class UnknownEngineError(PolicyError, ValidationError):
+class UnknownEngineError(PolicyError, ValidationError, title="Unknown policy engine"):
     """The configured engine kind is neither ``embedded`` nor ``opa``."""
 
-    title = "Unknown policy engine"
 
-
-class OpaServerError(PolicyError):
+class OpaServerError(PolicyError, title="OPA server error"):
     """The OPA server could not be reached, refused a request or gave no decision."""
 
-    title = "OPA server error"
 
-
-class OpaAccessError(OpaServerError):
+class OpaAccessError(OpaServerError, title="OPA refused access"):
     """The OPA server refused Gatehouse's credentials (HTTP 401 or 403)."""
 
-    title = "OPA refused access"
 
-
-class OpaContentMismatchError(OpaServerError):
+class OpaContentMismatchError(OpaServerError, title="OPA content differs from the bundle"):
     """The OPA server holds policies or data that are not exactly Gatehouse's bundle."""
 
-    title = "OPA content differs from the bundle"
 
-
-class CompiledPolicyError(PolicyBundleError):
+class CompiledPolicyError(PolicyBundleError, title="Compiled policy unusable"):
     """The compiled policy is missing, altered, stale, or could not be built."""
-
-    title = "Compiled policy unusable"
 
 
 class OpaStartError(PolicyError):

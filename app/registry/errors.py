@@ -23,10 +23,8 @@ class RecordNotFoundError(NotFoundError):
         self.record_id = record_id
 
 
-class InvalidTransitionError(ConflictError):
+class InvalidTransitionError(ConflictError, title="Invalid state transition"):
     """The requested state is not reachable from the current one."""
-
-    title = "Invalid state transition"
 
     def __init__(self, kind: str, current: str, requested: str, allowed: Sequence[str]) -> None:
         allowed_text = ", ".join(allowed) if allowed else "none (final state)"
@@ -39,10 +37,8 @@ class InvalidTransitionError(ConflictError):
         self.allowed = list(allowed)
 
 
-class GatedTransitionError(ConflictError):
+class GatedTransitionError(ConflictError, title="Transition requires the gate workflow"):
     """The transition exists but only the gate and approval workflow may make it."""
-
-    title = "Transition requires the gate workflow"
 
     def __init__(self, kind: str, current: str, requested: str, workflow: str) -> None:
         # ``workflow`` names the workflow and says what it does that a hand cannot.
@@ -54,8 +50,6 @@ class GatedTransitionError(ConflictError):
         self.allowed: list[str] = []
 
 
-class LauncherOwnedStateError(GatedTransitionError):
+class LauncherOwnedStateError(GatedTransitionError, title="State set only by the launcher"):
     """The state says what the training is doing, so only the launcher (or its status
     sync) sets it; a registrar cannot mark a run running or succeeded by hand."""
-
-    title = "State set only by the launcher"

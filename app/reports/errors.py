@@ -19,10 +19,8 @@ __all__ = [
 ]
 
 
-class ReportError(GatehouseError):
+class ReportError(GatehouseError, title="Report error"):
     """A report could not be produced."""
-
-    title = "Report error"
 
 
 class UnknownReportKindError(ValidationError):
@@ -37,11 +35,8 @@ class AssetRefusedError(ReportError):
     """A template referred to a resource outside the packaged report assets."""
 
 
-class RenderTimeoutError(ReportError):
+class RenderTimeoutError(ReportError, status=504, title="Report rendering timed out"):
     """Rendering did not finish within its time limit and was stopped."""
-
-    status = 504
-    title = "Report rendering timed out"
 
 
 class RenderFailedError(ReportError):
@@ -56,20 +51,13 @@ class SigningError(ReportError):
     """pyHanko could not sign the PDF."""
 
 
-class TimestampError(SigningError):
+class TimestampError(SigningError, status=502, title="Timestamp authority failed"):
     """The timestamp authority did not return a usable timestamp token."""
 
-    status = 502
-    title = "Timestamp authority failed"
 
-
-class ReportSubjectNotReadyError(ConflictError):
+class ReportSubjectNotReadyError(ConflictError, title="Report subject not ready"):
     """The subject lacks what its report is built from (e.g. no gate decision yet)."""
 
-    title = "Report subject not ready"
 
-
-class ReportFileMissingError(ReportError):
+class ReportFileMissingError(ReportError, title="Report file missing or altered"):
     """A registered report's PDF is missing from storage or no longer matches its SHA-256."""
-
-    title = "Report file missing or altered"

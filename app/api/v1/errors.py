@@ -17,52 +17,34 @@ __all__ = [
 ]
 
 
-class RequestValidationError(ValidationError):
+class RequestValidationError(ValidationError, title="Invalid request"):
     """A request body or query string does not match its schema."""
-
-    status = 422
-    title = "Invalid request"
 
     def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
         super().__init__(detail)
         self.errors = errors
 
 
-class MalformedJsonError(ValidationError):
+class MalformedJsonError(ValidationError, status=400, title="Malformed JSON"):
     """The body claims to be JSON but does not parse."""
 
-    status = 400
-    title = "Malformed JSON"
 
-
-class UnsupportedMediaTypeError(ValidationError):
+class UnsupportedMediaTypeError(ValidationError, status=415, title="Unsupported media type"):
     """The body is not of the media type the operation takes (e.g. a form on a JSON route)."""
 
-    status = 415
-    title = "Unsupported media type"
 
-
-class BodyTooLargeError(ValidationError):
+class BodyTooLargeError(ValidationError, status=413, title="Body too large"):
     """The body is larger than the operation takes: a JSON body beyond
     ``GATEHOUSE_MAX_JSON_BYTES``, or an upload beyond the limit its form declares."""
 
-    status = 413
-    title = "Body too large"
 
-
-class InvalidIdempotencyKeyError(ValidationError):
+class InvalidIdempotencyKeyError(ValidationError, title="Invalid idempotency key"):
     """The header is empty, too long, or not visible ASCII."""
 
-    title = "Invalid idempotency key"
 
-
-class IdempotencyKeyReusedError(ValidationError):
+class IdempotencyKeyReusedError(ValidationError, title="Idempotency key reused"):
     """The key was used before for a different request."""
 
-    title = "Idempotency key reused"
 
-
-class IdempotencyKeyInFlightError(ConflictError):
+class IdempotencyKeyInFlightError(ConflictError, title="Idempotency key in flight"):
     """A request with the same key is still running."""
-
-    title = "Idempotency key in flight"
