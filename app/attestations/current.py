@@ -16,21 +16,18 @@ from sqlmodel import Session, col, select
 
 from app.db import read_rows, table_of
 from app.models.attestations import Attestation
+from app.models.vocabulary import AttestedSubject
 
 __all__ = [
-    "GATE_SUBJECT_TYPES",
     "current_attestations",
     "current_attestations_of_many",
     "current_facts_of_subjects",
     "is_current",
 ]
 
-#: The subject types whose facts a gate reads.
-GATE_SUBJECT_TYPES = ("dataset_version", "finetune_run", "model_version")
-
 _attestation = table_of(Attestation)
 
-#: Attestations about any of the gate's subjects, of all three types, in one query.
+#: Attestations about any of the gate's subjects, of every attested type, in one query.
 _GATE_FACTS = (
     core_select(
         _attestation.c.subject_type,
@@ -47,7 +44,7 @@ _GATE_FACTS = (
                     _attestation.c.subject_type == subject_type,
                     _attestation.c.subject_id.in_(bindparam(subject_type, expanding=True)),
                 )
-                for subject_type in GATE_SUBJECT_TYPES
+                for subject_type in AttestedSubject
             )
         )
     )
@@ -104,14 +101,12 @@ def current_facts_of_subjects(
 ) -> dict[tuple[str, int], dict[str, Row[Any]]]:
     """The current facts of a gate's subjects in one query: (type, id) -> fact -> row.
 
-    ``subjects`` maps each of :data:`GATE_SUBJECT_TYPES` to ids (absent: none). Rows carry
+    ``subjects`` maps each :class:`AttestedSubject` to ids (absent: none). Rows carry
     ``value``, ``attested_by`` and ``expires_at``.
     """
-    unknown = set(subjects) - set(GATE_SUBJECT_TYPES)
+    unknown = set(subjects) - set(AttestedSubject)
     if unknown:
         raise ValueError(f"not a gate subject type: {', '.join(sorted(unknown))}")
-    ids = {
-        subject_type: list(subjects.get(subject_type, ())) for subject_type in GATE_SUBJECT_TYPES
-    }
+    ids = {subject_type: list(subjects.get(subject_type, ())) for subject_type in AttestedSubject}
     rows = read_rows(session, _GATE_FACTS, **ids)
     return _newest_current(rows, lambda row: (row.subject_type, row.subject_id), now)

@@ -13,14 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import PublicRow, TableRow, timestamp_field
+from app.models.base import PublicRow, TableRow, timestamp_field, vocabulary_field
+from app.models.vocabulary import AttestedSubject
 
 
 class AttestationBase(SQLModel):
     """A governance fact, who attested it and its evidence."""
 
-    #: finetune_run | model_version | dataset_version
-    subject_type: str = Field(max_length=40)
+    subject_type: AttestedSubject = vocabulary_field(AttestedSubject, length=40)
     subject_id: int
     #: A fact name from ``app.attestations.facts.FACTS``.
     fact: str = Field(max_length=40)

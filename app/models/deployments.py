@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import PublicRow, TableRow, timestamp_field
+from app.models.base import PublicRow, TableRow, timestamp_field, vocabulary_field
 
 
 class DeploymentState(StrEnum):
@@ -33,9 +33,8 @@ class DeploymentBase(SQLModel):
 class DeploymentServerFields(SQLModel):
     """What Gatehouse sets on a deployment: its state, review flag and timestamps."""
 
-    state: str = Field(
-        default=DeploymentState.STAGING.value,
-        sa_column=sa.Column(sa.String(30), nullable=False, index=True),
+    state: DeploymentState = vocabulary_field(
+        DeploymentState, length=30, default=DeploymentState.STAGING, index=True
     )
     #: Set when a scheduled audit failed for this deployment; cleared by a person.
     needs_review: bool = False

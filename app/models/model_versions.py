@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
-from app.models.vocabulary import Domain, FindingSeverity, Platform
+from app.models.vocabulary import Domain, EvaluationKind, FindingSeverity, Platform
 
 #: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
 MODEL_CARD_SECTIONS: tuple[str, ...] = (
@@ -95,8 +95,7 @@ class EvaluationBase(SQLModel):
     """A benchmark or red-team result as recorded."""
 
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
-    #: benchmark | red_team
-    kind: str = Field(max_length=20, index=True)
+    kind: EvaluationKind = vocabulary_field(EvaluationKind, length=20, index=True)
     name: str = Field(max_length=200)
     #: benchmark: {"accuracy": 0.91, "reasoning_step_validity": 0.88, "latency_ms_p95": 850,
     #: "cost_per_1k_usd": 0.4}; red_team: {"prompts_tried": 500, "failures": 3}

@@ -52,9 +52,7 @@ class FineTuneRunBase(SQLModel):
 class FineTuneRunServerFields(SQLModel):
     """What Gatehouse sets on a run: its state, requester, launcher and timestamps."""
 
-    state: str = Field(
-        default=RunState.DRAFT.value, sa_column=sa.Column(sa.String(20), nullable=False, index=True)
-    )
+    state: RunState = vocabulary_field(RunState, length=20, default=RunState.DRAFT, index=True)
     requester: str = Field(max_length=80, index=True)
     launcher_kind: str | None = Field(default=None, max_length=20)
     launcher_ref: str | None = Field(default=None, max_length=300)

@@ -11,6 +11,7 @@ from app.errors import ValidationError
 from app.models.base import utc_now
 from app.models.model_versions import MODEL_CARD_SECTIONS, Evaluation, ModelCard, ModelVersion
 from app.models.runs import FineTuneRun
+from app.models.vocabulary import EvaluationKind
 from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import (
     EvaluationCreate,
@@ -99,6 +100,7 @@ def add_evaluation(
     if unmeasured:
         raise ValidationError(f"thresholds for metrics without a value: {', '.join(unmeasured)}")
     fields = data.model_dump()
+    fields["kind"] = EvaluationKind(data.kind)
     fields["thresholds"] = {
         metric: bound.model_dump(exclude_none=True) for metric, bound in data.thresholds.items()
     }

@@ -101,7 +101,14 @@ def test_every_application_of_a_process_serves_a_whole_document(app: Flask, sett
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/datasets?domain=ref", "/api/v1/models?domain=ref", "/api/v1/runs?platform=x%C3%9B"],
+    [
+        "/api/v1/datasets?domain=ref",
+        "/api/v1/models?domain=ref",
+        "/api/v1/runs?platform=x%C3%9B",
+        # The state filters were plain strings too: an unknown state answered an empty page.
+        "/api/v1/runs?state=ref",
+        "/api/v1/deployments?state=ref",
+    ],
 )
 def test_unknown_filter_values_of_an_enum_column_are_422(
     app: Flask, make_actor: Any, url: str
@@ -112,6 +119,8 @@ def test_unknown_filter_values_of_an_enum_column_are_422(
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     assert Problem.model_validate(response.get_json()).errors
+    filtered = url.partition("?")[2].partition("=")[0]
+    assert response.get_json()["detail"].startswith(f"{filtered}: Input should be")
 
 
 def test_ids_beyond_the_integer_columns_are_4xx_on_both_databases(

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.models.deployments import Deployment, DeploymentPublic
+from app.models.deployments import Deployment, DeploymentPublic, DeploymentState
 from app.registry import deployments as service
 from app.registry.records import get_record, transition_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionRequest
@@ -20,7 +20,7 @@ bp = Blueprint("api_deployments", __name__, url_prefix="/api/v1/deployments")
 class DeploymentListQuery(ListQuery):
     """Filters for deployments."""
 
-    state: str | None = None
+    state: DeploymentState | None = None
     model_version_id: int | None = None
 
 

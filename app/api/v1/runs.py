@@ -14,7 +14,7 @@ from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
 from app.launch.errors import LaunchRefusedError
-from app.models.runs import FineTuneRun, FineTuneRunPublic
+from app.models.runs import FineTuneRun, FineTuneRunPublic, RunState
 from app.models.vocabulary import Platform
 from app.problems import problem_for
 from app.registry import runs as service
@@ -28,7 +28,7 @@ bp = Blueprint("api_runs", __name__, url_prefix="/api/v1/runs")
 class RunListQuery(ListQuery):
     """Filters for runs."""
 
-    state: str | None = None
+    state: RunState | None = None
     platform: Platform | None = None
     requester: str | None = None
 
