@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.approvals.service import void_for_cancelled_subject
-from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import GateSubject
+from app.models.runs import FineTuneRun
+from app.models.vocabulary import GateSubject, RunState
 from app.registry.records import get_record, transition_record
 from app.registry.runs import ensure_may_change
 from app.registry.state_machines import RUN_MACHINE

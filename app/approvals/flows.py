@@ -12,9 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models.deployments import DeploymentState
-from app.models.runs import RunState
-from app.models.vocabulary import GATE_SUBJECTS, GateName, GateSubject
+from app.models.vocabulary import GATE_SUBJECTS, DeploymentState, GateName, GateSubject, RunState
 from app.registry.records import transition_record
 from app.registry.state_machines import (
     APPROVAL_WORKFLOW,

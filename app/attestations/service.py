@@ -31,7 +31,7 @@ from app.models.governance import ApprovalRequest
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
-from app.models.vocabulary import ApprovalStatus, LedgerSubject
+from app.models.vocabulary import ApprovalStatus, AttestedSubject, LedgerSubject
 from app.registry.involvement import people_involved
 from app.registry.records import get_record, records_where
 
@@ -134,6 +134,7 @@ def attest(
             f"unknown subject type '{subject_type}'; attestations are about "
             f"{', '.join(SUBJECT_TYPES)}"
         )
+    subject = AttestedSubject(subject_type)
     spec = fact_spec(fact, subject_type)
     record: SQLModel = get_record(
         session=session, model=_RECORDS[subject_type], record_id=subject_id
@@ -153,7 +154,7 @@ def attest(
             "of the subject)"
         )
     attestation = Attestation(
-        subject_type=subject_type,
+        subject_type=subject,
         subject_id=subject_id,
         fact=fact,
         value=stored_value,

@@ -48,11 +48,11 @@ from app.gates.service import promotion_controls
 from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetFormat, DatasetVersion
-from app.models.deployments import Deployment, DeploymentState
+from app.models.deployments import Deployment
 from app.models.evidence import AuditRun
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import AuditKind, AuditState, LedgerSubject
+from app.models.vocabulary import AuditKind, AuditState, DeploymentState, LedgerSubject
 from app.policy.catalogue import catalogue_of, judging_controls
 from app.policy.decision import ENGINE_FAILURE_CONTROL
 from app.policy.engine import PolicyEngine

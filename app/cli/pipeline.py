@@ -30,6 +30,14 @@ from urllib.parse import urlencode
 
 import click
 
+from app.models.vocabulary import (
+    ApprovalStatus,
+    DeploymentState,
+    GateSubject,
+    RunState,
+    VoteDecision,
+)
+
 __all__ = [
     "EXIT_DENIED",
     "EXIT_DONE",
@@ -223,7 +231,7 @@ class _Reporter:
             f"{len(votes)} vote(s): {', '.join(f'{v[0]} ({v[1]}) {v[2]}' for v in votes) or 'none'})"
         )
         for vote in approval["votes"]:
-            if vote["vote"] == "reject":
+            if vote["vote"] == VoteDecision.REJECT:
                 self.line(f"  rejected by {vote['voter']} ({vote['role']}): {vote['comment']}")
         if approval["latest_decision"]["id"] != approval["decision_id"]:
             self.decision(approval["latest_decision"])
@@ -232,15 +240,15 @@ class _Reporter:
 def _finish_on_request(approval: dict[str, Any], done_state: str) -> None:
     """Finish when the request is closed; return while it is pending."""
     status = approval["status"]
-    if status == "approved" and approval["subject_state"] == done_state:
+    if status == ApprovalStatus.APPROVED and approval["subject_state"] == done_state:
         raise _Finished(EXIT_DONE, f"approved: subject is {done_state}", approval)
-    if status in ("rejected", "void", "expired"):
+    if status in (ApprovalStatus.REJECTED, ApprovalStatus.VOID, ApprovalStatus.EXPIRED):
         raise _Finished(
             EXIT_DENIED,
             f"approval request {approval['id']} {status}: {approval['close_reason']}",
             approval,
         )
-    if status == "approved":
+    if status == ApprovalStatus.APPROVED:
         raise _Finished(
             EXIT_DENIED,
             f"approval request {approval['id']} approved but the subject is {approval['subject_state']}",
@@ -283,11 +291,18 @@ def _request(
 ) -> int:
     """POST the transition request (retried safely); the id of the request to wait on."""
     status, body = client.post_once(path)
-    if status == 409 and body.get("current") in ("promotion_requested", "submitted"):
+    if status == 409 and body.get("current") in (
+        DeploymentState.PROMOTION_REQUESTED,
+        RunState.SUBMITTED,
+    ):
         # Another pipeline asked first: wait on the request it opened.
         pending = client.get_ok(
             "/approvals",
-            {"subject_type": subject_type, "subject_id": subject_id, "status": "pending"},
+            {
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "status": ApprovalStatus.PENDING,
+            },
         )["items"]
         if pending:
             reporter.line(f"already requested: following approval request {pending[-1]['id']}")
@@ -395,6 +410,14 @@ def _resolve_model(client: ApiClient, model_version: str) -> dict[str, Any]:
     return dict(matches[0])
 
 
+#: The deployment states a promotion can start from.
+_PROMOTABLE = (
+    DeploymentState.STAGING,
+    DeploymentState.SUSPENDED,
+    DeploymentState.PROMOTION_REQUESTED,
+)
+
+
 def _resolve_deployment(
     client: ApiClient, model: dict[str, Any], deployment_id: int | None
 ) -> dict[str, Any]:
@@ -409,10 +432,8 @@ def _resolve_deployment(
     deployments = client.get_ok("/deployments", {"model_version_id": model["id"], "limit": 200})[
         "items"
     ]
-    candidates = [
-        d for d in deployments if d["state"] in ("staging", "suspended", "promotion_requested")
-    ]
-    if not candidates and any(d["state"] == "production" for d in deployments):
+    candidates = [d for d in deployments if d["state"] in _PROMOTABLE]
+    if not candidates and any(d["state"] == DeploymentState.PRODUCTION for d in deployments):
         raise _Finished(EXIT_DONE, f"model version {model['id']} is already in production")
     if len(candidates) != 1:
         raise _Finished(
@@ -453,10 +474,10 @@ def promote_command(
             client,
             reporter,
             f"/deployments/{deployment['id']}/promote",
-            "deployment",
+            GateSubject.DEPLOYMENT,
             int(deployment["id"]),
         )
-        _wait(client, reporter, request_id, done_state="production", waiting=waiting)
+        _wait(client, reporter, request_id, done_state=DeploymentState.PRODUCTION, waiting=waiting)
 
     _run_door(as_json, action)
 
@@ -477,8 +498,8 @@ def run_submit(run_id: int, waiting: _Waiting, as_json: bool) -> None:
     """
 
     def action(client: ApiClient, reporter: _Reporter) -> None:
-        request_id = _request(client, reporter, f"/runs/{run_id}/submit", "run", run_id)
-        _wait(client, reporter, request_id, done_state="approved", waiting=waiting)
+        request_id = _request(client, reporter, f"/runs/{run_id}/submit", GateSubject.RUN, run_id)
+        _wait(client, reporter, request_id, done_state=RunState.APPROVED, waiting=waiting)
 
     _run_door(as_json, action)
 

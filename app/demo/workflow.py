@@ -20,7 +20,7 @@ from app.config import Settings
 from app.launch.registry import build_launcher
 from app.launch.service import launch_run, sync_run
 from app.models.governance import PolicyDecision
-from app.models.runs import RunState
+from app.models.vocabulary import RunState
 from app.policy.engine import PolicyEngine
 
 if TYPE_CHECKING:  # seed.py imports this module to tell the story

@@ -19,9 +19,9 @@ from app.attestations.current import current_facts_of_subjects
 from app.errors import ValidationError
 from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
 from app.gates import input_rows
-from app.models.deployments import DeploymentState
 from app.models.vocabulary import (
     GATE_SUBJECTS,
+    DeploymentState,
     EvaluationKind,
     GateName,
     GateSubject,

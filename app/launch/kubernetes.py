@@ -29,6 +29,7 @@ from kubernetes.client.exceptions import ApiException
 from app.launch.errors import JobOwnershipError, LauncherError
 from app.launch.kubernetes_manifest import KubernetesOptions, job_manifest, job_name, ownership
 from app.launch.launcher import LaunchSpec, LaunchStatus
+from app.models.vocabulary import RunState
 
 __all__ = ["KubernetesLauncher", "api_client_for", "explain_api_error"]
 
@@ -224,19 +225,22 @@ class KubernetesLauncher:
             ),
         )
         if job is None:
-            return LaunchStatus("failed", f"Job {reference} no longer exists")
+            return LaunchStatus(RunState.FAILED, f"Job {reference} no longer exists")
         return self._interpret(job, namespace, name)
 
     def _interpret(self, job: client.V1Job, namespace: str, name: str) -> LaunchStatus:
         reference = f"{namespace}/{name}"
         status = job.status or client.V1JobStatus()
         if job.metadata and job.metadata.deletion_timestamp is not None:
-            return LaunchStatus("failed", f"Job {reference} is being deleted outside Gatehouse")
+            return LaunchStatus(
+                RunState.FAILED, f"Job {reference} is being deleted outside Gatehouse"
+            )
         conditions = {c.type: c for c in status.conditions or [] if c.status == "True"}
         if "Complete" in conditions:
             finished = status.completion_time.isoformat() if status.completion_time else "?"
             return LaunchStatus(
-                "succeeded", f"Job complete at {finished}: {status.succeeded or 0} pod(s) succeeded"
+                RunState.SUCCEEDED,
+                f"Job complete at {finished}: {status.succeeded or 0} pod(s) succeeded",
             )
         # FailureTarget is the Job controller's final verdict while it removes the pods;
         # Failed follows once they are gone.
@@ -244,17 +248,19 @@ class KubernetesLauncher:
             if kind in conditions:
                 condition = conditions[kind]
                 return LaunchStatus(
-                    "failed", f"{condition.reason}: {condition.message or ''}".rstrip(": ")
+                    RunState.FAILED, f"{condition.reason}: {condition.message or ''}".rstrip(": ")
                 )
         if "Suspended" in conditions or (job.spec and job.spec.suspend):
-            return LaunchStatus("running", "suspended: waiting for the queue to admit the Job")
+            return LaunchStatus(
+                RunState.RUNNING, "suspended: waiting for the queue to admit the Job"
+            )
         started = (
             f"started at {status.start_time.isoformat()}" if status.start_time else "not started"
         )
         progress = f"{started}; {status.active or 0} active, {status.ready or 0} ready pod(s)"
         if not status.active:
             progress += self._why_no_pod(namespace, name)
-        return LaunchStatus("running", progress)
+        return LaunchStatus(RunState.RUNNING, progress)
 
     def _why_no_pod(self, namespace: str, name: str) -> str:
         """The Job controller's latest FailedCreate event (quota, Pod Security), if any."""

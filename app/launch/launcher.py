@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
-__all__ = ["LaunchSpec", "LaunchStatus", "Launcher"]
+from app.models.vocabulary import RunState
+
+__all__ = ["LaunchSpec", "LaunchStatus", "LaunchedState", "Launcher"]
+
+#: The run states a launcher reports; the status sync moves the run to the final two.
+LaunchedState = Literal[RunState.RUNNING, RunState.SUCCEEDED, RunState.FAILED]
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class LaunchStatus:
     ``detail`` is shown on the run: progress while running, the reason when it ended.
     """
 
-    state: str
+    state: LaunchedState
     detail: str = ""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.launch.errors import LauncherError
 from app.launch.launcher import LaunchSpec, LaunchStatus
+from app.models.vocabulary import RunState
 
 __all__ = ["LocalLauncher"]
 
@@ -76,12 +77,12 @@ class LocalLauncher:
         exit_file = folder / "exit_status"
         if not exit_file.exists():
             if not (folder / "started.json").exists():
-                return LaunchStatus("failed", "the run's folder has no record of a start")
-            return LaunchStatus("running")
+                return LaunchStatus(RunState.FAILED, "the run's folder has no record of a start")
+            return LaunchStatus(RunState.RUNNING)
         code = exit_file.read_text().strip()
         if code == "0":
-            return LaunchStatus("succeeded", "exit status 0")
-        return LaunchStatus("failed", f"exit status {code}; see {folder / 'training.log'}")
+            return LaunchStatus(RunState.SUCCEEDED, "exit status 0")
+        return LaunchStatus(RunState.FAILED, f"exit status {code}; see {folder / 'training.log'}")
 
     def cancel(self, reference: str) -> str:
         """Stop the run's process group (the runner and the command it started)."""

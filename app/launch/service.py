@@ -31,8 +31,8 @@ from app.launch.launcher import Launcher, LaunchSpec
 from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
-from app.models.runs import FineTuneRun, RunState
-from app.models.vocabulary import ApprovalStatus, DecisionOutcome, GateName
+from app.models.runs import FineTuneRun
+from app.models.vocabulary import ApprovalStatus, DecisionOutcome, GateName, RunState
 from app.policy.engine import PolicyEngine
 from app.registry.instance import instance_id
 from app.registry.records import get_record, transition_record, update_record

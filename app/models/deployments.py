@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, timestamp_field, vocabulary_field
-
-
-class DeploymentState(StrEnum):
-    """States of a deployment; transitions live in ``app.registry.state_machines``."""
-
-    STAGING = "staging"
-    PROMOTION_REQUESTED = "promotion_requested"
-    PRODUCTION = "production"
-    SUSPENDED = "suspended"
-    RETIRED = "retired"
+from app.models.vocabulary import DeploymentState
 
 
 class DeploymentBase(SQLModel):

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
-from app.models.vocabulary import Hosting, Platform
-
-
-class RunState(StrEnum):
-    """States of a fine-tune run; transitions live in ``app.registry.state_machines``."""
-
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    LAUNCHING = "launching"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+from app.models.vocabulary import Hosting, Platform, RunState
 
 
 class FineTuneRunBase(SQLModel):

@@ -22,6 +22,7 @@ __all__ = [
     "AuditKind",
     "AuditState",
     "DecisionOutcome",
+    "DeploymentState",
     "Domain",
     "EvaluationKind",
     "FindingSeverity",
@@ -32,6 +33,7 @@ __all__ = [
     "LedgerSubject",
     "MemorisationMethod",
     "Platform",
+    "RunState",
     "TransferMechanism",
     "VoteDecision",
     "ledger_subject_spellings",
@@ -72,6 +74,30 @@ GATE_SUBJECTS: dict[GateName, GateSubject] = {
     GateName.PRODUCTION_PROMOTION: GateSubject.DEPLOYMENT,
     GateName.DATASET_USE: GateSubject.DATASET_VERSION,
 }
+
+
+class RunState(StrEnum):
+    """States of a fine-tune run; transitions live in ``app.registry.state_machines``."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    LAUNCHING = "launching"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class DeploymentState(StrEnum):
+    """States of a deployment; transitions live in ``app.registry.state_machines``."""
+
+    STAGING = "staging"
+    PROMOTION_REQUESTED = "promotion_requested"
+    PRODUCTION = "production"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"
 
 
 class ApprovalStatus(StrEnum):

@@ -8,9 +8,9 @@ from app.auth.accounts import roles_of
 from app.errors import ConflictError, PermissionDeniedError, ValidationError
 from app.ledger import append_event
 from app.models.datasets import DatasetVersion
-from app.models.runs import FineTuneRun, RunDataset, RunState
+from app.models.runs import FineTuneRun, RunDataset
 from app.models.users import RoleName, User
-from app.models.vocabulary import LedgerSubject
+from app.models.vocabulary import LedgerSubject, RunState
 from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
 

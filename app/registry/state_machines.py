@@ -16,8 +16,9 @@ from typing import Generic, TypeVar
 
 from sqlmodel import SQLModel
 
-from app.models.deployments import Deployment, DeploymentState
-from app.models.runs import FineTuneRun, RunState
+from app.models.deployments import Deployment
+from app.models.runs import FineTuneRun
+from app.models.vocabulary import DeploymentState, RunState
 from app.registry.errors import (
     GatedTransitionError,
     InvalidTransitionError,

@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models.datasets import Dataset, DatasetVersion
-from app.models.deployments import Deployment, DeploymentState
+from app.models.deployments import Deployment
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import User
+from app.models.vocabulary import DeploymentState
 from app.policy.bundle import PolicyBundle, load_bundle
 from app.policy.catalogue import Control, load_catalogue
 from app.reports.contexts import (

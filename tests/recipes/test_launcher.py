@@ -19,6 +19,7 @@ from app.launch.errors import LauncherError
 from app.launch.launcher import LaunchSpec, LaunchStatus
 from app.launch.registry import build_launcher, register_launcher, unregister_launcher
 from app.launch.service import sync_run
+from app.models.vocabulary import RunState
 from tests.launch.runs import approved_run
 
 KIND = "fixture_queue"
@@ -38,7 +39,7 @@ class QueueLauncher:
         return reference
 
     def status(self, reference: str) -> LaunchStatus:
-        return LaunchStatus("succeeded", f"{reference} done")
+        return LaunchStatus(RunState.SUCCEEDED, f"{reference} done")
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from sqlmodel import Session
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
-from app.models.deployments import Deployment, DeploymentPublic, DeploymentState
+from app.models.deployments import Deployment, DeploymentPublic
+from app.models.vocabulary import DeploymentState
 from app.registry import deployments as service
 from app.registry.records import get_record, transition_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionRequest

@@ -14,8 +14,8 @@ from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
 from app.launch.errors import LaunchRefusedError
-from app.models.runs import FineTuneRun, FineTuneRunPublic, RunState
-from app.models.vocabulary import Platform
+from app.models.runs import FineTuneRun, FineTuneRunPublic
+from app.models.vocabulary import Platform, RunState
 from app.problems import problem_for
 from app.registry import runs as service
 from app.registry.records import get_record
