@@ -8,7 +8,7 @@ policies name the same owners in their messages (``data.gatehouse.fact_owners`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -22,6 +22,11 @@ __all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value"]
 SUBJECT_TYPES: tuple[AttestedSubject, ...] = tuple(AttestedSubject)
 
 
+#: A reference to a document kept elsewhere (its id, ticket or URL): every attested
+#: reference has the same bounds.
+Reference = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class _Value(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
@@ -29,7 +34,7 @@ class _Value(BaseModel):
 class Dpia(_Value):
     """A data protection impact assessment (GDPR Art. 35) and its outcome."""
 
-    ref: str = Field(min_length=1, max_length=200)
+    ref: Reference
     outcome: Literal["approved", "approved_with_mitigations", "rejected"]
 
 
@@ -37,14 +42,14 @@ class BusinessAssociateAgreement(_Value):
     """A HIPAA business associate agreement with one vendor, and what it covers."""
 
     vendor: str = Field(min_length=1, max_length=100)
-    ref: str = Field(min_length=1, max_length=200)
+    ref: Reference
     scope: str = Field(min_length=1, max_length=500)
 
 
 class ExpertDetermination(_Value):
     """A HIPAA 164.514(b)(1) expert determination, by reference."""
 
-    ref: str = Field(min_length=1, max_length=200)
+    ref: Reference
 
 
 class GpaiModificationCompute(_Value):
@@ -57,19 +62,19 @@ class GpaiModificationCompute(_Value):
 class GpaiDocumentation(_Value):
     """EU AI Act Art. 53(1)(b)-(d) documents of a modified GPAI model, by reference."""
 
-    downstream_documentation_ref: str = Field(min_length=1, max_length=200)
-    training_data_summary_ref: str = Field(min_length=1, max_length=200)
-    copyright_policy_ref: str = Field(min_length=1, max_length=200)
+    downstream_documentation_ref: Reference
+    training_data_summary_ref: Reference
+    copyright_policy_ref: Reference
 
 
 class HighRiskEvidence(_Value):
     """EU AI Act Art. 9, 10, 11, 13 and 15 evidence of a high-risk use, by reference."""
 
-    risk_management_ref: str = Field(min_length=1, max_length=200)
-    data_governance_ref: str = Field(min_length=1, max_length=200)
-    technical_documentation_ref: str = Field(min_length=1, max_length=200)
-    instructions_for_use_ref: str = Field(min_length=1, max_length=200)
-    accuracy_robustness_ref: str = Field(min_length=1, max_length=200)
+    risk_management_ref: Reference
+    data_governance_ref: Reference
+    technical_documentation_ref: Reference
+    instructions_for_use_ref: Reference
+    accuracy_robustness_ref: Reference
 
 
 #: EU AI Act Annex III uses Gatehouse's domains meet (point in brackets); "none" when
