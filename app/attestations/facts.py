@@ -95,7 +95,7 @@ class FactSpec:
     """One governance fact."""
 
     #: The subject type it is about.
-    subject_type: str
+    subject_type: AttestedSubject
     #: The role that records it.
     owner: str
     #: What the fact says, for forms and docs.
@@ -104,118 +104,135 @@ class FactSpec:
     adapter: TypeAdapter[Any]
 
 
-def _spec(subject: str, owner: str, description: str, shape: Any) -> FactSpec:
+def _spec(subject: AttestedSubject, owner: str, description: str, shape: Any) -> FactSpec:
     return FactSpec(subject, owner, description, TypeAdapter(shape))
 
 
 FACTS: dict[str, FactSpec] = {
     "risk_tier": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "model_risk",
         "model risk tier: high, medium or low",
         Literal["high", "medium", "low"],
     ),
     "validation": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "model_risk",
         "independent validation outcome (the attester is the validator): validated or failed",
         Literal["validated", "failed"],
     ),
     "monitoring": _spec(
-        "model_version", "model_risk", "ongoing monitoring is in place: true or false", bool
+        AttestedSubject.MODEL_VERSION,
+        "model_risk",
+        "ongoing monitoring is in place: true or false",
+        bool,
     ),
     "domain": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "the model's domain: healthcare, credit, financial_risk, legal or general",
         Domain,
     ),
     "decision_type": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "what the model decides, e.g. credit_decision or advisory",
         str,
     ),
     "legal_effect": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "automated decisions with legal or similarly significant effect (GDPR Art. 22)",
         bool,
     ),
     "human_review": _spec(
-        "model_version", "compliance_officer", "a person reviews each decision", bool
+        AttestedSubject.MODEL_VERSION, "compliance_officer", "a person reviews each decision", bool
     ),
     "hosting": _spec(
-        "finetune_run",
+        AttestedSubject.FINETUNE_RUN,
         "compliance_officer",
         "where training runs: internal (own GPUs) or external (vendor)",
         Hosting,
     ),
     "encryption_at_rest": _spec(
-        "dataset_version", "compliance_officer", "the stored data is encrypted at rest", bool
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "the stored data is encrypted at rest",
+        bool,
     ),
     "residency_region": _spec(
-        "dataset_version", "compliance_officer", "where the data is stored (ISO country)", str
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "where the data is stored (ISO country)",
+        str,
     ),
     "data_subject_regions": _spec(
-        "dataset_version",
+        AttestedSubject.DATASET_VERSION,
         "compliance_officer",
         "where the data subjects are (ISO countries, or EU/EEA)",
         list[str],
     ),
     "large_scale": _spec(
-        "dataset_version",
+        AttestedSubject.DATASET_VERSION,
         "compliance_officer",
         "large-scale processing (a GDPR Art. 35 DPIA trigger)",
         bool,
     ),
-    "dpia": _spec("dataset_version", "compliance_officer", "DPIA reference and outcome", Dpia),
+    "dpia": _spec(
+        AttestedSubject.DATASET_VERSION, "compliance_officer", "DPIA reference and outcome", Dpia
+    ),
     "baa": _spec(
-        "dataset_version",
+        AttestedSubject.DATASET_VERSION,
         "compliance_officer",
         "business associate agreements: vendor, reference and scope",
         list[BusinessAssociateAgreement],
     ),
     "expert_determination": _spec(
-        "dataset_version",
+        AttestedSubject.DATASET_VERSION,
         "compliance_officer",
         "HIPAA expert determination reference",
         ExpertDetermination,
     ),
     "lawful_basis": _spec(
-        "dataset_version", "compliance_officer", "GDPR Art. 6(1) lawful basis", LawfulBasis
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "GDPR Art. 6(1) lawful basis",
+        LawfulBasis,
     ),
     "art9_condition": _spec(
-        "dataset_version", "compliance_officer", "GDPR Art. 9(2) condition (a-j)", Art9Condition
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "GDPR Art. 9(2) condition (a-j)",
+        Art9Condition,
     ),
     "eu_market": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "placed on the EU market or its output used in the EU (EU AI Act scope)",
         bool,
     ),
     "annex_iii_use": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "EU AI Act Annex III use: none, credit_scoring, life_health_insurance_pricing, "
         "emergency_triage, public_benefits_eligibility, employment or education",
         AnnexIIIUse,
     ),
     "gpai_modification_compute": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "model_risk",
         "training compute in FLOP of the fine-tune and of the base model (null if unpublished)",
         GpaiModificationCompute,
     ),
     "gpai_documentation": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "EU AI Act Art. 53 references: downstream documentation, training-data summary, "
         "copyright policy",
         GpaiDocumentation,
     ),
     "high_risk_evidence": _spec(
-        "model_version",
+        AttestedSubject.MODEL_VERSION,
         "compliance_officer",
         "EU AI Act Art. 9, 10, 11, 13, 15 references: risk management, data governance, "
         "technical documentation, instructions for use, accuracy and robustness",
