@@ -7,7 +7,10 @@ clear message without catching bare exceptions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError as PydanticValidationError
 
 __all__ = [
     "BackupError",
@@ -20,6 +23,7 @@ __all__ = [
     "TabularLimitError",
     "UploadTooLargeError",
     "ValidationError",
+    "first_problem",
 ]
 
 
@@ -81,3 +85,10 @@ class BackupError(ValidationError):
 
 class RestoreTargetError(ConflictError):
     """The target database or storage already holds something the backup would overwrite."""
+
+
+def first_problem(error: PydanticValidationError) -> tuple[str, str]:
+    """Where pydantic's first complaint is (member names joined by dots; empty for the
+    value itself) and what it says: the one line an error about a structured value quotes."""
+    first = error.errors()[0]
+    return ".".join(str(part) for part in first["loc"]), first["msg"]

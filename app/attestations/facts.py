@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from app.errors import ValidationError
+from app.errors import ValidationError, first_problem
 from app.models.vocabulary import Art9Condition, AttestedSubject, Domain, Hosting, LawfulBasis
 
 __all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value"]
@@ -259,10 +259,9 @@ def parse_value(fact: str, spec: FactSpec, value: Any) -> Any:
     try:
         parsed = spec.adapter.validate_python(value)
     except PydanticValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where, problem = first_problem(error)
         raise ValidationError(
-            f"invalid value for fact '{fact}'{' at ' + where if where else ''}: {first['msg']}"
+            f"invalid value for fact '{fact}'{' at ' + where if where else ''}: {problem}"
         ) from None
     if isinstance(parsed, str) and not parsed.strip():
         raise ValidationError(f"invalid value for fact '{fact}': it is empty")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from app.audits.errors import AuditInputError
-from app.errors import ValidationError
+from app.errors import ValidationError, first_problem
 from app.models.vocabulary import AuditKind
 
 __all__ = [
@@ -65,9 +65,8 @@ def parse_parameters(parameters: Mapping[str, Any] | AuditParameters) -> AuditPa
     try:
         return AuditParameters.model_validate(dict(parameters))
     except PydanticValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "parameters"
-        raise AuditInputError(f"audit parameter {where}: {first['msg']}") from None
+        where, problem = first_problem(error)
+        raise AuditInputError(f"audit parameter {where or 'parameters'}: {problem}") from None
 
 
 def check_kind(kind: str) -> AuditKind:

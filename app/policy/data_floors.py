@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.errors import first_problem
 from app.policy.errors import PolicyBundleError
 
 __all__ = ["check_policy_data"]
@@ -137,8 +138,7 @@ def check_policy_data(data: dict[str, Any]) -> None:
     try:
         _PolicyData.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where, problem = first_problem(error)
         raise PolicyBundleError(
-            f"policy data {where}: {first['msg']} (an override may tighten, not loosen)"
+            f"policy data {where}: {problem} (an override may tighten, not loosen)"
         ) from None

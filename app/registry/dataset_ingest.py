@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session
 
-from app.errors import ValidationError
+from app.errors import ValidationError, first_problem
 from app.formats.catalog import TEXT_FORMATS
 from app.formats.pii import ScanReport, classify, scan_file
 from app.formats.validate import ValidationReport, validate_file
@@ -40,10 +40,8 @@ def parse_declared_metadata(text: str, *, source: str) -> DatasetVersionMetadata
     try:
         return DatasetVersionMetadata.model_validate_json(text)
     except PydanticValidationError as error:
-        first = error.errors()[0]
-        raise ValidationError(
-            f"{source}.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        ) from None
+        where, problem = first_problem(error)
+        raise ValidationError(f"{source}.{where}: {problem}") from None
 
 
 def findings_summary(scan: ScanReport | None) -> dict[str, Any]:
