@@ -17,6 +17,7 @@ from app.gates.service import evaluate_gate
 from app.models.base import utc_now
 from app.models.datasets import DatasetFormat, DatasetVersion
 from app.models.model_versions import Evaluation
+from app.models.vocabulary import EvaluationKind, FindingSeverity
 from app.registry import datasets, model_versions, runs
 from app.registry.records import create_record
 from app.registry.schemas import (
@@ -124,12 +125,12 @@ def test_red_team_counts_and_severity_are_never_invented(engine: Any) -> None:
             session=session,
             record=Evaluation(
                 model_version_id=model.id or 0,
-                kind="red_team",
+                kind=EvaluationKind.RED_TEAM,
                 name="jailbreaks",
                 metrics={"prompts_tried": 100},
                 thresholds={},
                 attack_category="jailbreak",
-                severity="high",
+                severity=FindingSeverity.HIGH,
                 open_findings=1,
                 created_by="eli",
             ),
