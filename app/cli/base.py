@@ -25,6 +25,7 @@ __all__ = [
     "OUTPUT_FILE",
     "Area",
     "GatehouseGroup",
+    "trust_option",
     "trust_roots",
     "with_app_context",
 ]
@@ -132,6 +133,19 @@ def trust_roots(trust_files: Sequence[Path]) -> list[Any]:
                 f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
             ) from error
     return roots
+
+
+def trust_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--trust FILE`` (repeatable), the trusted roots of every command that checks a
+    signature: the command receives them loaded, as ``trust_roots`` (see :func:`trust_roots`)."""
+    return click.option(
+        "--trust",
+        "trust_roots",
+        multiple=True,
+        type=EXISTING_FILE,
+        callback=lambda _context, _parameter, files: trust_roots(files),
+        help=help,
+    )
 
 
 def _by_name(area: Area) -> str:
