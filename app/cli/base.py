@@ -25,6 +25,7 @@ __all__ = [
     "OUTPUT_FILE",
     "Area",
     "GatehouseGroup",
+    "shell_actor",
     "trust_option",
     "trust_roots",
     "with_app_context",
@@ -118,6 +119,14 @@ class GatehouseGroup(click.Group):
                 f"internal error ({type(error).__name__}); "
                 "set GATEHOUSE_DEBUG=1 to see the traceback"
             ) from None
+
+
+def shell_actor() -> str:
+    """Who a command changes things for when it takes no ``--actor``: the operating-system
+    user, marked as coming from a shell and cut to the ledger's actor length."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"[:80]
 
 
 def trust_roots(trust_files: Sequence[Path]) -> list[Any]:
