@@ -36,7 +36,7 @@ from app.approvals.errors import VoteRefusedError
 from app.auth.guard import current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
-from app.models.base import STRICT_INPUT
+from app.models.base import STRICT_INPUT, RowId
 from app.models.governance import (
     ApprovalRequest,
     ApprovalRequestPublic,
@@ -70,7 +70,7 @@ class ApprovalListQuery(ListQuery):
     status: ApprovalStatus | None = None
     gate: GateName | None = None
     subject_type: GateSubject | None = None
-    subject_id: int | None = None
+    subject_id: RowId | None = None
 
 
 class VoteRequest(BaseModel):

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
+from app.models.base import RowId
 from app.models.deployments import Deployment, DeploymentPublic
 from app.registry import deployments as service
 from app.registry.records import get_record, transition_record
@@ -21,7 +22,7 @@ class DeploymentListQuery(ListQuery):
     """Filters for deployments."""
 
     state: str | None = None
-    model_version_id: int | None = None
+    model_version_id: RowId | None = None
 
 
 class DeploymentDetail(DeploymentPublic):
