@@ -255,7 +255,9 @@ def test_the_upgrade_removes_secrets_stored_before_it(database_url: str) -> None
         )
     upgrade(database_url)
     with engine.connect() as connection:
-        status, body = connection.execute(sa.text("SELECT status, body FROM idempotent_response")).one()
+        status, body = connection.execute(
+            sa.text("SELECT status, body FROM idempotent_response")
+        ).one()
     engine.dispose()
     assert status == 410 and "s3cr3t" not in body
     assert json.loads(body)["subscription_id"] == 7
