@@ -152,7 +152,8 @@ def opa_token_from_environment(env: dict[str, str]) -> str | None:
 
 def tabular_limits_from_environment(environ: dict[str, str] | None = None) -> TabularLimits:
     """The ``GATEHOUSE_TABULAR_*`` limits, read on their own: uploads (through the settings)
-    and ``gatehouse dataset validate``, which needs no application, apply the same ones.
+    and ``gatehouse dataset validate`` and ``scan``, which need no application, apply the
+    same ones.
 
     A value that is not a whole number is a ConfigurationError naming the variable.
     """

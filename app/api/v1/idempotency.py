@@ -15,7 +15,7 @@ a crash of the server) without doing it twice:
   second is rolled back, effect and all, and replays the first one's answer.
 
 An answer that carries a secret shown once (a new webhook's signing secret) is never
-stored: :func:`shown_once` marks it, and what is stored for its key is a 410 problem
+stored: the view answers an :class:`AnswerShownOnce`, and its key keeps a 410 problem
 saying the request took effect and how to get a new secret, so a retry neither runs
 again nor receives the secret from the database.
 
