@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import ConflictError, ValidationError
+from app.errors import ConflictError, GatehouseError, ValidationError
 
 __all__ = [
     "BodyTooLargeError",
@@ -13,6 +13,7 @@ __all__ = [
     "InvalidIdempotencyKeyError",
     "MalformedJsonError",
     "RequestValidationError",
+    "SecretNotReplayedError",
     "UnsupportedMediaTypeError",
 ]
 
@@ -48,3 +49,8 @@ class IdempotencyKeyReusedError(ValidationError, title="Idempotency key reused")
 
 class IdempotencyKeyInFlightError(ConflictError, title="Idempotency key in flight"):
     """A request with the same key is still running."""
+
+
+class SecretNotReplayedError(GatehouseError, status=410, title="Secret not replayed"):
+    """The key's request took effect, but its answer carried a secret shown once, which is
+    not kept for replays (410: retrying cannot bring it back)."""
