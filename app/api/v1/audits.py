@@ -24,6 +24,7 @@ from app.api.v1.common import (
     public,
     route,
 )
+from app.api.v1.resources import Resource
 from app.audits import schedules, service
 from app.audits.parameters import AuditKind, AuditParameters
 from app.auth.guard import current_principal
@@ -149,65 +150,23 @@ def get_reasons(session: Session, audit_id: int, decision_id: str) -> Answer:
     return service.reasons_for(session=session, audit_id=audit_id, decision_id=decision_id)
 
 
-list_route(
-    bp,
-    "/audit-schedules",
-    AuditSchedule,
-    ScheduleListQuery,
-    model=AuditSchedulePublic,
-    name="list_schedules",
-    summary="Audit schedules.",
+audit_schedules = Resource(
+    bp, AuditSchedule, "schedule_id", AuditSchedulePublic, AUDIT_RUNNERS, rule="/audit-schedules"
 )
-
-
-@route(
-    bp,
-    "POST",
-    "/audit-schedules",
-    AUDIT_RUNNERS,
-    scope="write",
-    status=201,
-    answer=AuditSchedulePublic,
+audit_schedules.listing(
+    ScheduleListQuery, AuditSchedulePublic, name="list_schedules", summary="Audit schedules."
 )
-def create_schedule(session: Session, json: schedules.AuditScheduleCreate) -> Answer:
-    """Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target."""
-    actor = current_principal().username
-    return public(
-        AuditSchedulePublic, schedules.create_schedule(session=session, data=json, actor=actor)
-    )
-
-
-@route(
-    bp,
-    "GET",
-    "/audit-schedules/<int:schedule_id>",
-    READERS,
-    scope="read",
-    answer=AuditSchedulePublic,
+audit_schedules.create(
+    schedules.create_schedule,
+    name="create_schedule",
+    summary="Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target.",
 )
-def get_schedule(session: Session, schedule_id: int) -> Answer:
-    """One audit schedule."""
-    return public(
-        AuditSchedulePublic, get_record(session=session, model=AuditSchedule, record_id=schedule_id)
-    )
-
-
-@route(
-    bp,
-    "PATCH",
-    "/audit-schedules/<int:schedule_id>",
-    AUDIT_RUNNERS,
-    scope="write",
-    answer=AuditSchedulePublic,
+audit_schedules.get(name="get_schedule", summary="One audit schedule.")
+audit_schedules.update(
+    schedules.update_schedule,
+    name="update_schedule",
+    summary="Change a schedule's cron, parameters or enabled flag.",
 )
-def update_schedule(
-    session: Session, schedule_id: int, json: schedules.AuditScheduleUpdate
-) -> Answer:
-    """Change a schedule's cron, parameters or enabled flag."""
-    schedule = schedules.update_schedule(
-        session=session, schedule_id=schedule_id, data=json, actor=current_principal().username
-    )
-    return public(AuditSchedulePublic, schedule)
 
 
 @route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write", status=204)

@@ -8,8 +8,9 @@ from flask import Blueprint, current_app
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_page, list_route, page_of, public, route
+from app.api.v1.common import Answer, ListQuery, list_page, page_of, public, route
 from app.api.v1.file_parts import FilePart
+from app.api.v1.resources import Resource
 from app.auth.guard import current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
 from app.models.datasets import (
@@ -24,7 +25,7 @@ from app.models.vocabulary import Domain
 from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
-from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
+from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import stage_stream, stored_suffix
 
 bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
@@ -84,29 +85,15 @@ class UploadForm(BaseModel):
     metadata: str = "{}"
 
 
-list_route(
-    bp,
-    "",
-    Dataset,
+datasets = Resource(bp, Dataset, "dataset_id", DatasetPublic, REGISTRARS)
+datasets.listing(
     DatasetListQuery,
-    model=DatasetPublic,
+    DatasetPublic,
     name="list_datasets",
     summary="List datasets, filtered by owner or domain.",
 )
-
-
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=DatasetPublic)
-def create_dataset(session: Session, json: DatasetCreate) -> Answer:
-    """Create a dataset."""
-    actor = current_principal().username
-    dataset = service.create_dataset(session=session, data=json, actor=actor)
-    return public(DatasetPublic, dataset)
-
-
-@route(bp, "GET", "/<int:dataset_id>", READERS, scope="read", answer=DatasetPublic)
-def get_dataset(session: Session, dataset_id: int) -> Answer:
-    """One dataset."""
-    return public(DatasetPublic, get_record(session=session, model=Dataset, record_id=dataset_id))
+datasets.create(service.create_dataset, name="create_dataset", summary="Create a dataset.")
+datasets.get(name="get_dataset", summary="One dataset.")
 
 
 @route(

@@ -6,7 +6,8 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.api.v1.common import Answer, ListQuery, public, route
+from app.api.v1.resources import Resource
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.models.model_versions import (
@@ -21,8 +22,6 @@ from app.registry.records import get_record
 from app.registry.schemas import (
     EvaluationCreate,
     ModelCardUpdate,
-    ModelVersionCreate,
-    ModelVersionUpdate,
 )
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1/models")
@@ -62,37 +61,19 @@ def _model_body(session: Session, model: ModelVersion | int) -> ModelVersionDeta
     )
 
 
-list_route(
-    bp,
-    "",
-    ModelVersion,
-    ModelListQuery,
-    model=ModelVersionPublic,
-    name="list_models",
-    summary="List model versions.",
+models = Resource(bp, ModelVersion, "model_id", ModelVersionDetail, REGISTRARS, body=_model_body)
+models.listing(
+    ModelListQuery, ModelVersionPublic, name="list_models", summary="List model versions."
 )
-
-
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=ModelVersionDetail)
-def create_model(session: Session, json: ModelVersionCreate) -> Answer:
-    """Register a model version."""
-    actor = current_principal().username
-    model = service.create_model_version(session=session, data=json, actor=actor)
-    return _model_body(session, model)
-
-
-@route(bp, "GET", "/<int:model_id>", READERS, scope="read", answer=ModelVersionDetail)
-def get_model(session: Session, model_id: int) -> Answer:
-    """One model version with its card."""
-    return _model_body(session, model_id)
-
-
-@route(bp, "PATCH", "/<int:model_id>", REGISTRARS, scope="write", answer=ModelVersionDetail)
-def update_model(session: Session, model_id: int, json: ModelVersionUpdate) -> Answer:
-    """Change a model version's governance fields."""
-    actor = current_principal().username
-    model = service.update_model_version(session=session, model_id=model_id, data=json, actor=actor)
-    return _model_body(session, model)
+models.create(
+    service.create_model_version, name="create_model", summary="Register a model version."
+)
+models.get(name="get_model", summary="One model version with its card.")
+models.update(
+    service.update_model_version,
+    name="update_model",
+    summary="Change a model version's governance fields.",
+)
 
 
 @route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write", answer=ModelVersionDetail)

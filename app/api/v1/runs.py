@@ -6,10 +6,11 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, dump, list_route, public, route
+from app.api.v1.common import Answer, ListQuery, dump, public, route
+from app.api.v1.resources import Resource
 from app.approvals.cancellation import move_run
 from app.auth.guard import current_principal
-from app.auth.roles import READERS, REGISTRARS
+from app.auth.roles import REGISTRARS
 from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
@@ -19,7 +20,7 @@ from app.models.vocabulary import Platform
 from app.problems import problem_for
 from app.registry import runs as service
 from app.registry.records import get_record
-from app.registry.schemas import RunCreate, RunUpdate, TransitionRequest
+from app.registry.schemas import TransitionRequest
 from app.registry.state_machines import RUN_MACHINE
 
 bp = Blueprint("api_runs", __name__, url_prefix="/api/v1/runs")
@@ -71,36 +72,16 @@ def _run_body(session: Session, run: FineTuneRun | int) -> RunDetail:
     )
 
 
-list_route(
-    bp,
-    "",
-    FineTuneRun,
+runs = Resource(bp, FineTuneRun, "run_id", RunDetail, REGISTRARS, body=_run_body)
+runs.listing(
     RunListQuery,
-    model=FineTuneRunPublic,
+    FineTuneRunPublic,
     name="list_runs",
     summary="List runs, filtered by state, platform or requester.",
 )
-
-
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=RunDetail)
-def create_run(session: Session, json: RunCreate) -> Answer:
-    """Create a draft run."""
-    actor = current_principal().username
-    return _run_body(session, service.create_run(session=session, data=json, actor=actor))
-
-
-@route(bp, "GET", "/<int:run_id>", READERS, scope="read", answer=RunDetail)
-def get_run(session: Session, run_id: int) -> Answer:
-    """One run with its dataset versions and allowed transitions."""
-    return _run_body(session, run_id)
-
-
-@route(bp, "PATCH", "/<int:run_id>", REGISTRARS, scope="write", answer=RunDetail)
-def update_run(session: Session, run_id: int, json: RunUpdate) -> Answer:
-    """Edit a draft run."""
-    actor = current_principal().username
-    run = service.update_run(session=session, run_id=run_id, data=json, actor=actor)
-    return _run_body(session, run)
+runs.create(service.create_run, name="create_run", summary="Create a draft run.")
+runs.get(name="get_run", summary="One run with its dataset versions and allowed transitions.")
+runs.update(service.update_run, name="update_run", summary="Edit a draft run.")
 
 
 @route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write", answer=RunDetail)

@@ -1,0 +1,118 @@
+"""One registration for an API resource's routine routes: list, get one, create, update.
+
+Most entities answer these routes the same way: a filtered page of the table, one record
+by id, and a create and an update that hand the body to the entity's service with the
+caller as actor. Written out per resource, those views were the same few lines again and
+again; a :class:`Resource` declares them from the table, the answer model and the service
+functions (whose ``data`` annotation is the request model), so a resource module writes
+out only its unusual routes. The OpenAPI document is the same as for the written-out
+views: the path variable, the request and answer models, the statuses, and the summary.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint
+from pydantic import BaseModel
+from sqlmodel import Session, SQLModel
+
+from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.auth.guard import current_principal
+from app.auth.roles import READERS
+from app.registry.records import get_record
+
+#: A service that creates or updates a record: keyword-only ``session``, ``data`` (the
+#: request model), ``actor``, and for an update the record's id under its path variable.
+Service = Callable[..., SQLModel]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """The routine routes of one table under ``rule`` of ``bp``, one record at
+    ``rule/<int:key>``; each method registers one route under the endpoint ``name`` with
+    ``summary`` as its documentation."""
+
+    bp: Blueprint
+    table: type[SQLModel]
+    #: The path variable naming one record, also the update service's keyword (``run_id``).
+    key: str
+    #: The answer of get, create and update.
+    answer: type[BaseModel]
+    #: Who may create and update.
+    writers: Iterable[str]
+    #: Who may list and get.
+    readers: Iterable[str] = READERS
+    #: The collection's rule under the blueprint's prefix.
+    rule: str = ""
+    #: The answer of one record, when it carries more than the record's own fields.
+    body: Callable[[Session, Any], BaseModel] | None = None
+
+    def listing(
+        self, query: type[ListQuery], model: type[BaseModel], *, name: str, summary: str
+    ) -> None:
+        """``GET rule``: one page of the table as ``model``, filtered by ``query``."""
+        list_route(self.bp, self.rule, self.table, query, model=model, name=name, summary=summary)
+
+    def get(self, *, name: str, summary: str) -> None:
+        """``GET rule/<key>``: one record."""
+
+        def view(session: Session, **path: int) -> Answer:
+            record = get_record(session=session, model=self.table, record_id=path[self.key])
+            return self._answer(session, record)
+
+        self._register(view, "GET", self._one, self.readers, name=name, summary=summary)
+
+    def create(self, service: Service, *, name: str, summary: str) -> None:
+        """``POST rule``: ``service`` creates a record from the body; 201 with it."""
+
+        def view(session: Session, json: BaseModel) -> Answer:
+            actor = current_principal().username
+            return self._answer(session, service(session=session, data=json, actor=actor))
+
+        self._register(
+            view, "POST", self.rule, self.writers, name=name, summary=summary, json=service
+        )
+
+    def update(self, service: Service, *, name: str, summary: str) -> None:
+        """``PATCH rule/<key>``: ``service`` changes the record from the body."""
+
+        def view(session: Session, json: BaseModel, **path: int) -> Answer:
+            actor = current_principal().username
+            return self._answer(session, service(session=session, data=json, actor=actor, **path))
+
+        self._register(
+            view, "PATCH", self._one, self.writers, name=name, summary=summary, json=service
+        )
+
+    @property
+    def _one(self) -> str:
+        return f"{self.rule}/<int:{self.key}>"
+
+    def _answer(self, session: Session, record: SQLModel) -> BaseModel:
+        return self.body(session, record) if self.body else public(self.answer, record)
+
+    def _register(
+        self,
+        view: Callable[..., Answer],
+        method: str,
+        rule: str,
+        roles: Iterable[str],
+        *,
+        name: str,
+        summary: str,
+        json: Service | None = None,
+    ) -> None:
+        """Register ``view`` as the endpoint ``name``; with ``json`` its body is validated
+        against the ``data`` model that service takes."""
+        view.__name__ = view.__qualname__ = name
+        view.__doc__ = summary
+        view.__annotations__ = {"session": Session, "return": Answer}
+        if json is not None:
+            view.__annotations__["json"] = typing.get_type_hints(json)["data"]
+        scope = "read" if method == "GET" else "write"
+        status = 201 if method == "POST" else 200
+        route(self.bp, method, rule, roles, scope=scope, status=status, answer=self.answer)(view)
