@@ -153,19 +153,14 @@ def get_reasons(session: Session, audit_id: int, decision_id: str) -> Answer:
 audit_schedules = Resource(
     bp, AuditSchedule, "schedule_id", AuditSchedulePublic, AUDIT_RUNNERS, rule="/audit-schedules"
 )
-audit_schedules.listing(
-    ScheduleListQuery, AuditSchedulePublic, name="list_schedules", summary="Audit schedules."
-)
+audit_schedules.listing(ScheduleListQuery, AuditSchedulePublic, "Audit schedules.")
 audit_schedules.create(
     schedules.create_schedule,
-    name="create_schedule",
-    summary="Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target.",
+    "Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target.",
 )
-audit_schedules.get(name="get_schedule", summary="One audit schedule.")
+audit_schedules.get("One audit schedule.")
 audit_schedules.update(
-    schedules.update_schedule,
-    name="update_schedule",
-    summary="Change a schedule's cron, parameters or enabled flag.",
+    schedules.update_schedule, "Change a schedule's cron, parameters or enabled flag."
 )
 
 

@@ -86,14 +86,9 @@ class UploadForm(BaseModel):
 
 
 datasets = Resource(bp, Dataset, "dataset_id", DatasetPublic, REGISTRARS)
-datasets.listing(
-    DatasetListQuery,
-    DatasetPublic,
-    name="list_datasets",
-    summary="List datasets, filtered by owner or domain.",
-)
-datasets.create(service.create_dataset, name="create_dataset", summary="Create a dataset.")
-datasets.get(name="get_dataset", summary="One dataset.")
+datasets.listing(DatasetListQuery, DatasetPublic, "List datasets, filtered by owner or domain.")
+datasets.create(service.create_dataset, "Create a dataset.")
+datasets.get("One dataset.")
 
 
 @route(

@@ -40,18 +40,10 @@ def _body(_session: Session, deployment: Deployment) -> DeploymentDetail:
 
 
 deployments = Resource(bp, Deployment, "deployment_id", DeploymentDetail, REGISTRARS, body=_body)
-deployments.listing(
-    DeploymentListQuery, DeploymentPublic, name="list_deployments", summary="List deployments."
-)
-deployments.create(
-    service.create_deployment, name="create_deployment", summary="Create a deployment in staging."
-)
-deployments.get(name="get_deployment", summary="One deployment.")
-deployments.update(
-    service.update_deployment,
-    name="update_deployment",
-    summary="Change endpoint or monitoring settings.",
-)
+deployments.listing(DeploymentListQuery, DeploymentPublic, "List deployments.")
+deployments.create(service.create_deployment, "Create a deployment in staging.")
+deployments.get("One deployment.")
+deployments.update(service.update_deployment, "Change endpoint or monitoring settings.")
 
 
 @route(

@@ -62,18 +62,10 @@ def _model_body(session: Session, model: ModelVersion | int) -> ModelVersionDeta
 
 
 models = Resource(bp, ModelVersion, "model_id", ModelVersionDetail, REGISTRARS, body=_model_body)
-models.listing(
-    ModelListQuery, ModelVersionPublic, name="list_models", summary="List model versions."
-)
-models.create(
-    service.create_model_version, name="create_model", summary="Register a model version."
-)
-models.get(name="get_model", summary="One model version with its card.")
-models.update(
-    service.update_model_version,
-    name="update_model",
-    summary="Change a model version's governance fields.",
-)
+models.listing(ModelListQuery, ModelVersionPublic, "List model versions.")
+models.create(service.create_model_version, "Register a model version.")
+models.get("One model version with its card.")
+models.update(service.update_model_version, "Change a model version's governance fields.")
 
 
 @route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write", answer=ModelVersionDetail)

@@ -33,8 +33,9 @@ Service = Callable[..., SQLModel]
 @dataclass(frozen=True)
 class Resource:
     """The routine routes of one table under ``rule`` of ``bp``, one record at
-    ``rule/<int:key>``; each method registers one route under the endpoint ``name`` with
-    ``summary`` as its documentation."""
+    ``rule/<int:key>``; each method registers one route with ``summary`` as its
+    documentation, under an endpoint named after the key (``run_id``: ``list_runs``,
+    ``get_run``, ``create_run``, ``update_run``)."""
 
     bp: Blueprint
     table: type[SQLModel]
@@ -51,42 +52,41 @@ class Resource:
     #: The answer of one record, when it carries more than the record's own fields.
     body: Callable[[Session, Any], BaseModel] | None = None
 
-    def listing(
-        self, query: type[ListQuery], model: type[BaseModel], *, name: str, summary: str
-    ) -> None:
+    def listing(self, query: type[ListQuery], model: type[BaseModel], summary: str) -> None:
         """``GET rule``: one page of the table as ``model``, filtered by ``query``."""
+        name = f"list_{self._noun}s"
         list_route(self.bp, self.rule, self.table, query, model=model, name=name, summary=summary)
 
-    def get(self, *, name: str, summary: str) -> None:
+    def get(self, summary: str) -> None:
         """``GET rule/<key>``: one record."""
 
         def view(session: Session, **path: int) -> Answer:
             record = get_record(session=session, model=self.table, record_id=path[self.key])
             return self._answer(session, record)
 
-        self._register(view, "GET", self._one, self.readers, name=name, summary=summary)
+        self._register(view, "GET", self._one, self.readers, summary)
 
-    def create(self, service: Service, *, name: str, summary: str) -> None:
+    def create(self, service: Service, summary: str) -> None:
         """``POST rule``: ``service`` creates a record from the body; 201 with it."""
 
         def view(session: Session, json: BaseModel) -> Answer:
             actor = current_principal().username
             return self._answer(session, service(session=session, data=json, actor=actor))
 
-        self._register(
-            view, "POST", self.rule, self.writers, name=name, summary=summary, json=service
-        )
+        self._register(view, "POST", self.rule, self.writers, summary, json=service)
 
-    def update(self, service: Service, *, name: str, summary: str) -> None:
+    def update(self, service: Service, summary: str) -> None:
         """``PATCH rule/<key>``: ``service`` changes the record from the body."""
 
         def view(session: Session, json: BaseModel, **path: int) -> Answer:
             actor = current_principal().username
             return self._answer(session, service(session=session, data=json, actor=actor, **path))
 
-        self._register(
-            view, "PATCH", self._one, self.writers, name=name, summary=summary, json=service
-        )
+        self._register(view, "PATCH", self._one, self.writers, summary, json=service)
+
+    @property
+    def _noun(self) -> str:
+        return self.key.removesuffix("_id")
 
     @property
     def _one(self) -> str:
@@ -101,14 +101,14 @@ class Resource:
         method: str,
         rule: str,
         roles: Iterable[str],
-        *,
-        name: str,
         summary: str,
+        *,
         json: Service | None = None,
     ) -> None:
-        """Register ``view`` as the endpoint ``name``; with ``json`` its body is validated
-        against the ``data`` model that service takes."""
-        view.__name__ = view.__qualname__ = name
+        """Register ``view`` as the endpoint ``<method's verb>_<noun>``; with ``json`` its
+        body is validated against the ``data`` model that service takes."""
+        verb = {"GET": "get", "POST": "create", "PATCH": "update"}[method]
+        view.__name__ = view.__qualname__ = f"{verb}_{self._noun}"
         view.__doc__ = summary
         view.__annotations__ = {"session": Session, "return": Answer}
         if json is not None:

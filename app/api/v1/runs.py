@@ -74,14 +74,11 @@ def _run_body(session: Session, run: FineTuneRun | int) -> RunDetail:
 
 runs = Resource(bp, FineTuneRun, "run_id", RunDetail, REGISTRARS, body=_run_body)
 runs.listing(
-    RunListQuery,
-    FineTuneRunPublic,
-    name="list_runs",
-    summary="List runs, filtered by state, platform or requester.",
+    RunListQuery, FineTuneRunPublic, "List runs, filtered by state, platform or requester."
 )
-runs.create(service.create_run, name="create_run", summary="Create a draft run.")
-runs.get(name="get_run", summary="One run with its dataset versions and allowed transitions.")
-runs.update(service.update_run, name="update_run", summary="Edit a draft run.")
+runs.create(service.create_run, "Create a draft run.")
+runs.get("One run with its dataset versions and allowed transitions.")
+runs.update(service.update_run, "Edit a draft run.")
 
 
 @route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write", answer=RunDetail)
