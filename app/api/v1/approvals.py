@@ -238,16 +238,14 @@ list_route(
 )
 
 
-@route(bp, "GET", "/approvals/pending", READERS, scope="read", answer=ApprovalRequestList)
+@route(bp, "GET", "/approvals/pending", READERS, answer=ApprovalRequestList)
 def pending_approvals(session: Session) -> Answer:
     """Open requests the caller may still vote on."""
     items = queries.pending_for(session=session, username=current_principal().username)
     return ApprovalRequestList(items=[public(ApprovalRequestPublic, i) for i in items])
 
 
-@route(
-    bp, "GET", "/approvals/<int:request_id>", READERS, scope="read", answer=ApprovalRequestDetail
-)
+@route(bp, "GET", "/approvals/<int:request_id>", READERS, answer=ApprovalRequestDetail)
 def get_approval(session: Session, request_id: int) -> Answer:
     """A request's state, votes and decisions (with violations)."""
     return approval_detail(queries.approval_details(session=session, request_id=request_id))
@@ -280,9 +278,7 @@ def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
     return approval_detail(queries.approval_details(session=session, request_id=request_id))
 
 
-@route(
-    bp, "POST", "/webhooks", ADMINS, scope="write", status=201, answer=WebhookSubscriptionCreated
-)
+@route(bp, "POST", "/webhooks", ADMINS, status=201, answer=WebhookSubscriptionCreated)
 def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
     """Subscribe an endpoint; the signing secret is in this response only."""
     subscription, secret = webhooks.create_subscription(
@@ -296,7 +292,7 @@ def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
     return public(WebhookSubscriptionCreated, subscription, secret=secret)
 
 
-@route(bp, "GET", "/webhooks", ADMINS, scope="read", answer=WebhookSubscriptionList)
+@route(bp, "GET", "/webhooks", ADMINS, answer=WebhookSubscriptionList)
 def list_webhooks(session: Session) -> Answer:
     """Subscriptions (never their secrets)."""
     page = list_records(session=session, model=WebhookSubscription, limit=200)
@@ -308,7 +304,6 @@ def list_webhooks(session: Session) -> Answer:
     "DELETE",
     "/webhooks/<int:subscription_id>",
     ADMINS,
-    scope="write",
     answer=WebhookSubscriptionPublic,
 )
 def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
@@ -324,7 +319,6 @@ def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
     "GET",
     "/webhooks/<int:subscription_id>/deliveries",
     ADMINS,
-    scope="read",
     answer=page_of(WebhookDeliveryPublic),
 )
 def list_deliveries(session: Session, subscription_id: int, query: ListQuery) -> Answer:

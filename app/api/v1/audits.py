@@ -96,7 +96,7 @@ def _audit_body(audit: AuditRun, options: AuditReadQuery) -> dict[str, Any]:
     return dump(public(AuditRunPublic, audit, results=results))
 
 
-@route(bp, "POST", "/audits", AUDIT_RUNNERS, scope="write", status=201, answer=AuditRunPublic)
+@route(bp, "POST", "/audits", AUDIT_RUNNERS, status=201, answer=AuditRunPublic)
 def start_audit(session: Session, json: AuditCreate) -> Answer:
     """Run a fairness or explainability audit now; 201 with the finished run."""
     audit = service.run_audit(
@@ -111,14 +111,14 @@ def start_audit(session: Session, json: AuditCreate) -> Answer:
     return _audit_body(audit, AuditReadQuery())
 
 
-@route(bp, "GET", "/audits", READERS, scope="read", answer=page_of(AuditRunPublic))
+@route(bp, "GET", "/audits", READERS, answer=page_of(AuditRunPublic))
 def list_audits(session: Session, query: AuditListQuery) -> Answer:
     """Audit runs (figures in ``summary``; full results from the audit itself)."""
     # The list leaves each audit's (large) results out.
     return list_page(session, AuditRun, AuditRunPublic, query, item_extra={"results": None})
 
 
-@route(bp, "GET", "/audits/<int:audit_id>", READERS, scope="read", answer=AuditRunPublic)
+@route(bp, "GET", "/audits/<int:audit_id>", READERS, answer=AuditRunPublic)
 def get_audit(session: Session, audit_id: int, query: AuditReadQuery) -> Answer:
     """One audit run with its figures (charts and per-decision reasons on request)."""
     audit = get_record(session=session, model=AuditRun, record_id=audit_id)
@@ -141,7 +141,6 @@ class DecisionReasons(BaseModel):
     "GET",
     "/audits/<int:audit_id>/reasons/<decision_id>",
     READERS,
-    scope="read",
     answer=DecisionReasons,
     refusals=(409,),
 )
@@ -164,7 +163,7 @@ audit_schedules.update(
 )
 
 
-@route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write", status=204)
+@route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, status=204)
 def delete_schedule(session: Session, schedule_id: int) -> Answer:
     """Remove a schedule; its past audit runs stay."""
     schedules.delete_schedule(

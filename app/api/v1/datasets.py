@@ -96,7 +96,6 @@ datasets.get("One dataset.")
     "GET",
     "/<int:dataset_id>/versions",
     READERS,
-    scope="read",
     answer=page_of(DatasetVersionPublic),
 )
 def list_versions(session: Session, dataset_id: int, query: VersionListQuery) -> Answer:
@@ -110,7 +109,6 @@ def list_versions(session: Session, dataset_id: int, query: VersionListQuery) ->
     "POST",
     "/<int:dataset_id>/versions",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=DatasetVersionPublic,
 )
@@ -127,7 +125,6 @@ def register_version(session: Session, dataset_id: int, json: DatasetVersionRegi
     "POST",
     "/<int:dataset_id>/versions/upload",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=DatasetVersionUploaded,
 )
@@ -156,7 +153,7 @@ def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answe
     return public(DatasetVersionUploaded, version, validation=report.to_dict())
 
 
-@route(bp, "GET", "/versions/<int:version_id>", READERS, scope="read", answer=DatasetVersionDetail)
+@route(bp, "GET", "/versions/<int:version_id>", READERS, answer=DatasetVersionDetail)
 def get_version(session: Session, version_id: int) -> Answer:
     """One dataset version with its validation report and classification."""
     version = get_record(session=session, model=DatasetVersion, record_id=version_id)
@@ -173,7 +170,6 @@ def get_version(session: Session, version_id: int) -> Answer:
     "PATCH",
     "/versions/<int:version_id>",
     DATA_STEWARDS,
-    scope="write",
     answer=DatasetVersionPublic,
 )
 def update_version(session: Session, version_id: int, json: ClassificationChange) -> Answer:
@@ -194,7 +190,6 @@ def update_version(session: Session, version_id: int, json: ClassificationChange
     "POST",
     "/versions/<int:version_id>/erasure-requests",
     DATA_STEWARDS,
-    scope="write",
     status=201,
     answer=ErasureRequestPublic,
 )
@@ -214,7 +209,6 @@ def create_erasure_request(session: Session, version_id: int, json: ErasureReque
     "POST",
     "/erasure-requests/<int:request_id>/resolution",
     DATA_STEWARDS,
-    scope="write",
     answer=ErasureRequestPublic,
 )
 def resolve_erasure_request(session: Session, request_id: int, json: ErasureResolution) -> Answer:

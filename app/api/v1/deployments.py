@@ -51,7 +51,6 @@ deployments.update(service.update_deployment, "Change endpoint or monitoring set
     "POST",
     "/<int:deployment_id>/transitions",
     REGISTRARS,
-    scope="write",
     answer=DeploymentDetail,
 )
 def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:

@@ -129,7 +129,6 @@ def _read_part(upload: FileStorage) -> bytes:
     "POST",
     "/models/<int:model_id>/evidence",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=EvidenceImportPublic,
 )
@@ -214,7 +213,6 @@ list_route(
     "POST",
     "/findings/<int:finding_id>/decisions",
     APPROVERS,
-    scope="write",
     answer=RedTeamFindingPublic,
 )
 def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> Answer:
@@ -234,7 +232,6 @@ def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> 
     "POST",
     "/evaluations/<int:evaluation_id>/supersede",
     APPROVERS,
-    scope="write",
     answer=EvaluationPublic,
 )
 def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -> Answer:
@@ -253,7 +250,6 @@ def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -
     "PUT",
     "/deployments/<int:deployment_id>/monitoring/baseline",
     GATE_CALLERS,
-    scope="write",
     answer=MonitoringBaselinePublic,
 )
 def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> Answer:
@@ -274,7 +270,6 @@ def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> 
     "POST",
     "/deployments/<int:deployment_id>/monitoring/batches",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=MonitoringBatchVerdict,
 )
@@ -295,7 +290,6 @@ def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate
     "POST",
     "/deployments/<int:deployment_id>/incidents",
     GATE_CALLERS,
-    scope="write",
     status=201,
     answer=IncidentVerdict,
 )
@@ -316,7 +310,6 @@ def post_incident(session: Session, deployment_id: int, json: IncidentCreate) ->
     "POST",
     "/incidents/<int:incident_id>/resolution",
     GATE_CALLERS,
-    scope="write",
     answer=IncidentPublic,
 )
 def resolve_incident(session: Session, incident_id: int, json: IncidentResolve) -> Answer:

@@ -77,9 +77,7 @@ list_route(
 )
 
 
-@route(
-    bp, "GET", "/decisions/<int:decision_id>", READERS, scope="read", answer=PolicyDecisionPublic
-)
+@route(bp, "GET", "/decisions/<int:decision_id>", READERS, answer=PolicyDecisionPublic)
 def get_decision(session: Session, decision_id: int) -> Answer:
     """One stored decision with every control's outcome."""
     return public(

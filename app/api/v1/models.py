@@ -68,7 +68,7 @@ models.get("One model version with its card.")
 models.update(service.update_model_version, "Change a model version's governance fields.")
 
 
-@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write", answer=ModelVersionDetail)
+@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, answer=ModelVersionDetail)
 def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     """Set sections of the model card."""
     actor = current_principal().username
@@ -76,7 +76,7 @@ def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     return _model_body(session, model_id)
 
 
-@route(bp, "GET", "/<int:model_id>/evaluations", READERS, scope="read", answer=EvaluationList)
+@route(bp, "GET", "/<int:model_id>/evaluations", READERS, answer=EvaluationList)
 def list_evaluations(session: Session, model_id: int) -> Answer:
     """A model version's evaluations, superseded ones included (with who, when and why)."""
     get_record(session=session, model=ModelVersion, record_id=model_id)
@@ -91,7 +91,6 @@ def list_evaluations(session: Session, model_id: int) -> Answer:
     "POST",
     "/<int:model_id>/evaluations",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=EvaluationPublic,
 )

@@ -113,6 +113,5 @@ class Resource:
         view.__annotations__ = {"session": Session, "return": Answer}
         if json is not None:
             view.__annotations__["json"] = typing.get_type_hints(json)["data"]
-        scope = "read" if method == "GET" else "write"
         status = 201 if method == "POST" else 200
-        route(self.bp, method, rule, roles, scope=scope, status=status, answer=self.answer)(view)
+        route(self.bp, method, rule, roles, status=status, answer=self.answer)(view)

@@ -81,7 +81,7 @@ runs.get("One run with its dataset versions and allowed transitions.")
 runs.update(service.update_run, "Edit a draft run.")
 
 
-@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write", answer=RunDetail)
+@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, answer=RunDetail)
 def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer:
     """Attach a dataset version to a draft run."""
     service.attach_dataset_version(
@@ -93,7 +93,7 @@ def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer
     return _run_body(session, run_id)
 
 
-@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, scope="write", answer=RunDetail)
+@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, answer=RunDetail)
 def transition_run(session: Session, run_id: int, json: TransitionRequest) -> Answer:
     """Move a run along its state machine (gated edges go through their workflow)."""
     actor = current_principal().username
@@ -135,7 +135,6 @@ def launch_run(session: Session, run_id: int) -> Answer:
     "POST",
     "/<int:run_id>/cancel",
     REGISTRARS,
-    scope="write",
     answer=RunDetail,
     refusals=(502,),
 )
