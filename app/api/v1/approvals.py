@@ -29,6 +29,7 @@ from app.api.v1.common import (
     public,
     route,
 )
+from app.api.v1.resources import command
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
 from app.auth.guard import current_principal
@@ -299,19 +300,16 @@ def list_webhooks(session: Session) -> Answer:
     return WebhookSubscriptionList(items=[public(WebhookSubscriptionPublic, s) for s in page.items])
 
 
-@route(
+command(
     bp,
     "DELETE",
     "/webhooks/<int:subscription_id>",
     ADMINS,
+    webhooks.deactivate_subscription,
     answer=WebhookSubscriptionPublic,
+    name="deactivate_webhook",
+    summary="Stop sending to a subscription; its delivery log stays.",
 )
-def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
-    """Stop sending to a subscription; its delivery log stays."""
-    subscription = webhooks.deactivate_subscription(
-        session=session, subscription_id=subscription_id, actor=current_principal().username
-    )
-    return public(WebhookSubscriptionPublic, subscription)
 
 
 @route(

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.api.v1.common import Answer, ListQuery, list_page, page_of, public, route
 from app.api.v1.file_parts import FilePart
-from app.api.v1.resources import Resource
+from app.api.v1.resources import Resource, command
 from app.auth.guard import current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
 from app.models.datasets import (
@@ -25,7 +25,7 @@ from app.models.vocabulary import Domain
 from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
-from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
+from app.registry.schemas import DatasetVersionMetadata
 from app.storage import stage_stream, stored_suffix
 
 bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
@@ -104,20 +104,16 @@ def list_versions(session: Session, dataset_id: int, query: VersionListQuery) ->
     return list_page(session, DatasetVersion, DatasetVersionPublic, query, dataset_id=dataset_id)
 
 
-@route(
+command(
     bp,
     "POST",
     "/<int:dataset_id>/versions",
     REGISTRARS,
-    status=201,
+    service.register_version,
     answer=DatasetVersionPublic,
+    status=201,
+    summary="Register a version by reference (storage URI and SHA-256).",
 )
-def register_version(session: Session, dataset_id: int, json: DatasetVersionRegister) -> Answer:
-    """Register a version by reference (storage URI and SHA-256)."""
-    version = service.register_version(
-        session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
-    )
-    return public(DatasetVersionPublic, version)
 
 
 @route(
@@ -185,38 +181,27 @@ def update_version(session: Session, version_id: int, json: ClassificationChange
     return public(DatasetVersionPublic, version)
 
 
-@route(
+command(
     bp,
     "POST",
     "/versions/<int:version_id>/erasure-requests",
     DATA_STEWARDS,
-    status=201,
+    service.record_erasure_request,
+    body=ErasureRequestCreate,
     answer=ErasureRequestPublic,
+    status=201,
+    name="create_erasure_request",
+    summary="Record a GDPR Art. 17 erasure request against a version.",
 )
-def create_erasure_request(session: Session, version_id: int, json: ErasureRequestCreate) -> Answer:
-    """Record a GDPR Art. 17 erasure request against a version."""
-    request = service.record_erasure_request(
-        session=session,
-        version_id=version_id,
-        reference=json.reference,
-        actor=current_principal().username,
-    )
-    return public(ErasureRequestPublic, request)
 
 
-@route(
+command(
     bp,
     "POST",
     "/erasure-requests/<int:request_id>/resolution",
     DATA_STEWARDS,
+    service.resolve_erasure_request,
+    body=ErasureResolution,
     answer=ErasureRequestPublic,
+    summary="Close a GDPR Art. 17 erasure request with what was done (409 when already closed).",
 )
-def resolve_erasure_request(session: Session, request_id: int, json: ErasureResolution) -> Answer:
-    """Close a GDPR Art. 17 erasure request with what was done (409 when already closed)."""
-    request = service.resolve_erasure_request(
-        session=session,
-        request_id=request_id,
-        resolution=json.resolution,
-        actor=current_principal().username,
-    )
-    return public(ErasureRequestPublic, request)

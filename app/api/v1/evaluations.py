@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.api.v1.file_parts import FilePart, OptionalFilePart
+from app.api.v1.resources import command
 from app.auth.guard import current_principal
 from app.auth.roles import APPROVERS, GATE_CALLERS, REGISTRARS
 from app.errors import ValidationError
@@ -208,41 +209,29 @@ list_route(
 )
 
 
-@route(
+command(
     bp,
     "POST",
     "/findings/<int:finding_id>/decisions",
     APPROVERS,
+    findings.decide_finding,
+    body=FindingDecision,
     answer=RedTeamFindingPublic,
+    summary="Mitigate (with evidence), accept (with a justification) or close a finding.",
 )
-def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> Answer:
-    """Mitigate (with evidence), accept (with a justification) or close a finding."""
-    finding = findings.decide_finding(
-        session=session,
-        finding_id=finding_id,
-        action=json.action,
-        actor=current_principal().username,
-        text=json.text,
-    )
-    return public(RedTeamFindingPublic, finding)
 
 
-@route(
+command(
     bp,
     "POST",
     "/evaluations/<int:evaluation_id>/supersede",
     APPROVERS,
+    supersede_evaluation,
+    body=EvaluationSupersede,
     answer=EvaluationPublic,
+    name="supersede",
+    summary="Withdraw a wrong evaluation from the gates, with a reason (the record stays).",
 )
-def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -> Answer:
-    """Withdraw a wrong evaluation from the gates, with a reason (the record stays)."""
-    evaluation = supersede_evaluation(
-        session=session,
-        evaluation_id=evaluation_id,
-        reason=json.reason,
-        actor=current_principal().username,
-    )
-    return public(EvaluationPublic, evaluation)
 
 
 @route(
@@ -305,19 +294,13 @@ def post_incident(session: Session, deployment_id: int, json: IncidentCreate) ->
     return public(IncidentVerdict, incident, verdict=verdict)
 
 
-@route(
+command(
     bp,
     "POST",
     "/incidents/<int:incident_id>/resolution",
     GATE_CALLERS,
+    monitoring.resolve_incident,
+    body=IncidentResolve,
     answer=IncidentPublic,
+    summary="Record how an incident was resolved.",
 )
-def resolve_incident(session: Session, incident_id: int, json: IncidentResolve) -> Answer:
-    """Record how an incident was resolved."""
-    incident = monitoring.resolve_incident(
-        session=session,
-        incident_id=incident_id,
-        resolution=json.resolution,
-        actor=current_principal().username,
-    )
-    return public(IncidentPublic, incident)

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.api.v1.common import Answer, ListQuery, public, route
-from app.api.v1.resources import Resource
+from app.api.v1.resources import Resource, command
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.models.model_versions import (
@@ -20,7 +20,6 @@ from app.models.vocabulary import Domain
 from app.registry import model_versions as service
 from app.registry.records import get_record
 from app.registry.schemas import (
-    EvaluationCreate,
     ModelCardUpdate,
 )
 
@@ -86,16 +85,13 @@ def list_evaluations(session: Session, model_id: int) -> Answer:
     return EvaluationList(items=[public(EvaluationPublic, e) for e in evaluations])
 
 
-@route(
+command(
     bp,
     "POST",
     "/<int:model_id>/evaluations",
     REGISTRARS,
-    status=201,
+    service.add_evaluation,
     answer=EvaluationPublic,
+    status=201,
+    summary="Record a benchmark or red-team result.",
 )
-def add_evaluation(session: Session, model_id: int, json: EvaluationCreate) -> Answer:
-    """Record a benchmark or red-team result."""
-    actor = current_principal().username
-    evaluation = service.add_evaluation(session=session, model_id=model_id, data=json, actor=actor)
-    return public(EvaluationPublic, evaluation)

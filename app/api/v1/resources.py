@@ -1,4 +1,5 @@
-"""One registration for an API resource's routine routes: list, get one, create, update.
+"""One registration for an API resource's routine routes: list, get one, create, update,
+and the commands that hand a request to a service.
 
 Most entities answer these routes the same way: a filtered page of the table, one record
 by id, and a create and an update that hand the body to the entity's service with the
@@ -7,10 +8,15 @@ again; a :class:`Resource` declares them from the table, the answer model and th
 functions (whose ``data`` annotation is the request model), so a resource module writes
 out only its unusual routes. The OpenAPI document is the same as for the written-out
 views: the path variable, the request and answer models, the statuses, and the summary.
+
+A :func:`command` is the other routine route: a service acting on what the path names,
+given the path's ids and the body's fields as its keywords, with the caller as actor.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -43,8 +49,8 @@ class Resource:
     key: str
     #: The answer of get, create and update.
     answer: type[BaseModel]
-    #: Who may create and update.
-    writers: Iterable[str]
+    #: Who may create and update (nobody for a resource only read through the API).
+    writers: Iterable[str] = ()
     #: Who may list and get.
     readers: Iterable[str] = READERS
     #: The collection's rule under the blueprint's prefix.
@@ -115,3 +121,48 @@ class Resource:
             view.__annotations__["json"] = typing.get_type_hints(json)["data"]
         status = 201 if method == "POST" else 200
         route(self.bp, method, rule, roles, status=status, answer=self.answer)(view)
+
+
+def command(
+    bp: Blueprint,
+    method: str,
+    rule: str,
+    roles: Iterable[str],
+    service: Service,
+    *,
+    answer: type[BaseModel],
+    summary: str,
+    body: type[BaseModel] | None = None,
+    status: int = 200,
+    name: str | None = None,
+) -> None:
+    """Register ``method rule`` for ``roles``: ``service`` is called with the path's
+    variables and the fields of ``body`` as its keywords and the caller as ``actor``, and
+    what it returns is answered as ``answer``; a service that takes ``data`` gets the body
+    whole, as the model it annotates. The endpoint is ``name`` (by default the service's
+    name), documented with ``summary``.
+
+    The keywords are checked against the service's signature here, so a field the service
+    does not take fails when the application starts, not when the route is first called.
+    """
+    takes_data = "data" in inspect.signature(service).parameters
+    request_model = typing.get_type_hints(service)["data"] if takes_data else body
+    fields = () if takes_data or body is None else tuple(body.model_fields)
+    path = tuple(re.findall(r"<(?:\w+:)?(\w+)>", rule))
+    unknown = set(fields + path) - set(inspect.signature(service).parameters)
+    if unknown:
+        raise TypeError(f"{service.__name__} takes no {', '.join(sorted(unknown))}")
+
+    def view(session: Session, json: BaseModel | None = None, **ids: int) -> Answer:
+        given = {field: getattr(json, field) for field in fields}
+        if takes_data:
+            given["data"] = json
+        actor = current_principal().username
+        return public(answer, service(session=session, actor=actor, **ids, **given))
+
+    view.__name__ = view.__qualname__ = name or service.__name__
+    view.__doc__ = summary
+    view.__annotations__ = {"session": Session, "return": Answer}
+    if request_model is not None:
+        view.__annotations__["json"] = request_model
+    route(bp, method, rule, roles, status=status, answer=answer)(view)
