@@ -10,11 +10,12 @@ verdict (review, suspension).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from flask import Blueprint, current_app
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from werkzeug.datastructures import FileStorage
 
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
@@ -107,6 +108,9 @@ class IncidentVerdict(IncidentPublic):
     verdict: dict[str, Any]
 
 
+Judged = TypeVar("Judged", MonitoringBatchVerdict, IncidentVerdict)
+
+
 def _metric_names(text: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for pair in filter(None, (part.strip() for part in text.split(","))):
@@ -115,6 +119,25 @@ def _metric_names(text: str) -> dict[str, str]:
             raise ValidationError(f"metric_names: '{pair}' is not task/metric=name")
         names[key.strip()] = name.strip()
     return names
+
+
+def _judged(
+    session: Session,
+    record: Callable[..., tuple[SQLModel, dict[str, Any]]],
+    answer: type[Judged],
+    deployment_id: int,
+    data: BaseModel,
+) -> Judged:
+    """What ``record`` stored about the deployment (a batch, an incident) as ``answer``, with
+    the verdict the policy then gave on the deployment; the caller is the actor."""
+    recorded, verdict = record(
+        session=session,
+        engine=current_policy_engine(),
+        deployment_id=deployment_id,
+        data=data,
+        actor=current_principal().username,
+    )
+    return public(answer, recorded, verdict=verdict)
 
 
 def _read_part(upload: FileStorage) -> bytes:
@@ -264,14 +287,7 @@ def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> 
 )
 def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate) -> Answer:
     """Receive a monitoring batch; answers with its drift and the policy's verdict."""
-    batch, verdict = monitoring.receive_batch(
-        session=session,
-        engine=current_policy_engine(),
-        deployment_id=deployment_id,
-        data=json,
-        actor=current_principal().username,
-    )
-    return public(MonitoringBatchVerdict, batch, verdict=verdict)
+    return _judged(session, monitoring.receive_batch, MonitoringBatchVerdict, deployment_id, json)
 
 
 @route(
@@ -284,14 +300,7 @@ def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate
 )
 def post_incident(session: Session, deployment_id: int, json: IncidentCreate) -> Answer:
     """Open an incident on a deployment; answers with the policy's verdict."""
-    incident, verdict = monitoring.open_incident(
-        session=session,
-        engine=current_policy_engine(),
-        deployment_id=deployment_id,
-        data=json,
-        actor=current_principal().username,
-    )
-    return public(IncidentVerdict, incident, verdict=verdict)
+    return _judged(session, monitoring.open_incident, IncidentVerdict, deployment_id, json)
 
 
 command(
