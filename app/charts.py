@@ -134,6 +134,21 @@ def _require_same_length(name: str, expected: int, actual: int) -> None:
         raise ValidationError(f"{name} has {actual} values for {expected} labels")
 
 
+def _require_series(
+    chart: str, axis: str, labels: Sequence[str], series: Mapping[str, Sequence[float]]
+) -> None:
+    """The checks every multi-series chart makes: ``labels`` (named ``axis``) and
+    ``series`` exist, each series has a colour of its own and one value per label."""
+    if not labels:
+        raise ValidationError(f"a {chart} needs at least one {axis}")
+    if not series:
+        raise ValidationError(f"a {chart} needs at least one series")
+    if len(series) > len(PALETTE):
+        raise ValidationError(f"at most {len(PALETTE)} series can be told apart by colour")
+    for name, values in series.items():
+        _require_same_length(f"series {name!r}", len(labels), len(values))
+
+
 def _format_value(value: float, value_format: str) -> str:
     """Label text for a bar; ``n/a`` for undefined values."""
     return "n/a" if math.isnan(value) else value_format.format(value)
@@ -401,14 +416,7 @@ def grouped_bar_chart_svg(
     order of ``groups``. ``errors`` optionally maps a metric name to one absolute
     ``(lower, upper)`` interval per group.
     """
-    if not groups:
-        raise ValidationError("a grouped bar chart needs at least one group")
-    if not series:
-        raise ValidationError("a grouped bar chart needs at least one series")
-    if len(series) > len(PALETTE):
-        raise ValidationError(f"at most {len(PALETTE)} series can be told apart by colour")
-    for name, values in series.items():
-        _require_same_length(f"series {name!r}", len(groups), len(values))
+    _require_series("grouped bar chart", "group", groups, series)
     for name, bounds in (errors or {}).items():
         if name not in series:
             raise ValidationError(f"errors given for unknown series {name!r}")
@@ -437,14 +445,8 @@ def stacked_bar_chart_svg(
     ``series`` maps each part (legend entry) to one non-negative value per label; the
     total is printed at the end of each bar. ``nan`` counts as zero in the stack.
     """
-    if not labels:
-        raise ValidationError("a stacked bar chart needs at least one label")
-    if not series:
-        raise ValidationError("a stacked bar chart needs at least one series")
-    if len(series) > len(PALETTE):
-        raise ValidationError(f"at most {len(PALETTE)} series can be told apart by colour")
+    _require_series("stacked bar chart", "label", labels, series)
     for name, values in series.items():
-        _require_same_length(f"series {name!r}", len(labels), len(values))
         if any(float(value) < 0 for value in values):
             raise ValidationError(f"series {name!r} has a negative value; stacks need parts >= 0")
     with _chart_style():

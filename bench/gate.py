@@ -1,5 +1,8 @@
 """End-to-end gate latency: ``POST /api/v1/gates/production_promotion`` over real HTTP.
 
+The application is served as production serves it: gunicorn with the web container's own
+command (``tests/served.py``), in its own processes, configured through the environment,
+so the client's work and garbage collection never run inside the server measured.
 Prints p50/p99 (milliseconds) of:
 
 - a bare Flask JSON endpoint (``/healthz``) on the same server: the baseline, measured
@@ -7,6 +10,8 @@ Prints p50/p99 (milliseconds) of:
   other work on a shared machine falls on both alike;
 - the gate endpoint with the embedded engine (the OPA-compiled policy in process) and
   with the OPA server engine (a real ``opa run --server`` on loopback, locked down);
+- the server's CPU time per request (its processes' user and system time over a block of
+  requests of one kind), which a shared machine's load disturbs far less than wall time;
 - the same gate call from 8 concurrent clients (each its own connection), with the
   throughput;
 - each engine alone on the same input document (no HTTP, no database);
@@ -33,16 +38,14 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 from sqlmodel import func, select
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,6 +64,7 @@ from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.registry import runs  # noqa: E402
 from app.registry.runs import RunCreate  # noqa: E402
+from tests.served import served, server_cpu_seconds  # noqa: E402
 
 GATE = "production_promotion"
 CLIENTS = 8
@@ -112,18 +116,6 @@ def measure_in_turns(
     return samples
 
 
-@contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The application on a loopback port in a background thread."""
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-
-
 def seed(settings: Settings, work: Path) -> DemoSeed:
     """The demo registry (people, datasets, runs, models, deployment)."""
     upgrade(settings.database_url)
@@ -147,10 +139,21 @@ def bare_engine_samples(settings: Settings, subject_id: int, count: int) -> list
         return measure(lambda: engine.decide(GATE, document), count)
 
 
+@dataclass
+class EndpointFigures:
+    """The gate and bare endpoints' wall times (in turns) and the server's CPU ms per call."""
+
+    gate: list[float]
+    bare: list[float]
+    gate_cpu_ms: float
+    bare_cpu_ms: float
+
+
 def endpoint_samples(
-    base: str, token: str, subject_id: int, count: int
-) -> tuple[list[float], list[float]]:
-    """(gate endpoint, bare endpoint) samples over one keep-alive connection, in turns."""
+    base: str, master: int, token: str, subject_id: int, count: int
+) -> EndpointFigures:
+    """Gate and bare endpoint over one client session: wall times in turns, then the
+    server's CPU time per call in a block of each kind."""
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {token}"
         gate_url = f"{base}/api/v1/gates/{GATE}"
@@ -163,7 +166,20 @@ def endpoint_samples(
             http.get(f"{base}/healthz", timeout=30).raise_for_status()
 
         gate, baseline = measure_in_turns((ask, bare), count)
-    return gate, baseline
+        return EndpointFigures(
+            gate=gate,
+            bare=baseline,
+            gate_cpu_ms=cpu_per_request(master, ask, count),
+            bare_cpu_ms=cpu_per_request(master, bare, count),
+        )
+
+
+def cpu_per_request(master: int, call: Callable[[], object], count: int) -> float:
+    """The server's CPU time (ms) per call over ``count`` calls of one kind."""
+    before = server_cpu_seconds(master)
+    for _ in range(count):
+        call()
+    return (server_cpu_seconds(master) - before) * 1000 / count
 
 
 def concurrent_samples(
@@ -253,10 +269,15 @@ def main() -> None:
         seeded = seed(settings, work)
         subject = seeded.ids["credit_deployment"]
         loads = [load_average()]
-        with serving(settings) as base:
-            figures["gate endpoint, embedded engine"], figures["bare"] = endpoint_samples(
-                base, seeded.pipeline_token, subject, arguments.requests
+        with served(settings.database_url, work) as (base, master):
+            embedded = endpoint_samples(
+                base, master, seeded.pipeline_token, subject, arguments.requests
             )
+            figures["gate endpoint, embedded engine"], figures["bare"] = (
+                embedded.gate,
+                embedded.bare,
+            )
+            cpu = {"bare endpoint": embedded.bare_cpu_ms, "embedded gate": embedded.gate_cpu_ms}
             loads.append(load_average())
             concurrent, rates["embedded"] = concurrent_samples(
                 base, seeded.pipeline_token, subject, arguments.requests
@@ -271,23 +292,31 @@ def main() -> None:
         binary = find_opa_binary()
         if binary is not None:
             opa = start_opa_server(binary, token="gatehouse-bench-token")
-            served = settings.with_overrides(
+            opa_settings = settings.with_overrides(
                 policy_engine="opa",
                 opa_url=opa.url,
                 opa_token="gatehouse-bench-token",
                 policy_timeout_s=10,
             )
+            environment = {
+                "GATEHOUSE_POLICY_ENGINE": "opa",
+                "GATEHOUSE_OPA_URL": opa.url,
+                "GATEHOUSE_OPA_TOKEN": "gatehouse-bench-token",
+                "GATEHOUSE_POLICY_TIMEOUT_S": "10",
+            }
             try:
-                with serving(served) as base:
-                    figures["gate endpoint, OPA server engine"], _ = endpoint_samples(
-                        base, seeded.pipeline_token, subject, arguments.requests
+                with served(settings.database_url, work, environment) as (base, master):
+                    through_opa = endpoint_samples(
+                        base, master, seeded.pipeline_token, subject, arguments.requests
                     )
+                    figures["gate endpoint, OPA server engine"] = through_opa.gate
+                    cpu["OPA server gate"] = through_opa.gate_cpu_ms
                     concurrent, rates["opa"] = concurrent_samples(
                         base, seeded.pipeline_token, subject, arguments.requests
                     )
                     figures[f"gate endpoint, OPA server, {CLIENTS} clients"] = concurrent
                 figures["OPA server engine alone"] = bare_engine_samples(
-                    served, subject, arguments.requests
+                    opa_settings, subject, arguments.requests
                 )
             finally:
                 opa.kill()
@@ -303,6 +332,11 @@ def main() -> None:
     print(
         f"throughput with {CLIENTS} clients: embedded {rates['embedded']:.0f} gate calls/s"
         + (f", OPA server {rates['opa']:.0f} gate calls/s" if "opa" in rates else "")
+    )
+    print(
+        "server CPU time per request (gunicorn's processes, a block of one kind): "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
+        + f"; embedded gate / bare {cpu['embedded gate'] / cpu['bare endpoint']:.1f}x"
     )
     p50, p99 = percentiles(workflow)
     print(

@@ -25,7 +25,7 @@ from app.audits.fairness import run_fairness_audit
 from app.audits.fairness_result import HEADLINE_METRICS, FairnessResult
 from app.audits.inputs import load_decisions, load_model, require_columns
 from app.audits.parameters import AuditParameters
-from app.cli.base import with_app_context
+from app.cli.base import shell_actor, with_app_context
 from app.models.vocabulary import AuditKind
 
 if TYPE_CHECKING:
@@ -352,7 +352,7 @@ def schedule_command(
                 parameters=parameters,
                 enabled=not disable,
             ),
-            actor=_cli_actor(),
+            actor=shell_actor(),
         )
         click.echo(
             f"schedule {schedule.id}: {schedule.kind} audit of model version "
@@ -376,10 +376,3 @@ def _model_version_id(session: Any, model: str) -> int:
     if found is None:
         raise NotFoundError(f"no model version named '{model}'")
     return int(found.id)
-
-
-def _cli_actor() -> str:
-    """Who changed the schedule from a shell: the operating system user."""
-    import getpass
-
-    return f"cli:{getpass.getuser()}"[:80]

@@ -25,6 +25,8 @@ __all__ = [
     "OUTPUT_FILE",
     "Area",
     "GatehouseGroup",
+    "shell_actor",
+    "trust_option",
     "trust_roots",
     "with_app_context",
 ]
@@ -119,6 +121,14 @@ class GatehouseGroup(click.Group):
             ) from None
 
 
+def shell_actor() -> str:
+    """Who a command changes things for when it takes no ``--actor``: the operating-system
+    user, marked as coming from a shell and cut to the ledger's actor length."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"[:80]
+
+
 def trust_roots(trust_files: Sequence[Path]) -> list[Any]:
     """The certificates given with ``--trust`` (PEM or DER); a bad file is a usage error."""
     from app.reports.verification import load_certificate
@@ -132,6 +142,19 @@ def trust_roots(trust_files: Sequence[Path]) -> list[Any]:
                 f"{trust_file} is not a PEM or DER certificate ({error})", param_hint="--trust"
             ) from error
     return roots
+
+
+def trust_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--trust FILE`` (repeatable), the trusted roots of every command that checks a
+    signature: the command receives them loaded, as ``trust_roots`` (see :func:`trust_roots`)."""
+    return click.option(
+        "--trust",
+        "trust_roots",
+        multiple=True,
+        type=EXISTING_FILE,
+        callback=lambda _context, _parameter, files: trust_roots(files),
+        help=help,
+    )
 
 
 def _by_name(area: Area) -> str:

@@ -8,12 +8,11 @@ pipeline commands (``GATEHOUSE_URL``, the approver's token in ``GATEHOUSE_TOKEN`
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 
-from app.cli.base import EXISTING_FILE, with_app_context
+from app.cli.base import EXISTING_FILE, shell_actor, with_app_context
 
 __all__ = ["cli_group"]
 
@@ -75,7 +74,7 @@ def import_command(
                 source_format=source_format,
                 content=path.read_bytes(),
                 file_name=path.name,
-                actor=f"cli:{getpass.getuser()}"[:80],
+                actor=shell_actor(),
                 options=ImportOptions(
                     metric_names=names,
                     baseline=baseline.read_bytes() if baseline else None,

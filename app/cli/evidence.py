@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_roots, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_option, with_app_context
 from app.errors import GatehouseError
 
 __all__ = ["cli_group"]
@@ -93,23 +93,17 @@ def export_command(start: dt.datetime, end: dt.datetime, output: Path, actor: st
 
 @cli_group.command("verify")
 @click.argument("bundle", type=EXISTING_FILE)
-@click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=EXISTING_FILE,
-    help="PEM/DER certificate of a trusted root for the signatures (repeatable).",
-)
+@trust_option("PEM/DER certificate of a trusted root for the signatures (repeatable).")
 @click.option("--require-trust", is_flag=True, help="Fail unless every signer is trusted.")
 @click.option("--json", "as_json", is_flag=True, help="Print every check as JSON.")
 def verify_command(
-    bundle: Path, trust_files: tuple[Path, ...], require_trust: bool, as_json: bool
+    bundle: Path, trust_roots: list[Any], require_trust: bool, as_json: bool
 ) -> None:
     """Check BUNDLE offline: manifest, signatures, ledger chain, checkpoints, policy, OSCAL."""
     from app.evidence.bundle_verify import verify_bundle
 
     try:
-        result = verify_bundle(bundle.read_bytes(), trust_roots=trust_roots(trust_files))
+        result = verify_bundle(bundle.read_bytes(), trust_roots=trust_roots)
     except GatehouseError as error:
         raise click.ClickException(str(error)) from None
     if as_json:

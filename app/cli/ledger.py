@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_roots, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_option, with_app_context
 from app.db import unit_of_work
 from app.ledger.chain import ChainPosition, export_jsonl, verify_chain
 from app.ledger.checkpoints import (
@@ -32,12 +33,8 @@ __all__ = ["cli_group"]
 
 _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
-_trust_option = click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=EXISTING_FILE,
-    help="PEM/DER certificate of a trusted root for checkpoint signatures (repeatable).",
+_trust_option = trust_option(
+    "PEM/DER certificate of a trusted root for checkpoint signatures (repeatable)."
 )
 
 
@@ -70,7 +67,7 @@ def _parse_head(value: str | None) -> ChainPosition | None:
 @_trust_option
 @with_app_context
 def verify_command(
-    checkpoint_path: Path | None, head_text: str | None, trust_files: tuple[Path, ...]
+    checkpoint_path: Path | None, head_text: str | None, trust_roots: list[Any]
 ) -> None:
     """Walk the hash chain; exit 1 naming the first break (or how a checkpoint fails)."""
     known_head = _parse_head(head_text)
@@ -79,7 +76,7 @@ def verify_command(
             check = verify_against_checkpoint(
                 session=session,
                 checkpoint=_checkpoint(checkpoint_path),
-                trust_roots=trust_roots(trust_files),
+                trust_roots=trust_roots,
             )
             if not check.holds:
                 raise click.ClickException(
@@ -200,12 +197,12 @@ def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> No
 @click.option("--checkpoint", "checkpoint_path", required=True, type=EXISTING_FILE)
 @_trust_option
 def check_inclusion_command(
-    proof_path: Path, checkpoint_path: Path, trust_files: tuple[Path, ...]
+    proof_path: Path, checkpoint_path: Path, trust_roots: list[Any]
 ) -> None:
     """Check an inclusion proof against a checkpoint file, offline (no database)."""
     checkpoint = _checkpoint(checkpoint_path)
     check = check_inclusion(
-        proof_path.read_text(encoding="utf-8"), checkpoint, trust_roots=trust_roots(trust_files)
+        proof_path.read_text(encoding="utf-8"), checkpoint, trust_roots=trust_roots
     )
     if not check.holds:
         raise click.ClickException("inclusion NOT proven: " + "; ".join(check.problems))
@@ -236,12 +233,12 @@ def prove_consistency_command(old_path: Path, new_path: Path, output: Path) -> N
 @click.argument("proof_path", type=EXISTING_FILE)
 @_trust_option
 def check_consistency_command(
-    old_path: Path, new_path: Path, proof_path: Path, trust_files: tuple[Path, ...]
+    old_path: Path, new_path: Path, proof_path: Path, trust_roots: list[Any]
 ) -> None:
     """Check a consistency proof between two checkpoint files, offline (no database)."""
     old, new = _checkpoint(old_path), _checkpoint(new_path)
     check = check_consistency(
-        proof_path.read_text(encoding="utf-8"), old, new, trust_roots=trust_roots(trust_files)
+        proof_path.read_text(encoding="utf-8"), old, new, trust_roots=trust_roots
     )
     if not check.holds:
         raise click.ClickException("consistency NOT proven: " + "; ".join(check.problems))

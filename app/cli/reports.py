@@ -23,7 +23,7 @@ import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_roots, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_option, with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.ledger.anchors import (
@@ -116,13 +116,9 @@ def _describe(path: Path, result: VerificationResult) -> str:
     metavar="HEX",
     help="SHA-256 the report registry recorded for this report.",
 )
-@click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=EXISTING_FILE,
-    help="PEM/DER certificate of a trusted root (repeatable), e.g. the organisation's CA "
-    "or its published self-signed report certificate.",
+@trust_option(
+    "PEM/DER certificate of a trusted root (repeatable), e.g. the organisation's CA "
+    "or its published self-signed report certificate."
 )
 @click.option("--require-trust", is_flag=True, help="Fail unless the signer is trusted.")
 @click.option(
@@ -148,7 +144,7 @@ def _describe(path: Path, result: VerificationResult) -> str:
 def verify_command(
     file: Path,
     expected_sha256: str | None,
-    trust_files: tuple[Path, ...],
+    trust_roots: list[asn1_x509.Certificate],
     require_trust: bool,
     validation_time: dt.datetime | None,
     offline: bool,
@@ -157,16 +153,15 @@ def verify_command(
 ) -> None:
     """Check that FILE is a signed report, unaltered since signing, who signed it, and
     that the ledger still holds the head and checkpoint the report pinned."""
-    roots = trust_roots(trust_files)
     data = file.read_bytes()
     result = verify_pdf(
         data,
-        trust_roots=roots,
+        trust_roots=trust_roots,
         expected_sha256=expected_sha256,
         validation_time=None if validation_time is None else validation_time.replace(tzinfo=dt.UTC),
     )
     reference = read_reference(data) if result.intact else None
-    ledger = None if reference is None or offline else _check_ledger(reference, roots)
+    ledger = None if reference is None or offline else _check_ledger(reference, trust_roots)
     try:
         replayed = replay_report(data) if replay else None
     except GatehouseError as error:

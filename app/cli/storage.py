@@ -7,12 +7,11 @@ database and the storage directory directly, like the other operator commands.
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 
 import click
 
-from app.cli.base import with_app_context
+from app.cli.base import shell_actor, with_app_context
 
 __all__ = ["cli_group"]
 
@@ -44,7 +43,7 @@ def sweep_command(grace: str) -> None:
         report = sweep_storage(
             session=session,
             storage_dir=settings.storage_dir,
-            actor=f"cli:{getpass.getuser()}"[:80],
+            actor=shell_actor(),
             grace=timedelta(seconds=parse_duration(grace)),
         )
     click.echo(

@@ -101,40 +101,34 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
     )
 
 
+#: Both versions of the clinical notes are held and shared alike.
+_NOTES_FACTS: dict[str, Any] = {
+    "encryption_at_rest": True,
+    "residency_region": "US",
+    "data_subject_regions": ["US"],
+    "baa": [{"vendor": "anthropic", "ref": "BAA-2026-031", "scope": "fine-tuning"}],
+}
+#: Both credit datasets come from the same bank's records under one DPIA.
+_CREDIT_FACTS: dict[str, Any] = {
+    "residency_region": "DE",
+    "data_subject_regions": ["DE"],
+    "lawful_basis": "contract",
+    "large_scale": False,
+    "dpia": {"ref": "DPIA-2026-007", "outcome": "approved"},
+}
+
 #: The datasets' governance facts as the compliance officer attests them.
 _DATASET_FACTS: dict[str, dict[str, Any]] = {
-    "notes_raw": {
-        "encryption_at_rest": True,
-        "residency_region": "US",
-        "data_subject_regions": ["US"],
-        "baa": [{"vendor": "anthropic", "ref": "BAA-2026-031", "scope": "fine-tuning"}],
-    },
-    "notes_deid": {
-        "encryption_at_rest": True,
-        "residency_region": "US",
-        "data_subject_regions": ["US"],
-        "baa": [{"vendor": "anthropic", "ref": "BAA-2026-031", "scope": "fine-tuning"}],
-    },
+    "notes_raw": _NOTES_FACTS,
+    "notes_deid": _NOTES_FACTS,
     "triage": {
         "residency_region": "DE",
         "data_subject_regions": ["DE", "FR"],
         "lawful_basis": "consent",
         "large_scale": False,
     },
-    "german_credit": {
-        "residency_region": "DE",
-        "data_subject_regions": ["DE"],
-        "lawful_basis": "contract",
-        "large_scale": False,
-        "dpia": {"ref": "DPIA-2026-007", "outcome": "approved"},
-    },
-    "credit_explanations": {
-        "residency_region": "DE",
-        "data_subject_regions": ["DE"],
-        "lawful_basis": "contract",
-        "large_scale": False,
-        "dpia": {"ref": "DPIA-2026-007", "outcome": "approved"},
-    },
+    "german_credit": _CREDIT_FACTS,
+    "credit_explanations": _CREDIT_FACTS,
     "radiology": {
         "encryption_at_rest": True,
         "residency_region": "US",

@@ -40,6 +40,7 @@ from app.evidence.bundle_readme import readme_text
 from app.evidence.errors import EvidenceError
 from app.evidence.oscal import (
     OSCAL_VERSION,
+    Assessor,
     decisions_in,
     latest_decisions_in,
     period_results,
@@ -125,7 +126,13 @@ def _oscal_files(
     *, session: Session, settings: Settings, period: Period, policy_sha256: str, now: dt.datetime
 ) -> dict[str, bytes]:
     """The period's and each promotion decision's assessment results, schema-valid or none."""
-    catalogue = {control.id: control for control in load_catalogue(policy_dir=settings.policy_dir)}
+    assessor = Assessor(
+        catalogue={
+            control.id: control for control in load_catalogue(policy_dir=settings.policy_dir)
+        },
+        organisation=settings.organisation,
+        generated_at=now,
+    )
     documents: dict[str, dict[str, Any]] = {}
     standing = latest_decisions_in(session=session, period=period)
     if standing:
@@ -133,20 +140,15 @@ def _oscal_files(
             period_results(
                 decisions=standing,
                 period=period,
-                catalogue=catalogue,
-                organisation=settings.organisation,
+                assessor=assessor,
                 policy_bundle_sha256=policy_sha256,
-                generated_at=now,
             )
         )
     for decision in decisions_in(
         session=session, period=period, gate=GateName.PRODUCTION_PROMOTION
     ):
         documents[f"oscal/promotion-decision-{decision.id}.json"] = promotion_results(
-            decision=decision,
-            catalogue=catalogue,
-            organisation=settings.organisation,
-            generated_at=now,
+            decision=decision, assessor=assessor
         )
     for path, document in documents.items():
         errors = schema_errors(document)

@@ -39,6 +39,7 @@ from app.reports.prepared import Period
 __all__ = [
     "GATEHOUSE_NAMESPACE",
     "OSCAL_VERSION",
+    "Assessor",
     "ControlFinding",
     "decisions_in",
     "latest_decisions_in",
@@ -69,6 +70,19 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 def _prop(name: str, value: object) -> oscal.Property:
     return oscal.Property(name=name, value=str(value), ns=GATEHOUSE_NAMESPACE)
+
+
+@dataclass(frozen=True)
+class Assessor:
+    """Who assesses, against which controls, and when: the same for every document of one
+    export, so it travels as one value from the bundle down to each document."""
+
+    catalogue: Mapping[str, Control]
+    """The controls by id (a finding whose control is missing says so in its title)."""
+    organisation: str
+    """The party responsible for the assessment."""
+    generated_at: dt.datetime
+    """The documents' ``last-modified``."""
 
 
 @dataclass(frozen=True)
@@ -198,16 +212,14 @@ def _document(
     start: dt.datetime,
     end: dt.datetime,
     decisions: Sequence[PolicyDecision],
-    catalogue: Mapping[str, Control],
-    organisation: str,
+    assessor: Assessor,
     policy_bundle_sha256: str,
-    generated_at: dt.datetime,
 ) -> dict[str, Any]:
     """An assessment-results document over ``decisions`` (JSON-ready, wrapped)."""
     findings = control_findings(decisions)
     if not findings:
         raise OscalExportError(f"{title}: no control reported an outcome, nothing to assess")
-    party = _uuid("organisation", organisation)
+    party = _uuid("organisation", assessor.organisation)
     result = oscal_ar.Result(
         uuid=_uuid(scope, "result"),
         title=title,
@@ -226,16 +238,18 @@ def _document(
             ]
         ),
         observations=[_observation(decision) for decision in decisions],
-        findings=[_finding(item, catalogue.get(item.control_id), scope) for item in findings],
+        findings=[
+            _finding(item, assessor.catalogue.get(item.control_id), scope) for item in findings
+        ],
     )
     document = oscal_ar.AssessmentResults(
         uuid=_uuid(scope),
         metadata=oscal.Metadata(
             title=title,
-            last_modified=_utc(generated_at),
+            last_modified=_utc(assessor.generated_at),
             version=scope,
             oscal_version=OSCAL_VERSION,
-            parties=[oscal.Party(uuid=party, type="organization", name=organisation)],
+            parties=[oscal.Party(uuid=party, type="organization", name=assessor.organisation)],
             props=[_prop("policy-bundle-sha256", policy_bundle_sha256)],
         ),
         import_ap=oscal_ar.ImportAp(
@@ -247,13 +261,7 @@ def _document(
     return json.loads(document.oscal_serialize_json())
 
 
-def promotion_results(
-    *,
-    decision: PolicyDecision,
-    catalogue: Mapping[str, Control],
-    organisation: str,
-    generated_at: dt.datetime,
-) -> dict[str, Any]:
+def promotion_results(*, decision: PolicyDecision, assessor: Assessor) -> dict[str, Any]:
     """One production-promotion decision as OSCAL assessment results."""
     if decision.gate != GateName.PRODUCTION_PROMOTION:
         raise OscalExportError(f"decision {decision.id} is not a production promotion decision")
@@ -270,10 +278,8 @@ def promotion_results(
         start=decision.created_at,
         end=decision.created_at,
         decisions=[decision],
-        catalogue=catalogue,
-        organisation=organisation,
+        assessor=assessor,
         policy_bundle_sha256=decision.bundle_sha256,
-        generated_at=generated_at,
     )
 
 
@@ -301,10 +307,8 @@ def period_results(
     *,
     decisions: Iterable[PolicyDecision],
     period: Period,
-    catalogue: Mapping[str, Control],
-    organisation: str,
+    assessor: Assessor,
     policy_bundle_sha256: str,
-    generated_at: dt.datetime,
 ) -> dict[str, Any]:
     """The standing at the end of ``period`` (see :func:`latest_decisions_in`) as OSCAL."""
     chosen = list(decisions)
@@ -318,8 +322,6 @@ def period_results(
         start=period.starts_at,
         end=period.ends_before,
         decisions=chosen,
-        catalogue=catalogue,
-        organisation=organisation,
+        assessor=assessor,
         policy_bundle_sha256=policy_bundle_sha256,
-        generated_at=generated_at,
     )

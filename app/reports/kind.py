@@ -56,7 +56,8 @@ def no_evidence(reader: Reader, context: Mapping[str, Any]) -> Sequence[Evidence
 
 @dataclass(frozen=True)
 class ReportKind:
-    """A kind of report: its name, subject, context builder, template and figures."""
+    """A kind of report: its name, subject, context builder and figures; its template is named
+    after it."""
 
     name: str
     """Stable identifier stored with each report (``model_card``, ...)."""
@@ -66,9 +67,6 @@ class ReportKind:
 
     subject_type: LedgerSubject
     """The registry object it is about (``model_version``, ...) or :data:`PERIOD_SUBJECT`."""
-
-    template: str
-    """Template file under ``templates/reports/``."""
 
     build: Callable[..., Mapping[str, Any]]
     """Reads the template's context from the registry: called as
@@ -86,6 +84,12 @@ class ReportKind:
     template_dirs: tuple[Path, ...] = ()
     """Folders searched for ``template`` before ``templates/reports`` (for a kind kept
     elsewhere, such as a test's fixture kind); its template still extends ``base.html``."""
+
+    @property
+    def template(self) -> str:
+        """Its template file, ``<name>.html`` under ``templates/reports/`` (or a
+        ``template_dirs`` folder): named after the kind, so no registration restates it."""
+        return f"{self.name}.html"
 
     @property
     def about_a_period(self) -> bool:

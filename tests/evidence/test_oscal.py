@@ -12,6 +12,7 @@ from trestle.oscal.assessment_results import AssessmentResults
 from app.db import session_scope
 from app.evidence.oscal import (
     OSCAL_VERSION,
+    Assessor,
     decisions_in,
     latest_decisions_in,
     period_results,
@@ -29,6 +30,11 @@ NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def catalogue(world: World) -> dict[str, Control]:
     return {c.id: c for c in load_catalogue(policy_dir=world.settings.policy_dir)}
+
+
+@pytest.fixture
+def assessor(catalogue: dict[str, Control]) -> Assessor:
+    return Assessor(catalogue=catalogue, organisation="Demo", generated_at=NOW)
 
 
 def _findings(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -49,14 +55,12 @@ def _promotions(world: World) -> list[PolicyDecision]:
 
 
 def test_each_promotion_decision_is_valid_oscal_with_the_controls_outcomes(
-    world: World, catalogue: dict[str, Control]
+    world: World, catalogue: dict[str, Control], assessor: Assessor
 ) -> None:
     decisions = _promotions(world)
     assert decisions, "the demo makes production promotion decisions"
     for decision in decisions:
-        document = promotion_results(
-            decision=decision, catalogue=catalogue, organisation="Demo", generated_at=NOW
-        )
+        document = promotion_results(decision=decision, assessor=assessor)
         assert schema_errors(document) == []
         # The model library reads it back (round trip through compliance-trestle).
         parsed = AssessmentResults.parse_obj(document["assessment-results"])
@@ -82,9 +86,7 @@ def test_each_promotion_decision_is_valid_oscal_with_the_controls_outcomes(
         assert _props(observation)["input-sha256"] == [decision.input_sha256]
 
 
-def test_the_period_document_is_the_standing_at_its_end(
-    world: World, catalogue: dict[str, Control]
-) -> None:
+def test_the_period_document_is_the_standing_at_its_end(world: World, assessor: Assessor) -> None:
     with session_scope(world.engine) as session:
         standing = latest_decisions_in(session=session, period=PERIOD)
         every = decisions_in(session=session, period=PERIOD)
@@ -92,10 +94,8 @@ def test_the_period_document_is_the_standing_at_its_end(
     document = period_results(
         decisions=standing,
         period=PERIOD,
-        catalogue=catalogue,
-        organisation="Demo",
+        assessor=assessor,
         policy_bundle_sha256="0" * 64,
-        generated_at=NOW,
     )
     assert schema_errors(document) == []
     observations = document["assessment-results"]["results"][0]["observations"]
@@ -114,10 +114,8 @@ def test_the_period_document_is_the_standing_at_its_end(
     again = period_results(
         decisions=standing,
         period=PERIOD,
-        catalogue=catalogue,
-        organisation="Demo",
+        assessor=assessor,
         policy_bundle_sha256="0" * 64,
-        generated_at=NOW,
     )
     assert again == document
 
@@ -131,11 +129,9 @@ def test_the_period_document_is_the_standing_at_its_end(
     ],
 )
 def test_the_schema_names_what_is_wrong(
-    world: World, catalogue: dict[str, Control], path: tuple[str, ...], value: Any, message: str
+    world: World, assessor: Assessor, path: tuple[str, ...], value: Any, message: str
 ) -> None:
-    document = promotion_results(
-        decision=_promotions(world)[0], catalogue=catalogue, organisation="Demo", generated_at=NOW
-    )
+    document = promotion_results(decision=_promotions(world)[0], assessor=assessor)
     parent = document["assessment-results"]
     for key in path[:-1]:
         parent = parent[key]

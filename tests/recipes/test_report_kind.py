@@ -51,7 +51,6 @@ def fixture_kind() -> Iterator[ReportKind]:
             name=KIND,
             label="Retention notice",
             subject_type="dataset_version",
-            template="fixture_retention.html",
             build=_build,
             template_dirs=(Path(__file__).parent / "templates",),
         )

@@ -371,7 +371,6 @@ register_kind(
         name="audit_report",
         label="Audit report",
         subject_type=LedgerSubject.AUDIT_RUN,
-        template="audit_report.html",
         build=_audit_report,
         figures=_audit_figures,
         evidence=_audit_files,

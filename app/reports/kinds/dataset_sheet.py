@@ -207,7 +207,6 @@ register_kind(
         name="dataset_sheet",
         label="Dataset compliance sheet",
         subject_type=LedgerSubject.DATASET_VERSION,
-        template="dataset_sheet.html",
         build=_dataset_sheet,
         figures=_dataset_figures,
     )

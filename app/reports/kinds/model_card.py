@@ -68,7 +68,6 @@ register_kind(
         name="model_card",
         label="Model card",
         subject_type=LedgerSubject.MODEL_VERSION,
-        template="model_card.html",
         build=_model_card,
     )
 )

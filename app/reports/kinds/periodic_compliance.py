@@ -503,7 +503,6 @@ register_kind(
         name="periodic_compliance",
         label="Periodic compliance report",
         subject_type=PERIOD_SUBJECT,
-        template="periodic_compliance.html",
         build=_periodic,
         figures=_periodic_figures,
         evidence=_periodic_files,

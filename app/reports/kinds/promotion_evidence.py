@@ -266,7 +266,6 @@ register_kind(
         name="promotion_evidence",
         label="Promotion evidence pack",
         subject_type=LedgerSubject.DEPLOYMENT,
-        template="promotion_evidence.html",
         build=_promotion_evidence,
         evidence=_promotion_files,
     )
