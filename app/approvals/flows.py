@@ -33,13 +33,17 @@ class Flow:
     """How one gate's subject moves: where it waits, where approval and return take it."""
 
     gate: GateName
-    subject_type: GateSubject
     machine: StateMachine[Any]
     #: The workflow that may take the subject into the waiting state.
     request_workflow: str
     waiting: str
     approved: str
     returned: str
+
+    @property
+    def subject_type(self) -> GateSubject:
+        """What the gate decides about (a run, a deployment)."""
+        return GATE_SUBJECTS[self.gate]
 
     def transition(
         self, session: Session, subject_id: int, to: str, actor: str, reason: str
@@ -59,7 +63,6 @@ class Flow:
 
 RUN_FLOW = Flow(
     gate=GateName.TRAINING_LAUNCH,
-    subject_type=GATE_SUBJECTS[GateName.TRAINING_LAUNCH],
     machine=RUN_MACHINE,
     request_workflow=SUBMISSION_WORKFLOW,
     waiting=RunState.SUBMITTED,
@@ -68,7 +71,6 @@ RUN_FLOW = Flow(
 )
 PROMOTION_FLOW = Flow(
     gate=GateName.PRODUCTION_PROMOTION,
-    subject_type=GATE_SUBJECTS[GateName.PRODUCTION_PROMOTION],
     machine=DEPLOYMENT_MACHINE,
     request_workflow=PROMOTION_WORKFLOW,
     waiting=DeploymentState.PROMOTION_REQUESTED,

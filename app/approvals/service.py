@@ -52,7 +52,7 @@ from app.models.users import RoleName, User
 from app.models.vocabulary import ApprovalStatus, GateSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
-from app.registry.records import get_record, records_where
+from app.registry.records import get_record, records_where, write_record
 
 __all__ = [
     "APPROVALS_CONTROL",
@@ -146,8 +146,8 @@ def _request_data(request: ApprovalRequest, **extra: Any) -> dict[str, Any]:
 def _record(
     *, session: Session, request: ApprovalRequest, action: str, actor: str, **extra: Any
 ) -> None:
-    """Ledger ``action`` about a request, described as its webhooks describe it."""
-    append_record_event(
+    """Write the request and ledger ``action`` about it, described as its webhooks describe it."""
+    write_record(
         session=session,
         record=request,
         action=action,
@@ -156,21 +156,39 @@ def _record(
     )
 
 
+def _makers(session: Session, subject: FineTuneRun | Deployment) -> set[str]:
+    """Who made the subject: a run's requester and authors; a deployment's model developers
+    and the makers of the run that trained the model."""
+    if isinstance(subject, FineTuneRun):
+        return {subject.requester, *subject.authors}
+    model = get_record(session=session, model=ModelVersion, record_id=subject.model_version_id)
+    run = session.get(FineTuneRun, model.run_id) if model.run_id else None
+    return {*model.developers, *(_makers(session, run) if run is not None else ())}
+
+
 def _open(
     *,
     session: Session,
     engine: PolicyEngine,
     flow: Flow,
     subject_id: int,
-    current_state: str,
     actor: str,
-    excluded: set[str],
     expiry_days: int,
-    now: datetime,
+    now: datetime | None,
 ) -> GateRequestOutcome:
-    """Ask the flow's gate; on allow (or approvals-only deny) move the subject and open a request."""
+    """Ask the flow's gate; on allow (or approvals-only deny) move the subject and open a request.
+
+    The requester, the subject's makers and everybody involved with it may not approve.
+    """
+    now = now or utc_now()
+    subject = get_record(session=session, model=flow.machine.model, record_id=subject_id, lock=True)
     # A subject that cannot move is refused before the gate is asked (no pointless decision).
-    flow.machine.check(current_state, flow.waiting, workflow=flow.request_workflow)
+    flow.machine.check(subject.state, flow.waiting, workflow=flow.request_workflow)
+    excluded = {
+        actor,
+        *_makers(session, subject),
+        *people_involved(session=session, subject_type=flow.subject_type, subject_id=subject_id),
+    }
     decision = evaluate_gate(
         session=session, engine=engine, gate=flow.gate, subject_id=subject_id, actor=actor, now=now
     )
@@ -191,8 +209,6 @@ def _open(
         created_at=now,
         expires_at=now + timedelta(days=expiry_days),
     )
-    session.add(request)
-    session.flush()
     _record(
         session=session,
         request=request,
@@ -218,22 +234,14 @@ def submit_run(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
-    run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
     return _open(
         session=session,
         engine=engine,
         flow=RUN_FLOW,
         subject_id=run_id,
-        current_state=run.state,
         actor=actor,
-        excluded={
-            actor,
-            run.requester,
-            *run.authors,
-            *people_involved(session=session, subject_type=GateSubject.RUN, subject_id=run_id),
-        },
         expiry_days=expiry_days,
-        now=now or utc_now(),
+        now=now,
     )
 
 
@@ -247,28 +255,14 @@ def request_promotion(
     now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
-    deployment = get_record(session=session, model=Deployment, record_id=deployment_id, lock=True)
-    model = get_record(session=session, model=ModelVersion, record_id=deployment.model_version_id)
-    run = session.get(FineTuneRun, model.run_id) if model.run_id else None
-    excluded = {
-        actor,
-        *model.developers,
-        *people_involved(
-            session=session, subject_type=GateSubject.DEPLOYMENT, subject_id=deployment_id
-        ),
-    }
-    if run is not None:
-        excluded |= {run.requester, *run.authors}
     return _open(
         session=session,
         engine=engine,
         flow=PROMOTION_FLOW,
         subject_id=deployment_id,
-        current_state=deployment.state,
         actor=actor,
-        excluded=excluded,
         expiry_days=expiry_days,
-        now=now or utc_now(),
+        now=now,
     )
 
 
@@ -290,8 +284,6 @@ def _close(
     request.status = status
     request.closed_at = now
     request.close_reason = reason[:2000]
-    session.add(request)
-    session.flush()
     if move_subject:
         flow = FLOWS[request.gate]
         target = flow.approved if status == ApprovalStatus.APPROVED else flow.returned

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -239,12 +239,7 @@ class FairnessFlag:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the flag as JSON-able data."""
-        return {
-            "code": self.code,
-            "table": self.table,
-            "group": self.group,
-            "message": self.message,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> FairnessFlag:

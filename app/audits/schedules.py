@@ -50,6 +50,10 @@ class AuditScheduleUpdate(BaseModel):
     enabled: bool | None = None
 
 
+#: What a schedule audits and when: all its deletion leaves in the ledger.
+_WHAT_AND_WHEN = {"model_version_id", "dataset_version_id", "kind", "cron"}
+
+
 def cron_trigger(cron: str) -> CronTrigger:
     """The APScheduler trigger of a five-field crontab expression, in UTC."""
     try:
@@ -129,16 +133,10 @@ def delete_schedule(*, session: Session, schedule_id: int, actor: str) -> None:
     """Remove a schedule (its past runs stay); the leader drops its job at the next sync."""
     schedule = get_record(session=session, model=AuditSchedule, record_id=schedule_id)
     session.delete(schedule)
-    session.flush()
     append_record_event(
         session=session,
         record=schedule,
         action="audit_schedule.deleted",
         actor=actor,
-        payload={
-            "model_version_id": schedule.model_version_id,
-            "dataset_version_id": schedule.dataset_version_id,
-            "kind": schedule.kind,
-            "cron": schedule.cron,
-        },
+        payload=schedule.model_dump(include=_WHAT_AND_WHEN),
     )

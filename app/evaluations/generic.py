@@ -74,11 +74,8 @@ def _metric(
 
 
 def _memorisation(
-    record: Any, where: str, issues: Issues, default_time: datetime | None
+    record: dict[str, Any], where: str, issues: Issues, default_time: datetime | None
 ) -> ParsedMemorisation | None:
-    if not isinstance(record, dict):
-        issues.add(where, "must be an object")
-        return None
     method = issues.text(record, "method", where)
     if method is not None and method not in set(MemorisationMethod):
         issues.add(f"{where}, field 'method'", f"must be one of {', '.join(MemorisationMethod)}")
@@ -115,11 +112,7 @@ def parse_generic_json(text: str, *, file_name: str) -> ParsedEvidence:
     if not results and not memorisation:
         issues.add("field 'results'", "the file holds no result and no memorisation test")
     parsed = ParsedEvidence(source_format="generic_json", tool=tool or "", tool_version=version)
-    for index, record in enumerate(results):
-        where = f"results[{index}]"
-        if not isinstance(record, dict):
-            issues.add(where, "must be an object")
-            continue
+    for where, record in issues.objects(results, "results"):
         dataset = record.get("dataset")
         if not isinstance(dataset, dict):
             issues.add(
@@ -129,8 +122,8 @@ def parse_generic_json(text: str, *, file_name: str) -> ParsedEvidence:
         metric = _metric(record, dataset, where, issues, default_time)
         if metric is not None:
             parsed.metrics.append(metric)
-    for index, record in enumerate(memorisation):
-        test = _memorisation(record, f"memorisation[{index}]", issues, default_time)
+    for where, record in issues.objects(memorisation, "memorisation"):
+        test = _memorisation(record, where, issues, default_time)
         if test is not None:
             parsed.memorisation.append(test)
     issues.raise_if_any()

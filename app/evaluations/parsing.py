@@ -34,6 +34,16 @@ class Issues:
         if self.items:
             raise ImportFileError(self.file_name, self.items)
 
+    def objects(self, items: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each object of the array ``name`` with its location (``results[3]``); any other
+        item is an issue and skipped."""
+        for index, item in enumerate(items):
+            where = f"{name}[{index}]"
+            if isinstance(item, dict):
+                yield where, item
+            else:
+                self.add(where, "must be an object")
+
     def text(
         self, record: dict[str, Any], key: str, where: str, *, required: bool = True
     ) -> str | None:

@@ -64,11 +64,7 @@ def parse_promptfoo(
         )
     started_at = issues.timestamp(summary, "timestamp", "results", required=False)
     groups: dict[tuple[str, str, str], list[Any]] = {}
-    for index, result in enumerate(summary["results"]):
-        where = f"results.results[{index}]"
-        if not isinstance(result, dict):
-            issues.add(where, "must be an object")
-            continue
+    for where, result in issues.objects(summary["results"], "results.results"):
         success = result.get("success")
         if not isinstance(success, bool):
             issues.add(f"{where}, field 'success'", "must be true or false")

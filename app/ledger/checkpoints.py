@@ -62,6 +62,10 @@ _STATEMENT_FIELDS = {
     "signer_fingerprint_sha256": str,
 }
 
+#: The columns the ``ledger.checkpoint_signed`` event carries (the statement itself and its
+#: signature stay in the table).
+_LEDGERED_COLUMNS = {"seq", "head_hash", "merkle_root", "signer_fingerprint_sha256", "timestamped"}
+
 
 @dataclass(frozen=True)
 class CheckpointFile:
@@ -179,13 +183,7 @@ def create_checkpoint(
         record=row,
         action="ledger.checkpoint_signed",
         actor=actor,
-        payload={
-            "seq": row.seq,
-            "head_hash": row.head_hash,
-            "merkle_root": row.merkle_root,
-            "signer_fingerprint_sha256": row.signer_fingerprint_sha256,
-            "timestamped": row.timestamped,
-        },
+        payload=row.model_dump(include=_LEDGERED_COLUMNS),
     )
     return row
 

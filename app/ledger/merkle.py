@@ -19,7 +19,7 @@ built from stored hashes alone. Proof checking follows RFC 9162 sections 2.1.3.2
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
@@ -177,29 +177,37 @@ class MerkleTree:
         ]
 
 
+def _climb(fn: int, sn: int, proof: Iterable[bytes], kind: str) -> Iterator[tuple[bytes, bool]]:
+    """Each proof node from the bottom up, with whether it is the left sibling there.
+
+    RFC 9162's walk (2.1.3.2 and 2.1.4.2 share it): ``fn`` is the node's index and ``sn``
+    the last index at the current level. A proof longer or shorter than the tree is deep
+    raises ``ValueError`` naming ``kind``.
+    """
+    for node in proof:
+        if sn == 0:
+            raise ValueError(f"the {kind} proof is longer than the tree is deep")
+        left = bool(fn & 1) or fn == sn
+        yield node, left
+        if left and not fn & 1:
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ValueError(f"the {kind} proof is shorter than the tree is deep")
+
+
 def root_from_inclusion_proof(
     index: int, size: int, leaf_data: bytes, proof: Sequence[bytes]
 ) -> bytes:
     """The root an inclusion proof leads to (RFC 9162 2.1.3.2); ``ValueError`` if malformed."""
     if not 0 <= index < size:
         raise ValueError(f"leaf {index} is not in a tree of {size} leaves")
-    fn, sn = index, size - 1
     result = leaf_hash(leaf_data)
-    for sibling in proof:
-        if sn == 0:
-            raise ValueError("the inclusion proof is longer than the tree is deep")
-        if fn & 1 or fn == sn:
-            result = node_hash(sibling, result)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            result = node_hash(result, sibling)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ValueError("the inclusion proof is shorter than the tree is deep")
+    for sibling, left in _climb(index, size - 1, proof, "inclusion"):
+        result = node_hash(sibling, result) if left else node_hash(result, sibling)
     return result
 
 
@@ -236,22 +244,12 @@ def root_from_consistency_proof(
         fn >>= 1
         sn >>= 1
     first = second = path[0]
-    for node in path[1:]:
-        if sn == 0:
-            raise ValueError("the consistency proof is longer than the tree is deep")
-        if fn & 1 or fn == sn:
+    for node, left in _climb(fn, sn, path[1:], "consistency"):
+        if left:
             first = node_hash(node, first)
             second = node_hash(node, second)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
         else:
             second = node_hash(second, node)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ValueError("the consistency proof is shorter than the tree is deep")
     if first != old_root:
         raise ValueError("the consistency proof does not reproduce the old root")
     return second

@@ -6,11 +6,10 @@ from sqlmodel import Session, select
 
 from app.auth.accounts import roles_of
 from app.errors import ConflictError, PermissionDeniedError, ValidationError
-from app.ledger import append_event
+from app.ledger import append_record_event
 from app.models.datasets import DatasetVersion
 from app.models.runs import FineTuneRun, RunDataset, RunState
 from app.models.users import RoleName, User
-from app.models.vocabulary import LedgerSubject
 from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
 
@@ -58,13 +57,11 @@ def attach_dataset_version(
         raise ValidationError(f"dataset version {version_id} is already attached to run {run_id}")
     link = RunDataset(run_id=run_id, dataset_version_id=version_id)
     session.add(link)
-    session.flush()
-    append_event(
+    append_record_event(
         session=session,
-        actor=actor,
+        record=run,
         action="run.dataset_attached",
-        subject_type=LedgerSubject.FINETUNE_RUN,
-        subject_id=run_id,
+        actor=actor,
         payload={"dataset_version_id": version_id},
     )
     return link
