@@ -6,9 +6,12 @@ import json
 import re
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from app.db import session_scope
+from app.gates.service import evidence_sha256
 from app.ledger import canonical_json, sha256_hex
 from app.models.governance import PolicyDecision, PolicyDecisionInput
 
@@ -34,3 +37,46 @@ def test_the_stored_input_hashes_to_the_recorded_digest_and_holds_no_raw_values(
     text = json.dumps(document)
     assert re.search(r"\b\d{3}-\d{2}-\d{4}\b", text) is None
     assert re.search(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", text) is None
+
+
+def test_the_recorded_evidence_digest_is_the_stored_input_without_clock_and_votes(
+    seeded: Any, make_actor: Any, engine: Any
+) -> None:
+    answer = (
+        make_actor("pipeline")
+        .post(
+            "/api/v1/gates/production_promotion",
+            json={"subject_id": seeded.ids["credit_deployment"]},
+        )
+        .get_json()
+    )
+    with session_scope(engine) as session:
+        decision = session.get(PolicyDecision, answer["id"])
+        stored = session.get(PolicyDecisionInput, answer["id"])
+        assert decision is not None and stored is not None
+        evidence = {k: v for k, v in stored.document.items() if k not in ("now", "approvals")}
+        assert len(evidence) == len(stored.document) - 2
+        assert sha256_hex(canonical_json(evidence)) == decision.evidence_sha256
+        assert sha256_hex(canonical_json(stored.document)) == decision.input_sha256
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["now", "approvals", "model", "datasets", "é", "\u2603", 'a"b', ""]),
+        _JSON_VALUES,
+    )
+)
+def test_the_evidence_digest_is_that_of_the_canonical_json_without_clock_and_votes(
+    document: dict[str, Any],
+) -> None:
+    # The digest is assembled from each member encoded once; it must be the very digest
+    # of the whole evidence encoded at once, whatever the keys and values.
+    evidence = {k: v for k, v in document.items() if k not in ("now", "approvals")}
+    assert evidence_sha256(document) == sha256_hex(canonical_json(evidence))

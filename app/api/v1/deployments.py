@@ -9,9 +9,9 @@ from app.api.v1.common import Answer, ListQuery, public, route
 from app.api.v1.resources import Resource
 from app.auth.guard import current_principal
 from app.auth.roles import REGISTRARS
+from app.models.base import RowId
 from app.models.deployments import Deployment, DeploymentPublic
 from app.registry import deployments as service
-from app.registry.records import transition_record
 from app.registry.schemas import TransitionRequest
 from app.registry.state_machines import DEPLOYMENT_MACHINE
 
@@ -22,7 +22,7 @@ class DeploymentListQuery(ListQuery):
     """Filters for deployments."""
 
     state: str | None = None
-    model_version_id: int | None = None
+    model_version_id: RowId | None = None
 
 
 class DeploymentDetail(DeploymentPublic):
@@ -55,10 +55,9 @@ deployments.update(service.update_deployment, "Change endpoint or monitoring set
 )
 def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:
     """Move a deployment along its state machine (gated edges go through their workflow)."""
-    deployment = transition_record(
+    deployment = service.move_deployment(
         session=session,
-        machine=DEPLOYMENT_MACHINE,
-        record_id=deployment_id,
+        deployment_id=deployment_id,
         to=json.to,
         actor=current_principal().username,
         reason=json.reason,
