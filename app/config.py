@@ -150,6 +150,26 @@ def opa_token_from_environment(env: dict[str, str]) -> str | None:
     return lines[0].strip()
 
 
+def tabular_limits_from_environment(environ: dict[str, str] | None = None) -> TabularLimits:
+    """The ``GATEHOUSE_TABULAR_*`` limits, read on their own: uploads (through the settings)
+    and ``gatehouse dataset validate`` and ``scan``, which need no application, apply the
+    same ones.
+
+    A value that is not a whole number is a ConfigurationError naming the variable.
+    """
+    env = os.environ if environ is None else environ
+    defaults = TabularLimits()
+    values = {}
+    for bound in fields(TabularLimits):
+        name = f"GATEHOUSE_TABULAR_{bound.name.upper()}"
+        text = env.get(name)
+        try:
+            values[bound.name] = getattr(defaults, bound.name) if text is None else int(text)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a whole number; it is {text!r}") from None
+    return TabularLimits(**values)
+
+
 def settings_from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Read ``GATEHOUSE_*`` variables; anything unset keeps the embedded default."""
     env = dict(os.environ if environ is None else environ)
@@ -189,17 +209,7 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         organisation=get("ORGANISATION", defaults.organisation),
         max_upload_bytes=int(get("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
         max_json_bytes=int(get("MAX_JSON_BYTES", defaults.max_json_bytes)),
-        tabular_limits=TabularLimits(
-            **{
-                bound.name: int(
-                    get(
-                        f"TABULAR_{bound.name.upper()}",
-                        getattr(defaults.tabular_limits, bound.name),
-                    )
-                )
-                for bound in fields(TabularLimits)
-            }
-        ),
+        tabular_limits=tabular_limits_from_environment(env),
         approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),
         scheduler_in_web=get("SCHEDULER_IN_WEB", "0") == "1",
     )

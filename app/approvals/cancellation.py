@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.approvals.service import void_for_cancelled_subject
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.runs import FineTuneRun, RunState
 from app.models.vocabulary import GateSubject
 from app.registry.records import get_record, transition_record
@@ -24,6 +25,7 @@ def move_run(
     *, session: Session, run_id: int, to: str, actor: str, reason: str = ""
 ) -> FineTuneRun:
     """Take a run's ungated edge for a person; cancelling closes its pending request."""
+    refuse_direct_identifiers(field="reason", text=reason)
     run = get_record(session=session, model=FineTuneRun, record_id=run_id)
     ensure_may_change(session=session, run=run, actor=actor)
     moved = transition_record(

@@ -43,6 +43,7 @@ from app.approvals.webhooks import enqueue_event
 from app.auth.accounts import roles_of
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.ledger import SCHEDULER_ACTOR, append_record_event
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
@@ -453,6 +454,7 @@ def vote(
         ) from None
     if ballot_decision is VoteDecision.REJECT and not comment.strip():
         raise VoteValidationError("a reject needs a comment saying why")
+    refuse_direct_identifiers(field="comment", text=comment)
     if request.status != ApprovalStatus.PENDING:
         raise RequestClosedError(
             f"approval request {request_id} is {request.status}"

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from app.audits.parameters import AuditKind, AuditParameters, check_requirements
 from app.errors import ConflictError, ValidationError
 from app.ledger import append_record_event
+from app.models.base import RowId
 from app.models.datasets import DatasetVersion
 from app.models.model_versions import ModelVersion
 from app.models.schedules import AuditSchedule
@@ -32,8 +33,8 @@ class AuditScheduleCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_version_id: int = Field(ge=1)
-    dataset_version_id: int = Field(ge=1)
+    model_version_id: RowId
+    dataset_version_id: RowId
     kind: AuditKind
     cron: str = Field(min_length=9, max_length=100)
     parameters: AuditParameters = Field(default_factory=AuditParameters)

@@ -1,6 +1,7 @@
 """``gatehouse dataset``: validate, convert and scan dataset files on disk.
 
-Exit codes: 0 valid / done, 1 invalid file (errors printed with line numbers), 2 usage
+Exit codes: 0 valid / done, 1 invalid file (errors printed with line numbers) or a table
+beyond a ``GATEHOUSE_TABULAR_*`` limit (the limits uploads obey; one line), 2 usage
 error (bad option, unknown format, missing file, impossible conversion). Files over
 :data:`PROGRESS_MIN_BYTES` get a progress bar on stderr.
 """
@@ -18,12 +19,15 @@ import click
 from flask import current_app
 
 from app.cli.base import EXISTING_FILE, with_app_context
+from app.config import tabular_limits_from_environment
+from app.errors import ConfigurationError, TabularLimitError
 from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
 from app.formats.convert import convert_file
 from app.formats.errors import FormatsError
 from app.formats.pii import classify, scan_file
 from app.formats.validate import validate_file
 from app.models.vocabulary import Domain
+from app.upload_limits import TabularLimits
 
 __all__ = ["PROGRESS_MIN_BYTES", "cli_group"]
 
@@ -50,13 +54,27 @@ def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
 
 @contextmanager
 def _usage_errors() -> Iterator[None]:
-    """A :class:`FormatsError` (unknown format, unreadable file) ends the command with its
-    message on stderr and exit status 2."""
+    """A :class:`FormatsError` (unknown format, unreadable file) or an unusable setting ends
+    the command with its message on stderr and exit status 2."""
     try:
         yield
-    except FormatsError as error:
+    except (FormatsError, ConfigurationError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
+
+
+@contextmanager
+def _within_tabular_limits(file: Path) -> Iterator[TabularLimits]:
+    """The ``GATEHOUSE_TABULAR_*`` limits uploads obey, for a command reading ``file``: a
+    table beyond one ends it with one line and exit status 1 (the file cannot be
+    registered); an unusable setting or file, with exit status 2."""
+    with _usage_errors():
+        limits = tabular_limits_from_environment()
+        try:
+            yield limits
+        except TabularLimitError as refusal:
+            click.echo(f"{file}: refused: {refusal}", err=True)
+            sys.exit(1)
 
 
 @click.group(name="dataset")
@@ -80,8 +98,8 @@ def _file_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
 @_file_command("validate")
 def validate_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Validate FILE; exit 1 when it has errors."""
-    with _usage_errors(), _progress(file, "validating") as progress:
-        report = validate_file(file, format=format_name, progress=progress)
+    with _within_tabular_limits(file) as limits, _progress(file, "validating") as progress:
+        report = validate_file(file, format=format_name, progress=progress, tabular_limits=limits)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -134,8 +152,8 @@ def convert_command(
 @_file_command("scan")
 def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
     """Scan FILE for PII/PHI; prints counts, locations and masked samples only."""
-    with _usage_errors(), _progress(file, "scanning") as progress:
-        report = scan_file(file, format=format_name, progress=progress)
+    with _within_tabular_limits(file) as limits, _progress(file, "scanning") as progress:
+        report = scan_file(file, format=format_name, progress=progress, tabular_limits=limits)
     classification = classify(report)
     if as_json:
         click.echo(

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.errors import ConflictError, ValidationError
 from app.evaluations.errors import IndependenceError
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.model_versions import Evaluation
 from app.registry.involvement import people_involved
@@ -29,6 +30,7 @@ def supersede_evaluation(
     """Withdraw evaluation ``evaluation_id`` from the gates, with ``reason``, as ``actor``."""
     if not reason.strip():
         raise ValidationError("reason: say why the evaluation is superseded")
+    refuse_direct_identifiers(field="reason", text=reason)
     evaluation = get_record(session=session, model=Evaluation, record_id=evaluation_id, lock=True)
     if evaluation.superseded_at is not None:
         raise ConflictError(

@@ -24,6 +24,7 @@ from app.formats import (
 from app.formats.entry import FormatEntry
 from app.formats.errors import UnknownFormatError
 from app.formats.spec import ChatFormat, FormatSpec, PreferenceFormat
+from app.upload_limits import TabularLimits
 
 __all__ = [
     "CHAT_FORMATS",
@@ -99,9 +100,11 @@ PREFERENCE_FORMATS: tuple[str, ...] = _names("preference")
 TEXT_FORMATS: tuple[str, ...] = _names(text=True)
 
 
-def format_spec(name: str) -> FormatSpec:
-    """A fresh handler for one pass over a file in format ``name``."""
-    return entry(name).handler()
+def format_spec(name: str, *, tabular_limits: TabularLimits | None = None) -> FormatSpec:
+    """A fresh handler for one pass over a file in format ``name``; a table is read within
+    ``tabular_limits`` (the defaults when None)."""
+    handler = entry(name).handler
+    return tabular.Tabular(tabular_limits) if handler is tabular.Tabular else handler()
 
 
 def chat_format(name: str) -> ChatFormat:

@@ -21,6 +21,7 @@ from app.formats.errors import DatasetFileNotFoundError
 from app.formats.issues import IssueLog
 from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
 from app.formats.validate import UNKNOWN_FORMAT
+from app.upload_limits import TabularLimits
 
 __all__ = [
     "MAX_LOCATIONS",
@@ -156,11 +157,16 @@ def _text_fields(value: object, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def scan_file(
-    path: Path, *, format: str | None = None, progress: Callable[[int], None] | None = None
+    path: Path,
+    *,
+    format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    tabular_limits: TabularLimits | None = None,
 ) -> ScanReport:
     """Scan every text field of ``path`` for identifiers; detect the format when not given.
 
-    ``progress`` is called with bytes read since its previous call.
+    ``progress`` is called with bytes read since its previous call. A table beyond
+    ``tabular_limits`` (the defaults when None) raises :class:`~app.errors.TabularLimitError`.
     """
     if format is not None:
         entry(format)  # raises UnknownFormatError for a name nobody registered
@@ -176,7 +182,7 @@ def scan_file(
     log = IssueLog(limit=0)
     with DatasetSource(path, progress=progress) as source:
         if name is not None:
-            for record in format_spec(name).records(
+            for record in format_spec(name, tabular_limits=tabular_limits).records(
                 source, log, max_line_bytes=DEFAULT_MAX_LINE_BYTES
             ):
                 records += 1

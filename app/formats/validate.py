@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.formats.catalog import FORMATS, entry
+from app.formats.catalog import FORMATS, entry, format_spec
 from app.formats.detect import Detection, explain_format
 from app.formats.errors import DatasetFileNotFoundError
 from app.formats.fastpath import read_typed
@@ -19,7 +19,6 @@ from app.formats.issues import Issue, IssueLog
 from app.formats.limits import LimitsCollector
 from app.formats.source import DEFAULT_MAX_LINE_BYTES, DatasetSource
 from app.formats.stats import CHARS_PER_TOKEN, DatasetStats, StatsCollector
-from app.formats.tabular import Tabular
 from app.upload_limits import TabularLimits
 
 __all__ = ["UNKNOWN_FORMAT", "ValidationReport", "validate_file"]
@@ -112,8 +111,7 @@ def validate_file(
                     "format.unknown",
                 )
         else:
-            handler = entry(name).handler
-            spec = Tabular(tabular_limits) if handler is Tabular else handler()
+            spec = format_spec(name, tabular_limits=tabular_limits)
             reader = getattr(spec, "typed", None) if typed else None
             if reader is not None:
                 read_typed(spec, reader, source, log, stats, limits, max_line_bytes=max_line_bytes)

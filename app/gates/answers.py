@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, ValidationError
 from app.ledger import append_event
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.governance import PolicyDecision
 from app.models.ledger import LedgerEvent
 from app.models.runs import FineTuneRun
@@ -59,6 +60,7 @@ def answer_denial(*, session: Session, decision_id: int, actor: str, text: str) 
         raise ValidationError("an answer needs some text")
     if len(text) > MAX_ANSWER_CHARS:
         raise ValidationError(f"an answer is at most {MAX_ANSWER_CHARS} characters")
+    refuse_direct_identifiers(field="answer", text=text)
     event = append_event(
         session=session,
         actor=actor,

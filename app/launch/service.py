@@ -28,6 +28,7 @@ from app.attestations.current import current_attestations
 from app.gates.service import current_evidence_sha256, evaluate_gate
 from app.launch.errors import JobOwnershipError, LauncherError, LaunchRefusedError
 from app.launch.launcher import Launcher, LaunchSpec
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.datasets import Dataset
 from app.models.governance import ApprovalRequest, PolicyDecision
@@ -247,6 +248,7 @@ def cancel_run(
     *, session: Session, launcher: Launcher, run_id: int, actor: str, reason: str = ""
 ) -> FineTuneRun:
     """Cancel a run; a running one only after its launcher has stopped the training."""
+    refuse_direct_identifiers(field="reason", text=reason)
     run = get_record(session=session, model=FineTuneRun, record_id=run_id, lock=True)
     if run.state != RunState.RUNNING:
         return _move(session, run_id, RunState.CANCELLED, actor, reason, workflow=None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+import pydantic
 import sqlalchemy as sa
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.types import TypeDecorator
@@ -98,6 +99,16 @@ def vocabulary_field(
 #: The config of a family's input models (``XCreate``): unknown fields are an error and
 #: strings are stripped, so a typo in a pipeline's payload is a clear 4xx.
 STRICT_INPUT = SQLModelConfig(extra="forbid", str_strip_whitespace=True)
+
+
+#: The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL.
+LARGEST_ROW_ID = 2**31 - 1
+
+#: An id a request names: the type of every ``*_id`` / ``*_ids`` member of a request model
+#: (API body and query, portal form, CLI). A larger one can name no row, and PostgreSQL
+#: refuses to compare it with an INTEGER column, so both databases answer the same 422
+#: naming the field, before the database is asked.
+RowId = Annotated[int, pydantic.Field(ge=1, le=LARGEST_ROW_ID)]
 
 
 class TableRow(SQLModel):

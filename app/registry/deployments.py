@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.deployments import Deployment
 from app.models.model_versions import ModelVersion
-from app.registry.records import create_record, get_record, update_record
+from app.registry.records import create_record, get_record, transition_record, update_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate
+from app.registry.state_machines import DEPLOYMENT_MACHINE
 
 
 def create_deployment(*, session: Session, data: DeploymentCreate, actor: str) -> Deployment:
@@ -46,4 +48,20 @@ def flag_for_review(
         actor=actor,
         action="deployment.needs_review",
         note=note,
+    )
+
+
+def move_deployment(
+    *, session: Session, deployment_id: int, to: str, actor: str, reason: str = ""
+) -> Deployment:
+    """Take a deployment's ungated edge for a person, with their reason (kept in the ledger,
+    so it may hold no direct identifier)."""
+    refuse_direct_identifiers(field="reason", text=reason)
+    return transition_record(
+        session=session,
+        machine=DEPLOYMENT_MACHINE,
+        record_id=deployment_id,
+        to=to,
+        actor=actor,
+        reason=reason,
     )

@@ -20,7 +20,7 @@ from pydantic import (
 )
 from sqlmodel import Field as SQLField
 
-from app.models.base import STRICT_INPUT
+from app.models.base import STRICT_INPUT, RowId
 from app.models.datasets import DatasetBase, DatasetFormat, DeidentificationMethod
 from app.models.deployments import DeploymentBase
 from app.models.model_versions import ModelVersionBase
@@ -121,7 +121,7 @@ class RunCreate(FineTuneRunBase):
     max_hours: float = SQLField(default=1.0, gt=0, le=24 * 30)
     training_command: Command = SQLField(default_factory=list)
     authors: People = SQLField(default_factory=list)
-    dataset_version_ids: list[int] = SQLField(default_factory=list, max_length=1000)
+    dataset_version_ids: list[RowId] = SQLField(default_factory=list, max_length=1000)
 
 
 class RunUpdate(StrictInput):
@@ -172,6 +172,7 @@ class ModelVersionCreate(ModelVersionBase):
 
     name: Name
     version: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\t\n\r]*$")]
+    run_id: RowId | None = None
     developers: People = SQLField(default_factory=list)
 
     _refuse_attested = model_validator(mode="before")(refuse_attested_fields)
@@ -269,6 +270,7 @@ class DeploymentCreate(DeploymentBase):
 
     model_config = STRICT_INPUT
 
+    model_version_id: RowId
     endpoint: str = SQLField(min_length=1, max_length=500)
 
 

@@ -89,3 +89,47 @@ def test_scan_prints_masked_findings_only(tmp_path: Path) -> None:
     assert "219-09-9999" not in result.output and "maria.lopez@example.com" not in result.output
     as_json = CliRunner().invoke(cli_group, ["scan", str(path), "--json"])
     assert json.loads(as_json.output)["classification"]["contains_phi"] is True
+
+
+def test_validate_applies_the_environments_tabular_limits_as_uploads_do(tmp_path: Path) -> None:
+    # Found after issue 14: the command applied the default limits, whatever the
+    # GATEHOUSE_TABULAR_* settings the server's uploads obey.
+    wide = tmp_path / "wide.csv"
+    columns = 1_200  # beyond the default of 1,000
+    wide.write_text(
+        ",".join(f"c{i}" for i in range(columns)) + "\n" + (",".join("1" * columns) + "\n") * 3
+    )
+    runner = CliRunner()
+    refused = runner.invoke(cli_group, ["validate", str(wide)])
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.strip().splitlines() == [
+        f"{wide}: refused: the table has 1,200 columns; at most 1,000 are accepted "
+        "(GATEHOUSE_TABULAR_MAX_COLUMNS)"
+    ]
+    raised = {"GATEHOUSE_TABULAR_MAX_COLUMNS": "2000"}
+    accepted = runner.invoke(cli_group, ["validate", str(wide)], env=raised)
+    assert accepted.exit_code == 0, accepted.output
+    assert "valid tabular, 3 records" in accepted.output
+    lowered = {**raised, "GATEHOUSE_TABULAR_MAX_ROWS": "2"}
+    few = runner.invoke(cli_group, ["validate", str(wide)], env=lowered)
+    assert few.exit_code == 1 and "GATEHOUSE_TABULAR_MAX_ROWS" in few.output
+    unreadable = runner.invoke(
+        cli_group, ["validate", str(wide)], env={"GATEHOUSE_TABULAR_MAX_ROWS": "many"}
+    )
+    assert unreadable.exit_code == 2
+    assert unreadable.output.strip().splitlines() == [
+        "error: GATEHOUSE_TABULAR_MAX_ROWS must be a whole number; it is 'many'"
+    ]
+
+
+def test_scan_applies_the_same_tabular_limits(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(1_200)) + "\n" + ",".join("1" * 1_200) + "\n")
+    refused = CliRunner().invoke(cli_group, ["scan", str(wide)])
+    assert refused.exit_code == 1
+    assert "GATEHOUSE_TABULAR_MAX_COLUMNS" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    raised = {"GATEHOUSE_TABULAR_MAX_COLUMNS": "2000"}
+    scanned = CliRunner().invoke(cli_group, ["scan", str(wide)], env=raised)
+    assert scanned.exit_code == 0, scanned.output
+    assert "1 records" in scanned.output

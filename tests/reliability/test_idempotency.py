@@ -21,11 +21,13 @@ from sqlmodel import col, func, select
 from app.db import session_scope
 from app.jobs.definitions import JobContext
 from app.jobs.runner import execute_job
+from app.migrations import downgrade, upgrade
 from app.models.base import utc_now
 from app.models.datasets import Dataset, DatasetVersion
 from app.models.evidence import Report
 from app.models.idempotency import IdempotentResponse
 from app.models.ledger import LedgerEvent
+from app.models.webhooks import WebhookSubscription
 from tests.approvals.conftest import build_registry
 from tests.conftest import serving
 
@@ -81,6 +83,29 @@ def test_keys_belong_to_the_caller_and_the_path(make_actor: Any, engine: sa.Engi
         answer = _keyed(actor, "/api/v1/datasets", "shared", json={"name": name, "owner": "x"})
         assert answer.status_code == 201 and REPLAYED not in answer.headers
     assert _count(engine, Dataset) == 2
+
+
+def test_a_webhook_secret_is_never_stored_and_its_replay_is_a_410_problem(
+    make_actor: Any, engine: sa.Engine
+) -> None:
+    # Found after issue 14: the whole answer, the signing secret shown once with it, was
+    # kept in clear for 24 h in the idempotency table.
+    admin = make_actor("admin")
+    body = {"url": "https://hooks.example.com/gatehouse", "events": ["approval.decided"]}
+    first = _keyed(admin, "/api/v1/webhooks", "hook-1", json=body)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    secret, subscription = first.get_json()["secret"], first.get_json()["id"]
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT status, body FROM idempotent_response")).all()
+    assert len(stored) == 1 and secret not in stored[0][1] and stored[0][0] == 410
+    again = _keyed(admin, "/api/v1/webhooks", "hook-1", json=body)
+    assert again.status_code == 410 and again.mimetype == "application/problem+json"
+    assert again.headers[REPLAYED] == "true" and secret not in again.get_data(as_text=True)
+    problem = again.get_json()
+    assert problem["title"] == "Secret not replayed"
+    assert problem["subscription_id"] == subscription
+    assert f"DELETE /api/v1/webhooks/{subscription}" in problem["detail"]
+    assert _count(engine, WebhookSubscription) == 1
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -205,3 +230,34 @@ def test_the_document_names_the_header_on_every_post(client: Any) -> None:
         op for ops in document["paths"].values() for method, op in ops.items() if method != "post"
     ]
     assert not any(p.get("name") == KEY for op in others for p in op.get("parameters", []))
+
+
+def test_the_upgrade_removes_secrets_stored_before_it(database_url: str) -> None:
+    # A database that stored a webhook's answer whole before revision 0013.
+    downgrade(database_url, "0012")
+    engine = sa.create_engine(database_url)
+    answer = {"id": 7, "url": "https://hooks.example.com/x", "secret": "s3cr3t-value-shown-once"}
+    now = utc_now()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(IdempotentResponse.__table__).values(  # type: ignore[attr-defined]
+                principal="token:ada",
+                method="POST",
+                path="/api/v1/webhooks",
+                key="k",
+                fingerprint="0" * 64,
+                status=201,
+                media_type="application/json",
+                body=json.dumps(answer),
+                created_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+    upgrade(database_url)
+    with engine.connect() as connection:
+        status, body = connection.execute(
+            sa.text("SELECT status, body FROM idempotent_response")
+        ).one()
+    engine.dispose()
+    assert status == 410 and "s3cr3t" not in body
+    assert json.loads(body)["subscription_id"] == 7

@@ -29,12 +29,14 @@ from app.api.v1.common import (
     public,
     route,
 )
+from app.api.v1.errors import SecretNotReplayedError
+from app.api.v1.idempotency import AnswerShownOnce
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
 from app.auth.guard import current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
-from app.models.base import STRICT_INPUT
+from app.models.base import STRICT_INPUT, RowId
 from app.models.governance import (
     ApprovalRequest,
     ApprovalRequestPublic,
@@ -68,7 +70,7 @@ class ApprovalListQuery(ListQuery):
     status: ApprovalStatus | None = None
     gate: GateName | None = None
     subject_type: GateSubject | None = None
-    subject_id: int | None = None
+    subject_id: RowId | None = None
 
 
 class VoteRequest(BaseModel):
@@ -281,10 +283,18 @@ def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
 
 
 @route(
-    bp, "POST", "/webhooks", ADMINS, scope="write", status=201, answer=WebhookSubscriptionCreated
+    bp,
+    "POST",
+    "/webhooks",
+    ADMINS,
+    scope="write",
+    status=201,
+    answer=WebhookSubscriptionCreated,
+    refusals=(SecretNotReplayedError.status,),
 )
 def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
-    """Subscribe an endpoint; the signing secret is in this response only."""
+    """Subscribe an endpoint; the signing secret is in this response only (a retry with
+    the same ``Idempotency-Key`` is a 410 problem naming the subscription, never the secret)."""
     subscription, secret = webhooks.create_subscription(
         session=session,
         url=json.url,
@@ -292,8 +302,19 @@ def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
         description=json.description,
         actor=current_principal().username,
     )
-    # The one answer that carries the secret: the receiver needs it to verify.
-    return public(WebhookSubscriptionCreated, subscription, secret=secret)
+    # The one answer that carries the secret: the receiver needs it to verify. It is never
+    # stored for a replay; the key keeps this refusal instead.
+    lost = SecretNotReplayedError(
+        f"the first request with this Idempotency-Key created webhook subscription "
+        f"{subscription.id}; its signing secret was shown once, in that answer, and is not "
+        "kept for replays. If that answer was lost, deactivate the subscription (DELETE "
+        f"/api/v1/webhooks/{subscription.id}) and subscribe again with a new key: the new "
+        "subscription has a new secret"
+    )
+    created = public(WebhookSubscriptionCreated, subscription, secret=secret)
+    return AnswerShownOnce(
+        answered(created, 201), replay=problem_for(lost, subscription_id=subscription.id)
+    )
 
 
 @route(bp, "GET", "/webhooks", ADMINS, scope="read", answer=WebhookSubscriptionList)

@@ -23,7 +23,7 @@ from app.attestations.service import attest, attestations_of
 from app.auth.guard import current_principal
 from app.auth.roles import ATTESTERS, READERS
 from app.models.attestations import AttestationPublic
-from app.models.base import utc_now
+from app.models.base import RowId, utc_now
 from app.models.vocabulary import AttestedSubject
 
 bp = Blueprint("api_attestations", __name__, url_prefix="/api/v1/attestations")
@@ -35,7 +35,7 @@ class AttestationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     subject_type: AttestedSubject
-    subject_id: int = Field(ge=1)
+    subject_id: RowId
     fact: str = Field(min_length=1, max_length=40)
     value: Any
     evidence_ref: str = Field(min_length=1, max_length=500)
@@ -78,7 +78,7 @@ class AttestationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     subject_type: AttestedSubject
-    subject_id: int = Field(ge=1)
+    subject_id: RowId
 
 
 @route(bp, "GET", "/facts", READERS, scope="read", answer=FactList)

@@ -29,6 +29,7 @@ from app.audits.parameters import AuditKind, AuditParameters
 from app.auth.guard import current_principal
 from app.auth.roles import GATE_CALLERS, READERS
 from app.gates.engine_binding import current_policy_engine
+from app.models.base import RowId
 from app.models.evidence import AuditRun, AuditRunPublic, JobRun, JobRunPublic
 from app.models.schedules import AuditSchedule, AuditSchedulePublic
 from app.models.vocabulary import AuditState
@@ -44,8 +45,8 @@ class AuditCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_version_id: int = Field(ge=1)
-    dataset_version_id: int = Field(ge=1)
+    model_version_id: RowId
+    dataset_version_id: RowId
     kind: AuditKind
     parameters: AuditParameters = Field(default_factory=AuditParameters)
 
@@ -53,8 +54,8 @@ class AuditCreate(BaseModel):
 class AuditListQuery(ListQuery):
     """Filters for audit runs."""
 
-    model_version_id: int | None = None
-    dataset_version_id: int | None = None
+    model_version_id: RowId | None = None
+    dataset_version_id: RowId | None = None
     kind: AuditKind | None = None
     status: AuditState | None = None
 
@@ -73,7 +74,7 @@ class AuditReadQuery(BaseModel):
 class ScheduleListQuery(ListQuery):
     """Filters for audit schedules."""
 
-    model_version_id: int | None = None
+    model_version_id: RowId | None = None
     kind: AuditKind | None = None
     enabled: bool | None = None
 

@@ -8,9 +8,10 @@ from sqlmodel import Session
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
+from app.models.base import RowId
 from app.models.deployments import Deployment, DeploymentPublic
 from app.registry import deployments as service
-from app.registry.records import get_record, transition_record
+from app.registry.records import get_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionRequest
 from app.registry.state_machines import DEPLOYMENT_MACHINE
 
@@ -21,7 +22,7 @@ class DeploymentListQuery(ListQuery):
     """Filters for deployments."""
 
     state: str | None = None
-    model_version_id: int | None = None
+    model_version_id: RowId | None = None
 
 
 class DeploymentDetail(DeploymentPublic):
@@ -81,10 +82,9 @@ def update_deployment(session: Session, deployment_id: int, json: DeploymentUpda
 )
 def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:
     """Move a deployment along its state machine (gated edges go through their workflow)."""
-    deployment = transition_record(
+    deployment = service.move_deployment(
         session=session,
-        machine=DEPLOYMENT_MACHINE,
-        record_id=deployment_id,
+        deployment_id=deployment_id,
         to=json.to,
         actor=current_principal().username,
         reason=json.reason,

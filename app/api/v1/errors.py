@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import ConflictError, ValidationError
+from app.errors import ConflictError, GatehouseError, ValidationError
 
 __all__ = [
     "BodyTooLargeError",
@@ -13,6 +13,7 @@ __all__ = [
     "InvalidIdempotencyKeyError",
     "MalformedJsonError",
     "RequestValidationError",
+    "SecretNotReplayedError",
     "UnsupportedMediaTypeError",
 ]
 
@@ -66,3 +67,11 @@ class IdempotencyKeyInFlightError(ConflictError):
     """A request with the same key is still running."""
 
     title = "Idempotency key in flight"
+
+
+class SecretNotReplayedError(GatehouseError):
+    """The key's request took effect, but its answer carried a secret shown once, which is
+    not kept for replays (410: retrying cannot bring it back)."""
+
+    status = 410
+    title = "Secret not replayed"

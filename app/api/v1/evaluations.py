@@ -34,6 +34,7 @@ from app.evaluations.schemas import (
 )
 from app.evaluations.superseding import supersede_evaluation
 from app.gates.engine_binding import current_policy_engine
+from app.models.base import RowId
 from app.models.evaluation_evidence import (
     EvidenceImport,
     EvidenceImportPublic,
@@ -76,7 +77,7 @@ class ImportForm(BaseModel):
 class ModelScopedQuery(ListQuery):
     """Filters for a model version's evidence."""
 
-    model_version_id: int | None = None
+    model_version_id: RowId | None = None
 
 
 class FindingQuery(ModelScopedQuery):
@@ -90,7 +91,7 @@ class FindingQuery(ModelScopedQuery):
 class DeploymentScopedQuery(ListQuery):
     """Filters for monitoring records."""
 
-    deployment_id: int | None = None
+    deployment_id: RowId | None = None
 
 
 class MonitoringBatchVerdict(MonitoringBatchBase):

@@ -12,6 +12,7 @@ from app.auth.roles import GATE_CALLERS, READERS
 from app.db import read_only_unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import judge_gate, record_judgement
+from app.models.base import RowId
 from app.models.governance import PolicyDecision, PolicyDecisionPublic
 from app.models.vocabulary import DecisionOutcome, GateName, GateSubject
 from app.registry.records import get_record
@@ -24,9 +25,9 @@ class GateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subject_id: int
+    subject_id: RowId
     #: For ``dataset_use``: the run the dataset version would be attached to.
-    run_id: int | None = None
+    run_id: RowId | None = None
 
 
 class DecisionQuery(ListQuery):
@@ -34,7 +35,7 @@ class DecisionQuery(ListQuery):
 
     gate: GateName | None = None
     subject_type: GateSubject | None = None
-    subject_id: int | None = None
+    subject_id: RowId | None = None
     allow: bool | None = None
     outcome: DecisionOutcome | None = None
     engine: str | None = None

@@ -14,6 +14,11 @@ a crash of the server) without doing it twice:
   retry later). Across processes the stored answer decides: the request that commits
   second is rolled back, effect and all, and replays the first one's answer.
 
+An answer that carries a secret shown once (a new webhook's signing secret) is never
+stored: the view answers an :class:`AnswerShownOnce`, and its key keeps a 410 problem
+saying the request took effect and how to get a new secret, so a retry neither runs
+again nor receives the secret from the database.
+
 Keys are per caller (a token or a portal session's user), method and path, and expire
 after a day (``idempotency-expiry`` job). A raised error is not stored: its transaction
 rolled back, so a retry runs again. :func:`answer_once` is called by
@@ -41,7 +46,7 @@ from app.auth.guard import current_principal
 from app.db import read_only_unit_of_work, unit_of_work
 from app.models.idempotency import MAX_KEY_LENGTH
 
-__all__ = ["HEADER", "REPLAYED_HEADER", "answer_once", "document_header"]
+__all__ = ["HEADER", "REPLAYED_HEADER", "AnswerShownOnce", "answer_once", "document_header"]
 
 HEADER = "Idempotency-Key"
 #: Set on an answer that is a replay of a stored one.
@@ -51,6 +56,15 @@ _CHUNK = 1024 * 1024
 #: Keys of requests running in this process: (principal, method, path, key).
 _running: set[tuple[str, str, str, str]] = set()
 _running_lock = threading.Lock()
+
+
+class AnswerShownOnce(Response):
+    """An answer carrying a secret that must be seen once and never stored: a retry with
+    its key is answered ``replay`` (a problem naming what the first request did)."""
+
+    def __init__(self, answer: Response, *, replay: Response) -> None:
+        super().__init__(answer.get_data(), status=answer.status_code, mimetype=answer.mimetype)
+        self.replay = replay
 
 
 def _valid_key(key: str) -> bool:
@@ -149,11 +163,12 @@ def answer_once(method: str, produce: Callable[[Session], Response]) -> Response
             response = produce(session)
             if response.status_code >= 500 or response.direct_passthrough:
                 return response
+            kept = response.replay if isinstance(response, AnswerShownOnce) else response
             answer = idempotency.Answer(
                 fingerprint=claim.fingerprint,
-                status=response.status_code,
-                media_type=response.mimetype or "application/json",
-                body=response.get_data(as_text=True),
+                status=kept.status_code,
+                media_type=kept.mimetype or "application/json",
+                body=kept.get_data(as_text=True),
             )
             if idempotency.remember(session=session, claim=claim, answer=answer):
                 return response
@@ -176,7 +191,8 @@ def document_header(document: dict[str, Any]) -> dict[str, Any]:
             "Makes the POST safe to retry: the first answer is stored with its effect and "
             f"replayed (with `{REPLAYED_HEADER}: true`) for the same key and request for "
             "24 hours; the same key with another request is a 422 problem, and while the "
-            "first request still runs a 409 problem."
+            "first request still runs a 409 problem. An answer carrying a secret shown once "
+            "(a new webhook's) is not kept: its replay is a 410 problem."
         ),
         # Visible ASCII only: a key is an opaque token (a UUID, say), never text to show.
         "schema": {

@@ -21,6 +21,7 @@ from app.auth.guard import current_principal
 from app.auth.roles import REPORT_GENERATORS, REPORT_READERS
 from app.db import unit_of_work
 from app.downloads import report_download
+from app.models.base import RowId
 from app.models.evidence import Report, ReportPublic
 from app.registry.records import get_record, list_records
 from app.reports import service as report_service
@@ -45,7 +46,7 @@ class ReportCreate(BaseModel):
         description="a registered report kind: model_card, dataset_sheet, audit_report, "
         "promotion_evidence, periodic_compliance, or one an extension registers"
     )
-    subject_id: int | None = Field(default=None, ge=1)
+    subject_id: RowId | None = None
     period_start: date | None = None
     period_end: date | None = None
 
@@ -78,7 +79,7 @@ class ReportListQuery(ListQuery):
 
     kind: str | None = None
     subject_type: str | None = None
-    subject_id: int | None = None
+    subject_id: RowId | None = None
 
 
 class ReportDetail(ReportPublic):

@@ -37,12 +37,11 @@ from app.api.v1.strict_requests import (
     check_text,
     validate_strictly,
 )
+from app.models.base import LARGEST_ROW_ID
 
 #: The largest whole number a request may carry (a signed 64-bit integer): larger ones
 #: overflow the database driver before the database sees them.
 LARGEST_ID = 2**63 - 1
-#: The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL.
-LARGEST_ROW_ID = 2**31 - 1
 #: Deeper JSON than any Gatehouse request model nests is refused before it is walked.
 MAX_JSON_DEPTH = 32
 #: The media type each request part needs.

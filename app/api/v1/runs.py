@@ -14,6 +14,7 @@ from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
 from app.launch.errors import LaunchRefusedError
+from app.models.base import RowId
 from app.models.runs import FineTuneRun, FineTuneRunPublic
 from app.models.vocabulary import Platform
 from app.problems import problem_for
@@ -36,7 +37,7 @@ class RunListQuery(ListQuery):
 class AttachDataset(BaseModel):
     """A dataset version to attach to a draft run."""
 
-    dataset_version_id: int
+    dataset_version_id: RowId
 
 
 class CancelRequest(BaseModel):

@@ -31,6 +31,7 @@ PROBLEM_STATUSES = {
     403: "The caller's role or token scope may not do this, or a rule refuses this caller.",
     404: "Something the request names does not exist.",
     409: "The request conflicts with the current state of what it names.",
+    410: "A replayed answer carried a secret shown once, which is not kept for replays.",
     413: "The body or upload is larger than its limit, or an uploaded table is beyond one.",
     415: "The body is not of the media type this operation takes.",
     422: "The request does not match its schema or breaks a rule of the domain.",
