@@ -31,6 +31,7 @@ from app.api.v1.common import (
 )
 from app.api.v1.errors import SecretNotReplayedError
 from app.api.v1.idempotency import AnswerShownOnce
+from app.api.v1.resources import command
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
 from app.auth.guard import current_principal
@@ -240,16 +241,14 @@ list_route(
 )
 
 
-@route(bp, "GET", "/approvals/pending", READERS, scope="read", answer=ApprovalRequestList)
+@route(bp, "GET", "/approvals/pending", READERS, answer=ApprovalRequestList)
 def pending_approvals(session: Session) -> Answer:
     """Open requests the caller may still vote on."""
     items = queries.pending_for(session=session, username=current_principal().username)
     return ApprovalRequestList(items=[public(ApprovalRequestPublic, i) for i in items])
 
 
-@route(
-    bp, "GET", "/approvals/<int:request_id>", READERS, scope="read", answer=ApprovalRequestDetail
-)
+@route(bp, "GET", "/approvals/<int:request_id>", READERS, answer=ApprovalRequestDetail)
 def get_approval(session: Session, request_id: int) -> Answer:
     """A request's state, votes and decisions (with violations)."""
     return approval_detail(queries.approval_details(session=session, request_id=request_id))
@@ -287,7 +286,6 @@ def vote(session: Session, request_id: int, json: VoteRequest) -> Answer:
     "POST",
     "/webhooks",
     ADMINS,
-    scope="write",
     status=201,
     answer=WebhookSubscriptionCreated,
     refusals=(SecretNotReplayedError.status,),
@@ -317,27 +315,23 @@ def create_webhook(session: Session, json: SubscriptionCreate) -> Answer:
     )
 
 
-@route(bp, "GET", "/webhooks", ADMINS, scope="read", answer=WebhookSubscriptionList)
+@route(bp, "GET", "/webhooks", ADMINS, answer=WebhookSubscriptionList)
 def list_webhooks(session: Session) -> Answer:
     """Subscriptions (never their secrets)."""
     page = list_records(session=session, model=WebhookSubscription, limit=200)
     return WebhookSubscriptionList(items=[public(WebhookSubscriptionPublic, s) for s in page.items])
 
 
-@route(
+command(
     bp,
     "DELETE",
     "/webhooks/<int:subscription_id>",
     ADMINS,
-    scope="write",
+    webhooks.deactivate_subscription,
     answer=WebhookSubscriptionPublic,
+    name="deactivate_webhook",
+    summary="Stop sending to a subscription; its delivery log stays.",
 )
-def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
-    """Stop sending to a subscription; its delivery log stays."""
-    subscription = webhooks.deactivate_subscription(
-        session=session, subscription_id=subscription_id, actor=current_principal().username
-    )
-    return public(WebhookSubscriptionPublic, subscription)
 
 
 @route(
@@ -345,7 +339,6 @@ def deactivate_webhook(session: Session, subscription_id: int) -> Answer:
     "GET",
     "/webhooks/<int:subscription_id>/deliveries",
     ADMINS,
-    scope="read",
     answer=page_of(WebhookDeliveryPublic),
 )
 def list_deliveries(session: Session, subscription_id: int, query: ListQuery) -> Answer:

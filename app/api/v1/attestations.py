@@ -81,7 +81,7 @@ class AttestationQuery(BaseModel):
     subject_id: RowId
 
 
-@route(bp, "GET", "/facts", READERS, scope="read", answer=FactList)
+@route(bp, "GET", "/facts", READERS, answer=FactList)
 def list_facts(_session: Session) -> Answer:
     """Every governance fact: what it is about, who owns it, what it says."""
     return {
@@ -97,7 +97,7 @@ def list_facts(_session: Session) -> Answer:
     }
 
 
-@route(bp, "GET", "", READERS, scope="read", answer=AttestationList)
+@route(bp, "GET", "", READERS, answer=AttestationList)
 def list_attestations(session: Session, query: AttestationQuery) -> Answer:
     """A subject's attestations (newest first) and the facts in force now."""
     history = attestations_of(
@@ -115,7 +115,7 @@ def list_attestations(session: Session, query: AttestationQuery) -> Answer:
     }
 
 
-@route(bp, "POST", "", ATTESTERS, scope="write", status=201, answer=AttestationRecordedPublic)
+@route(bp, "POST", "", ATTESTERS, status=201, answer=AttestationRecordedPublic)
 def create_attestation(session: Session, json: AttestationCreate) -> Answer:
     """Attest a governance fact (only its owning role, never someone who built the subject)."""
     recorded = attest(session=session, actor=current_principal().username, **json.model_dump())

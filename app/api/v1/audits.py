@@ -24,6 +24,7 @@ from app.api.v1.common import (
     public,
     route,
 )
+from app.api.v1.resources import Resource
 from app.audits import schedules, service
 from app.audits.parameters import AuditKind, AuditParameters
 from app.auth.guard import current_principal
@@ -96,7 +97,7 @@ def _audit_body(audit: AuditRun, options: AuditReadQuery) -> dict[str, Any]:
     return dump(public(AuditRunPublic, audit, results=results))
 
 
-@route(bp, "POST", "/audits", AUDIT_RUNNERS, scope="write", status=201, answer=AuditRunPublic)
+@route(bp, "POST", "/audits", AUDIT_RUNNERS, status=201, answer=AuditRunPublic)
 def start_audit(session: Session, json: AuditCreate) -> Answer:
     """Run a fairness or explainability audit now; 201 with the finished run."""
     audit = service.run_audit(
@@ -111,14 +112,14 @@ def start_audit(session: Session, json: AuditCreate) -> Answer:
     return _audit_body(audit, AuditReadQuery())
 
 
-@route(bp, "GET", "/audits", READERS, scope="read", answer=page_of(AuditRunPublic))
+@route(bp, "GET", "/audits", READERS, answer=page_of(AuditRunPublic))
 def list_audits(session: Session, query: AuditListQuery) -> Answer:
     """Audit runs (figures in ``summary``; full results from the audit itself)."""
     # The list leaves each audit's (large) results out.
     return list_page(session, AuditRun, AuditRunPublic, query, item_extra={"results": None})
 
 
-@route(bp, "GET", "/audits/<int:audit_id>", READERS, scope="read", answer=AuditRunPublic)
+@route(bp, "GET", "/audits/<int:audit_id>", READERS, answer=AuditRunPublic)
 def get_audit(session: Session, audit_id: int, query: AuditReadQuery) -> Answer:
     """One audit run with its figures (charts and per-decision reasons on request)."""
     audit = get_record(session=session, model=AuditRun, record_id=audit_id)
@@ -141,7 +142,6 @@ class DecisionReasons(BaseModel):
     "GET",
     "/audits/<int:audit_id>/reasons/<decision_id>",
     READERS,
-    scope="read",
     answer=DecisionReasons,
     refusals=(409,),
 )
@@ -150,68 +150,21 @@ def get_reasons(session: Session, audit_id: int, decision_id: str) -> Answer:
     return service.reasons_for(session=session, audit_id=audit_id, decision_id=decision_id)
 
 
-list_route(
-    bp,
-    "/audit-schedules",
-    AuditSchedule,
-    ScheduleListQuery,
-    model=AuditSchedulePublic,
-    name="list_schedules",
-    summary="Audit schedules.",
+audit_schedules = Resource(
+    bp, AuditSchedule, "schedule_id", AuditSchedulePublic, AUDIT_RUNNERS, rule="/audit-schedules"
+)
+audit_schedules.listing(ScheduleListQuery, AuditSchedulePublic, "Audit schedules.")
+audit_schedules.create(
+    schedules.create_schedule,
+    "Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target.",
+)
+audit_schedules.get("One audit schedule.")
+audit_schedules.update(
+    schedules.update_schedule, "Change a schedule's cron, parameters or enabled flag."
 )
 
 
-@route(
-    bp,
-    "POST",
-    "/audit-schedules",
-    AUDIT_RUNNERS,
-    scope="write",
-    status=201,
-    answer=AuditSchedulePublic,
-)
-def create_schedule(session: Session, json: schedules.AuditScheduleCreate) -> Answer:
-    """Schedule a recurring audit (five-field cron, UTC); 409 if one exists for the target."""
-    actor = current_principal().username
-    return public(
-        AuditSchedulePublic, schedules.create_schedule(session=session, data=json, actor=actor)
-    )
-
-
-@route(
-    bp,
-    "GET",
-    "/audit-schedules/<int:schedule_id>",
-    READERS,
-    scope="read",
-    answer=AuditSchedulePublic,
-)
-def get_schedule(session: Session, schedule_id: int) -> Answer:
-    """One audit schedule."""
-    return public(
-        AuditSchedulePublic, get_record(session=session, model=AuditSchedule, record_id=schedule_id)
-    )
-
-
-@route(
-    bp,
-    "PATCH",
-    "/audit-schedules/<int:schedule_id>",
-    AUDIT_RUNNERS,
-    scope="write",
-    answer=AuditSchedulePublic,
-)
-def update_schedule(
-    session: Session, schedule_id: int, json: schedules.AuditScheduleUpdate
-) -> Answer:
-    """Change a schedule's cron, parameters or enabled flag."""
-    schedule = schedules.update_schedule(
-        session=session, schedule_id=schedule_id, data=json, actor=current_principal().username
-    )
-    return public(AuditSchedulePublic, schedule)
-
-
-@route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, scope="write", status=204)
+@route(bp, "DELETE", "/audit-schedules/<int:schedule_id>", AUDIT_RUNNERS, status=204)
 def delete_schedule(session: Session, schedule_id: int) -> Answer:
     """Remove a schedule; its past audit runs stay."""
     schedules.delete_schedule(

@@ -55,15 +55,17 @@ def route(
     rule: str,
     roles: Iterable[str],
     *,
-    scope: str,
+    scope: str | None = None,
     status: int = 200,
     answer: type[BaseModel] | None = None,
     other_answers: Mapping[int, type[BaseModel] | None] | None = None,
     refusals: Iterable[int] = (),
     file_type: str | None = None,
 ) -> Callable[[View], View]:
-    """Register ``view`` on ``bp`` for ``method rule``, callable by ``roles`` (tokens need
-    ``scope``), documented under the blueprint's resource tag.
+    """Register ``view`` on ``bp`` for ``method rule``, callable by ``roles``, documented
+    under the blueprint's resource tag. A token needs ``scope``: by default the read scope
+    for a GET and the write scope for any other method (every other method changes or
+    records something, so a read-only token never reaches it).
 
     The view is called with a session as its first argument and commits when it returns,
     also when it returns a finished response: a refusal answered as a problem body keeps
@@ -75,6 +77,7 @@ def route(
     view that answers a file (a download) names its media type in ``file_type``.
     """
     tag = bp.name.removeprefix("api_")
+    scope = scope or ("read" if method == "GET" else "write")
     frozen_roles = tuple(roles)
 
     def register(view: View) -> View:
@@ -191,4 +194,4 @@ def list_route(
     view.__name__ = view.__qualname__ = name
     view.__doc__ = summary
     view.__annotations__ = {"session": Session, "query": query_model, "return": Answer}
-    route(bp, "GET", rule, READERS, scope="read", answer=page_of(model))(view)
+    route(bp, "GET", rule, READERS, answer=page_of(model))(view)

@@ -8,8 +8,9 @@ from flask import Blueprint, current_app
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_page, list_route, page_of, public, route
+from app.api.v1.common import Answer, ListQuery, list_page, page_of, public, route
 from app.api.v1.file_parts import FilePart
+from app.api.v1.resources import Resource, command
 from app.auth.guard import current_principal
 from app.auth.roles import DATA_STEWARDS, READERS, REGISTRARS
 from app.models.datasets import (
@@ -24,7 +25,7 @@ from app.models.vocabulary import Domain
 from app.registry import datasets as service
 from app.registry.dataset_ingest import ingest_dataset_file, parse_declared_metadata
 from app.registry.records import get_record
-from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
+from app.registry.schemas import DatasetVersionMetadata
 from app.storage import stage_stream, stored_suffix
 
 bp = Blueprint("api_datasets", __name__, url_prefix="/api/v1/datasets")
@@ -84,29 +85,10 @@ class UploadForm(BaseModel):
     metadata: str = "{}"
 
 
-list_route(
-    bp,
-    "",
-    Dataset,
-    DatasetListQuery,
-    model=DatasetPublic,
-    name="list_datasets",
-    summary="List datasets, filtered by owner or domain.",
-)
-
-
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=DatasetPublic)
-def create_dataset(session: Session, json: DatasetCreate) -> Answer:
-    """Create a dataset."""
-    actor = current_principal().username
-    dataset = service.create_dataset(session=session, data=json, actor=actor)
-    return public(DatasetPublic, dataset)
-
-
-@route(bp, "GET", "/<int:dataset_id>", READERS, scope="read", answer=DatasetPublic)
-def get_dataset(session: Session, dataset_id: int) -> Answer:
-    """One dataset."""
-    return public(DatasetPublic, get_record(session=session, model=Dataset, record_id=dataset_id))
+datasets = Resource(bp, Dataset, "dataset_id", DatasetPublic, REGISTRARS)
+datasets.listing(DatasetListQuery, DatasetPublic, "List datasets, filtered by owner or domain.")
+datasets.create(service.create_dataset, "Create a dataset.")
+datasets.get("One dataset.")
 
 
 @route(
@@ -114,7 +96,6 @@ def get_dataset(session: Session, dataset_id: int) -> Answer:
     "GET",
     "/<int:dataset_id>/versions",
     READERS,
-    scope="read",
     answer=page_of(DatasetVersionPublic),
 )
 def list_versions(session: Session, dataset_id: int, query: VersionListQuery) -> Answer:
@@ -123,21 +104,16 @@ def list_versions(session: Session, dataset_id: int, query: VersionListQuery) ->
     return list_page(session, DatasetVersion, DatasetVersionPublic, query, dataset_id=dataset_id)
 
 
-@route(
+command(
     bp,
     "POST",
     "/<int:dataset_id>/versions",
     REGISTRARS,
-    scope="write",
-    status=201,
+    service.register_version,
     answer=DatasetVersionPublic,
+    status=201,
+    summary="Register a version by reference (storage URI and SHA-256).",
 )
-def register_version(session: Session, dataset_id: int, json: DatasetVersionRegister) -> Answer:
-    """Register a version by reference (storage URI and SHA-256)."""
-    version = service.register_version(
-        session=session, dataset_id=dataset_id, data=json, actor=current_principal().username
-    )
-    return public(DatasetVersionPublic, version)
 
 
 @route(
@@ -145,7 +121,6 @@ def register_version(session: Session, dataset_id: int, json: DatasetVersionRegi
     "POST",
     "/<int:dataset_id>/versions/upload",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=DatasetVersionUploaded,
 )
@@ -174,7 +149,7 @@ def upload_version(session: Session, dataset_id: int, form: UploadForm) -> Answe
     return public(DatasetVersionUploaded, version, validation=report.to_dict())
 
 
-@route(bp, "GET", "/versions/<int:version_id>", READERS, scope="read", answer=DatasetVersionDetail)
+@route(bp, "GET", "/versions/<int:version_id>", READERS, answer=DatasetVersionDetail)
 def get_version(session: Session, version_id: int) -> Answer:
     """One dataset version with its validation report and classification."""
     version = get_record(session=session, model=DatasetVersion, record_id=version_id)
@@ -191,7 +166,6 @@ def get_version(session: Session, version_id: int) -> Answer:
     "PATCH",
     "/versions/<int:version_id>",
     DATA_STEWARDS,
-    scope="write",
     answer=DatasetVersionPublic,
 )
 def update_version(session: Session, version_id: int, json: ClassificationChange) -> Answer:
@@ -207,40 +181,27 @@ def update_version(session: Session, version_id: int, json: ClassificationChange
     return public(DatasetVersionPublic, version)
 
 
-@route(
+command(
     bp,
     "POST",
     "/versions/<int:version_id>/erasure-requests",
     DATA_STEWARDS,
-    scope="write",
-    status=201,
+    service.record_erasure_request,
+    body=ErasureRequestCreate,
     answer=ErasureRequestPublic,
+    status=201,
+    name="create_erasure_request",
+    summary="Record a GDPR Art. 17 erasure request against a version.",
 )
-def create_erasure_request(session: Session, version_id: int, json: ErasureRequestCreate) -> Answer:
-    """Record a GDPR Art. 17 erasure request against a version."""
-    request = service.record_erasure_request(
-        session=session,
-        version_id=version_id,
-        reference=json.reference,
-        actor=current_principal().username,
-    )
-    return public(ErasureRequestPublic, request)
 
 
-@route(
+command(
     bp,
     "POST",
     "/erasure-requests/<int:request_id>/resolution",
     DATA_STEWARDS,
-    scope="write",
+    service.resolve_erasure_request,
+    body=ErasureResolution,
     answer=ErasureRequestPublic,
+    summary="Close a GDPR Art. 17 erasure request with what was done (409 when already closed).",
 )
-def resolve_erasure_request(session: Session, request_id: int, json: ErasureResolution) -> Answer:
-    """Close a GDPR Art. 17 erasure request with what was done (409 when already closed)."""
-    request = service.resolve_erasure_request(
-        session=session,
-        request_id=request_id,
-        resolution=json.resolution,
-        actor=current_principal().username,
-    )
-    return public(ErasureRequestPublic, request)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.api.v1.common import Answer, ListQuery, public, route
+from app.api.v1.resources import Resource
 from app.auth.guard import current_principal
-from app.auth.roles import READERS, REGISTRARS
+from app.auth.roles import REGISTRARS
 from app.models.base import RowId
 from app.models.deployments import Deployment, DeploymentPublic
 from app.models.vocabulary import DeploymentState
 from app.registry import deployments as service
-from app.registry.records import get_record
-from app.registry.schemas import DeploymentCreate, DeploymentUpdate, TransitionRequest
+from app.registry.schemas import TransitionRequest
 from app.registry.state_machines import DEPLOYMENT_MACHINE
 
 bp = Blueprint("api_deployments", __name__, url_prefix="/api/v1/deployments")
@@ -32,7 +32,7 @@ class DeploymentDetail(DeploymentPublic):
     allowed_transitions: list[str]
 
 
-def _body(deployment: Deployment) -> DeploymentDetail:
+def _body(_session: Session, deployment: Deployment) -> DeploymentDetail:
     return public(
         DeploymentDetail,
         deployment,
@@ -40,37 +40,11 @@ def _body(deployment: Deployment) -> DeploymentDetail:
     )
 
 
-list_route(
-    bp,
-    "",
-    Deployment,
-    DeploymentListQuery,
-    model=DeploymentPublic,
-    name="list_deployments",
-    summary="List deployments.",
-)
-
-
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=DeploymentDetail)
-def create_deployment(session: Session, json: DeploymentCreate) -> Answer:
-    """Create a deployment in staging."""
-    actor = current_principal().username
-    return _body(service.create_deployment(session=session, data=json, actor=actor))
-
-
-@route(bp, "GET", "/<int:deployment_id>", READERS, scope="read", answer=DeploymentDetail)
-def get_deployment(session: Session, deployment_id: int) -> Answer:
-    """One deployment."""
-    return _body(get_record(session=session, model=Deployment, record_id=deployment_id))
-
-
-@route(bp, "PATCH", "/<int:deployment_id>", REGISTRARS, scope="write", answer=DeploymentDetail)
-def update_deployment(session: Session, deployment_id: int, json: DeploymentUpdate) -> Answer:
-    """Change endpoint or monitoring settings."""
-    deployment = service.update_deployment(
-        session=session, deployment_id=deployment_id, data=json, actor=current_principal().username
-    )
-    return _body(deployment)
+deployments = Resource(bp, Deployment, "deployment_id", DeploymentDetail, REGISTRARS, body=_body)
+deployments.listing(DeploymentListQuery, DeploymentPublic, "List deployments.")
+deployments.create(service.create_deployment, "Create a deployment in staging.")
+deployments.get("One deployment.")
+deployments.update(service.update_deployment, "Change endpoint or monitoring settings.")
 
 
 @route(
@@ -78,7 +52,6 @@ def update_deployment(session: Session, deployment_id: int, json: DeploymentUpda
     "POST",
     "/<int:deployment_id>/transitions",
     REGISTRARS,
-    scope="write",
     answer=DeploymentDetail,
 )
 def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:
@@ -90,4 +63,4 @@ def transition_deployment(session: Session, deployment_id: int, json: Transition
         actor=current_principal().username,
         reason=json.reason,
     )
-    return _body(deployment)
+    return _body(session, deployment)

@@ -10,15 +10,17 @@ verdict (review, suspension).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from flask import Blueprint, current_app
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from werkzeug.datastructures import FileStorage
 
 from app.api.v1.common import Answer, ListQuery, list_route, public, route
 from app.api.v1.file_parts import FilePart, OptionalFilePart
+from app.api.v1.resources import command
 from app.auth.guard import current_principal
 from app.auth.roles import APPROVERS, GATE_CALLERS, REGISTRARS
 from app.errors import ValidationError
@@ -107,6 +109,9 @@ class IncidentVerdict(IncidentPublic):
     verdict: dict[str, Any]
 
 
+Judged = TypeVar("Judged", MonitoringBatchVerdict, IncidentVerdict)
+
+
 def _metric_names(text: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for pair in filter(None, (part.strip() for part in text.split(","))):
@@ -115,6 +120,25 @@ def _metric_names(text: str) -> dict[str, str]:
             raise ValidationError(f"metric_names: '{pair}' is not task/metric=name")
         names[key.strip()] = name.strip()
     return names
+
+
+def _judged(
+    session: Session,
+    record: Callable[..., tuple[SQLModel, dict[str, Any]]],
+    answer: type[Judged],
+    deployment_id: int,
+    data: BaseModel,
+) -> Judged:
+    """What ``record`` stored about the deployment (a batch, an incident) as ``answer``, with
+    the verdict the policy then gave on the deployment; the caller is the actor."""
+    recorded, verdict = record(
+        session=session,
+        engine=current_policy_engine(),
+        deployment_id=deployment_id,
+        data=data,
+        actor=current_principal().username,
+    )
+    return public(answer, recorded, verdict=verdict)
 
 
 def _read_part(upload: FileStorage) -> bytes:
@@ -130,7 +154,6 @@ def _read_part(upload: FileStorage) -> bytes:
     "POST",
     "/models/<int:model_id>/evidence",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=EvidenceImportPublic,
 )
@@ -210,43 +233,29 @@ list_route(
 )
 
 
-@route(
+command(
     bp,
     "POST",
     "/findings/<int:finding_id>/decisions",
     APPROVERS,
-    scope="write",
+    findings.decide_finding,
+    body=FindingDecision,
     answer=RedTeamFindingPublic,
+    summary="Mitigate (with evidence), accept (with a justification) or close a finding.",
 )
-def decide_finding(session: Session, finding_id: int, json: FindingDecision) -> Answer:
-    """Mitigate (with evidence), accept (with a justification) or close a finding."""
-    finding = findings.decide_finding(
-        session=session,
-        finding_id=finding_id,
-        action=json.action,
-        actor=current_principal().username,
-        text=json.text,
-    )
-    return public(RedTeamFindingPublic, finding)
 
 
-@route(
+command(
     bp,
     "POST",
     "/evaluations/<int:evaluation_id>/supersede",
     APPROVERS,
-    scope="write",
+    supersede_evaluation,
+    body=EvaluationSupersede,
     answer=EvaluationPublic,
+    name="supersede",
+    summary="Withdraw a wrong evaluation from the gates, with a reason (the record stays).",
 )
-def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -> Answer:
-    """Withdraw a wrong evaluation from the gates, with a reason (the record stays)."""
-    evaluation = supersede_evaluation(
-        session=session,
-        evaluation_id=evaluation_id,
-        reason=json.reason,
-        actor=current_principal().username,
-    )
-    return public(EvaluationPublic, evaluation)
 
 
 @route(
@@ -254,7 +263,6 @@ def supersede(session: Session, evaluation_id: int, json: EvaluationSupersede) -
     "PUT",
     "/deployments/<int:deployment_id>/monitoring/baseline",
     GATE_CALLERS,
-    scope="write",
     answer=MonitoringBaselinePublic,
 )
 def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> Answer:
@@ -275,20 +283,12 @@ def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> 
     "POST",
     "/deployments/<int:deployment_id>/monitoring/batches",
     REGISTRARS,
-    scope="write",
     status=201,
     answer=MonitoringBatchVerdict,
 )
 def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate) -> Answer:
     """Receive a monitoring batch; answers with its drift and the policy's verdict."""
-    batch, verdict = monitoring.receive_batch(
-        session=session,
-        engine=current_policy_engine(),
-        deployment_id=deployment_id,
-        data=json,
-        actor=current_principal().username,
-    )
-    return public(MonitoringBatchVerdict, batch, verdict=verdict)
+    return _judged(session, monitoring.receive_batch, MonitoringBatchVerdict, deployment_id, json)
 
 
 @route(
@@ -296,36 +296,21 @@ def post_batch(session: Session, deployment_id: int, json: MonitoringBatchCreate
     "POST",
     "/deployments/<int:deployment_id>/incidents",
     GATE_CALLERS,
-    scope="write",
     status=201,
     answer=IncidentVerdict,
 )
 def post_incident(session: Session, deployment_id: int, json: IncidentCreate) -> Answer:
     """Open an incident on a deployment; answers with the policy's verdict."""
-    incident, verdict = monitoring.open_incident(
-        session=session,
-        engine=current_policy_engine(),
-        deployment_id=deployment_id,
-        data=json,
-        actor=current_principal().username,
-    )
-    return public(IncidentVerdict, incident, verdict=verdict)
+    return _judged(session, monitoring.open_incident, IncidentVerdict, deployment_id, json)
 
 
-@route(
+command(
     bp,
     "POST",
     "/incidents/<int:incident_id>/resolution",
     GATE_CALLERS,
-    scope="write",
+    monitoring.resolve_incident,
+    body=IncidentResolve,
     answer=IncidentPublic,
+    summary="Record how an incident was resolved.",
 )
-def resolve_incident(session: Session, incident_id: int, json: IncidentResolve) -> Answer:
-    """Record how an incident was resolved."""
-    incident = monitoring.resolve_incident(
-        session=session,
-        incident_id=incident_id,
-        resolution=json.resolution,
-        actor=current_principal().username,
-    )
-    return public(IncidentPublic, incident)

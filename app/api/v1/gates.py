@@ -6,16 +6,16 @@ from flask import Blueprint
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.api.v1.common import Answer, ListQuery, public, route
+from app.api.v1.resources import Resource
 from app.auth.guard import current_principal
-from app.auth.roles import GATE_CALLERS, READERS
+from app.auth.roles import GATE_CALLERS
 from app.db import read_only_unit_of_work
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import judge_gate, record_judgement
 from app.models.base import RowId
 from app.models.governance import PolicyDecision, PolicyDecisionPublic
 from app.models.vocabulary import DecisionOutcome, GateName, GateSubject
-from app.registry.records import get_record
 
 bp = Blueprint("api_gates", __name__, url_prefix="/api/v1")
 
@@ -67,23 +67,10 @@ def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
     return public(PolicyDecisionPublic, decision)
 
 
-list_route(
-    bp,
-    "/decisions",
-    PolicyDecision,
+decisions = Resource(bp, PolicyDecision, "decision_id", PolicyDecisionPublic, rule="/decisions")
+decisions.listing(
     DecisionQuery,
-    model=PolicyDecisionPublic,
-    name="list_decisions",
-    summary="Stored decisions, filtered by gate, subject, outcome or engine.",
+    PolicyDecisionPublic,
+    "Stored decisions, filtered by gate, subject, outcome or engine.",
 )
-
-
-@route(
-    bp, "GET", "/decisions/<int:decision_id>", READERS, scope="read", answer=PolicyDecisionPublic
-)
-def get_decision(session: Session, decision_id: int) -> Answer:
-    """One stored decision with every control's outcome."""
-    return public(
-        PolicyDecisionPublic,
-        get_record(session=session, model=PolicyDecision, record_id=decision_id),
-    )
+decisions.get("One stored decision with every control's outcome.")

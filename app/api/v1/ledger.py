@@ -68,7 +68,7 @@ class LedgerVerificationPublic(BaseModel):
     last_full_at: datetime | None
 
 
-@route(bp, "GET", "/events", READERS, scope="read", answer=LedgerEventPage)
+@route(bp, "GET", "/events", READERS, answer=LedgerEventPage)
 def list_events(session: Session, query: LedgerQuery) -> Answer:
     """Ledger events in chain order."""
     statement = select(LedgerEvent).order_by(col(LedgerEvent.seq))
@@ -86,7 +86,7 @@ def list_events(session: Session, query: LedgerQuery) -> Answer:
     return {"items": [event_to_dict(e) for e in items], "next_after": next_after}
 
 
-@route(bp, "GET", "/verify", READERS, scope="read", answer=LedgerVerificationPublic)
+@route(bp, "GET", "/verify", READERS, answer=LedgerVerificationPublic)
 def verify(session: Session) -> Answer:
     """Verify the events since the last verified one and report the state.
 

@@ -47,9 +47,7 @@ class DeploymentList(BaseModel):
     items: list[DeploymentPublic]
 
 
-@route(
-    bp, "GET", "/<subject_type>/<int:subject_id>", READERS, scope="read", answer=LineageGraphPublic
-)
+@route(bp, "GET", "/<subject_type>/<int:subject_id>", READERS, answer=LineageGraphPublic)
 def get_lineage(session: Session, subject_type: str, subject_id: int) -> Answer:
     """Everything upstream and downstream of a deployment, model version, run or dataset version."""
     return lineage(session=session, subject_type=subject_type, subject_id=subject_id).to_dict()
@@ -60,7 +58,6 @@ def get_lineage(session: Session, subject_type: str, subject_id: int) -> Answer:
     "GET",
     "/dataset_version/<int:version_id>/deployments",
     READERS,
-    scope="read",
     answer=DeploymentList,
 )
 def deployments_of_dataset_version(session: Session, version_id: int) -> Answer:

@@ -6,7 +6,8 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, list_route, public, route
+from app.api.v1.common import Answer, ListQuery, public, route
+from app.api.v1.resources import Resource, command
 from app.auth.guard import current_principal
 from app.auth.roles import READERS, REGISTRARS
 from app.models.model_versions import (
@@ -19,10 +20,7 @@ from app.models.vocabulary import Domain
 from app.registry import model_versions as service
 from app.registry.records import get_record
 from app.registry.schemas import (
-    EvaluationCreate,
     ModelCardUpdate,
-    ModelVersionCreate,
-    ModelVersionUpdate,
 )
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1/models")
@@ -62,40 +60,14 @@ def _model_body(session: Session, model: ModelVersion | int) -> ModelVersionDeta
     )
 
 
-list_route(
-    bp,
-    "",
-    ModelVersion,
-    ModelListQuery,
-    model=ModelVersionPublic,
-    name="list_models",
-    summary="List model versions.",
-)
+models = Resource(bp, ModelVersion, "model_id", ModelVersionDetail, REGISTRARS, body=_model_body)
+models.listing(ModelListQuery, ModelVersionPublic, "List model versions.")
+models.create(service.create_model_version, "Register a model version.")
+models.get("One model version with its card.")
+models.update(service.update_model_version, "Change a model version's governance fields.")
 
 
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=ModelVersionDetail)
-def create_model(session: Session, json: ModelVersionCreate) -> Answer:
-    """Register a model version."""
-    actor = current_principal().username
-    model = service.create_model_version(session=session, data=json, actor=actor)
-    return _model_body(session, model)
-
-
-@route(bp, "GET", "/<int:model_id>", READERS, scope="read", answer=ModelVersionDetail)
-def get_model(session: Session, model_id: int) -> Answer:
-    """One model version with its card."""
-    return _model_body(session, model_id)
-
-
-@route(bp, "PATCH", "/<int:model_id>", REGISTRARS, scope="write", answer=ModelVersionDetail)
-def update_model(session: Session, model_id: int, json: ModelVersionUpdate) -> Answer:
-    """Change a model version's governance fields."""
-    actor = current_principal().username
-    model = service.update_model_version(session=session, model_id=model_id, data=json, actor=actor)
-    return _model_body(session, model)
-
-
-@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, scope="write", answer=ModelVersionDetail)
+@route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, answer=ModelVersionDetail)
 def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     """Set sections of the model card."""
     actor = current_principal().username
@@ -103,7 +75,7 @@ def set_card(session: Session, model_id: int, json: ModelCardUpdate) -> Answer:
     return _model_body(session, model_id)
 
 
-@route(bp, "GET", "/<int:model_id>/evaluations", READERS, scope="read", answer=EvaluationList)
+@route(bp, "GET", "/<int:model_id>/evaluations", READERS, answer=EvaluationList)
 def list_evaluations(session: Session, model_id: int) -> Answer:
     """A model version's evaluations, superseded ones included (with who, when and why)."""
     get_record(session=session, model=ModelVersion, record_id=model_id)
@@ -113,17 +85,13 @@ def list_evaluations(session: Session, model_id: int) -> Answer:
     return EvaluationList(items=[public(EvaluationPublic, e) for e in evaluations])
 
 
-@route(
+command(
     bp,
     "POST",
     "/<int:model_id>/evaluations",
     REGISTRARS,
-    scope="write",
-    status=201,
+    service.add_evaluation,
     answer=EvaluationPublic,
+    status=201,
+    summary="Record a benchmark or red-team result.",
 )
-def add_evaluation(session: Session, model_id: int, json: EvaluationCreate) -> Answer:
-    """Record a benchmark or red-team result."""
-    actor = current_principal().username
-    evaluation = service.add_evaluation(session=session, model_id=model_id, data=json, actor=actor)
-    return public(EvaluationPublic, evaluation)

@@ -97,7 +97,6 @@ def _body(report: Report) -> ReportDetail:
     "POST",
     "",
     REPORT_GENERATORS,
-    scope="write",
     status=201,
     answer=ReportDetail,
     refusals=(502, 504),
@@ -116,7 +115,7 @@ def generate(session: Session, json: ReportCreate) -> Answer:
     return _body(report)
 
 
-@route(bp, "GET", "", REPORT_READERS, scope="read", answer=page_of(ReportDetail))
+@route(bp, "GET", "", REPORT_READERS, answer=page_of(ReportDetail))
 def list_reports(session: Session, query: ReportListQuery) -> Answer:
     """Reports, oldest first, filtered by kind and subject."""
     filters = query.model_dump(exclude={"after", "limit"})
@@ -126,7 +125,7 @@ def list_reports(session: Session, query: ReportListQuery) -> Answer:
     return page_of(ReportDetail)(items=[_body(r) for r in page.items], next_after=page.next_after)
 
 
-@route(bp, "GET", "/<int:report_id>", REPORT_READERS, scope="read", answer=ReportDetail)
+@route(bp, "GET", "/<int:report_id>", REPORT_READERS, answer=ReportDetail)
 def get_report(session: Session, report_id: int) -> Answer:
     """One report's record."""
     return _body(get_record(session=session, model=Report, record_id=report_id))
@@ -137,7 +136,6 @@ def get_report(session: Session, report_id: int) -> Answer:
     "GET",
     "/<int:report_id>/download",
     REPORT_READERS,
-    scope="read",
     answer=None,
     file_type="application/pdf",
 )
@@ -178,7 +176,6 @@ class UploadVerificationPublic(BaseModel):
     "POST",
     "/verify",
     REPORT_READERS,
-    scope="write",
     answer=UploadVerificationPublic,
 )
 def verify(session: Session, form: VerifyForm) -> Answer:

@@ -6,10 +6,11 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, dump, list_route, public, route
+from app.api.v1.common import Answer, ListQuery, dump, public, route
+from app.api.v1.resources import Resource
 from app.approvals.cancellation import move_run
 from app.auth.guard import current_principal
-from app.auth.roles import READERS, REGISTRARS
+from app.auth.roles import REGISTRARS
 from app.gates.engine_binding import current_policy_engine
 from app.launch import service as launch_service
 from app.launch.binding import current_launcher
@@ -20,7 +21,7 @@ from app.models.vocabulary import Platform, RunState
 from app.problems import problem_for
 from app.registry import runs as service
 from app.registry.records import get_record
-from app.registry.schemas import RunCreate, RunUpdate, TransitionRequest
+from app.registry.schemas import TransitionRequest
 from app.registry.state_machines import RUN_MACHINE
 
 bp = Blueprint("api_runs", __name__, url_prefix="/api/v1/runs")
@@ -72,39 +73,16 @@ def _run_body(session: Session, run: FineTuneRun | int) -> RunDetail:
     )
 
 
-list_route(
-    bp,
-    "",
-    FineTuneRun,
-    RunListQuery,
-    model=FineTuneRunPublic,
-    name="list_runs",
-    summary="List runs, filtered by state, platform or requester.",
+runs = Resource(bp, FineTuneRun, "run_id", RunDetail, REGISTRARS, body=_run_body)
+runs.listing(
+    RunListQuery, FineTuneRunPublic, "List runs, filtered by state, platform or requester."
 )
+runs.create(service.create_run, "Create a draft run.")
+runs.get("One run with its dataset versions and allowed transitions.")
+runs.update(service.update_run, "Edit a draft run.")
 
 
-@route(bp, "POST", "", REGISTRARS, scope="write", status=201, answer=RunDetail)
-def create_run(session: Session, json: RunCreate) -> Answer:
-    """Create a draft run."""
-    actor = current_principal().username
-    return _run_body(session, service.create_run(session=session, data=json, actor=actor))
-
-
-@route(bp, "GET", "/<int:run_id>", READERS, scope="read", answer=RunDetail)
-def get_run(session: Session, run_id: int) -> Answer:
-    """One run with its dataset versions and allowed transitions."""
-    return _run_body(session, run_id)
-
-
-@route(bp, "PATCH", "/<int:run_id>", REGISTRARS, scope="write", answer=RunDetail)
-def update_run(session: Session, run_id: int, json: RunUpdate) -> Answer:
-    """Edit a draft run."""
-    actor = current_principal().username
-    run = service.update_run(session=session, run_id=run_id, data=json, actor=actor)
-    return _run_body(session, run)
-
-
-@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, scope="write", answer=RunDetail)
+@route(bp, "POST", "/<int:run_id>/datasets", REGISTRARS, answer=RunDetail)
 def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer:
     """Attach a dataset version to a draft run."""
     service.attach_dataset_version(
@@ -116,7 +94,7 @@ def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer
     return _run_body(session, run_id)
 
 
-@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, scope="write", answer=RunDetail)
+@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, answer=RunDetail)
 def transition_run(session: Session, run_id: int, json: TransitionRequest) -> Answer:
     """Move a run along its state machine (gated edges go through their workflow)."""
     actor = current_principal().username
@@ -158,7 +136,6 @@ def launch_run(session: Session, run_id: int) -> Answer:
     "POST",
     "/<int:run_id>/cancel",
     REGISTRARS,
-    scope="write",
     answer=RunDetail,
     refusals=(502,),
 )
