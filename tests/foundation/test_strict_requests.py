@@ -150,3 +150,46 @@ def test_a_body_beyond_the_json_limit_is_413_before_it_is_read(app: Flask, make_
     problem = _problem(actor.post("/api/v1/runs", data=body, content_type="application/json"), 413)
     assert f"{limit:,}" in problem["detail"] and "GATEHOUSE_MAX_JSON_BYTES" in problem["detail"]
     assert _run_count(actor) == 0
+
+
+def test_a_multipart_part_without_a_readable_name_is_a_400(app: Flask, make_actor: Any) -> None:
+    """Found by the contract fuzz: a part whose name holds a raw line break reaches the form
+    parser as a part named None, and the idempotency fingerprint, which sorts the parts by name, failed
+    with a 500. It is refused as a malformed form before anything runs, key or not."""
+    actor = make_actor("ml_engineer")
+    dataset_id = actor.post(
+        "/api/v1/datasets", json={"name": "faq", "owner": actor.username}
+    ).get_json()["id"]
+    boundary = b"gatehouse-test-boundary"
+    parts = [
+        (b'name="note\rx"', b"text"),
+        (b'name="note"', b"text"),
+        (b'name="format"', b"llama_io"),
+        (b'name="file"; filename="faq.jsonl"', b'{"input": "Fee?", "output": "None."}\n'),
+    ]
+    body = (
+        b"".join(
+            b"--"
+            + boundary
+            + b"\r\nContent-Disposition: form-data; "
+            + header
+            + b"\r\n\r\n"
+            + content
+            + b"\r\n"
+            for header, content in parts
+        )
+        + b"--"
+        + boundary
+        + b"--\r\n"
+    )
+    url = f"/api/v1/datasets/{dataset_id}/versions/upload"
+    for key in ({"Idempotency-Key": "upload-1"}, {}):
+        response = actor.client.post(
+            url,
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary.decode()}",
+            headers={**actor.headers(), **key},
+        )
+        problem = _problem(response, 400)
+        assert problem["title"] == "Malformed form"
+    assert actor.get(f"/api/v1/datasets/{dataset_id}/versions").get_json()["items"] == []

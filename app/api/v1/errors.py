@@ -11,6 +11,7 @@ __all__ = [
     "IdempotencyKeyInFlightError",
     "IdempotencyKeyReusedError",
     "InvalidIdempotencyKeyError",
+    "MalformedFormError",
     "MalformedJsonError",
     "RequestValidationError",
     "SecretNotReplayedError",
@@ -28,6 +29,10 @@ class RequestValidationError(ValidationError, title="Invalid request"):
 
 class MalformedJsonError(ValidationError, status=400, title="Malformed JSON"):
     """The body claims to be JSON but does not parse."""
+
+
+class MalformedFormError(ValidationError, status=400, title="Malformed form"):
+    """A multipart body has a part the form parser cannot name."""
 
 
 class UnsupportedMediaTypeError(ValidationError, status=415, title="Unsupported media type"):

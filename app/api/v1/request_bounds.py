@@ -27,6 +27,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from app.api.v1.errors import (
+    MalformedFormError,
     MalformedJsonError,
     RequestValidationError,
     UnsupportedMediaTypeError,
@@ -109,11 +110,24 @@ def bounded(parts: Mapping[str, Any], view: Callable[..., Any]) -> Callable[...,
             _check_query()
         if "form" in declared:
             bound_form_size(declared["form"])
+            _check_part_names()
             for name, text in request.form.items(multi=True):
                 check_text(text, f"form.{name}")
         return view(**kwargs)
 
     return checked
+
+
+def _check_part_names() -> None:
+    """Refuse a multipart part whose name the form parser could not read (it is then None):
+    such a part belongs to no field, and later steps (the idempotency fingerprint sorts the
+    parts by name) must not have to guess what it was."""
+    parts = [*request.form.keys(), *request.files.keys()]
+    if None in parts:
+        raise MalformedFormError(
+            "a part of the multipart body has no readable name "
+            "(its Content-Disposition header could not be read)"
+        )
 
 
 def _check_media_type(part: str) -> None:
