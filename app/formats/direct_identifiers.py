@@ -6,9 +6,9 @@ erasure impossible. :func:`direct_identifiers` names the kinds of direct identif
 text holds, so the service can refuse it before anything is stored.
 
 It runs on every vote, so it uses plain regular expressions: presidio (what the dataset
-scan uses, :mod:`app.formats.recognizers`) takes about 6 s to import and build in each
-process and 2 to 7 ms per short text, measured on this machine class; these patterns take
-microseconds. They are the same kinds presidio finds, written for text a person types:
+scan uses, :mod:`app.formats.recognizers`) takes seconds to import and build in each
+process and milliseconds per short text; these patterns take microseconds (figures from
+``bench/free_text_check.py`` in the README). They are the same kinds presidio finds, written for text a person types:
 an SSN (area, group and serial not zero, area not 666 or 9xx), an e-mail address, a phone
 number in the usual written forms, a payment card (13 to 19 digits passing Luhn), an
 IBAN (passing its mod-97 check) or a labelled account number, and a labelled medical

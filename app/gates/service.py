@@ -85,13 +85,12 @@ def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> P
     ledger event names the record itself (``finetune_run``), like every record event.
     """
     gate, decision, document = judgement.gate, judgement.decision, judgement.document
-    members = _encoded_members(document)
     record = PolicyDecision(
         gate=gate,
         subject_type=GATE_SUBJECTS[gate],
         subject_id=judgement.subject_id,
-        input_sha256=_digest_of(members),
-        evidence_sha256=_digest_of(members, leaving_out=_NOT_EVIDENCE),
+        input_sha256=sha256_hex(canonical_json(document)),
+        evidence_sha256=evidence_sha256(document),
         bundle_sha256=decision.bundle_hash,
         engine=decision.engine,
         allow=decision.allow,
@@ -194,30 +193,10 @@ def judged_evidence(document: dict[str, Any]) -> dict[str, list[str]]:
     return {"audit_ids": [str(audit["id"]) for audit in document.get("audits", [])]}
 
 
-#: The members of an input that are not evidence: the clock and the votes.
-_NOT_EVIDENCE = frozenset({"now", "approvals"})
-
-
-def _encoded_members(document: dict[str, Any]) -> dict[str, bytes]:
-    """Each top-level member of ``document`` in canonical JSON, encoded once, so that the
-    input digest and the evidence digest do not each encode the whole document again."""
-    return {key: canonical_json(value) for key, value in document.items()}
-
-
-def _digest_of(members: dict[str, bytes], leaving_out: Collection[str] = ()) -> str:
-    """SHA-256 of the canonical JSON of the document ``members`` form, less ``leaving_out``:
-    the bytes :func:`canonical_json` writes for that document (keys sorted, no spaces)."""
-    body = b",".join(
-        canonical_json(key) + b":" + members[key]
-        for key in sorted(members)
-        if key not in leaving_out
-    )
-    return sha256_hex(b"{" + body + b"}")
-
-
 def evidence_sha256(document: dict[str, Any]) -> str:
     """Digest of what a decision was about: the input without the clock and the votes."""
-    return _digest_of(_encoded_members(document), leaving_out=_NOT_EVIDENCE)
+    evidence = {k: v for k, v in document.items() if k not in ("now", "approvals")}
+    return sha256_hex(canonical_json(evidence))
 
 
 def current_evidence_sha256(*, session: Session, gate: str, subject_id: int) -> str:

@@ -76,7 +76,6 @@ _JSON_VALUES = st.recursive(
 def test_the_evidence_digest_is_that_of_the_canonical_json_without_clock_and_votes(
     document: dict[str, Any],
 ) -> None:
-    # The digest is assembled from each member encoded once; it must be the very digest
-    # of the whole evidence encoded at once, whatever the keys and values.
+    # Whatever the keys and values, the digest is that of the evidence's canonical JSON.
     evidence = {k: v for k, v in document.items() if k not in ("now", "approvals")}
     assert evidence_sha256(document) == sha256_hex(canonical_json(evidence))
