@@ -34,6 +34,16 @@ from app.models.datasets import ErasureRequest
 from app.models.evidence import AuditRun
 from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
 from app.models.monitoring import Incident, MonitoringBaseline, MonitoringBatch
+from app.models.users import RoleName
+from app.models.vocabulary import (
+    AuditKind,
+    AuditState,
+    DecisionOutcome,
+    FindingSeverity,
+    GateName,
+    GateSubject,
+    VoteDecision,
+)
 
 RECORDING = Path(__file__).parent / "data" / "demo_gate_inputs.json"
 #: A fixed clock for the documents and for every row this module writes.
@@ -103,7 +113,11 @@ def _add_evidence(session: Session, seed: DemoSeed) -> None:
                 ],
             )
         )
-    for severity, resolved in (("high", None), ("low", _at(5)), ("critical", None)):
+    for severity, resolved in (
+        (FindingSeverity.HIGH, None),
+        (FindingSeverity.LOW, _at(5)),
+        (FindingSeverity.CRITICAL, None),
+    ):
         session.add(
             Incident(
                 deployment_id=notes,
@@ -118,10 +132,10 @@ def _add_evidence(session: Session, seed: DemoSeed) -> None:
             )
         )
     for kind, status, hours, ratio in (
-        ("fairness", "succeeded", 40, 0.71),
-        ("fairness", "succeeded", 30, 0.86),
-        ("fairness", "failed", 20, None),
-        ("explainability", "succeeded", 25, None),
+        (AuditKind.FAIRNESS, AuditState.SUCCEEDED, 40, 0.71),
+        (AuditKind.FAIRNESS, AuditState.SUCCEEDED, 30, 0.86),
+        (AuditKind.FAIRNESS, AuditState.FAILED, 20, None),
+        (AuditKind.EXPLAINABILITY, AuditState.SUCCEEDED, 25, None),
     ):
         session.add(
             AuditRun(
@@ -130,7 +144,7 @@ def _add_evidence(session: Session, seed: DemoSeed) -> None:
                 status=status,
                 parameters={},
                 summary={"adverse_impact_ratio": ratio, "principal_reasons_available": True}
-                if status == "succeeded"
+                if status == AuditState.SUCCEEDED
                 else {},
                 requested_by="scheduler",
                 created_at=_at(hours + 1),
@@ -138,23 +152,23 @@ def _add_evidence(session: Session, seed: DemoSeed) -> None:
             )
         )
     decision = PolicyDecision(
-        gate="production_promotion",
-        subject_type="deployment",
+        gate=GateName.PRODUCTION_PROMOTION,
+        subject_type=GateSubject.DEPLOYMENT,
         subject_id=credit,
         input_sha256="0" * 64,
         evidence_sha256="0" * 64,
         bundle_sha256="0" * 64,
         engine="test",
         allow=True,
-        outcome="allowed",
+        outcome=DecisionOutcome.ALLOWED,
         result={},
         actor="release-bot",
     )
     session.add(decision)
     session.flush()
     request = ApprovalRequest(
-        gate="production_promotion",
-        subject_type="deployment",
+        gate=GateName.PRODUCTION_PROMOTION,
+        subject_type=GateSubject.DEPLOYMENT,
         subject_id=credit,
         decision_id=decision.id or 0,
         required_approvals=[{"role": "model_risk", "count": 1}],
@@ -166,8 +180,8 @@ def _add_evidence(session: Session, seed: DemoSeed) -> None:
     session.add(request)
     session.flush()
     for voter, role, vote in (
-        ("marcus", "model_risk", "approve"),
-        ("olivia", "compliance_officer", "reject"),
+        ("marcus", RoleName.MODEL_RISK, VoteDecision.APPROVE),
+        ("olivia", RoleName.COMPLIANCE_OFFICER, VoteDecision.REJECT),
     ):
         session.add(
             ApprovalVote(
