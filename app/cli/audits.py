@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 import pandas as pd
@@ -36,6 +36,9 @@ __all__ = ["cli_group"]
 #: Exit status for an unusable input (click uses the same for usage errors).
 INPUT_ERROR_EXIT = 2
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 def _default(name: str) -> Any:
     """The default :class:`AuditParameters` declares for ``name`` (the API's and the scheduler's)."""
@@ -52,6 +55,12 @@ _seed_option = click.option("--seed", default=_default("seed"), show_default=Tru
 _top_k_option = click.option(
     "--top-k", default=_default("top_k"), show_default=True, type=click.IntRange(min=1)
 )
+
+
+def _fairness_figure_options(command: Callable[P, R]) -> Callable[P, R]:
+    """How the fairness figures are computed, for every command that computes them (now or
+    on a schedule): the favourable label and the bootstrap's resamples and seed."""
+    return _positive_label_option(_bootstrap_option(_seed_option(command)))
 
 
 @click.group(name="audit")
@@ -114,9 +123,7 @@ def _figure(value: float | None) -> str:
 @click.option("--sensitive", required=True, help="Sensitive feature column(s), comma-separated.")
 @click.option("--score", default=None, help="Column with the model's score (adds ROC AUC).")
 @click.option("--weight", default=None, help="Column with sample weights.")
-@_positive_label_option
-@_bootstrap_option
-@_seed_option
+@_fairness_figure_options
 @click.option(
     "--min-group-size",
     default=_default("min_group_size"),
@@ -294,9 +301,7 @@ def _print_explanation(result: ExplainabilityResult) -> None:
 @click.option("--sensitive", default=None, help="Sensitive column(s), comma-separated.")
 @click.option("--features", default=None, help="Model feature columns (default: the model's own).")
 @click.option("--id-column", default=None, help="Column with decision ids (explainability).")
-@_positive_label_option
-@_bootstrap_option
-@_seed_option
+@_fairness_figure_options
 @_top_k_option
 @click.option("--disable", is_flag=True, help="Record the schedule switched off.")
 @with_app_context

@@ -36,6 +36,10 @@ _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 _trust_option = trust_option(
     "PEM/DER certificate of a trusted root for checkpoint signatures (repeatable)."
 )
+_out = click.option("--out", "output", required=True, type=OUTPUT_FILE)
+_checkpoint_option = click.option(
+    "--checkpoint", "checkpoint_path", required=True, type=EXISTING_FILE
+)
 
 
 @click.group(name="ledger")
@@ -149,12 +153,7 @@ def checkpoint_command(output: Path | None, actor: str) -> None:
 
 @cli_group.command("export-checkpoint")
 @click.argument("checkpoint_id", required=False, type=int)
-@click.option(
-    "--out",
-    "output",
-    required=True,
-    type=OUTPUT_FILE,
-)
+@_out
 @with_app_context
 def export_checkpoint_command(checkpoint_id: int | None, output: Path) -> None:
     """Write stored checkpoint CHECKPOINT_ID (default: the latest) as a file."""
@@ -174,12 +173,9 @@ def export_checkpoint_command(checkpoint_id: int | None, output: Path) -> None:
     click.echo(f"checkpoint {row.id} (event {row.seq}) written to {output}")
 
 
-_out = click.option("--out", "output", required=True, type=OUTPUT_FILE)
-
-
 @cli_group.command("prove-inclusion")
 @click.argument("seq", type=click.IntRange(min=1))
-@click.option("--checkpoint", "checkpoint_path", required=True, type=EXISTING_FILE)
+@_checkpoint_option
 @_out
 @with_app_context
 def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> None:
@@ -194,7 +190,7 @@ def prove_inclusion_command(seq: int, checkpoint_path: Path, output: Path) -> No
 
 @cli_group.command("check-inclusion")
 @click.argument("proof_path", type=EXISTING_FILE)
-@click.option("--checkpoint", "checkpoint_path", required=True, type=EXISTING_FILE)
+@_checkpoint_option
 @_trust_option
 def check_inclusion_command(
     proof_path: Path, checkpoint_path: Path, trust_roots: list[Any]

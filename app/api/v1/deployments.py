@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, public, route
+from app.api.v1.common import ListQuery, public
 from app.api.v1.resources import Resource
-from app.auth.guard import current_principal
 from app.auth.roles import REGISTRARS
 from app.models.base import RowId
 from app.models.deployments import Deployment, DeploymentPublic
@@ -47,20 +46,11 @@ deployments.get("One deployment.")
 deployments.update(service.update_deployment, "Change endpoint or monitoring settings.")
 
 
-@route(
-    bp,
+deployments.command(
     "POST",
-    "/<int:deployment_id>/transitions",
-    REGISTRARS,
-    answer=DeploymentDetail,
+    "transitions",
+    service.move_deployment,
+    "Move a deployment along its state machine (gated edges go through their workflow).",
+    name="transition_deployment",
+    body=TransitionRequest,
 )
-def transition_deployment(session: Session, deployment_id: int, json: TransitionRequest) -> Answer:
-    """Move a deployment along its state machine (gated edges go through their workflow)."""
-    deployment = service.move_deployment(
-        session=session,
-        deployment_id=deployment_id,
-        to=json.to,
-        actor=current_principal().username,
-        reason=json.reason,
-    )
-    return _body(session, deployment)

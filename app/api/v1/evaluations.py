@@ -27,7 +27,6 @@ from app.errors import ValidationError
 from app.evaluations import findings, monitoring
 from app.evaluations.importing import FORMATS, ImportOptions, import_evidence
 from app.evaluations.schemas import (
-    BaselineCreate,
     EvaluationSupersede,
     FindingDecision,
     IncidentCreate,
@@ -51,6 +50,7 @@ from app.models.model_versions import EvaluationPublic
 from app.models.monitoring import (
     Incident,
     IncidentPublic,
+    MonitoringBaseline,
     MonitoringBaselinePublic,
     MonitoringBatch,
     MonitoringBatchBase,
@@ -139,6 +139,16 @@ def _judged(
         actor=current_principal().username,
     )
     return public(answer, recorded, verdict=verdict)
+
+
+def _baseline_body(_session: Session, baseline: MonitoringBaseline) -> MonitoringBaselinePublic:
+    """A baseline as answered: how many scores and which groups, not the scores."""
+    return public(
+        MonitoringBaselinePublic,
+        baseline,
+        scores=len(baseline.scores),
+        groups=sorted(set(baseline.groups)),
+    )
 
 
 def _read_part(upload: FileStorage) -> bytes:
@@ -258,24 +268,17 @@ command(
 )
 
 
-@route(
+command(
     bp,
     "PUT",
     "/deployments/<int:deployment_id>/monitoring/baseline",
     GATE_CALLERS,
+    monitoring.record_baseline,
     answer=MonitoringBaselinePublic,
+    shown_as=_baseline_body,
+    name="put_baseline",
+    summary="Record the audit baseline of the deployment's scores (replaces an earlier one).",
 )
-def put_baseline(session: Session, deployment_id: int, json: BaselineCreate) -> Answer:
-    """Record the audit baseline of the deployment's scores (replaces an earlier one)."""
-    baseline = monitoring.record_baseline(
-        session=session, deployment_id=deployment_id, data=json, actor=current_principal().username
-    )
-    return public(
-        MonitoringBaselinePublic,
-        baseline,
-        scores=len(baseline.scores),
-        groups=sorted(set(baseline.groups)),
-    )
 
 
 @route(

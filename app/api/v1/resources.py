@@ -10,7 +10,9 @@ out only its unusual routes. The OpenAPI document is the same as for the written
 views: the path variable, the request and answer models, the statuses, and the summary.
 
 A :func:`command` is the other routine route: a service acting on what the path names,
-given the path's ids and the body's fields as its keywords, with the caller as actor.
+given the path's ids and the body's fields as its keywords, with the caller as actor (and
+what it needs of the running application, such as the policy engine); a resource's
+:meth:`Resource.command` answers with the record as its other routes do.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +92,24 @@ class Resource:
 
         self._register(view, "PATCH", self._one, self.writers, summary, json=service)
 
+    def command(
+        self, method: str, action: str, service: Callable[..., Any], summary: str, **options: Any
+    ) -> None:
+        """``method rule/<key>/action`` for the writers: a :func:`command` on one record
+        (``options`` are that function's: ``name``, ``body``, ``app_keywords``,
+        ``refusals``) whose answer is the record the service returns, as ``get`` answers it."""
+        command(
+            self.bp,
+            method,
+            f"{self._one}/{action}",
+            self.writers,
+            service,
+            answer=self.answer,
+            shown_as=self._answer,
+            summary=summary,
+            **options,
+        )
+
     @property
     def _noun(self) -> str:
         return self.key.removesuffix("_id")
@@ -128,19 +148,24 @@ def command(
     method: str,
     rule: str,
     roles: Iterable[str],
-    service: Service,
+    service: Callable[..., Any],
     *,
     answer: type[BaseModel],
     summary: str,
     body: type[BaseModel] | None = None,
     status: int = 200,
     name: str | None = None,
+    shown_as: Callable[[Session, Any], Answer] | None = None,
+    app_keywords: Mapping[str, Callable[[], Any]] | None = None,
+    refusals: Iterable[int] = (),
 ) -> None:
     """Register ``method rule`` for ``roles``: ``service`` is called with the path's
     variables and the fields of ``body`` as its keywords and the caller as ``actor``, and
-    what it returns is answered as ``answer``; a service that takes ``data`` gets the body
-    whole, as the model it annotates. The endpoint is ``name`` (by default the service's
-    name), documented with ``summary``.
+    what it returns is answered as ``answer`` (or as ``shown_as`` makes it of the session
+    and that); a service that takes ``data`` gets the body whole, as the model it
+    annotates. ``app_keywords`` name what else it takes from the running application, each
+    read per call (``{"engine": current_policy_engine}``). The endpoint is ``name`` (by
+    default the service's name), documented with ``summary`` and its own ``refusals``.
 
     The keywords are checked against the service's signature here, so a field the service
     does not take fails when the application starts, not when the route is first called.
@@ -149,7 +174,8 @@ def command(
     request_model = typing.get_type_hints(service)["data"] if takes_data else body
     fields = () if takes_data or body is None else tuple(body.model_fields)
     path = tuple(re.findall(r"<(?:\w+:)?(\w+)>", rule))
-    unknown = set(fields + path) - set(inspect.signature(service).parameters)
+    from_app = dict(app_keywords or {})
+    unknown = set(fields + path + tuple(from_app)) - set(inspect.signature(service).parameters)
     if unknown:
         raise TypeError(f"{service.__name__} takes no {', '.join(sorted(unknown))}")
 
@@ -157,12 +183,14 @@ def command(
         given = {field: getattr(json, field) for field in fields}
         if takes_data:
             given["data"] = json
+        given.update({keyword: read() for keyword, read in from_app.items()})
         actor = current_principal().username
-        return public(answer, service(session=session, actor=actor, **ids, **given))
+        result = service(session=session, actor=actor, **ids, **given)
+        return shown_as(session, result) if shown_as else public(answer, result)
 
     view.__name__ = view.__qualname__ = name or service.__name__
     view.__doc__ = summary
     view.__annotations__ = {"session": Session, "return": Answer}
     if request_model is not None:
         view.__annotations__["json"] = request_model
-    route(bp, method, rule, roles, status=status, answer=answer)(view)
+    route(bp, method, rule, roles, status=status, answer=answer, refusals=refusals)(view)

@@ -94,12 +94,14 @@ def attach_dataset(session: Session, run_id: int, json: AttachDataset) -> Answer
     return _run_body(session, run_id)
 
 
-@route(bp, "POST", "/<int:run_id>/transitions", REGISTRARS, answer=RunDetail)
-def transition_run(session: Session, run_id: int, json: TransitionRequest) -> Answer:
-    """Move a run along its state machine (gated edges go through their workflow)."""
-    actor = current_principal().username
-    run = move_run(session=session, run_id=run_id, to=json.to, actor=actor, reason=json.reason)
-    return _run_body(session, run)
+runs.command(
+    "POST",
+    "transitions",
+    move_run,
+    "Move a run along its state machine (gated edges go through their workflow).",
+    name="transition_run",
+    body=TransitionRequest,
+)
 
 
 @route(
@@ -131,21 +133,13 @@ def launch_run(session: Session, run_id: int) -> Answer:
     return RunLaunched(**dict(body), decision_id=decision_id)
 
 
-@route(
-    bp,
+runs.command(
     "POST",
-    "/<int:run_id>/cancel",
-    REGISTRARS,
-    answer=RunDetail,
+    "cancel",
+    launch_service.cancel_run,
+    "Cancel a run; a running run's training is stopped first (its Job deleted).",
+    name="cancel_run",
+    body=CancelRequest,
+    app_keywords={"launcher": current_launcher},
     refusals=(502,),
 )
-def cancel_run(session: Session, run_id: int, json: CancelRequest) -> Answer:
-    """Cancel a run; a running run's training is stopped first (its Job deleted)."""
-    run = launch_service.cancel_run(
-        session=session,
-        launcher=current_launcher(),
-        run_id=run_id,
-        actor=current_principal().username,
-        reason=json.reason,
-    )
-    return _run_body(session, run)
