@@ -49,7 +49,6 @@ from app.db import build_engine, session_scope  # noqa: E402
 from app.ledger.checkpoints import create_checkpoint  # noqa: E402
 from app.ledger.progress import verify_fully  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
-from app.reports.service import signing_identity  # noqa: E402
 from bench.gate import seed as seed_demo_registry  # noqa: E402
 from bench.ledger import seed as seed_ledger  # noqa: E402
 
@@ -157,12 +156,7 @@ def main() -> None:
             seed_demo_registry(source, work / "seed")
             engine = build_engine(urls["source"])
             with session_scope(engine) as session:
-                create_checkpoint(
-                    session=session,
-                    identity=signing_identity(source),
-                    organisation=source.organisation,
-                    actor="bench",
-                )
+                create_checkpoint(session=session, settings=source, actor="bench")
             engine.dispose()
             seeded_s = time.perf_counter() - started
             load_before = os.getloadavg()[0]

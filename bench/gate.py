@@ -15,9 +15,10 @@ Prints p50/p99 (milliseconds) of:
 - the same gate call from 8 concurrent clients (each its own connection), with the
   throughput;
 - each engine alone on the same input document (no HTTP, no database);
-- the write path: ``submit_run`` through the approvals service (gate decision stored,
-  run moved, approval request opened, every step ledgered, committed) on fresh draft
-  runs, as calls per second and ledger events per second,
+- the write path: a run's submission (``request_approval``) through the approvals
+  service (gate decision stored, run moved, approval request opened, every step
+  ledgered, committed) on fresh draft runs, as calls per second and ledger events per
+  second,
 
 and each endpoint's ratio to the baseline, with the load average beside the figures (a
 shared machine's load inflates every p99). The p99 comes from 1,000 requests by default
@@ -51,7 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.approvals.service import submit_run  # noqa: E402
+from app.approvals.flows import RUN_FLOW  # noqa: E402
+from app.approvals.service import request_approval  # noqa: E402
 from app.config import Settings, settings_for_tests  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
 from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models  # noqa: E402
@@ -208,7 +210,7 @@ def concurrent_samples(
 
 
 def workflow_rate(settings: Settings, seeded: DemoSeed, count: int) -> tuple[list[float], float]:
-    """``submit_run`` on fresh draft runs, one transaction each: samples and ledger events/s."""
+    """Submissions of fresh draft runs, one transaction each: samples and ledger events/s."""
     application = create_app(settings)
     with application.app_context():
         with unit_of_work() as session:
@@ -240,7 +242,13 @@ def workflow_rate(settings: Settings, seeded: DemoSeed, count: int) -> tuple[lis
         for run_id in run_ids:
             started = time.perf_counter()
             with unit_of_work() as session:
-                submit_run(session=session, engine=engine, run_id=run_id, actor="release-bot")
+                request_approval(
+                    session=session,
+                    engine=engine,
+                    flow=RUN_FLOW,
+                    subject_id=run_id,
+                    actor="release-bot",
+                )
             samples.append(time.perf_counter() - started)
         ledgered = events() - before
     return samples, ledgered / sum(samples)

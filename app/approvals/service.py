@@ -1,9 +1,9 @@
 """Approval workflows: gated transitions, quorum, separation of duties, frozen evidence.
 
 A run is submitted (``draft → submitted``) and a deployment's promotion requested
-(``staging → promotion_requested``) only through :func:`submit_run` and
-:func:`request_promotion`, which ask the gate first. The policy decides; Python only
-reads its answer. A decision that is denied solely by the approvals control
+(``staging → promotion_requested``) only through :func:`request_approval` with the
+subject's :class:`~app.approvals.flows.Flow`, which asks the gate first. The policy
+decides; Python only reads its answer. A decision that is denied solely by the approvals control
 (``COMMON-APPROVALS`` failing, every other control passing or not applying, and no
 fail-closed finding) means "allowed, once the approvals are given": the first question is
 always asked before anybody could vote, so it opens the approval request. Any other deny
@@ -37,7 +37,7 @@ from app.approvals.errors import (
     SeparationOfDutiesError,
     VoteValidationError,
 )
-from app.approvals.flows import FLOWS, PROMOTION_FLOW, RUN_FLOW, Flow
+from app.approvals.flows import FLOWS, Flow
 from app.approvals.queries import eligible_roles, votes_of
 from app.approvals.webhooks import enqueue_event
 from app.auth.accounts import roles_of
@@ -63,8 +63,7 @@ __all__ = [
     "blocked_only_by_approvals",
     "expire_requests",
     "quorum_met",
-    "request_promotion",
-    "submit_run",
+    "request_approval",
     "void_for_cancelled_subject",
     "vote",
     "voting_role",
@@ -167,19 +166,22 @@ def _makers(session: Session, subject: FineTuneRun | Deployment) -> set[str]:
     return {*model.developers, *(_makers(session, run) if run is not None else ())}
 
 
-def _open(
+def request_approval(
     *,
     session: Session,
     engine: PolicyEngine,
     flow: Flow,
     subject_id: int,
     actor: str,
-    expiry_days: int,
-    now: datetime | None,
+    expiry_days: int = DEFAULT_EXPIRY_DAYS,
+    now: datetime | None = None,
 ) -> GateRequestOutcome:
     """Ask the flow's gate; on allow (or approvals-only deny) move the subject and open a request.
 
-    The requester, the subject's makers and everybody involved with it may not approve.
+    With :data:`~app.approvals.flows.RUN_FLOW` this submits a draft run (``training_launch``
+    decides); with :data:`~app.approvals.flows.PROMOTION_FLOW` it asks to promote a staging
+    deployment (``production_promotion`` decides). The flow is data, so both are one entry
+    point. The requester, the subject's makers and everybody involved with it may not approve.
     """
     now = now or utc_now()
     subject = get_record(session=session, model=flow.machine.model, record_id=subject_id, lock=True)
@@ -223,48 +225,6 @@ def _open(
     if not request.required_approvals:
         _ask_again(session=session, engine=engine, request=request, actor=actor, now=now)
     return GateRequestOutcome(decision=decision, request=request)
-
-
-def submit_run(
-    *,
-    session: Session,
-    engine: PolicyEngine,
-    run_id: int,
-    actor: str,
-    expiry_days: int = DEFAULT_EXPIRY_DAYS,
-    now: datetime | None = None,
-) -> GateRequestOutcome:
-    """Submit a draft run: ask ``training_launch``; on allow the run waits for approval."""
-    return _open(
-        session=session,
-        engine=engine,
-        flow=RUN_FLOW,
-        subject_id=run_id,
-        actor=actor,
-        expiry_days=expiry_days,
-        now=now,
-    )
-
-
-def request_promotion(
-    *,
-    session: Session,
-    engine: PolicyEngine,
-    deployment_id: int,
-    actor: str,
-    expiry_days: int = DEFAULT_EXPIRY_DAYS,
-    now: datetime | None = None,
-) -> GateRequestOutcome:
-    """Ask to promote a deployment: ``production_promotion`` decides whether approval may start."""
-    return _open(
-        session=session,
-        engine=engine,
-        flow=PROMOTION_FLOW,
-        subject_id=deployment_id,
-        actor=actor,
-        expiry_days=expiry_days,
-        now=now,
-    )
 
 
 def _close(

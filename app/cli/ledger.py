@@ -130,16 +130,9 @@ def export_command(output: Path) -> None:
 @with_app_context
 def checkpoint_command(output: Path | None, actor: str) -> None:
     """Verify the chain, sign its head (timestamped with GATEHOUSE_TSA_URL), store it."""
-    from app.reports.service import signing_identity
-
-    settings = current_app.config["GATEHOUSE"]
     with unit_of_work() as session:
         row = create_checkpoint(
-            session=session,
-            identity=signing_identity(settings),
-            organisation=settings.organisation,
-            actor=actor,
-            tsa_url=settings.tsa_url,
+            session=session, settings=current_app.config["GATEHOUSE"], actor=actor
         )
         document = CheckpointFile.from_row(row).to_json()
     if output is not None:

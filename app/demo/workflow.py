@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from app.approvals import service as approvals
+from app.approvals.flows import PROMOTION_FLOW, RUN_FLOW
 from app.config import Settings
 from app.launch.registry import build_launcher
 from app.launch.service import launch_run, sync_run
@@ -36,8 +37,8 @@ def _controls(decision: PolicyDecision) -> str:
 
 def _submit_runs(session: Session, engine: PolicyEngine, seed: DemoSeed) -> None:
     for name in ("notes-o4-mini-sft", "notes-claude-sft", "triage-gemini-sft", "credit-llama-lora"):
-        outcome = approvals.submit_run(
-            session=session, engine=engine, run_id=seed.ids[name], actor="eli"
+        outcome = approvals.request_approval(
+            session=session, engine=engine, flow=RUN_FLOW, subject_id=seed.ids[name], actor="eli"
         )
         if outcome.request is None:
             seed.story.append(
@@ -90,8 +91,12 @@ def _request_promotions(session: Session, engine: PolicyEngine, seed: DemoSeed) 
         ("credit-risk-assistant", "credit_deployment"),
         ("notes-assistant", "notes_deployment"),
     ):
-        outcome = approvals.request_promotion(
-            session=session, engine=engine, deployment_id=seed.ids[deployment], actor="release-bot"
+        outcome = approvals.request_approval(
+            session=session,
+            engine=engine,
+            flow=PROMOTION_FLOW,
+            subject_id=seed.ids[deployment],
+            actor="release-bot",
         )
         verdict = (
             "promotion requested, awaiting approval"

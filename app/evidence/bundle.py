@@ -195,13 +195,7 @@ def export_bundle(
     """Sign a checkpoint of the head, gather the period's evidence, write the zip, ledger it."""
     identity = signing_identity(settings)
     now = utc_now()
-    checkpoint = create_checkpoint(
-        session=session,
-        identity=identity,
-        organisation=settings.organisation,
-        actor=actor,
-        tsa_url=settings.tsa_url,
-    )
+    checkpoint = create_checkpoint(session=session, settings=settings, actor=actor)
     reports = _reports_in(session, period)
     files = {
         f"reports/{report_filename(report)}": stored_pdf(settings, report) for report in reports

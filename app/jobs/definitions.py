@@ -201,18 +201,12 @@ def ledger_checkpoint(context: JobContext, session: Session) -> dict[str, Any]:
     """
     from app.ledger.chain import head_position
     from app.ledger.checkpoints import create_checkpoint, latest_checkpoint
-    from app.reports.service import signing_identity
 
     latest = latest_checkpoint(session=session)
     if latest is not None and head_position(session=session).seq <= latest.seq + 1:
         return {"skipped": f"no new events since checkpoint {latest.id}"}
-    settings = context.settings
     checkpoint = create_checkpoint(
-        session=session,
-        identity=signing_identity(settings),
-        organisation=settings.organisation,
-        actor=SCHEDULER_ACTOR,
-        tsa_url=settings.tsa_url,
+        session=session, settings=context.settings, actor=SCHEDULER_ACTOR
     )
     return {
         "checkpoint_id": checkpoint.id,

@@ -22,6 +22,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from sqlmodel import Session, col, select
 
+from app.config import Settings
 from app.ledger.chain import (
     ChainPosition,
     VerificationOutcome,
@@ -36,7 +37,7 @@ from app.ledger.rows import iter_hashes
 from app.ledger.signatures import StatementSignature, sign_statement, verify_statement
 from app.models.base import utc_now
 from app.models.ledger import LedgerCheckpoint
-from app.reports.identity import SigningIdentity
+from app.reports.signing_setup import signing_identity
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -135,18 +136,14 @@ class CheckpointFile:
         return json.loads(self.to_json())
 
 
-def create_checkpoint(
-    *,
-    session: Session,
-    identity: SigningIdentity,
-    organisation: str,
-    actor: str,
-    tsa_url: str | None = None,
-) -> LedgerCheckpoint:
+def create_checkpoint(*, session: Session, settings: Settings, actor: str) -> LedgerCheckpoint:
     """Verify the chain up to its head, sign a statement of it, store it and ledger it.
 
-    Nothing is signed from a chain that does not verify (:class:`LedgerBrokenError`).
+    The statement names ``settings.organisation`` and is signed with the organisation's
+    signing identity, timestamped when ``settings.tsa_url`` is set. Nothing is signed from
+    a chain that does not verify (:class:`LedgerBrokenError`).
     """
+    identity = signing_identity(settings)
     state, head = verify_incrementally(session=session)
     if head is None:
         raise LedgerBrokenError(
@@ -157,7 +154,7 @@ def create_checkpoint(
         raise LedgerBrokenError("the ledger is empty: there is no head to checkpoint")
     statement = {
         "format": CHECKPOINT_FORMAT,
-        "organisation": organisation,
+        "organisation": settings.organisation,
         "seq": head.position.seq,
         "head_hash": head.position.hash,
         "merkle_root": head.merkle_root,
@@ -172,9 +169,9 @@ def create_checkpoint(
         merkle_root=head.merkle_root,
         created_by=actor,
         statement=body.decode("ascii"),
-        signature_cms=sign_statement(body, identity=identity, tsa_url=tsa_url),
+        signature_cms=sign_statement(body, identity=identity, tsa_url=settings.tsa_url),
         signer_fingerprint_sha256=identity.fingerprint_sha256,
-        timestamped=tsa_url is not None,
+        timestamped=settings.tsa_url is not None,
     )
     session.add(row)
     session.flush()

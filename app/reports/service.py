@@ -38,16 +38,11 @@ from app.models.evidence import Report
 from app.registry.records import get_record, ledger_payload, write_record
 from app.reports.errors import ReportFileMissingError
 from app.reports.generation import GeneratedReport, generate_report
-from app.reports.identity import (
-    SigningIdentity,
-    ensure_self_signed_identity,
-    load_signing_identity,
-    passphrase_path,
-)
+from app.reports.identity import passphrase_path
 from app.reports.kind import report_kind
 from app.reports.prepared import Period, PreparedReport, ReportRequest
 from app.reports.reader import load_reader
-from app.reports.signing_setup import configured_trust_roots, signing_options
+from app.reports.signing_setup import configured_trust_roots, signing_identity, signing_options
 from app.reports.verification import VerificationResult, verify_pdf
 from app.storage import stage_stream
 from app.storage_commit import promote_on_commit
@@ -123,21 +118,6 @@ class UploadVerification:
                 "created_by": report.created_by if report else None,
             },
         }
-
-
-def signing_identity(settings: Settings) -> SigningIdentity:
-    """The organisation's identity when a passphrase is configured, else the embedded one.
-
-    The embedded self-signed identity is generated on first use (and every report signed
-    with it says so on its cover).
-    """
-    if settings.signing_passphrase:
-        return load_signing_identity(
-            settings.signing_identity_path, passphrase=settings.signing_passphrase.encode()
-        )
-    return ensure_self_signed_identity(
-        settings.signing_identity_path, organisation=settings.organisation
-    )
 
 
 def render_report(

@@ -15,10 +15,15 @@ from asn1crypto import x509 as asn1_x509
 
 from app.config import Settings
 from app.errors import ConfigurationError
+from app.reports.identity import (
+    SigningIdentity,
+    ensure_self_signed_identity,
+    load_signing_identity,
+)
 from app.reports.signing import SignatureLevel, SigningOptions
 from app.reports.verification import load_certificate
 
-__all__ = ["configured_trust_roots", "signing_options"]
+__all__ = ["configured_trust_roots", "signing_identity", "signing_options"]
 
 
 def configured_trust_roots(settings: Settings) -> tuple[asn1_x509.Certificate, ...]:
@@ -59,3 +64,18 @@ def signing_options(settings: Settings) -> SigningOptions:
             "authority: set GATEHOUSE_TSA_URL"
         )
     return options
+
+
+def signing_identity(settings: Settings) -> SigningIdentity:
+    """The organisation's identity when a passphrase is configured, else the embedded one.
+
+    The embedded self-signed identity is generated on first use (and every report signed
+    with it says so on its cover).
+    """
+    if settings.signing_passphrase:
+        return load_signing_identity(
+            settings.signing_identity_path, passphrase=settings.signing_passphrase.encode()
+        )
+    return ensure_self_signed_identity(
+        settings.signing_identity_path, organisation=settings.organisation
+    )

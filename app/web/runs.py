@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.approvals import service as approvals
+from app.approvals.flows import RUN_FLOW
 from app.auth.guard import allow, current_principal
 from app.auth.roles import GATE_CALLERS, REGISTRARS
 from app.db import unit_of_work
 from app.errors import GatehouseError
+from app.gate_requests import request_approval_as_caller
 from app.gates.answers import MAX_ANSWER_CHARS, answer_denial
 from app.gates.engine_binding import current_policy_engine
 from app.gates.service import evaluate_gate
@@ -115,12 +116,8 @@ def submit(run_id: int) -> Any:
     if ActionForm().validate_on_submit():
         try:
             with unit_of_work() as session:
-                outcome = approvals.submit_run(
-                    session=session,
-                    engine=current_policy_engine(),
-                    run_id=run_id,
-                    actor=current_principal().username,
-                    expiry_days=int(current_app.config["GATEHOUSE"].approval_expiry_days),
+                outcome = request_approval_as_caller(
+                    session=session, flow=RUN_FLOW, subject_id=run_id
                 )
         except GatehouseError as error:
             flash(f"not submitted: {error}", "error")

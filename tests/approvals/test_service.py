@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.approvals import queries, service
 from app.approvals.errors import (
@@ -17,6 +17,7 @@ from app.approvals.errors import (
     SeparationOfDutiesError,
     VoteValidationError,
 )
+from app.approvals.flows import PROMOTION_FLOW, RUN_FLOW
 from app.db import session_scope
 from app.models.datasets import DatasetFormat, DeidentificationMethod
 from app.models.deployments import Deployment
@@ -38,14 +39,29 @@ from app.registry.state_machines import RUN_MACHINE
 from tests.approvals.conftest import ENGINEER, Registry
 
 
+def _submit(session: Session, policy: PolicyEngine, run_id: int) -> service.GateRequestOutcome:
+    """The engineer submits the run (the training_launch flow)."""
+    return service.request_approval(
+        session=session, engine=policy, flow=RUN_FLOW, subject_id=run_id, actor=ENGINEER
+    )
+
+
+def _ask_promotion(
+    session: Session, policy: PolicyEngine, deployment_id: int
+) -> service.GateRequestOutcome:
+    """The release pipeline asks to promote the deployment (the production_promotion flow)."""
+    return service.request_approval(
+        session=session,
+        engine=policy,
+        flow=PROMOTION_FLOW,
+        subject_id=deployment_id,
+        actor="release-bot",
+    )
+
+
 def _promote(engine: sa.Engine, policy: PolicyEngine, registry: Registry) -> int:
     with session_scope(engine) as session:
-        outcome = service.request_promotion(
-            session=session,
-            engine=policy,
-            deployment_id=registry.deployment_id,
-            actor="release-bot",
-        )
+        outcome = _ask_promotion(session, policy, registry.deployment_id)
         assert outcome.request is not None, outcome.decision.violations
         return outcome.request.id or 0
 
@@ -71,12 +87,7 @@ def test_promotion_opens_on_approvals_only_deny_and_needs_both_roles(
     engine: sa.Engine, policy_engine: PolicyEngine, registry: Registry, people: dict[str, Any]
 ) -> None:
     with session_scope(engine) as session:
-        outcome = service.request_promotion(
-            session=session,
-            engine=policy_engine,
-            deployment_id=registry.deployment_id,
-            actor="release-bot",
-        )
+        outcome = _ask_promotion(session, policy_engine, registry.deployment_id)
         opening = outcome.decision
         # The policy itself says the only thing missing is the approvals.
         assert not opening.allow
@@ -131,9 +142,7 @@ def test_run_submission_and_approval(
     engine: sa.Engine, policy_engine: PolicyEngine, registry: Registry, people: dict[str, Any]
 ) -> None:
     with session_scope(engine) as session:
-        outcome = service.submit_run(
-            session=session, engine=policy_engine, run_id=registry.run_id, actor=ENGINEER
-        )
+        outcome = _submit(session, policy_engine, registry.run_id)
         # The gate denies only for the approvals it requires: that opens the request.
         assert not outcome.decision.allow and outcome.request is not None
         assert {v["control"] for v in outcome.decision.violations} == {"COMMON-APPROVALS"}
@@ -151,9 +160,7 @@ def test_run_submission_and_approval(
     assert done.request.status == "approved"
     assert _state(engine, FineTuneRun, registry.run_id) == "approved"
     with session_scope(engine) as session, pytest.raises(InvalidTransitionError):
-        service.submit_run(
-            session=session, engine=policy_engine, run_id=registry.run_id, actor=ENGINEER
-        )
+        _submit(session, policy_engine, registry.run_id)
 
 
 def test_denied_submission_keeps_the_run_draft_with_violations(
@@ -191,9 +198,7 @@ def test_denied_submission_keeps_the_run_draft_with_violations(
         )
         run_id = run.id or 0
     with session_scope(engine) as session:
-        outcome = service.submit_run(
-            session=session, engine=policy_engine, run_id=run_id, actor=ENGINEER
-        )
+        outcome = _submit(session, policy_engine, run_id)
         assert outcome.request is None
         assert not outcome.decision.allow
         assert not service.blocked_only_by_approvals(outcome.decision)
@@ -225,12 +230,7 @@ def test_promotion_denied_by_another_control_opens_nothing(
             actor=ENGINEER,
         )
     with session_scope(engine) as session:
-        outcome = service.request_promotion(
-            session=session,
-            engine=policy_engine,
-            deployment_id=registry.deployment_id,
-            actor="release-bot",
-        )
+        outcome = _ask_promotion(session, policy_engine, registry.deployment_id)
         assert outcome.request is None
         assert "COMMON-RED-TEAM" in {v["control"] for v in outcome.decision.violations}
     assert _state(engine, Deployment, registry.deployment_id) == "staging"
@@ -384,9 +384,7 @@ def test_expiry_by_vote_and_by_the_scheduler(
     assert _state(engine, Deployment, registry.deployment_id) == "staging"
 
     with session_scope(engine) as session:
-        run_request = service.submit_run(
-            session=session, engine=policy_engine, run_id=registry.run_id, actor=ENGINEER
-        ).request
+        run_request = _submit(session, policy_engine, registry.run_id).request
         assert run_request is not None
         run_request_id = run_request.id or 0
     with session_scope(engine) as session:

@@ -246,6 +246,7 @@ def test_a_run_that_is_not_approved_creates_no_job_through_any_route(
     from click.testing import CliRunner
 
     from app.approvals import service as approvals
+    from app.approvals.flows import RUN_FLOW
     from app.cli import cli
     from app.launch.errors import LaunchRefusedError
     from app.launch.registry import build_launcher
@@ -255,7 +256,9 @@ def test_a_run_that_is_not_approved_creates_no_job_through_any_route(
         draft = build_registry(session, name="draft").run_id
         submitted = build_registry(session, name="submitted").run_id
     with session_scope(engine) as session:
-        approvals.submit_run(session=session, engine=policy_engine, run_id=submitted, actor="eli")
+        approvals.request_approval(
+            session=session, engine=policy_engine, flow=RUN_FLOW, subject_id=submitted, actor="eli"
+        )
     engineer, pipeline = people["engineer"], people["pipeline"]
     for run_id in (draft, submitted):
         for actor in (engineer, pipeline):

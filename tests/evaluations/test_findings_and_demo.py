@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from app.approvals import service as approvals
+from app.approvals.flows import PROMOTION_FLOW
 from app.db import session_scope
 from app.demo.evidence import import_notes_evidence
 from app.demo.seed import DemoSeed
@@ -45,10 +46,11 @@ def test_demo_notes_model_is_denied_by_the_garak_leak_until_mitigated_independen
 ) -> None:
     policy_engine: PolicyEngine = app.extensions["gatehouse.policy_engine"]
     with session_scope(engine) as session:
-        outcome = approvals.request_promotion(
+        outcome = approvals.request_approval(
             session=session,
             engine=policy_engine,
-            deployment_id=notes.ids["notes_deployment"],
+            flow=PROMOTION_FLOW,
+            subject_id=notes.ids["notes_deployment"],
             actor="release-bot",
         )
     assert outcome.request is None

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.approvals import service as approvals
+from app.approvals.flows import RUN_FLOW
 from app.attestations.service import attest
 from app.db import session_scope
 from app.models.runs import FineTuneRun
@@ -55,8 +56,12 @@ def approved_run(
             justification="trains on our own GPUs",
             actor=FACT_OFFICER,
         )
-        request = approvals.submit_run(
-            session=session, engine=policy_engine, run_id=run.id or 0, actor=ENGINEER
+        request = approvals.request_approval(
+            session=session,
+            engine=policy_engine,
+            flow=RUN_FLOW,
+            subject_id=run.id or 0,
+            actor=ENGINEER,
         ).request
         assert request is not None, "the happy-path registry should open an approval request"
     with session_scope(engine) as session:

@@ -35,6 +35,7 @@ from flask import Flask
 from sqlmodel import func, select
 
 from app.approvals import service
+from app.approvals.flows import PROMOTION_FLOW
 from app.db import session_scope
 from app.ledger.progress import verify_fully
 from app.models.governance import ApprovalVote, PolicyDecision
@@ -90,10 +91,11 @@ def seed(app: Flask, engine: sa.Engine) -> Plan:
     pipeline = create_actor(app, engine, "pipeline", PIPELINE)
     for deployment_id in deployment_ids:
         with session_scope(engine) as session:
-            opened = service.request_promotion(
+            opened = service.request_approval(
                 session=session,
                 engine=policy_engine,
-                deployment_id=deployment_id,
+                flow=PROMOTION_FLOW,
+                subject_id=deployment_id,
                 actor=PIPELINE,
             )
             assert opened.request is not None, opened.decision.violations

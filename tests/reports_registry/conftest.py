@@ -27,6 +27,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 
 from app import create_app
 from app.approvals import service as approvals
+from app.approvals.flows import PROMOTION_FLOW
 from app.audits.datasets import load_german
 from app.audits.explain import run_explainability_audit
 from app.audits.fairness import run_fairness_audit
@@ -203,8 +204,12 @@ def _approve_promotion(app: Flask, engine: sa.Engine, deployment_id: int) -> int
     """Request promotion of the ready deployment and approve it as officer and model risk."""
     policy = app.extensions["gatehouse.policy_engine"]
     with session_scope(engine) as session:
-        outcome = approvals.request_promotion(
-            session=session, engine=policy, deployment_id=deployment_id, actor="release-bot"
+        outcome = approvals.request_approval(
+            session=session,
+            engine=policy,
+            flow=PROMOTION_FLOW,
+            subject_id=deployment_id,
+            actor="release-bot",
         )
         assert outcome.request is not None, outcome.decision.violations
         request_id = outcome.request.id or 0

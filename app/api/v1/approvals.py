@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Field as SQLField
 from sqlmodel import Session
@@ -34,8 +34,10 @@ from app.api.v1.idempotency import AnswerShownOnce
 from app.api.v1.resources import command
 from app.approvals import queries, service, webhooks
 from app.approvals.errors import VoteRefusedError
+from app.approvals.flows import PROMOTION_FLOW, RUN_FLOW, Flow
 from app.auth.guard import current_principal
 from app.auth.roles import ADMINS, APPROVERS, GATE_CALLERS, READERS
+from app.gate_requests import request_approval_as_caller
 from app.gates.engine_binding import current_policy_engine
 from app.models.base import STRICT_INPUT, RowId
 from app.models.governance import (
@@ -189,18 +191,10 @@ def _requested(session: Session, outcome: service.GateRequestOutcome) -> Answer:
     return answered(opened, 201)
 
 
-def _ask_gate(
-    session: Session, ask: Callable[..., service.GateRequestOutcome], **subject: int
-) -> Answer:
-    """Ask ``ask`` (submit or promote) for ``subject`` as the caller, with the configured
-    expiry, and answer as :func:`_requested` does."""
-    outcome = ask(
-        session=session,
-        engine=current_policy_engine(),
-        actor=current_principal().username,
-        expiry_days=int(current_app.config["GATEHOUSE"].approval_expiry_days),
-        **subject,
-    )
+def _ask_gate(session: Session, flow: Flow, subject_id: int) -> Answer:
+    """Ask ``flow``'s gate (submit or promote) for its subject as the caller, with the
+    configured expiry, and answer as :func:`_requested` does."""
+    outcome = request_approval_as_caller(session=session, flow=flow, subject_id=subject_id)
     return _requested(session, outcome)
 
 
@@ -221,13 +215,13 @@ def _gate_request_route(rule: str) -> Callable[[View], View]:
 @_gate_request_route("/runs/<int:run_id>/submit")
 def submit_run(session: Session, run_id: int) -> Answer:
     """Submit a draft run: ask training_launch and, on allow, open its approval request."""
-    return _ask_gate(session, service.submit_run, run_id=run_id)
+    return _ask_gate(session, RUN_FLOW, run_id)
 
 
 @_gate_request_route("/deployments/<int:deployment_id>/promote")
 def request_promotion(session: Session, deployment_id: int) -> Answer:
     """Ask to promote a staging deployment to production (production_promotion gate)."""
-    return _ask_gate(session, service.request_promotion, deployment_id=deployment_id)
+    return _ask_gate(session, PROMOTION_FLOW, deployment_id)
 
 
 list_route(
