@@ -27,7 +27,8 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import read_only_scope, session_scope
 from app.demo.evidence import import_notes_evidence
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.registry import seed_datasets, seed_runs_and_models
+from app.demo.seed import DemoSeed, seed_people
 from app.gates.input_builder import build_gate_input
 from app.ledger import canonical_json
 from app.models.datasets import ErasureRequest
@@ -68,6 +69,15 @@ QUESTIONS = (
 )
 
 
+#: A monitoring batch's error rate and latencies (the gate reads neither).
+_BATCH_RATES: dict[str, Any] = {
+    "error_rate": 0.01,
+    "latency_p50_ms": 80.0,
+    "latency_p95_ms": 150.0,
+    "latency_p99_ms": 300.0,
+}
+
+
 def _at(hours: int) -> datetime:
     return NOW - timedelta(hours=hours)
 
@@ -94,10 +104,7 @@ def _add_evidence(session: Session, seed: DemoSeed) -> None:
                 period_start=_at(hours + 1),
                 period_end=_at(hours),
                 volume=100,
-                error_rate=0.01,
-                latency_p50_ms=80.0,
-                latency_p95_ms=150.0,
-                latency_p99_ms=300.0,
+                **_BATCH_RATES,
                 received_at=_at(hours),
                 received_by="eli",
                 drift=[
@@ -203,8 +210,8 @@ def seed_registry(session: Session, settings: Settings, work: Path) -> DemoSeed:
     """The demo registry with evidence of every kind (see the module docstring)."""
     seed = DemoSeed()
     seed_people(session, seed, fast_hash=True)
-    seed_datasets(session, settings, work, seed)
-    seed_runs_and_models(session, seed)
+    seed_datasets(session=session, settings=settings, work=work, seed=seed)
+    seed_runs_and_models(session=session, seed=seed)
     _add_evidence(session, seed)
     return seed
 
