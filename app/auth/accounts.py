@@ -16,12 +16,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Connection, Select, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.auth.errors import AuthenticationError
-from app.db import read_rows, table_of
+from app.db import table_of
 from app.errors import ValidationError
 from app.ledger import append_record_event
 from app.models.base import utc_now
@@ -213,9 +213,15 @@ def _token_holder_statement() -> Select[Any]:
 _TOKEN_HOLDER = _token_holder_statement()
 
 
-def authenticate_token(*, session: Session, secret: str, now: datetime | None = None) -> Principal:
-    """The principal for a bearer token, or :class:`AuthenticationError` saying why not."""
-    rows = read_rows(session, _TOKEN_HOLDER, digest=_token_digest(secret))
+def authenticate_token(
+    *, connection: Connection, secret: str, now: datetime | None = None
+) -> Principal:
+    """The principal for a bearer token, or :class:`AuthenticationError` saying why not.
+
+    Read on a bare connection (one statement, no ORM session): it runs before every API
+    call.
+    """
+    rows = connection.execute(_TOKEN_HOLDER, {"digest": _token_digest(secret)}).all()
     if not rows:
         raise AuthenticationError("unknown API token")
     token = rows[0]

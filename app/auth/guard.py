@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from app.auth.accounts import Principal, authenticate_token, roles_of
 from app.auth.errors import AuthenticationError, RoleRequiredError
-from app.db import read_only_unit_of_work
+from app.db import read_only_connection, read_only_unit_of_work
 from app.models.users import User
 from app.problems import is_api_request
 
@@ -69,8 +69,8 @@ def _bearer_principal() -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise AuthenticationError("missing bearer token: send 'Authorization: Bearer <token>'")
-    with read_only_unit_of_work() as db:
-        return authenticate_token(session=db, secret=secret.strip())
+    with read_only_connection() as connection:
+        return authenticate_token(connection=connection, secret=secret.strip())
 
 
 def _session_principal() -> Principal | None:

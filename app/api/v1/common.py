@@ -9,8 +9,10 @@ declared answer model, one unit of work handed to the view (for a POST sent with
 An answer is built from the resource's ``XPublic`` model (``app.models``), never from the
 table row: :func:`public` reads only the fields the public model declares, so a column
 that must not leave (a webhook's secret) cannot reach a body. The same models are the
-OpenAPI response schemas (``answer=`` on :func:`route`), and spectree checks each answer
-against its model.
+OpenAPI response schemas (``answer=`` on :func:`route`). An answer built from an instance
+of its declared model was validated when the instance was built; spectree checks every
+other answer (a dict, a page) against its model, and in the tests every answer
+(``app.api.v1.spec``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlmodel import Session, SQLModel
 
 from app.api.v1.idempotency import answer_once
 from app.api.v1.request_bounds import bounded
-from app.api.v1.spec import answers, spec
+from app.api.v1.spec import answers, built_from_model, spec
 from app.auth.guard import allow
 from app.auth.roles import READERS
 from app.registry.records import MAX_PAGE_SIZE, Page, list_records
@@ -79,6 +81,7 @@ def route(
     tag = bp.name.removeprefix("api_")
     scope = scope or ("read" if method == "GET" else "write")
     frozen_roles = tuple(roles)
+    declared = {status: answer, **(other_answers or {})}
 
     def register(view: View) -> View:
         @functools.wraps(view)
@@ -89,6 +92,9 @@ def route(
                     return body
                 response = jsonify(dump(body) if isinstance(body, BaseModel) else body)
                 response.status_code = status
+                if type(body) is declared[status]:
+                    # Validated when the instance was built: spectree need not check it again.
+                    built_from_model(response)
                 return response
 
             return answer_once(method, produce)
@@ -98,7 +104,7 @@ def route(
         hints = typing.get_type_hints(view)
         respond.__annotations__ = {name: hints[name] for name in _REQUEST_PARTS if name in hints}
         documented = answers(
-            {status: answer, **(other_answers or {})},
+            declared,
             method=method,
             rule=rule,
             request_parts=respond.__annotations__,

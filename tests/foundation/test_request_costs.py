@@ -1,0 +1,85 @@
+"""What every API request pays before and after its view, counted rather than timed: the
+token check is one statement (token, account and roles joined), a refused token reaches no
+view, and an answer the production path sends without spectree's second validation is the
+answer the tests' validating path sends, byte for byte. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from tests.foundation.helpers import make_lineage
+
+
+@contextmanager
+def counted(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements sent on ``engine`` while the block runs, transaction starts
+    left out (SQLite's are statements, PostgreSQL's driver sends its own)."""
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            statements.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _reads_the_token_holder(statement: str) -> bool:
+    return all(table in statement for table in ("FROM api_token", "user_account", "role"))
+
+
+def test_an_authenticated_read_costs_the_token_check_and_the_view_s_own_statement(
+    app: Flask, engine: sa.Engine, make_actor: Any
+) -> None:
+    actor = make_actor("ml_engineer")
+    deployment = make_lineage(actor)["deployment"]
+    with counted(engine) as statements:
+        response = actor.get(f"/api/v1/deployments/{deployment}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(statements) == 2, statements
+    assert _reads_the_token_holder(statements[0]), statements[0]
+    assert "FROM deployment" in statements[1], statements[1]
+
+
+def test_a_refused_token_costs_one_statement_and_reaches_no_view(
+    app: Flask, engine: sa.Engine, make_actor: Any
+) -> None:
+    actor = make_actor("ml_engineer")
+    make_lineage(actor)
+    with counted(engine) as statements:
+        response = actor.client.get(
+            "/api/v1/deployments/1", headers={"Authorization": "Bearer gth_not-a-token"}
+        )
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert len(statements) == 1 and _reads_the_token_holder(statements[0]), statements
+
+
+def _sent(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(name, value) for name, value in response.headers if name != "X-Request-Id"]
+    return response.status_code, headers, response.get_data()
+
+
+def test_an_answer_built_from_its_model_is_sent_alike_with_and_without_the_second_check(
+    app: Flask, make_actor: Any
+) -> None:
+    actor = make_actor("ml_engineer")
+    ids = make_lineage(actor)
+    paths = [f"/api/v1/deployments/{ids['deployment']}", f"/api/v1/runs/{ids['run']}"]
+    checked = [_sent(actor.get(path)) for path in paths]
+    tests_settings = app.config["GATEHOUSE"]
+    app.config["GATEHOUSE"] = tests_settings.with_overrides(testing=False)
+    try:
+        production = [_sent(actor.get(path)) for path in paths]
+    finally:
+        app.config["GATEHOUSE"] = tests_settings
+    assert production == checked
+    assert all(status == 200 for status, _, _ in production)
