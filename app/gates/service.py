@@ -5,8 +5,9 @@ stored, and ledgered as ``gate.allowed``, ``gate.denied`` or ``gate.indeterminat
 engine gave no answer: still a deny). Errors before the engine is asked, such as an unknown subject, are the caller's
 mistake and raise; they allow nothing.
 
-Gates are asked on every release, so the decision is written with one Core INSERT (the
-ledger event likewise): the same row the ORM would write, without its unit-of-work cost.
+Gates are asked on every release, so the decision is written with one Core INSERT of its
+row (the ledger event likewise): the same row the ORM would write, without its
+unit-of-work cost.
 
 Judging and recording are separate steps (:func:`judge_gate`, :func:`record_judgement`).
 The API judges in a read-only unit of work and records in a short write transaction, so
@@ -85,26 +86,25 @@ def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> P
     ledger event names the record itself (``finetune_run``), like every record event.
     """
     gate, decision, document = judgement.gate, judgement.decision, judgement.document
+    row: dict[str, Any] = {
+        "gate": gate,
+        "subject_type": GATE_SUBJECTS[gate],
+        "subject_id": judgement.subject_id,
+        "input_sha256": sha256_hex(canonical_json(document)),
+        "evidence_sha256": evidence_sha256(document),
+        "bundle_sha256": decision.bundle_hash,
+        "engine": decision.engine,
+        "allow": decision.allow,
+        "outcome": decision.outcome,
+        "result": {**decision.result(), "evidence": judged_evidence(document)},
+        "violations": list(decision.violations),
+        "error": decision.error,
+        "latency_ms": round(decision.latency_ms, 3),
+        "actor": actor,
+        "created_at": utc_now(),
+    }
     record = PolicyDecision(
-        gate=gate,
-        subject_type=GATE_SUBJECTS[gate],
-        subject_id=judgement.subject_id,
-        input_sha256=sha256_hex(canonical_json(document)),
-        evidence_sha256=evidence_sha256(document),
-        bundle_sha256=decision.bundle_hash,
-        engine=decision.engine,
-        allow=decision.allow,
-        outcome=decision.outcome,
-        result={**decision.result(), "evidence": judged_evidence(document)},
-        violations=list(decision.violations),
-        error=decision.error,
-        latency_ms=round(decision.latency_ms, 3),
-        actor=actor,
-    )
-    record.id = (
-        session.connection()
-        .execute(_INSERT_DECISION, record.model_dump(exclude={"id"}))
-        .scalar_one()
+        id=session.connection().execute(_INSERT_DECISION, row).scalar_one(), **row
     )
     # Kept beside the decision so a report can embed it and an auditor replay it.
     session.connection().execute(_INSERT_INPUT, {"decision_id": record.id, "document": document})

@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from json.encoder import encode_basestring_ascii
 from typing import IO, Any
@@ -39,6 +40,7 @@ __all__ = [
     "GENESIS",
     "GENESIS_HASH",
     "SCHEDULER_ACTOR",
+    "AppendedEvent",
     "BreakKind",
     "ChainBreak",
     "ChainPosition",
@@ -103,18 +105,18 @@ def event_bytes(
     ).encode("ascii")
 
 
-def _event_hash(event: LedgerEvent) -> str:
-    """SHA-256 over the event's hashed fields and its predecessor's hash."""
+def _row_hash(row: dict[str, Any]) -> str:
+    """SHA-256 over an event's hashed fields and its predecessor's hash."""
     return sha256_hex(
         event_bytes(
-            event.seq,
-            event.occurred_at.isoformat(),
-            event.actor,
-            event.action,
-            event.subject_type,
-            event.subject_id,
-            event.payload_sha256,
-            event.prev_hash,
+            row["seq"],
+            row["occurred_at"].isoformat(),
+            row["actor"],
+            row["action"],
+            row["subject_type"],
+            row["subject_id"],
+            row["payload_sha256"],
+            row["prev_hash"],
         )
     )
 
@@ -131,6 +133,15 @@ _TAIL = core_select(_ledger.c.seq, _ledger.c.hash).order_by(_ledger.c.seq.desc()
 _INSERT = insert(_ledger)
 
 
+@dataclass(frozen=True)
+class AppendedEvent:
+    """Where an appended event went in the chain, and when it happened."""
+
+    seq: int
+    hash: str
+    occurred_at: datetime
+
+
 def append_event(
     *,
     session: Session,
@@ -139,37 +150,35 @@ def append_event(
     subject_type: LedgerSubject,
     subject_id: str | int,
     payload: dict[str, Any] | None = None,
-) -> LedgerEvent:
+) -> AppendedEvent:
     """Append one event to the chain inside the caller's transaction.
 
     ``payload`` must hold references and classifications only, never raw personal data.
-    The event is written with one Core INSERT after the caller's pending changes are
-    flushed (so it follows them); the returned record is not attached to the session.
-    ``subject_type`` is a member of the vocabulary, so a subject has one spelling on
-    write (a fine-tune run is ``finetune_run``, never ``run``).
+    The event is written with one Core INSERT of its row after the caller's pending
+    changes are flushed (so it follows them), without building an ORM entity: every
+    state change appends, and the row is all the ledger needs. ``subject_type`` is a
+    member of the vocabulary, so a subject has one spelling on write (a fine-tune run is
+    ``finetune_run``, never ``run``).
     """
     subject = LedgerSubject(subject_type)
     _lock_tail(session)
     tail = read_rows(session, _TAIL)
-    seq = tail[0].seq + 1 if tail else 1
-    prev_hash = tail[0].hash if tail else GENESIS_HASH
     body = payload or {}
-    event = LedgerEvent(
-        seq=seq,
+    row: dict[str, Any] = {
+        "seq": tail[0].seq + 1 if tail else 1,
         # Microsecond precision survives every backend, so the hash can be recomputed.
-        occurred_at=utc_now(),
-        actor=actor,
-        action=action,
-        subject_type=subject.value,
-        subject_id=str(subject_id),
-        payload=body,
-        payload_sha256=sha256_hex(canonical_json(body)),
-        prev_hash=prev_hash,
-        hash="",
-    )
-    event.hash = _event_hash(event)
-    session.connection().execute(_INSERT, event.model_dump())
-    return event
+        "occurred_at": utc_now(),
+        "actor": actor,
+        "action": action,
+        "subject_type": subject.value,
+        "subject_id": str(subject_id),
+        "payload": body,
+        "payload_sha256": sha256_hex(canonical_json(body)),
+        "prev_hash": tail[0].hash if tail else GENESIS_HASH,
+    }
+    row["hash"] = _row_hash(row)
+    session.connection().execute(_INSERT, row)
+    return AppendedEvent(row["seq"], row["hash"], row["occurred_at"])
 
 
 def append_record_event(
@@ -179,7 +188,7 @@ def append_record_event(
     action: str,
     actor: str,
     payload: dict[str, Any] | None = None,
-) -> LedgerEvent:
+) -> AppendedEvent:
     """Append ``action`` about a stored row: its table is the subject type and its id the
     subject id, so one kind of subject is named the same way in every event."""
     return append_event(
@@ -270,7 +279,7 @@ def _payload_matches(payload_text: str, payload_sha256: str) -> bool:
 def _fields_match(session: Session, seq: int, stored_hash: str) -> bool:
     """Recompute an event's hash in Python (when the database's bytes did not match)."""
     event = session.get(LedgerEvent, seq)
-    return event is not None and _event_hash(event) == stored_hash
+    return event is not None and _row_hash(event.model_dump()) == stored_hash
 
 
 def _anchor_break(session: Session, since: ChainPosition) -> ChainBreak | None:
