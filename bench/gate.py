@@ -28,7 +28,8 @@ through the services), the subject the credit model's staging deployment: every 
 applies, so all controls are evaluated. Every gate call also stores its decision and
 appends a ledger event, as in production.
 
-Run: ``.venv/bin/python bench/gate.py [--requests N] [--workflow-calls N]``.
+Run: ``.venv/bin/python bench/gate.py [--requests N] [--workflow-calls N]``; with
+``--embedded-only``, only the embedded gate endpoint and the bare one (a quick run).
 """
 
 from __future__ import annotations
@@ -268,6 +269,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--workflow-calls", type=int, default=50)
+    parser.add_argument(
+        "--embedded-only",
+        action="store_true",
+        help="only the embedded gate endpoint against the bare one (a quick run)",
+    )
     arguments = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     figures: dict[str, list[float]] = {}
@@ -288,17 +294,21 @@ def main() -> None:
             )
             cpu = {"bare endpoint": embedded.bare_cpu_ms, "embedded gate": embedded.gate_cpu_ms}
             loads.append(load_average())
-            concurrent, rates["embedded"] = concurrent_samples(
-                base, seeded.pipeline_token, subject, arguments.requests
+            if not arguments.embedded_only:
+                concurrent, rates["embedded"] = concurrent_samples(
+                    base, seeded.pipeline_token, subject, arguments.requests
+                )
+                figures[f"gate endpoint, embedded, {CLIENTS} clients"] = concurrent
+        workflow: list[float] = []
+        binary = None
+        if not arguments.embedded_only:
+            figures["embedded engine alone"] = bare_engine_samples(
+                settings, subject, arguments.requests
             )
-            figures[f"gate endpoint, embedded, {CLIENTS} clients"] = concurrent
-        figures["embedded engine alone"] = bare_engine_samples(
-            settings, subject, arguments.requests
-        )
-        workflow, rates["ledger events/s"] = workflow_rate(
-            settings, seeded, arguments.workflow_calls
-        )
-        binary = find_opa_binary()
+            workflow, rates["ledger events/s"] = workflow_rate(
+                settings, seeded, arguments.workflow_calls
+            )
+            binary = find_opa_binary()
         if binary is not None:
             opa = start_opa_server(binary, token="gatehouse-bench-token")
             opa_settings = settings.with_overrides(
@@ -336,23 +346,25 @@ def main() -> None:
     report("bare Flask JSON endpoint (/healthz)", bare, bare_p99)
     for name, samples in figures.items():
         report(name, samples, bare_p99)
-    if binary is None:
+    if binary is None and not arguments.embedded_only:
         print("OPA server engine: not measured (no OPA binary)")
-    print(
-        f"throughput with {CLIENTS} clients: embedded {rates['embedded']:.0f} gate calls/s"
-        + (f", OPA server {rates['opa']:.0f} gate calls/s" if "opa" in rates else "")
-    )
+    if "embedded" in rates:
+        print(
+            f"throughput with {CLIENTS} clients: embedded {rates['embedded']:.0f} gate calls/s"
+            + (f", OPA server {rates['opa']:.0f} gate calls/s" if "opa" in rates else "")
+        )
     print(
         "server CPU time per request (gunicorn's processes, a block of one kind): "
         + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
         + f"; embedded gate / bare {cpu['embedded gate'] / cpu['bare endpoint']:.1f}x"
     )
-    p50, p99 = percentiles(workflow)
-    print(
-        f"workflow: submit_run (decision, transition, approval request, ledger, commit) "
-        f"p50 {p50:.2f} ms p99 {p99:.2f} ms, {1000 / p50:.0f} calls/s, "
-        f"{rates['ledger events/s']:.0f} ledger events/s"
-    )
+    if workflow:
+        p50, p99 = percentiles(workflow)
+        print(
+            f"workflow: submit_run (decision, transition, approval request, ledger, commit) "
+            f"p50 {p50:.2f} ms p99 {p99:.2f} ms, {1000 / p50:.0f} calls/s, "
+            f"{rates['ledger events/s']:.0f} ledger events/s"
+        )
     embedded = figures["gate endpoint, embedded engine"]
     blocks = [
         percentiles(embedded[n : n + BLOCK])[1] / percentiles(bare[n : n + BLOCK])[1]
