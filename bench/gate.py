@@ -125,8 +125,8 @@ def seed(settings: Settings, work: Path) -> DemoSeed:
     seeded = DemoSeed()
     with application.app_context(), unit_of_work() as session:
         seed_people(session, seeded, fast_hash=True)
-        seed_datasets(session, settings, work, seeded)
-        seed_runs_and_models(session, seeded)
+        seed_datasets(session=session, settings=settings, work=work, seed=seeded)
+        seed_runs_and_models(session=session, seed=seeded)
     return seeded
 
 
