@@ -62,10 +62,8 @@ class Issues:
         self, record: dict[str, Any], key: str, where: str, *, required: bool = True
     ) -> float | None:
         """A finite number field, or ``None`` (an issue when required or malformed)."""
-        value = record.get(key)
+        value = self._given(record, key, where, required=required)
         if value is None:
-            if required:
-                self.add(_at(where, key), "is missing")
             return None
         if (
             isinstance(value, bool)
@@ -91,12 +89,16 @@ class Issues:
         self, record: dict[str, Any], key: str, where: str, *, required: bool = True
     ) -> datetime | None:
         """An ISO 8601 timestamp with a zone (or a Unix time in seconds), as UTC."""
+        value = self._given(record, key, where, required=required)
+        return None if value is None else self.parse_time(value, _at(where, key))
+
+    def _given(self, record: dict[str, Any], key: str, where: str, *, required: bool) -> Any:
+        """The field's value, or ``None`` when it is absent or null (an issue when required);
+        the typed getters then judge the value itself."""
         value = record.get(key)
-        if value is None:
-            if required:
-                self.add(_at(where, key), "is missing")
-            return None
-        return self.parse_time(value, _at(where, key))
+        if value is None and required:
+            self.add(_at(where, key), "is missing")
+        return value
 
     def parse_time(self, value: Any, location: str) -> datetime | None:
         """``value`` as a UTC timestamp, or ``None`` with an issue at ``location``."""

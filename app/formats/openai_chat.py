@@ -40,6 +40,7 @@ __all__ = [
     "OpenAIChat",
     "check_message",
     "check_tools",
+    "openai_limits",
     "text_of",
 ]
 
@@ -285,11 +286,17 @@ class OpenAIChat(JsonLinesFormat):
 OPENAI_FILE_BYTES = 512 * 1024 * 1024
 
 
+def openai_limits(method: str) -> PlatformLimits:
+    """What OpenAI's supervised and preference fine-tuning both accept: at least ten
+    examples, in one file the Files API takes."""
+    return PlatformLimits(
+        platform=f"OpenAI {method} fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
+    )
+
+
 ENTRY = FormatEntry(
     handler=OpenAIChat,
     title="OpenAI supervised chat fine-tuning (messages, tools, weights)",
-    limits=PlatformLimits(
-        platform="OpenAI supervised fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
-    ),
+    limits=openai_limits("supervised"),
     conversions=frozenset({"chat"}),
 )

@@ -23,8 +23,7 @@ from app.formats.conversation import LossTally, PreferencePair, Turn, role_messa
 from app.formats.entry import FormatEntry
 from app.formats.issues import IssueLog
 from app.formats.jsontypes import expected_one_of, has_type
-from app.formats.limits import PlatformLimits
-from app.formats.openai_chat import OPENAI_FILE_BYTES, check_message, check_tools, text_of
+from app.formats.openai_chat import check_message, check_tools, openai_limits, text_of
 from app.formats.source import JsonRecord
 from app.formats.spec import JsonLinesFormat, RecordSummary
 
@@ -140,8 +139,6 @@ class OpenAIPreference(JsonLinesFormat):
 ENTRY = FormatEntry(
     handler=OpenAIPreference,
     title="OpenAI preference fine-tuning (DPO)",
-    limits=PlatformLimits(
-        platform="OpenAI preference fine-tuning", min_examples=10, max_file_bytes=OPENAI_FILE_BYTES
-    ),
+    limits=openai_limits("preference"),
     conversions=frozenset({"preference"}),
 )

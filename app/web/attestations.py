@@ -25,6 +25,7 @@ from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.models.attestations import Attestation
 from app.models.base import utc_now
+from app.web.pages import holds
 
 bp = Blueprint("web_attestations", __name__)
 
@@ -80,7 +81,7 @@ def attestation_panel_data(subject_type: str, subject_id: int) -> Panel:
         if spec.subject_type == subject_type
     ]
     form = None
-    if current_principal().roles & set(ATTESTERS):
+    if holds(ATTESTERS):
         form = AttestationForm(subject_type=subject_type, subject_id=str(subject_id))
         form.fact.choices = [(name, f"{name} ({owner})") for name, owner, _ in facts]
     return Panel(subject_type, subject_id, current, history, facts, form)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.auth.guard import allow, current_principal
+from app.auth.guard import allow
 from app.auth.roles import READERS, REGISTRARS
 from app.charts import cached_stacked_chart_svg
 from app.db import unit_of_work
@@ -18,7 +18,7 @@ from app.models.vocabulary import DecisionOutcome, GateSubject
 from app.policy.catalogue import review_overdue
 from app.registry.connections import records_about, subject_links
 from app.registry.records import get_record, list_records
-from app.web.pages import after_cursor, catalogue_by_id, policy_catalogue
+from app.web.pages import after_cursor, catalogue_by_id, holds, policy_catalogue
 from app.web.runs import AnswerForm
 
 bp = Blueprint("web_decisions", __name__)
@@ -79,11 +79,7 @@ def decision_detail(decision_id: int) -> Any:
 
 def _may_answer(decision: PolicyDecision) -> bool:
     """Whether the page offers the answer form (the service checks who may answer)."""
-    return (
-        not decision.allow
-        and decision.subject_type == GateSubject.RUN
-        and bool(current_principal().roles & set(REGISTRARS))
-    )
+    return not decision.allow and decision.subject_type == GateSubject.RUN and holds(REGISTRARS)
 
 
 @bp.get("/controls")

@@ -3,6 +3,8 @@ errors shown as one message, and the control catalogue pages explain decisions w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app, flash, g, request
 from flask_wtf import FlaskForm
 
@@ -42,10 +44,15 @@ def catalogue_by_id() -> dict[str, Control]:
     return {control.id: control for control in policy_catalogue()}
 
 
-def may(group: str) -> bool:
+def holds(group: Iterable[str]) -> bool:
     """Whether the signed-in person holds a role of ``group`` (a tuple of
-    :mod:`app.auth.roles`, e.g. ``"REGISTRARS"``): templates offer an action only then.
-    The route's own role declaration is what enforces it."""
+    :mod:`app.auth.roles`): pages offer an action only then. The route's own role
+    declaration is what enforces it."""
     principal = g.get("principal")
+    return principal is not None and bool(principal.roles & set(group))
+
+
+def may(group: str) -> bool:
+    """:func:`holds` for templates, which name the group (``"REGISTRARS"``)."""
     allowed: tuple[str, ...] = getattr(roles, group)
-    return principal is not None and bool(principal.roles & set(allowed))
+    return holds(allowed)

@@ -23,7 +23,7 @@ from app.models.users import RoleName
 from app.registry import details
 from app.registry.connections import model_names, subject_links
 from app.registry.records import list_records
-from app.web.pages import after_cursor, catalogue_by_id
+from app.web.pages import after_cursor, catalogue_by_id, holds
 from app.web.runs import ActionForm
 from app.web.stewardship import ClassificationForm, ErasureForm
 
@@ -89,7 +89,7 @@ def dataset_detail(dataset_id: int) -> Any:
     return render_template(
         "web/dataset_detail.html",
         **vars(found),
-        can_steward=bool(current_principal().roles & set(DATA_STEWARDS)),
+        can_steward=holds(DATA_STEWARDS),
         classification_form=ClassificationForm(),
         erasure_form=ErasureForm(),
     )
@@ -118,7 +118,7 @@ def run_detail(run_id: int) -> Any:
         answers=answers,
         catalogue=catalogue_by_id(),
         action=ActionForm(),
-        may_submit=own and bool(principal.roles & set(GATE_CALLERS)),
+        may_submit=own and holds(GATE_CALLERS),
     )
 
 

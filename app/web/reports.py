@@ -32,7 +32,7 @@ from app.reports.service import (
     report_filename,
     verify_upload,
 )
-from app.web.pages import after_cursor, flash_form_errors
+from app.web.pages import after_cursor, flash_form_errors, holds
 
 bp = Blueprint("web_reports", __name__)
 
@@ -66,11 +66,6 @@ class VerifyForm(FlaskForm):
     file = FileField("Signed PDF", validators=[FileRequired()])
 
 
-def _may_generate() -> bool:
-    """Whether the current user holds a role that generates reports."""
-    return bool(current_principal().roles & set(REPORT_GENERATORS))
-
-
 def _list_page(*, generate: GenerateForm | None = None, status: int = 200) -> Any:
     """The reports list with the generate and verify forms."""
     with unit_of_work() as session:
@@ -87,7 +82,7 @@ def _list_page(*, generate: GenerateForm | None = None, status: int = 200) -> An
             filenames={report.id: report_filename(report) for report in page.items},
             labels={name: kind.label for name, kind in report_kinds().items()},
             subjects={name: kind.subject_type for name, kind in report_kinds().items()},
-            generate=generate or (GenerateForm() if _may_generate() else None),
+            generate=generate or (GenerateForm() if holds(REPORT_GENERATORS) else None),
             verify=VerifyForm(),
             max_mib=MAX_VERIFY_BYTES // (1024 * 1024),
         ),

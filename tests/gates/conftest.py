@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from app.db import session_scope
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.registry import seed_datasets, seed_runs_and_models
+from app.demo.seed import DemoSeed, seed_people
 
 
 @pytest.fixture
@@ -19,6 +20,6 @@ def seeded(app: Any, engine: Any, settings: Any, tmp_path: Path) -> DemoSeed:
     work.mkdir()
     with session_scope(engine) as session:
         seed_people(session, seed, fast_hash=True)
-        seed_datasets(session, settings, work, seed)
-        seed_runs_and_models(session, seed)
+        seed_datasets(session=session, settings=settings, work=work, seed=seed)
+        seed_runs_and_models(session=session, seed=seed)
     return seed

@@ -34,7 +34,8 @@ from app.audits.fairness import run_fairness_audit
 from app.auth.accounts import create_token
 from app.config import Settings, settings_for_tests
 from app.db import session_scope
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models
+from app.demo.registry import seed_datasets, seed_runs_and_models
+from app.demo.seed import DemoSeed, seed_people
 from app.demo.workflow import run_demo_workflow
 from app.models.base import utc_now
 from app.models.evidence import AuditRun, Report
@@ -253,8 +254,8 @@ def world(
     work.mkdir()
     with session_scope(engine) as session:
         seed_people(session, seed, fast_hash=True)
-        seed_datasets(session, settings, work, seed)
-        seed_runs_and_models(session, seed)
+        seed_datasets(session=session, settings=settings, work=work, seed=seed)
+        seed_runs_and_models(session=session, seed=seed)
         run_demo_workflow(
             session=session,
             settings=settings,
