@@ -14,9 +14,10 @@ from sqlmodel import Session
 from app.errors import ValidationError
 from app.evaluations.errors import FindingTransitionError, IndependenceError
 from app.models.base import utc_now
-from app.models.evaluation_evidence import FindingStatus, RedTeamFinding
+from app.models.evaluation_evidence import RedTeamFinding
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
+from app.models.vocabulary import FindingStatus
 from app.registry.records import get_record, records_where, update_record
 
 __all__ = ["decide_finding", "findings_of", "model_authors"]

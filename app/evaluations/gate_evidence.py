@@ -21,14 +21,13 @@ from sqlmodel import Session, col, select
 
 from app.db import read_rows, table_of
 from app.models.evaluation_evidence import (
-    FindingStatus,
     MemorisationTest,
     MetricResult,
     RedTeamCampaign,
     RedTeamFinding,
 )
-from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
-from app.models.vocabulary import EvaluationKind
+from app.models.monitoring import Incident, MonitoringBaseline, MonitoringBatch
+from app.models.vocabulary import EvaluationKind, FindingStatus, IncidentStatus
 from app.policy.input_document import (
     DriftInput,
     EvaluationInput,

@@ -23,8 +23,8 @@ from app.gates.service import promotion_controls
 from app.ledger import append_record_event
 from app.models.base import utc_now
 from app.models.deployments import Deployment
-from app.models.monitoring import Incident, IncidentStatus, MonitoringBaseline, MonitoringBatch
-from app.models.vocabulary import DeploymentState
+from app.models.monitoring import Incident, MonitoringBaseline, MonitoringBatch
+from app.models.vocabulary import DeploymentState, IncidentStatus
 from app.policy.engine import PolicyEngine
 from app.registry.deployments import flag_for_review
 from app.registry.errors import RecordNotFoundError

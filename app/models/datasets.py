@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
-from app.models.vocabulary import Art9Condition, Domain, LawfulBasis, TransferMechanism
+from app.models.vocabulary import (
+    Art9Condition,
+    DeidentificationMethod,
+    Domain,
+    LawfulBasis,
+    TransferMechanism,
+)
 
 
 class DatasetFormat(StrEnum):
@@ -31,15 +37,6 @@ class DatasetFormat(StrEnum):
     GEMINI_MULTIMODAL = "gemini_multimodal"
     GEMINI_PREFERENCE = "gemini_preference"
     TABULAR = "tabular"
-
-
-class DeidentificationMethod(StrEnum):
-    """How identifiers were removed (HIPAA 164.514) or masked (GDPR pseudonymisation)."""
-
-    NONE = "none"
-    SAFE_HARBOR = "safe_harbor"
-    EXPERT_DETERMINATION = "expert_determination"
-    PSEUDONYMISED = "pseudonymised"
 
 
 class DatasetBase(SQLModel):
@@ -85,9 +82,8 @@ class DatasetVersionBase(SQLModel):
     classification_source: str = Field(default="declared", max_length=20)
     classification_justification: str = Field(default="", max_length=2000)
     pii_findings: dict = json_field()
-    deidentification_method: str = Field(
-        default=DeidentificationMethod.NONE.value,
-        sa_column=sa.Column(sa.String(40), nullable=False),
+    deidentification_method: DeidentificationMethod = vocabulary_field(
+        DeidentificationMethod, length=40, default=DeidentificationMethod.NONE
     )
     expert_determination_ref: str | None = Field(default=None, max_length=200)
     phi_fields: list[dict] = json_field(default_factory=list)

@@ -8,22 +8,12 @@ the dataset's identity) so a reviewer can trace a gate's figure back to a file.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
-from app.models.vocabulary import FindingSeverity
-
-
-class FindingStatus(StrEnum):
-    """States of a red-team finding; transitions live in ``app.evaluations.findings``."""
-
-    OPEN = "open"
-    MITIGATED = "mitigated"
-    ACCEPTED = "accepted"
-    CLOSED = "closed"
+from app.models.vocabulary import FindingSeverity, FindingStatus, MemorisationMethod
 
 
 class EvidenceImportBase(SQLModel):
@@ -118,9 +108,8 @@ class RedTeamFindingBase(SQLModel):
     failures: int = 0
     #: Example attempts; text the PII scanner flags is replaced unless marked safe.
     samples: list[dict] = json_field(default_factory=list)
-    status: str = Field(
-        default=FindingStatus.OPEN.value,
-        sa_column=sa.Column(sa.String(20), nullable=False, index=True),
+    status: FindingStatus = vocabulary_field(
+        FindingStatus, length=20, default=FindingStatus.OPEN, index=True
     )
     evidence: str | None = Field(default=None, max_length=4000)
     justification: str | None = Field(default=None, max_length=4000)
@@ -148,8 +137,7 @@ class MemorisationTest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     import_id: int = Field(foreign_key="evidence_import.id")
-    #: canary | extraction
-    method: str = Field(max_length=20)
+    method: MemorisationMethod = vocabulary_field(MemorisationMethod, length=20)
     records_tested: int
     records_elicited: int
     measured_at: datetime = timestamp_field()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
-from app.models.vocabulary import Domain, EvaluationKind, FindingSeverity, Platform
+from app.models.vocabulary import Domain, EvaluationKind, FindingSeverity, Platform, RiskTier
 
 #: Sections of a model card, after Mitchell et al., "Model Cards for Model Reporting".
 MODEL_CARD_SECTIONS: tuple[str, ...] = (
@@ -24,14 +23,6 @@ MODEL_CARD_SECTIONS: tuple[str, ...] = (
     "ethical_considerations",
     "caveats",
 )
-
-
-class RiskTier(StrEnum):
-    """Model risk tier as the bank's model risk policy assigns it (SR 26-2 / OCC 2026-13)."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class ModelVersionBase(SQLModel):
@@ -50,9 +41,7 @@ class ModelVersionServerFields(SQLModel):
 
     #: NULL until attested.
     domain: Domain | None = vocabulary_field(Domain, length=40, nullable=True, index=True)
-    risk_tier: str | None = Field(
-        default=None, sa_column=sa.Column(sa.String(10), nullable=True, index=True)
-    )
+    risk_tier: RiskTier | None = vocabulary_field(RiskTier, length=10, nullable=True, index=True)
     #: e.g. "advisory", "credit_decision"; NULL until attested.
     decision_type: str | None = Field(default=None, max_length=60)
     #: Automated decision with legal or similarly significant effect (GDPR Art. 22).

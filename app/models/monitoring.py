@@ -5,20 +5,12 @@ side with the drift computed against that baseline, and incidents.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
-from app.models.vocabulary import FindingSeverity
-
-
-class IncidentStatus(StrEnum):
-    """An incident is open until someone records how it was resolved."""
-
-    OPEN = "open"
-    RESOLVED = "resolved"
+from app.models.vocabulary import FindingSeverity, IncidentStatus
 
 
 class MonitoringBaseline(SQLModel, table=True):
@@ -92,7 +84,9 @@ class IncidentBase(SQLModel):
     severity: FindingSeverity = vocabulary_field(FindingSeverity, length=20)
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=4000)
-    status: str = Field(default=IncidentStatus.OPEN.value, max_length=20)
+    status: IncidentStatus = vocabulary_field(
+        IncidentStatus, length=20, default=IncidentStatus.OPEN
+    )
     resolution: str | None = Field(default=None, max_length=4000)
     opened_by: str = Field(max_length=80)
     opened_at: datetime = timestamp_field()

@@ -22,17 +22,21 @@ __all__ = [
     "AuditKind",
     "AuditState",
     "DecisionOutcome",
+    "DeidentificationMethod",
     "DeploymentState",
     "Domain",
     "EvaluationKind",
     "FindingSeverity",
+    "FindingStatus",
     "GateName",
     "GateSubject",
     "Hosting",
+    "IncidentStatus",
     "LawfulBasis",
     "LedgerSubject",
     "MemorisationMethod",
     "Platform",
+    "RiskTier",
     "RunState",
     "TransferMechanism",
     "VoteDecision",
@@ -126,6 +130,22 @@ class FindingSeverity(StrEnum):
     LOW = "low"
 
 
+class FindingStatus(StrEnum):
+    """States of a red-team finding; transitions live in ``app.evaluations.findings``."""
+
+    OPEN = "open"
+    MITIGATED = "mitigated"
+    ACCEPTED = "accepted"
+    CLOSED = "closed"
+
+
+class IncidentStatus(StrEnum):
+    """An incident is open until someone records how it was resolved."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
 class AuditKind(StrEnum):
     """The audits Gatehouse runs on a model version."""
 
@@ -158,6 +178,15 @@ class MemorisationMethod(StrEnum):
     CANARY = "canary"
     #: Records sampled from the training data.
     EXTRACTION = "extraction"
+
+
+class DeidentificationMethod(StrEnum):
+    """How identifiers were removed (HIPAA 164.514) or masked (GDPR pseudonymisation)."""
+
+    NONE = "none"
+    SAFE_HARBOR = "safe_harbor"
+    EXPERT_DETERMINATION = "expert_determination"
+    PSEUDONYMISED = "pseudonymised"
 
 
 class LawfulBasis(StrEnum):
@@ -220,6 +249,14 @@ class Domain(StrEnum):
     FINANCIAL_RISK = "financial_risk"
     LEGAL = "legal"
     GENERAL = "general"
+
+
+class RiskTier(StrEnum):
+    """Model risk tier as the bank's model risk policy assigns it (SR 26-2 / OCC 2026-13)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
 
 
 class LedgerSubject(StrEnum):

@@ -60,13 +60,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from app.models.datasets import DeidentificationMethod
 from app.models.evaluation_evidence import FindingSeverity
-from app.models.model_versions import MODEL_CARD_SECTIONS, RiskTier
+from app.models.model_versions import MODEL_CARD_SECTIONS
 from app.models.users import RoleName
 from app.models.vocabulary import (
     Art9Condition,
     AuditKind,
+    DeidentificationMethod,
     Domain,
     EvaluationKind,
     GateName,
@@ -75,6 +75,7 @@ from app.models.vocabulary import (
     LawfulBasis,
     MemorisationMethod,
     Platform,
+    RiskTier,
     TransferMechanism,
     VoteDecision,
 )

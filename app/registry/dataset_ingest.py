@@ -74,60 +74,43 @@ def ingest_dataset_file(
 
     ``progress`` receives bytes read, once for validation and once for the scan.
     """
-    try:
-        version, report = _ingest(
-            session, dataset_id, stored, declared, actor, format, progress, tabular_limits
+    with stored:  # the staged file is discarded if anything below fails
+        report = validate_file(
+            stored.path, format=format, progress=progress, tabular_limits=tabular_limits
         )
-    except BaseException:
-        stored.discard()
-        raise
+        if report.format == "unknown":
+            reason = str(report.errors[0]) if report.errors else "the format could not be detected"
+            raise ValidationError(f"cannot register the file: {reason}")
+        scan = (
+            scan_file(stored.path, format=report.format)
+            if report.format in _SCANNED_FORMATS
+            else None
+        )
+        fields = declared.model_dump(exclude_none=True)
+        source, justification = "declared", ""
+        if scan is not None:
+            found = classify(scan)
+            fields["contains_pii"] = fields.get("contains_pii", False) or found.contains_pii
+            fields["contains_phi"] = fields.get("contains_phi", False) or found.contains_phi
+            source, justification = "scan", found.reason
+        registration = DatasetVersionRegister(
+            **fields,
+            format=report.format,  # type: ignore[arg-type]
+            content_sha256=stored.sha256,
+            storage_uri=stored.uri,
+            size_bytes=stored.size_bytes,
+            row_count=report.record_count,
+        )
+        version = register_version(
+            session=session,
+            dataset_id=dataset_id,
+            data=registration,
+            actor=actor,
+            validation_report=report.to_dict(),
+            pii_findings=findings_summary(scan),
+            is_valid=report.valid,
+            classification_source=source,
+            classification_justification=justification,
+        )
     promote_on_commit(session=session, staged=stored)
-    return version, report
-
-
-def _ingest(
-    session: Session,
-    dataset_id: int,
-    stored: StagedFile,
-    declared: DatasetVersionMetadata,
-    actor: str,
-    format: str | None,
-    progress: Callable[[int], None] | None,
-    tabular_limits: TabularLimits | None,
-) -> tuple[DatasetVersion, ValidationReport]:
-    report = validate_file(
-        stored.path, format=format, progress=progress, tabular_limits=tabular_limits
-    )
-    if report.format == "unknown":
-        reason = str(report.errors[0]) if report.errors else "the format could not be detected"
-        raise ValidationError(f"cannot register the file: {reason}")
-    scan = (
-        scan_file(stored.path, format=report.format) if report.format in _SCANNED_FORMATS else None
-    )
-    fields = declared.model_dump(exclude_none=True)
-    source, justification = "declared", ""
-    if scan is not None:
-        found = classify(scan)
-        fields["contains_pii"] = fields.get("contains_pii", False) or found.contains_pii
-        fields["contains_phi"] = fields.get("contains_phi", False) or found.contains_phi
-        source, justification = "scan", found.reason
-    registration = DatasetVersionRegister(
-        **fields,
-        format=report.format,  # type: ignore[arg-type]
-        content_sha256=stored.sha256,
-        storage_uri=stored.uri,
-        size_bytes=stored.size_bytes,
-        row_count=report.record_count,
-    )
-    version = register_version(
-        session=session,
-        dataset_id=dataset_id,
-        data=registration,
-        actor=actor,
-        validation_report=report.to_dict(),
-        pii_findings=findings_summary(scan),
-        is_valid=report.valid,
-        classification_source=source,
-        classification_justification=justification,
-    )
     return version, report

@@ -21,12 +21,13 @@ from pydantic import (
 from sqlmodel import Field as SQLField
 
 from app.models.base import STRICT_INPUT, RowId
-from app.models.datasets import DatasetBase, DatasetFormat, DeidentificationMethod
+from app.models.datasets import DatasetBase, DatasetFormat
 from app.models.deployments import DeploymentBase
 from app.models.model_versions import ModelVersionBase
 from app.models.runs import FineTuneRunBase
 from app.models.vocabulary import (
     Art9Condition,
+    DeidentificationMethod,
     FindingSeverity,
     LawfulBasis,
     TransferMechanism,

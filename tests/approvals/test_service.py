@@ -19,11 +19,12 @@ from app.approvals.errors import (
 )
 from app.approvals.flows import PROMOTION_FLOW, RUN_FLOW
 from app.db import session_scope
-from app.models.datasets import DatasetFormat, DeidentificationMethod
+from app.models.datasets import DatasetFormat
 from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, PolicyDecision
 from app.models.ledger import LedgerEvent
 from app.models.runs import FineTuneRun
+from app.models.vocabulary import DeidentificationMethod
 from app.policy.engine import PolicyEngine
 from app.registry import datasets, model_versions, runs
 from app.registry.errors import InvalidTransitionError

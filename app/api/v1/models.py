@@ -16,7 +16,7 @@ from app.models.model_versions import (
     ModelVersion,
     ModelVersionPublic,
 )
-from app.models.vocabulary import Domain
+from app.models.vocabulary import Domain, RiskTier
 from app.registry import model_versions as service
 from app.registry.records import get_record
 from app.registry.schemas import (
@@ -31,7 +31,7 @@ class ModelListQuery(ListQuery):
 
     name: str | None = None
     domain: Domain | None = None
-    risk_tier: str | None = None
+    risk_tier: RiskTier | None = None
 
 
 class ModelVersionDetail(ModelVersionPublic):
