@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session
 
 from app.config import Settings
@@ -140,6 +140,21 @@ class DemoRegistry(_Entry):
     """The card every release fills in (``{model}``, ``{domain}``)."""
     releases: list[DemoRelease]
     """Releases in the order they are registered."""
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> DemoRegistry:
+        """Every seed key an entry names is one an entry before it defines, so a mistyped
+        name fails the load instead of the seeding halfway through."""
+        versions = [version.key for entry in self.datasets for version in entry.versions]
+        for entry in self.runs:
+            unknown = sorted(set(entry.dataset_versions) - set(versions))
+            if unknown:
+                raise ValueError(f"run {entry.run.get('name')!r} names no version {unknown}")
+        run_names = {entry.run.get("name") for entry in self.runs}
+        for release in self.releases:
+            if release.run not in run_names:
+                raise ValueError(f"release {release.key!r} names no run {release.run!r}")
+        return self
 
     def card(self, *, model: str, card: DemoCard) -> dict[str, str]:
         """The shared card filled in for ``model``, without the sections ``card`` omits."""
