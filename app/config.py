@@ -103,7 +103,8 @@ class Settings:
     approval_expiry_days: int = 14
     #: Run the scheduler inside the web process (embedded default only).
     scheduler_in_web: bool = False
-    #: True in the test configuration: relaxes nothing security-relevant, only speeds up hashing.
+    #: True in the test configuration: relaxes nothing security-relevant; the API checks
+    #: every answer against its declared model again (``app.api.v1.spec``).
     testing: bool = False
     #: Extra Flask config values (tests use this for e.g. WTF_CSRF_ENABLED).
     flask_overrides: dict[str, Any] = field(default_factory=dict)

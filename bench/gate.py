@@ -56,7 +56,8 @@ from app.approvals.flows import RUN_FLOW  # noqa: E402
 from app.approvals.service import request_approval  # noqa: E402
 from app.config import Settings, settings_for_tests  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
-from app.demo.seed import DemoSeed, seed_datasets, seed_people, seed_runs_and_models  # noqa: E402
+from app.demo.registry import seed_datasets, seed_runs_and_models  # noqa: E402
+from app.demo.seed import DemoSeed, seed_people  # noqa: E402
 from app.gates.engine_binding import current_policy_engine  # noqa: E402
 from app.gates.input_builder import build_gate_input  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
@@ -125,8 +126,8 @@ def seed(settings: Settings, work: Path) -> DemoSeed:
     seeded = DemoSeed()
     with application.app_context(), unit_of_work() as session:
         seed_people(session, seeded, fast_hash=True)
-        seed_datasets(session, settings, work, seeded)
-        seed_runs_and_models(session, seeded)
+        seed_datasets(session=session, settings=settings, work=work, seed=seeded)
+        seed_runs_and_models(session=session, seed=seeded)
     return seeded
 
 

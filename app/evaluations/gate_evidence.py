@@ -8,6 +8,9 @@ of the latest batch and the open incidents. Facts nobody recorded stay null.
 Every promotion gate call reads these, so the gate's reads are Core statements built
 once (see ``app.gates.input_rows``), of only the columns the document needs, rather than
 ORM entities: the monitoring batch's scores, for one, never leave the database here.
+The monitoring markers (a baseline? the latest batch's time and drift) are correlated
+subqueries the deployment's own row carries, and a campaign comes with its open
+findings (an outer join), so none of them costs a statement of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam
+from sqlalchemy import ColumnElement, Label, Row, and_, bindparam, exists
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -36,7 +39,12 @@ from app.policy.input_document import (
 )
 from app.policy.input_document import RedTeamFinding as FindingInput
 
-__all__ = ["imported_evaluation_inputs", "latest_metric_results", "monitoring_input"]
+__all__ = [
+    "imported_evaluation_inputs",
+    "latest_metric_results",
+    "monitoring_input",
+    "monitoring_markers",
+]
 
 _metric = table_of(MetricResult)
 _campaign = table_of(RedTeamCampaign)
@@ -64,20 +72,27 @@ _METRIC_RESULTS = (
     .where(_metric.c.model_version_id == bindparam("model_id"))
     .order_by(_metric.c.measured_at, _metric.c.id)
 )
+#: Each campaign once per open finding of the model in it (once, with nulls, if none).
 _CAMPAIGNS = (
     core_select(
-        _campaign.c.id, _campaign.c.categories, _campaign.c.started_at, _campaign.c.created_at
+        _campaign.c.id,
+        _campaign.c.categories,
+        _campaign.c.started_at,
+        _campaign.c.created_at,
+        _finding.c.id.label("finding_id"),
+        _finding.c.category.label("finding_category"),
+        _finding.c.severity.label("finding_severity"),
+    )
+    .outerjoin(
+        _finding,
+        and_(
+            _finding.c.campaign_id == _campaign.c.id,
+            _finding.c.model_version_id == bindparam("model_id"),
+            _finding.c.status == FindingStatus.OPEN.value,
+        ),
     )
     .where(_campaign.c.model_version_id == bindparam("model_id"))
-    .order_by(_campaign.c.id)
-)
-_OPEN_FINDINGS = (
-    core_select(_finding.c.id, _finding.c.campaign_id, _finding.c.category, _finding.c.severity)
-    .where(
-        _finding.c.model_version_id == bindparam("model_id"),
-        _finding.c.status == FindingStatus.OPEN.value,
-    )
-    .order_by(_finding.c.id)
+    .order_by(_campaign.c.id, _finding.c.id)
 )
 _MEMORISATION_TESTS = (
     core_select(
@@ -90,17 +105,6 @@ _MEMORISATION_TESTS = (
     .where(_memorisation.c.model_version_id == bindparam("model_id"))
     .order_by(_memorisation.c.id)
 )
-_BASELINE = (
-    core_select(_baseline.c.id)
-    .where(_baseline.c.deployment_id == bindparam("deployment_id"))
-    .limit(1)
-)
-_LATEST_BATCH = (
-    core_select(_batch.c.received_at, _batch.c.drift)
-    .where(_batch.c.deployment_id == bindparam("deployment_id"))
-    .order_by(_batch.c.id.desc())
-    .limit(1)
-)
 _OPEN_INCIDENTS = (
     core_select(_incident.c.id, _incident.c.severity)
     .where(
@@ -109,6 +113,18 @@ _OPEN_INCIDENTS = (
     )
     .order_by(_incident.c.id)
 )
+
+
+def monitoring_markers(deployment_id: ColumnElement[int]) -> tuple[Label[Any], ...]:
+    """Columns for a select of deployments: whether a baseline was recorded, and the
+    time and drift of the latest batch (null when none), correlated to ``deployment_id``."""
+    latest = core_select(_batch).where(_batch.c.deployment_id == deployment_id)
+    latest = latest.order_by(_batch.c.id.desc()).limit(1)
+    return (
+        exists().where(_baseline.c.deployment_id == deployment_id).label("baseline_recorded"),
+        latest.with_only_columns(_batch.c.received_at).scalar_subquery().label("latest_batch_at"),
+        latest.with_only_columns(_batch.c.drift).scalar_subquery().label("latest_drift"),
+    )
 
 
 class _Measured(Protocol):
@@ -157,9 +173,12 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
         )
         for result in _newest_per_metric(read_rows(session, _METRIC_RESULTS, model_id=model_id))
     ]
-    campaigns = read_rows(session, _CAMPAIGNS, model_id=model_id)
-    open_findings = read_rows(session, _OPEN_FINDINGS, model_id=model_id)
-    for campaign in campaigns:
+    campaigns: dict[int, tuple[Row[Any], list[Row[Any]]]] = {}
+    for row in read_rows(session, _CAMPAIGNS, model_id=model_id):
+        _, open_findings = campaigns.setdefault(row.id, (row, []))
+        if row.finding_id is not None:
+            open_findings.append(row)
+    for campaign, open_findings in campaigns.values():
         for tally in campaign.categories:
             inputs.append(
                 EvaluationInput(
@@ -171,13 +190,12 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
                     measured_at=campaign.started_at or campaign.created_at,
                     open_findings=[
                         FindingInput(
-                            id=f"finding-{finding.id}",
-                            severity=finding.severity,
-                            category=finding.category,
+                            id=f"finding-{finding.finding_id}",
+                            severity=finding.finding_severity,
+                            category=finding.finding_category,
                         )
                         for finding in open_findings
-                        if finding.campaign_id == campaign.id
-                        and finding.category == tally["category"]
+                        if finding.finding_category == tally["category"]
                     ],
                 )
             )
@@ -196,18 +214,22 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
     return inputs
 
 
-def monitoring_input(*, session: Session, deployment_id: int) -> MonitoringInput | None:
-    """The deployment's monitoring facts, or null when nothing was ever monitored."""
-    baseline = read_rows(session, _BASELINE, deployment_id=deployment_id)
-    batches = read_rows(session, _LATEST_BATCH, deployment_id=deployment_id)
-    latest = batches[0] if batches else None
+def monitoring_input(
+    *, session: Session, deployment_id: int, markers: Any
+) -> MonitoringInput | None:
+    """The deployment's monitoring facts, or null when nothing was ever monitored.
+
+    ``markers`` are the deployment row's :func:`monitoring_markers`; the open incidents
+    are read here.
+    """
     incidents = read_rows(session, _OPEN_INCIDENTS, deployment_id=deployment_id)
-    if not baseline and latest is None and not incidents:
+    monitored = markers.latest_batch_at is not None
+    if not markers.baseline_recorded and not monitored and not incidents:
         return None
     return MonitoringInput(
-        baseline_recorded=bool(baseline),
-        latest_batch_at=latest.received_at if latest else None,
-        drift=[DriftInput(**figures) for figures in (latest.drift if latest else [])],
+        baseline_recorded=bool(markers.baseline_recorded),
+        latest_batch_at=markers.latest_batch_at,
+        drift=[DriftInput(**figures) for figures in (markers.latest_drift if monitored else [])],
         open_incidents=[
             IncidentInput(id=f"incident-{incident.id}", severity=incident.severity)
             for incident in incidents

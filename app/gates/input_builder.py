@@ -19,6 +19,7 @@ from app.attestations.current import current_facts_of_subjects
 from app.errors import ValidationError
 from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
 from app.gates import input_rows
+from app.gates.input_rows import Record
 from app.models.vocabulary import (
     GATE_SUBJECTS,
     DeploymentState,
@@ -73,8 +74,8 @@ def _read_facts(
     now: datetime,
     *,
     versions: Sequence[Row[Any]],
-    run: Row[Any] | None = None,
-    model: Row[Any] | None = None,
+    run: Record | None = None,
+    model: Record | None = None,
 ) -> Facts:
     """The current attested facts of every subject of one gate, in one query."""
     return current_facts_of_subjects(
@@ -149,7 +150,7 @@ def _dataset_inputs(versions: Sequence[Row[Any]], facts: Facts) -> list[DatasetI
     ]
 
 
-def _run_input(run: Row[Any], facts: Facts) -> RunInput:
+def _run_input(run: Record, facts: Facts) -> RunInput:
     attested = _values(facts, LedgerSubject.FINETUNE_RUN, run.id)
     return RunInput(
         id=str(run.id),
@@ -163,7 +164,7 @@ def _run_input(run: Row[Any], facts: Facts) -> RunInput:
     )
 
 
-def _model_input(model: Row[Any], facts: Facts) -> ModelInput:
+def _model_input(model: Record, facts: Facts) -> ModelInput:
     rows = facts.get((LedgerSubject.MODEL_VERSION, model.id), {})
     attested = {fact: row.value for fact, row in rows.items()}
     validation = rows.get("validation")
@@ -272,7 +273,7 @@ def _approval_inputs(
     ]
 
 
-def _deployment_input(deployment: Row[Any]) -> DeploymentInput:
+def _deployment_input(deployment: Record) -> DeploymentInput:
     environment: Literal["staging", "production"] = (
         "production" if deployment.state == DeploymentState.PRODUCTION else "staging"
     )
@@ -303,12 +304,11 @@ def _run_gate_input(
 def _deployment_gate_input(
     session: Session, gate: GateName, subject: Subject, deployment_id: int, now: datetime
 ) -> GateInput:
-    deployment = input_rows.deployment_row(session=session, deployment_id=deployment_id)
-    model = input_rows.model_row(session=session, model_id=deployment.model_version_id)
-    run = input_rows.run_row(session=session, run_id=model.run_id) if model.run_id else None
+    rows = input_rows.promotion_rows(session=session, deployment_id=deployment_id)
+    model, run = rows.model, rows.run
     versions = input_rows.run_dataset_version_rows(session=session, run_id=run.id) if run else []
     facts = _read_facts(session, now, versions=versions, run=run, model=model)
-    sections = input_rows.card_sections(session=session, model_id=model.id) or {}
+    sections = rows.card_sections or {}
     return GateInput(
         gate=gate,
         subject=subject,
@@ -325,8 +325,10 @@ def _deployment_gate_input(
         + imported_evaluation_inputs(session=session, model_id=model.id),
         audits=_audit_inputs(session, model.id),
         approvals=_approval_inputs(session, GateSubject.DEPLOYMENT, deployment_id),
-        deployment=_deployment_input(deployment),
-        monitoring=monitoring_input(session=session, deployment_id=deployment_id),
+        deployment=_deployment_input(rows.deployment),
+        monitoring=monitoring_input(
+            session=session, deployment_id=deployment_id, markers=rows.monitoring
+        ),
         now=now,
     )
 

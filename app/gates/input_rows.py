@@ -4,20 +4,23 @@ Every gate call (the API, the workflows, the launchers) builds an input, so thes
 are Core SELECTs of only the columns the document needs, built once per process (their
 compiled form is cached) and run through :func:`app.db.read_rows`: no ORM entities,
 identity map or bulky columns (validation reports, audit results, monitoring scores).
-Related rows are read together: a dataset version comes with its dataset's name and its
-open erasure requests, and the votes with their approval request, so a gate costs the
-same few indexed queries however many datasets a run has.
+Related rows are read together: a deployment with its model version, the model's run and
+card and its monitoring markers (one row of an outer join), a dataset version with its
+dataset's name and its open erasure requests, and the votes with their approval request,
+so a gate costs the same few indexed queries however many datasets a run has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Column, Label, Row, Select, bindparam, func, select
 from sqlmodel import Session
 
 from app.db import read_rows, table_of
+from app.evaluations.gate_evidence import monitoring_markers
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.models.deployments import Deployment
 from app.models.evidence import AuditRun
@@ -28,12 +31,13 @@ from app.models.vocabulary import ApprovalStatus, AuditState
 from app.registry.errors import RecordNotFoundError
 
 __all__ = [
+    "Joined",
+    "PromotionRows",
+    "Record",
     "audit_rows",
-    "card_sections",
     "dataset_version_row",
-    "deployment_row",
     "evaluation_rows",
-    "model_row",
+    "promotion_rows",
     "run_dataset_version_rows",
     "run_row",
     "vote_rows",
@@ -52,21 +56,21 @@ _audit = table_of(AuditRun)
 _request = table_of(ApprovalRequest)
 _vote = table_of(ApprovalVote)
 
-_DEPLOYMENT = select(
+_DEPLOYMENT_COLUMNS = (
     _deployment.c.id,
     _deployment.c.model_version_id,
     _deployment.c.state,
     _deployment.c.access_logging,
     _deployment.c.monitoring_enabled,
-).where(_deployment.c.id == bindparam("id"))
-
-_MODEL = select(
-    _model.c.id, _model.c.name, _model.c.version, _model.c.run_id, _model.c.developers
-).where(_model.c.id == bindparam("id"))
-
-_CARD = select(_card.c.sections).where(_card.c.model_version_id == bindparam("model_id"))
-
-_RUN = select(
+)
+_MODEL_COLUMNS = (
+    _model.c.id,
+    _model.c.name,
+    _model.c.version,
+    _model.c.run_id,
+    _model.c.developers,
+)
+_RUN_COLUMNS = (
     _run.c.id,
     _run.c.platform,
     _run.c.vendor,
@@ -74,7 +78,32 @@ _RUN = select(
     _run.c.method,
     _run.c.requester,
     _run.c.authors,
-).where(_run.c.id == bindparam("id"))
+)
+
+_CARD_COLUMNS = (_card.c.sections,)
+_MONITORING_COLUMNS = monitoring_markers(_deployment.c.id)
+#: The parts of a promotion row, in select order, each a record's columns.
+_PROMOTION_PARTS = (
+    _DEPLOYMENT_COLUMNS,
+    _MODEL_COLUMNS,
+    _RUN_COLUMNS,
+    _CARD_COLUMNS,
+    _MONITORING_COLUMNS,
+)
+
+#: The deployment, its model version, the model's run and card, and the deployment's
+#: monitoring markers: one row (each relation outer-joined, so a missing one reads null).
+_PROMOTION = (
+    select(*(column for part in _PROMOTION_PARTS for column in part))
+    .select_from(
+        _deployment.outerjoin(_model, _model.c.id == _deployment.c.model_version_id)
+        .outerjoin(_run, _run.c.id == _model.c.run_id)
+        .outerjoin(_card, _card.c.model_version_id == _model.c.id)
+    )
+    .where(_deployment.c.id == bindparam("id"))
+)
+
+_RUN = select(*_RUN_COLUMNS).where(_run.c.id == bindparam("id"))
 
 
 def _versions() -> Select[Any]:
@@ -168,6 +197,39 @@ _VOTES = (
 )
 
 
+class Joined:
+    """One table's columns of a row that joined several, read by name like a row's."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, columns: Sequence[Column[Any] | Label[Any]], values: Sequence[Any]) -> None:
+        self._values = dict(zip((column.name for column in columns), values, strict=True))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+#: A record's columns as read here: a row of its own table, or its part of a joined row.
+Record = Row[Any] | Joined
+
+
+@dataclass(frozen=True)
+class PromotionRows:
+    """What the promotion gate reads once per deployment, from one statement."""
+
+    deployment: Record
+    model: Record
+    run: Record | None
+    #: The model card's sections, or None when no card was written.
+    card_sections: dict[str, Any] | None
+    #: ``baseline_recorded``, ``latest_batch_at`` and ``latest_drift`` (see
+    #: :func:`app.evaluations.gate_evidence.monitoring_markers`).
+    monitoring: Record
+
+
 def _one(session: Session, statement: Select[Any], kind: str, record_id: int) -> Row[Any]:
     rows = read_rows(session, statement, id=record_id)
     if not rows:
@@ -175,14 +237,25 @@ def _one(session: Session, statement: Select[Any], kind: str, record_id: int) ->
     return rows[0]
 
 
-def deployment_row(*, session: Session, deployment_id: int) -> Row[Any]:
-    """The deployment (RecordNotFoundError when there is none)."""
-    return _one(session, _DEPLOYMENT, "deployment", deployment_id)
-
-
-def model_row(*, session: Session, model_id: int) -> Row[Any]:
-    """The model version (RecordNotFoundError when there is none)."""
-    return _one(session, _MODEL, "model version", model_id)
+def promotion_rows(*, session: Session, deployment_id: int) -> PromotionRows:
+    """The deployment and what hangs off it (RecordNotFoundError for any that is missing)."""
+    row = _one(session, _PROMOTION, "deployment", deployment_id)
+    parts, start = [], 0
+    for columns in _PROMOTION_PARTS:
+        parts.append(Joined(columns, row[start : start + len(columns)]))
+        start += len(columns)
+    deployment, model, run, card, monitoring = parts
+    if model.id is None:
+        raise RecordNotFoundError("model version", deployment.model_version_id)
+    if model.run_id is not None and run.id is None:
+        raise RecordNotFoundError("finetune run", model.run_id)
+    return PromotionRows(
+        deployment=deployment,
+        model=model,
+        run=run if model.run_id is not None else None,
+        card_sections=dict(card.sections) if card.sections is not None else None,
+        monitoring=monitoring,
+    )
 
 
 def run_row(*, session: Session, run_id: int) -> Row[Any]:
@@ -198,12 +271,6 @@ def dataset_version_row(*, session: Session, version_id: int) -> Row[Any]:
 def run_dataset_version_rows(*, session: Session, run_id: int) -> Sequence[Row[Any]]:
     """The run's dataset versions, by id, each with its name and open erasures."""
     return read_rows(session, _RUN_VERSIONS, run_id=run_id)
-
-
-def card_sections(*, session: Session, model_id: int) -> dict[str, Any] | None:
-    """The model card's sections, or None when no card was written."""
-    rows = read_rows(session, _CARD, model_id=model_id)
-    return dict(rows[0].sections) if rows else None
 
 
 def evaluation_rows(*, session: Session, model_id: int) -> Sequence[Row[Any]]:

@@ -1,4 +1,5 @@
-"""Building a gate's input takes a few indexed queries, however many datasets a run has."""
+"""Building a gate's input takes a few indexed queries, however many datasets a run has, and
+recording the decision a few statements more."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
-from app.db import session_scope
+from app.db import read_only_scope, session_scope
+from app.gates.engine_binding import current_policy_engine
 from app.gates.input_builder import build_gate_input
+from app.gates.service import judge_gate, record_judgement
 from app.models.base import utc_now
 from app.registry import runs
 from app.registry.runs import RunCreate
@@ -19,20 +22,22 @@ from app.registry.runs import RunCreate
 #: (one query with their names and open erasures, whatever their number), the attested facts
 #: of every subject (one query), evidence, the votes with their request. A new query here
 #: must be a deliberate choice; budgets only go down.
-QUERY_BUDGET = {"training_launch": 4, "production_promotion": 16, "dataset_use": 2}
+QUERY_BUDGET = {"training_launch": 4, "production_promotion": 10, "dataset_use": 2}
+#: Recording a decision: the transaction's start (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+#: advisory lock on the chain), the decision, its input, the chain's head, the event.
+RECORD_BUDGET = 5
 
 _DATASET_KEYS = ("notes_raw", "notes_deid", "triage", "german_credit", "credit_explanations")
 
 
 @contextmanager
-def counted(session: Session) -> Iterator[list[str]]:
-    """Every SQL statement the session's connection runs inside the block."""
+def counted(bind: Engine) -> Iterator[list[str]]:
+    """Every SQL statement ``bind`` runs inside the block (BEGIN included)."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
-    bind = session.connection().engine
     event.listen(bind, "before_cursor_execute", record)
     try:
         yield statements
@@ -55,7 +60,7 @@ def _run_over(session: Session, seeded: Any, keys: tuple[str, ...]) -> int:
 
 def _queries(session: Session, gate: str, subject_id: int) -> tuple[int, dict[str, Any]]:
     session.expunge_all()  # nothing from the identity map: every row is read
-    with counted(session) as statements:
+    with counted(session.connection().engine) as statements:  # begun: reads only
         document = build_gate_input(
             session=session, gate=gate, subject_id=subject_id, now=utc_now()
         ).document()
@@ -88,3 +93,22 @@ def test_each_gate_stays_within_its_query_budget(seeded: Any, engine: Any) -> No
             queries, document = _queries(session, gate, subject_id)
             assert document["subject"]["id"] == str(subject_id)
             assert queries <= QUERY_BUDGET[gate], (gate, queries)
+
+
+def test_a_gate_call_judges_and_records_within_its_statement_budget(
+    app: Any, seeded: Any, engine: Any
+) -> None:
+    """Every statement of a gate call as the API makes it: judged in a read-only unit of
+    work (its BEGIN counts on SQLite), then recorded and ledgered in a write transaction."""
+    subject = seeded.ids["credit_deployment"]
+    with app.app_context():
+        policy = current_policy_engine()
+        with counted(engine) as judging, read_only_scope(engine) as reader:
+            judgement = judge_gate(
+                session=reader, engine=policy, gate="production_promotion", subject_id=subject
+            )
+        with counted(engine) as recording, session_scope(engine) as writer:
+            record_judgement(session=writer, judgement=judgement, actor="release-bot")
+    assert judgement.document["subject"]["id"] == str(subject)
+    assert len(judging) <= QUERY_BUDGET["production_promotion"] + 1, judging
+    assert len(recording) <= RECORD_BUDGET, recording
