@@ -24,6 +24,7 @@ from app.auth.accounts import roles_of
 from app.errors import ValidationError
 from app.gates.service import current_evidence_sha256
 from app.ledger import append_event
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.attestations import Attestation
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion
@@ -141,6 +142,7 @@ def attest(
     )
     stored_value = parse_value(fact, spec, value)
     _check_inputs(evidence_ref, evidence_sha256, justification, expires_at, now)
+    refuse_direct_identifiers(field="justification", text=justification)
     user = session.exec(select(User).where(User.username == actor)).first()
     if user is None or spec.owner not in roles_of(session=session, user=user):
         raise AttestationRefusedError(

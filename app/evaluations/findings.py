@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.errors import ValidationError
 from app.evaluations.errors import FindingTransitionError, IndependenceError
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.evaluation_evidence import RedTeamFinding
 from app.models.model_versions import ModelVersion
@@ -104,6 +105,7 @@ def decide_finding(
         raise ValidationError(f"action must be mitigate, accept or close, not '{action}'")
     to, field, what = _INDEPENDENT_DECISIONS[action]
     _independent_decision(session, finding_id, actor, text, what)
+    refuse_direct_identifiers(field="text", text=text)
     return _move(
         session,
         finding_id,

@@ -21,6 +21,7 @@ from app.evaluations.drift import drift_by_group
 from app.evaluations.schemas import BaselineCreate, IncidentCreate, MonitoringBatchCreate
 from app.gates.service import promotion_controls
 from app.ledger import append_record_event
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.deployments import Deployment
 from app.models.monitoring import Incident, MonitoringBaseline, MonitoringBatch
@@ -119,6 +120,8 @@ def open_incident(
 ) -> tuple[Incident, dict[str, Any]]:
     """Open an incident on a deployment, then ask the policy about the deployment."""
     deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
+    refuse_direct_identifiers(field="title", text=data.title)
+    refuse_direct_identifiers(field="description", text=data.description)
     incident = create_record(
         session=session,
         record=Incident(deployment_id=deployment_id, opened_by=actor, **data.model_dump()),
@@ -137,6 +140,7 @@ def resolve_incident(
     incident = get_record(session=session, model=Incident, record_id=incident_id)
     if incident.status != IncidentStatus.OPEN:
         raise ConflictError(f"incident {incident_id} is already {incident.status}")
+    refuse_direct_identifiers(field="resolution", text=resolution)
     return update_record(
         session=session,
         record=incident,

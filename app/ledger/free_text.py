@@ -1,8 +1,10 @@
 """Free text that the ledger keeps holds no direct identifier.
 
-A vote's comment, a transition's or a supersession's reason and the answer to a denial
-are written into the hash-chained ledger, which cannot forget: a patient's SSN typed
-there would make a GDPR erasure impossible without breaking the chain. Each service
+A vote's comment, a transition's or a supersession's reason, the answer to a denial, an
+attestation's or a reclassification's justification, an erasure request's reference and
+resolution, an incident's title, description and resolution and a decision on a red-team
+finding are written into the hash-chained ledger, which cannot forget: a patient's SSN
+typed there would make a GDPR erasure impossible without breaking the chain. Each service
 that takes such text calls :func:`refuse_direct_identifiers` before it stores anything,
 so the API, the CLI and the portal refuse it alike (422, naming the field and the kind
 of identifier, never the value). What counts as a direct identifier, and why the check

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from app.errors import ConflictError, ValidationError
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.registry.records import create_record, get_record, records_where, update_record
@@ -77,6 +78,7 @@ def update_version_metadata(
     if classification and any(changes[k] != getattr(version, k) for k in classification):
         if not justification.strip():
             raise ValidationError("changing the data classification needs a justification")
+        refuse_direct_identifiers(field="justification", text=justification)
         changes["classification_source"] = "manual"
         changes["classification_justification"] = justification.strip()
     return update_record(session=session, record=version, changes=changes, actor=actor)
@@ -87,6 +89,7 @@ def record_erasure_request(
 ) -> ErasureRequest:
     """Record a data subject's erasure request (GDPR Art. 17) against a version."""
     get_record(session=session, model=DatasetVersion, record_id=version_id)
+    refuse_direct_identifiers(field="reference", text=reference)
     return create_record(
         session=session,
         record=ErasureRequest(dataset_version_id=version_id, reference=reference),
@@ -103,6 +106,7 @@ def resolve_erasure_request(
         raise ConflictError(f"erasure request {request_id} is already resolved")
     if not resolution.strip():
         raise ValidationError("say what was done to resolve the erasure request")
+    refuse_direct_identifiers(field="resolution", text=resolution)
     return update_record(
         session=session,
         record=request,
