@@ -9,8 +9,9 @@ returns) and checkpoints the log in a thread beside the commits (``app.wal_check
 Reads that can never write (the gate's judgement, the portal's access check) use
 :func:`read_only_unit_of_work`: on SQLite a plain ``BEGIN``, which reads a snapshot without
 taking the write lock, so they neither wait for a writer nor hold one up; any write in
-such a session is refused, and its transaction always ends in a rollback. The token check before every API call, one fixed
-``SELECT``, runs on a bare connection of the same engine (:func:`read_only_connection`).
+such a session is refused, and its transaction always ends in a rollback. The token
+check before every API call, one fixed ``SELECT``, runs on a bare connection of the same
+engine (:func:`read_only_connection`).
 """
 
 from __future__ import annotations
