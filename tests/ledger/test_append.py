@@ -1,13 +1,21 @@
 """Appending writes the event's row directly: what ``append_event`` answers is what was
 stored, and the chain it extends verifies, down to the recomputation from the stored
-fields that a non-ASCII actor needs (the database quotes it differently)."""
+fields that a non-ASCII actor needs (the database quotes it differently). The payload is
+encoded once: the text stored is the canonical JSON its digest was taken over."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from app.db import session_scope
-from app.ledger import ChainPosition, append_event, head_position, verify_chain
+from app.ledger import (
+    ChainPosition,
+    append_event,
+    canonical_json,
+    head_position,
+    sha256_hex,
+    verify_chain,
+)
 from app.models.ledger import LedgerEvent
 from app.models.vocabulary import LedgerSubject
 
@@ -35,3 +43,29 @@ def test_the_appended_event_is_the_stored_head_and_the_chain_verifies(engine: sa
         outcome = verify_chain(session=db)
     assert [event.seq for event in appended] == [1, 2, 3]
     assert outcome.intact and outcome.events_checked == 3
+
+
+def test_the_stored_payload_is_the_canonical_json_its_digest_covers(engine: sa.Engine) -> None:
+    payload = {"zeta": [1, 2.5, None], "note": "by zoë 李", "nested": {"b": True, "a": "x"}}
+    with session_scope(engine) as db:
+        appended = append_event(
+            session=db,
+            actor="release-bot",
+            action="test.appended",
+            subject_type=LedgerSubject.DEPLOYMENT,
+            subject_id=7,
+            payload=payload,
+        )
+    with session_scope(engine) as db:
+        text, digest = (
+            db.connection()
+            .execute(
+                sa.text(
+                    "SELECT CAST(payload AS TEXT), payload_sha256 FROM ledger_event WHERE seq = :seq"
+                ),
+                {"seq": appended.seq},
+            )
+            .one()
+        )
+    assert text.encode() == canonical_json(payload)
+    assert sha256_hex(text.encode()) == digest
