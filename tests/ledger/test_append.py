@@ -5,6 +5,8 @@ encoded once: the text stored is the canonical JSON its digest was taken over.""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from app.db import session_scope
@@ -31,7 +33,7 @@ def test_the_appended_event_is_the_stored_head_and_the_chain_verifies(engine: sa
                     action="test.appended",
                     subject_type=LedgerSubject.DEPLOYMENT,
                     subject_id=7,
-                    payload={"note": f"by {actor}", "n": len(appended)},
+                    payload={"note": f"by {actor}", "n": len(appended), "at": [2.5, None]},
                 )
             )
     with session_scope(engine) as db:
@@ -41,31 +43,17 @@ def test_the_appended_event_is_the_stored_head_and_the_chain_verifies(engine: sa
         assert stored.prev_hash == appended[-2].hash and stored.subject_id == "7"
         assert head_position(session=db) == ChainPosition(appended[-1].seq, appended[-1].hash)
         outcome = verify_chain(session=db)
+        stored_payloads = db.connection().execute(_STORED_PAYLOADS).all()
     assert [event.seq for event in appended] == [1, 2, 3]
     assert outcome.intact and outcome.events_checked == 3
+    # The payload's one encoding is stored: its canonical JSON, as its digest covers it.
+    for text, digest in stored_payloads:
+        assert text.encode() == canonical_json(json.loads(text))
+        assert sha256_hex(text.encode()) == digest
+    assert json.loads(stored_payloads[1][0]) == {"note": "by zoë", "n": 1, "at": [2.5, None]}
 
 
-def test_the_stored_payload_is_the_canonical_json_its_digest_covers(engine: sa.Engine) -> None:
-    payload = {"zeta": [1, 2.5, None], "note": "by zoë 李", "nested": {"b": True, "a": "x"}}
-    with session_scope(engine) as db:
-        appended = append_event(
-            session=db,
-            actor="release-bot",
-            action="test.appended",
-            subject_type=LedgerSubject.DEPLOYMENT,
-            subject_id=7,
-            payload=payload,
-        )
-    with session_scope(engine) as db:
-        text, digest = (
-            db.connection()
-            .execute(
-                sa.text(
-                    "SELECT CAST(payload AS TEXT), payload_sha256 FROM ledger_event WHERE seq = :seq"
-                ),
-                {"seq": appended.seq},
-            )
-            .one()
-        )
-    assert text.encode() == canonical_json(payload)
-    assert sha256_hex(text.encode()) == digest
+#: Each event's payload as the database holds it (``json`` keeps its text on PostgreSQL).
+_STORED_PAYLOADS = sa.text(
+    "SELECT CAST(payload AS TEXT), payload_sha256 FROM ledger_event ORDER BY seq"
+)
