@@ -1,9 +1,11 @@
 """The registry rows a gate's input is built from, each read by a statement built once.
 
 Every gate call (the API, the workflows, the launchers) builds an input, so these reads
-are Core SELECTs of only the columns the document needs, built once per process (their
-compiled form is cached) and run through :func:`app.db.read_rows`: no ORM entities,
-identity map or bulky columns (validation reports, audit results, monitoring scores).
+are Core SELECTs of only the columns the document needs, built once per process as
+:class:`app.db.PreparedSelect` (compiled once per dialect, run on the DBAPI cursor, rows
+as named tuples) and run through :func:`app.db.read_rows`: no ORM entities, identity map,
+per-call execution machinery or bulky columns (validation reports, audit results,
+monitoring scores). Their parameters are fixed, never a list, so their SQL never changes.
 Related rows are read together: a deployment with its model version, the model's run and
 card and its monitoring markers (one row of an outer join), a dataset version with its
 dataset's name and its open erasure requests, and the votes with their approval request,
