@@ -43,4 +43,3 @@ def test_the_clock_rests_between_evaluations(embedded_engine: EmbeddedEngine) ->
     for _ in range(20):  # twenty ticks' worth of time: a ticking clock would show
         time.sleep(TICK_S)
         assert all(_clocks_resting())
-
