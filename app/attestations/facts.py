@@ -7,6 +7,7 @@ policies name the same owners in their messages (``data.gatehouse.fact_owners`` 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from app.errors import ValidationError, first_problem
 from app.models.vocabulary import Art9Condition, AttestedSubject, Domain, Hosting, LawfulBasis
 
-__all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value"]
+__all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value", "typed_value"]
 
 #: The subjects facts are attested about (ledger subject types).
 SUBJECT_TYPES: tuple[AttestedSubject, ...] = tuple(AttestedSubject)
@@ -252,6 +253,16 @@ def fact_spec(fact: str, subject_type: str) -> FactSpec:
             f"not a {subject_type.replace('_', ' ')}"
         )
     return spec
+
+
+def typed_value(text: str) -> Any:
+    """A value as typed at a door (a CLI argument, a portal field): JSON when it parses
+    (``true``, ``["DE"]``, ``{"ref": ..}``), else the text without surrounding blanks.
+    :func:`parse_value` then checks it against the fact's shape."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text.strip()
 
 
 def parse_value(fact: str, spec: FactSpec, value: Any) -> Any:

@@ -11,22 +11,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 import click
 
-from app.attestations.facts import FACTS, SUBJECT_TYPES
+from app.attestations.facts import FACTS, SUBJECT_TYPES, typed_value
 from app.cli.base import with_app_context
 
 _SUBJECT = click.Choice([subject.value for subject in SUBJECT_TYPES])
-
-
-def _parse_value(text: str) -> Any:
-    """JSON when it parses (true, ["DE"], {"ref": ..}), else the plain text."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 @click.group("attest")
@@ -73,7 +64,7 @@ def record_command(
             subject_type=subject_type,
             subject_id=subject_id,
             fact=fact,
-            value=_parse_value(value),
+            value=typed_value(value),
             evidence_ref=evidence_ref,
             evidence_sha256=evidence_sha256,
             justification=justification,

@@ -10,6 +10,7 @@ models to runs, deployments to models) are validated once that id exists.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -165,8 +166,10 @@ class DemoRegistry(_Entry):
         }
 
 
+@functools.cache
 def load_demo_registry() -> DemoRegistry:
-    """The entries of ``registry.yaml``, validated."""
+    """The entries of ``registry.yaml``, validated; read once per process (the file ships
+    with the package, and one seed reads it for the datasets and again for the runs)."""
     text = resources.files("app.demo").joinpath(REGISTRY_FILE).read_text(encoding="utf-8")
     return DemoRegistry.model_validate(yaml.safe_load(text))
 

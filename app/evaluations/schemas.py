@@ -7,6 +7,8 @@ from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.models.vocabulary import FindingSeverity
+
 __all__ = [
     "BaselineCreate",
     "EvaluationSupersede",
@@ -14,10 +16,8 @@ __all__ = [
     "IncidentCreate",
     "IncidentResolve",
     "MonitoringBatchCreate",
-    "Severity",
 ]
 
-Severity = Literal["critical", "high", "medium", "low"]
 #: Largest score list one request may carry.
 MAX_SCORES = 200_000
 
@@ -83,7 +83,7 @@ class IncidentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    severity: Severity
+    severity: FindingSeverity
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=4000)
 

@@ -7,7 +7,6 @@ not independent of the subject, a malformed value) comes back as a flash with th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, T
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.attestations.current import current_attestations, is_current
-from app.attestations.facts import FACTS
+from app.attestations.facts import FACTS, typed_value
 from app.attestations.service import attest, attestations_of
 from app.auth.guard import allow, current_principal
 from app.auth.roles import ATTESTERS
@@ -87,13 +86,6 @@ def attestation_panel_data(subject_type: str, subject_id: int) -> Panel:
     return Panel(subject_type, subject_id, current, history, facts, form)
 
 
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text.strip()
-
-
 @bp.post("/attestations")
 @allow(*ATTESTERS)
 def record() -> Any:
@@ -116,7 +108,7 @@ def record() -> Any:
                 subject_type=form.subject_type.data or "",
                 subject_id=int(form.subject_id.data or 0),
                 fact=form.fact.data or "",
-                value=_value(form.value.data or ""),
+                value=typed_value(form.value.data or ""),
                 evidence_ref=form.evidence_ref.data or "",
                 evidence_sha256=(form.evidence_sha256.data or "").strip().lower() or None,
                 justification=form.justification.data or "",

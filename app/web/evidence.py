@@ -30,6 +30,7 @@ from app.models.evaluation_evidence import (
     RedTeamFinding,
 )
 from app.models.model_versions import ModelVersion
+from app.models.vocabulary import FindingSeverity
 from app.registry.records import get_record, records_where
 from app.web.pages import flash_form_errors
 
@@ -56,7 +57,7 @@ class IncidentForm(FlaskForm):
 
     severity = SelectField(
         "Severity",
-        choices=[(s, s) for s in ("critical", "high", "medium", "low")],
+        choices=[(s.value, s.value) for s in FindingSeverity],
         validators=[DataRequired()],
     )
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])

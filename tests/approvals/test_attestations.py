@@ -318,6 +318,18 @@ def test_cli_attest_refusal_is_one_line(app: Any, registry: Registry) -> None:
     assert listed.exit_code == 0 and "risk_tier" in listed.output and FACT_RISK in listed.output
 
 
+def test_cli_and_portal_read_a_typed_value_alike(app: Any, registry: Registry) -> None:
+    """Blanks around a typed value are dropped at either door (the portal always did)."""
+    runner = app.test_cli_runner()
+    args = ["attest", "record", "model_version", str(registry.model_id), "risk_tier", " medium "]
+    result = runner.invoke(
+        cli, [*args, "--actor", FACT_RISK, "--evidence", "MRM-9", "--justification", "tiering"]
+    )
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(cli, ["attest", "list", "model_version", str(registry.model_id)])
+    assert '"medium"' in listed.output and '" medium "' not in listed.output
+
+
 def test_portal_attestation_form_flashes_the_reason(
     app: Any, registry: Registry, people: dict[str, Any]
 ) -> None:

@@ -1,7 +1,8 @@
 """What every API request pays before and after its view, counted rather than timed: the
 token check is one statement (token, account and roles joined), a refused token reaches no
-view, and an answer the production path sends without spectree's second validation is the
-answer the tests' validating path sends, byte for byte. On SQLite and PostgreSQL."""
+view, an answer the production path sends without spectree's second validation is the
+answer the tests' validating path sends, byte for byte, and a model answer is written once,
+as the model's own JSON. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from app.api.v1.common import dump, public
+from app.db import unit_of_work
+from app.models.datasets import Dataset, DatasetPublic
 from tests.foundation.helpers import make_lineage
 
 
@@ -83,3 +87,28 @@ def test_an_answer_built_from_its_model_is_sent_alike_with_and_without_the_secon
         app.config["GATEHOUSE"] = tests_settings
     assert production == checked
     assert all(status == 200 for status, _, _ in production)
+
+
+def test_an_answer_model_is_written_once_as_its_own_json(app: Flask, make_actor: Any) -> None:
+    """A model answer is the model's JSON, written by pydantic in one pass: the same value
+    as its Python dump (text beyond ASCII included), in the model's member order."""
+    actor = make_actor("ml_engineer")
+    created = actor.post(
+        "/api/v1/datasets",
+        json={
+            "name": "notes",
+            "owner": actor.username,
+            "domain": "healthcare",
+            "purpose": "Modèle 模型 ✓",
+        },
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    read = actor.get(f"/api/v1/datasets/{created.get_json()['id']}")
+    with app.app_context(), unit_of_work() as session:
+        row = session.get(Dataset, created.get_json()["id"])
+        expected = dump(public(DatasetPublic, row))
+    for response in (created, read):
+        assert response.mimetype == "application/json"
+        assert response.get_json() == expected
+        assert list(response.get_json()) == list(DatasetPublic.model_fields)
+    assert "Modèle 模型 ✓".encode() in read.get_data()
