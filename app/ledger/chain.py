@@ -30,7 +30,7 @@ from sqlalchemy import insert, text
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
-from app.db import read_rows, table_of
+from app.db import PreparedSelect, read_rows, table_of
 from app.ledger.rows import iter_hashes, iter_verification_rows
 from app.models.base import EncodedJSON, utc_now
 from app.models.ledger import LedgerEvent
@@ -128,8 +128,11 @@ def _lock_tail(session: Session) -> None:
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _ledger = table_of(LedgerEvent)
-# Built once: every state change appends, so these run in every writing request.
-_TAIL = core_select(_ledger.c.seq, _ledger.c.hash).order_by(_ledger.c.seq.desc()).limit(1)
+# Built once: every state change appends, so these run in every writing request (the
+# tail as a prepared select: compiled once, run on the session's DBAPI cursor).
+_TAIL = PreparedSelect(
+    core_select(_ledger.c.seq, _ledger.c.hash).order_by(_ledger.c.seq.desc()).limit(1)
+)
 _INSERT = insert(_ledger)
 
 
