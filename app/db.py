@@ -16,21 +16,24 @@ engine (:func:`read_only_connection`).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+import weakref
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, overload
 
 from flask import Flask, current_app
-from sqlalchemy import Row, Table, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Row, Select, Table, event
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
+from app.models.base import EncodedJSON, encode_json
 from app.wal_checkpoints import checkpoint_beside_commits
 
 #: Execution option that marks an engine's transactions as read-only (``BEGIN`` on SQLite).
@@ -41,8 +44,9 @@ _SQLITE_BUSY_SECONDS = 30
 
 def _canonical_json_text(value: Any) -> str:
     """JSON columns are written with sorted keys and no spaces: the encoding the ledger
-    hashes payloads in, so verifying a payload is one hash of the stored text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    hashes payloads in, so verifying a payload is one hash of the stored text. A value
+    encoded ahead (to hash it) is written as it was encoded."""
+    return value.text if isinstance(value, EncodedJSON) else encode_json(value)
 
 
 def build_engine(database_url: str) -> Engine:
@@ -151,13 +155,143 @@ def table_of(model: type[SQLModel]) -> Table:
     return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
-def read_rows(session: Session, statement: Executable, **parameters: Any) -> Sequence[Row[Any]]:
+#: A row of a :class:`PreparedSelect`: a named tuple, read by column name or position.
+PreparedRow = Any
+
+
+class _DialectForm:
+    """A prepared select as one dialect runs it: its SQL, how to bind, how to read rows.
+
+    Everything SQLAlchemy works out per execution of a cached statement (the bound
+    values' processing, the parameter order, the result columns' processing) is worked
+    out here once, from SQLAlchemy's own types, so a row reads as the ORM would read it.
+    """
+
+    def __init__(self, prepared: PreparedSelect, dialect: Dialect) -> None:
+        compiled = prepared.statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.escaped_bind_names:
+            raise ValueError(f"not preparable (expanding or escaped parameters): {compiled}")
+        self.sql = compiled.string
+        self.order = compiled.positiontup
+        self.required = frozenset(bind.key for bind in compiled.bind_names if bind.required)
+        self.names = {bind.key: name for bind, name in compiled.bind_names.items()}
+        self.binders: dict[str, Callable[[Any], Any] | None] = {}
+        self.fixed: dict[str, Any] = {}
+        for bind, name in compiled.bind_names.items():
+            binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            self.binders[name] = binder
+            if not bind.required:
+                self.fixed[name] = binder(bind.value) if binder else bind.value
+        self.types = [column.type for column in prepared.statement.selected_columns]
+        self.make_row = prepared.row_type._make
+        #: (position, processor) of the result columns that need one, from the first
+        #: cursor's description (PostgreSQL's processors depend on the column's type code).
+        self.readers: list[tuple[int, Any]] | None = None
+
+    def arguments(self, given: Mapping[str, Any]) -> Any:
+        if given.keys() != self.required:
+            raise TypeError(f"parameters {sorted(given)} given; {sorted(self.required)} needed")
+        values = dict(self.fixed)
+        for key, value in given.items():
+            name = self.names[key]
+            binder = self.binders[name]
+            values[name] = binder(value) if binder else value
+        return values if self.order is None else [values[name] for name in self.order]
+
+    def rows(self, dialect: Dialect, description: Any, fetched: Sequence[Any]) -> list[PreparedRow]:
+        if self.readers is None:
+            self.readers = [
+                (position, reader)
+                for position, column_type in enumerate(self.types)
+                if (
+                    reader := column_type.dialect_impl(dialect).result_processor(
+                        dialect, description[position][1]
+                    )
+                )
+                is not None
+            ]
+        if not self.readers:
+            return [self.make_row(values) for values in fetched]
+        rows = []
+        for raw in fetched:
+            values = list(raw)
+            for position, reader in self.readers:
+                values[position] = reader(values[position])
+            rows.append(self.make_row(values))
+        return rows
+
+
+class PreparedSelect:
+    """A Core SELECT built once and run many times on the hottest reads (the gate input).
+
+    ``read_rows`` on a plain statement goes through SQLAlchemy's execution: a compiled
+    cache lookup, parameter construction, an execution context and result metadata per
+    call, which cost more than SQLite itself on a small indexed read. A prepared select is
+    compiled once per dialect and runs on the session's own DBAPI connection (same
+    transaction, pending changes flushed), binding and reading values with SQLAlchemy's
+    own type processing, so its rows are those SQLAlchemy would give. The engine's cursor
+    events still fire (statement counts see it) and a driver error still arrives as
+    SQLAlchemy's ``DBAPIError``. Its parameters are plain bind parameters: an
+    ``expanding`` one (``IN`` a list) is refused, since its SQL changes with the list.
+    """
+
+    __slots__ = ("_forms", "row_type", "statement")
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        #: Columns known only at run time: a named tuple made here, typed as ``Any``.
+        self.row_type: Any = namedtuple(  # type: ignore[misc]
+            "PreparedRow", statement.selected_columns.keys(), rename=True
+        )
+        self._forms: weakref.WeakKeyDictionary[Dialect, _DialectForm] = weakref.WeakKeyDictionary()
+
+    def _form(self, dialect: Dialect) -> _DialectForm:
+        form = self._forms.get(dialect)
+        if form is None:
+            form = self._forms[dialect] = _DialectForm(self, dialect)
+        return form
+
+    def run(self, connection: Connection, parameters: Mapping[str, Any]) -> list[PreparedRow]:
+        """The rows on ``connection`` (in its transaction) with ``parameters`` bound."""
+        dialect = connection.dialect
+        form = self._form(dialect)
+        arguments = form.arguments(parameters)
+        dispatch = connection.dispatch
+        cursor = connection.connection.cursor()
+        try:
+            if dispatch.before_cursor_execute:
+                dispatch.before_cursor_execute(connection, cursor, form.sql, arguments, None, False)
+            cursor.execute(form.sql, arguments)
+            fetched = cursor.fetchall()
+            if dispatch.after_cursor_execute:
+                dispatch.after_cursor_execute(connection, cursor, form.sql, arguments, None, False)
+            return form.rows(dialect, cursor.description, fetched)
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                form.sql, arguments, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        finally:
+            cursor.close()
+
+
+@overload
+def read_rows(
+    session: Session, statement: PreparedSelect, **parameters: Any
+) -> list[PreparedRow]: ...
+@overload
+def read_rows(session: Session, statement: Executable, **parameters: Any) -> Sequence[Row[Any]]: ...
+def read_rows(
+    session: Session, statement: Executable | PreparedSelect, **parameters: Any
+) -> Sequence[Row[Any]] | list[PreparedRow]:
     """Rows of a Core ``statement`` on the session's connection, pending changes flushed.
 
-    Hot read paths (the gate input) build their statements once and run them here: no ORM
-    entities or identity map, and a cached compiled form.
+    Hot read paths (the gate input) build their statements once as a
+    :class:`PreparedSelect` and run them here; any other statement runs through
+    SQLAlchemy's execution (no ORM entities or identity map, a cached compiled form).
     """
     session.flush()
+    if isinstance(statement, PreparedSelect):
+        return statement.run(session.connection(), parameters)
     return session.connection().execute(statement, parameters).all()
 
 

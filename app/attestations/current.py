@@ -6,29 +6,42 @@ party writes on its own records never reaches the policy as an attested fact.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, or_
+from sqlalchemy import ColumnElement, Row, and_, bindparam, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from app.db import read_rows, table_of
+from app.db import PreparedRow, PreparedSelect, read_rows, table_of
 from app.models.attestations import Attestation
+from app.models.runs import RunDataset
 from app.models.vocabulary import AttestedSubject
 
 __all__ = [
     "current_attestations",
     "current_attestations_of_many",
-    "current_facts_of_subjects",
+    "current_facts_of_gate",
     "is_current",
 ]
 
 _attestation = table_of(Attestation)
 
-#: Attestations about any of the gate's subjects, of every attested type, in one query.
-_GATE_FACTS = (
+_run_dataset = table_of(RunDataset)
+
+
+_subject_id = _attestation.c.subject_id
+
+
+def _about(subject_type: AttestedSubject, which: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(_attestation.c.subject_type == subject_type, which)
+
+
+#: Attestations about any of one gate's subjects, in one query with fixed parameters (an
+#: id left null matches nothing): a dataset version, the dataset versions of a run (read
+#: here from the lineage, so the SQL does not change with their number), a run, a model.
+_GATE_FACTS = PreparedSelect(
     core_select(
         _attestation.c.subject_type,
         _attestation.c.subject_id,
@@ -39,13 +52,17 @@ _GATE_FACTS = (
     )
     .where(
         or_(
-            *(
-                and_(
-                    _attestation.c.subject_type == subject_type,
-                    _attestation.c.subject_id.in_(bindparam(subject_type, expanding=True)),
-                )
-                for subject_type in AttestedSubject
-            )
+            _about(AttestedSubject.DATASET_VERSION, _subject_id == bindparam("dataset_version_id")),
+            _about(
+                AttestedSubject.DATASET_VERSION,
+                _subject_id.in_(
+                    core_select(_run_dataset.c.dataset_version_id).where(
+                        _run_dataset.c.run_id == bindparam("versions_of_run")
+                    )
+                ),
+            ),
+            _about(AttestedSubject.FINETUNE_RUN, _subject_id == bindparam("run_id")),
+            _about(AttestedSubject.MODEL_VERSION, _subject_id == bindparam("model_id")),
         )
     )
     .order_by(_attestation.c.id)
@@ -96,17 +113,27 @@ def current_attestations_of_many(
     return _newest_current(rows, lambda row: row.subject_id, now)
 
 
-def current_facts_of_subjects(
-    *, session: Session, subjects: Mapping[str, Collection[int]], now: datetime
-) -> dict[tuple[str, int], dict[str, Row[Any]]]:
+def current_facts_of_gate(
+    *,
+    session: Session,
+    now: datetime,
+    dataset_version_id: int | None = None,
+    versions_of_run: int | None = None,
+    run_id: int | None = None,
+    model_id: int | None = None,
+) -> dict[tuple[str, int], dict[str, PreparedRow]]:
     """The current facts of a gate's subjects in one query: (type, id) -> fact -> row.
 
-    ``subjects`` maps each :class:`AttestedSubject` to ids (absent: none). Rows carry
-    ``value``, ``attested_by`` and ``expires_at``.
+    The subjects: the dataset version ``dataset_version_id``, the dataset versions the run
+    ``versions_of_run`` uses, the run ``run_id`` and the model version ``model_id`` (each
+    optional). Rows carry ``value``, ``attested_by`` and ``expires_at``.
     """
-    unknown = set(subjects) - set(AttestedSubject)
-    if unknown:
-        raise ValueError(f"not a gate subject type: {', '.join(sorted(unknown))}")
-    ids = {subject_type: list(subjects.get(subject_type, ())) for subject_type in AttestedSubject}
-    rows = read_rows(session, _GATE_FACTS, **ids)
+    rows = read_rows(
+        session,
+        _GATE_FACTS,
+        dataset_version_id=dataset_version_id,
+        versions_of_run=versions_of_run,
+        run_id=run_id,
+        model_id=model_id,
+    )
     return _newest_current(rows, lambda row: (row.subject_type, row.subject_id), now)

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Label, Row, and_, bindparam, exists
+from sqlalchemy import ColumnElement, Label, and_, bindparam, exists
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from app.db import read_rows, table_of
+from app.db import PreparedRow, PreparedSelect, read_rows, table_of
 from app.models.evaluation_evidence import (
     MemorisationTest,
     MetricResult,
@@ -55,7 +55,7 @@ _batch = table_of(MonitoringBatch)
 _incident = table_of(Incident)
 
 # The gate's reads, built once (every gate call runs them): only the columns it needs.
-_METRIC_RESULTS = (
+_METRIC_RESULTS = PreparedSelect(
     core_select(
         _metric.c.id,
         _metric.c.import_id,
@@ -73,7 +73,7 @@ _METRIC_RESULTS = (
     .order_by(_metric.c.measured_at, _metric.c.id)
 )
 #: Each campaign once per open finding of the model in it (once, with nulls, if none).
-_CAMPAIGNS = (
+_CAMPAIGNS = PreparedSelect(
     core_select(
         _campaign.c.id,
         _campaign.c.categories,
@@ -94,7 +94,7 @@ _CAMPAIGNS = (
     .where(_campaign.c.model_version_id == bindparam("model_id"))
     .order_by(_campaign.c.id, _finding.c.id)
 )
-_MEMORISATION_TESTS = (
+_MEMORISATION_TESTS = PreparedSelect(
     core_select(
         _memorisation.c.id,
         _memorisation.c.method,
@@ -105,7 +105,7 @@ _MEMORISATION_TESTS = (
     .where(_memorisation.c.model_version_id == bindparam("model_id"))
     .order_by(_memorisation.c.id)
 )
-_OPEN_INCIDENTS = (
+_OPEN_INCIDENTS = PreparedSelect(
     core_select(_incident.c.id, _incident.c.severity)
     .where(
         _incident.c.deployment_id == bindparam("deployment_id"),
@@ -173,7 +173,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
         )
         for result in _newest_per_metric(read_rows(session, _METRIC_RESULTS, model_id=model_id))
     ]
-    campaigns: dict[int, tuple[Row[Any], list[Row[Any]]]] = {}
+    campaigns: dict[int, tuple[PreparedRow, list[PreparedRow]]] = {}
     for row in read_rows(session, _CAMPAIGNS, model_id=model_id):
         _, open_findings = campaigns.setdefault(row.id, (row, []))
         if row.finding_id is not None:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any, Literal
 
-from sqlalchemy import Row
 from sqlmodel import Session
 
-from app.attestations.current import current_facts_of_subjects
+from app.attestations.current import current_facts_of_gate
+from app.db import PreparedRow
 from app.errors import ValidationError
 from app.evaluations.gate_evidence import imported_evaluation_inputs, monitoring_input
 from app.gates import input_rows
@@ -61,32 +61,12 @@ def subject_kind_of(gate: str) -> GateSubject:
 
 
 #: Fact name -> attestation row (``value``, ``attested_by``), per subject (type, id).
-Facts = dict[tuple[str, int], dict[str, Row[Any]]]
+Facts = dict[tuple[str, int], dict[str, PreparedRow]]
 
 
 def _values(facts: Facts, subject_type: str, subject_id: int) -> dict[str, Any]:
     """Fact name -> value of the facts currently attested about one subject."""
     return {fact: row.value for fact, row in facts.get((subject_type, subject_id), {}).items()}
-
-
-def _read_facts(
-    session: Session,
-    now: datetime,
-    *,
-    versions: Sequence[Row[Any]],
-    run: Record | None = None,
-    model: Record | None = None,
-) -> Facts:
-    """The current attested facts of every subject of one gate, in one query."""
-    return current_facts_of_subjects(
-        session=session,
-        subjects={
-            LedgerSubject.DATASET_VERSION: [version.id for version in versions],
-            LedgerSubject.FINETUNE_RUN: [run.id] if run is not None else [],
-            LedgerSubject.MODEL_VERSION: [model.id] if model is not None else [],
-        },
-        now=now,
-    )
 
 
 def _dpia_ref(attested: dict[str, Any]) -> str | None:
@@ -99,7 +79,7 @@ def _dpia_ref(attested: dict[str, Any]) -> str | None:
     )
 
 
-def _dataset_input(version: Row[Any], attested: dict[str, Any]) -> DatasetInput:
+def _dataset_input(version: PreparedRow, attested: dict[str, Any]) -> DatasetInput:
     """One dataset version's document (``version`` as read by ``input_rows``)."""
     findings = version.pii_findings or {}
     retention = (
@@ -143,7 +123,7 @@ def _dataset_input(version: Row[Any], attested: dict[str, Any]) -> DatasetInput:
     )
 
 
-def _dataset_inputs(versions: Sequence[Row[Any]], facts: Facts) -> list[DatasetInput]:
+def _dataset_inputs(versions: Sequence[PreparedRow], facts: Facts) -> list[DatasetInput]:
     return [
         _dataset_input(version, _values(facts, LedgerSubject.DATASET_VERSION, version.id))
         for version in versions
@@ -191,7 +171,7 @@ def _model_input(model: Record, facts: Facts) -> ModelInput:
     )
 
 
-def _threshold_of(evaluation: Row[Any], metric: str) -> dict[str, Any]:
+def _threshold_of(evaluation: PreparedRow, metric: str) -> dict[str, Any]:
     """The evaluation's own bound for ``metric`` as the policy reads it (none: empty)."""
     bound = (evaluation.thresholds or {}).get(metric) or {}
     if "min" in bound:
@@ -201,13 +181,13 @@ def _threshold_of(evaluation: Row[Any], metric: str) -> dict[str, Any]:
     return {}
 
 
-def _count_of(evaluation: Row[Any], metric: str) -> int | None:
+def _count_of(evaluation: PreparedRow, metric: str) -> int | None:
     """A red-team count as recorded; a count never recorded is unknown, not zero."""
     value = evaluation.metrics.get(metric)
     return int(value) if isinstance(value, int | float) and value >= 0 else None
 
 
-def _evaluation_inputs(evaluations: Sequence[Row[Any]]) -> list[EvaluationInput]:
+def _evaluation_inputs(evaluations: Sequence[PreparedRow]) -> list[EvaluationInput]:
     inputs: list[EvaluationInput] = []
     for evaluation in evaluations:
         if evaluation.kind == EvaluationKind.BENCHMARK:
@@ -290,7 +270,7 @@ def _run_gate_input(
 ) -> GateInput:
     run = input_rows.run_row(session=session, run_id=run_id)
     versions = input_rows.run_dataset_version_rows(session=session, run_id=run_id)
-    facts = _read_facts(session, now, versions=versions, run=run)
+    facts = current_facts_of_gate(session=session, now=now, versions_of_run=run_id, run_id=run_id)
     return GateInput(
         gate=gate,
         subject=subject,
@@ -306,8 +286,11 @@ def _deployment_gate_input(
 ) -> GateInput:
     rows = input_rows.promotion_rows(session=session, deployment_id=deployment_id)
     model, run = rows.model, rows.run
+    run_id = run.id if run else None
     versions = input_rows.run_dataset_version_rows(session=session, run_id=run.id) if run else []
-    facts = _read_facts(session, now, versions=versions, run=run, model=model)
+    facts = current_facts_of_gate(
+        session=session, now=now, versions_of_run=run_id, run_id=run_id, model_id=model.id
+    )
     sections = rows.card_sections or {}
     return GateInput(
         gate=gate,
@@ -343,7 +326,9 @@ def _dataset_gate_input(
 ) -> GateInput:
     version = input_rows.dataset_version_row(session=session, version_id=version_id)
     run = input_rows.run_row(session=session, run_id=run_id) if run_id is not None else None
-    facts = _read_facts(session, now, versions=[version], run=run)
+    facts = current_facts_of_gate(
+        session=session, now=now, dataset_version_id=version_id, run_id=run_id
+    )
     return GateInput(
         gate=gate,
         subject=subject,

@@ -1,9 +1,11 @@
 """The registry rows a gate's input is built from, each read by a statement built once.
 
 Every gate call (the API, the workflows, the launchers) builds an input, so these reads
-are Core SELECTs of only the columns the document needs, built once per process (their
-compiled form is cached) and run through :func:`app.db.read_rows`: no ORM entities,
-identity map or bulky columns (validation reports, audit results, monitoring scores).
+are Core SELECTs of only the columns the document needs, built once per process as
+:class:`app.db.PreparedSelect` (compiled once per dialect, run on the DBAPI cursor, rows
+as named tuples) and run through :func:`app.db.read_rows`: no ORM entities, identity map,
+per-call execution machinery or bulky columns (validation reports, audit results,
+monitoring scores). Their parameters are fixed, never a list, so their SQL never changes.
 Related rows are read together: a deployment with its model version, the model's run and
 card and its monitoring markers (one row of an outer join), a dataset version with its
 dataset's name and its open erasure requests, and the votes with their approval request,
@@ -12,14 +14,16 @@ so a gate costs the same few indexed queries however many datasets a run has.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Label, Row, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.sql.elements import NamedColumn
 from sqlmodel import Session
 
-from app.db import read_rows, table_of
+from app.db import PreparedRow, PreparedSelect, read_rows, table_of
 from app.evaluations.gate_evidence import monitoring_markers
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.models.deployments import Deployment
@@ -31,7 +35,6 @@ from app.models.vocabulary import ApprovalStatus, AuditState
 from app.registry.errors import RecordNotFoundError
 
 __all__ = [
-    "Joined",
     "PromotionRows",
     "Record",
     "audit_rows",
@@ -93,7 +96,7 @@ _PROMOTION_PARTS = (
 
 #: The deployment, its model version, the model's run and card, and the deployment's
 #: monitoring markers: one row (each relation outer-joined, so a missing one reads null).
-_PROMOTION = (
+_PROMOTION = PreparedSelect(
     select(*(column for part in _PROMOTION_PARTS for column in part))
     .select_from(
         _deployment.outerjoin(_model, _model.c.id == _deployment.c.model_version_id)
@@ -103,7 +106,7 @@ _PROMOTION = (
     .where(_deployment.c.id == bindparam("id"))
 )
 
-_RUN = select(*_RUN_COLUMNS).where(_run.c.id == bindparam("id"))
+_RUN = PreparedSelect(select(*_RUN_COLUMNS).where(_run.c.id == bindparam("id")))
 
 
 def _versions() -> Select[Any]:
@@ -135,16 +138,16 @@ def _versions() -> Select[Any]:
     ).outerjoin(_dataset, _dataset.c.id == _version.c.dataset_id)
 
 
-_VERSION = _versions().where(_version.c.id == bindparam("id"))
+_VERSION = PreparedSelect(_versions().where(_version.c.id == bindparam("id")))
 
-_RUN_VERSIONS = (
+_RUN_VERSIONS = PreparedSelect(
     _versions()
     .join(_run_dataset, _run_dataset.c.dataset_version_id == _version.c.id)
     .where(_run_dataset.c.run_id == bindparam("run_id"))
     .order_by(_version.c.id)
 )
 
-_EVALUATIONS = (
+_EVALUATIONS = PreparedSelect(
     select(
         _evaluation.c.id,
         _evaluation.c.kind,
@@ -163,7 +166,7 @@ _EVALUATIONS = (
 )
 
 #: The newest succeeded audit of each kind (audit ids grow with time).
-_AUDITS = (
+_AUDITS = PreparedSelect(
     select(_audit.c.id, _audit.c.kind, _audit.c.finished_at, _audit.c.summary)
     .where(
         _audit.c.id.in_(
@@ -179,7 +182,7 @@ _AUDITS = (
 )
 
 #: The votes on the subject's newest pending or approved request (none: no rows).
-_VOTES = (
+_VOTES = PreparedSelect(
     select(_vote.c.role, _vote.c.voter, _vote.c.vote)
     .where(
         _vote.c.request_id
@@ -187,7 +190,11 @@ _VOTES = (
         .where(
             _request.c.subject_type == bindparam("subject_type"),
             _request.c.subject_id == bindparam("subject_id"),
-            _request.c.status.in_((ApprovalStatus.PENDING, ApprovalStatus.APPROVED)),
+            # Two comparisons, not IN (a list): its SQL would change with the list.
+            or_(
+                _request.c.status == ApprovalStatus.PENDING,
+                _request.c.status == ApprovalStatus.APPROVED,
+            ),
         )
         .order_by(_request.c.id.desc())
         .limit(1)
@@ -197,23 +204,20 @@ _VOTES = (
 )
 
 
-class Joined:
-    """One table's columns of a row that joined several, read by name like a row's."""
+def _part_type(name: str, columns: Sequence[NamedColumn[Any]]) -> Any:
+    """A named tuple of one table's columns of the promotion row, read by column name."""
+    return namedtuple(name, [column.name for column in columns])
 
-    __slots__ = ("_values",)
 
-    def __init__(self, columns: Sequence[Column[Any] | Label[Any]], values: Sequence[Any]) -> None:
-        self._values = dict(zip((column.name for column in columns), values, strict=True))
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
+_PART_TYPES = tuple(
+    _part_type(name, columns)
+    for name, columns in zip(
+        ("Deployment", "Model", "Run", "Card", "Monitoring"), _PROMOTION_PARTS, strict=True
+    )
+)
 
 #: A record's columns as read here: a row of its own table, or its part of a joined row.
-Record = Row[Any] | Joined
+Record = PreparedRow
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,7 @@ class PromotionRows:
     monitoring: Record
 
 
-def _one(session: Session, statement: Select[Any], kind: str, record_id: int) -> Row[Any]:
+def _one(session: Session, statement: PreparedSelect, kind: str, record_id: int) -> PreparedRow:
     rows = read_rows(session, statement, id=record_id)
     if not rows:
         raise RecordNotFoundError(kind, record_id)
@@ -241,9 +245,10 @@ def promotion_rows(*, session: Session, deployment_id: int) -> PromotionRows:
     """The deployment and what hangs off it (RecordNotFoundError for any that is missing)."""
     row = _one(session, _PROMOTION, "deployment", deployment_id)
     parts, start = [], 0
-    for columns in _PROMOTION_PARTS:
-        parts.append(Joined(columns, row[start : start + len(columns)]))
-        start += len(columns)
+    for part_type in _PART_TYPES:
+        end = start + len(part_type._fields)
+        parts.append(part_type._make(row[start:end]))
+        start = end
     deployment, model, run, card, monitoring = parts
     if model.id is None:
         raise RecordNotFoundError("model version", deployment.model_version_id)
@@ -258,31 +263,31 @@ def promotion_rows(*, session: Session, deployment_id: int) -> PromotionRows:
     )
 
 
-def run_row(*, session: Session, run_id: int) -> Row[Any]:
+def run_row(*, session: Session, run_id: int) -> PreparedRow:
     """The fine-tune run (RecordNotFoundError when there is none)."""
     return _one(session, _RUN, "finetune run", run_id)
 
 
-def dataset_version_row(*, session: Session, version_id: int) -> Row[Any]:
+def dataset_version_row(*, session: Session, version_id: int) -> PreparedRow:
     """The dataset version with its name and open erasures (RecordNotFoundError if none)."""
     return _one(session, _VERSION, "dataset version", version_id)
 
 
-def run_dataset_version_rows(*, session: Session, run_id: int) -> Sequence[Row[Any]]:
+def run_dataset_version_rows(*, session: Session, run_id: int) -> list[PreparedRow]:
     """The run's dataset versions, by id, each with its name and open erasures."""
     return read_rows(session, _RUN_VERSIONS, run_id=run_id)
 
 
-def evaluation_rows(*, session: Session, model_id: int) -> Sequence[Row[Any]]:
+def evaluation_rows(*, session: Session, model_id: int) -> list[PreparedRow]:
     """The model's standing (not superseded) evaluations, oldest first."""
     return read_rows(session, _EVALUATIONS, model_id=model_id)
 
 
-def audit_rows(*, session: Session, model_id: int) -> Sequence[Row[Any]]:
+def audit_rows(*, session: Session, model_id: int) -> list[PreparedRow]:
     """The newest succeeded audit of each kind, by kind."""
     return read_rows(session, _AUDITS, model_id=model_id)
 
 
-def vote_rows(*, session: Session, subject_type: str, subject_id: int) -> Sequence[Row[Any]]:
+def vote_rows(*, session: Session, subject_type: str, subject_id: int) -> list[PreparedRow]:
     """Votes on the subject's open (or approved) approval request, in casting order."""
     return read_rows(session, _VOTES, subject_type=subject_type, subject_id=subject_id)
