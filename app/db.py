@@ -16,7 +16,6 @@ engine (:func:`read_only_connection`).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 import weakref
@@ -34,6 +33,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
+from app.models.base import EncodedJSON, encode_json
 from app.wal_checkpoints import checkpoint_beside_commits
 
 #: Execution option that marks an engine's transactions as read-only (``BEGIN`` on SQLite).
@@ -44,8 +44,9 @@ _SQLITE_BUSY_SECONDS = 30
 
 def _canonical_json_text(value: Any) -> str:
     """JSON columns are written with sorted keys and no spaces: the encoding the ledger
-    hashes payloads in, so verifying a payload is one hash of the stored text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    hashes payloads in, so verifying a payload is one hash of the stored text. A value
+    encoded ahead (to hash it) is written as it was encoded."""
+    return value.text if isinstance(value, EncodedJSON) else encode_json(value)
 
 
 def build_engine(database_url: str) -> Engine:

@@ -46,7 +46,12 @@ from app.ledger import SCHEDULER_ACTOR, append_record_event
 from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.deployments import Deployment
-from app.models.governance import ApprovalRequest, ApprovalVote, PolicyDecision
+from app.models.governance import (
+    ApprovalRequest,
+    ApprovalVote,
+    PolicyDecisionBase,
+    PolicyDecisionPublic,
+)
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.users import RoleName, User
@@ -80,7 +85,7 @@ class GateRequestOutcome:
     """The decision a submission or promotion request got, and the request it opened."""
 
     #: The stored gate decision (allow or deny, with violations).
-    decision: PolicyDecision
+    decision: PolicyDecisionPublic
     #: The approval request opened, or None when the gate denied.
     request: ApprovalRequest | None
 
@@ -93,12 +98,12 @@ class VoteOutcome:
     #: The recorded vote, or None when it was refused (see ``refusal``).
     vote: ApprovalVote | None
     #: The gate decision taken when quorum was met, if any.
-    final_decision: PolicyDecision | None
+    final_decision: PolicyDecisionPublic | None
     #: Why the vote was not counted (request expired, evidence changed), else None.
     refusal: str | None = None
 
 
-def blocked_only_by_approvals(decision: PolicyDecision) -> bool:
+def blocked_only_by_approvals(decision: PolicyDecisionBase) -> bool:
     """True when the policy allows, or denies only because approvals are still missing.
 
     Read from the policy's own per-control outcomes: the approvals control failed, no other
@@ -326,7 +331,7 @@ def _stale(
 
 def _ask_again(
     *, session: Session, engine: PolicyEngine, request: ApprovalRequest, actor: str, now: datetime
-) -> PolicyDecision:
+) -> PolicyDecisionPublic:
     """Quorum is met: the gate decides once more; only its allow approves."""
     decision = evaluate_gate(
         session=session,

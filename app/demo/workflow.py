@@ -20,7 +20,7 @@ from app.approvals.flows import PROMOTION_FLOW, RUN_FLOW
 from app.config import Settings
 from app.launch.registry import build_launcher
 from app.launch.service import launch_run, sync_run
-from app.models.governance import PolicyDecision
+from app.models.governance import PolicyDecisionBase
 from app.models.vocabulary import RunState
 from app.policy.engine import PolicyEngine
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # seed.py imports this module to tell the story
 _TRAINING_WAIT_S = 30.0
 
 
-def _controls(decision: PolicyDecision) -> str:
+def _controls(decision: PolicyDecisionBase) -> str:
     return ", ".join(sorted({v["control"] for v in decision.violations})) or "all controls pass"
 
 

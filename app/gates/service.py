@@ -30,10 +30,10 @@ from sqlmodel import Session
 
 from app.db import table_of
 from app.gates.input_builder import build_gate_input, gate_named
-from app.ledger import append_event, canonical_json, sha256_hex
-from app.models.base import utc_now
+from app.ledger import append_event, sha256_hex
+from app.models.base import EncodedJSON, encoded_members, encoded_object, utc_now
 from app.models.deployments import Deployment
-from app.models.governance import PolicyDecision, PolicyDecisionInput
+from app.models.governance import PolicyDecision, PolicyDecisionInput, PolicyDecisionPublic
 from app.models.vocabulary import GATE_LEDGER_SUBJECTS, GATE_SUBJECTS, GateName
 from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision
 from app.policy.engine import PolicyEngine
@@ -77,55 +77,70 @@ def judge_gate(
     )
 
 
-def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> PolicyDecision:
+def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> PolicyDecisionPublic:
     """Store the decision (allow or deny) and the input it was made on, and ledger it in
-    ``session``.
+    ``session``; the answer is the stored decision.
 
-    The returned record is the stored row, not attached to the session: read it only.
     The decision keeps the gate's subject kind (``run``, as the policy input says); the
     ledger event names the record itself (``finetune_run``), like every record event.
+    Each JSON value is encoded once: the input's text gives its stored row and both its
+    digests, and the result's members give the stored result and violations.
     """
     gate, decision, document = judgement.gate, judgement.decision, judgement.document
+    encoded = encode_input(document)
+    result = {**decision.result(), "evidence": judged_evidence(document)}
+    result_members = encoded_members(result)
     row: dict[str, Any] = {
         "gate": gate,
         "subject_type": GATE_SUBJECTS[gate],
         "subject_id": judgement.subject_id,
-        "input_sha256": sha256_hex(canonical_json(document)),
-        "evidence_sha256": evidence_sha256(document),
+        "input_sha256": encoded.input_sha256,
+        "evidence_sha256": encoded.evidence_sha256,
         "bundle_sha256": decision.bundle_hash,
         "engine": decision.engine,
         "allow": decision.allow,
         "outcome": decision.outcome,
-        "result": {**decision.result(), "evidence": judged_evidence(document)},
-        "violations": list(decision.violations),
+        "result": result,
+        "violations": result["violations"],
         "error": decision.error,
         "latency_ms": round(decision.latency_ms, 3),
         "actor": actor,
         "created_at": utc_now(),
     }
-    record = PolicyDecision(
-        id=session.connection().execute(_INSERT_DECISION, row).scalar_one(), **row
+    decision_id = (
+        session.connection()
+        .execute(
+            _INSERT_DECISION,
+            {
+                **row,
+                "result": EncodedJSON(encoded_object(result_members)),
+                "violations": EncodedJSON(result_members["violations"]),
+            },
+        )
+        .scalar_one()
     )
     # Kept beside the decision so a report can embed it and an auditor replay it.
-    session.connection().execute(_INSERT_INPUT, {"decision_id": record.id, "document": document})
+    session.connection().execute(
+        _INSERT_INPUT, {"decision_id": decision_id, "document": encoded.stored}
+    )
     append_event(
         session=session,
         actor=actor,
-        action=f"gate.{decision.outcome}",
-        subject_type=GATE_LEDGER_SUBJECTS[record.subject_type],
+        action=f"gate.{row['outcome']}",
+        subject_type=GATE_LEDGER_SUBJECTS[row["subject_type"]],
         subject_id=judgement.subject_id,
         payload={
-            "decision_id": record.id,
+            "decision_id": decision_id,
             "gate": gate,
             "allow": decision.allow,
-            "outcome": decision.outcome,
+            "outcome": row["outcome"],
             "controls_violated": sorted({v["control"] for v in decision.violations}),
-            "input_sha256": record.input_sha256,
-            "bundle_sha256": record.bundle_sha256,
-            "engine": record.engine,
+            "input_sha256": encoded.input_sha256,
+            "bundle_sha256": decision.bundle_hash,
+            "engine": decision.engine,
         },
     )
-    return record
+    return PolicyDecisionPublic.model_validate({"id": decision_id, **row})
 
 
 def evaluate_gate(
@@ -137,7 +152,7 @@ def evaluate_gate(
     actor: str,
     run_id: int | None = None,
     now: datetime | None = None,
-) -> PolicyDecision:
+) -> PolicyDecisionPublic:
     """Decide ``gate`` for a subject, store the decision (allow or deny) and ledger it, all
     in ``session`` (see :func:`record_judgement` for the returned record)."""
     judgement = judge_gate(
@@ -151,7 +166,7 @@ class ControlReadings:
     """What some controls said in a decision: each one's status (a control that reported
     nothing is absent), and the violation messages of them and of an engine failure."""
 
-    decision: PolicyDecision
+    decision: PolicyDecisionPublic
     statuses: dict[str, str]
     messages: list[str]
 
@@ -193,10 +208,32 @@ def judged_evidence(document: dict[str, Any]) -> dict[str, list[str]]:
     return {"audit_ids": [str(audit["id"]) for audit in document.get("audits", [])]}
 
 
+#: Members of an input document that are not evidence: the clock and the votes.
+_NOT_EVIDENCE = frozenset({"now", "approvals"})
+
+
+@dataclass(frozen=True)
+class EncodedInput:
+    """An input document encoded once: the text stored for it and its two digests."""
+
+    stored: EncodedJSON
+    #: Digest of the whole document (``input_sha256``).
+    input_sha256: str
+    #: Digest of the document without the clock and the votes (``evidence_sha256``).
+    evidence_sha256: str
+
+
+def encode_input(document: dict[str, Any]) -> EncodedInput:
+    """The canonical JSON of ``document`` and of its evidence, from one encoding of it."""
+    members = encoded_members(document)
+    text = encoded_object(members)
+    evidence = encoded_object(members, without=_NOT_EVIDENCE)
+    return EncodedInput(EncodedJSON(text), sha256_hex(text.encode()), sha256_hex(evidence.encode()))
+
+
 def evidence_sha256(document: dict[str, Any]) -> str:
     """Digest of what a decision was about: the input without the clock and the votes."""
-    evidence = {k: v for k, v in document.items() if k not in ("now", "approvals")}
-    return sha256_hex(canonical_json(evidence))
+    return encode_input(document).evidence_sha256
 
 
 def current_evidence_sha256(*, session: Session, gate: str, subject_id: int) -> str:

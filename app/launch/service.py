@@ -31,7 +31,7 @@ from app.launch.launcher import Launcher, LaunchSpec
 from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.datasets import Dataset
-from app.models.governance import ApprovalRequest, PolicyDecision
+from app.models.governance import ApprovalRequest, PolicyDecisionPublic
 from app.models.runs import FineTuneRun
 from app.models.vocabulary import ApprovalStatus, DecisionOutcome, GateName, RunState
 from app.policy.engine import PolicyEngine
@@ -55,7 +55,7 @@ class LaunchOutcome:
     """What happened: the run, the decision asked, and why it did not launch (if so)."""
 
     run: FineTuneRun
-    decision: PolicyDecision | None
+    decision: PolicyDecisionPublic | None
     refusal: str | None = None
 
 
@@ -77,7 +77,7 @@ def _attested_hosting(session: Session, run: FineTuneRun) -> str:
 
 
 def _spec(
-    session: Session, run: FineTuneRun, decision: PolicyDecision, evidence_sha256: str
+    session: Session, run: FineTuneRun, decision: PolicyDecisionPublic, evidence_sha256: str
 ) -> LaunchSpec:
     hashes = {}
     for version in run_dataset_versions(session=session, run_id=run.id or 0):

@@ -32,7 +32,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.db import read_rows, table_of
 from app.ledger.rows import iter_hashes, iter_verification_rows
-from app.models.base import utc_now
+from app.models.base import EncodedJSON, utc_now
 from app.models.ledger import LedgerEvent
 from app.models.vocabulary import LedgerSubject
 
@@ -163,7 +163,8 @@ def append_event(
     subject = LedgerSubject(subject_type)
     _lock_tail(session)
     tail = read_rows(session, _TAIL)
-    body = payload or {}
+    # Encoded once: the stored text is the hashed one (what verification hashes).
+    body = EncodedJSON.of(payload or {})
     row: dict[str, Any] = {
         "seq": tail[0].seq + 1 if tail else 1,
         # Microsecond precision survives every backend, so the hash can be recomputed.
@@ -173,7 +174,7 @@ def append_event(
         "subject_type": subject.value,
         "subject_id": str(subject_id),
         "payload": body,
-        "payload_sha256": sha256_hex(canonical_json(body)),
+        "payload_sha256": sha256_hex(body.text.encode()),
         "prev_hash": tail[0].hash if tail else GENESIS_HASH,
     }
     row["hash"] = _row_hash(row)

@@ -6,9 +6,13 @@ so :class:`UTCDateTime` re-attaches UTC on the way out.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii
 from typing import Annotated, Any, TypeVar
 
 import pydantic
@@ -56,6 +60,51 @@ def timestamp_field(*, index: bool = False, nullable: bool = False) -> Any:
 def json_field(*, default_factory: Any = dict) -> Any:
     """A JSON column (JSONB-compatible on PostgreSQL, TEXT on SQLite)."""
     return Field(default_factory=default_factory, sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+#: Encodes a value as JSON columns store it: sorted keys, no spaces, ASCII only. The
+#: ledger hashes payloads in this encoding, so a stored payload verifies by one hash.
+encode_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedJSON:
+    """A JSON column's value, already encoded by :data:`encode_json`: stored as ``text``.
+
+    For a value whose encoding is hashed anyway (a ledger payload, a decision's input):
+    encoded once, the same text is hashed and stored, where the column would encode the
+    value again (the engine's JSON serializer in ``app.db`` writes ``text`` as it is).
+    """
+
+    text: str
+    """What :data:`encode_json` gives for the value (made by :meth:`of` or :func:`encoded_object`)."""
+
+    @classmethod
+    def of(cls, value: Any) -> EncodedJSON:
+        """``value`` encoded as a JSON column stores it."""
+        return cls(encode_json(value))
+
+
+def encoded_members(value: dict[str, Any]) -> dict[str, str]:
+    """Each member of the object ``value`` encoded by :data:`encode_json`, in key order."""
+    return {key: encode_json(value[key]) for key in sorted(value)}
+
+
+def encoded_object(members: dict[str, str], *, without: Collection[str] = ()) -> str:
+    """The :data:`encode_json` text of the object of ``members`` (less those ``without``).
+
+    An object's encoding is its members' in key order, so an object and a part of it (a
+    decision's input and its evidence) are both written from one encoding of each member.
+    """
+    return (
+        "{"
+        + ",".join(
+            f"{encode_basestring_ascii(key)}:{text}"
+            for key, text in members.items()
+            if key not in without
+        )
+        + "}"
+    )
 
 
 class StrEnumType(TypeDecorator[E]):

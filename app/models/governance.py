@@ -29,7 +29,7 @@ class PolicyDecisionBase(SQLModel):
     evidence_sha256: str = Field(max_length=64)
     bundle_sha256: str = Field(max_length=64)
     engine: str = Field(max_length=20)
-    allow: bool = Field(index=True)
+    allow: bool
     #: Allowed, denied by the policy, or indeterminate (the engine gave no answer; a deny too).
     outcome: DecisionOutcome = vocabulary_field(DecisionOutcome, length=20)
     result: dict = json_field()

@@ -45,6 +45,7 @@ from app.models.governance import (
     ApprovalRequestPublic,
     ApprovalVotePublic,
     PolicyDecision,
+    PolicyDecisionPublic,
 )
 from app.models.vocabulary import (
     ApprovalStatus,
@@ -144,7 +145,7 @@ class WebhookSubscriptionList(BaseModel):
     items: list[WebhookSubscriptionPublic]
 
 
-def decision_summary(decision: PolicyDecision) -> DecisionSummary:
+def decision_summary(decision: PolicyDecision | PolicyDecisionPublic) -> DecisionSummary:
     """A decision as the pipeline needs it (the stored result's parts, not the input)."""
     return public(
         DecisionSummary,

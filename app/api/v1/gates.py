@@ -6,7 +6,7 @@ from flask import Blueprint
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
-from app.api.v1.common import Answer, ListQuery, public, route
+from app.api.v1.common import Answer, ListQuery, route
 from app.api.v1.resources import Resource
 from app.auth.guard import current_principal
 from app.auth.roles import GATE_CALLERS
@@ -61,10 +61,10 @@ def ask_gate(session: Session, gate: str, json: GateRequest) -> Answer:
             subject_id=json.subject_id,
             run_id=json.run_id,
         )
-    decision = record_judgement(
+    # The stored decision, already its answer model.
+    return record_judgement(
         session=session, judgement=judgement, actor=current_principal().username
     )
-    return public(PolicyDecisionPublic, decision)
 
 
 decisions = Resource(bp, PolicyDecision, "decision_id", PolicyDecisionPublic, rule="/decisions")
