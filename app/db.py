@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, overload
 
 from flask import Flask, current_app
-from sqlalchemy import Row, Select, Table, event
+from sqlalchemy import Row, SelectBase, Table, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, UOWTransaction
@@ -237,7 +237,7 @@ class PreparedSelect:
 
     __slots__ = ("_forms", "row_type", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: SelectBase) -> None:
         self.statement = statement
         #: Columns known only at run time: a named tuple made here, typed as ``Any``.
         self.row_type: Any = namedtuple(  # type: ignore[misc]

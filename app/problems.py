@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://gatehouse.dev/problems/"
 #: The media type of every API error body.
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: Where the JSON API's paths begin.
+API_PREFIX = "/api/"
 
 
 class Problem(BaseModel):
@@ -55,7 +57,7 @@ class Problem(BaseModel):
 
 def is_api_request() -> bool:
     """True for requests to the JSON API, which get problem bodies."""
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PREFIX)
 
 
 def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response:

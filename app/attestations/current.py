@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, or_
+from sqlalchemy import Row, Select, bindparam, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -29,43 +29,44 @@ __all__ = [
 _attestation = table_of(Attestation)
 
 _run_dataset = table_of(RunDataset)
+_GATE_FACT_COLUMNS = (
+    _attestation.c.id,
+    _attestation.c.subject_type,
+    _attestation.c.subject_id,
+    _attestation.c.fact,
+    _attestation.c.value,
+    _attestation.c.attested_by,
+    _attestation.c.expires_at,
+)
 
 
-_subject_id = _attestation.c.subject_id
-
-
-def _about(subject_type: AttestedSubject, which: ColumnElement[bool]) -> ColumnElement[bool]:
-    return and_(_attestation.c.subject_type == subject_type, which)
+def _about(subject_type: AttestedSubject, parameter: str) -> Select[Any]:
+    """Attestations about the subject of ``subject_type`` whose id is bound as ``parameter``."""
+    return core_select(*_GATE_FACT_COLUMNS).where(
+        _attestation.c.subject_type == subject_type,
+        _attestation.c.subject_id == bindparam(parameter),
+    )
 
 
 #: Attestations about any of one gate's subjects, in one query with fixed parameters (an
 #: id left null matches nothing): a dataset version, the dataset versions of a run (read
 #: here from the lineage, so the SQL does not change with their number), a run, a model.
+#: Each part is its own indexed lookup; one ``OR`` of them would leave PostgreSQL reading
+#: every dataset version's attestations to find the run's, and a join SQLite as well.
 _GATE_FACTS = PreparedSelect(
-    core_select(
-        _attestation.c.subject_type,
-        _attestation.c.subject_id,
-        _attestation.c.fact,
-        _attestation.c.value,
-        _attestation.c.attested_by,
-        _attestation.c.expires_at,
-    )
-    .where(
-        or_(
-            _about(AttestedSubject.DATASET_VERSION, _subject_id == bindparam("dataset_version_id")),
-            _about(
-                AttestedSubject.DATASET_VERSION,
-                _subject_id.in_(
-                    core_select(_run_dataset.c.dataset_version_id).where(
-                        _run_dataset.c.run_id == bindparam("versions_of_run")
-                    )
-                ),
+    union_all(
+        _about(AttestedSubject.DATASET_VERSION, "dataset_version_id"),
+        core_select(*_GATE_FACT_COLUMNS).where(
+            _attestation.c.subject_type == AttestedSubject.DATASET_VERSION,
+            _attestation.c.subject_id.in_(
+                core_select(_run_dataset.c.dataset_version_id).where(
+                    _run_dataset.c.run_id == bindparam("versions_of_run")
+                )
             ),
-            _about(AttestedSubject.FINETUNE_RUN, _subject_id == bindparam("run_id")),
-            _about(AttestedSubject.MODEL_VERSION, _subject_id == bindparam("model_id")),
-        )
-    )
-    .order_by(_attestation.c.id)
+        ),
+        _about(AttestedSubject.FINETUNE_RUN, "run_id"),
+        _about(AttestedSubject.MODEL_VERSION, "model_id"),
+    ).order_by(_attestation.c.id)
 )
 
 
@@ -126,7 +127,8 @@ def current_facts_of_gate(
 
     The subjects: the dataset version ``dataset_version_id``, the dataset versions the run
     ``versions_of_run`` uses, the run ``run_id`` and the model version ``model_id`` (each
-    optional). Rows carry ``value``, ``attested_by`` and ``expires_at``.
+    optional; a version both named and used by the run would come twice, to no effect).
+    Rows carry ``value``, ``attested_by`` and ``expires_at``.
     """
     rows = read_rows(
         session,

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request, request_finished, session
+from flask.sessions import NullSession
 
 from app.api.v1.common import dump, public
 from app.db import unit_of_work
@@ -112,3 +113,25 @@ def test_an_answer_model_is_written_once_as_its_own_json(app: Flask, make_actor:
         assert response.get_json() == expected
         assert list(response.get_json()) == list(DatasetPublic.model_fields)
     assert "Modèle 模型 ✓".encode() in read.get_data()
+
+
+def test_an_api_request_leaves_the_portal_session_unopened(app: Flask, login: Any) -> None:
+    """The API authenticates bearer tokens only: its requests get Flask's null session, so
+    a portal cookie sent along is never read (and never re-sent); the portal still reads it."""
+    portal, actor = login("ml_engineer")
+    sessions: dict[str, bool] = {}
+
+    def note(_sender: Flask, response: Any, **_: Any) -> None:
+        sessions[request.path] = isinstance(session, NullSession)
+
+    with request_finished.connected_to(note, app):
+        refused = portal.get("/api/v1/deployments")
+        answered = portal.get(
+            "/api/v1/deployments", headers={"Authorization": f"Bearer {actor.token}"}
+        )
+        page = portal.get("/")
+    assert refused.status_code == 401 and refused.mimetype == "application/problem+json"
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+    assert "Set-Cookie" not in refused.headers and "Set-Cookie" not in answered.headers
+    assert page.status_code == 200
+    assert sessions == {"/api/v1/deployments": True, "/": False}
