@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -37,9 +37,12 @@ from app.migrations import upgrade
 
 # The suite's property tests draw the same examples on every run, so a green run means
 # the same thing twice and a failure reproduces; HYPOTHESIS_PROFILE=explore draws fresh
-# examples on each run to look for new counter-examples (see CONTRIBUTING.md).
-settings.register_profile("suite", derandomize=True, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
+# examples on each run to look for new counter-examples (see CONTRIBUTING.md). Neither
+# fails a test because drawing examples was slow: on a shared 2-core machine that says
+# how busy the machine was, not whether the code holds (seen once in tests/gates).
+_PATIENT = {"print_blob": True, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("suite", derandomize=True, **_PATIENT)
+settings.register_profile("explore", derandomize=False, **_PATIENT)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 BACKENDS = ("sqlite", "postgresql")
