@@ -107,22 +107,17 @@ def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> P
         "actor": actor,
         "created_at": utc_now(),
     }
-    decision_id = (
-        session.connection()
-        .execute(
-            _INSERT_DECISION,
-            {
-                **row,
-                "result": EncodedJSON(encoded_object(result_members)),
-                "violations": EncodedJSON(result_members["violations"]),
-            },
-        )
-        .scalar_one()
-    )
+    connection = session.connection()
+    decision_id = connection.execute(
+        _INSERT_DECISION,
+        {
+            **row,
+            "result": EncodedJSON(encoded_object(result_members)),
+            "violations": EncodedJSON(result_members["violations"]),
+        },
+    ).scalar_one()
     # Kept beside the decision so a report can embed it and an auditor replay it.
-    session.connection().execute(
-        _INSERT_INPUT, {"decision_id": decision_id, "document": encoded.stored}
-    )
+    connection.execute(_INSERT_INPUT, {"decision_id": decision_id, "document": encoded.stored})
     append_event(
         session=session,
         actor=actor,
