@@ -15,10 +15,11 @@ does not compile into the module, which the host must supply). This module is th
 Deadlines are enforced inside wasmtime (epoch interruption): a clock thread advances
 the engine's epoch every ``TICK_S`` and each evaluation may run for a number of ticks,
 after which wasmtime traps it (``PolicyTimeout``). A runaway evaluation is stopped,
-not merely abandoned, so the caller can evaluate in its own thread. The clock ticks only
-while an evaluation (or an instance's setup) runs: ticking all the time woke every
-worker process 200 times a second, idle or not, and each wake-up took the GIL from the
-request being served (about 1 ms of a served gate call's 8 ms of CPU).
+not merely abandoned, so the caller can evaluate in its own thread. The tick is coarse
+(deadlines are seconds): every tick wakes the thread, which takes the GIL from the
+request being served. At 5 ms that was 200 wake-ups a second in every worker process,
+idle or not; waking the clock for each evaluation instead put a hand-off between two
+threads into every gate call, which a served profile on a busy machine showed.
 
 One evaluation uses the ABI's single-call path (ABI 1.2+): the input's JSON text is
 written just above the data, ``opa_eval`` is called with the heap pointer saved after
@@ -38,7 +39,7 @@ import ctypes
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -49,11 +50,9 @@ from wasmtime._func import enter_wasm
 from app.policy.errors import PolicyTimeout, WasmPolicyError
 
 __all__ = [
-    "CLOCK_THREAD",
     "SUPPORTED_ABI",
     "TICK_S",
     "CompiledModule",
-    "EpochClock",
     "HostBuiltin",
     "PolicyInstance",
     "shared_module",
@@ -62,10 +61,8 @@ __all__ = [
 #: The ABI major version, and the least minor version (``opa_eval`` arrived in 1.2).
 SUPPORTED_ABI = (1, 2)
 _PAGE = 65536
-#: How often the deadline clock ticks while an evaluation runs.
-TICK_S = 0.005
-#: The clock thread's name (a test finds it by name).
-CLOCK_THREAD = "policy-wasm-epoch"
+#: How often the deadline clock ticks: a deadline holds to within one tick.
+TICK_S = 0.05
 # Loading the data into a new instance is bounded too, generously.
 _SETUP_TICKS = int(30 / TICK_S)
 
@@ -111,37 +108,6 @@ class _I32Export:
         return int(self._results[0].of.i32)
 
 
-class EpochClock:
-    """Advances an engine's epoch every ``TICK_S`` while at least one evaluation runs,
-    and sleeps without waking while none does."""
-
-    def __init__(self, engine: wasmtime.Engine) -> None:
-        self._engine = engine
-        self._running = 0
-        self._changed = threading.Condition()
-        threading.Thread(target=self._tick, name=CLOCK_THREAD, daemon=True).start()
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        """Keep the clock ticking for the duration of the block."""
-        with self._changed:
-            self._running += 1
-            if self._running == 1:
-                self._changed.notify()
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._running -= 1
-
-    def _tick(self) -> None:
-        while True:
-            with self._changed:
-                self._changed.wait_for(lambda: self._running > 0)
-            time.sleep(TICK_S)
-            self._engine.increment_epoch()
-
-
 class CompiledModule:
     """The compiled policy module, shared by every thread of the process."""
 
@@ -166,12 +132,16 @@ class CompiledModule:
             2,
         )
         # The clock lives as long as the module: shared_module keeps it for the process.
-        self.clock = EpochClock(self.engine)
+        threading.Thread(target=self._tick, name="policy-wasm-epoch", daemon=True).start()
+
+    def _tick(self) -> None:
+        while True:
+            time.sleep(TICK_S)
+            self.engine.increment_epoch()
 
     def instantiate(self, data: bytes) -> PolicyInstance:
         """A new instance with ``data`` (JSON text) parsed into its memory."""
-        with self.clock.running():
-            return PolicyInstance(self, data)
+        return PolicyInstance(self, data)
 
 
 class PolicyInstance:
@@ -179,7 +149,6 @@ class PolicyInstance:
 
     def __init__(self, compiled: CompiledModule, data: bytes) -> None:
         self.store = wasmtime.Store(compiled.engine)
-        self._clock = compiled.clock
         self.store.set_epoch_deadline(_SETUP_TICKS)
         self.memory = wasmtime.Memory(
             self.store, wasmtime.MemoryType(wasmtime.Limits(compiled.initial_pages, None))
@@ -282,8 +251,7 @@ class PolicyInstance:
         self.memory.write(self.store, document, self._heap)
         self.store.set_epoch_deadline(max(1, round(timeout_s / TICK_S)) + 1)
         try:
-            with self._clock.running():
-                result = self._eval(0, number, self._data, self._heap, len(document), end, 0)
+            result = self._eval(0, number, self._data, self._heap, len(document), end, 0)
         except wasmtime.Trap as error:
             if error.trap_code == wasmtime.TrapCode.INTERRUPT:
                 raise PolicyTimeout(f"interrupted after about {timeout_s:g} s") from error
