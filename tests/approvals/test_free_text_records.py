@@ -16,6 +16,22 @@ from tests.evaluations.test_doors import _upload
 from tests.evaluations.test_importers import GARAK
 
 
+def _resolved_after_refusal(
+    engine: sa.Engine, actor: Any, url: str, *, refused: str, clean: str
+) -> dict[str, Any]:
+    """A resolution holding an SSN is refused with nothing ledgered; the clean one is
+    accepted: its answer."""
+    before = _events(engine)
+    _refused(
+        actor.post(url, json={"resolution": refused}), "resolution", "social security number", SSN
+    )
+    assert _events(engine) == before
+    accepted = actor.post(url, json={"resolution": clean})
+    assert accepted.status_code == 200, accepted.get_json()
+    answer: dict[str, Any] = accepted.get_json()
+    return answer
+
+
 def test_attestation_and_reclassification_justifications(
     engine: sa.Engine, registry: Registry, people: dict[str, Any]
 ) -> None:
@@ -62,17 +78,14 @@ def test_erasure_request_reference_and_resolution(
     assert _events(engine) == before
     opened = officer.post(requests, json={"reference": "DSR-2026-0042"})
     assert opened.status_code == 201, opened.get_json()
-    resolution = f"/api/v1/datasets/erasure-requests/{opened.get_json()['id']}/resolution"
-    before = _events(engine)
-    _refused(
-        officer.post(resolution, json={"resolution": f"removed the rows of SSN {SSN}"}),
-        "resolution",
-        "social security number",
-        SSN,
+    closed = _resolved_after_refusal(
+        engine,
+        officer,
+        f"/api/v1/datasets/erasure-requests/{opened.get_json()['id']}/resolution",
+        refused=f"removed the rows of SSN {SSN}",
+        clean="removed 3 rows; retrain queued",
     )
-    assert _events(engine) == before
-    closed = officer.post(resolution, json={"resolution": "removed 3 rows; retrain queued"})
-    assert closed.status_code == 200 and closed.get_json()["resolved_at"], closed.get_json()
+    assert closed["resolved_at"], closed
 
 
 def test_incident_and_finding_texts(
@@ -105,14 +118,11 @@ def test_incident_and_finding_texts(
     assert _events(engine) == before
     opened = pipeline.post(incidents, json={"severity": "low", "title": "latency spike"})
     assert opened.status_code == 201, opened.get_json()
-    resolution = f"/api/v1/incidents/{opened.get_json()['id']}/resolution"
-    before = _events(engine)
-    _refused(
-        pipeline.post(resolution, json={"resolution": f"caller's SSN {SSN} redacted"}),
-        "resolution",
-        "social security number",
-        SSN,
+    resolved = _resolved_after_refusal(
+        engine,
+        pipeline,
+        f"/api/v1/incidents/{opened.get_json()['id']}/resolution",
+        refused=f"caller's SSN {SSN} redacted",
+        clean="cache warmed; latency normal",
     )
-    assert _events(engine) == before
-    resolved = pipeline.post(resolution, json={"resolution": "cache warmed; latency normal"})
-    assert resolved.status_code == 200 and resolved.get_json()["status"] == "resolved"
+    assert resolved["status"] == "resolved", resolved
