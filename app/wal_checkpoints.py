@@ -11,6 +11,13 @@ The engine's connections therefore turn the automatic checkpoint off, and after 
 :data:`COMMITS_PER_CHECKPOINT` commits a thread of its own runs a passive checkpoint (it
 waits for no reader or writer and blocks none) on a pooled connection.
 
+The thread starts once the committing connection is back in the pool, i.e. after the
+commit, never during it. SQLite rewinds the log to its start only when a write begins
+on a log that is copied to the end; a checkpoint that ran beside the commit it was
+counted for missed that commit's pages, so the log never rewound and grew by every
+commit (42 MB after 600 gate calls), and each commit then also synced the file's new
+size: 0.6-0.7 ms per commit against about 0.2 ms for one that overwrites the log.
+
 Durability is unchanged: a commit is durable once its pages are synced to the log
 (``synchronous=FULL``, SQLite's default, kept), and a checkpoint only copies pages that
 are durable already. A process that stops before its checkpoint runs leaves a longer log,
@@ -38,7 +45,8 @@ _log = logging.getLogger(__name__)
 
 class WalCheckpointer:
     """Counts an engine's commits and runs a passive checkpoint in a thread every
-    :data:`COMMITS_PER_CHECKPOINT` of them, one at a time."""
+    :data:`COMMITS_PER_CHECKPOINT` of them, one at a time, once a connection is back in
+    the pool (the commit that made it due has finished by then)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -47,9 +55,13 @@ class WalCheckpointer:
         self._running: threading.Thread | None = None
 
     def committed(self) -> None:
-        """Count a commit; start a checkpoint when enough have gathered and none runs."""
+        """Count a commit (SQLAlchemy announces it before the driver commits)."""
         with self._lock:
             self._commits += 1
+
+    def returned(self) -> None:
+        """A connection is back in the pool: start a checkpoint if one is due and none runs."""
+        with self._lock:
             if self._commits < COMMITS_PER_CHECKPOINT:
                 return
             if self._running is not None and self._running.is_alive():
@@ -84,3 +96,7 @@ def checkpoint_beside_commits(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     def _count(_connection: object) -> None:
         checkpointer.committed()
+
+    @event.listens_for(engine, "checkin")
+    def _start(_dbapi_connection: object, _record: object) -> None:
+        checkpointer.returned()
