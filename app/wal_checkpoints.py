@@ -60,16 +60,25 @@ class WalCheckpointer:
             self._commits += 1
 
     def returned(self) -> None:
-        """A connection is back in the pool: start a checkpoint if one is due and none runs."""
-        with self._lock:
+        """A connection is back in the pool: start a checkpoint if one is due and none runs.
+
+        The pool also returns a connection the garbage collector found, which can happen
+        in this very thread while it holds the lock (making the thread below allocates):
+        such a return does not wait for the lock, and a later one starts the checkpoint.
+        """
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             if self._commits < COMMITS_PER_CHECKPOINT:
                 return
             if self._running is not None and self._running.is_alive():
                 return
             self._commits = 0
             # Not a daemon: a checkpoint under way finishes before the interpreter exits.
-            self._running = threading.Thread(target=self._checkpoint, name=THREAD_NAME)
-        self._running.start()
+            checkpoint = self._running = threading.Thread(target=self._checkpoint, name=THREAD_NAME)
+        finally:
+            self._lock.release()
+        checkpoint.start()
 
     def _checkpoint(self) -> None:
         # A raw driver connection: SQLAlchemy would open a transaction around the pragma,
