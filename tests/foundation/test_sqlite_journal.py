@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.db import build_engine
-from app.wal_checkpoints import COMMITS_PER_CHECKPOINT, THREAD_NAME
+from app.wal_checkpoints import COMMITS_PER_CHECKPOINT, THREAD_NAME, WalCheckpointer
 
 
 def test_a_connection_opened_during_another_write_waits_and_switches_to_wal(
@@ -96,4 +96,31 @@ def test_the_log_rewinds_after_a_checkpoint_instead_of_growing(tmp_path: Path) -
     with engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM blob")).scalar_one()
     assert count == 4 * COMMITS_PER_CHECKPOINT * 10
+    engine.dispose()
+
+
+def test_a_connection_returned_while_the_checkpointer_is_busy_does_not_wait(
+    tmp_path: Path,
+) -> None:
+    """The garbage collector can return a pooled connection in the thread that holds the
+    checkpointer's lock; that return must not wait for the lock (it would never get it)."""
+    engine = build_engine(f"sqlite:///{tmp_path / 'busy.db'}")
+    checkpointer = WalCheckpointer(engine)
+    for _ in range(COMMITS_PER_CHECKPOINT):
+        checkpointer.committed()
+
+    def return_while_busy() -> None:
+        with checkpointer._lock:
+            checkpointer.returned()
+
+    # A daemon: with a lock that waits, it would hang for good.
+    returning = threading.Thread(target=return_while_busy, daemon=True)
+    returning.start()
+    returning.join(timeout=5)
+    assert not returning.is_alive()
+    assert checkpointer._running is None
+    # The next return starts the checkpoint that was due.
+    checkpointer.returned()
+    assert checkpointer._running is not None
+    _wait_for_checkpoints()
     engine.dispose()
