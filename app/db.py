@@ -20,12 +20,12 @@ import sqlite3
 import time
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, overload
 
 from flask import Flask, current_app
-from sqlalchemy import Row, SelectBase, Table, event
+from sqlalchemy import ColumnElement, Insert, Row, SelectBase, Table, bindparam, event, insert
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, UOWTransaction
@@ -155,22 +155,36 @@ def table_of(model: type[SQLModel]) -> Table:
     return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
-#: A row of a :class:`PreparedSelect`: a named tuple, read by column name or position.
+def prepared_insert(
+    table: Table, *, omit: Collection[str] = (), returning: Sequence[ColumnElement[Any]] = ()
+) -> PreparedStatement:
+    """An INSERT of one row into ``table``: a bind parameter named after each column but
+    those in ``omit`` (a key the database assigns), and the ``returning`` columns."""
+    values: dict[str, Any] = {
+        column.name: bindparam(column.name) for column in table.columns if column.name not in omit
+    }
+    statement = insert(table).values(values)
+    return PreparedStatement(statement.returning(*returning) if returning else statement)
+
+
+#: A row of a :class:`PreparedStatement`: a named tuple, read by column name or position.
 PreparedRow = Any
 
 
 class _DialectForm:
-    """A prepared select as one dialect runs it: its SQL, how to bind, how to read rows.
+    """A prepared statement as one dialect runs it: its SQL, how to bind, how to read rows.
 
     Everything SQLAlchemy works out per execution of a cached statement (the bound
     values' processing, the parameter order, the result columns' processing) is worked
     out here once, from SQLAlchemy's own types, so a row reads as the ORM would read it.
     """
 
-    def __init__(self, prepared: PreparedSelect, dialect: Dialect) -> None:
+    def __init__(self, prepared: PreparedStatement, dialect: Dialect) -> None:
         compiled = prepared.statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.escaped_bind_names:
             raise ValueError(f"not preparable (expanding or escaped parameters): {compiled}")
+        if compiled.insert_prefetch:
+            raise ValueError(f"not preparable (defaults computed per row in Python): {compiled}")
         self.sql = compiled.string
         self.order = compiled.positiontup
         self.required = frozenset(bind.key for bind in compiled.bind_names if bind.required)
@@ -182,7 +196,7 @@ class _DialectForm:
             self.binders[name] = binder
             if not bind.required:
                 self.fixed[name] = binder(bind.value) if binder else bind.value
-        self.types = [column.type for column in prepared.statement.selected_columns]
+        self.types = [column.type for column in prepared.statement.exported_columns]
         self.make_row = prepared.row_type._make
         #: (position, processor) of the result columns that need one, from the first
         #: cursor's description (PostgreSQL's processors depend on the column's type code).
@@ -221,27 +235,31 @@ class _DialectForm:
         return rows
 
 
-class PreparedSelect:
-    """A Core SELECT built once and run many times on the hottest reads (the gate input).
+class PreparedStatement:
+    """A Core SELECT or INSERT built once and run many times on the hottest paths (the
+    token check, the gate input, a gate decision's rows and its ledger event).
 
     ``read_rows`` on a plain statement goes through SQLAlchemy's execution: a compiled
     cache lookup, parameter construction, an execution context and result metadata per
-    call, which cost more than SQLite itself on a small indexed read. A prepared select is
-    compiled once per dialect and runs on the session's own DBAPI connection (same
-    transaction, pending changes flushed), binding and reading values with SQLAlchemy's
-    own type processing, so its rows are those SQLAlchemy would give. The engine's cursor
-    events still fire (statement counts see it) and a driver error still arrives as
-    SQLAlchemy's ``DBAPIError``. Its parameters are plain bind parameters: an
-    ``expanding`` one (``IN`` a list) is refused, since its SQL changes with the list.
+    call, which cost more than SQLite itself on a small indexed read. A prepared statement
+    is compiled once per dialect and runs on the connection's own DBAPI connection (the
+    same transaction), binding and reading values with SQLAlchemy's own type processing,
+    so its rows are those SQLAlchemy would give. The engine's cursor events still fire
+    (statement counts see it) and a driver error still arrives as SQLAlchemy's
+    ``DBAPIError`` (an ``IntegrityError`` as one). Its parameters are plain bind
+    parameters: an ``expanding`` one (``IN`` a list) is refused, since its SQL changes
+    with the list. An INSERT names a bind parameter for each column it writes (its rows
+    are those of its ``RETURNING``, if any); one whose columns take defaults computed in
+    Python is refused, since only SQLAlchemy's own execution computes them.
     """
 
     __slots__ = ("_forms", "row_type", "statement")
 
-    def __init__(self, statement: SelectBase) -> None:
+    def __init__(self, statement: SelectBase | Insert) -> None:
         self.statement = statement
         #: Columns known only at run time: a named tuple made here, typed as ``Any``.
         self.row_type: Any = namedtuple(  # type: ignore[misc]
-            "PreparedRow", statement.selected_columns.keys(), rename=True
+            "PreparedRow", list(map(str, statement.exported_columns.keys())), rename=True
         )
         self._forms: weakref.WeakKeyDictionary[Dialect, _DialectForm] = weakref.WeakKeyDictionary()
 
@@ -262,7 +280,9 @@ class PreparedSelect:
             if dispatch.before_cursor_execute:
                 dispatch.before_cursor_execute(connection, cursor, form.sql, arguments, None, False)
             cursor.execute(form.sql, arguments)
-            fetched = cursor.fetchall()
+            # An INSERT without RETURNING of its own gives no rows (on PostgreSQL its SQL
+            # may still return the key SQLAlchemy would have read, which nobody asked for).
+            fetched = cursor.fetchall() if form.types else []
             if dispatch.after_cursor_execute:
                 dispatch.after_cursor_execute(connection, cursor, form.sql, arguments, None, False)
             return form.rows(dialect, cursor.description, fetched)
@@ -276,21 +296,21 @@ class PreparedSelect:
 
 @overload
 def read_rows(
-    session: Session, statement: PreparedSelect, **parameters: Any
+    session: Session, statement: PreparedStatement, **parameters: Any
 ) -> list[PreparedRow]: ...
 @overload
 def read_rows(session: Session, statement: Executable, **parameters: Any) -> Sequence[Row[Any]]: ...
 def read_rows(
-    session: Session, statement: Executable | PreparedSelect, **parameters: Any
+    session: Session, statement: Executable | PreparedStatement, **parameters: Any
 ) -> Sequence[Row[Any]] | list[PreparedRow]:
     """Rows of a Core ``statement`` on the session's connection, pending changes flushed.
 
     Hot read paths (the gate input) build their statements once as a
-    :class:`PreparedSelect` and run them here; any other statement runs through
+    :class:`PreparedStatement` and run them here; any other statement runs through
     SQLAlchemy's execution (no ORM entities or identity map, a cached compiled form).
     """
     session.flush()
-    if isinstance(statement, PreparedSelect):
+    if isinstance(statement, PreparedStatement):
         return statement.run(session.connection(), parameters)
     return session.connection().execute(statement, parameters).all()
 

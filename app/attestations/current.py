@@ -14,7 +14,7 @@ from sqlalchemy import Row, Select, bindparam, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from app.db import PreparedRow, PreparedSelect, read_rows, table_of
+from app.db import PreparedRow, PreparedStatement, read_rows, table_of
 from app.models.attestations import Attestation
 from app.models.runs import RunDataset
 from app.models.vocabulary import AttestedSubject
@@ -53,7 +53,7 @@ def _about(subject_type: AttestedSubject, parameter: str) -> Select[Any]:
 #: here from the lineage, so the SQL does not change with their number), a run, a model.
 #: Each part is its own indexed lookup; one ``OR`` of them would leave PostgreSQL reading
 #: every dataset version's attestations to find the run's, and a join SQLite as well.
-_GATE_FACTS = PreparedSelect(
+_GATE_FACTS = PreparedStatement(
     union_all(
         _about(AttestedSubject.DATASET_VERSION, "dataset_version_id"),
         core_select(*_GATE_FACT_COLUMNS).where(

@@ -21,7 +21,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.auth.errors import AuthenticationError
-from app.db import PreparedSelect, table_of
+from app.db import PreparedStatement, table_of
 from app.errors import ValidationError
 from app.ledger import append_record_event
 from app.models.base import utc_now
@@ -210,7 +210,7 @@ def _token_holder_statement() -> Select[Any]:
 
 
 #: Prepared once: the token check runs before every API call.
-_TOKEN_HOLDER = PreparedSelect(_token_holder_statement())
+_TOKEN_HOLDER = PreparedStatement(_token_holder_statement())
 
 
 def authenticate_token(

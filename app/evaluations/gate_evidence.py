@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Label, and_, bindparam, exists
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from app.db import PreparedRow, PreparedSelect, read_rows, table_of
+from app.db import PreparedRow, PreparedStatement, read_rows, table_of
 from app.models.evaluation_evidence import (
     MemorisationTest,
     MetricResult,
@@ -55,7 +55,7 @@ _batch = table_of(MonitoringBatch)
 _incident = table_of(Incident)
 
 # The gate's reads, built once (every gate call runs them): only the columns it needs.
-_METRIC_RESULTS = PreparedSelect(
+_METRIC_RESULTS = PreparedStatement(
     core_select(
         _metric.c.id,
         _metric.c.import_id,
@@ -73,7 +73,7 @@ _METRIC_RESULTS = PreparedSelect(
     .order_by(_metric.c.measured_at, _metric.c.id)
 )
 #: Each campaign once per open finding of the model in it (once, with nulls, if none).
-_CAMPAIGNS = PreparedSelect(
+_CAMPAIGNS = PreparedStatement(
     core_select(
         _campaign.c.id,
         _campaign.c.categories,
@@ -94,7 +94,7 @@ _CAMPAIGNS = PreparedSelect(
     .where(_campaign.c.model_version_id == bindparam("model_id"))
     .order_by(_campaign.c.id, _finding.c.id)
 )
-_MEMORISATION_TESTS = PreparedSelect(
+_MEMORISATION_TESTS = PreparedStatement(
     core_select(
         _memorisation.c.id,
         _memorisation.c.method,
@@ -105,7 +105,7 @@ _MEMORISATION_TESTS = PreparedSelect(
     .where(_memorisation.c.model_version_id == bindparam("model_id"))
     .order_by(_memorisation.c.id)
 )
-_OPEN_INCIDENTS = PreparedSelect(
+_OPEN_INCIDENTS = PreparedStatement(
     core_select(_incident.c.id, _incident.c.severity)
     .where(
         _incident.c.deployment_id == bindparam("deployment_id"),

@@ -2,7 +2,7 @@
 
 Every gate call (the API, the workflows, the launchers) builds an input, so these reads
 are Core SELECTs of only the columns the document needs, built once per process as
-:class:`app.db.PreparedSelect` (compiled once per dialect, run on the DBAPI cursor, rows
+:class:`app.db.PreparedStatement` (compiled once per dialect, run on the DBAPI cursor, rows
 as named tuples) and run through :func:`app.db.read_rows`: no ORM entities, identity map,
 per-call execution machinery or bulky columns (validation reports, audit results,
 monitoring scores). Their parameters are fixed, never a list, so their SQL never changes.
@@ -23,7 +23,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.sql.elements import NamedColumn
 from sqlmodel import Session
 
-from app.db import PreparedRow, PreparedSelect, read_rows, table_of
+from app.db import PreparedRow, PreparedStatement, read_rows, table_of
 from app.evaluations.gate_evidence import monitoring_markers
 from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
 from app.models.deployments import Deployment
@@ -96,7 +96,7 @@ _PROMOTION_PARTS = (
 
 #: The deployment, its model version, the model's run and card, and the deployment's
 #: monitoring markers: one row (each relation outer-joined, so a missing one reads null).
-_PROMOTION = PreparedSelect(
+_PROMOTION = PreparedStatement(
     select(*(column for part in _PROMOTION_PARTS for column in part))
     .select_from(
         _deployment.outerjoin(_model, _model.c.id == _deployment.c.model_version_id)
@@ -106,7 +106,7 @@ _PROMOTION = PreparedSelect(
     .where(_deployment.c.id == bindparam("id"))
 )
 
-_RUN = PreparedSelect(select(*_RUN_COLUMNS).where(_run.c.id == bindparam("id")))
+_RUN = PreparedStatement(select(*_RUN_COLUMNS).where(_run.c.id == bindparam("id")))
 
 
 def _versions() -> Select[Any]:
@@ -138,16 +138,16 @@ def _versions() -> Select[Any]:
     ).outerjoin(_dataset, _dataset.c.id == _version.c.dataset_id)
 
 
-_VERSION = PreparedSelect(_versions().where(_version.c.id == bindparam("id")))
+_VERSION = PreparedStatement(_versions().where(_version.c.id == bindparam("id")))
 
-_RUN_VERSIONS = PreparedSelect(
+_RUN_VERSIONS = PreparedStatement(
     _versions()
     .join(_run_dataset, _run_dataset.c.dataset_version_id == _version.c.id)
     .where(_run_dataset.c.run_id == bindparam("run_id"))
     .order_by(_version.c.id)
 )
 
-_EVALUATIONS = PreparedSelect(
+_EVALUATIONS = PreparedStatement(
     select(
         _evaluation.c.id,
         _evaluation.c.kind,
@@ -166,7 +166,7 @@ _EVALUATIONS = PreparedSelect(
 )
 
 #: The newest succeeded audit of each kind (audit ids grow with time).
-_AUDITS = PreparedSelect(
+_AUDITS = PreparedStatement(
     select(_audit.c.id, _audit.c.kind, _audit.c.finished_at, _audit.c.summary)
     .where(
         _audit.c.id.in_(
@@ -182,7 +182,7 @@ _AUDITS = PreparedSelect(
 )
 
 #: The votes on the subject's newest pending or approved request (none: no rows).
-_VOTES = PreparedSelect(
+_VOTES = PreparedStatement(
     select(_vote.c.role, _vote.c.voter, _vote.c.vote)
     .where(
         _vote.c.request_id
@@ -234,7 +234,7 @@ class PromotionRows:
     monitoring: Record
 
 
-def _one(session: Session, statement: PreparedSelect, kind: str, record_id: int) -> PreparedRow:
+def _one(session: Session, statement: PreparedStatement, kind: str, record_id: int) -> PreparedRow:
     rows = read_rows(session, statement, id=record_id)
     if not rows:
         raise RecordNotFoundError(kind, record_id)

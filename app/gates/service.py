@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.db import table_of
+from app.db import prepared_insert, table_of
 from app.gates.input_builder import build_gate_input, gate_named
 from app.ledger import append_event, sha256_hex
 from app.models.base import EncodedJSON, encoded_members, encoded_object, utc_now
@@ -39,8 +38,8 @@ from app.policy.decision import ENGINE_FAILURE_CONTROL, Decision
 from app.policy.engine import PolicyEngine
 
 _decisions = table_of(PolicyDecision)
-_INSERT_DECISION = insert(_decisions).returning(_decisions.c.id)
-_INSERT_INPUT = insert(table_of(PolicyDecisionInput))
+_INSERT_DECISION = prepared_insert(_decisions, omit={"id"}, returning=[_decisions.c.id])
+_INSERT_INPUT = prepared_insert(table_of(PolicyDecisionInput))
 
 
 @dataclass(frozen=True)
@@ -108,16 +107,17 @@ def record_judgement(*, session: Session, judgement: Judgement, actor: str) -> P
         "created_at": utc_now(),
     }
     connection = session.connection()
-    decision_id = connection.execute(
-        _INSERT_DECISION,
+    (inserted,) = _INSERT_DECISION.run(
+        connection,
         {
             **row,
             "result": EncodedJSON(encoded_object(result_members)),
             "violations": EncodedJSON(result_members["violations"]),
         },
-    ).scalar_one()
+    )
+    decision_id = inserted.id
     # Kept beside the decision so a report can embed it and an auditor replay it.
-    connection.execute(_INSERT_INPUT, {"decision_id": decision_id, "document": encoded.stored})
+    _INSERT_INPUT.run(connection, {"decision_id": decision_id, "document": encoded.stored})
     append_event(
         session=session,
         actor=actor,

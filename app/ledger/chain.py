@@ -26,11 +26,11 @@ from enum import StrEnum
 from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
-from sqlalchemy import insert, text
 from sqlalchemy import select as core_select
+from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
-from app.db import PreparedSelect, read_rows, table_of
+from app.db import PreparedStatement, prepared_insert, read_rows, table_of
 from app.ledger.rows import iter_hashes, iter_verification_rows
 from app.models.base import EncodedJSON, utc_now
 from app.models.ledger import LedgerEvent
@@ -128,12 +128,12 @@ def _lock_tail(session: Session) -> None:
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _ledger = table_of(LedgerEvent)
-# Built once: every state change appends, so these run in every writing request (the
-# tail as a prepared select: compiled once, run on the session's DBAPI cursor).
-_TAIL = PreparedSelect(
+# Prepared once (compiled once, run on the session's DBAPI cursor): every state change
+# appends, so these run in every writing request.
+_TAIL = PreparedStatement(
     core_select(_ledger.c.seq, _ledger.c.hash).order_by(_ledger.c.seq.desc()).limit(1)
 )
-_INSERT = insert(_ledger)
+_INSERT = prepared_insert(_ledger)
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def append_event(
         "prev_hash": tail[0].hash if tail else GENESIS_HASH,
     }
     row["hash"] = _row_hash(row)
-    session.connection().execute(_INSERT, row)
+    _INSERT.run(session.connection(), row)
     return AppendedEvent(row["seq"], row["hash"], row["occurred_at"])
 
 

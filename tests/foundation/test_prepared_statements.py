@@ -1,4 +1,5 @@
-"""Prepared selects (the gate input's reads) give exactly SQLAlchemy's rows, on every backend."""
+"""Prepared statements (the token check, the gate input's reads, a decision's rows and its
+ledger event) read and write exactly what SQLAlchemy does, on every backend."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.db import PreparedSelect, read_rows, table_of
+from app.db import PreparedStatement, prepared_insert, read_rows, table_of
 from app.models.attestations import Attestation
 from app.models.vocabulary import AttestedSubject
 
@@ -26,7 +27,7 @@ _FACTS = sa.select(
     # A fixed value bound by the statement itself, through the column's type.
     _ATTESTATION.c.subject_type == AttestedSubject.DATASET_VERSION,
 )
-_PREPARED_FACTS = PreparedSelect(_FACTS.order_by(_ATTESTATION.c.id))
+_PREPARED_FACTS = PreparedStatement(_FACTS.order_by(_ATTESTATION.c.id))
 
 
 def _attest(fact: str, value: Any, expires_at: datetime | None) -> Attestation:
@@ -79,7 +80,7 @@ def test_a_prepared_select_names_its_missing_or_unknown_parameters(session: Sess
 
 
 def test_a_select_whose_sql_changes_per_call_is_refused(session: Session) -> None:
-    expanding = PreparedSelect(
+    expanding = PreparedStatement(
         sa.select(_ATTESTATION.c.id).where(_ATTESTATION.c.subject_id.in_([1, 2]))
     )
     with pytest.raises(ValueError, match="expanding"):
@@ -89,4 +90,64 @@ def test_a_select_whose_sql_changes_per_call_is_refused(session: Session) -> Non
 def test_a_driver_error_arrives_as_sqlalchemys_database_error(session: Session) -> None:
     missing = sa.Table("no_such_table", sa.MetaData(), sa.Column("id", sa.Integer))
     with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
-        read_rows(session, PreparedSelect(sa.select(missing.c.id)))
+        read_rows(session, PreparedStatement(sa.select(missing.c.id)))
+
+
+_ROW: dict[str, Any] = {
+    "subject_type": AttestedSubject.DATASET_VERSION,
+    "subject_id": 9,
+    "fact": "baa",
+    "value": [{"vendor": "openai", "ref": "BAA-2"}],
+    "evidence_ref": "DOC-2",
+    "evidence_sha256": None,
+    "attested_by": "carla",
+    "role": "compliance_officer",
+    "attested_at": datetime(2026, 12, 1, 3, 4, 5, 123456, tzinfo=UTC),
+    "justification": "signed",
+    "expires_at": None,
+}
+
+
+def _stored(session: Session, record_id: int) -> tuple[Any, ...]:
+    columns = [_ATTESTATION.c[name] for name in _ROW]
+    return tuple(
+        session.connection()
+        .execute(sa.select(*columns).where(_ATTESTATION.c.id == record_id))
+        .one()
+    )
+
+
+def test_a_prepared_insert_writes_the_row_sqlalchemy_writes_and_returns_its_key(
+    session: Session,
+) -> None:
+    prepared = prepared_insert(_ATTESTATION, omit={"id"}, returning=[_ATTESTATION.c.id])
+    (inserted,) = prepared.run(session.connection(), _ROW)
+    plain = (
+        session.connection()
+        .execute(sa.insert(_ATTESTATION).returning(_ATTESTATION.c.id), _ROW)
+        .scalar_one()
+    )
+    assert inserted.id != plain
+    assert _stored(session, inserted.id) == _stored(session, plain)
+    assert _stored(session, inserted.id)[3] == [{"vendor": "openai", "ref": "BAA-2"}]
+    # Without RETURNING there is no row to give (and the driver is not asked for one).
+    assert prepared_insert(_ATTESTATION, omit={"id"}).run(session.connection(), _ROW) == []
+
+
+def test_a_prepared_insert_that_breaks_a_constraint_raises_sqlalchemys_integrity_error(
+    session: Session,
+) -> None:
+    prepared = prepared_insert(_ATTESTATION)
+    prepared.run(session.connection(), {**_ROW, "id": 4242})
+    with pytest.raises(sa.exc.IntegrityError):
+        prepared.run(session.connection(), {**_ROW, "id": 4242})
+
+
+def test_an_insert_whose_omitted_column_takes_a_python_default_is_refused(
+    session: Session,
+) -> None:
+    counted = sa.Table(
+        "counted", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("n", sa.Integer, default=5)
+    )
+    with pytest.raises(ValueError, match="defaults computed"):
+        prepared_insert(counted, omit={"n"}).run(session.connection(), {"id": 1})
