@@ -330,6 +330,7 @@ def schedule_command(
     from app.audits.parameters import AuditParameters
     from app.audits.schedules import AuditScheduleCreate, upsert_schedule
     from app.db import unit_of_work
+    from app.registry.model_versions import model_version_id_named
 
     label: int | str = (
         int(positive_label) if positive_label.lstrip("-").isdigit() else positive_label
@@ -350,9 +351,9 @@ def schedule_command(
         schedule = upsert_schedule(
             session=session,
             data=AuditScheduleCreate(
-                model_version_id=_model_version_id(session, model),
+                model_version_id=model_version_id_named(session=session, model=model),
                 dataset_version_id=dataset_version_id,
-                kind=kind,  # type: ignore[arg-type]
+                kind=AuditKind(kind),
                 cron=cron,
                 parameters=parameters,
                 enabled=not disable,
@@ -364,20 +365,3 @@ def schedule_command(
             f"{schedule.model_version_id} on dataset version {schedule.dataset_version_id}, "
             f"cron '{schedule.cron}' (UTC){'' if schedule.enabled else ', disabled'}"
         )
-
-
-def _model_version_id(session: Any, model: str) -> int:
-    """A model version id given as a number, or the latest version of a model name."""
-    from sqlmodel import col, select
-
-    from app.errors import NotFoundError
-    from app.models.model_versions import ModelVersion
-
-    if model.isdigit():
-        return int(model)
-    found = session.exec(
-        select(ModelVersion).where(ModelVersion.name == model).order_by(col(ModelVersion.id).desc())
-    ).first()
-    if found is None:
-        raise NotFoundError(f"no model version named '{model}'")
-    return int(found.id)

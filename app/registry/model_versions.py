@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.errors import ValidationError
+from app.errors import NotFoundError, ValidationError
 from app.models.base import utc_now
 from app.models.model_versions import MODEL_CARD_SECTIONS, Evaluation, ModelCard, ModelVersion
 from app.models.runs import FineTuneRun
@@ -40,6 +40,21 @@ def create_model_version(*, session: Session, data: ModelVersionCreate, actor: s
     return create_record(
         session=session, record=ModelVersion(**fields, created_by=actor), actor=actor
     )
+
+
+def model_version_id_named(*, session: Session, model: str) -> int:
+    """The id of ``model``: a model version id given as digits, or the latest version (the
+    highest id) of a model name."""
+    if model.isdigit():
+        return int(model)
+    found = session.exec(
+        select(ModelVersion.id)
+        .where(ModelVersion.name == model)
+        .order_by(col(ModelVersion.id).desc())
+    ).first()
+    if found is None:
+        raise NotFoundError(f"no model version named '{model}'")
+    return found
 
 
 def update_model_version(
