@@ -90,7 +90,7 @@ def create_schedule(*, session: Session, data: AuditScheduleCreate, actor: str) 
 
 
 def _schedule_for(
-    session: Session, model_version_id: int, dataset_version_id: int, kind: str
+    session: Session, model_version_id: int, dataset_version_id: int, kind: AuditKind
 ) -> AuditSchedule | None:
     return session.exec(
         select(AuditSchedule)

@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import PublicRow, TableRow, json_field, timestamp_field
+from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
+from app.models.vocabulary import AuditKind
 
 
 class AuditScheduleBase(SQLModel):
@@ -15,8 +16,7 @@ class AuditScheduleBase(SQLModel):
 
     model_version_id: int = Field(foreign_key="model_version.id", index=True)
     dataset_version_id: int = Field(foreign_key="dataset_version.id")
-    #: fairness | explainability
-    kind: str = Field(max_length=20)
+    kind: AuditKind = vocabulary_field(AuditKind, length=20)
     #: Five-field crontab expression, evaluated in UTC (e.g. "0 2 * * *").
     cron: str = Field(max_length=100)
     #: The audit parameters each run uses (columns, bootstrap, seed...).
