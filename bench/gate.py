@@ -23,9 +23,9 @@ Prints p50/p99 (milliseconds) of:
 and each endpoint's ratio to the baseline, with the load average beside the figures (a
 shared machine's load inflates every p99). The p99 comes from 1,000 requests by default
 (the 10th slowest, not the 2nd of 200), after 50 unmeasured calls of each endpoint, and
-the ratio is also printed per block of 200 so its spread shows. The registry is the demo's (SQLite, seeded
-through the services), the subject the credit model's staging deployment: every pack
-applies, so all controls are evaluated. Every gate call also stores its decision and
+the ratio is also printed per block of 200 so its spread shows. The registry is the whole demo's (SQLite, seeded
+through the services as ``gatehouse demo`` seeds it), the subject the demo deployment
+whose production_promotion input is the largest. Every gate call also stores its decision and
 appends a ledger event, as in production.
 
 Run: ``.venv/bin/python bench/gate.py [--requests N] [--workflow-calls N]``; with
@@ -45,6 +45,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlmodel import func, select
@@ -57,12 +58,12 @@ from app.approvals.flows import RUN_FLOW  # noqa: E402
 from app.approvals.service import request_approval  # noqa: E402
 from app.config import Settings, settings_for_tests  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
-from app.demo.registry import seed_datasets, seed_runs_and_models  # noqa: E402
-from app.demo.seed import DemoSeed, seed_people  # noqa: E402
+from app.demo.seed import DemoSeed, seed_demo  # noqa: E402
 from app.gates.engine_binding import current_policy_engine  # noqa: E402
 from app.gates.input_builder import build_gate_input  # noqa: E402
 from app.migrations import upgrade  # noqa: E402
-from app.models.base import utc_now  # noqa: E402
+from app.models.base import encode_json, utc_now  # noqa: E402
+from app.models.deployments import Deployment  # noqa: E402
 from app.models.ledger import LedgerEvent  # noqa: E402
 from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
@@ -121,24 +122,32 @@ def measure_in_turns(
 
 
 def seed(settings: Settings, work: Path) -> DemoSeed:
-    """The demo registry (people, datasets, runs, models, deployment)."""
+    """The whole demo registry, seeded as ``gatehouse demo`` seeds it: people, datasets,
+    runs, models, deployments, audits, evaluations, the approval workflow and reports."""
     upgrade(settings.database_url)
-    application = create_app(settings)
-    seeded = DemoSeed()
-    with application.app_context(), unit_of_work() as session:
-        seed_people(session, seeded, fast_hash=True)
-        seed_datasets(session=session, settings=settings, work=work, seed=seeded)
-        seed_runs_and_models(session=session, seed=seeded)
-    return seeded
+    with create_app(settings).app_context(), unit_of_work() as session:
+        return seed_demo(
+            session=session, settings=settings, engine=current_policy_engine(), work=work
+        )
 
 
-def bare_engine_samples(settings: Settings, subject_id: int, count: int) -> list[float]:
+def largest_demo_input(settings: Settings) -> tuple[int, dict[str, Any]]:
+    """The demo deployment whose production_promotion input document is the largest (the
+    most evidence to read and judge), and that document."""
+    with create_app(settings).app_context(), unit_of_work() as session:
+        documents = {
+            deployment_id: build_gate_input(
+                session=session, gate=GATE, subject_id=deployment_id, now=utc_now()
+            ).document()
+            for deployment_id in session.exec(select(Deployment.id)).all()
+        }
+    subject = max(documents, key=lambda key: len(encode_json(documents[key])))
+    return subject, documents[subject]
+
+
+def bare_engine_samples(settings: Settings, document: dict[str, Any], count: int) -> list[float]:
     """The engine alone on the same input document."""
-    application = create_app(settings)
-    with application.app_context(), unit_of_work() as session:
-        document = build_gate_input(
-            session=session, gate=GATE, subject_id=subject_id, now=utc_now()
-        ).document()
+    with create_app(settings).app_context():
         engine = current_policy_engine()
         return measure(lambda: engine.decide(GATE, document), count)
 
@@ -282,7 +291,7 @@ def main() -> None:
         work = Path(folder)
         settings = settings_for_tests(work)
         seeded = seed(settings, work)
-        subject = seeded.ids["credit_deployment"]
+        subject, document = largest_demo_input(settings)
         loads = [load_average()]
         with served(settings.database_url, work) as (base, master):
             embedded = endpoint_samples(
@@ -303,7 +312,7 @@ def main() -> None:
         binary = None
         if not arguments.embedded_only:
             figures["embedded engine alone"] = bare_engine_samples(
-                settings, subject, arguments.requests
+                settings, document, arguments.requests
             )
             workflow, rates["ledger events/s"] = workflow_rate(
                 settings, seeded, arguments.workflow_calls
@@ -335,13 +344,17 @@ def main() -> None:
                     )
                     figures[f"gate endpoint, OPA server, {CLIENTS} clients"] = concurrent
                 figures["OPA server engine alone"] = bare_engine_samples(
-                    opa_settings, subject, arguments.requests
+                    opa_settings, document, arguments.requests
                 )
             finally:
                 opa.kill()
     bare = figures.pop("bare")
     _, bare_p99 = percentiles(bare)
-    print(f"{arguments.requests} requests each, subject deployment {subject}, gate {GATE}")
+    print(
+        f"{arguments.requests} requests each, gate {GATE}, subject deployment {subject} "
+        f"(input {len(encode_json(document))} bytes, {len(document['evaluations'])} evaluations, "
+        f"{len(document['audits'])} audits)"
+    )
     print(f"embedded endpoint measured from {loads[0]} to {loads[1]}")
     report("bare Flask JSON endpoint (/healthz)", bare, bare_p99)
     for name, samples in figures.items():

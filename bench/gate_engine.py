@@ -1,8 +1,8 @@
 """Policy-engine evaluation time of the production_promotion gate, and of every control.
 
-Seeds the demo registry (as ``bench/gate.py`` does), builds the production_promotion
-input of each demo deployment and measures on the largest one (every pack that the
-demo's data triggers applies). Prints p50/p99 in milliseconds of:
+Seeds the whole demo registry (as ``bench/gate.py`` does), builds the production_promotion
+input of each demo deployment and measures on the largest one. Prints p50/p99 in
+milliseconds of:
 
 - embedded: ``EmbeddedEngine.decide`` (the OPA-compiled wasm module in process,
   input serialisation and the result's shape check included);
@@ -28,25 +28,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
 from app.config import OPA_AUTHZ_POLICY, settings_for_tests  # noqa: E402
-from app.db import unit_of_work  # noqa: E402
-from app.gates.input_builder import build_gate_input  # noqa: E402
-from app.models.base import utc_now  # noqa: E402
 from app.policy.bundle import load_bundle  # noqa: E402
 from app.policy.catalogue import load_catalogue  # noqa: E402
 from app.policy.factory import build_engine  # noqa: E402
 from app.policy.opa_checks import find_opa_binary  # noqa: E402
 from app.policy.opa_process import start_opa_server  # noqa: E402
 from app.policy.opa_server import OpaServerEngine  # noqa: E402
-from bench.gate import seed  # noqa: E402
+from bench.gate import largest_demo_input, seed  # noqa: E402
 
 GATE = "production_promotion"
 POLICY_DIR = ROOT / "policies"
@@ -71,20 +66,6 @@ def measure(call: Callable[[], object], iterations: int, warmup: int = 20) -> li
         call()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
-
-
-def largest_demo_document(work: Path) -> dict[str, Any]:
-    """The production_promotion input of the demo deployment with the largest document."""
-    settings = settings_for_tests(work)
-    seeded = seed(settings, work)
-    with create_app(settings).app_context(), unit_of_work() as session:
-        documents = [
-            build_gate_input(
-                session=session, gate=GATE, subject_id=seeded.ids[key], now=utc_now()
-            ).document()
-            for key in ("credit_deployment", "notes_deployment")
-        ]
-    return max(documents, key=lambda document: len(orjson.dumps(document)))
 
 
 def opa_bench(opa: Path, query: str, input_path: Path) -> tuple[float, float]:
@@ -125,7 +106,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        document = largest_demo_document(work)
+        settings = settings_for_tests(work)
+        seed(settings, work)
+        _, document = largest_demo_input(settings)
         input_path = work / "input.json"
         input_path.write_bytes(orjson.dumps(document))
         bundle = load_bundle(policy_dir=POLICY_DIR)

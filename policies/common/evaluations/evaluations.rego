@@ -50,19 +50,30 @@ failures contains controls.message(["no evaluation policy for the model's domain
 	count(required) == 0
 }
 
-dated(metric) := [evaluation |
-	some evaluation in benchmarks
+# Each benchmark result's measurement time (ns since the epoch) by its place in
+# benchmarks, none where the time does not parse. A rule, so each time is parsed once per
+# decision: comparing the results of a metric pairwise would parse them again and again.
+measured_ns[i] := time.parse_rfc3339_ns(evaluation.measured_at) if {
+	some i, evaluation in benchmarks
+}
+
+# The places of a metric's dated results.
+dated(metric) := [i |
+	some i, evaluation in benchmarks
 	evaluation.metric == metric
 	controls.string_field(evaluation, "measured_at")
 ]
 
-# The newest dated result(s) of a metric: the ones it is judged on.
-latest(metric) := [evaluation |
-	some evaluation in dated(metric)
-	every other in dated(metric) {
-		time.parse_rfc3339_ns(other.measured_at) <= time.parse_rfc3339_ns(evaluation.measured_at)
+# The places of the newest dated result(s) of a metric: the ones it is judged on. A dated
+# result whose time does not parse cannot be ordered, so then none is the newest.
+newest(metric) := [i |
+	some i in dated(metric)
+	every j in dated(metric) {
+		measured_ns[j] <= measured_ns[i]
 	}
 ]
+
+latest(metric) := [benchmarks[i] | some i in newest(metric)]
 
 undated(metric) := [evaluation |
 	some evaluation in benchmarks
@@ -96,10 +107,11 @@ failures contains controls.message([metric, " result ", object.get(evaluation, "
 	some evaluation in undated(metric)
 }
 
-failures contains controls.message([metric, " was measured ", controls.age_days(evaluation.measured_at), " days ago, more than the ", policy.max_age_days, " allowed"]) if {
+failures contains controls.message([metric, " was measured ", age, " days ago, more than the ", policy.max_age_days, " allowed"]) if {
 	some metric, _ in required
-	some evaluation in latest(metric)
-	controls.age_days(evaluation.measured_at) > policy.max_age_days
+	some i in newest(metric)
+	age := controls.days_before_now(measured_ns[i])
+	age > policy.max_age_days
 }
 
 failures contains controls.message([metric, " = ", object.get(evaluation, "value", "unknown"), " is below the ", domain, " minimum ", bounds.min]) if {
@@ -170,9 +182,10 @@ seen(metric, bounds) := controls.message([
 	metric, " ", object.get(evaluation, "value", "unknown"),
 	" (bound ", object.get(bounds, "min", object.get(bounds, "max", "none")),
 	", baseline ", number_or(evaluation, "baseline", "none"),
-	", ", controls.age_days(evaluation.measured_at), " days old)",
+	", ", controls.days_before_now(measured_ns[i]), " days old)",
 ]) if {
-	evaluation := latest(metric)[0]
+	i := newest(metric)[0]
+	evaluation := benchmarks[i]
 } else := controls.message([metric, " missing"])
 
 # Keys, not `some key, value in`: rego-cpp rejected that form inside a comprehension.

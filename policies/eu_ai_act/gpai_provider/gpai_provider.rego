@@ -108,4 +108,4 @@ scope := {"applicable": false, "reason": "the model is not placed on the EU mark
 	within_fraction
 } else := {"applicable": true, "reason": "checked the Art. 53 documents of a modified GPAI model"}
 
-outcome := controls.outcome(control, scope, controls.dated_failures(findings, date), controls.dated_warnings(findings, date))
+outcome := controls.dated_outcome(control, scope, findings, date)

@@ -108,4 +108,4 @@ scope := {"applicable": false, "reason": "the model is not placed on the EU mark
 	high_risk
 } else := {"applicable": false, "reason": "the model's attested use is in no Annex III area"}
 
-outcome := controls.outcome(control, scope, controls.dated_failures(findings, date), controls.dated_warnings(findings, date))
+outcome := controls.dated_outcome(control, scope, findings, date)

@@ -36,18 +36,22 @@ control := {
 
 limits := data.gatehouse.thresholds.fairness
 
-fairness_audits := [audit |
+# The fairness audits whose finish time parses, each as [finish time in ns, audit], in
+# input order: each time is parsed once per decision.
+finished := [[ns, audit] |
 	some audit in input.audits
 	audit.kind == "fairness"
-	time.parse_rfc3339_ns(audit.finished_at)
+	ns := time.parse_rfc3339_ns(audit.finished_at)
 ]
 
-latest_finished := max([time.parse_rfc3339_ns(audit.finished_at) | some audit in fairness_audits])
+fairness_audits := [pair[1] | some pair in finished]
+
+latest_finished := max([pair[0] | some pair in finished])
 
 # The latest audit; if two finished at the same instant, the first listed.
-latest_audits := [audit |
-	some audit in fairness_audits
-	time.parse_rfc3339_ns(audit.finished_at) == latest_finished
+latest_audits := [pair[1] |
+	some pair in finished
+	pair[0] == latest_finished
 ]
 
 latest := latest_audits[0]
@@ -76,8 +80,9 @@ failures contains controls.message(["equalized odds difference ", object.get(lat
 	count(fairness_audits) > 0
 }
 
-failures contains controls.message(["the latest fairness audit is ", controls.age_days(latest.finished_at), " days old, older than ", limits.max_audit_age_days, " days"]) if {
-	controls.age_days(latest.finished_at) > limits.max_audit_age_days
+failures contains controls.message(["the latest fairness audit is ", age, " days old, older than ", limits.max_audit_age_days, " days"]) if {
+	age := controls.days_before_now(latest_finished)
+	age > limits.max_audit_age_days
 }
 
 scope := {"applicable": true, "reason": "checked the latest fairness audit"} if {

@@ -30,15 +30,22 @@ control := {
 	"severity": "medium",
 }
 
-within_retention(dataset) if time.parse_rfc3339_ns(dataset.retention_until) > controls.now_ns
+# Each dataset's retention deadline (ns since the epoch) by its place in gdpr_datasets,
+# none where it does not parse: a rule, so each deadline is parsed once per decision.
+deadline_ns[i] := time.parse_rfc3339_ns(dataset.retention_until) if {
+	some i, dataset in controls.gdpr_datasets
+}
 
-problem(dataset) := controls.message(["dataset ", controls.label(dataset), " is past its retention deadline ", dataset.retention_until]) if {
-	time.parse_rfc3339_ns(dataset.retention_until)
-} else := controls.message(["dataset ", controls.label(dataset), " has no valid retention deadline"])
+# Past the deadline, or an unknown evaluation time (fail closed).
+failures contains controls.message(["dataset ", controls.label(dataset), " is past its retention deadline ", dataset.retention_until]) if {
+	some i, dataset in controls.gdpr_datasets
+	deadline := deadline_ns[i]
+	not deadline > controls.now_ns
+}
 
-failures contains problem(dataset) if {
-	some dataset in controls.gdpr_datasets
-	not within_retention(dataset)
+failures contains controls.message(["dataset ", controls.label(dataset), " has no valid retention deadline"]) if {
+	some i, dataset in controls.gdpr_datasets
+	not deadline_ns[i]
 }
 
 outcome := controls.outcome(

@@ -103,16 +103,13 @@ eu_ai_act_applies if {
 # from the date on it fails. An unknown evaluation time is not "before" (fail closed).
 before(date) if now_ns < time.parse_rfc3339_ns(date)
 
-# dated(findings, date) splits a control's findings by an application date: the
-# failures (from the date on) and the warnings (before it, saying when it applies).
-dated_failures(findings, date) := set() if {
+# dated_outcome is a control's outcome under an application date: before the date its
+# findings are warnings saying when the requirement applies, from the date on (or when
+# the evaluation time is unknown) failures. The date is compared once.
+dated_outcome(control, scope, findings, date) := outcome(control, scope, set(), warnings) if {
 	before(date)
-} else := findings
-
-dated_warnings(findings, date) := {message([finding, " (applies from ", substring(date, 0, 10), ")"]) |
-	before(date)
-	some finding in findings
-}
+	warnings := {message([finding, " (applies from ", substring(date, 0, 10), ")"]) | some finding in findings}
+} else := outcome(control, scope, findings, set())
 
 # The evaluation time. Timestamps are RFC 3339 with a numeric offset and no
 # fraction ("2026-01-01T00:00:00+00:00"): the only form both engines parse.
@@ -120,8 +117,11 @@ now_ns := time.parse_rfc3339_ns(input.now)
 
 day_ns := ((24 * 60) * 60) * 1000000000
 
+# days_before_now is how many whole days before now an instant (ns since the epoch) lies.
+days_before_now(ns) := floor((now_ns - ns) / day_ns)
+
 # age_days is how many whole days before now the timestamp lies.
-age_days(timestamp) := floor((now_ns - time.parse_rfc3339_ns(timestamp)) / day_ns)
+age_days(timestamp) := days_before_now(time.parse_rfc3339_ns(timestamp))
 
 # Field tests. Each takes the object and the key, never the field itself: OPA makes
 # `not f(x.missing)` undefined (no violation, an allow by accident), so a field that
