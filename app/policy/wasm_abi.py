@@ -40,12 +40,13 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 import wasmtime
+from wasmtime import _bindings as wasmtime_bindings
 from wasmtime import _ffi as wasmtime_ffi
-from wasmtime._func import enter_wasm
+from wasmtime import _func as wasmtime_func
 
 from app.policy.errors import PolicyTimeout, WasmPolicyError
 
@@ -75,37 +76,103 @@ class _I32Export:
 
     ``wasmtime.Func.__call__`` inspects the function's type and converts every value on
     each call; an evaluation makes a few dozen calls (the built-ins' argument dumps and
-    result parses), where that inspection was most of the time. The argument array is
-    built once, typed once, and reused (each export has its own, so a built-in may call
-    another export in the middle of ``opa_eval``). The ``wasmtime`` version is pinned
-    in constraints.txt because this reads its ffi module.
+    result parses), where that inspection was most of the time. This one checks the
+    type once, here, and then makes wasmtime's unchecked call: raw values in one array
+    (arguments in, the result back in its first slot), built once and reused (each
+    export has its own, so a built-in may call another export in the middle of
+    ``opa_eval``). The ``wasmtime`` version is pinned in constraints.txt because this
+    reads its ffi module.
     """
 
     def __init__(self, store: wasmtime.Store, function: wasmtime.Func, arity: int) -> None:
-        self._store = store
+        kind = function.type(store)
+        i32 = wasmtime.ValType.i32()
+        if list(kind.params) != [i32] * arity or list(kind.results) != [i32]:
+            raise WasmPolicyError(
+                f"a compiled policy export has type {kind.params} -> {kind.results}, "
+                f"expected {arity} i32 parameter(s) and one i32 result"
+            )
         self._function = function
-        self._arity = arity
-        self._parameters = (wasmtime_ffi.wasmtime_val_t * max(arity, 1))()
-        for parameter in self._parameters:
-            parameter.kind = wasmtime_ffi.WASMTIME_I32
-        self._results = (wasmtime_ffi.wasmtime_val_t * 1)()
+        self._context = store._context()
+        self._values = (wasmtime_ffi.wasmtime_val_raw_t * max(arity, 1))()
 
     def __call__(self, *arguments: int) -> int:
+        values = self._values
         for index, argument in enumerate(arguments):
-            self._parameters[index].of.i32 = argument
-        with enter_wasm(self._store) as trap:
-            error = wasmtime_ffi.wasmtime_func_call(
-                self._store._context(),
-                ctypes.byref(self._function._func),
-                self._parameters,
-                self._arity,
-                self._results,
-                1,
-                trap,
-            )
-            if error:
-                raise wasmtime.WasmtimeError._from_ptr(error)
-        return int(self._results[0].of.i32)
+            values[index].i32 = argument
+        trap = ctypes.POINTER(wasmtime_ffi.wasm_trap_t)()
+        error = _call_unchecked(
+            self._context,
+            ctypes.byref(self._function._func),
+            values,
+            len(values),
+            ctypes.byref(trap),
+        )
+        if error or trap:
+            _raise_failure(error, trap)
+        return int(values[0].i32)
+
+
+#: wasmtime's C function itself, without the Python wrapper around it.
+_call_unchecked = wasmtime_bindings._wasmtime_func_call_unchecked
+
+
+def _raise_failure(error: Any, trap: Any) -> NoReturn:
+    """Raise what a failed call means, as wasmtime-py's own calls do: an exception a host
+    function raised first (it became the trap), then the trap or the error."""
+    failure = wasmtime.Trap._from_ptr(trap) if trap else wasmtime.WasmtimeError._from_ptr(error)
+    wasmtime_func.maybe_raise_last_exn()
+    raise failure
+
+
+def _raw_i32_callback(handler: Callable[..., int]) -> Any:
+    """A host function of i32 parameters and one i32 result, without wasmtime-py's
+    generic trampoline (which converts every value through its ``Val`` types: about
+    10 µs a call, and a decision makes a dozen or more built-in calls).
+
+    wasmtime's unchecked callback hands the arguments in one array of raw values and
+    takes the result in its first slot. An exception becomes a trap, and is re-raised
+    where the evaluation was entered, as wasmtime-py does for its own host functions.
+    """
+
+    def callback(_env: Any, _caller: Any, values: Any, count: int) -> int:
+        try:
+            values[0].i32 = handler(*(values[index].i32 for index in range(count)))
+            return 0
+        except BaseException as error:
+            # Any error, an interrupt too: returning without a trap would let the policy
+            # read the argument left in the result slot as the built-in's answer.
+            wasmtime_func.LAST_EXCEPTION = error  # type: ignore[assignment]  # as wasmtime-py's own
+            trap = wasmtime.Trap("python exception")._consume()
+            return ctypes.cast(trap, ctypes.c_void_p).value or 0
+
+    return wasmtime_ffi.wasmtime_func_unchecked_callback_t(callback)
+
+
+def _define_raw_func(
+    linker: wasmtime.Linker, name: str, kind: wasmtime.FuncType, callback: Any
+) -> None:
+    """Define ``env.name`` in ``linker`` as the raw ``callback`` (which the caller keeps
+    alive as long as the instance)."""
+    module, field = b"env", name.encode()
+    error = wasmtime_ffi.wasmtime_linker_define_func_unchecked(
+        linker.ptr(),
+        ctypes.create_string_buffer(module),
+        len(module),
+        ctypes.create_string_buffer(field),
+        len(field),
+        kind.ptr(),
+        callback,
+        None,
+        _NO_FINALIZER,
+    )
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+#: The finalizer of a raw host function: nothing to release (its callback is kept alive
+#: by the instance that defined it).
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda _env: None)
 
 
 class CompiledModule:
@@ -158,12 +225,13 @@ class PolicyInstance:
         i32 = wasmtime.ValType.i32()
         linker.define_func("env", "opa_abort", wasmtime.FuncType([i32], []), self._abort)
         linker.define_func("env", "opa_println", wasmtime.FuncType([i32], []), lambda _: None)
+        self._builtin_callback = _raw_i32_callback(self._call_builtin)
         for arity in range(5):
-            linker.define_func(
-                "env",
+            _define_raw_func(
+                linker,
                 f"opa_builtin{arity}",
                 wasmtime.FuncType([i32] * (arity + 2), [i32]),
-                self._call_builtin,
+                self._builtin_callback,
             )
         try:
             instance = linker.instantiate(self.store, compiled.module)
@@ -207,6 +275,16 @@ class PolicyInstance:
         """The process address of a memory offset (the base moves when memory grows)."""
         return ctypes.addressof(self.memory.data_ptr(self.store).contents) + offset
 
+    def _write(self, data: bytes, offset: int) -> None:
+        """Copy ``data`` into memory at ``offset`` (the caller made room for it).
+
+        ``ctypes.memmove`` rather than ``Memory.write``, whose bookkeeping cost as much as
+        the rest of a built-in's answer.
+        """
+        if offset < 0 or offset + len(data) > self.memory.data_len(self.store):
+            raise WasmPolicyError("a write outside the policy's memory")
+        ctypes.memmove(self._address(offset), data, len(data))
+
     def _string_at(self, offset: int) -> bytes:
         return ctypes.string_at(self._address(offset))
 
@@ -217,7 +295,7 @@ class PolicyInstance:
     def _parse(self, text: bytes) -> int:
         """Copy JSON text into the module and parse it; the value's address (0 = invalid)."""
         address = self._malloc(len(text))
-        self.memory.write(self.store, text, address)
+        self._write(text, address)
         parsed: int = self._json_parse(address, len(text))
         return parsed
 
@@ -248,7 +326,7 @@ class PolicyInstance:
         shortfall = end - self.memory.data_len(self.store)
         if shortfall > 0:
             self.memory.grow(self.store, -(-shortfall // _PAGE))
-        self.memory.write(self.store, document, self._heap)
+        self._write(document, self._heap)
         self.store.set_epoch_deadline(max(1, round(timeout_s / TICK_S)) + 1)
         try:
             result = self._eval(0, number, self._data, self._heap, len(document), end, 0)

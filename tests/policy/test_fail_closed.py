@@ -22,6 +22,7 @@ from app.policy.embedded import EmbeddedEngine
 from app.policy.engine import PolicyEngine
 from app.policy.errors import CompiledPolicyError, PolicyBundleError, UnknownEngineError
 from app.policy.factory import build_engine
+from app.policy.host_builtins import HOST_BUILTINS, parse_rfc3339_ns
 from app.policy.input_document import example_inputs
 from app.policy.opa_server import OpaServerEngine
 from tests.conftest import SilentServer
@@ -273,6 +274,30 @@ def test_a_runaway_evaluation_is_interrupted_at_the_deadline(
     # Interrupted, not left running: a billion-step count would take minutes, and the
     # engine answers (again deny) with a fresh instance right after.
     assert again.error == "no answer within 0.2 s"
+
+
+def test_a_failing_host_built_in_denies_and_the_engine_answers_again(
+    monkeypatch: pytest.MonkeyPatch, promotion_document: dict
+) -> None:
+    """A built-in the host supplies raises inside the evaluation: the error crosses the
+    wasm boundary as a trap, the decision denies naming it, and the instance it broke is
+    not reused."""
+
+    def broken_clock(text: object) -> int:
+        raise ValueError(f"broken clock reading {text!r}")
+
+    monkeypatch.setitem(HOST_BUILTINS, "time.parse_rfc3339_ns", broken_clock)  # type: ignore[arg-type]
+    engine = build_engine(kind="embedded", policy_dir=POLICY_DIR, timeout_s=10)
+    try:
+        failed = engine.decide("production_promotion", promotion_document)
+        monkeypatch.setitem(HOST_BUILTINS, "time.parse_rfc3339_ns", parse_rfc3339_ns)  # type: ignore[arg-type]
+        answered = engine.decide("production_promotion", promotion_document)
+    finally:
+        engine.close()
+    assert _is_engine_failure(failed)
+    assert failed.error is not None and failed.error.startswith("ValueError: broken clock")
+    assert answered.error is None
+    assert answered.allow is True
 
 
 @pytest.mark.parametrize(
