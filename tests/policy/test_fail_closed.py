@@ -286,11 +286,11 @@ def test_a_failing_host_built_in_denies_and_the_engine_answers_again(
     def broken_clock(text: object) -> int:
         raise ValueError(f"broken clock reading {text!r}")
 
-    monkeypatch.setitem(HOST_BUILTINS, "time.parse_rfc3339_ns", broken_clock)  # type: ignore[arg-type]
+    monkeypatch.setitem(HOST_BUILTINS, "time.parse_rfc3339_ns", broken_clock)
     engine = build_engine(kind="embedded", policy_dir=POLICY_DIR, timeout_s=10)
     try:
         failed = engine.decide("production_promotion", promotion_document)
-        monkeypatch.setitem(HOST_BUILTINS, "time.parse_rfc3339_ns", parse_rfc3339_ns)  # type: ignore[arg-type]
+        monkeypatch.setitem(HOST_BUILTINS, "time.parse_rfc3339_ns", parse_rfc3339_ns)
         answered = engine.decide("production_promotion", promotion_document)
     finally:
         engine.close()
