@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import threading
 import time
@@ -67,7 +68,8 @@ TICK_S = 0.05
 # Loading the data into a new instance is bounded too, generously.
 _SETUP_TICKS = int(30 / TICK_S)
 
-#: A host built-in: JSON arguments in, a JSON value (or None for undefined) out.
+#: A host built-in: JSON arguments in, a JSON value (or None for undefined) out. It must
+#: be a pure function of its arguments (as Rego built-ins are): its answers are cached.
 HostBuiltin = Callable[..., Any]
 
 
@@ -123,6 +125,16 @@ def _raise_failure(error: Any, trap: Any) -> NoReturn:
     failure = wasmtime.Trap._from_ptr(trap) if trap else wasmtime.WasmtimeError._from_ptr(error)
     wasmtime_func.maybe_raise_last_exn()
     raise failure
+
+
+@functools.lru_cache(maxsize=4096)
+def _answer(function: HostBuiltin, *arguments: bytes) -> bytes | None:
+    """A host built-in's answer (JSON text; None for undefined) to arguments given as
+    JSON text. Kept for later calls: host built-ins are pure functions of their
+    arguments, and decisions ask the same ones again and again (the same dates parsed,
+    the same figures formatted). An error is not kept: it is raised each time."""
+    result = function(*(orjson.loads(argument) for argument in arguments))
+    return None if result is None else orjson.dumps(result)
 
 
 def _raw_i32_callback(handler: Callable[..., int]) -> Any:
@@ -290,7 +302,11 @@ class PolicyInstance:
 
     def _read_value(self, value: int) -> Any:
         """A value in the module's memory, as Python (through its JSON text)."""
-        return orjson.loads(self._string_at(self._json_dump(value)))
+        return orjson.loads(self._json_text(value))
+
+    def _json_text(self, value: int) -> bytes:
+        """The JSON text of a value in the module's memory."""
+        return self._string_at(self._json_dump(value))
 
     def _parse(self, text: bytes) -> int:
         """Copy JSON text into the module and parse it; the value's address (0 = invalid)."""
@@ -308,10 +324,8 @@ class PolicyInstance:
         function = self._builtins.get(number)
         if function is None:
             raise WasmPolicyError(f"the policy called unknown built-in {number}")
-        result = function(*(self._read_value(argument) for argument in arguments))
-        if result is None:
-            return 0
-        return self._parse(orjson.dumps(result))
+        answer = _answer(function, *(self._json_text(argument) for argument in arguments))
+        return 0 if answer is None else self._parse(answer)
 
     def evaluate(self, entrypoint: str, document: bytes, *, timeout_s: float) -> Any:
         """The value of ``entrypoint`` for the input ``document`` (JSON text).
