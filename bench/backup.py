@@ -1,8 +1,9 @@
 """Benchmark: ``gatehouse backup`` and ``gatehouse restore`` against the database's own tools.
 
 Seeds a fresh installation with a sizeable ledger (``bench/ledger.py``'s 100,000 chained
-events by default) under the demo registry of ``bench/gate.py`` (people, validated
-datasets in storage, runs, models, a deployment) and a signed checkpoint of the head
+events by default) under the whole demo registry of ``bench/gate.py`` (as ``gatehouse
+demo`` seeds it: people, validated datasets in storage, runs, models, deployments,
+audits, evaluations, signed reports) and a signed checkpoint of the head
 (which the restore verifies), then times, in the same run:
 
 - ``create_backup`` (every table as JSON lines in one transaction, the stored files, the
