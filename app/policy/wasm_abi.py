@@ -94,7 +94,8 @@ class _I32Export:
                 f"a compiled policy export has type {kind.params} -> {kind.results}, "
                 f"expected {arity} i32 parameter(s) and one i32 result"
             )
-        self._function = function
+        self._function = function  # kept alive for the reference below
+        self._reference = ctypes.byref(function._func)
         self._context = store._context()
         self._values = (wasmtime_ffi.wasmtime_val_raw_t * max(arity, 1))()
 
@@ -105,7 +106,7 @@ class _I32Export:
         trap = ctypes.POINTER(wasmtime_ffi.wasm_trap_t)()
         error = _call_unchecked(
             self._context,
-            ctypes.byref(self._function._func),
+            self._reference,
             values,
             len(values),
             ctypes.byref(trap),
