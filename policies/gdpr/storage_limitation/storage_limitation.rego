@@ -36,11 +36,15 @@ deadline_ns[i] := time.parse_rfc3339_ns(dataset.retention_until) if {
 	some i, dataset in controls.gdpr_datasets
 }
 
+# Inside a rule, so that an unknown evaluation time makes it false rather than the
+# failure below undefined (OPA would hoist `controls.now_ns` out of a bare `not`).
+within_retention(i) if deadline_ns[i] > controls.now_ns
+
 # Past the deadline, or an unknown evaluation time (fail closed).
 failures contains controls.message(["dataset ", controls.label(dataset), " is past its retention deadline ", dataset.retention_until]) if {
 	some i, dataset in controls.gdpr_datasets
-	deadline := deadline_ns[i]
-	not deadline > controls.now_ns
+	deadline_ns[i]
+	not within_retention(i)
 }
 
 failures contains controls.message(["dataset ", controls.label(dataset), " has no valid retention deadline"]) if {

@@ -46,3 +46,14 @@ test_missing_retention_fails if {
 test_missing_retention_fails if {
 	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid retention deadline"]) with input as fx.training([object.remove(fx.eu_dataset, {"retention_until"})])
 }
+
+# A deadline that does not parse is no deadline (each is parsed once, by deadline_ns).
+test_an_unreadable_retention_deadline_fails if {
+	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid retention deadline"]) with input as fx.training([object.union(fx.eu_dataset, {"retention_until": "31/12/2099"})])
+}
+
+# Without a known evaluation time no deadline can be shown to lie ahead: fail closed.
+test_an_unknown_evaluation_time_fails_a_future_deadline if {
+	deadline := fx.eu_dataset.retention_until
+	storage_limitation.outcome == outcome("fail", reason, [concat("", ["dataset loan-applicants@7 is past its retention deadline ", deadline])]) with input as object.remove(input_within_retention, {"now"})
+}
