@@ -94,36 +94,78 @@ class _I32Export:
                 f"a compiled policy export has type {kind.params} -> {kind.results}, "
                 f"expected {arity} i32 parameter(s) and one i32 result"
             )
-        self._function = function  # kept alive for the reference below
-        self._reference = ctypes.byref(function._func)
-        self._context = store._context()
+        self._function = function  # kept alive, with the store, for the addresses below
+        self._context = _address_of(store._context())
+        self._address = ctypes.addressof(function._func)
         self._values = (wasmtime_ffi.wasmtime_val_raw_t * max(arity, 1))()
+        self._values_address = ctypes.addressof(self._values)
+        self._count = len(self._values)
+        # Where wasmtime stores a trap; it writes nothing when the call succeeds.
+        self._trap = ctypes.c_void_p()
+        self._trap_address = ctypes.addressof(self._trap)
 
     def __call__(self, *arguments: int) -> int:
         values = self._values
         for index, argument in enumerate(arguments):
             values[index].i32 = argument
-        trap = ctypes.POINTER(wasmtime_ffi.wasm_trap_t)()
         error = _call_unchecked(
-            self._context,
-            self._reference,
-            values,
-            len(values),
-            ctypes.byref(trap),
+            self._context, self._address, self._values_address, self._count, self._trap_address
         )
+        trap = self._trap.value
         if error or trap:
+            self._trap.value = None
             _raise_failure(error, trap)
-        return int(values[0].i32)
+        result: int = values[0].i32
+        return result
 
 
-#: wasmtime's C function itself, without the Python wrapper around it.
-_call_unchecked = wasmtime_bindings._wasmtime_func_call_unchecked
+def _plain_c_function(binding: Any, result: Any, *parameters: Any) -> Any:
+    """The C function behind one of wasmtime-py's bindings, typed with plain addresses
+    and sizes. wasmtime-py's own prototypes check each argument's pointer type and wrap
+    each pointer result in a new object: a few microseconds a call, on calls made dozens
+    of times a decision. Like every ctypes foreign function it releases the GIL while it
+    runs, so the deadline clock keeps ticking during an evaluation."""
+    return ctypes.CFUNCTYPE(result, *parameters)(_address_of(binding))
 
 
-def _raise_failure(error: Any, trap: Any) -> NoReturn:
+def _address_of(pointer: Any) -> int:
+    """The address a ctypes pointer (or function) holds."""
+    address = ctypes.cast(pointer, ctypes.c_void_p).value
+    if address is None:
+        raise WasmPolicyError("wasmtime gave a null pointer")
+    return address
+
+
+_call_unchecked = _plain_c_function(
+    wasmtime_bindings._wasmtime_func_call_unchecked,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_size_t,
+    ctypes.c_void_p,
+)
+_memory_data = _plain_c_function(
+    wasmtime_bindings._wasmtime_memory_data, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p
+)
+_memory_data_size = _plain_c_function(
+    wasmtime_bindings._wasmtime_memory_data_size,
+    ctypes.c_size_t,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+)
+
+
+def _raise_failure(error: int | None, trap: int | None) -> NoReturn:
     """Raise what a failed call means, as wasmtime-py's own calls do: an exception a host
     function raised first (it became the trap), then the trap or the error."""
-    failure = wasmtime.Trap._from_ptr(trap) if trap else wasmtime.WasmtimeError._from_ptr(error)
+    failure = (
+        wasmtime.Trap._from_ptr(ctypes.cast(trap, ctypes.POINTER(wasmtime_ffi.wasm_trap_t)))
+        if trap
+        else wasmtime.WasmtimeError._from_ptr(
+            ctypes.cast(error or 0, ctypes.POINTER(wasmtime_ffi.wasmtime_error_t))
+        )
+    )
     wasmtime_func.maybe_raise_last_exn()
     raise failure
 
@@ -233,6 +275,8 @@ class PolicyInstance:
         self.memory = wasmtime.Memory(
             self.store, wasmtime.MemoryType(wasmtime.Limits(compiled.initial_pages, None))
         )
+        self._context = _address_of(self.store._context())
+        self._memory = ctypes.addressof(self.memory._memory)
         linker = wasmtime.Linker(compiled.engine)
         linker.define(self.store, "env", "memory", self.memory)
         i32 = wasmtime.ValType.i32()
@@ -286,7 +330,13 @@ class PolicyInstance:
 
     def _address(self, offset: int) -> int:
         """The process address of a memory offset (the base moves when memory grows)."""
-        return ctypes.addressof(self.memory.data_ptr(self.store).contents) + offset
+        base: int = _memory_data(self._context, self._memory)
+        return base + offset
+
+    def _size(self) -> int:
+        """The memory's size in bytes now."""
+        size: int = _memory_data_size(self._context, self._memory)
+        return size
 
     def _write(self, data: bytes, offset: int) -> None:
         """Copy ``data`` into memory at ``offset`` (the caller made room for it).
@@ -294,7 +344,7 @@ class PolicyInstance:
         ``ctypes.memmove`` rather than ``Memory.write``, whose bookkeeping cost as much as
         the rest of a built-in's answer.
         """
-        if offset < 0 or offset + len(data) > self.memory.data_len(self.store):
+        if offset < 0 or offset + len(data) > self._size():
             raise WasmPolicyError("a write outside the policy's memory")
         ctypes.memmove(self._address(offset), data, len(data))
 
@@ -338,7 +388,7 @@ class PolicyInstance:
         if number is None:
             raise WasmPolicyError(f"the compiled policy has no entrypoint {entrypoint}")
         end = self._heap + len(document)
-        shortfall = end - self.memory.data_len(self.store)
+        shortfall = end - self._size()
         if shortfall > 0:
             self.memory.grow(self.store, -(-shortfall // _PAGE))
         self._write(document, self._heap)
