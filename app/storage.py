@@ -5,9 +5,10 @@ cannot traverse paths or overwrite another file. A stream is written to a tempor
 ``.incoming-`` file, and once complete and within the size limit renamed to a
 ``.staged-<sha256>-`` name (:func:`stage_stream`): a staged file is readable (validation
 and the scan read it) but no record points at it. :meth:`StagedFile.promote` renames it
-to its content address, which happens only when the record that points at it commits
-(``app.storage_commit``), so a refused upload leaves nothing behind, and
-``app.registry.storage_sweep`` promotes or removes what a crashed process left.
+to its content address as the record that points at it commits, just before the row
+becomes visible (``app.storage_commit``), so a refused upload leaves nothing behind, no
+committed record points at a missing file, and ``app.registry.storage_sweep`` removes
+what a crashed process left.
 """
 
 from __future__ import annotations

@@ -1,17 +1,21 @@
-"""Promote staged files when the transaction that records them commits.
+"""Promote staged files just before the transaction that records them commits.
 
-A stored file and the row that names it cannot be written atomically together. So the
-file is staged first (``app.storage.stage_stream``: complete, but under a temporary name
-no record points at), the row is written, and :func:`promote_on_commit` moves the file to
-its content address once the transaction commits, or removes it when it rolls back. A
-process killed in between leaves a staged file: ``app.registry.storage_sweep`` promotes
-it when its row committed and removes it otherwise. Uploads, signed reports and model
-artefacts all go this way.
+A stored file and the row that names it cannot be written atomically together, so the
+file goes first: it is staged (``app.storage.stage_stream``: complete, but under a
+temporary name no record points at), the row is written, and :func:`promote_on_commit`
+moves the file to its content address as the transaction commits, before the database
+makes the row visible. A row is therefore never committed without its file, whenever a
+process stops. The reverse leftover is harmless and swept: a process killed between the
+promotion and the commit, or a commit the database refused, leaves a file at a content
+address no record names, and ``app.registry.storage_sweep`` removes it once it is older
+than its grace period. A rollback before the commit removes the staged file at once.
+Uploads, signed reports and model artefacts all go this way.
+
+A promotion that fails (a full or read-only disk) raises, so the commit does not happen
+and the caller sees the error instead of a record pointing at nothing.
 """
 
 from __future__ import annotations
-
-import logging
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import SessionTransaction
@@ -21,21 +25,17 @@ from app.storage import StagedFile
 
 __all__ = ["promote_on_commit"]
 
-log = logging.getLogger(__name__)
-
 #: ``session.info`` keys: the files waiting for the transaction, and the listeners' flag.
 _STAGED = "gatehouse.staged_files"
 _LISTENING = "gatehouse.staged_files_listening"
 
 
 def _promote_staged(session: Session) -> None:
-    for staged in session.info.pop(_STAGED, []):
-        try:
-            staged.promote()
-        except OSError:
-            # The record is committed; app.registry.storage_sweep finds the staged file
-            # by its digest and promotes it later.
-            log.exception("could not promote staged file %s", staged.path.name)
+    """Promote each file in turn; one that fails stays listed, so the rollback removes it."""
+    waiting: list[StagedFile] = session.info.get(_STAGED, [])
+    while waiting:
+        waiting[0].promote()
+        waiting.pop(0)
 
 
 def _discard_staged(session: Session, previous: SessionTransaction) -> None:
@@ -46,9 +46,9 @@ def _discard_staged(session: Session, previous: SessionTransaction) -> None:
 
 
 def promote_on_commit(*, session: Session, staged: StagedFile) -> None:
-    """Promote ``staged`` when the session's transaction commits; discard it on rollback."""
+    """Promote ``staged`` as the session's transaction commits; discard it on rollback."""
     if not session.info.get(_LISTENING):
-        sa_event.listen(session, "after_commit", _promote_staged)
+        sa_event.listen(session, "before_commit", _promote_staged)
         sa_event.listen(session, "after_soft_rollback", _discard_staged)
         session.info[_LISTENING] = True
     session.info.setdefault(_STAGED, []).append(staged)

@@ -3,15 +3,15 @@
 Three areas under the storage directory hold content-addressed files, each named by a
 record: ``datasets`` (a dataset version's ``content_sha256``), ``reports`` (a signed
 report's ``pdf_sha256``) and ``models`` (a model version's ``artifact_uri``). Every file
-is staged and promoted only when its record commits (``app.storage_commit``), so a
-leftover is what a process left when it stopped mid-way (``kill -9`` between the write
-and the commit), or what older releases stored before refusing an upload. A file is
+is staged, and promoted as its record commits (``app.storage_commit``), so a leftover is
+what a process left when it stopped mid-way (``kill -9`` before the commit, or a commit
+the database refused), or what older releases stored before refusing an upload. A file is
 left alone while younger than the grace period (an upload may still be validating it).
 After that:
 
-- a staged file whose record committed but whose promotion never happened (the process
-  stopped between the commit and the rename) is promoted: the record points at its
-  content address;
+- a staged file whose digest a record names while its content address is empty (a
+  record registered by the staged file's URI, or committed by an older release that
+  promoted after the commit) is promoted: the record points at its content address;
 - every other staged or incoming file, and every file at a content address that no
   record names, is removed.
 

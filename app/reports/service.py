@@ -150,8 +150,8 @@ def record_report(
     actor: str,
 ) -> Report:
     """Stage the signed PDF, record the Report row and ledger it; the PDF reaches its
-    content address when the session commits (``app.storage_commit``), so no report is
-    listed without its file and no file is kept without its row."""
+    content address as the session commits, before the row is visible
+    (``app.storage_commit``), so no report is listed without its file."""
     root = settings.storage_dir / _REPORTS_FOLDER
     stored = stage_stream(
         io.BytesIO(generated.pdf), root=root, max_bytes=_MAX_REPORT_BYTES, suffix=".pdf"
