@@ -67,9 +67,11 @@ class StagedFile:
         return self.target.resolve().as_uri()
 
     def promote(self) -> StoredFile:
-        """Move the content to its address (identical content there is replaced)."""
+        """Move the content to its address (identical content there is replaced), durably:
+        the folder is synced, so a power cut after the record commits keeps the name."""
         self.target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path, self.target)
+        _sync_folder(self.target.parent)
         return StoredFile(path=self.target, sha256=self.sha256, size_bytes=self.size_bytes)
 
     def discard(self) -> None:
@@ -83,6 +85,15 @@ class StagedFile:
         """Used as a context manager, the file is discarded when the block fails."""
         if error_type is not None:
             self.discard()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it) to disk."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def staged_address(path: Path) -> tuple[str, str] | None:
@@ -111,6 +122,8 @@ def stage_stream(stream: IO[bytes], *, root: Path, max_bytes: int, suffix: str =
                     raise UploadTooLargeError(f"upload exceeds the limit of {max_bytes} bytes")
                 digest.update(chunk)
                 out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
         sha = digest.hexdigest()
         token = temporary.name.removeprefix(INCOMING_PREFIX)
         staged = root / f"{STAGED_PREFIX}{sha}-{token}{suffix}"
