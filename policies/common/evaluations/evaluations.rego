@@ -7,8 +7,9 @@
 #   is fresh (measured within max_age_days), meets the domain's bound, and, where the
 #   domain bounds the regression against the base model, has a baseline and does not
 #   regress by more than that. Every benchmark result also meets its own recorded
-#   threshold. Missing or stale results fail, and so does any undated result of a
-#   required metric.
+#   threshold. Missing or stale results fail, and so does any result of a required
+#   metric whose measurement time is missing or does not parse, or whose age is unknown
+#   because the evaluation time is.
 # related_resources:
 #   - ref: https://www.nist.gov/itl/ai-risk-management-framework
 #     description: Gatehouse evaluation policy (thresholds in data.gatehouse.thresholds.evaluations)
@@ -57,33 +58,32 @@ measured_ns[i] := time.parse_rfc3339_ns(evaluation.measured_at) if {
 	some i, evaluation in benchmarks
 }
 
-# The places of a metric's dated results.
-dated(metric) := [i |
+# The places of a metric's results whose measurement time parses: they can be ordered.
+ordered(metric) := [i |
 	some i, evaluation in benchmarks
 	evaluation.metric == metric
-	controls.string_field(evaluation, "measured_at")
+	measured_ns[i]
 ]
 
-# The places of the newest dated result(s) of a metric: the ones it is judged on. A dated
-# result whose time does not parse cannot be ordered, so then none is the newest.
+# The places of a metric's results that cannot be ordered: no measurement time, or one
+# that does not parse. Each is judged and fails for its unknown freshness, so none may
+# hide behind a dated one.
+unordered(metric) := [i |
+	some i, evaluation in benchmarks
+	evaluation.metric == metric
+	not measured_ns[i]
+]
+
+# The places of the newest ordered result(s) of a metric.
 newest(metric) := [i |
-	some i in dated(metric)
-	every j in dated(metric) {
+	some i in ordered(metric)
+	every j in ordered(metric) {
 		measured_ns[j] <= measured_ns[i]
 	}
 ]
 
-latest(metric) := [benchmarks[i] | some i in newest(metric)]
-
-undated(metric) := [evaluation |
-	some evaluation in benchmarks
-	evaluation.metric == metric
-	not controls.string_field(evaluation, "measured_at")
-]
-
-# The results a metric is judged on: the newest dated ones, and every undated one
-# (which cannot be ordered, so none may hide behind another).
-judged(metric) := array.concat(latest(metric), undated(metric))
+# The results a metric is judged on: the newest ordered ones, and every unordered one.
+judged(metric) := [benchmarks[i] | some i in array.concat(newest(metric), unordered(metric))]
 
 # An evaluation of no known kind, or a benchmark without a metric name, cannot be judged.
 failures contains controls.message(["evaluation ", object.get(evaluation, "id", "unknown"), " has no known kind (benchmark, red_team or memorisation)"]) if {
@@ -101,18 +101,32 @@ failures contains controls.message(["no benchmark result for required metric ", 
 	not metric in {evaluation.metric | some evaluation in benchmarks}
 }
 
-# A result nobody dated cannot be shown fresh, and it must not hide behind a dated one.
-failures contains controls.message([metric, " result ", object.get(evaluation, "id", "unknown"), " has no measurement time: its freshness is unknown"]) if {
+# A result nobody dated, or dated in a form that does not parse, cannot be shown fresh.
+failures contains controls.message([metric, " result ", object.get(benchmarks[i], "id", "unknown"), " has no measurement time: its freshness is unknown"]) if {
 	some metric, _ in required
-	some evaluation in undated(metric)
+	some i in unordered(metric)
+	not controls.string_field(benchmarks[i], "measured_at")
 }
 
-failures contains controls.message([metric, " was measured ", age, " days ago, more than the ", policy.max_age_days, " allowed"]) if {
+failures contains controls.message([metric, " result ", object.get(benchmarks[i], "id", "unknown"), " has a measurement time that is not an RFC 3339 timestamp (", benchmarks[i].measured_at, "): its freshness is unknown"]) if {
+	some metric, _ in required
+	some i in unordered(metric)
+	controls.string_field(benchmarks[i], "measured_at")
+}
+
+# Measured within max_age_days of the evaluation time. Inside a rule, so an unknown
+# evaluation time makes it false and the failure below fails closed.
+fresh(i) if controls.days_before_now(measured_ns[i]) <= policy.max_age_days
+
+failures contains stale(metric, i) if {
 	some metric, _ in required
 	some i in newest(metric)
-	age := controls.days_before_now(measured_ns[i])
-	age > policy.max_age_days
+	not fresh(i)
 }
+
+stale(metric, i) := controls.message([metric, " was measured ", age, " days ago, more than the ", policy.max_age_days, " allowed"]) if {
+	age := controls.days_before_now(measured_ns[i])
+} else := controls.message([metric, " was measured at ", benchmarks[i].measured_at, "; its age is unknown without a valid evaluation time"])
 
 failures contains controls.message([metric, " = ", object.get(evaluation, "value", "unknown"), " is below the ", domain, " minimum ", bounds.min]) if {
 	some metric, bounds in required
@@ -182,11 +196,17 @@ seen(metric, bounds) := controls.message([
 	metric, " ", object.get(evaluation, "value", "unknown"),
 	" (bound ", object.get(bounds, "min", object.get(bounds, "max", "none")),
 	", baseline ", number_or(evaluation, "baseline", "none"),
-	", ", controls.days_before_now(measured_ns[i]), " days old)",
+	", ", age_words(i), ")",
 ]) if {
 	i := newest(metric)[0]
 	evaluation := benchmarks[i]
+} else := controls.message([metric, " without a valid measurement time"]) if {
+	count(unordered(metric)) > 0
 } else := controls.message([metric, " missing"])
+
+age_words(i) := words if {
+	words := controls.message([controls.days_before_now(measured_ns[i]), " days old"])
+} else := "age unknown"
 
 # Keys, not `some key, value in`: rego-cpp rejected that form inside a comprehension.
 reason := concat("; ", [seen(metric, required[metric]) | some metric in sort(object.keys(required))]) if {

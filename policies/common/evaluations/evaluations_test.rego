@@ -92,6 +92,26 @@ test_undated_result_fails if {
 	[v.message | some v in evaluations.outcome.violations] == ["accuracy result ev-1 has no measurement time: its freshness is unknown"] with input as input_undated
 }
 
+# A time that does not parse cannot be ordered: the result is judged on its own and its
+# freshness is unknown, so a failing value cannot hide behind a passing dated one.
+input_unreadable_time := with_benchmarks(array.concat([object.union(fx.benchmark, {"id": "ev-1", "value": 0.5, "measured_at": "last Tuesday"}), object.union(fx.benchmark, {"id": "ev-11"})], others))
+
+test_an_unreadable_measurement_time_fails if {
+	{v.message | some v in evaluations.outcome.violations} == {
+		"accuracy result ev-1 has a measurement time that is not an RFC 3339 timestamp (last Tuesday): its freshness is unknown",
+		"accuracy = 0.5 is below the credit minimum 0.8",
+		"accuracy regressed by 0.4 against the base model (0.9 -> 0.5), more than the 0.02 allowed",
+	} with input as input_unreadable_time
+}
+
+# Without a known evaluation time no result can be shown fresh: fail closed.
+test_an_unknown_evaluation_time_fails_every_required_metric if {
+	outcome := evaluations.outcome with input as object.remove(input_credit_ready, {"now"})
+	outcome.status == "fail"
+	{v.message | some v in outcome.violations} == {concat("", [b.metric, " was measured at ", b.measured_at, "; its age is unknown without a valid evaluation time"]) | some b in fx.credit_benchmarks}
+	contains(outcome.reason, "accuracy 0.91 (bound 0.8, baseline 0.9, age unknown)")
+}
+
 test_missing_required_metric_fails if {
 	[v.message | some v in evaluations.outcome.violations] == ["no benchmark result for required metric accuracy"] with input as input_missing_metric
 }

@@ -36,12 +36,18 @@ control := {
 
 limits := data.gatehouse.thresholds.fairness
 
-# The fairness audits whose finish time parses, each as [finish time in ns, audit], in
-# input order: each time is parsed once per decision.
-finished := [[ns, audit] |
-	some audit in input.audits
+# Each fairness audit's finish time (ns since the epoch) by its place in input.audits,
+# none where the time does not parse: each time is parsed once per decision.
+finish_ns[i] := time.parse_rfc3339_ns(audit.finished_at) if {
+	some i, audit in input.audits
 	audit.kind == "fairness"
-	ns := time.parse_rfc3339_ns(audit.finished_at)
+}
+
+# The fairness audits whose finish time parses, each as [finish time in ns, audit], in
+# input order.
+finished := [[finish_ns[i], audit] |
+	some i, audit in input.audits
+	finish_ns[i]
 ]
 
 fairness_audits := [pair[1] | some pair in finished]
@@ -58,11 +64,19 @@ latest := latest_audits[0]
 
 failures contains "the model has no finished fairness audit" if count(fairness_audits) == 0
 
-# A fairness audit with no finish time cannot be ordered: it might be the latest.
+# A fairness audit with no finish time, or one that does not parse, cannot be ordered:
+# it might be the latest.
 failures contains controls.message(["fairness audit ", object.get(audit, "id", "unknown"), " has no finish time"]) if {
 	some audit in input.audits
 	audit.kind == "fairness"
 	not controls.string_field(audit, "finished_at")
+}
+
+failures contains controls.message(["fairness audit ", object.get(audit, "id", "unknown"), " has a finish time that is not an RFC 3339 timestamp (", audit.finished_at, ")"]) if {
+	some i, audit in input.audits
+	audit.kind == "fairness"
+	controls.string_field(audit, "finished_at")
+	not finish_ns[i]
 }
 
 failures contains controls.message(["audit ", object.get(audit, "id", "unknown"), " has no known kind (fairness or explainability)"]) if {
@@ -80,10 +94,18 @@ failures contains controls.message(["equalized odds difference ", object.get(lat
 	count(fairness_audits) > 0
 }
 
-failures contains controls.message(["the latest fairness audit is ", age, " days old, older than ", limits.max_audit_age_days, " days"]) if {
-	age := controls.days_before_now(latest_finished)
-	age > limits.max_audit_age_days
+# Finished within max_audit_age_days of the evaluation time. Inside a rule, so an unknown
+# evaluation time makes it false and the failure below fails closed.
+recent if controls.days_before_now(latest_finished) <= limits.max_audit_age_days
+
+failures contains stale if {
+	count(finished) > 0
+	not recent
 }
+
+stale := controls.message(["the latest fairness audit is ", age, " days old, older than ", limits.max_audit_age_days, " days"]) if {
+	age := controls.days_before_now(latest_finished)
+} else := "the latest fairness audit's age is unknown without a valid evaluation time"
 
 scope := {"applicable": true, "reason": "checked the latest fairness audit"} if {
 	controls.finance_applies

@@ -134,3 +134,14 @@ test_edge_audit_a_day_over_the_age_limit_fails if {
 test_edge_audit_a_day_under_the_age_limit_passes if {
 	fair_lending.outcome.status == "pass" with input as input_edge_age_just_under
 }
+
+# A finish time that does not parse cannot be ordered: that audit might be the latest,
+# so an older fair audit cannot pass for it.
+test_an_unreadable_finish_time_fails if {
+	fair_lending.outcome == outcome("fail", reason, ["fairness audit au-9 has a finish time that is not an RFC 3339 timestamp (yesterday)"]) with input as fx.promotion({"audits": [object.union(old_failing, {"id": "au-9", "finished_at": "yesterday"}), fx.fairness_audit, fx.explainability_audit]})
+}
+
+# Without a known evaluation time the latest audit cannot be shown recent: fail closed.
+test_an_unknown_evaluation_time_fails if {
+	fair_lending.outcome == outcome("fail", reason, ["the latest fairness audit's age is unknown without a valid evaluation time"]) with input as object.remove(input_fair, {"now"})
+}
