@@ -322,7 +322,8 @@ def schedule_command(
     top_k: int,
     disable: bool,
 ) -> None:
-    """Schedule a recurring audit of MODEL (version id, or name for its latest version).
+    """Schedule a recurring audit of MODEL (version id, or name@version; a bare name when it
+    has one version).
 
     Creates the schedule, or updates the one for the same model, dataset and kind; the
     running scheduler's leader picks it up within its sync interval.

@@ -43,18 +43,22 @@ def create_model_version(*, session: Session, data: ModelVersionCreate, actor: s
 
 
 def model_version_id_named(*, session: Session, model: str) -> int:
-    """The id of ``model``: a model version id given as digits, or the latest version (the
-    highest id) of a model name."""
+    """The id of ``model``: a model version id given as digits, ``name@version``, or a bare
+    name that names exactly one version (as ``gatehouse promote`` reads it). A name with
+    several versions is refused rather than resolved to one the caller did not choose."""
     if model.isdigit():
         return int(model)
-    found = session.exec(
-        select(ModelVersion.id)
-        .where(ModelVersion.name == model)
-        .order_by(col(ModelVersion.id).desc())
-    ).first()
-    if found is None:
+    name, _, version = model.partition("@")
+    query = select(ModelVersion.id, ModelVersion.version).where(ModelVersion.name == name)
+    if version:
+        query = query.where(ModelVersion.version == version)
+    found = session.exec(query.order_by(col(ModelVersion.id))).all()
+    if not found:
         raise NotFoundError(f"no model version named '{model}'")
-    return found
+    if len(found) > 1:
+        versions = ", ".join(f"{name}@{version_of}" for _, version_of in found)
+        raise ValidationError(f"'{model}' names {len(found)} model versions ({versions}); give one")
+    return int(found[0][0] or 0)
 
 
 def update_model_version(

@@ -9,7 +9,11 @@ from sqlmodel import select
 from app.cli import cli
 from app.db import session_scope
 from app.models.evidence import JobRun
+from app.models.model_versions import ModelVersion
 from app.models.schedules import AuditSchedule
+from app.models.vocabulary import Platform
+from app.registry.model_versions import create_model_version
+from app.registry.schemas import ModelVersionCreate
 
 
 def test_audit_schedule_creates_then_updates(app: Any, engine: Any, seeded: Any) -> None:
@@ -47,6 +51,43 @@ def test_audit_schedule_creates_then_updates(app: Any, engine: Any, seeded: Any)
     )  # fmt: skip
     assert no_y_true.exit_code == 2 and "y_true" in no_y_true.output
     assert "Traceback" not in bad_cron.output + unknown.output + no_y_true.output
+
+
+def test_audit_schedule_names_a_model_as_promote_does(app: Any, engine: Any, seeded: Any) -> None:
+    """``name@version`` picks one version; a bare name with several is refused, not resolved
+    to the newest behind the caller's back."""
+    with session_scope(engine) as session:
+        first = session.exec(
+            select(ModelVersion).where(ModelVersion.name == "credit-risk-assistant")
+        ).one()
+        create_model_version(
+            session=session,
+            data=ModelVersionCreate(
+                name=first.name, version="9.9.9", platform=Platform.META, developers=["eli"]
+            ),
+            actor="eli",
+        )
+    runner = app.test_cli_runner()
+    arguments = [
+        "--dataset", str(seeded.ids["german_credit"]), "--kind", "fairness",
+        "--y-true", "target", "--sensitive", "Status/sex", "--cron", "0 2 * * *",
+    ]  # fmt: skip
+    ambiguous = runner.invoke(cli, ["audit", "schedule", "credit-risk-assistant", *arguments])
+    assert ambiguous.exit_code == 1, ambiguous.output
+    assert (
+        f"'credit-risk-assistant' names 2 model versions (credit-risk-assistant@{first.version}, "
+        "credit-risk-assistant@9.9.9); give one"
+    ) in ambiguous.output
+    chosen = runner.invoke(
+        cli, ["audit", "schedule", f"credit-risk-assistant@{first.version}", *arguments]
+    )
+    assert chosen.exit_code == 0, chosen.output
+    missing = runner.invoke(cli, ["audit", "schedule", "credit-risk-assistant@0.0.1", *arguments])
+    assert missing.exit_code == 1
+    assert "no model version named 'credit-risk-assistant@0.0.1'" in missing.output
+    with session_scope(engine) as session:
+        schedules = session.exec(select(AuditSchedule)).all()
+    assert [s.model_version_id for s in schedules] == [first.id]
 
 
 def test_scheduler_lists_jobs_and_runs(app: Any, engine: Any) -> None:
