@@ -39,6 +39,7 @@ import threading
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPICursor
 
 __all__ = [
     "COMMITS_PER_CHECKPOINT",
@@ -118,7 +119,7 @@ class WalCheckpointer:
             _log.warning("WAL checkpoint of %s failed: %s", self._engine.url, error)
 
     @staticmethod
-    def _rewind(cursor: sqlite3.Cursor) -> None:
+    def _rewind(cursor: DBAPICursor) -> None:
         """Checkpoint so that the next writer starts the log again, waiting for readers
         only briefly: a log still in use stays as it is until the next try."""
         (timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
