@@ -4,7 +4,7 @@
 takes three steps so the database transaction stays short: :func:`build_context` reads
 the registry in one unit of work, :func:`render_report` renders and signs (seconds, no
 database), :func:`record_report` stores the PDF content-addressed under
-``storage_dir/reports`` (promoted when its row commits) and records and ledgers the :class:`~app.models.evidence.Report`
+``storage_dir/reports`` (moved to its address as its row commits) and records and ledgers the :class:`~app.models.evidence.Report`
 row in a second unit of work. Every download is ledgered with the user; an uploaded PDF
 is verified offline and matched against the registry.
 """
