@@ -45,8 +45,8 @@ reason_audits := [audit |
 	audit.principal_reasons_available == true
 ]
 
-# Ages of the reason audits whose finish time is known; an audit without one cannot
-# be shown fresh.
+# Ages of the reason audits whose age is known: an audit without a valid finish time,
+# or any audit while the evaluation time is unknown, cannot be shown fresh.
 reason_ages := [controls.age_days(audit.finished_at) |
 	some audit in reason_audits
 	controls.string_field(audit, "finished_at")
@@ -56,7 +56,7 @@ failures contains "the credit-decision model has no explainability audit providi
 	count(reason_audits) == 0
 }
 
-failures contains "no explainability audit providing principal reasons has a finish time, so its age is unknown" if {
+failures contains "no explainability audit providing principal reasons has a known age (a valid finish time and a valid evaluation time)" if {
 	count(reason_audits) > 0
 	count(reason_ages) == 0
 }

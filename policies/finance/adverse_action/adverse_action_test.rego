@@ -81,7 +81,14 @@ test_edge_reasons_a_day_under_the_age_limit_pass if {
 
 # An audit nobody dated cannot be shown fresh.
 test_undated_reasons_fail if {
-	adverse_action.outcome == outcome("fail", reason, ["no explainability audit providing principal reasons has a finish time, so its age is unknown"]) with input as input_reasons_undated
+	adverse_action.outcome == outcome("fail", reason, ["no explainability audit providing principal reasons has a known age (a valid finish time and a valid evaluation time)"]) with input as input_reasons_undated
+}
+
+# A finish time that does not parse, or no evaluation time, leaves no age to judge.
+test_unreadable_finish_time_or_unknown_now_fails if {
+	unknown_age := ["no explainability audit providing principal reasons has a known age (a valid finish time and a valid evaluation time)"]
+	adverse_action.outcome == outcome("fail", reason, unknown_age) with input as fx.promotion({"audits": [fx.fairness_audit, object.union(fx.explainability_audit, {"finished_at": "soon"})]})
+	adverse_action.outcome == outcome("fail", reason, unknown_age) with input as object.remove(fx.promotion({}), {"now"})
 }
 
 # A fresh audit counts even when an older one is stale.
