@@ -27,7 +27,7 @@ from app.db import session_scope
 from app.models.evidence import Report
 from app.models.model_versions import ModelVersion
 from app.registry.storage_sweep import sweep_storage
-from app.storage import stage_stream
+from app.storage import StagedFile, stage_stream
 from app.storage_commit import promote_on_commit
 from tests.approvals.conftest import Registry
 
@@ -40,6 +40,17 @@ def _age(*paths: Path) -> None:
     stamp = time.time() - 7 * 3600
     for path in paths:
         os.utime(path, (stamp, stamp))
+
+
+def _record_artefact(session: Any, registry: Registry, artefact: StagedFile) -> None:
+    """Point the registry's model version at a staged artefact, as the audit service does."""
+    record_model_artifact(
+        session=session,
+        model_version_id=registry.model_id,
+        artifact_uri=artefact.uri,
+        sha256=artefact.sha256,
+        actor="test",
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -68,13 +79,7 @@ def test_reports_and_artefacts_are_promoted_or_removed_by_the_sweep(
     # A model artefact whose row committed before the process stopped.
     artefact = stage_stream(io.BytesIO(b"joblib"), root=models, max_bytes=10**6, suffix=".joblib")
     with session_scope(engine) as session:
-        record_model_artifact(
-            session=session,
-            model_version_id=registry.model_id,
-            artifact_uri=artefact.uri,
-            sha256=artefact.sha256,
-            actor="test",
-        )
+        _record_artefact(session, registry, artefact)
     _age(unmoved, never_recorded.path, orphan_model.path, artefact.path)
 
     with session_scope(engine) as session:
@@ -135,13 +140,7 @@ def test_a_move_that_fails_fails_the_commit(
     artefact.target.parent.write_bytes(b"in the way")
     with pytest.raises(OSError), session_scope(engine) as session:
         promote_on_commit(session=session, staged=artefact)
-        record_model_artifact(
-            session=session,
-            model_version_id=registry.model_id,
-            artifact_uri=artefact.uri,
-            sha256=artefact.sha256,
-            actor="test",
-        )
+        _record_artefact(session, registry, artefact)
     with session_scope(engine) as session:
         model = session.get(ModelVersion, registry.model_id)
         assert model is not None and model.artifact_uri is None
