@@ -32,6 +32,7 @@ from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
+from app.errors import StoredValueError
 from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
 from app.models.base import EncodedJSON, encode_json
 from app.wal_checkpoints import checkpoint_beside_commits
@@ -209,6 +210,7 @@ class _DialectForm:
             if not bind.required:
                 self.fixed[name] = binder(bind.value) if binder else bind.value
         self.types = [column.type for column in prepared.statement.exported_columns]
+        self.columns = list(map(str, prepared.statement.exported_columns.keys()))
         self.make_row = prepared.row_type._make
         #: (position, processor) of the result columns that need one, from the first
         #: cursor's description (PostgreSQL's processors depend on the column's type code).
@@ -242,7 +244,15 @@ class _DialectForm:
         for raw in fetched:
             values = list(raw)
             for position, reader in self.readers:
-                values[position] = reader(values[position])
+                try:
+                    values[position] = reader(values[position])
+                except (ValueError, TypeError) as error:
+                    # Named by column, never by value: the value may be personal data.
+                    raise StoredValueError(
+                        f"the stored value of column '{self.columns[position]}' cannot be "
+                        f"read ({type(error).__name__}); the database was changed outside "
+                        "Gatehouse or is damaged, so nothing that depends on it is decided"
+                    ) from error
             rows.append(self.make_row(values))
         return rows
 

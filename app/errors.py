@@ -20,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RestoreTargetError",
+    "StoredValueError",
     "TabularLimitError",
     "UploadTooLargeError",
     "ValidationError",
@@ -73,6 +74,11 @@ class UploadTooLargeError(ValidationError, status=413, title="Upload too large")
 class TabularLimitError(UploadTooLargeError, title="Table beyond a limit"):
     """A table (CSV or Parquet) is beyond a configured limit: rows, columns, a cell or its
     decompressed size. Nothing of it was registered."""
+
+
+class StoredValueError(GatehouseError, status=500, title="Unreadable stored value"):
+    """The database holds a value the server cannot read (changed outside Gatehouse, or
+    corrupted): nothing that depends on it is decided, and the answer names the column."""
 
 
 class ConfigurationError(GatehouseError, ValueError, title="Invalid configuration"):

@@ -7,6 +7,7 @@ title, status, detail) and never a traceback; the portal renders an HTML error p
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -154,9 +155,14 @@ def _on_unstorable_value(error: DataError) -> Any:
 
 
 def _on_unexpected(error: Exception) -> Any:
-    # Log the type only: messages of unexpected errors may carry data we must not log.
-    log.exception(
-        "unexpected error handling %s %s: %s", request.method, request.path, type(error).__name__
+    # The type and the stack only: the messages of unexpected errors (and of the errors
+    # they were raised from) may quote stored or submitted values we must not log.
+    log.error(
+        "unexpected error handling %s %s: %s\n%s",
+        request.method,
+        request.path,
+        type(error).__name__,
+        "".join(traceback.format_tb(error.__traceback__)).rstrip(),
     )
     return _render(
         500, "Internal error", "the server failed to handle this request; it has been logged"
