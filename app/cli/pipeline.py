@@ -393,21 +393,9 @@ def _with_wait_options(command: Callable[..., None]) -> Any:
 
 
 def _resolve_model(client: ApiClient, model_version: str) -> dict[str, Any]:
-    """A model version by id, or by ``name@version``."""
-    if model_version.isdigit():
-        return dict(client.get_ok(f"/models/{model_version}"))
-    name, _, version = model_version.partition("@")
-    matches = [
-        m
-        for m in client.get_ok("/models", {"name": name, "limit": 200})["items"]
-        if not version or m["version"] == version
-    ]
-    if len(matches) != 1:
-        raise _Finished(
-            EXIT_DENIED,
-            f"'{model_version}' names {len(matches)} model versions; give its id or name@version",
-        )
-    return dict(matches[0])
+    """The model version ``model_version`` names (its id, ``name@version``, or a name with
+    one version), resolved by Gatehouse as every other door resolves it."""
+    return dict(client.get_ok("/models/named", {"ref": model_version}))
 
 
 #: The deployment states a promotion can start from.

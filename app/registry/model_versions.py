@@ -43,12 +43,14 @@ def create_model_version(*, session: Session, data: ModelVersionCreate, actor: s
 
 
 def model_version_id_named(*, session: Session, model: str) -> int:
-    """The id of ``model``: a model version id given as digits, ``name@version``, or a bare
-    name that names exactly one version (as ``gatehouse promote`` reads it). A name with
-    several versions is refused rather than resolved to one the caller did not choose."""
+    """The id of ``model``: a model version id given as digits, ``name@version`` (split at
+    the last ``@``, so a name may hold one), or a bare name that names exactly one version.
+    Every door reads a model reference so (the CLI over the API: ``GET /models/named``). A
+    name with several versions is refused rather than resolved to one the caller did not
+    choose."""
     if model.isdigit():
         return int(model)
-    name, _, version = model.partition("@")
+    name, _, version = model.rpartition("@") if "@" in model else (model, "", "")
     query = select(ModelVersion.id, ModelVersion.version).where(ModelVersion.name == name)
     if version:
         query = query.where(ModelVersion.version == version)

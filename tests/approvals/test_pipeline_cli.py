@@ -168,6 +168,37 @@ def test_denied_promotion_exits_1_with_violations(
     assert "denied by the gate" in result.output
 
 
+def test_promote_refuses_a_name_with_several_versions(
+    live_url: str, registry: Registry, people: dict[str, Any]
+) -> None:
+    """The pipeline's model reference is read by Gatehouse (one rule for every door): a bare
+    name with two versions asks nothing and moves nothing."""
+    model = people["engineer"].get(f"/api/v1/models/{registry.model_id}").json
+    second = people["engineer"].post(
+        "/api/v1/models", json={"name": model["name"], "version": "9.9.9", "platform": "openai"}
+    )
+    assert second.status_code == 201, second.json
+    result = _run(
+        live_url, people["pipeline"].token, "promote", model["name"], "--to", "production"
+    )
+    assert result.exit_code == EXIT_DENIED, result.output
+    assert (
+        f"'{model['name']}' names 2 model versions ({model['name']}@{model['version']}, "
+        f"{model['name']}@9.9.9); give one"
+    ) in result.output
+    assert people["officer"].get("/api/v1/approvals").json["items"] == []
+    missing = _run(
+        live_url,
+        people["pipeline"].token,
+        "promote",
+        f"{model['name']}@0.0.0",
+        "--to",
+        "production",
+    )
+    assert missing.exit_code == EXIT_DENIED
+    assert f"no model version named '{model['name']}@0.0.0'" in missing.output
+
+
 def test_wait_times_out_with_2(live_url: str, registry: Registry, people: dict[str, Any]) -> None:
     result = _run(
         live_url,

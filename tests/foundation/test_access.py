@@ -40,6 +40,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/runs"): REGISTRARS,
     ("POST", "/api/v1/runs/<int:run_id>/transitions"): REGISTRARS,
     ("PUT", "/api/v1/models/<int:model_id>/card"): REGISTRARS,
+    ("GET", "/api/v1/models/named"): ALL,
     ("POST", "/api/v1/evaluations/<int:evaluation_id>/supersede"): APPROVERS,
     ("POST", "/api/v1/deployments/<int:deployment_id>/transitions"): REGISTRARS,
     ("GET", "/api/v1/ledger/events"): ALL,

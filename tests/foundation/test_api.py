@@ -259,6 +259,33 @@ def test_duplicate_names_and_versions_are_refused(make_actor: Any) -> None:
     )
 
 
+def test_a_model_reference_names_one_version_or_is_refused(make_actor: Any) -> None:
+    """``GET /models/named`` reads a reference as every door does: an id, ``name@version``
+    (split at the last ``@``), or a name with one version; never a guess between several."""
+    engineer = make_actor("ml_engineer")
+    auditor = make_actor("auditor")
+    ids = {
+        (name, version): engineer.post(
+            "/api/v1/models", json={"name": name, "version": version, "platform": "openai"}
+        ).get_json()["id"]
+        for name, version in [("twice", "1"), ("twice", "2"), ("once", "7"), ("org@team", "3")]
+    }
+
+    def named(ref: str) -> Any:
+        return auditor.get("/api/v1/models/named", query_string={"ref": ref})
+
+    assert named("twice@2").get_json()["id"] == ids["twice", "2"]
+    assert named("once").get_json()["id"] == ids["once", "7"]
+    assert named("org@team@3").get_json()["id"] == ids["org@team", "3"]
+    assert named(str(ids["once", "7"])).get_json()["version"] == "7"
+    ambiguous = _is_problem(named("twice"), 422)
+    assert "'twice' names 2 model versions (twice@1, twice@2); give one" in ambiguous["detail"]
+    assert "no model version named 'twice@3'" in _is_problem(named("twice@3"), 404)["detail"]
+    _is_problem(named("999999"), 404)
+    _is_problem(named(""), 422)
+    _is_problem(auditor.get("/api/v1/models/named"), 422)
+
+
 def test_versions_number_themselves(make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     dataset = engineer.post("/api/v1/datasets", json={"name": "numbered", "owner": "x"}).get_json()

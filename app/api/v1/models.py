@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from app.api.v1.common import Answer, ListQuery, public, route
@@ -32,6 +32,18 @@ class ModelListQuery(ListQuery):
     name: str | None = None
     domain: Domain | None = None
     risk_tier: RiskTier | None = None
+
+
+class ModelReference(BaseModel):
+    """How a pipeline names a model version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(
+        min_length=1,
+        max_length=400,
+        description="A model version id, ``name@version``, or a name with exactly one version.",
+    )
 
 
 class ModelVersionDetail(ModelVersionPublic):
@@ -65,6 +77,14 @@ models.listing(ModelListQuery, ModelVersionPublic, "List model versions.")
 models.create(service.create_model_version, "Register a model version.")
 models.get("One model version with its card.")
 models.update(service.update_model_version, "Change a model version's governance fields.")
+
+
+@route(bp, "GET", "/named", READERS, answer=ModelVersionDetail)
+def model_named(session: Session, query: ModelReference) -> Answer:
+    """The model version a reference names (``gatehouse promote`` and ``audit schedule``
+    read it so): a name with several versions is refused, never resolved to one the caller
+    did not choose."""
+    return _model_body(session, service.model_version_id_named(session=session, model=query.ref))
 
 
 @route(bp, "PUT", "/<int:model_id>/card", REGISTRARS, answer=ModelVersionDetail)
