@@ -100,6 +100,21 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def url_for_the_ledger(url: str) -> dict[str, str]:
+    """What the ledger keeps of a webhook URL: its origin and the SHA-256 of the whole URL.
+
+    The rest often is the receiver's secret (a chat service's incoming webhook is a secret
+    path; user info and query keys are credentials), and the ledger is read by auditors and
+    exported in evidence bundles; whoever holds the URL can still match it by its digest.
+    """
+    parsed = urlparse(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return {
+        "url": f"{parsed.scheme}://{parsed.hostname}{port}/…",
+        "url_sha256": hashlib.sha256(url.encode()).hexdigest(),
+    }
+
+
 def create_subscription(
     *, session: Session, url: str, events: list[str], actor: str, description: str = ""
 ) -> tuple[WebhookSubscription, str]:
@@ -125,7 +140,7 @@ def create_subscription(
         record=subscription,
         action="webhook.subscribed",
         actor=actor,
-        payload={"url": url, "events": subscription.events},
+        payload={**url_for_the_ledger(url), "events": subscription.events},
     )
     return subscription, secret
 
@@ -214,11 +229,22 @@ def wait_for_deliveries(timeout_s: float = 60.0) -> bool:
         running[0].join(remaining)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuse every redirect: following one turns the signed POST into a GET without its
+    body (or sends it where the receiver points), so a 3xx is the receiver's answer."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
     # Only http(s) URLs get here: create_subscription refuses every other scheme.
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with _opener.open(request, timeout=timeout_s) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)

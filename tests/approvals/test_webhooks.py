@@ -193,3 +193,83 @@ def test_the_scheduler_sends_what_a_stopped_process_left_pending(
         assert sent is not None and waiting is not None
         assert (sent.status, sent.attempts, sent.response_code) == ("delivered", 2, 200)
         assert (waiting.status, waiting.attempts) == ("pending", 1)
+
+
+@pytest.fixture
+def redirecting_receiver() -> Iterator[tuple[str, list[str]]]:
+    """An endpoint that answers every POST with a 302 to a path that answers GET with 200
+    (a receiver that moved, or an address sending the hook elsewhere): its URL and the
+    requests it saw, as ``METHOD path``."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(f"POST {self.path}")
+            self.send_response(302)
+            self.send_header("Location", "/moved")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            seen.append(f"GET {self.path}")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", seen
+    server.shutdown()
+
+
+def test_a_redirect_is_not_a_delivery(
+    engine: sa.Engine, redirecting_receiver: tuple[str, list[str]]
+) -> None:
+    """A redirect would turn the signed POST into a GET without its body (and send it where
+    the receiver points): it is never followed, and the delivery is not marked delivered."""
+    url, seen = redirecting_receiver
+    policy = webhooks.DeliveryPolicy(max_attempts=2, first_delay_s=0.05, max_delay_s=0.1)
+    with session_scope(engine) as session:
+        webhooks.create_subscription(
+            session=session, url=url, events=["approval.expired"], actor="ada"
+        )
+        (queued,) = webhooks.enqueue_event(
+            session=session, event="approval.expired", data={"request_id": 7}, policy=policy
+        )
+        delivery_id = queued.id
+    assert webhooks.wait_for_deliveries(30)
+    with session_scope(engine) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 2, 302)
+        assert delivery.last_error == "receiver answered HTTP 302"
+    assert seen == ["POST /hook", "POST /hook"]
+
+
+def test_the_ledger_keeps_a_webhook_urls_origin_not_its_secret_path(
+    engine: sa.Engine, make_actor: Any
+) -> None:
+    """A chat service's incoming-webhook URL is a secret (its path, user info or query):
+    the ledger, which auditors read and bundles export, keeps its origin and its digest."""
+    url = "https://user:pa55@hooks.example.org:8443/services/T0/B0/s3cr3tT0ken?key=k3y"
+    admin = make_actor("admin", username="ada")
+    created = admin.post("/api/v1/webhooks", json={"url": url})
+    assert created.status_code == 201, created.json
+    with session_scope(engine) as session:
+        payloads = (
+            session.execute(
+                sa.text("SELECT payload FROM ledger_event WHERE action = 'webhook.subscribed'")
+            )
+            .scalars()
+            .all()
+        )
+    (payload,) = [json.loads(p) if isinstance(p, str) else p for p in payloads]
+    assert payload["url"] == "https://hooks.example.org:8443/…"
+    assert payload["url_sha256"] == hashlib.sha256(url.encode()).hexdigest()
+    for secret in ("pa55", "s3cr3tT0ken", "k3y", "services"):
+        assert secret not in json.dumps(payload)
+    # The admin who manages it still reads the whole URL.
+    assert admin.get("/api/v1/webhooks").json["items"][0]["url"] == url

@@ -79,7 +79,7 @@ models.get("One model version with its card.")
 models.update(service.update_model_version, "Change a model version's governance fields.")
 
 
-@route(bp, "GET", "/named", READERS, answer=ModelVersionDetail)
+@route(bp, "GET", "/named", READERS, answer=ModelVersionDetail, refusals=(404,))
 def model_named(session: Session, query: ModelReference) -> Answer:
     """The model version a reference names (``gatehouse promote`` and ``audit schedule``
     read it so): a name with several versions is refused, never resolved to one the caller
