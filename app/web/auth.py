@@ -32,8 +32,12 @@ class LogoutForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login (no open redirect)."""
-    if not target:
+    """Only same-site relative paths are followed after login (no open redirect).
+
+    Browsers read a backslash as a slash and drop tabs and line breaks inside a URL, so
+    ``/\\evil.example`` is ``//evil.example`` to them: a target holding either is refused.
+    """
+    if not target or "\\" in target or any(c.isspace() or not c.isprintable() for c in target):
         return url_for("web_registry.dashboard")
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):

@@ -54,3 +54,25 @@ def test_api_docs_render_offline(portal: Portal, browser: Any) -> None:
     }
     assert {"/api/v1/datasets", "/api/v1/gates/{gate}"} <= paths
     assert external == []
+
+
+def test_login_never_sends_the_browser_to_another_site(portal: Portal, browser: Any) -> None:
+    """``next=/\\evil.example/`` passes a check for "a path on this site", but Chromium
+    reads the backslash as a slash: after login the browser must still be on the portal."""
+    context = browser.new_context()
+    elsewhere: list[str] = []
+
+    def other_site(route: Any) -> None:
+        elsewhere.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Elsewhere</h1>")
+
+    context.route("http://evil.example/**", other_site)
+    page = context.new_page()
+    page.goto(f"{portal.base}/login?next=/%5Cevil.example/")
+    page.fill("input[name=username]", "olivia")
+    page.fill("input[name=password]", portal.seed.passwords["olivia"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert elsewhere == [] and page.url == f"{portal.base}/"
+    assert page.locator("h1").inner_text() == "Dashboard"
+    context.close()

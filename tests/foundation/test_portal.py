@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.conftest import TEST_PASSWORD
@@ -27,13 +28,40 @@ def test_pipeline_accounts_cannot_log_in(app: Flask, make_actor: Any) -> None:
     assert response.status_code == 401
 
 
-def test_login_redirect_stays_on_site(app: Flask, make_actor: Any) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        # Browsers read a backslash as a slash and drop tabs and line breaks in a URL, so
+        # each of these is "//evil.example" to them.
+        "/\\evil.example/",
+        "/\\/evil.example/",
+        "/\t/evil.example/",
+        "\\\\evil.example/",
+        "/\r\n/evil.example/",
+        " //evil.example/",
+        "javascript:alert(1)",
+    ],
+)
+def test_login_redirect_stays_on_site(app: Flask, make_actor: Any, target: str) -> None:
     actor = make_actor("auditor")
     response = app.test_client().post(
-        "/login?next=https://evil.example/",
+        "/login",
+        query_string={"next": target},
         data={"username": actor.username, "password": TEST_PASSWORD},
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_login_follows_a_path_on_this_site(app: Flask, make_actor: Any) -> None:
+    actor = make_actor("auditor")
+    response = app.test_client().post(
+        "/login",
+        query_string={"next": "/runs?state=draft"},
+        data={"username": actor.username, "password": TEST_PASSWORD},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/runs?state=draft"
 
 
 def test_forms_need_a_csrf_token(settings: Any, make_actor: Any) -> None:
