@@ -2,7 +2,8 @@
 
 A bundle comes from outside (an auditor's copy, an upload), so nothing in it is trusted
 before it is read: an absolute name, a ``..`` step, a backslash or drive letter (zip
-slip), a duplicate or a symbolic link is refused by name, and sizes are bounded (a small
+slip), a duplicate, a symbolic link, an encrypted member or one compressed by a method
+the standard library does not read is refused by name, and sizes are bounded (a small
 zip that inflates to gigabytes is refused before it is inflated, and a member that
 inflates past what its header claims is cut off and refused).
 """
@@ -24,6 +25,11 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 MAX_BUNDLE_BYTES = 2 * 1024 * 1024 * 1024
 #: Largest inflation ratio for members above 1 MiB (JSON lines deflate ~10×; bombs ~1000×).
 _MAX_RATIO = 200
+#: The compression methods the standard library inflates (anything else, e.g. AES's 99,
+#: is refused by name before a member is opened).
+_READABLE_METHODS = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
 
 
 def _refusal(name: str) -> str | None:
@@ -47,6 +53,10 @@ def _check(info: zipfile.ZipInfo, seen: set[str]) -> None:
         reason = "a duplicate name"
     if reason is None and stat.S_ISLNK(info.external_attr >> 16):
         reason = "a symbolic link"
+    if reason is None and info.flag_bits & 0x1:
+        reason = "encryption (a bundle is verified as it was written, unencrypted)"
+    if reason is None and info.compress_type not in _READABLE_METHODS:
+        reason = f"a compression method Gatehouse does not read ({info.compress_type})"
     if reason is None and info.file_size > MAX_MEMBER_BYTES:
         reason = f"a size of {info.file_size} bytes once inflated (limit {MAX_MEMBER_BYTES})"
     if (

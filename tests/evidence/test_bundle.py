@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -251,6 +253,34 @@ def test_a_zip_bomb_and_a_non_zip_are_refused(tmp_path: Path) -> None:
         verify_bundle(out.getvalue())
     with pytest.raises(BundleFileError, match="not a zip file"):
         verify_bundle(b"%PDF-1.7 not a zip")
+
+
+@pytest.mark.parametrize(
+    ("local_field", "central_field", "value", "reason"),
+    [
+        # The general-purpose flags with the "encrypted" bit set.
+        (6, 8, 0x1, "encryption"),
+        # AES's compression method (99), which the standard library cannot inflate.
+        (8, 10, 99, "a compression method Gatehouse does not read (99)"),
+    ],
+)
+def test_an_encrypted_or_unreadable_member_is_refused_by_name(
+    bundle: bytes, tmp_path: Path, local_field: int, central_field: int, value: int, reason: str
+) -> None:
+    """The first member's headers (local and central) say so. Before, the library's own
+    error (a RuntimeError, a NotImplementedError) escaped and the CLI printed a traceback."""
+    data = bytearray(bundle)
+    struct.pack_into("<H", data, data.find(b"PK\x03\x04") + local_field, value)
+    struct.pack_into("<H", data, data.find(b"PK\x01\x02") + central_field, value)
+    with pytest.raises(BundleFileError, match=re.escape(reason)):
+        verify_bundle(bytes(data))
+    path = tmp_path / "unreadable.zip"
+    path.write_bytes(data)
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli_group, ["verify", str(path)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "refused: the bundle member" in result.output and reason in result.output
 
 
 def test_export_refuses_a_backwards_period_and_writes_nothing(world: World, tmp_path: Path) -> None:
