@@ -43,6 +43,7 @@ def create_app(config: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.config.update(settings.flask_overrides)
     observed_requests.init_app(app)  # first: it times and names every request, refused ones too

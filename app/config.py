@@ -103,6 +103,10 @@ class Settings:
     approval_expiry_days: int = 14
     #: Run the scheduler inside the web process (embedded default only).
     scheduler_in_web: bool = False
+    #: Mark the portal's session cookie ``Secure``: browsers send it over HTTPS only, so a
+    #: session cannot be read off a plain-HTTP hop (``GATEHOUSE_SECURE_COOKIES=0`` turns it
+    #: off for a trial over plain HTTP; ``gatehouse demo`` on loopback does).
+    secure_cookies: bool = True
     #: True in the test configuration: relaxes nothing security-relevant; the API checks
     #: every answer against its declared model again (``app.api.v1.spec``).
     testing: bool = False
@@ -212,8 +216,27 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         max_json_bytes=int(get("MAX_JSON_BYTES", defaults.max_json_bytes)),
         tabular_limits=tabular_limits_from_environment(env),
         approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),
-        scheduler_in_web=get("SCHEDULER_IN_WEB", "0") == "1",
+        scheduler_in_web=_switch(env, "SCHEDULER_IN_WEB", defaults.scheduler_in_web),
+        secure_cookies=_switch(env, "SECURE_COOKIES", defaults.secure_cookies),
     )
+
+
+def _switch(env: dict[str, str], name: str, default: bool) -> bool:
+    """``GATEHOUSE_<name>`` as 1 or 0 (true/false, yes/no, on/off); anything else is a
+    ConfigurationError naming the variable, never a guess."""
+    text = env.get(f"GATEHOUSE_{name}")
+    if text is None or not text.strip():
+        return default
+    value = _SWITCH_WORDS.get(text.strip().lower())
+    if value is None:
+        raise ConfigurationError(f"GATEHOUSE_{name} must be 1 or 0; it is {text!r}")
+    return value
+
+
+_SWITCH_WORDS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off"), False),
+}
 
 
 def settings_for_tests(tmp_dir: Path, database_url: str | None = None) -> Settings:

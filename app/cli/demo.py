@@ -48,7 +48,9 @@ def demo(port: int, demo_dir: Path, serve: bool) -> None:
         policy_engine="embedded",
         launcher="local",
     )
-    serving_settings = settings.with_overrides(scheduler_in_web=True)
+    # Served over plain HTTP on loopback (nothing leaves the machine), where not every
+    # browser keeps a Secure cookie.
+    serving_settings = settings.with_overrides(scheduler_in_web=True, secure_cookies=False)
     click.echo(f"migrating {settings.database_url}")
     upgrade(settings.database_url)
     application = create_app(settings)

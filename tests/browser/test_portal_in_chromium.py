@@ -75,4 +75,7 @@ def test_login_never_sends_the_browser_to_another_site(portal: Portal, browser: 
     page.wait_for_load_state()
     assert elsewhere == [] and page.url == f"{portal.base}/"
     assert page.locator("h1").inner_text() == "Dashboard"
+    # Chromium keeps the Secure session cookie of a loopback origin served over HTTP.
+    (session,) = [cookie for cookie in context.cookies() if cookie["name"] == "session"]
+    assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
     context.close()

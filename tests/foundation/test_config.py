@@ -31,6 +31,25 @@ def test_environment_overrides_defaults() -> None:
     assert settings.opa_url == "http://127.0.0.1:8181" and settings.policy_timeout_s == 1.5
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"), [(None, True), ("", True), ("0", False), ("off", False), (" TRUE ", True)]
+)
+def test_switches_read_one_and_zero_and_their_words(text: str | None, expected: bool) -> None:
+    env = {"GATEHOUSE_SECRET_KEY": "k" * 32}
+    if text is not None:
+        env |= {"GATEHOUSE_SECURE_COOKIES": text, "GATEHOUSE_SCHEDULER_IN_WEB": text}
+    settings = settings_from_environment(env)
+    assert settings.secure_cookies is expected
+    assert settings.scheduler_in_web is (expected if text else False)
+
+
+def test_a_switch_that_is_neither_on_nor_off_stops_the_start() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"GATEHOUSE_SECURE_COOKIES must be 1 or 0; it is 'sure'"
+    ):
+        settings_from_environment({"GATEHOUSE_SECRET_KEY": "k", "GATEHOUSE_SECURE_COOKIES": "sure"})
+
+
 def test_the_secret_key_and_signing_passphrase_are_never_shown() -> None:
     settings = settings_from_environment(
         {"GATEHOUSE_SECRET_KEY": "session-signing-key-0123456789abcdef"}

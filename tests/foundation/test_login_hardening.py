@@ -18,6 +18,25 @@ def _log_in(app: Flask, username: str, password: str) -> Any:
     return app.test_client().post("/login", data={"username": username, "password": password})
 
 
+def test_the_session_cookie_is_secure_unless_turned_off(
+    app: Flask, settings: Any, make_actor: Any
+) -> None:
+    """Sent over HTTPS only by default; ``GATEHOUSE_SECURE_COOKIES=0`` (a plain-HTTP trial,
+    the loopback demo) keeps the other protections."""
+    from app import create_app
+
+    actor = make_actor("auditor")
+    secure = _log_in(app, actor.username, TEST_PASSWORD).headers["Set-Cookie"]
+    plain_app = create_app(settings.with_overrides(secure_cookies=False))
+    plain = _log_in(plain_app, actor.username, TEST_PASSWORD).headers["Set-Cookie"]
+    attributes = [
+        {part.strip().lower() for part in cookie.split(";")} for cookie in (secure, plain)
+    ]
+    assert "secure" in attributes[0] and "secure" not in attributes[1]
+    for cookie in attributes:
+        assert {"httponly", "samesite=lax"} <= cookie
+
+
 def test_unknown_and_known_usernames_are_refused_alike(app: Flask, make_actor: Any) -> None:
     actor = make_actor("auditor")
     known = _log_in(app, actor.username, "wrong password!")
