@@ -12,6 +12,12 @@ database that already holds rows, loads the rows at the backup's schema revision
 migrates to the current one, copies the files, and then verifies what an auditor would
 rely on: the ledger's hash chain, every stored checkpoint (signature, chain and Merkle
 root), and every stored report (its file's digest and signature).
+
+Sound signatures only prove that a backup agrees with itself: whoever rewrites one can
+re-chain the ledger and sign new checkpoints and reports with a certificate of their
+own. So each signer must also be the installed signing identity (or chain to
+``GATEHOUSE_SIGNING_TRUST_ROOTS``); with no identity installed the restore cannot tell,
+and says so as a problem.
 """
 
 from __future__ import annotations
@@ -26,19 +32,21 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from asn1crypto.x509 import Certificate
 from sqlmodel import Session, SQLModel, select
 
 import app.models.tables  # noqa: F401  (registers every table on the metadata)
 from app.config import Settings
 from app.db import build_engine
-from app.errors import BackupError, RestoreTargetError
+from app.errors import BackupError, GatehouseError, RestoreTargetError
 from app.ledger.checkpoints import CheckpointFile, verify_against_checkpoint
 from app.ledger.progress import verify_fully
 from app.migrations import current_revision, upgrade
 from app.models.base import utc_now
 from app.models.evidence import Report
 from app.models.ledger import LedgerCheckpoint
-from app.reports.verification import verify_pdf
+from app.reports.signing_setup import configured_trust_roots, signing_identity
+from app.reports.verification import TrustStatus, verify_pdf
 from app.storage import INCOMING_PREFIX, STAGED_PREFIX
 
 __all__ = ["BACKUP_FORMAT", "RestoreReport", "create_backup", "restore_backup"]
@@ -235,27 +243,65 @@ def _advance_sequences(connection: sa.Connection, table: sa.Table) -> None:
             )
 
 
+def _signers_trusted(settings: Settings, report: RestoreReport) -> tuple[Certificate, ...]:
+    """What every restored signature must chain to: the installed signing identity and the
+    configured roots. None installed (or unreadable): nothing can be trusted, said once."""
+    identity = settings.signing_identity_path
+    if not identity.is_file():
+        report.problems.append(
+            f"signers not checked: no signing identity is installed at {identity}; install "
+            "the backup's before restoring, so that a checkpoint or report signed by anyone "
+            "else is found"
+        )
+        return ()
+    try:
+        return (signing_identity(settings).trust_anchor, *configured_trust_roots(settings))
+    except GatehouseError as error:
+        report.problems.append(f"signers not checked: {error}")
+        return ()
+
+
+def _signer_problem(
+    trust: TrustStatus, fingerprint: str | None, roots: tuple[Certificate, ...]
+) -> str:
+    """Why a sound signature is still not this installation's, or '' when it is."""
+    if trust is TrustStatus.TRUSTED or not roots:
+        return ""
+    return (
+        f"signed by certificate {fingerprint or 'unknown'}, which is neither the installed "
+        "signing identity nor under GATEHOUSE_SIGNING_TRUST_ROOTS"
+    )
+
+
 def _verify(session: Session, settings: Settings, report: RestoreReport) -> None:
     _state, outcome = verify_fully(session=session)
     report.ledger_events = outcome.events_checked
     if outcome.broken is not None:
         report.problems.append(f"ledger: {outcome.broken}")
+    roots = _signers_trusted(settings, report)
     for row in session.exec(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).all():  # type: ignore[arg-type]
-        check = verify_against_checkpoint(session=session, checkpoint=CheckpointFile.from_row(row))
-        if check.holds:
+        check = verify_against_checkpoint(
+            session=session, checkpoint=CheckpointFile.from_row(row), trust_roots=roots
+        )
+        signer = _signer_problem(
+            check.signature.trust, check.signature.signer_fingerprint_sha256, roots
+        )
+        if check.holds and not signer:
             report.checkpoints_held += 1
         else:
-            report.problems += [f"checkpoint {row.id}: {p}" for p in check.problems]
+            report.problems += [f"checkpoint {row.id}: {p}" for p in (*check.problems, signer) if p]
     for stored in session.exec(select(Report).order_by(Report.id)).all():  # type: ignore[arg-type]
         path = settings.storage_dir / stored.storage_path
         if not path.is_file():
             report.problems.append(f"report {stored.id}: {stored.storage_path} is missing")
             continue
-        result = verify_pdf(path.read_bytes(), expected_sha256=stored.pdf_sha256)
-        if result.intact:
+        result = verify_pdf(path.read_bytes(), expected_sha256=stored.pdf_sha256, trust_roots=roots)
+        signers = {s.signer_fingerprint_sha256 for s in result.signatures}
+        signer = _signer_problem(result.trust, ", ".join(sorted(map(str, signers))), roots)
+        if result.intact and not signer:
             report.reports_intact += 1
         else:
-            report.problems += [f"report {stored.id}: {p}" for p in result.problems]
+            report.problems += [f"report {stored.id}: {p}" for p in (*result.problems, signer) if p]
 
 
 def restore_backup(*, settings: Settings, source: Path) -> RestoreReport:

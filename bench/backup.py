@@ -173,6 +173,8 @@ def main() -> None:
                 lambda: baseline_restore(work / "copy", urls["baseline"], work / "copy-storage")
             )
             restored = settings_for_tests(work / "restored", urls["restored"])
+            # As the restore docs ask: the signing identity is installed before a restore.
+            shutil.copytree(work / "source" / "signing", work / "restored" / "signing")
             reports: list[RestoreReport] = []
             restore_s = _timed(
                 lambda: reports.append(restore_backup(settings=restored, source=work / "backup"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from app.db import session_scope
 from app.migrations import current_revision
 from app.models.datasets import DatasetVersion
 from app.registry.records import count_records
+from app.reports.identity import ensure_self_signed_identity
 from tests.approvals.conftest import build_registry
 from tests.conftest import _admin_execute, _with_database, postgres_admin_url
 
@@ -50,8 +52,20 @@ def empty_database(backend: str, tmp_path: Path) -> Iterator[Any]:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _instance(tmp_path: Path, url: str) -> Flask:
+def _instance(tmp_path: Path, url: str, identity_from: Path | None = None) -> Flask:
+    """An instance under ``tmp_path``; with ``identity_from``, that installation's signing
+    identity (and its passphrase file) installed first, as the restore docs ask."""
+    if identity_from is not None:
+        shutil.copytree(identity_from / "signing", tmp_path / "signing")
     return create_app(settings_for_tests(tmp_path, url))
+
+
+def _backed_up(app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path) -> Path:
+    _populate(app, engine, make_actor, tmp_path)
+    destination = tmp_path / "backup"
+    backed_up = app.test_cli_runner().invoke(cli, ["backup", str(destination)])
+    assert backed_up.exit_code == 0, backed_up.output
+    return destination
 
 
 def _populate(app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path) -> None:
@@ -80,19 +94,17 @@ def _populate(app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path) ->
 def test_backup_restores_and_verifies(
     app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path, empty_database: Any
 ) -> None:
-    _populate(app, engine, make_actor, tmp_path)
-    destination = tmp_path / "backup"
-    backed_up = app.test_cli_runner().invoke(cli, ["backup", str(destination)])
-    assert backed_up.exit_code == 0, backed_up.output
+    destination = _backed_up(app, engine, make_actor, tmp_path)
     manifest = json.loads((destination / "manifest.json").read_text())
     assert manifest["signing_identity"]["sha256"] is not None
     assert not any("identity.p12" in item["path"] for item in manifest["files"])
     assert any(item["path"].startswith("storage/reports/") for item in manifest["files"])
 
-    restored_app = _instance(tmp_path / "restored", empty_database())
+    restored_app = _instance(tmp_path / "restored", empty_database(), identity_from=tmp_path)
     restored = restored_app.test_cli_runner().invoke(cli, ["restore", str(destination)])
     assert restored.exit_code == 0, restored.output
     assert "checkpoints holding: 1; reports intact: 1" in restored.output
+    assert "the same signing identity file as the backup's" in restored.output
     assert "problem" not in restored.output
     restored_engine = restored_app.extensions["gatehouse.engine"]
     assert current_revision(restored_engine) == current_revision(engine)
@@ -112,6 +124,37 @@ def test_backup_restores_and_verifies(
     with session_scope(restored_engine) as session:
         build_registry(session, name="after-restore")
     restored_app.extensions["gatehouse.engine"].dispose()
+
+
+def test_restore_finds_signatures_that_are_not_the_installations(
+    app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path, empty_database: Any
+) -> None:
+    """A rewritten backup can hold a re-chained ledger and checkpoints and reports signed
+    soundly by someone else's certificate. Restored under another signing identity, the
+    backup's own signatures stand for such a forgery: every one is named, and the restore
+    fails; with no identity installed it says it could not check them."""
+    destination = _backed_up(app, engine, make_actor, tmp_path)
+    other = tmp_path / "other"
+    stranger = ensure_self_signed_identity(other / "signing" / "identity.p12", organisation="X")
+    ours = ensure_self_signed_identity(tmp_path / "signing" / "identity.p12", organisation="X")
+    forged = _instance(tmp_path / "forged", empty_database(), identity_from=other)
+    restored = forged.test_cli_runner().invoke(cli, ["restore", str(destination)])
+    assert restored.exit_code == 1, restored.output
+    problems = [line for line in restored.output.splitlines() if "problem:" in line]
+    assert len(problems) == 2, restored.output
+    assert problems[0].startswith("  problem: checkpoint 1: signed by certificate ")
+    assert problems[1].startswith("  problem: report 1: signed by certificate ")
+    assert all("neither the installed signing identity" in line for line in problems)
+    assert all(ours.fingerprint_sha256 in line for line in problems)
+    assert all(stranger.fingerprint_sha256 not in line for line in problems)
+    assert "checkpoints holding: 0; reports intact: 0" in restored.output
+    forged.extensions["gatehouse.engine"].dispose()
+
+    bare = _instance(tmp_path / "bare", empty_database())
+    unchecked = bare.test_cli_runner().invoke(cli, ["restore", str(destination)])
+    assert unchecked.exit_code == 1
+    assert "signers not checked: no signing identity is installed" in unchecked.output
+    bare.extensions["gatehouse.engine"].dispose()
 
 
 def test_restore_refuses_an_altered_backup_or_a_used_database(
