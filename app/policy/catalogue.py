@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -118,6 +119,17 @@ def _iso_date(value: object, field: str) -> str:
         raise PolicyBundleError(f"custom.{field} is not an ISO date: {value!r}") from error
 
 
+def _web_address(value: object) -> str:
+    """A citation's address: an absolute http(s) URL, or an error. The portal and the
+    reports make it a link, where another scheme (``javascript:``, ``file:``) must never
+    reach a reader."""
+    address = str(value)
+    parsed = urlparse(address)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        raise PolicyBundleError(f"related_resources[0].ref is not an http(s) address: {address!r}")
+    return address
+
+
 def _legacy(custom: dict[str, Any]) -> dict[str, str] | None:
     legacy = custom.get("legacy_citation")
     if legacy is None:
@@ -141,7 +153,7 @@ def _control(annotation: dict[str, Any], package: str, path: str) -> Control:
         description=" ".join(str(annotation.get("description", "")).split()),
         regulation=str(custom["regulation"]),
         citation=str(resource["description"]),
-        citation_url=str(resource["ref"]),
+        citation_url=_web_address(resource["ref"]),
         severity=str(custom["severity"]),
         remediation=" ".join(str(custom["remediation"]).split()),
         package=package,

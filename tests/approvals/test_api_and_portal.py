@@ -52,7 +52,8 @@ def test_promotion_through_api_and_portal(
     assert inbox.status_code == 200 and f"request {request_id}" in inbox.text
     page = portal.get(f"/approvals/{request_id}")
     assert page.status_code == 200
-    assert "COMMON-APPROVALS" in page.text and "Gatehouse approval policy" in page.text
+    assert "COMMON-APPROVALS" in page.text
+    assert 'rel="noopener noreferrer">Gatehouse approval policy</a>' in page.text
     assert 'name="csrf_token"' in page.text or "csrf" in page.text.lower()
     done = portal.post(
         f"/approvals/{request_id}/vote",

@@ -178,6 +178,24 @@ def test_a_control_without_review_date_or_with_a_bad_date_is_refused(tmp_path: P
         load_catalogue(policy_dir=copy)
 
 
+@pytest.mark.parametrize(
+    "address", ["javascript:alert(document.cookie)", "file:///etc/passwd", "eur-lex.europa.eu"]
+)
+def test_a_citation_that_is_no_web_address_is_refused(tmp_path: Path, address: str) -> None:
+    """The portal and the reports make every citation a link."""
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, copy)
+    dpia = copy / "gdpr" / "dpia" / "dpia.rego"
+    dpia.write_text(
+        dpia.read_text().replace(
+            "#   - ref: https://eur-lex.europa.eu/eli/reg/2016/679/oj#d1e3265-1-1",
+            f"#   - ref: {address}",
+        )
+    )
+    with pytest.raises(PolicyBundleError, match=r"gdpr/dpia/dpia\.rego: related_resources"):
+        load_catalogue(policy_dir=copy)
+
+
 def test_no_control_cites_a_rescinded_document_as_current() -> None:
     rescinded = ("SR 11-7", "sr1107", "OCC 2011-12", "2011-12")
     for control in load_catalogue(policy_dir=POLICY_DIR):
