@@ -53,7 +53,7 @@ def test_promotion_through_api_and_portal(
     page = portal.get(f"/approvals/{request_id}")
     assert page.status_code == 200
     assert "COMMON-APPROVALS" in page.text
-    assert 'rel="noopener noreferrer">Gatehouse approval policy</a>' in page.text
+    assert 'rel="noopener noreferrer">Gatehouse approval policy (separation of duties' in page.text
     assert 'name="csrf_token"' in page.text or "csrf" in page.text.lower()
     done = portal.post(
         f"/approvals/{request_id}/vote",
