@@ -3,11 +3,15 @@
 A backup is a directory: ``database/<table>.jsonl`` (every row of every Gatehouse table,
 read in one transaction, the same format for SQLite and PostgreSQL, so a backup of one
 restores into the other), ``storage/`` (the stored datasets, reports and run logs), and
-``manifest.json`` naming the schema revision and the SHA-256 and size of every file.
+``manifest.json`` naming the schema revision and the SHA-256 and size of every file, and
+``manifest.json.sig``, the manifest's detached signature by the installation's signing
+identity (so no file can be changed and the manifest made to agree without its key).
 The signing identity is only referenced (its path and the SHA-256 of the file): the key
 stays where the organisation keeps its secrets.
 
-A restore checks every file against the manifest before it writes anything, refuses a
+A restore checks the manifest's signature and every file against the manifest before it
+writes anything (a backup without a signature is restored, and said to be unvouched
+for), refuses a
 database that already holds rows, loads the rows at the backup's schema revision,
 migrates to the current one, copies the files, and then verifies what an auditor would
 rely on: the ledger's hash chain, every stored checkpoint (signature, chain and Merkle
@@ -41,6 +45,7 @@ from app.db import build_engine
 from app.errors import BackupError, GatehouseError, RestoreTargetError
 from app.ledger.checkpoints import CheckpointFile, verify_against_checkpoint
 from app.ledger.progress import verify_fully
+from app.ledger.signatures import sign_statement, verify_statement
 from app.migrations import current_revision, upgrade
 from app.models.base import utc_now
 from app.models.evidence import Report
@@ -53,6 +58,7 @@ __all__ = ["BACKUP_FORMAT", "RestoreReport", "create_backup", "restore_backup"]
 
 BACKUP_FORMAT = "gatehouse-backup/1"
 _MANIFEST = "manifest.json"
+_MANIFEST_SIGNATURE = "manifest.json.sig"
 _CHUNK = 1024 * 1024
 _BATCH = 500
 
@@ -133,6 +139,8 @@ def create_backup(*, settings: Settings, destination: Path) -> dict[str, Any]:
         target = destination / "storage" / path.relative_to(settings.storage_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
+    # Loaded (or, for the embedded default, generated) first, so the manifest names it.
+    signer = signing_identity(settings)
     identity = settings.signing_identity_path
     manifest = {
         "format": BACKUP_FORMAT,
@@ -156,7 +164,10 @@ def create_backup(*, settings: Settings, destination: Path) -> dict[str, Any]:
             if path.is_file()
         ],
     }
-    (destination / _MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    text = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    (destination / _MANIFEST).write_bytes(text)
+    signature = sign_statement(text, identity=signer, tsa_url=settings.tsa_url)
+    (destination / _MANIFEST_SIGNATURE).write_text(signature + "\n")
     return manifest
 
 
@@ -172,7 +183,7 @@ def _checked_manifest(source: Path) -> dict[str, Any]:
     present = {
         p.relative_to(source).as_posix()
         for p in source.rglob("*")
-        if p.is_file() and p.name != _MANIFEST
+        if p.is_file() and p.relative_to(source).as_posix() not in (_MANIFEST, _MANIFEST_SIGNATURE)
     }
     if present != set(listed):
         extra = sorted(present - set(listed))
@@ -261,6 +272,34 @@ def _signers_trusted(settings: Settings, report: RestoreReport) -> tuple[Certifi
         return ()
 
 
+def _check_manifest_signature(
+    source: Path, roots: tuple[Certificate, ...], report: RestoreReport
+) -> None:
+    """Refuse a manifest whose signature does not hold or is someone else's; a backup
+    without one is restored, and the report says nothing vouches for it."""
+    path = source / _MANIFEST_SIGNATURE
+    if not path.is_file():
+        report.problems.append(
+            f"the manifest is not signed ({_MANIFEST_SIGNATURE} is missing: a backup made "
+            "before backups were signed, or one whose signature was removed), so nothing "
+            "shows its rows and files were not changed offline"
+        )
+        return
+    try:
+        signature = verify_statement(
+            (source / _MANIFEST).read_bytes(), path.read_text().strip(), trust_roots=roots
+        )
+    except GatehouseError as error:
+        raise BackupError(f"{_MANIFEST_SIGNATURE} cannot be read: {error}") from None
+    if not signature.sound:
+        raise BackupError(
+            f"the manifest's signature does not hold: {'; '.join(signature.problems)}"
+        )
+    signer = _signer_problem(signature.trust, signature.signer_fingerprint_sha256, roots)
+    if signer:
+        raise BackupError(f"the manifest is {signer}; nothing was restored")
+
+
 def _signer_problem(
     trust: TrustStatus, fingerprint: str | None, roots: tuple[Certificate, ...]
 ) -> str:
@@ -273,12 +312,13 @@ def _signer_problem(
     )
 
 
-def _verify(session: Session, settings: Settings, report: RestoreReport) -> None:
+def _verify(
+    session: Session, settings: Settings, report: RestoreReport, roots: tuple[Certificate, ...]
+) -> None:
     _state, outcome = verify_fully(session=session)
     report.ledger_events = outcome.events_checked
     if outcome.broken is not None:
         report.problems.append(f"ledger: {outcome.broken}")
-    roots = _signers_trusted(settings, report)
     for row in session.exec(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).all():  # type: ignore[arg-type]
         check = verify_against_checkpoint(
             session=session, checkpoint=CheckpointFile.from_row(row), trust_roots=roots
@@ -308,6 +348,8 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreReport:
     """Restore the backup in ``source`` into the (empty) configured database and storage."""
     manifest = _checked_manifest(source)
     report = RestoreReport()
+    roots = _signers_trusted(settings, report)
+    _check_manifest_signature(source, roots, report)
     storage = [item["path"] for item in manifest["files"] if item["path"].startswith("storage/")]
     for name in storage:
         target = settings.storage_dir / name.removeprefix("storage/")
@@ -350,7 +392,7 @@ def restore_backup(*, settings: Settings, source: Path) -> RestoreReport:
             else f"not the backup's ({reference['path']}): install it to sign as before"
         )
         with Session(engine) as session:
-            _verify(session, settings, report)
+            _verify(session, settings, report, roots)
             session.commit()  # the ledger verification is recorded like any other
     finally:
         engine.dispose()

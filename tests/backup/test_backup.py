@@ -8,6 +8,7 @@ its report, and hands out new ids after the restored ones.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -24,6 +25,7 @@ from app import create_app
 from app.cli import cli
 from app.config import settings_for_tests
 from app.db import session_scope
+from app.ledger.signatures import sign_statement
 from app.migrations import current_revision
 from app.models.datasets import DatasetVersion
 from app.registry.records import count_records
@@ -126,18 +128,71 @@ def test_backup_restores_and_verifies(
     restored_app.extensions["gatehouse.engine"].dispose()
 
 
+def _sign_manifest(destination: Path, identity: Any) -> None:
+    """Sign the backup's manifest again, with ``identity``, as a forger with that key would."""
+    text = (destination / "manifest.json").read_bytes()
+    (destination / "manifest.json.sig").write_text(sign_statement(text, identity=identity) + "\n")
+
+
+def _change_a_row(destination: Path) -> None:
+    """Change a dataset's owner in the backup and make the manifest agree, as someone
+    without the signing key can."""
+    table = destination / "database" / "dataset.jsonl"
+    table.write_text(table.read_text().replace('"owner": "', '"owner": "mallory-', 1))
+    manifest = json.loads((destination / "manifest.json").read_text())
+    for item in manifest["files"]:
+        if item["path"] == "database/dataset.jsonl":
+            item["sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
+            item["bytes"] = table.stat().st_size
+    (destination / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def test_restore_refuses_a_manifest_that_is_not_the_installations(
+    app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path, empty_database: Any
+) -> None:
+    """A row changed offline with the manifest made to agree: the signature no longer holds.
+    Signed again by a stranger's key: the signer is not the installed identity. Either way
+    nothing is written. With the signature removed, the backup is restored and flagged."""
+    destination = _backed_up(app, engine, make_actor, tmp_path)
+    assert (destination / "manifest.json.sig").is_file()
+    _change_a_row(destination)
+    stranger = ensure_self_signed_identity(tmp_path / "x" / "identity.p12", organisation="X")
+    target = _instance(tmp_path / "target", empty_database(), identity_from=tmp_path)
+    runner = target.test_cli_runner()
+    for forged, refusal in [
+        (lambda: None, "the manifest's signature does not hold: the statement was altered"),
+        (
+            lambda: _sign_manifest(destination, stranger),
+            f"the manifest is signed by certificate {stranger.fingerprint_sha256}",
+        ),
+    ]:
+        forged()
+        refused = runner.invoke(cli, ["restore", str(destination)])
+        assert refused.exit_code == 1 and refusal in refused.output, refused.output
+        assert refused.output.count("\n") == 1
+        assert current_revision(target.extensions["gatehouse.engine"]) is None
+        assert not (tmp_path / "target" / "storage").exists()
+    (destination / "manifest.json.sig").unlink()
+    unsigned = runner.invoke(cli, ["restore", str(destination)])
+    assert unsigned.exit_code == 1
+    assert "problem: the manifest is not signed (manifest.json.sig is missing" in unsigned.output
+    assert "checkpoints holding: 1; reports intact: 1" in unsigned.output
+    target.extensions["gatehouse.engine"].dispose()
+
+
 def test_restore_finds_signatures_that_are_not_the_installations(
     app: Flask, engine: sa.Engine, make_actor: Any, tmp_path: Path, empty_database: Any
 ) -> None:
-    """A rewritten backup can hold a re-chained ledger and checkpoints and reports signed
-    soundly by someone else's certificate. Restored under another signing identity, the
-    backup's own signatures stand for such a forgery: every one is named, and the restore
-    fails; with no identity installed it says it could not check them."""
+    """Past the manifest, each checkpoint and report is checked for its own signer: here
+    the manifest is signed by the installed identity and everything else by the backup's
+    (another) one, which stands for checkpoints and reports a forger signed. Every one is
+    named and the restore fails; with no identity installed it says it could not check."""
     destination = _backed_up(app, engine, make_actor, tmp_path)
-    other = tmp_path / "other"
-    stranger = ensure_self_signed_identity(other / "signing" / "identity.p12", organisation="X")
+    installed = tmp_path / "installed"
+    stranger = ensure_self_signed_identity(installed / "signing" / "identity.p12", organisation="X")
     ours = ensure_self_signed_identity(tmp_path / "signing" / "identity.p12", organisation="X")
-    forged = _instance(tmp_path / "forged", empty_database(), identity_from=other)
+    _sign_manifest(destination, stranger)
+    forged = _instance(tmp_path / "forged", empty_database(), identity_from=installed)
     restored = forged.test_cli_runner().invoke(cli, ["restore", str(destination)])
     assert restored.exit_code == 1, restored.output
     problems = [line for line in restored.output.splitlines() if "problem:" in line]
@@ -146,7 +201,6 @@ def test_restore_finds_signatures_that_are_not_the_installations(
     assert problems[1].startswith("  problem: report 1: signed by certificate ")
     assert all("neither the installed signing identity" in line for line in problems)
     assert all(ours.fingerprint_sha256 in line for line in problems)
-    assert all(stranger.fingerprint_sha256 not in line for line in problems)
     assert "checkpoints holding: 0; reports intact: 0" in restored.output
     forged.extensions["gatehouse.engine"].dispose()
 
