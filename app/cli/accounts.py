@@ -37,13 +37,7 @@ def user_create(
     from app.auth.accounts import create_user
     from app.db import unit_of_work
 
-    password: str | None = None
-    if not no_password:
-        password = (
-            sys.stdin.readline().rstrip("\n")
-            if password_stdin
-            else click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        )
+    password = None if no_password else _password(password_stdin)
     with unit_of_work() as session:
         create_user(
             session=session,
@@ -55,6 +49,89 @@ def user_create(
             actor="cli",
         )
     click.echo(f"created user {username} with role(s) {', '.join(sorted(set(roles)))}")
+
+
+def _password(password_stdin: bool) -> str:
+    """A password from standard input (one line), or asked for twice without echo."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_group.command("list")
+@with_app_context
+def user_list() -> None:
+    """Every account: username, state and roles."""
+    from sqlmodel import select
+
+    from app.auth.accounts import roles_of
+    from app.db import read_only_unit_of_work
+    from app.models.users import User
+
+    with read_only_unit_of_work() as session:
+        for user in session.exec(select(User).order_by(User.username)).all():
+            state = "active" if user.is_active else "deactivated"
+            roles = ", ".join(sorted(roles_of(session=session, user=user))) or "(none)"
+            click.echo(f"{user.username:<24} {state:<12} {roles}")
+
+
+@user_group.command("deactivate")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why (ledgered), e.g. 'left the company'.")
+@with_app_context
+def user_deactivate(username: str, reason: str) -> None:
+    """Stop USERNAME logging in or using any token, ending their sessions now."""
+    from app.auth.account_changes import deactivate_user
+    from app.db import unit_of_work
+
+    with unit_of_work() as session:
+        deactivate_user(session=session, username=username, reason=reason, actor="cli")
+    click.echo(f"{username} deactivated: sessions ended, tokens refused")
+
+
+@user_group.command("reactivate")
+@click.argument("username")
+@with_app_context
+def user_reactivate(username: str) -> None:
+    """Let a deactivated USERNAME log in and use its unexpired tokens again."""
+    from app.auth.account_changes import reactivate_user
+    from app.db import unit_of_work
+
+    with unit_of_work() as session:
+        reactivate_user(session=session, username=username, actor="cli")
+    click.echo(f"{username} reactivated")
+
+
+@user_group.command("roles")
+@click.argument("username")
+@click.option("--grant", multiple=True, help="A role to grant (repeatable).")
+@click.option("--revoke", multiple=True, help="A role to revoke (repeatable).")
+@with_app_context
+def user_roles(username: str, grant: tuple[str, ...], revoke: tuple[str, ...]) -> None:
+    """Grant or revoke roles of USERNAME (a revocation ends their sessions)."""
+    from app.auth.account_changes import change_roles
+    from app.db import unit_of_work
+
+    with unit_of_work() as session:
+        held = change_roles(
+            session=session, username=username, grant=grant, revoke=revoke, actor="cli"
+        )
+    click.echo(f"{username} holds {', '.join(sorted(held))}")
+
+
+@user_group.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_app_context
+def user_password(username: str, password_stdin: bool) -> None:
+    """Reset USERNAME's password, lifting a lockout and ending their sessions."""
+    from app.auth.account_changes import reset_password
+    from app.db import unit_of_work
+
+    password = _password(password_stdin)
+    with unit_of_work() as session:
+        reset_password(session=session, username=username, password=password, actor="cli")
+    click.echo(f"{username}'s password was reset; their sessions ended")
 
 
 @click.group("token")
