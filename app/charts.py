@@ -30,6 +30,7 @@ from typing import Any, TypedDict, Unpack
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from app.errors import ValidationError
 
@@ -275,8 +276,12 @@ def _finish_axes(
     horizontal: bool,
     axis_label: str | None,
     legend: bool,
+    whole_numbers: bool = False,
 ) -> None:
-    """Ticks, title, axis label and legend shared by every chart kind."""
+    """Ticks, title, axis label and legend shared by every chart kind; ``whole_numbers``
+    puts the value axis's ticks on integers only (a count of 2 has no 0.25 step)."""
+    if whole_numbers:
+        (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
     positions = range(len(labels))
     if horizontal:
         axes.set_yticks(list(positions), labels=list(labels))
@@ -312,6 +317,7 @@ class BarStyle(TypedDict, total=False):
     value_format: str
     axis_label: str | None
     size: tuple[float, float] | None
+    whole_numbers: bool
 
 
 def _bar_chart(
@@ -326,6 +332,7 @@ def _bar_chart(
     value_format: str = "{:.2f}",
     axis_label: str | None = None,
     size: tuple[float, float] | None = None,
+    whole_numbers: bool = False,
 ) -> str:
     """Bars per label for each ``(name, values, intervals)`` series: one full-width bar per
     label, or (``grouped``) the series side by side with a legend entry each."""
@@ -368,6 +375,7 @@ def _bar_chart(
             horizontal=horizontal,
             axis_label=axis_label,
             legend=grouped or threshold is not None,
+            whole_numbers=whole_numbers,
         )
         reference = None
         if threshold is not None:
@@ -440,7 +448,8 @@ def stacked_bar_chart_svg(
     axis_label: str | None = None,
     size: tuple[float, float] | None = None,
 ) -> str:
-    """Parts of a whole per label, e.g. findings by severity per dataset.
+    """Counts of parts of a whole per label, e.g. findings by severity per dataset (the
+    value axis ticks whole numbers).
 
     ``series`` maps each part (legend entry) to one non-negative value per label; the
     total is printed at the end of each bar. ``nan`` counts as zero in the stack.
@@ -471,7 +480,13 @@ def stacked_bar_chart_svg(
             upright=not horizontal,
         )
         _finish_axes(
-            axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
+            axes,
+            labels,
+            title=title,
+            horizontal=horizontal,
+            axis_label=axis_label,
+            legend=True,
+            whole_numbers=True,
         )
         stacks = [(name, values, None) for name, values in series.items()]
         alt = _alt_text(title, labels, [("total", base, None), *stacks], value_format=value_format)
@@ -489,6 +504,7 @@ def count_chart_svg(title: str, counts: tuple[tuple[str, int], ...]) -> str:
         title=title,
         value_format="{:.0f}",
         horizontal=True,
+        whole_numbers=True,
     )
 
 

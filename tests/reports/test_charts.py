@@ -9,7 +9,12 @@ from collections.abc import Callable
 
 import pytest
 
-from app.charts import bar_chart_svg, grouped_bar_chart_svg, stacked_bar_chart_svg
+from app.charts import (
+    bar_chart_svg,
+    count_chart_svg,
+    grouped_bar_chart_svg,
+    stacked_bar_chart_svg,
+)
 from app.errors import ValidationError
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -208,3 +213,20 @@ def test_stacked_totals_never_overlap_even_with_many_bars_and_large_counts() -> 
         totals = [box for box in boxes if len(box[0]) > 1 or box[0] == "0"]
         assert _overlapping(boxes) == []
         assert len(totals) >= bars
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: count_chart_svg("Runs by state", (("draft", 2), ("submitted", 1))),
+        lambda: stacked_bar_chart_svg(
+            ["training_launch"], {"allowed": [1.0], "denied": [2.0]}, title="Gate decisions"
+        ),
+    ],
+)
+def test_counts_are_read_on_whole_number_ticks(draw: Callable[[], str]) -> None:
+    """Two runs in draft once read against ticks 0.00, 0.25, 0.50, ... 2.00."""
+    texts = [match["text"] for match in _TEXT.finditer(draw())]
+    numbers = [text for text in texts if re.fullmatch(r"-?[\d.]+", text)]
+    assert {"0", "1", "2"} <= set(numbers), texts
+    assert not [text for text in numbers if "." in text], texts
