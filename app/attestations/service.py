@@ -143,6 +143,7 @@ def attest(
     stored_value = parse_value(fact, spec, value)
     _check_inputs(evidence_ref, evidence_sha256, justification, expires_at, now)
     refuse_direct_identifiers(field="justification", text=justification)
+    refuse_direct_identifiers(field="evidence_ref", text=evidence_ref)
     user = session.exec(select(User).where(User.username == actor)).first()
     if user is None or spec.owner not in roles_of(session=session, user=user):
         raise AttestationRefusedError(

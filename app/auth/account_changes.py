@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.auth.accounts import hash_password, roles_of
 from app.errors import NotFoundError, ValidationError
 from app.ledger import append_record_event
+from app.ledger.free_text import refuse_direct_identifiers
 from app.models.users import Role, RoleName, User, UserRole
 from app.registry.records import update_record
 
@@ -51,6 +52,7 @@ def deactivate_user(*, session: Session, username: str, reason: str, actor: str)
     """Stop ``username`` from logging in or using any token, ending their sessions now."""
     if not reason.strip():
         raise ValidationError("say why the account is deactivated (--reason)")
+    refuse_direct_identifiers(field="reason", text=reason)
     user = _user_named(session, username)
     if not user.is_active:
         raise ValidationError(f"{username} is already deactivated")

@@ -1,7 +1,8 @@
 """Free text that the ledger keeps holds no direct identifier.
 
-A vote's comment, a transition's or a supersession's reason, the answer to a denial, an
-attestation's or a reclassification's justification, an erasure request's reference and
+A vote's comment, a transition's, a supersession's or an account deactivation's reason,
+the answer to a denial, an attestation's evidence reference, an attestation's or a
+reclassification's justification, an erasure request's reference and
 resolution, an incident's title, description and resolution and a decision on a red-team
 finding are written into the hash-chained ledger, which cannot forget: a patient's SSN
 typed there would make a GDPR erasure impossible without breaking the chain. Each service

@@ -124,6 +124,42 @@ def test_the_cli_refuses_with_one_line_and_nothing_stored(
     assert _events(engine) == before
 
 
+def test_an_attestations_evidence_reference_with_an_identifier_is_refused(
+    engine: sa.Engine, registry: Registry, people: dict[str, Any]
+) -> None:
+    """The reference is ledgered with the attestation, like its justification."""
+    before = _events(engine)
+    response = people["risk"].post(
+        "/api/v1/attestations",
+        json={
+            "subject_type": "model_version",
+            "subject_id": registry.model_id,
+            "fact": "risk_tier",
+            "value": "high",
+            "evidence_ref": f"validation memo for patient SSN {SSN}",
+            "justification": "reviewed the validation report",
+        },
+    )
+    _refused(response, "evidence_ref", "social security number", SSN)
+    assert _events(engine) == before
+
+
+def test_a_deactivation_reason_with_an_identifier_is_refused(app: Any, engine: sa.Engine) -> None:
+    runner = app.test_cli_runner()
+    created = runner.invoke(
+        cli, ["user", "create", "vic", "--role", "auditor", "--password-stdin"],
+        input="a long enough password\n",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    before = _events(engine)
+    refused = runner.invoke(
+        cli, ["user", "deactivate", "vic", "--reason", f"left; SSN on file {SSN}"]
+    )
+    assert refused.exit_code == 1 and refused.output.count("\n") == 1
+    assert "social security number" in refused.output and SSN not in refused.output
+    assert _events(engine) == before
+
+
 def test_an_answer_to_a_denial_with_an_identifier_is_refused_in_the_portal(
     app: Any, engine: sa.Engine, registry: Registry, people: dict[str, Any]
 ) -> None:
