@@ -166,6 +166,40 @@ def token_create(username: str, name: str, scopes: tuple[str, ...], days: int) -
     click.echo(issued.secret)
 
 
+@token_group.command("list")
+@click.argument("username", required=False)
+@with_app_context
+def token_list(username: str | None) -> None:
+    """Every token (or USERNAME's): id, holder, name, prefix, scopes and state, to find the
+    one to revoke. The secrets themselves are not stored, so never shown."""
+    from sqlmodel import col, select
+
+    from app.db import read_only_unit_of_work
+    from app.models.base import utc_now
+    from app.models.users import ApiToken, User
+
+    now = utc_now()
+    with read_only_unit_of_work() as session:
+        query = (
+            select(ApiToken, User.username)
+            .join(User, col(User.id) == col(ApiToken.user_id))
+            .order_by(col(ApiToken.id))
+        )
+        if username is not None:
+            query = query.where(User.username == username)
+        for token, holder in session.exec(query).all():
+            if token.revoked_at is not None:
+                state = f"revoked {token.revoked_at:%Y-%m-%d}"
+            elif token.expires_at <= now:
+                state = f"expired {token.expires_at:%Y-%m-%d}"
+            else:
+                state = f"expires {token.expires_at:%Y-%m-%d}"
+            click.echo(
+                f"{token.id:>5} {holder:<20} {token.prefix}… {token.name!r} "
+                f"[{', '.join(token.scopes)}] {state}"
+            )
+
+
 @token_group.command("revoke")
 @click.argument("token_id", type=int)
 @with_app_context

@@ -30,8 +30,14 @@ def test_user_and_token_lifecycle(app: Any) -> None:
         client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {secret}"}).status_code
         == 200
     )
+    listed = runner.invoke(cli, ["token", "list", "carol"])
+    assert listed.exit_code == 0, listed.output
+    (line,) = listed.output.splitlines()
+    assert line.split()[:2] == ["1", "carol"] and "'ci' [read] expires " in line
+    assert secret[:8] in line and secret not in line
     revoked = runner.invoke(cli, ["token", "revoke", "1"])
     assert revoked.exit_code == 0
+    assert "revoked " in runner.invoke(cli, ["token", "list"]).output
     assert (
         client.get("/api/v1/datasets", headers={"Authorization": f"Bearer {secret}"}).status_code
         == 401
