@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import click
 
-from app.cli.base import with_app_context
+from app.cli.base import shell_actor, with_app_context
 
 __all__ = ["token_group", "user_group"]
 
@@ -46,7 +46,7 @@ def user_create(
             roles=list(roles),
             password=password,
             email=email,
-            actor="cli",
+            actor=shell_actor(),
         )
     click.echo(f"created user {username} with role(s) {', '.join(sorted(set(roles)))}")
 
@@ -85,7 +85,7 @@ def user_deactivate(username: str, reason: str) -> None:
     from app.db import unit_of_work
 
     with unit_of_work() as session:
-        deactivate_user(session=session, username=username, reason=reason, actor="cli")
+        deactivate_user(session=session, username=username, reason=reason, actor=shell_actor())
     click.echo(f"{username} deactivated: sessions ended, tokens refused")
 
 
@@ -98,7 +98,7 @@ def user_reactivate(username: str) -> None:
     from app.db import unit_of_work
 
     with unit_of_work() as session:
-        reactivate_user(session=session, username=username, actor="cli")
+        reactivate_user(session=session, username=username, actor=shell_actor())
     click.echo(f"{username} reactivated")
 
 
@@ -114,7 +114,7 @@ def user_roles(username: str, grant: tuple[str, ...], revoke: tuple[str, ...]) -
 
     with unit_of_work() as session:
         held = change_roles(
-            session=session, username=username, grant=grant, revoke=revoke, actor="cli"
+            session=session, username=username, grant=grant, revoke=revoke, actor=shell_actor()
         )
     click.echo(f"{username} holds {', '.join(sorted(held))}")
 
@@ -130,7 +130,7 @@ def user_password(username: str, password_stdin: bool) -> None:
 
     password = _password(password_stdin)
     with unit_of_work() as session:
-        reset_password(session=session, username=username, password=password, actor="cli")
+        reset_password(session=session, username=username, password=password, actor=shell_actor())
     click.echo(f"{username}'s password was reset; their sessions ended")
 
 
@@ -156,7 +156,7 @@ def token_create(username: str, name: str, scopes: tuple[str, ...], days: int) -
             username=username,
             name=name,
             scopes=list(scopes),
-            actor="cli",
+            actor=shell_actor(),
             expires_in=timedelta(days=days),
         )
     click.echo(
@@ -209,5 +209,5 @@ def token_revoke(token_id: int) -> None:
     from app.db import unit_of_work
 
     with unit_of_work() as session:
-        revoke_token(session=session, token_id=token_id, actor="cli")
+        revoke_token(session=session, token_id=token_id, actor=shell_actor())
     click.echo(f"token {token_id} revoked")

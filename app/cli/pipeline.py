@@ -45,6 +45,7 @@ __all__ = [
     "EXIT_TIMEOUT",
     "call_once",
     "promote_command",
+    "read_once",
     "run_group",
 ]
 
@@ -358,6 +359,16 @@ def call_once(
         raise _Finished(EXIT_DONE, done(answer), answer)
 
     _run_door(as_json, action)
+
+
+def read_once(path: str, query: dict[str, Any], show: Callable[[dict[str, Any]], str]) -> None:
+    """One ``GET path`` as a whole command: exit 0 printing ``show(answer)``, 1 printing the
+    problem's detail on a 4xx, 3 when Gatehouse cannot be asked."""
+
+    def action(client: ApiClient, _reporter: _Reporter) -> None:
+        raise _Finished(EXIT_DONE, show(client.get_ok(path, query)))
+
+    _run_door(False, action)
 
 
 _wait_options = [

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import select
 
 from app.attestations.facts import FACTS
@@ -306,27 +307,43 @@ def test_cancelling_a_run_closes_its_pending_request(
         assert closing.actor == ENGINEER
 
 
-def test_cli_attest_refusal_is_one_line(app: Any, registry: Registry) -> None:
-    runner = app.test_cli_runner()
-    args = ["attest", "record", "model_version", str(registry.model_id), "risk_tier", "low"]
-    args += ["--actor", ENGINEER, "--evidence", "x", "--justification", "y"]
-    result = runner.invoke(cli, args)
+def _attest_cli(live_url: str, actor: Any, *args: str) -> Any:
+    """``gatehouse attest ...`` as ``actor``: an HTTP client with the person's own token."""
+    return CliRunner().invoke(
+        cli, ["attest", *args], env={"GATEHOUSE_URL": live_url, "GATEHOUSE_TOKEN": actor.token}
+    )
+
+
+def test_cli_attest_refusal_is_one_line(
+    live_url: str, registry: Registry, people: dict[str, Any]
+) -> None:
+    """The attester is the token's owner: the developer cannot attest by typing another
+    name (the command has no ``--actor`` any more)."""
+    args = ["record", "model_version", str(registry.model_id), "risk_tier", "low"]
+    args += ["--evidence", "x", "--justification", "y"]
+    result = _attest_cli(live_url, people["engineer"], *args)
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "only the model_risk role records it" in lines[0]
-    listed = runner.invoke(cli, ["attest", "list", "model_version", str(registry.model_id)])
+    impersonating = _attest_cli(live_url, people["engineer"], *args, "--actor", FACT_RISK)
+    assert impersonating.exit_code == 2 and "No such option '--actor'" in impersonating.output
+    listed = _attest_cli(
+        live_url, people["engineer"], "list", "model_version", str(registry.model_id)
+    )
     assert listed.exit_code == 0 and "risk_tier" in listed.output and FACT_RISK in listed.output
 
 
-def test_cli_and_portal_read_a_typed_value_alike(app: Any, registry: Registry) -> None:
+def test_cli_and_portal_read_a_typed_value_alike(
+    live_url: str, registry: Registry, people: dict[str, Any]
+) -> None:
     """Blanks around a typed value are dropped at either door (the portal always did)."""
-    runner = app.test_cli_runner()
-    args = ["attest", "record", "model_version", str(registry.model_id), "risk_tier", " medium "]
-    result = runner.invoke(
-        cli, [*args, "--actor", FACT_RISK, "--evidence", "MRM-9", "--justification", "tiering"]
+    args = ["record", "model_version", str(registry.model_id), "risk_tier", " medium "]
+    result = _attest_cli(
+        live_url, people["risk"], *args, "--evidence", "MRM-9", "--justification", "tiering"
     )
     assert result.exit_code == 0, result.output
-    listed = runner.invoke(cli, ["attest", "list", "model_version", str(registry.model_id)])
+    assert f'= "medium" by {people["risk"].username} (model_risk)' in result.output
+    listed = _attest_cli(live_url, people["risk"], "list", "model_version", str(registry.model_id))
     assert '"medium"' in listed.output and '" medium "' not in listed.output
 
 
