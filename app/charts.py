@@ -276,12 +276,8 @@ def _finish_axes(
     horizontal: bool,
     axis_label: str | None,
     legend: bool,
-    whole_numbers: bool = False,
 ) -> None:
-    """Ticks, title, axis label and legend shared by every chart kind; ``whole_numbers``
-    puts the value axis's ticks on integers only (a count of 2 has no 0.25 step)."""
-    if whole_numbers:
-        (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
+    """Ticks, title, axis label and legend shared by every chart kind."""
     positions = range(len(labels))
     if horizontal:
         axes.set_yticks(list(positions), labels=list(labels))
@@ -305,6 +301,11 @@ def _finish_axes(
         # Outside the plot area, so it never hides a bar or a label.
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.margins(x=0.12 if horizontal else 0.04, y=0.04 if horizontal else 0.12)
+
+
+def _whole_number_ticks(axes: Axes, *, horizontal: bool) -> None:
+    """Ticks of the value axis on integers only, for counts (2 runs have no 0.25 step)."""
+    (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
 
 
 class BarStyle(TypedDict, total=False):
@@ -375,8 +376,9 @@ def _bar_chart(
             horizontal=horizontal,
             axis_label=axis_label,
             legend=grouped or threshold is not None,
-            whole_numbers=whole_numbers,
         )
+        if whole_numbers:
+            _whole_number_ticks(axes, horizontal=horizontal)
         reference = None
         if threshold is not None:
             reference = (
@@ -480,14 +482,9 @@ def stacked_bar_chart_svg(
             upright=not horizontal,
         )
         _finish_axes(
-            axes,
-            labels,
-            title=title,
-            horizontal=horizontal,
-            axis_label=axis_label,
-            legend=True,
-            whole_numbers=True,
+            axes, labels, title=title, horizontal=horizontal, axis_label=axis_label, legend=True
         )
+        _whole_number_ticks(axes, horizontal=horizontal)
         stacks = [(name, values, None) for name, values in series.items()]
         alt = _alt_text(title, labels, [("total", base, None), *stacks], value_format=value_format)
         return _to_svg(figure, title=title, alt=alt)
