@@ -13,17 +13,61 @@ the installation except through the database.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.auth.accounts import hash_password, roles_of
 from app.errors import NotFoundError, ValidationError
 from app.ledger import append_record_event
 from app.ledger.free_text import refuse_direct_identifiers
-from app.models.users import Role, RoleName, User, UserRole
+from app.models.base import utc_now
+from app.models.users import ApiToken, Role, RoleName, User, UserRole
 from app.registry.records import update_record
 
-__all__ = ["change_roles", "deactivate_user", "reactivate_user", "reset_password"]
+__all__ = [
+    "AccountSummary",
+    "account_summaries",
+    "change_roles",
+    "deactivate_user",
+    "reactivate_user",
+    "reset_password",
+]
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """One account as the people who manage accounts see it (no secret of it)."""
+
+    username: str
+    display_name: str
+    active: bool
+    roles: frozenset[str]
+    live_tokens: int
+    """Tokens neither revoked nor expired (they stop working while the account is off)."""
+
+
+def account_summaries(*, session: Session, now: datetime | None = None) -> list[AccountSummary]:
+    """Every account, by username, with its roles and how many live tokens it holds."""
+    now = now or utc_now()
+    live = dict(
+        session.exec(
+            select(ApiToken.user_id, func.count())
+            .where(col(ApiToken.revoked_at).is_(None), ApiToken.expires_at > now)
+            .group_by(col(ApiToken.user_id))
+        ).all()
+    )
+    return [
+        AccountSummary(
+            username=user.username,
+            display_name=user.display_name,
+            active=user.is_active,
+            roles=roles_of(session=session, user=user),
+            live_tokens=int(live.get(user.id or 0, 0)),
+        )
+        for user in session.exec(select(User).order_by(col(User.username))).all()
+    ]
 
 
 def _user_named(session: Session, username: str) -> User:

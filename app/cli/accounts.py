@@ -61,18 +61,17 @@ def _password(password_stdin: bool) -> str:
 @user_group.command("list")
 @with_app_context
 def user_list() -> None:
-    """Every account: username, state and roles."""
-    from sqlmodel import select
-
-    from app.auth.accounts import roles_of
+    """Every account: username, state, roles and live tokens."""
+    from app.auth.account_changes import account_summaries
     from app.db import read_only_unit_of_work
-    from app.models.users import User
 
     with read_only_unit_of_work() as session:
-        for user in session.exec(select(User).order_by(User.username)).all():
-            state = "active" if user.is_active else "deactivated"
-            roles = ", ".join(sorted(roles_of(session=session, user=user))) or "(none)"
-            click.echo(f"{user.username:<24} {state:<12} {roles}")
+        for account in account_summaries(session=session):
+            state = "active" if account.active else "deactivated"
+            roles = ", ".join(sorted(account.roles)) or "(none)"
+            click.echo(
+                f"{account.username:<24} {state:<12} {roles}  ({account.live_tokens} live tokens)"
+            )
 
 
 @user_group.command("deactivate")

@@ -7,7 +7,16 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints."""
-    from app.web import approvals, attestations, auth, decisions, registry, runs, stewardship
+    from app.web import (
+        accounts,
+        approvals,
+        attestations,
+        auth,
+        decisions,
+        registry,
+        runs,
+        stewardship,
+    )
     from app.web.audits import bp as audits_bp
     from app.web.bundles import bp as bundles_bp
     from app.web.evidence import bp as evidence_bp
@@ -26,3 +35,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(audits_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(bundles_bp)
+    app.register_blueprint(accounts.bp)

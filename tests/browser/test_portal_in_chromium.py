@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Portal, check_page
+from tests.browser.conftest import Portal, check_page, logged_in, screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -79,3 +79,29 @@ def test_login_never_sends_the_browser_to_another_site(portal: Portal, browser: 
     (session,) = [cookie for cookie in context.cookies() if cookie["name"] == "session"]
     assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
     context.close()
+
+
+def test_an_admin_deactivates_an_account_and_its_session_ends(portal: Portal, browser: Any) -> None:
+    """Offboarding in the browser: the leaver's open page sends them to the login the
+    next time they click, and reactivating lets them back in."""
+    leaver = logged_in(browser, portal, "marcus")
+    admin = logged_in(browser, portal, "ada")
+    admin.click("nav >> text=Accounts")
+    admin.wait_for_selector("h1:has-text('Accounts')")
+    check_page(admin)
+    screenshots(admin, "accounts")
+    row = admin.locator("#account-marcus")
+    row.locator("input[name=reason]").fill("moved to another team")
+    row.locator("button:has-text('Deactivate')").click()
+    admin.wait_for_selector(".flash.ok")
+    assert "marcus deactivated" in admin.locator(".flash.ok").inner_text()
+    assert "deactivated" in admin.locator("#account-marcus").inner_text()
+    leaver.click("nav >> text=Approvals")
+    leaver.wait_for_selector("h1:has-text('Log in')")
+    admin.locator("#account-marcus button:has-text('Reactivate')").click()
+    admin.wait_for_selector(".flash.ok")
+    assert "marcus reactivated" in admin.locator(".flash.ok").inner_text()
+    again = logged_in(browser, portal, "marcus")
+    assert again.locator("h1").inner_text() == "Dashboard"
+    for page in (leaver, admin, again):
+        page.context.close()

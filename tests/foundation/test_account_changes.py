@@ -157,3 +157,35 @@ def test_the_last_active_admin_is_kept(app: Flask) -> None:
     assert demoted.exit_code == 1 and "last active admin" in demoted.output
     assert runner.invoke(cli, ["user", "reactivate", "bob"]).exit_code == 0
     assert runner.invoke(cli, ["user", "deactivate", "ada", "--reason", "moved on"]).exit_code == 0
+
+
+def test_an_admin_offboards_in_the_portal_and_is_told_what_was_refused(
+    app: Flask, engine: sa.Engine
+) -> None:
+    runner = app.test_cli_runner()
+    _create(runner, "ada", "admin")
+    _create(runner, "olga", "compliance_officer")
+    leaver = _portal(app, "olga")
+    admin = _portal(app, "ada")
+    assert leaver.get("/accounts").status_code == 403
+    page = admin.get("/accounts").get_data(as_text=True)
+    assert 'id="account-olga"' in page and "compliance_officer" in page
+    assert 'href="/accounts" aria-current="page">Accounts</a>' in page
+    no_reason = admin.post("/accounts/olga/deactivate", data={"reason": ""})
+    assert no_reason.status_code == 302
+    assert leaver.get("/approvals").status_code == 200  # nothing happened
+    done = admin.post("/accounts/olga/deactivate", data={"reason": "left the team"})
+    assert done.status_code == 302
+    after = admin.get("/accounts").get_data(as_text=True)
+    assert "olga deactivated: sessions ended, tokens refused" in after
+    assert "deactivated</span>" in after.split('id="account-olga"')[1].split("</tr>")[0]
+    assert leaver.get("/approvals").status_code == 302
+    deactivated = dict(_events(engine, "olga"))["user.deactivated"]
+    assert deactivated["reason"] == "left the team"
+    last = admin.post("/accounts/ada/deactivate", data={"reason": "testing"})
+    assert last.status_code == 302
+    assert "ada is the last active admin" in admin.get("/accounts").get_data(as_text=True)
+    assert admin.post("/accounts/olga/reactivate").status_code == 302
+    assert "olga reactivated" in admin.get("/accounts").get_data(as_text=True)
+    assert admin.post("/accounts/nobody/reactivate").status_code == 302
+    assert "no user named &#39;nobody&#39;" in admin.get("/accounts").get_data(as_text=True)
