@@ -287,19 +287,23 @@ def register_command(
 @cli_group.command("resolve-erasure")
 @click.argument("request_id", metavar="REQUEST", type=click.IntRange(min=1))
 @click.option("--resolution", required=True, help="What was done (rows removed, retrain, ...).")
-@click.option("--actor", default=None, help="Who resolved it (default: $USER).")
-@with_app_context
-def resolve_erasure_command(request_id: int, resolution: str, actor: str | None) -> None:
-    """Close erasure request REQUEST (GDPR Art. 17) with what was done; ledgered."""
-    from app.db import unit_of_work
-    from app.registry.datasets import resolve_erasure_request
+@click.option("--json", "as_json", is_flag=True, help="Print one final JSON document.")
+def resolve_erasure_command(request_id: int, resolution: str, as_json: bool) -> None:
+    """Close erasure request REQUEST (GDPR Art. 17) with what was done, as the token's owner
+    (a data steward): an HTTP client of a running Gatehouse (``GATEHOUSE_URL``,
+    ``GATEHOUSE_TOKEN``), so the ledger names the person who resolved it.
 
-    with unit_of_work() as session:
-        request = resolve_erasure_request(
-            session=session,
-            request_id=request_id,
-            resolution=resolution,
-            actor=actor or os.environ.get("USER") or "cli",
-        )
-        version_id = request.dataset_version_id
-    click.echo(f"erasure request {request_id} on dataset version {version_id} resolved")
+    Exit 0 resolved, 1 refused (already resolved, not a steward), 3 Gatehouse unreachable.
+    """
+    from app.cli.pipeline import call_once
+
+    call_once(
+        as_json,
+        f"/datasets/erasure-requests/{request_id}/resolution",
+        {"resolution": resolution},
+        refused="resolution refused",
+        done=lambda body: (
+            f"erasure request {request_id} on dataset version {body['dataset_version_id']} "
+            "resolved (ledgered with your name)"
+        ),
+    )
