@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -45,6 +54,25 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _cookie_will_be_dropped() -> bool:
+    """Whether a browser will not keep this page's Secure session cookie: the page came
+    over plain HTTP (and no proxy in front says it was HTTPS) from an address that is not
+    the browser's own machine. Only a warning on the page depends on it, so a proxy's
+    header is believed here as nowhere else."""
+    if not current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
+        return False
+    if request.headers.get("X-Forwarded-Proto", "").lower() == "https":
+        return False
+    host = urlparse(request.host_url).hostname or ""
+    return host not in ("localhost", "127.0.0.1", "::1") and not host.endswith(".localhost")
+
+
+def _login_page(form: LoginForm, status: int = 200) -> Any:
+    return render_template(
+        "web/login.html", form=form, cookie_dropped=_cookie_will_be_dropped()
+    ), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Any:
@@ -65,12 +93,12 @@ def login() -> Any:
                 )
         if outcome.principal is None:
             flash(outcome.refusal or "", "error")
-            return render_template("web/login.html", form=form), 401
+            return _login_page(form, 401)
         session.clear()
         session["username"] = outcome.principal.username
         session["epoch"] = outcome.session_epoch
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("web/login.html", form=form)
+    return _login_page(form)
 
 
 @bp.post("/logout")

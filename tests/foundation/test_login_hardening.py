@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlmodel import Session, select
@@ -35,6 +36,32 @@ def test_the_session_cookie_is_secure_unless_turned_off(
     assert "secure" in attributes[0] and "secure" not in attributes[1]
     for cookie in attributes:
         assert {"httponly", "samesite=lax"} <= cookie
+
+
+@pytest.mark.parametrize(
+    ("base_url", "headers", "warned"),
+    [
+        ("http://gatehouse.internal", {}, True),
+        ("http://10.0.0.7:8000", {}, True),
+        ("http://gatehouse.internal", {"X-Forwarded-Proto": "https"}, False),
+        ("https://gatehouse.example.org", {}, False),
+        ("http://localhost:5000", {}, False),
+        ("http://127.0.0.1:5000", {}, False),
+        ("http://[::1]:5000", {}, False),
+    ],
+)
+def test_the_login_page_warns_when_the_browser_will_drop_the_session_cookie(
+    app: Flask, settings: Any, base_url: str, headers: dict[str, str], warned: bool
+) -> None:
+    """A Secure cookie set over plain HTTP on another machine's address is dropped by the
+    browser: the login would silently loop back, so the page says why first."""
+    from app import create_app
+
+    warning = "your browser will not keep you signed in"
+    page = app.test_client().get("/login", base_url=base_url, headers=headers)
+    assert (warning in page.get_data(as_text=True)) is warned
+    plain = create_app(settings.with_overrides(secure_cookies=False)).test_client()
+    assert warning not in plain.get("/login", base_url=base_url).get_data(as_text=True)
 
 
 def test_unknown_and_known_usernames_are_refused_alike(app: Flask, make_actor: Any) -> None:
