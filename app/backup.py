@@ -180,11 +180,8 @@ def _checked_manifest(source: Path) -> dict[str, Any]:
     if manifest.get("format") != BACKUP_FORMAT:
         raise BackupError(f"{source} is not a {BACKUP_FORMAT} backup")
     listed = {item["path"]: item for item in manifest["files"]}
-    present = {
-        p.relative_to(source).as_posix()
-        for p in source.rglob("*")
-        if p.is_file() and p.relative_to(source).as_posix() not in (_MANIFEST, _MANIFEST_SIGNATURE)
-    }
+    files = {p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()}
+    present = files - {_MANIFEST, _MANIFEST_SIGNATURE}
     if present != set(listed):
         extra = sorted(present - set(listed))
         missing = sorted(set(listed) - present)

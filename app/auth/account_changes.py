@@ -18,7 +18,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from app.auth.accounts import hash_password, roles_of
+from app.auth.accounts import (
+    TOKENS_ONLY,
+    hash_password,
+    refuse_unknown_roles,
+    role_named,
+    roles_of,
+)
 from app.errors import NotFoundError, ValidationError
 from app.ledger import append_record_event
 from app.ledger.free_text import refuse_direct_identifiers
@@ -134,13 +140,7 @@ def change_roles(
     actor: str,
 ) -> frozenset[str]:
     """Grant and revoke roles of ``username``; the roles they hold afterwards."""
-    known = {role.value for role in RoleName}
-    unknown = sorted((set(grant) | set(revoke)) - known)
-    if unknown or not (grant or revoke):
-        raise ValidationError(
-            f"unknown or missing role(s): {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(sorted(known))}"
-        )
+    refuse_unknown_roles([*grant, *revoke])
     if set(grant) & set(revoke):
         raise ValidationError(
             f"granted and revoked at once: {', '.join(sorted(set(grant) & set(revoke)))}"
@@ -149,20 +149,15 @@ def change_roles(
     held = roles_of(session=session, user=user)
     granting, revoking = sorted(set(grant) - held), sorted(set(revoke) & held)
     if RoleName.PIPELINE in granting and user.password_hash is not None:
-        raise ValidationError(
-            "pipeline accounts authenticate with tokens only; this one has a password"
-        )
+        raise ValidationError(f"{TOKENS_ONLY}; this one has a password")
     if RoleName.ADMIN in revoking:
         _refuse_losing_the_last_admin(session, user, "revoking their admin role")
     if revoking and not (held - set(revoking)) | set(granting):
         raise ValidationError(f"{username} would hold no role; deactivate the account instead")
     for name in granting:
-        role = session.exec(select(Role).where(Role.name == name)).one()
-        session.add(UserRole(user_id=user.id or 0, role_id=role.id or 0))
+        session.add(UserRole(user_id=user.id or 0, role_id=role_named(session, name).id or 0))
     for name in revoking:
-        role = session.exec(select(Role).where(Role.name == name)).one()
-        link = session.get(UserRole, (user.id, role.id))
-        session.delete(link)
+        session.delete(session.get(UserRole, (user.id, role_named(session, name).id)))
     if revoking:
         user.session_epoch += 1
         session.add(user)
@@ -179,7 +174,7 @@ def reset_password(*, session: Session, username: str, password: str, actor: str
     """Give ``username`` a new password, lift a lockout and end their sessions."""
     user = _user_named(session, username)
     if RoleName.PIPELINE in roles_of(session=session, user=user):
-        raise ValidationError("pipeline accounts authenticate with tokens only; give no password")
+        raise ValidationError(f"{TOKENS_ONLY}; give no password")
     return update_record(
         session=session,
         record=user,

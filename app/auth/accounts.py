@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,9 @@ TOKEN_SCOPES: tuple[str, ...] = ("read", "write", "gate", "approve")
 #: Our own prefix, so secret scanners can tell Gatehouse tokens apart (``ghs_`` is GitHub's).
 #: Only new tokens carry it: a token is checked by its digest, so older ones keep working.
 TOKEN_PREFIX = "gth_"
+
+#: Why a pipeline account holds no password.
+TOKENS_ONLY = "pipeline accounts authenticate with tokens only"
 
 _hasher = PasswordHasher()
 #: Fast parameters for the test suite only (still argon2id).
@@ -85,6 +89,21 @@ def roles_of(*, session: Session, user: User) -> frozenset[str]:
     return frozenset(rows)
 
 
+def refuse_unknown_roles(names: Collection[str]) -> None:
+    """Refuse no role at all, or a name outside the roles vocabulary, listing the choices."""
+    unknown = sorted(set(names) - {r.value for r in RoleName})
+    if unknown or not names:
+        raise ValidationError(
+            f"unknown or missing role(s): {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(r.value for r in RoleName)}"
+        )
+
+
+def role_named(session: Session, name: str) -> Role:
+    """The role row of ``name`` (one of the vocabulary: the migrations seed every one)."""
+    return session.exec(select(Role).where(Role.name == name)).one()
+
+
 def create_user(
     *,
     session: Session,
@@ -97,16 +116,11 @@ def create_user(
     fast_hash: bool = False,
 ) -> User:
     """Create a user holding ``roles``; pipeline users get no password."""
-    unknown = sorted(set(roles) - {r.value for r in RoleName})
-    if unknown or not roles:
-        raise ValidationError(
-            f"unknown or missing role(s): {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(r.value for r in RoleName)}"
-        )
+    refuse_unknown_roles(roles)
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise ValidationError(f"user '{username}' already exists")
     if RoleName.PIPELINE in roles and password:
-        raise ValidationError("pipeline accounts authenticate with tokens only; give no password")
+        raise ValidationError(f"{TOKENS_ONLY}; give no password")
     user = User(
         username=username,
         display_name=display_name,
@@ -115,8 +129,7 @@ def create_user(
     )
     create_record(session=session, record=user, actor=actor, action="user.created")
     for name in sorted(set(roles)):
-        role = session.exec(select(Role).where(Role.name == name)).one()
-        session.add(UserRole(user_id=user.id or 0, role_id=role.id or 0))
+        session.add(UserRole(user_id=user.id or 0, role_id=role_named(session, name).id or 0))
     session.flush()
     append_record_event(
         session=session,
