@@ -110,27 +110,41 @@ def test_signed_events_are_retried_after_a_500(
     assert "not yet" in decided["body"]["data"]["reason"]
 
 
+def _one_expiry_delivery(
+    engine: sa.Engine, url: str, policy: webhooks.DeliveryPolicy
+) -> tuple[int, str]:
+    """Subscribe ``url`` to ``approval.expired`` and queue one such event: the delivery's id
+    and the subscription's secret."""
+    with session_scope(engine) as session:
+        _subscription, secret = webhooks.create_subscription(
+            session=session, url=url, events=["approval.expired"], actor="ada"
+        )
+        (queued,) = webhooks.enqueue_event(
+            session=session, event="approval.expired", data={"request_id": 7}, policy=policy
+        )
+        return int(queued.id or 0), secret
+
+
+def _outcome(engine: sa.Engine, delivery_id: int) -> tuple[str, int, int | None, str | None]:
+    """Once every delivery has finished: the delivery's status, attempts, last response
+    code and last error."""
+    assert webhooks.wait_for_deliveries(30)
+    with session_scope(engine) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
+        return delivery.status, delivery.attempts, delivery.response_code, delivery.last_error
+
+
 def test_delivery_gives_up_after_its_bounded_attempts(
     engine: sa.Engine, receiver: Receiver
 ) -> None:
     receiver.failures = 100
     policy = webhooks.DeliveryPolicy(max_attempts=3, first_delay_s=0.05, max_delay_s=0.1)
+    delivery_id, receiver.secret = _one_expiry_delivery(engine, receiver.url, policy)
     with session_scope(engine) as session:
-        _subscription, receiver.secret = webhooks.create_subscription(
-            session=session, url=receiver.url, events=["approval.expired"], actor="ada"
-        )
-        queued = webhooks.enqueue_event(
-            session=session, event="approval.expired", data={"request_id": 7}, policy=policy
-        )
         # Not subscribed to this event: nothing queued.
         assert webhooks.enqueue_event(session=session, event="approval.decided", data={}) == []
-        delivery_id = queued[0].id
-    assert webhooks.wait_for_deliveries(30)
-    with session_scope(engine) as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        assert delivery is not None
-        assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 3, 500)
-        assert delivery.last_error == "receiver answered HTTP 500"
+    assert _outcome(engine, delivery_id) == ("failed", 3, 500, "receiver answered HTTP 500")
     assert len(receiver.received) == 3 and all(r["verified"] for r in receiver.received)
     assert policy.delay_after(1) == 0.05 and policy.delay_after(5) == 0.1
 
@@ -232,20 +246,8 @@ def test_a_redirect_is_not_a_delivery(
     the receiver points): it is never followed, and the delivery is not marked delivered."""
     url, seen = redirecting_receiver
     policy = webhooks.DeliveryPolicy(max_attempts=2, first_delay_s=0.05, max_delay_s=0.1)
-    with session_scope(engine) as session:
-        webhooks.create_subscription(
-            session=session, url=url, events=["approval.expired"], actor="ada"
-        )
-        (queued,) = webhooks.enqueue_event(
-            session=session, event="approval.expired", data={"request_id": 7}, policy=policy
-        )
-        delivery_id = queued.id
-    assert webhooks.wait_for_deliveries(30)
-    with session_scope(engine) as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        assert delivery is not None
-        assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 2, 302)
-        assert delivery.last_error == "receiver answered HTTP 302"
+    delivery_id, _secret = _one_expiry_delivery(engine, url, policy)
+    assert _outcome(engine, delivery_id) == ("failed", 2, 302, "receiver answered HTTP 302")
     assert seen == ["POST /hook", "POST /hook"]
 
 
