@@ -155,9 +155,11 @@ def change_roles(
     if revoking and not (held - set(revoking)) | set(granting):
         raise ValidationError(f"{username} would hold no role; deactivate the account instead")
     for name in granting:
-        session.add(UserRole(user_id=user.id or 0, role_id=role_named(session, name).id or 0))
+        session.add(
+            UserRole(user_id=user.id or 0, role_id=role_named(session=session, name=name).id or 0)
+        )
     for name in revoking:
-        session.delete(session.get(UserRole, (user.id, role_named(session, name).id)))
+        session.delete(session.get(UserRole, (user.id, role_named(session=session, name=name).id)))
     if revoking:
         user.session_epoch += 1
         session.add(user)

@@ -99,7 +99,7 @@ def refuse_unknown_roles(names: Collection[str]) -> None:
         )
 
 
-def role_named(session: Session, name: str) -> Role:
+def role_named(*, session: Session, name: str) -> Role:
     """The role row of ``name`` (one of the vocabulary: the migrations seed every one)."""
     return session.exec(select(Role).where(Role.name == name)).one()
 
@@ -129,7 +129,9 @@ def create_user(
     )
     create_record(session=session, record=user, actor=actor, action="user.created")
     for name in sorted(set(roles)):
-        session.add(UserRole(user_id=user.id or 0, role_id=role_named(session, name).id or 0))
+        session.add(
+            UserRole(user_id=user.id or 0, role_id=role_named(session=session, name=name).id or 0)
+        )
     session.flush()
     append_record_event(
         session=session,
