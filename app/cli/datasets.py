@@ -8,8 +8,8 @@ error (bad option, unknown format, missing file, impossible conversion). Files o
 
 from __future__ import annotations
 
+import getpass
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, with_app_context
+from app.cli.base import EXISTING_FILE, shell_actor, with_app_context
 from app.config import tabular_limits_from_environment
 from app.errors import ConfigurationError, TabularLimitError
 from app.formats.catalog import CHAT_FORMATS, FORMATS, PREFERENCE_FORMATS
@@ -181,7 +181,11 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
     "--dataset", "dataset_name", required=True, help="Name of the dataset the version belongs to."
 )
 @click.option("--create", is_flag=True, help="Create the dataset when it does not exist yet.")
-@click.option("--owner", default=None, help="Owner of a dataset created with --create.")
+@click.option(
+    "--owner",
+    default=None,
+    help="Owner of a dataset created with --create (default: the operating-system user).",
+)
 @click.option(
     "--domain",
     type=click.Choice([domain.value for domain in Domain]),
@@ -196,7 +200,6 @@ def scan_command(file: Path, format_name: str | None, as_json: bool) -> None:
     default=None,
     help="JSON file: classification and GDPR/HIPAA references.",
 )
-@click.option("--actor", default=None, help="Who registers it (default: $USER).")
 @_format_option
 @_json_option
 @with_app_context
@@ -207,7 +210,6 @@ def register_command(
     owner: str | None,
     domain: str,
     metadata_file: Path | None,
-    actor: str | None,
     format_name: str | None,
     as_json: bool,
 ) -> None:
@@ -226,7 +228,7 @@ def register_command(
     from app.storage import stage_file
 
     settings = current_app.config["GATEHOUSE"]
-    who = actor or os.environ.get("USER") or "cli"
+    who = shell_actor()
     try:
         declared = (
             parse_declared_metadata(metadata_file.read_text("utf-8"), source=str(metadata_file))
@@ -252,7 +254,7 @@ def register_command(
             dataset = create_dataset(
                 session=session,
                 data=DatasetCreate.model_validate(
-                    {"name": dataset_name, "owner": owner or who, "domain": domain}
+                    {"name": dataset_name, "owner": owner or getpass.getuser(), "domain": domain}
                 ),
                 actor=who,
             )

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_option, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, shell_actor, trust_option, with_app_context
 from app.errors import GatehouseError
 
 __all__ = ["cli_group"]
@@ -54,9 +54,8 @@ class _ProgressBar:
 @click.option("--from", "start", type=_DAY, required=True, help="First day of the period.")
 @click.option("--to", "end", type=_DAY, required=True, help="Last day of the period.")
 @click.option("-o", "--output", type=OUTPUT_FILE, required=True, help="The zip to write.")
-@click.option("--actor", default="cli", show_default=True, help="Who the ledger records.")
 @with_app_context
-def export_command(start: dt.datetime, end: dt.datetime, output: Path, actor: str) -> None:
+def export_command(start: dt.datetime, end: dt.datetime, output: Path) -> None:
     """Write the evidence bundle of the period --from..--to (both days included)."""
     from flask import current_app
 
@@ -74,7 +73,7 @@ def export_command(start: dt.datetime, end: dt.datetime, output: Path, actor: st
                 settings=current_app.config["GATEHOUSE"],
                 period=period,
                 out=partial,
-                actor=actor,
+                actor=shell_actor(),
                 progress=progress,
             )
         partial.replace(output)

@@ -16,7 +16,7 @@ from typing import Any
 import click
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_option, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, shell_actor, trust_option, with_app_context
 from app.db import unit_of_work
 from app.ledger.chain import ChainPosition, export_jsonl, verify_chain
 from app.ledger.checkpoints import (
@@ -126,13 +126,12 @@ def export_command(output: Path) -> None:
     type=OUTPUT_FILE,
     help="Also write the signed checkpoint to this file (to hand to an auditor).",
 )
-@click.option("--actor", default="cli", show_default=True, help="Who the ledger records.")
 @with_app_context
-def checkpoint_command(output: Path | None, actor: str) -> None:
+def checkpoint_command(output: Path | None) -> None:
     """Verify the chain, sign its head (timestamped with GATEHOUSE_TSA_URL), store it."""
     with unit_of_work() as session:
         row = create_checkpoint(
-            session=session, settings=current_app.config["GATEHOUSE"], actor=actor
+            session=session, settings=current_app.config["GATEHOUSE"], actor=shell_actor()
         )
         document = CheckpointFile.from_row(row).to_json()
     if output is not None:

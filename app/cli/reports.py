@@ -23,7 +23,7 @@ import click
 from asn1crypto import x509 as asn1_x509
 from flask import current_app
 
-from app.cli.base import EXISTING_FILE, OUTPUT_FILE, trust_option, with_app_context
+from app.cli.base import EXISTING_FILE, OUTPUT_FILE, shell_actor, trust_option, with_app_context
 from app.db import unit_of_work
 from app.errors import GatehouseError
 from app.ledger.anchors import (
@@ -249,12 +249,6 @@ def _describe_ledger(reference: LedgerReference, ledger: LedgerReferenceCheck | 
     required=True,
     help="Where to write the signed PDF.",
 )
-@click.option(
-    "--actor",
-    default="cli",
-    show_default=True,
-    help="Who the ledger records as having generated the report.",
-)
 @with_app_context
 def generate_command(
     kind: str,
@@ -262,7 +256,6 @@ def generate_command(
     period_start: dt.datetime | None,
     period_end: dt.datetime | None,
     output: Path,
-    actor: str,
 ) -> None:
     """Generate, sign, record and ledger a KIND report; write the PDF to --output.
 
@@ -284,7 +277,9 @@ def generate_command(
             raise click.UsageError(f"{kind} needs --subject ID")
         else:
             request = ReportRequest(kind, subject_id=subject_id)
-        report = generate(sessions=unit_of_work, settings=settings, request=request, actor=actor)
+        report = generate(
+            sessions=unit_of_work, settings=settings, request=request, actor=shell_actor()
+        )
     except GatehouseError as error:
         raise click.ClickException(str(error)) from None
     source = settings.storage_dir / report.storage_path

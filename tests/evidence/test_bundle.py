@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from app.cli.base import shell_actor
 from app.cli.evidence import cli_group
 from app.db import session_scope
 from app.evidence.bundle import MANIFEST, MANIFEST_SIGNATURE
@@ -36,7 +37,7 @@ def bundle(world: World, tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """The demo period's bundle, exported once through the CLI as the auditor."""
     output = tmp_path_factory.mktemp("bundle") / "bundle.zip"
     result = world.app.test_cli_runner().invoke(
-        cli_group, ["export", *PERIOD_ARGS, "-o", str(output), "--actor", "audrey"]
+        cli_group, ["export", *PERIOD_ARGS, "-o", str(output)]
     )
     assert result.exit_code == 0, result.output
     return output.read_bytes()
@@ -112,7 +113,7 @@ def test_the_export_is_ledgered_with_the_actor_and_the_manifest(
     ]
     assert len(matching) == 1
     event = matching[0]
-    assert event.actor == "audrey"
+    assert event.actor == shell_actor()
     assert event.subject_type == "period"
     assert event.subject_id == f"{PERIOD.start.isoformat()}..{PERIOD.end.isoformat()}"
     assert event.occurred_at is not None
@@ -213,7 +214,9 @@ def test_an_unknown_control_in_oscal_is_named(world: World, bundle: bytes) -> No
 
 def test_a_manifest_changed_without_the_key_is_named(bundle: bytes) -> None:
     members = _members(bundle)
-    members[MANIFEST] = members[MANIFEST].replace(b'"created_by": "audrey"', b'"created_by": "ada"')
+    creator = f'"created_by": "{shell_actor()}"'.encode()
+    assert creator in members[MANIFEST]
+    members[MANIFEST] = members[MANIFEST].replace(creator, b'"created_by": "ada"')
     failed = _failed(verify_bundle(_zip(members)))
     assert list(failed) == [MANIFEST_SIGNATURE]
 

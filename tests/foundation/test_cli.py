@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterator
 from typing import Any
 
+import click
+from sqlmodel import col, select
+
 from app.cli import cli
+from app.db import unit_of_work
+from app.models.ledger import LedgerEvent
 
 
 def test_user_and_token_lifecycle(app: Any) -> None:
@@ -64,6 +71,43 @@ def test_every_area_is_registered_once_and_loads_with_the_help_it_advertises() -
     assert listed.exit_code == 0
     for area in AREAS:
         assert area.name in listed.output
+
+
+def _commands(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
+    """Every command under ``command``, with the words that call it."""
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in command.list_commands(click.Context(command)):
+            yield from _commands(
+                command.get_command(click.Context(command), name), f"{path} {name}"
+            )
+
+
+def test_no_command_lets_its_caller_name_the_ledgers_actor() -> None:
+    """The ledger's actor is the token's owner (API clients) or the shell's user (operator
+    commands), never a name typed on the command line: an ``--actor`` would let anyone who
+    can run a command write a compliance officer's name into the ledger."""
+    from app.cli import AREAS
+
+    named = [
+        f"{path} --actor"
+        for area in AREAS
+        for path, command in _commands(area.load(), f"gatehouse {area.name}")
+        if any("--actor" in parameter.opts for parameter in command.params)
+    ]
+    assert named == []
+
+
+def test_operator_commands_ledger_the_shell_user(app: Any) -> None:
+    runner = app.test_cli_runner()
+    created = runner.invoke(cli, ["user", "create", "erin", "--role", "auditor", "--no-password"])
+    assert created.exit_code == 0, created.output
+    result = runner.invoke(cli, ["ledger", "checkpoint"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), unit_of_work() as session:
+        event = session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq).desc())).first()
+    assert event is not None and event.action == "ledger.checkpoint_signed"
+    assert event.actor == f"cli:{getpass.getuser()}"
 
 
 def test_help_and_the_pipelines_commands_start_without_loading_flask() -> None:

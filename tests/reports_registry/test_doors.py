@@ -324,8 +324,6 @@ def test_cli_generate_writes_a_file_that_verify_accepts(world: World, tmp_path: 
             str(world.ids["german_credit"]),
             "-o",
             str(output),
-            "--actor",
-            "ada",
         ],
     )
     assert result.exit_code == 0, result.output
