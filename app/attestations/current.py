@@ -20,10 +20,10 @@ from app.models.runs import RunDataset
 from app.models.vocabulary import AttestedSubject
 
 __all__ = [
+    "attestation_history",
     "current_attestations",
     "current_attestations_of_many",
     "current_facts_of_gate",
-    "is_current",
 ]
 
 _attestation = table_of(Attestation)
@@ -70,7 +70,7 @@ _GATE_FACTS = PreparedStatement(
 )
 
 
-def is_current(attestation: Attestation | Row[Any], now: datetime) -> bool:
+def _unexpired(attestation: Attestation | Row[Any], now: datetime) -> bool:
     """An attestation counts until it expires; an expired one counts as missing."""
     return attestation.expires_at is None or attestation.expires_at > now
 
@@ -85,7 +85,7 @@ def _newest_current(rows: Iterable[Any], subject_of: Any, now: datetime) -> dict
     for row in rows:
         newest.setdefault(subject_of(row), {})[row.fact] = row
     return {
-        subject: {fact: row for fact, row in facts.items() if is_current(row, now)}
+        subject: {fact: row for fact, row in facts.items() if _unexpired(row, now)}
         for subject, facts in newest.items()
     }
 
@@ -103,15 +103,37 @@ def current_attestations_of_many(
     *, session: Session, subject_type: str, subject_ids: list[int], now: datetime
 ) -> dict[int, dict[str, Attestation]]:
     """``current_attestations`` of several subjects in one query: subject id -> facts."""
-    rows = session.exec(
-        select(Attestation)
-        .where(
-            Attestation.subject_type == subject_type,
-            col(Attestation.subject_id).in_(subject_ids),
-        )
-        .order_by(col(Attestation.id))
-    ).all()
+    rows = _attestations_about(session=session, subject_type=subject_type, subject_ids=subject_ids)
     return _newest_current(rows, lambda row: row.subject_id, now)
+
+
+def attestation_history(
+    *, session: Session, subject_type: str, subject_id: int, now: datetime
+) -> list[tuple[Attestation, bool]]:
+    """Every attestation about a subject, newest first, each with whether it is the one in
+    force for its fact at ``now`` (one that expired or a newer one superseded is not)."""
+    rows = _attestations_about(session=session, subject_type=subject_type, subject_ids=[subject_id])
+    in_force = {
+        row.id
+        for row in _newest_current(rows, lambda _row: subject_id, now).get(subject_id, {}).values()
+    }
+    return [(row, row.id in in_force) for row in reversed(rows)]
+
+
+def _attestations_about(
+    *, session: Session, subject_type: str, subject_ids: list[int]
+) -> list[Attestation]:
+    """The attestations about the subjects, oldest first."""
+    return list(
+        session.exec(
+            select(Attestation)
+            .where(
+                Attestation.subject_type == subject_type,
+                col(Attestation.subject_id).in_(subject_ids),
+            )
+            .order_by(col(Attestation.id))
+        ).all()
+    )
 
 
 def current_facts_of_gate(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
 from app.approvals.service import void_request
 from app.attestations.errors import AttestationRefusedError
@@ -36,7 +36,7 @@ from app.models.vocabulary import ApprovalStatus, AttestedSubject, LedgerSubject
 from app.registry.involvement import people_involved
 from app.registry.records import get_record, records_where
 
-__all__ = ["AttestationRecorded", "attest", "attestations_of"]
+__all__ = ["AttestationRecorded", "attest"]
 
 _RECORDS: dict[str, type[SQLModel]] = {
     "finetune_run": FineTuneRun,
@@ -190,14 +190,3 @@ def attest(
     )
     voided = _void_stale_requests(session, actor, attestation)
     return AttestationRecorded(attestation=attestation, voided_requests=voided)
-
-
-def attestations_of(*, session: Session, subject_type: str, subject_id: int) -> list[Attestation]:
-    """Every attestation about a subject, newest first (the history, expired ones included)."""
-    return list(
-        session.exec(
-            select(Attestation)
-            .where(Attestation.subject_type == subject_type, Attestation.subject_id == subject_id)
-            .order_by(col(Attestation.id).desc())
-        ).all()
-    )

@@ -91,22 +91,20 @@ def _recorded(answer: dict[str, Any]) -> str:
 @click.argument("subject_type", type=_SUBJECT)
 @click.argument("subject_id", type=int)
 def list_command(subject_type: str, subject_id: int) -> None:
-    """A subject's attestations, newest first; expired ones are marked."""
+    """A subject's attestations, newest first; those the gates no longer read (expired or
+    superseded) are marked."""
     from app.cli.pipeline import read_once
 
     read_once("/attestations", {"subject_type": subject_type, "subject_id": subject_id}, _listing)
 
 
 def _listing(answer: dict[str, Any]) -> str:
-    now = datetime.now(UTC)
     lines = []
     for item in answer["items"]:
-        expires = item["expires_at"]
-        expired = expires is not None and datetime.fromisoformat(expires) <= now
         attested = datetime.fromisoformat(item["attested_at"])
         lines.append(
             f"{item['id']:>5} {item['fact']:<22} {json.dumps(item['value']):<30} "
             f"{item['attested_by']} ({item['role']}) {attested:%Y-%m-%d %H:%M}"
-            + ("  (expired)" if expired else "")
+            + ("" if item["in_force"] else "  (not in force: expired or superseded)")
         )
     return "\n".join(lines) or "no attestations"

@@ -15,9 +15,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.attestations.current import current_attestations, is_current
+from app.attestations.current import attestation_history
 from app.attestations.facts import FACTS, typed_value
-from app.attestations.service import attest, attestations_of
+from app.attestations.service import attest
 from app.auth.guard import allow, current_principal
 from app.auth.roles import ATTESTERS
 from app.db import unit_of_work
@@ -65,15 +65,10 @@ def attestation_panel_data(subject_type: str, subject_id: int) -> Panel:
     """The panel of a subject: facts in force, history, and a form for attesters."""
     now = utc_now()
     with unit_of_work() as session:
-        current = current_attestations(
+        history = attestation_history(
             session=session, subject_type=subject_type, subject_id=subject_id, now=now
         )
-        history = [
-            (item, is_current(item, now))
-            for item in attestations_of(
-                session=session, subject_type=subject_type, subject_id=subject_id
-            )
-        ]
+    current = {item.fact: item for item, in_force in history if in_force}
     facts = [
         (name, spec.owner, spec.description)
         for name, spec in FACTS.items()

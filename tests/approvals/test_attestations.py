@@ -333,6 +333,61 @@ def test_cli_attest_refusal_is_one_line(
     assert listed.exit_code == 0 and "risk_tier" in listed.output and FACT_RISK in listed.output
 
 
+def test_every_door_marks_the_attestations_the_gates_no_longer_read(
+    app: Any, engine: Any, live_url: str, registry: Registry, people: dict[str, Any]
+) -> None:
+    """A superseded attestation is history, not a fact in force: the API says which one the
+    gates read, and the CLI and the portal mark the others (the portal used to mark only an
+    expired one, the CLI worked expiry out for itself)."""
+    from app.attestations.current import attestation_history
+
+    subject = ("model_version", registry.model_id)
+    assert _attest(people["risk"], *subject, "risk_tier", "medium").status_code == 201
+    listed = people["officer"].get(
+        "/api/v1/attestations",
+        query_string={"subject_type": subject[0], "subject_id": subject[1]},
+    )
+    assert listed.status_code == 200, listed.json
+    tiers = [item for item in listed.json["items"] if item["fact"] == "risk_tier"]
+    assert [(item["value"], item["in_force"]) for item in tiers] == [
+        ("medium", True),
+        ("high", False),
+    ]
+    assert listed.json["current"]["risk_tier"] == "medium"
+    assert all(item["in_force"] for item in listed.json["items"] if item["fact"] != "risk_tier")
+
+    cli_lines = _attest_cli(live_url, people["officer"], "list", *map(str, subject)).output
+    marked = [
+        line
+        for line in cli_lines.splitlines()
+        if line.endswith("(not in force: expired or superseded)")
+    ]
+    assert len(marked) == 1 and '"high"' in marked[0]
+
+    page = _portal(app, "olivia").get(f"/models/{registry.model_id}").text
+    assert page.count("(expired or superseded)") == 1
+
+    # A day later, an attestation that expired meanwhile is out of force too.
+    expiring = _attest(
+        people["risk"],
+        *subject,
+        "monitoring",
+        True,
+        expires_at=(utc_now() + timedelta(hours=1)).isoformat(),
+    )
+    assert expiring.status_code == 201, expiring.json
+    with session_scope(engine) as session:
+        later = attestation_history(
+            session=session,
+            subject_type=subject[0],
+            subject_id=subject[1],
+            now=utc_now() + timedelta(days=1),
+        )
+    standing = {item.id: in_force for item, in_force in later}
+    assert standing[expiring.json["id"]] is False
+    assert standing[tiers[0]["id"]] is True
+
+
 def test_cli_and_portal_read_a_typed_value_alike(
     live_url: str, registry: Registry, people: dict[str, Any]
 ) -> None:

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from app.api.v1.common import Answer, dump, public, route
-from app.attestations.current import current_attestations
+from app.attestations.current import attestation_history
 from app.attestations.facts import FACTS
-from app.attestations.service import attest, attestations_of
+from app.attestations.service import attest
 from app.auth.guard import current_principal
 from app.auth.roles import ATTESTERS, READERS
 from app.models.attestations import AttestationPublic
@@ -65,10 +65,17 @@ class FactList(BaseModel):
     items: list[FactPublic]
 
 
+class AttestationListed(AttestationPublic):
+    """An attestation in a subject's history, with whether the gates read it now."""
+
+    in_force: bool
+    """The newest attestation of its fact and not expired: the one the gates read."""
+
+
 class AttestationList(BaseModel):
     """A subject's attestations (newest first) and the value of each fact in force now."""
 
-    items: list[AttestationPublic]
+    items: list[AttestationListed]
     current: dict[str, Any]
 
 
@@ -100,18 +107,17 @@ def list_facts(_session: Session) -> Answer:
 @route(bp, "GET", "", READERS, answer=AttestationList)
 def list_attestations(session: Session, query: AttestationQuery) -> Answer:
     """A subject's attestations (newest first) and the facts in force now."""
-    history = attestations_of(
-        session=session, subject_type=query.subject_type, subject_id=query.subject_id
-    )
-    current = current_attestations(
+    history = attestation_history(
         session=session,
         subject_type=query.subject_type,
         subject_id=query.subject_id,
         now=utc_now(),
     )
     return {
-        "items": [dump(public(AttestationPublic, item)) for item in history],
-        "current": {fact: item.value for fact, item in sorted(current.items())},
+        "items": [
+            dump(public(AttestationListed, item, in_force=in_force)) for item, in_force in history
+        ],
+        "current": dict(sorted((item.fact, item.value) for item, in_force in history if in_force)),
     }
 
 
