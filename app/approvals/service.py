@@ -23,6 +23,7 @@ voters or pipelines serialise and exactly one of them makes the transition.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,6 +71,7 @@ __all__ = [
     "quorum_met",
     "request_approval",
     "void_for_cancelled_subject",
+    "void_for_lost_voter",
     "vote",
     "voting_role",
 ]
@@ -305,6 +307,31 @@ def void_for_cancelled_subject(
             actor=actor,
             now=utc_now(),
             move_subject=False,
+        )
+
+
+def void_for_lost_voter(
+    *, session: Session, voter: str, roles: Collection[str] | None, why: str, actor: str
+) -> None:
+    """Void every pending request that ``voter`` voted on (for one of ``roles``; for any
+    role when None) because they can no longer cast that vote (``why``: deactivated, or the
+    role revoked). A request closes on the votes of people who hold their roles when it
+    does: the vote of an approver offboarded meanwhile, perhaps for cause, must not
+    complete it. The requester asks again."""
+    query = (
+        select(ApprovalRequest)
+        .join(ApprovalVote, col(ApprovalVote.request_id) == col(ApprovalRequest.id))
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING, ApprovalVote.voter == voter)
+        .order_by(col(ApprovalRequest.id))
+    )
+    if roles is not None:
+        query = query.where(col(ApprovalVote.role).in_(list(roles)))
+    for request in session.exec(query).all():
+        void_request(
+            session=session,
+            request=request,
+            reason=f"{voter} voted on it and {why} (by {actor}): their vote no longer counts",
+            actor=actor,
         )
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from app.approvals.service import void_for_lost_voter
 from app.auth.accounts import (
     TOKENS_ONLY,
     hash_password,
@@ -107,7 +108,7 @@ def deactivate_user(*, session: Session, username: str, reason: str, actor: str)
     if not user.is_active:
         raise ValidationError(f"{username} is already deactivated")
     _refuse_losing_the_last_admin(session, user, "deactivating them")
-    return update_record(
+    deactivated = update_record(
         session=session,
         record=user,
         changes={"is_active": False, "session_epoch": user.session_epoch + 1},
@@ -115,6 +116,10 @@ def deactivate_user(*, session: Session, username: str, reason: str, actor: str)
         action="user.deactivated",
         note={"reason": reason.strip()},
     )
+    void_for_lost_voter(
+        session=session, voter=username, roles=None, why="was deactivated", actor=actor
+    )
+    return deactivated
 
 
 def reactivate_user(*, session: Session, username: str, actor: str) -> User:
@@ -169,6 +174,14 @@ def change_roles(
             append_record_event(
                 session=session, record=user, action=action, actor=actor, payload={"roles": names}
             )
+    if revoking:
+        void_for_lost_voter(
+            session=session,
+            voter=username,
+            roles=revoking,
+            why=f"lost the role {', '.join(revoking)}",
+            actor=actor,
+        )
     return roles_of(session=session, user=user)
 
 
