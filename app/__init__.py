@@ -18,6 +18,7 @@ def create_app(config: Settings | None = None) -> Flask:
     # Imported here, not at module level, so that ``import app`` (every ``gatehouse``
     # command) does not load Flask and the whole portal before it is needed.
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app import api, db, health, metrics, observed_requests, problems, security_headers, web
     from app.api.v1 import request_bounds
@@ -46,6 +47,11 @@ def create_app(config: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.config.update(settings.flask_overrides)
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     observed_requests.init_app(app)  # first: it times and names every request, refused ones too
     request_bounds.init_app(app)  # before any route is added: it bounds <int:...> ids
     db.init_app(app)

@@ -6,16 +6,19 @@ Every knob an operator can turn lives here, so the rest of the code reads a froz
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.errors import ConfigurationError
 from app.upload_limits import TabularLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+N = TypeVar("N", int, float)
 
 #: The authorization policy the documented OPA server is started with (not a gate policy).
 OPA_AUTHZ_POLICY = PROJECT_ROOT / "opa" / "system" / "authz.rego"
@@ -107,6 +110,11 @@ class Settings:
     #: session cannot be read off a plain-HTTP hop (``GATEHOUSE_SECURE_COOKIES=0`` turns it
     #: off for a trial over plain HTTP; ``gatehouse demo`` on loopback does).
     secure_cookies: bool = True
+    #: How many proxies in front of Gatehouse set ``X-Forwarded-For``/``-Proto``/``-Host``/
+    #: ``-Port`` (an ingress terminating TLS: 1). Their headers are believed, so a request
+    #: that reached the proxy over HTTPS counts as HTTPS (HSTS is sent); 0 believes none,
+    #: since a client could send them itself.
+    trusted_proxies: int = 0
     #: True in the test configuration: relaxes nothing security-relevant; the API checks
     #: every answer against its declared model again (``app.api.v1.spec``).
     testing: bool = False
@@ -164,14 +172,10 @@ def tabular_limits_from_environment(environ: dict[str, str] | None = None) -> Ta
     """
     env = os.environ if environ is None else environ
     defaults = TabularLimits()
-    values = {}
-    for bound in fields(TabularLimits):
-        name = f"GATEHOUSE_TABULAR_{bound.name.upper()}"
-        text = env.get(name)
-        try:
-            values[bound.name] = getattr(defaults, bound.name) if text is None else int(text)
-        except ValueError:
-            raise ConfigurationError(f"{name} must be a whole number; it is {text!r}") from None
+    values = {
+        bound.name: _number(env, f"TABULAR_{bound.name.upper()}", getattr(defaults, bound.name))
+        for bound in fields(TabularLimits)
+    }
     return TabularLimits(**values)
 
 
@@ -191,9 +195,9 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         opa_url=get("OPA_URL", None),
         opa_token=opa_token_from_environment(env),
         opa_authz_policy=Path(get("OPA_AUTHZ_POLICY", defaults.opa_authz_policy)),
-        opa_recheck_s=float(get("OPA_RECHECK_S", defaults.opa_recheck_s)),
+        opa_recheck_s=_number(env, "OPA_RECHECK_S", defaults.opa_recheck_s),
         metrics_token=get("METRICS_TOKEN", None) or None,
-        policy_timeout_s=float(get("POLICY_TIMEOUT_S", defaults.policy_timeout_s)),
+        policy_timeout_s=_number(env, "POLICY_TIMEOUT_S", defaults.policy_timeout_s),
         policy_dir=Path(get("POLICY_DIR", defaults.policy_dir)),
         compiled_policy_dir=Path(get("COMPILED_POLICY_DIR", defaults.compiled_policy_dir)),
         policy_data_override=_optional_path(get("POLICY_DATA_OVERRIDE", None)),
@@ -212,13 +216,31 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         signature_level=get("SIGNATURE_LEVEL", None) or None,
         signing_trust_roots=_optional_path(get("SIGNING_TRUST_ROOTS", None)),
         organisation=get("ORGANISATION", defaults.organisation),
-        max_upload_bytes=int(get("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
-        max_json_bytes=int(get("MAX_JSON_BYTES", defaults.max_json_bytes)),
+        max_upload_bytes=_number(env, "MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
+        max_json_bytes=_number(env, "MAX_JSON_BYTES", defaults.max_json_bytes),
         tabular_limits=tabular_limits_from_environment(env),
-        approval_expiry_days=int(get("APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days)),
+        approval_expiry_days=_number(env, "APPROVAL_EXPIRY_DAYS", defaults.approval_expiry_days),
         scheduler_in_web=_switch(env, "SCHEDULER_IN_WEB", defaults.scheduler_in_web),
         secure_cookies=_switch(env, "SECURE_COOKIES", defaults.secure_cookies),
+        trusted_proxies=_number(env, "TRUSTED_PROXIES", defaults.trusted_proxies),
     )
+
+
+def _number(env: Mapping[str, str], name: str, default: N) -> N:
+    """``GATEHOUSE_<name>`` as a number of the default's type, zero or more; anything else
+    (``abc``, ``-1``, ``1.5`` for a whole number, ``nan``) is a ConfigurationError naming
+    the variable, never a traceback at start-up."""
+    text = env.get(f"GATEHOUSE_{name}")
+    if text is None or not text.strip():
+        return default
+    try:
+        value = type(default)(text.strip())
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < math.inf:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ConfigurationError(f"GATEHOUSE_{name} must be {kind}, 0 or more; it is {text!r}")
+    return value
 
 
 def _switch(env: dict[str, str], name: str, default: bool) -> bool:

@@ -118,7 +118,7 @@ def test_validate_applies_the_environments_tabular_limits_as_uploads_do(tmp_path
     )
     assert unreadable.exit_code == 2
     assert unreadable.output.strip().splitlines() == [
-        "error: GATEHOUSE_TABULAR_MAX_ROWS must be a whole number; it is 'many'"
+        "error: GATEHOUSE_TABULAR_MAX_ROWS must be a whole number, 0 or more; it is 'many'"
     ]
 
 

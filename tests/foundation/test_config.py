@@ -50,6 +50,26 @@ def test_a_switch_that_is_neither_on_nor_off_stops_the_start() -> None:
         settings_from_environment({"GATEHOUSE_SECRET_KEY": "k", "GATEHOUSE_SECURE_COOKIES": "sure"})
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("MAX_UPLOAD_BYTES", "2GB", "a whole number"),
+        ("APPROVAL_EXPIRY_DAYS", "-1", "a whole number"),
+        ("TRUSTED_PROXIES", "1.5", "a whole number"),
+        ("POLICY_TIMEOUT_S", "nan", "a number"),
+        ("OPA_RECHECK_S", "inf", "a number"),
+    ],
+)
+def test_a_number_that_is_not_one_stops_the_start_naming_the_variable(
+    name: str, text: str, kind: str
+) -> None:
+    """A bad number was a bare ValueError traceback at start-up (``int('2GB')``)."""
+    with pytest.raises(
+        ConfigurationError, match=rf"^GATEHOUSE_{name} must be {kind}, 0 or more; it is '{text}'$"
+    ):
+        settings_from_environment({"GATEHOUSE_SECRET_KEY": "k", f"GATEHOUSE_{name}": text})
+
+
 def test_the_secret_key_and_signing_passphrase_are_never_shown() -> None:
     settings = settings_from_environment(
         {"GATEHOUSE_SECRET_KEY": "session-signing-key-0123456789abcdef"}

@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import PROJECT_ROOT
+from app import create_app
+from app.config import PROJECT_ROOT, Settings
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
@@ -43,6 +44,17 @@ def test_pages_and_api_answers_carry_the_headers(login: Any, make_actor: Any, ap
 def test_hsts_only_over_https(app: Flask) -> None:
     answer = app.test_client().get("/login", base_url="https://gatehouse.example")
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_hsts_behind_a_trusted_proxy_only(settings: Settings) -> None:
+    """Behind an ingress that terminates TLS the request reaches Gatehouse over HTTP: with
+    ``GATEHOUSE_TRUSTED_PROXIES=1`` its ``X-Forwarded-Proto: https`` is believed and HSTS is
+    sent; without it the same header, which any client can send, changes nothing."""
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    for hops, expected in ((0, False), (1, True)):
+        app = create_app(settings.with_overrides(trusted_proxies=hops))
+        answer = app.test_client().get("/login", headers=forwarded)
+        assert ("Strict-Transport-Security" in answer.headers) is expected, hops
 
 
 def test_no_template_has_inline_script_or_event_handlers() -> None:
