@@ -115,6 +115,9 @@ class Settings:
     #: that reached the proxy over HTTPS counts as HTTPS (HSTS is sent); 0 believes none,
     #: since a client could send them itself.
     trusted_proxies: int = 0
+    #: Failed portal logins one client address may make in 10 minutes before its logins
+    #: are refused for a while (password spraying across accounts); 0 turns it off.
+    login_failures_per_address: int = 50
     #: True in the test configuration: relaxes nothing security-relevant; the API checks
     #: every answer against its declared model again (``app.api.v1.spec``).
     testing: bool = False
@@ -223,6 +226,9 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         scheduler_in_web=_switch(env, "SCHEDULER_IN_WEB", defaults.scheduler_in_web),
         secure_cookies=_switch(env, "SECURE_COOKIES", defaults.secure_cookies),
         trusted_proxies=_number(env, "TRUSTED_PROXIES", defaults.trusted_proxies),
+        login_failures_per_address=_number(
+            env, "LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address
+        ),
     )
 
 

@@ -15,18 +15,28 @@ from flask import (
     session,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.auth.guard import allow, current_principal, public
 from app.auth.login import attempt_login, end_sessions
+from app.auth.login_throttle import WINDOW_MINUTES, LoginThrottle
 from app.auth.roles import READERS
 from app.db import unit_of_work
 from app.ledger import append_event
 from app.models.vocabulary import LedgerSubject
 
 bp = Blueprint("web_auth", __name__)
+
+
+@bp.record_once
+def _start_counting_failed_logins(state: BlueprintSetupState) -> None:
+    settings = state.app.config["GATEHOUSE"]
+    state.app.extensions["gatehouse.login_throttle"] = LoginThrottle(
+        settings.login_failures_per_address
+    )
 
 
 class LoginForm(FlaskForm):
@@ -79,6 +89,15 @@ def login() -> Any:
     """Show the login form and start a session on correct credentials."""
     form = LoginForm()
     if form.validate_on_submit():
+        throttle: LoginThrottle = current_app.extensions["gatehouse.login_throttle"]
+        address = request.remote_addr or ""
+        if throttle.refuses(address):
+            flash(
+                f"too many failed logins from this address: try again within {WINDOW_MINUTES} "
+                "minutes",
+                "error",
+            )
+            return _login_page(form, 429)
         with unit_of_work() as db:
             outcome = attempt_login(
                 session=db, username=form.username.data or "", password=form.password.data or ""
@@ -92,6 +111,7 @@ def login() -> Any:
                     subject_id=outcome.principal.username,
                 )
         if outcome.principal is None:
+            throttle.count_failure(address)
             flash(outcome.refusal or "", "error")
             return _login_page(form, 401)
         session.clear()

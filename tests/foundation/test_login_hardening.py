@@ -111,3 +111,52 @@ def test_logout_ends_a_copied_session_cookie(app: Flask, make_actor: Any) -> Non
     again = app.test_client()
     again.post("/login", data={"username": actor.username, "password": TEST_PASSWORD})
     assert again.get("/").status_code == 200
+
+
+def test_failed_logins_from_one_address_are_bounded_across_accounts(
+    settings: Any, make_actor: Any, engine: sa.Engine
+) -> None:
+    """Password spraying: one wrong password on each of many accounts locks none of them,
+    so the address is what is counted. Past the bound the address gets a 429 without a
+    password check; another address still logs in, and a client's own ``X-Forwarded-For``
+    changes nothing unless a trusted proxy is configured."""
+    from app import create_app
+
+    actors = [make_actor("auditor") for _ in range(4)]
+    app = create_app(settings.with_overrides(login_failures_per_address=3))
+    client = app.test_client()
+
+    def log_in(username: str, password: str, address: str, **headers: str) -> Any:
+        return client.post(
+            "/login",
+            data={"username": username, "password": password},
+            environ_base={"REMOTE_ADDR": address},
+            headers=headers,
+        )
+
+    for actor in actors[:3]:
+        assert log_in(actor.username, "wrong", "198.51.100.9").status_code == 401
+    throttled = log_in(actors[3].username, TEST_PASSWORD, "198.51.100.9")
+    assert throttled.status_code == 429
+    assert "too many failed logins from this address" in throttled.text
+    forged = log_in(
+        actors[3].username, TEST_PASSWORD, "198.51.100.9", **{"X-Forwarded-For": "192.0.2.1"}
+    )
+    assert forged.status_code == 429
+    assert log_in(actors[3].username, TEST_PASSWORD, "198.51.100.10").status_code == 302
+    with Session(engine) as session:
+        logins = session.exec(
+            select(LedgerEvent.actor).where(LedgerEvent.action == "user.logged_in")
+        ).all()
+    assert logins == [actors[3].username]
+
+    # Behind one trusted proxy every client has its own count.
+    proxied = create_app(settings.with_overrides(login_failures_per_address=3, trusted_proxies=1))
+    client = proxied.test_client()
+    for actor in actors[:3]:
+        refused = log_in(actor.username, "wrong", "10.0.0.2", **{"X-Forwarded-For": "192.0.2.7"})
+        assert refused.status_code == 401
+    other = log_in(
+        actors[3].username, TEST_PASSWORD, "10.0.0.2", **{"X-Forwarded-For": "192.0.2.8"}
+    )
+    assert other.status_code == 302
