@@ -8,6 +8,8 @@ from sqlmodel import Session
 
 from app.attestations.errors import AttestationRefusedError
 from app.attestations.service import attest
+from app.registry.datasets import update_version_metadata
+from app.registry.schemas import DatasetVersionMetadata
 
 if TYPE_CHECKING:
     from app.demo.seed import DemoSeed
@@ -18,10 +20,21 @@ __all__ = ["attest_facts", "seed_attestations"]
 def seed_attestations(session: Session, seed: DemoSeed) -> None:
     """The owning roles attest the governance facts (the gates read nothing else).
 
-    The compliance officer attests the datasets' and runs' facts and the models' domain,
+    The compliance officer confirms the credit data's classification, attests the
+    datasets' and runs' facts and the models' domain,
     decision type, legal effect and human review; model risk sets the tiers and records
     validation and monitoring. The developer's own attempt to set a tier is refused.
     """
+    for key in ("german_credit", "credit_explanations"):
+        # What no scan can tell, the data steward confirms: the gate does not believe the
+        # registrant's own "no special-category data".
+        update_version_metadata(
+            session=session,
+            version_id=seed.ids[key],
+            data=DatasetVersionMetadata(special_category=False),
+            actor="olivia",
+            justification="no GDPR Art. 9 category among the attributes (data dictionary)",
+        )
     attest_facts(session, seed, "olivia", "dataset_version", _DATASET_FACTS)
     attest_facts(
         session,

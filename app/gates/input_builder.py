@@ -22,6 +22,7 @@ from app.gates import input_rows
 from app.gates.input_rows import Record
 from app.models.vocabulary import (
     GATE_SUBJECTS,
+    ClassificationSource,
     DeploymentState,
     EvaluationKind,
     GateName,
@@ -79,6 +80,24 @@ def _dpia_ref(attested: dict[str, Any]) -> str | None:
     )
 
 
+#: The flags the PII/PHI scan detects; special-category data (GDPR Art. 9) it cannot.
+_SCAN_DETECTS = frozenset({"contains_pii", "contains_phi"})
+
+
+def _classification(version: PreparedRow, flag: str) -> bool | None:
+    """A classification flag as the gate may believe it. A "yes" always counts; a "no"
+    counts only from a data steward, or from the scan for what the scan detects. The
+    registrant's own "no" (a version registered by reference, or special category on an
+    upload) reaches the policy as unknown, which counts as sensitive."""
+    value: bool | None = getattr(version, flag)
+    source = version.classification_source
+    if value or source == ClassificationSource.MANUAL:
+        return value
+    if source == ClassificationSource.SCAN and flag in _SCAN_DETECTS:
+        return value
+    return None
+
+
 def _dataset_input(version: PreparedRow, attested: dict[str, Any]) -> DatasetInput:
     """One dataset version's document (``version`` as read by ``input_rows``)."""
     findings = version.pii_findings or {}
@@ -91,9 +110,9 @@ def _dataset_input(version: PreparedRow, attested: dict[str, Any]) -> DatasetInp
         id=str(version.id),
         name=version.dataset_name or str(version.dataset_id),
         version=str(version.version),
-        contains_pii=version.contains_pii,
-        contains_phi=version.contains_phi,
-        special_category=version.special_category,
+        contains_pii=_classification(version, "contains_pii"),
+        contains_phi=_classification(version, "contains_phi"),
+        special_category=_classification(version, "special_category"),
         data_subjects_regions=attested.get("data_subject_regions"),
         deidentification_method=version.deidentification_method,
         expert_determination_ref=(attested.get("expert_determination") or {}).get("ref"),

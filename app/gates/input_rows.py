@@ -123,6 +123,7 @@ def _versions() -> Select[Any]:
         _version.c.contains_pii,
         _version.c.contains_phi,
         _version.c.special_category,
+        _version.c.classification_source,
         _version.c.deidentification_method,
         _version.c.pii_findings,
         _version.c.phi_fields,

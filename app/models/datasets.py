@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
 from app.models.vocabulary import (
     Art9Condition,
+    ClassificationSource,
     DeidentificationMethod,
     Domain,
     LawfulBasis,
@@ -62,6 +63,11 @@ class DatasetPublic(PublicRow, DatasetBase):
     created_by: str
 
 
+#: The classification flags: set by the scan or the registrant, confirmed or overridden by
+#: a data steward (``classification_source`` says which).
+CLASSIFICATION_FLAGS = frozenset({"contains_pii", "contains_phi", "special_category"})
+
+
 class DatasetVersionBase(SQLModel):
     """A dataset version's content, classification and references (every stored field)."""
 
@@ -79,7 +85,7 @@ class DatasetVersionBase(SQLModel):
     contains_pii: bool | None = Field(default=None, index=True)
     contains_phi: bool | None = Field(default=None, index=True)
     special_category: bool | None = None
-    classification_source: str = Field(default="declared", max_length=20)
+    classification_source: str = Field(default=ClassificationSource.DECLARED, max_length=20)
     classification_justification: str = Field(default="", max_length=2000)
     pii_findings: dict = json_field()
     deidentification_method: DeidentificationMethod = vocabulary_field(

@@ -21,6 +21,7 @@ __all__ = [
     "AttestedSubject",
     "AuditKind",
     "AuditState",
+    "ClassificationSource",
     "DecisionOutcome",
     "DeidentificationMethod",
     "DeploymentState",
@@ -178,6 +179,18 @@ class MemorisationMethod(StrEnum):
     CANARY = "canary"
     #: Records sampled from the training data.
     EXTRACTION = "extraction"
+
+
+class ClassificationSource(StrEnum):
+    """Who set a dataset version's classification flags; the gate believes a "no" only
+    from the scan (for what it detects) or a data steward, never from the registrant."""
+
+    #: The registrant's own declaration (a "no" reaches the policy as unknown).
+    DECLARED = "declared"
+    #: The PII/PHI scan of the stored file (declared "yes" answers kept).
+    SCAN = "scan"
+    #: A data steward confirmed or overrode it, with a justification.
+    MANUAL = "manual"
 
 
 class DeidentificationMethod(StrEnum):

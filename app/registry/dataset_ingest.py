@@ -23,6 +23,7 @@ from app.formats.catalog import TEXT_FORMATS
 from app.formats.pii import ScanReport, classify, scan_file
 from app.formats.validate import ValidationReport, validate_file
 from app.models.datasets import DatasetVersion
+from app.models.vocabulary import ClassificationSource
 from app.registry.datasets import register_version
 from app.registry.schemas import DatasetVersionMetadata, DatasetVersionRegister
 from app.storage import StagedFile
@@ -87,12 +88,12 @@ def ingest_dataset_file(
             else None
         )
         fields = declared.model_dump(exclude_none=True)
-        source, justification = "declared", ""
+        source, justification = ClassificationSource.DECLARED, ""
         if scan is not None:
             found = classify(scan)
             fields["contains_pii"] = fields.get("contains_pii", False) or found.contains_pii
             fields["contains_phi"] = fields.get("contains_phi", False) or found.contains_phi
-            source, justification = "scan", found.reason
+            source, justification = ClassificationSource.SCAN, found.reason
         registration = DatasetVersionRegister(
             **fields,
             format=report.format,  # type: ignore[arg-type]

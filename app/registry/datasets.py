@@ -7,7 +7,8 @@ from sqlmodel import Session, col, func, select
 from app.errors import ConflictError, ValidationError
 from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
-from app.models.datasets import Dataset, DatasetVersion, ErasureRequest
+from app.models.datasets import CLASSIFICATION_FLAGS, Dataset, DatasetVersion, ErasureRequest
+from app.models.vocabulary import ClassificationSource
 from app.registry.records import create_record, get_record, records_where, update_record
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
 
@@ -38,7 +39,7 @@ def register_version(
     validation_report: dict | None = None,
     pii_findings: dict | None = None,
     is_valid: bool = True,
-    classification_source: str = "declared",
+    classification_source: ClassificationSource = ClassificationSource.DECLARED,
     classification_justification: str = "",
 ) -> DatasetVersion:
     """Add the next immutable version of a dataset, with what is known about its content."""
@@ -68,20 +69,37 @@ def update_version_metadata(
     actor: str,
     justification: str = "",
 ) -> DatasetVersion:
-    """Change a version's declared classification or references (never its content).
+    """Change a version's references, or classify it (never its content).
 
-    A change to the classification is a human override of the scan and needs a reason.
+    A change to the classification is a human override of the scan and needs a reason;
+    the classification given with a reason, changed or not, is then the steward's, and
+    the gate believes its "no" answers. It is ledgered as ``dataset_version.classified``:
+    a judgement about the data, like an attestation, so it does not make the steward one
+    of the people who built it (``app.registry.involvement``).
     """
     version = get_record(session=session, model=DatasetVersion, record_id=version_id)
     changes = data.model_dump(exclude_none=True)
-    classification = {"contains_pii", "contains_phi", "special_category"} & changes.keys()
-    if classification and any(changes[k] != getattr(version, k) for k in classification):
-        if not justification.strip():
-            raise ValidationError("changing the data classification needs a justification")
+    classification = {flag: changes.pop(flag) for flag in CLASSIFICATION_FLAGS & changes.keys()}
+    if not justification.strip() and any(
+        value != getattr(version, flag) for flag, value in classification.items()
+    ):
+        raise ValidationError("changing the data classification needs a justification")
+    if changes:
+        version = update_record(session=session, record=version, changes=changes, actor=actor)
+    if classification and justification.strip():
         refuse_direct_identifiers(field="justification", text=justification)
-        changes["classification_source"] = "manual"
-        changes["classification_justification"] = justification.strip()
-    return update_record(session=session, record=version, changes=changes, actor=actor)
+        version = update_record(
+            session=session,
+            record=version,
+            changes={
+                **classification,
+                "classification_source": ClassificationSource.MANUAL,
+                "classification_justification": justification.strip(),
+            },
+            actor=actor,
+            action="dataset_version.classified",
+        )
+    return version
 
 
 def record_erasure_request(

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.ledger.free_text import refuse_direct_identifiers
 from app.models.deployments import Deployment
 from app.models.model_versions import ModelVersion
+from app.registry.ownership import ensure_owner_or_admin
 from app.registry.records import create_record, get_record, transition_record, update_record
 from app.registry.schemas import DeploymentCreate, DeploymentUpdate
 from app.registry.state_machines import DEPLOYMENT_MACHINE
@@ -26,8 +27,15 @@ def create_deployment(*, session: Session, data: DeploymentCreate, actor: str) -
 def update_deployment(
     *, session: Session, deployment_id: int, data: DeploymentUpdate, actor: str
 ) -> Deployment:
-    """Change a deployment's endpoint or monitoring settings."""
+    """Change a deployment's endpoint or monitoring settings (its creator or an admin)."""
     deployment = get_record(session=session, model=Deployment, record_id=deployment_id)
+    ensure_owner_or_admin(
+        session=session,
+        actor=actor,
+        owners={deployment.created_by},
+        subject=f"deployment {deployment_id}",
+        owned_by=f"its creator ({deployment.created_by})",
+    )
     return update_record(
         session=session, record=deployment, changes=data.model_dump(exclude_none=True), actor=actor
     )

@@ -5,7 +5,8 @@ name some of the people (a run's requester and authors, a model's developers, wh
 registered a dataset version); the ledger names the rest: everyone whose event created
 or changed the subject or a piece of its evidence (a dataset attached to the run, an
 edit of the hyperparameters, a model card section, an evaluation). Gate decisions,
-votes, attestations and reports are about a subject, not changes to it, and do not count.
+votes, attestations, a steward's classification and reports are about a subject, not
+changes to it, and do not count.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from app.models.base import utc_now
 from app.models.model_versions import MODEL_CARD_SECTIONS, Evaluation, ModelCard, ModelVersion
 from app.models.runs import FineTuneRun
 from app.models.vocabulary import EvaluationKind
+from app.registry.ownership import ensure_owner_or_admin, keep_everyone_named
 from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import (
     EvaluationCreate,
@@ -66,8 +67,21 @@ def model_version_id_named(*, session: Session, model: str) -> int:
 def update_model_version(
     *, session: Session, model_id: int, data: ModelVersionUpdate, actor: str
 ) -> ModelVersion:
-    """Change a model version's governance fields."""
+    """Change a model version (its registrant, developers or an admin)."""
     model = get_record(session=session, model=ModelVersion, record_id=model_id)
+    ensure_owner_or_admin(
+        session=session,
+        actor=actor,
+        owners={model.created_by, *model.developers},
+        subject=f"model version {model_id}",
+        owned_by=f"its registrant ({model.created_by}), its developers",
+    )
+    keep_everyone_named(
+        named=model.developers,
+        given=data.developers,
+        field="the developers",
+        subject=f"model version {model_id}",
+    )
     return update_record(
         session=session, record=model, changes=data.model_dump(exclude_none=True), actor=actor
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.auth.accounts import roles_of
-from app.errors import ConflictError, PermissionDeniedError, ValidationError
+from app.errors import ConflictError, ValidationError
 from app.ledger import append_record_event
 from app.models.datasets import DatasetVersion
 from app.models.runs import FineTuneRun, RunDataset
-from app.models.users import RoleName, User
 from app.models.vocabulary import RunState
+from app.registry.ownership import ensure_owner_or_admin, keep_everyone_named
 from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
 
@@ -32,14 +31,12 @@ def create_run(*, session: Session, data: RunCreate, actor: str) -> FineTuneRun:
 
 def ensure_may_change(*, session: Session, run: FineTuneRun, actor: str) -> None:
     """Only the run's requester, its authors or an admin edit, re-open or cancel it."""
-    if actor == run.requester or actor in run.authors:
-        return
-    user = session.exec(select(User).where(User.username == actor)).first()
-    if user is not None and RoleName.ADMIN in roles_of(session=session, user=user):
-        return
-    raise PermissionDeniedError(
-        f"{actor} may not change run {run.id}: only its requester ({run.requester}), "
-        "its authors or an admin may"
+    ensure_owner_or_admin(
+        session=session,
+        actor=actor,
+        owners={run.requester, *run.authors},
+        subject=f"run {run.id}",
+        owned_by=f"its requester ({run.requester}), its authors",
     )
 
 
@@ -74,6 +71,9 @@ def update_run(*, session: Session, run_id: int, data: RunUpdate, actor: str) ->
     ensure_may_change(session=session, run=run, actor=actor)
     if run.state != RunState.DRAFT:
         raise ConflictError(f"only a draft run can be edited; run {run_id} is '{run.state}'")
+    keep_everyone_named(
+        named=run.authors, given=data.authors, field="the authors", subject=f"run {run_id}"
+    )
     return update_record(
         session=session, record=run, changes=data.model_dump(exclude_none=True), actor=actor
     )

@@ -30,6 +30,7 @@ from app.policy.engine import PolicyEngine
 from app.registry import datasets, deployments, model_versions, runs
 from app.registry.schemas import (
     DatasetCreate,
+    DatasetVersionMetadata,
     DatasetVersionRegister,
     DeploymentCreate,
     EvaluationCreate,
@@ -120,6 +121,14 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
             provenance_licence="CC BY 4.0",
         ),
         actor=ENGINEER,
+    )
+    # The registrant's "no" is believed only once a data steward confirms it.
+    datasets.update_version_metadata(
+        session=session,
+        version_id=version.id or 0,
+        data=DatasetVersionMetadata(contains_pii=False, contains_phi=False, special_category=False),
+        actor=FACT_OFFICER,
+        justification="public FAQ pages: no personal data",
     )
     run = runs.create_run(
         session=session,

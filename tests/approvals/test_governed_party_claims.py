@@ -1,0 +1,201 @@
+"""What the governed party says about its own data and people is not believed.
+
+Found by our security tester against the demo:
+
+- an engineer registered the raw clinical notes again *by reference*, declaring them free
+  of PII and PHI, and the training gate believed it: the HIPAA controls never applied and
+  one approval sent the notes to an external vendor without a BAA;
+- an engineer took an approver off a run's authors, the approver attested the run's
+  hosting and approved it; the pipeline token changed another engineer's model's
+  developers and deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from app.db import session_scope
+from app.gates.input_builder import build_gate_input
+from app.models.base import utc_now
+from app.models.ledger import LedgerEvent
+from app.models.vocabulary import GateName
+from app.registry import datasets
+from app.registry.involvement import people_involved
+from app.registry.schemas import DatasetVersionMetadata
+from tests.approvals.conftest import ENGINEER, Registry
+
+FLAGS = ("contains_pii", "contains_phi", "special_category")
+
+
+def _register_by_reference(actor: Any, dataset_version: dict[str, Any], **declared: Any) -> int:
+    """A new version of the fixture's dataset registered by reference, not uploaded."""
+    answer = actor.post(
+        f"/api/v1/datasets/{dataset_version['dataset_id']}/versions",
+        json={
+            "format": dataset_version["format"],
+            "content_sha256": dataset_version["content_sha256"],
+            "storage_uri": dataset_version["storage_uri"],
+            **declared,
+        },
+    )
+    assert answer.status_code == 201, answer.json
+    return int(answer.json["id"])
+
+
+def _run_on(actor: Any, version_id: int) -> int:
+    answer = actor.post(
+        "/api/v1/runs",
+        json={
+            "name": f"run-on-{version_id}",
+            "base_model": "o4-mini-2025-04-16",
+            "platform": "openai",
+            "method": "sft",
+            "training_region": "US",
+            "dataset_version_ids": [version_id],
+        },
+    )
+    assert answer.status_code == 201, answer.json
+    return int(answer.json["id"])
+
+
+def _dataset_seen_by_the_gate(engine: Any, run_id: int) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        document = build_gate_input(
+            session=session, gate=GateName.TRAINING_LAUNCH, subject_id=run_id, now=utc_now()
+        ).document()
+    (dataset,) = document["datasets"]
+    return {flag: dataset[flag] for flag in FLAGS}
+
+
+def test_a_registrants_own_no_reaches_the_gate_as_unknown_until_a_steward_confirms(
+    engine: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    engineer = people["engineer"]
+    fixture_version = engineer.get(f"/api/v1/datasets/versions/{registry.dataset_version_id}").json
+    declared_no = dict.fromkeys(FLAGS, False)
+    version_id = _register_by_reference(engineer, fixture_version, **declared_no)
+    run_id = _run_on(engineer, version_id)
+    assert _dataset_seen_by_the_gate(engine, run_id) == dict.fromkeys(FLAGS)
+
+    # A "yes" is believed from anyone: it only adds controls.
+    yes_version = _register_by_reference(engineer, fixture_version, contains_phi=True)
+    assert _dataset_seen_by_the_gate(engine, _run_on(engineer, yes_version)) == {
+        "contains_pii": None,
+        "contains_phi": True,
+        "special_category": None,
+    }
+
+    # The steward confirms the registrant's answers: now they are the steward's.
+    confirmed = people["officer"].patch(
+        f"/api/v1/datasets/versions/{version_id}",
+        json={**declared_no, "justification": "public FAQ pages, read in full"},
+    )
+    assert confirmed.status_code == 200, confirmed.json
+    assert confirmed.json["classification_source"] == "manual"
+    assert _dataset_seen_by_the_gate(engine, run_id) == declared_no
+    with session_scope(engine) as session:
+        actions = session.exec(
+            select(LedgerEvent.action, LedgerEvent.actor).where(
+                LedgerEvent.subject_id == str(version_id),
+                LedgerEvent.action.startswith("dataset_version."),  # type: ignore[attr-defined]
+            )
+        ).all()
+        # A classification is a judgement about the data, not a change to it: the steward
+        # stays independent of the run and may still approve it.
+        involved = people_involved(session=session, subject_type="run", subject_id=run_id)
+    assert ("dataset_version.classified", "olivia") in actions
+    assert "olivia" not in involved and ENGINEER in involved
+
+
+def test_the_scan_vouches_only_for_what_it_detects(engine: Any, registry: Registry) -> None:
+    """An upload's scan says whether PII and PHI were found; special-category data it
+    cannot see, so the registrant's "no" there is unknown too."""
+    from app.models.datasets import DatasetVersion
+    from app.models.vocabulary import ClassificationSource
+
+    with session_scope(engine) as session:
+        version = session.get(DatasetVersion, registry.dataset_version_id)
+        assert version is not None
+        version.classification_source = ClassificationSource.SCAN
+        session.add(version)
+    assert _dataset_seen_by_the_gate(engine, registry.run_id) == {
+        "contains_pii": False,
+        "contains_phi": False,
+        "special_category": None,
+    }
+
+
+def test_an_unjustified_change_of_classification_is_refused(
+    engine: Any, registry: Registry
+) -> None:
+    with session_scope(engine) as session, pytest.raises(Exception, match="justification"):
+        datasets.update_version_metadata(
+            session=session,
+            version_id=registry.dataset_version_id,
+            data=DatasetVersionMetadata(contains_pii=True),
+            actor="olivia",
+        )
+
+
+def test_a_named_author_stays_named_and_cannot_attest_or_approve(
+    registry: Registry, people: dict[str, Any]
+) -> None:
+    engineer, officer = people["engineer"], people["officer"]
+    run = engineer.post(
+        "/api/v1/runs",
+        json={
+            "name": "co-authored",
+            "base_model": "meta-llama/Llama-3.1-8B-Instruct",
+            "platform": "meta",
+            "method": "lora",
+            "training_region": "US",
+            "authors": [ENGINEER, "olivia"],
+            "dataset_version_ids": [registry.dataset_version_id],
+        },
+    )
+    assert run.status_code == 201, run.json
+    run_id = run.json["id"]
+    unnamed = engineer.patch(f"/api/v1/runs/{run_id}", json={"authors": [ENGINEER]})
+    assert unnamed.status_code == 422, unnamed.json
+    assert "left out: olivia" in unnamed.json["detail"]
+    added = engineer.patch(f"/api/v1/runs/{run_id}", json={"authors": [ENGINEER, "olivia", "ana"]})
+    assert added.status_code == 200 and added.json["authors"] == [ENGINEER, "olivia", "ana"]
+    attested = officer.post(
+        "/api/v1/attestations",
+        json={
+            "subject_type": "finetune_run",
+            "subject_id": run_id,
+            "fact": "hosting",
+            "value": "internal",
+            "evidence_ref": "INFRA-7",
+            "justification": "our cluster",
+        },
+    )
+    assert attested.status_code == 403, attested.json
+
+
+def test_only_owners_or_an_admin_change_a_model_or_a_deployment(
+    registry: Registry, people: dict[str, Any], make_actor: Any
+) -> None:
+    pipeline = people["pipeline"]
+    taken = pipeline.patch(
+        f"/api/v1/models/{registry.model_id}", json={"developers": ["release-bot"]}
+    )
+    assert taken.status_code == 403, taken.json
+    assert "only its registrant" in taken.json["detail"]
+    logging_off = pipeline.patch(
+        f"/api/v1/deployments/{registry.deployment_id}", json={"access_logging": False}
+    )
+    assert logging_off.status_code == 403, logging_off.json
+    admin = make_actor("admin")
+    assert (
+        admin.patch(
+            f"/api/v1/deployments/{registry.deployment_id}", json={"access_logging": True}
+        ).status_code
+        == 200
+    )
+    dropped = admin.patch(f"/api/v1/models/{registry.model_id}", json={"developers": []})
+    assert dropped.status_code == 422 and "never removed" in dropped.json["detail"]
