@@ -1,10 +1,10 @@
 """Portal login: one refusal for every failure, constant time, lockout, and logout that ends
 every session of the account.
 
-- **One message, one cost.** An unknown username, a token-only account, a disabled account
-  and a wrong password all answer "unknown user or wrong password" after one argon2id
-  verification (against a throwaway hash when there is no real one), so neither the
-  words nor the time tell whether the username exists.
+- **One message, one cost.** An unknown username, a token-only account, a disabled
+  account, a locked account and a wrong password all answer :data:`REFUSAL` after one
+  argon2id verification (against a throwaway hash when there is no real one), so neither
+  the words nor the time tell whether the username exists.
 - **Lockout.** :data:`LOCKOUT_AFTER` wrong passwords in a row lock the account for
   :data:`LOCKOUT_FOR` (ledgered as ``user.locked``); a correct password during the lock is
   refused too, so guessing cannot continue slowly. A success resets the count.
@@ -29,7 +29,12 @@ from app.models.users import User
 LOCKOUT_AFTER = 5
 #: How long a locked account refuses every password.
 LOCKOUT_FOR = timedelta(minutes=15)
-REFUSAL = "unknown user or wrong password"
+#: Every refusal, a locked account's too: a lock shown only for real accounts would tell
+#: which usernames exist. It says how the lock works, so a real user knows to wait.
+REFUSAL = (
+    f"unknown user or wrong password ({LOCKOUT_AFTER} failures in a row lock an account for "
+    f"{LOCKOUT_FOR.seconds // 60} minutes)"
+)
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,7 @@ def attempt_login(*, session: Session, username: str, password: str) -> LoginOut
         return LoginOutcome(principal=None, refusal=REFUSAL)
     now = utc_now()
     if user.locked_until is not None and user.locked_until > now:
-        return LoginOutcome(
-            principal=None,
-            refusal=f"too many failed logins: the account is locked until "
-            f"{user.locked_until:%H:%M} UTC",
-        )
+        return LoginOutcome(principal=None, refusal=REFUSAL)
     if not matches:
         user.failed_logins += 1
         if user.failed_logins >= LOCKOUT_AFTER:
