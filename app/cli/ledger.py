@@ -109,6 +109,24 @@ def verify_command(
     click.echo(f"ledger intact: {outcome.events_checked} events, head {outcome.head_hash}")
 
 
+@cli_group.command("reconcile")
+@with_app_context
+def reconcile_command() -> None:
+    """Check the rows the gates read against the ledger events that recorded them; exit 1
+    naming every row that differs (table, id, fields; never a value)."""
+    from app.ledger.reconcile import reconcile_rows
+
+    with unit_of_work() as session:
+        checked, found = reconcile_rows(session=session)
+    for discrepancy in found:
+        click.echo(str(discrepancy))
+    if found:
+        raise click.ClickException(
+            f"{len(found)} of {checked} rows are not what the ledger recorded"
+        )
+    click.echo(f"{checked} rows are what the ledger recorded")
+
+
 @cli_group.command("export")
 @click.argument("output", type=OUTPUT_FILE)
 @with_app_context

@@ -1,0 +1,214 @@
+"""The rows the gates read, checked against the ledger events that recorded them.
+
+The hash chain shows that the ledger itself was not edited; it says nothing about the
+tables beside it. Someone with write access to the database could change an attestation's
+value, a vote's voter, a dataset version's classification or a request's status, and
+``gatehouse ledger verify`` would still say intact while the gates decide on the changed
+row. Reconciling replays each row's events and names every row that differs from what was
+ledgered, and every row no event recorded.
+
+What is compared:
+
+- registry records (datasets and their versions, runs, models, evaluations, deployments):
+  the fields of the row, in their ledger form, against the fields their ``created`` /
+  ``registered`` event and every later event about the record set, in order. Change
+  times are left out (a transition ledgers its state, not the row's ``updated_at``), and
+  so are a model's attested facts shown on its row (the attestations are checked);
+- attestations and votes, each against the one event that recorded it;
+- approval requests: the status the last of their events gave them.
+
+A row changed by a migration (revision 0006 emptied defaults that used to pass) differs
+from its creating event too: review such rows rather than trusting the count alone.
+Values are never printed, only tables, ids and field names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, SQLModel, col, select
+
+from app.models.attestations import Attestation
+from app.models.datasets import Dataset, DatasetVersion
+from app.models.deployments import Deployment
+from app.models.governance import ApprovalRequest, ApprovalVote
+from app.models.ledger import LedgerEvent
+from app.models.model_versions import Evaluation, ModelVersion
+from app.models.runs import FineTuneRun
+from app.registry.records import kind_of, ledger_payload
+
+__all__ = ["RowDiscrepancy", "reconcile_rows"]
+
+#: Registry records replayed field by field from their events.
+_RECORDS: tuple[type[SQLModel], ...] = (
+    Dataset,
+    DatasetVersion,
+    FineTuneRun,
+    ModelVersion,
+    Evaluation,
+    Deployment,
+)
+#: Fields a record's events do not carry: the change time (a transition ledgers its
+#: state, not the row's ``updated_at``).
+_CHANGE_TIMES = frozenset({"updated_at"})
+#: A model's attested facts shown on its row (``app.attestations.service._mirror``); the
+#: attestations themselves are checked.
+_MODEL_MIRRORS = frozenset(
+    {
+        "risk_tier",
+        "domain",
+        "decision_type",
+        "automated_decision_legal_effect",
+        "human_review",
+        "monitoring_enabled",
+        "validator",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RowDiscrepancy:
+    """One row that is not what the ledger recorded."""
+
+    table: str
+    row_id: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.row_id}: {self.detail}"
+
+
+Events = dict[tuple[str, str], list[LedgerEvent]]
+
+
+def reconcile_rows(*, session: Session) -> tuple[int, list[RowDiscrepancy]]:
+    """How many rows were compared, and every one that differs from its ledger events."""
+    events: Events = defaultdict(list)
+    for event in session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq))):
+        events[(event.subject_type, event.subject_id)].append(event)
+    checked, found = 0, []
+    for model in _RECORDS:
+        for row in session.exec(select(model).order_by(model.id)):  # type: ignore[attr-defined]
+            checked += 1
+            found.extend(_replayed(model, row, events))
+    for attestation in session.exec(select(Attestation).order_by(col(Attestation.id))):
+        checked += 1
+        found.extend(_attestation(attestation, events))
+    for vote in session.exec(select(ApprovalVote).order_by(col(ApprovalVote.id))):
+        checked += 1
+        found.extend(_vote(vote, events))
+    for request in session.exec(select(ApprovalRequest).order_by(col(ApprovalRequest.id))):
+        checked += 1
+        found.extend(_request(request, events))
+    return checked, found
+
+
+def _differing(recorded: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    return sorted(name for name, value in recorded.items() if not _same(value, stored[name]))
+
+
+def _same(recorded: Any, stored: Any) -> bool:
+    """Equal as the ledger writes them (timestamps compared as instants)."""
+    if isinstance(recorded, str) and isinstance(stored, str) and "T" in recorded:
+        try:
+            return datetime.fromisoformat(recorded) == datetime.fromisoformat(stored)
+        except ValueError:
+            pass
+    return bool(recorded == stored)
+
+
+def _discrepancy(table: str, row_id: int | None, differing: Iterable[str]) -> list[RowDiscrepancy]:
+    names = list(differing)
+    if not names:
+        return []
+    return [RowDiscrepancy(table, row_id or 0, f"{', '.join(names)}: not what the ledger recorded")]
+
+
+def _unrecorded(table: str, row_id: int | None) -> list[RowDiscrepancy]:
+    return [RowDiscrepancy(table, row_id or 0, "no ledger event records it")]
+
+
+def _replayed(model: type[SQLModel], row: Any, events: Events) -> list[RowDiscrepancy]:
+    table = kind_of(model)
+    history = events.get((table, str(row.id)), [])
+    if not history:
+        return _unrecorded(table, row.id)
+    fields = (
+        set(model.model_fields)
+        - _CHANGE_TIMES
+        - (_MODEL_MIRRORS if model is ModelVersion else frozenset())
+    )
+    recorded: dict[str, Any] = {}
+    for event in history:
+        recorded.update({name: value for name, value in event.payload.items() if name in fields})
+    stored = ledger_payload({name: getattr(row, name) for name in recorded})
+    return _discrepancy(table, row.id, _differing(recorded, stored))
+
+
+def _recording(
+    events: Events, subject: tuple[str, str], action: str, key: str, row_id: Any
+) -> LedgerEvent | None:
+    """The event about ``subject`` with ``action`` whose payload names the row as ``key``."""
+    return next(
+        (
+            event
+            for event in events.get(subject, [])
+            if event.action == action and event.payload.get(key) == row_id
+        ),
+        None,
+    )
+
+
+def _attestation(row: Attestation, events: Events) -> list[RowDiscrepancy]:
+    event = _recording(
+        events,
+        (row.subject_type, str(row.subject_id)),
+        "attestation.recorded",
+        "attestation_id",
+        row.id,
+    )
+    if event is None:
+        return _unrecorded("attestation", row.id)
+    recorded = {
+        name: event.payload.get(name)
+        for name in ("fact", "value", "role", "evidence_ref", "evidence_sha256", "expires_at")
+    }
+    recorded["attested_by"] = event.actor
+    stored = ledger_payload({name: getattr(row, name) for name in recorded})
+    stored["value"] = row.value  # the event keeps the value itself, not its digest
+    return _discrepancy("attestation", row.id, _differing(recorded, stored))
+
+
+def _vote(row: ApprovalVote, events: Events) -> list[RowDiscrepancy]:
+    event = _recording(
+        events,
+        ("approval_request", str(row.request_id)),
+        f"approval.vote_{row.vote}",
+        "vote_id",
+        row.id,
+    )
+    if event is None:
+        return _unrecorded("approval_vote", row.id)
+    recorded = {"voter": event.actor, "role": event.payload.get("role")}
+    return _discrepancy(
+        "approval_vote",
+        row.id,
+        _differing(recorded, ledger_payload({"voter": row.voter, "role": row.role})),
+    )
+
+
+def _request(row: ApprovalRequest, events: Events) -> list[RowDiscrepancy]:
+    statuses = [
+        event.payload["status"]
+        for event in events.get(("approval_request", str(row.id)), [])
+        if "status" in event.payload
+    ]
+    if not statuses:
+        return _unrecorded("approval_request", row.id)
+    return _discrepancy(
+        "approval_request", row.id, [] if statuses[-1] == row.status else ["status"]
+    )
