@@ -1,7 +1,9 @@
 """Column types and helpers shared by every table.
 
 Timestamps are stored and returned UTC-aware on every backend: SQLite keeps no zone,
-so :class:`UTCDateTime` re-attaches UTC on the way out.
+so :class:`UTCDateTime` re-attaches UTC on the way out. Every column type made here is a
+:class:`StoredValueType`: a stored value it cannot read (changed behind Gatehouse's back)
+raises :class:`~app.errors.StoredValueError` naming the column, never the value.
 """
 
 from __future__ import annotations
@@ -17,15 +19,75 @@ from typing import Annotated, Any, TypeVar
 
 import pydantic
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declared_attr
+from sqlalchemy.sql.base import SchemaEventTarget
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig  # the config type SQLModel classes declare
 
+from app.errors import StoredValueError
+
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
+
+#: What reading a stored value can raise when the value is not of the column's type: a
+#: date that is no date, JSON that does not parse (or nests too deep to), a string
+#: outside a vocabulary, a number where text was expected.
+_UNREADABLE = (ValueError, TypeError, RecursionError)
 
 
-class UTCDateTime(TypeDecorator[datetime]):
+class StoredValueType(TypeDecorator[T]):
+    """A column type whose unreadable stored value raises :class:`StoredValueError` naming
+    the column (``table.column``), never the value, which may be personal data.
+
+    The dialect's own processor (SQLite's date parser, the JSON decoder) runs before
+    :meth:`process_result_value`, so the whole result processor is wrapped. The column is
+    the one SQLAlchemy attaches the type to (a type is a schema event target, as an
+    ``Enum`` is to name its constraint); a copy of the column gives its copy of the type.
+    """
+
+    cache_ok = True
+    #: The column this type was attached to; ``None`` for a type used outside a column.
+    column: sa.Column[Any] | None = None
+
+    def _set_parent(self, parent: SchemaEventTarget, outer: bool = False, **kw: Any) -> None:
+        super()._set_parent(parent, outer=outer, **kw)
+        if isinstance(parent, sa.Column):
+            self.column = parent
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        read = super().result_processor(dialect, coltype)
+        if read is None:
+            return None
+        # Worked out once per dialect (SQLAlchemy keeps the processor), not per row.
+        where = self._where()
+
+        def read_or_refuse(value: Any) -> Any:
+            try:
+                return read(value)
+            except _UNREADABLE as error:
+                # Not chained: the original error's message quotes the value, and a
+                # logged traceback would print it.
+                raise StoredValueError(
+                    f"the stored value of {where} cannot be read ({type(error).__name__}); "
+                    "the database was changed outside Gatehouse or is damaged, so nothing "
+                    "that depends on it is decided"
+                ) from None
+
+        return read_or_refuse
+
+    def _where(self) -> str:
+        column = self.column
+        if column is None:
+            return f"an expression of type {type(self).__name__}"
+        table = getattr(column, "table", None)
+        return (
+            f"column '{column.name}'" if table is None else f"column '{table.name}.{column.name}'"
+        )
+
+
+class UTCDateTime(StoredValueType[datetime]):
     """A timezone-aware UTC timestamp on SQLite and PostgreSQL alike."""
 
     impl = sa.DateTime(timezone=True)
@@ -57,9 +119,20 @@ def timestamp_field(*, index: bool = False, nullable: bool = False) -> Any:
     return Field(default_factory=utc_now, sa_column=column)
 
 
+class JSONType(StoredValueType[Any]):
+    """A JSON column (``JSON`` on PostgreSQL, ``TEXT`` on SQLite), as ``sa.JSON`` is."""
+
+    impl = sa.JSON
+    cache_ok = True
+    # As sa.JSON's: Python None is stored as JSON null, and values (dicts, lists) are
+    # not hashable.
+    should_evaluate_none = True
+    hashable = False
+
+
 def json_field(*, default_factory: Any = dict) -> Any:
     """A JSON column (JSONB-compatible on PostgreSQL, TEXT on SQLite)."""
-    return Field(default_factory=default_factory, sa_column=sa.Column(sa.JSON(), nullable=False))
+    return Field(default_factory=default_factory, sa_column=sa.Column(JSONType(), nullable=False))
 
 
 #: Encodes a value as JSON columns store it: sorted keys, no spaces, ASCII only. The
@@ -107,11 +180,12 @@ def encoded_object(members: dict[str, str], *, without: Collection[str] = ()) ->
     )
 
 
-class StrEnumType(TypeDecorator[E]):
+class StrEnumType(StoredValueType[E]):
     """A vocabulary column: stored as the member's plain string, read back as the member.
 
     The column stays a ``VARCHAR`` (no database enum type, so no migration when a
-    vocabulary grows); writing a string outside the vocabulary raises before it is stored.
+    vocabulary grows); writing a string outside the vocabulary raises before it is stored,
+    and reading one (written behind Gatehouse's back) raises :class:`StoredValueError`.
     """
 
     impl = sa.String
