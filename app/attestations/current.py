@@ -66,6 +66,7 @@ _GATE_FACTS = PreparedStatement(
         ),
         _about(AttestedSubject.FINETUNE_RUN, "run_id"),
         _about(AttestedSubject.MODEL_VERSION, "model_id"),
+        _about(AttestedSubject.DEPLOYMENT, "deployment_id"),
     ).order_by(_attestation.c.id)
 )
 
@@ -144,11 +145,13 @@ def current_facts_of_gate(
     versions_of_run: int | None = None,
     run_id: int | None = None,
     model_id: int | None = None,
+    deployment_id: int | None = None,
 ) -> dict[tuple[str, int], dict[str, PreparedRow]]:
     """The current facts of a gate's subjects in one query: (type, id) -> fact -> row.
 
     The subjects: the dataset version ``dataset_version_id``, the dataset versions the run
-    ``versions_of_run`` uses, the run ``run_id`` and the model version ``model_id`` (each
+    ``versions_of_run`` uses, the run ``run_id``, the model version ``model_id`` and the
+    deployment ``deployment_id`` (each
     optional; a version both named and used by the run would come twice, to no effect).
     Rows carry ``value``, ``attested_by`` and ``expires_at``.
     """
@@ -159,5 +162,6 @@ def current_facts_of_gate(
         versions_of_run=versions_of_run,
         run_id=run_id,
         model_id=model_id,
+        deployment_id=deployment_id,
     )
     return _newest_current(rows, lambda row: (row.subject_type, row.subject_id), now)

@@ -155,6 +155,18 @@ FACTS: dict[str, FactSpec] = {
         "where training runs: internal (own GPUs) or external (vendor)",
         Hosting,
     ),
+    "access_logging": _spec(
+        AttestedSubject.DEPLOYMENT,
+        "compliance_officer",
+        "use of the deployment is logged and the logs reviewed (HIPAA 164.312(b), EU AI Act Art. 12)",
+        bool,
+    ),
+    "activity_monitoring": _spec(
+        AttestedSubject.DEPLOYMENT,
+        "compliance_officer",
+        "the deployment's activity is monitored (HIPAA 164.312(b))",
+        bool,
+    ),
     "encryption_at_rest": _spec(
         AttestedSubject.DATASET_VERSION,
         "compliance_officer",

@@ -28,6 +28,7 @@ from app.ledger.free_text import refuse_direct_identifiers
 from app.models.attestations import Attestation
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion
+from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest
 from app.models.model_versions import ModelVersion
 from app.models.runs import FineTuneRun
@@ -42,6 +43,7 @@ _RECORDS: dict[str, type[SQLModel]] = {
     "finetune_run": FineTuneRun,
     "model_version": ModelVersion,
     "dataset_version": DatasetVersion,
+    "deployment": Deployment,
 }
 
 #: Attested model facts copied onto the model version's row (what reports and lists show).

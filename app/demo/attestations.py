@@ -21,7 +21,7 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
     """The owning roles attest the governance facts (the gates read nothing else).
 
     The compliance officer confirms the credit data's classification, attests the
-    datasets' and runs' facts and the models' domain,
+    datasets', runs' and the credit deployment's facts and the models' domain,
     decision type, legal effect and human review; model risk sets the tiers and records
     validation and monitoring. The developer's own attempt to set a tier is refused.
     """
@@ -36,6 +36,13 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
             justification="no GDPR Art. 9 category among the attributes (data dictionary)",
         )
     attest_facts(session, seed, "olivia", "dataset_version", _DATASET_FACTS)
+    attest_facts(
+        session,
+        seed,
+        "olivia",
+        "deployment",
+        {"credit_deployment": {"access_logging": True, "activity_monitoring": True}},
+    )
     attest_facts(
         session,
         seed,

@@ -272,15 +272,17 @@ def _approval_inputs(
     ]
 
 
-def _deployment_input(deployment: Record) -> DeploymentInput:
+def _deployment_input(deployment: Record, attested: dict[str, Any]) -> DeploymentInput:
+    """The deployment's document: its logging and monitoring as attested (what its
+    registrant declared on the row is shown, never read)."""
     environment: Literal["staging", "production"] = (
         "production" if deployment.state == DeploymentState.PRODUCTION else "staging"
     )
     return DeploymentInput(
         id=str(deployment.id),
         environment=environment,
-        access_logging=deployment.access_logging,
-        monitoring=deployment.monitoring_enabled,
+        access_logging=attested.get("access_logging"),
+        monitoring=attested.get("activity_monitoring"),
     )
 
 
@@ -308,7 +310,12 @@ def _deployment_gate_input(
     run_id = run.id if run else None
     versions = input_rows.run_dataset_version_rows(session=session, run_id=run.id) if run else []
     facts = current_facts_of_gate(
-        session=session, now=now, versions_of_run=run_id, run_id=run_id, model_id=model.id
+        session=session,
+        now=now,
+        versions_of_run=run_id,
+        run_id=run_id,
+        model_id=model.id,
+        deployment_id=deployment_id,
     )
     sections = rows.card_sections or {}
     return GateInput(
@@ -327,7 +334,9 @@ def _deployment_gate_input(
         + imported_evaluation_inputs(session=session, model_id=model.id),
         audits=_audit_inputs(session, model.id),
         approvals=_approval_inputs(session, GateSubject.DEPLOYMENT, deployment_id),
-        deployment=_deployment_input(rows.deployment),
+        deployment=_deployment_input(
+            rows.deployment, _values(facts, LedgerSubject.DEPLOYMENT, deployment_id)
+        ),
         monitoring=monitoring_input(
             session=session, deployment_id=deployment_id, markers=rows.monitoring
         ),

@@ -63,8 +63,6 @@ _DEPLOYMENT_COLUMNS = (
     _deployment.c.id,
     _deployment.c.model_version_id,
     _deployment.c.state,
-    _deployment.c.access_logging,
-    _deployment.c.monitoring_enabled,
 )
 _MODEL_COLUMNS = (
     _model.c.id,

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import PublicRow, TableRow, timestamp_field, vocabulary_field
+from app.models.base import JSONType, PublicRow, TableRow, timestamp_field, vocabulary_field
 from app.models.vocabulary import AttestedSubject
 
 
@@ -25,7 +25,7 @@ class AttestationBase(SQLModel):
     #: A fact name from ``app.attestations.facts.FACTS``.
     fact: str = Field(max_length=40)
     #: The fact's value, in the shape its ``FactSpec`` validates.
-    value: Any = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
+    value: Any = Field(sa_column=sa.Column(JSONType(), nullable=False))
     #: Where the evidence is (document id, ticket, URL of the signed agreement).
     evidence_ref: str = Field(max_length=500)
     #: SHA-256 of the evidence file, when one was provided.

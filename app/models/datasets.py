@@ -14,7 +14,14 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import PublicRow, TableRow, json_field, timestamp_field, vocabulary_field
+from app.models.base import (
+    JSONType,
+    PublicRow,
+    TableRow,
+    json_field,
+    timestamp_field,
+    vocabulary_field,
+)
 from app.models.vocabulary import (
     Art9Condition,
     ClassificationSource,
@@ -96,7 +103,7 @@ class DatasetVersionBase(SQLModel):
     # GDPR.
     #: NULL until recorded (unknown regions count as EU/EEA).
     data_subject_regions: list[str] | None = Field(
-        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+        default=None, sa_column=sa.Column(JSONType(), nullable=True)
     )
     lawful_basis: LawfulBasis | None = vocabulary_field(LawfulBasis, length=40, nullable=True)
     art9_condition: Art9Condition | None = vocabulary_field(Art9Condition, length=40, nullable=True)

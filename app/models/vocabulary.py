@@ -328,6 +328,7 @@ class AttestedSubject(StrEnum):
     FINETUNE_RUN = LedgerSubject.FINETUNE_RUN.value
     MODEL_VERSION = LedgerSubject.MODEL_VERSION.value
     DATASET_VERSION = LedgerSubject.DATASET_VERSION.value
+    DEPLOYMENT = LedgerSubject.DEPLOYMENT.value
 
 
 #: The ledger subject of each gate's subject kind (gate events are about these records).

@@ -340,8 +340,8 @@ class DeploymentInput(_Part):
 
     id: str
     environment: Literal["staging", "production"]
-    access_logging: bool = False
-    monitoring: bool = False
+    access_logging: bool | None = None
+    monitoring: bool | None = None
 
 
 class GateInput(_Part):

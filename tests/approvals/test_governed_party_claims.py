@@ -199,3 +199,46 @@ def test_only_owners_or_an_admin_change_a_model_or_a_deployment(
     )
     dropped = admin.patch(f"/api/v1/models/{registry.model_id}", json={"developers": []})
     assert dropped.status_code == 422 and "never removed" in dropped.json["detail"]
+
+
+def test_a_deployments_logging_and_monitoring_count_only_as_attested(
+    engine: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    """The deployment row's ``access_logging`` and ``monitoring_enabled`` are its
+    registrant's word (HIPAA 164.312(b) and EU AI Act Art. 12 read them); the gate reads
+    the compliance officer's attestations instead."""
+
+    def seen() -> tuple[Any, Any]:
+        with session_scope(engine) as session:
+            document = build_gate_input(
+                session=session,
+                gate=GateName.PRODUCTION_PROMOTION,
+                subject_id=registry.deployment_id,
+                now=utc_now(),
+            ).document()
+        return document["deployment"]["access_logging"], document["deployment"]["monitoring"]
+
+    declared = people["engineer"].get(f"/api/v1/deployments/{registry.deployment_id}").json
+    assert declared["access_logging"] is True  # declared on the row by its creator
+    assert seen() == (None, None)
+    facts = {"access_logging": True, "activity_monitoring": False}
+    refused = _attest(people["engineer"], registry.deployment_id, "access_logging", True)
+    assert refused.status_code == 403, refused.json
+    for fact, value in facts.items():
+        recorded = _attest(people["officer"], registry.deployment_id, fact, value)
+        assert recorded.status_code == 201, recorded.json
+    assert seen() == (True, False)
+
+
+def _attest(actor: Any, deployment_id: int, fact: str, value: Any) -> Any:
+    return actor.post(
+        "/api/v1/attestations",
+        json={
+            "subject_type": "deployment",
+            "subject_id": deployment_id,
+            "fact": fact,
+            "value": value,
+            "evidence_ref": "SIEM-2026-4",
+            "justification": "checked the log pipeline",
+        },
+    )

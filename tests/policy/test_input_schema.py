@@ -58,7 +58,7 @@ def test_a_value_of_the_wrong_type_is_a_type_error(opa_binary: Path, tmp_path: P
     control = policies / "hipaa" / "audit_controls" / "audit_controls.rego"
     control.write_text(
         control.read_text(encoding="utf-8")
-        + '\nwrong_type if upper(input.deployment.access_logging) == "TRUE"\n'
+        + '\nwrong_type if upper(input.card.missing) == "TRUE"\n'
     )
     failures, _ = run_opa_checks(opa=opa_binary, policy_dir=policies)
     (failure,) = _check_failures(failures)

@@ -80,7 +80,12 @@ gaps contains controls.message([controls.unattested("the high-risk model", "high
 }
 
 gaps contains "the deployment does not log the model's use (Art. 12 record-keeping)" if {
+	controls.equals(controls.deployment, "access_logging", false)
+}
+
+gaps contains controls.message([controls.unattested("the deployment", "access_logging"), " (Art. 12 record-keeping)"]) if {
 	not controls.is_true(controls.deployment, "access_logging")
+	not controls.equals(controls.deployment, "access_logging", false)
 }
 
 gaps contains "the model's decisions have no human oversight (Art. 14)" if {

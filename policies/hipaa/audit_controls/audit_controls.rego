@@ -30,12 +30,23 @@ control := {
 	"severity": "high",
 }
 
-failures contains "the production deployment handling PHI has no access logging" if {
+subject := "the production deployment handling PHI"
+
+# Attested false, or attested by nobody: each says which.
+logging_gap := concat(" ", [subject, "has no access logging"]) if {
+	controls.equals(controls.deployment, "access_logging", false)
+} else := controls.unattested(subject, "access_logging")
+
+monitoring_gap := concat(" ", [subject, "is not monitored"]) if {
+	controls.equals(controls.deployment, "monitoring", false)
+} else := controls.unattested(subject, "activity_monitoring")
+
+failures contains logging_gap if {
 	controls.hipaa_applies
 	not controls.is_true(controls.deployment, "access_logging")
 }
 
-failures contains "the production deployment handling PHI is not monitored" if {
+failures contains monitoring_gap if {
 	controls.hipaa_applies
 	not controls.is_true(controls.deployment, "monitoring")
 }

@@ -39,16 +39,15 @@ test_missing_access_logging_fails if {
 	audit_controls.outcome == outcome("fail", reason, ["the production deployment handling PHI has no access logging"]) with input as input_no_logging
 }
 
+unattested := [
+	"the production deployment handling PHI has no access_logging attested (recorded by compliance_officer)",
+	"the production deployment handling PHI has no activity_monitoring attested (recorded by compliance_officer)",
+]
+
 test_missing_deployment_fails_both if {
-	audit_controls.outcome == outcome("fail", reason, [
-		"the production deployment handling PHI has no access logging",
-		"the production deployment handling PHI is not monitored",
-	]) with input as input_no_deployment
+	audit_controls.outcome == outcome("fail", reason, unattested) with input as input_no_deployment
 }
 
-test_unrecorded_deployment_settings_fail if {
-	audit_controls.outcome == outcome("fail", reason, [
-		"the production deployment handling PHI has no access logging",
-		"the production deployment handling PHI is not monitored",
-	]) with input as fx.promotion({"deployment": {"id": "dep-3", "environment": "production", "access_logging": null, "monitoring": null}})
+test_unattested_deployment_settings_fail_naming_their_owner if {
+	audit_controls.outcome == outcome("fail", reason, unattested) with input as fx.promotion({"deployment": {"id": "dep-3", "environment": "production", "access_logging": null, "monitoring": null}})
 }
