@@ -22,6 +22,7 @@ from app.gates import input_rows
 from app.gates.input_rows import Record
 from app.models.vocabulary import (
     GATE_SUBJECTS,
+    PLATFORM_VENDORS,
     ClassificationSource,
     DeploymentState,
     EvaluationKind,
@@ -155,7 +156,8 @@ def _run_input(run: Record, facts: Facts) -> RunInput:
         id=str(run.id),
         platform=run.platform,
         hosting=attested.get("hosting"),
-        vendor=run.vendor or run.platform,
+        # A vendor platform's own name, whatever the run declares: the job goes there.
+        vendor=PLATFORM_VENDORS.get(run.platform) or run.vendor or run.platform,
         region=run.training_region,
         method=run.method,
         requester=run.requester,

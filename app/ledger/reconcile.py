@@ -40,6 +40,7 @@ from app.models.ledger import LedgerEvent
 from app.models.model_versions import Evaluation, ModelVersion
 from app.models.runs import FineTuneRun
 from app.registry.records import kind_of, ledger_payload
+from app.registry.schemas import ATTESTED_MODEL_FIELDS
 
 __all__ = ["RowDiscrepancy", "reconcile_rows"]
 
@@ -55,19 +56,6 @@ _RECORDS: tuple[type[SQLModel], ...] = (
 #: Fields a record's events do not carry: the change time (a transition ledgers its
 #: state, not the row's ``updated_at``).
 _CHANGE_TIMES = frozenset({"updated_at"})
-#: A model's attested facts shown on its row (``app.attestations.service._mirror``); the
-#: attestations themselves are checked.
-_MODEL_MIRRORS = frozenset(
-    {
-        "risk_tier",
-        "domain",
-        "decision_type",
-        "automated_decision_legal_effect",
-        "human_review",
-        "monitoring_enabled",
-        "validator",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -137,11 +125,10 @@ def _replayed(model: type[SQLModel], row: Any, events: Events) -> list[RowDiscre
     history = events.get((table, str(row.id)), [])
     if not history:
         return _unrecorded(table, row.id)
-    fields = (
-        set(model.model_fields)
-        - _CHANGE_TIMES
-        - (_MODEL_MIRRORS if model is ModelVersion else frozenset())
-    )
+    fields = set(model.model_fields) - _CHANGE_TIMES
+    if model is ModelVersion:
+        # A model's attested facts shown on its row; the attestations are checked.
+        fields -= ATTESTED_MODEL_FIELDS.keys()
     recorded: dict[str, Any] = {}
     for event in history:
         recorded.update({name: value for name, value in event.payload.items() if name in fields})

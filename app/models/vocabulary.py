@@ -16,6 +16,7 @@ from enum import StrEnum
 __all__ = [
     "GATE_LEDGER_SUBJECTS",
     "GATE_SUBJECTS",
+    "PLATFORM_VENDORS",
     "ApprovalStatus",
     "Art9Condition",
     "AttestedSubject",
@@ -245,6 +246,15 @@ class Platform(StrEnum):
     GOOGLE = "google"
     META = "meta"
     SELF_HOSTED = "self_hosted"
+
+
+#: The vendor a platform's fine-tuning runs at (the launcher sends the job there); a
+#: self-hosted or Meta-model run names its own vendor, if any.
+PLATFORM_VENDORS: dict[Platform, str] = {
+    Platform.OPENAI: "openai",
+    Platform.ANTHROPIC: "anthropic",
+    Platform.GOOGLE: "google",
+}
 
 
 class Hosting(StrEnum):

@@ -8,7 +8,7 @@ from app.errors import ConflictError, ValidationError
 from app.ledger import append_record_event
 from app.models.datasets import DatasetVersion
 from app.models.runs import FineTuneRun, RunDataset
-from app.models.vocabulary import RunState
+from app.models.vocabulary import PLATFORM_VENDORS, Platform, RunState
 from app.registry.ownership import ensure_owner_or_admin, keep_everyone_named
 from app.registry.records import create_record, get_record, update_record
 from app.registry.schemas import RunCreate, RunUpdate
@@ -19,6 +19,7 @@ def create_run(*, session: Session, data: RunCreate, actor: str) -> FineTuneRun:
     if session.exec(select(FineTuneRun).where(FineTuneRun.name == data.name)).first() is not None:
         raise ValidationError(f"a run named '{data.name}' already exists")
     fields = data.model_dump(exclude={"dataset_version_ids"})
+    _refuse_another_vendor(data.platform, data.vendor)
     if actor not in fields["authors"]:
         fields["authors"] = [actor, *fields["authors"]]
     run = create_record(session=session, record=FineTuneRun(**fields, requester=actor), actor=actor)
@@ -27,6 +28,16 @@ def create_run(*, session: Session, data: RunCreate, actor: str) -> FineTuneRun:
             session=session, run_id=run.id or 0, version_id=version_id, actor=actor
         )
     return run
+
+
+def _refuse_another_vendor(platform: str, vendor: str | None) -> None:
+    """A vendor platform trains at that vendor: another vendor's name on the run would
+    let the gate look for the wrong business associate agreement."""
+    own = PLATFORM_VENDORS.get(Platform(platform))
+    if own is not None and vendor is not None and vendor.strip().lower() != own:
+        raise ValidationError(
+            f"platform {platform} fine-tunes at {own}: the vendor cannot be '{vendor}'"
+        )
 
 
 def ensure_may_change(*, session: Session, run: FineTuneRun, actor: str) -> None:

@@ -242,3 +242,24 @@ def _attest(actor: Any, deployment_id: int, fact: str, value: Any) -> Any:
             "justification": "checked the log pipeline",
         },
     )
+
+
+def test_a_vendor_platforms_run_cannot_name_another_vendor(
+    registry: Registry, people: dict[str, Any]
+) -> None:
+    """A run on OpenAI declaring vendor "anthropic" would have the HIPAA control look for
+    Anthropic's business associate agreement while the launcher sends PHI to OpenAI."""
+    spoofed = people["engineer"].post(
+        "/api/v1/runs",
+        json={
+            "name": "spoofed-vendor",
+            "base_model": "o4-mini-2025-04-16",
+            "platform": "openai",
+            "vendor": "anthropic",
+            "method": "sft",
+            "training_region": "US",
+            "dataset_version_ids": [registry.dataset_version_id],
+        },
+    )
+    assert spoofed.status_code == 422, spoofed.json
+    assert "platform openai fine-tunes at openai" in spoofed.json["detail"]
