@@ -31,9 +31,12 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
         update_version_metadata(
             session=session,
             version_id=seed.ids[key],
-            data=DatasetVersionMetadata(special_category=False),
+            data=DatasetVersionMetadata(
+                contains_pii=True, contains_phi=False, special_category=False
+            ),
             actor="olivia",
-            justification="no GDPR Art. 9 category among the attributes (data dictionary)",
+            justification="financial and demographic attributes, no health data and no "
+            "GDPR Art. 9 category (data dictionary)",
         )
     attest_facts(session, seed, "olivia", "dataset_version", _DATASET_FACTS)
     attest_facts(

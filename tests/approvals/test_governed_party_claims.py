@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
+from app.errors import ValidationError
 from app.gates.input_builder import build_gate_input
 from app.models.base import utc_now
 from app.models.ledger import LedgerEvent
@@ -128,15 +129,24 @@ def test_the_scan_vouches_only_for_what_it_detects(engine: Any, registry: Regist
     }
 
 
-def test_an_unjustified_change_of_classification_is_refused(
-    engine: Any, registry: Registry
+@pytest.mark.parametrize(
+    ("justification", "refusal"),
+    [
+        ("", "needs a justification"),
+        # Confirming one flag must not make the registrant's other answers the steward's.
+        ("checked the data dictionary", "a classification states all of contains_phi"),
+    ],
+)
+def test_a_classification_is_justified_and_states_every_flag(
+    engine: Any, registry: Registry, justification: str, refusal: str
 ) -> None:
-    with session_scope(engine) as session, pytest.raises(Exception, match="justification"):
+    with session_scope(engine) as session, pytest.raises(ValidationError, match=refusal):
         datasets.update_version_metadata(
             session=session,
             version_id=registry.dataset_version_id,
             data=DatasetVersionMetadata(contains_pii=True),
             actor="olivia",
+            justification=justification,
         )
 
 
