@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -118,6 +119,11 @@ class Settings:
     #: Failed portal logins one client address may make in 10 minutes before its logins
     #: are refused for a while (password spraying across accounts); 0 turns it off.
     login_failures_per_address: int = 50
+    #: Networks webhooks may reach besides public addresses
+    #: (``GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS``, comma-separated CIDRs such as ``10.20.0.0/16``):
+    #: a webhook whose host resolves to a loopback, private, link-local or other non-public
+    #: address outside them is refused (docs/pipelines.md).
+    webhook_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     #: True in the test configuration: relaxes nothing security-relevant; the API checks
     #: every answer against its declared model again (``app.api.v1.spec``).
     testing: bool = False
@@ -229,7 +235,35 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> Settings
         login_failures_per_address=_number(
             env, "LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address
         ),
+        webhook_allowed_networks=webhook_allowed_networks_from_environment(env),
     )
+
+
+def webhook_allowed_networks_from_environment(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS``, read on its own: the settings, and the webhook
+    senders of the scheduler's job threads (which run outside an application), read the
+    same networks.
+
+    Comma-separated networks (``10.20.0.0/16``, ``fd00::/8``; a bare address is that one
+    address); one that is not a network, or has host bits set (``10.20.0.1/16``), is a
+    ConfigurationError naming the variable.
+    """
+    env = os.environ if environ is None else environ
+    text = env.get("GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS", "")
+    networks = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        try:
+            networks.append(ip_network(piece))
+        except ValueError as error:
+            raise ConfigurationError(
+                f"GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS must be comma-separated networks such as "
+                f"10.20.0.0/16; {piece!r} is not one ({error})"
+            ) from error
+    return tuple(networks)
 
 
 def _number(env: Mapping[str, str], name: str, default: N) -> N:

@@ -122,6 +122,16 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
+def public_webhook_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every webhook host name resolves to one public address (the suite needs no DNS),
+    for tests of something else than where a webhook may go
+    (``tests/approvals/test_webhook_targets.py``). Nothing is delivered to it."""
+    from app.approvals import webhook_targets
+
+    monkeypatch.setattr(webhook_targets, "resolve", lambda _host, _port: ["93.184.215.14"])
+
+
+@pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     """The application under test."""
     application = create_app(settings)

@@ -11,6 +11,10 @@ mid-way) are picked up by :func:`deliver_abandoned`, which the scheduler's
 
 Receivers verify ``X-Gatehouse-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw
 body under the subscription's secret (see :func:`signature`).
+
+A webhook reaches public addresses only, and the networks the operator allows
+(``app.approvals.webhook_targets``): its host is checked when subscribing and again before
+every POST, which then connects to the addresses checked.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.approvals.webhook_targets import (
+    CheckedAddressHandler,
+    WebhookTargets,
+    configured_targets,
+)
 from app.db import session_scope
 from app.errors import ValidationError
 from app.ledger import append_record_event, canonical_json
@@ -116,9 +125,20 @@ def url_for_the_ledger(url: str) -> dict[str, str]:
 
 
 def create_subscription(
-    *, session: Session, url: str, events: list[str], actor: str, description: str = ""
+    *,
+    session: Session,
+    url: str,
+    events: list[str],
+    actor: str,
+    description: str = "",
+    targets: WebhookTargets | None = None,
 ) -> tuple[WebhookSubscription, str]:
-    """A new subscription and its generated secret (returned here once, never again)."""
+    """A new subscription and its generated secret (returned here once, never again).
+
+    Its host must resolve to addresses ``targets`` allows (this process's configured rule
+    when omitted): a URL reaching loopback, a private network or the cloud's metadata
+    address is a ValidationError naming the host and why.
+    """
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValidationError(f"webhook url must be an absolute http(s) URL, got '{url}'")
@@ -127,6 +147,7 @@ def create_subscription(
         raise ValidationError(
             f"events must be some of {', '.join(APPROVAL_EVENTS + MONITORING_EVENTS)}; got {', '.join(unknown) or 'none'}"
         )
+    (targets or configured_targets()).checked_addresses(url)
     secret = secrets.token_urlsafe(32)
     subscription = WebhookSubscription(
         url=url,
@@ -159,9 +180,15 @@ def deactivate_subscription(
 
 
 def enqueue_event(
-    *, session: Session, event: str, data: dict[str, Any], policy: DeliveryPolicy = DEFAULT_POLICY
+    *,
+    session: Session,
+    event: str,
+    data: dict[str, Any],
+    policy: DeliveryPolicy = DEFAULT_POLICY,
+    targets: WebhookTargets | None = None,
 ) -> list[WebhookDelivery]:
-    """Record ``event`` for every active subscriber; they are sent after the commit."""
+    """Record ``event`` for every active subscriber; they are sent after the commit, to the
+    addresses ``targets`` allows (this process's configured rule when omitted)."""
     subscribers = [
         s
         for s in session.exec(
@@ -184,17 +211,21 @@ def enqueue_event(
         deliveries.append(delivery)
     if deliveries:
         session.flush()
-        _send_after_commit(session, [d.id or 0 for d in deliveries], policy)
+        # Read now: the sending thread runs outside the caller's application context.
+        rule = targets or configured_targets()
+        _send_after_commit(session, [d.id or 0 for d in deliveries], policy, rule)
     return deliveries
 
 
-def _send_after_commit(session: Session, delivery_ids: list[int], policy: DeliveryPolicy) -> None:
+def _send_after_commit(
+    session: Session, delivery_ids: list[int], policy: DeliveryPolicy, targets: WebhookTargets
+) -> None:
     engine = session.get_bind()
 
     def start(_session: Any) -> None:
         thread = threading.Thread(
             target=_deliver_all,
-            args=(engine, delivery_ids, policy),
+            args=(engine, delivery_ids, policy, targets),
             name="gatehouse-webhooks",
             daemon=True,
         )
@@ -206,10 +237,12 @@ def _send_after_commit(session: Session, delivery_ids: list[int], policy: Delive
     sa_event.listen(session, "after_commit", start, once=True)
 
 
-def _deliver_all(engine: Engine, delivery_ids: list[int], policy: DeliveryPolicy) -> None:
+def _deliver_all(
+    engine: Engine, delivery_ids: list[int], policy: DeliveryPolicy, targets: WebhookTargets
+) -> None:
     try:
         for delivery_id in delivery_ids:
-            deliver(engine=engine, delivery_id=delivery_id, policy=policy)
+            deliver(engine=engine, delivery_id=delivery_id, policy=policy, targets=targets)
     finally:
         with _threads_lock:
             _threads.discard(threading.current_thread())
@@ -237,20 +270,31 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+def _post(
+    url: str, body: bytes, headers: dict[str, str], timeout_s: float, targets: WebhookTargets
+) -> int:
+    """POST ``body`` to ``url`` on the addresses its host resolves to now, each allowed by
+    ``targets`` (a ValidationError, before any connection, when one is not)."""
     # Only http(s) URLs get here: create_subscription refuses every other scheme.
+    addresses = targets.checked_addresses(url)
+    # The connection goes to the addresses just checked, never through a proxy from the
+    # environment (which would look the name up again) and never after a redirect.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirects,
+        CheckedAddressHandler(addresses),
+    )
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=timeout_s) as response:
+        with opener.open(request, timeout=timeout_s) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
 
 
-def _attempt(engine: Engine, delivery_id: int, policy: DeliveryPolicy) -> tuple[bool, bool]:
+def _attempt(
+    engine: Engine, delivery_id: int, policy: DeliveryPolicy, targets: WebhookTargets
+) -> tuple[bool, bool]:
     """One POST; returns (finished, delivered)."""
     with session_scope(engine) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
@@ -278,9 +322,12 @@ def _attempt(engine: Engine, delivery_id: int, policy: DeliveryPolicy) -> tuple[
     code: int | None = None
     error: str | None = None
     try:
-        code = _post(url, raw, headers, policy.timeout_s)
+        code = _post(url, raw, headers, policy.timeout_s, targets)
         if not 200 <= code < 300:
             error = f"receiver answered HTTP {code}"
+    except ValidationError as refused:
+        # Not sent: the host resolves to an address no webhook may reach (or not at all).
+        error = f"not sent: {refused}"[:1000]
     except (OSError, ValueError) as failure:
         error = f"{type(failure).__name__}: {failure}"[:1000]
     with session_scope(engine) as session:
@@ -302,10 +349,20 @@ def _attempt(engine: Engine, delivery_id: int, policy: DeliveryPolicy) -> tuple[
         return False, False
 
 
-def deliver(*, engine: Engine, delivery_id: int, policy: DeliveryPolicy = DEFAULT_POLICY) -> bool:
-    """Send one delivery until it succeeds or its attempts run out; True when delivered."""
+def deliver(
+    *,
+    engine: Engine,
+    delivery_id: int,
+    policy: DeliveryPolicy = DEFAULT_POLICY,
+    targets: WebhookTargets | None = None,
+) -> bool:
+    """Send one delivery until it succeeds or its attempts run out; True when delivered.
+
+    Every attempt checks the host's addresses against ``targets`` (this process's
+    configured rule when omitted) first: a refused one fails the attempt unsent."""
+    rule = targets or configured_targets()
     while True:
-        finished, delivered = _attempt(engine, delivery_id, policy)
+        finished, delivered = _attempt(engine, delivery_id, policy, rule)
         if finished:
             return delivered
         with session_scope(engine) as session:
@@ -316,20 +373,30 @@ def deliver(*, engine: Engine, delivery_id: int, policy: DeliveryPolicy = DEFAUL
 
 
 def deliver_due(
-    *, engine: Engine, now: datetime | None = None, policy: DeliveryPolicy = DEFAULT_POLICY
+    *,
+    engine: Engine,
+    now: datetime | None = None,
+    policy: DeliveryPolicy = DEFAULT_POLICY,
+    targets: WebhookTargets | None = None,
 ) -> int:
     """Send every pending delivery whose next attempt is due; how many were tried."""
-    return len(_deliver_pending_since(engine, now or utc_now(), policy))
+    return len(_deliver_pending_since(engine, now or utc_now(), policy, targets))
 
 
 def deliver_abandoned(
-    *, engine: Engine, now: datetime | None = None, policy: DeliveryPolicy = DEFAULT_POLICY
+    *,
+    engine: Engine,
+    now: datetime | None = None,
+    policy: DeliveryPolicy = DEFAULT_POLICY,
+    targets: WebhookTargets | None = None,
 ) -> dict[str, list[int]]:
     """Send the pending deliveries no live process is sending any more (the scheduler's
     ``webhook-redelivery`` job): those overdue by more than ``policy.abandoned_after()``,
     so a delivery its own process is still retrying is not sent twice at once.
     Returns the ids ``delivered`` and ``failed`` (attempts used up) by this sweep."""
-    outcome = _deliver_pending_since(engine, (now or utc_now()) - policy.abandoned_after(), policy)
+    outcome = _deliver_pending_since(
+        engine, (now or utc_now()) - policy.abandoned_after(), policy, targets
+    )
     return {
         "delivered": [i for i, delivered in outcome.items() if delivered],
         "failed": [i for i, delivered in outcome.items() if not delivered],
@@ -337,8 +404,9 @@ def deliver_abandoned(
 
 
 def _deliver_pending_since(
-    engine: Engine, due_by: datetime, policy: DeliveryPolicy
+    engine: Engine, due_by: datetime, policy: DeliveryPolicy, targets: WebhookTargets | None
 ) -> dict[int, bool]:
+    rule = targets or configured_targets()
     with session_scope(engine) as session:
         due = session.exec(
             select(WebhookDelivery.id)
@@ -347,6 +415,6 @@ def _deliver_pending_since(
             .order_by(col(WebhookDelivery.id))
         ).all()
     return {
-        delivery_id: deliver(engine=engine, delivery_id=delivery_id, policy=policy)
+        delivery_id: deliver(engine=engine, delivery_id=delivery_id, policy=policy, targets=rule)
         for delivery_id in (int(i or 0) for i in due)
     }

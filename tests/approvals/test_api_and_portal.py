@@ -183,6 +183,7 @@ def test_run_submission_route(registry: Registry, people: dict[str, Any]) -> Non
     assert [item["id"] for item in listed] == [request_id]
 
 
+@pytest.mark.usefixtures("public_webhook_hosts")
 def test_webhook_subscriptions_are_admin_only_and_hide_the_secret(
     make_actor: Any, people: dict[str, Any]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from ipaddress import ip_network
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from scipy.stats import ks_2samp
 from sqlmodel import col, select
 
+from app.approvals.webhook_targets import WebhookTargets
 from app.approvals.webhooks import create_subscription
 from app.db import session_scope
 from app.evaluations import monitoring
@@ -87,6 +89,9 @@ def production(engine: sa.Engine, registry: Registry) -> Registry:
             url="http://127.0.0.1:9/hook",
             events=["deployment.needs_review", "deployment.suspended"],
             actor="admin",
+            # Never answered: the events are queued (what these tests check), and sending
+            # them, outside any application that allows loopback, is refused unsent.
+            targets=WebhookTargets((ip_network("127.0.0.0/8"),)),
         )
     return registry
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from app.api.v1.common import public
@@ -110,6 +111,7 @@ def _fields(model: type[BaseModel]) -> set[str]:
     return set(model.model_fields)
 
 
+@pytest.mark.usefixtures("public_webhook_hosts")
 def test_responses_hold_exactly_their_public_models_fields(client: Any, make_actor: Any) -> None:
     engineer = make_actor("ml_engineer")
     admin = make_actor("admin")

@@ -85,6 +85,7 @@ def test_keys_belong_to_the_caller_and_the_path(make_actor: Any, engine: sa.Engi
     assert _count(engine, Dataset) == 2
 
 
+@pytest.mark.usefixtures("public_webhook_hosts")
 def test_a_webhook_secret_is_never_stored_and_its_replay_is_a_410_problem(
     make_actor: Any, engine: sa.Engine
 ) -> None:
