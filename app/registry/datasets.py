@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from app.errors import ConflictError, ValidationError
+from app.errors import ConflictError, PermissionDeniedError, ValidationError
 from app.ledger.free_text import refuse_direct_identifiers
 from app.models.base import utc_now
 from app.models.datasets import CLASSIFICATION_FLAGS, Dataset, DatasetVersion, ErasureRequest
 from app.models.vocabulary import ClassificationSource
+from app.registry.involvement import people_involved
 from app.registry.records import create_record, get_record, records_where, update_record
 from app.registry.schemas import DatasetCreate, DatasetVersionMetadata, DatasetVersionRegister
 
@@ -94,6 +95,15 @@ def update_version_metadata(
                 + ": the steward's answer replaces the registrant's and the scan's"
             )
         refuse_direct_identifiers(field="justification", text=justification)
+        involved = people_involved(
+            session=session, subject_type="dataset_version", subject_id=version_id
+        )
+        if actor in involved:
+            raise PermissionDeniedError(
+                f"{actor} may not classify dataset version {version_id}: they "
+                f"{involved[actor]} (separation of duties: whoever classifies data must be "
+                "independent of it)"
+            )
         version = update_record(
             session=session,
             record=version,

@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
-from app.errors import ValidationError
+from app.errors import PermissionDeniedError, ValidationError
 from app.gates.input_builder import build_gate_input
 from app.models.base import utc_now
 from app.models.ledger import LedgerEvent
@@ -273,3 +273,19 @@ def test_a_vendor_platforms_run_cannot_name_another_vendor(
     )
     assert spoofed.status_code == 422, spoofed.json
     assert "platform openai fine-tunes at openai" in spoofed.json["detail"]
+
+
+def test_whoever_registered_the_data_cannot_classify_it(engine: Any, registry: Registry) -> None:
+    """An admin is a registrar and a data steward at once: the steward's "no" must come
+    from someone independent of the data, as an attestation must."""
+    with (
+        session_scope(engine) as session,
+        pytest.raises(PermissionDeniedError, match="eli may not classify dataset version"),
+    ):
+        datasets.update_version_metadata(
+            session=session,
+            version_id=registry.dataset_version_id,
+            data=DatasetVersionMetadata(**dict.fromkeys(FLAGS, False)),
+            actor=ENGINEER,
+            justification="my own data, nothing sensitive",
+        )
