@@ -88,13 +88,13 @@ def update_version_metadata(
     if changes:
         version = update_record(session=session, record=version, changes=changes, actor=actor)
     if classification and justification.strip():
+        refuse_direct_identifiers(field="justification", text=justification)
         if classification.keys() != CLASSIFICATION_FLAGS:
             raise ValidationError(
                 "a classification states all of "
                 + ", ".join(sorted(CLASSIFICATION_FLAGS))
                 + ": the steward's answer replaces the registrant's and the scan's"
             )
-        refuse_direct_identifiers(field="justification", text=justification)
         involved = people_involved(
             session=session, subject_type="dataset_version", subject_id=version_id
         )

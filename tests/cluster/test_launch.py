@@ -301,7 +301,9 @@ def test_an_approved_run_whose_evidence_changed_is_refused_at_launch(
         datasets.update_version_metadata(
             session=session,
             version_id=version_id,
-            data=DatasetVersionMetadata(contains_pii=True),
+            data=DatasetVersionMetadata(
+                contains_pii=True, contains_phi=False, special_category=False
+            ),
             actor="olivia",
             justification="found e-mail addresses in the FAQ",
         )

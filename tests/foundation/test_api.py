@@ -219,9 +219,11 @@ def test_classification_override_needs_justification_and_is_ledgered(make_actor:
     ids = make_lineage(engineer)
     path = f"/api/v1/datasets/versions/{ids['version']}"
     _is_problem(officer.patch(path, json={"contains_phi": False}), 422)
-    response = officer.patch(
-        path, json={"contains_phi": False, "justification": "expert review found no PHI"}
-    )
+    justified = {"justification": "expert review found no PHI"}
+    # A steward states every flag: confirming one must not vouch for the others.
+    _is_problem(officer.patch(path, json={"contains_phi": False, **justified}), 422)
+    flags = {"contains_pii": True, "contains_phi": False, "special_category": False}
+    response = officer.patch(path, json={**flags, **justified})
     assert response.status_code == 200
     version = response.get_json()
     assert version["contains_phi"] is False and version["classification_source"] == "manual"

@@ -89,7 +89,9 @@ def test_changed_evidence_voids_the_approval_instead_of_launching(
         datasets.update_version_metadata(
             session=session,
             version_id=version_id,
-            data=DatasetVersionMetadata(contains_pii=True),
+            data=DatasetVersionMetadata(
+                contains_pii=True, contains_phi=False, special_category=False
+            ),
             actor="olivia",
             justification="found e-mails",
         )
