@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app.auth.login import REFUSAL
 from tests.browser.conftest import Portal, check_page, logged_in, screenshots
 
 pytestmark = pytest.mark.browser
@@ -19,7 +20,7 @@ def test_officer_logs_in_and_reviews_a_denied_decision(portal: Portal, browser: 
     page.fill("input[name=username]", "olivia")
     page.fill("input[name=password]", "wrong password here")
     page.click("button[type=submit]")
-    assert page.locator(".flash.error").inner_text() == "unknown user or wrong password"
+    assert page.locator(".flash.error").inner_text() == REFUSAL
     page.fill("input[name=username]", "olivia")
     page.fill("input[name=password]", portal.seed.passwords["olivia"])
     page.click("button[type=submit]")
