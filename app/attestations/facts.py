@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from app.errors import ValidationError, first_problem
-from app.models.vocabulary import Art9Condition, AttestedSubject, Domain, Hosting, LawfulBasis
+from app.models.vocabulary import (
+    Art9Condition,
+    AttestedSubject,
+    Domain,
+    Hosting,
+    LawfulBasis,
+    TransferMechanism,
+)
 
 __all__ = ["FACTS", "SUBJECT_TYPES", "FactSpec", "fact_spec", "parse_value", "typed_value"]
 
@@ -45,6 +53,30 @@ class BusinessAssociateAgreement(_Value):
     vendor: str = Field(min_length=1, max_length=100)
     ref: Reference
     scope: str = Field(min_length=1, max_length=500)
+
+
+class Transfer(_Value):
+    """How the data may leave the EEA (GDPR Chapter V), and the agreement's reference."""
+
+    mechanism: TransferMechanism
+    ref: Reference | None = None
+
+
+class PhiFieldUse(_Value):
+    """A PHI field the data holds and the purpose it serves (HIPAA minimum necessary)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    purpose: str | None = Field(default=None, max_length=500)
+
+
+class ProcessingRecord(_Value):
+    """The record of processing activities (GDPR Art. 30) that covers the data."""
+
+    controller: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=2000)
+    data_categories: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=1, max_length=50
+    )
 
 
 class ExpertDetermination(_Value):
@@ -155,6 +187,12 @@ FACTS: dict[str, FactSpec] = {
         "where training runs: internal (own GPUs) or external (vendor)",
         Hosting,
     ),
+    "training_region": _spec(
+        AttestedSubject.FINETUNE_RUN,
+        "compliance_officer",
+        "where the training runs (ISO country): a GDPR Chapter V transfer destination",
+        Annotated[str, Field(min_length=2, max_length=40)],
+    ),
     "access_logging": _spec(
         AttestedSubject.DEPLOYMENT,
         "compliance_officer",
@@ -217,6 +255,36 @@ FACTS: dict[str, FactSpec] = {
         "compliance_officer",
         "GDPR Art. 9(2) condition (a-j)",
         Art9Condition,
+    ),
+    "consent_ref": _spec(
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "reference of the consent records, when the lawful basis is consent",
+        Reference,
+    ),
+    "transfer": _spec(
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "GDPR Chapter V transfer mechanism (adequacy, scc, bcr or none) and its reference",
+        Transfer,
+    ),
+    "retention_until": _spec(
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "the date by which the data must be erased (GDPR Art. 5(1)(e))",
+        date,
+    ),
+    "processing_record": _spec(
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "GDPR Art. 30 record: controller, purpose and data categories",
+        ProcessingRecord,
+    ),
+    "phi_fields": _spec(
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "the PHI fields the data holds, each with its purpose (HIPAA minimum necessary)",
+        list[PhiFieldUse],
     ),
     "eu_market": _spec(
         AttestedSubject.MODEL_VERSION,

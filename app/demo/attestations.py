@@ -52,10 +52,10 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
         "olivia",
         "finetune_run",
         {
-            "notes-o4-mini-sft": {"hosting": "external"},
-            "notes-claude-sft": {"hosting": "external"},
-            "triage-gemini-sft": {"hosting": "external"},
-            "credit-llama-lora": {"hosting": "internal"},
+            "notes-o4-mini-sft": {"hosting": "external", "training_region": "US"},
+            "notes-claude-sft": {"hosting": "external", "training_region": "US"},
+            "triage-gemini-sft": {"hosting": "external", "training_region": "NL"},
+            "credit-llama-lora": {"hosting": "internal", "training_region": "DE"},
         },
     )
     attest_facts(
@@ -130,14 +130,27 @@ _NOTES_FACTS: dict[str, Any] = {
     "residency_region": "US",
     "data_subject_regions": ["US"],
     "baa": [{"vendor": "anthropic", "ref": "BAA-2026-031", "scope": "fine-tuning"}],
+    "phi_fields": [
+        {"name": "diagnosis", "purpose": "summary of the condition"},
+        {"name": "medication", "purpose": "current treatment"},
+    ],
+    "retention_until": "2029-12-31",
 }
-#: Both credit datasets come from the same bank's records under one DPIA.
+#: Both credit datasets come from the same bank's records under one DPIA and one record
+#: of processing.
 _CREDIT_FACTS: dict[str, Any] = {
     "residency_region": "DE",
     "data_subject_regions": ["DE"],
     "lawful_basis": "contract",
     "large_scale": False,
     "dpia": {"ref": "DPIA-2026-007", "outcome": "approved"},
+    "transfer": {"mechanism": "none"},
+    "retention_until": "2030-01-01",
+    "processing_record": {
+        "controller": "Gatehouse Demo Bank AG",
+        "purpose": "credit decision support",
+        "data_categories": ["financial", "demographic"],
+    },
 }
 
 #: The datasets' governance facts as the compliance officer attests them.
@@ -148,7 +161,15 @@ _DATASET_FACTS: dict[str, dict[str, Any]] = {
         "residency_region": "DE",
         "data_subject_regions": ["DE", "FR"],
         "lawful_basis": "consent",
+        "consent_ref": "CONSENT-FORM-v4",
         "large_scale": False,
+        "transfer": {"mechanism": "none"},
+        "retention_until": "2028-06-30",
+        "processing_record": {
+            "controller": "Gatehouse Demo Clinics GmbH",
+            "purpose": "triage advice model",
+            "data_categories": ["health"],
+        },
     },
     "german_credit": _CREDIT_FACTS,
     "credit_explanations": _CREDIT_FACTS,
@@ -158,6 +179,8 @@ _DATASET_FACTS: dict[str, dict[str, Any]] = {
         "data_subject_regions": ["US"],
         "baa": [{"vendor": "google", "ref": "BAA-2026-044", "scope": "fine-tuning"}],
         "expert_determination": {"ref": "EXPERT-DET-2026-02"},
+        "phi_fields": [{"name": "image", "purpose": "finding description"}],
+        "retention_until": "2029-01-01",
     },
 }
 

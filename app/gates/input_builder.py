@@ -9,7 +9,7 @@ a dataset holds PHI and which fields, never a value. Each gate has one subject k
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from sqlmodel import Session
@@ -29,7 +29,6 @@ from app.models.vocabulary import (
     GateName,
     GateSubject,
     LedgerSubject,
-    TransferMechanism,
 )
 from app.policy.input_document import (
     ApprovalInput,
@@ -100,13 +99,14 @@ def _classification(version: PreparedRow, flag: str) -> bool | None:
 
 
 def _dataset_input(version: PreparedRow, attested: dict[str, Any]) -> DatasetInput:
-    """One dataset version's document (``version`` as read by ``input_rows``)."""
+    """One dataset version's document (``version`` as read by ``input_rows``): its
+    classification as the gate may believe it, the scan's findings, and every governance
+    fact as attested (what the registrant declared on the row is shown, never read)."""
     findings = version.pii_findings or {}
-    retention = (
-        datetime.combine(version.retention_until, time.min, tzinfo=UTC)
-        if version.retention_until
-        else None
-    )
+    retention = attested.get("retention_until")
+    transfer = attested.get("transfer") or {}
+    record = attested.get("processing_record") or {}
+    phi_fields = attested.get("phi_fields")
     return DatasetInput(
         id=str(version.id),
         name=version.dataset_name or str(version.dataset_id),
@@ -119,26 +119,28 @@ def _dataset_input(version: PreparedRow, attested: dict[str, Any]) -> DatasetInp
         expert_determination_ref=(attested.get("expert_determination") or {}).get("ref"),
         # A version that was never scanned has no finding count: unknown, not zero.
         pii_findings_count=int(findings["total"]) if findings.get("scanned") else None,
-        phi_fields=[
-            PhiField(name=f.get("name", ""), purpose=f.get("purpose")) for f in version.phi_fields
-        ],
+        phi_fields=None if phi_fields is None else [PhiField(**field) for field in phi_fields],
         lawful_basis=attested.get("lawful_basis"),
         art9_condition=attested.get("art9_condition"),
         dpia_ref=_dpia_ref(attested),
-        consent_ref=version.consent_ref,
+        consent_ref=attested.get("consent_ref"),
         baa_refs=[
             BusinessAssociateAgreement(vendor=agreement["vendor"], ref=agreement["ref"])
             for agreement in attested.get("baa") or []
         ],
         residency_region=attested.get("residency_region"),
-        transfer_mechanism=version.transfer_mechanism or TransferMechanism.NONE,
-        transfer_ref=version.transfer_ref,
-        retention_until=retention,
+        transfer_mechanism=transfer.get("mechanism"),
+        transfer_ref=transfer.get("ref"),
+        retention_until=(
+            datetime.combine(date.fromisoformat(retention), time.min, tzinfo=UTC)
+            if retention
+            else None
+        ),
         open_erasure_requests=version.open_erasures,
         encrypted_at_rest=attested.get("encryption_at_rest"),
-        controller=version.controller,
-        purpose=version.processing_purpose,
-        data_categories=list(version.data_categories),
+        controller=record.get("controller"),
+        purpose=record.get("purpose"),
+        data_categories=record.get("data_categories"),
         large_scale=attested.get("large_scale"),
     )
 
@@ -158,7 +160,7 @@ def _run_input(run: Record, facts: Facts) -> RunInput:
         hosting=attested.get("hosting"),
         # A vendor platform's own name, whatever the run declares: the job goes there.
         vendor=PLATFORM_VENDORS.get(run.platform) or run.vendor or run.platform,
-        region=run.training_region,
+        region=attested.get("training_region"),
         method=run.method,
         requester=run.requester,
         authors=list(run.authors),

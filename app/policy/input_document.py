@@ -165,21 +165,21 @@ class DatasetInput(_Part):
     deidentification_method: DeidentificationMethod = DeidentificationMethod.NONE
     expert_determination_ref: str | None = None
     pii_findings_count: NonNegative | None = None
-    phi_fields: list[PhiField] = []
+    phi_fields: list[PhiField] | None = None
     lawful_basis: LawfulBasis | None = None
     art9_condition: Art9Condition | None = None
     dpia_ref: str | None = None
     consent_ref: str | None = None
     baa_refs: list[BusinessAssociateAgreement] = []
     residency_region: str | None = None
-    transfer_mechanism: TransferMechanism = TransferMechanism.NONE
+    transfer_mechanism: TransferMechanism | None = None
     transfer_ref: str | None = None
     retention_until: Timestamp | None = None
     open_erasure_requests: NonNegative = 0
     encrypted_at_rest: bool | None = None
     controller: str | None = None
     purpose: str | None = None
-    data_categories: list[str] = []
+    data_categories: list[str] | None = None
     large_scale: bool | None = None
 
 

@@ -241,3 +241,21 @@ def people(make_actor: Any) -> dict[str, Any]:
         "risk": make_actor("model_risk", username="marcus"),
         "engineer": make_actor("ml_engineer", username=ENGINEER),
     }
+
+
+def attest_through_api(
+    actor: Any, subject_type: str, subject_id: int, fact: str, value: Any, **extra: Any
+) -> Any:
+    """``actor`` attests a fact through ``POST /api/v1/attestations``; the answer."""
+    return actor.post(
+        "/api/v1/attestations",
+        json={
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "fact": fact,
+            "value": value,
+            "evidence_ref": "MRM-2026-17",
+            "justification": "reviewed the evidence",
+            **extra,
+        },
+    )

@@ -28,23 +28,9 @@ from app.models.governance import ApprovalRequest
 from app.models.ledger import LedgerEvent
 from app.policy.bundle import load_bundle
 from tests.approvals.conftest import ENGINEER, FACT_RISK, Registry
+from tests.approvals.conftest import attest_through_api as _attest
 from tests.approvals.test_api_and_portal import _portal
 from tests.conftest import Actor
-
-
-def _attest(actor: Any, subject_type: str, subject_id: int, fact: str, value: Any, **extra: Any):
-    return actor.post(
-        "/api/v1/attestations",
-        json={
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "fact": fact,
-            "value": value,
-            "evidence_ref": "MRM-2026-17",
-            "justification": "reviewed the validation report",
-            **extra,
-        },
-    )
 
 
 def _promotion_decision(app: Any, engine: Any, registry: Registry) -> Any:

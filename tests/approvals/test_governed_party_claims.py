@@ -26,7 +26,7 @@ from app.models.vocabulary import GateName
 from app.registry import datasets
 from app.registry.involvement import people_involved
 from app.registry.schemas import DatasetVersionMetadata
-from tests.approvals.conftest import ENGINEER, Registry
+from tests.approvals.conftest import ENGINEER, Registry, attest_through_api
 
 FLAGS = ("contains_pii", "contains_phi", "special_category")
 
@@ -232,26 +232,16 @@ def test_a_deployments_logging_and_monitoring_count_only_as_attested(
     assert declared["access_logging"] is True  # declared on the row by its creator
     assert seen() == (None, None)
     facts = {"access_logging": True, "activity_monitoring": False}
-    refused = _attest(people["engineer"], registry.deployment_id, "access_logging", True)
+    refused = attest_through_api(
+        people["engineer"], "deployment", registry.deployment_id, "access_logging", True
+    )
     assert refused.status_code == 403, refused.json
     for fact, value in facts.items():
-        recorded = _attest(people["officer"], registry.deployment_id, fact, value)
+        recorded = attest_through_api(
+            people["officer"], "deployment", registry.deployment_id, fact, value
+        )
         assert recorded.status_code == 201, recorded.json
     assert seen() == (True, False)
-
-
-def _attest(actor: Any, deployment_id: int, fact: str, value: Any) -> Any:
-    return actor.post(
-        "/api/v1/attestations",
-        json={
-            "subject_type": "deployment",
-            "subject_id": deployment_id,
-            "fact": fact,
-            "value": value,
-            "evidence_ref": "SIEM-2026-4",
-            "justification": "checked the log pipeline",
-        },
-    )
 
 
 def test_a_vendor_platforms_run_cannot_name_another_vendor(
@@ -289,3 +279,123 @@ def test_whoever_registered_the_data_cannot_classify_it(engine: Any, registry: R
             actor=ENGINEER,
             justification="my own data, nothing sensitive",
         )
+
+
+#: What a registrant may declare about a dataset version, each a governance fact the
+#: compliance officer attests (and the gate input field it reaches when attested).
+_DECLARED_DATASET_FACTS: dict[str, Any] = {
+    "contains_pii": True,
+    "contains_phi": True,
+    "consent_ref": "CONSENT-SELF",
+    "transfer_mechanism": "scc",
+    "transfer_ref": "SCC-SELF",
+    "retention_until": "2099-12-31",
+    "controller": "Self Declared Ltd",
+    "processing_purpose": "whatever passes",
+    "data_categories": ["financial"],
+    "phi_fields": [{"name": "diagnosis", "purpose": "summaries"}],
+}
+_ATTESTED_DATASET_FACTS: dict[str, Any] = {
+    "consent_ref": "CONSENT-2026-9",
+    "transfer": {"mechanism": "bcr", "ref": "BCR-2026-1"},
+    "retention_until": "2027-03-31",
+    "processing_record": {
+        "controller": "Gatehouse Test Bank AG",
+        "purpose": "credit decision support",
+        "data_categories": ["financial", "demographic"],
+    },
+    "phi_fields": [{"name": "diagnosis", "purpose": "summary of the condition"}],
+}
+#: The gate input's dataset fields these facts reach.
+_DATASET_FIELDS = (
+    "consent_ref",
+    "transfer_mechanism",
+    "transfer_ref",
+    "retention_until",
+    "controller",
+    "purpose",
+    "data_categories",
+    "phi_fields",
+)
+
+
+def test_a_registrants_declared_data_governance_reaches_the_gate_only_as_attested(
+    engine: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    """Consent, transfer mechanism, retention, the record of processing, the PHI field
+    inventory and the run's training region are the compliance officer's facts: what the
+    registrant declares on the version and the run is shown, never read by the gate."""
+    engineer, officer = people["engineer"], people["officer"]
+    fixture_version = engineer.get(f"/api/v1/datasets/versions/{registry.dataset_version_id}").json
+    version_id = _register_by_reference(engineer, fixture_version, **_DECLARED_DATASET_FACTS)
+    run_id = _run_on(engineer, version_id)
+
+    def seen() -> tuple[dict[str, Any], Any]:
+        with session_scope(engine) as session:
+            document = build_gate_input(
+                session=session, gate=GateName.TRAINING_LAUNCH, subject_id=run_id, now=utc_now()
+            ).document()
+        (dataset,) = document["datasets"]
+        return {field: dataset[field] for field in _DATASET_FIELDS}, document["run"]["region"]
+
+    stored = engineer.get(f"/api/v1/datasets/versions/{version_id}").json
+    assert stored["transfer_mechanism"] == "scc" and stored["retention_until"] == "2099-12-31"
+    assert seen() == (dict.fromkeys(_DATASET_FIELDS), None)
+
+    decision = engineer.post("/api/v1/gates/training_launch", json={"subject_id": run_id}).json
+    messages = [violation["message"] for violation in decision["violations"]]
+    # (consent_ref is asked for only once the attested lawful basis is consent)
+    for fact in ("retention_until", "processing_record", "phi_fields", "training_region"):
+        assert any(
+            f"has no {fact} attested (recorded by compliance_officer)" in message
+            for message in messages
+        ), (fact, messages)
+
+    refused = attest_through_api(
+        engineer, "dataset_version", version_id, "retention_until", "2099-12-31"
+    )
+    assert refused.status_code == 403, refused.json
+    for fact, value in _ATTESTED_DATASET_FACTS.items():
+        recorded = attest_through_api(officer, "dataset_version", version_id, fact, value)
+        assert recorded.status_code == 201, recorded.json
+    recorded = attest_through_api(officer, "finetune_run", run_id, "training_region", "IE")
+    assert recorded.status_code == 201, recorded.json
+
+    assert seen() == (
+        {
+            "consent_ref": "CONSENT-2026-9",
+            "transfer_mechanism": "bcr",
+            "transfer_ref": "BCR-2026-1",
+            "retention_until": "2027-03-31T00:00:00+00:00",
+            "controller": "Gatehouse Test Bank AG",
+            "purpose": "credit decision support",
+            "data_categories": ["financial", "demographic"],
+            "phi_fields": [{"name": "diagnosis", "purpose": "summary of the condition"}],
+        },
+        "IE",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fact", "value", "problem"),
+    [
+        ("transfer", {"mechanism": "pinky-promise"}, "mechanism"),
+        ("retention_until", "next spring", "retention_until"),
+        (
+            "processing_record",
+            {"controller": "A", "purpose": "B", "data_categories": []},
+            "data_categories",
+        ),
+        ("phi_fields", [], "the list is empty"),
+        ("phi_fields", [{"purpose": "no name"}], "name"),
+    ],
+)
+def test_a_malformed_data_governance_fact_is_refused_naming_its_part(
+    registry: Registry, people: dict[str, Any], fact: str, value: Any, problem: str
+) -> None:
+    answer = attest_through_api(
+        people["officer"], "dataset_version", registry.dataset_version_id, fact, value
+    )
+    assert answer.status_code == 422, answer.json
+    assert f"invalid value for fact '{fact}'" in answer.json["detail"]
+    assert problem in answer.json["detail"]

@@ -130,12 +130,16 @@ def _dataset_sheet(
                 if attested.get("art9_condition")
                 else None
             ),
-            "consent_reference": version.consent_ref,
+            "consent_reference": attested.get("consent_ref"),
             "dpia_reference": f"{dpia['ref']} ({dpia['outcome'].replace('_', ' ')})"
             if dpia
             else None,
             "baa_reference": baa or None,
-            "retention_until": version.retention_until,
+            "retention_until": (
+                dt.date.fromisoformat(attested["retention_until"])
+                if attested.get("retention_until")
+                else None
+            ),
             "erasure_requests_open": len(
                 open_erasure_requests(session=reader.session, version_id=version_id)
             ),

@@ -17,10 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.attestations.current import current_attestations_of_many
 from app.charts import bar_chart_svg, stacked_bar_chart_svg
 from app.models.governance import PolicyDecision
 from app.models.model_versions import ModelVersion
-from app.models.vocabulary import DecisionOutcome
+from app.models.vocabulary import AttestedSubject, DecisionOutcome
 from app.reports import periodic_queries as queries
 from app.reports.attachments import EvidenceFile, json_evidence, policy_bundle_evidence
 from app.reports.contexts import Finding
@@ -173,6 +174,20 @@ def _erasure_findings(rows: Iterable[Any]) -> list[_OpenFinding]:
         }
         found.append(_OpenFinding(finding, datasets=frozenset({erasure.dataset_version_id})))
     return found
+
+
+def _attested_value(attested: Mapping[int, Mapping[str, Any]], version: Any, fact: str) -> Any:
+    """The value of ``fact`` attested about a dataset version, or None."""
+    attestation = attested.get(version.id or 0, {}).get(fact)
+    return None if attestation is None else attestation.value
+
+
+def _attested_date(
+    attested: Mapping[int, Mapping[str, Any]], version: Any, fact: str
+) -> dt.date | None:
+    """A date fact (stored as ISO text) attested about a dataset version, or None."""
+    value = _attested_value(attested, version, fact)
+    return None if value is None else dt.date.fromisoformat(value)
 
 
 def _tallies(
@@ -344,13 +359,20 @@ def _periodic(
     findings = [item.finding for item in found]
     model_rows = _model_rows(reader, models, found, audits, end)
     open_by_dataset = Counter(version for item in found for version in item.datasets)
+    # The lawful basis and retention the gates read: attested (docs/attestations.md).
+    attested = current_attestations_of_many(
+        session=session,
+        subject_type=AttestedSubject.DATASET_VERSION,
+        subject_ids=[version.id or 0 for version, _name in versions],
+        now=end,
+    )
     dataset_rows: list[DatasetRow] = [
         {
             "name": name,
             "version": f"v{version.version}",
             "classification": classification(version),
-            "lawful_basis": lawful_basis(version.lawful_basis),
-            "retention_until": version.retention_until,
+            "lawful_basis": lawful_basis(_attested_value(attested, version, "lawful_basis")),
+            "retention_until": _attested_date(attested, version, "retention_until"),
             "open_findings": open_by_dataset[version.id or 0],
         }
         for version, name in versions

@@ -18,7 +18,9 @@
 #   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: high
-#   remediation: Record the lawful basis (and the consent reference when it is consent) on the dataset.
+#   remediation: >-
+#     Have the compliance officer attest the lawful basis (and consent_ref when it is
+#     consent).
 package gdpr.lawful_basis
 
 import data.lib.controls
@@ -35,7 +37,7 @@ failures contains controls.message(["dataset ", controls.label(dataset), " has n
 	not controls.member(dataset, "lawful_basis", data.gatehouse.gdpr.lawful_bases)
 }
 
-failures contains controls.message(["dataset ", controls.label(dataset), " relies on consent without a consent reference"]) if {
+failures contains controls.message(["dataset ", controls.label(dataset), " relies on consent and ", controls.unattested("it", "consent_ref")]) if {
 	some dataset in controls.gdpr_datasets
 	dataset.lawful_basis == "consent"
 	not controls.recorded(dataset, "consent_ref")

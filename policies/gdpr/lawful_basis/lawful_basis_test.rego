@@ -48,7 +48,7 @@ test_missing_basis_fails if {
 }
 
 test_consent_without_record_fails if {
-	lawful_basis.outcome == outcome("fail", reason, ["dataset loan-applicants@7 relies on consent without a consent reference"]) with input as input_consent_without_record
+	lawful_basis.outcome == outcome("fail", reason, ["dataset loan-applicants@7 relies on consent and it has no consent_ref attested (recorded by compliance_officer)"]) with input as input_consent_without_record
 }
 
 test_unattested_basis_fails if {

@@ -18,7 +18,9 @@
 #   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: low
-#   remediation: Record the controller, purpose and data categories on the dataset.
+#   remediation: >-
+#     Have the compliance officer attest the record of processing (processing_record:
+#     controller, purpose and data categories).
 package gdpr.records_of_processing
 
 import data.lib.controls
@@ -30,8 +32,21 @@ control := {
 	"severity": "low",
 }
 
+# The record is attested as one fact; a document with none of its parts has none.
+attested(dataset) if controls.recorded(dataset, "controller")
+
+attested(dataset) if controls.recorded(dataset, "purpose")
+
+attested(dataset) if categorised(dataset)
+
+failures contains controls.unattested(controls.message(["dataset ", controls.label(dataset)]), "processing_record") if {
+	some dataset in controls.gdpr_datasets
+	not attested(dataset)
+}
+
 failures contains controls.message(["dataset ", controls.label(dataset), " has no ", field, " recorded"]) if {
 	some dataset in controls.gdpr_datasets
+	attested(dataset)
 	some field in ["controller", "purpose"]
 	not controls.recorded(dataset, field)
 }
@@ -42,6 +57,7 @@ categorised(dataset) if {
 
 failures contains controls.message(["dataset ", controls.label(dataset), " has no data categories recorded"]) if {
 	some dataset in controls.gdpr_datasets
+	attested(dataset)
 	not categorised(dataset)
 }
 

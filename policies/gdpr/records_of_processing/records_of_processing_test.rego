@@ -33,12 +33,13 @@ test_no_eu_subjects_is_not_applicable if {
 	records_of_processing.outcome == outcome("not_applicable", "no dataset holds personal data of EU/EEA data subjects", []) with input as fx.training([fx.public_dataset])
 }
 
+# Nothing of the record: it was never attested.
 test_missing_records_fail if {
-	records_of_processing.outcome == outcome("fail", reason, [
-		"dataset loan-applicants@7 has no controller recorded",
-		"dataset loan-applicants@7 has no data categories recorded",
-		"dataset loan-applicants@7 has no purpose recorded",
-	]) with input as input_unrecorded
+	records_of_processing.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no processing_record attested (recorded by compliance_officer)"]) with input as input_unrecorded
+}
+
+test_an_unattested_record_fails if {
+	records_of_processing.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no processing_record attested (recorded by compliance_officer)"]) with input as fx.training([object.remove(fx.eu_dataset, {"controller", "purpose", "data_categories"})])
 }
 
 test_missing_records_fail if {

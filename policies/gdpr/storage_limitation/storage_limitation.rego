@@ -18,7 +18,9 @@
 #   last_reviewed: 2026-11-30
 #   regulation: GDPR
 #   severity: medium
-#   remediation: Set a retention deadline on the dataset; delete or re-justify data past it.
+#   remediation: >-
+#     Have the compliance officer attest the retention deadline (retention_until); delete
+#     or re-justify data past it.
 package gdpr.storage_limitation
 
 import data.lib.controls
@@ -47,8 +49,14 @@ failures contains controls.message(["dataset ", controls.label(dataset), " is pa
 	not within_retention(i)
 }
 
+failures contains controls.unattested(controls.message(["dataset ", controls.label(dataset)]), "retention_until") if {
+	some dataset in controls.gdpr_datasets
+	object.get(dataset, "retention_until", null) == null
+}
+
 failures contains controls.message(["dataset ", controls.label(dataset), " has no valid retention deadline"]) if {
 	some i, dataset in controls.gdpr_datasets
+	object.get(dataset, "retention_until", null) != null
 	not deadline_ns[i]
 }
 

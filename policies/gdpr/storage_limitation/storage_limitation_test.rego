@@ -40,11 +40,11 @@ test_past_retention_fails if {
 }
 
 test_missing_retention_fails if {
-	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid retention deadline"]) with input as input_no_retention
+	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no retention_until attested (recorded by compliance_officer)"]) with input as input_no_retention
 }
 
 test_missing_retention_fails if {
-	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no valid retention deadline"]) with input as fx.training([object.remove(fx.eu_dataset, {"retention_until"})])
+	storage_limitation.outcome == outcome("fail", reason, ["dataset loan-applicants@7 has no retention_until attested (recorded by compliance_officer)"]) with input as fx.training([object.remove(fx.eu_dataset, {"retention_until"})])
 }
 
 # A deadline that does not parse is no deadline (each is parsed once, by deadline_ns).

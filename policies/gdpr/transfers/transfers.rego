@@ -20,8 +20,9 @@
 #   regulation: GDPR
 #   severity: high
 #   remediation: >-
-#     Keep storage and training in the EEA, or record the SCC/BCR reference (or rely on
-#     an adequacy decision for the region).
+#     Keep storage and training in the EEA, or have the compliance officer attest the
+#     transfer (SCC/BCR with its reference, or an adequacy decision for the region) and the
+#     run's training_region.
 package gdpr.transfers
 
 import data.lib.controls
@@ -58,17 +59,22 @@ failures contains controls.unattested(controls.message(["dataset ", controls.lab
 }
 
 # A run whose training region is unknown may train anywhere: nothing shows the transfer is lawful.
-failures contains controls.message(["dataset ", controls.label(dataset), " goes to a run with no recorded training region"]) if {
+failures contains controls.unattested(controls.message(["the run taking dataset ", controls.label(dataset)]), "training_region") if {
 	is_object(input.run)
 	not controls.recorded(controls.run, "region")
 	some dataset in controls.gdpr_datasets
 }
 
-failures contains controls.message(["dataset ", controls.label(dataset), " is transferred to ", region, " without an adequacy decision, SCC or BCR"]) if {
+failures contains controls.message(["dataset ", controls.label(dataset), " is transferred to ", region, " without an adequacy decision, SCC or BCR", unattested_mechanism(dataset)]) if {
 	some dataset in controls.gdpr_datasets
 	some region in locations(dataset)
 	not lawful_transfer(dataset, region)
 }
+
+# Why no mechanism counts, when nobody attested one.
+unattested_mechanism(dataset) := "" if {
+	controls.recorded(dataset, "transfer_mechanism")
+} else := controls.message(["; ", controls.unattested("it", "transfer")])
 
 outcome := controls.outcome(
 	control,

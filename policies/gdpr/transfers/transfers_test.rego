@@ -66,7 +66,7 @@ test_unknown_residency_fails if {
 }
 
 test_run_without_training_region_fails if {
-	transfers.outcome == outcome("fail", reason, ["dataset loan-applicants@7 goes to a run with no recorded training region"]) with input as object.union(fx.training([fx.eu_dataset]), {"run": object.union(fx.run, {"region": null})})
+	transfers.outcome == outcome("fail", reason, ["the run taking dataset loan-applicants@7 has no training_region attested (recorded by compliance_officer)"]) with input as object.union(fx.training([fx.eu_dataset]), {"run": object.union(fx.run, {"region": null})})
 }
 
 # Unknown data subject regions count as EU/EEA.
@@ -76,4 +76,9 @@ test_unknown_regions_count_as_eea if {
 
 test_empty_regions_count_as_eea if {
 	transfers.outcome == outcome("pass", reason, []) with input as fx.training([object.union(fx.eu_dataset, {"data_subjects_regions": []})])
+}
+
+# Nobody attested a transfer mechanism: none counts, and the message names who records it.
+test_an_unattested_transfer_mechanism_covers_nothing if {
+	transfers.outcome == outcome("fail", reason, ["dataset loan-applicants@7 is transferred to US without an adequacy decision, SCC or BCR; it has no transfer attested (recorded by compliance_officer)"]) with input as object.union(fx.training([object.union(fx.eu_dataset, {"transfer_mechanism": null, "transfer_ref": "SCC-2026-7"})]), {"run": us_run})
 }

@@ -19,8 +19,8 @@
 #   regulation: HIPAA
 #   severity: medium
 #   remediation: >-
-#     List every PHI field of the dataset with the purpose it serves; drop fields that
-#     serve none.
+#     Have the compliance officer attest every PHI field of the dataset with the purpose
+#     it serves (phi_fields); drop fields that serve none.
 package hipaa.minimum_necessary
 
 import data.lib.controls
@@ -36,8 +36,14 @@ inventoried(dataset) if {
 	controls.nonempty_array(dataset, "phi_fields")
 }
 
+failures contains controls.unattested(controls.message(["PHI dataset ", controls.label(dataset)]), "phi_fields") if {
+	some dataset in controls.phi_datasets
+	not is_array(dataset.phi_fields)
+}
+
 failures contains controls.message(["dataset ", controls.label(dataset), " holds PHI but lists no PHI fields"]) if {
 	some dataset in controls.phi_datasets
+	is_array(dataset.phi_fields)
 	not inventoried(dataset)
 }
 

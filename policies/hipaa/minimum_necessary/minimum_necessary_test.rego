@@ -45,5 +45,5 @@ test_fields_without_purpose_fail if {
 }
 
 test_unrecorded_fields_fail if {
-	minimum_necessary.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 holds PHI but lists no PHI fields"]) with input as fx.training([object.union(fx.phi_dataset, {"phi_fields": null})])
+	minimum_necessary.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["PHI dataset clinical-notes@3 has no phi_fields attested (recorded by compliance_officer)"]) with input as fx.training([object.union(fx.phi_dataset, {"phi_fields": null})])
 }
