@@ -24,6 +24,7 @@ __all__ = [
     "current_attestations",
     "current_attestations_of_many",
     "current_facts_of_gate",
+    "current_values_of_fact",
 ]
 
 _attestation = table_of(Attestation)
@@ -106,6 +107,23 @@ def current_attestations_of_many(
     """``current_attestations`` of several subjects in one query: subject id -> facts."""
     rows = _attestations_about(session=session, subject_type=subject_type, subject_ids=subject_ids)
     return _newest_current(rows, lambda row: row.subject_id, now)
+
+
+def current_values_of_fact(
+    *, session: Session, subject_type: str, fact: str, now: datetime
+) -> dict[int, Any]:
+    """Subject id -> the value of ``fact`` currently attested about it, for every subject
+    of ``subject_type`` that has one (a scheduled job's sweep over all of them)."""
+    rows = session.exec(
+        select(Attestation)
+        .where(Attestation.subject_type == subject_type, Attestation.fact == fact)
+        .order_by(col(Attestation.id))
+    ).all()
+    return {
+        subject_id: facts[fact].value
+        for subject_id, facts in _newest_current(rows, lambda row: row.subject_id, now).items()
+        if fact in facts
+    }
 
 
 def attestation_history(

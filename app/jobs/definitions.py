@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -27,7 +27,7 @@ from app.ledger import SCHEDULER_ACTOR, append_event, append_record_event
 from app.models.base import utc_now
 from app.models.datasets import DatasetVersion, ErasureRequest
 from app.models.schedules import AuditSchedule
-from app.models.vocabulary import LedgerSubject
+from app.models.vocabulary import AttestedSubject, LedgerSubject
 from app.policy.engine import PolicyEngine
 
 __all__ = [
@@ -134,12 +134,35 @@ def expire_approvals(context: JobContext, session: Session) -> dict[str, Any]:
     _daily(6),
 )
 def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]:
-    """Ledger a reminder for each dataset version past its retention date or with open erasures."""
-    today = (context.scheduled_for or utc_now()).date()
+    """Ledger a reminder for each dataset version past its retention date or with open
+    erasures. The date is the one the compliance officer attested (the one the storage
+    limitation control reads); a version with none attested is reminded of the date its
+    registrant declared."""
+    from app.attestations.current import current_values_of_fact
+
+    now = context.scheduled_for or utc_now()
+    deadlines: dict[int, tuple[date, str]] = {
+        version_id: (declared, "declared")
+        for version_id, declared in session.exec(
+            select(col(DatasetVersion.id), col(DatasetVersion.retention_until)).where(
+                col(DatasetVersion.retention_until).is_not(None)
+            )
+        ).all()
+        if version_id is not None and declared is not None
+    }
+    for version_id, attested in current_values_of_fact(
+        session=session,
+        subject_type=AttestedSubject.DATASET_VERSION,
+        fact="retention_until",
+        now=now,
+    ).items():
+        deadlines[version_id] = (date.fromisoformat(attested), "attested")
+    past = sorted(
+        version_id for version_id, (deadline, _) in deadlines.items() if deadline < now.date()
+    )
     expired = session.exec(
         select(DatasetVersion)
-        .where(col(DatasetVersion.retention_until).is_not(None))
-        .where(col(DatasetVersion.retention_until) < today)
+        .where(col(DatasetVersion.id).in_(past))
         .order_by(col(DatasetVersion.id))
     ).all()
     open_requests = session.exec(
@@ -154,9 +177,8 @@ def retention_reminders(context: JobContext, session: Session) -> dict[str, Any]
             action="dataset_version.retention_reminder",
             actor=SCHEDULER_ACTOR,
             payload={
-                "retention_until": version.retention_until.isoformat()
-                if version.retention_until
-                else None
+                "retention_until": deadlines[version.id or 0][0].isoformat(),
+                "retention_source": deadlines[version.id or 0][1],
             },
         )
     for request in open_requests:

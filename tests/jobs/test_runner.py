@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import col, select
 
+from app.attestations.service import attest
 from app.audits.schedules import (
     AuditScheduleCreate,
     AuditScheduleUpdate,
@@ -116,6 +117,45 @@ def test_retention_and_erasure_reminders_are_ledgered(
             select(LedgerEvent).where(LedgerEvent.action == "dataset_version.erasure_reminder")
         ).all()
     assert [r.subject_id for r in reminders] == [str(seed.ids["triage"])]
+
+
+def test_the_attested_retention_deadline_is_the_one_reminded_of(
+    job_context: Any, engine: Any, seeded: Any
+) -> None:
+    """The compliance officer's deadline replaces the registrant's in both directions:
+    an earlier one is reminded of when it passes, a later one not before it does."""
+    seed = seeded
+    earlier, later = seed.ids["notes_raw"], seed.ids["notes_deid"]  # both declared 2029-12-31
+    with session_scope(engine) as session:
+        for version_id, deadline in ((earlier, "2027-01-01"), (later, "2032-01-01")):
+            attest(
+                session=session,
+                subject_type="dataset_version",
+                subject_id=version_id,
+                fact="retention_until",
+                value=deadline,
+                evidence_ref="RET-2026-5",
+                justification="retention schedule reviewed",
+                actor="olivia",
+            )
+    in_2027 = dataclasses.replace(job_context, scheduled_for=datetime(2027, 6, 1, 6, tzinfo=UTC))
+    run = execute_job(in_2027, "retention-reminders")
+    assert run is not None and run.outcome == "succeeded"
+    assert run.details["past_retention_version_ids"] == [earlier]
+    in_2031 = dataclasses.replace(job_context, scheduled_for=datetime(2031, 1, 1, 6, tzinfo=UTC))
+    run = execute_job(in_2031, "retention-reminders")
+    assert run is not None
+    assert earlier in run.details["past_retention_version_ids"]
+    assert later not in run.details["past_retention_version_ids"]
+    with session_scope(engine) as session:
+        reminded = session.exec(
+            select(LedgerEvent).where(
+                LedgerEvent.action == "dataset_version.retention_reminder",
+                LedgerEvent.subject_id == str(earlier),
+            )
+        ).first()
+    assert reminded is not None
+    assert reminded.payload == {"retention_until": "2027-01-01", "retention_source": "attested"}
 
 
 def test_approval_expiry_calls_the_approvals_service(job_context: Any) -> None:
