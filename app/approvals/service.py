@@ -59,7 +59,7 @@ from app.models.users import RoleName, User
 from app.models.vocabulary import ApprovalStatus, GateSubject, VoteDecision
 from app.policy.engine import PolicyEngine
 from app.registry.involvement import people_involved
-from app.registry.records import get_record, records_where, write_record
+from app.registry.records import get_record, ledger_payload, records_where, write_record
 
 __all__ = [
     "APPROVALS_CONTROL",
@@ -225,6 +225,7 @@ def request_approval(
         action="approval.requested",
         actor=actor,
         decision_id=decision.id,
+        frozen=ledger_payload(request.frozen()),
     )
     enqueue_event(
         session=session, event="approval.requested", data=_request_data(request, requester=actor)

@@ -15,7 +15,9 @@ What is compared:
   times are left out (a transition ledgers its state, not the row's ``updated_at``), and
   so are a model's attested facts shown on its row (the attestations are checked);
 - attestations and votes, each against the one event that recorded it;
-- approval requests: the status the last of their events gave them.
+- approval requests: the status the last of their events gave them, and what they were
+  frozen to when they opened (the decision, the evidence digest, the required and
+  excluded approvers, the expiry).
 
 A row changed by a migration (revision 0006 emptied defaults that used to pass) differs
 from its creating event too: review such rows rather than trusting the count alone.
@@ -189,13 +191,14 @@ def _vote(row: ApprovalVote, events: Events) -> list[RowDiscrepancy]:
 
 
 def _request(row: ApprovalRequest, events: Events) -> list[RowDiscrepancy]:
-    statuses = [
-        event.payload["status"]
-        for event in events.get(("approval_request", str(row.id)), [])
-        if "status" in event.payload
-    ]
+    """The status its last event gave it, and the fields it was frozen to when it opened
+    (kept by its ``approval.requested`` event; events written before they were have none)."""
+    history = events.get(("approval_request", str(row.id)), [])
+    statuses = [event.payload["status"] for event in history if "status" in event.payload]
     if not statuses:
         return _unrecorded("approval_request", row.id)
-    return _discrepancy(
-        "approval_request", row.id, [] if statuses[-1] == row.status else ["status"]
-    )
+    differing = [] if statuses[-1] == row.status else ["status"]
+    opened = next((event for event in history if event.action == "approval.requested"), None)
+    if opened is not None and "frozen" in opened.payload:
+        differing += _differing(opened.payload["frozen"], ledger_payload(row.frozen()))
+    return _discrepancy("approval_request", row.id, sorted(differing))

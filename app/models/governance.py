@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -88,10 +89,32 @@ class ApprovalRequestBase(SQLModel):
     close_reason: str | None = Field(default=None, max_length=2000)
 
 
+#: What a request is frozen to when it opens (nothing changes them later): its
+#: ``approval.requested`` event keeps them, so ``gatehouse ledger reconcile`` finds a row
+#: edited afterwards (an approver taken off ``excluded_approvers``, an evidence digest made
+#: to match new evidence, an expiry pushed back).
+APPROVAL_REQUEST_FROZEN_FIELDS = (
+    "gate",
+    "subject_type",
+    "subject_id",
+    "decision_id",
+    "required_approvals",
+    "input_sha256",
+    "requester",
+    "excluded_approvers",
+    "created_at",
+    "expires_at",
+)
+
+
 class ApprovalRequest(TableRow, ApprovalRequestBase, table=True):
     """Human sign-off required by an allow decision, frozen to the evidence it saw."""
 
     __table_args__ = (sa.Index("ix_approval_subject", "subject_type", "subject_id", "status"),)
+
+    def frozen(self) -> dict[str, Any]:
+        """The fields the request is frozen to (:data:`APPROVAL_REQUEST_FROZEN_FIELDS`)."""
+        return {name: getattr(self, name) for name in APPROVAL_REQUEST_FROZEN_FIELDS}
 
 
 class ApprovalRequestPublic(PublicRow, ApprovalRequestBase):

@@ -75,3 +75,30 @@ def test_rows_changed_behind_the_ledgers_back_are_named(
     assert f"approval_request {request_id}: status: not what the ledger recorded" in found
     # Values are never printed: what was written is not repeated to whoever reads the output.
     assert "tampered-tier" not in tampered.output and "mallory-forger" not in tampered.output
+
+
+def test_a_request_changed_after_it_opened_is_named_field_by_field(
+    app: Any, engine: sa.Engine, registry: Registry, people: dict[str, Any]
+) -> None:
+    """A request is frozen to the evidence, approvers and expiry it opened with: taking
+    oneself off its excluded approvers, making its evidence digest match new evidence or
+    pushing its expiry back is named, though its status still agrees with the ledger."""
+    opened = people["pipeline"].post(f"/api/v1/deployments/{registry.deployment_id}/promote")
+    assert opened.status_code == 201, opened.json
+    request_id = opened.json["approval_request"]["id"]
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["ledger", "reconcile"]).exit_code == 0
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE approval_request SET excluded_approvers = '[]', input_sha256 = :digest,"
+                " expires_at = '2099-01-01 00:00:00.000000' WHERE id = :id"
+            ),
+            {"digest": "0" * 64, "id": request_id},
+        )
+    tampered = runner.invoke(cli, ["ledger", "reconcile"])
+    assert tampered.exit_code == 1, tampered.output
+    assert (
+        f"approval_request {request_id}: excluded_approvers, expires_at, input_sha256: "
+        "not what the ledger recorded" in tampered.output.splitlines()
+    )
