@@ -32,7 +32,7 @@ from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
-from app.errors import StoredValueError
+from app.errors import StoredValueError, unreadable_by_the_driver
 from app.models import tables as _tables  # noqa: F401  (every table known before a flush)
 from app.models.base import EncodedJSON, encode_json
 from app.wal_checkpoints import checkpoint_beside_commits
@@ -257,6 +257,17 @@ class _DialectForm:
         return rows
 
 
+def _fetched(cursor: Any, dbapi: Any) -> list[Any]:
+    """The cursor's rows; a value the driver cannot load (it converts while fetching) is
+    a stored value nobody can read, not a fault of the statement's parameters. The
+    driver's error is not chained: its message quotes the value."""
+    try:
+        rows: list[Any] = cursor.fetchall()
+    except dbapi.DataError:
+        raise unreadable_by_the_driver() from None
+    return rows
+
+
 class PreparedStatement:
     """A Core SELECT or INSERT built once and run many times on the hottest paths (the
     token check, the gate input, a gate decision's rows and its ledger event).
@@ -304,7 +315,7 @@ class PreparedStatement:
             cursor.execute(form.sql, arguments)
             # An INSERT without RETURNING of its own gives no rows (on PostgreSQL its SQL
             # may still return the key SQLAlchemy would have read, which nobody asked for).
-            fetched = cursor.fetchall() if form.types else []
+            fetched = _fetched(cursor, dialect.loaded_dbapi) if form.types else []
             if dispatch.after_cursor_execute:
                 dispatch.after_cursor_execute(connection, cursor, form.sql, arguments, None, False)
             return form.rows(dialect, cursor.description, fetched)

@@ -81,6 +81,16 @@ class StoredValueError(GatehouseError, status=500, title="Unreadable stored valu
     corrupted): nothing that depends on it is decided, and the answer names the column."""
 
 
+def unreadable_by_the_driver() -> StoredValueError:
+    """A stored value the database driver itself cannot read (PostgreSQL's 'infinity'
+    timestamp, which no Python datetime holds): no column type sees it to name it."""
+    return StoredValueError(
+        "the database holds a value the driver cannot read (a timestamp beyond the years "
+        "1-9999, such as 'infinity'): it was changed outside Gatehouse or is damaged, so "
+        "nothing that depends on it is decided"
+    )
+
+
 class ConfigurationError(GatehouseError, ValueError, title="Invalid configuration"):
     """A setting cannot be used as given (for example an unreadable token file)."""
 

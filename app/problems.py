@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import GatehouseError
+from app.errors import GatehouseError, unreadable_by_the_driver
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,10 @@ def _on_unstorable_value(error: DataError) -> Any:
     # The database answered, and refused a value of this request (a number beyond an
     # INTEGER column, a NUL character in text): the request's fault, not an outage, and
     # the unit of work rolled back, so nothing was stored.
+    if error.statement is None:
+        # Raised while a result was read, not while a statement ran: the driver cannot
+        # read a stored value, so the database was changed outside Gatehouse.
+        return _on_gatehouse_error(unreadable_by_the_driver())
     _log_database_error(logging.WARNING, "database refused a value", error)
     return _render(
         422,

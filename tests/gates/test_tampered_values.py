@@ -145,3 +145,39 @@ def test_an_unexpected_error_logs_its_stack_without_its_message(
     assert answer.status_code == 500
     assert answer.get_json()["title"] == "Internal error"
     assert any("unexpected error handling GET" in line and "File " in line for line in logged)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_timestamp_no_python_datetime_holds_is_the_databases_fault_not_the_requests(
+    make_actor: Any, registry: Registry, engine: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL takes 'infinity' in a timestamp column; the driver cannot read it back.
+    That is a stored value nobody can read (500), never the request's fault (422)."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE metric_result SET measured_at = 'infinity' WHERE model_version_id = :id"
+            ),
+            {"id": registry.model_id},
+        )
+    pipeline = make_actor("pipeline")
+    with caplog.at_level(logging.INFO):
+        answer = pipeline.post(
+            "/api/v1/gates/production_promotion", json={"subject_id": registry.deployment_id}
+        )
+    problem = answer.get_json()
+    assert answer.status_code == 500, problem
+    assert problem["title"] == "Unreadable stored value"
+    assert "changed outside Gatehouse" in problem["detail"] and "nothing" in problem["detail"]
+    assert all("infinity" not in record.getMessage() for record in caplog.records)
+    with session_scope(engine) as session:
+        assert session.exec(sa.select(sa.func.count()).select_from(PolicyDecision)).one()[0] == 0
+    # Read through the ORM rather than a prepared statement: the same answer.
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE deployment SET created_at = '-infinity' WHERE id = :id"),
+            {"id": registry.deployment_id},
+        )
+    answer = pipeline.get(f"/api/v1/deployments/{registry.deployment_id}")
+    assert answer.status_code == 500, answer.get_json()
+    assert answer.get_json()["title"] == "Unreadable stored value"
