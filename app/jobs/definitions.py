@@ -211,6 +211,33 @@ def ledger_verify(context: JobContext, session: Session) -> dict[str, Any]:
     return {"events_checked": outcome.events_checked, "head_hash": outcome.head_hash}
 
 
+#: How many differing rows a failed reconciliation records by name (the count is whole).
+_RECONCILE_LISTED = 100
+
+
+@job(
+    "ledger-reconcile",
+    "Check the rows the gates read against the ledger events that recorded them",
+    _daily(3, 30),
+)
+def ledger_reconcile(context: JobContext, session: Session) -> dict[str, Any]:
+    """Replay the ledger over the rows the gates read (``gatehouse ledger reconcile``); a
+    row changed behind the ledger's back fails the run, naming each such row by table, id
+    and fields, never a value."""
+    from app.ledger.reconcile import reconcile_rows
+
+    checked, found = reconcile_rows(session=session)
+    if found:
+        raise JobFailedError(
+            f"{len(found)} of {checked} rows are not what the ledger recorded",
+            details={
+                "rows_checked": checked,
+                "rows_differing": [str(row) for row in found[:_RECONCILE_LISTED]],
+            },
+        )
+    return {"rows_checked": checked}
+
+
 @job(
     "ledger-checkpoint",
     "Sign a checkpoint of the ledger's head",

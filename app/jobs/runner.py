@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from app.db import session_scope
 from app.errors import GatehouseError
 from app.jobs.definitions import JobContext, definition_for
+from app.jobs.errors import JobFailedError
 from app.models.base import utc_now
 from app.models.evidence import JobRun
 
@@ -108,6 +109,8 @@ def execute_job(context: JobContext, job_id: str) -> JobRun | None:
             details = definition.run(context, session)
     except GatehouseError as failure:
         outcome, error = "failed", (str(failure).splitlines() or [""])[0][:_ERROR_LENGTH]
+        if isinstance(failure, JobFailedError):
+            details = failure.details
     except Exception as failure:  # recorded as one line; the traceback goes to the log only
         log.exception("job %s failed", job_id)
         outcome, error = "failed", f"internal error ({type(failure).__name__})"

@@ -158,6 +158,31 @@ def test_the_attested_retention_deadline_is_the_one_reminded_of(
     assert reminded.payload == {"retention_until": "2027-01-01", "retention_source": "attested"}
 
 
+def test_the_daily_reconciliation_names_rows_changed_behind_the_ledgers_back(
+    job_context: Any, engine: Any, seeded: Any
+) -> None:
+    honest = execute_job(job_context, "ledger-reconcile")
+    assert honest is not None and honest.outcome == "succeeded", honest.error
+    assert honest.details["rows_checked"] > 50
+    with engine.begin() as connection:
+        changed = connection.execute(
+            sa.text(
+                "UPDATE attestation SET value = '\"low\"' WHERE fact = 'risk_tier' "
+                "AND subject_id = :model RETURNING id"
+            ),
+            {"model": seeded.ids["credit_model"]},
+        ).scalar_one()
+    later = dataclasses.replace(job_context, scheduled_for=datetime(2031, 1, 2, 3, 30, tzinfo=UTC))
+    tampered = execute_job(later, "ledger-reconcile")
+    assert tampered is not None and tampered.outcome == "failed"
+    assert tampered.error == (
+        f"1 of {tampered.details['rows_checked']} rows are not what the ledger recorded"
+    )
+    assert tampered.details["rows_differing"] == [
+        f"attestation {changed}: value: not what the ledger recorded"
+    ]
+
+
 def test_approval_expiry_calls_the_approvals_service(job_context: Any) -> None:
     run = execute_job(job_context, "approval-expiry")
     assert run is not None and run.outcome == "succeeded"
