@@ -20,7 +20,7 @@ __all__ = ["attest_facts", "seed_attestations"]
 def seed_attestations(session: Session, seed: DemoSeed) -> None:
     """The owning roles attest the governance facts (the gates read nothing else).
 
-    The compliance officer confirms the credit data's classification, attests the
+    The compliance officer confirms the credit and triage data's classification, attests the
     datasets', runs' and the credit deployment's facts and the models' domain,
     decision type, legal effect and human review; model risk sets the tiers and records
     validation and monitoring. The developer's own attempt to set a tier is refused.
@@ -38,6 +38,16 @@ def seed_attestations(session: Session, seed: DemoSeed) -> None:
             justification="financial and demographic attributes, no health data and no "
             "GDPR Art. 9 category (data dictionary)",
         )
+    # The scan's "no PHI" is no steward's: the EU triage notes are health data (GDPR Art. 9)
+    # of a clinic that is no HIPAA covered entity.
+    update_version_metadata(
+        session=session,
+        version_id=seed.ids["triage"],
+        data=DatasetVersionMetadata(contains_pii=True, contains_phi=False, special_category=True),
+        actor="olivia",
+        justification="EU patients' health data: a GDPR Art. 9 special category, held by "
+        "an EU clinic that is no HIPAA covered entity",
+    )
     attest_facts(session, seed, "olivia", "dataset_version", _DATASET_FACTS)
     attest_facts(
         session,

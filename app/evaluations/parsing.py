@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.evaluations.errors import ImportFileError, ImportIssue
+from app.models.base import utc_now
+
+#: How far ahead of Gatehouse's clock a measuring machine's may be (the policy tolerates
+#: the same: ``clock_skew_ns`` in policies/lib/controls).
+CLOCK_SKEW = timedelta(minutes=5)
 
 __all__ = ["Issues", "load_json", "read_jsonl"]
 
@@ -101,18 +106,35 @@ class Issues:
         return value
 
     def parse_time(self, value: Any, location: str) -> datetime | None:
-        """``value`` as a UTC timestamp, or ``None`` with an issue at ``location``."""
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return datetime.fromtimestamp(float(value), tz=UTC)
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is not None:
-                return parsed.astimezone(UTC)
-        self.add(location, "must be an ISO 8601 timestamp with a time zone")
-        return None
+        """``value`` as a UTC timestamp, or ``None`` with an issue at ``location``: a
+        measurement time must be a real instant (years 1-9999 in UTC) and not later than
+        now (beyond a clock skew), or it would count as the newest, fresh result for ever."""
+        try:
+            moment = _moment(value)
+        except (OverflowError, OSError, ValueError):
+            self.add(location, "is outside the years 1-9999")
+            return None
+        if moment is None:
+            self.add(location, "must be an ISO 8601 timestamp with a time zone")
+        elif moment > utc_now() + CLOCK_SKEW:
+            self.add(location, "is in the future: a measurement is recorded after it is taken")
+            return None
+        return moment
+
+
+def _moment(value: Any) -> datetime | None:
+    """A Unix time in seconds or an ISO 8601 text with a zone, as UTC; None for anything
+    else. Raises for an instant no datetime holds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    return None
 
 
 def _at(where: str, key: str) -> str:

@@ -80,20 +80,13 @@ def _dpia_ref(attested: dict[str, Any]) -> str | None:
     )
 
 
-#: The flags the PII/PHI scan detects; special-category data (GDPR Art. 9) it cannot.
-_SCAN_DETECTS = frozenset({"contains_pii", "contains_phi"})
-
-
 def _classification(version: PreparedRow, flag: str) -> bool | None:
-    """A classification flag as the gate may believe it. A "yes" always counts; a "no"
-    counts only from a data steward, or from the scan for what the scan detects. The
-    registrant's own "no" (a version registered by reference, or special category on an
-    upload) reaches the policy as unknown, which counts as sensitive."""
+    """A classification flag as the gate may believe it. A "yes" always counts (from the
+    registrant or the scan); a "no" counts only from a data steward. The registrant's own
+    "no" and the scan's (which finds identifiers by pattern, not names or diagnoses in
+    free text) reach the policy as unknown, which counts as sensitive."""
     value: bool | None = getattr(version, flag)
-    source = version.classification_source
-    if value or source == ClassificationSource.MANUAL:
-        return value
-    if source == ClassificationSource.SCAN and flag in _SCAN_DETECTS:
+    if value or version.classification_source == ClassificationSource.MANUAL:
         return value
     return None
 

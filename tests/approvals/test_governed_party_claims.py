@@ -12,6 +12,8 @@ Found by our security tester against the demo:
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pytest
@@ -111,22 +113,50 @@ def test_a_registrants_own_no_reaches_the_gate_as_unknown_until_a_steward_confir
     assert "olivia" not in involved and ENGINEER in involved
 
 
-def test_the_scan_vouches_only_for_what_it_detects(engine: Any, registry: Registry) -> None:
-    """An upload's scan says whether PII and PHI were found; special-category data it
-    cannot see, so the registrant's "no" there is unknown too."""
-    from app.models.datasets import DatasetVersion
-    from app.models.vocabulary import ClassificationSource
+#: Chat transcripts with patients' names and diagnoses and no identifier the scan's
+#: patterns find (no SSN, e-mail, phone or record number).
+_NAMED_DIAGNOSES = b"".join(
+    json.dumps(
+        {
+            "messages": [
+                {"role": "user", "content": f"Patient {name}, 54, was diagnosed with {illness}."},
+                {"role": "assistant", "content": f"Noted: {name} needs a {illness} care plan."},
+            ]
+        }
+    ).encode()
+    + b"\n"
+    for name, illness in (
+        ("Maria Keller", "HIV"),
+        ("Jonas Weber", "type 2 diabetes"),
+        ("Ana Lima", "major depression"),
+    )
+)
 
-    with session_scope(engine) as session:
-        version = session.get(DatasetVersion, registry.dataset_version_id)
-        assert version is not None
-        version.classification_source = ClassificationSource.SCAN
-        session.add(version)
-    assert _dataset_seen_by_the_gate(engine, registry.run_id) == {
-        "contains_pii": False,
-        "contains_phi": False,
-        "special_category": None,
-    }
+
+def test_the_scans_no_is_unknown_until_a_steward_confirms_it(
+    engine: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    """The scan finds identifiers by pattern, not names or diagnoses in free text: our
+    tester's transcripts of named patients with HIV passed it, and with the scan's "no"
+    believed no HIPAA control applied. A "no" now counts from a data steward alone."""
+    engineer = people["engineer"]
+    fixture_version = engineer.get(f"/api/v1/datasets/versions/{registry.dataset_version_id}").json
+    uploaded = engineer.post(
+        f"/api/v1/datasets/{fixture_version['dataset_id']}/versions/upload",
+        data={"file": (io.BytesIO(_NAMED_DIAGNOSES), "transcripts.jsonl"), "metadata": "{}"},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.json
+    version = uploaded.json
+    assert version["classification_source"] == "scan"
+    assert version["contains_pii"] is False and version["contains_phi"] is False
+    run_id = _run_on(engineer, version["id"])
+    assert _dataset_seen_by_the_gate(engine, run_id) == dict.fromkeys(FLAGS)
+    decision = engineer.post("/api/v1/gates/training_launch", json={"subject_id": run_id}).json
+    assert any(
+        outcome["control_id"] == "HIPAA-164.514" and outcome["status"] == "fail"
+        for outcome in decision["result"]["controls"]
+    ), decision["result"]["controls"]
 
 
 @pytest.mark.parametrize(

@@ -349,6 +349,23 @@ MALFORMED: list[tuple[str, bytes, str]] = [
         b"tool,tool_version,metric,value,task,dataset_name,measured_at\nt,1,accuracy,0.9,x,y,2026-11-25T00:00:00+00:00\n",
         "line 2 dataset: needs a revision or a sha256",
     ),
+    # Dated after its import it would be the newest, fresh result for ever (our tester
+    # hid a failing result behind one from 2099); an instant no datetime holds was a 500.
+    (
+        "generic_json",
+        GENERIC.replace(b'"2026-11-24T16:00:00Z"', b'"2099-01-01T00:00:00Z"'),
+        "field 'measured_at': is in the future",
+    ),
+    (
+        "generic_json",
+        GENERIC.replace(b'"2026-11-24T16:00:00Z"', b'"9999-12-31T23:59:59-12:00"'),
+        "field 'measured_at': is outside the years 1-9999",
+    ),
+    (
+        "generic_json",
+        GENERIC.replace(b'"2026-11-24T16:00:00Z"', b"1e18"),
+        "field 'measured_at': is outside the years 1-9999",
+    ),
     (
         "generic_csv",
         b"tool,metric\nt,accuracy\n",

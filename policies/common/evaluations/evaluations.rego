@@ -116,7 +116,12 @@ failures contains controls.message([metric, " result ", object.get(benchmarks[i]
 
 # Measured within max_age_days of the evaluation time. Inside a rule, so an unknown
 # evaluation time makes it false and the failure below fails closed.
-fresh(i) if controls.days_before_now(measured_ns[i]) <= policy.max_age_days
+now_known if controls.now_ns
+
+fresh(i) if {
+	not controls.after_now(measured_ns[i])
+	controls.days_before_now(measured_ns[i]) <= policy.max_age_days
+}
 
 failures contains stale(metric, i) if {
 	some metric, _ in required
@@ -124,7 +129,10 @@ failures contains stale(metric, i) if {
 	not fresh(i)
 }
 
-stale(metric, i) := controls.message([metric, " was measured ", age, " days ago, more than the ", policy.max_age_days, " allowed"]) if {
+stale(metric, i) := controls.message([metric, " result ", object.get(benchmarks[i], "id", "unknown"), " is dated ", benchmarks[i].measured_at, ", after the evaluation time: no measurement comes from the future"]) if {
+	now_known
+	controls.after_now(measured_ns[i])
+} else := controls.message([metric, " was measured ", age, " days ago, more than the ", policy.max_age_days, " allowed"]) if {
 	age := controls.days_before_now(measured_ns[i])
 } else := controls.message([metric, " was measured at ", benchmarks[i].measured_at, "; its age is unknown without a valid evaluation time"])
 

@@ -216,3 +216,23 @@ test_edge_result_a_day_over_the_age_limit_fails if {
 }
 
 test_edge_result_a_day_under_the_age_limit_passes if status_of(input_edge_measured_a_day_under) == "pass"
+
+# A result dated after the evaluation time was never measured, and as the newest it would
+# hide every honest result and count as fresh for ever (found by our security tester).
+input_future := with_benchmarks(array.concat(
+	[
+		object.union(fx.benchmark, {"id": "honest", "value": 0.5}),
+		object.union(fx.benchmark, {"id": "ev-future", "value": 0.99, "measured_at": "2099-01-01T00:00:00+00:00"}),
+	],
+	others,
+))
+
+test_a_result_from_the_future_fails if {
+	[v.message | some v in evaluations.outcome.violations] == ["accuracy result ev-future is dated 2099-01-01T00:00:00+00:00, after the evaluation time: no measurement comes from the future"] with input as input_future
+}
+
+# Within the tolerated clock skew (a measuring machine's clock a little ahead) it counts.
+test_a_result_a_minute_ahead_counts if {
+	ahead := time.format([time.parse_rfc3339_ns(fx.now) + 60000000000, "UTC", "2006-01-02T15:04:05Z07:00"])
+	evaluations.outcome.status == "pass" with input as with_accuracy({"measured_at": ahead})
+}

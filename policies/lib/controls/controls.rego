@@ -120,6 +120,18 @@ day_ns := ((24 * 60) * 60) * 1000000000
 # days_before_now is how many whole days before now an instant (ns since the epoch) lies.
 days_before_now(ns) := floor((now_ns - ns) / day_ns)
 
+# The clock difference tolerated between a measuring machine and Gatehouse's.
+clock_skew_ns := (5 * 60) * 1000000000
+
+# after_now is true for an instant (ns since the epoch) later than now, beyond the clock
+# skew: a measurement dated so was never taken, and would count as fresh for ever.
+# An unknown evaluation time makes it true (fail closed).
+after_now(ns) if {
+	ns - now_ns > clock_skew_ns
+} else if {
+	not now_ns
+}
+
 # age_days is how many whole days before now the timestamp lies.
 age_days(timestamp) := days_before_now(time.parse_rfc3339_ns(timestamp))
 
