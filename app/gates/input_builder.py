@@ -252,6 +252,8 @@ def _audit_inputs(session: Session, model_id: int) -> list[AuditInput]:
                 adverse_impact_ratio=summary.get("adverse_impact_ratio"),
                 equalized_odds_difference=summary.get("equalized_odds_difference"),
                 principal_reasons_available=summary.get("principal_reasons_available"),
+                requested_by=audit.requested_by,
+                predicted_by_artifact=summary.get("predicted_by_artifact"),
             )
         )
     return inputs

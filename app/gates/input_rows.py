@@ -157,7 +157,9 @@ _EVALUATIONS = PreparedStatement(
 
 #: The newest succeeded audit of each kind (audit ids grow with time).
 _AUDITS = PreparedStatement(
-    select(_audit.c.id, _audit.c.kind, _audit.c.finished_at, _audit.c.summary)
+    select(
+        _audit.c.id, _audit.c.kind, _audit.c.finished_at, _audit.c.summary, _audit.c.requested_by
+    )
     .where(
         _audit.c.id.in_(
             select(func.max(_audit.c.id))

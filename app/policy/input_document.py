@@ -318,6 +318,11 @@ class AuditInput(_Part):
     adverse_impact_ratio: float | None = None
     equalized_odds_difference: float | None = None
     principal_reasons_available: bool | None = None
+    #: Who started it (a person, or the scheduler for a scheduled audit).
+    requested_by: str | None = None
+    #: Whether the decisions audited were the model artifact's own predictions (a
+    #: fairness audit; null for other kinds).
+    predicted_by_artifact: bool | None = None
 
 
 def _person_role(role: RoleName) -> RoleName:

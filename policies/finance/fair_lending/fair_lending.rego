@@ -94,6 +94,23 @@ failures contains controls.message(["equalized odds difference ", object.get(lat
 	count(fairness_audits) > 0
 }
 
+# Evidence about the model: the predictions of its own artifact, in an audit someone who
+# did not build the model ran (our security tester passed this control with a table of
+# decisions he wrote himself, audited by himself).
+failures contains controls.message(["fairness audit ", object.get(latest, "id", "unknown"), " judged predictions the model artifact did not make (a prediction column supplied with the data): it is no evidence about the model"]) if {
+	count(fairness_audits) > 0
+	not controls.is_true(latest, "predicted_by_artifact")
+}
+
+failures contains not_independent if {
+	count(fairness_audits) > 0
+	not controls.independent_of_makers(object.get(latest, "requested_by", null))
+}
+
+not_independent := controls.message(["fairness audit ", object.get(latest, "id", "unknown"), " was run by ", latest.requested_by, ", who built the model: it is no independent evidence"]) if {
+	is_string(latest.requested_by)
+} else := controls.message(["fairness audit ", object.get(latest, "id", "unknown"), " names nobody who ran it: it is no independent evidence"])
+
 # Finished within max_audit_age_days of the evaluation time. Inside a rule, so an unknown
 # evaluation time makes it false and the failure below fails closed.
 recent if controls.days_before_now(latest_finished) <= limits.max_audit_age_days

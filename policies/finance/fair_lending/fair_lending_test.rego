@@ -145,3 +145,17 @@ test_an_unreadable_finish_time_fails if {
 test_an_unknown_evaluation_time_fails if {
 	fair_lending.outcome == outcome("fail", reason, ["the latest fairness audit's age is unknown without a valid evaluation time"]) with input as object.remove(input_fair, {"now"})
 }
+
+# Our security tester's audit: his own table of decisions, audited by himself, newest.
+self_made := object.union(fx.fairness_audit, {"id": "au-9", "finished_at": "2026-11-20T00:00:00+00:00", "adverse_impact_ratio": 1, "requested_by": "maya", "predicted_by_artifact": false})
+
+test_an_audit_of_supplied_predictions_run_by_a_maker_fails if {
+	fair_lending.outcome == outcome("fail", reason, [
+		"fairness audit au-9 judged predictions the model artifact did not make (a prediction column supplied with the data): it is no evidence about the model",
+		"fairness audit au-9 was run by maya, who built the model: it is no independent evidence",
+	]) with input as fx.promotion({"audits": [fx.fairness_audit, self_made]})
+}
+
+test_an_audit_by_nobody_known_fails if {
+	fair_lending.outcome == outcome("fail", reason, ["fairness audit au-1 names nobody who ran it: it is no independent evidence"]) with input as fx.promotion({"audits": [object.remove(fx.fairness_audit, {"requested_by"})]})
+}

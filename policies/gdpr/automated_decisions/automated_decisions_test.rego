@@ -39,7 +39,7 @@ test_no_eu_subjects_is_not_applicable if {
 
 test_missing_review_and_explanations_fail if {
 	automated_decisions.outcome == outcome("fail", reason, [
-		"the model makes automated decisions with legal effect without an explainability audit",
+		"the model makes automated decisions with legal effect without an explainability audit run by someone who did not build it",
 		"the model makes automated decisions with legal effect without human review",
 	]) with input as input_no_review_no_audit
 }
@@ -47,4 +47,10 @@ test_missing_review_and_explanations_fail if {
 # Unknown legal effect counts as legal effect; unknown human review as none.
 test_unattested_legal_effect_and_review_fail if {
 	automated_decisions.outcome == outcome("fail", reason, ["the model has no legal_effect attested (recorded by compliance_officer) and so counts as making automated decisions with legal effect; it has no human_review attested (recorded by compliance_officer)"]) with input as object.union(fx.with_model({"automated_decision_legal_effect": null, "human_review": null}), {"datasets": [fx.eu_dataset]})
+}
+
+test_an_explainability_audit_run_by_a_developer_does_not_count if {
+	audits := [object.union(fx.explainability_audit, {"requested_by": "omar"})]
+	messages := {v.message | some v in automated_decisions.outcome.violations} with input as fx.promotion({"audits": audits})
+	"the model makes automated decisions with legal effect without an explainability audit run by someone who did not build it" in messages
 }

@@ -204,6 +204,21 @@ run := input.run if {
 	is_object(input.run)
 } else := {}
 
+# The people who built the model: its developers, and the requester and authors of the
+# run that trained it. Evidence they produced themselves (an audit they ran) is their word.
+makers contains name if some name in object.get(model, "developers", [])
+
+makers contains name if some name in object.get(run, "authors", [])
+
+makers contains run.requester if is_string(run.requester)
+
+# independent_of_makers is true for a known person who did not build the model; an
+# unknown one is not (fail closed).
+independent_of_makers(person) if {
+	is_string(person)
+	not person in makers
+}
+
 deployment := input.deployment if {
 	is_object(input.deployment)
 } else := {}

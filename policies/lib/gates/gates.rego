@@ -40,6 +40,21 @@ input_problems contains controls.message(["input.", part, " must be an object fo
 	not controls.object_field(input, part)
 }
 
+# Lineage: without the run that trained it, or with a run that names no dataset, no
+# data control applies to a model, so it would reach production unchecked (found by our
+# security tester: a model registered without its run dropped every HIPAA and GDPR control).
+input_problems contains "the model names no training run: the data it was trained on cannot be checked" if {
+	input.gate == "production_promotion"
+	not controls.object_field(input, "run")
+}
+
+input_problems contains "the run names no dataset: the data it trains on cannot be checked" if {
+	input.gate in {"training_launch", "production_promotion"}
+	controls.object_field(input, "run")
+	controls.array_field(input, "datasets")
+	count(input.datasets) == 0
+}
+
 malformed(outcome) := controls.message(["control ", outcome.control_id, " reported an unknown status"]) if {
 	not controls.member(outcome, "status", controls.statuses)
 } else := controls.message(["control ", outcome.control_id, " reported no violations list"]) if {

@@ -53,3 +53,18 @@ test_malformed_input_denies if {
 		"input.now must be an RFC 3339 timestamp with a numeric offset",
 	]]
 }
+
+# A model promoted without the run that trained it would have no data control apply.
+test_a_promotion_without_its_training_run_denies if {
+	decision := gates.decide(set(), "production_promotion") with input as fx.promotion({"run": null, "datasets": []})
+	decision.allow == false
+	decision.violations == [fail_closed("GATEHOUSE-INPUT", "the model names no training run: the data it was trained on cannot be checked")]
+}
+
+test_a_run_without_datasets_denies if {
+	every gate in ["training_launch", "production_promotion"] {
+		decision := gates.decide(set(), gate) with input as object.union(fx.promotion({"datasets": []}), {"gate": gate})
+		decision.allow == false
+		decision.violations == [fail_closed("GATEHOUSE-INPUT", "the run names no dataset: the data it trains on cannot be checked")]
+	}
+}
