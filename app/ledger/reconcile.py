@@ -15,6 +15,9 @@ What is compared:
   times are left out (a transition ledgers its state, not the row's ``updated_at``), and
   so are a model's attested facts shown on its row (the attestations are checked);
 - attestations and votes, each against the one event that recorded it;
+- a run's datasets (the lineage every data control follows): the versions its
+  ``run.dataset_attached`` events attached;
+- rows the ledger recorded that are gone (Gatehouse deletes none of them);
 - approval requests: the status the last of their events gave them, and what they were
   frozen to when they opened (the decision, the evidence digest, the required and
   excluded approvers, the expiry).
@@ -40,7 +43,7 @@ from app.models.deployments import Deployment
 from app.models.governance import ApprovalRequest, ApprovalVote
 from app.models.ledger import LedgerEvent
 from app.models.model_versions import Evaluation, ModelVersion
-from app.models.runs import FineTuneRun
+from app.models.runs import FineTuneRun, RunDataset
 from app.registry.records import kind_of, ledger_payload
 from app.registry.schemas import ATTESTED_MODEL_FIELDS
 
@@ -81,20 +84,75 @@ def reconcile_rows(*, session: Session) -> tuple[int, list[RowDiscrepancy]]:
     for event in session.exec(select(LedgerEvent).order_by(col(LedgerEvent.seq))):
         events[(event.subject_type, event.subject_id)].append(event)
     checked, found = 0, []
+    present: dict[str, set[int]] = defaultdict(set)
     for model in _RECORDS:
         for row in session.exec(select(model).order_by(model.id)):  # type: ignore[attr-defined]
             checked += 1
+            present[kind_of(model)].add(getattr(row, "id", 0))
             found.extend(_replayed(model, row, events))
     for attestation in session.exec(select(Attestation).order_by(col(Attestation.id))):
         checked += 1
+        present["attestation"].add(attestation.id or 0)
         found.extend(_attestation(attestation, events))
     for vote in session.exec(select(ApprovalVote).order_by(col(ApprovalVote.id))):
         checked += 1
+        present["approval_vote"].add(vote.id or 0)
         found.extend(_vote(vote, events))
     for request in session.exec(select(ApprovalRequest).order_by(col(ApprovalRequest.id))):
         checked += 1
+        present["approval_request"].add(request.id or 0)
         found.extend(_request(request, events))
-    return checked, found
+    runs, lineage = _lineage(session, events)
+    return checked + runs, found + lineage + _gone(events, present)
+
+
+def _lineage(session: Session, events: Events) -> tuple[int, list[RowDiscrepancy]]:
+    """How many runs' dataset lists were compared, and each run whose list differs from
+    its ``run.dataset_attached`` events (a link deleted takes a dataset's controls off
+    the run, and off every model trained by it)."""
+    stored: dict[int, set[int]] = defaultdict(set)
+    for link in session.exec(select(RunDataset)):
+        stored[link.run_id].add(link.dataset_version_id)
+    recorded: dict[int, set[int]] = defaultdict(set)
+    for (subject_type, subject_id), history in events.items():
+        if subject_type == kind_of(FineTuneRun):
+            for event in history:
+                if event.action == "run.dataset_attached":
+                    recorded[int(subject_id)].add(event.payload["dataset_version_id"])
+    runs = sorted(stored.keys() | recorded.keys())
+    return len(runs), [
+        RowDiscrepancy("run_dataset", run_id, "the run's datasets are not what the ledger recorded")
+        for run_id in runs
+        if stored[run_id] != recorded[run_id]
+    ]
+
+
+def _ledgered_rows(events: Events) -> Iterable[tuple[str, Any]]:
+    """(table, id) of every row an event recorded: each registry record and request its
+    events are about, and each attestation and vote its recording event names."""
+    records = {kind_of(model) for model in _RECORDS} | {"approval_request"}
+    for (subject_type, subject_id), history in events.items():
+        if subject_type in records and subject_id.isdigit():
+            yield subject_type, int(subject_id)
+        for event in history:
+            if event.action == "attestation.recorded":
+                yield "attestation", event.payload.get("attestation_id")
+            elif event.action.startswith("approval.vote_"):
+                yield "approval_vote", event.payload.get("vote_id")
+
+
+def _gone(events: Events, present: dict[str, set[int]]) -> list[RowDiscrepancy]:
+    """The rows the ledger recorded that are no longer there: Gatehouse deletes none of
+    them, and a deleted attestation brings back the older value of its fact."""
+    gone = {
+        (table, row_id)
+        for table, row_id in _ledgered_rows(events)
+        if isinstance(row_id, int) and row_id not in present[table]
+    }
+    return [
+        RowDiscrepancy(table, row_id, "ledgered, but its row is gone")
+        for table, row_id in sorted(gone)
+    ]
 
 
 def _differing(recorded: dict[str, Any], stored: dict[str, Any]) -> list[str]:

@@ -102,3 +102,32 @@ def test_a_request_changed_after_it_opened_is_named_field_by_field(
         f"approval_request {request_id}: excluded_approvers, expires_at, input_sha256: "
         "not what the ledger recorded" in tampered.output.splitlines()
     )
+
+
+def test_a_deleted_row_or_lineage_link_the_ledger_recorded_is_named(
+    app: Any, engine: sa.Engine, registry: Registry, people: dict[str, Any]
+) -> None:
+    """Deleting the newest attestation of a fact brings its older value back: our tester
+    deleted a compliance officer's "not encrypted" and the control passed again, while
+    reconcile, which compared only the rows still there, found nothing. Deleting a run's
+    dataset link took the dataset's HIPAA controls off the run."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["ledger", "reconcile"]).exit_code == 0
+    with engine.begin() as connection:
+        (attestation_id,) = connection.execute(
+            sa.text("SELECT max(id) FROM attestation WHERE fact = 'risk_tier'")
+        ).one()
+        connection.execute(
+            sa.text("DELETE FROM attestation WHERE id = :id"), {"id": attestation_id}
+        )
+        connection.execute(
+            sa.text("DELETE FROM run_dataset WHERE run_id = :id"), {"id": registry.run_id}
+        )
+    tampered = runner.invoke(cli, ["ledger", "reconcile"])
+    assert tampered.exit_code == 1, tampered.output
+    found = tampered.output.splitlines()
+    assert f"attestation {attestation_id}: ledgered, but its row is gone" in found
+    assert (
+        f"run_dataset {registry.run_id}: the run's datasets are not what the ledger recorded"
+        in found
+    )
