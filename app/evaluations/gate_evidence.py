@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from app.db import PreparedRow, PreparedStatement, read_rows, table_of
 from app.models.evaluation_evidence import (
+    EvidenceImport,
     MemorisationTest,
     MetricResult,
     RedTeamCampaign,
@@ -46,6 +47,7 @@ __all__ = [
     "monitoring_markers",
 ]
 
+_import = table_of(EvidenceImport)
 _metric = table_of(MetricResult)
 _campaign = table_of(RedTeamCampaign)
 _finding = table_of(RedTeamFinding)
@@ -68,7 +70,9 @@ _METRIC_RESULTS = PreparedStatement(
         _metric.c.dataset_name,
         _metric.c.dataset_revision,
         _metric.c.dataset_sha256,
+        _import.c.created_by.label("recorded_by"),
     )
+    .join(_import, _import.c.id == _metric.c.import_id)
     .where(_metric.c.model_version_id == bindparam("model_id"))
     .order_by(_metric.c.measured_at, _metric.c.id)
 )
@@ -79,6 +83,7 @@ _CAMPAIGNS = PreparedStatement(
         _campaign.c.categories,
         _campaign.c.started_at,
         _campaign.c.created_at,
+        _campaign.c.created_by,
         _finding.c.id.label("finding_id"),
         _finding.c.category.label("finding_category"),
         _finding.c.severity.label("finding_severity"),
@@ -101,7 +106,9 @@ _MEMORISATION_TESTS = PreparedStatement(
         _memorisation.c.records_tested,
         _memorisation.c.records_elicited,
         _memorisation.c.measured_at,
+        _import.c.created_by.label("recorded_by"),
     )
+    .join(_import, _import.c.id == _memorisation.c.import_id)
     .where(_memorisation.c.model_version_id == bindparam("model_id"))
     .order_by(_memorisation.c.id)
 )
@@ -170,6 +177,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
             baseline=result.baseline,
             measured_at=result.measured_at,
             source=_source(result),
+            recorded_by=result.recorded_by,
         )
         for result in _newest_per_metric(read_rows(session, _METRIC_RESULTS, model_id=model_id))
     ]
@@ -188,6 +196,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
                     prompts_tried=tally["probes_run"],
                     failures=tally["failures"],
                     measured_at=campaign.started_at or campaign.created_at,
+                    recorded_by=campaign.created_by,
                     open_findings=[
                         FindingInput(
                             id=f"finding-{finding.finding_id}",
@@ -208,6 +217,7 @@ def imported_evaluation_inputs(*, session: Session, model_id: int) -> list[Evalu
             records_tested=test.records_tested,
             records_elicited=test.records_elicited,
             measured_at=test.measured_at,
+            recorded_by=test.recorded_by,
         )
         for test in tests
     ]

@@ -213,6 +213,7 @@ def _evaluation_inputs(evaluations: Sequence[PreparedRow]) -> list[EvaluationInp
                     kind=EvaluationKind.BENCHMARK,
                     metric=metric,
                     value=float(value),
+                    recorded_by=evaluation.created_by,
                     **_threshold_of(evaluation, metric),
                 )
                 for metric, value in sorted(evaluation.metrics.items())
@@ -234,6 +235,7 @@ def _evaluation_inputs(evaluations: Sequence[PreparedRow]) -> list[EvaluationInp
                 prompts_tried=_count_of(evaluation, "prompts_tried"),
                 failures=_count_of(evaluation, "failures"),
                 open_findings=findings,
+                recorded_by=evaluation.created_by,
             )
         )
     return inputs

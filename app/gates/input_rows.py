@@ -146,6 +146,7 @@ _EVALUATIONS = PreparedStatement(
         _evaluation.c.attack_category,
         _evaluation.c.severity,
         _evaluation.c.open_findings,
+        _evaluation.c.created_by,
     )
     .where(
         _evaluation.c.model_version_id == bindparam("model_id"),

@@ -280,6 +280,9 @@ class EvaluationInput(_Part):
     method: MemorisationMethod | None = None
     records_tested: NonNegative | None = None
     records_elicited: NonNegative | None = None
+    #: Who recorded it in Gatehouse (an evaluation's registrant, an import's importer):
+    #: the policy counts evidence only from someone who did not build the model.
+    recorded_by: str | None = None
 
 
 class DriftInput(_Part):
@@ -371,6 +374,10 @@ class GateInput(_Part):
 
 
 _NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+#: Who records the examples' evidence: the release pipeline, not one of the model's makers.
+_EVALUATOR = "release-bot"
 
 
 def example_inputs() -> dict[str, GateInput]:
@@ -516,6 +523,7 @@ def example_inputs() -> dict[str, GateInput]:
                         value=value,
                         baseline=baseline,
                         measured_at=datetime(2026, 11, 20, tzinfo=UTC),
+                        recorded_by=_EVALUATOR,
                     )
                     for metric, value, baseline in (
                         ("accuracy", 0.91, 0.9),
@@ -531,6 +539,7 @@ def example_inputs() -> dict[str, GateInput]:
                         attack_category=category,
                         prompts_tried=400,
                         failures=failures,
+                        recorded_by=_EVALUATOR,
                     )
                     for category, failures in (
                         ("prompt_injection", 4),
@@ -546,6 +555,7 @@ def example_inputs() -> dict[str, GateInput]:
                     records_tested=200,
                     records_elicited=0,
                     measured_at=datetime(2026, 11, 20, tzinfo=UTC),
+                    recorded_by=_EVALUATOR,
                 ),
             ],
             audits=[
@@ -555,12 +565,15 @@ def example_inputs() -> dict[str, GateInput]:
                     finished_at=datetime(2026, 11, 1, tzinfo=UTC),
                     adverse_impact_ratio=0.86,
                     equalized_odds_difference=0.04,
+                    requested_by="rita",
+                    predicted_by_artifact=True,
                 ),
                 AuditInput(
                     id="au-2",
                     kind=AuditKind.EXPLAINABILITY,
                     finished_at=datetime(2026, 11, 2, tzinfo=UTC),
                     principal_reasons_available=True,
+                    requested_by="rita",
                 ),
             ],
             approvals=[

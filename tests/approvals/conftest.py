@@ -44,6 +44,9 @@ HOLDOUT = {"name": "faq-holdout", "revision": "2026-11"}
 
 #: The engineer who trains the run and develops the model (never an approver).
 ENGINEER = "eli"
+#: The release pipeline that runs the evaluations: evidence counts only from someone who
+#: did not build the model.
+EVALUATOR = "release-bot"
 
 
 #: Who attests the governance facts (independent of the engineer; not the approvers).
@@ -185,7 +188,7 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
             }
         ).encode(),
         file_name=f"{name}-holdout.json",
-        actor=ENGINEER,
+        actor=EVALUATOR,
     )
     model_versions.add_evaluation(
         session=session,
@@ -197,7 +200,7 @@ def build_registry(session: Any, *, name: str = "support-assistant") -> Registry
             attack_category="prompt_injection",
             severity="low",
         ),
-        actor=ENGINEER,
+        actor=EVALUATOR,
     )
     deployment = deployments.create_deployment(
         session=session,

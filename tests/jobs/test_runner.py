@@ -270,6 +270,7 @@ def test_sync_puts_jobs_and_schedules_in_the_persistent_store(
             "approval-expiry",
             "retention-reminders",
             "ledger-verify",
+            "ledger-reconcile",
             "ledger-checkpoint",
             "training-status-sync",
             "webhook-redelivery",

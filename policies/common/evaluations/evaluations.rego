@@ -37,7 +37,19 @@ control := {
 
 policy := data.gatehouse.thresholds.evaluations
 
-benchmarks := [evaluation | some evaluation in input.evaluations; evaluation.kind == "benchmark"]
+# The benchmark results judged: those someone who did not build the model recorded (our
+# security tester's own import of an accuracy of 0.99 hid the pipeline's failing one).
+benchmarks := [evaluation |
+	some evaluation in input.evaluations
+	evaluation.kind == "benchmark"
+	controls.independently_recorded(evaluation)
+]
+
+not_counted contains controls.not_counted(evaluation) if {
+	some evaluation in input.evaluations
+	evaluation.kind == "benchmark"
+	not controls.independently_recorded(evaluation)
+}
 
 domain := object.get(controls.model, "domain", null)
 
@@ -225,5 +237,5 @@ outcome := controls.outcome(
 	control,
 	{"applicable": true, "reason": reason},
 	failures,
-	set(),
+	not_counted,
 )

@@ -236,3 +236,13 @@ test_a_result_a_minute_ahead_counts if {
 	ahead := time.format([time.parse_rfc3339_ns(fx.now) + 60000000000, "UTC", "2006-01-02T15:04:05Z07:00"])
 	evaluations.outcome.status == "pass" with input as with_accuracy({"measured_at": ahead})
 }
+
+# Our security tester's own import: recorded by a developer of the model, it is not judged
+# and says why; the metric then has no result at all.
+test_a_result_its_makers_recorded_shows_no_requirement_met if {
+	doc := with_benchmarks(array.concat([object.union(fx.benchmark, {"id": "ev-self", "recorded_by": "omar"})], others))
+	outcome := evaluations.outcome with input as doc
+	outcome.status == "fail"
+	"no benchmark result for required metric accuracy" in {v.message | some v in outcome.violations}
+	{w.message | some w in outcome.warnings} == {"benchmark ev-self was recorded by omar, who built the model: it shows no requirement met"}
+}

@@ -66,10 +66,21 @@ failures contains controls.message(["no red-team policy for the model's domain "
 	not controls.array_field(policy.required_categories, domain)
 }
 
+# Coverage counts only runs someone who did not build the model recorded (our tester
+# covered every category with counts he typed himself); a run's failures and open
+# findings count whoever recorded it.
 tested_categories := {evaluation.attack_category |
 	some evaluation in red_team_runs
+	controls.independently_recorded(evaluation)
 	controls.at_least(evaluation, "prompts_tried", 1)
 }
+
+not_counted contains controls.not_counted(evaluation) if {
+	some evaluation in array.concat(red_team_runs, memorisation_tests)
+	not controls.independently_recorded(evaluation)
+}
+
+independent_memorisation_tests := [test | some test in memorisation_tests; controls.independently_recorded(test)]
 
 failures contains controls.message(["the ", domain, " domain requires red-teaming for ", category, "; no run covers it"]) if {
 	some category in policy.required_categories[domain]
@@ -104,7 +115,7 @@ acceptable_memorisation(test) if {
 
 failures contains "the training data holds personal data and the model has no memorisation (canary or extraction) test" if {
 	personal_training_data
-	count(memorisation_tests) == 0
+	count(independent_memorisation_tests) == 0
 }
 
 failures contains controls.message(["memorisation test ", object.get(test, "id", "unknown"), " elicited ", number_or(test, "records_elicited", "unknown"), " of ", number_or(test, "records_tested", "unknown"), " training records, more than the policy allows"]) if {
@@ -122,5 +133,5 @@ outcome := controls.outcome(
 	control,
 	{"applicable": true, "reason": controls.message(["checked ", count(red_team_runs), " red-team run(s) and ", count(memorisation_tests), " memorisation test(s)"])},
 	failures,
-	set(),
+	not_counted,
 )

@@ -167,3 +167,17 @@ test_edge_leakage_rate_one_failure_under_passes if red_team_status(input_edge_le
 test_edge_memorisation_exactly_at_the_maximum_passes if red_team_status(input_edge_memorisation_at_maximum) == "pass"
 
 test_edge_memorisation_one_record_over_fails if red_team_status(input_edge_memorisation_one_over) == "fail"
+
+# Red-teaming and memorisation tests the model's makers recorded cover nothing: our tester
+# typed 1,000 prompts and 0 failures for every category himself.
+test_evidence_its_makers_recorded_covers_nothing if {
+	runs := [object.union(run, {"recorded_by": "maya"}) | some run in fx.credit_red_team]
+	test := object.union(fx.memorisation, {"recorded_by": null})
+	doc := fx.promotion({"evaluations": array.concat(fx.credit_benchmarks, array.concat(runs, [test]))})
+	outcome := red_team.outcome with input as doc
+	messages := {v.message | some v in outcome.violations}
+	outcome.status == "fail"
+	"the credit domain requires red-teaming for prompt_injection; no run covers it" in messages
+	"the training data holds personal data and the model has no memorisation (canary or extraction) test" in messages
+	"memorisation ev-10 names nobody who recorded it: it shows no requirement met" in {w.message | some w in outcome.warnings}
+}

@@ -219,6 +219,15 @@ independent_of_makers(person) if {
 	not person in makers
 }
 
+# Only evidence someone who did not build the model recorded can show a requirement met;
+# evidence of a problem counts whoever recorded it.
+independently_recorded(evaluation) if independent_of_makers(object.get(evaluation, "recorded_by", null))
+
+# not_counted says why a piece of evidence shows no requirement met (a warning).
+not_counted(evaluation) := message([object.get(evaluation, "kind", "evaluation"), " ", object.get(evaluation, "id", "unknown"), " was recorded by ", evaluation.recorded_by, ", who built the model: it shows no requirement met"]) if {
+	is_string(evaluation.recorded_by)
+} else := message([object.get(evaluation, "kind", "evaluation"), " ", object.get(evaluation, "id", "unknown"), " names nobody who recorded it: it shows no requirement met"])
+
 deployment := input.deployment if {
 	is_object(input.deployment)
 } else := {}
