@@ -19,6 +19,7 @@ from app.errors import ValidationError, first_problem
 from app.models.vocabulary import (
     Art9Condition,
     AttestedSubject,
+    DeidentificationMethod,
     Domain,
     Hosting,
     LawfulBasis,
@@ -193,6 +194,13 @@ FACTS: dict[str, FactSpec] = {
         "where the training runs (ISO country): a GDPR Chapter V transfer destination",
         Annotated[str, Field(min_length=2, max_length=40)],
     ),
+    "training_vendor": _spec(
+        AttestedSubject.FINETUNE_RUN,
+        "compliance_officer",
+        "the vendor whose machines train the run when it is hosted externally on a platform "
+        "that is no vendor's own (self_hosted, meta): the business associate it needs",
+        Annotated[str, Field(min_length=1, max_length=100)],
+    ),
     "access_logging": _spec(
         AttestedSubject.DEPLOYMENT,
         "compliance_officer",
@@ -237,6 +245,13 @@ FACTS: dict[str, FactSpec] = {
         "compliance_officer",
         "business associate agreements: vendor, reference and scope",
         list[BusinessAssociateAgreement],
+    ),
+    "deidentification_method": _spec(
+        AttestedSubject.DATASET_VERSION,
+        "compliance_officer",
+        "how identifiers were removed: none, safe_harbor, expert_determination or "
+        "pseudonymised (HIPAA 164.514)",
+        DeidentificationMethod,
     ),
     "expert_determination": _spec(
         AttestedSubject.DATASET_VERSION,

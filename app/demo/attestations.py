@@ -165,13 +165,14 @@ _CREDIT_FACTS: dict[str, Any] = {
 
 #: The datasets' governance facts as the compliance officer attests them.
 _DATASET_FACTS: dict[str, dict[str, Any]] = {
-    "notes_raw": _NOTES_FACTS,
-    "notes_deid": _NOTES_FACTS,
+    "notes_raw": {**_NOTES_FACTS, "deidentification_method": "none"},
+    "notes_deid": {**_NOTES_FACTS, "deidentification_method": "safe_harbor"},
     "triage": {
         "residency_region": "DE",
         "data_subject_regions": ["DE", "FR"],
         "lawful_basis": "consent",
         "consent_ref": "CONSENT-FORM-v4",
+        "deidentification_method": "pseudonymised",
         "large_scale": False,
         "transfer": {"mechanism": "none"},
         "retention_until": "2028-06-30",
@@ -188,6 +189,7 @@ _DATASET_FACTS: dict[str, dict[str, Any]] = {
         "residency_region": "US",
         "data_subject_regions": ["US"],
         "baa": [{"vendor": "google", "ref": "BAA-2026-044", "scope": "fine-tuning"}],
+        "deidentification_method": "expert_determination",
         "expert_determination": {"ref": "EXPERT-DET-2026-02"},
         "phi_fields": [{"name": "image", "purpose": "finding description"}],
         "retention_until": "2029-01-01",

@@ -108,7 +108,7 @@ def _dataset_input(version: PreparedRow, attested: dict[str, Any]) -> DatasetInp
         contains_phi=_classification(version, "contains_phi"),
         special_category=_classification(version, "special_category"),
         data_subjects_regions=attested.get("data_subject_regions"),
-        deidentification_method=version.deidentification_method,
+        deidentification_method=attested.get("deidentification_method"),
         expert_determination_ref=(attested.get("expert_determination") or {}).get("ref"),
         # A version that was never scanned has no finding count: unknown, not zero.
         pii_findings_count=int(findings["total"]) if findings.get("scanned") else None,
@@ -152,7 +152,8 @@ def _run_input(run: Record, facts: Facts) -> RunInput:
         platform=run.platform,
         hosting=attested.get("hosting"),
         # A vendor platform's own name, whatever the run declares: the job goes there.
-        vendor=PLATFORM_VENDORS.get(run.platform) or run.vendor or run.platform,
+        # Elsewhere the vendor the compliance officer attests, never the requester's word.
+        vendor=PLATFORM_VENDORS.get(run.platform) or attested.get("training_vendor"),
         region=attested.get("training_region"),
         method=run.method,
         requester=run.requester,

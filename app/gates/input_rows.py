@@ -74,7 +74,6 @@ _MODEL_COLUMNS = (
 _RUN_COLUMNS = (
     _run.c.id,
     _run.c.platform,
-    _run.c.vendor,
     _run.c.method,
     _run.c.requester,
     _run.c.authors,
@@ -121,7 +120,6 @@ def _versions() -> Select[Any]:
         _version.c.contains_phi,
         _version.c.special_category,
         _version.c.classification_source,
-        _version.c.deidentification_method,
         _version.c.pii_findings,
         _dataset.c.name.label("dataset_name"),
         open_erasures.label("open_erasures"),

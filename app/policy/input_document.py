@@ -162,7 +162,7 @@ class DatasetInput(_Part):
     contains_phi: bool | None = None
     special_category: bool | None = None
     data_subjects_regions: list[str] | None = None
-    deidentification_method: DeidentificationMethod = DeidentificationMethod.NONE
+    deidentification_method: DeidentificationMethod | None = None
     expert_determination_ref: str | None = None
     pii_findings_count: NonNegative | None = None
     phi_fields: list[PhiField] | None = None
@@ -189,7 +189,7 @@ class RunInput(_Part):
     id: str
     platform: Platform
     hosting: Hosting | None = None
-    vendor: str
+    vendor: str | None = None
     region: str | None = None
     method: str
     requester: str

@@ -429,3 +429,56 @@ def test_a_malformed_data_governance_fact_is_refused_naming_its_part(
     assert answer.status_code == 422, answer.json
     assert f"invalid value for fact '{fact}'" in answer.json["detail"]
     assert problem in answer.json["detail"]
+
+
+def test_a_runs_vendor_and_a_versions_deidentification_count_only_as_attested(
+    engine: Any, registry: Registry, people: dict[str, Any]
+) -> None:
+    """Our tester's run on self_hosted named "anthropic", the vendor the dataset's BAA
+    covers, and passed HIPAA 164.502(e) while the job went elsewhere; a registrant's
+    "safe_harbor" decided HIPAA 164.514. Both are the compliance officer's facts now."""
+    engineer, officer = people["engineer"], people["officer"]
+    fixture_version = engineer.get(f"/api/v1/datasets/versions/{registry.dataset_version_id}").json
+    version_id = _register_by_reference(
+        engineer, fixture_version, contains_phi=True, deidentification_method="safe_harbor"
+    )
+    created = engineer.post(
+        "/api/v1/runs",
+        json={
+            "name": "self-hosted-with-a-borrowed-vendor",
+            "base_model": "meta-llama/Llama-3.1-8B-Instruct",
+            "platform": "self_hosted",
+            "vendor": "anthropic",
+            "method": "lora",
+            "dataset_version_ids": [version_id],
+        },
+    )
+    assert created.status_code == 201, created.json
+    run_id = created.json["id"]
+
+    def seen() -> tuple[Any, Any]:
+        with session_scope(engine) as session:
+            document = build_gate_input(
+                session=session, gate=GateName.TRAINING_LAUNCH, subject_id=run_id, now=utc_now()
+            ).document()
+        return document["run"]["vendor"], document["datasets"][0]["deidentification_method"]
+
+    assert seen() == (None, None)
+    decision = engineer.post("/api/v1/gates/training_launch", json={"subject_id": run_id}).json
+    messages = [violation["message"] for violation in decision["violations"]]
+    assert any(
+        "goes to external vendor unknown (the run has no training_vendor attested "
+        "(recorded by compliance_officer))" in message
+        for message in messages
+    ), messages
+    assert any(
+        "has no deidentification_method attested (recorded by compliance_officer)" in message
+        for message in messages
+    ), messages
+    for subject_type, subject_id, fact, value in (
+        ("finetune_run", run_id, "training_vendor", "lambda-labs"),
+        ("dataset_version", version_id, "deidentification_method", "expert_determination"),
+    ):
+        recorded = attest_through_api(officer, subject_type, subject_id, fact, value)
+        assert recorded.status_code == 201, recorded.json
+    assert seen() == ("lambda-labs", "expert_determination")

@@ -77,9 +77,6 @@ def _dataset_sheet(
     report = version.validation_report or {}
     scan_report = findings.get("report") or {}
     scanned = bool(findings.get("scanned"))
-    deidentification = DEIDENTIFICATION.get(
-        version.deidentification_method, version.deidentification_method
-    )
     # The governance facts the gates read: attested by their owners (docs/attestations.md).
     attested = {
         fact: item.value
@@ -90,6 +87,8 @@ def _dataset_sheet(
             now=generated_at,
         ).items()
     }
+    method = attested.get("deidentification_method")
+    deidentification = DEIDENTIFICATION.get(method, method) if method else "not attested"
     determination = (attested.get("expert_determination") or {}).get("ref")
     if determination:
         deidentification += f" ({determination})"

@@ -33,9 +33,11 @@ control := {
 	"severity": "high",
 }
 
+# The vendor the data goes to: a vendor platform's own, or the one the compliance officer
+# attested for a run elsewhere. An unknown vendor is covered by no agreement.
 vendor := input.run.vendor if {
 	controls.recorded(controls.run, "vendor")
-} else := "unknown"
+} else := controls.message(["unknown (", controls.unattested("the run", "training_vendor"), ")"])
 
 internal if input.run.hosting == "internal"
 
@@ -45,6 +47,7 @@ hosting_note := "" if {
 } else := controls.message([" (", controls.unattested("the run", "hosting"), ", so it counts as external)"])
 
 covered(dataset) if {
+	controls.recorded(controls.run, "vendor")
 	some agreement in dataset.baa_refs
 	agreement.vendor == vendor
 	controls.recorded(agreement, "ref")

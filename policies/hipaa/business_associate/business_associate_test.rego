@@ -53,10 +53,17 @@ test_baa_with_another_vendor_fails if {
 
 # Fail closed: without a run the platform is unknown, so it counts as external.
 test_unknown_run_fails if {
-	business_associate.outcome == outcome("fail", reason, ["dataset clinical-notes@3 holds PHI and goes to external vendor unknown without a business associate agreement (the run has no hosting attested (recorded by compliance_officer), so it counts as external)"]) with input as input_no_run
+	business_associate.outcome == outcome("fail", reason, ["dataset clinical-notes@3 holds PHI and goes to external vendor unknown (the run has no training_vendor attested (recorded by compliance_officer)) without a business associate agreement (the run has no hosting attested (recorded by compliance_officer), so it counts as external)"]) with input as input_no_run
 }
 
 # Unknown hosting counts as external: the BAA is still required.
 test_unattested_hosting_needs_a_baa if {
 	business_associate.outcome == outcome("fail", reason, ["dataset clinical-notes@3 holds PHI and goes to external vendor self without a business associate agreement (the run has no hosting attested (recorded by compliance_officer), so it counts as external)"]) with input as object.union(input_internal_hosting, {"run": object.union(fx.run, {"platform": "self_hosted", "hosting": null, "vendor": "self"})})
+}
+
+# A run on a platform that is no vendor's own names no vendor until the compliance officer
+# attests one: no agreement covers an unknown vendor (our tester borrowed "openai" here).
+test_an_unknown_vendor_is_covered_by_no_agreement if {
+	run := object.union(fx.run, {"platform": "self_hosted", "vendor": null})
+	business_associate.outcome == outcome("fail", reason, ["dataset clinical-notes@3 holds PHI and goes to external vendor unknown (the run has no training_vendor attested (recorded by compliance_officer)) without a business associate agreement"]) with input as object.union(fx.training([fx.phi_dataset]), {"run": run})
 }

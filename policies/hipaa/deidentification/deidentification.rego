@@ -50,6 +50,8 @@ problem(dataset) := controls.message(["dataset ", controls.label(dataset), " is 
 	dataset.deidentification_method == "safe_harbor"
 } else := controls.message(["dataset ", controls.label(dataset), " is de-identified by expert determination without a determination reference attested (recorded by ", data.gatehouse.fact_owners.expert_determination, ")"]) if {
 	dataset.deidentification_method == "expert_determination"
+} else := controls.unattested(controls.message(["PHI dataset ", controls.label(dataset)]), "deidentification_method") if {
+	object.get(dataset, "deidentification_method", null) == null
 } else := controls.message(["dataset ", controls.label(dataset), " contains PHI and is not de-identified"])
 
 failures contains problem(dataset) if {

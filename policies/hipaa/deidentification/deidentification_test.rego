@@ -63,7 +63,7 @@ test_expert_determination_without_reference_fails if {
 
 # Fail closed: a dataset with no classification counts as PHI and is not de-identified.
 test_unclassified_dataset_fails if {
-	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset ds-x contains PHI and is not de-identified"]) with input as input_unclassified
+	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["PHI dataset ds-x has no deidentification_method attested (recorded by compliance_officer)"]) with input as input_unclassified
 }
 
 # A version that was never scanned has no finding count: Safe Harbor cannot be shown.
@@ -73,4 +73,9 @@ test_never_scanned_safe_harbor_fails if {
 
 test_missing_finding_count_fails if {
 	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["dataset clinical-notes@3 is de-identified by Safe Harbor but was never scanned for identifiers (scan it: gatehouse dataset scan)"]) with input as fx.training([object.remove(fx.phi_dataset, {"pii_findings_count"})])
+}
+
+# The method is the compliance officer's fact: nobody attested it, so nothing is shown.
+test_an_unattested_method_fails if {
+	deidentification.outcome == outcome("fail", "checked 1 PHI dataset(s)", ["PHI dataset clinical-notes@3 has no deidentification_method attested (recorded by compliance_officer)"]) with input as fx.training([object.union(fx.phi_dataset, {"deidentification_method": null})])
 }
