@@ -103,8 +103,9 @@ def test_problem_bodies_for_conflicts_and_bad_votes(
 def test_denied_promotion_answers_with_violations(
     registry: Registry, people: dict[str, Any]
 ) -> None:
-    # A control other than approvals fails: a benchmark below the policy minimum.
-    added = people["engineer"].post(
+    # A control other than approvals fails: a benchmark below the policy minimum, recorded
+    # by the pipeline (what the model's makers record shows no requirement met).
+    added = people["pipeline"].post(
         f"/api/v1/models/{registry.model_id}/evaluations",
         json={"kind": "benchmark", "name": "regression", "metrics": {"accuracy": 0.5}},
     )

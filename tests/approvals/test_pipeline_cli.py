@@ -156,7 +156,7 @@ def test_card_change_during_approval_voids_it_and_fails_the_pipeline(
 def test_denied_promotion_exits_1_with_violations(
     live_url: str, registry: Registry, people: dict[str, Any]
 ) -> None:
-    people["engineer"].post(
+    people["pipeline"].post(
         f"/api/v1/models/{registry.model_id}/evaluations",
         json={"kind": "benchmark", "name": "regression", "metrics": {"accuracy": 0.5}},
     )
