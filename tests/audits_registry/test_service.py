@@ -143,13 +143,14 @@ def test_four_fifths_rule_decided_by_the_fair_lending_control(
     rates = sorted(selection.values())
     assert ratio == pytest.approx(rates[0] / rates[-1])
     decision = _promote_decision(engine, policy_engine, seeded.ids["credit_deployment"])
-    assert _outcomes(decision)["FIN-FAIR-LENDING"] == expected
+    assert _outcomes(decision)["FIN-FAIR-LENDING"] == "fail"
     fair_lending = [v for v in decision.violations if v["control"] == "FIN-FAIR-LENDING"]
-    if expected == "fail":
-        assert not decision.allow
-        assert any("four-fifths" in v["message"] for v in fair_lending)
-    else:
-        assert fair_lending == []
+    messages = [violation["message"] for violation in fair_lending]
+    # Decisions supplied with the data are no evidence about the model whatever their
+    # ratio (the artifact did not predict them); the ratio is still judged and said.
+    assert not decision.allow
+    assert any("the model artifact did not make" in message for message in messages)
+    assert any("four-fifths" in message for message in messages) == (expected == "fail")
 
 
 def _to_production(engine: Any, deployment_id: int) -> None:
@@ -165,20 +166,9 @@ def test_failing_audit_of_a_production_model_is_flagged_by_the_policy(
 ) -> None:
     deployment_id = seeded.ids["credit_deployment"]
     _to_production(engine, deployment_id)
-    fair = register_decisions(decisions_table(selection={"a": 0.5, "b": 0.5}))
     unfair = register_decisions(decisions_table(selection={"a": 0.6, "b": 0.2}))
     parameters = {"y_true": "y_true", "y_pred": "y_pred", "sensitive": ["applicant_group"]}
     with session_scope(engine) as session:
-        passing = run_audit(
-            session=session,
-            engine=policy_engine,
-            model_version_id=seeded.ids["credit_model"],
-            dataset_version_id=fair,
-            kind="fairness",
-            parameters=parameters,
-            actor="scheduler",
-        )
-        assert passing.results["review"][0]["controls"] == {"FIN-FAIR-LENDING": "pass"}
         assert session.get(Deployment, deployment_id).needs_review is False  # type: ignore[union-attr]
         failing = run_audit(
             session=session,
