@@ -94,7 +94,7 @@ def test_demo_notes_model_is_denied_by_the_garak_leak_until_mitigated_independen
         ).all()
     mine = [e for e in events if e.subject_id == str(leak_id)]
     assert [(e.action, e.actor) for e in mine] == [
-        ("red_team_finding.opened", "eli"),
+        ("red_team_finding.opened", "release-bot"),
         ("red_team_finding.mitigated", "marcus"),
     ]
 
