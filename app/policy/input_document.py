@@ -406,6 +406,7 @@ def example_inputs() -> dict[str, GateInput]:
         residency_region="US",
         encrypted_at_rest=True,
         retention_until=datetime(2028, 1, 1, tzinfo=UTC),
+        deidentification_method=DeidentificationMethod.NONE,
     )
     run = RunInput(
         id="run-41",

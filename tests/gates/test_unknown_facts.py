@@ -103,9 +103,10 @@ def test_the_gate_names_each_missing_fact_and_its_owner(app: Any, engine: Any) -
     assert messages["HIPAA-164.312a2iv"] == (
         "PHI dataset notes@1 has no encryption_at_rest attested (recorded by compliance_officer)"
     )
+    # The registrant's declared Safe Harbor is no attested method.
     assert messages["HIPAA-164.514"] == (
-        "dataset notes@1 is de-identified by Safe Harbor but was never scanned for "
-        "identifiers (scan it: gatehouse dataset scan)"
+        "PHI dataset notes@1 has no deidentification_method attested (recorded by "
+        "compliance_officer)"
     )
     assert "so it counts as external" in messages["HIPAA-164.502e"]
 
